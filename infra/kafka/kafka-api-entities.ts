@@ -1,0 +1,121 @@
+import * as kafka from "@pulumi/kafka";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { KafkaApiConfig } from "../config";
+import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
+
+/** The mechanism Strimzi's listeners accept, so kafka-api users work on either cluster. */
+export const USER_SCRAM_MECHANISM = "SCRAM-SHA-512";
+
+/** One ACL entry as the Kafka admin API stores it (and @pulumi/kafka's `Acl` takes it). */
+export interface KafkaAclRow {
+  readonly aclPrincipal: string;
+  readonly aclHost: string;
+  readonly aclResourceType: "Topic" | "Group";
+  readonly aclResourceName: string;
+  readonly resourcePatternTypeFilter: "Prefixed" | "Literal";
+  readonly aclOperation: string;
+  readonly aclPermissionType: "Allow";
+}
+
+/** One row per operation, as the Kafka admin API stores ACLs. */
+export function kafkaAclRows(user: string, acl: AclRule): KafkaAclRow[] {
+  return acl.operations.map((operation) => ({
+    aclPrincipal: `User:${user}`,
+    aclHost: "*",
+    aclResourceType: acl.resourceType === "topic" ? "Topic" : "Group",
+    aclResourceName: acl.name,
+    resourcePatternTypeFilter: acl.patternType === "prefix" ? "Prefixed" : "Literal",
+    aclOperation: operation,
+    aclPermissionType: "Allow",
+  }));
+}
+
+/** The client property Kafka clients read for SCRAM, in the same key Strimzi's user Secrets use. */
+export function saslJaasConfig(username: string, password: string): string {
+  const quote = (s: string): string => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return `org.apache.kafka.common.security.scram.ScramLoginModule required username="${quote(username)}" password="${quote(password)}";`;
+}
+
+export interface KafkaApiEntitiesArgs {
+  readonly connection: KafkaApiConfig & { readonly password?: pulumi.Output<string> };
+  readonly topics: readonly TopicPlan[];
+  readonly users: readonly UserPlan[];
+  /** Namespace where each user's credentials Secret is written. */
+  readonly credentialsNamespace: string;
+  readonly credentialsDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Topics, SCRAM users and ACLs managed through the Kafka admin API (@pulumi/kafka). */
+export class KafkaApiEntities extends pulumi.ComponentResource {
+  readonly provider: kafka.Provider;
+
+  constructor(name: string, args: KafkaApiEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:kafka:KafkaApiEntities", name, {}, opts);
+    const { connection } = args;
+    this.provider = new kafka.Provider(
+      `${name}-admin`,
+      {
+        bootstrapServers: [...connection.bootstrapServers],
+        // The provider defaults to TLS and its env var cannot turn it off: always say it.
+        tlsEnabled: connection.tls,
+        skipTlsVerify: connection.skipTlsVerify,
+        ...(connection.sasl
+          ? { saslMechanism: connection.sasl.mechanism, saslUsername: connection.sasl.username, saslPassword: connection.password }
+          : {}),
+      },
+      { parent: this },
+    );
+    const child = { parent: this, provider: this.provider };
+
+    for (const topic of args.topics) {
+      new kafka.Topic(
+        `${name}-topic-${topic.resourceName}`,
+        {
+          name: topic.name,
+          partitions: topic.partitions,
+          replicationFactor: topic.replicas,
+          config: topicConfigStrings(topic.config),
+        },
+        child,
+      );
+    }
+
+    for (const user of args.users) {
+      const password = new random.RandomPassword(`${name}-password-${user.name}`, { length: 32, special: false }, { parent: this });
+      new kafka.UserScramCredential(
+        `${name}-scram-${user.name}`,
+        { username: user.name, scramMechanism: USER_SCRAM_MECHANISM, password: password.result },
+        child,
+      );
+      for (const acl of user.acls) {
+        kafkaAclRows(user.name, acl).forEach((row) => {
+          new kafka.Acl(
+            `${name}-acl-${user.name}-${acl.resourceType}-${acl.patternType}-${acl.name}-${row.aclOperation.toLowerCase()}`,
+            row,
+            child,
+          );
+        });
+      }
+      // Same name and keys as the Secret Strimzi's User Operator writes, so consumers need not care who owns the user.
+      new k8s.core.v1.Secret(
+        `${name}-credentials-${user.name}`,
+        {
+          metadata: {
+            name: user.name,
+            namespace: args.credentialsNamespace,
+            labels: { "app.kubernetes.io/part-of": "streamforge", "streamforge.io/service": user.service },
+          },
+          type: "Opaque",
+          stringData: {
+            password: password.result,
+            "sasl.jaas.config": pulumi.secret(password.result.apply((p) => saslJaasConfig(user.name, p))),
+          },
+        },
+        { parent: this, dependsOn: args.credentialsDependsOn },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

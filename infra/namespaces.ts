@@ -1,0 +1,62 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export type PodSecurityLevel = "restricted" | "baseline";
+
+/** Pod Security admission labels: enforce `level`, always warn and audit at restricted. */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+  };
+}
+
+export interface NamespaceSpec {
+  readonly name: string;
+  readonly podSecurity: PodSecurityLevel;
+}
+
+export interface PlatformNamespacesArgs {
+  /** Namespaces to declare; a name listed twice keeps its strictest level. */
+  readonly namespaces: readonly NamespaceSpec[];
+  /** Create them; when false they are assumed to exist and nothing is declared. */
+  readonly create: boolean;
+}
+
+/** The namespaces the platform runs in, each with Pod Security admission labels. */
+export class PlatformNamespaces extends pulumi.ComponentResource {
+  /** Namespace name -> resource, for `dependsOn`; empty when `create` is false. */
+  readonly byName: ReadonlyMap<string, k8s.core.v1.Namespace>;
+
+  constructor(name: string, args: PlatformNamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:platform:Namespaces", name, {}, opts);
+    const levels = new Map<string, PodSecurityLevel>();
+    for (const ns of args.namespaces) {
+      levels.set(ns.name, levels.get(ns.name) === "restricted" ? "restricted" : ns.podSecurity);
+    }
+    const byName = new Map<string, k8s.core.v1.Namespace>();
+    if (args.create) {
+      for (const [ns, level] of [...levels].sort(([a], [b]) => a.localeCompare(b))) {
+        byName.set(
+          ns,
+          new k8s.core.v1.Namespace(
+            `${name}-${ns}`,
+            { metadata: { name: ns, labels: { ...podSecurityLabels(level), "app.kubernetes.io/part-of": "streamforge" } } },
+            { parent: this },
+          ),
+        );
+      }
+    }
+    this.byName = byName;
+    this.registerOutputs({});
+  }
+
+  /** Resources to depend on before creating objects in `namespaces`. */
+  dependencies(...namespaces: string[]): k8s.core.v1.Namespace[] {
+    return namespaces.flatMap((ns) => {
+      const resource = this.byName.get(ns);
+      return resource ? [resource] : [];
+    });
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Offline render: runs the program under Pulumi's mock runtime (no cluster, no CLI, no network)
+ * and collects what a stack declares: Kubernetes objects, Helm releases, Kafka admin-API
+ * resources and the stack outputs. Reviewers diff it; schema checks and tests read it.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_NAMESPACE, loadPlatformConfig } from "../config";
+import { createPlatform } from "../platform";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Shown in place of values Pulumi would encrypt or generate at deploy time. */
+export const SECRET_PLACEHOLDER = "[secret]";
+export const GENERATED_PLACEHOLDER = "[generated at deploy]";
+
+export interface DeclaredResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+  /** Reference (`urn::id`) of the explicit provider, when one was passed. */
+  readonly provider?: string;
+}
+
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [k: string]: unknown };
+  readonly [k: string]: unknown;
+}
+
+export interface HelmRelease {
+  readonly name: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly values: unknown;
+}
+
+export interface RenderResult {
+  readonly stack: string;
+  readonly manifests: KubernetesObject[];
+  readonly helmReleases: HelmRelease[];
+  /** Resources of @pulumi/kafka (topics, ACLs, SCRAM credentials, provider), secrets redacted. */
+  readonly kafkaApi: DeclaredResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Every resource the program registered, for tests. */
+  readonly resources: DeclaredResource[];
+}
+
+export class UnknownStackError extends Error {
+  constructor(stack: string, known: readonly string[]) {
+    super(`Unknown stack "${stack}": no Pulumi.${stack}.yaml in ${PROJECT_ROOT}. Known stacks: ${known.join(", ")}`);
+    this.name = "UnknownStackError";
+  }
+}
+
+export function knownStacks(root = PROJECT_ROOT): string[] {
+  return fs
+    .readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+export function projectName(root = PROJECT_ROOT): string {
+  const project = parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: unknown };
+  if (typeof project.name !== "string") throw new Error("Pulumi.yaml has no project name");
+  return project.name;
+}
+
+/**
+ * Reads a stack file the way the Pulumi CLI hands config to a program: plain values as text,
+ * structured values as JSON text, `secure:` values (undecryptable offline) as a placeholder.
+ */
+export function readStackConfig(stack: string, root = PROJECT_ROOT): { config: Record<string, string>; secretKeys: string[] } {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) throw new UnknownStackError(stack, knownStacks(root));
+  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    const fullKey = key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`;
+    if (value !== null && typeof value === "object" && "secure" in value) {
+      config[fullKey] = SECRET_PLACEHOLDER;
+      secretKeys.push(fullKey);
+    } else {
+      config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return { config, secretKeys };
+}
+
+const KIND_ORDER = ["Namespace", "ConfigMap", "Secret", "KafkaNodePool", "Kafka", "KafkaTopic", "KafkaUser"];
+
+function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i === -1 ? KIND_ORDER.length : i;
+}
+
+/** Stable order: by kind (dependencies first), then namespace, then name. */
+export function sortManifests(objects: KubernetesObject[]): KubernetesObject[] {
+  return [...objects].sort(
+    (a, b) =>
+      kindRank(a.kind) - kindRank(b.kind) ||
+      a.kind.localeCompare(b.kind) ||
+      (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+      a.metadata.name.localeCompare(b.metadata.name),
+  );
+}
+
+/** Secret payloads never reach a rendered file. */
+function redactSecret(obj: KubernetesObject): KubernetesObject {
+  if (obj.kind !== "Secret") return obj;
+  const redact = (data: unknown): unknown =>
+    data && typeof data === "object" ? Object.fromEntries(Object.keys(data).map((k) => [k, SECRET_PLACEHOLDER])) : data;
+  return { ...obj, ...(obj.data ? { data: redact(obj.data) } : {}), ...(obj.stringData ? { stringData: redact(obj.stringData) } : {}) };
+}
+
+const SECRET_INPUTS = new Set(["password", "saslPassword", "clientKey", "clientKeyPassphrase"]);
+
+function redactInputs(inputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, SECRET_INPUTS.has(k) && v !== undefined ? SECRET_PLACEHOLDER : v]));
+}
+
+/** Drops keys whose value is undefined, and Pulumi's internal markers, so output is plain data. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    // A secret that crossed the mock boundary: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value }
+    if ("4dabf18193072939515e22adb298388d" in record) return plain(record.value);
+    return Object.fromEntries(
+      Object.entries(record)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, plain(v)]),
+    );
+  }
+  return value;
+}
+
+async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(outputs)) {
+    resolved[key] = pulumi.Output.isInstance(value) ? await new Promise((resolve) => value.apply(resolve)) : value;
+  }
+  return resolved;
+}
+
+/**
+ * Runs `program` under Pulumi's mock runtime with the given config and returns every resource
+ * it registered and its resolved outputs. Used by render and by the wiring tests.
+ */
+export async function runUnderMocks(
+  options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
+  program: () => Record<string, unknown> | void,
+): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
+  const resources: DeclaredResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const inputs = plain(args.inputs) as Record<string, unknown>;
+        resources.push({ type: args.type, name: args.name, inputs, ...(args.provider ? { provider: args.provider } : {}) });
+        const state = args.type === "random:index/randomPassword:RandomPassword" ? { ...inputs, result: GENERATED_PLACEHOLDER } : inputs;
+        return { id: `${args.name}-id`, state };
+      },
+      call: () => ({}),
+    },
+    options.project,
+    options.stack,
+    true,
+  );
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  const outputs = await resolveOutputs(program() ?? {});
+  // Resource registrations are asynchronous: wait until the mock monitor has seen them all.
+  await pulumi.runtime.disconnect();
+  return { resources, outputs };
+}
+
+/** Runs the program for `stack` under mocks and returns what it declares. */
+export async function renderStack(stack: string, root = PROJECT_ROOT): Promise<RenderResult> {
+  const { config, secretKeys } = readStackConfig(stack, root);
+  const { resources, outputs } = await runUnderMocks({ project: projectName(root), stack, config, secretKeys }, () =>
+    createPlatform(loadPlatformConfig()),
+  );
+
+  const manifests = sortManifests(
+    resources
+      .filter(
+        (r) => r.type.startsWith("kubernetes:") && typeof r.inputs.apiVersion === "string" && !r.type.startsWith("kubernetes:helm.sh/"),
+      )
+      .map((r) => redactSecret(r.inputs as unknown as KubernetesObject)),
+  );
+  const helmReleases = resources
+    .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
+    .map((r) => ({
+      name: String(r.inputs.name),
+      chart: String(r.inputs.chart),
+      version: String(r.inputs.version),
+      namespace: String(r.inputs.namespace),
+      values: r.inputs.values ?? {},
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const kafkaApi = resources
+    .filter((r) => r.type.startsWith("kafka:") || r.type === "pulumi:providers:kafka")
+    .map((r) => ({ type: r.type, name: r.name, inputs: redactInputs(r.inputs) }))
+    .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+  return { stack, manifests, helmReleases, kafkaApi, outputs, resources };
+}

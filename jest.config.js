@@ -1,0 +1,12 @@
+/** Jest for the infra program. The operator package has its own config. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    // cel-js ships ES modules only: let ts-jest turn them into CommonJS too.
+    "^.+\\.[tj]s$": ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true }, diagnostics: false }],
+  },
+  transformIgnorePatterns: ["/node_modules/(?!@marcbachmann/cel-js/)"],
+  testTimeout: 120000,
+};

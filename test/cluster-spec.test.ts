@@ -1,0 +1,131 @@
+import type { KafkaConfig } from "../infra/config";
+import {
+  bootstrapAddresses,
+  brokerConfig,
+  ignoredUsersPattern,
+  kafkaSpec,
+  listeners,
+  nodePoolSpec,
+  storageSpec,
+} from "../infra/kafka/cluster-spec";
+import { committedConfig } from "./helpers";
+
+const kafkaOf = (stack: string): KafkaConfig => committedConfig(stack).kafka;
+
+describe("sizing per environment", () => {
+  const dev = kafkaOf("dev");
+  const prod = kafkaOf("prod");
+
+  it("dev runs one dual-role node on ephemeral storage", () => {
+    expect(dev.nodePools.map((p) => nodePoolSpec(p))).toEqual([
+      expect.objectContaining({
+        replicas: 1,
+        roles: ["controller", "broker"],
+        storage: { type: "jbod", volumes: [{ id: 0, type: "ephemeral", kraftMetadata: "shared", sizeLimit: "10Gi" }] },
+      }),
+    ]);
+  });
+
+  it("prod separates three controllers from three brokers on persistent JBOD", () => {
+    const pools = prod.nodePools.map((p) => nodePoolSpec(p) as any);
+    expect(pools.map((p) => [p.roles, p.replicas])).toEqual([
+      [["controller"], 3],
+      [["broker"], 3],
+    ]);
+    expect(pools[1].storage.volumes).toEqual([
+      { id: 0, type: "persistent-claim", size: "500Gi", class: "ssd", deleteClaim: false, kraftMetadata: "shared" },
+      { id: 1, type: "persistent-claim", size: "500Gi", class: "ssd", deleteClaim: false },
+    ]);
+  });
+
+  it("prod replicates 3 ways with min.insync.replicas 2; dev keeps one copy", () => {
+    expect(brokerConfig(prod)).toMatchObject({
+      "default.replication.factor": 3,
+      "min.insync.replicas": 2,
+      "auto.create.topics.enable": false,
+    });
+    expect(brokerConfig(dev)).toMatchObject({ "default.replication.factor": 1, "min.insync.replicas": 1 });
+  });
+
+  it("prod has rack awareness and a PodDisruptionBudget; dev has neither", () => {
+    const prodSpec = kafkaSpec(prod, { externallyManagedUsers: [] }) as any;
+    const devSpec = kafkaSpec(dev, { externallyManagedUsers: [] }) as any;
+    expect(prodSpec.kafka.rack).toEqual({ type: "topology-label", topologyKey: "topology.kubernetes.io/zone" });
+    expect(prodSpec.kafka.template).toEqual({ podDisruptionBudget: { maxUnavailable: 1 } });
+    expect(devSpec.kafka.rack).toBeUndefined();
+    expect(devSpec.kafka.template).toBeUndefined();
+  });
+
+  it("requests and limits resources on every pool", () => {
+    for (const pool of [...dev.nodePools, ...prod.nodePools]) {
+      const spec = nodePoolSpec(pool) as any;
+      expect(spec.resources.requests.memory).toBeDefined();
+      expect(spec.resources.limits.memory).toBeDefined();
+    }
+  });
+});
+
+describe("listeners", () => {
+  const dev = kafkaOf("dev");
+  const prod = kafkaOf("prod");
+
+  it("always has the TLS + SCRAM-SHA-512 listener on 9093 the services use", () => {
+    for (const kafka of [dev, prod]) {
+      expect(listeners(kafka)).toContainEqual({
+        name: "tls",
+        port: 9093,
+        type: "internal",
+        tls: true,
+        authentication: { type: "scram-sha-512" },
+      });
+      expect(bootstrapAddresses(kafka).tls).toBe("k3-kafka-bootstrap.kafka:9093");
+    }
+  });
+
+  it("adds the plain listener only where configured, and makes it the dev superuser path", () => {
+    expect(listeners(dev).map((l: any) => l.name)).toEqual(["plain", "tls"]);
+    expect((kafkaSpec(dev, { externallyManagedUsers: [] }) as any).kafka.authorization).toEqual({
+      type: "simple",
+      superUsers: ["ANONYMOUS"],
+    });
+    expect((kafkaSpec(prod, { externallyManagedUsers: [] }) as any).kafka.authorization).toEqual({ type: "simple" });
+    expect(bootstrapAddresses(prod).plain).toBe("");
+  });
+
+  it("exposes the external listener with TLS and SCRAM", () => {
+    expect(listeners(prod)).toContainEqual({
+      name: "external",
+      port: 9094,
+      type: "loadbalancer",
+      tls: true,
+      authentication: { type: "scram-sha-512" },
+    });
+    expect(bootstrapAddresses(prod).external).toBe("k3-kafka-external-bootstrap.kafka:9094");
+    expect(bootstrapAddresses(dev).external).toBe("");
+  });
+});
+
+describe("user ownership", () => {
+  it("keeps the User Operator off users the Kafka API owns", () => {
+    const spec = kafkaSpec(kafkaOf("local"), { externallyManagedUsers: ["loaders", "a.b"] }) as any;
+    expect(spec.entityOperator.template.userOperatorContainer.env).toEqual([
+      { name: "STRIMZI_IGNORED_USERS_PATTERN", value: "^(loaders|a\\.b)$" },
+    ]);
+    expect(new RegExp(ignoredUsersPattern(["loaders"])).test("loaders-2")).toBe(false);
+  });
+
+  it("leaves the User Operator alone when Strimzi owns the users", () => {
+    expect((kafkaSpec(kafkaOf("dev"), { externallyManagedUsers: [] }) as any).entityOperator).toEqual({
+      topicOperator: {},
+      userOperator: {},
+    });
+  });
+});
+
+describe("storageSpec", () => {
+  it("puts KRaft metadata on exactly one volume", () => {
+    const spec = storageSpec({ type: "persistent-claim", size: "1Gi", class: "std", volumes: 3, deleteClaim: true }) as any;
+    expect(spec.volumes.filter((v: any) => v.kraftMetadata === "shared")).toHaveLength(1);
+    expect(spec.volumes.map((v: any) => v.id)).toEqual([0, 1, 2]);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Wiring of each component under Pulumi's mock runtime: which resources it declares, with
+ * which names, namespaces, providers and references to each other.
+ */
+import type { PlatformConfig } from "../infra/config";
+import { planTopics, planUsers } from "../infra/kafka/catalogue";
+import { KafkaApiEntities } from "../infra/kafka/kafka-api-entities";
+import { KafkaCluster } from "../infra/kafka/cluster";
+import { StrimziEntities } from "../infra/kafka/strimzi-entities";
+import { StrimziOperator } from "../infra/kafka/strimzi-operator";
+import { PlatformNamespaces } from "../infra/namespaces";
+import { createPlatform } from "../infra/platform";
+import { type DeclaredResource, runUnderMocks } from "../infra/render/render";
+import { committedConfig } from "./helpers";
+
+const run = (program: () => void): Promise<DeclaredResource[]> =>
+  runUnderMocks({ project: "streamforge", stack: "test", config: {} }, program).then((r) => r.resources);
+
+const ofType = (resources: DeclaredResource[], type: string) => resources.filter((r) => r.type === type);
+const byKind = (resources: DeclaredResource[], kind: string) => resources.filter((r) => r.inputs.kind === kind);
+
+describe("PlatformNamespaces", () => {
+  it("declares each namespace once, keeping the strictest Pod Security level", async () => {
+    const resources = await run(() => {
+      new PlatformNamespaces("ns", {
+        create: true,
+        namespaces: [
+          { name: "kafka", podSecurity: "baseline" },
+          { name: "kafka", podSecurity: "restricted" },
+          { name: "stf", podSecurity: "baseline" },
+        ],
+      });
+    });
+    const namespaces = ofType(resources, "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata as any);
+    expect(namespaces.map((m) => [m.name, m.labels["pod-security.kubernetes.io/enforce"]])).toEqual([
+      ["kafka", "restricted"],
+      ["stf", "baseline"],
+    ]);
+  });
+
+  it("declares nothing when the namespaces are managed elsewhere", async () => {
+    const resources = await run(() => {
+      new PlatformNamespaces("ns", { create: false, namespaces: [{ name: "kafka", podSecurity: "restricted" }] });
+    });
+    expect(ofType(resources, "kubernetes:core/v1:Namespace")).toEqual([]);
+  });
+});
+
+describe("StrimziOperator", () => {
+  it("installs the pinned chart watching only the Kafka namespace", async () => {
+    const { strimzi } = committedConfig("prod");
+    const resources = await run(() => {
+      new StrimziOperator("strimzi", { strimzi, watchNamespaces: ["kafka", "kafka", strimzi.namespace] });
+    });
+    const [release] = ofType(resources, "kubernetes:helm.sh/v3:Release");
+    expect(release?.inputs).toMatchObject({
+      chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator",
+      version: "1.2.0",
+      namespace: "strimzi",
+      values: { watchNamespaces: ["kafka"], watchAnyNamespace: false },
+    });
+  });
+});
+
+describe("KafkaCluster", () => {
+  it("declares the pools, the Kafka CR and the metrics ConfigMap it references", async () => {
+    const { kafka } = committedConfig("prod");
+    const resources = await run(() => {
+      new KafkaCluster("kafka", { kafka, externallyManagedUsers: [] });
+    });
+    const pools = byKind(resources, "KafkaNodePool");
+    expect(pools.map((p) => (p.inputs.metadata as any).labels["strimzi.io/cluster"])).toEqual(["k3", "k3"]);
+    const [cr] = byKind(resources, "Kafka");
+    const ref = (cr?.inputs.spec as any).kafka.metricsConfig.valueFrom.configMapKeyRef;
+    const [configMap] = byKind(resources, "ConfigMap");
+    expect((configMap?.inputs.metadata as any).name).toBe(ref.name);
+    expect(Object.keys((configMap?.inputs as any).data)).toEqual([ref.key]);
+    expect((cr?.inputs.metadata as any).namespace).toBe((configMap?.inputs.metadata as any).namespace);
+  });
+
+  it("declares no ConfigMap when JMX metrics are off", async () => {
+    const { kafka } = committedConfig("dev");
+    const resources = await run(() => {
+      new KafkaCluster("kafka", {
+        kafka: { ...kafka, metrics: { jmxPrometheusExporter: false, kafkaExporter: false } },
+        externallyManagedUsers: [],
+      });
+    });
+    expect(byKind(resources, "ConfigMap")).toEqual([]);
+    expect((byKind(resources, "Kafka")[0]?.inputs.spec as any).kafka.metricsConfig).toBeUndefined();
+  });
+});
+
+describe("StrimziEntities", () => {
+  it("labels every topic and user with the cluster the operators watch", async () => {
+    const config = committedConfig("dev");
+    const resources = await run(() => {
+      new StrimziEntities("catalogue", {
+        clusterName: "k3",
+        namespace: "kafka",
+        topics: planTopics(config.catalogue, 1),
+        users: planUsers(config.catalogue),
+      });
+    });
+    const topics = byKind(resources, "KafkaTopic");
+    const users = byKind(resources, "KafkaUser");
+    expect(topics).toHaveLength(Object.keys(config.catalogue.topics).length);
+    expect(users).toHaveLength(Object.keys(config.catalogue.users).length);
+    for (const r of [...topics, ...users]) {
+      expect(r.inputs.apiVersion).toBe("kafka.strimzi.io/v1");
+      expect(r.inputs.metadata).toMatchObject({ namespace: "kafka", labels: { "strimzi.io/cluster": "k3" } });
+    }
+  });
+});
+
+describe("KafkaApiEntities", () => {
+  const config = committedConfig("local");
+  const topics = planTopics(config.catalogue, 1);
+  const users = planUsers(config.catalogue);
+
+  it("routes every topic, credential and ACL through its own admin provider", async () => {
+    const resources = await run(() => {
+      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf" });
+    });
+    const [provider] = ofType(resources, "pulumi:providers:kafka");
+    // Provider inputs reach the mock JSON-encoded; TLS must be off explicitly for a plain listener.
+    expect(provider?.inputs.tlsEnabled).toBe("false");
+    expect(JSON.parse(String(provider?.inputs.bootstrapServers))).toEqual(["127.0.0.1:19092"]);
+    const managed = resources.filter((r) => r.type.startsWith("kafka:index/"));
+    expect(managed.length).toBeGreaterThan(0);
+    for (const r of managed) expect(r.provider).toMatch(/pulumi:providers:kafka::catalogue-admin::/);
+    expect(ofType(resources, "kafka:index/topic:Topic").map((r) => r.inputs.name)).toEqual(topics.map((t) => t.name));
+    const acls = ofType(resources, "kafka:index/acl:Acl");
+    expect(acls).toHaveLength(users.reduce((n, u) => n + u.acls.reduce((m, a) => m + a.operations.length, 0), 0));
+  });
+
+  it("writes each user's credentials to a Secret named after the user, keys as Strimzi writes them", async () => {
+    const resources = await run(() => {
+      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf" });
+    });
+    const secrets = byKind(resources, "Secret");
+    expect(secrets.map((s) => (s.inputs.metadata as any).name).sort()).toEqual(users.map((u) => u.name).sort());
+    for (const s of secrets) {
+      expect((s.inputs.metadata as any).namespace).toBe("stf");
+      expect(Object.keys(s.inputs.stringData as object).sort()).toEqual(["password", "sasl.jaas.config"]);
+    }
+    const creds = ofType(resources, "kafka:index/userScramCredential:UserScramCredential");
+    expect(creds.map((c) => c.inputs.scramMechanism)).toEqual(users.map(() => "SCRAM-SHA-512"));
+  });
+});
+
+describe("createPlatform", () => {
+  const declare = async (config: PlatformConfig) => run(() => void createPlatform(config));
+
+  it("with owner strimzi: topics and users are CRs only", async () => {
+    const resources = await declare(committedConfig("dev"));
+    expect(byKind(resources, "KafkaTopic").length).toBeGreaterThan(0);
+    expect(resources.filter((r) => r.type.startsWith("kafka:"))).toEqual([]);
+    expect((byKind(resources, "Kafka")[0]?.inputs.spec as any).entityOperator).toEqual({ topicOperator: {}, userOperator: {} });
+  });
+
+  it("with owner kafka-api: no KafkaTopic or KafkaUser CR, and the User Operator ignores those users", async () => {
+    const resources = await declare(committedConfig("local"));
+    expect(byKind(resources, "KafkaTopic")).toEqual([]);
+    expect(byKind(resources, "KafkaUser")).toEqual([]);
+    expect(ofType(resources, "kafka:index/topic:Topic").length).toBeGreaterThan(0);
+    const env = (byKind(resources, "Kafka")[0]?.inputs.spec as any).entityOperator.template.userOperatorContainer.env;
+    expect(env[0].value).toBe("^(arango-connector|loaders|queue-manager|self-healing-operator)$");
+  });
+
+  it("installs no Strimzi operator where the stack says it is present", async () => {
+    const resources = await declare(committedConfig("local"));
+    expect(ofType(resources, "kubernetes:helm.sh/v3:Release")).toEqual([]);
+  });
+});

@@ -1,0 +1,153 @@
+import { ConfigError, parsePlatformConfig } from "../infra/config";
+import { knownStacks } from "../infra/render/render";
+import { rawStack } from "./helpers";
+
+/** A copy of a committed stack with one change applied. */
+function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
+  const raw = structuredClone(rawStack(stack));
+  change(raw);
+  return raw;
+}
+
+function problemsOf(raw: Record<string, unknown>, secretKeys: string[] = []): string[] {
+  try {
+    parsePlatformConfig(raw, new Set(secretKeys));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("committed stacks", () => {
+  it.each(knownStacks())("%s parses", (stack) => {
+    expect(() => parsePlatformConfig(rawStack(stack))).not.toThrow();
+  });
+
+  it("fills defaults the stack files leave out", () => {
+    const local = parsePlatformConfig(rawStack("local"));
+    expect(local.apps.namespace).toBe("stf");
+    expect(local.namespaces.create).toBe(true);
+    expect(local.kafka.metrics).toEqual({ jmxPrometheusExporter: true, kafkaExporter: true });
+  });
+});
+
+describe("bad configuration names the key, what was expected and what was found", () => {
+  it("rejects an unknown environment", () => {
+    expect(problemsOf(variant("dev", (r) => (r.environment = "qa")))).toEqual([
+      'streamforge:environment: expected one of "local", "dev", "prod"; found "qa" (string)',
+    ]);
+  });
+
+  it("rejects a missing required key", () => {
+    expect(problemsOf(variant("dev", (r) => delete r.kafka.replication))).toEqual([
+      "streamforge:kafka.replication: expected a value of type object; found nothing (the key is missing)",
+    ]);
+  });
+
+  it("rejects a misspelt key inside an object", () => {
+    expect(problemsOf(variant("dev", (r) => (r.kafka.nodePools[0].replica = 3)))).toEqual([
+      "streamforge:kafka.nodePools[0].replica: unknown key; check the spelling against Pulumi.yaml",
+    ]);
+  });
+
+  it("rejects an unknown top-level key", () => {
+    const problems = problemsOf(variant("dev", (r) => (r.kafkaa = {})));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^streamforge:kafkaa: unknown key; expected one of streamforge:environment, /);
+  });
+
+  it("rejects a value of the wrong type", () => {
+    expect(problemsOf(variant("dev", (r) => (r.kafka.nodePools[0].replicas = "three")))).toEqual([
+      'streamforge:kafka.nodePools[0].replicas: expected a value of type number; found "three" (string)',
+    ]);
+  });
+
+  it("rejects a number out of range", () => {
+    expect(problemsOf(variant("dev", (r) => (r.catalogue.topics["queue-events"].partitions = 0)))).toEqual([
+      "streamforge:catalogue.topics.queue-events.partitions: expected a number >= 1; found 0 (number)",
+    ]);
+  });
+
+  it("rejects a malformed quantity", () => {
+    expect(problemsOf(variant("dev", (r) => (r.kafka.nodePools[0].resources.limits.memory = "1 GB")))).toEqual([
+      'streamforge:kafka.nodePools[0].resources.limits.memory: expected a Kubernetes quantity such as 500m or 2Gi; found "1 GB" (string)',
+    ]);
+  });
+
+  it("rejects an unknown storage type", () => {
+    const problems = problemsOf(variant("dev", (r) => (r.kafka.nodePools[0].storage = { type: "hostpath" })));
+    expect(problems).toEqual([
+      'streamforge:kafka.nodePools[0].storage.type: expected one of "ephemeral", "persistent-claim"; found "hostpath" (string)',
+    ]);
+  });
+
+  it("rejects a replication factor above the broker count, and each topic that inherits it", () => {
+    const problems = problemsOf(variant("dev", (r) => (r.kafka.replication = { factor: 3, minInSyncReplicas: 2 })));
+    expect(problems[0]).toBe("streamforge:kafka.replication.factor: expected at most the number of brokers (1); found 3");
+    expect(problems).toContain("streamforge:catalogue.topics.queue-events.replicas: expected at most the number of brokers (1); found 3");
+    expect(problems).toHaveLength(1 + 5);
+  });
+
+  it("rejects an even KRaft quorum", () => {
+    const problems = problemsOf(variant("prod", (r) => (r.kafka.nodePools[0].replicas = 2)));
+    expect(problems).toEqual(["streamforge:kafka.nodePools: expected an odd number of controllers for a KRaft quorum; found 2"]);
+  });
+
+  it("holds prod to production sizing", () => {
+    const problems = problemsOf(
+      variant("prod", (r) => {
+        r.kafka.nodePools[1].storage = { type: "ephemeral" };
+        r.kafka.replication.minInSyncReplicas = 1;
+        delete r.kafka.podDisruptionBudget;
+        r.kafka.listeners.plain = true;
+      }),
+    );
+    expect(problems).toEqual([
+      'streamforge:kafka.nodePools[1].storage.type: prod: expected "persistent-claim"; found "ephemeral"',
+      "streamforge:kafka.replication.minInSyncReplicas: prod: expected at least 2; found 1",
+      "streamforge:kafka.podDisruptionBudget: prod: expected a PodDisruptionBudget; found nothing",
+      "streamforge:kafka.listeners.plain: prod: expected false: no unauthenticated listener in prod; found true",
+    ]);
+  });
+
+  it("rejects a grant on a topic the catalogue does not have", () => {
+    expect(problemsOf(variant("dev", (r) => (r.catalogue.users["self-healing-operator"].consume = ["queue-event"])))).toEqual([
+      "streamforge:catalogue.users.self-healing-operator.consume[0]: expected a topic of streamforge:catalogue.topics (queue-control, queue-events, market-trades, market-orderbook, market-klines) or a prefix ending in '*'; found \"queue-event\"",
+    ]);
+  });
+
+  it("requires the admin connection when the Kafka API owns the catalogue", () => {
+    expect(problemsOf(variant("dev", (r) => (r.catalogue.owner = "kafka-api")))).toEqual([
+      "streamforge:kafkaApi: expected the admin connection (bootstrapServers, tls, sasl) because streamforge:catalogue.owner is kafka-api; found nothing",
+    ]);
+  });
+
+  it("refuses a password given in plain text", () => {
+    const raw = variant("local", (r) => {
+      r.kafkaApi.sasl = { mechanism: "scram-sha512", username: "admin" };
+      r.kafkaApiPassword = "hunter2";
+    });
+    expect(problemsOf(raw)).toEqual([
+      "streamforge:kafkaApiPassword: must be a Pulumi secret; found plain text. Set it with `pulumi config set --secret kafkaApiPassword`",
+    ]);
+    expect(() => parsePlatformConfig(raw, new Set(["kafkaApiPassword"]))).not.toThrow();
+  });
+
+  it("requires the password when SASL is configured", () => {
+    const raw = variant("local", (r) => (r.kafkaApi.sasl = { mechanism: "scram-sha512", username: "admin" }));
+    expect(problemsOf(raw)).toEqual([
+      "streamforge:kafkaApiPassword: expected a secret password because streamforge:kafkaApi.sasl is set; found nothing",
+    ]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf(
+      variant("dev", (r) => {
+        r.environment = "staging";
+        r.kafka.clusterName = "K3";
+      }),
+    );
+    expect(problems).toHaveLength(2);
+  });
+});

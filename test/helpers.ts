@@ -1,0 +1,13 @@
+import { decodeRawConfig, parsePlatformConfig } from "../infra/config";
+import { readStackConfig } from "../infra/render/render";
+
+/** A committed stack's raw `streamforge:*` values, decoded as the Pulumi runtime hands them over. */
+export function rawStack(stack: string): Record<string, unknown> {
+  const { config, secretKeys } = readStackConfig(stack);
+  return decodeRawConfig(config, secretKeys).raw;
+}
+
+/** A committed stack's validated config. */
+export function committedConfig(stack: string): ReturnType<typeof parsePlatformConfig> {
+  return parsePlatformConfig(rawStack(stack));
+}

@@ -1,0 +1,109 @@
+/**
+ * Every custom resource `render` writes for every committed stack validates against the
+ * upstream CRDs (../shared/crds or $STREAMFORGE_CRDS_DIR), unknown fields included; and the
+ * validator itself rejects what the API server would reject.
+ */
+import { knownStacks, renderStack, type RenderResult } from "../infra/render/render";
+import { CrdCatalog } from "../infra/validate/crd-schema";
+
+const catalog = CrdCatalog.load();
+const rendered = new Map<string, RenderResult>();
+
+beforeAll(async () => {
+  for (const stack of knownStacks()) rendered.set(stack, await renderStack(stack));
+});
+
+const STRIMZI_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
+
+describe("rendered custom resources validate against the upstream CRDs", () => {
+  it("loads the Strimzi, Argo Rollouts and Litmus CRDs", () => {
+    expect(catalog.size).toBeGreaterThanOrEqual(18);
+  });
+
+  it.each(knownStacks())("stack %s", (stack) => {
+    const result = rendered.get(stack)!;
+    const custom = result.manifests.filter((m) => catalog.coversGroup(m.apiVersion));
+    expect(custom.map((m) => m.kind)).toEqual(expect.arrayContaining(["Kafka", "KafkaNodePool"]));
+    expect(custom.filter((m) => m.apiVersion !== "kafka.strimzi.io/v1" || !STRIMZI_KINDS.includes(m.kind))).toEqual([]);
+    expect(custom.flatMap((m) => catalog.validate(m))).toEqual([]);
+  });
+
+  it("every committed stack declares a Kafka CR and at least one node pool", () => {
+    for (const [stack, result] of rendered) {
+      const kinds = new Set(result.manifests.map((m) => m.kind));
+      expect([stack, kinds.has("Kafka"), kinds.has("KafkaNodePool")]).toEqual([stack, true, true]);
+    }
+  });
+});
+
+describe("the validator rejects what the API server rejects", () => {
+  const kafkaOf = (stack: string) => structuredClone(rendered.get(stack)!.manifests.find((m) => m.kind === "Kafka")!) as any;
+  const userOf = (stack: string) => structuredClone(rendered.get(stack)!.manifests.find((m) => m.kind === "KafkaUser")!) as any;
+
+  it("an unknown field", () => {
+    const kafka = kafkaOf("dev");
+    kafka.spec.kafka.listeners[0].tlss = true;
+    expect(catalog.validate(kafka)).toEqual([
+      { object: "Kafka kafka/k3", path: "/spec/kafka/listeners/0", message: 'unknown field "tlss"' },
+    ]);
+  });
+
+  it("the removed v1beta2 API", () => {
+    const kafka = kafkaOf("dev");
+    kafka.apiVersion = "kafka.strimzi.io/v1beta2";
+    expect(catalog.validate(kafka)).toEqual([
+      expect.objectContaining({
+        path: "/apiVersion",
+        message: expect.stringMatching(/v1beta2 is not served .* served: kafka\.strimzi\.io\/v1$/),
+      }),
+    ]);
+  });
+
+  it("the v1beta2 singular `operation` in a KafkaUser ACL", () => {
+    const user = userOf("dev");
+    user.spec.authorization.acls[0].operation = user.spec.authorization.acls[0].operations[0];
+    delete user.spec.authorization.acls[0].operations;
+    const messages = catalog.validate(user).map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        "/spec/authorization/acls/0: must have required property 'operations'",
+        '/spec/authorization/acls/0: unknown field "operation"',
+      ]),
+    );
+  });
+
+  it("a value outside an enum", () => {
+    const kafka = kafkaOf("prod");
+    kafka.spec.kafka.listeners[1].type = "ingresss";
+    expect(catalog.validate(kafka).map((i) => i.path)).toEqual(["/spec/kafka/listeners/1/type"]);
+  });
+
+  it("a wrong type", () => {
+    const pool = structuredClone(rendered.get("dev")!.manifests.find((m) => m.kind === "KafkaNodePool")!) as any;
+    pool.spec.replicas = "1";
+    expect(catalog.validate(pool)).toEqual([
+      { object: "KafkaNodePool kafka/dual-role", path: "/spec/replicas", message: "must be integer" },
+    ]);
+  });
+
+  it("a broken CEL rule (x-kubernetes-validations)", () => {
+    const kafka = kafkaOf("prod");
+    delete kafka.spec.kafka.metricsConfig.valueFrom;
+    expect(catalog.validate(kafka)).toEqual([
+      { object: "Kafka kafka/k3", path: "/spec/kafka/metricsConfig", message: "valueFrom property is required" },
+    ]);
+  });
+
+  it("a namespaced object without a namespace, and a bad name", () => {
+    const kafka = kafkaOf("dev");
+    delete kafka.metadata.namespace;
+    kafka.metadata.name = "K3_cluster";
+    expect(catalog.validate(kafka).map((i) => i.path)).toEqual(["/metadata/name", "/metadata/namespace"]);
+  });
+
+  it("a kind the group does not define", () => {
+    expect(catalog.validate({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaCluster", metadata: { name: "x", namespace: "y" } })).toEqual([
+      expect.objectContaining({ path: "/kind" }),
+    ]);
+  });
+});
