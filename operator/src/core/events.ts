@@ -1,0 +1,151 @@
+/**
+ * Parsing of `queue-events` messages into one normalised event, for both shapes in the wild:
+ *   documented: {queue_id, event: started|pong|loading|interrupted|finished|error, timestamp (ISO 8601), payload}
+ *   code:       {event: "status", queue_id, status, message, finished, sent_at (Unix s)} and
+ *               {event: "progress", queue_id, message_count, sent_at}
+ * Pure: no I/O, no clock (the receive time is passed in). Every rejection has a reason that
+ * the intake counts in a metric.
+ */
+
+/** What an event says about its Job, independent of the shape it came in. */
+export type EventKind =
+  /** The worker started (or restarted) its task. */
+  | "started"
+  /** Work is happening: loading, progress, pong. */
+  | "progress"
+  /** A status: error. Fatal only if no progress follows (arango-connector's per-record errors are survived). */
+  | "error"
+  /** A critical error: the documented `event: error` ("is terminating"). */
+  | "fatal"
+  /** The task finished (it may still have failed: see `error` followed by `finished`). */
+  | "finished"
+  /** Stopped on purpose (`stop` command). */
+  | "interrupted";
+
+export interface QueueEvent {
+  readonly queueId: string;
+  readonly kind: EventKind;
+  /** When the event says it happened (ms), clamped to the receive time: never in the future. */
+  readonly occurredAt: number;
+  /** When it arrived here (ms, local clock). */
+  readonly receivedAt: number;
+  /** The worker type that sent it, when the event names its producer (`<target>__<id>`). */
+  readonly target?: string;
+  readonly message?: string;
+  /** The event's own timestamp lay further in the future than the tolerated skew. */
+  readonly clockSkewed: boolean;
+}
+
+export type RejectReason = "oversized" | "malformed-json" | "not-an-object" | "missing-queue-id" | "unknown-kind" | "bad-timestamp";
+
+export type ParseResult = { readonly ok: true; readonly event: QueueEvent } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+export interface ParseLimits {
+  /** Larger messages are rejected unread. */
+  readonly maxBytes: number;
+  /** Event timestamps up to this far ahead of the local clock are trusted as they are. */
+  readonly maxFutureSkewMs: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxBytes: 64 * 1024, maxFutureSkewMs: 60_000 };
+
+const DOCUMENTED_KINDS: Readonly<Record<string, EventKind>> = {
+  started: "started",
+  pong: "progress",
+  loading: "progress",
+  interrupted: "interrupted",
+  finished: "finished",
+  error: "fatal",
+};
+
+const STATUS_KINDS: Readonly<Record<string, EventKind>> = {
+  started: "started",
+  loading: "progress",
+  error: "error",
+  interrupted: "interrupted",
+  finished: "finished",
+};
+
+const reject = (reason: RejectReason, detail: string): ParseResult => ({ ok: false, reason, detail });
+
+/** ISO 8601 text, Unix seconds (number or numeric text), or Unix milliseconds; null when unreadable. */
+export function parseTimestamp(value: unknown): number | null {
+  if (typeof value === "number" && Number.isFinite(value)) {
+    // Seconds until the year 5138; anything larger is already milliseconds.
+    return value < 1e11 ? value * 1000 : value;
+  }
+  if (typeof value === "string" && value.trim() !== "") {
+    if (/^-?\d+(\.\d+)?$/.test(value.trim())) return parseTimestamp(Number(value));
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}
+
+function kindOf(body: Record<string, unknown>): EventKind | null {
+  const event = body.event;
+  if (event === "status") {
+    const status = body.status;
+    if (typeof status !== "string") return null;
+    // A status event with finished: true after interruption is still an interruption.
+    return STATUS_KINDS[status] ?? null;
+  }
+  if (event === "progress") return "progress";
+  return typeof event === "string" ? (DOCUMENTED_KINDS[event] ?? null) : null;
+}
+
+/** The producer id convention of the Job manifests: TELEMETRY_PRODUCER_ID=<target>__<short id>. */
+function targetOf(body: Record<string, unknown>): string | undefined {
+  for (const field of ["producer", "producer_id", "telemetry_producer_id", "source"]) {
+    const value = body[field];
+    if (typeof value === "string" && value.includes("__")) return value.split("__")[0];
+  }
+  return undefined;
+}
+
+function messageOf(body: Record<string, unknown>): string | undefined {
+  const payload = body.payload;
+  const candidates = [body.error_message, body.message, payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined];
+  const found = candidates.find((c) => typeof c === "string" && c.length > 0) as string | undefined;
+  return found?.slice(0, 200);
+}
+
+export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
+  const size = typeof raw === "string" ? Buffer.byteLength(raw) : raw.byteLength;
+  if (size > limits.maxBytes) return reject("oversized", `${size} bytes > ${limits.maxBytes}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(typeof raw === "string" ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8"));
+  } catch (err) {
+    return reject("malformed-json", (err as Error).message.slice(0, 120));
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return reject("not-an-object", typeof body);
+  const record = body as Record<string, unknown>;
+  const queueId = record.queue_id;
+  if (typeof queueId !== "string" || queueId.trim() === "") return reject("missing-queue-id", "queue_id is missing or empty");
+  const kind = kindOf(record);
+  if (kind === null) return reject("unknown-kind", `event=${String(record.event).slice(0, 40)} status=${String(record.status).slice(0, 40)}`);
+
+  const rawTime = record.timestamp ?? record.sent_at ?? record.ponged_at;
+  let stated = receivedAt;
+  if (rawTime !== undefined) {
+    const parsed = parseTimestamp(rawTime);
+    if (parsed === null) return reject("bad-timestamp", `unreadable timestamp ${JSON.stringify(rawTime).slice(0, 40)}`);
+    stated = parsed;
+  }
+  const clockSkewed = stated > receivedAt + limits.maxFutureSkewMs;
+  const target = targetOf(record);
+  const message = messageOf(record);
+  return {
+    ok: true,
+    event: {
+      queueId,
+      kind,
+      occurredAt: Math.min(stated, receivedAt),
+      receivedAt,
+      clockSkewed,
+      ...(target !== undefined ? { target } : {}),
+      ...(message !== undefined ? { message } : {}),
+    },
+  };
+}

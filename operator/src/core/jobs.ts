@@ -1,0 +1,164 @@
+/**
+ * What the operator knows of a Kubernetes Job, read from a plain manifest (the shape the API
+ * returns), and how a Job is tied to its queue. Pure: no Kubernetes client here.
+ */
+
+/** Annotations and labels the operator reads and writes. */
+export const ANNOTATIONS = {
+  /** Set to "disabled" on a Job (or its template) to keep the operator away from it. */
+  selfHealing: "streamforge.io/self-healing",
+  queueId: "streamforge.io/queue-id",
+  target: "streamforge.io/target",
+  attempt: "streamforge.io/relaunch-attempt",
+  reason: "streamforge.io/relaunch-reason",
+  relaunchedFrom: "streamforge.io/relaunched-from",
+  originalName: "streamforge.io/original-name",
+  /** Epoch seconds of earlier relaunches of this queue's Job, comma-separated: the restart budget. */
+  history: "streamforge.io/relaunch-history",
+  /** Written on a Job before its replacement is created: the claim that makes relaunch idempotent. */
+  supersededBy: "streamforge.io/superseded-by",
+  gaveUp: "streamforge.io/self-healing-gave-up",
+} as const;
+
+export const QUEUE_ID_LABEL = "streamforge.io/queue-id";
+
+/** The `target` values queue-manager accepts; Job names end with one of them. */
+export const KNOWN_TARGETS = ["loader-producer", "loader-ws", "arango-connector", "graph-builder", "gnn-trainer", "visualizer", "arango-orderbook"] as const;
+
+/** The subset of a Kubernetes Job manifest the operator reads. */
+export interface JobManifest {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | Date;
+    deletionTimestamp?: string | Date;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  spec?: {
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+      spec?: { containers?: { name: string; env?: { name: string; value?: string; [key: string]: unknown }[]; [key: string]: unknown }[]; [key: string]: unknown };
+    };
+    [key: string]: unknown;
+  };
+  status?: {
+    startTime?: string | Date;
+    conditions?: { type: string; status: string; [key: string]: unknown }[];
+    [key: string]: unknown;
+  };
+}
+
+export type JobPhase = "active" | "complete" | "failed";
+
+export interface ObservedJob {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  /** Normalised queue key (see queueKey); undefined when the Job is not a queue's Job. */
+  readonly queue: string | undefined;
+  readonly target: string | undefined;
+  readonly createdAt: number;
+  readonly startedAt: number | undefined;
+  readonly phase: JobPhase;
+  readonly optedOut: boolean;
+  readonly deleting: boolean;
+  readonly supersededBy: string | undefined;
+  readonly gaveUp: boolean;
+  readonly attempt: number;
+  /** Epoch ms of this queue-and-target's earlier relaunches, carried from Job to Job. */
+  readonly relaunchHistory: readonly number[];
+}
+
+/** queue-manager's Job name rule sanitises queue ids; events carry them raw. Both meet here. */
+export function queueKey(queueId: string): string {
+  return queueId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+const toMs = (t: string | Date | undefined): number | undefined => (t === undefined ? undefined : new Date(t).getTime());
+
+function envOf(job: JobManifest, name: string): string | undefined {
+  for (const container of job.spec?.template?.spec?.containers ?? []) {
+    const found = container.env?.find((e) => e.name === name && typeof e.value === "string");
+    if (found?.value !== undefined) return found.value;
+  }
+  return undefined;
+}
+
+/** The Job's name without the `-r<N>` suffix of a relaunch. */
+export function originalName(job: JobManifest): string {
+  return job.metadata.annotations?.[ANNOTATIONS.originalName] ?? job.metadata.name;
+}
+
+function targetFromName(name: string): string | undefined {
+  return KNOWN_TARGETS.find((t) => name.endsWith(`-${t}`));
+}
+
+/** The queue a Job runs: a label, else its QUEUE_ID env var, else the `<queue_id>-<target>` name rule. */
+export function queueOf(job: JobManifest): string | undefined {
+  const fromLabel = job.metadata.labels?.[QUEUE_ID_LABEL] ?? job.metadata.annotations?.[ANNOTATIONS.queueId];
+  const raw = fromLabel ?? envOf(job, "QUEUE_ID");
+  if (raw !== undefined && raw.trim() !== "") return queueKey(raw);
+  const name = originalName(job);
+  const target = targetFromName(name);
+  return target ? queueKey(name.slice(0, -(target.length + 1))) || undefined : undefined;
+}
+
+export function targetOf(job: JobManifest): string | undefined {
+  const fromLabel = job.metadata.labels?.[ANNOTATIONS.target];
+  if (fromLabel) return fromLabel;
+  const producer = envOf(job, "TELEMETRY_PRODUCER_ID");
+  if (producer?.includes("__")) return producer.split("__")[0];
+  return targetFromName(originalName(job));
+}
+
+function phaseOf(job: JobManifest): JobPhase {
+  const done = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+  if (done("Failed")) return "failed";
+  if (done("Complete")) return "complete";
+  return "active";
+}
+
+export function parseHistory(value: string | undefined): number[] {
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((s) => Number(s.trim()) * 1000)
+    .filter((n) => Number.isFinite(n) && n > 0);
+}
+
+export function observeJob(job: JobManifest): ObservedJob {
+  const meta = job.metadata;
+  const annotations = meta.annotations ?? {};
+  const namespace = meta.namespace ?? "default";
+  const optOut = (a: Record<string, string> | undefined) => a?.[ANNOTATIONS.selfHealing] === "disabled";
+  const attempt = Number(annotations[ANNOTATIONS.attempt] ?? "0");
+  return {
+    key: `${namespace}/${meta.name}`,
+    namespace,
+    name: meta.name,
+    uid: meta.uid ?? "",
+    resourceVersion: meta.resourceVersion ?? "",
+    queue: queueOf(job),
+    target: targetOf(job),
+    createdAt: toMs(meta.creationTimestamp) ?? 0,
+    startedAt: toMs(job.status?.startTime),
+    phase: phaseOf(job),
+    optedOut: optOut(annotations) || optOut(job.spec?.template?.metadata?.annotations),
+    deleting: meta.deletionTimestamp !== undefined,
+    supersededBy: annotations[ANNOTATIONS.supersededBy],
+    gaveUp: annotations[ANNOTATIONS.gaveUp] !== undefined,
+    attempt: Number.isInteger(attempt) && attempt >= 0 ? attempt : 0,
+    relaunchHistory: parseHistory(annotations[ANNOTATIONS.history]),
+  };
+}

@@ -1,0 +1,70 @@
+/** Detection and safety policy. All thresholds in milliseconds. */
+
+export interface TargetPolicy {
+  /** Upper bound: a Job silent this long is stuck, whatever its rhythm. */
+  readonly stuckAfterMs: number;
+  /** A Job's first events may take this long after it starts. */
+  readonly startGraceMs: number;
+  /** Learn the Job's rhythm and declare stuck earlier when it breaks (phi accrual). */
+  readonly adaptive: boolean;
+  /** Never stuck earlier than this, however regular the rhythm was. */
+  readonly minStuckAfterMs: number;
+}
+
+export interface Policy {
+  readonly targets: Readonly<Record<string, TargetPolicy>>;
+  /** For Jobs whose target is unknown or not listed. */
+  readonly defaultTarget: TargetPolicy;
+  readonly phiThreshold: number;
+  /** Intervals to see before trusting a learned rhythm. */
+  readonly minSamples: number;
+  readonly minStdDevMs: number;
+  /** The rhythm's spread is taken as at least this fraction of its mean: real workers jitter. */
+  readonly minStdDevFraction: number;
+  /** A `status: error` with no progress for this long is fatal. */
+  readonly errorGraceMs: number;
+  /** A `status: error` whose message matches is fatal at once. */
+  readonly fatalMessagePattern: RegExp | null;
+  /** Relaunch Jobs Kubernetes marked Failed (backoffLimit exhausted). */
+  readonly relaunchFailedJobs: boolean;
+  /** At most `maxRelaunches` per queue within `windowMs`, then give up. */
+  readonly budget: { readonly maxRelaunches: number; readonly windowMs: number };
+  /** Relaunches across all queues: a token bucket. */
+  readonly rateLimit: { readonly perMinute: number; readonly burst: number };
+  /** When this many Jobs and this fraction of the active ones are silent at once, suspect the event source. */
+  readonly massSilence: { readonly minJobs: number; readonly fraction: number };
+  /** Events whose own time is older than this do not count as a sign of life now (replays). */
+  readonly maxEventAgeMs: number;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Loaders report every ~10 s (TELEMETRY_INTERVAL): two minutes of silence is stuck, and their
+ * rhythm is learned. arango-connector reports only every 100 records, so a quiet input topic is
+ * normal: only a long fixed bound applies ("quiet is fine").
+ */
+export const DEFAULT_POLICY: Policy = {
+  targets: {
+    "loader-producer": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
+    "loader-ws": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
+    "arango-connector": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
+    "arango-orderbook": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
+  },
+  defaultTarget: { stuckAfterMs: 10 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: true, minStuckAfterMs: 2 * MINUTE },
+  phiThreshold: 8,
+  minSamples: 5,
+  minStdDevMs: 2_000,
+  minStdDevFraction: 0.2,
+  errorGraceMs: 60_000,
+  fatalMessagePattern: /fatal/i,
+  relaunchFailedJobs: true,
+  budget: { maxRelaunches: 3, windowMs: 60 * MINUTE },
+  rateLimit: { perMinute: 10, burst: 5 },
+  massSilence: { minJobs: 3, fraction: 0.5 },
+  maxEventAgeMs: 5 * MINUTE,
+};
+
+export function targetPolicy(policy: Policy, target: string | undefined): TargetPolicy {
+  return (target !== undefined ? policy.targets[target] : undefined) ?? policy.defaultTarget;
+}

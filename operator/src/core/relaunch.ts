@@ -1,0 +1,70 @@
+/**
+ * The replacement of a Job: its spec with everything the API server owns or rejects removed,
+ * the same env so the task resumes, a deterministic name, and annotations recording why.
+ * Pure: a manifest in, a manifest out.
+ */
+import { ANNOTATIONS, type JobManifest, QUEUE_ID_LABEL, originalName } from "./jobs.js";
+import type { RelaunchReason } from "./decide.js";
+
+/** Labels the Job controller sets; a new Job with the old values would be rejected or mis-selected. */
+const CONTROLLER_LABELS = ["controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name"];
+
+/** Job names are at most 63 characters (they become label values). */
+const MAX_NAME = 63;
+
+/** `<original>-r<attempt>`, shortened from the original's end if needed; the same inputs always give the same name. */
+export function replacementName(job: JobManifest, attempt: number): string {
+  const suffix = `-r${attempt}`;
+  const base = originalName(job).slice(0, MAX_NAME - suffix.length).replace(/-+$/, "");
+  return `${base}${suffix}`;
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function without(record: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(record ?? {}).filter(([k]) => !keys.includes(k)));
+}
+
+export interface ReplacementInput {
+  readonly old: JobManifest;
+  readonly attempt: number;
+  readonly reason: RelaunchReason;
+  readonly detail: string;
+  /** Relaunch times (ms), this one included. */
+  readonly history: readonly number[];
+  /** The queue id to record as a label, when it is a valid label value. */
+  readonly queueId: string | undefined;
+}
+
+export function replacementJob({ old, attempt, reason, detail, history, queueId }: ReplacementInput): JobManifest {
+  const spec = structuredClone(old.spec ?? {});
+  // The API server generates the selector and the controller's labels for a new Job.
+  delete spec.selector;
+  delete spec.manualSelector;
+  const template = spec.template ?? {};
+  template.metadata = { ...template.metadata, labels: without(template.metadata?.labels, CONTROLLER_LABELS) };
+  spec.template = template;
+
+  const labels = without(old.metadata.labels, CONTROLLER_LABELS);
+  if (queueId !== undefined && queueId.length <= 63 && LABEL_VALUE.test(queueId)) labels[QUEUE_ID_LABEL] = queueId;
+  const annotations = {
+    ...without(old.metadata.annotations, [ANNOTATIONS.supersededBy, "kubectl.kubernetes.io/last-applied-configuration"]),
+    [ANNOTATIONS.attempt]: String(attempt),
+    [ANNOTATIONS.reason]: `${reason}: ${detail}`.slice(0, 1024),
+    [ANNOTATIONS.relaunchedFrom]: old.metadata.name,
+    [ANNOTATIONS.originalName]: originalName(old),
+    [ANNOTATIONS.history]: history.map((t) => Math.round(t / 1000)).join(","),
+  };
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: replacementName(old, attempt),
+      namespace: old.metadata.namespace,
+      labels,
+      annotations,
+      ...(Array.isArray(old.metadata.ownerReferences) ? { ownerReferences: old.metadata.ownerReferences } : {}),
+    },
+    spec,
+  };
+}

@@ -1,0 +1,113 @@
+/** A fake world for the core's tests: a clock, Jobs as queue-manager creates them, events as workers send them. */
+import { decide, initialBucket, type Decision, type Verdict, assess } from "../src/core/decide.js";
+import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
+import { type JobManifest, type ObservedJob, observeJob } from "../src/core/jobs.js";
+import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
+import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
+
+export const T0 = Date.parse("2026-11-27T10:00:00Z");
+export const s = (seconds: number): number => T0 + seconds * 1000;
+
+/** A Job the way queue-manager's job_launcher creates it: no labels, QUEUE_ID in env. */
+export function launchedJob(queueId: string, target: string, opts: { createdAt?: number; phase?: "Complete" | "Failed"; annotations?: Record<string, string> } = {}): JobManifest {
+  const name = `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name,
+      namespace: "stf",
+      uid: `uid-${name}`,
+      resourceVersion: "1",
+      creationTimestamp: new Date(opts.createdAt ?? T0).toISOString(),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    spec: {
+      backoffLimit: 4,
+      ttlSecondsAfterFinished: 3600,
+      selector: { matchLabels: { "batch.kubernetes.io/controller-uid": `uid-${name}` } },
+      template: {
+        metadata: { labels: { "batch.kubernetes.io/controller-uid": `uid-${name}`, "batch.kubernetes.io/job-name": name, "job-name": name, "controller-uid": `uid-${name}` } },
+        spec: {
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: target,
+              image: `streamforge/${target}:latest`,
+              imagePullPolicy: "Always",
+              env: [
+                { name: "QUEUE_ID", value: queueId },
+                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__abc123` },
+                { name: "KAFKA_TOPIC", value: "market-trades" },
+                { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    status: {
+      startTime: new Date(opts.createdAt ?? T0).toISOString(),
+      ...(opts.phase ? { conditions: [{ type: opts.phase, status: "True" }] } : {}),
+    },
+  };
+}
+
+export const loading = (queueId: string, at: number) => ({ event: "status", queue_id: queueId, status: "loading", sent_at: at / 1000, finished: false });
+export const progress = (queueId: string, at: number) => ({ event: "progress", queue_id: queueId, symbol: "BTCUSDT", type: "trades", message_count: 10, sent_at: at / 1000 });
+export const statusError = (queueId: string, at: number, message: string) => ({ event: "status", queue_id: queueId, status: "error", message, sent_at: at / 1000 });
+export const statusFinished = (queueId: string, at: number) => ({ event: "status", queue_id: queueId, status: "finished", finished: true, sent_at: at / 1000 });
+export const documented = (queueId: string, event: string, at: number, payload: object = {}) => ({ queue_id: queueId, event, timestamp: new Date(at).toISOString(), payload });
+
+export interface Delivery {
+  /** When it arrives (ms). */
+  readonly at: number;
+  readonly body: unknown;
+}
+
+/** Folds deliveries into signals, as the intake does. */
+export function signalsOf(deliveries: readonly Delivery[], policy: Policy = DEFAULT_POLICY): Map<string, QueueSignal> {
+  const signals = new Map<string, QueueSignal>();
+  for (const d of [...deliveries].sort((a, b) => a.at - b.at)) {
+    const parsed = parseEvent(typeof d.body === "string" ? d.body : JSON.stringify(d.body), d.at, DEFAULT_PARSE_LIMITS);
+    if (!parsed.ok) continue;
+    const key = parsed.event.queueId.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+    signals.set(key, applyEvent(signals.get(key) ?? EMPTY_SIGNAL, parsed.event, policy.maxEventAgeMs));
+  }
+  return signals;
+}
+
+export function verdictAt(job: JobManifest, deliveries: readonly Delivery[], now: number, policy: Policy = DEFAULT_POLICY, observingSince = T0): Verdict {
+  const observed = observeJob(job);
+  const signal = signalsOf(deliveries, policy).get(observed.queue!) ?? EMPTY_SIGNAL;
+  return assess(observed, signal, now, observingSince, policy);
+}
+
+export function decideAt(
+  jobs: readonly JobManifest[],
+  deliveries: readonly Delivery[],
+  now: number,
+  opts: { policy?: Policy; sourceHealthy?: boolean; inFlight?: string[]; tokens?: number } = {},
+): Decision {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const observed: ObservedJob[] = jobs.map(observeJob);
+  return decide(
+    {
+      now,
+      jobs: observed,
+      signals: signalsOf(deliveries, policy),
+      observingSince: T0,
+      sourceHealthy: opts.sourceHealthy ?? true,
+      inFlight: new Set(opts.inFlight ?? []),
+      bucket: opts.tokens === undefined ? initialBucket(policy, now) : { tokens: opts.tokens, updatedAt: now },
+    },
+    policy,
+  );
+}
+
+/** Deliveries every `every` seconds from `from` to `to` (inclusive), arriving when sent. */
+export function rhythm(queueId: string, from: number, to: number, every: number, make = loading): Delivery[] {
+  const out: Delivery[] = [];
+  for (let t = from; t <= to; t += every) out.push({ at: s(t), body: make(queueId, s(t)) });
+  return out;
+}
