@@ -4,7 +4,7 @@
  * rhythm may say stuck earlier, never before 45 s), arango-connector 30 min ("quiet is fine").
  */
 import { DEFAULT_POLICY } from "../src/core/policy.js";
-import { type Delivery, T0, decideAt, documented, launchedJob, loading, progress, rhythm, s, signalsOf, statusError, statusFinished, verdictAt } from "./sim.js";
+import { type Delivery, T0, documented, launchedJob, loading, progress, rhythm, s, signalsOf, statusError, statusFinished, verdictAt } from "./sim.js";
 
 const Q = "Q-1";
 const loader = launchedJob(Q, "loader-producer");
@@ -74,6 +74,13 @@ const cases: Case[] = [
     "healthy",
   ],
   ["a critical error from before this Job was created is not this Job's", launchedJob(Q, "loader-producer", { createdAt: s(100) }), [{ at: s(101), body: documented(Q, "error", s(90)) }, ...rhythm(Q, 110, 200, 10)], 205, "healthy"],
+  [
+    "the error that got a Job relaunched is not its replacement's, even within the same second",
+    launchedJob(Q, "loader-producer", { createdAt: s(100), annotations: { "streamforge.io/relaunched-at": String(s(100) + 700) } }),
+    [{ at: s(100) + 500, body: documented(Q, "error", s(100) + 400) }],
+    101,
+    "healthy",
+  ],
   ["events of another queue say nothing about this Job", loader, rhythm("other-queue", 5, 300, 10), 241, "stuck"],
   ["pong answers count as signs of life", loader, rhythm(Q, 5, 300, 10, (q, t) => ({ event: "pong", queue_id: q, ping_ts: t / 1000, ponged_at: t / 1000 })), 305, "healthy"],
 ];
@@ -81,6 +88,11 @@ const cases: Case[] = [
 describe("assess", () => {
   it.each(cases)("%s", (_name, job, deliveries, checkAt, expected) => {
     expect(kindOf(verdictAt(job, deliveries, s(checkAt)))).toBe(expected);
+  });
+
+  it("says when a healthy verdict is due to change, so the loop can wake then", () => {
+    expect(verdictAt(loader, rhythm(Q, 5, 95, 10), s(100))).toEqual({ kind: "healthy", dueAt: s(95) + 120_000 + 1 });
+    expect(verdictAt(loader, [], s(100))).toEqual({ kind: "healthy", dueAt: s(120) + 120_000 + 1 });
   });
 
   it("explains a stuck verdict with the silence and the threshold", () => {

@@ -1,5 +1,6 @@
 /** Safety around the verdicts: budgets, rate limit, the event-source guard, idempotency. */
 import { ANNOTATIONS } from "../src/core/jobs.js";
+import { nextWakeIn } from "../src/core/decide.js";
 import { DEFAULT_POLICY } from "../src/core/policy.js";
 import { decideAt, documented, launchedJob, rhythm, s } from "./sim.js";
 
@@ -93,6 +94,14 @@ describe("decide", () => {
       "relaunch:b-loader-producer:fatal-error",
       "relaunch:c-loader-producer:fatal-error",
     ]);
+  });
+
+  it("wakes the loop when the earliest verdict is due, within [10 ms, interval]", () => {
+    const jobs = [launchedJob("a", "loader-producer"), launchedJob("b", "arango-connector")];
+    const d = decideAt(jobs, rhythm("a", 5, 95, 10), s(100));
+    expect(nextWakeIn(d, s(100), 200_000)).toBe(s(95) + 120_001 - s(100));
+    expect(nextWakeIn(d, s(100), 1000)).toBe(1000);
+    expect(nextWakeIn(d, s(95) + 120_000, 1000)).toBe(10);
   });
 
   it("uses the budget window from the policy", () => {

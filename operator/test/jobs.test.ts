@@ -73,6 +73,7 @@ describe("replacementJob", () => {
       [ANNOTATIONS.relaunchedFrom]: "q-1-loader-producer",
       [ANNOTATIONS.originalName]: "q-1-loader-producer",
       [ANNOTATIONS.history]: `${Math.round(s(-600) / 1000)},${Math.round(s(10) / 1000)}`,
+      [ANNOTATIONS.relaunchedAt]: String(s(10)),
     });
   });
 

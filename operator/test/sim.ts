@@ -106,7 +106,7 @@ export function decideAt(
 }
 
 /** Deliveries every `every` seconds from `from` to `to` (inclusive), arriving when sent. */
-export function rhythm(queueId: string, from: number, to: number, every: number, make = loading): Delivery[] {
+export function rhythm(queueId: string, from: number, to: number, every: number, make: (queueId: string, at: number) => object = loading): Delivery[] {
   const out: Delivery[] = [];
   for (let t = from; t <= to; t += every) out.push({ at: s(t), body: make(queueId, s(t)) });
   return out;

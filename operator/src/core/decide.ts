@@ -9,11 +9,12 @@ import { phi } from "./rhythm.js";
 import { EMPTY_SIGNAL, type QueueSignal } from "./signals.js";
 
 export type Verdict =
-  | { readonly kind: "healthy" }
+  /** `dueAt`: when, without news, the verdict would next change (ms); the loop wakes then. */
+  | { readonly kind: "healthy"; readonly dueAt?: number }
   /** Finished cleanly or stopped on purpose: never relaunched. */
   | { readonly kind: "done"; readonly why: string }
   /** Something is pending (an error that progress may still follow). */
-  | { readonly kind: "watching"; readonly why: string }
+  | { readonly kind: "watching"; readonly why: string; readonly dueAt?: number }
   | { readonly kind: "stuck"; readonly detail: string }
   | { readonly kind: "faulty"; readonly reason: "fatal-error" | "job-failed"; readonly detail: string };
 
@@ -68,8 +69,10 @@ export function isManaged(job: ObservedJob): boolean {
 
 /** What one Job's state and its queue's events say about it. */
 export function assess(job: ObservedJob, signal: QueueSignal, now: number, observingSince: number, policy: Policy): Verdict {
-  // Only events of this incarnation count: the error that got the previous Job relaunched does not.
-  const since = (t: number): boolean => t > 0 && t >= job.createdAt;
+  // Only events of this incarnation count: the error that got the previous Job relaunched does
+  // not. creationTimestamp has one-second resolution, so a replacement also carries the exact
+  // time its relaunch was decided, and only later events are its own.
+  const since = (t: number): boolean => t > 0 && t >= job.createdAt && t > job.relaunchedAt;
   const progressAt = since(signal.progressAt) ? signal.progressAt : 0;
   const errorAt = since(signal.errorAt) && signal.errorAt > progressAt ? signal.errorAt : 0;
   const stoppedAt = since(signal.interruptedAt) ? signal.interruptedAt : 0;
@@ -84,7 +87,8 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
     if (policy.fatalMessagePattern?.test(signal.errorMessage ?? "")) return { kind: "faulty", reason: "fatal-error", detail: `reported a fatal error${message}` };
     const quiet = now - signal.aliveAt;
     if (quiet >= policy.errorGraceMs) return { kind: "faulty", reason: "fatal-error", detail: `no progress ${seconds(quiet)} after an error${message}` };
-    if (job.phase === "active") return { kind: "watching", why: `error${message}; waiting ${seconds(policy.errorGraceMs - quiet)} for progress` };
+    if (job.phase === "active")
+      return { kind: "watching", why: `error${message}; waiting ${seconds(policy.errorGraceMs - quiet)} for progress`, dueAt: signal.aliveAt + policy.errorGraceMs };
   }
   if (job.phase === "failed") {
     return policy.relaunchFailedJobs
@@ -102,7 +106,8 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
   const reference =
     alive >= observingSince && alive > 0 ? alive : Math.max(alive, Math.max(job.startedAt ?? job.createdAt, observingSince) + target.startGraceMs);
   const quiet = now - reference;
-  if (quiet <= 0) return { kind: "healthy" };
+  const dueAt = reference + target.stuckAfterMs + 1;
+  if (quiet <= 0) return { kind: "healthy", dueAt };
   if (quiet > target.stuckAfterMs) return { kind: "stuck", detail: `no event for ${seconds(quiet)} (threshold ${seconds(target.stuckAfterMs)})` };
   if (target.adaptive && alive > 0 && signal.rhythm.count >= policy.minSamples && quiet >= target.minStuckAfterMs) {
     const suspicion = phi(signal.rhythm, quiet, Math.max(policy.minStdDevMs, signal.rhythm.mean * policy.minStdDevFraction));
@@ -112,13 +117,25 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
         detail: `no event for ${seconds(quiet)}, phi ${suspicion === Infinity ? "inf" : suspicion.toFixed(1)} >= ${policy.phiThreshold} for its rhythm of ~${seconds(signal.rhythm.mean)}`,
       };
   }
-  return { kind: "healthy" };
+  return { kind: "healthy", dueAt };
 }
 
 function refill(bucket: TokenBucket, now: number, policy: Policy): TokenBucket {
   const elapsed = Math.max(0, now - bucket.updatedAt);
   const tokens = Math.min(policy.rateLimit.burst, bucket.tokens + (elapsed * policy.rateLimit.perMinute) / 60_000);
   return { tokens, updatedAt: now };
+}
+
+/**
+ * How long the loop may sleep: until the earliest moment a verdict is due to change, but no
+ * longer than `intervalMs` (events and Job changes arrive in between) and no shorter than 10 ms.
+ */
+export function nextWakeIn(decision: Decision, now: number, intervalMs: number): number {
+  let due = now + intervalMs;
+  for (const v of decision.verdicts.values()) {
+    if ((v.kind === "healthy" || v.kind === "watching") && v.dueAt !== undefined) due = Math.min(due, v.dueAt);
+  }
+  return Math.max(10, due - now);
 }
 
 export function initialBucket(policy: Policy, now: number): TokenBucket {

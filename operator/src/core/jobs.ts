@@ -13,10 +13,14 @@ export const ANNOTATIONS = {
   reason: "streamforge.io/relaunch-reason",
   relaunchedFrom: "streamforge.io/relaunched-from",
   originalName: "streamforge.io/original-name",
+  /** When the relaunch was decided (epoch ms): events up to then belong to the previous Job. */
+  relaunchedAt: "streamforge.io/relaunched-at",
   /** Epoch seconds of earlier relaunches of this queue's Job, comma-separated: the restart budget. */
   history: "streamforge.io/relaunch-history",
   /** Written on a Job before its replacement is created: the claim that makes relaunch idempotent. */
   supersededBy: "streamforge.io/superseded-by",
+  /** The claimed relaunch's record (JSON), so an interrupted relaunch can be finished. */
+  pending: "streamforge.io/relaunch-pending",
   gaveUp: "streamforge.io/self-healing-gave-up",
 } as const;
 
@@ -66,6 +70,8 @@ export interface ObservedJob {
   readonly queue: string | undefined;
   readonly target: string | undefined;
   readonly createdAt: number;
+  /** For a replacement, when its relaunch was decided (ms); 0 for a Job queue-manager launched. */
+  readonly relaunchedAt: number;
   readonly startedAt: number | undefined;
   readonly phase: JobPhase;
   readonly optedOut: boolean;
@@ -79,6 +85,8 @@ export interface ObservedJob {
 
 /** queue-manager's Job name rule sanitises queue ids; events carry them raw. Both meet here. */
 export function queueKey(queueId: string): string {
+  // Most ids are already in the sanitised form; the replace chain is the slow path.
+  if (/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(queueId)) return queueId;
   return queueId
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
@@ -152,6 +160,7 @@ export function observeJob(job: JobManifest): ObservedJob {
     queue: queueOf(job),
     target: targetOf(job),
     createdAt: toMs(meta.creationTimestamp) ?? 0,
+    relaunchedAt: Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0,
     startedAt: toMs(job.status?.startTime),
     phase: phaseOf(job),
     optedOut: optOut(annotations) || optOut(job.spec?.template?.metadata?.annotations),

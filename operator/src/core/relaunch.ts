@@ -30,7 +30,7 @@ export interface ReplacementInput {
   readonly attempt: number;
   readonly reason: RelaunchReason;
   readonly detail: string;
-  /** Relaunch times (ms), this one included. */
+  /** Relaunch times (ms), this one (the decision time) last. */
   readonly history: readonly number[];
   /** The queue id to record as a label, when it is a valid label value. */
   readonly queueId: string | undefined;
@@ -48,12 +48,13 @@ export function replacementJob({ old, attempt, reason, detail, history, queueId 
   const labels = without(old.metadata.labels, CONTROLLER_LABELS);
   if (queueId !== undefined && queueId.length <= 63 && LABEL_VALUE.test(queueId)) labels[QUEUE_ID_LABEL] = queueId;
   const annotations = {
-    ...without(old.metadata.annotations, [ANNOTATIONS.supersededBy, "kubectl.kubernetes.io/last-applied-configuration"]),
+    ...without(old.metadata.annotations, [ANNOTATIONS.supersededBy, ANNOTATIONS.pending, ANNOTATIONS.gaveUp, "kubectl.kubernetes.io/last-applied-configuration"]),
     [ANNOTATIONS.attempt]: String(attempt),
     [ANNOTATIONS.reason]: `${reason}: ${detail}`.slice(0, 1024),
     [ANNOTATIONS.relaunchedFrom]: old.metadata.name,
     [ANNOTATIONS.originalName]: originalName(old),
     [ANNOTATIONS.history]: history.map((t) => Math.round(t / 1000)).join(","),
+    [ANNOTATIONS.relaunchedAt]: String(history[history.length - 1] ?? 0),
   };
   return {
     apiVersion: "batch/v1",

@@ -1,0 +1,261 @@
+/**
+ * `npm run bench`: figures for the record, each next to a baseline measured in the same run
+ * (these machines are noisy: read the ratios). Needs the local broker for the end-to-end part:
+ * `eval "$(../local/kafka.sh env)"` first (the script says so if it is missing).
+ *
+ *  1. events/s the core absorbs (parse + fold into state), next to JSON.parse alone;
+ *  2. events/s end to end through kafkajs into the operator, next to a bare kafkajs consumer
+ *     reading the same topic in the same run (target: ratio >= 0.8);
+ *  3. memory per tracked Job at 10k and 100k Jobs (target: <= 1 KiB);
+ *  4. detection delay beyond the threshold with the real tick loop (target: <= 1 s).
+ */
+import { randomUUID } from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
+import { pino } from "pino";
+import { KafkajsSource } from "../src/adapters/kafka-source.js";
+import { Controller } from "../src/controller.js";
+import { nextWakeIn } from "../src/core/decide.js";
+import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
+import { type JobManifest, queueKey } from "../src/core/jobs.js";
+import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
+import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
+import { createMetrics } from "../src/metrics.js";
+import type { CreateResult, KubePort } from "../src/ports.js";
+import { systemClock } from "../src/ports.js";
+
+const log = pino({ level: "silent" });
+const gc = (globalThis as { gc?: () => void }).gc;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function sampleEvents(n: number, queues: number): Buffer[] {
+  const now = Date.now() / 1000;
+  return Array.from({ length: n }, (_, i) => {
+    const q = `queue-${i % queues}`;
+    const body =
+      i % 3 === 0
+        ? { event: "progress", queue_id: q, symbol: "BTCUSDT", type: "trades", message_count: i, sent_at: now }
+        : i % 3 === 1
+          ? { event: "status", queue_id: q, symbol: "BTCUSDT", type: "trades", status: "loading", message: "ok", finished: false, sent_at: now }
+          : { queue_id: q, event: "loading", timestamp: new Date().toISOString(), payload: { progress: 0.5, details: "x" } };
+    return Buffer.from(JSON.stringify(body));
+  });
+}
+
+function coreThroughput(): void {
+  const events = sampleEvents(300_000, 1000);
+  const time = (fn: () => void) => {
+    const t = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t) / 1e9;
+  };
+  const baseline = time(() => {
+    for (const e of events) JSON.parse(e.toString("utf8"));
+  });
+  const signals = new Map<string, QueueSignal>();
+  const core = time(() => {
+    const now = Date.now();
+    for (const e of events) {
+      const r = parseEvent(e, now, DEFAULT_PARSE_LIMITS);
+      if (!r.ok) continue;
+      const k = queueKey(r.event.queueId);
+      signals.set(k, applyEvent(signals.get(k) ?? EMPTY_SIGNAL, r.event, DEFAULT_POLICY.maxEventAgeMs));
+    }
+  });
+  console.log(`1. core: ${fmt(events.length / core)} events/s (parse + fold into state); baseline JSON.parse alone ${fmt(events.length / baseline)} events/s; core/baseline ${(baseline / core).toFixed(2)}`);
+}
+
+class NullKube implements KubePort {
+  jobs(): JobManifest[] {
+    return [];
+  }
+  async readJob(): Promise<JobManifest | undefined> {
+    return undefined;
+  }
+  async annotateIfUnchanged(): Promise<boolean> {
+    return false;
+  }
+  async createJob(): Promise<CreateResult> {
+    return "created";
+  }
+  async deleteJob(): Promise<void> {}
+  async recordEvent(): Promise<void> {}
+}
+
+async function endToEnd(): Promise<void> {
+  const brokers = process.env.KAFKA_BOOTSTRAP_SERVERS;
+  if (!brokers) {
+    console.log('2. end to end: skipped: no broker. Run `eval "$(../local/kafka.sh env)"` after `../local/kafka.sh start`.');
+    return;
+  }
+  const total = Number(process.env.BENCH_EVENTS ?? 200_000);
+  const topic = `bench-${randomUUID().slice(0, 8)}`;
+  const kafka = new Kafka({ clientId: "bench", brokers: [brokers], logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  const producer = kafka.producer();
+  await producer.connect();
+  const events = sampleEvents(total, 1000);
+  for (let i = 0; i < events.length; i += 5000) {
+    await producer.sendBatch({ topicMessages: [{ topic, messages: events.slice(i, i + 5000).map((value) => ({ value })) }] });
+  }
+  await producer.disconnect();
+
+  const bare = async (parse = false): Promise<number> => {
+    const consumer = kafka.consumer({ groupId: `bench-bare-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const start = process.hrtime.bigint();
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+          for (const m of batch.messages) {
+            if (parse && m.value) JSON.parse(m.value.toString("utf8"));
+            seen += m.value ? 1 : 0;
+            resolveOffset(m.offset);
+          }
+          await commitOffsetsIfNecessary();
+          await heartbeat();
+          if (seen >= total) resolve();
+        },
+      });
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await consumer.disconnect();
+    return total / seconds;
+  };
+
+  const operator = async (): Promise<number> => {
+    const source = new KafkajsSource({ brokers: [brokers], topic, groupId: `bench-op-${randomUUID()}`, clientId: "bench-op", tls: false, fromBeginning: true }, systemClock, log);
+    const metrics = createMetrics();
+    const controller = new Controller(source, new NullKube(), systemClock, metrics, log, { policy: DEFAULT_POLICY, parseLimits: DEFAULT_PARSE_LIMITS, dryRun: true, maxLag: 1e9, staleAfterMs: 1e9 });
+    let seen = 0;
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve) => {
+      void source.start((m) => {
+        controller.onMessage(m);
+        if (++seen >= total) resolve();
+      });
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await source.stop();
+    return total / seconds;
+  };
+
+  // Alternate to spread the machine's noise over both.
+  const rates = { bare: [] as number[], bareJson: [] as number[], operator: [] as number[] };
+  for (let round = 0; round < 2; round++) {
+    rates.bare.push(await bare());
+    rates.operator.push(await operator());
+    rates.bareJson.push(await bare(true));
+  }
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.disconnect();
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ratio = mean(rates.operator) / mean(rates.bare);
+  console.log(
+    `2. end to end (${fmt(total)} events, 3 partitions, 2 rounds): operator ${fmt(mean(rates.operator))} events/s; bare kafkajs consumer ${fmt(mean(rates.bare))} events/s; ratio ${ratio.toFixed(2)} (target >= 0.8) ${ratio >= 0.8 ? "MET" : "NOT MET"}`,
+  );
+  console.log(`   for scale: a bare consumer that only JSON.parses each value: ${fmt(mean(rates.bareJson))} events/s; operator/that ${(mean(rates.operator) / mean(rates.bareJson)).toFixed(2)}`);
+}
+
+/** A Job as queue-manager creates it, for sizing the informer's copy. */
+function realisticJob(q: string, now: number): JobManifest {
+  const env = ["QUEUE_ID", "SYMBOL", "TYPE", "KAFKA_TOPIC", "TELEMETRY_PRODUCER_ID", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_USER", "CA_PATH", "QUEUE_CONTROL_TOPIC", "QUEUE_EVENTS_TOPIC", "ARANGO_URL", "COLLECTION_NAME"].map((name) => ({ name, value: `${name.toLowerCase()}-${q}` }));
+  return {
+    metadata: { name: `${q}-loader-producer`, namespace: "stf", uid: randomUUID(), resourceVersion: "12345", creationTimestamp: new Date(now).toISOString() },
+    spec: { backoffLimit: 4, template: { spec: { restartPolicy: "Never", containers: [{ name: "loader-producer", image: "streamforge/loader-producer:latest", env }] } } },
+  } as JobManifest;
+}
+
+function heapDelta(n: number, build: (i: number) => unknown): number {
+  gc!();
+  const before = process.memoryUsage().heapUsed;
+  const keep: unknown[] = [];
+  for (let i = 0; i < n; i++) keep.push(build(i));
+  gc!();
+  const perItem = (process.memoryUsage().heapUsed - before) / n;
+  if (keep.length !== n) throw new Error("unreachable");
+  return perItem;
+}
+
+function memoryPerJob(): void {
+  if (!gc) {
+    console.log("3. memory: skipped: run with node --expose-gc (npm run bench does)");
+    return;
+  }
+  const now = Date.now();
+  for (const n of [10_000, 100_000]) {
+    // The operator's own state for a tracked Job: its queue's signal and the map entry holding it.
+    const signals = new Map<string, QueueSignal>();
+    const state = heapDelta(n, (i) => {
+      const q = `queue-${i}-btcusdt-trades`;
+      let signal = EMPTY_SIGNAL;
+      for (let k = 0; k < 5; k++) {
+        const r = parseEvent(JSON.stringify({ event: "progress", queue_id: q, sent_at: (now + k * 10_000) / 1000 }), now + k * 10_000);
+        if (r.ok) signal = applyEvent(signal, r.event, DEFAULT_POLICY.maxEventAgeMs);
+      }
+      signals.set(queueKey(q), signal);
+      return undefined;
+    });
+    const manifest = heapDelta(Math.min(n, 20_000), (i) => realisticJob(`queue-${i}`, now));
+    console.log(
+      `3. memory at ${fmt(n)} tracked Jobs: ${fmt(state)} bytes of operator state per Job (target <= 1024) ${state <= 1024 ? "MET" : "NOT MET"}; ` +
+        `for scale, the informer's copy of each Job manifest: ~${fmt(manifest)} bytes`,
+    );
+    signals.clear();
+  }
+}
+
+async function detectionDelay(): Promise<void> {
+  const stuckAfterMs = 2000;
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    defaultTarget: { stuckAfterMs, startGraceMs: 0, adaptive: false, minStuckAfterMs: stuckAfterMs },
+    massSilence: { minJobs: 1000, fraction: 1 },
+  };
+  const delays: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    let job: JobManifest | undefined;
+    let detectedAt = 0;
+    const kube = new (class extends NullKube {
+      override jobs() {
+        return job ? [job] : [];
+      }
+      override async readJob() {
+        return job;
+      }
+      override async annotateIfUnchanged() {
+        detectedAt ||= Date.now();
+        return false;
+      }
+    })();
+    const source = { start: async () => {}, stop: async () => {}, health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now() }) };
+    const controller = new Controller(source, kube, systemClock, createMetrics(), log, { policy, parseLimits: DEFAULT_PARSE_LIMITS, dryRun: false, maxLag: 1e9, staleAfterMs: 1e9 });
+    // The operator is already listening when the Job appears, at a random moment.
+    await controller.startIntake();
+    await new Promise((r) => setTimeout(r, Math.random() * 1000));
+    // creationTimestamp has one-second resolution, as the API server's does.
+    const createdAt = Math.floor(Date.now() / 1000) * 1000;
+    job = {
+      metadata: { name: `q${run}-custom`, namespace: "stf", uid: `u${run}`, resourceVersion: "1", creationTimestamp: new Date(createdAt).toISOString() },
+      spec: { template: { spec: { containers: [{ name: "c", env: [{ name: "QUEUE_ID", value: `q${run}` }] }] } } },
+    };
+    const threshold = createdAt + stuckAfterMs;
+    // The same loop main.ts runs: decide, then sleep until the next verdict is due (at most 1 s).
+    while (!detectedAt) {
+      const decision = await controller.tick();
+      if (!detectedAt) await new Promise((r) => setTimeout(r, nextWakeIn(decision, Date.now(), 1000)));
+    }
+    delays.push(detectedAt - threshold);
+  }
+  const max = Math.max(...delays);
+  console.log(`4. detection delay beyond the threshold (loop of at most 1 s, waking when a verdict is due; 5 runs): ${delays.map((d) => `${d} ms`).join(", ")}; max ${max} ms (target <= 1000) ${max <= 1000 ? "MET" : "NOT MET"}`);
+}
+
+coreThroughput();
+memoryPerJob();
+await detectionDelay();
+await endToEnd();

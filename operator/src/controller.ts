@@ -1,0 +1,242 @@
+/**
+ * The operator's loop: events in, decisions out. Intake folds each message into the queue's
+ * signal before its offset may be committed; every tick, the pure core decides over the
+ * watched Jobs and this shell carries out the actions, idempotently.
+ */
+import type { Logger } from "pino";
+import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
+import { type ParseLimits, type RejectReason, parseEvent } from "./core/events.js";
+import { ANNOTATIONS, type JobManifest, observeJob, queueKey } from "./core/jobs.js";
+import type { Policy } from "./core/policy.js";
+import { replacementJob } from "./core/relaunch.js";
+import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "./core/resume.js";
+import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "./core/signals.js";
+import type { Metrics } from "./metrics.js";
+import type { Clock, EventSource, KubePort, RawMessage } from "./ports.js";
+
+export interface ControllerOptions {
+  readonly policy: Policy;
+  readonly parseLimits: ParseLimits;
+  readonly dryRun: boolean;
+  readonly maxLag: number;
+  readonly staleAfterMs: number;
+}
+
+/** Logs a repeated problem once, then at most once a minute with how many were suppressed. */
+class RateLimitedLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  constructor(
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    private readonly everyMs = 60_000,
+  ) {}
+  warn(key: string, fields: object, message: string): void {
+    const now = this.clock.now();
+    const entry = this.last.get(key);
+    if (entry && now - entry.at < this.everyMs) {
+      entry.suppressed += 1;
+      return;
+    }
+    this.log.warn({ ...fields, suppressedSinceLast: entry?.suppressed ?? 0 }, message);
+    this.last.set(key, { at: now, suppressed: 0 });
+  }
+}
+
+export class Controller {
+  private readonly signals = new Map<string, QueueSignal>();
+  private readonly inFlight = new Set<string>();
+  /** Job key -> verdict kind last counted, so each detection is counted once. */
+  private readonly flagged = new Map<string, string>();
+  private readonly dryRunDone = new Set<string>();
+  private readonly rejections: RateLimitedLog;
+  /** Events applied per kind since the last flush: prom-client's labelled inc() is too slow per message. */
+  private readonly consumedByKind = new Map<string, number>();
+  private bucket: TokenBucket;
+  private observingSince: number;
+  private lastDecision: Decision | undefined;
+
+  constructor(
+    private readonly source: EventSource,
+    private readonly kube: KubePort,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: ControllerOptions,
+  ) {
+    this.rejections = new RateLimitedLog(log, clock);
+    this.bucket = initialBucket(options.policy, clock.now());
+    this.observingSince = clock.now();
+  }
+
+  /** Starts intake; from now on silence is measured. */
+  async startIntake(): Promise<void> {
+    this.observingSince = this.clock.now();
+    await this.source.start((message) => this.onMessage(message));
+  }
+
+  /** Applies one message to state. Never throws: a bad message is counted and skipped. */
+  onMessage(message: RawMessage): void {
+    const parsed = message.value === null ? ({ ok: false, reason: "malformed-json", detail: "empty message" } as const) : parseEvent(message.value, this.clock.now(), this.options.parseLimits);
+    if (!parsed.ok) {
+      this.metrics.eventRejections.inc({ reason: parsed.reason });
+      this.rejections.warn(parsed.reason as RejectReason, { reason: parsed.reason, detail: parsed.detail, partition: message.partition, offset: message.offset }, "Skipped an unusable event");
+      return;
+    }
+    const { event } = parsed;
+    if (event.clockSkewed) this.metrics.clockSkewed.inc();
+    this.consumedByKind.set(event.kind, (this.consumedByKind.get(event.kind) ?? 0) + 1);
+    const key = queueKey(event.queueId);
+    this.signals.set(key, applyEvent(this.signals.get(key) ?? EMPTY_SIGNAL, event, this.options.policy.maxEventAgeMs));
+  }
+
+  /** Moves the per-kind event counts into the metric. */
+  flushCounters(): void {
+    for (const [kind, n] of this.consumedByKind) this.metrics.eventsConsumed.inc({ kind }, n);
+    this.consumedByKind.clear();
+  }
+
+  sourceHealthy(): boolean {
+    const h = this.source.health();
+    const now = this.clock.now();
+    const healthy = h.connected && (h.lag === undefined || h.lag <= this.options.maxLag) && now - h.lastFetchAt <= this.options.staleAfterMs;
+    this.metrics.sourceHealthy.set(healthy ? 1 : 0);
+    if (h.lag !== undefined) this.metrics.consumerLag.set(h.lag);
+    return healthy;
+  }
+
+  /** One decision round over the watched Jobs; returns when its actions are done. */
+  async tick(): Promise<Decision> {
+    this.flushCounters();
+    const manifests = this.kube.jobs();
+    await this.finishInterruptedRelaunches(manifests);
+    const jobs = manifests.map(observeJob);
+    const stopTimer = this.metrics.decisionSeconds.startTimer();
+    const decision = decide(
+      {
+        now: this.clock.now(),
+        jobs,
+        signals: this.signals,
+        observingSince: this.observingSince,
+        sourceHealthy: this.sourceHealthy(),
+        inFlight: this.inFlight,
+        bucket: this.bucket,
+      },
+      this.options.policy,
+    );
+    stopTimer();
+    this.bucket = decision.bucket;
+    this.lastDecision = decision;
+    this.metrics.trackedJobs.set(jobs.filter(isManaged).length);
+    this.metrics.trackedQueues.set(this.signals.size);
+    this.countDetections(decision.verdicts);
+    for (const h of decision.held) {
+      this.metrics.held.inc({ why: h.why.startsWith("global") ? "rate-limit" : h.why.includes("unhealthy") ? "source-unhealthy" : "mass-silence" });
+      this.rejections.warn(`held:${h.key}`, { job: h.key, why: h.why }, "Held back a relaunch");
+    }
+    const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
+    await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
+    return decision;
+  }
+
+  verdicts(): ReadonlyMap<string, Verdict> {
+    return this.lastDecision?.verdicts ?? new Map();
+  }
+
+  private countDetections(verdicts: ReadonlyMap<string, Verdict>): void {
+    for (const [key, verdict] of verdicts) {
+      const kind = verdict.kind === "faulty" ? `faulty:${verdict.reason}` : verdict.kind;
+      if ((verdict.kind === "stuck" || verdict.kind === "faulty") && this.flagged.get(key) !== kind) {
+        this.metrics.detections.inc({ verdict: kind });
+        this.log.info({ job: key, verdict }, verdict.kind === "stuck" ? "Detected a stuck Job" : "Detected a faulty Job");
+      }
+      this.flagged.set(key, kind);
+    }
+    for (const key of this.flagged.keys()) if (!verdicts.has(key)) this.flagged.delete(key);
+  }
+
+  private async execute(action: Action, manifest: JobManifest | undefined): Promise<void> {
+    const key = action.job.key;
+    if (this.options.dryRun) {
+      if (!this.dryRunDone.has(key)) {
+        this.dryRunDone.add(key);
+        this.metrics.relaunches.inc({ reason: action.reason, result: action.type === "relaunch" ? "dry-run" : "dry-run-give-up" });
+        this.log.info({ job: key, action: action.type, reason: action.reason, detail: action.detail }, "Dry run: would act on a Job");
+      }
+      return;
+    }
+    if (!manifest) return;
+    this.inFlight.add(key);
+    try {
+      if (action.type === "give-up") await this.giveUp(action, manifest);
+      else await this.relaunch(action, manifest);
+    } catch (err) {
+      // Retried on a later tick: the claim makes the retry safe.
+      this.metrics.relaunches.inc({ reason: action.reason, result: "error" });
+      this.log.error({ job: key, err }, "Failed to act on a Job; will retry");
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async relaunch(action: Extract<Action, { type: "relaunch" }>, cached: JobManifest): Promise<void> {
+    const fresh = await this.kube.readJob(cached.metadata.name);
+    if (!fresh || fresh.metadata.uid !== action.job.uid || fresh.metadata.annotations?.[ANNOTATIONS.supersededBy]) return;
+    const queueId = fresh.metadata.labels?.["streamforge.io/queue-id"] ?? action.job.queue;
+    const replacement = replacementJob({ old: fresh, attempt: action.attempt, reason: action.reason, detail: action.detail, history: action.history, queueId });
+    const pending: PendingRelaunch = {
+      name: replacement.metadata.name,
+      reason: action.reason,
+      detail: action.detail,
+      attempt: action.attempt,
+      history: action.history,
+      ...(queueId !== undefined ? { queueId } : {}),
+    };
+    // The claim: only one replica (or one retry) gets past this for a given Job version.
+    if (!(await this.kube.annotateIfUnchanged(fresh.metadata.name, fresh.metadata.resourceVersion ?? "", pendingAnnotations(pending)))) {
+      this.log.info({ job: action.job.key }, "Skipped a relaunch: the Job changed or another replica claimed it");
+      return;
+    }
+    await this.complete(fresh, pending);
+  }
+
+  /** Carries out a claimed relaunch: create the replacement (if missing), then delete the old Job. */
+  private async complete(old: JobManifest, pending: PendingRelaunch): Promise<void> {
+    const replacement = replacementJob({ old, ...pending, queueId: pending.queueId });
+    const created = await this.kube.createJob(replacement);
+    await this.kube.deleteJob(old.metadata.name, old.metadata.uid ?? "");
+    this.metrics.relaunches.inc({ reason: pending.reason, result: created });
+    const message = `Relaunched as ${replacement.metadata.name} (attempt ${pending.attempt}): ${pending.reason}: ${pending.detail}`;
+    this.log.info({ job: `${old.metadata.namespace}/${old.metadata.name}`, replacement: replacement.metadata.name, reason: pending.reason, detail: pending.detail, attempt: pending.attempt }, "Relaunched a Job");
+    await Promise.all([
+      this.kube.recordEvent(old, "Warning", "Relaunched", message),
+      this.kube.recordEvent(replacement, "Normal", "RelaunchedFrom", `Replaces ${old.metadata.name}: ${pending.reason}: ${pending.detail}`),
+    ]).catch((err: unknown) => this.log.warn({ err }, "Failed to record a Kubernetes Event"));
+  }
+
+  private async finishInterruptedRelaunches(manifests: readonly JobManifest[]): Promise<void> {
+    for (const { old, pending, replacementExists } of unfinishedRelaunches(manifests)) {
+      const key = `${old.metadata.namespace}/${old.metadata.name}`;
+      if (this.inFlight.has(key) || this.options.dryRun) continue;
+      this.inFlight.add(key);
+      try {
+        if (replacementExists) await this.kube.deleteJob(old.metadata.name, old.metadata.uid ?? "");
+        else {
+          this.log.info({ job: key, replacement: pending.name }, "Finishing a relaunch claimed earlier");
+          await this.complete(old, pending);
+        }
+      } catch (err) {
+        this.log.error({ job: key, err }, "Failed to finish a claimed relaunch; will retry");
+      } finally {
+        this.inFlight.delete(key);
+      }
+    }
+  }
+
+  private async giveUp(action: Extract<Action, { type: "give-up" }>, manifest: JobManifest): Promise<void> {
+    const ok = await this.kube.annotateIfUnchanged(manifest.metadata.name, manifest.metadata.resourceVersion ?? "", { [ANNOTATIONS.gaveUp]: action.detail.slice(0, 1024) });
+    if (!ok) return;
+    this.metrics.giveUps.inc({ reason: action.reason });
+    this.log.warn({ job: action.job.key, reason: action.reason, detail: action.detail }, "Gave up on a Job: its restart budget is spent");
+    await this.kube.recordEvent(manifest, "Warning", "SelfHealingGaveUp", action.detail).catch((err: unknown) => this.log.warn({ err }, "Failed to record a Kubernetes Event"));
+  }
+}

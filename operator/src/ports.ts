@@ -1,0 +1,48 @@
+/**
+ * The operator's edges. The controller depends on these small interfaces only, so the Kafka
+ * client and the Kubernetes client can be swapped (and faked in tests).
+ */
+import type { JobManifest } from "./core/jobs.js";
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface RawMessage {
+  readonly value: Buffer | null;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface SourceHealth {
+  /** Joined the group and fetching. */
+  readonly connected: boolean;
+  /** Messages behind the log end, summed over the partitions seen; undefined until known. */
+  readonly lag: number | undefined;
+  /** Local time of the last successful fetch (ms), 0 before the first. */
+  readonly lastFetchAt: number;
+}
+
+/** Where events come from. `onMessage` must apply the message before it returns: offsets are committed after. */
+export interface EventSource {
+  start(onMessage: (message: RawMessage) => void): Promise<void>;
+  stop(): Promise<void>;
+  health(): SourceHealth;
+}
+
+export type CreateResult = "created" | "exists";
+
+/** What the operator does to Kubernetes. Jobs live in one watched namespace. */
+export interface KubePort {
+  /** Current Jobs of the watched namespace, kept fresh by a watch. */
+  jobs(): JobManifest[];
+  readJob(name: string): Promise<JobManifest | undefined>;
+  /** Merge-patches annotations if the Job is still at `resourceVersion`; false when it changed (someone else acted). */
+  annotateIfUnchanged(name: string, resourceVersion: string, annotations: Record<string, string>): Promise<boolean>;
+  createJob(job: JobManifest): Promise<CreateResult>;
+  /** Deletes with Background propagation (its pods go too) if the Job still has `uid`. */
+  deleteJob(name: string, uid: string): Promise<void>;
+  recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+}

@@ -1,0 +1,128 @@
+/** The controller's wiring over in-memory ports: intake, decisions, idempotent execution. */
+import { Controller } from "../src/controller.js";
+import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
+import { ANNOTATIONS } from "../src/core/jobs.js";
+import { DEFAULT_POLICY } from "../src/core/policy.js";
+import { createMetrics } from "../src/metrics.js";
+import { FakeClock, FakeKube, FakeSource, silentLog } from "./fakes.js";
+import { T0, documented, launchedJob, loading } from "./sim.js";
+
+function setup(opts: { dryRun?: boolean; kube?: FakeKube; clock?: FakeClock } = {}) {
+  const clock = opts.clock ?? new FakeClock(T0);
+  const kube = opts.kube ?? new FakeKube(clock);
+  const source = new FakeSource(clock);
+  const metrics = createMetrics();
+  const controller = new Controller(source, kube, clock, metrics, silentLog, {
+    policy: DEFAULT_POLICY,
+    parseLimits: DEFAULT_PARSE_LIMITS,
+    dryRun: opts.dryRun ?? false,
+    maxLag: 1000,
+    staleAfterMs: 30_000,
+  });
+  return { clock, kube, source, metrics, controller };
+}
+
+const counter = async (metrics: ReturnType<typeof createMetrics>, name: string) =>
+  (await metrics.registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+
+describe("Controller", () => {
+  it("relaunches a Job that went silent once, with its env, and records Events", async () => {
+    const { clock, kube, source, controller, metrics } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    for (let t = 5; t <= 95; t += 10) {
+      clock.t = T0 + t * 1000;
+      source.send(loading("q1", clock.t));
+    }
+    clock.t = T0 + 95_000 + 121_000;
+    await controller.tick();
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+    const replacement = kube.store.get("q1-loader-producer-r1")!;
+    expect(replacement.spec?.template?.spec?.containers?.[0]?.env).toEqual(launchedJob("q1", "loader-producer").spec?.template?.spec?.containers?.[0]?.env);
+    expect(replacement.metadata.annotations?.[ANNOTATIONS.reason]).toMatch(/^stuck: /);
+    expect(kube.events.map((e) => `${e.job}:${e.reason}`)).toEqual(["q1-loader-producer:Relaunched", "q1-loader-producer-r1:RelaunchedFrom"]);
+    expect(await counter(metrics, "streamforge_operator_relaunches_total")).toBe(1);
+  });
+
+  it("keeps consuming through a flood of malformed messages, counting them by reason", async () => {
+    const { clock, kube, source, controller, metrics } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    for (let i = 0; i < 5000; i++) source.send(i % 2 ? "{broken" : { event: "loading" });
+    clock.t = T0 + 230_000;
+    source.send(loading("q1", clock.t));
+    clock.t = T0 + 300_000;
+    const decision = await controller.tick();
+    expect(decision.verdicts.get("stf/q1-loader-producer")).toMatchObject({ kind: "healthy" });
+    expect(await counter(metrics, "streamforge_operator_event_rejections_total")).toBe(5000);
+  });
+
+  it("lets only one of two replicas relaunch a Job, even when both decide at once", async () => {
+    const clock = new FakeClock(T0);
+    const kube = new FakeKube(clock);
+    kube.put(launchedJob("q1", "loader-producer"));
+    const a = setup({ kube, clock });
+    const b = setup({ kube, clock });
+    await a.controller.startIntake();
+    await b.controller.startIntake();
+    const fatal = documented("q1", "error", T0 + 30_000, { reason: "boom" });
+    a.source.send(fatal);
+    b.source.send(fatal);
+    await Promise.all([a.controller.tick(), b.controller.tick()]);
+    await Promise.all([a.controller.tick(), b.controller.tick()]);
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+  });
+
+  it("finishes a relaunch interrupted between its claim and the new Job", async () => {
+    const { kube, source, controller } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    kube.failNextCreate = true;
+    await controller.tick();
+    expect(kube.store.get("q1-loader-producer")?.metadata.annotations?.[ANNOTATIONS.supersededBy]).toBe("q1-loader-producer-r1");
+    expect(kube.store.has("q1-loader-producer-r1")).toBe(false);
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+  });
+
+  it("only logs and counts in dry-run mode", async () => {
+    const { kube, source, controller, metrics } = setup({ dryRun: true });
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await controller.tick();
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+    expect(kube.store.get("q1-loader-producer")?.metadata.annotations).toBeUndefined();
+    expect((await metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values).toEqual([
+      expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "dry-run" } }),
+    ]);
+  });
+
+  it("gives up when the restart budget is spent, says so once, and leaves the Job", async () => {
+    const { kube, source, controller, metrics } = setup();
+    const history = [T0 - 3000_000, T0 - 2000_000, T0 - 1000_000].map((t) => Math.round(t / 1000)).join(",");
+    kube.put(launchedJob("q1", "loader-producer", { annotations: { [ANNOTATIONS.history]: history, [ANNOTATIONS.attempt]: "3" } }));
+    await controller.startIntake();
+    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await controller.tick();
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+    expect(kube.store.get("q1-loader-producer")?.metadata.annotations?.[ANNOTATIONS.gaveUp]).toMatch(/restart budget spent/);
+    expect(kube.events.map((e) => e.reason)).toEqual(["SelfHealingGaveUp"]);
+    expect(await counter(metrics, "streamforge_operator_give_ups_total")).toBe(1);
+  });
+
+  it("pauses stuck detection while the consumer is disconnected", async () => {
+    const { clock, kube, source, controller } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0 };
+    clock.t = T0 + 600_000;
+    const decision = await controller.tick();
+    expect(decision.held).toHaveLength(1);
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+  });
+});

@@ -1,0 +1,85 @@
+/** In-memory stand-ins for the ports, for the controller's wiring tests. The real ones are tested against a real broker and API server. */
+import { pino } from "pino";
+import type { JobManifest } from "../src/core/jobs.js";
+import type { Clock, CreateResult, EventSource, KubePort, RawMessage, SourceHealth } from "../src/ports.js";
+
+export class FakeClock implements Clock {
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Behaves like the API server for what the operator uses: resourceVersion preconditions, 409 on duplicate names, uid-checked deletes. */
+export class FakeKube implements KubePort {
+  readonly store = new Map<string, JobManifest>();
+  readonly events: { job: string; type: string; reason: string; message: string }[] = [];
+  private version = 1;
+  /** Makes the next createJob fail once, to simulate a crash between claim and create. */
+  failNextCreate = false;
+
+  /** `clock` stamps the Jobs this fake API server creates. */
+  constructor(private readonly clock: Clock) {}
+
+  put(job: JobManifest): void {
+    const copy = structuredClone(job);
+    copy.metadata.resourceVersion = String(++this.version);
+    copy.metadata.uid ??= `uid-${copy.metadata.name}-${this.version}`;
+    copy.metadata.creationTimestamp ??= new Date().toISOString();
+    this.store.set(copy.metadata.name, copy);
+  }
+  jobs(): JobManifest[] {
+    return [...this.store.values()].map((j) => structuredClone(j));
+  }
+  async readJob(name: string): Promise<JobManifest | undefined> {
+    const job = this.store.get(name);
+    return job && structuredClone(job);
+  }
+  async annotateIfUnchanged(name: string, resourceVersion: string, annotations: Record<string, string>): Promise<boolean> {
+    const job = this.store.get(name);
+    if (!job || job.metadata.resourceVersion !== resourceVersion) return false;
+    job.metadata.annotations = { ...job.metadata.annotations, ...annotations };
+    job.metadata.resourceVersion = String(++this.version);
+    return true;
+  }
+  async createJob(job: JobManifest): Promise<CreateResult> {
+    if (this.failNextCreate) {
+      this.failNextCreate = false;
+      throw new Error("connection reset");
+    }
+    if (this.store.has(job.metadata.name)) return "exists";
+    this.put({ ...job, metadata: { ...job.metadata, creationTimestamp: new Date(this.clock.now()).toISOString() } });
+    return "created";
+  }
+  async deleteJob(name: string, uid: string): Promise<void> {
+    if (this.store.get(name)?.metadata.uid === uid) this.store.delete(name);
+  }
+  async recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    this.events.push({ job: job.metadata.name, type, reason, message });
+  }
+}
+
+export class FakeSource implements EventSource {
+  handler: ((m: RawMessage) => void) | undefined;
+  healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0 };
+  private offset = 0;
+  constructor(private readonly clock: Clock) {}
+  async start(onMessage: (message: RawMessage) => void): Promise<void> {
+    this.handler = onMessage;
+  }
+  async stop(): Promise<void> {
+    this.handler = undefined;
+  }
+  health(): SourceHealth {
+    return { ...this.healthy, lastFetchAt: this.clock.now() };
+  }
+  send(body: unknown): void {
+    const value = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+    this.handler?.({ value, partition: this.offset % 3, offset: String(this.offset++) });
+  }
+}
+
+export const silentLog = pino({ level: "silent" });

@@ -1,0 +1,44 @@
+import { SettingsError, loadSettings } from "../src/settings.js";
+
+const base = { KAFKA_BROKERS: "127.0.0.1:19093" };
+const problems = (env: Record<string, string>) => {
+  try {
+    loadSettings(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SettingsError);
+    return (err as SettingsError).problems;
+  }
+  throw new Error("expected a SettingsError");
+};
+
+describe("loadSettings", () => {
+  it("fills defaults", () => {
+    const s = loadSettings(base, "host-1");
+    expect(s).toMatchObject({ KAFKA_BROKERS: ["127.0.0.1:19093"], KAFKA_TOPIC: "queue-events", KAFKA_GROUP_ID: "streamforge-self-healing", WATCH_NAMESPACE: "stf", DRY_RUN: false, identity: "host-1", leaseNamespace: "stf" });
+    expect(s.policy.targets["loader-producer"]?.stuckAfterMs).toBe(120_000);
+  });
+
+  it("names each bad variable and what was found", () => {
+    expect(problems({ KAFKA_BROKERS: "", DRY_RUN: "yes", HEALTH_PORT: "0" })).toEqual([
+      expect.stringMatching(/^KAFKA_BROKERS: /),
+      expect.stringMatching(/^DRY_RUN: .*"true".*"false".*; found "yes"$/),
+      expect.stringMatching(/^HEALTH_PORT: .*; found 0$/),
+    ]);
+  });
+
+  it("requires credentials with SASL and never echoes the password", () => {
+    expect(problems({ ...base, KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_PASSWORD: "s3cret" })).toEqual([
+      "KAFKA_USERNAME: KAFKA_USERNAME and KAFKA_PASSWORD are required with KAFKA_SASL_MECHANISM=scram-sha-512",
+    ]);
+    expect(problems({ ...base, KAFKA_PASSWORD: "s3cret", HEALTH_PORT: "x" }).join()).not.toContain("s3cret");
+  });
+
+  it("merges a policy override and rejects an unknown policy key", () => {
+    const s = loadSettings({ ...base, SELF_HEALING_POLICY: JSON.stringify({ phiThreshold: 10, targets: { visualizer: { stuckAfterMs: 1000, startGraceMs: 0, adaptive: false, minStuckAfterMs: 0 } } }) });
+    expect(s.policy.phiThreshold).toBe(10);
+    expect(Object.keys(s.policy.targets)).toContain("visualizer");
+    expect(Object.keys(s.policy.targets)).toContain("loader-producer");
+    expect(problems({ ...base, SELF_HEALING_POLICY: JSON.stringify({ phiTreshold: 10 }) })).toEqual([expect.stringMatching(/^SELF_HEALING_POLICY: .*phiTreshold/)]);
+    expect(problems({ ...base, SELF_HEALING_POLICY: "{" })).toEqual(["SELF_HEALING_POLICY: expected JSON"]);
+  });
+});
