@@ -12,7 +12,7 @@ import { z } from "zod";
 export const CONFIG_NAMESPACE = "streamforge";
 
 /** Keys whose values must be Pulumi secrets (`pulumi config set --secret`). */
-export const SECRET_KEYS = ["kafkaApiPassword"] as const;
+export const SECRET_KEYS = ["kafkaApiPassword", "operatorRegistryPassword"] as const;
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -176,6 +176,41 @@ const appsSchema = z.strictObject({
   namespace: dnsLabel.default("stf"),
 });
 
+const operatorImageSchema = z.union([
+  z.strictObject({
+    /** A prebuilt image reference, ideally by digest. */
+    ref: z
+      .string()
+      .regex(/^[^\s:@]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, "an image reference such as registry/name:tag or name@sha256:..."),
+  }),
+  z.strictObject({
+    /** Build operator/Dockerfile and push it here. */
+    registry: z.string().min(1),
+    repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "a lowercase repository path"),
+    tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "an image tag"),
+    username: z.string().min(1).optional(),
+  }),
+]);
+
+const operatorSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  image: operatorImageSchema,
+  replicas: z.int().min(1).max(5).default(2),
+  dryRun: z.boolean().default(false),
+  /** Jobs of this namespace are watched; defaults to streamforge:apps.namespace. */
+  watchNamespace: dnsLabel.optional(),
+  /** The catalogue user the operator reads queue-events as. */
+  kafkaUser: dnsLabel.default("self-healing-operator"),
+  groupId: z.string().min(1).default("streamforge-self-healing"),
+  /** Overrides of the operator's detection policy (see operator/src/core/policy.ts). */
+  policy: z.record(z.string(), z.unknown()).default({}),
+  /** Egress to the API server; it has no pod labels to select. */
+  apiServerCidr: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "a CIDR such as 10.0.0.1/32")
+    .default("0.0.0.0/0"),
+});
+
 const namespacesSchema = z.strictObject({
   /** Create the namespaces this stack uses; false where they are managed elsewhere. */
   create: z.boolean().default(true),
@@ -196,6 +231,8 @@ const topLevel = {
   kafkaApi: kafkaApiSchema.optional(),
   kafkaApiPassword: z.string().min(1).optional(),
   apps: appsSchema.default({ namespace: "stf" }),
+  operator: operatorSchema.optional(),
+  operatorRegistryPassword: z.string().min(1).optional(),
 };
 
 export type StorageConfig = z.output<typeof storageSchema>;
@@ -206,6 +243,7 @@ export type TopicConfig = z.output<typeof topicSchema>;
 export type UserConfig = z.output<typeof userSchema>;
 export type CatalogueConfig = z.output<typeof catalogueSchema>;
 export type KafkaApiConfig = z.output<typeof kafkaApiSchema>;
+export type OperatorConfig = z.output<typeof operatorSchema>;
 
 export interface PlatformConfig {
   readonly environment: Environment;
@@ -215,6 +253,8 @@ export interface PlatformConfig {
   readonly catalogue: CatalogueConfig;
   readonly kafkaApi?: KafkaApiConfig & { readonly password?: pulumi.Output<string> };
   readonly apps: z.output<typeof appsSchema>;
+  readonly operator?: OperatorConfig;
+  readonly operatorRegistryPassword?: pulumi.Output<string>;
 }
 
 /** One problem with the stack configuration, located by the key's full name. */
@@ -296,7 +336,11 @@ function describeExpected(issue: z.core.$ZodIssue): string {
 export function parsePlatformConfig(
   raw: Readonly<Record<string, unknown>>,
   secretKeys: ReadonlySet<string> = new Set(),
-): Omit<PlatformConfig, "kafkaApi"> & { kafkaApi?: KafkaApiConfig; kafkaApiPassword?: string } {
+): Omit<PlatformConfig, "kafkaApi" | "operatorRegistryPassword"> & {
+  kafkaApi?: KafkaApiConfig;
+  kafkaApiPassword?: string;
+  operatorRegistryPassword?: string;
+} {
   const problems: ConfigProblem[] = [];
   const known = new Set(Object.keys(topLevel));
   for (const key of Object.keys(raw)) {
@@ -396,6 +440,21 @@ function crossCheck(config: ReturnType<typeof parsePlatformConfig>): ConfigProbl
     }
   }
 
+  const operator = config.operator;
+  if (operator?.enabled) {
+    const user = catalogue.users[operator.kafkaUser];
+    if (!user)
+      problems.push({
+        key: keyName("operator", ["kafkaUser"]),
+        message: `expected a user of streamforge:catalogue.users (${Object.keys(catalogue.users).join(", ")}); found "${operator.kafkaUser}"`,
+      });
+    else if (!user.consume.includes("queue-events") || !user.groups.includes(operator.groupId))
+      problems.push({
+        key: keyName("catalogue", ["users", operator.kafkaUser]),
+        message: `expected the operator's user to consume queue-events in group "${operator.groupId}"; found consume [${user.consume.join(", ")}], groups [${user.groups.join(", ")}]`,
+      });
+  }
+
   if (catalogue.owner === "kafka-api") {
     if (!config.kafkaApi)
       problems.push({
@@ -480,9 +539,15 @@ export function loadPlatformConfig(): PlatformConfig {
   // The runtime keeps the list of secret keys in the config map itself.
   const secretList = decode(all["PULUMI_CONFIG_SECRET_KEYS"] ?? "[]");
   const { raw, secretKeys } = decodeRawConfig(all, Array.isArray(secretList) ? (secretList as string[]) : []);
-  const { kafkaApiPassword, kafkaApi, ...rest } = parsePlatformConfig(raw, secretKeys);
+  return withSecrets(parsePlatformConfig(raw, secretKeys));
+}
+
+/** Wraps the secret values of a parsed config as Pulumi secrets: they never appear in plain text downstream. */
+export function withSecrets(parsed: ReturnType<typeof parsePlatformConfig>): PlatformConfig {
+  const { kafkaApiPassword, kafkaApi, operatorRegistryPassword, ...rest } = parsed;
   return {
     ...rest,
+    ...(operatorRegistryPassword === undefined ? {} : { operatorRegistryPassword: pulumi.secret(operatorRegistryPassword) }),
     kafkaApi: kafkaApi && {
       ...kafkaApi,
       password: kafkaApiPassword === undefined ? undefined : pulumi.secret(kafkaApiPassword),

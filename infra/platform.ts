@@ -9,6 +9,8 @@ import { KafkaCluster } from "./kafka/cluster";
 import { StrimziEntities } from "./kafka/strimzi-entities";
 import { StrimziOperator } from "./kafka/strimzi-operator";
 import { PlatformNamespaces } from "./namespaces";
+import { SelfHealingOperator } from "./operator/component";
+import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import { type StackOutputs, stackOutputs } from "./outputs";
 
 export function createPlatform(config: PlatformConfig): StackOutputs {
@@ -29,7 +31,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
     create: config.namespaces.create,
   });
 
-  const operator = strimzi.install
+  const strimziOperator = strimzi.install
     ? new StrimziOperator(
         "strimzi",
         { strimzi, watchNamespaces: [kafka.namespace] },
@@ -37,7 +39,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       )
     : undefined;
   // Strimzi CRs need the CRDs the chart installs.
-  const strimziReady = [...namespaces.dependencies(kafka.namespace), ...(operator ? [operator] : [])];
+  const strimziReady = [...namespaces.dependencies(kafka.namespace), ...(strimziOperator ? [strimziOperator] : [])];
 
   const cluster = new KafkaCluster(
     "kafka",
@@ -59,6 +61,42 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       "catalogue",
       { clusterName: cluster.clusterName, namespace: cluster.namespace, topics, users },
       { dependsOn: [cluster] },
+    );
+  }
+
+  const operator = config.operator;
+  if (operator?.enabled) {
+    // The operator runs where its Kafka credentials Secret is: Secrets cannot be mounted across namespaces.
+    const namespace = kafkaApiOwned ? config.apps.namespace : kafka.namespace;
+    const tls = !kafkaApiOwned;
+    const registryPassword = config.operatorRegistryPassword;
+    new SelfHealingOperator(
+      "self-healing",
+      {
+        spec: {
+          namespace,
+          watchNamespace: operator.watchNamespace ?? config.apps.namespace,
+          replicas: operator.replicas,
+          dryRun: operator.dryRun,
+          policy: Object.keys(operator.policy).length > 0 ? JSON.stringify(operator.policy) : "",
+          kafka: {
+            bootstrapServers: bootstrapAddresses(kafka).tls,
+            topic: "queue-events",
+            groupId: operator.groupId,
+            tls,
+            ...(tls ? { caSecret: clusterNames(kafka.clusterName).clusterCaCertSecret } : {}),
+            username: operator.kafkaUser,
+            userSecret: operator.kafkaUser,
+            namespace: kafka.namespace,
+            clusterName: kafka.clusterName,
+            port: LISTENER_PORTS.tls,
+          },
+          apiServerCidr: operator.apiServerCidr,
+        },
+        image:
+          "ref" in operator.image ? operator.image : { ...operator.image, ...(registryPassword ? { password: registryPassword } : {}) },
+      },
+      { dependsOn: [...namespaces.dependencies(namespace, config.apps.namespace), cluster] },
     );
   }
 

@@ -112,8 +112,23 @@ describe("bad configuration names the key, what was expected and what was found"
   });
 
   it("rejects a grant on a topic the catalogue does not have", () => {
-    expect(problemsOf(variant("dev", (r) => (r.catalogue.users["self-healing-operator"].consume = ["queue-event"])))).toEqual([
-      "streamforge:catalogue.users.self-healing-operator.consume[0]: expected a topic of streamforge:catalogue.topics (queue-control, queue-events, market-trades, market-orderbook, market-klines) or a prefix ending in '*'; found \"queue-event\"",
+    expect(problemsOf(variant("dev", (r) => (r.catalogue.users["queue-manager"].consume = ["queue-event"])))).toEqual([
+      "streamforge:catalogue.users.queue-manager.consume[0]: expected a topic of streamforge:catalogue.topics (queue-control, queue-events, market-trades, market-orderbook, market-klines) or a prefix ending in '*'; found \"queue-event\"",
+    ]);
+  });
+
+  it("requires the operator's user to exist and to read queue-events in its group", () => {
+    expect(problemsOf(variant("dev", (r) => (r.operator.kafkaUser = "operator")))).toEqual([
+      'streamforge:operator.kafkaUser: expected a user of streamforge:catalogue.users (queue-manager, loaders, arango-connector, self-healing-operator); found "operator"',
+    ]);
+    expect(problemsOf(variant("dev", (r) => (r.catalogue.users["self-healing-operator"].groups = ["other"])))).toEqual([
+      'streamforge:catalogue.users.self-healing-operator: expected the operator\'s user to consume queue-events in group "streamforge-self-healing"; found consume [queue-events], groups [other]',
+    ]);
+  });
+
+  it("rejects an image reference with spaces", () => {
+    expect(problemsOf(variant("dev", (r) => (r.operator.image = { ref: "my image" })))).toEqual([
+      expect.stringMatching(/^streamforge:operator\.image(\.ref)?: /),
     ]);
   });
 

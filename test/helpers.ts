@@ -1,4 +1,4 @@
-import { decodeRawConfig, parsePlatformConfig } from "../infra/config";
+import { type PlatformConfig, decodeRawConfig, parsePlatformConfig, withSecrets } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 
 /** A committed stack's raw `streamforge:*` values, decoded as the Pulumi runtime hands them over. */
@@ -7,7 +7,7 @@ export function rawStack(stack: string): Record<string, unknown> {
   return decodeRawConfig(config, secretKeys).raw;
 }
 
-/** A committed stack's validated config. */
-export function committedConfig(stack: string): ReturnType<typeof parsePlatformConfig> {
-  return parsePlatformConfig(rawStack(stack));
+/** A committed stack's validated config, secrets wrapped as the program sees them. */
+export function committedConfig(stack: string): PlatformConfig {
+  return withSecrets(parsePlatformConfig(rawStack(stack)));
 }

@@ -16,6 +16,12 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const SECRET_PLACEHOLDER = "[secret]";
 export const GENERATED_PLACEHOLDER = "[generated at deploy]";
 
+/** Outputs providers compute at deploy time, shown as placeholders offline. */
+const DEPLOY_TIME_OUTPUTS: Readonly<Record<string, Record<string, string>>> = {
+  "random:index/randomPassword:RandomPassword": { result: GENERATED_PLACEHOLDER },
+  "docker-build:index:Image": { ref: "[image digest at deploy]", digest: "[image digest at deploy]" },
+};
+
 export interface DeclaredResource {
   readonly type: string;
   readonly name: string;
@@ -93,7 +99,21 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): { config: R
   return { config, secretKeys };
 }
 
-const KIND_ORDER = ["Namespace", "ConfigMap", "Secret", "KafkaNodePool", "Kafka", "KafkaTopic", "KafkaUser"];
+const KIND_ORDER = [
+  "Namespace",
+  "ServiceAccount",
+  "Role",
+  "RoleBinding",
+  "ConfigMap",
+  "Secret",
+  "KafkaNodePool",
+  "Kafka",
+  "KafkaTopic",
+  "KafkaUser",
+  "Deployment",
+  "PodDisruptionBudget",
+  "NetworkPolicy",
+];
 
 function kindRank(kind: string): number {
   const i = KIND_ORDER.indexOf(kind);
@@ -163,7 +183,7 @@ export async function runUnderMocks(
       newResource(args) {
         const inputs = plain(args.inputs) as Record<string, unknown>;
         resources.push({ type: args.type, name: args.name, inputs, ...(args.provider ? { provider: args.provider } : {}) });
-        const state = args.type === "random:index/randomPassword:RandomPassword" ? { ...inputs, result: GENERATED_PLACEHOLDER } : inputs;
+        const state = { ...inputs, ...DEPLOY_TIME_OUTPUTS[args.type] };
         return { id: `${args.name}-id`, state };
       },
       call: () => ({}),

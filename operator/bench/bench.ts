@@ -35,7 +35,16 @@ function sampleEvents(n: number, queues: number): Buffer[] {
       i % 3 === 0
         ? { event: "progress", queue_id: q, symbol: "BTCUSDT", type: "trades", message_count: i, sent_at: now }
         : i % 3 === 1
-          ? { event: "status", queue_id: q, symbol: "BTCUSDT", type: "trades", status: "loading", message: "ok", finished: false, sent_at: now }
+          ? {
+              event: "status",
+              queue_id: q,
+              symbol: "BTCUSDT",
+              type: "trades",
+              status: "loading",
+              message: "ok",
+              finished: false,
+              sent_at: now,
+            }
           : { queue_id: q, event: "loading", timestamp: new Date().toISOString(), payload: { progress: 0.5, details: "x" } };
     return Buffer.from(JSON.stringify(body));
   });
@@ -61,7 +70,9 @@ function coreThroughput(): void {
       signals.set(k, applyEvent(signals.get(k) ?? EMPTY_SIGNAL, r.event, DEFAULT_POLICY.maxEventAgeMs));
     }
   });
-  console.log(`1. core: ${fmt(events.length / core)} events/s (parse + fold into state); baseline JSON.parse alone ${fmt(events.length / baseline)} events/s; core/baseline ${(baseline / core).toFixed(2)}`);
+  console.log(
+    `1. core: ${fmt(events.length / core)} events/s (parse + fold into state); baseline JSON.parse alone ${fmt(events.length / baseline)} events/s; core/baseline ${(baseline / core).toFixed(2)}`,
+  );
 }
 
 class NullKube implements KubePort {
@@ -110,14 +121,15 @@ async function endToEnd(): Promise<void> {
     await new Promise<void>((resolve) => {
       void consumer.run({
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           for (const m of batch.messages) {
             if (parse && m.value) JSON.parse(m.value.toString("utf8"));
             seen += m.value ? 1 : 0;
-            resolveOffset(m.offset);
+            payload.resolveOffset(m.offset);
           }
-          await commitOffsetsIfNecessary();
-          await heartbeat();
+          await payload.commitOffsetsIfNecessary();
+          await payload.heartbeat();
           if (seen >= total) resolve();
         },
       });
@@ -128,9 +140,19 @@ async function endToEnd(): Promise<void> {
   };
 
   const operator = async (): Promise<number> => {
-    const source = new KafkajsSource({ brokers: [brokers], topic, groupId: `bench-op-${randomUUID()}`, clientId: "bench-op", tls: false, fromBeginning: true }, systemClock, log);
+    const source = new KafkajsSource(
+      { brokers: [brokers], topic, groupId: `bench-op-${randomUUID()}`, clientId: "bench-op", tls: false, fromBeginning: true },
+      systemClock,
+      log,
+    );
     const metrics = createMetrics();
-    const controller = new Controller(source, new NullKube(), systemClock, metrics, log, { policy: DEFAULT_POLICY, parseLimits: DEFAULT_PARSE_LIMITS, dryRun: true, maxLag: 1e9, staleAfterMs: 1e9 });
+    const controller = new Controller(source, new NullKube(), systemClock, metrics, log, {
+      policy: DEFAULT_POLICY,
+      parseLimits: DEFAULT_PARSE_LIMITS,
+      dryRun: true,
+      maxLag: 1e9,
+      staleAfterMs: 1e9,
+    });
     let seen = 0;
     const start = process.hrtime.bigint();
     await new Promise<void>((resolve) => {
@@ -158,16 +180,42 @@ async function endToEnd(): Promise<void> {
   console.log(
     `2. end to end (${fmt(total)} events, 3 partitions, 2 rounds): operator ${fmt(mean(rates.operator))} events/s; bare kafkajs consumer ${fmt(mean(rates.bare))} events/s; ratio ${ratio.toFixed(2)} (target >= 0.8) ${ratio >= 0.8 ? "MET" : "NOT MET"}`,
   );
-  console.log(`   for scale: a bare consumer that only JSON.parses each value: ${fmt(mean(rates.bareJson))} events/s; operator/that ${(mean(rates.operator) / mean(rates.bareJson)).toFixed(2)}`);
+  console.log(
+    `   for scale: a bare consumer that only JSON.parses each value: ${fmt(mean(rates.bareJson))} events/s; operator/that ${(mean(rates.operator) / mean(rates.bareJson)).toFixed(2)}`,
+  );
 }
 
 /** A Job as queue-manager creates it, for sizing the informer's copy. */
 function realisticJob(q: string, now: number): JobManifest {
-  const env = ["QUEUE_ID", "SYMBOL", "TYPE", "KAFKA_TOPIC", "TELEMETRY_PRODUCER_ID", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_USER", "CA_PATH", "QUEUE_CONTROL_TOPIC", "QUEUE_EVENTS_TOPIC", "ARANGO_URL", "COLLECTION_NAME"].map((name) => ({ name, value: `${name.toLowerCase()}-${q}` }));
+  const env = [
+    "QUEUE_ID",
+    "SYMBOL",
+    "TYPE",
+    "KAFKA_TOPIC",
+    "TELEMETRY_PRODUCER_ID",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_USER",
+    "CA_PATH",
+    "QUEUE_CONTROL_TOPIC",
+    "QUEUE_EVENTS_TOPIC",
+    "ARANGO_URL",
+    "COLLECTION_NAME",
+  ].map((name) => ({ name, value: `${name.toLowerCase()}-${q}` }));
   return {
-    metadata: { name: `${q}-loader-producer`, namespace: "stf", uid: randomUUID(), resourceVersion: "12345", creationTimestamp: new Date(now).toISOString() },
-    spec: { backoffLimit: 4, template: { spec: { restartPolicy: "Never", containers: [{ name: "loader-producer", image: "streamforge/loader-producer:latest", env }] } } },
-  } as JobManifest;
+    metadata: {
+      name: `${q}-loader-producer`,
+      namespace: "stf",
+      uid: randomUUID(),
+      resourceVersion: "12345",
+      creationTimestamp: new Date(now).toISOString(),
+    },
+    spec: {
+      backoffLimit: 4,
+      template: {
+        spec: { restartPolicy: "Never", containers: [{ name: "loader-producer", image: "streamforge/loader-producer:latest", env }] },
+      },
+    },
+  };
 }
 
 function heapDelta(n: number, build: (i: number) => unknown): number {
@@ -218,14 +266,14 @@ async function detectionDelay(): Promise<void> {
   };
   const delays: number[] = [];
   for (let run = 0; run < 5; run++) {
-    let job: JobManifest | undefined;
+    const current: { job?: JobManifest } = {};
     let detectedAt = 0;
     const kube = new (class extends NullKube {
       override jobs() {
-        return job ? [job] : [];
+        return current.job ? [current.job] : [];
       }
       override async readJob() {
-        return job;
+        return current.job;
       }
       override async annotateIfUnchanged() {
         detectedAt ||= Date.now();
@@ -233,14 +281,26 @@ async function detectionDelay(): Promise<void> {
       }
     })();
     const source = { start: async () => {}, stop: async () => {}, health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now() }) };
-    const controller = new Controller(source, kube, systemClock, createMetrics(), log, { policy, parseLimits: DEFAULT_PARSE_LIMITS, dryRun: false, maxLag: 1e9, staleAfterMs: 1e9 });
+    const controller = new Controller(source, kube, systemClock, createMetrics(), log, {
+      policy,
+      parseLimits: DEFAULT_PARSE_LIMITS,
+      dryRun: false,
+      maxLag: 1e9,
+      staleAfterMs: 1e9,
+    });
     // The operator is already listening when the Job appears, at a random moment.
     await controller.startIntake();
     await new Promise((r) => setTimeout(r, Math.random() * 1000));
     // creationTimestamp has one-second resolution, as the API server's does.
     const createdAt = Math.floor(Date.now() / 1000) * 1000;
-    job = {
-      metadata: { name: `q${run}-custom`, namespace: "stf", uid: `u${run}`, resourceVersion: "1", creationTimestamp: new Date(createdAt).toISOString() },
+    current.job = {
+      metadata: {
+        name: `q${run}-custom`,
+        namespace: "stf",
+        uid: `u${run}`,
+        resourceVersion: "1",
+        creationTimestamp: new Date(createdAt).toISOString(),
+      },
       spec: { template: { spec: { containers: [{ name: "c", env: [{ name: "QUEUE_ID", value: `q${run}` }] }] } } },
     };
     const threshold = createdAt + stuckAfterMs;
@@ -252,7 +312,9 @@ async function detectionDelay(): Promise<void> {
     delays.push(detectedAt - threshold);
   }
   const max = Math.max(...delays);
-  console.log(`4. detection delay beyond the threshold (loop of at most 1 s, waking when a verdict is due; 5 runs): ${delays.map((d) => `${d} ms`).join(", ")}; max ${max} ms (target <= 1000) ${max <= 1000 ? "MET" : "NOT MET"}`);
+  console.log(
+    `4. detection delay beyond the threshold (loop of at most 1 s, waking when a verdict is due; 5 runs): ${delays.map((d) => `${d} ms`).join(", ")}; max ${max} ms (target <= 1000) ${max <= 1000 ? "MET" : "NOT MET"}`,
+  );
 }
 
 coreThroughput();

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
-import { type ParseLimits, type RejectReason, parseEvent } from "./core/events.js";
+import { type ParseLimits, parseEvent } from "./core/events.js";
 import { ANNOTATIONS, type JobManifest, observeJob, queueKey } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { replacementJob } from "./core/relaunch.js";
@@ -76,10 +76,17 @@ export class Controller {
 
   /** Applies one message to state. Never throws: a bad message is counted and skipped. */
   onMessage(message: RawMessage): void {
-    const parsed = message.value === null ? ({ ok: false, reason: "malformed-json", detail: "empty message" } as const) : parseEvent(message.value, this.clock.now(), this.options.parseLimits);
+    const parsed =
+      message.value === null
+        ? ({ ok: false, reason: "malformed-json", detail: "empty message" } as const)
+        : parseEvent(message.value, this.clock.now(), this.options.parseLimits);
     if (!parsed.ok) {
       this.metrics.eventRejections.inc({ reason: parsed.reason });
-      this.rejections.warn(parsed.reason as RejectReason, { reason: parsed.reason, detail: parsed.detail, partition: message.partition, offset: message.offset }, "Skipped an unusable event");
+      this.rejections.warn(
+        parsed.reason,
+        { reason: parsed.reason, detail: parsed.detail, partition: message.partition, offset: message.offset },
+        "Skipped an unusable event",
+      );
       return;
     }
     const { event } = parsed;
@@ -98,7 +105,8 @@ export class Controller {
   sourceHealthy(): boolean {
     const h = this.source.health();
     const now = this.clock.now();
-    const healthy = h.connected && (h.lag === undefined || h.lag <= this.options.maxLag) && now - h.lastFetchAt <= this.options.staleAfterMs;
+    const healthy =
+      h.connected && (h.lag === undefined || h.lag <= this.options.maxLag) && now - h.lastFetchAt <= this.options.staleAfterMs;
     this.metrics.sourceHealthy.set(healthy ? 1 : 0);
     if (h.lag !== undefined) this.metrics.consumerLag.set(h.lag);
     return healthy;
@@ -130,7 +138,9 @@ export class Controller {
     this.metrics.trackedQueues.set(this.signals.size);
     this.countDetections(decision.verdicts);
     for (const h of decision.held) {
-      this.metrics.held.inc({ why: h.why.startsWith("global") ? "rate-limit" : h.why.includes("unhealthy") ? "source-unhealthy" : "mass-silence" });
+      this.metrics.held.inc({
+        why: h.why.startsWith("global") ? "rate-limit" : h.why.includes("unhealthy") ? "source-unhealthy" : "mass-silence",
+      });
       this.rejections.warn(`held:${h.key}`, { job: h.key, why: h.why }, "Held back a relaunch");
     }
     const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
@@ -182,7 +192,14 @@ export class Controller {
     const fresh = await this.kube.readJob(cached.metadata.name);
     if (!fresh || fresh.metadata.uid !== action.job.uid || fresh.metadata.annotations?.[ANNOTATIONS.supersededBy]) return;
     const queueId = fresh.metadata.labels?.["streamforge.io/queue-id"] ?? action.job.queue;
-    const replacement = replacementJob({ old: fresh, attempt: action.attempt, reason: action.reason, detail: action.detail, history: action.history, queueId });
+    const replacement = replacementJob({
+      old: fresh,
+      attempt: action.attempt,
+      reason: action.reason,
+      detail: action.detail,
+      history: action.history,
+      queueId,
+    });
     const pending: PendingRelaunch = {
       name: replacement.metadata.name,
       reason: action.reason,
@@ -206,7 +223,16 @@ export class Controller {
     await this.kube.deleteJob(old.metadata.name, old.metadata.uid ?? "");
     this.metrics.relaunches.inc({ reason: pending.reason, result: created });
     const message = `Relaunched as ${replacement.metadata.name} (attempt ${pending.attempt}): ${pending.reason}: ${pending.detail}`;
-    this.log.info({ job: `${old.metadata.namespace}/${old.metadata.name}`, replacement: replacement.metadata.name, reason: pending.reason, detail: pending.detail, attempt: pending.attempt }, "Relaunched a Job");
+    this.log.info(
+      {
+        job: `${old.metadata.namespace}/${old.metadata.name}`,
+        replacement: replacement.metadata.name,
+        reason: pending.reason,
+        detail: pending.detail,
+        attempt: pending.attempt,
+      },
+      "Relaunched a Job",
+    );
     await Promise.all([
       this.kube.recordEvent(old, "Warning", "Relaunched", message),
       this.kube.recordEvent(replacement, "Normal", "RelaunchedFrom", `Replaces ${old.metadata.name}: ${pending.reason}: ${pending.detail}`),
@@ -233,10 +259,14 @@ export class Controller {
   }
 
   private async giveUp(action: Extract<Action, { type: "give-up" }>, manifest: JobManifest): Promise<void> {
-    const ok = await this.kube.annotateIfUnchanged(manifest.metadata.name, manifest.metadata.resourceVersion ?? "", { [ANNOTATIONS.gaveUp]: action.detail.slice(0, 1024) });
+    const ok = await this.kube.annotateIfUnchanged(manifest.metadata.name, manifest.metadata.resourceVersion ?? "", {
+      [ANNOTATIONS.gaveUp]: action.detail.slice(0, 1024),
+    });
     if (!ok) return;
     this.metrics.giveUps.inc({ reason: action.reason });
     this.log.warn({ job: action.job.key, reason: action.reason, detail: action.detail }, "Gave up on a Job: its restart budget is spent");
-    await this.kube.recordEvent(manifest, "Warning", "SelfHealingGaveUp", action.detail).catch((err: unknown) => this.log.warn({ err }, "Failed to record a Kubernetes Event"));
+    await this.kube
+      .recordEvent(manifest, "Warning", "SelfHealingGaveUp", action.detail)
+      .catch((err: unknown) => this.log.warn({ err }, "Failed to record a Kubernetes Event"));
   }
 }

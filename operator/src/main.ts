@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
 
-  const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, (err) => log.warn({ err }, "Job watch failed; restarting it"));
+  const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, (err) =>
+    log.warn({ err }, "Job watch failed; restarting it"),
+  );
   const source = new KafkajsSource(
     {
       brokers: settings.KAFKA_BROKERS,
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
       clientId: settings.KAFKA_CLIENT_ID,
       tls: settings.KAFKA_TLS,
       ...(settings.KAFKA_CA_PATH ? { caPath: settings.KAFKA_CA_PATH } : {}),
-      ...(settings.KAFKA_SASL_MECHANISM !== "none" ? { sasl: { mechanism: settings.KAFKA_SASL_MECHANISM, username: settings.KAFKA_USERNAME!, password: settings.KAFKA_PASSWORD! } } : {}),
+      ...(settings.KAFKA_SASL_MECHANISM !== "none"
+        ? { sasl: { mechanism: settings.KAFKA_SASL_MECHANISM, username: settings.KAFKA_USERNAME!, password: settings.KAFKA_PASSWORD! } }
+        : {}),
     },
     clock,
     log,

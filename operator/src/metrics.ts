@@ -6,17 +6,63 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: "streamforge_operator_" });
   const m = {
     registry,
-    eventsConsumed: new Counter({ name: "streamforge_operator_events_total", help: "Events applied to state, by kind.", labelNames: ["kind"], registers: [registry] }),
-    eventRejections: new Counter({ name: "streamforge_operator_event_rejections_total", help: "Messages that were not usable events, by reason.", labelNames: ["reason"], registers: [registry] }),
-    clockSkewed: new Counter({ name: "streamforge_operator_events_clock_skewed_total", help: "Events stamped further in the future than the tolerated skew.", registers: [registry] }),
-    trackedJobs: new Gauge({ name: "streamforge_operator_tracked_jobs", help: "Managed Jobs in the watched namespace.", registers: [registry] }),
+    eventsConsumed: new Counter({
+      name: "streamforge_operator_events_total",
+      help: "Events applied to state, by kind.",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    eventRejections: new Counter({
+      name: "streamforge_operator_event_rejections_total",
+      help: "Messages that were not usable events, by reason.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    clockSkewed: new Counter({
+      name: "streamforge_operator_events_clock_skewed_total",
+      help: "Events stamped further in the future than the tolerated skew.",
+      registers: [registry],
+    }),
+    trackedJobs: new Gauge({
+      name: "streamforge_operator_tracked_jobs",
+      help: "Managed Jobs in the watched namespace.",
+      registers: [registry],
+    }),
     trackedQueues: new Gauge({ name: "streamforge_operator_tracked_queues", help: "Queues with event state.", registers: [registry] }),
-    detections: new Counter({ name: "streamforge_operator_detections_total", help: "Jobs found stuck or faulty (once per Job and verdict).", labelNames: ["verdict"], registers: [registry] }),
-    relaunches: new Counter({ name: "streamforge_operator_relaunches_total", help: "Relaunches, by reason and result.", labelNames: ["reason", "result"], registers: [registry] }),
-    giveUps: new Counter({ name: "streamforge_operator_give_ups_total", help: "Queues given up on after their restart budget was spent.", labelNames: ["reason"], registers: [registry] }),
-    held: new Counter({ name: "streamforge_operator_relaunches_held_total", help: "Relaunch decisions held back, by why.", labelNames: ["why"], registers: [registry] }),
-    consumerLag: new Gauge({ name: "streamforge_operator_consumer_lag", help: "Messages behind the end of queue-events.", registers: [registry] }),
-    sourceHealthy: new Gauge({ name: "streamforge_operator_event_source_healthy", help: "1 when the event source is connected and current.", registers: [registry] }),
+    detections: new Counter({
+      name: "streamforge_operator_detections_total",
+      help: "Jobs found stuck or faulty (once per Job and verdict).",
+      labelNames: ["verdict"],
+      registers: [registry],
+    }),
+    relaunches: new Counter({
+      name: "streamforge_operator_relaunches_total",
+      help: "Relaunches, by reason and result.",
+      labelNames: ["reason", "result"],
+      registers: [registry],
+    }),
+    giveUps: new Counter({
+      name: "streamforge_operator_give_ups_total",
+      help: "Queues given up on after their restart budget was spent.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    held: new Counter({
+      name: "streamforge_operator_relaunches_held_total",
+      help: "Relaunch decisions held back, by why.",
+      labelNames: ["why"],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: "streamforge_operator_consumer_lag",
+      help: "Messages behind the end of queue-events.",
+      registers: [registry],
+    }),
+    sourceHealthy: new Gauge({
+      name: "streamforge_operator_event_source_healthy",
+      help: "1 when the event source is connected and current.",
+      registers: [registry],
+    }),
     leader: new Gauge({ name: "streamforge_operator_leader", help: "1 on the replica holding the Lease.", registers: [registry] }),
     decisionSeconds: new Histogram({
       name: "streamforge_operator_decision_seconds",

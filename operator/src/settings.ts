@@ -37,7 +37,15 @@ const policyOverrideSchema = z
 
 const envSchema = z
   .object({
-    KAFKA_BROKERS: z.string().min(1).transform((v) => v.split(",").map((b) => b.trim()).filter(Boolean)),
+    KAFKA_BROKERS: z
+      .string()
+      .min(1)
+      .transform((v) =>
+        v
+          .split(",")
+          .map((b) => b.trim())
+          .filter(Boolean),
+      ),
     KAFKA_TOPIC: z.string().min(1).default("queue-events"),
     KAFKA_GROUP_ID: z.string().min(1).default("streamforge-self-healing"),
     KAFKA_CLIENT_ID: z.string().min(1).default("streamforge-self-healing-operator"),
@@ -46,7 +54,11 @@ const envSchema = z
     KAFKA_SASL_MECHANISM: z.enum(["none", "plain", "scram-sha-256", "scram-sha-512"]).default("none"),
     KAFKA_USERNAME: z.string().optional(),
     KAFKA_PASSWORD: z.string().optional(),
-    KAFKA_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+    KAFKA_MAX_MESSAGE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
     /** Consumer lag (messages) above which stuck detection pauses. */
     KAFKA_MAX_LAG: z.coerce.number().int().positive().default(5000),
     /** No successful fetch for this long: the source is unhealthy. */
@@ -77,8 +89,13 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.KAFKA_SASL_MECHANISM !== "none" && (!env.KAFKA_USERNAME || !env.KAFKA_PASSWORD))
-      ctx.addIssue({ code: "custom", path: ["KAFKA_USERNAME"], message: `KAFKA_USERNAME and KAFKA_PASSWORD are required with KAFKA_SASL_MECHANISM=${env.KAFKA_SASL_MECHANISM}` });
-    if (env.HEALTH_PORT === env.METRICS_PORT) ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from HEALTH_PORT" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["KAFKA_USERNAME"],
+        message: `KAFKA_USERNAME and KAFKA_PASSWORD are required with KAFKA_SASL_MECHANISM=${env.KAFKA_SASL_MECHANISM}`,
+      });
+    if (env.HEALTH_PORT === env.METRICS_PORT)
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from HEALTH_PORT" });
   });
 
 export type Env = z.output<typeof envSchema>;
@@ -104,7 +121,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>>, 
     throw new SettingsError(
       result.error.issues.map((issue) => {
         const name = issue.path.map(String).join(".") || "environment";
-        const shown = !SECRET_VARIABLES.has(String(issue.path[0])) && issue.code !== "custom" && "input" in issue && issue.input !== undefined;
+        const shown =
+          !SECRET_VARIABLES.has(String(issue.path[0])) && issue.code !== "custom" && "input" in issue && issue.input !== undefined;
         const found = shown ? `; found ${JSON.stringify(issue.input)}` : "";
         return `${name}: ${issue.message}${found}`;
       }),
@@ -118,7 +136,11 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>>, 
     targets,
     defaultTarget: override.defaultTarget ?? DEFAULT_POLICY.defaultTarget,
     fatalMessagePattern:
-      override.fatalMessagePattern === undefined ? DEFAULT_POLICY.fatalMessagePattern : override.fatalMessagePattern === null ? null : new RegExp(override.fatalMessagePattern, "i"),
+      override.fatalMessagePattern === undefined
+        ? DEFAULT_POLICY.fatalMessagePattern
+        : override.fatalMessagePattern === null
+          ? null
+          : new RegExp(override.fatalMessagePattern, "i"),
   };
   return { ...rest, identity: rest.POD_NAME ?? hostname, leaseNamespace: rest.LEASE_NAMESPACE ?? rest.WATCH_NAMESPACE, policy };
 }

@@ -39,9 +39,14 @@ describe("Controller", () => {
     await controller.tick();
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
     const replacement = kube.store.get("q1-loader-producer-r1")!;
-    expect(replacement.spec?.template?.spec?.containers?.[0]?.env).toEqual(launchedJob("q1", "loader-producer").spec?.template?.spec?.containers?.[0]?.env);
+    expect(replacement.spec?.template?.spec?.containers?.[0]?.env).toEqual(
+      launchedJob("q1", "loader-producer").spec?.template?.spec?.containers?.[0]?.env,
+    );
     expect(replacement.metadata.annotations?.[ANNOTATIONS.reason]).toMatch(/^stuck: /);
-    expect(kube.events.map((e) => `${e.job}:${e.reason}`)).toEqual(["q1-loader-producer:Relaunched", "q1-loader-producer-r1:RelaunchedFrom"]);
+    expect(kube.events.map((e) => `${e.job}:${e.reason}`)).toEqual([
+      "q1-loader-producer:Relaunched",
+      "q1-loader-producer-r1:RelaunchedFrom",
+    ]);
     expect(await counter(metrics, "streamforge_operator_relaunches_total")).toBe(1);
   });
 

@@ -4,7 +4,20 @@
  * rhythm may say stuck earlier, never before 45 s), arango-connector 30 min ("quiet is fine").
  */
 import { DEFAULT_POLICY } from "../src/core/policy.js";
-import { type Delivery, T0, documented, launchedJob, loading, progress, rhythm, s, signalsOf, statusError, statusFinished, verdictAt } from "./sim.js";
+import {
+  type Delivery,
+  T0,
+  documented,
+  launchedJob,
+  loading,
+  progress,
+  rhythm,
+  s,
+  signalsOf,
+  statusError,
+  statusFinished,
+  verdictAt,
+} from "./sim.js";
 
 const Q = "Q-1";
 const loader = launchedJob(Q, "loader-producer");
@@ -25,25 +38,65 @@ const cases: Case[] = [
   ["slow but alive: a loader reporting every 60 s", loader, rhythm(Q, 5, 605, 60), 605 + 100, "healthy"],
   ["quiet is fine: arango-connector reporting every 20 min", connector, rhythm(Q, 60, 60 * 60, 20 * 60), 70 * 60, "healthy"],
   ["arango-connector silent past 30 min", connector, rhythm(Q, 60, 60, 60), 60 + 30 * 60 + 1, "stuck"],
-  ["documented critical error", loader, [...rhythm(Q, 5, 45, 10), { at: s(50), body: documented(Q, "error", s(50), { reason: "disk full", code: 507 }) }], 51, "faulty:fatal-error"],
+  [
+    "documented critical error",
+    loader,
+    [...rhythm(Q, 5, 45, 10), { at: s(50), body: documented(Q, "error", s(50), { reason: "disk full", code: 507 }) }],
+    51,
+    "faulty:fatal-error",
+  ],
   [
     "arango-connector fatal: error, then finished, Job Complete",
     launchedJob(Q, "arango-connector", { phase: "Complete" }),
-    [...rhythm(Q, 5, 45, 10), { at: s(50), body: statusError(Q, s(50), "Fatal consumer error") }, { at: s(51), body: statusFinished(Q, s(51)) }],
+    [
+      ...rhythm(Q, 5, 45, 10),
+      { at: s(50), body: statusError(Q, s(50), "Fatal consumer error") },
+      { at: s(51), body: statusFinished(Q, s(51)) },
+    ],
     52,
     "faulty:fatal-error",
   ],
-  ["any error followed by finished is a failed task", connector, [{ at: s(50), body: statusError(Q, s(50), "boom") }, { at: s(51), body: statusFinished(Q, s(51)) }], 52, "faulty:fatal-error"],
-  ["per-record error followed by loading is survived", connector, [{ at: s(50), body: statusError(Q, s(50), "JSON decode error") }, ...rhythm(Q, 55, 95, 10)], 100, "healthy"],
-  ["per-record error, progress may still follow", connector, [{ at: s(50), body: statusError(Q, s(50), "Data processing error") }], 80, "watching"],
-  ["error with no progress for the error grace", connector, [{ at: s(50), body: statusError(Q, s(50), "Data processing error") }], 111, "faulty:fatal-error"],
+  [
+    "any error followed by finished is a failed task",
+    connector,
+    [
+      { at: s(50), body: statusError(Q, s(50), "boom") },
+      { at: s(51), body: statusFinished(Q, s(51)) },
+    ],
+    52,
+    "faulty:fatal-error",
+  ],
+  [
+    "per-record error followed by loading is survived",
+    connector,
+    [{ at: s(50), body: statusError(Q, s(50), "JSON decode error") }, ...rhythm(Q, 55, 95, 10)],
+    100,
+    "healthy",
+  ],
+  [
+    "per-record error, progress may still follow",
+    connector,
+    [{ at: s(50), body: statusError(Q, s(50), "Data processing error") }],
+    80,
+    "watching",
+  ],
+  [
+    "error with no progress for the error grace",
+    connector,
+    [{ at: s(50), body: statusError(Q, s(50), "Data processing error") }],
+    111,
+    "faulty:fatal-error",
+  ],
   ["finished cleanly", loader, [...rhythm(Q, 5, 45, 10), { at: s(50), body: statusFinished(Q, s(50)) }], 3600, "done"],
   ["documented finished", loader, [{ at: s(50), body: documented(Q, "finished", s(50)) }], 3600, "done"],
   ["Job Complete without events", launchedJob(Q, "loader-producer", { phase: "Complete" }), [], 3600, "done"],
   [
     "interrupted on purpose (stop), even after an error",
     loader,
-    [{ at: s(40), body: statusError(Q, s(40), "x") }, { at: s(50), body: { event: "status", queue_id: Q, status: "interrupted", finished: true, sent_at: s(50) / 1000 } }],
+    [
+      { at: s(40), body: statusError(Q, s(40), "x") },
+      { at: s(50), body: { event: "status", queue_id: Q, status: "interrupted", finished: true, sent_at: s(50) / 1000 } },
+    ],
     3600,
     "done",
   ],
@@ -52,20 +105,38 @@ const cases: Case[] = [
   [
     "out of order: progress sent after the error arrives first",
     connector,
-    [{ at: s(61), body: loading(Q, s(60)) }, { at: s(62), body: statusError(Q, s(50), "JSON decode error") }],
+    [
+      { at: s(61), body: loading(Q, s(60)) },
+      { at: s(62), body: statusError(Q, s(50), "JSON decode error") },
+    ],
     200,
     "healthy",
   ],
   [
     "out of order: a stale progress arriving after finished does not revive the Job",
     loader,
-    [{ at: s(50), body: statusFinished(Q, s(50)) }, { at: s(52), body: progress(Q, s(45)) }],
+    [
+      { at: s(50), body: statusFinished(Q, s(50)) },
+      { at: s(52), body: progress(Q, s(45)) },
+    ],
     3600,
     "done",
   ],
   ["duplicates change nothing", loader, [...rhythm(Q, 5, 95, 10), ...rhythm(Q, 5, 95, 10)], 95 + 40, "healthy"],
-  ["an event stamped two hours ahead still shows the Job alive now", loader, [{ at: s(200), body: loading(Q, s(200 + 7200)) }], 290, "healthy"],
-  ["an event stamped hours ago (a replay) is no sign of life now", loader, [{ at: s(200), body: loading(Q, s(200 - 3 * 3600)) }], 241, "stuck"],
+  [
+    "an event stamped two hours ahead still shows the Job alive now",
+    loader,
+    [{ at: s(200), body: loading(Q, s(200 + 7200)) }],
+    290,
+    "healthy",
+  ],
+  [
+    "an event stamped hours ago (a replay) is no sign of life now",
+    loader,
+    [{ at: s(200), body: loading(Q, s(200 - 3 * 3600)) }],
+    241,
+    "stuck",
+  ],
   [
     "a replay of a long-running Job's old event does not make it look silent for hours",
     launchedJob(Q, "loader-producer", { createdAt: s(-20000) }),
@@ -73,7 +144,13 @@ const cases: Case[] = [
     201,
     "healthy",
   ],
-  ["a critical error from before this Job was created is not this Job's", launchedJob(Q, "loader-producer", { createdAt: s(100) }), [{ at: s(101), body: documented(Q, "error", s(90)) }, ...rhythm(Q, 110, 200, 10)], 205, "healthy"],
+  [
+    "a critical error from before this Job was created is not this Job's",
+    launchedJob(Q, "loader-producer", { createdAt: s(100) }),
+    [{ at: s(101), body: documented(Q, "error", s(90)) }, ...rhythm(Q, 110, 200, 10)],
+    205,
+    "healthy",
+  ],
   [
     "the error that got a Job relaunched is not its replacement's, even within the same second",
     launchedJob(Q, "loader-producer", { createdAt: s(100), annotations: { "streamforge.io/relaunched-at": String(s(100) + 700) } }),
@@ -82,7 +159,13 @@ const cases: Case[] = [
     "healthy",
   ],
   ["events of another queue say nothing about this Job", loader, rhythm("other-queue", 5, 300, 10), 241, "stuck"],
-  ["pong answers count as signs of life", loader, rhythm(Q, 5, 300, 10, (q, t) => ({ event: "pong", queue_id: q, ping_ts: t / 1000, ponged_at: t / 1000 })), 305, "healthy"],
+  [
+    "pong answers count as signs of life",
+    loader,
+    rhythm(Q, 5, 300, 10, (q, t) => ({ event: "pong", queue_id: q, ping_ts: t / 1000, ponged_at: t / 1000 })),
+    305,
+    "healthy",
+  ],
 ];
 
 describe("assess", () => {
@@ -96,11 +179,17 @@ describe("assess", () => {
   });
 
   it("explains a stuck verdict with the silence and the threshold", () => {
-    expect(verdictAt(loader, rhythm(Q, 5, 95, 10), s(95 + 121))).toEqual({ kind: "stuck", detail: expect.stringMatching(/no event for 121s/) });
+    expect(verdictAt(loader, rhythm(Q, 5, 95, 10), s(95 + 121))).toEqual({
+      kind: "stuck",
+      detail: expect.stringMatching(/no event for 121s/),
+    });
   });
 
   it("explains an early stuck verdict with phi and the learned rhythm", () => {
-    expect(verdictAt(loader, rhythm(Q, 5, 95, 10), s(95 + 50))).toEqual({ kind: "stuck", detail: expect.stringMatching(/phi .* for its rhythm of ~10s/) });
+    expect(verdictAt(loader, rhythm(Q, 5, 95, 10), s(95 + 50))).toEqual({
+      kind: "stuck",
+      detail: expect.stringMatching(/phi .* for its rhythm of ~10s/),
+    });
   });
 
   it("counts silence from when the operator began listening, not from a Job started long before", () => {
@@ -111,8 +200,12 @@ describe("assess", () => {
 
   it("treats the fatal message pattern as optional", () => {
     const policy = { ...DEFAULT_POLICY, fatalMessagePattern: null };
-    expect(kindOf(verdictAt(connector, [{ at: s(50), body: statusError(Q, s(50), "Fatal consumer error") }], s(55), policy))).toBe("watching");
-    expect(kindOf(verdictAt(connector, [{ at: s(50), body: statusError(Q, s(50), "Fatal consumer error") }], s(55)))).toBe("faulty:fatal-error");
+    expect(kindOf(verdictAt(connector, [{ at: s(50), body: statusError(Q, s(50), "Fatal consumer error") }], s(55), policy))).toBe(
+      "watching",
+    );
+    expect(kindOf(verdictAt(connector, [{ at: s(50), body: statusError(Q, s(50), "Fatal consumer error") }], s(55)))).toBe(
+      "faulty:fatal-error",
+    );
   });
 
   it("leaves Failed Jobs alone when that is configured", () => {

@@ -21,7 +21,11 @@ describe("decide", () => {
     foreign.spec!.template!.spec!.containers![0]!.env = [];
     const deleting = launchedJob("q4", "loader-producer");
     deleting.metadata.deletionTimestamp = new Date(s(1)).toISOString();
-    const d = decideAt([optedOut, superseded, foreign, deleting], [fatal("q1", 30), fatal("q2", 30), fatal("q3", 30), fatal("q4", 30)], s(31));
+    const d = decideAt(
+      [optedOut, superseded, foreign, deleting],
+      [fatal("q1", 30), fatal("q2", 30), fatal("q3", 30), fatal("q4", 30)],
+      s(31),
+    );
     expect(d.actions).toEqual([]);
     expect(d.verdicts.size).toBe(0);
   });
@@ -30,7 +34,13 @@ describe("decide", () => {
     const history = [s(-1800), s(-1200), s(-600)].map((t) => Math.round(t / 1000)).join(",");
     const job = launchedJob("q1", "loader-producer", { annotations: { [ANNOTATIONS.history]: history, [ANNOTATIONS.attempt]: "3" } });
     const d = decideAt([job], [fatal("q1", 30)], s(31));
-    expect(d.actions).toEqual([expect.objectContaining({ type: "give-up", reason: "fatal-error", detail: expect.stringMatching(/restart budget spent \(3 relaunches in 3600s\)/) })]);
+    expect(d.actions).toEqual([
+      expect.objectContaining({
+        type: "give-up",
+        reason: "fatal-error",
+        detail: expect.stringMatching(/restart budget spent \(3 relaunches in 3600s\)/),
+      }),
+    ]);
   });
 
   it("forgets relaunches older than the budget window", () => {
@@ -43,7 +53,12 @@ describe("decide", () => {
   it("holds relaunches beyond the global rate limit, critical errors first", () => {
     const jobs = ["a", "b", "c", "d", "e", "f"].map((q) => launchedJob(q, "loader-producer"));
     const stuckJob = launchedJob("z", "loader-producer");
-    const d = decideAt([...jobs, stuckJob], ["a", "b", "c", "d", "e", "f"].map((q) => fatal(q, 250)), s(251), { tokens: 5 });
+    const d = decideAt(
+      [...jobs, stuckJob],
+      ["a", "b", "c", "d", "e", "f"].map((q) => fatal(q, 250)),
+      s(251),
+      { tokens: 5 },
+    );
     expect(d.actions).toHaveLength(5);
     expect(d.actions.every((a) => a.reason === "fatal-error")).toBe(true);
     expect(d.held.map((h) => h.why)).toEqual(["global relaunch rate limit", "global relaunch rate limit"]);
@@ -82,7 +97,9 @@ describe("decide", () => {
   });
 
   it("skips Jobs with an action under way", () => {
-    expect(decideAt([launchedJob("q1", "loader-producer")], [fatal("q1", 30)], s(31), { inFlight: ["stf/q1-loader-producer"] }).actions).toEqual([]);
+    expect(
+      decideAt([launchedJob("q1", "loader-producer")], [fatal("q1", 30)], s(31), { inFlight: ["stf/q1-loader-producer"] }).actions,
+    ).toEqual([]);
   });
 
   it("is deterministic", () => {

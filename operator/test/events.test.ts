@@ -32,13 +32,35 @@ describe("parseEvent: the shape the code sends", () => {
     ["interrupted", "interrupted"],
     ["finished", "finished"],
   ])("status %s is %s", (status, kind) => {
-    const r = parse({ event: "status", queue_id: "q", symbol: "BTCUSDT", type: "trades", status, message: "m", finished: false, sent_at: NOW / 1000 - 1.5 });
-    expect(r).toEqual({ ok: true, event: { queueId: "q", kind, occurredAt: NOW - 1500, receivedAt: NOW, clockSkewed: false, message: "m" } });
+    const r = parse({
+      event: "status",
+      queue_id: "q",
+      symbol: "BTCUSDT",
+      type: "trades",
+      status,
+      message: "m",
+      finished: false,
+      sent_at: NOW / 1000 - 1.5,
+    });
+    expect(r).toEqual({
+      ok: true,
+      event: { queueId: "q", kind, occurredAt: NOW - 1500, receivedAt: NOW, clockSkewed: false, message: "m" },
+    });
   });
 
   it("reads progress events and arango-connector's error_message", () => {
-    expect(parse({ event: "progress", queue_id: "q", message_count: 100, sent_at: NOW / 1000 })).toMatchObject({ ok: true, event: { kind: "progress" } });
-    const r = parse({ event: "status", queue_id: "q", status: "error", error_message: "Fatal consumer error", message: "x", records_written: 5 });
+    expect(parse({ event: "progress", queue_id: "q", message_count: 100, sent_at: NOW / 1000 })).toMatchObject({
+      ok: true,
+      event: { kind: "progress" },
+    });
+    const r = parse({
+      event: "status",
+      queue_id: "q",
+      status: "error",
+      error_message: "Fatal consumer error",
+      message: "x",
+      records_written: 5,
+    });
     expect(r.ok && r.event.message).toBe("Fatal consumer error");
   });
 
@@ -59,8 +81,14 @@ describe("timestamps", () => {
   });
 
   it("clamps an event from the future to its arrival and flags the skew", () => {
-    expect(parse({ queue_id: "q", event: "loading", timestamp: "2026-11-27T12:00:00Z" })).toMatchObject({ ok: true, event: { occurredAt: NOW, clockSkewed: true } });
-    expect(parse({ queue_id: "q", event: "loading", timestamp: "2026-11-27T10:00:30Z" })).toMatchObject({ ok: true, event: { occurredAt: NOW, clockSkewed: false } });
+    expect(parse({ queue_id: "q", event: "loading", timestamp: "2026-11-27T12:00:00Z" })).toMatchObject({
+      ok: true,
+      event: { occurredAt: NOW, clockSkewed: true },
+    });
+    expect(parse({ queue_id: "q", event: "loading", timestamp: "2026-11-27T10:00:30Z" })).toMatchObject({
+      ok: true,
+      event: { occurredAt: NOW, clockSkewed: false },
+    });
   });
 
   it("uses the arrival time when the event has none", () => {

@@ -41,7 +41,13 @@ describe("correlation: which queue a Job runs", () => {
   it("reads phase, opt-out and relaunch history", () => {
     const job = launchedJob("q", "loader-producer", { phase: "Failed", annotations: { [ANNOTATIONS.history]: "100,200,junk" } });
     job.spec!.template!.metadata!.annotations = { [ANNOTATIONS.selfHealing]: "disabled" };
-    expect(observeJob(job)).toMatchObject({ phase: "failed", optedOut: true, relaunchHistory: [100_000, 200_000], attempt: 0, key: "stf/q-loader-producer" });
+    expect(observeJob(job)).toMatchObject({
+      phase: "failed",
+      optedOut: true,
+      relaunchHistory: [100_000, 200_000],
+      attempt: 0,
+      key: "stf/q-loader-producer",
+    });
   });
 });
 
@@ -86,7 +92,11 @@ describe("replacementJob", () => {
   it("does not copy the superseded-by claim of its predecessor", () => {
     const claimed = structuredClone(old);
     claimed.metadata.annotations = { [ANNOTATIONS.supersededBy]: "x" };
-    expect(replacementJob({ old: claimed, attempt: 1, reason: "stuck", detail: "d", history: [], queueId: "q-1" }).metadata.annotations?.[ANNOTATIONS.supersededBy]).toBeUndefined();
+    expect(
+      replacementJob({ old: claimed, attempt: 1, reason: "stuck", detail: "d", history: [], queueId: "q-1" }).metadata.annotations?.[
+        ANNOTATIONS.supersededBy
+      ],
+    ).toBeUndefined();
   });
 
   it("keeps names within 63 characters", () => {

@@ -14,7 +14,15 @@ const problems = (env: Record<string, string>) => {
 describe("loadSettings", () => {
   it("fills defaults", () => {
     const s = loadSettings(base, "host-1");
-    expect(s).toMatchObject({ KAFKA_BROKERS: ["127.0.0.1:19093"], KAFKA_TOPIC: "queue-events", KAFKA_GROUP_ID: "streamforge-self-healing", WATCH_NAMESPACE: "stf", DRY_RUN: false, identity: "host-1", leaseNamespace: "stf" });
+    expect(s).toMatchObject({
+      KAFKA_BROKERS: ["127.0.0.1:19093"],
+      KAFKA_TOPIC: "queue-events",
+      KAFKA_GROUP_ID: "streamforge-self-healing",
+      WATCH_NAMESPACE: "stf",
+      DRY_RUN: false,
+      identity: "host-1",
+      leaseNamespace: "stf",
+    });
     expect(s.policy.targets["loader-producer"]?.stuckAfterMs).toBe(120_000);
   });
 
@@ -34,11 +42,19 @@ describe("loadSettings", () => {
   });
 
   it("merges a policy override and rejects an unknown policy key", () => {
-    const s = loadSettings({ ...base, SELF_HEALING_POLICY: JSON.stringify({ phiThreshold: 10, targets: { visualizer: { stuckAfterMs: 1000, startGraceMs: 0, adaptive: false, minStuckAfterMs: 0 } } }) });
+    const s = loadSettings({
+      ...base,
+      SELF_HEALING_POLICY: JSON.stringify({
+        phiThreshold: 10,
+        targets: { visualizer: { stuckAfterMs: 1000, startGraceMs: 0, adaptive: false, minStuckAfterMs: 0 } },
+      }),
+    });
     expect(s.policy.phiThreshold).toBe(10);
     expect(Object.keys(s.policy.targets)).toContain("visualizer");
     expect(Object.keys(s.policy.targets)).toContain("loader-producer");
-    expect(problems({ ...base, SELF_HEALING_POLICY: JSON.stringify({ phiTreshold: 10 }) })).toEqual([expect.stringMatching(/^SELF_HEALING_POLICY: .*phiTreshold/)]);
+    expect(problems({ ...base, SELF_HEALING_POLICY: JSON.stringify({ phiTreshold: 10 }) })).toEqual([
+      expect.stringMatching(/^SELF_HEALING_POLICY: .*phiTreshold/),
+    ]);
     expect(problems({ ...base, SELF_HEALING_POLICY: "{" })).toEqual(["SELF_HEALING_POLICY: expected JSON"]);
   });
 });

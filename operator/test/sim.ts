@@ -9,7 +9,11 @@ export const T0 = Date.parse("2026-11-27T10:00:00Z");
 export const s = (seconds: number): number => T0 + seconds * 1000;
 
 /** A Job the way queue-manager's job_launcher creates it: no labels, QUEUE_ID in env. */
-export function launchedJob(queueId: string, target: string, opts: { createdAt?: number; phase?: "Complete" | "Failed"; annotations?: Record<string, string> } = {}): JobManifest {
+export function launchedJob(
+  queueId: string,
+  target: string,
+  opts: { createdAt?: number; phase?: "Complete" | "Failed"; annotations?: Record<string, string> } = {},
+): JobManifest {
   const name = `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
   return {
     apiVersion: "batch/v1",
@@ -27,7 +31,14 @@ export function launchedJob(queueId: string, target: string, opts: { createdAt?:
       ttlSecondsAfterFinished: 3600,
       selector: { matchLabels: { "batch.kubernetes.io/controller-uid": `uid-${name}` } },
       template: {
-        metadata: { labels: { "batch.kubernetes.io/controller-uid": `uid-${name}`, "batch.kubernetes.io/job-name": name, "job-name": name, "controller-uid": `uid-${name}` } },
+        metadata: {
+          labels: {
+            "batch.kubernetes.io/controller-uid": `uid-${name}`,
+            "batch.kubernetes.io/job-name": name,
+            "job-name": name,
+            "controller-uid": `uid-${name}`,
+          },
+        },
         spec: {
           restartPolicy: "Never",
           containers: [
@@ -53,11 +64,41 @@ export function launchedJob(queueId: string, target: string, opts: { createdAt?:
   };
 }
 
-export const loading = (queueId: string, at: number) => ({ event: "status", queue_id: queueId, status: "loading", sent_at: at / 1000, finished: false });
-export const progress = (queueId: string, at: number) => ({ event: "progress", queue_id: queueId, symbol: "BTCUSDT", type: "trades", message_count: 10, sent_at: at / 1000 });
-export const statusError = (queueId: string, at: number, message: string) => ({ event: "status", queue_id: queueId, status: "error", message, sent_at: at / 1000 });
-export const statusFinished = (queueId: string, at: number) => ({ event: "status", queue_id: queueId, status: "finished", finished: true, sent_at: at / 1000 });
-export const documented = (queueId: string, event: string, at: number, payload: object = {}) => ({ queue_id: queueId, event, timestamp: new Date(at).toISOString(), payload });
+export const loading = (queueId: string, at: number) => ({
+  event: "status",
+  queue_id: queueId,
+  status: "loading",
+  sent_at: at / 1000,
+  finished: false,
+});
+export const progress = (queueId: string, at: number) => ({
+  event: "progress",
+  queue_id: queueId,
+  symbol: "BTCUSDT",
+  type: "trades",
+  message_count: 10,
+  sent_at: at / 1000,
+});
+export const statusError = (queueId: string, at: number, message: string) => ({
+  event: "status",
+  queue_id: queueId,
+  status: "error",
+  message,
+  sent_at: at / 1000,
+});
+export const statusFinished = (queueId: string, at: number) => ({
+  event: "status",
+  queue_id: queueId,
+  status: "finished",
+  finished: true,
+  sent_at: at / 1000,
+});
+export const documented = (queueId: string, event: string, at: number, payload: object = {}) => ({
+  queue_id: queueId,
+  event,
+  timestamp: new Date(at).toISOString(),
+  payload,
+});
 
 export interface Delivery {
   /** When it arrives (ms). */
@@ -77,7 +118,13 @@ export function signalsOf(deliveries: readonly Delivery[], policy: Policy = DEFA
   return signals;
 }
 
-export function verdictAt(job: JobManifest, deliveries: readonly Delivery[], now: number, policy: Policy = DEFAULT_POLICY, observingSince = T0): Verdict {
+export function verdictAt(
+  job: JobManifest,
+  deliveries: readonly Delivery[],
+  now: number,
+  policy: Policy = DEFAULT_POLICY,
+  observingSince = T0,
+): Verdict {
   const observed = observeJob(job);
   const signal = signalsOf(deliveries, policy).get(observed.queue!) ?? EMPTY_SIGNAL;
   return assess(observed, signal, now, observingSince, policy);
@@ -106,7 +153,13 @@ export function decideAt(
 }
 
 /** Deliveries every `every` seconds from `from` to `to` (inclusive), arriving when sent. */
-export function rhythm(queueId: string, from: number, to: number, every: number, make: (queueId: string, at: number) => object = loading): Delivery[] {
+export function rhythm(
+  queueId: string,
+  from: number,
+  to: number,
+  every: number,
+  make: (queueId: string, at: number) => object = loading,
+): Delivery[] {
   const out: Delivery[] = [];
   for (let t = from; t <= to; t += every) out.push({ at: s(t), body: make(queueId, s(t)) });
   return out;

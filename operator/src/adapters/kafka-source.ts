@@ -20,7 +20,12 @@ export interface KafkaSourceOptions {
   readonly fromBeginning?: boolean;
 }
 
-const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = { [logLevel.ERROR]: "error", [logLevel.WARN]: "warn", [logLevel.INFO]: "info", [logLevel.DEBUG]: "debug" };
+const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
 
 export class KafkajsSource implements EventSource {
   private readonly consumer: Consumer;
@@ -59,15 +64,16 @@ export class KafkajsSource implements EventSource {
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? false });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
+          if (!payload.isRunning() || payload.isStale()) break;
           onMessage({ value: message.value, partition: batch.partition, offset: message.offset });
-          resolveOffset(message.offset);
+          payload.resolveOffset(message.offset);
         }
         this.lagByPartition.set(batch.partition, Number(batch.offsetLag()));
-        await commitOffsetsIfNecessary();
-        await heartbeat();
+        await payload.commitOffsetsIfNecessary();
+        await payload.heartbeat();
       },
     });
   }

@@ -61,7 +61,10 @@ export class KubeJobs implements KubePort {
   async annotateIfUnchanged(name: string, resourceVersion: string, annotations: Record<string, string>): Promise<boolean> {
     try {
       // resourceVersion in a merge patch is a precondition: 409 if the Job changed since it was read.
-      await this.batch.patchNamespacedJob({ name, namespace: this.namespace, body: { metadata: { resourceVersion, annotations } } }, mergePatch);
+      await this.batch.patchNamespacedJob(
+        { name, namespace: this.namespace, body: { metadata: { resourceVersion, annotations } } },
+        mergePatch,
+      );
       return true;
     } catch (err) {
       if (isStatus(err, 409) || isStatus(err, 404)) return false;
@@ -81,7 +84,12 @@ export class KubeJobs implements KubePort {
 
   async deleteJob(name: string, uid: string): Promise<void> {
     try {
-      await this.batch.deleteNamespacedJob({ name, namespace: this.namespace, propagationPolicy: "Background", body: { preconditions: { uid } } });
+      await this.batch.deleteNamespacedJob({
+        name,
+        namespace: this.namespace,
+        propagationPolicy: "Background",
+        body: { preconditions: { uid } },
+      });
     } catch (err) {
       // Gone already, or a different Job now has this name: either way not ours to delete.
       if (isStatus(err, 404) || isStatus(err, 409)) return;
@@ -95,7 +103,13 @@ export class KubeJobs implements KubePort {
       namespace: this.namespace,
       body: {
         metadata: { generateName: `${job.metadata.name}.`, namespace: this.namespace },
-        involvedObject: { apiVersion: "batch/v1", kind: "Job", name: job.metadata.name, namespace: this.namespace, ...(job.metadata.uid ? { uid: job.metadata.uid } : {}) },
+        involvedObject: {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          name: job.metadata.name,
+          namespace: this.namespace,
+          ...(job.metadata.uid ? { uid: job.metadata.uid } : {}),
+        },
         type,
         reason,
         message: message.slice(0, 1024),

@@ -88,7 +88,16 @@ export class LeaseElector {
       try {
         await this.api.createNamespacedLease({
           namespace: this.namespace,
-          body: { metadata: { name: this.name, namespace: this.namespace }, spec: { holderIdentity: this.identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: {
+            metadata: { name: this.name, namespace: this.namespace },
+            spec: {
+              holderIdentity: this.identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
         });
         return true;
       } catch (createErr) {

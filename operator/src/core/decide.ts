@@ -80,15 +80,26 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
   const finishedAt = since(signal.finishedAt) ? signal.finishedAt : 0;
 
   if (stoppedAt > 0 && stoppedAt >= Math.max(fatalAt, errorAt)) return { kind: "done", why: "interrupted on purpose" };
-  if (fatalAt > 0) return { kind: "faulty", reason: "fatal-error", detail: `reported a critical error${signal.errorMessage ? `: ${signal.errorMessage}` : ""}` };
+  if (fatalAt > 0)
+    return {
+      kind: "faulty",
+      reason: "fatal-error",
+      detail: `reported a critical error${signal.errorMessage ? `: ${signal.errorMessage}` : ""}`,
+    };
   if (errorAt > 0) {
     const message = signal.errorMessage ? `: ${signal.errorMessage}` : "";
     if (finishedAt >= errorAt) return { kind: "faulty", reason: "fatal-error", detail: `finished right after an error${message}` };
-    if (policy.fatalMessagePattern?.test(signal.errorMessage ?? "")) return { kind: "faulty", reason: "fatal-error", detail: `reported a fatal error${message}` };
+    if (policy.fatalMessagePattern?.test(signal.errorMessage ?? ""))
+      return { kind: "faulty", reason: "fatal-error", detail: `reported a fatal error${message}` };
     const quiet = now - signal.aliveAt;
-    if (quiet >= policy.errorGraceMs) return { kind: "faulty", reason: "fatal-error", detail: `no progress ${seconds(quiet)} after an error${message}` };
+    if (quiet >= policy.errorGraceMs)
+      return { kind: "faulty", reason: "fatal-error", detail: `no progress ${seconds(quiet)} after an error${message}` };
     if (job.phase === "active")
-      return { kind: "watching", why: `error${message}; waiting ${seconds(policy.errorGraceMs - quiet)} for progress`, dueAt: signal.aliveAt + policy.errorGraceMs };
+      return {
+        kind: "watching",
+        why: `error${message}; waiting ${seconds(policy.errorGraceMs - quiet)} for progress`,
+        dueAt: signal.aliveAt + policy.errorGraceMs,
+      };
   }
   if (job.phase === "failed") {
     return policy.relaunchFailedJobs
@@ -104,11 +115,14 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
   // since, from its start (or from when this operator began listening, if later) plus the grace:
   // silence before the operator listened is unknown, not silence.
   const reference =
-    alive >= observingSince && alive > 0 ? alive : Math.max(alive, Math.max(job.startedAt ?? job.createdAt, observingSince) + target.startGraceMs);
+    alive >= observingSince && alive > 0
+      ? alive
+      : Math.max(alive, Math.max(job.startedAt ?? job.createdAt, observingSince) + target.startGraceMs);
   const quiet = now - reference;
   const dueAt = reference + target.stuckAfterMs + 1;
   if (quiet <= 0) return { kind: "healthy", dueAt };
-  if (quiet > target.stuckAfterMs) return { kind: "stuck", detail: `no event for ${seconds(quiet)} (threshold ${seconds(target.stuckAfterMs)})` };
+  if (quiet > target.stuckAfterMs)
+    return { kind: "stuck", detail: `no event for ${seconds(quiet)} (threshold ${seconds(target.stuckAfterMs)})` };
   if (target.adaptive && alive > 0 && signal.rhythm.count >= policy.minSamples && quiet >= target.minStuckAfterMs) {
     const suspicion = phi(signal.rhythm, quiet, Math.max(policy.minStdDevMs, signal.rhythm.mean * policy.minStdDevFraction));
     if (suspicion >= policy.phiThreshold)
@@ -162,7 +176,10 @@ export function decide(world: World, policy: Policy): Decision {
   // Critical errors first: they are certain; silence is a suspicion.
   const candidates = managed
     .map((job) => ({ job, verdict: verdicts.get(job.key)! }))
-    .filter((c): c is { job: ObservedJob; verdict: Extract<Verdict, { kind: "stuck" | "faulty" }> } => c.verdict.kind === "stuck" || c.verdict.kind === "faulty")
+    .filter(
+      (c): c is { job: ObservedJob; verdict: Extract<Verdict, { kind: "stuck" | "faulty" }> } =>
+        c.verdict.kind === "stuck" || c.verdict.kind === "faulty",
+    )
     .sort((a, b) => Number(a.verdict.kind === "stuck") - Number(b.verdict.kind === "stuck"));
 
   let bucket = refill(world.bucket, world.now, policy);

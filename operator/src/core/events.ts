@@ -38,7 +38,8 @@ export interface QueueEvent {
 
 export type RejectReason = "oversized" | "malformed-json" | "not-an-object" | "missing-queue-id" | "unknown-kind" | "bad-timestamp";
 
-export type ParseResult = { readonly ok: true; readonly event: QueueEvent } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+export type ParseResult =
+  { readonly ok: true; readonly event: QueueEvent } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 export interface ParseLimits {
   /** Larger messages are rejected unread. */
@@ -105,7 +106,11 @@ function targetOf(body: Record<string, unknown>): string | undefined {
 
 function messageOf(body: Record<string, unknown>): string | undefined {
   const payload = body.payload;
-  const candidates = [body.error_message, body.message, payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined];
+  const candidates = [
+    body.error_message,
+    body.message,
+    payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined,
+  ];
   const found = candidates.find((c) => typeof c === "string" && c.length > 0) as string | undefined;
   return found?.slice(0, 200);
 }
@@ -124,7 +129,8 @@ export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits:
   const queueId = record.queue_id;
   if (typeof queueId !== "string" || queueId.trim() === "") return reject("missing-queue-id", "queue_id is missing or empty");
   const kind = kindOf(record);
-  if (kind === null) return reject("unknown-kind", `event=${String(record.event).slice(0, 40)} status=${String(record.status).slice(0, 40)}`);
+  if (kind === null)
+    return reject("unknown-kind", `event=${String(record.event).slice(0, 40)} status=${String(record.status).slice(0, 40)}`);
 
   const rawTime = record.timestamp ?? record.sent_at ?? record.ponged_at;
   let stated = receivedAt;

@@ -27,7 +27,15 @@ export const ANNOTATIONS = {
 export const QUEUE_ID_LABEL = "streamforge.io/queue-id";
 
 /** The `target` values queue-manager accepts; Job names end with one of them. */
-export const KNOWN_TARGETS = ["loader-producer", "loader-ws", "arango-connector", "graph-builder", "gnn-trainer", "visualizer", "arango-orderbook"] as const;
+export const KNOWN_TARGETS = [
+  "loader-producer",
+  "loader-ws",
+  "arango-connector",
+  "graph-builder",
+  "gnn-trainer",
+  "visualizer",
+  "arango-orderbook",
+] as const;
 
 /** The subset of a Kubernetes Job manifest the operator reads. */
 export interface JobManifest {
@@ -47,7 +55,10 @@ export interface JobManifest {
   spec?: {
     template?: {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
-      spec?: { containers?: { name: string; env?: { name: string; value?: string; [key: string]: unknown }[]; [key: string]: unknown }[]; [key: string]: unknown };
+      spec?: {
+        containers?: { name: string; env?: { name: string; value?: string; [key: string]: unknown }[]; [key: string]: unknown }[];
+        [key: string]: unknown;
+      };
     };
     [key: string]: unknown;
   };

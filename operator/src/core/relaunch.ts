@@ -15,7 +15,9 @@ const MAX_NAME = 63;
 /** `<original>-r<attempt>`, shortened from the original's end if needed; the same inputs always give the same name. */
 export function replacementName(job: JobManifest, attempt: number): string {
   const suffix = `-r${attempt}`;
-  const base = originalName(job).slice(0, MAX_NAME - suffix.length).replace(/-+$/, "");
+  const base = originalName(job)
+    .slice(0, MAX_NAME - suffix.length)
+    .replace(/-+$/, "");
   return `${base}${suffix}`;
 }
 
@@ -48,7 +50,12 @@ export function replacementJob({ old, attempt, reason, detail, history, queueId 
   const labels = without(old.metadata.labels, CONTROLLER_LABELS);
   if (queueId !== undefined && queueId.length <= 63 && LABEL_VALUE.test(queueId)) labels[QUEUE_ID_LABEL] = queueId;
   const annotations = {
-    ...without(old.metadata.annotations, [ANNOTATIONS.supersededBy, ANNOTATIONS.pending, ANNOTATIONS.gaveUp, "kubectl.kubernetes.io/last-applied-configuration"]),
+    ...without(old.metadata.annotations, [
+      ANNOTATIONS.supersededBy,
+      ANNOTATIONS.pending,
+      ANNOTATIONS.gaveUp,
+      "kubectl.kubernetes.io/last-applied-configuration",
+    ]),
     [ANNOTATIONS.attempt]: String(attempt),
     [ANNOTATIONS.reason]: `${reason}: ${detail}`.slice(0, 1024),
     [ANNOTATIONS.relaunchedFrom]: old.metadata.name,

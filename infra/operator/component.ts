@@ -1,0 +1,70 @@
+import * as dockerBuild from "@pulumi/docker-build";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  type OperatorSpec,
+  deployment,
+  disruptionBudget,
+  jobsRole,
+  leaseRole,
+  networkPolicy,
+  roleBinding,
+  serviceAccount,
+} from "./manifests";
+
+export interface SelfHealingOperatorArgs {
+  readonly spec: Omit<OperatorSpec, "image">;
+  /** A prebuilt image reference, or a registry to build and push `operator/Dockerfile` to. */
+  readonly image:
+    | { readonly ref: string }
+    | {
+        readonly registry: string;
+        readonly repository: string;
+        readonly tag: string;
+        readonly username?: string;
+        readonly password?: pulumi.Input<string>;
+      };
+}
+
+/** The self-healing operator: its image (built or given), RBAC, Deployment, NetworkPolicy and PDB. */
+export class SelfHealingOperator extends pulumi.ComponentResource {
+  readonly image: pulumi.Output<string>;
+  readonly deployment: k8s.apps.v1.Deployment;
+
+  constructor(name: string, args: SelfHealingOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:operator:SelfHealingOperator", name, {}, opts);
+    const child = { parent: this };
+    if ("ref" in args.image) {
+      this.image = pulumi.output(args.image.ref);
+    } else {
+      const { registry, repository, tag, username, password } = args.image;
+      const built = new dockerBuild.Image(
+        `${name}-image`,
+        {
+          context: { location: "." },
+          dockerfile: { location: "operator/Dockerfile" },
+          platforms: ["linux/amd64"],
+          push: true,
+          tags: [`${registry}/${repository}:${tag}`],
+          ...(username && password ? { registries: [{ address: registry, username, password }] } : {}),
+        },
+        child,
+      );
+      // Deploy by digest, so a moved tag never changes what runs.
+      this.image = built.ref;
+    }
+
+    const spec = { ...args.spec, image: this.image };
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccount(spec), child);
+    const bind = (key: string, role: ReturnType<typeof jobsRole>) => {
+      const r = new k8s.rbac.v1.Role(`${name}-${key}`, role, child);
+      new k8s.rbac.v1.RoleBinding(`${name}-${key}`, roleBinding(role, spec), { parent: this, dependsOn: [r, sa] });
+      return r;
+    };
+    const roles = [bind("jobs", jobsRole(spec)), bind("leader-election", leaseRole(spec))];
+    this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), { parent: this, dependsOn: [sa, ...roles] });
+    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(spec), child);
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, disruptionBudget(spec), child);
+    this.registerOutputs({ image: this.image, deployment: this.deployment });
+  }
+}

@@ -1,0 +1,111 @@
+/** The self-healing operator's deployment: least privilege, restricted pod security, wiring to its Kafka user. */
+import { runUnderMocks } from "../infra/render/render";
+import { createPlatform } from "../infra/platform";
+import { committedConfig } from "./helpers";
+
+async function declared(stack: string) {
+  const { resources } = await runUnderMocks(
+    { project: "streamforge", stack, config: {} },
+    () => void createPlatform(committedConfig(stack)),
+  );
+  const byKind = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as any);
+  return { resources, byKind };
+}
+
+describe.each(["dev", "prod", "local"])("stack %s: self-healing operator", (stack) => {
+  let d: Awaited<ReturnType<typeof declared>>;
+  beforeAll(async () => {
+    d = await declared(stack);
+  });
+
+  it("may only touch Jobs and Events in the watched namespace, and only its own Lease", () => {
+    const roles = d
+      .byKind("Role")
+      .filter((r) => r.metadata.name.startsWith("streamforge-self-healing-operator"))
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const rules = roles.flatMap((r) => r.rules.map((rule: any) => ({ ns: r.metadata.namespace, ...rule })));
+    expect(rules).toEqual([
+      { ns: "stf", apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete", "patch"] },
+      { ns: "stf", apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { ns: expect.any(String), apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+      {
+        ns: expect.any(String),
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["streamforge-self-healing-operator"],
+        verbs: ["get", "update"],
+      },
+    ]);
+    expect(d.byKind("ClusterRole")).toEqual([]);
+    const bindings = d.byKind("RoleBinding");
+    for (const b of bindings)
+      expect(b.subjects).toEqual([
+        { kind: "ServiceAccount", name: "streamforge-self-healing-operator", namespace: d.byKind("ServiceAccount")[0].metadata.namespace },
+      ]);
+    expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(roles.map((r) => r.metadata.name).sort());
+  });
+
+  it("runs two replicas under the restricted Pod Security Standard", () => {
+    const [deployment] = d.byKind("Deployment");
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.resources.limits.memory).toBeDefined();
+    expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+  });
+
+  it("reads queue-events as its catalogue user, whose Secret lives in its own namespace", () => {
+    const [deployment] = d.byKind("Deployment");
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      KAFKA_TOPIC: "queue-events",
+      KAFKA_GROUP_ID: "streamforge-self-healing",
+      KAFKA_USERNAME: "self-healing-operator",
+      WATCH_NAMESPACE: "stf",
+    });
+    expect(env.KAFKA_PASSWORD).toEqual({ secretKeyRef: { name: "self-healing-operator", key: "password" } });
+    const user = d.byKind("KafkaUser").find((u) => u.metadata.name === "self-healing-operator");
+    const secret = d.byKind("Secret").find((s) => s.metadata.name === "self-healing-operator");
+    // Strimzi writes the user's Secret in the Kafka namespace; the kafka-api path writes it in the apps namespace.
+    expect((user ?? secret)?.metadata.namespace).toBe(deployment.metadata.namespace);
+  });
+
+  it("lets out only DNS, Kafka's TLS listener and the API server", () => {
+    const [policy] = d.byKind("NetworkPolicy");
+    expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(policy.spec.egress.map((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual([
+      ["UDP/53", "TCP/53"],
+      ["TCP/9093"],
+      ["TCP/443", "TCP/6443"],
+    ]);
+    expect(policy.spec.egress[1].to[0].podSelector.matchLabels).toEqual({ "strimzi.io/cluster": "k3" });
+  });
+});
+
+describe("operator image", () => {
+  it("is built from operator/Dockerfile and pushed in prod, deployed by digest", async () => {
+    const { resources, byKind } = await declared("prod");
+    const [image] = resources.filter((r) => r.type === "docker-build:index:Image");
+    expect(image?.inputs).toMatchObject({
+      push: true,
+      dockerfile: { location: "operator/Dockerfile" },
+      tags: ["ghcr.io/olehkondratow/streamforge-self-healing-operator:0.1.0"],
+    });
+    expect(byKind("Deployment")[0].spec.template.spec.containers[0].image).toBe("[image digest at deploy]");
+  });
+
+  it("is a prebuilt reference in dev", async () => {
+    const { resources, byKind } = await declared("dev");
+    expect(resources.filter((r) => r.type === "docker-build:index:Image")).toEqual([]);
+    expect(byKind("Deployment")[0].spec.template.spec.containers[0].image).toBe(
+      "ghcr.io/olehkondratow/streamforge-self-healing-operator:0.1.0",
+    );
+  });
+});
