@@ -53,6 +53,7 @@ export class Controller {
   private readonly consumedByKind = new Map<string, number>();
   private bucket: TokenBucket;
   private observingSince: number;
+  private wasHealthy = true;
   private lastDecision: Decision | undefined;
 
   constructor(
@@ -107,6 +108,9 @@ export class Controller {
     const now = this.clock.now();
     const healthy =
       h.connected && (h.lag === undefined || h.lag <= this.options.maxLag) && now - h.lastFetchAt <= this.options.staleAfterMs;
+    // Back from an outage: what happened while we could not read is unknown, not silence.
+    if (healthy && !this.wasHealthy) this.observingSince = now;
+    this.wasHealthy = healthy;
     this.metrics.sourceHealthy.set(healthy ? 1 : 0);
     if (h.lag !== undefined) this.metrics.consumerLag.set(h.lag);
     return healthy;
@@ -118,6 +122,8 @@ export class Controller {
     const manifests = this.kube.jobs();
     await this.finishInterruptedRelaunches(manifests);
     const jobs = manifests.map(observeJob);
+    // Health first: a recovery moves observingSince.
+    const sourceHealthy = this.sourceHealthy();
     const stopTimer = this.metrics.decisionSeconds.startTimer();
     const decision = decide(
       {
@@ -125,7 +131,7 @@ export class Controller {
         jobs,
         signals: this.signals,
         observingSince: this.observingSince,
-        sourceHealthy: this.sourceHealthy(),
+        sourceHealthy,
         inFlight: this.inFlight,
         bucket: this.bucket,
       },

@@ -131,3 +131,23 @@ describe("Controller", () => {
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
   });
 });
+
+describe("Controller after an event-source outage", () => {
+  it("measures silence from the recovery, not across the outage", async () => {
+    const { clock, kube, source, controller } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    for (let t = 5; t <= 95; t += 10) {
+      clock.t = T0 + t * 1000;
+      source.send(loading("q1", clock.t));
+    }
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0 };
+    clock.t = T0 + 400_000;
+    expect((await controller.tick()).held).toHaveLength(1);
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0 };
+    clock.t = T0 + 401_000;
+    expect((await controller.tick()).verdicts.get("stf/q1-loader-producer")).toMatchObject({ kind: "healthy" });
+    clock.t = T0 + 401_000 + 120_000 + 120_001;
+    expect((await controller.tick()).actions).toHaveLength(1);
+  });
+});

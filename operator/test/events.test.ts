@@ -61,7 +61,7 @@ describe("parseEvent: the shape the code sends", () => {
       message: "x",
       records_written: 5,
     });
-    expect(r.ok && r.event.message).toBe("Fatal consumer error");
+    expect(r.ok && r.event.message).toBe("x: Fatal consumer error");
   });
 
   it("names the target when the event carries a producer id", () => {

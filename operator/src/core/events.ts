@@ -104,15 +104,12 @@ function targetOf(body: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** What went wrong, in the worker's words: arango-connector sends a summary and the exception text. */
 function messageOf(body: Record<string, unknown>): string | undefined {
   const payload = body.payload;
-  const candidates = [
-    body.error_message,
-    body.message,
-    payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined,
-  ];
-  const found = candidates.find((c) => typeof c === "string" && c.length > 0) as string | undefined;
-  return found?.slice(0, 200);
+  const reason = payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined;
+  const parts = [body.message, body.error_message, reason].filter((p): p is string => typeof p === "string" && p.length > 0);
+  return parts.length > 0 ? parts.join(": ").slice(0, 200) : undefined;
 }
 
 export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {

@@ -1,0 +1,270 @@
+/**
+ * End to end against a real broker and a real API server: Jobs created as queue-manager creates
+ * them, a worker simulator publishing both event shapes without keys, the operator running as
+ * real processes. The tests watch the API server for what the operator did.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import type * as k8s from "@kubernetes/client-node";
+import type { Producer } from "kafkajs";
+import {
+  REPO_ROOT,
+  createNamespace,
+  createTopic,
+  deleteNamespace,
+  eventually,
+  kubeClients,
+  listJobs,
+  metric,
+  publish,
+  queueManagerJob,
+  startOperator,
+  status,
+  unique,
+  workerProducer,
+  type OperatorProcess,
+} from "./platform.js";
+
+/** Short thresholds so the tier runs in seconds: loaders are stuck after 4 s, arango-connector never within the test. */
+const POLICY = {
+  targets: {
+    "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 },
+    "arango-connector": { stuckAfterMs: 600_000, startGraceMs: 600_000, adaptive: false, minStuckAfterMs: 600_000 },
+  },
+  errorGraceMs: 600_000,
+  massSilence: { minJobs: 100, fraction: 1 },
+};
+
+const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Publishes `body()` every second for each queue in `queues` until stopped. */
+function heartbeats(producer: Producer, topic: string, queues: Set<string>) {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await publish(
+        producer,
+        topic,
+        [...queues].map((q) => status(q, "loading", { message: "loaded 100 records", records_written: 100 })),
+      ).catch(() => undefined);
+      await sleep(1000);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+describe("the operator against a real broker and API server", () => {
+  const ns = unique("it-heal");
+  const topic = unique("queue-events");
+  const operators: OperatorProcess[] = [];
+  let producer: Producer;
+  const originals = new Map<string, k8s.V1Job>();
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await createTopic(topic);
+    producer = await workerProducer();
+    // Two replicas: one leads through the Lease, the other waits.
+    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18181, metricsPort: 18180 }));
+    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18281, metricsPort: 18280 }));
+    await eventually("one operator to lead", async () => {
+      const leaders = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+      return leaders.reduce((a, b) => a + b, 0) === 1 ? true : undefined;
+    });
+    // The leader's consumer must have joined before workers publish.
+    await eventually("the leader's consumer to be healthy", async () => {
+      const healthy = await Promise.all(
+        operators.map((o) => metric(o.metricsPort, "streamforge_operator_event_source_healthy").catch(() => 0)),
+      );
+      return healthy.some((h) => h === 1) ? true : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(operators.map((o) => o.stop()));
+    await producer?.disconnect();
+    await deleteNamespace(ns);
+  });
+
+  it("relaunches a silent Job and a fatally failed one exactly once each, never a healthy or finished one, and survives a malformed flood", async () => {
+    const { batch, core } = kubeClients();
+    const jobs = {
+      silent: queueManagerJob("silent-1", "loader-producer"),
+      fatal: queueManagerJob("fatal-1", "arango-connector"),
+      healthy: queueManagerJob("healthy-1", "loader-producer"),
+      perRecord: queueManagerJob("perrec-1", "arango-connector"),
+      stopped: queueManagerJob("stopped-1", "loader-producer"),
+    };
+    for (const job of Object.values(jobs)) {
+      const created = await batch.createNamespacedJob({ namespace: ns, body: job });
+      originals.set(created.metadata!.name!, created);
+    }
+    const alive = new Set(["silent-1", "healthy-1", "perrec-1", "stopped-1"]);
+    const beat = heartbeats(producer, topic, alive);
+    try {
+      await sleep(2000);
+      // silent-1 goes quiet; stopped-1 is stopped on purpose; perrec-1 survives a bad record.
+      alive.delete("silent-1");
+      alive.delete("stopped-1");
+      await publish(producer, topic, [
+        status("stopped-1", "interrupted"),
+        status("perrec-1", "error", { message: "JSON decode error", error_message: "Expecting value: line 1 column 1" }),
+      ]);
+      // A flood of garbage, then arango-connector's fatal sequence (documented shape mixed in).
+      const flood = Array.from({ length: 5000 }, (_, i) =>
+        i % 4 === 0
+          ? "{not json"
+          : i % 4 === 1
+            ? { event: "loading" }
+            : i % 4 === 2
+              ? { queue_id: "x", event: "telemetry" }
+              : { queue_id: "x", event: "loading", timestamp: "soon" },
+      );
+      for (let i = 0; i < flood.length; i += 500) await publish(producer, topic, flood.slice(i, i + 500));
+      for (let i = 0; i < 5; i++)
+        await publish(producer, topic, [JSON.stringify({ queue_id: "x", event: "loading", pad: "x".repeat(70_000) })]);
+      await publish(producer, topic, [
+        status("fatal-1", "error", { message: "Fatal consumer error", error_message: "KafkaError" }),
+        status("fatal-1", "finished"),
+      ]);
+
+      const replaced = await eventually(
+        "the silent and the fatal Job to be replaced",
+        async () => {
+          const current = names(await listJobs(ns));
+          return current.includes("silent-1-loader-producer-r1") && current.includes("fatal-1-arango-connector-r1") ? current : undefined;
+        },
+        90_000,
+      );
+      // The replacements resume the task and report again, as the real workers would.
+      alive.add("silent-1");
+      alive.add("fatal-1");
+      expect(replaced).toEqual(
+        expect.arrayContaining(["healthy-1-loader-producer", "perrec-1-arango-connector", "stopped-1-loader-producer"]),
+      );
+
+      // Long enough for a second, wrong relaunch to show up: twice the loader threshold plus grace.
+      await sleep(12_000);
+      expect(names(await listJobs(ns))).toEqual([
+        "fatal-1-arango-connector-r1",
+        "healthy-1-loader-producer",
+        "perrec-1-arango-connector",
+        "silent-1-loader-producer-r1",
+        "stopped-1-loader-producer",
+      ]);
+    } finally {
+      await beat.stop();
+    }
+
+    // The replacement carries the original's env and says why it exists.
+    const replacement = await batch.readNamespacedJob({ name: "silent-1-loader-producer-r1", namespace: ns });
+    const original = originals.get("silent-1-loader-producer")!;
+    expect(replacement.spec!.template.spec!.containers[0]!.env).toEqual(original.spec!.template.spec!.containers[0]!.env);
+    expect(replacement.metadata!.annotations).toMatchObject({
+      "streamforge.io/relaunch-attempt": "1",
+      "streamforge.io/relaunched-from": "silent-1-loader-producer",
+      "streamforge.io/relaunch-reason": expect.stringMatching(/^stuck: no event for/),
+    });
+    const fatal = await batch.readNamespacedJob({ name: "fatal-1-arango-connector-r1", namespace: ns });
+    expect(fatal.metadata!.annotations!["streamforge.io/relaunch-reason"]).toMatch(/^fatal-error: .*Fatal consumer error: KafkaError/);
+
+    // Events on the Jobs acted on.
+    const events = (await core.listNamespacedEvent({ namespace: ns })).items.filter(
+      (e) => e.source?.component === "streamforge-self-healing-operator",
+    );
+    expect(events.map((e) => `${e.involvedObject.name}:${e.reason}`).sort()).toEqual([
+      "fatal-1-arango-connector-r1:RelaunchedFrom",
+      "fatal-1-arango-connector:Relaunched",
+      "silent-1-loader-producer-r1:RelaunchedFrom",
+      "silent-1-loader-producer:Relaunched",
+    ]);
+
+    // The flood was counted, not fatal: both processes are still up.
+    const rejected = (await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_event_rejections_total")))).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    expect(rejected).toBe(5005);
+    expect(operators.map((o) => o.child.exitCode)).toEqual([null, null]);
+    const relaunches = (
+      await Promise.all(
+        operators.map((o) => metric(o.metricsPort, 'streamforge_operator_relaunches_total{reason="stuck",result="created"}')),
+      )
+    ).reduce((a, b) => a + b, 0);
+    expect(relaunches).toBe(1);
+  });
+});
+
+describe("a broker restart in the middle of a run", () => {
+  const ns = unique("it-restart");
+  const topic = unique("queue-events");
+  let operator: OperatorProcess;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await createTopic(topic);
+    producer = await workerProducer();
+    operator = startOperator({
+      name: `${ns}-a`,
+      namespace: ns,
+      topic,
+      policy: POLICY,
+      healthPort: 18381,
+      metricsPort: 18380,
+      staleAfterMs: 3000,
+    });
+    await eventually("the operator's consumer to be healthy", async () =>
+      (await metric(operator.metricsPort, "streamforge_operator_event_source_healthy").catch(() => 0)) === 1 ? true : undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await producer?.disconnect();
+    await deleteNamespace(ns);
+  });
+
+  it("loses no critical-error event and relaunches no healthy Job", async () => {
+    const { batch } = kubeClients();
+    await batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("steady-2", "loader-producer") });
+    await batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("victim-2", "loader-producer") });
+    const alive = new Set(["steady-2", "victim-2"]);
+    const beat = heartbeats(producer, topic, alive);
+    try {
+      await sleep(3000);
+      const restart = new Promise<void>((resolve, reject) => {
+        const child = spawn("bash", [join(REPO_ROOT, "local", "kafka.sh"), "restart"], { stdio: "ignore" });
+        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kafka.sh restart exited ${code}`))));
+      });
+      await sleep(1500);
+      // While the broker is down: victim-2 fails; the producer retries until the broker is back.
+      alive.delete("victim-2");
+      const fatal = publish(producer, topic, [
+        { queue_id: "victim-2", event: "error", timestamp: new Date().toISOString(), payload: { reason: "disk full", code: 507 } },
+      ]);
+      await restart;
+      await fatal;
+      await eventually(
+        "victim-2 to be relaunched",
+        async () => (names(await listJobs(ns)).includes("victim-2-loader-producer-r1") ? true : undefined),
+        90_000,
+      );
+      alive.add("victim-2");
+      await sleep(10_000);
+      expect(names(await listJobs(ns))).toEqual(["steady-2-loader-producer", "victim-2-loader-producer-r1"]);
+    } finally {
+      await beat.stop();
+    }
+    const reason = (await batch.readNamespacedJob({ name: "victim-2-loader-producer-r1", namespace: ns })).metadata!.annotations![
+      "streamforge.io/relaunch-reason"
+    ];
+    expect(reason).toMatch(/^fatal-error: reported a critical error: disk full/);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The real pieces the integration tier talks to: the local broker and API server, and the
+ * operator run as a separate process the way operators are run during development.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import { Kafka, type Producer, logLevel } from "kafkajs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const OPERATOR_DIR = resolve(HERE, "..", "..");
+export const REPO_ROOT = resolve(OPERATOR_DIR, "..");
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(
+      `The integration tier needs ${name}: start the local platform (npm run local -- up) and load its env (eval "$(npm run --silent local -- env)")`,
+    );
+  return value;
+}
+
+export const env = {
+  plainBootstrap: () => required("KAFKA_BOOTSTRAP_SERVERS"),
+  saslBootstrap: () => required("KAFKA_SASL_BOOTSTRAP_SERVERS"),
+  adminUser: () => required("KAFKA_ADMIN_USER"),
+  adminPassword: () => required("KAFKA_ADMIN_PASSWORD"),
+  kubeconfig: () => required("KUBECONFIG"),
+};
+
+export function kubeClients() {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(env.kubeconfig());
+  return { kc, batch: kc.makeApiClient(k8s.BatchV1Api), core: kc.makeApiClient(k8s.CoreV1Api) };
+}
+
+export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function createNamespace(name: string): Promise<void> {
+  await kubeClients().core.createNamespace({ body: { metadata: { name } } });
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubeClients()
+    .core.deleteNamespace({ name })
+    .catch(() => undefined);
+}
+
+/** A Job exactly as queue-manager's job_launcher creates it: no labels, the task in env. */
+export function queueManagerJob(queueId: string, target: string): k8s.V1Job {
+  const name = `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name },
+    spec: {
+      backoffLimit: 4,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        spec: {
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: target,
+              image: `streamforge/${target}:latest`,
+              imagePullPolicy: "Always",
+              env: [
+                { name: "QUEUE_ID", value: queueId },
+                { name: "SYMBOL", value: "BTCUSDT" },
+                { name: "TYPE", value: "trades" },
+                { name: "KAFKA_TOPIC", value: "market-trades" },
+                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__${randomUUID().slice(0, 6)}` },
+                { name: "QUEUE_EVENTS_TOPIC", value: "queue-events" },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function listJobs(namespace: string): Promise<k8s.V1Job[]> {
+  return (await kubeClients().batch.listNamespacedJob({ namespace })).items.filter((j) => !j.metadata?.deletionTimestamp);
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs` with what it saw last. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+}
+
+export async function createTopic(topic: string, partitions = 3): Promise<void> {
+  const kafka = new Kafka({ clientId: "itest-admin", brokers: [env.plainBootstrap()], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+}
+
+/** A worker simulator: publishes StreamForge events without keys, as the workers do. */
+export async function workerProducer(): Promise<Producer> {
+  const kafka = new Kafka({
+    clientId: "itest-worker",
+    brokers: [env.saslBootstrap()],
+    sasl: { mechanism: "scram-sha-512", username: env.adminUser(), password: env.adminPassword() },
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 2000 },
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+}
+
+export const status = (queueId: string, status: string, extra: object = {}) => ({
+  event: "status",
+  queue_id: queueId,
+  symbol: "BTCUSDT",
+  type: "trades",
+  status,
+  finished: status === "finished" || status === "interrupted",
+  sent_at: Date.now() / 1000,
+  ...extra,
+});
+
+export async function publish(producer: Producer, topic: string, bodies: (object | string)[]): Promise<void> {
+  await producer.send({ topic, acks: -1, messages: bodies.map((b) => ({ value: typeof b === "string" ? b : JSON.stringify(b) })) });
+}
+
+export interface OperatorProcess {
+  readonly child: ChildProcess;
+  readonly metricsPort: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/main.js` with the given namespace, topic and policy; logs go to out/itest/<name>.log. */
+export function startOperator(opts: {
+  name: string;
+  namespace: string;
+  topic: string;
+  policy: object;
+  healthPort: number;
+  metricsPort: number;
+  staleAfterMs?: number;
+}): OperatorProcess {
+  const logDir = join(REPO_ROOT, "out", "itest");
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${opts.name}.log`));
+  const child = spawn(process.execPath, [join(OPERATOR_DIR, "dist", "main.js")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      KUBECONFIG: env.kubeconfig(),
+      KAFKA_BROKERS: env.saslBootstrap(),
+      KAFKA_SASL_MECHANISM: "scram-sha-512",
+      KAFKA_USERNAME: env.adminUser(),
+      KAFKA_PASSWORD: env.adminPassword(),
+      KAFKA_TOPIC: opts.topic,
+      KAFKA_GROUP_ID: `${opts.namespace}-operator`,
+      KAFKA_STALE_AFTER_MS: String(opts.staleAfterMs ?? 5000),
+      WATCH_NAMESPACE: opts.namespace,
+      POD_NAME: opts.name,
+      BIND_ADDRESS: "127.0.0.1",
+      HEALTH_PORT: String(opts.healthPort),
+      METRICS_PORT: String(opts.metricsPort),
+      TICK_INTERVAL_MS: "500",
+      LOG_LEVEL: "info",
+      SELF_HEALING_POLICY: JSON.stringify(opts.policy),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return {
+    child,
+    metricsPort: opts.metricsPort,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once("exit", () => done());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(name) && !l.startsWith("#"))
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+/** Restarts the local broker (stop, start, same data) through its script. */
+export function restartBroker(): void {
+  execFileSync("bash", [join(REPO_ROOT, "local", "kafka.sh"), "restart"], { stdio: "ignore" });
+}
