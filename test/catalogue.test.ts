@@ -32,13 +32,16 @@ describe("planAcls", () => {
 });
 
 describe("the committed catalogue", () => {
-  it.each(["dev", "prod", "local"])("gives the self-healing operator only queue-events and its own group (%s)", (stack) => {
-    const operator = planUsers(committedCatalogue(stack)).find((u) => u.name === "self-healing-operator");
-    expect(operator?.acls).toEqual([
-      { resourceType: "group", name: "streamforge-self-healing", patternType: "literal", operations: ["Read"] },
-      { resourceType: "topic", name: "queue-events", patternType: "literal", operations: ["Read", "Describe"] },
-    ]);
-  });
+  it.each(["dev", "prod", "local", "local-kafka-api"])(
+    "gives the self-healing operator only queue-events and its own group (%s)",
+    (stack) => {
+      const operator = planUsers(committedCatalogue(stack)).find((u) => u.name === "self-healing-operator");
+      expect(operator?.acls).toEqual([
+        { resourceType: "group", name: "streamforge-self-healing", patternType: "literal", operations: ["Read"] },
+        { resourceType: "topic", name: "queue-events", patternType: "literal", operations: ["Read", "Describe"] },
+      ]);
+    },
+  );
 
   it("is the same in every stack apart from partition counts", () => {
     const strip = (c: ReturnType<typeof committedCatalogue>) => ({
@@ -47,6 +50,7 @@ describe("the committed catalogue", () => {
     });
     expect(strip(committedCatalogue("prod"))).toEqual(strip(committedCatalogue("dev")));
     expect(strip(committedCatalogue("local"))).toEqual(strip(committedCatalogue("dev")));
+    expect(strip(committedCatalogue("local-kafka-api"))).toEqual(strip(committedCatalogue("dev")));
   });
 });
 

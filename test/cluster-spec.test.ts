@@ -107,7 +107,7 @@ describe("listeners", () => {
 
 describe("user ownership", () => {
   it("keeps the User Operator off users the Kafka API owns", () => {
-    const spec = kafkaSpec(kafkaOf("local"), { externallyManagedUsers: ["loaders", "a.b"] }) as any;
+    const spec = kafkaSpec(kafkaOf("local-kafka-api"), { externallyManagedUsers: ["loaders", "a.b"] }) as any;
     expect(spec.entityOperator.template.userOperatorContainer.env).toEqual([
       { name: "STRIMZI_IGNORED_USERS_PATTERN", value: "^(loaders|a\\.b)$" },
     ]);

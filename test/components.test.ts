@@ -114,7 +114,7 @@ describe("StrimziEntities", () => {
 });
 
 describe("KafkaApiEntities", () => {
-  const config = committedConfig("local");
+  const config = committedConfig("local-kafka-api");
   const topics = planTopics(config.catalogue, 1);
   const users = planUsers(config.catalogue);
 
@@ -160,7 +160,7 @@ describe("createPlatform", () => {
   });
 
   it("with owner kafka-api: no KafkaTopic or KafkaUser CR, and the User Operator ignores those users", async () => {
-    const resources = await declare(committedConfig("local"));
+    const resources = await declare(committedConfig("local-kafka-api"));
     expect(byKind(resources, "KafkaTopic")).toEqual([]);
     expect(byKind(resources, "KafkaUser")).toEqual([]);
     expect(ofType(resources, "kafka:index/topic:Topic").length).toBeGreaterThan(0);

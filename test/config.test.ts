@@ -139,7 +139,7 @@ describe("bad configuration names the key, what was expected and what was found"
   });
 
   it("refuses a password given in plain text", () => {
-    const raw = variant("local", (r) => {
+    const raw = variant("local-kafka-api", (r) => {
       r.kafkaApi.sasl = { mechanism: "scram-sha512", username: "admin" };
       r.kafkaApiPassword = "hunter2";
     });
@@ -150,7 +150,7 @@ describe("bad configuration names the key, what was expected and what was found"
   });
 
   it("requires the password when SASL is configured", () => {
-    const raw = variant("local", (r) => (r.kafkaApi.sasl = { mechanism: "scram-sha512", username: "admin" }));
+    const raw = variant("local-kafka-api", (r) => (r.kafkaApi.sasl = { mechanism: "scram-sha512", username: "admin" }));
     expect(problemsOf(raw)).toEqual([
       "streamforge:kafkaApiPassword: expected a secret password because streamforge:kafkaApi.sasl is set; found nothing",
     ]);

@@ -12,7 +12,7 @@ async function declared(stack: string) {
   return { resources, byKind };
 }
 
-describe.each(["dev", "prod", "local"])("stack %s: self-healing operator", (stack) => {
+describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-healing operator", (stack) => {
   let d: Awaited<ReturnType<typeof declared>>;
   beforeAll(async () => {
     d = await declared(stack);

@@ -36,8 +36,8 @@ describe("npm run render", () => {
   it("is byte-for-byte stable between runs", () => {
     const a = path.join(tmp, "a");
     const b = path.join(tmp, "b");
-    expect(render("--stack", "local", "--out", a).code).toBe(0);
-    expect(render("--stack", "local", "--out", b).code).toBe(0);
+    expect(render("--stack", "local-kafka-api", "--out", a).code).toBe(0);
+    expect(render("--stack", "local-kafka-api", "--out", b).code).toBe(0);
     for (const f of ["manifests.yaml", "helm-releases.yaml", "kafka-api.yaml", "outputs.json"]) {
       expect(fs.readFileSync(path.join(a, f), "utf8")).toBe(fs.readFileSync(path.join(b, f), "utf8"));
     }
@@ -45,7 +45,7 @@ describe("npm run render", () => {
 
   it("never writes a secret value", () => {
     const out = path.join(tmp, "local-secrets");
-    expect(render("--stack", "local", "--out", out).code).toBe(0);
+    expect(render("--stack", "local-kafka-api", "--out", out).code).toBe(0);
     const manifests = fs.readFileSync(path.join(out, "manifests.yaml"), "utf8");
     const secrets = parseAllDocuments(manifests)
       .map((d) => d.toJS())
@@ -57,7 +57,7 @@ describe("npm run render", () => {
   it("fails with exit 2 and names the stacks it knows for an unknown stack", () => {
     const { code, stderr } = render("--stack", "staging", "--out", path.join(tmp, "x"));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/Unknown stack "staging".*Known stacks: dev, local, prod/);
+    expect(stderr).toMatch(/Unknown stack "staging".*Known stacks: dev, local, local-kafka-api, prod/);
     expect(fs.existsSync(path.join(tmp, "x"))).toBe(false);
   });
 

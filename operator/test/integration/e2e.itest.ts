@@ -16,6 +16,7 @@ import {
   kubeClients,
   listJobs,
   metric,
+  promQuery,
   publish,
   queueManagerJob,
   startOperator,
@@ -191,6 +192,10 @@ describe("the operator against a real broker and API server", () => {
       0,
     );
     expect(rejected).toBe(5005);
+    // The local Prometheus scraped the same figure from the leader.
+    await eventually("Prometheus to have scraped the rejections", async () =>
+      (await promQuery(`sum(streamforge_operator_event_rejections_total{job="self-healing-operator"})`)) === 5005 ? true : undefined,
+    );
     expect(operators.map((o) => o.child.exitCode)).toEqual([null, null]);
     const relaunches = (
       await Promise.all(

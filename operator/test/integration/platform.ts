@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
@@ -29,7 +29,17 @@ export const env = {
   adminUser: () => required("KAFKA_ADMIN_USER"),
   adminPassword: () => required("KAFKA_ADMIN_PASSWORD"),
   kubeconfig: () => required("KUBECONFIG"),
+  prometheus: () => required("PROMETHEUS_URL"),
 };
+
+/** Runs an instant query against the local Prometheus; the first sample's value, or undefined. */
+export async function promQuery(query: string): Promise<number | undefined> {
+  const res = (await (await fetch(`${env.prometheus()}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+    data: { result: { value: [number, string] }[] };
+  };
+  const first = res.data.result[0];
+  return first ? Number(first.value[1]) : undefined;
+}
 
 export function kubeClients() {
   const kc = new k8s.KubeConfig();
@@ -183,6 +193,15 @@ export function startOperator(opts: {
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  // The local Prometheus scrapes what is listed here.
+  const targets = process.env.PROMETHEUS_TARGETS_DIR;
+  if (targets) {
+    mkdirSync(targets, { recursive: true });
+    writeFileSync(
+      join(targets, `${opts.name}.json`),
+      JSON.stringify([{ targets: [`127.0.0.1:${opts.metricsPort}`], labels: { job: "self-healing-operator", instance: opts.name } }]),
+    );
+  }
   return {
     child,
     metricsPort: opts.metricsPort,

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Local Prometheus (Debian's package, extracted rather than installed so that no system
+# service starts and nothing listens beyond 127.0.0.1). It scrapes the targets listed in
+# <state>/prometheus/targets/*.json (file-based discovery): the operator processes and
+# whatever else the local platform runs write themselves there.
+#
+# Usage: local/prometheus.sh install|start|stop|status|env
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+PKG="prometheus"
+CACHE_DIR="${STREAMFORGE_CACHE:-${REPO_ROOT}/.local/cache}/prometheus"
+STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/prometheus"
+PORT="${STREAMFORGE_PROMETHEUS_PORT:-19090}"
+PID_FILE="${STATE_DIR}/prometheus.pid"
+LOG_FILE="${STATE_DIR}/prometheus.log"
+
+log() { printf '[prometheus] %s\n' "$*" >&2; }
+die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
+
+binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | tail -n 1; }
+
+install() {
+  if [[ -n "$(binary)" ]]; then return 0; fi
+  command -v apt-get >/dev/null || die "prerequisite 'apt-get' not found: the local Prometheus comes from Debian's package"
+  mkdir -p "${CACHE_DIR}"
+  local tmp version
+  tmp="$(mktemp -d)"
+  # apt-get download fetches the .deb without installing it (no service, no root changes).
+  if ! (cd "${tmp}" && apt-get download "${PKG}" >"${tmp}/apt.log" 2>&1); then
+    log "apt-get download failed; refreshing the package lists once"
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "${tmp}" && apt-get download "${PKG}" >"${tmp}/apt.log" 2>&1) || { cat "${tmp}/apt.log" >&2; rm -rf "${tmp}"; die "could not download Debian's ${PKG} package"; }
+  fi
+  version="$(dpkg-deb -f "${tmp}"/${PKG}_*.deb Version)"
+  mkdir -p "${CACHE_DIR}/${version}.partial/root"
+  dpkg-deb -x "${tmp}"/${PKG}_*.deb "${CACHE_DIR}/${version}.partial/root"
+  rm -rf "${CACHE_DIR:?}/${version}"
+  mv "${CACHE_DIR}/${version}.partial" "${CACHE_DIR}/${version}"
+  rm -rf "${tmp}"
+  log "installed Prometheus ${version} into ${CACHE_DIR}/${version}"
+}
+
+running() { [[ -f "${PID_FILE}" ]] && kill -0 "$(cat "${PID_FILE}")" 2>/dev/null; }
+
+write_config() {
+  mkdir -p "${STATE_DIR}/targets" "${STATE_DIR}/data"
+  cat >"${STATE_DIR}/prometheus.yml" <<YAML
+global:
+  scrape_interval: 2s
+  evaluation_interval: 2s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["127.0.0.1:${PORT}"]
+  - job_name: streamforge
+    file_sd_configs:
+      - files: ["${STATE_DIR}/targets/*.json"]
+        refresh_interval: 2s
+YAML
+}
+
+start() {
+  install
+  if running; then log "already running (pid $(cat "${PID_FILE}"))"; return 0; fi
+  rm -f "${PID_FILE}"
+  write_config
+  local bin; bin="$(binary)"
+  setsid nohup "${bin}" --config.file="${STATE_DIR}/prometheus.yml" --storage.tsdb.path="${STATE_DIR}/data" \
+    --web.listen-address="127.0.0.1:${PORT}" --storage.tsdb.retention.time=2h >"${LOG_FILE}" 2>&1 &
+  echo $! >"${PID_FILE}"
+  for _ in $(seq 1 60); do
+    if curl -fsS "http://127.0.0.1:${PORT}/-/ready" >/dev/null 2>&1; then log "ready on 127.0.0.1:${PORT} (pid $(cat "${PID_FILE}"))"; return 0; fi
+    running || break
+    sleep 0.5
+  done
+  tail -n 20 "${LOG_FILE}" >&2 || true
+  stop
+  die "Prometheus did not become ready"
+}
+
+stop() {
+  if ! [[ -f "${PID_FILE}" ]]; then return 0; fi
+  local pid; pid="$(cat "${PID_FILE}")"
+  if kill -0 "${pid}" 2>/dev/null; then
+    kill -TERM "${pid}"
+    for _ in $(seq 1 30); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "${pid}" 2>/dev/null && kill -KILL "${pid}"
+  fi
+  rm -f "${PID_FILE}"
+  log "stopped"
+}
+
+status() {
+  if running; then
+    local pid; pid="$(cat "${PID_FILE}")"
+    echo "prometheus: running pid ${pid} rss $(awk '/VmRSS/ {print $2 " kB"}' "/proc/${pid}/status") port ${PORT}"
+  else
+    echo "prometheus: stopped"
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  env)
+    echo "export PROMETHEUS_URL=http://127.0.0.1:${PORT}"
+    echo "export PROMETHEUS_TARGETS_DIR=${STATE_DIR}/targets"
+    ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
