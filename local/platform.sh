@@ -14,6 +14,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 STATE="${STREAMFORGE_STATE:-${ROOT}/.local/state}"
 SERVICES=(kafka kube prometheus)
+# The only provider plugin the local stack uses; pulumi-kafka and pulumi-random cannot be built
+# from the registries here (see local/pulumi.sh), which is why Pulumi.local.yaml owns topics by CRs.
+export STREAMFORGE_PULUMI_PROVIDERS="${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes}"
 
 log() { printf '[local] %s\n' "$*" >&2; }
 

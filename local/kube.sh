@@ -1,0 +1,581 @@
+#!/usr/bin/env bash
+# Local Kubernetes control plane without containers: etcd + kube-apiserver +
+# kube-controller-manager built from source with Go, plus kwok (Kubernetes
+# WithOut Kubelet) which plays the kubelet for one fake Node so Pods reach
+# Running/Ready and Job pods complete. kube-scheduler is built and run too:
+# without it no Pod is ever bound to a node.
+#
+# Usage: local/kube.sh install|start|stop|status|env
+#   install  build the binaries with Go (cached by version; a no-op when done)
+#   start    start all daemons, wait for /readyz, create the kwok node, install
+#            the upstream CRDs; says so and returns 0 when already running
+#   stop     SIGTERM (then SIGKILL) exactly the recorded PIDs, newest first
+#   status   running/stopped, PID and RSS per daemon; exit 3 if any is down
+#   eval "$(local/kube.sh env)"   # exports KUBECONFIG and puts the built kubectl on PATH
+#
+# Environment (all optional):
+#   STREAMFORGE_CACHE      cache root (default <repo>/.local/cache); binaries in kube/<version>/bin
+#   STREAMFORGE_STATE      state root (default <repo>/.local/state); pki, etcd data, logs, pids in kube/
+#   STREAMFORGE_CRDS_DIR   upstream CRDs (default <repo>/../shared/crds)
+#   STREAMFORGE_KUBE_APISERVER_PORT           (default 16443)
+#   STREAMFORGE_KUBE_ETCD_CLIENT_PORT         (default 12379)
+#   STREAMFORGE_KUBE_ETCD_PEER_PORT           (default 12380)
+#   STREAMFORGE_KUBE_CONTROLLER_MANAGER_PORT  healthz of kube-controller-manager (default 16257)
+#   STREAMFORGE_KUBE_SCHEDULER_PORT           healthz of kube-scheduler (default 16259)
+#   STREAMFORGE_KUBE_KWOK_PORT                healthz/metrics of kwok (default 16080)
+#   STREAMFORGE_KUBE_START_TIMEOUT  seconds to wait for readiness (default 120)
+#   STREAMFORGE_KUBE_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 15)
+#   STREAMFORGE_KUBE_JOB_RUN_MS     how long kwok keeps a Job's pod Running before it
+#                                   Succeeds (default 1000; read at start)
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------
+KUBE_VERSION="v1.37.2"   # k8s.io/kubernetes (apiserver, controller-manager, scheduler, kubectl)
+ETCD_VERSION="v3.7.3"    # go.etcd.io/etcd/server/v3 (the etcd server main package)
+KWOK_VERSION="v0.8.0"    # sigs.k8s.io/kwok/cmd/kwok (the kwok controller)
+
+# ---- locations -------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+CACHE_DIR="${STREAMFORGE_CACHE:-${REPO_ROOT}/.local/cache}/kube/${KUBE_VERSION}"
+BIN_DIR="${CACHE_DIR}/bin"
+SRC_DIR="${CACHE_DIR}/src"          # generated wrapper Go modules
+STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/kube"
+CRDS_DIR="${STREAMFORGE_CRDS_DIR:-${REPO_ROOT}/../shared/crds}"
+PKI_DIR="${STATE_DIR}/pki"
+LOG_DIR="${STATE_DIR}/logs"
+RUN_DIR="${STATE_DIR}/run"
+KUBECONFIG_FILE="${STATE_DIR}/kubeconfig"
+
+# ---- ports (all bound to 127.0.0.1) ----------------------------------------
+APISERVER_PORT="${STREAMFORGE_KUBE_APISERVER_PORT:-16443}"
+ETCD_CLIENT_PORT="${STREAMFORGE_KUBE_ETCD_CLIENT_PORT:-12379}"
+ETCD_PEER_PORT="${STREAMFORGE_KUBE_ETCD_PEER_PORT:-12380}"
+KCM_PORT="${STREAMFORGE_KUBE_CONTROLLER_MANAGER_PORT:-16257}"
+SCHED_PORT="${STREAMFORGE_KUBE_SCHEDULER_PORT:-16259}"
+KWOK_PORT="${STREAMFORGE_KUBE_KWOK_PORT:-16080}"
+START_TIMEOUT="${STREAMFORGE_KUBE_START_TIMEOUT:-120}"
+STOP_TIMEOUT="${STREAMFORGE_KUBE_STOP_TIMEOUT:-15}"
+
+KWOK_NODE="kwok-node-0"
+# Start order; stop walks it backwards.
+DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+log() { printf '[kube] %s\n' "$*" >&2; }
+die() { printf '[kube] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ============================================================================
+# install
+# ============================================================================
+
+# k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with local
+# paths, which `go install mod@version` refuses. A wrapper module that
+# requires it and replaces each staging module with its published v0.X.Y tag
+# builds fine.
+# build_module NAME MAIN_MODULE VERSION LDFLAGS REPLACES PKG... -- BIN...
+build_module() {
+  local name="$1" module="$2" version="$3" ldflags="$4" replaces="$5"
+  shift 5
+  local pkgs=() bins=()
+  while (($#)) && [[ "$1" != "--" ]]; do pkgs+=("$1"); shift; done
+  shift
+  bins=("$@")
+
+  local stamp="${BIN_DIR}/.${name}.built"
+  local want="${module}@${version}"
+  local missing=0 b
+  for b in "${bins[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || missing=1; done
+  if ((missing == 0)) && [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "${name}: ${bins[*]} ${version} already built"
+    return 0
+  fi
+
+  local dir="${SRC_DIR}/${name}"
+  local out="${BIN_DIR}/.tmp-${name}"
+  rm -rf "$dir" "$out" "$stamp"
+  mkdir -p "$dir" "$out"
+  {
+    printf 'module streamforge.local/build/%s\n\ngo %s\n\n' "$name" "$(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1.0/')"
+    printf '%s\n' "$replaces"
+  } >"${dir}/go.mod"
+
+  local t0=$SECONDS
+  log "${name}: resolving ${want} (${pkgs[*]})"
+  local get_args=() p
+  for p in "${pkgs[@]}"; do get_args+=("${p}@${version}"); done
+  if ! (cd "$dir" && go get "${get_args[@]}") >"${dir}/get.log" 2>&1; then
+    tail -n 30 "${dir}/get.log" >&2
+    rm -rf "$out"
+    die "${name}: 'go get' failed for ${bins[*]} (${want}); full log: ${dir}/get.log"
+  fi
+
+  # One go build per module so the binaries share compilation. With a single
+  # package the output file is named explicitly (etcd's main is the module root "v3").
+  local target="${out}/"
+  ((${#pkgs[@]} == 1)) && target="${out}/${bins[0]}"
+  log "${name}: building ${bins[*]} (one go build; this takes minutes on a cold cache)"
+  # nice: the machine is shared with other builds.
+  if ! (cd "$dir" && GOFLAGS="-trimpath -buildvcs=false" CGO_ENABLED=0 \
+        nice -n 10 go build -ldflags "-s -w ${ldflags}" -o "$target" "${pkgs[@]}") \
+        >"${dir}/build.log" 2>&1; then
+    tail -n 30 "${dir}/build.log" >&2
+    rm -rf "$out"
+    die "${name}: 'go build' failed for ${bins[*]} (${want}); full log: ${dir}/build.log"
+  fi
+  for b in "${bins[@]}"; do
+    [[ -x "${out}/${b}" ]] || { rm -rf "$out"; die "${name}: go build produced no ${b}"; }
+    mv -f "${out}/${b}" "${BIN_DIR}/${b}"
+  done
+  rm -rf "$out"
+  # The stamp is written last: only a fully successful build counts as done.
+  printf '%s' "$want" >"$stamp"
+  log "${name}: built ${bins[*]} in $((SECONDS - t0))s"
+}
+
+cmd_install() {
+  command -v go >/dev/null || die "go is required to build the control plane"
+  mkdir -p "$BIN_DIR" "$SRC_DIR"
+
+  # --- kube-apiserver, kube-controller-manager, kubectl ---
+  local kube_mod kube_replaces minor patch
+  kube_mod="$(cd "$SRC_DIR" && go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  [[ -f "$kube_mod" ]] || die "could not download k8s.io/kubernetes@${KUBE_VERSION}"
+  minor="$(cut -d. -f2 <<<"$KUBE_VERSION")"
+  patch="$(cut -d. -f3 <<<"$KUBE_VERSION")"
+  # Every "k8s.io/x => ./staging/src/k8s.io/x" becomes "k8s.io/x => k8s.io/x v0.<minor>.<patch>".
+  kube_replaces="$(sed -n "s#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#replace \1 => \1 v0.${minor}.${patch}#p" "$kube_mod")"
+  local vpkg vflags=""
+  for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    vflags+=" -X ${vpkg}.gitVersion=${KUBE_VERSION} -X ${vpkg}.gitMajor=1 -X ${vpkg}.gitMinor=${minor}"
+    vflags+=" -X ${vpkg}.gitTreeState=clean -X ${vpkg}.buildDate=1970-01-01T00:00:00Z"
+  done
+  build_module kubernetes k8s.io/kubernetes "$KUBE_VERSION" "$vflags" "$kube_replaces" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    -- kube-apiserver kube-controller-manager kube-scheduler kubectl
+
+  # --- etcd: the server module's root package is the etcd main ---
+  build_module etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "" "" \
+    go.etcd.io/etcd/server/v3 -- etcd
+
+  # --- kwok controller ---
+  build_module kwok sigs.k8s.io/kwok "$KWOK_VERSION" \
+    "-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" "" \
+    sigs.k8s.io/kwok/cmd/kwok -- kwok
+  install_kwok_stages
+
+  log "binaries in ${BIN_DIR}: $(cd "$BIN_DIR" && echo *)"
+}
+
+# ============================================================================
+# state: certificates, kubeconfigs, kwok config
+# ============================================================================
+
+# issue_cert NAME SUBJECT EXT: key + cert signed by the local CA (kept across
+# restarts so kubeconfigs handed out earlier stay valid).
+issue_cert() {
+  local name="$1" subj="$2" ext="$3"
+  [[ -f "${PKI_DIR}/${name}.crt" && -f "${PKI_DIR}/${name}.key" ]] && return 0
+  openssl req -new -newkey rsa:2048 -nodes -subj "$subj" \
+    -keyout "${PKI_DIR}/${name}.key" -out "${PKI_DIR}/${name}.csr" 2>/dev/null
+  printf '%s\n' "$ext" >"${PKI_DIR}/${name}.ext"
+  openssl x509 -req -in "${PKI_DIR}/${name}.csr" -CA "${PKI_DIR}/ca.crt" -CAkey "${PKI_DIR}/ca.key" \
+    -CAcreateserial -days 3650 -sha256 -extfile "${PKI_DIR}/${name}.ext" \
+    -out "${PKI_DIR}/${name}.crt" 2>/dev/null
+  rm -f "${PKI_DIR}/${name}.csr" "${PKI_DIR}/${name}.ext"
+}
+
+# write_kubeconfig FILE CERT_NAME: kubeconfig authenticating with a client cert.
+write_kubeconfig() {
+  local file="$1" cert="$2"
+  local ca crt key
+  ca="$(base64 -w0 <"${PKI_DIR}/ca.crt")"
+  crt="$(base64 -w0 <"${PKI_DIR}/${cert}.crt")"
+  key="$(base64 -w0 <"${PKI_DIR}/${cert}.key")"
+  (umask 077 && cat >"$file" <<KCFG
+apiVersion: v1
+kind: Config
+clusters:
+- name: streamforge-local
+  cluster:
+    server: https://127.0.0.1:${APISERVER_PORT}
+    certificate-authority-data: ${ca}
+users:
+- name: ${cert}
+  user:
+    client-certificate-data: ${crt}
+    client-key-data: ${key}
+contexts:
+- name: streamforge-local
+  context:
+    cluster: streamforge-local
+    user: ${cert}
+current-context: streamforge-local
+KCFG
+  )
+}
+
+prepare_state() {
+  command -v openssl >/dev/null || die "openssl is required to generate certificates"
+  mkdir -p "$PKI_DIR" "$LOG_DIR" "$RUN_DIR" "${STATE_DIR}/etcd"
+  chmod 700 "$STATE_DIR" "$PKI_DIR" "${STATE_DIR}/etcd"
+
+  if [[ ! -f "${PKI_DIR}/ca.crt" ]]; then
+    log "generating CA, certificates and service-account key in ${PKI_DIR}"
+    openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 -sha256 \
+      -subj "/CN=streamforge-local-ca" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+      -keyout "${PKI_DIR}/ca.key" -out "${PKI_DIR}/ca.crt" 2>/dev/null
+  fi
+  # Service-account token signing key pair (apiserver signs, controller-manager too).
+  if [[ ! -f "${PKI_DIR}/sa.key" ]]; then
+    openssl genrsa -out "${PKI_DIR}/sa.key" 2048 2>/dev/null
+    openssl rsa -in "${PKI_DIR}/sa.key" -pubout -out "${PKI_DIR}/sa.pub" 2>/dev/null
+  fi
+
+  local client_ext="basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth"
+  # One serving cert for every local endpoint; 10.0.0.1 is the in-cluster
+  # "kubernetes" Service IP (first address of the service range).
+  issue_cert serving "/CN=kube-apiserver" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  # Cluster admin: group system:masters bypasses RBAC.
+  issue_cert admin "/O=system:masters/CN=streamforge-admin" "$client_ext"
+  # Built-in identities that the bootstrap RBAC policy already grants rights to.
+  issue_cert controller-manager "/CN=system:kube-controller-manager" "$client_ext"
+  issue_cert scheduler "/CN=system:kube-scheduler" "$client_ext"
+  # kwok stands in for every kubelet and updates any pod/node status: admin rights.
+  issue_cert kwok "/O=system:masters/CN=kwok-controller" "$client_ext"
+
+  write_kubeconfig "$KUBECONFIG_FILE" admin
+  write_kubeconfig "${STATE_DIR}/controller-manager.kubeconfig" controller-manager
+  write_kubeconfig "${STATE_DIR}/scheduler.kubeconfig" scheduler
+  write_kubeconfig "${STATE_DIR}/kwok.kubeconfig" kwok
+  write_kwok_config
+}
+
+# kwok needs Stage definitions to move nodes/pods through their lifecycle; it
+# has no built-in default. We use upstream's "fast" stages (copied from the
+# kwok module at install time): node-initialize + node heartbeat with a lease,
+# pod-ready (Pending -> Running/Ready), pod-complete (Job pods -> Succeeded
+# after STREAMFORGE_KUBE_JOB_RUN_MS), pod-delete (finish deletions, as a kubelet would).
+write_kwok_config() {
+  local stages="${CACHE_DIR}/kwok-stages" f run_ms="${STREAMFORGE_KUBE_JOB_RUN_MS:-1000}"
+  [[ -d "$stages" ]] || die "kwok stages missing in ${stages}: run '$0 install'"
+  {
+    for f in node-initialize.yaml node-heartbeat-with-lease.yaml pod-ready.yaml pod-complete.yaml pod-delete.yaml; do
+      echo '---'
+      if [[ "$f" == pod-complete.yaml ]]; then
+        # Keep Job pods Running for a moment so the Running phase is observable.
+        sed "s/^spec:\$/spec:\n  delay:\n    durationMilliseconds: ${run_ms}/" "${stages}/${f}"
+      else
+        cat "${stages}/${f}"
+      fi
+    done
+  } >"${STATE_DIR}/kwok.yaml"
+}
+
+install_kwok_stages() {
+  [[ -d "${CACHE_DIR}/kwok-stages" ]] && return 0
+  local dir
+  dir="$(cd "$SRC_DIR" && go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "${dir}/kustomize/stage" ]] || die "kwok: stage manifests not found in module ${dir}"
+  rm -rf "${CACHE_DIR}/kwok-stages"
+  mkdir -p "${CACHE_DIR}/kwok-stages.tmp"
+  cp "${dir}/kustomize/stage/node/fast/node-initialize.yaml" \
+     "${dir}/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+     "${dir}/kustomize/stage/pod/fast/pod-ready.yaml" \
+     "${dir}/kustomize/stage/pod/fast/pod-complete.yaml" \
+     "${dir}/kustomize/stage/pod/fast/pod-delete.yaml" "${CACHE_DIR}/kwok-stages.tmp/"
+  chmod -R u+w "${CACHE_DIR}/kwok-stages.tmp"
+  mv "${CACHE_DIR}/kwok-stages.tmp" "${CACHE_DIR}/kwok-stages"
+}
+
+# ============================================================================
+# process bookkeeping: pid files hold "PID STARTTIME" so a recycled PID is
+# never mistaken for our daemon.
+# ============================================================================
+
+# proc_starttime PID: the process's start time (field 22 of /proc/PID/stat);
+# fails for a dead or zombie process (an exited daemon stays a zombie until
+# its adoptive parent reaps it).
+proc_starttime() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"            # drop "pid (comm) ", comm may contain spaces
+  # shellcheck disable=SC2086
+  set -- $stat
+  [[ "$1" != Z && "$1" != X ]] || return 1
+  echo "${20}"
+}
+
+# daemon_pid NAME: print the PID if our recorded daemon is alive; remove a stale pid file.
+daemon_pid() {
+  local file="${RUN_DIR}/$1.pid" pid start now
+  [[ -f "$file" ]] || return 1
+  read -r pid start <"$file" || true
+  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" && [[ "$now" == "${start:-}" ]]; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$file"
+  return 1
+}
+
+# launch NAME ARGS...: start a daemon detached from this shell, record its PID.
+launch() {
+  local name="$1"; shift
+  local bin="${BIN_DIR}/${name}"
+  [[ -x "$bin" ]] || die "${bin} missing: run '$0 install'"
+  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
+  # (No job control here, so setsid execs in place and $! is the daemon's PID.)
+  setsid "$bin" "$@" </dev/null >>"${LOG_DIR}/${name}.log" 2>&1 &
+  local pid=$! start
+  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "$name" "exited at once"; }
+  echo "$pid $start" >"${RUN_DIR}/${name}.pid"
+  STARTED+=("$name")
+  log "started ${name} (pid ${pid}), log ${LOG_DIR}/${name}.log"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+kubectl_() { "${BIN_DIR}/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# On a failed start: show the failing daemon's log and exit; the EXIT trap set
+# by cmd_start then stops everything this start had started.
+fail_start() {
+  local name="$1" why="$2"
+  log "${name}: ${why}"
+  if [[ -f "${LOG_DIR}/${name}.log" ]]; then
+    log "last lines of ${LOG_DIR}/${name}.log:"
+    tail -n 25 "${LOG_DIR}/${name}.log" >&2
+  fi
+  die "start failed (${name})"
+}
+
+# EXIT trap of cmd_start: any failure (or Ctrl-C) leaves nothing half-started.
+cleanup_failed_start() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((rc != 0 && ${#STARTED[@]} > 0)); then
+    log "stopping what this start had started: ${STARTED[*]}"
+    stop_daemons "${STARTED[@]}"
+  fi
+  exit "$rc"
+}
+
+# wait_until NAME DEADLINE CMD...: poll CMD until it succeeds; fail the start if
+# the daemon dies or the deadline passes.
+wait_until() {
+  local name="$1" deadline="$2"; shift 2
+  until "$@" >/dev/null 2>&1; do
+    daemon_pid "$name" >/dev/null || fail_start "$name" "exited during start"
+    ((SECONDS < deadline)) || fail_start "$name" "not ready after ${START_TIMEOUT}s"
+    sleep 0.5
+  done
+}
+
+healthy() { curl -fsk --max-time 2 "$1" >/dev/null; }
+
+node_managed() {
+  [[ -n "$(kubectl_ get lease -n kube-node-lease "$KWOK_NODE" -o 'jsonpath={.spec.holderIdentity}')" ]] &&
+    kubectl_ wait --for=condition=Ready "node/${KWOK_NODE}" --timeout=2s
+}
+
+# ============================================================================
+# start / stop / status / env
+# ============================================================================
+
+cmd_start() {
+  local name running=() missing=()
+  for name in "${DAEMONS[@]}"; do
+    if daemon_pid "$name" >/dev/null; then running+=("$name"); else missing+=("$name"); fi
+  done
+  if ((${#missing[@]} == 0)); then
+    log "already running (KUBECONFIG=${KUBECONFIG_FILE})"
+    return 0
+  fi
+  if ((${#running[@]} > 0)); then
+    log "partially running (${running[*]} up, ${missing[*]} down): restarting all"
+    cmd_stop
+  fi
+
+  for name in "${DAEMONS[@]}"; do [[ -x "${BIN_DIR}/${name}" ]] || die "${name} not built: run '$0 install'"; done
+  [[ -x "${BIN_DIR}/kubectl" ]] || die "kubectl not built: run '$0 install'"
+  local port
+  for port in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHED_PORT" "$KWOK_PORT"; do
+    port_in_use "$port" && die "port 127.0.0.1:${port} is already in use (override with STREAMFORGE_KUBE_*_PORT)"
+  done
+  prepare_state
+
+  STARTED=()
+  local t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
+  trap cleanup_failed_start EXIT
+  trap 'exit 130' INT TERM
+
+  # etcd over plain HTTP: it only listens on loopback and only the apiserver talks to it.
+  launch etcd --name=streamforge --data-dir="${STATE_DIR}/etcd" \
+    --listen-client-urls="http://127.0.0.1:${ETCD_CLIENT_PORT}" \
+    --advertise-client-urls="http://127.0.0.1:${ETCD_CLIENT_PORT}" \
+    --listen-peer-urls="http://127.0.0.1:${ETCD_PEER_PORT}" \
+    --initial-advertise-peer-urls="http://127.0.0.1:${ETCD_PEER_PORT}" \
+    --initial-cluster="streamforge=http://127.0.0.1:${ETCD_PEER_PORT}" \
+    --log-level=warn
+  wait_until etcd "$deadline" healthy "http://127.0.0.1:${ETCD_CLIENT_PORT}/health"
+
+  # --endpoint-reconciler-type=none: the "kubernetes" Endpoints may not hold a
+  # loopback IP, and nothing in-cluster can reach the host anyway.
+  launch kube-apiserver \
+    --bind-address=127.0.0.1 --secure-port="${APISERVER_PORT}" --advertise-address=127.0.0.1 \
+    --endpoint-reconciler-type=none \
+    --etcd-servers="http://127.0.0.1:${ETCD_CLIENT_PORT}" \
+    --client-ca-file="${PKI_DIR}/ca.crt" \
+    --tls-cert-file="${PKI_DIR}/serving.crt" --tls-private-key-file="${PKI_DIR}/serving.key" \
+    --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="${PKI_DIR}/sa.pub" \
+    --service-account-signing-key-file="${PKI_DIR}/sa.key" \
+    --service-cluster-ip-range=10.0.0.0/24 \
+    --allow-privileged=true \
+    --profiling=false
+  wait_until kube-apiserver "$deadline" kubectl_ get --raw=/readyz
+
+  # No --authentication/--authorization-kubeconfig for controller-manager and
+  # scheduler: their ports only serve /healthz (always allowed) to this host,
+  # and delegated auth would want a front-proxy CA we do not need.
+  launch kube-controller-manager \
+    --kubeconfig="${STATE_DIR}/controller-manager.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="${KCM_PORT}" \
+    --tls-cert-file="${PKI_DIR}/serving.crt" --tls-private-key-file="${PKI_DIR}/serving.key" \
+    --controllers='*' --leader-elect=false --use-service-account-credentials=true \
+    --service-account-private-key-file="${PKI_DIR}/sa.key" --root-ca-file="${PKI_DIR}/ca.crt" \
+    --cluster-signing-cert-file="${PKI_DIR}/ca.crt" --cluster-signing-key-file="${PKI_DIR}/ca.key" \
+    --profiling=false
+
+  # Without a scheduler, Pods never get a node, so kwok would never see them.
+  launch kube-scheduler \
+    --kubeconfig="${STATE_DIR}/scheduler.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="${SCHED_PORT}" \
+    --tls-cert-file="${PKI_DIR}/serving.crt" --tls-private-key-file="${PKI_DIR}/serving.key" \
+    --leader-elect=false --profiling=false
+
+  # Each kwok process has a random identity and manages a node only while it
+  # holds the node's Lease: a restarted kwok would wait out its predecessor's
+  # 40 s lease first (pods on the node stuck Pending meanwhile). Drop it.
+  kubectl_ delete lease -n kube-node-lease "$KWOK_NODE" --ignore-not-found >/dev/null ||
+    fail_start kube-apiserver "could not delete the stale node lease"
+
+  # Options go on the command line: kwok v0.8.0 skips its defaults (all the
+  # parallelism settings) for a KwokConfiguration read from a file, so that
+  # file holds only the Stages. Pod IPs are fake, away from the 10.0.0.0/24
+  # service range; nothing listens on them.
+  launch kwok --kubeconfig="${STATE_DIR}/kwok.kubeconfig" --config="${STATE_DIR}/kwok.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds=40 --cidr=10.244.0.1/16 \
+    --server-address="127.0.0.1:${KWOK_PORT}"
+
+  wait_until kube-controller-manager "$deadline" healthy "https://127.0.0.1:${KCM_PORT}/healthz"
+  wait_until kube-scheduler "$deadline" healthy "https://127.0.0.1:${SCHED_PORT}/healthz"
+  wait_until kwok "$deadline" healthy "http://127.0.0.1:${KWOK_PORT}/healthz"
+
+  # One fake node, managed by kwok (selected by annotation). No taint: it is the
+  # only node, so ordinary workloads should land on it without tolerations.
+  kubectl_ apply -f - >/dev/null <<NODE || fail_start kwok "could not create node ${KWOK_NODE}"
+apiVersion: v1
+kind: Node
+metadata:
+  name: ${KWOK_NODE}
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/hostname: ${KWOK_NODE}
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+NODE
+  # The node's status may be left over from an earlier run: wait for the new
+  # kwok to hold the lease too.
+  wait_until kwok "$deadline" node_managed
+
+  install_crds || fail_start kube-apiserver "installing CRDs from ${CRDS_DIR} failed"
+  trap - EXIT INT TERM
+  log "ready in $((SECONDS - t0))s; use: eval \"\$($0 env)\""
+}
+
+# Upstream CRDs the platform's manifests rely on (Strimzi, Argo Rollouts, Litmus).
+install_crds() {
+  if [[ ! -d "$CRDS_DIR" ]]; then
+    log "no CRD directory ${CRDS_DIR}: skipping CRDs"
+    return 0
+  fi
+  local f files=()
+  # litmus/faults holds ChaosExperiment objects, not CRDs: skip it. Apply only
+  # files that define CRDs, so stray resources never need CRDs to exist first.
+  while IFS= read -r f; do
+    grep -q '^kind: CustomResourceDefinition' "$f" && files+=("$f")
+  done < <(find "$CRDS_DIR" -path '*/litmus/faults' -prune -o -type f \( -name '*.yaml' -o -name '*.yml' \) -print | sort)
+  ((${#files[@]})) || { log "no CRDs found in ${CRDS_DIR}"; return 0; }
+  for f in "${files[@]}"; do
+    kubectl_ apply --server-side --force-conflicts -f "$f" >/dev/null || { log "kubectl apply failed: ${f}"; return 1; }
+  done
+  local args=()
+  for f in "${files[@]}"; do args+=(-f "$f"); done
+  kubectl_ wait --for=condition=Established "${args[@]}" --timeout=60s >/dev/null || return 1
+  log "installed ${#files[@]} CRD files from ${CRDS_DIR}"
+}
+
+# stop_daemons NAME...: SIGTERM the recorded PIDs, SIGKILL after STOP_TIMEOUT.
+stop_daemons() {
+  local i name pid
+  for ((i = $# ; i >= 1; i--)); do
+    name="${!i}"
+    pid="$(daemon_pid "$name")" || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    local waited=0
+    while daemon_pid "$name" >/dev/null && ((waited < STOP_TIMEOUT * 10)); do
+      sleep 0.1; waited=$((waited + 1))
+    done
+    if daemon_pid "$name" >/dev/null; then
+      log "${name} (pid ${pid}) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while daemon_pid "$name" >/dev/null; do sleep 0.1; done
+    fi
+    rm -f "${RUN_DIR}/${name}.pid"
+    log "stopped ${name} (pid ${pid})"
+  done
+}
+
+cmd_stop() { stop_daemons "${DAEMONS[@]}"; }
+
+cmd_status() {
+  local name pid rss all=0
+  for name in "${DAEMONS[@]}"; do
+    if pid="$(daemon_pid "$name")"; then
+      rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
+      printf '%-24s running  pid %-8s rss %s\n' "$name" "$pid" "${rss:-?}"
+    else
+      printf '%-24s stopped\n' "$name"
+      all=3
+    fi
+  done
+  return "$all"
+}
+
+cmd_env() {
+  echo "export KUBECONFIG=${KUBECONFIG_FILE}"
+  # The kubectl built with the control plane, matching its version.
+  echo "export PATH=${BIN_DIR}:\$PATH"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
