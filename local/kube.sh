@@ -26,7 +26,9 @@
 #   STREAMFORGE_KUBE_START_TIMEOUT  seconds to wait for readiness (default 120)
 #   STREAMFORGE_KUBE_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 15)
 #   STREAMFORGE_KUBE_JOB_RUN_MS     how long kwok keeps a Job's pod Running before it
-#                                   Succeeds (default 1000; read at start)
+#                                   Succeeds (default 3600000: StreamForge workers run until
+#                                   stopped, and a Job Complete after a second would hide
+#                                   whether it got stuck; read at start)
 set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------
@@ -263,7 +265,7 @@ subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kuberne
 # pod-ready (Pending -> Running/Ready), pod-complete (Job pods -> Succeeded
 # after STREAMFORGE_KUBE_JOB_RUN_MS), pod-delete (finish deletions, as a kubelet would).
 write_kwok_config() {
-  local stages="${CACHE_DIR}/kwok-stages" f run_ms="${STREAMFORGE_KUBE_JOB_RUN_MS:-1000}"
+  local stages="${CACHE_DIR}/kwok-stages" f run_ms="${STREAMFORGE_KUBE_JOB_RUN_MS:-3600000}"
   [[ -d "$stages" ]] || die "kwok stages missing in ${stages}: run '$0 install'"
   {
     for f in node-initialize.yaml node-heartbeat-with-lease.yaml pod-ready.yaml pod-complete.yaml pod-delete.yaml; do

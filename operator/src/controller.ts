@@ -161,9 +161,12 @@ export class Controller {
   private countDetections(verdicts: ReadonlyMap<string, Verdict>): void {
     for (const [key, verdict] of verdicts) {
       const kind = verdict.kind === "faulty" ? `faulty:${verdict.reason}` : verdict.kind;
-      if ((verdict.kind === "stuck" || verdict.kind === "faulty") && this.flagged.get(key) !== kind) {
+      const previous = this.flagged.get(key);
+      if ((verdict.kind === "stuck" || verdict.kind === "faulty") && previous !== kind) {
         this.metrics.detections.inc({ verdict: kind });
         this.log.info({ job: key, verdict }, verdict.kind === "stuck" ? "Detected a stuck Job" : "Detected a faulty Job");
+      } else if (previous !== kind) {
+        this.log.debug({ job: key, verdict, previous }, "Changed a Job's verdict");
       }
       this.flagged.set(key, kind);
     }

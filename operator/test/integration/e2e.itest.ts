@@ -159,50 +159,51 @@ describe("the operator against a real broker and API server", () => {
         "silent-1-loader-producer-r1",
         "stopped-1-loader-producer",
       ]);
+      // The replacement carries the original's env and says why it exists.
+      const replacement = await batch.readNamespacedJob({ name: "silent-1-loader-producer-r1", namespace: ns });
+      const original = originals.get("silent-1-loader-producer")!;
+      expect(replacement.spec!.template.spec!.containers[0]!.env).toEqual(original.spec!.template.spec!.containers[0]!.env);
+      expect(replacement.metadata!.annotations).toMatchObject({
+        "streamforge.io/relaunch-attempt": "1",
+        "streamforge.io/relaunched-from": "silent-1-loader-producer",
+        "streamforge.io/relaunch-reason": expect.stringMatching(/^stuck: no event for/),
+      });
+      const fatal = await batch.readNamespacedJob({ name: "fatal-1-arango-connector-r1", namespace: ns });
+      expect(fatal.metadata!.annotations!["streamforge.io/relaunch-reason"]).toMatch(/^fatal-error: .*Fatal consumer error: KafkaError/);
+
+      // Events on the Jobs acted on.
+      const events = (await core.listNamespacedEvent({ namespace: ns })).items.filter(
+        (e) => e.source?.component === "streamforge-self-healing-operator",
+      );
+      expect(events.map((e) => `${e.involvedObject.name}:${e.reason}`).sort()).toEqual([
+        "fatal-1-arango-connector-r1:RelaunchedFrom",
+        "fatal-1-arango-connector:Relaunched",
+        "silent-1-loader-producer-r1:RelaunchedFrom",
+        "silent-1-loader-producer:Relaunched",
+      ]);
+
+      // The flood was counted, not fatal: both processes are still up.
+      const rejected = (
+        await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_event_rejections_total")))
+      ).reduce((a, b) => a + b, 0);
+      expect(rejected).toBe(5005);
+      // The local Prometheus scraped the same figure from this run's operators.
+      await eventually("Prometheus to have scraped the rejections", async () =>
+        (await promQuery(`sum(streamforge_operator_event_rejections_total{job="self-healing-operator", instance=~"${ns}-.*"})`)) === 5005
+          ? true
+          : undefined,
+      );
+      expect(operators.map((o) => o.child.exitCode)).toEqual([null, null]);
+      const relaunches = (
+        await Promise.all(
+          operators.map((o) => metric(o.metricsPort, 'streamforge_operator_relaunches_total{reason="stuck",result="created"}')),
+        )
+      ).reduce((a, b) => a + b, 0);
+      expect(relaunches).toBe(1);
     } finally {
+      // Workers keep reporting until every check is done: silence after this would be real.
       await beat.stop();
     }
-
-    // The replacement carries the original's env and says why it exists.
-    const replacement = await batch.readNamespacedJob({ name: "silent-1-loader-producer-r1", namespace: ns });
-    const original = originals.get("silent-1-loader-producer")!;
-    expect(replacement.spec!.template.spec!.containers[0]!.env).toEqual(original.spec!.template.spec!.containers[0]!.env);
-    expect(replacement.metadata!.annotations).toMatchObject({
-      "streamforge.io/relaunch-attempt": "1",
-      "streamforge.io/relaunched-from": "silent-1-loader-producer",
-      "streamforge.io/relaunch-reason": expect.stringMatching(/^stuck: no event for/),
-    });
-    const fatal = await batch.readNamespacedJob({ name: "fatal-1-arango-connector-r1", namespace: ns });
-    expect(fatal.metadata!.annotations!["streamforge.io/relaunch-reason"]).toMatch(/^fatal-error: .*Fatal consumer error: KafkaError/);
-
-    // Events on the Jobs acted on.
-    const events = (await core.listNamespacedEvent({ namespace: ns })).items.filter(
-      (e) => e.source?.component === "streamforge-self-healing-operator",
-    );
-    expect(events.map((e) => `${e.involvedObject.name}:${e.reason}`).sort()).toEqual([
-      "fatal-1-arango-connector-r1:RelaunchedFrom",
-      "fatal-1-arango-connector:Relaunched",
-      "silent-1-loader-producer-r1:RelaunchedFrom",
-      "silent-1-loader-producer:Relaunched",
-    ]);
-
-    // The flood was counted, not fatal: both processes are still up.
-    const rejected = (await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_event_rejections_total")))).reduce(
-      (a, b) => a + b,
-      0,
-    );
-    expect(rejected).toBe(5005);
-    // The local Prometheus scraped the same figure from the leader.
-    await eventually("Prometheus to have scraped the rejections", async () =>
-      (await promQuery(`sum(streamforge_operator_event_rejections_total{job="self-healing-operator"})`)) === 5005 ? true : undefined,
-    );
-    expect(operators.map((o) => o.child.exitCode)).toEqual([null, null]);
-    const relaunches = (
-      await Promise.all(
-        operators.map((o) => metric(o.metricsPort, 'streamforge_operator_relaunches_total{reason="stuck",result="created"}')),
-      )
-    ).reduce((a, b) => a + b, 0);
-    expect(relaunches).toBe(1);
   });
 });
 

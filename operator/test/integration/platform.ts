@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
@@ -186,7 +186,7 @@ export function startOperator(opts: {
       HEALTH_PORT: String(opts.healthPort),
       METRICS_PORT: String(opts.metricsPort),
       TICK_INTERVAL_MS: "500",
-      LOG_LEVEL: "info",
+      LOG_LEVEL: process.env.OPERATOR_LOG_LEVEL ?? "info",
       SELF_HEALING_POLICY: JSON.stringify(opts.policy),
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -195,7 +195,8 @@ export function startOperator(opts: {
   child.stderr?.pipe(log);
   // The local Prometheus scrapes what is listed here.
   const targets = process.env.PROMETHEUS_TARGETS_DIR;
-  if (targets) {
+  const targetFile = targets ? join(targets, `${opts.name}.json`) : undefined;
+  if (targets && targetFile) {
     mkdirSync(targets, { recursive: true });
     writeFileSync(
       join(targets, `${opts.name}.json`),
@@ -207,6 +208,7 @@ export function startOperator(opts: {
     metricsPort: opts.metricsPort,
     stop: () =>
       new Promise<void>((done) => {
+        if (targetFile) rmSync(targetFile, { force: true });
         if (child.exitCode !== null) return done();
         child.once("exit", () => done());
         child.kill("SIGTERM");
