@@ -37,6 +37,8 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs", "**/*.cjs"], ...tseslint.configs.disableTypeChecked },
+  // Jest configs are CommonJS at the root.
+  { files: ["*.config.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
   {
     files: ["**/*.js", "**/*.cjs"],
     languageOptions: { globals: { module: "writable", require: "readonly", __dirname: "readonly", process: "readonly" } },

@@ -24,9 +24,10 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       // Strimzi 1.2 runs its operator and Kafka pods under the restricted standard.
       { name: kafka.namespace, podSecurity: "restricted" },
       ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
-      // The apps namespace only holds credentials here; queue-manager's Jobs set no
-      // securityContext today, so enforcing restricted there would reject them.
-      ...(kafkaApiOwned ? [{ name: config.apps.namespace, podSecurity: "baseline" as const }] : []),
+      // The apps namespace holds the Jobs the operator watches (its Role lives there) and, with
+      // kafka-api ownership, the users' credentials. queue-manager's Jobs set no securityContext
+      // today, so enforcing restricted there would reject them: baseline, with restricted warnings.
+      ...(kafkaApiOwned || config.operator?.enabled ? [{ name: config.apps.namespace, podSecurity: "baseline" as const }] : []),
     ],
     create: config.namespaces.create,
   });

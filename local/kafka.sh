@@ -7,7 +7,7 @@
 #   eval "$(local/kafka.sh env)"   # exports bootstrap addresses and the admin credentials
 #
 # Environment (all optional):
-#   STREAMFORGE_CACHE   cache root (default <repo>/.local/cache); jars in kafka/<version>/libs
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); jars in kafka/<version>/libs
 #   STREAMFORGE_STATE   state root (default <repo>/.local/state); data, logs, config in kafka/
 #   STREAMFORGE_KAFKA_PLAINTEXT_PORT   unauthenticated admin listener  (default 19092)
 #   STREAMFORGE_KAFKA_SASL_PORT        SCRAM-SHA-512 listener          (default 19093)
@@ -25,7 +25,7 @@ LOG4J_VERSION=2.25.4
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-$ROOT/.local/cache}/kafka/$KAFKA_VERSION"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/kafka/$KAFKA_VERSION"
 LIBS="$CACHE_DIR/libs"
 INSTALLED_MARKER="$CACHE_DIR/.installed"
 

@@ -14,7 +14,7 @@
 #   eval "$(local/kube.sh env)"   # exports KUBECONFIG and puts the built kubectl on PATH
 #
 # Environment (all optional):
-#   STREAMFORGE_CACHE      cache root (default <repo>/.local/cache); binaries in kube/<version>/bin
+#   STREAMFORGE_CACHE      cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binaries in kube/<version>/bin
 #   STREAMFORGE_STATE      state root (default <repo>/.local/state); pki, etcd data, logs, pids in kube/
 #   STREAMFORGE_CRDS_DIR   upstream CRDs (default <repo>/../shared/crds)
 #   STREAMFORGE_KUBE_APISERVER_PORT           (default 16443)
@@ -39,7 +39,7 @@ KWOK_VERSION="v0.8.0"    # sigs.k8s.io/kwok/cmd/kwok (the kwok controller)
 # ---- locations -------------------------------------------------------------
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${REPO_ROOT}/.local/cache}/kube/${KUBE_VERSION}"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/kube/${KUBE_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
 SRC_DIR="${CACHE_DIR}/src"          # generated wrapper Go modules
 STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/kube"

@@ -4,8 +4,9 @@
 # upstream CRDs, Prometheus, and the Pulumi CLI with its plugins and a local file backend.
 # Each piece is a script beside this one that records its PIDs; `down` stops exactly those.
 #
-# Usage: local/platform.sh up | down | status | env | deploy | outputs
-#   up       install what is missing (cached by version) and start everything
+# Usage: local/platform.sh install | up | down | status | env | deploy | outputs
+#   install  build or fetch what is missing, cached by version in ~/.cache/streamforge
+#   up       install, then start everything
 #   down     stop everything this platform started (also after a crash)
 #   deploy   pulumi up --stack local into the running platform, then print the outputs
 set -euo pipefail
@@ -25,23 +26,33 @@ platform_env() {
   "${HERE}/pulumi.sh" env
 }
 
-up() {
-  local started=()
-  # Whatever fails, stop what this call started: nothing is left half-started.
-  trap 'log "start failed; stopping what was started"; for s in "${started[@]}"; do "${HERE}/${s}.sh" stop || true; done' ERR
-  local t0=$SECONDS
-  # The Go builds are the long part on a cold machine: run them while the broker starts.
+install() {
+  local t0=$SECONDS failed=0
+  # The Go builds are the long part on a cold machine; they run side by side (each uses both
+  # cores only in its link steps), the broker's jars and Prometheus come from their registries.
   "${HERE}/kube.sh" install &
   local kube_build=$!
   "${HERE}/pulumi.sh" install &
   local pulumi_build=$!
-  "${HERE}/kafka.sh" start && started+=(kafka)
-  "${HERE}/prometheus.sh" start && started+=(prometheus)
-  wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; false; }
-  "${HERE}/kube.sh" start && started+=(kube)
-  wait "${pulumi_build}" || { log "building the Pulumi CLI and plugins failed (see above)"; false; }
+  "${HERE}/kafka.sh" install || failed=1
+  "${HERE}/prometheus.sh" install || failed=1
+  wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
+  wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
+  ((failed == 0)) || return 1
+  log "everything installed in $((SECONDS - t0)) s"
+}
+
+up() {
+  install
+  local started=() t0=$SECONDS
+  # Whatever fails, stop what this call started: nothing is left half-started.
+  trap 'log "start failed; stopping what was started"; for s in "${started[@]}"; do "${HERE}/${s}.sh" stop || true; done' ERR
+  for s in "${SERVICES[@]}"; do
+    "${HERE}/${s}.sh" start
+    started+=("${s}")
+  done
   trap - ERR
-  log "local platform up in $((SECONDS - t0)) s"
+  log "local platform up in $((SECONDS - t0)) s (installs not counted)"
 }
 
 down() {
@@ -68,6 +79,7 @@ deploy() {
 }
 
 case "${1:-}" in
+  install) install ;;
   up) up ;;
   down) down ;;
   status) status ;;
@@ -77,5 +89,5 @@ case "${1:-}" in
     eval "$(platform_env)"
     cd "${ROOT}" && pulumi stack output --stack local --json
     ;;
-  *) echo "usage: $0 up|down|status|env|deploy|outputs" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down|status|env|deploy|outputs" >&2; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 PKG="prometheus"
-CACHE_DIR="${STREAMFORGE_CACHE:-${REPO_ROOT}/.local/cache}/prometheus"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/prometheus"
 STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/prometheus"
 PORT="${STREAMFORGE_PROMETHEUS_PORT:-19090}"
 PID_FILE="${STATE_DIR}/prometheus.pid"

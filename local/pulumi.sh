@@ -10,7 +10,7 @@
 #   local/pulumi.sh status           wanted vs cached version and size of each binary
 #
 # Environment (all optional):
-#   STREAMFORGE_CACHE   cache root (default <repo>/.local/cache); binaries in pulumi/bin/
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binaries in pulumi/bin/
 #   STREAMFORGE_STATE   state root (default <repo>/.local/state); pulumi-home, pulumi-backend in pulumi/
 #   STREAMFORGE_PULUMI_PASSPHRASE  passphrase of the local stacks' secrets (default: a fixed local one,
 #                       so an encryptionsalt written into Pulumi.<stack>.yaml works on every machine)
@@ -34,7 +34,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-$ROOT/.local/cache}/pulumi"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/pulumi"
 BIN="$CACHE_DIR/bin"
 BUILD_DIR="$CACHE_DIR/build"   # generated wrapper modules and writable provider sources
 LOG_DIR="$CACHE_DIR/logs"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The program's main job on the embedded default: render the dev stack offline (no cluster,
-# no Pulumi CLI, no network) into out/dev and print its stack outputs.
-# (Once the local platform lands, this brings it up and runs `pulumi up --stack local`.)
+# The program's main job on the embedded default: set up, bring the local platform up (a real
+# Kafka broker, a real Kubernetes API server with the upstream CRDs, Prometheus, the Pulumi CLI
+# with a local file backend; all on 127.0.0.1), run `pulumi up --stack local` into it and print
+# the stack outputs. The platform keeps running afterwards: `npm run local -- down` stops it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 
-stack="${1:-dev}"
-npm run --silent render -- --stack "$stack" --out "out/$stack"
-echo "== stack outputs ($stack)"
-cat "out/$stack/outputs.json"
+bash local/platform.sh up
+bash local/platform.sh deploy
+echo "local platform is running; stop it with: npm run local -- down" >&2

@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, lint, then every Jest test of the program and of the
-# operator. Ends with one "N passed, N failed" line.
+# The whole test suite. Ends with one "N passed, N failed" line.
+#   1. type check and lint;
+#   2. unit tiers: the program (config, catalogue, sizing, wiring under Pulumi mocks, CRD
+#      schemas, outputs contract, render) and the operator (decision core, intake, controller);
+#      meanwhile the local platform builds in the background (cached in ~/.cache/streamforge);
+#   3. integration tiers on the local platform: `pulumi up --stack local` into a real API
+#      server, then the operator as real processes against the real broker and API server.
+# The platform this script starts is stopped when it exits.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
+mkdir -p out
+rm -f out/jest-*.json
+
+echo "== building the local platform in the background (log: out/local-install.log)"
+bash local/platform.sh install >out/local-install.log 2>&1 &
+install_pid=$!
+trap 'kill "$install_pid" 2>/dev/null || true; bash local/platform.sh down >/dev/null 2>&1 || true' EXIT
 
 echo "== type check"
 npx tsc --noEmit -p tsconfig.json
@@ -11,22 +24,38 @@ npx tsc --noEmit -p operator/tsconfig.json
 echo "== lint"
 npx eslint .
 npx prettier --check . >/dev/null
-mkdir -p out
+
 status=0
-echo "== tests: infra (config, catalogue, sizing, wiring under Pulumi mocks, CRD schemas, outputs contract, render)"
+echo "== unit: program"
 npx jest --ci --json --outputFile=out/jest-infra.json || status=$?
-echo "== tests: operator (decision core, intake, controller, settings)"
+echo "== unit: operator"
 (cd operator && NODE_OPTIONS=--experimental-vm-modules npx jest --ci --json --outputFile=../out/jest-operator.json) || status=$?
+
+echo "== local platform"
+if ! wait "$install_pid"; then
+  tail -n 40 out/local-install.log >&2
+  echo "building the local platform failed: see out/local-install.log" >&2
+  exit 1
+fi
+tail -n 3 out/local-install.log
+bash local/platform.sh up
+eval "$(bash local/platform.sh env)"
+
+echo "== integration: pulumi up --stack local"
+npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy.json || status=$?
+echo "== integration: operator against the real broker and API server"
+(cd operator && npm run --silent build && NODE_OPTIONS=--experimental-vm-modules npx jest -c jest.integration.config.js --ci --json --outputFile=../out/jest-operator-integration.json) || status=$?
+
 node -e '
-  const files = ["out/jest-infra.json", "out/jest-operator.json"];
   const fs = require("fs");
+  const files = ["out/jest-infra.json", "out/jest-operator.json", "out/jest-deploy.json", "out/jest-operator-integration.json"];
   let passed = 0, failed = 0, skipped = 0, total = 0;
   for (const f of files) {
-    if (!fs.existsSync(f)) { console.error(`${f} missing: a suite did not run`); process.exit(1); }
+    if (!fs.existsSync(f)) { console.error(`${f} missing: a tier did not run`); failed += 1; continue; }
     const r = JSON.parse(fs.readFileSync(f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests; total += r.numTotalTests;
   }
   console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-  if (total === 0) { console.error("no test ran"); process.exit(1); }
-'
+  if (total === 0 || failed > 0) process.exit(1);
+' || status=1
 exit "$status"

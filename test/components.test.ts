@@ -173,3 +173,15 @@ describe("createPlatform", () => {
     expect(ofType(resources, "kubernetes:helm.sh/v3:Release")).toEqual([]);
   });
 });
+
+describe("namespaces", () => {
+  it("creates the namespace the operator's Role lives in, whoever owns the catalogue", async () => {
+    for (const stack of ["dev", "prod", "local", "local-kafka-api"]) {
+      const config = committedConfig(stack);
+      const resources = await run(() => void createPlatform(config));
+      const namespaces = ofType(resources, "kubernetes:core/v1:Namespace").map((r) => (r.inputs.metadata as any).name);
+      const roleNamespaces = byKind(resources, "Role").map((r) => (r.inputs.metadata as any).namespace);
+      expect([stack, roleNamespaces.filter((ns) => !namespaces.includes(ns))]).toEqual([stack, []]);
+    }
+  });
+});
