@@ -39,20 +39,27 @@ const POLICY = {
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Publishes `body()` every second for each queue in `queues` until stopped. */
+/** Publishes a loading event every second for each queue in `queues` until stopped; remembers when each was last acknowledged. */
 function heartbeats(producer: Producer, topic: string, queues: Set<string>) {
   let running = true;
+  const lastSent = new Map<string, number>();
   const loop = (async () => {
     while (running) {
-      await publish(
+      const batch = [...queues];
+      const sent = await publish(
         producer,
         topic,
-        [...queues].map((q) => status(q, "loading", { message: "loaded 100 records", records_written: 100 })),
-      ).catch(() => undefined);
+        batch.map((q) => status(q, "loading", { message: "loaded 100 records", records_written: 100 })),
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (sent) for (const q of batch) lastSent.set(q, Date.now());
       await sleep(1000);
     }
   })();
   return {
+    lastSent,
     stop: async () => {
       running = false;
       await loop;
@@ -143,6 +150,17 @@ describe("the operator against a real broker and API server", () => {
         },
         90_000,
       );
+      // Relaunch latency: from the moment the silent Job crossed its 4 s threshold to the operator's decision.
+      const crossedAt = beat.lastSent.get("silent-1")! + 4000;
+      const decidedAt = Number(
+        (await batch.readNamespacedJob({ name: "silent-1-loader-producer-r1", namespace: ns })).metadata!.annotations![
+          "streamforge.io/relaunched-at"
+        ],
+      );
+      console.log(
+        `relaunch latency beyond the threshold: ${decidedAt - crossedAt} ms (decision), replacement seen by this test ${Date.now() - crossedAt} ms after the threshold`,
+      );
+      expect(decidedAt).toBeGreaterThan(crossedAt - 1000);
       // The replacements resume the task and report again, as the real workers would.
       alive.add("silent-1");
       alive.add("fatal-1");
@@ -272,5 +290,63 @@ describe("a broker restart in the middle of a run", () => {
       "streamforge.io/relaunch-reason"
     ];
     expect(reason).toMatch(/^fatal-error: reported a critical error: disk full/);
+  });
+});
+
+describe("leader failover", () => {
+  const ns = unique("it-failover");
+  const topic = unique("queue-events");
+  const operators: OperatorProcess[] = [];
+  let producer: Producer;
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await createTopic(topic);
+    producer = await workerProducer();
+    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18481, metricsPort: 18480 }));
+    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18581, metricsPort: 18580 }));
+  });
+
+  afterAll(async () => {
+    await Promise.all(operators.map((o) => o.stop()));
+    await producer?.disconnect();
+    await deleteNamespace(ns);
+  });
+
+  it("a replica killed without releasing the Lease is replaced by the other, which relaunches once", async () => {
+    const leader = await eventually("one operator to lead", async () => {
+      const flags = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+      return flags.filter((f) => f === 1).length === 1 ? operators[flags.indexOf(1)] : undefined;
+    });
+    const follower = operators.find((o) => o !== leader)!;
+    // No SIGTERM, no Lease release: the follower must wait out the lease.
+    leader.child.kill("SIGKILL");
+    await eventually(
+      "the follower to take the Lease",
+      async () => ((await metric(follower.metricsPort, "streamforge_operator_leader")) === 1 ? true : undefined),
+      60_000,
+    );
+    await eventually("the follower's consumer to be healthy", async () =>
+      (await metric(follower.metricsPort, "streamforge_operator_event_source_healthy")) === 1 ? true : undefined,
+    );
+
+    const { batch } = kubeClients();
+    await batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("orphan-3", "loader-producer") });
+    const alive = new Set(["orphan-3"]);
+    const beat = heartbeats(producer, topic, alive);
+    try {
+      await sleep(2000);
+      alive.delete("orphan-3");
+      await eventually(
+        "orphan-3 to be relaunched",
+        async () => (names(await listJobs(ns)).includes("orphan-3-loader-producer-r1") ? true : undefined),
+        60_000,
+      );
+      alive.add("orphan-3");
+      await sleep(10_000);
+      expect(names(await listJobs(ns))).toEqual(["orphan-3-loader-producer-r1"]);
+    } finally {
+      await beat.stop();
+    }
   });
 });
