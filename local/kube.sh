@@ -510,9 +510,10 @@ NODE
 
 # Upstream CRDs the platform's manifests rely on (Strimzi, Argo Rollouts, Litmus).
 install_crds() {
+  # The platform is defined as having them: without them every Strimzi object would be refused.
   if [[ ! -d "$CRDS_DIR" ]]; then
-    log "no CRD directory ${CRDS_DIR}: skipping CRDs"
-    return 0
+    log "no CRD directory ${CRDS_DIR}: set STREAMFORGE_CRDS_DIR to the upstream CRD YAML (shared/crds)"
+    return 1
   fi
   local f files=()
   # litmus/faults holds ChaosExperiment objects, not CRDs: skip it. Apply only
@@ -520,7 +521,7 @@ install_crds() {
   while IFS= read -r f; do
     grep -q '^kind: CustomResourceDefinition' "$f" && files+=("$f")
   done < <(find "$CRDS_DIR" -path '*/litmus/faults' -prune -o -type f \( -name '*.yaml' -o -name '*.yml' \) -print | sort)
-  ((${#files[@]})) || { log "no CRDs found in ${CRDS_DIR}"; return 0; }
+  ((${#files[@]})) || { log "no CustomResourceDefinition found under ${CRDS_DIR}"; return 1; }
   for f in "${files[@]}"; do
     kubectl_ apply --server-side --force-conflicts -f "$f" >/dev/null || { log "kubectl apply failed: ${f}"; return 1; }
   done
