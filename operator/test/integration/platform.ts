@@ -209,7 +209,8 @@ export function startOperator(opts: {
     stop: () =>
       new Promise<void>((done) => {
         if (targetFile) rmSync(targetFile, { force: true });
-        if (child.exitCode !== null) return done();
+        // Already gone (exited, or killed by a signal as the failover test does).
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once("exit", () => done());
         child.kill("SIGTERM");
       }),
