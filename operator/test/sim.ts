@@ -8,37 +8,16 @@ import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.
 export const T0 = Date.parse("2026-11-27T10:00:00Z");
 export const s = (seconds: number): number => T0 + seconds * 1000;
 
-/** A Job the way queue-manager's job_launcher creates it: no labels, QUEUE_ID in env. */
-export function launchedJob(
-  queueId: string,
-  target: string,
-  opts: { createdAt?: number; phase?: "Complete" | "Failed"; annotations?: Record<string, string> } = {},
-): JobManifest {
-  const name = `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+/** What queue-manager's job_launcher submits: `<queue_id>-<target>`, no labels, the task in env. */
+export function queueManagerJob(queueId: string, target: string): JobManifest {
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: {
-      name,
-      namespace: "stf",
-      uid: `uid-${name}`,
-      resourceVersion: "1",
-      creationTimestamp: new Date(opts.createdAt ?? T0).toISOString(),
-      ...(opts.annotations ? { annotations: opts.annotations } : {}),
-    },
+    metadata: { name: `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-") },
     spec: {
       backoffLimit: 4,
       ttlSecondsAfterFinished: 3600,
-      selector: { matchLabels: { "batch.kubernetes.io/controller-uid": `uid-${name}` } },
       template: {
-        metadata: {
-          labels: {
-            "batch.kubernetes.io/controller-uid": `uid-${name}`,
-            "batch.kubernetes.io/job-name": name,
-            "job-name": name,
-            "controller-uid": `uid-${name}`,
-          },
-        },
         spec: {
           restartPolicy: "Never",
           containers: [
@@ -48,14 +27,49 @@ export function launchedJob(
               imagePullPolicy: "Always",
               env: [
                 { name: "QUEUE_ID", value: queueId },
-                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__abc123` },
+                { name: "SYMBOL", value: "BTCUSDT" },
+                { name: "TYPE", value: "trades" },
                 { name: "KAFKA_TOPIC", value: "market-trades" },
+                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__abc123` },
+                { name: "QUEUE_EVENTS_TOPIC", value: "queue-events" },
                 { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
               ],
             },
           ],
         },
       },
+    },
+  };
+}
+
+/** That Job as the API server returns it: uid, creation time, the selector and labels the Job controller adds, status. */
+export function launchedJob(
+  queueId: string,
+  target: string,
+  opts: { createdAt?: number; phase?: "Complete" | "Failed"; annotations?: Record<string, string> } = {},
+): JobManifest {
+  const job = queueManagerJob(queueId, target);
+  const name = job.metadata.name;
+  const controller = {
+    "batch.kubernetes.io/controller-uid": `uid-${name}`,
+    "batch.kubernetes.io/job-name": name,
+    "job-name": name,
+    "controller-uid": `uid-${name}`,
+  };
+  return {
+    ...job,
+    metadata: {
+      name,
+      namespace: "stf",
+      uid: `uid-${name}`,
+      resourceVersion: "1",
+      creationTimestamp: new Date(opts.createdAt ?? T0).toISOString(),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    spec: {
+      ...job.spec,
+      selector: { matchLabels: { "batch.kubernetes.io/controller-uid": `uid-${name}` } },
+      template: { ...job.spec!.template, metadata: { labels: controller } },
     },
     status: {
       startTime: new Date(opts.createdAt ?? T0).toISOString(),

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { Kafka, type Producer, logLevel } from "kafkajs";
+import { queueManagerJob as sharedQueueManagerJob } from "../sim.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const OPERATOR_DIR = resolve(HERE, "..", "..");
@@ -59,38 +60,9 @@ export async function deleteNamespace(name: string): Promise<void> {
     .catch(() => undefined);
 }
 
-/** A Job exactly as queue-manager's job_launcher creates it: no labels, the task in env. */
+/** A Job exactly as queue-manager's job_launcher creates it (shared with the unit tests' fake world). */
 export function queueManagerJob(queueId: string, target: string): k8s.V1Job {
-  const name = `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name },
-    spec: {
-      backoffLimit: 4,
-      ttlSecondsAfterFinished: 3600,
-      template: {
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: target,
-              image: `streamforge/${target}:latest`,
-              imagePullPolicy: "Always",
-              env: [
-                { name: "QUEUE_ID", value: queueId },
-                { name: "SYMBOL", value: "BTCUSDT" },
-                { name: "TYPE", value: "trades" },
-                { name: "KAFKA_TOPIC", value: "market-trades" },
-                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__${randomUUID().slice(0, 6)}` },
-                { name: "QUEUE_EVENTS_TOPIC", value: "queue-events" },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return sharedQueueManagerJob(queueId, target) as k8s.V1Job;
 }
 
 export async function listJobs(namespace: string): Promise<k8s.V1Job[]> {
