@@ -54,7 +54,11 @@ export class KafkajsSource implements EventSource {
     });
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     const { GROUP_JOIN, FETCH, DISCONNECT, CRASH, STOP } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => (this.connected = true));
+    this.consumer.on(GROUP_JOIN, () => {
+      this.connected = true;
+      // A rebalance may have moved partitions away: their lag is no longer ours to report.
+      this.lagByPartition.clear();
+    });
     this.consumer.on(FETCH, () => (this.lastFetchAt = this.clock.now()));
     for (const down of [DISCONNECT, CRASH, STOP]) this.consumer.on(down, () => (this.connected = false));
   }
