@@ -280,7 +280,11 @@ async function detectionDelay(): Promise<void> {
         return false;
       }
     })();
-    const source = { start: async () => {}, stop: async () => {}, health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now() }) };
+    const source = {
+      start: async () => {},
+      stop: async () => {},
+      health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now(), lastErrorAt: 0 }),
+    };
     const controller = new Controller(source, kube, systemClock, createMetrics(), log, {
       policy,
       parseLimits: DEFAULT_PARSE_LIMITS,

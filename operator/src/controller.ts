@@ -107,7 +107,10 @@ export class Controller {
     const h = this.source.health();
     const now = this.clock.now();
     const healthy =
-      h.connected && (h.lag === undefined || h.lag <= this.options.maxLag) && now - h.lastFetchAt <= this.options.staleAfterMs;
+      h.connected &&
+      (h.lag === undefined || h.lag <= this.options.maxLag) &&
+      now - h.lastFetchAt <= this.options.staleAfterMs &&
+      now - h.lastErrorAt > this.options.staleAfterMs;
     // Back from an outage: what happened while we could not read is unknown, not silence.
     if (healthy && !this.wasHealthy) this.observingSince = now;
     this.wasHealthy = healthy;

@@ -23,6 +23,8 @@ export interface SourceHealth {
   readonly lag: number | undefined;
   /** Local time of the last successful fetch (ms), 0 before the first. */
   readonly lastFetchAt: number;
+  /** Local time of the last error reaching a broker (ms), 0 if none: fetches may still look fine while a broker goes away. */
+  readonly lastErrorAt: number;
 }
 
 /** Where events come from. `onMessage` must apply the message before it returns: offsets are committed after. */

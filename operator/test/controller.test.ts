@@ -124,10 +124,24 @@ describe("Controller", () => {
     const { clock, kube, source, controller } = setup();
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
-    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0 };
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
     clock.t = T0 + 600_000;
     const decision = await controller.tick();
     expect(decision.held).toHaveLength(1);
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+  });
+});
+
+describe("Controller and broker errors", () => {
+  it("pauses stuck detection while the consumer's broker connections fail, though fetches look current", async () => {
+    const { clock, kube, controller, source } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    clock.t = T0 + 600_000;
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: clock.t - 1000 };
+    expect((await controller.tick()).held).toEqual([
+      { key: "stf/q1-loader-producer", why: "the event source is unhealthy (disconnected or lagging)" },
+    ]);
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
   });
 });
@@ -141,10 +155,10 @@ describe("Controller after an event-source outage", () => {
       clock.t = T0 + t * 1000;
       source.send(loading("q1", clock.t));
     }
-    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0 };
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
     clock.t = T0 + 400_000;
     expect((await controller.tick()).held).toHaveLength(1);
-    source.healthy = { connected: true, lag: 0, lastFetchAt: 0 };
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0 };
     clock.t = T0 + 401_000;
     expect((await controller.tick()).verdicts.get("stf/q1-loader-producer")).toMatchObject({ kind: "healthy" });
     clock.t = T0 + 401_000 + 120_000 + 120_001;

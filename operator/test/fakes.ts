@@ -64,7 +64,7 @@ export class FakeKube implements KubePort {
 
 export class FakeSource implements EventSource {
   handler: ((m: RawMessage) => void) | undefined;
-  healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0 };
+  healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0 };
   private offset = 0;
   constructor(private readonly clock: Clock) {}
   async start(onMessage: (message: RawMessage) => void): Promise<void> {

@@ -20,6 +20,9 @@ export interface KafkaSourceOptions {
   readonly fromBeginning?: boolean;
 }
 
+/** Log lines of kafkajs that mean a broker could not be reached. */
+const BROKER_TROUBLE = /connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed connection|not available|failed to connect/i;
+
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
   [logLevel.WARN]: "warn",
@@ -31,6 +34,7 @@ export class KafkajsSource implements EventSource {
   private readonly consumer: Consumer;
   private connected = false;
   private lastFetchAt = 0;
+  private lastErrorAt = 0;
   private readonly lagByPartition = new Map<number, number>();
 
   constructor(
@@ -49,6 +53,9 @@ export class KafkajsSource implements EventSource {
         () =>
         ({ level, log: entry }: LogEntry) => {
           const { message, ...rest } = entry;
+          // kafkajs reports lost brokers only in its logs: remember when, for the health check.
+          if (level === logLevel.ERROR && BROKER_TROUBLE.test(`${message} ${String(rest.error ?? "")}`))
+            this.lastErrorAt = this.clock.now();
           kafkaLog[LEVELS[level] ?? "info"](rest, message);
         },
     });
@@ -89,6 +96,6 @@ export class KafkajsSource implements EventSource {
 
   health(): SourceHealth {
     const lag = this.lagByPartition.size === 0 ? undefined : [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
-    return { connected: this.connected, lag, lastFetchAt: this.lastFetchAt };
+    return { connected: this.connected, lag, lastFetchAt: this.lastFetchAt, lastErrorAt: this.lastErrorAt };
   }
 }
