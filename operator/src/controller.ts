@@ -8,7 +8,7 @@ import { type Action, type Decision, type TokenBucket, type Verdict, decide, ini
 import { type ParseLimits, parseEvent } from "./core/events.js";
 import { ANNOTATIONS, type JobManifest, observeJob, queueKey } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
-import { replacementJob } from "./core/relaunch.js";
+import { replacementJob, replacementName } from "./core/relaunch.js";
 import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "./core/resume.js";
 import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "./core/signals.js";
 import type { Metrics } from "./metrics.js";
@@ -54,7 +54,6 @@ export class Controller {
   private bucket: TokenBucket;
   private observingSince: number;
   private wasHealthy = true;
-  private lastDecision: Decision | undefined;
 
   constructor(
     private readonly source: EventSource,
@@ -142,7 +141,6 @@ export class Controller {
     );
     stopTimer();
     this.bucket = decision.bucket;
-    this.lastDecision = decision;
     this.metrics.trackedJobs.set(jobs.filter(isManaged).length);
     this.metrics.trackedQueues.set(this.signals.size);
     this.countDetections(decision.verdicts);
@@ -155,10 +153,6 @@ export class Controller {
     const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
     await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
     return decision;
-  }
-
-  verdicts(): ReadonlyMap<string, Verdict> {
-    return this.lastDecision?.verdicts ?? new Map();
   }
 
   private countDetections(verdicts: ReadonlyMap<string, Verdict>): void {
@@ -204,16 +198,8 @@ export class Controller {
     const fresh = await this.kube.readJob(cached.metadata.name);
     if (!fresh || fresh.metadata.uid !== action.job.uid || fresh.metadata.annotations?.[ANNOTATIONS.supersededBy]) return;
     const queueId = fresh.metadata.labels?.["streamforge.io/queue-id"] ?? action.job.queue;
-    const replacement = replacementJob({
-      old: fresh,
-      attempt: action.attempt,
-      reason: action.reason,
-      detail: action.detail,
-      history: action.history,
-      queueId,
-    });
     const pending: PendingRelaunch = {
-      name: replacement.metadata.name,
+      name: replacementName(fresh, action.attempt),
       reason: action.reason,
       detail: action.detail,
       attempt: action.attempt,

@@ -7,8 +7,6 @@
 import type { RelaunchReason } from "./decide.js";
 import { ANNOTATIONS, type JobManifest } from "./jobs.js";
 
-const PENDING_ANNOTATION = ANNOTATIONS.pending;
-
 export interface PendingRelaunch {
   readonly name: string;
   readonly reason: RelaunchReason;
@@ -19,11 +17,11 @@ export interface PendingRelaunch {
 }
 
 export function pendingAnnotations(pending: PendingRelaunch): Record<string, string> {
-  return { [ANNOTATIONS.supersededBy]: pending.name, [PENDING_ANNOTATION]: JSON.stringify(pending) };
+  return { [ANNOTATIONS.supersededBy]: pending.name, [ANNOTATIONS.pending]: JSON.stringify(pending) };
 }
 
 export function readPending(job: JobManifest): PendingRelaunch | undefined {
-  const text = job.metadata.annotations?.[PENDING_ANNOTATION];
+  const text = job.metadata.annotations?.[ANNOTATIONS.pending];
   if (!text) return undefined;
   try {
     const value = JSON.parse(text) as Partial<PendingRelaunch>;
