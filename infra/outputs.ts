@@ -6,6 +6,14 @@ import type { PlatformConfig } from "./config";
 import { bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import type { TopicPlan, UserPlan } from "./kafka/catalogue";
 
+/**
+ * Where each user's credentials Secret is: Strimzi's User Operator writes it in the Kafka
+ * namespace; with the Kafka admin API as owner this program writes it in the apps namespace.
+ */
+export function credentialsNamespace(config: Pick<PlatformConfig, "catalogue" | "kafka" | "apps">): string {
+  return config.catalogue.owner === "strimzi" ? config.kafka.namespace : config.apps.namespace;
+}
+
 /** `queue-events` -> `QueueEvents`, `market.trades_v1` -> `MarketTradesV1`. */
 export function pascalCase(name: string): string {
   return name
@@ -50,7 +58,6 @@ export function stackOutputs(
 ): StackOutputs {
   const { kafka } = config;
   const addresses = bootstrapAddresses(kafka);
-  const userSecretNamespace = config.catalogue.owner === "strimzi" ? kafka.namespace : config.apps.namespace;
   const fixed: FixedOutputs = {
     environment: config.environment,
     kafkaClusterName: kafka.clusterName,
@@ -60,7 +67,7 @@ export function stackOutputs(
     kafkaBootstrapExternal: addresses.external,
     kafkaSaslMechanism: "SCRAM-SHA-512",
     kafkaClusterCaSecret: clusterNames(kafka.clusterName).clusterCaCertSecret,
-    kafkaUserSecretNamespace: userSecretNamespace,
+    kafkaUserSecretNamespace: credentialsNamespace(config),
     kafkaTopicNames: topics.map((t) => t.name),
     kafkaUserNames: users.map((u) => u.name),
     kafkaCatalogueOwner: config.catalogue.owner,

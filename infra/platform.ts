@@ -11,7 +11,7 @@ import { StrimziOperator } from "./kafka/strimzi-operator";
 import { PlatformNamespaces } from "./namespaces";
 import { SelfHealingOperator } from "./operator/component";
 import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
-import { type StackOutputs, stackOutputs } from "./outputs";
+import { type StackOutputs, credentialsNamespace, stackOutputs } from "./outputs";
 
 export function createPlatform(config: PlatformConfig): StackOutputs {
   const { kafka, catalogue, strimzi } = config;
@@ -54,7 +54,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       connection: config.kafkaApi,
       topics,
       users,
-      credentialsNamespace: config.apps.namespace,
+      credentialsNamespace: credentialsNamespace(config),
       credentialsDependsOn: namespaces.dependencies(config.apps.namespace),
     });
   } else {
@@ -68,7 +68,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
   const operator = config.operator;
   if (operator?.enabled) {
     // The operator runs where its Kafka credentials Secret is: Secrets cannot be mounted across namespaces.
-    const namespace = kafkaApiOwned ? config.apps.namespace : kafka.namespace;
+    const namespace = credentialsNamespace(config);
     const tls = !kafkaApiOwned;
     const registryPassword = config.operatorRegistryPassword;
     new SelfHealingOperator(
