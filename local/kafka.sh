@@ -8,10 +8,11 @@
 #
 # Environment (all optional):
 #   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); jars in kafka/<version>/libs
-#   STREAMFORGE_STATE   state root (default <repo>/.local/state); data, logs, config in kafka/
+#   STREAMFORGE_STATE   state root (default <repo>/.local/state); data, logs, config, TLS certs in kafka/
 #   STREAMFORGE_KAFKA_PLAINTEXT_PORT   unauthenticated admin listener  (default 19092)
 #   STREAMFORGE_KAFKA_SASL_PORT        SCRAM-SHA-512 listener          (default 19093)
 #   STREAMFORGE_KAFKA_CONTROLLER_PORT  KRaft controller listener       (default 19094)
+#   STREAMFORGE_KAFKA_SASL_SSL_PORT    TLS + SCRAM-SHA-512 listener    (default 19095)
 #   STREAMFORGE_KAFKA_START_TIMEOUT    seconds to wait for readiness   (default 90)
 #   STREAMFORGE_KAFKA_JAVA_OPTS        extra JVM options
 set -euo pipefail
@@ -39,11 +40,21 @@ CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
 PASSWORD_FILE="$STATE_DIR/admin.password"
 SERVER_LOG="$LOG_DIR/server.log"
 STDOUT_LOG="$LOG_DIR/kafka.out"
+# TLS for the SASL_SSL listener: a local CA and a server certificate it signed, made once per
+# state dir. Clients verify the broker against CA_CERT (KAFKA_CA_PATH in `env`).
+TLS_DIR="$STATE_DIR/tls"
+CA_KEY="$TLS_DIR/ca.key"
+CA_CERT="$TLS_DIR/ca.crt"
+SERVER_CERT="$TLS_DIR/server.crt"
+# The broker's PEM keystore: the server's unencrypted PKCS#8 key, then its certificate chain.
+SERVER_KEYSTORE="$TLS_DIR/server.keystore.pem"
+TLS_DAYS=3650
 
 HOST=127.0.0.1
 PLAINTEXT_PORT="${STREAMFORGE_KAFKA_PLAINTEXT_PORT:-19092}"
 SASL_PORT="${STREAMFORGE_KAFKA_SASL_PORT:-19093}"
 CONTROLLER_PORT="${STREAMFORGE_KAFKA_CONTROLLER_PORT:-19094}"
+SASL_SSL_PORT="${STREAMFORGE_KAFKA_SASL_SSL_PORT:-19095}"
 START_TIMEOUT="${STREAMFORGE_KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT=30
 ADMIN_USER="admin"
@@ -56,7 +67,7 @@ require() {
   local cmd
   for cmd in "$@"; do
     command -v "$cmd" >/dev/null 2>&1 ||
-      die "prerequisite '$cmd' not found on PATH (needs: java 17+ to run the broker, mvn to fetch it)"
+      die "prerequisite '$cmd' not found on PATH (needs: java 17+ to run the broker, mvn to fetch it, openssl for its TLS certificates)"
   done
 }
 
@@ -215,6 +226,64 @@ ensure_password() {
   chmod 600 "$PASSWORD_FILE"
 }
 
+# True when the TLS files are a usable set: the server certificate is signed by our CA, both
+# are in date (openssl verify checks that), and the server's stays valid for at least a day,
+# so a test run never starts on a certificate about to expire.
+tls_valid() {
+  [ -s "$CA_KEY" ] && [ -s "$CA_CERT" ] && [ -s "$SERVER_CERT" ] && [ -s "$SERVER_KEYSTORE" ] &&
+    openssl verify -CAfile "$CA_CERT" "$SERVER_CERT" >/dev/null 2>&1 &&
+    openssl x509 -checkend 86400 -noout -in "$SERVER_CERT" >/dev/null 2>&1
+}
+
+# Made only when missing (or unusable), so restarts keep the certificates and a CA file a
+# client has already read stays valid. The set is built in a scratch dir and swapped in whole,
+# so an interrupted run never leaves a key without its certificate.
+ensure_tls() {
+  require openssl
+  tls_valid && return 0
+  if [ -e "$TLS_DIR" ]; then
+    log "TLS files in $TLS_DIR are incomplete, mismatched or expiring: making a new CA and server certificate"
+  else
+    log "making a local CA and a server certificate for $HOST in $TLS_DIR"
+  fi
+  local tmp out
+  tmp="$(mktemp -d "$STATE_DIR/.tls.partial.XXXXXX")"  # 0700: it holds private keys
+  # shellcheck disable=SC2064  # expand $tmp now: it is local
+  trap "rm -rf '$tmp'" EXIT
+  # x509 -req with -extfile rather than req -x509 -addext: the same result on OpenSSL 1.1 and 3.
+  printf '%s\n' 'basicConstraints = critical, CA:TRUE' 'keyUsage = critical, keyCertSign, cRLSign' \
+    'subjectKeyIdentifier = hash' >"$tmp/ca.ext"
+  # Clients connect to the IP, so their hostname check (Node's, Java's) needs the IP SAN.
+  printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
+    'keyUsage = critical, digitalSignature, keyEncipherment' 'extendedKeyUsage = serverAuth' \
+    "subjectAltName = IP:$HOST, DNS:localhost" 'subjectKeyIdentifier = hash' \
+    'authorityKeyIdentifier = keyid, issuer' >"$tmp/server.ext"
+  # genpkey writes PKCS#8 ("BEGIN PRIVATE KEY"), the unencrypted key form Kafka's PEM keystore
+  # reads; unencrypted means no ssl.key.password to manage. The keys stay mode 600 (umask).
+  if ! out="$( (
+    cd "$tmp" && umask 077 &&
+      openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca.key &&
+      openssl req -new -key ca.key -subj "/CN=StreamForge local Kafka CA" -out ca.csr &&
+      openssl x509 -req -in ca.csr -signkey ca.key -days "$TLS_DAYS" -sha256 \
+        -set_serial "0x$(openssl rand -hex 16)" -extfile ca.ext -out ca.crt &&
+      openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server.key &&
+      openssl req -new -key server.key -subj "/CN=$HOST" -out server.csr &&
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -days "$TLS_DAYS" -sha256 \
+        -set_serial "0x$(openssl rand -hex 16)" -extfile server.ext -out server.crt &&
+      cat server.key server.crt ca.crt >server.keystore.pem
+  ) 2>&1)"; then
+    echo "$out" >&2
+    die "making the TLS certificates failed (openssl, output above)"
+  fi
+  # The server key lives only in the keystore.
+  rm -f "$tmp/ca.csr" "$tmp/server.csr" "$tmp/ca.ext" "$tmp/server.ext" "$tmp/server.key"
+  chmod 600 "$tmp/ca.key" "$tmp/server.keystore.pem"
+  chmod 644 "$tmp/ca.crt" "$tmp/server.crt"
+  rm -rf "$TLS_DIR"
+  mv "$tmp" "$TLS_DIR"
+  trap - EXIT
+}
+
 ensure_cluster_id() {
   # A KRaft cluster id is a UUID as 22 chars of unpadded URL-safe base64.
   [ -s "$CLUSTER_ID_FILE" ] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$CLUSTER_ID_FILE"
@@ -230,13 +299,20 @@ controller.quorum.voters=$NODE_ID@$HOST:$CONTROLLER_PORT
 controller.listener.names=CONTROLLER
 
 # Loopback only. PLAINTEXT is unauthenticated (principal User:ANONYMOUS, a super user): the
-# admin path Pulumi's Kafka provider uses locally. Services authenticate on SASL_PLAINTEXT.
-listeners=PLAINTEXT://$HOST:$PLAINTEXT_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PLAINTEXT_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+# admin path Pulumi's Kafka provider uses locally. Services authenticate on SASL_PLAINTEXT, or
+# on SASL_SSL: TLS + SCRAM, as the production Strimzi cluster requires.
+listeners=PLAINTEXT://$HOST:$PLAINTEXT_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,SASL_SSL://$HOST:$SASL_SSL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PLAINTEXT_PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,SASL_SSL://$HOST:$SASL_SSL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# TLS for SASL_SSL only. A PEM keystore (key + chain in one file) needs no Java keystore and no
+# password. Clients prove who they are with SCRAM, not with certificates.
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$SERVER_KEYSTORE
+listener.name.sasl_ssl.ssl.client.auth=none
 
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:ANONYMOUS;User:$ADMIN_USER
@@ -328,12 +404,13 @@ cmd_start() {
 
   # Fail fast and clearly if another process (another broker?) holds one of our ports.
   local port
-  for port in "$PLAINTEXT_PORT" "$SASL_PORT" "$CONTROLLER_PORT"; do
+  for port in "$PLAINTEXT_PORT" "$SASL_PORT" "$SASL_SSL_PORT" "$CONTROLLER_PORT"; do
     ! port_open "$port" || die "port $HOST:$port is already in use by another process"
   done
 
   ensure_password
   ensure_cluster_id
+  ensure_tls
   write_config
   format_storage_once
 
@@ -350,12 +427,12 @@ cmd_start() {
     "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" >>"$STDOUT_LOG" 2>&1 </dev/null 8>&- 9>&- &
 
   # Ready = the broker logged "Kafka Server started" (all listeners then serve requests) and
-  # both client ports accept TCP connections.
+  # every client port accepts TCP connections.
   while :; do
     if pid="$(running_pid)" &&
         grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null &&
-        port_open "$PLAINTEXT_PORT" && port_open "$SASL_PORT"; then
-      log "ready in $((SECONDS - started)) s: PID $pid, PLAINTEXT $HOST:$PLAINTEXT_PORT, SASL_PLAINTEXT $HOST:$SASL_PORT, RSS $(rss_of "$pid")"
+        port_open "$PLAINTEXT_PORT" && port_open "$SASL_PORT" && port_open "$SASL_SSL_PORT"; then
+      log "ready in $((SECONDS - started)) s: PID $pid, PLAINTEXT $HOST:$PLAINTEXT_PORT, SASL_PLAINTEXT $HOST:$SASL_PORT, SASL_SSL $HOST:$SASL_SSL_PORT, RSS $(rss_of "$pid")"
       return 0
     fi
     # Gone = its pid file is written but names no live broker (or was never written).
@@ -409,13 +486,14 @@ cmd_status() {
     echo "  rss:        $(rss_of "$pid")"
     echo "  plaintext:  $HOST:$PLAINTEXT_PORT (no auth, admin)"
     echo "  sasl:       $HOST:$SASL_PORT (SASL_PLAINTEXT, SCRAM-SHA-512)"
+    echo "  sasl_ssl:   $HOST:$SASL_SSL_PORT (SASL_SSL, SCRAM-SHA-512, CA $CA_CERT)"
     echo "  controller: $HOST:$CONTROLLER_PORT"
     echo "  state:      $STATE_DIR"
     return 0
   fi
   clear_stale_pid_file
   echo "kafka $KAFKA_VERSION: stopped"
-  echo "  ports:      $PLAINTEXT_PORT, $SASL_PORT, $CONTROLLER_PORT (when running)"
+  echo "  ports:      $PLAINTEXT_PORT, $SASL_PORT, $SASL_SSL_PORT, $CONTROLLER_PORT (when running)"
   echo "  state:      $STATE_DIR"
   return 3
 }
@@ -424,14 +502,20 @@ cmd_env() {
   ensure_password  # the same file start formats with, so env before the first start is fine
   printf 'export KAFKA_BOOTSTRAP_SERVERS=%q\n' "$HOST:$PLAINTEXT_PORT"
   printf 'export KAFKA_SASL_BOOTSTRAP_SERVERS=%q\n' "$HOST:$SASL_PORT"
+  printf 'export KAFKA_SASL_SSL_BOOTSTRAP_SERVERS=%q\n' "$HOST:$SASL_SSL_PORT"
   printf 'export KAFKA_SASL_MECHANISM=%q\n' "SCRAM-SHA-512"
   printf 'export KAFKA_ADMIN_USER=%q\n' "$ADMIN_USER"
   printf 'export KAFKA_ADMIN_PASSWORD=%q\n' "$(cat "$PASSWORD_FILE")"
+  # start makes the file (it is not there before the first start). Absolute, as STREAMFORGE_STATE
+  # may be relative and the reader may run from another directory.
+  local ca_path="$CA_CERT"
+  case "$ca_path" in /*) ;; *) ca_path="$PWD/$ca_path" ;; esac
+  printf 'export KAFKA_CA_PATH=%q\n' "$ca_path"
   printf 'export KAFKA_LIBS=%q\n' "$LIBS"
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # start/stop/restart from parallel test runners take turns. The broker itself must not

@@ -3,8 +3,9 @@
  * (these machines are noisy: read the ratios). Needs the local broker for the end-to-end part:
  * `eval "$(../local/kafka.sh env)"` first (the script says so if it is missing).
  *
- *  1. events/s the core absorbs (parse + fold into state), next to JSON.parse alone;
- *  2. events/s end to end through kafkajs into the operator, next to a bare kafkajs consumer
+ *  1. events/s the core absorbs (parse + fold into state, one thread), next to JSON.parse alone;
+ *  2. events/s end to end through kafkajs into the operator (the fold on its intake thread,
+ *     counted once applied), next to a bare kafkajs consumer
  *     reading the same topic in the same run (target: ratio >= 0.8);
  *  3. memory per tracked Job at 10k and 100k Jobs (target: <= 1 KiB);
  *  4. detection delay beyond the threshold with the real tick loop (target: <= 1 s).
@@ -15,15 +16,22 @@ import { pino } from "pino";
 import { KafkajsSource } from "../src/adapters/kafka-source.js";
 import { Controller } from "../src/controller.js";
 import { nextWakeIn } from "../src/core/decide.js";
-import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
-import { type JobManifest, queueKey } from "../src/core/jobs.js";
+import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
+import { type PackedBatch, SignalFold, packBatch } from "../src/core/intake.js";
+import type { JobManifest } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
-import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
+import type { QueueSignal } from "../src/core/signals.js";
+import { InlineIntake, ThreadIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
-import type { CreateResult, KubePort } from "../src/ports.js";
+import type { CreateResult, EventSource, KubePort } from "../src/ports.js";
 import { systemClock } from "../src/ports.js";
 
 const log = pino({ level: "silent" });
+const foldOptions = {
+  parseLimits: DEFAULT_PARSE_LIMITS,
+  maxEventAgeMs: DEFAULT_POLICY.maxEventAgeMs,
+  retentionMs: DEFAULT_POLICY.signalRetentionMs,
+};
 const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
@@ -60,16 +68,18 @@ function coreThroughput(): void {
   const baseline = time(() => {
     for (const e of events) JSON.parse(e.toString("utf8"));
   });
-  const signals = new Map<string, QueueSignal>();
+  // Packed as the consumer hands them to the intake thread, in fetch-sized batches.
+  const now = Date.now();
+  const batches: PackedBatch[] = [];
+  for (let i = 0; i < events.length; i += 1000)
+    batches.push(
+      packBatch({ partition: 0, messages: events.slice(i, i + 1000).map((value, k) => ({ value, offset: String(i + k) })) }, now),
+    );
+  const fold = new SignalFold(foldOptions);
   const core = time(() => {
-    const now = Date.now();
-    for (const e of events) {
-      const r = parseEvent(e, now, DEFAULT_PARSE_LIMITS);
-      if (!r.ok) continue;
-      const k = queueKey(r.event.queueId);
-      signals.set(k, applyEvent(signals.get(k) ?? EMPTY_SIGNAL, r.event, DEFAULT_POLICY.maxEventAgeMs));
-    }
+    for (const batch of batches) fold.applyBatch(batch);
   });
+  if (fold.report(Date.now()).consumedByKind.reduce((sum, [, n]) => sum + n, 0) !== events.length) throw new Error("events lost");
   console.log(
     `1. core: ${fmt(events.length / core)} events/s (parse + fold into state); baseline JSON.parse alone ${fmt(events.length / baseline)} events/s; core/baseline ${(baseline / core).toFixed(2)}`,
   );
@@ -145,24 +155,40 @@ async function endToEnd(): Promise<void> {
       systemClock,
       log,
     );
+    const intake = new ThreadIntake(foldOptions, (err) => {
+      throw err;
+    });
     const metrics = createMetrics();
-    const controller = new Controller(source, new NullKube(), systemClock, metrics, log, {
+    let seen = 0;
+    let allApplied = () => {};
+    // The operator's own wiring (Controller.startIntake), with a count of what was applied.
+    const counted: EventSource = {
+      start: (onBatch) =>
+        source.start(async (batch) => {
+          await onBatch(batch);
+          if ((seen += batch.messages.length) >= total) allApplied();
+        }),
+      stop: () => source.stop(),
+      health: () => source.health(),
+    };
+    const controller = new Controller(counted, intake, new NullKube(), systemClock, metrics, log, {
       policy: DEFAULT_POLICY,
-      parseLimits: DEFAULT_PARSE_LIMITS,
       dryRun: true,
       maxLag: 1e9,
       staleAfterMs: 1e9,
     });
-    let seen = 0;
     const start = process.hrtime.bigint();
     await new Promise<void>((resolve) => {
-      void source.start((m) => {
-        controller.onMessage(m);
-        if (++seen >= total) resolve();
-      });
+      allApplied = resolve;
+      void controller.startIntake();
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     await source.stop();
+    // Every event must have been parsed and folded, not just handed over.
+    await controller.absorbIntake();
+    const folded = (await metrics.eventsConsumed.get()).values.reduce((sum, v) => sum + v.value, 0);
+    await intake.close();
+    if (folded !== total) throw new Error(`the operator folded ${folded} of ${total} events`);
     return total / seconds;
   };
 
@@ -236,24 +262,31 @@ function memoryPerJob(): void {
   }
   const now = Date.now();
   for (const n of [10_000, 100_000]) {
-    // The operator's own state for a tracked Job: its queue's signal and the map entry holding it.
-    const signals = new Map<string, QueueSignal>();
-    const state = heapDelta(n, (i) => {
+    // The operator's state for a tracked Job: its queue's signal in the intake thread's fold,
+    // and the controller's copy of it (it crosses threads by structured clone).
+    const fold = new SignalFold(foldOptions);
+    const perThread = heapDelta(n, (i) => {
       const q = `queue-${i}-btcusdt-trades`;
-      let signal = EMPTY_SIGNAL;
       for (let k = 0; k < 5; k++) {
-        const r = parseEvent(JSON.stringify({ event: "progress", queue_id: q, sent_at: (now + k * 10_000) / 1000 }), now + k * 10_000);
-        if (r.ok) signal = applyEvent(signal, r.event, DEFAULT_POLICY.maxEventAgeMs);
+        const value = Buffer.from(JSON.stringify({ event: "progress", queue_id: q, sent_at: (now + k * 10_000) / 1000 }));
+        fold.applyBatch(packBatch({ partition: 0, messages: [{ value, offset: String(k) }] }, now + k * 10_000));
       }
-      signals.set(queueKey(q), signal);
       return undefined;
     });
+    const report = fold.report(now + 50_000);
+    const mirror = new Map<string, QueueSignal>();
+    const copy = heapDelta(n, (i) => {
+      const [key, signal] = report.changed[i]!;
+      mirror.set(key, structuredClone(signal));
+      return undefined;
+    });
+    const state = perThread + copy;
     const manifest = heapDelta(Math.min(n, 20_000), (i) => realisticJob(`queue-${i}`, now));
     console.log(
-      `3. memory at ${fmt(n)} tracked Jobs: ${fmt(state)} bytes of operator state per Job (target <= 1024) ${state <= 1024 ? "MET" : "NOT MET"}; ` +
+      `3. memory at ${fmt(n)} tracked Jobs: ${fmt(state)} bytes of operator state per Job (${fmt(perThread)} in the fold + ${fmt(copy)} for the controller's copy; target <= 1024) ${state <= 1024 ? "MET" : "NOT MET"}; ` +
         `for scale, the informer's copy of each Job manifest: ~${fmt(manifest)} bytes`,
     );
-    signals.clear();
+    if (fold.size !== n || mirror.size !== n) throw new Error("unreachable");
   }
 }
 
@@ -285,9 +318,8 @@ async function detectionDelay(): Promise<void> {
       stop: async () => {},
       health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now(), lastErrorAt: 0 }),
     };
-    const controller = new Controller(source, kube, systemClock, createMetrics(), log, {
+    const controller = new Controller(source, new InlineIntake(foldOptions), kube, systemClock, createMetrics(), log, {
       policy,
-      parseLimits: DEFAULT_PARSE_LIMITS,
       dryRun: false,
       maxLag: 1e9,
       staleAfterMs: 1e9,

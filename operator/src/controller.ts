@@ -1,22 +1,22 @@
 /**
- * The operator's loop: events in, decisions out. Intake folds each message into the queue's
- * signal before its offset may be committed; every tick, the pure core decides over the
- * watched Jobs and this shell carries out the actions, idempotently.
+ * The operator's loop: events in, decisions out. Intake folds each batch into the queues'
+ * signals (on its own thread) before its offsets may be committed; every tick, the controller
+ * takes in what changed, the pure core decides over the watched Jobs, and this shell carries
+ * out the actions, idempotently.
  */
 import type { Logger } from "pino";
 import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
-import { type ParseLimits, parseEvent } from "./core/events.js";
-import { ANNOTATIONS, type JobManifest, observeJob, queueKey } from "./core/jobs.js";
+import { ANNOTATIONS, type JobManifest, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { replacementJob, replacementName } from "./core/relaunch.js";
 import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "./core/resume.js";
-import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "./core/signals.js";
+import type { QueueSignal } from "./core/signals.js";
+import type { Intake } from "./intake.js";
 import type { Metrics } from "./metrics.js";
-import type { Clock, EventSource, KubePort, RawMessage } from "./ports.js";
+import type { Clock, EventSource, KubePort } from "./ports.js";
 
 export interface ControllerOptions {
   readonly policy: Policy;
-  readonly parseLimits: ParseLimits;
   readonly dryRun: boolean;
   readonly maxLag: number;
   readonly staleAfterMs: number;
@@ -30,15 +30,16 @@ class RateLimitedLog {
     private readonly clock: Clock,
     private readonly everyMs = 60_000,
   ) {}
-  warn(key: string, fields: object, message: string): void {
+  /** `times`: how often the problem occurred; one line stands for all of them. */
+  warn(key: string, fields: object, message: string, times = 1): void {
     const now = this.clock.now();
     const entry = this.last.get(key);
     if (entry && now - entry.at < this.everyMs) {
-      entry.suppressed += 1;
+      entry.suppressed += times;
       return;
     }
     this.log.warn({ ...fields, suppressedSinceLast: entry?.suppressed ?? 0 }, message);
-    this.last.set(key, { at: now, suppressed: 0 });
+    this.last.set(key, { at: now, suppressed: times - 1 });
   }
 }
 
@@ -49,14 +50,13 @@ export class Controller {
   private readonly flagged = new Map<string, string>();
   private readonly dryRunDone = new Set<string>();
   private readonly rejections: RateLimitedLog;
-  /** Events applied per kind since the last flush: prom-client's labelled inc() is too slow per message. */
-  private readonly consumedByKind = new Map<string, number>();
   private bucket: TokenBucket;
   private observingSince: number;
   private wasHealthy = true;
 
   constructor(
     private readonly source: EventSource,
+    private readonly intake: Intake,
     private readonly kube: KubePort,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
@@ -71,35 +71,20 @@ export class Controller {
   /** Starts intake; from now on silence is measured. */
   async startIntake(): Promise<void> {
     this.observingSince = this.clock.now();
-    await this.source.start((message) => this.onMessage(message));
+    await this.source.start((batch) => this.intake.apply(batch, this.clock.now()));
   }
 
-  /** Applies one message to state. Never throws: a bad message is counted and skipped. */
-  onMessage(message: RawMessage): void {
-    const parsed =
-      message.value === null
-        ? ({ ok: false, reason: "malformed-json", detail: "empty message" } as const)
-        : parseEvent(message.value, this.clock.now(), this.options.parseLimits);
-    if (!parsed.ok) {
-      this.metrics.eventRejections.inc({ reason: parsed.reason });
-      this.rejections.warn(
-        parsed.reason,
-        { reason: parsed.reason, detail: parsed.detail, partition: message.partition, offset: message.offset },
-        "Skipped an unusable event",
-      );
-      return;
+  /** Takes in what intake applied since the last round: signals, counts, and unusable messages (logged, rate-limited). */
+  async absorbIntake(): Promise<void> {
+    const report = await this.intake.report(this.clock.now());
+    for (const [key, signal] of report.changed) this.signals.set(key, signal);
+    for (const key of report.forgotten) this.signals.delete(key);
+    for (const [kind, n] of report.consumedByKind) this.metrics.eventsConsumed.inc({ kind }, n);
+    if (report.clockSkewed > 0) this.metrics.clockSkewed.inc(report.clockSkewed);
+    for (const { reason, count, first } of report.rejected) {
+      this.metrics.eventRejections.inc({ reason }, count);
+      this.rejections.warn(reason, { reason, ...first }, "Skipped an unusable event", count);
     }
-    const { event } = parsed;
-    if (event.clockSkewed) this.metrics.clockSkewed.inc();
-    this.consumedByKind.set(event.kind, (this.consumedByKind.get(event.kind) ?? 0) + 1);
-    const key = queueKey(event.queueId);
-    this.signals.set(key, applyEvent(this.signals.get(key) ?? EMPTY_SIGNAL, event, this.options.policy.maxEventAgeMs));
-  }
-
-  /** Moves the per-kind event counts into the metric. */
-  flushCounters(): void {
-    for (const [kind, n] of this.consumedByKind) this.metrics.eventsConsumed.inc({ kind }, n);
-    this.consumedByKind.clear();
   }
 
   sourceHealthy(): boolean {
@@ -120,7 +105,7 @@ export class Controller {
 
   /** One decision round over the watched Jobs; returns when its actions are done. */
   async tick(): Promise<Decision> {
-    this.flushCounters();
+    await this.absorbIntake();
     const manifests = this.kube.jobs();
     await this.finishInterruptedRelaunches(manifests);
     const jobs = manifests.map(observeJob);

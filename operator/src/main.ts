@@ -1,7 +1,7 @@
 /**
  * Entry point. Reads settings (exits 2 with every bad variable named), serves probes and
  * metrics, elects a leader through a Lease, and on the leader runs intake and the decision
- * loop. SIGTERM: stop intake, disconnect the consumer, release the Lease, exit 0.
+ * loop. SIGTERM: stop fetching, commit what was applied, disconnect, release the Lease, exit 0.
  */
 import { hostname } from "node:os";
 import * as k8s from "@kubernetes/client-node";
@@ -11,6 +11,7 @@ import { KubeJobs } from "./adapters/kube.js";
 import { LeaseElector } from "./adapters/leader.js";
 import { Controller } from "./controller.js";
 import { nextWakeIn } from "./core/decide.js";
+import { ThreadIntake } from "./intake.js";
 import { createMetrics } from "./metrics.js";
 import { systemClock } from "./ports.js";
 import { startServer } from "./server.js";
@@ -53,9 +54,16 @@ async function main(): Promise<void> {
     clock,
     log,
   );
-  const controller = new Controller(source, kube, clock, metrics, log, {
+  const intake = new ThreadIntake(
+    {
+      parseLimits: { maxBytes: settings.KAFKA_MAX_MESSAGE_BYTES, maxFutureSkewMs: 60_000 },
+      maxEventAgeMs: settings.policy.maxEventAgeMs,
+      retentionMs: settings.policy.signalRetentionMs,
+    },
+    (err) => fatal(err, "The intake thread failed"),
+  );
+  const controller = new Controller(source, intake, kube, clock, metrics, log, {
     policy: settings.policy,
-    parseLimits: { maxBytes: settings.KAFKA_MAX_MESSAGE_BYTES, maxFutureSkewMs: 60_000 },
     dryRun: settings.DRY_RUN,
     maxLag: settings.KAFKA_MAX_LAG,
     staleAfterMs: settings.KAFKA_STALE_AFTER_MS,
@@ -104,6 +112,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "Shutting down");
     if (ticking) clearTimeout(ticking);
     await source.stop().catch((err: unknown) => log.warn({ err }, "Consumer disconnect failed"));
+    await intake.close();
     await elector.stop();
     await kube.stop();
     health.close();

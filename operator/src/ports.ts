@@ -12,8 +12,13 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 export interface RawMessage {
   readonly value: Buffer | null;
-  readonly partition: number;
   readonly offset: string;
+}
+
+/** Consecutive messages of one partition, as fetched. */
+export interface RawBatch {
+  readonly partition: number;
+  readonly messages: readonly RawMessage[];
 }
 
 export interface SourceHealth {
@@ -27,9 +32,13 @@ export interface SourceHealth {
   readonly lastErrorAt: number;
 }
 
-/** Where events come from. `onMessage` must apply the message before it returns: offsets are committed after. */
+/**
+ * Where events come from. A batch's offsets are committed only once the promise `onBatch`
+ * returned for it has resolved (the batch is applied); later batches may be handed over before
+ * then, and a batch whose promise rejects is never committed.
+ */
 export interface EventSource {
-  start(onMessage: (message: RawMessage) => void): Promise<void>;
+  start(onBatch: (batch: RawBatch) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
   health(): SourceHealth;
 }

@@ -32,6 +32,8 @@ const policyOverrideSchema = z
     rateLimit: z.strictObject({ perMinute: z.number().positive(), burst: z.int().min(1) }).optional(),
     massSilence: z.strictObject({ minJobs: z.int().min(1), fraction: z.number().min(0).max(1) }).optional(),
     maxEventAgeMs: z.int().positive().optional(),
+    /** At least an hour: longer than any stuck threshold, so a live Job's signal is never dropped first. */
+    signalRetentionMs: z.int().min(3_600_000).optional(),
   })
   .default({});
 

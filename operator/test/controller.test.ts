@@ -3,6 +3,7 @@ import { Controller } from "../src/controller.js";
 import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
 import { ANNOTATIONS } from "../src/core/jobs.js";
 import { DEFAULT_POLICY } from "../src/core/policy.js";
+import { InlineIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
 import { FakeClock, FakeKube, FakeSource, silentLog } from "./fakes.js";
 import { T0, documented, launchedJob, loading } from "./sim.js";
@@ -12,9 +13,13 @@ function setup(opts: { dryRun?: boolean; kube?: FakeKube; clock?: FakeClock } = 
   const kube = opts.kube ?? new FakeKube(clock);
   const source = new FakeSource(clock);
   const metrics = createMetrics();
-  const controller = new Controller(source, kube, clock, metrics, silentLog, {
-    policy: DEFAULT_POLICY,
+  const intake = new InlineIntake({
     parseLimits: DEFAULT_PARSE_LIMITS,
+    maxEventAgeMs: DEFAULT_POLICY.maxEventAgeMs,
+    retentionMs: DEFAULT_POLICY.signalRetentionMs,
+  });
+  const controller = new Controller(source, intake, kube, clock, metrics, silentLog, {
+    policy: DEFAULT_POLICY,
     dryRun: opts.dryRun ?? false,
     maxLag: 1000,
     staleAfterMs: 30_000,
@@ -32,7 +37,7 @@ describe("Controller", () => {
     await controller.startIntake();
     for (let t = 5; t <= 95; t += 10) {
       clock.t = T0 + t * 1000;
-      source.send(loading("q1", clock.t));
+      await source.send(loading("q1", clock.t));
     }
     clock.t = T0 + 95_000 + 121_000;
     await controller.tick();
@@ -54,9 +59,9 @@ describe("Controller", () => {
     const { clock, kube, source, controller, metrics } = setup();
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
-    for (let i = 0; i < 5000; i++) source.send(i % 2 ? "{broken" : { event: "loading" });
+    for (let i = 0; i < 5000; i++) await source.send(i % 2 ? "{broken" : { event: "loading" });
     clock.t = T0 + 230_000;
-    source.send(loading("q1", clock.t));
+    await source.send(loading("q1", clock.t));
     clock.t = T0 + 300_000;
     const decision = await controller.tick();
     expect(decision.verdicts.get("stf/q1-loader-producer")).toMatchObject({ kind: "healthy" });
@@ -72,8 +77,8 @@ describe("Controller", () => {
     await a.controller.startIntake();
     await b.controller.startIntake();
     const fatal = documented("q1", "error", T0 + 30_000, { reason: "boom" });
-    a.source.send(fatal);
-    b.source.send(fatal);
+    await a.source.send(fatal);
+    await b.source.send(fatal);
     await Promise.all([a.controller.tick(), b.controller.tick()]);
     await Promise.all([a.controller.tick(), b.controller.tick()]);
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
@@ -83,7 +88,7 @@ describe("Controller", () => {
     const { kube, source, controller } = setup();
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
-    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
     kube.failNextCreate = true;
     await controller.tick();
     expect(kube.store.get("q1-loader-producer")?.metadata.annotations?.[ANNOTATIONS.supersededBy]).toBe("q1-loader-producer-r1");
@@ -96,7 +101,7 @@ describe("Controller", () => {
     const { kube, source, controller, metrics } = setup({ dryRun: true });
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
-    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
     await controller.tick();
     await controller.tick();
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
@@ -111,7 +116,7 @@ describe("Controller", () => {
     const history = [T0 - 3000_000, T0 - 2000_000, T0 - 1000_000].map((t) => Math.round(t / 1000)).join(",");
     kube.put(launchedJob("q1", "loader-producer", { annotations: { [ANNOTATIONS.history]: history, [ANNOTATIONS.attempt]: "3" } }));
     await controller.startIntake();
-    source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
     await controller.tick();
     await controller.tick();
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
@@ -153,7 +158,7 @@ describe("Controller after an event-source outage", () => {
     await controller.startIntake();
     for (let t = 5; t <= 95; t += 10) {
       clock.t = T0 + t * 1000;
-      source.send(loading("q1", clock.t));
+      await source.send(loading("q1", clock.t));
     }
     source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
     clock.t = T0 + 400_000;

@@ -3,7 +3,7 @@
  * after the Job's start (T0); the default policy gives loaders 120 s of silence (learned
  * rhythm may say stuck earlier, never before 45 s), arango-connector 30 min ("quiet is fine").
  */
-import { DEFAULT_POLICY } from "../src/core/policy.js";
+import { DEFAULT_POLICY, targetPolicy } from "../src/core/policy.js";
 import {
   type Delivery,
   T0,
@@ -222,5 +222,13 @@ describe("signals", () => {
     expect(twice?.progressAt).toBe(once?.progressAt);
     expect(twice?.rhythm.count).toBe(once?.rhythm.count);
     expect(once?.rhythm.mean).toBeCloseTo(10_000, -2);
+  });
+});
+
+describe("targetPolicy", () => {
+  it("uses the default for targets named after Object members, not Object's own properties", () => {
+    for (const target of ["constructor", "__proto__", "toString", "hasOwnProperty"])
+      expect(targetPolicy(DEFAULT_POLICY, target)).toBe(DEFAULT_POLICY.defaultTarget);
+    expect(targetPolicy(DEFAULT_POLICY, "arango-connector")).toBe(DEFAULT_POLICY.targets["arango-connector"]);
   });
 });

@@ -107,6 +107,8 @@ describe("rejections: counted, never thrown", () => {
     ["an unknown event", JSON.stringify({ queue_id: "q", event: "telemetry" }), "unknown-kind"],
     ["an unknown status", JSON.stringify({ event: "status", queue_id: "q", status: "paused" }), "unknown-kind"],
     ["a status without status", JSON.stringify({ event: "status", queue_id: "q" }), "unknown-kind"],
+    ["an event named after an Object member", JSON.stringify({ queue_id: "q", event: "constructor" }), "unknown-kind"],
+    ["a status named after an Object member", JSON.stringify({ event: "status", queue_id: "q", status: "toString" }), "unknown-kind"],
     ["an unreadable timestamp", JSON.stringify({ queue_id: "q", event: "loading", timestamp: "soon" }), "bad-timestamp"],
     ["an oversized message", JSON.stringify({ queue_id: "q", event: "loading", pad: "x".repeat(70_000) }), "oversized"],
   ])("%s", (_name, raw, reason) => {

@@ -1,7 +1,7 @@
 /** In-memory stand-ins for the ports, for the controller's wiring tests. The real ones are tested against a real broker and API server. */
 import { pino } from "pino";
 import type { JobManifest } from "../src/core/jobs.js";
-import type { Clock, CreateResult, EventSource, KubePort, RawMessage, SourceHealth } from "../src/ports.js";
+import type { Clock, CreateResult, EventSource, KubePort, RawBatch, SourceHealth } from "../src/ports.js";
 
 export class FakeClock implements Clock {
   constructor(public t: number) {}
@@ -63,12 +63,12 @@ export class FakeKube implements KubePort {
 }
 
 export class FakeSource implements EventSource {
-  handler: ((m: RawMessage) => void) | undefined;
+  handler: ((batch: RawBatch) => Promise<void>) | undefined;
   healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0 };
   private offset = 0;
   constructor(private readonly clock: Clock) {}
-  async start(onMessage: (message: RawMessage) => void): Promise<void> {
-    this.handler = onMessage;
+  async start(onBatch: (batch: RawBatch) => Promise<void>): Promise<void> {
+    this.handler = onBatch;
   }
   async stop(): Promise<void> {
     this.handler = undefined;
@@ -76,9 +76,11 @@ export class FakeSource implements EventSource {
   health(): SourceHealth {
     return { ...this.healthy, lastFetchAt: this.clock.now() };
   }
-  send(body: unknown): void {
+  /** Delivers one message as a batch of its own; resolves once it is applied. */
+  async send(body: unknown): Promise<void> {
     const value = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
-    this.handler?.({ value, partition: this.offset % 3, offset: String(this.offset++) });
+    const offset = this.offset++;
+    await this.handler?.({ partition: offset % 3, messages: [{ value, offset: String(offset) }] });
   }
 }
 

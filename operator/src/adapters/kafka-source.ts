@@ -1,12 +1,16 @@
 /**
  * EventSource on kafkajs: one consumer group member reading every partition of the topic
- * (producers send without keys, so a queue's events are spread over all of them). Offsets are
- * resolved only after the controller applied the message, and committed per batch.
+ * (producers send without keys, so a queue's events are spread over all of them).
+ *
+ * Offsets: kafkajs fetches on from the offset last resolved, and would commit that same offset.
+ * To keep fetching while earlier batches are still being applied (on the intake thread), each
+ * batch is resolved as soon as it is handed over, auto-commit is off, and a partition's offset
+ * is committed only up to the last batch whose application has completed.
  */
 import { readFileSync } from "node:fs";
 import { type Consumer, Kafka, type LogEntry, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
-import type { Clock, EventSource, RawMessage, SourceHealth } from "../ports.js";
+import type { Clock, EventSource, RawBatch, SourceHealth } from "../ports.js";
 
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
@@ -18,6 +22,8 @@ export interface KafkaSourceOptions {
   readonly sasl?: { readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; readonly username: string; readonly password: string };
   /** Start a new group at the earliest offset instead of the latest. */
   readonly fromBeginning?: boolean;
+  /** How often applied offsets are committed (default 1 s). */
+  readonly commitIntervalMs?: number;
 }
 
 /** Log lines of kafkajs that mean a broker could not be reached. */
@@ -30,18 +36,35 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/** Batches handed over but not yet applied: bounds memory when applying falls behind fetching. */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
 export class KafkajsSource implements EventSource {
   private readonly consumer: Consumer;
+  private readonly log: Logger;
   private connected = false;
+  private stopping = false;
+  /** Applying a batch failed: nothing more is committed, the process is going down. */
+  private failed = false;
   private lastFetchAt = 0;
   private lastErrorAt = 0;
   private readonly lagByPartition = new Map<number, number>();
+  /** Partitions this member owns since the last rebalance. */
+  private assigned = new Set<number>();
+  /** Per partition, the offset after the last applied batch (what a commit may record). */
+  private readonly applied = new Map<number, bigint>();
+  private readonly committed = new Map<number, bigint>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** Commits run one after another. */
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: KafkaSourceOptions,
     private readonly clock: Clock,
     log: Logger,
   ) {
+    this.log = log.child({ component: "event-source" });
     const kafkaLog = log.child({ component: "kafkajs" });
     const kafka = new Kafka({
       clientId: options.clientId,
@@ -61,41 +84,88 @@ export class KafkajsSource implements EventSource {
     });
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     const { GROUP_JOIN, FETCH, DISCONNECT, CRASH, STOP } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => {
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.connected = true;
-      // A rebalance may have moved partitions away: their lag is no longer ours to report.
+      this.assigned = new Set(payload.memberAssignment[options.topic] ?? []);
+      // A rebalance may have moved partitions away: their lag and offsets are no longer ours.
       this.lagByPartition.clear();
+      for (const partition of [...this.applied.keys()]) {
+        if (this.assigned.has(partition)) continue;
+        this.applied.delete(partition);
+        this.committed.delete(partition);
+      }
     });
     this.consumer.on(FETCH, () => (this.lastFetchAt = this.clock.now()));
     for (const down of [DISCONNECT, CRASH, STOP]) this.consumer.on(down, () => (this.connected = false));
   }
 
-  async start(onMessage: (message: RawMessage) => void): Promise<void> {
+  async start(onBatch: (batch: RawBatch) => Promise<void>): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? false });
+    this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 1000);
+    this.commitTimer.unref();
     await this.consumer.run({
+      autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        for (const message of batch.messages) {
-          if (!payload.isRunning() || payload.isStale()) break;
-          onMessage({ value: message.value, partition: batch.partition, offset: message.offset });
-          payload.resolveOffset(message.offset);
-        }
-        this.lagByPartition.set(batch.partition, Number(batch.offsetLag()));
-        await payload.commitOffsetsIfNecessary();
+        if (this.stopping || !payload.isRunning() || payload.isStale() || batch.isEmpty()) return;
+        const { partition } = batch;
+        const next = BigInt(batch.lastOffset()) + 1n;
+        const done: Promise<void> = onBatch({ partition, messages: batch.messages })
+          .then(
+            () => this.markApplied(partition, next),
+            (err: unknown) => {
+              this.failed = true;
+              this.log.error({ err, partition }, "Applying a batch failed; its offsets will not be committed");
+            },
+          )
+          .finally(() => this.inFlight.delete(done));
+        this.inFlight.add(done);
+        payload.resolveOffset(batch.lastOffset());
+        this.lagByPartition.set(partition, Number(batch.offsetLag()));
+        while (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
         await payload.heartbeat();
       },
     });
   }
 
+  private markApplied(partition: number, next: bigint): void {
+    // The intake applies batches in the order given, so the newest is the furthest.
+    if (next > (this.applied.get(partition) ?? -1n)) this.applied.set(partition, next);
+  }
+
+  /** Commits what was applied and not yet committed, after any commit still running. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      if (this.failed) return;
+      const offsets = [...this.applied]
+        .filter(([partition, offset]) => this.assigned.has(partition) && this.committed.get(partition) !== offset)
+        .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: offset.toString() }));
+      if (offsets.length === 0) return;
+      try {
+        await this.consumer.commitOffsets(offsets);
+        for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
+      } catch (err) {
+        // A rebalance or a broker away: the next round retries; until then a restart re-reads, never skips.
+        this.log.warn({ err }, "Committing offsets failed; will retry");
+      }
+    });
+    return this.committing;
+  }
+
+  /** Stops fetching, waits for handed-over batches to be applied, commits them, leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await Promise.all([...this.inFlight]);
+    await this.commit();
     await this.consumer.disconnect();
     this.connected = false;
   }
 
   health(): SourceHealth {
     const lag = this.lagByPartition.size === 0 ? undefined : [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
-    return { connected: this.connected, lag, lastFetchAt: this.lastFetchAt, lastErrorAt: this.lastErrorAt };
+    return { connected: this.connected && !this.failed, lag, lastFetchAt: this.lastFetchAt, lastErrorAt: this.lastErrorAt };
   }
 }

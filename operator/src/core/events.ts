@@ -30,8 +30,8 @@ export interface QueueEvent {
   /** When it arrived here (ms, local clock). */
   readonly receivedAt: number;
   /** The worker type that sent it, when the event names its producer (`<target>__<id>`). */
-  readonly target?: string;
-  readonly message?: string;
+  readonly target: string | undefined;
+  readonly message: string | undefined;
   /** The event's own timestamp lay further in the future than the tolerated skew. */
   readonly clockSkewed: boolean;
 }
@@ -50,22 +50,23 @@ export interface ParseLimits {
 
 export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxBytes: 64 * 1024, maxFutureSkewMs: 60_000 };
 
-const DOCUMENTED_KINDS: Readonly<Record<string, EventKind>> = {
-  started: "started",
-  pong: "progress",
-  loading: "progress",
-  interrupted: "interrupted",
-  finished: "finished",
-  error: "fatal",
-};
+// Maps, not object literals: an event named "constructor" must not find Object's own.
+const DOCUMENTED_KINDS: ReadonlyMap<string, EventKind> = new Map([
+  ["started", "started"],
+  ["pong", "progress"],
+  ["loading", "progress"],
+  ["interrupted", "interrupted"],
+  ["finished", "finished"],
+  ["error", "fatal"],
+]);
 
-const STATUS_KINDS: Readonly<Record<string, EventKind>> = {
-  started: "started",
-  loading: "progress",
-  error: "error",
-  interrupted: "interrupted",
-  finished: "finished",
-};
+const STATUS_KINDS: ReadonlyMap<string, EventKind> = new Map([
+  ["started", "started"],
+  ["loading", "progress"],
+  ["error", "error"],
+  ["interrupted", "interrupted"],
+  ["finished", "finished"],
+]);
 
 const reject = (reason: RejectReason, detail: string): ParseResult => ({ ok: false, reason, detail });
 
@@ -89,10 +90,10 @@ function kindOf(body: Record<string, unknown>): EventKind | null {
     const status = body.status;
     if (typeof status !== "string") return null;
     // A status event with finished: true after interruption is still an interruption.
-    return STATUS_KINDS[status] ?? null;
+    return STATUS_KINDS.get(status) ?? null;
   }
   if (event === "progress") return "progress";
-  return typeof event === "string" ? (DOCUMENTED_KINDS[event] ?? null) : null;
+  return typeof event === "string" ? (DOCUMENTED_KINDS.get(event) ?? null) : null;
 }
 
 /** The producer id convention of the Job manifests: TELEMETRY_PRODUCER_ID=<target>__<short id>. */
@@ -107,17 +108,37 @@ function targetOf(body: Record<string, unknown>): string | undefined {
 /** What went wrong, in the worker's words: arango-connector sends a summary and the exception text. */
 function messageOf(body: Record<string, unknown>): string | undefined {
   const payload = body.payload;
-  const reason = payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined;
-  const parts = [body.message, body.error_message, reason].filter((p): p is string => typeof p === "string" && p.length > 0);
-  return parts.length > 0 ? parts.join(": ").slice(0, 200) : undefined;
+  const parts = [
+    body.message,
+    body.error_message,
+    payload && typeof payload === "object" ? (payload as Record<string, unknown>).reason : undefined,
+  ];
+  let text: string | undefined;
+  for (const part of parts) if (typeof part === "string" && part.length > 0) text = text === undefined ? part : `${text}: ${part}`;
+  return text === undefined ? undefined : text.slice(0, 200);
 }
 
+/** Parses one message. This runs for every event the platform sends: it allocates little and keeps one object shape. */
 export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
-  const size = typeof raw === "string" ? Buffer.byteLength(raw) : raw.byteLength;
+  if (typeof raw === "string") {
+    const size = Buffer.byteLength(raw);
+    return size > limits.maxBytes ? reject("oversized", `${size} bytes > ${limits.maxBytes}`) : parseText(raw, receivedAt, limits);
+  }
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return parseEventBytes(bytes, 0, bytes.byteLength, receivedAt, limits);
+}
+
+/** Parses the message in `bytes[start, end)`; an oversized one is rejected before it is decoded. */
+export function parseEventBytes(bytes: Buffer, start: number, end: number, receivedAt: number, limits: ParseLimits): ParseResult {
+  const size = end - start;
   if (size > limits.maxBytes) return reject("oversized", `${size} bytes > ${limits.maxBytes}`);
+  return parseText(bytes.toString("utf8", start, end), receivedAt, limits);
+}
+
+function parseText(text: string, receivedAt: number, limits: ParseLimits): ParseResult {
   let body: unknown;
   try {
-    body = JSON.parse(typeof raw === "string" ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8"));
+    body = JSON.parse(text);
   } catch (err) {
     return reject("malformed-json", (err as Error).message.slice(0, 120));
   }
@@ -136,9 +157,6 @@ export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits:
     if (parsed === null) return reject("bad-timestamp", `unreadable timestamp ${JSON.stringify(rawTime).slice(0, 40)}`);
     stated = parsed;
   }
-  const clockSkewed = stated > receivedAt + limits.maxFutureSkewMs;
-  const target = targetOf(record);
-  const message = messageOf(record);
   return {
     ok: true,
     event: {
@@ -146,9 +164,9 @@ export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits:
       kind,
       occurredAt: Math.min(stated, receivedAt),
       receivedAt,
-      clockSkewed,
-      ...(target !== undefined ? { target } : {}),
-      ...(message !== undefined ? { message } : {}),
+      clockSkewed: stated > receivedAt + limits.maxFutureSkewMs,
+      target: targetOf(record),
+      message: messageOf(record),
     },
   };
 }

@@ -35,6 +35,8 @@ export interface Policy {
   readonly massSilence: { readonly minJobs: number; readonly fraction: number };
   /** Events whose own time is older than this do not count as a sign of life now (replays). */
   readonly maxEventAgeMs: number;
+  /** A queue not heard from for this long is forgotten (its Jobs are long gone or long relaunched). */
+  readonly signalRetentionMs: number;
 }
 
 const MINUTE = 60_000;
@@ -63,8 +65,10 @@ export const DEFAULT_POLICY: Policy = {
   rateLimit: { perMinute: 10, burst: 5 },
   massSilence: { minJobs: 3, fraction: 0.5 },
   maxEventAgeMs: 5 * MINUTE,
+  signalRetentionMs: 24 * 60 * MINUTE,
 };
 
 export function targetPolicy(policy: Policy, target: string | undefined): TargetPolicy {
-  return (target !== undefined ? policy.targets[target] : undefined) ?? policy.defaultTarget;
+  // hasOwn: a target labelled "constructor" or "__proto__" must not find Object's members.
+  return target !== undefined && Object.hasOwn(policy.targets, target) ? policy.targets[target]! : policy.defaultTarget;
 }

@@ -46,36 +46,22 @@ export function aliveTime(event: QueueEvent, maxEventAgeMs: number): number {
 
 export function applyEvent(signal: QueueSignal, event: QueueEvent, maxEventAgeMs: number): QueueSignal {
   const t = event.occurredAt;
+  const kind = event.kind;
   const aliveAt = aliveTime(event, maxEventAgeMs);
   const inOrder = t > signal.lastOccurredAt && aliveAt > signal.aliveAt;
-  const next: { -readonly [K in keyof QueueSignal]: QueueSignal[K] } = {
-    ...signal,
+  // The newest error's message wins; a fatal event's message also counts as the newest error's.
+  const newestError = (kind === "error" || kind === "fatal") && t >= signal.errorAt;
+  // One literal, not a spread and then edits: this runs for every event.
+  return {
     aliveAt: Math.max(signal.aliveAt, aliveAt),
     lastOccurredAt: Math.max(signal.lastOccurredAt, t),
+    progressAt: kind === "started" || kind === "progress" ? Math.max(signal.progressAt, t) : signal.progressAt,
+    errorAt: kind === "error" && t >= signal.errorAt ? t : signal.errorAt,
+    errorMessage: newestError ? event.message : signal.errorMessage,
+    fatalAt: kind === "fatal" ? Math.max(signal.fatalAt, t) : signal.fatalAt,
+    finishedAt: kind === "finished" ? Math.max(signal.finishedAt, t) : signal.finishedAt,
+    interruptedAt: kind === "interrupted" ? Math.max(signal.interruptedAt, t) : signal.interruptedAt,
     // A fresh in-order event after an earlier one is an interval of the Job's rhythm.
     rhythm: inOrder && signal.aliveAt > 0 ? observeInterval(signal.rhythm, aliveAt - signal.aliveAt) : signal.rhythm,
   };
-  switch (event.kind) {
-    case "started":
-    case "progress":
-      next.progressAt = Math.max(signal.progressAt, t);
-      break;
-    case "error":
-      if (t >= signal.errorAt) {
-        next.errorAt = t;
-        next.errorMessage = event.message;
-      }
-      break;
-    case "fatal":
-      next.fatalAt = Math.max(signal.fatalAt, t);
-      if (t >= signal.errorAt) next.errorMessage = event.message;
-      break;
-    case "finished":
-      next.finishedAt = Math.max(signal.finishedAt, t);
-      break;
-    case "interrupted":
-      next.interruptedAt = Math.max(signal.interruptedAt, t);
-      break;
-  }
-  return next;
 }

@@ -1,0 +1,18 @@
+/** The intake thread (see intake.ts): folds the batches it is sent, reports on request. */
+import { parentPort, workerData } from "node:worker_threads";
+import { type FoldOptions, SignalFold } from "./core/intake.js";
+import type { FromWorker, ToWorker } from "./intake.js";
+
+const fold = new SignalFold(workerData as FoldOptions);
+const port = parentPort!;
+
+port.on("message", (message: ToWorker) => {
+  let reply: FromWorker;
+  if (message.type === "apply") {
+    fold.applyBatch(message.batch);
+    reply = { id: message.id };
+  } else {
+    reply = { id: message.id, report: fold.report(message.now) };
+  }
+  port.postMessage(reply);
+});
