@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
@@ -26,7 +26,9 @@ function required(name: string): string {
 
 export const env = {
   plainBootstrap: () => required("KAFKA_BOOTSTRAP_SERVERS"),
-  saslBootstrap: () => required("KAFKA_SASL_BOOTSTRAP_SERVERS"),
+  /** SCRAM-SHA-512 over TLS, as the Strimzi cluster requires: what the operator and the workers use here. */
+  tlsBootstrap: () => required("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS"),
+  caPath: () => required("KAFKA_CA_PATH"),
   adminUser: () => required("KAFKA_ADMIN_USER"),
   adminPassword: () => required("KAFKA_ADMIN_PASSWORD"),
   kubeconfig: () => required("KUBECONFIG"),
@@ -97,7 +99,8 @@ export async function createTopic(topic: string, partitions = 3): Promise<void> 
 export async function workerProducer(): Promise<Producer> {
   const kafka = new Kafka({
     clientId: "itest-worker",
-    brokers: [env.saslBootstrap()],
+    brokers: [env.tlsBootstrap()],
+    ssl: { ca: [readFileSync(env.caPath(), "utf8")] },
     sasl: { mechanism: "scram-sha-512", username: env.adminUser(), password: env.adminPassword() },
     logLevel: logLevel.NOTHING,
     retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 2000 },
@@ -145,7 +148,9 @@ export function startOperator(opts: {
     env: {
       PATH: process.env.PATH ?? "",
       KUBECONFIG: env.kubeconfig(),
-      KAFKA_BROKERS: env.saslBootstrap(),
+      KAFKA_BROKERS: env.tlsBootstrap(),
+      KAFKA_TLS: "true",
+      KAFKA_CA_PATH: env.caPath(),
       KAFKA_SASL_MECHANISM: "scram-sha-512",
       KAFKA_USERNAME: env.adminUser(),
       KAFKA_PASSWORD: env.adminPassword(),
