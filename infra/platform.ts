@@ -18,6 +18,8 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
   const topics = planTopics(catalogue, kafka.replication.factor);
   const users = planUsers(catalogue);
   const kafkaApiOwned = catalogue.owner === "kafka-api";
+  const operator = config.operator?.enabled ? config.operator : undefined;
+  const watchNamespace = operator?.watchNamespace ?? config.apps.namespace;
 
   const namespaces = new PlatformNamespaces("streamforge", {
     namespaces: [
@@ -27,7 +29,9 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       // The apps namespace holds the Jobs the operator watches (its Role lives there) and, with
       // kafka-api ownership, the users' credentials. queue-manager's Jobs set no securityContext
       // today, so enforcing restricted there would reject them: baseline, with restricted warnings.
-      ...(kafkaApiOwned || config.operator?.enabled ? [{ name: config.apps.namespace, podSecurity: "baseline" as const }] : []),
+      ...(kafkaApiOwned || operator ? [{ name: config.apps.namespace, podSecurity: "baseline" as const }] : []),
+      // The Jobs the operator watches may live in a namespace of their own: the same reasoning.
+      ...(operator ? [{ name: watchNamespace, podSecurity: "baseline" as const }] : []),
     ],
     create: config.namespaces.create,
   });
@@ -65,8 +69,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
     );
   }
 
-  const operator = config.operator;
-  if (operator?.enabled) {
+  if (operator) {
     // The operator runs where its Kafka credentials Secret is: Secrets cannot be mounted across namespaces.
     const namespace = credentialsNamespace(config);
     const tls = !kafkaApiOwned;
@@ -76,7 +79,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
       {
         spec: {
           namespace,
-          watchNamespace: operator.watchNamespace ?? config.apps.namespace,
+          watchNamespace,
           replicas: operator.replicas,
           dryRun: operator.dryRun,
           policy: Object.keys(operator.policy).length > 0 ? JSON.stringify(operator.policy) : "",
@@ -97,7 +100,7 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
         image:
           "ref" in operator.image ? operator.image : { ...operator.image, ...(registryPassword ? { password: registryPassword } : {}) },
       },
-      { dependsOn: [...namespaces.dependencies(namespace, config.apps.namespace), cluster] },
+      { dependsOn: [...namespaces.dependencies(namespace, config.apps.namespace, watchNamespace), cluster] },
     );
   }
 

@@ -1,12 +1,13 @@
 /** The self-healing operator's deployment: least privilege, restricted pod security, wiring to its Kafka user. */
 import { runUnderMocks } from "../infra/render/render";
+import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
 import { committedConfig } from "./helpers";
 
-async function declared(stack: string) {
+async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(
     { project: "streamforge", stack, config: {} },
-    () => void createPlatform(committedConfig(stack)),
+    () => void createPlatform(edit(committedConfig(stack))),
   );
   const byKind = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as any);
   return { resources, byKind };
@@ -86,6 +87,18 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
       ["TCP/443", "TCP/6443"],
     ]);
     expect(policy.spec.egress[1].to[0].podSelector.matchLabels).toEqual({ "strimzi.io/cluster": "k3" });
+  });
+});
+
+describe("a watched namespace of its own", () => {
+  it("is declared with the apps namespace's Pod Security level, and holds the operator's Jobs Role", async () => {
+    const { byKind } = await declared("dev", (config) => ({ ...config, operator: { ...config.operator!, watchNamespace: "stf-jobs" } }));
+    const jobsNamespace = byKind("Namespace").find((ns) => ns.metadata.name === "stf-jobs");
+    expect(jobsNamespace?.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline" });
+    const jobsRole = byKind("Role").find((r) => r.rules.some((rule: any) => rule.resources.includes("jobs")));
+    expect(jobsRole.metadata.namespace).toBe("stf-jobs");
+    const [deployment] = byKind("Deployment");
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: "WATCH_NAMESPACE", value: "stf-jobs" });
   });
 });
 
