@@ -348,6 +348,7 @@ async function detectionDelay(): Promise<void> {
       staleAfterMs: 1e9,
     });
     // The operator is already listening when the Job appears, at a random moment.
+    const observingSince = Date.now();
     await controller.startIntake();
     await new Promise((r) => setTimeout(r, Math.random() * 1000));
     // creationTimestamp has one-second resolution, as the API server's does.
@@ -362,7 +363,9 @@ async function detectionDelay(): Promise<void> {
       },
       spec: { template: { spec: { containers: [{ name: "c", env: [{ name: "QUEUE_ID", value: `q${run}` }] }] } } },
     };
-    const threshold = createdAt + stuckAfterMs;
+    // Silence counts from the Job's start, or from when the operator began observing if that is
+    // later (a creationTimestamp rounded down can be): it cannot vouch for what came before.
+    const threshold = Math.max(createdAt, observingSince) + stuckAfterMs;
     // The same loop main.ts runs: decide, then sleep until the next verdict is due (at most 1 s).
     while (!detectedAt) {
       const decision = await controller.tick();

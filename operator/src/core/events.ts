@@ -29,8 +29,7 @@ export interface QueueEvent {
   readonly occurredAt: number;
   /** When it arrived here (ms, local clock). */
   readonly receivedAt: number;
-  /** The worker type that sent it, when the event names its producer (`<target>__<id>`). */
-  readonly target: string | undefined;
+  /** What went wrong, in the worker's words: read for error and fatal events only. */
   readonly message: string | undefined;
   /** The event's own timestamp lay further in the future than the tolerated skew. */
   readonly clockSkewed: boolean;
@@ -96,15 +95,6 @@ function kindOf(body: Record<string, unknown>): EventKind | null {
   return typeof event === "string" ? (DOCUMENTED_KINDS.get(event) ?? null) : null;
 }
 
-/** The producer id convention of the Job manifests: TELEMETRY_PRODUCER_ID=<target>__<short id>. */
-function targetOf(body: Record<string, unknown>): string | undefined {
-  for (const field of ["producer", "producer_id", "telemetry_producer_id", "source"]) {
-    const value = body[field];
-    if (typeof value === "string" && value.includes("__")) return value.split("__")[0];
-  }
-  return undefined;
-}
-
 /** What went wrong, in the worker's words: arango-connector sends a summary and the exception text. */
 function messageOf(body: Record<string, unknown>): string | undefined {
   const payload = body.payload;
@@ -165,8 +155,8 @@ function parseText(text: string, receivedAt: number, limits: ParseLimits): Parse
       occurredAt: Math.min(stated, receivedAt),
       receivedAt,
       clockSkewed: stated > receivedAt + limits.maxFutureSkewMs,
-      target: targetOf(record),
-      message: messageOf(record),
+      // Only errors say what went wrong; skipping the rest saves work on every other event.
+      message: kind === "error" || kind === "fatal" ? messageOf(record) : undefined,
     },
   };
 }
