@@ -5,13 +5,14 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import type * as k8s from "@kubernetes/client-node";
-import type { Producer } from "kafkajs";
+import * as k8s from "@kubernetes/client-node";
+import { Kafka, type Producer, logLevel } from "kafkajs";
 import {
   REPO_ROOT,
   createNamespace,
   createTopic,
   deleteNamespace,
+  env,
   eventually,
   kubeClients,
   listJobs,
@@ -348,5 +349,62 @@ describe("leader failover", () => {
     } finally {
       await beat.stop();
     }
+  });
+});
+
+describe("graceful shutdown", () => {
+  const ns = unique("it-shutdown");
+  const topic = unique("queue-events");
+  const operators: OperatorProcess[] = [];
+  const kafka = new Kafka({ clientId: "itest-shutdown", brokers: [env.plainBootstrap()], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  let producer: Producer;
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await createTopic(topic);
+    await admin.connect();
+    producer = await workerProducer();
+    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18681, metricsPort: 18680 }));
+    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18781, metricsPort: 18780 }));
+  });
+
+  afterAll(async () => {
+    await Promise.all(operators.map((o) => o.stop()));
+    await producer?.disconnect();
+    await admin.disconnect();
+    await deleteNamespace(ns);
+  });
+
+  it("on SIGTERM, commits what it applied, releases the Lease and exits 0; the other replica takes over", async () => {
+    const leader = await eventually("one operator to lead", async () => {
+      const flags = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+      return flags.filter((f) => f === 1).length === 1 ? operators[flags.indexOf(1)] : undefined;
+    });
+    const follower = operators.find((o) => o !== leader)!;
+    await eventually("the leader's consumer to be healthy", async () =>
+      (await metric(leader.metricsPort, "streamforge_operator_event_source_healthy")) === 1 ? true : undefined,
+    );
+    const events = Array.from({ length: 300 }, (_, i) => status(`queue-${i % 10}`, "loading"));
+    await publish(producer, topic, events);
+    await eventually("the leader to apply every event", async () =>
+      (await metric(leader.metricsPort, "streamforge_operator_events_total")) >= events.length ? true : undefined,
+    );
+
+    await leader.stop();
+    expect(leader.child.exitCode).toBe(0);
+    // Released, not left to expire: the Lease no longer names the stopped replica.
+    const lease = await kubeClients()
+      .kc.makeApiClient(k8s.CoordinationV1Api)
+      .readNamespacedLease({ name: "streamforge-self-healing-operator", namespace: ns });
+    expect(lease.spec?.holderIdentity).not.toBe(leader.name);
+    // Everything it applied is committed: a successor starts where it stopped.
+    const [committed] = await admin.fetchOffsets({ groupId: `${ns}-operator`, topics: [topic] });
+    const end = await admin.fetchTopicOffsets(topic);
+    const sum = (xs: { offset: string }[]) => xs.reduce((total, x) => total + Math.max(Number(x.offset), 0), 0);
+    expect(sum(committed!.partitions)).toBe(sum(end));
+    await eventually("the other replica to lead", async () =>
+      (await metric(follower.metricsPort, "streamforge_operator_leader")) === 1 ? true : undefined,
+    );
   });
 });

@@ -126,6 +126,8 @@ export async function publish(producer: Producer, topic: string, bodies: (object
 }
 
 export interface OperatorProcess {
+  /** Its identity (POD_NAME), as the Lease names its holder. */
+  readonly name: string;
   readonly child: ChildProcess;
   readonly metricsPort: number;
   stop(): Promise<void>;
@@ -181,6 +183,7 @@ export function startOperator(opts: {
     );
   }
   return {
+    name: opts.name,
     child,
     metricsPort: opts.metricsPort,
     stop: () =>
