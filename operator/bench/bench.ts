@@ -80,7 +80,7 @@ function coreThroughput(): void {
   const core = time(() => {
     for (const batch of batches) fold.applyBatch(batch);
   });
-  if (fold.report(Date.now()).consumedByKind.reduce((sum, [, n]) => sum + n, 0) !== events.length) throw new Error("events lost");
+  if (fold.report().consumedByKind.reduce((sum, [, n]) => sum + n, 0) !== events.length) throw new Error("events lost");
   console.log(
     `1. core: ${fmt(events.length / core)} events/s (parse + fold into state); baseline JSON.parse alone ${fmt(events.length / baseline)} events/s; core/baseline ${(baseline / core).toFixed(2)}`,
   );
@@ -168,6 +168,9 @@ async function endToEnd(): Promise<void> {
       { brokers: [brokers], topic, groupId: `bench-op-${randomUUID()}`, clientId: "bench-op", tls: false, fromBeginning: true },
       systemClock,
       log,
+      (err) => {
+        throw err;
+      },
     );
     const intake = new ThreadIntake(foldOptions, (err) => {
       throw err;
@@ -296,7 +299,7 @@ function memoryPerJob(): void {
       }
       return undefined;
     });
-    const report = fold.report(now + 50_000);
+    const report = fold.report();
     const mirror = new Map<string, QueueSignal>();
     const copy = heapDelta(n, (i) => {
       const [key, signal] = report.changed[i]!;

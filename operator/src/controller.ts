@@ -6,7 +6,8 @@
  */
 import type { Logger } from "pino";
 import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
-import { ANNOTATIONS, type JobManifest, observeJob } from "./core/jobs.js";
+import { forgettable } from "./core/intake.js";
+import { ANNOTATIONS, type JobManifest, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { replacementJob, replacementName } from "./core/relaunch.js";
 import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "./core/resume.js";
@@ -49,6 +50,8 @@ export class Controller {
   /** Job key -> verdict kind last counted, so each detection is counted once. */
   private readonly flagged = new Map<string, string>();
   private readonly dryRunDone = new Set<string>();
+  /** Queues found stale and unused in the last round: intake drops them with the next report. */
+  private toForget: string[] = [];
   private readonly rejections: RateLimitedLog;
   private bucket: TokenBucket;
   private observingSince: number;
@@ -76,9 +79,9 @@ export class Controller {
 
   /** Takes in what intake applied since the last round: signals, counts, and unusable messages (logged, rate-limited). */
   async absorbIntake(): Promise<void> {
-    const report = await this.intake.report(this.clock.now());
+    const report = await this.intake.report(this.clock.now(), this.toForget);
+    this.toForget = [];
     for (const [key, signal] of report.changed) this.signals.set(key, signal);
-    for (const key of report.forgotten) this.signals.delete(key);
     for (const [kind, n] of report.consumedByKind) this.metrics.eventsConsumed.inc({ kind }, n);
     if (report.clockSkewed > 0) this.metrics.clockSkewed.inc(report.clockSkewed);
     for (const { reason, count, first } of report.rejected) {
@@ -126,6 +129,7 @@ export class Controller {
     );
     stopTimer();
     this.bucket = decision.bucket;
+    this.forgetStaleQueues(jobs, this.clock.now());
     this.metrics.trackedJobs.set(jobs.filter(isManaged).length);
     this.metrics.trackedQueues.set(this.signals.size);
     this.countDetections(decision.verdicts);
@@ -138,6 +142,12 @@ export class Controller {
     const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
     await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
     return decision;
+  }
+
+  private forgetStaleQueues(jobs: readonly ObservedJob[], now: number): void {
+    const jobQueues = new Set(jobs.flatMap((job) => (job.queue === undefined ? [] : [job.queue])));
+    this.toForget = forgettable(this.signals, jobQueues, now, this.options.policy.signalRetentionMs);
+    for (const key of this.toForget) this.signals.delete(key);
   }
 
   private countDetections(verdicts: ReadonlyMap<string, Verdict>): void {

@@ -12,7 +12,8 @@ port.on("message", (message: ToWorker) => {
     fold.applyBatch(message.batch);
     reply = { id: message.id };
   } else {
-    reply = { id: message.id, report: fold.report(message.now) };
+    fold.forget(message.forget, message.now);
+    reply = { id: message.id, report: fold.report() };
   }
   port.postMessage(reply);
 });

@@ -12,8 +12,8 @@ import type { RawBatch } from "./ports.js";
 export interface Intake {
   /** Folds a batch into state, batches in the order given; resolves once it is applied (its offsets may then be committed). */
   apply(batch: RawBatch, receivedAt: number): Promise<void>;
-  /** What changed since the previous report. */
-  report(now: number): Promise<IntakeReport>;
+  /** What changed since the previous report; first drops `forget` (queues the controller found stale and unused) if they are still stale. */
+  report(now: number, forget: readonly string[]): Promise<IntakeReport>;
   close(): Promise<void>;
 }
 
@@ -27,13 +27,18 @@ export class InlineIntake implements Intake {
     this.fold.applyBatch(packBatch(batch, receivedAt));
     return Promise.resolve();
   }
-  report(now: number): Promise<IntakeReport> {
-    return Promise.resolve(this.fold.report(now));
+  report(now: number, forget: readonly string[]): Promise<IntakeReport> {
+    this.fold.forget(forget, now);
+    return Promise.resolve(this.fold.report());
   }
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
-type WorkerRequest = { readonly type: "apply"; readonly batch: PackedBatch } | { readonly type: "report"; readonly now: number };
+type WorkerRequest =
+  | { readonly type: "apply"; readonly batch: PackedBatch }
+  | { readonly type: "report"; readonly now: number; readonly forget: readonly string[] };
 export type ToWorker = WorkerRequest & { readonly id: number };
 export type FromWorker = { readonly id: number; readonly report?: IntakeReport };
 
@@ -42,26 +47,34 @@ export class ThreadIntake implements Intake {
   private readonly waiting = new Map<number, { resolve: (r: FromWorker) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private failure: Error | undefined;
+  private closing = false;
 
   /**
-   * `onFailure` is told once if the worker dies: state is then lost, and the process should
-   * exit so that a fresh start re-reads everything not yet committed.
+   * `onFailure` is told once if the thread dies or a batch cannot be handed to it: state then
+   * has a gap, and the process should exit so that a fresh start re-reads what was not committed.
    */
-  constructor(options: FoldOptions, onFailure: (err: Error) => void, script: URL = new URL("./intake-worker.js", import.meta.url)) {
+  constructor(
+    options: FoldOptions,
+    private readonly onFailure: (err: Error) => void,
+    script: URL = new URL("./intake-worker.js", import.meta.url),
+  ) {
     this.worker = new Worker(script, { workerData: options, name: "intake" });
     this.worker.on("message", (message: FromWorker) => {
       this.waiting.get(message.id)?.resolve(message);
       this.waiting.delete(message.id);
     });
-    const fail = (err: Error) => {
-      if (this.failure) return;
-      this.failure = err;
-      for (const { reject } of this.waiting.values()) reject(err);
-      this.waiting.clear();
-      onFailure(err);
-    };
-    this.worker.on("error", fail);
-    this.worker.on("exit", (code) => fail(new Error(`the intake thread exited with code ${code}`)));
+    this.worker.on("messageerror", (err) => this.fail(err));
+    this.worker.on("error", (err) => this.fail(err));
+    this.worker.on("exit", (code) => this.fail(new Error(`the intake thread exited with code ${code}`)));
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const { reject } of this.waiting.values()) reject(err);
+    this.waiting.clear();
+    // Closing on purpose is not a failure to report.
+    if (!this.closing) this.onFailure(err);
   }
 
   private call(message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
@@ -69,12 +82,22 @@ export class ThreadIntake implements Intake {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id }, transfer);
+      try {
+        this.worker.postMessage({ ...message, id }, transfer);
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
   async apply(batch: RawBatch, receivedAt: number): Promise<void> {
-    const packed = packBatch(batch, receivedAt);
+    let packed: PackedBatch;
+    try {
+      packed = packBatch(batch, receivedAt);
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
     await this.call({ type: "apply", batch: packed }, [
       packed.bytes.buffer as ArrayBuffer,
       packed.lengths.buffer as ArrayBuffer,
@@ -82,13 +105,13 @@ export class ThreadIntake implements Intake {
     ]);
   }
 
-  async report(now: number): Promise<IntakeReport> {
-    return (await this.call({ type: "report", now })).report!;
+  async report(now: number, forget: readonly string[]): Promise<IntakeReport> {
+    return (await this.call({ type: "report", now, forget })).report!;
   }
 
   async close(): Promise<void> {
-    // Closing on purpose is not a failure.
-    this.failure ??= new Error("the intake thread was closed");
+    this.closing = true;
+    this.fail(new Error("the intake thread was closed"));
     await this.worker.terminate();
   }
 }

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const log = pino({ level: settings.LOG_LEVEL, base: { component: COMPONENT, identity: settings.identity } });
   const metrics = createMetrics();
   const clock = systemClock;
+  /** Set by the first fatal error: the rest only wait for the exit. */
+  let dying = false;
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
 
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     },
     clock,
     log,
+    (err) => fatal(err, "Event intake cannot go on"),
   );
   const intake = new ThreadIntake(
     {
@@ -121,6 +124,9 @@ async function main(): Promise<void> {
   }
 
   function fatal(err: unknown, message: string): void {
+    // One way out, however many parts report the same failure.
+    if (dying) return;
+    dying = true;
     log.fatal({ err }, message);
     void source.stop().finally(() => process.exit(1));
   }

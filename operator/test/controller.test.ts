@@ -169,4 +169,21 @@ describe("Controller after an event-source outage", () => {
     clock.t = T0 + 401_000 + 120_000 + 120_001;
     expect((await controller.tick()).actions).toHaveLength(1);
   });
+
+  it("keeps the state of a queue whose Job still exists however long it is quiet, and forgets queues without one", async () => {
+    const { clock, kube, source, controller, metrics } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    clock.t = T0 + 5000;
+    await source.send(documented("q1", "interrupted", clock.t));
+    await source.send(documented("q9", "loading", clock.t));
+    await controller.tick();
+    expect(await counter(metrics, "streamforge_operator_tracked_queues")).toBe(2);
+    clock.t += DEFAULT_POLICY.signalRetentionMs + 60_000;
+    await controller.tick();
+    await controller.tick();
+    // q9 had no Job: gone. q1 was interrupted on purpose: its Job is still not relaunched.
+    expect(await counter(metrics, "streamforge_operator_tracked_queues")).toBe(1);
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+  });
 });

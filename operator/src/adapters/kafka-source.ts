@@ -5,7 +5,11 @@
  * Offsets: kafkajs fetches on from the offset last resolved, and would commit that same offset.
  * To keep fetching while earlier batches are still being applied (on the intake thread), each
  * batch is resolved as soon as it is handed over, auto-commit is off, and a partition's offset
- * is committed only up to the last batch whose application has completed.
+ * is committed only up to the last batch whose application has completed. After any rejoin,
+ * kafkajs reads on from the committed offsets: what was in flight is read again (the fold does
+ * not mind duplicates), never skipped. One exception, kafkajs's own: a committed offset the
+ * topic no longer holds (the operator was away for longer than its retention) is reset to the
+ * latest offset, and kafkajs commits that itself.
  */
 import { readFileSync } from "node:fs";
 import { type Consumer, Kafka, type LogEntry, logLevel, type SASLOptions } from "kafkajs";
@@ -46,6 +50,12 @@ export class KafkajsSource implements EventSource {
   private stopping = false;
   /** Applying a batch failed: nothing more is committed, the process is going down. */
   private failed = false;
+  private running = false;
+  /**
+   * Bumped at every group join. kafkajs then fetches again from the committed offsets, so
+   * batches handed over before the join no longer decide what may be committed.
+   */
+  private generation = 0;
   private lastFetchAt = 0;
   private lastErrorAt = 0;
   private readonly lagByPartition = new Map<number, number>();
@@ -59,10 +69,12 @@ export class KafkajsSource implements EventSource {
   /** Commits run one after another. */
   private committing: Promise<void> = Promise.resolve();
 
+  /** `onFatal`: intake cannot go on (a batch could not be applied, or the consumer crashed for good); the process should exit and start over from the committed offsets. */
   constructor(
     private readonly options: KafkaSourceOptions,
     private readonly clock: Clock,
     log: Logger,
+    private readonly onFatal: (err: Error) => void,
   ) {
     this.log = log.child({ component: "event-source" });
     const kafkaLog = log.child({ component: "kafkajs" });
@@ -87,16 +99,19 @@ export class KafkajsSource implements EventSource {
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.connected = true;
       this.assigned = new Set(payload.memberAssignment[options.topic] ?? []);
-      // A rebalance may have moved partitions away: their lag and offsets are no longer ours.
+      // A rebalance may have moved partitions away, and every partition is read again from its
+      // committed offset: lag and offsets seen before are no longer ours to report or commit.
+      this.generation += 1;
       this.lagByPartition.clear();
-      for (const partition of [...this.applied.keys()]) {
-        if (this.assigned.has(partition)) continue;
-        this.applied.delete(partition);
-        this.committed.delete(partition);
-      }
+      this.applied.clear();
+      this.committed.clear();
     });
     this.consumer.on(FETCH, () => (this.lastFetchAt = this.clock.now()));
     for (const down of [DISCONNECT, CRASH, STOP]) this.consumer.on(down, () => (this.connected = false));
+    this.consumer.on(CRASH, ({ payload }) => {
+      // kafkajs restarts itself after retriable errors; after any other it stays down for good.
+      if (!payload.restart && !this.stopping) this.onFatal(payload.error);
+    });
   }
 
   async start(onBatch: (batch: RawBatch) => Promise<void>): Promise<void> {
@@ -104,20 +119,24 @@ export class KafkajsSource implements EventSource {
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? false });
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 1000);
     this.commitTimer.unref();
+    this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        if (this.stopping || !payload.isRunning() || payload.isStale() || batch.isEmpty()) return;
+        if (this.stopping || !payload.isRunning() || payload.isStale()) return;
         const { partition } = batch;
         const next = BigInt(batch.lastOffset()) + 1n;
+        const generation = this.generation;
         const done: Promise<void> = onBatch({ partition, messages: batch.messages })
           .then(
-            () => this.markApplied(partition, next),
+            () => this.markApplied(generation, partition, next),
             (err: unknown) => {
+              // State now has a gap: commit nothing more, and start over from the committed offsets.
               this.failed = true;
               this.log.error({ err, partition }, "Applying a batch failed; its offsets will not be committed");
+              this.onFatal(err instanceof Error ? err : new Error(String(err)));
             },
           )
           .finally(() => this.inFlight.delete(done));
@@ -130,7 +149,8 @@ export class KafkajsSource implements EventSource {
     });
   }
 
-  private markApplied(partition: number, next: bigint): void {
+  private markApplied(generation: number, partition: number, next: bigint): void {
+    if (generation !== this.generation) return;
     // The intake applies batches in the order given, so the newest is the furthest.
     if (next > (this.applied.get(partition) ?? -1n)) this.applied.set(partition, next);
   }
@@ -139,13 +159,14 @@ export class KafkajsSource implements EventSource {
   private commit(): Promise<void> {
     this.committing = this.committing.then(async () => {
       if (this.failed) return;
+      const generation = this.generation;
       const offsets = [...this.applied]
         .filter(([partition, offset]) => this.assigned.has(partition) && this.committed.get(partition) !== offset)
         .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: offset.toString() }));
       if (offsets.length === 0) return;
       try {
         await this.consumer.commitOffsets(offsets);
-        for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
+        if (generation === this.generation) for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
       } catch (err) {
         // A rebalance or a broker away: the next round retries; until then a restart re-reads, never skips.
         this.log.warn({ err }, "Committing offsets failed; will retry");
@@ -158,6 +179,8 @@ export class KafkajsSource implements EventSource {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.commitTimer) clearInterval(this.commitTimer);
+    // Without new batches taken, kafkajs would fetch the same offsets over and over until disconnected.
+    if (this.running) this.consumer.pause([{ topic: this.options.topic }]);
     await Promise.all([...this.inFlight]);
     await this.commit();
     await this.consumer.disconnect();

@@ -18,8 +18,6 @@ export interface RejectionSample {
 export interface IntakeReport {
   /** The current signal of every queue that changed. */
   readonly changed: [key: string, signal: QueueSignal][];
-  /** Queues silent for longer than the retention: their state was dropped. */
-  readonly forgotten: string[];
   readonly consumedByKind: [kind: EventKind, count: number][];
   readonly rejected: { readonly reason: RejectReason; readonly count: number; readonly first: RejectionSample }[];
   readonly clockSkewed: number;
@@ -29,7 +27,7 @@ export interface FoldOptions {
   readonly parseLimits: ParseLimits;
   /** Events older than this (by their own time) are not a sign of life now. */
   readonly maxEventAgeMs: number;
-  /** A queue with no event for this long is forgotten, so state does not grow with every queue ever seen. */
+  /** A queue with no event for this long and no Job is forgotten, so state does not grow with every queue ever seen. */
   readonly retentionMs: number;
 }
 
@@ -73,8 +71,24 @@ export function packBatch(batch: FetchedBatch, receivedAt: number): PackedBatch 
   return { partition: batch.partition, receivedAt, bytes, lengths, offsets };
 }
 
-/** The newest moment a signal says anything about its queue. */
-const lastHeardAt = (s: QueueSignal) => Math.max(s.aliveAt, s.lastOccurredAt);
+/** Not heard from for longer than the retention. */
+export const isStale = (s: QueueSignal, now: number, retentionMs: number) => now - Math.max(s.aliveAt, s.lastOccurredAt) > retentionMs;
+
+/**
+ * Queues whose state may go: stale, and no Job in the watched namespace is theirs. A Job that
+ * finished or was interrupted keeps its queue's state as long as it exists, so it is never
+ * taken for a silent one.
+ */
+export function forgettable(
+  signals: ReadonlyMap<string, QueueSignal>,
+  jobQueues: ReadonlySet<string>,
+  now: number,
+  retentionMs: number,
+): string[] {
+  const keys: string[] = [];
+  for (const [key, signal] of signals) if (!jobQueues.has(key) && isStale(signal, now, retentionMs)) keys.push(key);
+  return keys;
+}
 
 export class SignalFold {
   private readonly signals = new Map<string, QueueSignal>();
@@ -114,19 +128,10 @@ export class SignalFold {
     else this.rejected.set(reason, { count: 1, first: { detail, partition, offset: String(offset) } });
   }
 
-  /** What changed since the last report; forgets queues silent past the retention. */
-  report(now: number): IntakeReport {
-    const forgotten: string[] = [];
-    for (const [key, signal] of this.signals) {
-      if (now - lastHeardAt(signal) > this.options.retentionMs) {
-        this.signals.delete(key);
-        this.changed.delete(key);
-        forgotten.push(key);
-      }
-    }
+  /** What changed since the last report. */
+  report(): IntakeReport {
     const report: IntakeReport = {
       changed: [...this.changed].map((key) => [key, this.signals.get(key)!]),
-      forgotten,
       consumedByKind: [...this.consumed],
       rejected: [...this.rejected].map(([reason, r]) => ({ reason, ...r })),
       clockSkewed: this.clockSkewed,
@@ -136,6 +141,14 @@ export class SignalFold {
     this.rejected = new Map();
     this.clockSkewed = 0;
     return report;
+  }
+
+  /** Drops queues found stale and unused, unless an event arrived for them since. */
+  forget(keys: readonly string[], now: number): void {
+    for (const key of keys) {
+      const signal = this.signals.get(key);
+      if (signal && isStale(signal, now, this.options.retentionMs)) this.signals.delete(key);
+    }
   }
 
   get size(): number {

@@ -77,7 +77,7 @@ describe("the operator image's layout", () => {
 const intake = new ThreadIntake({ parseLimits: { maxBytes: 65536, maxFutureSkewMs: 60000 }, maxEventAgeMs: 300000, retentionMs: 3600000 }, (err) => { console.error(err); process.exit(1); });
 const value = Buffer.from(JSON.stringify({ queue_id: "q1", event: "loading", timestamp: new Date().toISOString() }));
 await intake.apply({ partition: 0, messages: [{ value, offset: "0" }, { value: Buffer.from("{"), offset: "1" }] }, Date.now());
-const report = await intake.report(Date.now());
+const report = await intake.report(Date.now(), []);
 await intake.close();
 console.log(JSON.stringify({ queues: report.changed.map(([k]) => k), rejected: report.rejected.map((r) => r.reason) }));
 `,

@@ -74,7 +74,7 @@ describe("the intake thread", () => {
     const inline = new InlineIntake(FOLD);
     try {
       for (const batch of mixedBatches(now)) await Promise.all([thread.apply(batch, now), inline.apply(batch, now)]);
-      const [fromThread, fromInline] = [await thread.report(now), await inline.report(now)];
+      const [fromThread, fromInline] = [await thread.report(now, []), await inline.report(now, [])];
       expect(sorted(fromThread)).toEqual(sorted(fromInline));
       // Not a vacuous equality: the batches produced signals and every kind of rejection.
       expect(fromThread.changed.map(([k]) => k).sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `queue-${i}`));
@@ -86,7 +86,7 @@ describe("the intake thread", () => {
         "unknown-kind",
       ]);
       // A second report holds only what changed since the first.
-      expect((await thread.report(now)).changed).toEqual([]);
+      expect((await thread.report(now, [])).changed).toEqual([]);
     } finally {
       await thread.close();
     }
@@ -100,6 +100,9 @@ describe("the kafkajs source over SCRAM and TLS", () => {
 
   beforeAll(() => admin.connect());
   afterAll(() => admin.disconnect());
+
+  /** What the sources reported as fatal, in order. */
+  const fatalErrors: Error[] = [];
 
   async function committed(groupId: string, topic: string): Promise<number> {
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -134,6 +137,7 @@ describe("the kafkajs source over SCRAM and TLS", () => {
       },
       systemClock,
       log,
+      (err) => fatalErrors.push(err),
     );
   }
 
@@ -165,6 +169,8 @@ describe("the kafkajs source over SCRAM and TLS", () => {
       throw new Error("the intake thread died");
     });
     await eventually("the batch to fail", async () => (attempts > 0 && !failing.health().connected ? true : undefined));
+    // ... and says intake cannot go on, so the process starts over from the committed offsets.
+    expect(fatalErrors.map((e) => e.message)).toEqual(["the intake thread died"]);
     await new Promise((r) => setTimeout(r, 1000));
     await failing.stop();
     expect(await committed(failedGroup, topic)).toBe(0);
