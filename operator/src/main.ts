@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       groupId: settings.KAFKA_GROUP_ID,
       clientId: settings.KAFKA_CLIENT_ID,
       tls: settings.KAFKA_TLS,
+      fromBeginning: settings.KAFKA_FROM_BEGINNING,
       ...(settings.KAFKA_CA_PATH ? { caPath: settings.KAFKA_CA_PATH } : {}),
       ...(settings.KAFKA_SASL_MECHANISM !== "none"
         ? { sasl: { mechanism: settings.KAFKA_SASL_MECHANISM, username: settings.KAFKA_USERNAME!, password: settings.KAFKA_PASSWORD! } }

@@ -65,6 +65,13 @@ const envSchema = z
     KAFKA_MAX_LAG: z.coerce.number().int().positive().default(5000),
     /** No successful fetch for this long: the source is unhealthy. */
     KAFKA_STALE_AFTER_MS: z.coerce.number().int().positive().default(30_000),
+    /**
+     * Where a new consumer group, or one whose committed offsets the topic no longer holds,
+     * starts: the earliest retained event, so no critical error is missed (only events of a
+     * Job's own incarnation count, so old ones replayed are harmless; stuck detection waits
+     * while the backlog is above KAFKA_MAX_LAG).
+     */
+    KAFKA_FROM_BEGINNING: bool.default(true),
     WATCH_NAMESPACE: dnsLabel.default("stf"),
     LEASE_NAMESPACE: dnsLabel.optional(),
     LEASE_NAME: dnsLabel.default("streamforge-self-healing-operator"),

@@ -20,6 +20,7 @@ describe("loadSettings", () => {
       KAFKA_GROUP_ID: "streamforge-self-healing",
       WATCH_NAMESPACE: "stf",
       DRY_RUN: false,
+      KAFKA_FROM_BEGINNING: true,
       identity: "host-1",
       leaseNamespace: "stf",
     });

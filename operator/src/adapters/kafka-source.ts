@@ -8,8 +8,9 @@
  * is committed only up to the last batch whose application has completed. After any rejoin,
  * kafkajs reads on from the committed offsets: what was in flight is read again (the fold does
  * not mind duplicates), never skipped. One exception, kafkajs's own: a committed offset the
- * topic no longer holds (the operator was away for longer than its retention) is reset to the
- * latest offset, and kafkajs commits that itself.
+ * topic no longer holds (the operator was away for longer than its retention) is reset by
+ * kafkajs itself, which commits the reset: to the earliest retained offset with
+ * `fromBeginning` (the operator's default), else to the latest.
  */
 import { readFileSync } from "node:fs";
 import { type Consumer, Kafka, type LogEntry, logLevel, type SASLOptions } from "kafkajs";
@@ -24,7 +25,7 @@ export interface KafkaSourceOptions {
   readonly tls: boolean;
   readonly caPath?: string;
   readonly sasl?: { readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; readonly username: string; readonly password: string };
-  /** Start a new group at the earliest offset instead of the latest. */
+  /** Start a new group (or one whose offsets are out of range) at the earliest offset instead of the latest. */
   readonly fromBeginning?: boolean;
   /** How often applied offsets are committed (default 1 s). */
   readonly commitIntervalMs?: number;

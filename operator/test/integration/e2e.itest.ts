@@ -365,6 +365,11 @@ describe("graceful shutdown", () => {
     await createTopic(topic);
     await admin.connect();
     producer = await workerProducer();
+    // Before any operator runs: a Job reports a critical error.
+    await kubeClients().batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("early-1", "arango-connector") });
+    await publish(producer, topic, [
+      { queue_id: "early-1", event: "error", timestamp: new Date().toISOString(), payload: { reason: "is terminating" } },
+    ]);
     operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18681, metricsPort: 18680 }));
     operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18781, metricsPort: 18780 }));
   });
@@ -374,6 +379,12 @@ describe("graceful shutdown", () => {
     await producer?.disconnect();
     await admin.disconnect();
     await deleteNamespace(ns);
+  });
+
+  it("a new consumer group starts from the earliest event: a critical error reported before any operator ran is acted on", async () => {
+    await eventually("early-1 to be relaunched", async () =>
+      names(await listJobs(ns)).includes("early-1-arango-connector-r1") ? true : undefined,
+    );
   });
 
   it("on SIGTERM, commits what it applied, releases the Lease and exits 0; the other replica takes over", async () => {
