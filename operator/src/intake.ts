@@ -68,8 +68,9 @@ export class ThreadIntake implements Intake {
     this.worker.on("exit", (code) => this.fail(new Error(`the intake thread exited with code ${code}`)));
   }
 
-  private fail(err: Error): void {
+  private fail(cause: unknown): void {
     if (this.failure) return;
+    const err = cause instanceof Error ? cause : new Error(String(cause));
     this.failure = err;
     for (const { reject } of this.waiting.values()) reject(err);
     this.waiting.clear();
@@ -85,7 +86,7 @@ export class ThreadIntake implements Intake {
       try {
         this.worker.postMessage({ ...message, id }, transfer);
       } catch (err) {
-        this.fail(err instanceof Error ? err : new Error(String(err)));
+        this.fail(err);
       }
     });
   }
@@ -95,7 +96,7 @@ export class ThreadIntake implements Intake {
     try {
       packed = packBatch(batch, receivedAt);
     } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
+      this.fail(err);
       throw err;
     }
     await this.call({ type: "apply", batch: packed }, [

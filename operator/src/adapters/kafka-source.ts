@@ -60,9 +60,7 @@ export class KafkajsSource implements EventSource {
   private lastFetchAt = 0;
   private lastErrorAt = 0;
   private readonly lagByPartition = new Map<number, number>();
-  /** Partitions this member owns since the last rebalance. */
-  private assigned = new Set<number>();
-  /** Per partition, the offset after the last applied batch (what a commit may record). */
+  /** Per partition, the offset after the last applied batch of this generation (what a commit may record): only partitions fetched since the last join, so only ours. */
   private readonly applied = new Map<number, bigint>();
   private readonly committed = new Map<number, bigint>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -97,9 +95,8 @@ export class KafkajsSource implements EventSource {
     });
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     const { GROUP_JOIN, FETCH, DISCONNECT, CRASH, STOP } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+    this.consumer.on(GROUP_JOIN, () => {
       this.connected = true;
-      this.assigned = new Set(payload.memberAssignment[options.topic] ?? []);
       // A rebalance may have moved partitions away, and every partition is read again from its
       // committed offset: lag and offsets seen before are no longer ours to report or commit.
       this.generation += 1;
@@ -162,7 +159,7 @@ export class KafkajsSource implements EventSource {
       if (this.failed) return;
       const generation = this.generation;
       const offsets = [...this.applied]
-        .filter(([partition, offset]) => this.assigned.has(partition) && this.committed.get(partition) !== offset)
+        .filter(([partition, offset]) => this.committed.get(partition) !== offset)
         .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: offset.toString() }));
       if (offsets.length === 0) return;
       try {

@@ -69,6 +69,10 @@ const STATUS_KINDS: ReadonlyMap<string, EventKind> = new Map([
 
 const reject = (reason: RejectReason, detail: string): ParseResult => ({ ok: false, reason, detail });
 
+/** The rejection of a message over the size limit, decided before anything is decoded. */
+const oversized = (size: number, limits: ParseLimits): ParseResult | undefined =>
+  size > limits.maxBytes ? reject("oversized", `${size} bytes > ${limits.maxBytes}`) : undefined;
+
 /** ISO 8601 text, Unix seconds (number or numeric text), or Unix milliseconds; null when unreadable. */
 export function parseTimestamp(value: unknown): number | null {
   if (typeof value === "number" && Number.isFinite(value)) {
@@ -110,19 +114,14 @@ function messageOf(body: Record<string, unknown>): string | undefined {
 
 /** Parses one message. This runs for every event the platform sends: it allocates little and keeps one object shape. */
 export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
-  if (typeof raw === "string") {
-    const size = Buffer.byteLength(raw);
-    return size > limits.maxBytes ? reject("oversized", `${size} bytes > ${limits.maxBytes}`) : parseText(raw, receivedAt, limits);
-  }
+  if (typeof raw === "string") return oversized(Buffer.byteLength(raw), limits) ?? parseText(raw, receivedAt, limits);
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   return parseEventBytes(bytes, 0, bytes.byteLength, receivedAt, limits);
 }
 
 /** Parses the message in `bytes[start, end)`; an oversized one is rejected before it is decoded. */
 export function parseEventBytes(bytes: Buffer, start: number, end: number, receivedAt: number, limits: ParseLimits): ParseResult {
-  const size = end - start;
-  if (size > limits.maxBytes) return reject("oversized", `${size} bytes > ${limits.maxBytes}`);
-  return parseText(bytes.toString("utf8", start, end), receivedAt, limits);
+  return oversized(end - start, limits) ?? parseText(bytes.toString("utf8", start, end), receivedAt, limits);
 }
 
 function parseText(text: string, receivedAt: number, limits: ParseLimits): ParseResult {
