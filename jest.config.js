@@ -7,6 +7,8 @@ module.exports = {
     // cel-js ships ES modules only: let ts-jest turn them into CommonJS too.
     "^.+\\.[tj]s$": ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true }, diagnostics: false }],
   },
+  // The operator's sources import siblings as `./x.js` (ES modules); here they load as TypeScript.
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transformIgnorePatterns: ["/node_modules/(?!@marcbachmann/cel-js/)"],
   testTimeout: 120000,
 };

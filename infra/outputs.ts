@@ -2,17 +2,13 @@
  * The stack outputs: the contract other teams read with `StackReference`. Flat, named, stable.
  * Renaming or removing one breaks consumers; test/outputs-contract.test.ts guards them.
  */
+import type { ResolvedCluster } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
 import { bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import type { TopicPlan, UserPlan } from "./kafka/catalogue";
 
-/**
- * Where each user's credentials Secret is: Strimzi's User Operator writes it in the Kafka
- * namespace; with the Kafka admin API as owner this program writes it in the apps namespace.
- */
-export function credentialsNamespace(config: Pick<PlatformConfig, "catalogue" | "kafka" | "apps">): string {
-  return config.catalogue.owner === "strimzi" ? config.kafka.namespace : config.apps.namespace;
-}
+/** Shown offline (render) for what only the stack's kubeconfig can tell. */
+export const FROM_KUBECONFIG_PLACEHOLDER = "[read from the kubeconfig at deploy]";
 
 /** `queue-events` -> `QueueEvents`, `market.trades_v1` -> `MarketTradesV1`. */
 export function pascalCase(name: string): string {
@@ -31,6 +27,8 @@ export const userSecretOutputKey = (user: string): string => `kafkaUser${pascalC
 /** Fixed outputs every stack has, with what each holds. README's table is made from this. */
 export const FIXED_OUTPUTS = {
   environment: "Environment of the stack: local, dev or prod.",
+  kubernetesContext: "The kubeconfig context the stack deployed with.",
+  kubernetesApiServer: "URL of the API server of the cluster the stack deployed to.",
   kafkaClusterName: "Name of the Strimzi Kafka cluster (the Kafka CR).",
   kafkaNamespace: "Namespace of the Kafka cluster.",
   kafkaBootstrapTls: "Bootstrap servers of the internal TLS + SCRAM-SHA-512 listener (host:port).",
@@ -38,7 +36,7 @@ export const FIXED_OUTPUTS = {
   kafkaBootstrapExternal: "In-cluster name:port of the external bootstrap Service; empty when off.",
   kafkaSaslMechanism: "SASL mechanism the TLS listener requires (SCRAM-SHA-512).",
   kafkaClusterCaSecret: "Secret (in kafkaNamespace) holding the cluster CA certificate (ca.crt).",
-  kafkaUserSecretNamespace: "Namespace of the Secrets holding each user's credentials.",
+  kafkaUserSecretNamespace: "Namespace of the Secrets holding each user's credentials: the apps namespace.",
   kafkaTopicNames: "Names of all catalogue topics.",
   kafkaUserNames: "Names of all catalogue Kafka users.",
   kafkaCatalogueOwner: "Who owns topics and users in this stack: strimzi or kafka-api.",
@@ -52,14 +50,17 @@ export type StackOutputs = FixedOutputs & Readonly<Record<string, string | strin
 
 /** Builds the stack outputs from the config and the plans. Pure: no resource is read. */
 export function stackOutputs(
-  config: Omit<PlatformConfig, "kafkaApi">,
+  config: PlatformConfig,
   topics: readonly TopicPlan[],
   users: readonly UserPlan[],
+  cluster: ResolvedCluster | undefined,
 ): StackOutputs {
   const { kafka } = config;
   const addresses = bootstrapAddresses(kafka);
   const fixed: FixedOutputs = {
     environment: config.environment,
+    kubernetesContext: cluster?.context ?? config.cluster?.context ?? FROM_KUBECONFIG_PLACEHOLDER,
+    kubernetesApiServer: cluster?.server ?? FROM_KUBECONFIG_PLACEHOLDER,
     kafkaClusterName: kafka.clusterName,
     kafkaNamespace: kafka.namespace,
     kafkaBootstrapTls: addresses.tls,
@@ -67,7 +68,7 @@ export function stackOutputs(
     kafkaBootstrapExternal: addresses.external,
     kafkaSaslMechanism: "SCRAM-SHA-512",
     kafkaClusterCaSecret: clusterNames(kafka.clusterName).clusterCaCertSecret,
-    kafkaUserSecretNamespace: credentialsNamespace(config),
+    kafkaUserSecretNamespace: config.apps.namespace,
     kafkaTopicNames: topics.map((t) => t.name),
     kafkaUserNames: users.map((u) => u.name),
     kafkaCatalogueOwner: config.catalogue.owner,
@@ -81,7 +82,7 @@ export function stackOutputs(
   for (const t of topics) claim(topicOutputKey(t.name), t.name, `topic "${t.name}"`);
   for (const u of users) {
     claim(userOutputKey(u.name), u.name, `user "${u.name}"`);
-    // Strimzi names a user's Secret after the user; the kafka-api path does the same.
+    // Strimzi names a user's Secret after the user, in the apps namespace; the kafka-api path does the same.
     claim(userSecretOutputKey(u.name), u.name, `user "${u.name}"`);
   }
   return { ...fixed, ...derived };

@@ -1,88 +1,140 @@
 /**
- * The whole platform program: composes the components from the validated config.
- * Rollouts, chaos and the self-healing operator's deployment join here as their issues land.
+ * The whole platform program: composes each area's components from the validated config, every
+ * one of them given the stack's explicit Kubernetes provider. Areas join here as their issues land.
  */
+import { NetworkBaseline } from "./cluster/network";
+import { PlatformNamespaces } from "./cluster/namespaces";
+import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
 import { planTopics, planUsers } from "./kafka/catalogue";
 import { KafkaApiEntities } from "./kafka/kafka-api-entities";
 import { KafkaCluster } from "./kafka/cluster";
+import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import { StrimziEntities } from "./kafka/strimzi-entities";
 import { StrimziOperator } from "./kafka/strimzi-operator";
-import { PlatformNamespaces } from "./namespaces";
-import { SelfHealingOperator } from "./operator/component";
-import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
-import { type StackOutputs, credentialsNamespace, stackOutputs } from "./outputs";
+import { type StackOutputs, stackOutputs } from "./outputs";
+import { SelfHealingOperator } from "./self-healing/component";
+import { registryLogin } from "./self-healing/config";
 
-export function createPlatform(config: PlatformConfig): StackOutputs {
-  const { kafka, catalogue, strimzi } = config;
+/** Port of the JMX and Kafka exporters in Strimzi's pods. */
+const STRIMZI_METRICS_PORT = 9404;
+
+/**
+ * Declares the stack. `cluster` is what the stack's kubeconfig says about its target (read by the
+ * entry point); render, offline, has none and shows placeholders.
+ */
+export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster): StackOutputs {
+  const { kafka, catalogue, strimzi, apps } = config;
+  if (!config.cluster) throw new Error("streamforge:cluster is required (checked by infra/cluster/config.ts)");
+  const provider = clusterProvider("cluster", config.cluster);
+  const providers = [provider];
   const topics = planTopics(catalogue, kafka.replication.factor);
   const users = planUsers(catalogue);
   const kafkaApiOwned = catalogue.owner === "kafka-api";
   const operator = config.operator?.enabled ? config.operator : undefined;
-  const watchNamespace = operator?.watchNamespace ?? config.apps.namespace;
+  const watchNamespace = operator?.watchNamespace ?? apps.namespace;
+  // The apps hold their Kafka credentials (and the operator runs beside its own), and the Jobs
+  // the operator watches may live in a namespace of their own: all of them are Kafka's clients.
+  const clientNamespaces = [...new Set([apps.namespace, ...(operator ? [watchNamespace] : [])])];
 
-  const namespaces = new PlatformNamespaces("streamforge", {
-    namespaces: [
-      // Strimzi 1.2 runs its operator and Kafka pods under the restricted standard.
-      { name: kafka.namespace, podSecurity: "restricted" },
-      ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
-      // The apps namespace holds the Jobs the operator watches (its Role lives there) and, with
-      // kafka-api ownership, the users' credentials. queue-manager's Jobs set no securityContext
-      // today, so enforcing restricted there would reject them: baseline, with restricted warnings.
-      ...(kafkaApiOwned || operator ? [{ name: config.apps.namespace, podSecurity: "baseline" as const }] : []),
-      // The Jobs the operator watches may live in a namespace of their own: the same reasoning.
-      ...(operator ? [{ name: watchNamespace, podSecurity: "baseline" as const }] : []),
-    ],
-    create: config.namespaces.create,
-  });
+  const namespaces = new PlatformNamespaces(
+    "streamforge",
+    {
+      namespaces: [
+        // Strimzi 1.2 runs its operator and Kafka pods under the restricted standard.
+        { name: kafka.namespace, podSecurity: "restricted" },
+        ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
+        // queue-manager's Jobs set no securityContext today, so enforcing restricted there would
+        // reject them: baseline, with restricted warnings.
+        ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
+      ],
+      create: config.namespaces.create,
+    },
+    { providers },
+  );
+
+  new NetworkBaseline(
+    "network",
+    {
+      denyIngressIn: [kafka.namespace, ...clientNamespaces],
+      allowances: [
+        ...(kafka.metrics.jmxPrometheusExporter || kafka.metrics.kafkaExporter
+          ? [
+              {
+                name: "metrics-from-monitoring",
+                namespace: kafka.namespace,
+                podLabels: { "strimzi.io/cluster": kafka.clusterName },
+                ports: [STRIMZI_METRICS_PORT],
+                fromNamespaces: [config.monitoring.namespace],
+              },
+            ]
+          : []),
+        ...apps.allowIngress.map((allow) => ({ ...allow, namespace: apps.namespace })),
+      ],
+    },
+    { providers, dependsOn: namespaces.dependencies(kafka.namespace, ...clientNamespaces) },
+  );
 
   const strimziOperator = strimzi.install
     ? new StrimziOperator(
         "strimzi",
-        { strimzi, watchNamespaces: [kafka.namespace] },
-        { dependsOn: namespaces.dependencies(strimzi.namespace, kafka.namespace) },
+        // The users live in the apps namespace: the entity operator needs its RBAC there too.
+        { strimzi, watchNamespaces: [kafka.namespace, apps.namespace] },
+        { providers, dependsOn: namespaces.dependencies(strimzi.namespace, kafka.namespace, apps.namespace) },
       )
     : undefined;
   // Strimzi CRs need the CRDs the chart installs.
-  const strimziReady = [...namespaces.dependencies(kafka.namespace), ...(strimziOperator ? [strimziOperator] : [])];
+  const strimziReady = [...namespaces.dependencies(kafka.namespace, apps.namespace), ...(strimziOperator ? [strimziOperator] : [])];
 
-  const cluster = new KafkaCluster(
+  const kafkaCluster = new KafkaCluster(
     "kafka",
-    { kafka, externallyManagedUsers: kafkaApiOwned ? users.map((u) => u.name) : [] },
-    { dependsOn: strimziReady },
+    {
+      kafka,
+      strimzi,
+      externallyManagedUsers: kafkaApiOwned ? users.map((u) => u.name) : [],
+      usersNamespace: apps.namespace,
+      clientNamespaces,
+    },
+    { providers, dependsOn: strimziReady },
   );
 
+  let entities: KafkaApiEntities | StrimziEntities;
   if (kafkaApiOwned) {
     if (!config.kafkaApi) throw new Error("streamforge:kafkaApi is required when streamforge:catalogue.owner is kafka-api");
-    new KafkaApiEntities("catalogue", {
-      connection: config.kafkaApi,
-      topics,
-      users,
-      credentialsNamespace: credentialsNamespace(config),
-      credentialsDependsOn: namespaces.dependencies(config.apps.namespace),
-    });
-  } else {
-    new StrimziEntities(
+    entities = new KafkaApiEntities(
       "catalogue",
-      { clusterName: cluster.clusterName, namespace: cluster.namespace, topics, users },
-      { dependsOn: [cluster] },
+      {
+        connection: { ...config.kafkaApi, password: config.kafkaApiPassword },
+        topics,
+        users,
+        credentialsNamespace: apps.namespace,
+        credentialsDependsOn: namespaces.dependencies(apps.namespace),
+      },
+      // The admin API needs running brokers: where Strimzi runs, the cluster is Ready first.
+      { providers, dependsOn: [kafkaCluster] },
+    );
+  } else {
+    entities = new StrimziEntities(
+      "catalogue",
+      { clusterName: kafkaCluster.clusterName, topicsNamespace: kafka.namespace, usersNamespace: apps.namespace, strimzi, topics, users },
+      { providers, dependsOn: [kafkaCluster] },
     );
   }
 
   if (operator) {
-    // The operator runs where its Kafka credentials Secret is: Secrets cannot be mounted across namespaces.
-    const namespace = credentialsNamespace(config);
+    // The operator runs beside its Kafka credentials Secret: Secrets cannot be mounted across namespaces.
     const tls = !kafkaApiOwned;
-    const registryPassword = config.operatorRegistryPassword;
+    const login = registryLogin(operator.image);
     new SelfHealingOperator(
       "self-healing",
       {
         spec: {
-          namespace,
+          namespace: apps.namespace,
           watchNamespace,
           replicas: operator.replicas,
           dryRun: operator.dryRun,
           policy: Object.keys(operator.policy).length > 0 ? JSON.stringify(operator.policy) : "",
+          monitoringNamespace: config.monitoring.namespace,
           kafka: {
             bootstrapServers: bootstrapAddresses(kafka).tls,
             topic: "queue-events",
@@ -95,14 +147,16 @@ export function createPlatform(config: PlatformConfig): StackOutputs {
             clusterName: kafka.clusterName,
             port: LISTENER_PORTS.tls,
           },
-          apiServerCidr: operator.apiServerCidr,
+          // Outside prod (which must name it), anywhere on the API server's ports.
+          apiServerCidr: operator.apiServerCidr ?? "0.0.0.0/0",
         },
-        image:
-          "ref" in operator.image ? operator.image : { ...operator.image, ...(registryPassword ? { password: registryPassword } : {}) },
+        image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
+        // The config rules guarantee the password wherever there is a login.
+        ...(login && config.operatorRegistryPassword ? { login: { ...login, password: config.operatorRegistryPassword } } : {}),
       },
-      { dependsOn: [...namespaces.dependencies(namespace, config.apps.namespace, watchNamespace), cluster] },
+      { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities] },
     );
   }
 
-  return stackOutputs(config, topics, users);
+  return stackOutputs(config, topics, users, cluster);
 }

@@ -12,6 +12,8 @@ import { committedConfig } from "./helpers";
 
 const kafkaOf = (stack: string): KafkaConfig => committedConfig(stack).kafka;
 
+const OPTS = { externallyManagedUsers: [], usersNamespace: "stf", clientNamespaces: ["stf"] };
+
 describe("sizing per environment", () => {
   const dev = kafkaOf("dev");
   const prod = kafkaOf("prod");
@@ -48,8 +50,8 @@ describe("sizing per environment", () => {
   });
 
   it("prod has rack awareness and a PodDisruptionBudget; dev has neither", () => {
-    const prodSpec = kafkaSpec(prod, { externallyManagedUsers: [] }) as any;
-    const devSpec = kafkaSpec(dev, { externallyManagedUsers: [] }) as any;
+    const prodSpec = kafkaSpec(prod, OPTS) as any;
+    const devSpec = kafkaSpec(dev, OPTS) as any;
     expect(prodSpec.kafka.rack).toEqual({ type: "topology-label", topologyKey: "topology.kubernetes.io/zone" });
     expect(prodSpec.kafka.template).toEqual({ podDisruptionBudget: { maxUnavailable: 1 } });
     expect(devSpec.kafka.rack).toBeUndefined();
@@ -71,34 +73,38 @@ describe("listeners", () => {
 
   it("always has the TLS + SCRAM-SHA-512 listener on 9093 the services use", () => {
     for (const kafka of [dev, prod]) {
-      expect(listeners(kafka)).toContainEqual({
+      expect(listeners(kafka, ["stf"])).toContainEqual({
         name: "tls",
         port: 9093,
         type: "internal",
         tls: true,
         authentication: { type: "scram-sha-512" },
+        networkPolicyPeers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "stf" } } }],
       });
       expect(bootstrapAddresses(kafka).tls).toBe("k3-kafka-bootstrap.kafka:9093");
     }
   });
 
   it("adds the plain listener only where configured, and makes it the dev superuser path", () => {
-    expect(listeners(dev).map((l: any) => l.name)).toEqual(["plain", "tls"]);
-    expect((kafkaSpec(dev, { externallyManagedUsers: [] }) as any).kafka.authorization).toEqual({
+    expect(listeners(dev, ["stf"]).map((l: any) => l.name)).toEqual(["plain", "tls"]);
+    expect((kafkaSpec(dev, OPTS) as any).kafka.authorization).toEqual({
       type: "simple",
       superUsers: ["ANONYMOUS"],
     });
-    expect((kafkaSpec(prod, { externallyManagedUsers: [] }) as any).kafka.authorization).toEqual({ type: "simple" });
+    expect((kafkaSpec(prod, OPTS) as any).kafka.authorization).toEqual({ type: "simple" });
     expect(bootstrapAddresses(prod).plain).toBe("");
   });
 
-  it("exposes the external listener with TLS and SCRAM", () => {
-    expect(listeners(prod)).toContainEqual({
+  it("exposes the external listener with TLS and SCRAM, to its source ranges only", () => {
+    const ranges = ["198.51.100.0/24", "203.0.113.0/24"];
+    expect(listeners(prod, ["stf"])).toContainEqual({
       name: "external",
       port: 9094,
       type: "loadbalancer",
       tls: true,
       authentication: { type: "scram-sha-512" },
+      networkPolicyPeers: ranges.map((cidr) => ({ ipBlock: { cidr } })),
+      configuration: { loadBalancerSourceRanges: ranges },
     });
     expect(bootstrapAddresses(prod).external).toBe("k3-kafka-external-bootstrap.kafka:9094");
     expect(bootstrapAddresses(dev).external).toBe("");
@@ -107,17 +113,17 @@ describe("listeners", () => {
 
 describe("user ownership", () => {
   it("keeps the User Operator off users the Kafka API owns", () => {
-    const spec = kafkaSpec(kafkaOf("local-kafka-api"), { externallyManagedUsers: ["loaders", "a.b"] }) as any;
+    const spec = kafkaSpec(kafkaOf("local-kafka-api"), { ...OPTS, externallyManagedUsers: ["loaders", "a.b"] }) as any;
     expect(spec.entityOperator.template.userOperatorContainer.env).toEqual([
       { name: "STRIMZI_IGNORED_USERS_PATTERN", value: "^(loaders|a\\.b)$" },
     ]);
     expect(new RegExp(ignoredUsersPattern(["loaders"])).test("loaders-2")).toBe(false);
   });
 
-  it("leaves the User Operator alone when Strimzi owns the users", () => {
-    expect((kafkaSpec(kafkaOf("dev"), { externallyManagedUsers: [] }) as any).entityOperator).toEqual({
+  it("has the User Operator watch the apps namespace, where the users and their Secrets live", () => {
+    expect((kafkaSpec(kafkaOf("dev"), OPTS) as any).entityOperator).toEqual({
       topicOperator: {},
-      userOperator: {},
+      userOperator: { watchedNamespace: "stf" },
     });
   });
 });

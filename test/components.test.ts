@@ -8,7 +8,7 @@ import { KafkaApiEntities } from "../infra/kafka/kafka-api-entities";
 import { KafkaCluster } from "../infra/kafka/cluster";
 import { StrimziEntities } from "../infra/kafka/strimzi-entities";
 import { StrimziOperator } from "../infra/kafka/strimzi-operator";
-import { PlatformNamespaces } from "../infra/namespaces";
+import { PlatformNamespaces } from "../infra/cluster/namespaces";
 import { createPlatform } from "../infra/platform";
 import { type DeclaredResource, runUnderMocks } from "../infra/render/render";
 import { committedConfig } from "./helpers";
@@ -64,9 +64,9 @@ describe("StrimziOperator", () => {
 
 describe("KafkaCluster", () => {
   it("declares the pools, the Kafka CR and the metrics ConfigMap it references", async () => {
-    const { kafka } = committedConfig("prod");
+    const { kafka, strimzi } = committedConfig("prod");
     const resources = await run(() => {
-      new KafkaCluster("kafka", { kafka, externallyManagedUsers: [] });
+      new KafkaCluster("kafka", { kafka, strimzi, externallyManagedUsers: [], usersNamespace: "stf", clientNamespaces: ["stf"] });
     });
     const pools = byKind(resources, "KafkaNodePool");
     expect(pools.map((p) => (p.inputs.metadata as any).labels["strimzi.io/cluster"])).toEqual(["k3", "k3"]);
@@ -79,11 +79,14 @@ describe("KafkaCluster", () => {
   });
 
   it("declares no ConfigMap when JMX metrics are off", async () => {
-    const { kafka } = committedConfig("dev");
+    const { kafka, strimzi } = committedConfig("dev");
     const resources = await run(() => {
       new KafkaCluster("kafka", {
         kafka: { ...kafka, metrics: { jmxPrometheusExporter: false, kafkaExporter: false } },
+        strimzi,
         externallyManagedUsers: [],
+        usersNamespace: "stf",
+        clientNamespaces: ["stf"],
       });
     });
     expect(byKind(resources, "ConfigMap")).toEqual([]);
@@ -92,12 +95,14 @@ describe("KafkaCluster", () => {
 });
 
 describe("StrimziEntities", () => {
-  it("labels every topic and user with the cluster the operators watch", async () => {
+  it("labels every topic and user with the cluster; topics in Kafka's namespace, users in the apps'", async () => {
     const config = committedConfig("dev");
     const resources = await run(() => {
       new StrimziEntities("catalogue", {
         clusterName: "k3",
-        namespace: "kafka",
+        topicsNamespace: "kafka",
+        usersNamespace: "stf",
+        strimzi: config.strimzi,
         topics: planTopics(config.catalogue, 1),
         users: planUsers(config.catalogue),
       });
@@ -108,8 +113,10 @@ describe("StrimziEntities", () => {
     expect(users).toHaveLength(Object.keys(config.catalogue.users).length);
     for (const r of [...topics, ...users]) {
       expect(r.inputs.apiVersion).toBe("kafka.strimzi.io/v1");
-      expect(r.inputs.metadata).toMatchObject({ namespace: "kafka", labels: { "strimzi.io/cluster": "k3" } });
+      expect(r.inputs.metadata).toMatchObject({ labels: { "strimzi.io/cluster": "k3" } });
     }
+    expect(new Set(topics.map((r) => (r.inputs.metadata as any).namespace))).toEqual(new Set(["kafka"]));
+    expect(new Set(users.map((r) => (r.inputs.metadata as any).namespace))).toEqual(new Set(["stf"]));
   });
 });
 
@@ -156,7 +163,10 @@ describe("createPlatform", () => {
     const resources = await declare(committedConfig("dev"));
     expect(byKind(resources, "KafkaTopic").length).toBeGreaterThan(0);
     expect(resources.filter((r) => r.type.startsWith("kafka:"))).toEqual([]);
-    expect((byKind(resources, "Kafka")[0]?.inputs.spec as any).entityOperator).toEqual({ topicOperator: {}, userOperator: {} });
+    expect((byKind(resources, "Kafka")[0]?.inputs.spec as any).entityOperator).toEqual({
+      topicOperator: {},
+      userOperator: { watchedNamespace: "stf" },
+    });
   });
 
   it("with owner kafka-api: no KafkaTopic or KafkaUser CR, and the User Operator ignores those users", async () => {
@@ -183,5 +193,60 @@ describe("namespaces", () => {
       const roleNamespaces = byKind(resources, "Role").map((r) => (r.inputs.metadata as any).namespace);
       expect([stack, roleNamespaces.filter((ns) => !namespaces.includes(ns))]).toEqual([stack, []]);
     }
+  });
+});
+
+describe("the stack's cluster", () => {
+  it.each(["dev", "prod", "local", "local-kafka-api"])(
+    "%s: every Kubernetes object goes through the stack's explicit provider",
+    async (stack) => {
+      const config = committedConfig(stack);
+      const resources = await run(() => void createPlatform(config));
+      const [provider] = ofType(resources, "pulumi:providers:kubernetes");
+      expect(provider?.inputs).toMatchObject({ context: config.cluster!.context, deleteUnreachable: "false" });
+      const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:"));
+      expect(kubernetes.length).toBeGreaterThan(10);
+      const strays = kubernetes.filter((r) => !/^urn:pulumi:.*::pulumi:providers:kubernetes::cluster::/.test(r.provider ?? ""));
+      expect(strays.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+    },
+  );
+
+  it("passes the kubeconfig path as configured, so the state does not depend on the machine", async () => {
+    const config = committedConfig("local");
+    const resources = await run(() => void createPlatform(config));
+    expect(ofType(resources, "pulumi:providers:kubernetes")[0]?.inputs.kubeconfig).toBe(".local/state/kube/kubeconfig");
+  });
+});
+
+describe("readiness", () => {
+  const annotations = (r: DeclaredResource) => ((r.inputs.metadata as any).annotations ?? {}) as Record<string, string>;
+
+  it("waits for Strimzi's Ready on the cluster, topics and users where Strimzi runs; never on node pools", async () => {
+    const config = committedConfig("prod");
+    const resources = await run(() => void createPlatform(config));
+    expect(annotations(byKind(resources, "Kafka")[0]!)).toEqual({
+      "pulumi.com/waitFor": "condition=Ready",
+      "pulumi.com/timeoutSeconds": "1800",
+    });
+    for (const kind of ["KafkaTopic", "KafkaUser"]) {
+      const objects = byKind(resources, kind);
+      expect(objects.length).toBeGreaterThan(0);
+      for (const r of objects)
+        expect(annotations(r)).toEqual({ "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "300" });
+    }
+    for (const r of byKind(resources, "KafkaNodePool")) expect(annotations(r)).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  it("copies the cluster CA into the apps namespace once the cluster is Ready, where Strimzi runs", async () => {
+    const resources = await run(() => void createPlatform(committedConfig("prod")));
+    const copies = byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert");
+    expect(copies.map((r) => (r.inputs.metadata as any).namespace)).toEqual(["stf"]);
+  });
+
+  it("does not wait where no Strimzi operator runs (local), and copies nothing", async () => {
+    const resources = await run(() => void createPlatform(committedConfig("local")));
+    for (const kind of ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"])
+      for (const r of byKind(resources, kind)) expect(annotations(r)).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert")).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
-import { ConfigError, parsePlatformConfig } from "../infra/config";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, SECRET_KEYS, loadPlatformConfig, parsePlatformConfig } from "../infra/config";
+import { readStackConfig } from "../infra/render/render";
 import { knownStacks } from "../infra/render/render";
-import { rawStack } from "./helpers";
+import { rawStack, stackSecretKeys } from "./helpers";
 
 /** A copy of a committed stack with one change applied. */
 function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
@@ -21,11 +23,11 @@ function problemsOf(raw: Record<string, unknown>, secretKeys: string[] = []): st
 
 describe("committed stacks", () => {
   it.each(knownStacks())("%s parses", (stack) => {
-    expect(() => parsePlatformConfig(rawStack(stack))).not.toThrow();
+    expect(() => parsePlatformConfig(rawStack(stack), stackSecretKeys(stack))).not.toThrow();
   });
 
   it("fills defaults the stack files leave out", () => {
-    const local = parsePlatformConfig(rawStack("local"));
+    const local = parsePlatformConfig(rawStack("local"), stackSecretKeys("local"));
     expect(local.apps.namespace).toBe("stf");
     expect(local.namespaces.create).toBe(true);
     expect(local.kafka.metrics).toEqual({ jmxPrometheusExporter: true, kafkaExporter: true });
@@ -156,6 +158,66 @@ describe("bad configuration names the key, what was expected and what was found"
     ]);
   });
 
+  it("checks the operator's policy with the operator's own schema, naming the full key", () => {
+    expect(problemsOf(variant("dev", (r) => (r.operator.policy = { budget: { maxRelaunches: -1, windowMs: 60000 } })))).toEqual([
+      "streamforge:operator.policy.budget.maxRelaunches: expected a number >= 0; found -1 (number)",
+    ]);
+    expect(problemsOf(variant("dev", (r) => (r.operator.policy = { stuckAfter: 1 })))).toEqual([
+      "streamforge:operator.policy.stuckAfter: unknown key; check the spelling against Pulumi.yaml",
+    ]);
+    expect(problemsOf(variant("dev", (r) => (r.operator.policy = { fatalMessagePattern: "fatal(" })))).toEqual([
+      'streamforge:operator.policy.fatalMessagePattern: expected a valid regular expression; found "fatal(" (string)',
+    ]);
+  });
+
+  it("refuses a stack that names no cluster, and says how to name one", () => {
+    const problems = problemsOf(variant("dev", (r) => delete r.cluster));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^streamforge:cluster: expected a kubeconfig context or file; found nothing\. To fix it, /);
+    expect(problems[0]).toContain("pulumi config set --path streamforge:cluster.context");
+  });
+
+  it("holds prod to an API-server CIDR for the operator's egress, never 0.0.0.0/0", () => {
+    expect(problemsOf(variant("prod", (r) => delete r.operator.apiServerCidr))).toEqual([
+      "streamforge:operator.apiServerCidr: prod: expected the API server's address as a CIDR such as 10.0.0.1/32 (the operator's only egress besides Kafka and DNS), not 0.0.0.0/0; found nothing",
+    ]);
+    expect(problemsOf(variant("prod", (r) => (r.operator.apiServerCidr = "0.0.0.0/0")))).toEqual([
+      expect.stringMatching(/^streamforge:operator\.apiServerCidr: prod: .*; found "0\.0\.0\.0\/0"$/),
+    ]);
+    expect(problemsOf(variant("dev", (r) => (r.operator.apiServerCidr = "10.0.0.300/32")))).toEqual([
+      'streamforge:operator.apiServerCidr: expected an IPv4 CIDR such as 10.0.0.1/32; found "10.0.0.300/32" (string)',
+    ]);
+  });
+
+  it("refuses an external listener in prod that does not name its allowed source ranges", () => {
+    expect(problemsOf(variant("prod", (r) => delete r.kafka.listeners.external.allowedSourceRanges))).toEqual([
+      "streamforge:kafka.listeners.external.allowedSourceRanges: prod: expected the source ranges allowed to reach the external listener, none of them 0.0.0.0/0; found []",
+    ]);
+    expect(problemsOf(variant("prod", (r) => (r.kafka.listeners.external.allowedSourceRanges = ["0.0.0.0/0"])))).toHaveLength(1);
+  });
+
+  it("refuses a secret nothing uses, and asks for the one a registry login needs", () => {
+    expect(
+      problemsOf(
+        variant("dev", (r) => (r.operatorRegistryPassword = "x")),
+        ["operatorRegistryPassword"],
+      ),
+    ).toEqual([
+      "streamforge:operatorRegistryPassword: expected a registry login to use it (streamforge:operator.image.username, or .pullCredentials); found none. Remove it or name the user",
+    ]);
+    expect(problemsOf(variant("local", (r) => delete r.operatorRegistryPassword))).toEqual([
+      'streamforge:operatorRegistryPassword: expected the secret password of registry user "streamforge-ci"; found nothing',
+    ]);
+    expect(
+      problemsOf(
+        variant("dev", (r) => (r.kafkaApiPassword = "x")),
+        ["kafkaApiPassword"],
+      ),
+    ).toEqual([
+      "streamforge:kafkaApiPassword: expected streamforge:catalogue.owner kafka-api with streamforge:kafkaApi.sasl to use it; found neither. Remove it",
+    ]);
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf(
       variant("dev", (r) => {
@@ -164,5 +226,31 @@ describe("bad configuration names the key, what was expected and what was found"
       }),
     );
     expect(problems).toHaveLength(2);
+  });
+});
+
+describe("secrets set the way Pulumi documents", () => {
+  // The runtime's own config store, as the language host fills it for `pulumi preview`/`up`.
+  const runtimeWith = (secretKeys: string[]) => {
+    const { config } = readStackConfig("local");
+    pulumi.runtime.setAllConfig({ ...config, "streamforge:operatorRegistryPassword": "hunter2-registry" }, secretKeys);
+  };
+  afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+  it("are accepted and reach the program as secret Outputs", async () => {
+    runtimeWith(["streamforge:operatorRegistryPassword"]);
+    const config = loadPlatformConfig();
+    expect(pulumi.Output.isInstance(config.operatorRegistryPassword)).toBe(true);
+    expect(await pulumi.isSecret(config.operatorRegistryPassword!)).toBe(true);
+  });
+
+  it("are refused, naming the key, when set in plain text", () => {
+    runtimeWith([]);
+    expect(() => loadPlatformConfig()).toThrow(/streamforge:operatorRegistryPassword: must be a Pulumi secret; found plain text/);
+  });
+
+  it("every secret key is held as a secure value in a committed stack or has a test stack", () => {
+    const secure = new Set(["dev", "prod", "local", "local-kafka-api"].flatMap((s) => readStackConfig(s).secretKeys));
+    expect(SECRET_KEYS.filter((k) => secure.has(`streamforge:${k}`))).toEqual(["operatorRegistryPassword"]);
   });
 });

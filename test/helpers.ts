@@ -1,13 +1,17 @@
-import { type PlatformConfig, decodeRawConfig, parsePlatformConfig, withSecrets } from "../infra/config";
+import { type PlatformConfig, decodeRawConfig, parsePlatformConfig } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 
 /** A committed stack's raw `streamforge:*` values, decoded as the Pulumi runtime hands them over. */
 export function rawStack(stack: string): Record<string, unknown> {
-  const { config, secretKeys } = readStackConfig(stack);
-  return decodeRawConfig(config, secretKeys).raw;
+  return decodeRawConfig(readStackConfig(stack).config);
+}
+
+/** The keys a committed stack holds as `secure:` values, without the namespace. */
+export function stackSecretKeys(stack: string): Set<string> {
+  return new Set(readStackConfig(stack).secretKeys.map((k) => k.slice(k.indexOf(":") + 1)));
 }
 
 /** A committed stack's validated config, secrets wrapped as the program sees them. */
 export function committedConfig(stack: string): PlatformConfig {
-  return withSecrets(parsePlatformConfig(rawStack(stack)));
+  return parsePlatformConfig(rawStack(stack), stackSecretKeys(stack));
 }

@@ -1,7 +1,9 @@
 /** The self-healing operator's deployment: least privilege, restricted pod security, wiring to its Kafka user. */
+import { loadSettings } from "../operator/src/settings";
 import { runUnderMocks } from "../infra/render/render";
 import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
+import { type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
 import { committedConfig } from "./helpers";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
@@ -74,12 +76,34 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
     expect(env.KAFKA_PASSWORD).toEqual({ secretKeyRef: { name: "self-healing-operator", key: "password" } });
     const user = d.byKind("KafkaUser").find((u) => u.metadata.name === "self-healing-operator");
     const secret = d.byKind("Secret").find((s) => s.metadata.name === "self-healing-operator");
-    // Strimzi writes the user's Secret in the Kafka namespace; the kafka-api path writes it in the apps namespace.
+    // Both owners put the user's Secret in the apps namespace, where the operator runs.
     expect((user ?? secret)?.metadata.namespace).toBe(deployment.metadata.namespace);
+    expect(deployment.metadata.namespace).toBe("stf");
+  });
+
+  it("sets only settings the operator reads, and the operator accepts them as they are", () => {
+    const [deployment] = d.byKind("Deployment");
+    const env: { name: string; value?: string; valueFrom?: unknown }[] = deployment.spec.template.spec.containers[0].env;
+    // What the kubelet would resolve: a Secret's password and the pod's name.
+    const resolved = Object.fromEntries(env.map((e) => [e.name, e.value ?? (e.name === "KAFKA_PASSWORD" ? "from-secret" : "pod-0")]));
+    const settings = loadSettings(resolved);
+    expect(settings.WATCH_NAMESPACE).toBe("stf");
+    expect(settings.KAFKA_SASL_MECHANISM).toBe("scram-sha-512");
+    expect(settings.identity).toBe("pod-0");
+  });
+
+  it("lets in only the monitoring namespace, on the metrics port", () => {
+    const [policy] = d.byKind("NetworkPolicy").filter((p) => p.metadata.name === "streamforge-self-healing-operator");
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+        ports: [{ protocol: "TCP", port: 8080 }],
+      },
+    ]);
   });
 
   it("lets out only DNS, Kafka's TLS listener and the API server", () => {
-    const [policy] = d.byKind("NetworkPolicy");
+    const [policy] = d.byKind("NetworkPolicy").filter((p) => p.metadata.name === "streamforge-self-healing-operator");
     expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(policy.spec.egress.map((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual([
       ["UDP/53", "TCP/53"],
@@ -99,6 +123,54 @@ describe("a watched namespace of its own", () => {
     expect(jobsRole.metadata.namespace).toBe("stf-jobs");
     const [deployment] = byKind("Deployment");
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: "WATCH_NAMESPACE", value: "stf-jobs" });
+  });
+});
+
+const SPEC: OperatorSpec = {
+  namespace: "stf",
+  watchNamespace: "stf",
+  image: "operator:dev",
+  replicas: 2,
+  dryRun: false,
+  policy: "",
+  monitoringNamespace: "monitoring",
+  kafka: {
+    bootstrapServers: "k3-kafka-bootstrap.kafka:9093",
+    topic: "queue-events",
+    groupId: "streamforge-self-healing",
+    tls: true,
+    caSecret: "k3-cluster-ca-cert",
+    username: "self-healing-operator",
+    userSecret: "self-healing-operator",
+    namespace: "kafka",
+    clusterName: "k3",
+    port: 9093,
+  },
+  apiServerCidr: "10.0.0.1/32",
+};
+
+describe("operator settings through the operator's contract", () => {
+  it("carries a policy override to the Deployment as the operator parses it", async () => {
+    const policy = { budget: { maxRelaunches: 1, windowMs: 600000 }, fatalMessagePattern: "fatal|panic" };
+    const { byKind } = await declared("dev", (config) => ({ ...config, operator: { ...config.operator!, policy } }));
+    const env = byKind("Deployment")[0].spec.template.spec.containers[0].env;
+    const value = env.find((e: any) => e.name === "SELF_HEALING_POLICY").value;
+    expect(loadSettings({ KAFKA_BROKERS: "k:9093", SELF_HEALING_POLICY: value }).policy.budget).toEqual(policy.budget);
+  });
+
+  it("refuses, at preview, a setting value the operator would refuse at start", () => {
+    const spec = { ...SPEC, watchNamespace: "Not_A_Label" };
+    expect(() => operatorEnv(spec)).toThrow(/WATCH_NAMESPACE="Not_A_Label": a lowercase DNS label/);
+    expect(operatorEnv(SPEC).map((e) => e.name)).toContain("WATCH_NAMESPACE");
+  });
+});
+
+describe("a private registry", () => {
+  it("gives the pods a dockerconfigjson pull Secret built from the secret password", async () => {
+    const { resources, byKind } = await declared("local");
+    const [secret] = resources.filter((r) => r.inputs.type === "kubernetes.io/dockerconfigjson");
+    expect(secret?.inputs.metadata).toMatchObject({ name: "streamforge-self-healing-operator-pull", namespace: "stf" });
+    expect(byKind("Deployment")[0].spec.template.spec.imagePullSecrets).toEqual([{ name: "streamforge-self-healing-operator-pull" }]);
   });
 });
 

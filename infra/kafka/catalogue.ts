@@ -3,7 +3,7 @@
  * KafkaTopic/KafkaUser CRs, or @pulumi/kafka resources against the brokers. One plan, two
  * renderings, so both paths grant exactly the same permissions. Pure functions only.
  */
-import type { CatalogueConfig } from "../config";
+import type { CatalogueConfig } from "./config";
 
 export type AclOperation = "Read" | "Write" | "Describe";
 export type AclResourceType = "topic" | "group";

@@ -2,7 +2,7 @@
  * The Strimzi `kafka.strimzi.io/v1` shapes of a cluster, derived from its config.
  * Pure functions: the component in cluster.ts only wraps their results in resources.
  */
-import type { KafkaConfig, NodePoolConfig, StorageConfig } from "../config";
+import type { KafkaConfig, NodePoolConfig, StorageConfig, StrimziConfig } from "./config";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
 
@@ -47,15 +47,54 @@ export function bootstrapAddresses(kafka: KafkaConfig): BootstrapAddresses {
   };
 }
 
-export function listeners(kafka: KafkaConfig): object[] {
+/** Peers that select every pod of these namespaces, for a listener's `networkPolicyPeers`. */
+export function namespacePeers(namespaces: readonly string[]): object[] {
+  return [...new Set(namespaces)].sort().map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }));
+}
+
+/**
+ * The listeners, each with the peers Strimzi turns into the NetworkPolicy it generates for the
+ * brokers: internal listeners admit only the client namespaces, the external one only its source
+ * ranges (anyone when none are given, which prod refuses).
+ */
+export function listeners(kafka: KafkaConfig, clientNamespaces: readonly string[]): object[] {
   const scram = { type: "scram-sha-512" };
+  const clients = namespacePeers(clientNamespaces);
   const result: object[] = [];
-  if (kafka.listeners.plain) result.push({ name: "plain", port: LISTENER_PORTS.plain, type: "internal", tls: false });
-  result.push({ name: "tls", port: LISTENER_PORTS.tls, type: "internal", tls: true, authentication: scram });
+  if (kafka.listeners.plain)
+    result.push({ name: "plain", port: LISTENER_PORTS.plain, type: "internal", tls: false, networkPolicyPeers: clients });
+  result.push({ name: "tls", port: LISTENER_PORTS.tls, type: "internal", tls: true, authentication: scram, networkPolicyPeers: clients });
   const ext = kafka.listeners.external;
-  if (ext) result.push({ name: "external", port: ext.port, type: ext.type, tls: true, authentication: scram });
+  if (ext) {
+    const ranges = ext.allowedSourceRanges;
+    result.push({
+      name: "external",
+      port: ext.port,
+      type: ext.type,
+      tls: true,
+      authentication: scram,
+      ...(ranges.length > 0 ? { networkPolicyPeers: ranges.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
+      ...(ranges.length > 0 && ext.type === "loadbalancer" ? { configuration: { loadBalancerSourceRanges: [...ranges] } } : {}),
+    });
+  }
   return result;
 }
+
+/**
+ * How `pulumi up` waits for what Strimzi does with a CR: until its Ready condition, within the
+ * configured timeout; or not at all where no Strimzi operator acts on the CRs (`awaitReady: false`).
+ */
+export function readinessAnnotations(strimzi: StrimziConfig, what: "cluster" | "entities"): Record<string, string> {
+  if (!strimzi.awaitReady) return { "pulumi.com/skipAwait": "true" };
+  return { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": String(strimzi.readyTimeoutSeconds[what]) };
+}
+
+/**
+ * KafkaNodePools are never awaited: Strimzi sets no Ready condition on them (only warnings, in
+ * KafkaPool.generateNodePoolStatus), and the Kafka CR, which depends on them, is Ready only once
+ * every pool's nodes are.
+ */
+export const NODE_POOL_ANNOTATIONS = { "pulumi.com/skipAwait": "true" } as const;
 
 /** Broker settings: replication from config, auto topic creation off (topics come from the catalogue). */
 export function brokerConfig(kafka: KafkaConfig): Record<string, string | number | boolean> {
@@ -112,6 +151,10 @@ export function ignoredUsersPattern(userNames: readonly string[]): string {
 export interface KafkaSpecOptions {
   /** Users the User Operator must ignore (kafka-api ownership); empty for strimzi ownership. */
   readonly externallyManagedUsers: readonly string[];
+  /** Namespace of the KafkaUsers, where the User Operator writes their Secrets: the apps'. */
+  readonly usersNamespace: string;
+  /** Namespaces whose pods may connect to the internal listeners. */
+  readonly clientNamespaces: readonly string[];
 }
 
 export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object {
@@ -119,7 +162,7 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object
   const spec: Record<string, unknown> = {
     version: kafka.version,
     ...(kafka.metadataVersion ? { metadataVersion: kafka.metadataVersion } : {}),
-    listeners: listeners(kafka),
+    listeners: listeners(kafka, options.clientNamespaces),
     // The plain listener authenticates nobody; in dev it is a superuser path by intent
     // (prod rejects the plain listener in config validation).
     authorization: { type: "simple", ...(kafka.listeners.plain ? { superUsers: ["ANONYMOUS"] } : {}) },
@@ -134,7 +177,8 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object
   }
   if (kafka.podDisruptionBudget) spec.template = { podDisruptionBudget: { maxUnavailable: kafka.podDisruptionBudget.maxUnavailable } };
 
-  const entityOperator: Record<string, unknown> = { topicOperator: {}, userOperator: {} };
+  // Users and their Secrets live where the apps run: Secrets cannot be mounted across namespaces.
+  const entityOperator: Record<string, unknown> = { topicOperator: {}, userOperator: { watchedNamespace: options.usersNamespace } };
   if (options.externallyManagedUsers.length > 0) {
     entityOperator.template = {
       userOperatorContainer: {

@@ -1,15 +1,33 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { KafkaConfig } from "../config";
-import { JMX_EXPORTER_CONFIG, METRICS_CONFIG_KEY, STRIMZI_API_VERSION, clusterNames, kafkaSpec, nodePoolSpec } from "./cluster-spec";
+import {
+  JMX_EXPORTER_CONFIG,
+  METRICS_CONFIG_KEY,
+  NODE_POOL_ANNOTATIONS,
+  STRIMZI_API_VERSION,
+  clusterNames,
+  kafkaSpec,
+  nodePoolSpec,
+  readinessAnnotations,
+} from "./cluster-spec";
+import type { KafkaConfig, StrimziConfig } from "./config";
 
 export interface KafkaClusterArgs {
   readonly kafka: KafkaConfig;
+  readonly strimzi: StrimziConfig;
   /** Users the User Operator must leave alone because @pulumi/kafka owns them. */
   readonly externallyManagedUsers: readonly string[];
+  /** Namespace of the KafkaUsers and their Secrets: where the apps run. */
+  readonly usersNamespace: string;
+  /** Namespaces whose pods may connect to the internal listeners. */
+  readonly clientNamespaces: readonly string[];
 }
 
-/** A KRaft Kafka cluster: its node pools, the Kafka CR and the metrics ConfigMap. */
+/**
+ * A KRaft Kafka cluster: its node pools, the Kafka CR and the metrics ConfigMap. Where Strimzi
+ * acts on it (`strimzi.awaitReady`), `pulumi up` waits for the cluster to be Ready and copies the
+ * cluster CA certificate into the users' namespace, where clients mount it beside their credentials.
+ */
 export class KafkaCluster extends pulumi.ComponentResource {
   readonly kafka: k8s.apiextensions.CustomResource;
   readonly nodePools: readonly k8s.apiextensions.CustomResource[];
@@ -18,7 +36,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaCluster", name, {}, opts);
-    const { kafka } = args;
+    const { kafka, strimzi } = args;
     const names = clusterNames(kafka.clusterName);
     this.clusterName = kafka.clusterName;
     this.namespace = kafka.namespace;
@@ -44,7 +62,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
           {
             apiVersion: STRIMZI_API_VERSION,
             kind: "KafkaNodePool",
-            metadata: { name: pool.name, namespace: kafka.namespace, labels },
+            metadata: { name: pool.name, namespace: kafka.namespace, labels, annotations: NODE_POOL_ANNOTATIONS },
             spec: nodePoolSpec(pool),
           },
           { parent: this },
@@ -56,12 +74,41 @@ export class KafkaCluster extends pulumi.ComponentResource {
       {
         apiVersion: STRIMZI_API_VERSION,
         kind: "Kafka",
-        metadata: { name: kafka.clusterName, namespace: kafka.namespace, labels: { "app.kubernetes.io/part-of": "streamforge" } },
-        spec: kafkaSpec(kafka, { externallyManagedUsers: args.externallyManagedUsers }),
+        metadata: {
+          name: kafka.clusterName,
+          namespace: kafka.namespace,
+          labels: { "app.kubernetes.io/part-of": "streamforge" },
+          annotations: readinessAnnotations(strimzi, "cluster"),
+        },
+        spec: kafkaSpec(kafka, {
+          externallyManagedUsers: args.externallyManagedUsers,
+          usersNamespace: args.usersNamespace,
+          clientNamespaces: args.clientNamespaces,
+        }),
       },
       // The node pools must exist when the Kafka CR is reconciled, or Strimzi reports no nodes.
       { parent: this, dependsOn: [...this.nodePools, ...metrics] },
     );
+
+    if (strimzi.awaitReady && args.usersNamespace !== kafka.namespace) {
+      // Strimzi writes the CA only in the Kafka namespace. The id waits on the Ready cluster, so
+      // the read happens once the Secret exists; every `up` refreshes the copy (Strimzi renews
+      // the CA within its renewal window: an `up` in that window carries the new one over).
+      const source = k8s.core.v1.Secret.get(
+        `${name}-cluster-ca-source`,
+        this.kafka.id.apply(() => `${kafka.namespace}/${names.clusterCaCertSecret}`),
+        { parent: this },
+      );
+      new k8s.core.v1.Secret(
+        `${name}-cluster-ca-copy`,
+        {
+          metadata: { name: names.clusterCaCertSecret, namespace: args.usersNamespace, labels },
+          type: "Opaque",
+          data: { "ca.crt": source.data.apply((d) => d["ca.crt"] ?? "") },
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({ kafka: this.kafka });
   }
 }

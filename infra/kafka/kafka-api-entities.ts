@@ -2,7 +2,7 @@ import * as kafka from "@pulumi/kafka";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { KafkaApiConfig } from "../config";
+import type { KafkaApiConfig } from "./config";
 import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
 
 /** The mechanism Strimzi's listeners accept, so kafka-api users work on either cluster. */

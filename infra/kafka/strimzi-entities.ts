@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { STRIMZI_API_VERSION } from "./cluster-spec";
+import { STRIMZI_API_VERSION, readinessAnnotations } from "./cluster-spec";
 import type { TopicPlan, UserPlan } from "./catalogue";
+import type { StrimziConfig } from "./config";
 
 /** KafkaTopic v1 object body (without metadata) for a planned topic. */
 export function kafkaTopicSpec(plan: TopicPlan): object {
@@ -31,23 +32,28 @@ export function kafkaUserSpec(plan: UserPlan): object {
 
 export interface StrimziEntitiesArgs {
   readonly clusterName: string;
-  readonly namespace: string;
+  /** Namespace of the KafkaTopics: the Kafka cluster's, which the Topic Operator watches. */
+  readonly topicsNamespace: string;
+  /** Namespace of the KafkaUsers, which the User Operator watches and writes their Secrets in. */
+  readonly usersNamespace: string;
+  readonly strimzi: StrimziConfig;
   readonly topics: readonly TopicPlan[];
   readonly users: readonly UserPlan[];
 }
 
-/** Topics and users owned by Strimzi's Topic and User Operators. */
+/** Topics and users owned by Strimzi's Topic and User Operators; `pulumi up` waits for each to be Ready where Strimzi runs. */
 export class StrimziEntities extends pulumi.ComponentResource {
   constructor(name: string, args: StrimziEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:StrimziEntities", name, {}, opts);
     const labels = { "strimzi.io/cluster": args.clusterName, "app.kubernetes.io/part-of": "streamforge" };
+    const annotations = readinessAnnotations(args.strimzi, "entities");
     for (const topic of args.topics) {
       new k8s.apiextensions.CustomResource(
         `${name}-topic-${topic.resourceName}`,
         {
           apiVersion: STRIMZI_API_VERSION,
           kind: "KafkaTopic",
-          metadata: { name: topic.resourceName, namespace: args.namespace, labels },
+          metadata: { name: topic.resourceName, namespace: args.topicsNamespace, labels, annotations },
           spec: kafkaTopicSpec(topic),
         },
         { parent: this },
@@ -59,7 +65,12 @@ export class StrimziEntities extends pulumi.ComponentResource {
         {
           apiVersion: STRIMZI_API_VERSION,
           kind: "KafkaUser",
-          metadata: { name: user.name, namespace: args.namespace, labels: { ...labels, "streamforge.io/service": user.service } },
+          metadata: {
+            name: user.name,
+            namespace: args.usersNamespace,
+            labels: { ...labels, "streamforge.io/service": user.service },
+            annotations,
+          },
           spec: kafkaUserSpec(user),
         },
         { parent: this },

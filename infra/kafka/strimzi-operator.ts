@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StrimziConfig } from "../config";
+import type { StrimziConfig } from "./config";
 
 export interface StrimziOperatorArgs {
   readonly strimzi: StrimziConfig;
-  /** Namespaces holding Kafka resources the operator must watch. */
+  /** Namespaces holding Strimzi resources: the Kafka cluster's and the users' (the entity operator needs RBAC there). */
   readonly watchNamespaces: readonly string[];
 }
 

@@ -3,8 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   type OperatorSpec,
+  PULL_SECRET_NAME,
   deployment,
   disruptionBudget,
+  dockerConfigJson,
   jobsRole,
   leaseRole,
   networkPolicy,
@@ -12,18 +14,19 @@ import {
   serviceAccount,
 } from "./manifests";
 
+export interface RegistryLogin {
+  readonly registry: string;
+  readonly username: string;
+  /** A Pulumi secret. */
+  readonly password: pulumi.Input<string>;
+}
+
 export interface SelfHealingOperatorArgs {
-  readonly spec: Omit<OperatorSpec, "image">;
+  readonly spec: Omit<OperatorSpec, "image" | "imagePullSecret">;
   /** A prebuilt image reference, or a registry to build and push `operator/Dockerfile` to. */
-  readonly image:
-    | { readonly ref: string }
-    | {
-        readonly registry: string;
-        readonly repository: string;
-        readonly tag: string;
-        readonly username?: string;
-        readonly password?: pulumi.Input<string>;
-      };
+  readonly image: { readonly ref: string } | { readonly registry: string; readonly repository: string; readonly tag: string };
+  /** The private registry's login: the build pushes with it, the pods pull with it. */
+  readonly login?: RegistryLogin;
 }
 
 /** The self-healing operator: its image (built or given), RBAC, Deployment, NetworkPolicy and PDB. */
@@ -34,10 +37,11 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
   constructor(name: string, args: SelfHealingOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:operator:SelfHealingOperator", name, {}, opts);
     const child = { parent: this };
+    const { login } = args;
     if ("ref" in args.image) {
       this.image = pulumi.output(args.image.ref);
     } else {
-      const { registry, repository, tag, username, password } = args.image;
+      const { registry, repository, tag } = args.image;
       const built = new dockerBuild.Image(
         `${name}-image`,
         {
@@ -46,7 +50,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
           platforms: ["linux/amd64"],
           push: true,
           tags: [`${registry}/${repository}:${tag}`],
-          ...(username && password ? { registries: [{ address: registry, username, password }] } : {}),
+          ...(login ? { registries: [{ address: login.registry, username: login.username, password: login.password }] } : {}),
         },
         child,
       );
@@ -54,7 +58,24 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       this.image = built.ref;
     }
 
-    const spec = { ...args.spec, image: this.image };
+    const spec = { ...args.spec, image: this.image, ...(login ? { imagePullSecret: PULL_SECRET_NAME } : {}) };
+    const pullSecret = login
+      ? [
+          new k8s.core.v1.Secret(
+            `${name}-pull`,
+            {
+              metadata: { name: PULL_SECRET_NAME, namespace: spec.namespace, labels: serviceAccount(spec).metadata.labels },
+              type: "kubernetes.io/dockerconfigjson",
+              stringData: {
+                ".dockerconfigjson": pulumi.secret(
+                  pulumi.output(login.password).apply((p) => dockerConfigJson(login.registry, login.username, p)),
+                ),
+              },
+            },
+            child,
+          ),
+        ]
+      : [];
     const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccount(spec), child);
     const bind = (key: string, role: ReturnType<typeof jobsRole>) => {
       const r = new k8s.rbac.v1.Role(`${name}-${key}`, role, child);
@@ -62,7 +83,10 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       return r;
     };
     const roles = [bind("jobs", jobsRole(spec)), bind("leader-election", leaseRole(spec))];
-    this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), { parent: this, dependsOn: [sa, ...roles] });
+    this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), {
+      parent: this,
+      dependsOn: [sa, ...roles, ...pullSecret],
+    });
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(spec), child);
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, disruptionBudget(spec), child);
     this.registerOutputs({ image: this.image, deployment: this.deployment });

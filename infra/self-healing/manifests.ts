@@ -1,12 +1,18 @@
 /**
  * The self-healing operator's Kubernetes objects, as plain data: least-privilege RBAC, a
  * restricted-PSS Deployment of two replicas (one leads through a Lease), a NetworkPolicy that
- * lets out only DNS, Kafka and the API server, and a PodDisruptionBudget. Pure.
+ * lets in only the monitoring namespace's scrapes and lets out only DNS, Kafka and the API server,
+ * and a PodDisruptionBudget. Pure. The container env is written through the operator's own
+ * settings contract, so every variable set here is one the operator reads, validated its way.
  */
+import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
+/** The `kubernetes.io/dockerconfigjson` Secret the pods pull a private image with. */
+export const PULL_SECRET_NAME = `${OPERATOR_NAME}-pull`;
 const HEALTH_PORT = 8081;
 const METRICS_PORT = 8080;
+const CA_MOUNT_PATH = "/etc/kafka-ca";
 
 export interface OperatorSpec<Image = string> {
   /** Namespace the operator runs in: where its Kafka credentials Secret is. */
@@ -14,10 +20,14 @@ export interface OperatorSpec<Image = string> {
   /** Namespace whose Jobs it watches and relaunches. */
   readonly watchNamespace: string;
   readonly image: Image;
+  /** Secret to pull the image with, when the registry is private. */
+  readonly imagePullSecret?: string;
   readonly replicas: number;
   readonly dryRun: boolean;
   /** JSON policy override (SELF_HEALING_POLICY); empty for the defaults. */
   readonly policy: string;
+  /** Namespace of the Prometheus allowed to scrape the metrics port. */
+  readonly monitoringNamespace: string;
   readonly kafka: {
     readonly bootstrapServers: string;
     readonly topic: string;
@@ -35,15 +45,6 @@ export interface OperatorSpec<Image = string> {
   };
   /** Where the API server is, for egress; 0.0.0.0/0 when unknown (the API server has no pod labels). */
   readonly apiServerCidr: string;
-}
-
-interface EnvVar {
-  readonly name: string;
-  readonly value?: string;
-  readonly valueFrom?: {
-    readonly secretKeyRef?: { readonly name: string; readonly key: string };
-    readonly fieldRef?: { readonly fieldPath: string };
-  };
 }
 
 const labels = { "app.kubernetes.io/name": OPERATOR_NAME, "app.kubernetes.io/part-of": "streamforge" };
@@ -83,25 +84,37 @@ export function roleBinding(role: { metadata: { name: string; namespace: string 
   };
 }
 
+/** The `.dockerconfigjson` of a registry login, as kubelets read it. */
+export function dockerConfigJson(registry: string, username: string, password: string): string {
+  const auth = Buffer.from(`${username}:${password}`).toString("base64");
+  return JSON.stringify({ auths: { [registry]: { username, password, auth } } });
+}
+
+/** The operator's settings as this deployment gives them. */
+export function operatorEnv(spec: OperatorSpec<unknown>): EnvVar[] {
+  const settings: Partial<Record<SettingName, SettingSource>> = {
+    KAFKA_BROKERS: spec.kafka.bootstrapServers,
+    KAFKA_TOPIC: spec.kafka.topic,
+    KAFKA_GROUP_ID: spec.kafka.groupId,
+    KAFKA_TLS: String(spec.kafka.tls),
+    KAFKA_SASL_MECHANISM: "scram-sha-512",
+    KAFKA_USERNAME: spec.kafka.username,
+    KAFKA_PASSWORD: { secretKeyRef: { name: spec.kafka.userSecret, key: "password" } },
+    WATCH_NAMESPACE: spec.watchNamespace,
+    LEASE_NAMESPACE: spec.namespace,
+    LEASE_NAME: OPERATOR_NAME,
+    POD_NAME: { fieldRef: { fieldPath: "metadata.name" } },
+    DRY_RUN: String(spec.dryRun),
+    HEALTH_PORT: String(HEALTH_PORT),
+    METRICS_PORT: String(METRICS_PORT),
+    ...(spec.kafka.tls && spec.kafka.caSecret ? { KAFKA_CA_PATH: `${CA_MOUNT_PATH}/ca.crt` } : {}),
+    ...(spec.policy ? { SELF_HEALING_POLICY: spec.policy } : {}),
+  };
+  return settingsEnv(settings);
+}
+
 export function deployment<Image>(spec: OperatorSpec<Image>) {
-  const env: EnvVar[] = [
-    { name: "KAFKA_BROKERS", value: spec.kafka.bootstrapServers },
-    { name: "KAFKA_TOPIC", value: spec.kafka.topic },
-    { name: "KAFKA_GROUP_ID", value: spec.kafka.groupId },
-    { name: "KAFKA_TLS", value: String(spec.kafka.tls) },
-    { name: "KAFKA_SASL_MECHANISM", value: "scram-sha-512" },
-    { name: "KAFKA_USERNAME", value: spec.kafka.username },
-    { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: spec.kafka.userSecret, key: "password" } } },
-    { name: "WATCH_NAMESPACE", value: spec.watchNamespace },
-    { name: "LEASE_NAMESPACE", value: spec.namespace },
-    { name: "LEASE_NAME", value: OPERATOR_NAME },
-    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-    { name: "DRY_RUN", value: String(spec.dryRun) },
-    { name: "HEALTH_PORT", value: String(HEALTH_PORT) },
-    { name: "METRICS_PORT", value: String(METRICS_PORT) },
-    ...(spec.kafka.tls && spec.kafka.caSecret ? [{ name: "KAFKA_CA_PATH", value: "/etc/kafka-ca/ca.crt" }] : []),
-    ...(spec.policy ? [{ name: "SELF_HEALING_POLICY", value: spec.policy }] : []),
-  ];
+  const env = operatorEnv(spec);
   const caMounted = spec.kafka.tls && spec.kafka.caSecret !== undefined;
   const probe = (path: string) => ({ httpGet: { path, port: "health" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
   return {
@@ -117,6 +130,7 @@ export function deployment<Image>(spec: OperatorSpec<Image>) {
         },
         spec: {
           serviceAccountName: OPERATOR_NAME,
+          ...(spec.imagePullSecret ? { imagePullSecrets: [{ name: spec.imagePullSecret }] } : {}),
           // Shutdown: stop intake, disconnect the consumer, release the Lease.
           terminationGracePeriodSeconds: 30,
           securityContext: {
@@ -150,7 +164,7 @@ export function deployment<Image>(spec: OperatorSpec<Image>) {
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },
-                ...(caMounted ? [{ name: "kafka-ca", mountPath: "/etc/kafka-ca", readOnly: true }] : []),
+                ...(caMounted ? [{ name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true }] : []),
               ],
             },
           ],
@@ -172,8 +186,14 @@ export function networkPolicy(spec: OperatorSpec<unknown>) {
     spec: {
       podSelector: { matchLabels: selector },
       policyTypes: ["Ingress", "Egress"],
-      // Prometheus scrapes metrics; the kubelet's probes are not subject to NetworkPolicy.
-      ingress: [{ ports: [{ protocol: "TCP", port: METRICS_PORT }] }],
+      // Only Prometheus, from the monitoring namespace, and only its metrics port; the kubelet's
+      // probes are not subject to NetworkPolicy.
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.monitoringNamespace } } }],
+          ports: [{ protocol: "TCP", port: METRICS_PORT }],
+        },
+      ],
       egress: [
         {
           to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],

@@ -1,0 +1,78 @@
+/**
+ * Settings of the self-healing operator's deployment. Its detection policy is validated with the
+ * operator's own schema (operator/src/contract.ts), so a typo fails `pulumi preview` naming the
+ * full key instead of crash-looping the pod.
+ */
+import { z } from "zod";
+import { policyOverrideSchema } from "../../operator/src/contract";
+import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem, secretText } from "../config-kit";
+
+const imageSchema = z.union([
+  z.strictObject({
+    /** A prebuilt image reference, ideally by digest. */
+    ref: z
+      .string()
+      .regex(
+        /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+        "an image reference such as registry:5000/name:tag or name@sha256:...",
+      ),
+    /** A private registry's login for pulling it; the password is streamforge:operatorRegistryPassword. */
+    pullCredentials: z.strictObject({ registry: z.string().min(1), username: z.string().min(1) }).optional(),
+  }),
+  z.strictObject({
+    /** Build operator/Dockerfile and push it here. */
+    registry: z.string().min(1),
+    repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "a lowercase repository path"),
+    tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "an image tag"),
+    username: z.string().min(1).optional(),
+  }),
+]);
+
+const operatorSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  image: imageSchema,
+  replicas: z.int().min(1).max(5).default(2),
+  dryRun: z.boolean().default(false),
+  /** Jobs of this namespace are watched; defaults to streamforge:apps.namespace. */
+  watchNamespace: dnsLabel.optional(),
+  /** The catalogue user the operator reads queue-events as. */
+  kafkaUser: dnsLabel.default("self-healing-operator"),
+  groupId: z.string().min(1).default("streamforge-self-healing"),
+  /** Overrides of the operator's detection policy, checked with the operator's own schema. */
+  policy: policyOverrideSchema.default({}),
+  /** Egress to the API server, which has no pod labels to select; required in prod. Default elsewhere: anywhere on 443/6443. */
+  apiServerCidr: ipv4Cidr.optional(),
+});
+
+export const selfHealingArea = defineArea({
+  keys: {
+    operator: operatorSchema.optional(),
+    /** Password of operator.image.username at operator.image.registry. */
+    operatorRegistryPassword: secretText,
+  },
+  secrets: ["operatorRegistryPassword"],
+  rules: ({ operator, operatorRegistryPassword }) => {
+    const image = operator?.enabled ? operator.image : undefined;
+    const login = image && ("ref" in image ? image.pullCredentials?.username : image.username);
+    if (login !== undefined && operatorRegistryPassword === undefined)
+      return [problem("operatorRegistryPassword", [], `expected the secret password of registry user "${login}"; found nothing`)];
+    if (login === undefined && operatorRegistryPassword !== undefined)
+      return [
+        problem(
+          "operatorRegistryPassword",
+          [],
+          "expected a registry login to use it (streamforge:operator.image.username, or .pullCredentials); found none. Remove it or name the user",
+        ),
+      ];
+    return [];
+  },
+});
+
+/** The registry login of the operator's image, when it has one: pods pull with it (and the build pushes with it). */
+export function registryLogin(image: OperatorConfig["image"]): { registry: string; username: string } | undefined {
+  if ("ref" in image) return image.pullCredentials;
+  return image.username === undefined ? undefined : { registry: image.registry, username: image.username };
+}
+
+export type SelfHealingAreaConfig = AreaConfig<typeof selfHealingArea>;
+export type OperatorConfig = z.output<typeof operatorSchema>;

@@ -1,0 +1,149 @@
+/**
+ * The operator's settings contract: every environment variable it reads, with its schema, and
+ * the policy override (SELF_HEALING_POLICY). The operator validates its environment with these
+ * schemas at start (settings.ts); the Pulumi program imports this same module to validate
+ * `streamforge:operator.*` at preview and to write the Deployment's env (infra/self-healing/),
+ * so a setting cannot exist on one side only.
+ *
+ * It imports nothing but zod: the program loads it as CommonJS (tsconfig.json's ts-node
+ * `moduleTypes`), the operator as an ES module.
+ */
+import { z } from "zod";
+
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const port = z.coerce.number().int().min(1).max(65535);
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a lowercase DNS label");
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "i");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const targetPolicySchema = z.strictObject({
+  stuckAfterMs: z.int().positive(),
+  startGraceMs: z.int().min(0),
+  adaptive: z.boolean(),
+  minStuckAfterMs: z.int().min(0),
+});
+
+/** SELF_HEALING_POLICY: JSON overriding parts of the default policy (operator/src/core/policy.ts). */
+export const policyOverrideSchema = z.strictObject({
+  targets: z.record(z.string(), targetPolicySchema).optional(),
+  defaultTarget: targetPolicySchema.optional(),
+  phiThreshold: z.number().positive().optional(),
+  minSamples: z.int().min(1).optional(),
+  minStdDevMs: z.int().min(0).optional(),
+  minStdDevFraction: z.number().min(0).max(1).optional(),
+  errorGraceMs: z.int().min(0).optional(),
+  fatalMessagePattern: z.string().refine(compiles, "a valid regular expression").nullable().optional(),
+  relaunchFailedJobs: z.boolean().optional(),
+  budget: z.strictObject({ maxRelaunches: z.int().min(0), windowMs: z.int().positive() }).optional(),
+  rateLimit: z.strictObject({ perMinute: z.number().positive(), burst: z.int().min(1) }).optional(),
+  massSilence: z.strictObject({ minJobs: z.int().min(1), fraction: z.number().min(0).max(1) }).optional(),
+  maxEventAgeMs: z.int().positive().optional(),
+  /** At least an hour: longer than any stuck threshold, so a live Job's signal is never dropped first. */
+  signalRetentionMs: z.int().min(3_600_000).optional(),
+});
+
+export type PolicyOverride = z.output<typeof policyOverrideSchema>;
+
+/** Every environment variable the operator reads, with its schema and default. */
+export const settingSchemas = {
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((v) =>
+      v
+        .split(",")
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  KAFKA_TOPIC: z.string().min(1).default("queue-events"),
+  KAFKA_GROUP_ID: z.string().min(1).default("streamforge-self-healing"),
+  KAFKA_CLIENT_ID: z.string().min(1).default("streamforge-self-healing-operator"),
+  KAFKA_TLS: bool.default(false),
+  KAFKA_CA_PATH: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(["none", "plain", "scram-sha-256", "scram-sha-512"]).default("none"),
+  KAFKA_USERNAME: z.string().optional(),
+  KAFKA_PASSWORD: z.string().optional(),
+  KAFKA_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+  /** Consumer lag (messages) above which stuck detection pauses. */
+  KAFKA_MAX_LAG: z.coerce.number().int().positive().default(5000),
+  /** No successful fetch for this long: the source is unhealthy. */
+  KAFKA_STALE_AFTER_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * Where a new consumer group, or one whose committed offsets the topic no longer holds,
+   * starts: the earliest retained event, so no critical error is missed (only events of a
+   * Job's own incarnation count, so old ones replayed are harmless; stuck detection waits
+   * while the backlog is above KAFKA_MAX_LAG).
+   */
+  KAFKA_FROM_BEGINNING: bool.default(true),
+  WATCH_NAMESPACE: dnsLabel.default("stf"),
+  LEASE_NAMESPACE: dnsLabel.optional(),
+  LEASE_NAME: dnsLabel.default("streamforge-self-healing-operator"),
+  POD_NAME: z.string().min(1).optional(),
+  DRY_RUN: bool.default(false),
+  TICK_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  BIND_ADDRESS: z.string().default("0.0.0.0"),
+  HEALTH_PORT: port.default(8081),
+  METRICS_PORT: port.default(8080),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  SELF_HEALING_POLICY: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === "") return {};
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "expected JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(policyOverrideSchema.default({})),
+};
+
+export type SettingName = keyof typeof settingSchemas;
+
+/** Where a container env value comes from: a literal, a Secret's key, or a field of the pod. */
+export type SettingSource =
+  | string
+  | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
+  | { readonly fieldRef: { readonly fieldPath: string } };
+
+export interface EnvVar {
+  readonly name: SettingName;
+  readonly value?: string;
+  readonly valueFrom?: Exclude<SettingSource, string>;
+}
+
+/**
+ * The container env that gives the operator these settings, in the contract's order. Literal
+ * values are validated with the operator's own schemas, so a bad value fails here, at preview,
+ * and not in a crash-looping pod. Throws naming each bad variable.
+ */
+export function settingsEnv(settings: Partial<Record<SettingName, SettingSource>>): EnvVar[] {
+  const problems: string[] = [];
+  const env: EnvVar[] = [];
+  for (const name of Object.keys(settingSchemas) as SettingName[]) {
+    const source = settings[name];
+    if (source === undefined) continue;
+    if (typeof source !== "string") {
+      env.push({ name, valueFrom: source });
+      continue;
+    }
+    const result = settingSchemas[name].safeParse(source);
+    if (!result.success) problems.push(`${name}=${JSON.stringify(source)}: ${result.error.issues.map((i) => i.message).join("; ")}`);
+    env.push({ name, value: source });
+  }
+  if (problems.length > 0) throw new Error(`Invalid operator settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  return env;
+}
