@@ -1,4 +1,5 @@
 /** The program's integration tier: the real Pulumi engine against the local platform (scripts/test.sh starts it). */
 const base = require("./jest.config.js");
 
-module.exports = { ...base, roots: ["<rootDir>/test/integration"], testMatch: ["**/*.itest.ts"], testTimeout: 900000 };
+// One file at a time: the files share the platform's API server and Pulumi backend.
+module.exports = { ...base, roots: ["<rootDir>/test/integration"], testMatch: ["**/*.itest.ts"], testTimeout: 900000, maxWorkers: 1 };

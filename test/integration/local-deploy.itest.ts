@@ -4,19 +4,13 @@
  * then holds, and a second run changes nothing.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT, renderStack, type KubernetesObject } from "../../infra/render/render";
+import { configFile, kubectl, pulumi, requireEnv } from "./pulumi-cli";
 
 const platform = path.join(PROJECT_ROOT, "local", "platform.sh");
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(
-      `The integration tier needs ${name}: run it through scripts/test.sh, or \`npm run local -- up\` and eval "$(npm run --silent local -- env)"`,
-    );
-  return value;
-}
 
 function kubectlGet(obj: KubernetesObject): Record<string, unknown> {
   const kind = `${obj.kind.toLowerCase()}.${obj.apiVersion.includes("/") ? obj.apiVersion.split("/")[0] : ""}`.replace(/\.$/, "");
@@ -66,7 +60,22 @@ describe("pulumi up --stack local", () => {
       kafkaBootstrapTls: "k3-kafka-bootstrap.kafka:9093",
       topicQueueEvents: "queue-events",
       kafkaUserSelfHealingOperator: "self-healing-operator",
+      kafkaUserSecretNamespace: "stf",
+      // Which cluster the stack deployed to, from its kubeconfig.
+      kubernetesContext: "streamforge-local",
+      kubernetesApiServer: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/),
     });
+  });
+
+  it("put the users, where Strimzi writes their Secrets, in the apps namespace, and the User Operator watching it", () => {
+    const users = kubectl("get", "kafkausers.kafka.strimzi.io", "-n", "stf", "-o", "name").split("\n").filter(Boolean).sort();
+    expect(users).toEqual(
+      ["arango-connector", "loaders", "queue-manager", "self-healing-operator"].map((u) => `kafkauser.kafka.strimzi.io/${u}`),
+    );
+    expect(kubectl("get", "kafkausers.kafka.strimzi.io", "-n", "kafka", "-o", "name")).toBe("");
+    expect(
+      kubectl("get", "kafkas.kafka.strimzi.io", "k3", "-n", "kafka", "-o", "jsonpath={.spec.entityOperator.userOperator.watchedNamespace}"),
+    ).toBe("stf");
   });
 
   it("left in the API server exactly what render declares", async () => {
@@ -94,6 +103,61 @@ describe("pulumi up --stack local", () => {
     });
     console.log(`no-op second pulumi up --stack local: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect([result.status, result.stdout.slice(-600)]).toEqual([0, expect.stringContaining("unchanged")]);
+  });
+});
+
+describe("a secret set the way Pulumi documents, under the real CLI", () => {
+  const stackFile = path.join(PROJECT_ROOT, "Pulumi.local.yaml");
+  let plaintext = "";
+
+  beforeAll(() => {
+    // Decrypted by the CLI with the local passphrase: the value the program was given.
+    const got = pulumi(["config", "get", "streamforge:operatorRegistryPassword", "--stack", "local"]);
+    expect(got.status).toBe(0);
+    plaintext = got.stdout.trim();
+    expect(plaintext.length).toBeGreaterThan(8);
+    expect(fs.readFileSync(stackFile, "utf8")).not.toContain(plaintext);
+  });
+
+  it("reached the cluster: the pull Secret in the API server holds it", () => {
+    const data = kubectl(
+      "get",
+      "secret",
+      "streamforge-self-healing-operator-pull",
+      "-n",
+      "stf",
+      "-o",
+      "jsonpath={.data.\\.dockerconfigjson}",
+    );
+    const config = JSON.parse(Buffer.from(data, "base64").toString()) as { auths: Record<string, { password: string }> };
+    expect(config.auths["registry.local:5000"]?.password).toBe(plaintext);
+  });
+
+  it("is never in plain text in the state, only as ciphertext", () => {
+    const exported = pulumi(["stack", "export", "--stack", "local"]);
+    expect(exported.status).toBe(0);
+    const encodings = [plaintext, Buffer.from(plaintext).toString("base64"), Buffer.from(`streamforge-ci:${plaintext}`).toString("base64")];
+    for (const text of encodings) expect(exported.stdout).not.toContain(text);
+    const state = exported.stdout;
+    const pull = (
+      JSON.parse(state) as { deployment: { resources: { urn: string; outputs?: Record<string, any> }[] } }
+    ).deployment.resources.find((r) => r.urn.endsWith("::self-healing-pull"));
+    expect(pull?.outputs?.stringData).toHaveProperty("ciphertext");
+  });
+
+  it("is never in plain text in a preview", () => {
+    const preview = pulumi(["preview", "--stack", "local", "--diff", "--show-secrets=false"]);
+    expect(preview.status).toBe(0);
+    expect(preview.output).toContain("streamforge-self-healing-operator-pull");
+    expect(preview.output).not.toContain(plaintext);
+  });
+
+  it("is refused, naming the key, when set in plain text", () => {
+    const doc = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown>; encryptionsalt: string };
+    doc.config["streamforge:operatorRegistryPassword"] = "plain-text-password";
+    const preview = pulumi(["preview", "--stack", "local", "--config-file", configFile("local", doc)]);
+    expect(preview.status).not.toBe(0);
+    expect(preview.output).toContain("streamforge:operatorRegistryPassword: must be a Pulumi secret; found plain text");
   });
 });
 
