@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT, renderStack, type KubernetesObject } from "../../infra/render/render";
-import { configFile, kubectl, pulumi, requireEnv } from "./pulumi-cli";
+import { configFile, kubectl, pulumi, requireEnv, selectStack } from "./pulumi-cli";
 
 const platform = path.join(PROJECT_ROOT, "local", "platform.sh");
 
@@ -138,18 +138,29 @@ describe("a secret set the way Pulumi documents, under the real CLI", () => {
     expect(exported.status).toBe(0);
     const encodings = [plaintext, Buffer.from(plaintext).toString("base64"), Buffer.from(`streamforge-ci:${plaintext}`).toString("base64")];
     for (const text of encodings) expect(exported.stdout).not.toContain(text);
-    const state = exported.stdout;
-    const pull = (
-      JSON.parse(state) as { deployment: { resources: { urn: string; outputs?: Record<string, any> }[] } }
-    ).deployment.resources.find((r) => r.urn.endsWith("::self-healing-pull"));
-    expect(pull?.outputs?.stringData).toHaveProperty("ciphertext");
+    // The provider turns stringData into data; both the inputs and the outputs hold only ciphertext.
+    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { urn: string; inputs?: any; outputs?: any }[] } })
+      .deployment.resources;
+    const pull = resources.find((r) => r.urn.endsWith("::self-healing-pull"));
+    expect(pull?.inputs?.data).toHaveProperty("ciphertext");
+    expect(pull?.outputs?.data).toHaveProperty("ciphertext");
   });
 
-  it("is never in plain text in a preview", () => {
-    const preview = pulumi(["preview", "--stack", "local", "--diff", "--show-secrets=false"]);
-    expect(preview.status).toBe(0);
-    expect(preview.output).toContain("streamforge-self-healing-operator-pull");
-    expect(preview.output).not.toContain(plaintext);
+  it("is never in plain text in a preview that creates it", () => {
+    // A stack that does not exist yet previews every resource, the pull Secret with its data.
+    const doc = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown>; encryptionsalt: string };
+    selectStack("secret-preview");
+    try {
+      const preview = pulumi(["preview", "--stack", "secret-preview", "--config-file", configFile("secret-preview", doc), "--diff"]);
+      expect(preview.status).toBe(0);
+      expect(preview.output).toContain("streamforge-self-healing-operator-pull");
+      expect(preview.output).toContain("[secret]");
+      expect(preview.output).not.toContain(plaintext);
+      expect(preview.output).not.toContain(Buffer.from(plaintext).toString("base64"));
+    } finally {
+      pulumi(["stack", "rm", "secret-preview", "--yes", "--force"]);
+      pulumi(["stack", "select", "local"]);
+    }
   });
 
   it("is refused, naming the key, when set in plain text", () => {
