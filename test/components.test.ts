@@ -178,6 +178,12 @@ describe("createPlatform", () => {
     expect(env[0].value).toBe("^(arango-connector|loaders|queue-manager|self-healing-operator)$");
   });
 
+  it("has the Strimzi operator watch the Kafka and apps namespaces (the users live in the latter)", async () => {
+    const resources = await declare(committedConfig("prod"));
+    const [release] = ofType(resources, "kubernetes:helm.sh/v3:Release");
+    expect((release?.inputs.values as any).watchNamespaces).toEqual(["kafka", "stf"]);
+  });
+
   it("installs no Strimzi operator where the stack says it is present", async () => {
     const resources = await declare(committedConfig("local"));
     expect(ofType(resources, "kubernetes:helm.sh/v3:Release")).toEqual([]);

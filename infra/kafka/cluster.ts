@@ -104,7 +104,14 @@ export class KafkaCluster extends pulumi.ComponentResource {
         {
           metadata: { name: names.clusterCaCertSecret, namespace: args.usersNamespace, labels },
           type: "Opaque",
-          data: { "ca.crt": source.data.apply((d) => d["ca.crt"] ?? "") },
+          data: {
+            "ca.crt": source.data.apply((d) => {
+              const ca = d["ca.crt"];
+              if (!ca)
+                throw new Error(`Secret ${kafka.namespace}/${names.clusterCaCertSecret} has no ca.crt: is Strimzi's cluster CA in place?`);
+              return ca;
+            }),
+          },
         },
         { parent: this },
       );
