@@ -21,6 +21,7 @@ import {
 } from "./config-kit";
 import { kafkaArea, nodeCounts } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
+import { rolloutsArea } from "../rollouts/config";
 
 export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./config-kit";
 export type { Environment } from "./cluster/config";
@@ -28,7 +29,7 @@ export type * from "./kafka/config";
 export type { OperatorConfig } from "./self-healing/config";
 
 /** Every area of the program, in the order their problems are reported. */
-const AREAS = { cluster: clusterArea, kafka: kafkaArea, selfHealing: selfHealingArea };
+const AREAS = { cluster: clusterArea, kafka: kafkaArea, selfHealing: selfHealingArea, rollouts: rolloutsArea };
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type AreaConfigs = { [Name in keyof typeof AREAS]: AreaConfig<(typeof AREAS)[Name]> };
@@ -103,6 +104,15 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
         ),
       );
   }
+  const rollouts = config.rollouts;
+  if (rollouts?.enabled && !catalogue.users[rollouts.queueManager.kafkaUser])
+    problems.push(
+      problem(
+        "rollouts",
+        ["queueManager", "kafkaUser"],
+        `expected a user of streamforge:catalogue.users (${Object.keys(catalogue.users).join(", ")}); found "${rollouts.queueManager.kafkaUser}"`,
+      ),
+    );
   return [...problems, ...productionRules(config)];
 }
 

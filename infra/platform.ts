@@ -15,6 +15,7 @@ import { StrimziOperator } from "./kafka/strimzi-operator";
 import { type StackOutputs, stackOutputs } from "./outputs";
 import { SelfHealingOperator } from "./self-healing/component";
 import { registryLogin } from "./self-healing/config";
+import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
 
 /** Port of the JMX and Kafka exporters in Strimzi's pods. */
 const STRIMZI_METRICS_PORT = 9404;
@@ -47,6 +48,9 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         // queue-manager's Jobs set no securityContext today, so enforcing restricted there would
         // reject them: baseline, with restricted warnings.
         ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
+        ...(config.rollouts?.enabled && config.rollouts.controller.install
+          ? [{ name: config.rollouts.controller.namespace, podSecurity: "restricted" as const }]
+          : []),
       ],
       create: config.namespaces.create,
     },
@@ -155,6 +159,33 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         ...(login && config.operatorRegistryPassword ? { login: { ...login, password: config.operatorRegistryPassword } } : {}),
       },
       { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities] },
+    );
+  }
+
+  const rollouts = config.rollouts?.enabled ? config.rollouts : undefined;
+  if (rollouts) {
+    const controller = rollouts.controller.install
+      ? new ArgoRolloutsController(
+          "rollouts",
+          { rollouts },
+          { providers, dependsOn: namespaces.dependencies(rollouts.controller.namespace) },
+        )
+      : undefined;
+    new QueueManagerCanary(
+      "queue-manager",
+      {
+        rollouts,
+        context: {
+          namespace: apps.namespace,
+          kafkaBootstrap: bootstrapAddresses(kafka).tls,
+          controlTopic: "queue-control",
+          eventsTopic: "queue-events",
+          kafkaUserSecret: rollouts.queueManager.kafkaUser,
+          clusterCaSecret: clusterNames(kafka.clusterName).clusterCaCertSecret,
+          monitoringNamespace: config.monitoring.namespace,
+        },
+      },
+      { providers, dependsOn: [...namespaces.dependencies(apps.namespace), entities, ...(controller ? [controller] : [])] },
     );
   }
 

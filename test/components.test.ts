@@ -256,3 +256,36 @@ describe("readiness", () => {
     expect(byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert")).toEqual([]);
   });
 });
+
+describe("the queue-manager canary", () => {
+  it("installs the controller's v1.10.2 CRDs server-side and its chart, where the stack installs it", async () => {
+    const resources = await run(() => void createPlatform(committedConfig("dev")));
+    const crds = ofType(resources, "kubernetes:yaml/v2:ConfigFile").map((r) => r.inputs.file);
+    expect(crds).toEqual(
+      ["rollout", "analysis-template", "cluster-analysis-template", "analysis-run", "experiment"].map(
+        (crd) => `https://raw.githubusercontent.com/argoproj/argo-rollouts/v1.10.2/manifests/crds/${crd}-crd.yaml`,
+      ),
+    );
+    const release = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "argo-rollouts");
+    expect(release?.inputs).toMatchObject({ chart: "argo-rollouts", version: "2.41.0", namespace: "argo-rollouts", skipCrds: true });
+  });
+
+  it("makes `pulumi up` wait for the Rollout to be Healthy, within the stack's timeout", async () => {
+    const resources = await run(() => void createPlatform(committedConfig("local")));
+    const [rollout] = byKind(resources, "Rollout");
+    expect((rollout?.inputs.metadata as any).annotations).toEqual({
+      "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy",
+      "pulumi.com/timeoutSeconds": "300",
+    });
+    // The local platform runs the controller itself.
+    expect(ofType(resources, "kubernetes:helm.sh/v3:Release")).toEqual([]);
+  });
+
+  it("returns at once where the stack opts out of waiting", async () => {
+    const config = committedConfig("local");
+    const resources = await run(
+      () => void createPlatform({ ...config, rollouts: { ...config.rollouts!, await: { enabled: false, timeoutSeconds: 60 } } }),
+    );
+    expect((byKind(resources, "Rollout")[0]?.inputs.metadata as any).annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+});

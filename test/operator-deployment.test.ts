@@ -40,11 +40,10 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
       },
     ]);
     expect(d.byKind("ClusterRole")).toEqual([]);
-    const bindings = d.byKind("RoleBinding");
+    const bindings = d.byKind("RoleBinding").filter((b) => b.metadata.name.startsWith("streamforge-self-healing-operator"));
+    const sa = d.byKind("ServiceAccount").find((a) => a.metadata.name === "streamforge-self-healing-operator");
     for (const b of bindings)
-      expect(b.subjects).toEqual([
-        { kind: "ServiceAccount", name: "streamforge-self-healing-operator", namespace: d.byKind("ServiceAccount")[0].metadata.namespace },
-      ]);
+      expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "streamforge-self-healing-operator", namespace: sa.metadata.namespace }]);
     expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(roles.map((r) => r.metadata.name).sort());
   });
 

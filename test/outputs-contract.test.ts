@@ -4,10 +4,19 @@
  * means adding it here and to the README.
  */
 import { FIXED_OUTPUTS } from "../infra/outputs";
+import { ROLLOUT_OUTPUTS } from "../rollouts/outputs";
 import { knownStacks, renderStack } from "../infra/render/render";
 
 const CONTRACT: Record<string, "string" | "string[]"> = {
   environment: "string",
+  kubernetesContext: "string",
+  kubernetesApiServer: "string",
+  rolloutName: "string",
+  rolloutNamespace: "string",
+  rolloutStableService: "string",
+  rolloutCanaryService: "string",
+  rolloutRouter: "string",
+  rolloutAnalysisTemplates: "string[]",
   kafkaClusterName: "string",
   kafkaNamespace: "string",
   kafkaBootstrapTls: "string",
@@ -46,6 +55,19 @@ describe.each(knownStacks())("stack %s outputs", (stack) => {
     expect(actual).toEqual(CONTRACT);
   });
 
+  it("names the canary's objects where the stack has one", () => {
+    if (stack === "local-kafka-api") expect(outputs.rolloutName).toBe("");
+    else
+      expect(outputs).toMatchObject({
+        rolloutName: "queue-manager",
+        rolloutNamespace: "stf",
+        rolloutStableService: "queue-manager",
+        rolloutCanaryService: "queue-manager-canary",
+        rolloutRouter: "VirtualService/queue-manager",
+        rolloutAnalysisTemplates: ["queue-manager-error-rate", "queue-manager-latency", "queue-manager-critical-errors"],
+      });
+  });
+
   it("keeps the values services are configured with today", () => {
     expect(outputs).toMatchObject({
       kafkaClusterName: "k3",
@@ -71,7 +93,8 @@ describe.each(knownStacks())("stack %s outputs", (stack) => {
 });
 
 it("documents every fixed output", () => {
+  const documented: Record<string, string> = { ...FIXED_OUTPUTS, ...ROLLOUT_OUTPUTS };
   for (const key of Object.keys(CONTRACT).filter((k) => !/^(topic|kafkaUser)[A-Z]/.test(k))) {
-    expect([key, typeof FIXED_OUTPUTS[key as keyof typeof FIXED_OUTPUTS]]).toEqual([key, "string"]);
+    expect([key, typeof documented[key]]).toEqual([key, "string"]);
   }
 });

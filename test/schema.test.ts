@@ -13,19 +13,45 @@ beforeAll(async () => {
   for (const stack of knownStacks()) rendered.set(stack, await renderStack(stack));
 });
 
-const STRIMZI_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
+/** Every custom resource kind the program declares, by API group: each must validate against its upstream CRD. */
+const DECLARED_KINDS: Record<string, string[]> = {
+  "kafka.strimzi.io/v1": ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"],
+  "argoproj.io/v1alpha1": ["Rollout", "AnalysisTemplate"],
+  "networking.istio.io/v1": ["VirtualService"],
+  "gateway.networking.k8s.io/v1": ["HTTPRoute"],
+  "monitoring.coreos.com/v1": ["PodMonitor"],
+};
 
 describe("rendered custom resources validate against the upstream CRDs", () => {
-  it("loads the Strimzi, Argo Rollouts and Litmus CRDs", () => {
+  it("loads the Strimzi, Argo Rollouts, Litmus, Istio, Gateway API and prometheus-operator CRDs", () => {
     expect(catalog.size).toBeGreaterThanOrEqual(18);
+    for (const apiVersion of Object.keys(DECLARED_KINDS)) expect([apiVersion, catalog.coversGroup(apiVersion)]).toEqual([apiVersion, true]);
   });
 
   it.each(knownStacks())("stack %s", (stack) => {
     const result = rendered.get(stack)!;
     const custom = result.manifests.filter((m) => catalog.coversGroup(m.apiVersion));
     expect(custom.map((m) => m.kind)).toEqual(expect.arrayContaining(["Kafka", "KafkaNodePool"]));
-    expect(custom.filter((m) => m.apiVersion !== "kafka.strimzi.io/v1" || !STRIMZI_KINDS.includes(m.kind))).toEqual([]);
+    expect(custom.filter((m) => !DECLARED_KINDS[m.apiVersion]?.includes(m.kind))).toEqual([]);
     expect(custom.flatMap((m) => catalog.validate(m))).toEqual([]);
+  });
+
+  it("the canary's objects of every stack that has one validate, the Gateway API router's included", async () => {
+    const withCanary = [...rendered.values()].filter((r) => r.manifests.some((m) => m.kind === "Rollout"));
+    expect(withCanary.map((r) => r.stack).sort()).toEqual(["dev", "local", "prod"]);
+    const gateway = await renderStack("dev", {
+      edit: (raw) => {
+        (raw.rollouts as any).router = {
+          type: "gateway-api",
+          gateway: { name: "public", namespace: "gateway" },
+          hostnames: ["queue-manager.example"],
+          plugin: { version: "v0.15.0", location: "file://plugin-bin/gatewayapi-plugin", sha256: "0".repeat(64) },
+        };
+      },
+    });
+    const route = gateway.manifests.filter((m) => m.kind === "HTTPRoute");
+    expect(route).toHaveLength(1);
+    expect(gateway.manifests.flatMap((m) => (catalog.coversGroup(m.apiVersion) ? catalog.validate(m) : []))).toEqual([]);
   });
 
   it("every committed stack declares a Kafka CR and at least one node pool", () => {

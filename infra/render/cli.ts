@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const result = await renderStack(values.stack, values.project ? path.resolve(values.project) : undefined);
+    const result = await renderStack(values.stack, values.project ? { root: path.resolve(values.project) } : {});
     const files = writeRender(result, path.resolve(values.out));
     console.log(
       `render: stack ${values.stack}: ${result.manifests.length} Kubernetes objects, ${result.helmReleases.length} Helm releases, ` +

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE, loadPlatformConfig } from "../config";
+import { CONFIG_NAMESPACE, decodeRawConfig, loadPlatformConfig } from "../config";
 import { createPlatform } from "../platform";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -113,6 +113,13 @@ const KIND_ORDER = [
   "Deployment",
   "PodDisruptionBudget",
   "NetworkPolicy",
+  "Service",
+  "AnalysisTemplate",
+  "VirtualService",
+  "HTTPRoute",
+  "PodMonitor",
+  "Rollout",
+  "HorizontalPodAutoscaler",
 ];
 
 function kindRank(kind: string): number {
@@ -199,9 +206,26 @@ export async function runUnderMocks(
   return { resources, outputs };
 }
 
+export interface RenderOptions {
+  /** The project directory (default: this repository). */
+  readonly root?: string;
+  /** Changes the stack's decoded `streamforge:*` values before the program sees them (tests' variants). */
+  readonly edit?: (raw: Record<string, unknown>) => void;
+}
+
 /** Runs the program for `stack` under mocks and returns what it declares. */
-export async function renderStack(stack: string, root = PROJECT_ROOT): Promise<RenderResult> {
-  const { config, secretKeys } = readStackConfig(stack, root);
+export async function renderStack(stack: string, options: RenderOptions = {}): Promise<RenderResult> {
+  const root = options.root ?? PROJECT_ROOT;
+  const read = readStackConfig(stack, root);
+  const { secretKeys } = read;
+  let config = read.config;
+  if (options.edit) {
+    const raw = decodeRawConfig(config);
+    options.edit(raw);
+    config = Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+  }
   const { resources, outputs } = await runUnderMocks({ project: projectName(root), stack, config, secretKeys }, () =>
     createPlatform(loadPlatformConfig()),
   );

@@ -158,8 +158,12 @@ export class CrdCatalog {
       ];
 
     const issues = validateMetadata(meta, crd.namespaced).map((m) => issue(m.path, m.message));
-    served.validate ??= new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(toJsonSchema(served.schema));
-    if (!served.validate(obj)) {
+    served.validate ??= new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(
+      withObjectRoot(toJsonSchema(served.schema)),
+    );
+    // The API server defaults before it validates: rules may rely on a defaulted field.
+    const defaulted = applyDefaults(served.schema, JSON.parse(JSON.stringify(obj)) as unknown) as Record<string, unknown>;
+    if (!served.validate(defaulted)) {
       for (const e of served.validate.errors ?? []) {
         const detail =
           e.keyword === "additionalProperties"
@@ -170,9 +174,8 @@ export class CrdCatalog {
         issues.push(issue(e.instancePath || "/", detail));
       }
     }
-    // CEL sees plain JSON, as the API server does (and cel-js accepts only this realm's objects).
-    const json = JSON.parse(JSON.stringify(obj)) as unknown;
-    issues.push(...celIssues(served.schema, json, "").map((m) => issue(m.path, m.message)));
+    // CEL sees plain JSON (cel-js accepts only this realm's objects), defaulted, as the API server does.
+    issues.push(...celIssues(served.schema, defaulted, "").map((m) => issue(m.path, m.message)));
     return issues;
   }
 }
@@ -196,6 +199,94 @@ function validateMetadata(meta: Record<string, unknown>, namespaced: boolean): {
   return problems;
 }
 
+/** Every object's root may carry apiVersion, kind and metadata, whether or not its CRD's schema lists them (Istio's do not). */
+function withObjectRoot(schema: Schema): Schema {
+  const properties = {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    metadata: { type: "object" },
+    ...(schema.properties as Schema),
+  };
+  return { ...schema, properties };
+}
+
+/** Fills in the schema's `default`s where the value leaves a field out, as the API server's defaulting does. */
+export function applyDefaults(schema: Schema, value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return schema.items ? value.map((v) => applyDefaults(schema.items as Schema, v)) : value;
+  const obj = value as Record<string, unknown>;
+  const props = schema.properties as Record<string, Schema> | undefined;
+  for (const [k, sub] of Object.entries(props ?? {})) {
+    // A JSON copy, not structuredClone: under Jest that would make another realm's objects, which cel-js refuses.
+    if (obj[k] === undefined && sub.default !== undefined) obj[k] = JSON.parse(JSON.stringify(sub.default)) as unknown;
+    if (obj[k] !== undefined) obj[k] = applyDefaults(sub, obj[k]);
+  }
+  const additional = schema.additionalProperties;
+  if (additional && typeof additional === "object")
+    for (const k of Object.keys(obj)) if (!props || !(k in props)) obj[k] = applyDefaults(additional as Schema, obj[k]);
+  return obj;
+}
+
+/** CEL's reserved words, which Kubernetes escapes as `__word__` when a property is named so. */
+const CEL_RESERVED = new Set(
+  "true false null in as break const continue else for function if import let loop package namespace return var void while".split(" "),
+);
+
+/** A property's name as CEL rules see it (Kubernetes' escaping: `namespace` -> `__namespace__`, `a-b` -> `a__dash__b`). */
+export function celPropertyName(name: string): string {
+  if (CEL_RESERVED.has(name)) return `__${name}__`;
+  return name.replace(/__/g, "__underscores__").replace(/\./g, "__dot__").replace(/-/g, "__dash__").replace(/\//g, "__slash__");
+}
+
+/** The value with its declared properties renamed as CEL sees them; map keys stay as they are. */
+function celView(schema: Schema, value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return schema.items ? value.map((v) => celView(schema.items as Schema, v)) : value;
+  const props = schema.properties as Record<string, Schema> | undefined;
+  const additional = schema.additionalProperties as Schema | undefined;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) =>
+      props && k in props
+        ? [celPropertyName(k), celView(props[k]!, v)]
+        : [k, additional && typeof additional === "object" ? celView(additional, v) : v],
+    ),
+  );
+}
+
+/**
+ * cel-js refuses `has()` whose field is selected from an index (`has(self.matches[0].path)`),
+ * which Kubernetes' CEL accepts. On JSON maps `has(x.f)` is `"f" in x`: rewrite those calls so.
+ */
+export function rewriteIndexedHas(rule: string): string {
+  let out = "";
+  let i = 0;
+  while (i < rule.length) {
+    const at = rule.indexOf("has(", i);
+    if (at === -1 || (at > 0 && /[\w.]/.test(rule[at - 1]!))) {
+      if (at === -1) return out + rule.slice(i);
+      out += rule.slice(i, at + 4);
+      i = at + 4;
+      continue;
+    }
+    let depth = 1;
+    let j = at + 4;
+    let quote = "";
+    for (; j < rule.length && depth > 0; j++) {
+      const c = rule[j]!;
+      if (quote) {
+        if (c === quote && rule[j - 1] !== "\\") quote = "";
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === "(") depth++;
+      else if (c === ")") depth--;
+    }
+    const inner = rewriteIndexedHas(rule.slice(at + 4, j - 1));
+    const field = /^([\s\S]*)\.([A-Za-z_]\w*)$/.exec(inner);
+    out += rule.slice(i, at) + (field && field[1]!.includes("[") ? `("${field[2]}" in ${field[1]})` : `has(${inner})`);
+    i = j;
+  }
+  return out;
+}
+
 /** Evaluates `x-kubernetes-validations` rules wherever the object has a value for the schema node. */
 function celIssues(schema: Schema, value: unknown, at: string): { path: string; message: string }[] {
   if (value === undefined || value === null) return [];
@@ -204,7 +295,7 @@ function celIssues(schema: Schema, value: unknown, at: string): { path: string; 
     // Transition rules compare with the stored object; a new object has none.
     if (rule.rule.includes("oldSelf")) continue;
     try {
-      if (evaluateCel(rule.rule, { self: value }) !== true)
+      if (evaluateCel(rewriteIndexedHas(rule.rule), { self: celView(schema, value) }) !== true)
         problems.push({ path: at || "/", message: rule.message ?? `failed rule: ${rule.rule}` });
     } catch (err) {
       problems.push({ path: at || "/", message: `rule ${rule.rule} could not be evaluated: ${(err as Error).message}` });

@@ -1,0 +1,115 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { RolloutsConfig } from "./config";
+import {
+  type QueueManagerContext,
+  analysisTemplates,
+  autoscaler,
+  controllerChartValues,
+  networkPolicy,
+  podMonitor,
+  queueManagerRbac,
+  rollout,
+  routerManagedFields,
+  routerObject,
+  services,
+} from "./spec";
+
+/** The CRDs of a controller version, from its release's manifests. */
+export const ROLLOUTS_CRDS = ["rollout", "analysis-template", "cluster-analysis-template", "analysis-run", "experiment"] as const;
+export const crdUrl = (version: string, crd: string): string =>
+  `https://raw.githubusercontent.com/argoproj/argo-rollouts/${version}/manifests/crds/${crd}-crd.yaml`;
+
+export interface ArgoRolloutsControllerArgs {
+  readonly rollouts: RolloutsConfig;
+}
+
+/**
+ * The Argo Rollouts controller: its CRDs at the controller's version, applied server-side (they
+ * are too large for a client-side apply's annotation), and the Helm chart with the image pinned.
+ */
+export class ArgoRolloutsController extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: ArgoRolloutsControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:rollouts:ArgoRolloutsController", name, {}, opts);
+    const { controller } = args.rollouts;
+    // The provider applies server-side by default (enableServerSideApply).
+    const crds = ROLLOUTS_CRDS.map(
+      (crd) => new k8s.yaml.v2.ConfigFile(`${name}-crd-${crd}`, { file: crdUrl(controller.version, crd) }, { parent: this }),
+    );
+    this.release = new k8s.helm.v3.Release(
+      `${name}-chart`,
+      {
+        name: "argo-rollouts",
+        chart: "argo-rollouts",
+        version: controller.chartVersion,
+        repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" },
+        namespace: controller.namespace,
+        values: controllerChartValues(args.rollouts),
+        skipCrds: true,
+        atomic: true,
+        timeout: 600,
+      },
+      { parent: this, dependsOn: crds },
+    );
+    this.registerOutputs({ release: this.release });
+  }
+}
+
+export interface QueueManagerCanaryArgs {
+  readonly rollouts: RolloutsConfig;
+  readonly context: QueueManagerContext;
+}
+
+/**
+ * queue-manager as a canary Rollout with its Services, router object, AnalysisTemplates,
+ * PodMonitor, autoscaler and RBAC. Where the stack awaits (`rollouts.await`), `pulumi up` waits
+ * for the Rollout to be Healthy, so an aborted canary fails the `up` that started it.
+ */
+export class QueueManagerCanary extends pulumi.ComponentResource {
+  readonly rollout: k8s.apiextensions.CustomResource;
+  readonly routerKind: string;
+
+  constructor(name: string, args: QueueManagerCanaryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:rollouts:QueueManagerCanary", name, {}, opts);
+    const { rollouts, context } = args;
+    const ns = context.namespace;
+    const child = { parent: this };
+
+    const rbac = queueManagerRbac(ns);
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, rbac.serviceAccount, child);
+    const role = new k8s.rbac.v1.Role(`${name}-role`, rbac.role, child);
+    new k8s.rbac.v1.RoleBinding(`${name}-role`, rbac.roleBinding, { parent: this, dependsOn: [role, sa] });
+    const svcs = services(ns).map((svc) => new k8s.core.v1.Service(`${name}-svc-${svc.metadata.name}`, svc, child));
+    const templates = analysisTemplates(rollouts.analysis, ns).map(
+      (t) => new k8s.apiextensions.CustomResource(`${name}-${t.metadata.name}`, t, child),
+    );
+    const router = routerObject(rollouts.router, ns);
+    this.routerKind = router ? `${router.kind}/${router.metadata.name}` : "";
+    const routerResource = router
+      ? [
+          new k8s.apiextensions.CustomResource(`${name}-router`, router, {
+            parent: this,
+            // The controller moves these weights during a canary; an `up` must not move them back.
+            ignoreChanges: routerManagedFields(rollouts.router),
+          }),
+        ]
+      : [];
+    new k8s.apiextensions.CustomResource(`${name}-podmonitor`, podMonitor(ns), child);
+    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(rollouts, context), child);
+
+    const body = rollout(rollouts, context);
+    const awaitAnnotations: Record<string, string> = rollouts.await.enabled
+      ? { "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy", "pulumi.com/timeoutSeconds": String(rollouts.await.timeoutSeconds) }
+      : { "pulumi.com/skipAwait": "true" };
+    this.rollout = new k8s.apiextensions.CustomResource(
+      `${name}-rollout`,
+      { ...body, metadata: { ...body.metadata, annotations: awaitAnnotations } },
+      { parent: this, dependsOn: [sa, ...svcs, ...templates, ...routerResource] },
+    );
+    const hpa = autoscaler(rollouts, ns);
+    if (hpa) new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpa, { parent: this, dependsOn: [this.rollout] });
+    this.registerOutputs({ rollout: this.rollout });
+  }
+}

@@ -1,0 +1,447 @@
+/**
+ * queue-manager as an Argo Rollouts canary, as plain objects: the Rollout, its stable and canary
+ * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
+ * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
+ */
+import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
+
+export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
+export const QUEUE_MANAGER = "queue-manager";
+export const STABLE_SERVICE = QUEUE_MANAGER;
+export const CANARY_SERVICE = `${QUEUE_MANAGER}-canary`;
+/** The route of the VirtualService whose weights the controller rewrites. */
+export const PRIMARY_ROUTE = "primary";
+export const GATEWAY_API_PLUGIN = "argoproj-labs/gatewayAPI";
+/** The label Argo Rollouts puts on each ReplicaSet's pods; the PodMonitor copies it onto the series. */
+export const POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash";
+/** The same label as Prometheus names it once prometheus-operator has sanitised it. */
+export const POD_TEMPLATE_HASH_SERIES_LABEL = "rollouts_pod_template_hash";
+const HTTP_PORT = 8080;
+const CA_MOUNT_PATH = "/etc/kafka-ca";
+
+export const TEMPLATE_NAMES = {
+  errorRate: `${QUEUE_MANAGER}-error-rate`,
+  latency: `${QUEUE_MANAGER}-latency`,
+  criticalErrors: `${QUEUE_MANAGER}-critical-errors`,
+} as const;
+
+const labels = { "app.kubernetes.io/name": QUEUE_MANAGER, "app.kubernetes.io/part-of": "streamforge" };
+const selector = { "app.kubernetes.io/name": QUEUE_MANAGER };
+
+/** What queue-manager needs from the rest of the platform. */
+export interface QueueManagerContext {
+  readonly namespace: string;
+  readonly kafkaBootstrap: string;
+  readonly controlTopic: string;
+  readonly eventsTopic: string;
+  /** Secret (in the namespace) with the Kafka user's `password`. */
+  readonly kafkaUserSecret: string;
+  /** Secret (in the namespace) with the cluster CA's `ca.crt`. */
+  readonly clusterCaSecret: string;
+  /** Namespace of the Prometheus that scrapes queue-manager. */
+  readonly monitoringNamespace: string;
+}
+
+/** Seconds of a `30s`/`5m`/`1h` duration. */
+export function durationSeconds(duration: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`Not a duration: ${duration}`);
+  const n = Number(match[1]);
+  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600 }[match[2] as "ms" | "s" | "m" | "h"];
+}
+
+// ---- PromQL -------------------------------------------------------------------------------
+
+/** A series selector of queue-manager's pods of one pod-template hash (an Argo arg). */
+function podSelector(namespace: string, hashArg: string, extra = ""): string {
+  return `{namespace="${namespace}", ${POD_TEMPLATE_HASH_SERIES_LABEL}="{{args.${hashArg}}}"${extra}}`;
+}
+
+/** Share of the canary's requests that failed with a server error. No traffic: NaN (0/0); no series: empty. */
+export function errorRateQuery(a: AnalysisConfig, namespace: string): string {
+  const { requestsTotal, statusLabel, serverErrorStatus } = a.metrics;
+  const errors = podSelector(namespace, "canary-hash", `, ${statusLabel}=~"${serverErrorStatus}"`);
+  return `sum(rate(${requestsTotal}${errors}[${a.interval}])) / sum(rate(${requestsTotal}${podSelector(namespace, "canary-hash")}[${a.interval}]))`;
+}
+
+/** The p95 request duration of one pod-template hash, in seconds. */
+export function p95Query(a: AnalysisConfig, namespace: string, hashArg: "canary-hash" | "stable-hash"): string {
+  return `histogram_quantile(0.95, sum by (le) (rate(${a.metrics.durationBucket}${podSelector(namespace, hashArg)}[${a.interval}])))`;
+}
+
+/** The canary's p95 over stable's. */
+export function p95VsStableQuery(a: AnalysisConfig, namespace: string): string {
+  return `${p95Query(a, namespace, "canary-hash")} / ${p95Query(a, namespace, "stable-hash")}`;
+}
+
+/**
+ * Critical errors reported on queue-events (`fatal` events counted by the self-healing operator)
+ * now, over the hour before, floored so a quiet hour is not a zero to divide by. Where the
+ * operator saw events but no critical error, the rate is 0 (`or 0 * ...`); where it saw no
+ * events at all, the result is empty: no data, never a silent pass.
+ */
+export function criticalErrorsQuery(a: AnalysisConfig): string {
+  const events = "streamforge_operator_events_total";
+  const rate = (window: string, offset = "") =>
+    `(sum(rate(${events}{kind="fatal"}[${window}]${offset})) or (0 * sum(rate(${events}[${window}]${offset}))))`;
+  const floor = a.criticalErrors.baselineFloorPerMinute / 60;
+  return `${rate(a.interval)} / clamp_min(${rate("1h", ` offset ${a.interval}`)} or vector(0), ${floor})`;
+}
+
+// ---- AnalysisTemplates -----------------------------------------------------------------------
+
+/** Success and failure both test a number: an empty result or NaN is neither, so the measurement is Inconclusive. */
+function conditions(bound: string, op: "<=" | ">="): { successCondition: string; failureCondition: string } {
+  const present = "len(result) > 0 && !isNaN(result[0])";
+  const fail = op === "<=" ? ">" : "<";
+  return {
+    successCondition: `${present} && result[0] ${op} ${bound}`,
+    failureCondition: `${present} && result[0] ${fail} ${bound}`,
+  };
+}
+
+/**
+ * Step analyses take `count` measurements and succeed on two in a row; one failure is tolerated
+ * (a single bad minute at 10% is noise) and a second aborts; more than one Inconclusive pauses
+ * the rollout for a person to look, instead of promoting on no data.
+ */
+const STEP_LIMITS = { count: 3, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2 } as const;
+/** The background analysis runs for the whole rollout: no count, no success streak that would end it early. */
+const BACKGROUND_LIMITS = { failureLimit: 1, inconclusiveLimit: 3 } as const;
+
+function prometheus(a: AnalysisConfig, query: string) {
+  return { prometheus: { address: a.prometheusAddress, timeout: 30, query } };
+}
+
+function analysisTemplate(name: string, namespace: string, args: string[], metrics: object[]) {
+  return {
+    apiVersion: ROLLOUTS_API_VERSION,
+    kind: "AnalysisTemplate" as const,
+    metadata: { name, namespace, labels },
+    spec: { args: args.map((arg) => ({ name: arg })), metrics },
+  };
+}
+
+export function analysisTemplates(a: AnalysisConfig, namespace: string) {
+  return [
+    analysisTemplate(
+      TEMPLATE_NAMES.errorRate,
+      namespace,
+      ["canary-hash"],
+      [
+        {
+          name: "error-rate",
+          interval: a.interval,
+          ...STEP_LIMITS,
+          ...conditions(String(a.maxErrorRate), "<="),
+          provider: prometheus(a, errorRateQuery(a, namespace)),
+        },
+      ],
+    ),
+    analysisTemplate(
+      TEMPLATE_NAMES.latency,
+      namespace,
+      ["canary-hash", "stable-hash"],
+      [
+        {
+          name: "p95",
+          interval: a.interval,
+          ...STEP_LIMITS,
+          ...conditions(String(a.maxP95Seconds), "<="),
+          provider: prometheus(a, p95Query(a, namespace, "canary-hash")),
+        },
+        {
+          name: "p95-vs-stable",
+          interval: a.interval,
+          ...STEP_LIMITS,
+          ...conditions(String(a.maxP95VsStable), "<="),
+          provider: prometheus(a, p95VsStableQuery(a, namespace)),
+        },
+      ],
+    ),
+    analysisTemplate(
+      TEMPLATE_NAMES.criticalErrors,
+      namespace,
+      [],
+      [
+        {
+          name: "critical-errors",
+          interval: a.interval,
+          ...BACKGROUND_LIMITS,
+          ...conditions(String(a.criticalErrors.maxIncreaseFactor), "<="),
+          provider: prometheus(a, criticalErrorsQuery(a)),
+        },
+      ],
+    ),
+  ];
+}
+
+// ---- The Rollout ---------------------------------------------------------------------------
+
+const hashArgs = [
+  { name: "canary-hash", valueFrom: { podTemplateHashValue: "Latest" } },
+  { name: "stable-hash", valueFrom: { podTemplateHashValue: "Stable" } },
+];
+
+/** Config steps as Argo steps: an analysis step runs the step templates with both hashes. */
+export function canarySteps(steps: readonly CanaryStepConfig[]): object[] {
+  return steps.map((step) =>
+    "analysis" in step
+      ? { analysis: { templates: [{ templateName: TEMPLATE_NAMES.errorRate }, { templateName: TEMPLATE_NAMES.latency }], args: hashArgs } }
+      : step,
+  );
+}
+
+function trafficRouting(router: RouterConfig, namespace: string): object | undefined {
+  switch (router.type) {
+    case "istio":
+      return { istio: { virtualService: { name: QUEUE_MANAGER, routes: [PRIMARY_ROUTE] } } };
+    case "gateway-api":
+      return { plugins: { [GATEWAY_API_PLUGIN]: { httpRoute: QUEUE_MANAGER, namespace } } };
+    case "replicas":
+      return undefined;
+  }
+}
+
+export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
+  const qm = cfg.queueManager;
+  const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+  const routing = trafficRouting(cfg.router, ctx.namespace);
+  return {
+    apiVersion: ROLLOUTS_API_VERSION,
+    kind: "Rollout" as const,
+    metadata: { name: QUEUE_MANAGER, namespace: ctx.namespace, labels },
+    spec: {
+      // The autoscaler owns the replica count where there is one.
+      ...(qm.autoscaling ? {} : { replicas: qm.replicas }),
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      strategy: {
+        canary: {
+          stableService: STABLE_SERVICE,
+          canaryService: CANARY_SERVICE,
+          ...(routing ? { trafficRouting: routing } : {}),
+          steps: canarySteps(cfg.steps),
+          // The business signal watches the whole rollout, from its first step.
+          analysis: { templates: [{ templateName: TEMPLATE_NAMES.criticalErrors }], startingStep: 0 },
+          abortScaleDownDelaySeconds: cfg.abortScaleDownDelaySeconds,
+          // Only meaningful with a traffic router: the old stable is kept this long after promotion.
+          ...(routing ? { scaleDownDelaySeconds: cfg.scaleDownDelaySeconds, dynamicStableScale: cfg.dynamicStableScale } : {}),
+        },
+      },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: QUEUE_MANAGER,
+          automountServiceAccountToken: true,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: QUEUE_MANAGER,
+              image: qm.image,
+              ports: [{ name: "http", containerPort: HTTP_PORT }],
+              env: [
+                { name: "KAFKA_BOOTSTRAP_SERVERS", value: ctx.kafkaBootstrap },
+                { name: "KAFKA_USER", value: qm.kafkaUser },
+                { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: ctx.kafkaUserSecret, key: "password" } } },
+                { name: "CA_PATH", value: `${CA_MOUNT_PATH}/ca.crt` },
+                { name: "QUEUE_CONTROL_TOPIC", value: ctx.controlTopic },
+                { name: "QUEUE_EVENTS_TOPIC", value: ctx.eventsTopic },
+                { name: "K8S_NAMESPACE", value: ctx.namespace },
+              ],
+              livenessProbe: probe("/health/live"),
+              readinessProbe: probe("/health/ready"),
+              resources: qm.resources,
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            { name: "kafka-ca", secret: { secretName: ctx.clusterCaSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+// ---- Services, router, monitoring, autoscaling, RBAC ----------------------------------------
+
+export function services(namespace: string) {
+  return [STABLE_SERVICE, CANARY_SERVICE].map((name) => ({
+    apiVersion: "v1" as const,
+    kind: "Service" as const,
+    metadata: { name, namespace, labels },
+    // The controller adds the pod-template hash to each selector.
+    spec: { selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+  }));
+}
+
+/** The object the controller shifts weights on, with everything on stable to begin with. */
+export function routerObject(router: RouterConfig, namespace: string) {
+  switch (router.type) {
+    case "istio":
+      return {
+        apiVersion: "networking.istio.io/v1" as const,
+        kind: "VirtualService" as const,
+        metadata: { name: QUEUE_MANAGER, namespace, labels },
+        spec: {
+          hosts: [...router.hosts],
+          ...(router.gateways.length > 0 ? { gateways: [...router.gateways] } : {}),
+          http: [
+            {
+              name: PRIMARY_ROUTE,
+              route: [
+                { destination: { host: STABLE_SERVICE }, weight: 100 },
+                { destination: { host: CANARY_SERVICE }, weight: 0 },
+              ],
+            },
+          ],
+        },
+      };
+    case "gateway-api":
+      return {
+        apiVersion: "gateway.networking.k8s.io/v1" as const,
+        kind: "HTTPRoute" as const,
+        metadata: { name: QUEUE_MANAGER, namespace, labels },
+        spec: {
+          parentRefs: [{ name: router.gateway.name, namespace: router.gateway.namespace }],
+          ...(router.hostnames.length > 0 ? { hostnames: [...router.hostnames] } : {}),
+          rules: [
+            {
+              backendRefs: [
+                { kind: "Service" as const, name: STABLE_SERVICE, port: 80 },
+                { kind: "Service" as const, name: CANARY_SERVICE, port: 80 },
+              ],
+            },
+          ],
+        },
+      };
+    case "replicas":
+      return undefined;
+  }
+}
+
+/** The router fields the controller rewrites during a canary: Pulumi must not set them back. */
+export function routerManagedFields(router: RouterConfig): string[] {
+  switch (router.type) {
+    case "istio":
+      return ["spec.http[0].route[0].weight", "spec.http[0].route[1].weight"];
+    case "gateway-api":
+      return ["spec.rules[0].backendRefs[0].weight", "spec.rules[0].backendRefs[1].weight"];
+    case "replicas":
+      return [];
+  }
+}
+
+/** Scrapes queue-manager and keeps the pod-template hash on its series, so canary and stable can be told apart. */
+export function podMonitor(namespace: string) {
+  return {
+    apiVersion: "monitoring.coreos.com/v1" as const,
+    kind: "PodMonitor" as const,
+    metadata: { name: QUEUE_MANAGER, namespace, labels },
+    spec: {
+      selector: { matchLabels: selector },
+      podTargetLabels: [POD_TEMPLATE_HASH_LABEL],
+      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+    },
+  };
+}
+
+export function autoscaler(cfg: RolloutsConfig, namespace: string) {
+  const hpa = cfg.queueManager.autoscaling;
+  if (!hpa) return undefined;
+  return {
+    apiVersion: "autoscaling/v2" as const,
+    kind: "HorizontalPodAutoscaler" as const,
+    metadata: { name: QUEUE_MANAGER, namespace, labels },
+    spec: {
+      scaleTargetRef: { apiVersion: ROLLOUTS_API_VERSION, kind: "Rollout" as const, name: QUEUE_MANAGER },
+      minReplicas: hpa.minReplicas,
+      maxReplicas: hpa.maxReplicas,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: hpa.targetCpuUtilization } } },
+      ],
+    },
+  };
+}
+
+/**
+ * queue-manager's port, open to the monitoring namespace (scrapes), its ingress namespaces and,
+ * with the Gateway API router, the Gateway's namespace; the apps namespace denies the rest.
+ */
+export function networkPolicy(cfg: RolloutsConfig, ctx: QueueManagerContext) {
+  const from = new Set([ctx.monitoringNamespace, ...cfg.queueManager.ingressFrom]);
+  if (cfg.router.type === "gateway-api") from.add(cfg.router.gateway.namespace);
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: { name: QUEUE_MANAGER, namespace: ctx.namespace, labels },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [...from].sort().map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+          ports: [{ protocol: "TCP", port: HTTP_PORT }],
+        },
+      ],
+    },
+  };
+}
+
+/** queue-manager launches one Job per queue and worker type, and follows them. */
+export function queueManagerRbac(namespace: string) {
+  return {
+    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: { name: QUEUE_MANAGER, namespace, labels } },
+    role: {
+      apiVersion: "rbac.authorization.k8s.io/v1" as const,
+      kind: "Role" as const,
+      metadata: { name: QUEUE_MANAGER, namespace, labels },
+      rules: [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete"] }],
+    },
+    roleBinding: {
+      apiVersion: "rbac.authorization.k8s.io/v1" as const,
+      kind: "RoleBinding" as const,
+      metadata: { name: QUEUE_MANAGER, namespace, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role" as const, name: QUEUE_MANAGER },
+      subjects: [{ kind: "ServiceAccount" as const, name: QUEUE_MANAGER, namespace }],
+    },
+  };
+}
+
+/** Helm values of the controller: the pinned image, metrics, and RBAC for the one router in use. */
+export function controllerChartValues(cfg: RolloutsConfig): Record<string, unknown> {
+  const router = cfg.router;
+  const providers = Object.fromEntries(
+    [
+      "istio",
+      "smi",
+      "ambassador",
+      "awsLoadBalancerController",
+      "awsAppMesh",
+      "traefik",
+      "apisix",
+      "contour",
+      "glooPlatform",
+      "gatewayAPI",
+    ].map((p) => [p, (p === "istio" && router.type === "istio") || (p === "gatewayAPI" && router.type === "gateway-api")]),
+  );
+  return {
+    // The CRDs are applied server-side by the component (they exceed the client-side apply annotation limit).
+    installCRDs: false,
+    controller: {
+      image: { tag: cfg.controller.version },
+      metrics: { enabled: true },
+      ...(router.type === "gateway-api"
+        ? { trafficRouterPlugins: [{ name: GATEWAY_API_PLUGIN, location: router.plugin.location, sha256: router.plugin.sha256 }] }
+        : {}),
+    },
+    providerRBAC: { enabled: true, providers },
+    dashboard: { enabled: false },
+  };
+}

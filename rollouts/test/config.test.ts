@@ -1,0 +1,101 @@
+import { ConfigError, parsePlatformConfig } from "../../infra/config";
+import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { expressibleWeight } from "../config";
+
+function problemsOf(stack: string, change: (rollouts: any) => void): string[] {
+  const raw = structuredClone(rawStack(stack));
+  change(raw.rollouts);
+  try {
+    parsePlatformConfig(raw, stackSecretKeys(stack));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  return [];
+}
+
+describe("rollouts config", () => {
+  it("fills the default steps: 10% -> pause -> analysis -> 25% -> analysis -> 50% -> analysis -> 100%", () => {
+    const config = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev"));
+    expect(config.rollouts?.steps).toEqual([
+      { setWeight: 10 },
+      { pause: { duration: "2m" } },
+      { analysis: true },
+      { setWeight: 25 },
+      { analysis: true },
+      { setWeight: 50 },
+      { analysis: true },
+      { setWeight: 100 },
+    ]);
+    expect(config.rollouts?.controller).toEqual({ install: true, namespace: "argo-rollouts", chartVersion: "2.41.0", version: "v1.10.2" });
+  });
+
+  it("refuses, without a traffic router, a weight the replica count cannot express, saying how many replicas it needs", () => {
+    expect(problemsOf("dev", (r) => (r.router = { type: "replicas" }))).toEqual([
+      "streamforge:rollouts.steps[0].setWeight: expected a weight 1 replica(s) can express without a traffic router (10% needs a multiple of 10 replicas); found 10. Use router istio or gateway-api for a true 10%",
+      expect.stringMatching(/^streamforge:rollouts\.steps\[3\]\.setWeight: .*25% needs a multiple of 4 replicas/),
+      expect.stringMatching(/^streamforge:rollouts\.steps\[5\]\.setWeight: .*50% needs a multiple of 2 replicas/),
+    ]);
+    expect(
+      problemsOf("dev", (r) => {
+        r.router = { type: "replicas" };
+        r.queueManager.replicas = 4;
+        r.steps = [{ setWeight: 25 }, { analysis: true }, { setWeight: 50 }, { setWeight: 100 }];
+      }),
+    ).toEqual([]);
+  });
+
+  it("wants weights that only rise, and a last 100% step", () => {
+    expect(problemsOf("dev", (r) => (r.steps = [{ setWeight: 50 }, { setWeight: 10 }, { setWeight: 100 }]))).toEqual([
+      "streamforge:rollouts.steps[1].setWeight: expected a weight >= the previous step's 50; found 10",
+    ]);
+    expect(problemsOf("dev", (r) => (r.steps = [{ setWeight: 10 }, { analysis: true }]))).toEqual([
+      "streamforge:rollouts.steps: expected a last setWeight of 100, so a healthy canary is promoted by its steps; found none",
+    ]);
+  });
+
+  it("refuses an autoscaler that would change the weights of the replica-count router", () => {
+    expect(
+      problemsOf("prod", (r) => {
+        r.router = { type: "replicas" };
+        r.queueManager.replicas = 10;
+        r.steps = [{ setWeight: 10 }, { setWeight: 100 }];
+      }),
+    ).toEqual([
+      "streamforge:rollouts.queueManager.autoscaling: expected no autoscaler with router replicas: the weights are replica counts, which the autoscaler would change mid-canary",
+    ]);
+  });
+
+  it("wants the Gateway API plugin pinned by location and sha256", () => {
+    const problems = problemsOf("dev", (r) => {
+      r.router = {
+        type: "gateway-api",
+        gateway: { name: "public", namespace: "gateway" },
+        plugin: { version: "v0.15.0", location: "https://x/plugin" },
+      };
+    });
+    expect(problems).toEqual([
+      "streamforge:rollouts.router.plugin.sha256: expected a value of type string; found nothing (the key is missing)",
+    ]);
+  });
+
+  it("wants queue-manager's Kafka user in the catalogue, and an http Prometheus address", () => {
+    expect(problemsOf("dev", (r) => (r.queueManager.kafkaUser = "qm"))).toEqual([
+      'streamforge:rollouts.queueManager.kafkaUser: expected a user of streamforge:catalogue.users (queue-manager, loaders, arango-connector, self-healing-operator); found "qm"',
+    ]);
+    expect(problemsOf("dev", (r) => (r.analysis.prometheusAddress = "prometheus:9090"))).toEqual([
+      'streamforge:rollouts.analysis.prometheusAddress: expected an http(s) URL such as http://prometheus.monitoring:9090; found "prometheus:9090" (string)',
+    ]);
+  });
+
+  it.each([
+    [10, 10, true],
+    [10, 9, false],
+    [25, 4, true],
+    [25, 2, false],
+    [50, 2, true],
+    [100, 1, true],
+  ])("%i%% with %i replicas expressible: %s", (weight, replicas, ok) => {
+    expect(expressibleWeight(weight, replicas)).toBe(ok);
+  });
+});

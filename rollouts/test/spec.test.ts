@@ -1,0 +1,157 @@
+import { parsePlatformConfig } from "../../infra/config";
+import { rawStack, stackSecretKeys } from "../../test/helpers";
+import type { RolloutsConfig } from "../config";
+import {
+  CANARY_SERVICE,
+  STABLE_SERVICE,
+  TEMPLATE_NAMES,
+  analysisTemplates,
+  controllerChartValues,
+  criticalErrorsQuery,
+  errorRateQuery,
+  networkPolicy,
+  p95VsStableQuery,
+  podMonitor,
+  rollout,
+  routerObject,
+} from "../spec";
+
+const rolloutsOf = (stack: string): RolloutsConfig => parsePlatformConfig(rawStack(stack), stackSecretKeys(stack)).rollouts!;
+const CTX = {
+  namespace: "stf",
+  kafkaBootstrap: "k3-kafka-bootstrap.kafka:9093",
+  controlTopic: "queue-control",
+  eventsTopic: "queue-events",
+  kafkaUserSecret: "queue-manager",
+  clusterCaSecret: "k3-cluster-ca-cert",
+  monitoringNamespace: "monitoring",
+};
+
+describe("the Rollout", () => {
+  const r = rollout(rolloutsOf("dev"), CTX) as any;
+  const canary = r.spec.strategy.canary;
+  const pod = r.spec.template.spec;
+
+  it("is a canary between the stable and canary Services, its weights set on the Istio VirtualService's primary route", () => {
+    expect(canary).toMatchObject({
+      stableService: STABLE_SERVICE,
+      canaryService: CANARY_SERVICE,
+      trafficRouting: { istio: { virtualService: { name: "queue-manager", routes: ["primary"] } } },
+      abortScaleDownDelaySeconds: 600,
+      scaleDownDelaySeconds: 60,
+      dynamicStableScale: false,
+    });
+  });
+
+  it("runs the step analyses with the canary and stable pod-template hashes, and the business signal from the first step", () => {
+    const analysisSteps = canary.steps.filter((s: any) => s.analysis);
+    expect(analysisSteps).toHaveLength(3);
+    expect(analysisSteps[0].analysis).toEqual({
+      templates: [{ templateName: TEMPLATE_NAMES.errorRate }, { templateName: TEMPLATE_NAMES.latency }],
+      args: [
+        { name: "canary-hash", valueFrom: { podTemplateHashValue: "Latest" } },
+        { name: "stable-hash", valueFrom: { podTemplateHashValue: "Stable" } },
+      ],
+    });
+    expect(canary.analysis).toEqual({ templates: [{ templateName: TEMPLATE_NAMES.criticalErrors }], startingStep: 0 });
+    expect(canary.steps[0]).toEqual({ setWeight: 10 });
+  });
+
+  it("runs queue-manager on 8080 with its probes, its Kafka credentials and the restricted Pod Security Standard", () => {
+    const [c] = pod.containers;
+    expect(c.ports).toEqual([{ name: "http", containerPort: 8080 }]);
+    expect([c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(["/health/live", "/health/ready"]);
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      KAFKA_BOOTSTRAP_SERVERS: "k3-kafka-bootstrap.kafka:9093",
+      KAFKA_USER: "queue-manager",
+      KAFKA_PASSWORD: { secretKeyRef: { name: "queue-manager", key: "password" } },
+      CA_PATH: "/etc/kafka-ca/ca.crt",
+      QUEUE_CONTROL_TOPIC: "queue-control",
+      QUEUE_EVENTS_TOPIC: "queue-events",
+    });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(c.resources.limits.memory).toBeDefined();
+  });
+
+  it("leaves the replica count to the autoscaler where there is one", () => {
+    expect(r.spec.replicas).toBe(1);
+    expect((rollout(rolloutsOf("prod"), CTX) as any).spec.replicas).toBeUndefined();
+  });
+
+  it("without a router, has no trafficRouting and no router-only delays", () => {
+    const replicas = { ...rolloutsOf("dev"), router: { type: "replicas" as const } };
+    const c = (rollout(replicas, CTX) as any).spec.strategy.canary;
+    expect([c.trafficRouting, c.scaleDownDelaySeconds, c.dynamicStableScale]).toEqual([undefined, undefined, undefined]);
+    expect(routerObject(replicas.router, "stf")).toBeUndefined();
+  });
+});
+
+describe("the AnalysisTemplates", () => {
+  const cfg = rolloutsOf("dev");
+  const templates = analysisTemplates(cfg.analysis, "stf") as any[];
+  const metrics = templates.flatMap((t) => t.spec.metrics.map((m: any) => ({ template: t.metadata.name, ...m })));
+
+  it("declare every arg their queries use", () => {
+    for (const t of templates) {
+      const used = new Set([...JSON.stringify(t.spec.metrics).matchAll(/\{\{args\.([a-z-]+)\}\}/g)].map((m) => m[1]));
+      expect([t.metadata.name, [...used].sort()]).toEqual([t.metadata.name, t.spec.args.map((a: any) => a.name).sort()]);
+    }
+  });
+
+  it("treat no data and NaN as neither success nor failure: Inconclusive", () => {
+    for (const m of metrics) {
+      expect(m.successCondition).toMatch(/^len\(result\) > 0 && !isNaN\(result\[0\]\) && result\[0\] <= /);
+      expect(m.failureCondition).toMatch(/^len\(result\) > 0 && !isNaN\(result\[0\]\) && result\[0\] > /);
+    }
+  });
+
+  it("bound step analyses by count and success streak; let the background one run for the whole rollout", () => {
+    const byName = Object.fromEntries(metrics.map((m) => [m.name, m]));
+    for (const name of ["error-rate", "p95", "p95-vs-stable"])
+      expect(byName[name]).toMatchObject({ count: 3, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2, interval: "1m" });
+    expect(byName["critical-errors"].count).toBeUndefined();
+    expect(byName["critical-errors"].consecutiveSuccessLimit).toBeUndefined();
+    expect(metrics.map((m) => m.provider.prometheus.address)).toEqual(metrics.map(() => "http://prometheus-operated.monitoring:9090"));
+  });
+
+  it("compare canary and stable by the pod-template hash the PodMonitor keeps", () => {
+    expect(errorRateQuery(cfg.analysis, "stf")).toContain('rollouts_pod_template_hash="{{args.canary-hash}}"');
+    expect(p95VsStableQuery(cfg.analysis, "stf")).toContain('rollouts_pod_template_hash="{{args.stable-hash}}"');
+    expect((podMonitor("stf") as any).spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
+    expect(criticalErrorsQuery(cfg.analysis)).toContain('streamforge_operator_events_total{kind="fatal"}');
+  });
+});
+
+describe("the controller's chart values", () => {
+  it("pin the image, apply no CRDs through Helm, and grant RBAC for the router in use only", () => {
+    const values = controllerChartValues(rolloutsOf("prod")) as any;
+    expect(values.installCRDs).toBe(false);
+    expect(values.controller.image.tag).toBe("v1.10.2");
+    expect(values.controller.metrics.enabled).toBe(true);
+    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([["istio", true]]);
+  });
+
+  it("configure the Gateway API plugin with its pinned location and sha256, and its RBAC only", () => {
+    const gateway = {
+      ...rolloutsOf("dev"),
+      router: {
+        type: "gateway-api" as const,
+        gateway: { name: "public", namespace: "gateway" },
+        hostnames: [],
+        plugin: { version: "v0.15.0", location: "https://example.test/gatewayapi-plugin-linux-amd64", sha256: "a".repeat(64) },
+      },
+    };
+    const values = controllerChartValues(gateway) as any;
+    expect(values.controller.trafficRouterPlugins).toEqual([
+      { name: "argoproj-labs/gatewayAPI", location: "https://example.test/gatewayapi-plugin-linux-amd64", sha256: "a".repeat(64) },
+    ]);
+    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([["gatewayAPI", true]]);
+    expect(
+      (networkPolicy(gateway, CTX) as any).spec.ingress[0].from.map(
+        (p: any) => p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+      ),
+    ).toEqual(["gateway", "istio-ingress", "monitoring"]);
+  });
+});
