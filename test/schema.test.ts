@@ -4,7 +4,7 @@
  * validator itself rejects what the API server would reject.
  */
 import { knownStacks, renderStack, type RenderResult } from "../infra/render/render";
-import { CrdCatalog } from "../infra/validate/crd-schema";
+import { CrdCatalog, celPropertyName, rewriteIndexedHas } from "../infra/validate/crd-schema";
 
 const catalog = CrdCatalog.load();
 const rendered = new Map<string, RenderResult>();
@@ -127,9 +127,55 @@ describe("the validator rejects what the API server rejects", () => {
     expect(catalog.validate(kafka).map((i) => i.path)).toEqual(["/metadata/name", "/metadata/namespace"]);
   });
 
+  describe("rules that need the API server's defaulting and CEL's escaped names", () => {
+    const route = (edit: (r: any) => void) => {
+      const r: any = {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "queue-manager", namespace: "stf" },
+        spec: { parentRefs: [{ name: "public", namespace: "gateway" }], rules: [{ backendRefs: [{ name: "queue-manager", port: 80 }] }] },
+      };
+      edit(r);
+      return r;
+    };
+
+    it("a Service backend without a port (its group and kind are defaulted first)", () => {
+      expect(catalog.validate(route(() => undefined))).toEqual([]);
+      expect(catalog.validate(route((r) => delete r.spec.rules[0].backendRefs[0].port))).toEqual([
+        { object: "HTTPRoute stf/queue-manager", path: "/spec/rules/0/backendRefs/0", message: "Must have port for Service reference" },
+      ]);
+    });
+
+    it("two references to the same parent without sectionName (a rule reading `namespace` as __namespace__)", () => {
+      expect(
+        catalog.validate(route((r) => r.spec.parentRefs.push({ name: "public", namespace: "gateway", sectionName: "https" }))),
+      ).toEqual([expect.objectContaining({ path: "/spec/parentRefs", message: expect.stringMatching(/^sectionName must be specified/) })]);
+    });
+  });
+
   it("a kind the group does not define", () => {
     expect(catalog.validate({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaCluster", metadata: { name: "x", namespace: "y" } })).toEqual([
       expect.objectContaining({ path: "/kind" }),
     ]);
+  });
+});
+
+describe("CEL as Kubernetes evaluates it", () => {
+  it("escapes property names the way the API server does", () => {
+    expect(["namespace", "a-b", "x.y", "a__b", "a/b", "plain"].map(celPropertyName)).toEqual([
+      "__namespace__",
+      "a__dash__b",
+      "x__dot__y",
+      "a__underscores__b",
+      "a__slash__b",
+      "plain",
+    ]);
+  });
+
+  it("turns has() on an indexed selection into a key test, and leaves the rest alone", () => {
+    expect(rewriteIndexedHas("has(self.matches[0].path) && has(self.x) && !has(a[1].b.c)")).toBe(
+      '("path" in self.matches[0]) && has(self.x) && !("c" in a[1].b)',
+    );
+    expect(rewriteIndexedHas("size(self) > 0 && xhas(self.a)")).toBe("size(self) > 0 && xhas(self.a)");
   });
 });
