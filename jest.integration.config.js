@@ -2,4 +2,10 @@
 const base = require("./jest.config.js");
 
 // One file at a time: the files share the platform's API server and Pulumi backend.
-module.exports = { ...base, roots: ["<rootDir>/test/integration"], testMatch: ["**/*.itest.ts"], testTimeout: 900000, maxWorkers: 1 };
+module.exports = {
+  ...base,
+  roots: ["<rootDir>/test/integration", "<rootDir>/rollouts"],
+  testMatch: ["**/*.itest.ts"],
+  testTimeout: 900000,
+  maxWorkers: 1,
+};

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local platform on one machine, all on 127.0.0.1: a real Kafka broker, a real Kubernetes
 # control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) with the
-# upstream CRDs, Prometheus, and the Pulumi CLI with its plugins and a local file backend.
+# upstream CRDs, the Argo Rollouts controller against it, Prometheus, and the Pulumi CLI with its
+# plugins and a local file backend.
 # Each piece is a script beside this one that records its PIDs; `down` stops exactly those.
 #
 # Usage: local/platform.sh install | up | down | status | env | deploy | outputs
@@ -14,7 +15,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 STATE="${STREAMFORGE_STATE:-${ROOT}/.local/state}"
-SERVICES=(kafka kube prometheus)
+# Start order (down walks it backwards): the Rollouts controller needs the API server.
+SERVICES=(kafka kube rollouts prometheus)
 # The only provider plugin the local stack uses; pulumi-kafka and pulumi-random cannot be built
 # from the registries here (see local/pulumi.sh), which is why Pulumi.local.yaml owns topics by CRs.
 export STREAMFORGE_PULUMI_PROVIDERS="${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes}"
@@ -34,10 +36,13 @@ install() {
   local kube_build=$!
   "${HERE}/pulumi.sh" install &
   local pulumi_build=$!
+  "${HERE}/rollouts.sh" install &
+  local rollouts_build=$!
   "${HERE}/kafka.sh" install || failed=1
   "${HERE}/prometheus.sh" install || failed=1
   wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
+  wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
 }

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# The real Argo Rollouts controller, run as a local process against the local Kubernetes API
+# server (local/kube.sh, which installs the Argo Rollouts CRDs from ../shared/crds). It is built
+# from its Go module (github.com/argoproj/argo-rollouts) and cached by version; no image, no
+# in-cluster Deployment. AnalysisRuns reach Prometheus through the address written in each
+# AnalysisTemplate, so nothing here points it at the local Prometheus.
+#
+# Usage: local/rollouts.sh install|start|stop|status|env
+#   install  build the controller with Go (cached by version; a no-op when done)
+#   start    start it (needs the API server), wait until its healthz answers and its rollout
+#            and analysis workers have started; says so and returns 0 when already running
+#   stop     SIGTERM (then SIGKILL) exactly the recorded PID
+#   status   running/stopped, PID and RSS; exit 3 when stopped
+#   eval "$(local/rollouts.sh env)"   # ARGO_ROLLOUTS_METRICS_URL, ..._HEALTHZ_URL, ..._NAMESPACE, ..._LOG
+#
+# Listen address: upstream hard-codes its healthz and metrics servers to all interfaces
+# (controller/controller.go: `listenAddr = "0.0.0.0:%d"`, a constant, so neither a flag nor
+# `-ldflags -X` can change it; --metricsPort and --healthzPort only pick the ports). The build
+# therefore compiles a copy of the module with that one constant set to 127.0.0.1, through a
+# `replace` in the wrapper module (the module cache is read-only, and `go build -overlay` refuses
+# files beneath GOMODCACHE). pprof stays off (no --enable-pprof-address).
+#
+# Environment (all optional):
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binary in rollouts/<version>/bin, build log in rollouts/<version>/logs
+#   STREAMFORGE_STATE   state root (default <repo>/.local/state); pid file and controller log in rollouts/
+#   STREAMFORGE_ROLLOUTS_METRICS_PORT   Prometheus metrics, /metrics (default 18090)
+#   STREAMFORGE_ROLLOUTS_HEALTHZ_PORT   /healthz (default 18080)
+#   STREAMFORGE_ROLLOUTS_NAMESPACE      the controller's own namespace (POD_NAMESPACE: where it reads
+#                                       argo-rollouts-config and its notification ConfigMap/Secret;
+#                                       default argo-rollouts, created at start)
+#   STREAMFORGE_ROLLOUTS_START_TIMEOUT  seconds to wait for readiness (default 60)
+#   STREAMFORGE_ROLLOUTS_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 15)
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------
+ROLLOUTS_VERSION="v1.10.2"
+MODULE="github.com/argoproj/argo-rollouts"
+MAIN_PKG="${MODULE}/cmd/rollouts-controller"
+# Its go.mod says `go 1.26.10`; the Go module proxy serves this toolchain.
+GO_TOOLCHAIN="go1.27.3"
+
+# ---- locations -------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/rollouts/${ROLLOUTS_VERSION}"
+BIN_DIR="${CACHE_DIR}/bin"
+BIN="${BIN_DIR}/rollouts-controller"
+LOG_DIR="${CACHE_DIR}/logs"          # build logs
+BUILD_DIR="${CACHE_DIR}/build.partial"
+STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/rollouts"
+PID_FILE="${STATE_DIR}/rollouts-controller.pid"
+LOG_FILE="${STATE_DIR}/rollouts-controller.log"
+TARGET_NAME="argo-rollouts-controller.json"   # file-based discovery entry for the local Prometheus
+
+# ---- ports (bound to 127.0.0.1 by the patched build) -----------------------
+METRICS_PORT="${STREAMFORGE_ROLLOUTS_METRICS_PORT:-18090}"
+HEALTHZ_PORT="${STREAMFORGE_ROLLOUTS_HEALTHZ_PORT:-18080}"
+NAMESPACE="${STREAMFORGE_ROLLOUTS_NAMESPACE:-argo-rollouts}"
+START_TIMEOUT="${STREAMFORGE_ROLLOUTS_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${STREAMFORGE_ROLLOUTS_STOP_TIMEOUT:-15}"
+
+log() { printf '[rollouts] %s\n' "$*" >&2; }
+die() { printf '[rollouts] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ============================================================================
+# install
+# ============================================================================
+
+# Module queries run outside any Go module, so the caller's directory cannot interfere.
+gomod() { (cd / && go "$@"); }
+
+# fail_build WHAT: show the build log's tail, drop the partial build, exit.
+fail_build() {
+  log "$1; last lines of ${LOG_DIR}/build.log:"
+  tail -n 30 "${LOG_DIR}/build.log" >&2 || true
+  rm -rf "$BUILD_DIR"
+  die "building rollouts-controller ${ROLLOUTS_VERSION} failed; full log: ${LOG_DIR}/build.log"
+}
+
+# The upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
+# `go install pkg@version` refuses. A wrapper module requires the controller's module and repeats
+# them (read from the module's own go.mod, not hard-coded here); the module itself is replaced by
+# a writable copy that listens on 127.0.0.1 only (see the header).
+cmd_install() {
+  if [[ -x "$BIN" ]]; then
+    log "rollouts-controller ${ROLLOUTS_VERSION} already built (${BIN})"
+    return 0
+  fi
+  command -v go >/dev/null || die "go is required to build the Argo Rollouts controller"
+  command -v jq >/dev/null || die "jq is required to read the upstream go.mod"
+  export GOTOOLCHAIN="$GO_TOOLCHAIN"
+  rm -rf "$BUILD_DIR"
+  mkdir -p "$BUILD_DIR" "$LOG_DIR"
+  : >"${LOG_DIR}/build.log"
+  local t0=$SECONDS info err dir upstream_mod gover replaces n
+  log "resolving ${MODULE}@${ROLLOUTS_VERSION} (toolchain ${GO_TOOLCHAIN})"
+  # (Prints JSON with an Error field, and exits non-zero, when the proxy refuses.)
+  info="$(gomod mod download -json "${MODULE}@${ROLLOUTS_VERSION}" 2>>"${LOG_DIR}/build.log")" || true
+  [[ -n "$info" ]] || info='{}'
+  err="$(jq -r '.Error // empty' <<<"$info" 2>/dev/null || true)"
+  dir="$(jq -r '.Dir // empty' <<<"$info" 2>/dev/null || true)"
+  upstream_mod="$(jq -r '.GoMod // empty' <<<"$info" 2>/dev/null || true)"
+  if [[ -n "$err" || ! -d "$dir" || ! -f "$upstream_mod" ]]; then
+    printf '%s\n' "${err:-no module directory in: ${info:-(no output)}}" >>"${LOG_DIR}/build.log"
+    fail_build "could not download ${MODULE}@${ROLLOUTS_VERSION}"
+  fi
+
+  # Writable copy of the module with the listen address patched; the patch must hit exactly one line.
+  cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src" || fail_build "could not copy ${dir}"
+  local ctl="${BUILD_DIR}/src/controller/controller.go"
+  [[ "$(grep -c '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"0\.0\.0\.0:%d"$' "$ctl")" == 1 ]] ||
+    fail_build "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
+  sed -i 's/^\([[:space:]]*listenAddr[[:space:]]*=[[:space:]]*\)"0\.0\.0\.0:%d"$/\1"127.0.0.1:%d"/' "$ctl"
+  grep -q '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"127\.0\.0\.1:%d"$' "$ctl" ||
+    fail_build "patching the listen address in ${ctl} failed"
+
+  gover="$(go mod edit -json "$upstream_mod" | jq -r .Go)"
+  # Every upstream replace, as "replace OLD[ VER] => NEW[ VER]"; a local-path one cannot be repeated.
+  replaces="$(go mod edit -json "$upstream_mod" | jq -r '.Replace // [] | .[] |
+      "replace " + .Old.Path + (if .Old.Version then " " + .Old.Version else "" end) +
+      " => " + .New.Path + (if .New.Version then " " + .New.Version else "" end)')"
+  if grep -q ' => [./]' <<<"$replaces"; then
+    fail_build "the upstream go.mod replaces a module with a local path: $(grep ' => [./]' <<<"$replaces" | head -1)"
+  fi
+  n="$(grep -c '^replace ' <<<"$replaces" || true)"
+  {
+    printf 'module streamforge.local/rollouts-build\n\ngo %s\n\nrequire %s %s\n\n' "$gover" "$MODULE" "$ROLLOUTS_VERSION"
+    printf '// the module itself: a copy whose healthz/metrics servers listen on 127.0.0.1\n'
+    printf 'replace %s => ./src\n\n' "$MODULE"
+    printf '// repeated from %s@%s/go.mod\n' "$MODULE" "$ROLLOUTS_VERSION"
+    printf '%s\n' "$replaces"
+  } >"${BUILD_DIR}/go.mod"
+  # The upstream go.sum covers its whole build list: saves re-fetching checksums.
+  cp "${BUILD_DIR}/src/go.sum" "${BUILD_DIR}/go.sum"
+  log "wrapper module: go ${gover}, ${n} replace directives repeated from the upstream go.mod"
+
+  (cd "$BUILD_DIR" && go get "${MAIN_PKG}@${ROLLOUTS_VERSION}") >>"${LOG_DIR}/build.log" 2>&1 ||
+    fail_build "'go get ${MAIN_PKG}@${ROLLOUTS_VERSION}' failed"
+
+  log "building rollouts-controller ${ROLLOUTS_VERSION} (this takes minutes on a cold cache; log ${LOG_DIR}/build.log)"
+  local ldflags="-s -w -X ${MODULE}/utils/version.version=${ROLLOUTS_VERSION#v}"
+  # nice: the machine is shared with other builds (local/platform.sh runs them side by side).
+  (cd "$BUILD_DIR" && GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
+    nice -n 10 go build -ldflags "$ldflags" -o "${BUILD_DIR}/rollouts-controller" "$MAIN_PKG") \
+    >>"${LOG_DIR}/build.log" 2>&1 || fail_build "'go build ${MAIN_PKG}' failed"
+  "${BUILD_DIR}/rollouts-controller" --version >>"${LOG_DIR}/build.log" 2>&1 ||
+    fail_build "the built rollouts-controller does not run"
+
+  # Only a finished, working build lands in bin/ (a rename on the same file system).
+  mkdir -p "$BIN_DIR"
+  mv -f "${BUILD_DIR}/rollouts-controller" "$BIN"
+  rm -rf "$BUILD_DIR"
+  echo "built in $((SECONDS - t0))s" >>"${LOG_DIR}/build.log"
+  log "built rollouts-controller ${ROLLOUTS_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
+}
+
+# ============================================================================
+# process bookkeeping: the pid file holds "PID STARTTIME" so a recycled PID is
+# never mistaken for the controller.
+# ============================================================================
+
+# proc_starttime PID: the process's start time (field 22 of /proc/PID/stat); fails for a dead
+# or zombie process.
+proc_starttime() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"            # drop "pid (comm) ", comm may contain spaces
+  # shellcheck disable=SC2086
+  set -- $stat
+  [[ "$1" != Z && "$1" != X ]] || return 1
+  echo "${20}"
+}
+
+# controller_pid: print the PID if our recorded controller is alive; remove a stale pid file.
+controller_pid() {
+  local pid start now
+  [[ -f "$PID_FILE" ]] || return 1
+  read -r pid start <"$PID_FILE" || true
+  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" && [[ "$now" == "${start:-}" ]]; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$PID_FILE"
+  return 1
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+healthy() { curl -fs --max-time 2 "http://127.0.0.1:${HEALTHZ_PORT}/healthz" >/dev/null; }
+
+# workers_started OFFSET: the log written since OFFSET shows both worker pools running.
+workers_started() {
+  local since
+  since="$(tail -c "+$(($1 + 1))" "$LOG_FILE" 2>/dev/null)" || return 1
+  grep -q 'Started rollout workers' <<<"$since" && grep -q 'Started [0-9]* analysis workers' <<<"$since"
+}
+
+# The local Prometheus scrapes what is listed in its targets dir (see local/prometheus.sh).
+targets_dir() { "${SCRIPT_DIR}/prometheus.sh" env | sed -n 's/^export PROMETHEUS_TARGETS_DIR=//p'; }
+
+# fail_start WHY: show the controller's log, stop what this start launched, exit.
+fail_start() {
+  log "$1"
+  if [[ -f "$LOG_FILE" ]]; then
+    log "last lines of ${LOG_FILE}:"
+    tail -n 25 "$LOG_FILE" >&2
+  fi
+  cmd_stop
+  die "start failed"
+}
+
+# ============================================================================
+# start / stop / status / env
+# ============================================================================
+
+cmd_start() {
+  local pid
+  if pid="$(controller_pid)"; then
+    log "already running (pid ${pid})"
+    return 0
+  fi
+  [[ -x "$BIN" ]] || die "rollouts-controller not built: run '$0 install'"
+  # KUBECONFIG (the local admin) and the kubectl built with the control plane.
+  eval "$("${SCRIPT_DIR}/kube.sh" env)"
+  kubectl get --raw=/readyz >/dev/null 2>&1 ||
+    die "the local Kubernetes API server does not answer (KUBECONFIG=${KUBECONFIG}): run local/kube.sh start first"
+  kubectl get crd rollouts.argoproj.io analysisruns.argoproj.io analysistemplates.argoproj.io \
+    clusteranalysistemplates.argoproj.io experiments.argoproj.io >/dev/null 2>&1 ||
+    die "the Argo Rollouts CRDs are not installed: local/kube.sh start installs them from STREAMFORGE_CRDS_DIR"
+  local port
+  for port in "$METRICS_PORT" "$HEALTHZ_PORT"; do
+    port_in_use "$port" && die "port 127.0.0.1:${port} is already in use (override with STREAMFORGE_ROLLOUTS_*_PORT)"
+  done
+  mkdir -p "$STATE_DIR"
+  # Its own namespace, where argo-rollouts-config and the notification ConfigMap/Secret would live.
+  kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE" >/dev/null ||
+    die "could not create namespace ${NAMESPACE}"
+
+  local offset t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT)) start
+  offset="$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)"
+  # Cluster-wide (no --namespaced, no --instance-id: it owns every Rollout of this cluster);
+  # --leader-elect=false: one local instance, no Lease.
+  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
+  # (No job control here, so setsid execs in place and $! is the controller's PID.)
+  POD_NAMESPACE="$NAMESPACE" setsid "$BIN" \
+    --kubeconfig="$KUBECONFIG" \
+    --leader-elect=false \
+    --metricsPort="$METRICS_PORT" --healthzPort="$HEALTHZ_PORT" \
+    --loglevel=info \
+    </dev/null >>"$LOG_FILE" 2>&1 &
+  pid=$!
+  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "rollouts-controller exited at once"; }
+  echo "$pid $start" >"$PID_FILE"
+  log "started rollouts-controller (pid ${pid}), log ${LOG_FILE}"
+
+  # healthz answers as soon as the process runs; the workers start only once the informer
+  # caches have synced, so wait for both.
+  until healthy && workers_started "$offset"; do
+    controller_pid >/dev/null || fail_start "rollouts-controller exited during start"
+    ((SECONDS < deadline)) || fail_start "rollouts-controller not ready after ${START_TIMEOUT}s (healthz http://127.0.0.1:${HEALTHZ_PORT}/healthz, or no 'Started rollout workers' in its log)"
+    sleep 0.5
+  done
+
+  local targets
+  targets="$(targets_dir)"
+  if [[ -n "$targets" ]]; then
+    mkdir -p "$targets"
+    printf '[{"targets": ["127.0.0.1:%s"], "labels": {"job": "argo-rollouts"}}]\n' "$METRICS_PORT" >"${targets}/${TARGET_NAME}"
+  fi
+  log "ready in $((SECONDS - t0))s: healthz 127.0.0.1:${HEALTHZ_PORT}, metrics http://127.0.0.1:${METRICS_PORT}/metrics"
+}
+
+cmd_stop() {
+  local pid targets
+  targets="$(targets_dir)"
+  if [[ -n "$targets" ]]; then rm -f "${targets}/${TARGET_NAME}"; fi
+  pid="$(controller_pid)" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local waited=0
+  while controller_pid >/dev/null && ((waited < STOP_TIMEOUT * 10)); do
+    sleep 0.1; waited=$((waited + 1))
+  done
+  if controller_pid >/dev/null; then
+    log "rollouts-controller (pid ${pid}) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while controller_pid >/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE"
+  log "stopped rollouts-controller (pid ${pid})"
+}
+
+cmd_status() {
+  local pid rss
+  if pid="$(controller_pid)"; then
+    rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
+    printf '%-24s running  pid %-8s rss %-8s healthz %s metrics %s\n' rollouts-controller "$pid" "${rss:-?}" "$HEALTHZ_PORT" "$METRICS_PORT"
+  else
+    printf '%-24s stopped\n' rollouts-controller
+    return 3
+  fi
+}
+
+cmd_env() {
+  echo "export ARGO_ROLLOUTS_METRICS_URL=http://127.0.0.1:${METRICS_PORT}/metrics"
+  echo "export ARGO_ROLLOUTS_HEALTHZ_URL=http://127.0.0.1:${HEALTHZ_PORT}/healthz"
+  echo "export ARGO_ROLLOUTS_NAMESPACE=${NAMESPACE}"
+  echo "export ARGO_ROLLOUTS_LOG=${LOG_FILE}"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
