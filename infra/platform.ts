@@ -175,6 +175,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       "queue-manager",
       {
         rollouts,
+        cluster: config.cluster,
         context: {
           namespace: apps.namespace,
           kafkaBootstrap: bootstrapAddresses(kafka).tls,

@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterTarget } from "../infra/cluster/config";
 import type { RolloutsConfig } from "./config";
+import { RolloutOutcome } from "./outcome";
 import {
   type QueueManagerContext,
   analysisTemplates,
@@ -60,12 +63,14 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
 export interface QueueManagerCanaryArgs {
   readonly rollouts: RolloutsConfig;
   readonly context: QueueManagerContext;
+  /** The stack's cluster, for waiting on the rollout's outcome. */
+  readonly cluster: ClusterTarget;
 }
 
 /**
  * queue-manager as a canary Rollout with its Services, router object, AnalysisTemplates,
  * PodMonitor, autoscaler and RBAC. Where the stack awaits (`rollouts.await`), `pulumi up` waits
- * for the Rollout to be Healthy, so an aborted canary fails the `up` that started it.
+ * for the rollout's outcome (rollouts/outcome.ts), so an aborted canary fails the `up` that started it.
  */
 export class QueueManagerCanary extends pulumi.ComponentResource {
   readonly rollout: k8s.apiextensions.CustomResource;
@@ -100,14 +105,26 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(rollouts, context), child);
 
     const body = rollout(rollouts, context);
-    const awaitAnnotations: Record<string, string> = rollouts.await.enabled
-      ? { "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy", "pulumi.com/timeoutSeconds": String(rollouts.await.timeoutSeconds) }
-      : { "pulumi.com/skipAwait": "true" };
     this.rollout = new k8s.apiextensions.CustomResource(
       `${name}-rollout`,
-      { ...body, metadata: { ...body.metadata, annotations: awaitAnnotations } },
+      // Pulumi's own await cannot follow a Rollout (see outcome.ts): RolloutOutcome does.
+      { ...body, metadata: { ...body.metadata, annotations: { "pulumi.com/skipAwait": "true" } } },
       { parent: this, dependsOn: [sa, ...svcs, ...templates, ...routerResource] },
     );
+    if (rollouts.await.enabled) {
+      new RolloutOutcome(
+        `${name}-outcome`,
+        {
+          namespace: ns,
+          name: body.metadata.name,
+          ...(args.cluster.kubeconfig !== undefined ? { kubeconfig: args.cluster.kubeconfig } : {}),
+          ...(args.cluster.context !== undefined ? { context: args.cluster.context } : {}),
+          specHash: createHash("sha256").update(JSON.stringify(body.spec)).digest("hex"),
+          timeoutSeconds: rollouts.await.timeoutSeconds,
+        },
+        { parent: this, dependsOn: [this.rollout] },
+      );
+    }
     const hpa = autoscaler(rollouts, ns);
     if (hpa) new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpa, { parent: this, dependsOn: [this.rollout] });
     this.registerOutputs({ rollout: this.rollout });

@@ -270,12 +270,18 @@ describe("the queue-manager canary", () => {
     expect(release?.inputs).toMatchObject({ chart: "argo-rollouts", version: "2.41.0", namespace: "argo-rollouts", skipCrds: true });
   });
 
-  it("makes `pulumi up` wait for the Rollout to be Healthy, within the stack's timeout", async () => {
+  it("makes `pulumi up` wait for the rollout's outcome, within the stack's timeout, on the stack's cluster", async () => {
     const resources = await run(() => void createPlatform(committedConfig("local")));
     const [rollout] = byKind(resources, "Rollout");
-    expect((rollout?.inputs.metadata as any).annotations).toEqual({
-      "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy",
-      "pulumi.com/timeoutSeconds": "300",
+    expect((rollout?.inputs.metadata as any).annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    const [outcome] = ofType(resources, "pulumi-nodejs:dynamic:Resource");
+    expect(outcome?.inputs).toMatchObject({
+      namespace: "stf",
+      name: "queue-manager",
+      kubeconfig: ".local/state/kube/kubeconfig",
+      context: "streamforge-local",
+      timeoutSeconds: 300,
+      specHash: expect.stringMatching(/^[a-f0-9]{64}$/),
     });
     // The local platform runs the controller itself.
     expect(ofType(resources, "kubernetes:helm.sh/v3:Release")).toEqual([]);

@@ -1,0 +1,250 @@
+/**
+ * The canary end to end, on the local platform: `pulumi up` (the real CLI) deploys queue-manager's
+ * Rollout, Services, VirtualService and AnalysisTemplates; the REAL Argo Rollouts controller
+ * (local/rollouts.sh) runs the canary against the local API server, kwok (pods Ready without
+ * containers) and the real Prometheus, which scrapes an exporter in this process serving
+ * queue-manager's metrics for the pod-template hashes the controller really created. Three runs on
+ * a stack of its own (its own namespaces): a healthy canary is promoted with the VirtualService's
+ * weights stepping 10 -> 25 -> 50 -> 100 and `pulumi up` succeeds; a failing one is aborted, the
+ * weights return to stable and `pulumi up` fails; a canary without data pauses as Inconclusive.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { PROJECT_ROOT } from "../../infra/render/render";
+import { configFile, kubectl, pulumi, requireEnv, selectStack } from "../../test/integration/pulumi-cli";
+
+const STACK = "rollouts-e2e";
+const APPS = "stf-canary";
+const INTERVAL_S = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- queue-manager's metrics, per pod-template hash ------------------------------------------
+
+type Behaviour = "healthy" | "failing";
+const behaviours = new Map<string, Behaviour>();
+const since = new Map<string, number>();
+const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function metricsOf(hash: string): string | undefined {
+  const b = behaviours.get(hash);
+  if (!b) return undefined;
+  const t = (Date.now() - since.get(hash)!) / 1000;
+  const total = 50 * t;
+  const errors = b === "failing" ? 0.2 : 0.001;
+  return [
+    "# TYPE http_requests_total counter",
+    `http_requests_total{status="2xx"} ${total * (1 - errors)}`,
+    `http_requests_total{status="5xx"} ${total * errors}`,
+    "# TYPE http_request_duration_seconds histogram",
+    ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{le="${le}"} ${total * [0.9, 0.99, 1, 1, 1, 1, 1][i]!}`),
+    `http_request_duration_seconds_bucket{le="+Inf"} ${total}`,
+    `http_request_duration_seconds_count ${total}`,
+    "",
+  ].join("\n");
+}
+
+const operatorSince = Date.now();
+const server = http.createServer((req, res) => {
+  const name = (req.url ?? "").replace(/^\/metrics\//, "");
+  const body =
+    name === "operator"
+      ? `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${((Date.now() - operatorSince) / 1000) * 20}\nstreamforge_operator_events_total{kind="fatal"} 0\n`
+      : metricsOf(name);
+  res.writeHead(body === undefined ? 404 : 200, { "content-type": "text/plain; version=0.0.4" });
+  res.end(body ?? "");
+});
+let port = 0;
+const targetsFile = path.join(process.env.PROMETHEUS_TARGETS_DIR ?? "/nonexistent", `rollouts-canary-${process.pid}.json`);
+
+/** Serves `hash` with `behaviour` and tells Prometheus to scrape it, labelled as the PodMonitor would. */
+function serve(hash: string, behaviour: Behaviour): void {
+  behaviours.set(hash, behaviour);
+  since.set(hash, Date.now());
+  const targets = [
+    { targets: [`127.0.0.1:${port}`], labels: { __metrics_path__: "/metrics/operator", job: "self-healing-operator-e2e" } },
+    ...[...behaviours.keys()].map((h) => ({
+      targets: [`127.0.0.1:${port}`],
+      labels: { __metrics_path__: `/metrics/${h}`, job: "queue-manager-e2e", namespace: APPS, rollouts_pod_template_hash: h },
+    })),
+  ];
+  fs.writeFileSync(`${targetsFile}.tmp`, JSON.stringify(targets));
+  fs.renameSync(`${targetsFile}.tmp`, targetsFile);
+}
+
+// ---- the stack and the objects the controller drives -----------------------------------------
+
+const local = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.local.yaml"), "utf8")) as {
+  config: Record<string, any>;
+  encryptionsalt: string;
+};
+
+function stackConfig(tag: string, awaitRollout: { enabled: boolean; timeoutSeconds: number }): string {
+  const config = structuredClone(local.config);
+  config["streamforge:kafka"].namespace = "kafka-canary";
+  config["streamforge:apps"] = { namespace: APPS };
+  delete config["streamforge:operator"];
+  delete config["streamforge:operatorRegistryPassword"];
+  const rollouts = config["streamforge:rollouts"];
+  rollouts.queueManager.image = `registry.local:5000/streamforge/queue-manager:${tag}`;
+  // A pause after 100% keeps the full weight visible before promotion.
+  rollouts.steps = [...rollouts.steps, { pause: { duration: "5s" } }];
+  rollouts.await = awaitRollout;
+  return configFile(STACK, { config, encryptionsalt: local.encryptionsalt });
+}
+
+interface Observed {
+  phase?: string;
+  stableRS?: string;
+  currentPodHash?: string;
+  abort?: boolean;
+  message?: string;
+  pauseConditions?: { reason: string }[];
+}
+const rolloutStatus = (): Observed =>
+  JSON.parse(kubectl("get", "rollouts.argoproj.io", "queue-manager", "-n", APPS, "-o", "jsonpath={.status}") || "{}") as Observed;
+/** [stable weight, canary weight] on the VirtualService's primary route. */
+function weights(): [number, number] {
+  const route = JSON.parse(
+    kubectl("get", "virtualservices.networking.istio.io", "queue-manager", "-n", APPS, "-o", "jsonpath={.spec.http[0].route}"),
+  ) as {
+    destination: { host: string };
+    weight?: number;
+  }[];
+  const of = (host: string) => route.find((r) => r.destination.host === host)?.weight ?? 0;
+  return [of("queue-manager"), of("queue-manager-canary")];
+}
+
+/** Starts `pulumi up` for the given image; resolves with its exit code and output. */
+function up(tag: string, awaitRollout: { enabled: boolean; timeoutSeconds: number }) {
+  const child = spawn(
+    "pulumi",
+    ["up", "--stack", STACK, "--config-file", stackConfig(tag, awaitRollout), "--yes", "--skip-preview", "--non-interactive"],
+    {
+      cwd: PROJECT_ROOT,
+      env: process.env,
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (d) => (output += String(d)));
+  child.stderr.on("data", (d) => (output += String(d)));
+  let code: number | null | undefined;
+  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on("exit", (c) => {
+      code = c;
+      resolve({ code: c, output });
+    }),
+  );
+  return { done, running: () => code === undefined };
+}
+
+/** Polls until the controller created the canary ReplicaSet of a new image; returns its hash. */
+async function canaryHash(stable: string): Promise<string> {
+  for (let i = 0; i < 240; i++) {
+    const s = rolloutStatus();
+    if (s.currentPodHash && s.currentPodHash !== stable) return s.currentPodHash;
+    await sleep(250);
+  }
+  throw new Error("The controller created no canary");
+}
+
+beforeAll(async () => {
+  requireEnv("KUBECONFIG");
+  requireEnv("PROMETHEUS_TARGETS_DIR");
+  // The real controller is up: a test that sees nothing move proves nothing.
+  const healthz = await fetch(requireEnv("ARGO_ROLLOUTS_HEALTHZ_URL"));
+  expect(healthz.status).toBe(200);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+  selectStack(STACK);
+});
+
+afterAll(() => {
+  fs.rmSync(targetsFile, { force: true });
+  server.close();
+  pulumi(["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
+  pulumi(["stack", "rm", STACK, "--yes", "--force"]);
+});
+
+describe("queue-manager's canary with the real Argo Rollouts controller", () => {
+  let stable = "";
+
+  it("first deploy: the Rollout comes up Healthy and `pulumi up` returns once it is", async () => {
+    const first = await up("1.0.0", { enabled: true, timeoutSeconds: 120 }).done;
+    expect([first.code, first.output.slice(-800)]).toEqual([0, expect.stringContaining("created")]);
+    const s = rolloutStatus();
+    expect(s.phase).toBe("Healthy");
+    stable = s.stableRS!;
+    serve(stable, "healthy");
+    expect(weights()).toEqual([100, 0]);
+  });
+
+  it("a healthy canary is promoted: weights step 10 -> 25 -> 50 -> 100, and `pulumi up` succeeds", async () => {
+    const t0 = Date.now();
+    const run = up("2.0.0", { enabled: true, timeoutSeconds: 300 });
+    const canary = await canaryHash(stable);
+    serve(canary, "healthy");
+    const seen: number[] = [];
+    while (run.running()) {
+      const [, c] = weights();
+      if (seen[seen.length - 1] !== c) seen.push(c);
+      await sleep(250);
+    }
+    const result = await run.done;
+    console.log(`healthy canary promoted in ${((Date.now() - t0) / 1000).toFixed(1)} s; canary weights seen: ${seen.join(" -> ")}`);
+    expect([result.code, result.output.slice(-800)]).toEqual([0, expect.any(String)]);
+    expect(seen.filter((w) => w > 0)).toEqual([10, 25, 50, 100]);
+    const s = rolloutStatus();
+    expect([s.phase, s.stableRS]).toEqual(["Healthy", canary]);
+    expect(weights()).toEqual([100, 0]);
+    stable = canary;
+  });
+
+  it("a failing canary is aborted by its analysis: weights return to stable and `pulumi up` fails, saying so", async () => {
+    const run = up("3.0.0", { enabled: true, timeoutSeconds: 300 });
+    const canary = await canaryHash(stable);
+    serve(canary, "failing");
+    const badAt = Date.now();
+    let abortedAt: number | undefined;
+    while (run.running()) {
+      if (abortedAt === undefined && rolloutStatus().abort) abortedAt = Date.now();
+      await sleep(250);
+    }
+    const result = await run.done;
+    expect(abortedAt).toBeDefined();
+    console.log(
+      `failing canary: aborted ${((abortedAt! - badAt) / 1000).toFixed(1)} s after its bad metrics appeared (analysis interval ${INTERVAL_S} s, failureLimit 1)`,
+    );
+    console.log(`failing canary: pulumi up failed ${((Date.now() - badAt) / 1000).toFixed(1)} s after its bad metrics appeared`);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(`Rollout ${APPS}/queue-manager was aborted`);
+    expect(result.output).toContain("The stable version keeps serving");
+    const s = rolloutStatus();
+    expect([s.abort, s.phase, s.stableRS]).toEqual([true, "Degraded", stable]);
+    expect(weights()).toEqual([100, 0]);
+  });
+
+  it("a canary without data pauses as Inconclusive; an `up` that does not wait returns at once", async () => {
+    const t0 = Date.now();
+    const result = await up("4.0.0", { enabled: false, timeoutSeconds: 60 }).done;
+    expect(result.code).toBe(0);
+    const returnedIn = (Date.now() - t0) / 1000;
+    // The new image starts a new canary after the abort; its pods are never scraped.
+    const canary = await canaryHash(stable);
+    let s: Observed = {};
+    for (let i = 0; i < 360; i++) {
+      s = rolloutStatus();
+      if (s.phase === "Paused" && (s.pauseConditions ?? []).some((p) => p.reason === "InconclusiveAnalysisRun")) break;
+      await sleep(250);
+    }
+    console.log(
+      `no-data canary ${canary}: up returned in ${returnedIn.toFixed(1)} s; rollout ${s.phase} (${(s.pauseConditions ?? []).map((p) => p.reason).join(", ")}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    expect(s.phase).toBe("Paused");
+    expect((s.pauseConditions ?? []).map((p) => p.reason)).toContain("InconclusiveAnalysisRun");
+    expect(weights()[1]).toBe(10);
+  });
+});
