@@ -226,7 +226,9 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
           analysis: { templates: [{ templateName: TEMPLATE_NAMES.criticalErrors }], startingStep: 0 },
           abortScaleDownDelaySeconds: cfg.abortScaleDownDelaySeconds,
           // Only meaningful with a traffic router: the old stable is kept this long after promotion.
-          ...(routing ? { scaleDownDelaySeconds: cfg.scaleDownDelaySeconds, dynamicStableScale: cfg.dynamicStableScale } : {}),
+          ...(routing ? { scaleDownDelaySeconds: cfg.scaleDownDelaySeconds } : {}),
+          // Only when on: the controller writes the Rollout back with Go's omitempty, dropping a false.
+          ...(routing && cfg.dynamicStableScale ? { dynamicStableScale: true } : {}),
         },
       },
       template: {

@@ -39,8 +39,8 @@ describe("the Rollout", () => {
       trafficRouting: { istio: { virtualService: { name: "queue-manager", routes: ["primary"] } } },
       abortScaleDownDelaySeconds: 600,
       scaleDownDelaySeconds: 60,
-      dynamicStableScale: false,
     });
+    expect(canary.dynamicStableScale).toBeUndefined();
   });
 
   it("runs the step analyses with the canary and stable pod-template hashes, and the business signal from the first step", () => {
