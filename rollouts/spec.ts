@@ -416,6 +416,14 @@ export function queueManagerRbac(namespace: string) {
   };
 }
 
+/**
+ * What the Gateway API plugin needs, from its installation docs, narrowed to the HTTPRoutes this
+ * program uses (the chart's gatewayAPI switch also grants TCP, TLS, UDP and gRPC routes).
+ */
+export const GATEWAY_API_PLUGIN_RULES = [
+  { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "update", "patch"] },
+];
+
 /** Helm values of the controller: the pinned image, metrics, and RBAC for the one router in use. */
 export function controllerChartValues(cfg: RolloutsConfig): Record<string, unknown> {
   const router = cfg.router;
@@ -431,7 +439,7 @@ export function controllerChartValues(cfg: RolloutsConfig): Record<string, unkno
       "contour",
       "glooPlatform",
       "gatewayAPI",
-    ].map((p) => [p, (p === "istio" && router.type === "istio") || (p === "gatewayAPI" && router.type === "gateway-api")]),
+    ].map((p) => [p, p === "istio" && router.type === "istio"]),
   );
   return {
     // The CRDs are applied server-side by the component (they exceed the client-side apply annotation limit).
@@ -443,7 +451,7 @@ export function controllerChartValues(cfg: RolloutsConfig): Record<string, unkno
         ? { trafficRouterPlugins: [{ name: GATEWAY_API_PLUGIN, location: router.plugin.location, sha256: router.plugin.sha256 }] }
         : {}),
     },
-    providerRBAC: { enabled: true, providers },
+    providerRBAC: { enabled: true, providers, additionalRules: router.type === "gateway-api" ? GATEWAY_API_PLUGIN_RULES : [] },
     dashboard: { enabled: false },
   };
 }

@@ -131,6 +131,7 @@ describe("the controller's chart values", () => {
     expect(values.controller.image.tag).toBe("v1.10.2");
     expect(values.controller.metrics.enabled).toBe(true);
     expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([["istio", true]]);
+    expect(values.providerRBAC.additionalRules).toEqual([]);
   });
 
   it("configure the Gateway API plugin with its pinned location and sha256, and its RBAC only", () => {
@@ -147,7 +148,11 @@ describe("the controller's chart values", () => {
     expect(values.controller.trafficRouterPlugins).toEqual([
       { name: "argoproj-labs/gatewayAPI", location: "https://example.test/gatewayapi-plugin-linux-amd64", sha256: "a".repeat(64) },
     ]);
-    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([["gatewayAPI", true]]);
+    // Exactly what the plugin's docs list, for HTTPRoutes only: no provider switch, no `*`.
+    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([]);
+    expect(values.providerRBAC.additionalRules).toEqual([
+      { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "update", "patch"] },
+    ]);
     expect(
       (networkPolicy(gateway, CTX) as any).spec.ingress[0].from.map(
         (p: any) => p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
