@@ -75,6 +75,18 @@ describe.each(knownStacks())("stack %s: network reachability", (stack) => {
     expect(reach(stranger, operator, 8080)).toBe(false);
   });
 
+  it("opens queue-manager's port to Prometheus and its ingress namespaces only, where the stack has the canary", () => {
+    const queueManager = pod("stf", { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "abc" });
+    if (stack === "local-kafka-api") {
+      expect(reach(prometheus, queueManager, 8080)).toBe(false); // no canary: the default deny holds
+      return;
+    }
+    expect(reach(prometheus, queueManager, 8080)).toBe(true);
+    expect(reach(stranger, queueManager, 8080)).toBe(false);
+    expect(reach(appJob, queueManager, 8080)).toBe(false);
+    expect(reach(pod("istio-ingress", { istio: "ingressgateway" }), queueManager, 8080)).toBe(stack === "dev" || stack === "prod");
+  });
+
   it("denies ingress to the apps and to Kafka's other pods by default; Prometheus scrapes the brokers", () => {
     expect(reach(stranger, appJob, 8080)).toBe(false);
     expect(reach(prometheus, broker, 9404)).toBe(true);
