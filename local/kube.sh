@@ -38,6 +38,8 @@ KWOK_VERSION="v0.8.0"    # sigs.k8s.io/kwok/cmd/kwok (the kwok controller)
 
 # ---- locations -------------------------------------------------------------
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/pids.sh
+source "${SCRIPT_DIR}/lib/pids.sh"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/kube/${KUBE_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
@@ -297,35 +299,11 @@ install_kwok_stages() {
 }
 
 # ============================================================================
-# process bookkeeping: pid files hold "PID STARTTIME" so a recycled PID is
-# never mistaken for our daemon.
+# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
 # ============================================================================
 
-# proc_starttime PID: the process's start time (field 22 of /proc/PID/stat);
-# fails for a dead or zombie process (an exited daemon stays a zombie until
-# its adoptive parent reaps it).
-proc_starttime() {
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"            # drop "pid (comm) ", comm may contain spaces
-  # shellcheck disable=SC2086
-  set -- $stat
-  [[ "$1" != Z && "$1" != X ]] || return 1
-  echo "${20}"
-}
-
 # daemon_pid NAME: print the PID if our recorded daemon is alive; remove a stale pid file.
-daemon_pid() {
-  local file="${RUN_DIR}/$1.pid" pid start now
-  [[ -f "$file" ]] || return 1
-  read -r pid start <"$file" || true
-  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" && [[ "$now" == "${start:-}" ]]; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$file"
-  return 1
-}
+daemon_pid() { recorded_pid "${RUN_DIR}/$1.pid"; }
 
 # launch NAME ARGS...: start a daemon detached from this shell, record its PID.
 launch() {

@@ -41,6 +41,8 @@ GO_TOOLCHAIN="go1.27.3"
 
 # ---- locations -------------------------------------------------------------
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/pids.sh
+source "${SCRIPT_DIR}/lib/pids.sh"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/rollouts/${ROLLOUTS_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
@@ -155,34 +157,11 @@ cmd_install() {
 }
 
 # ============================================================================
-# process bookkeeping: the pid file holds "PID STARTTIME" so a recycled PID is
-# never mistaken for the controller.
+# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
 # ============================================================================
 
-# proc_starttime PID: the process's start time (field 22 of /proc/PID/stat); fails for a dead
-# or zombie process.
-proc_starttime() {
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"            # drop "pid (comm) ", comm may contain spaces
-  # shellcheck disable=SC2086
-  set -- $stat
-  [[ "$1" != Z && "$1" != X ]] || return 1
-  echo "${20}"
-}
-
 # controller_pid: print the PID if our recorded controller is alive; remove a stale pid file.
-controller_pid() {
-  local pid start now
-  [[ -f "$PID_FILE" ]] || return 1
-  read -r pid start <"$PID_FILE" || true
-  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" && [[ "$now" == "${start:-}" ]]; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$PID_FILE"
-  return 1
-}
+controller_pid() { recorded_pid "$PID_FILE"; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
