@@ -22,6 +22,7 @@ import {
 import { kafkaArea, nodeCounts } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
 import { rolloutsArea } from "../rollouts/config";
+import { chaosArea, chaosRules } from "../chaos/config";
 
 export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./config-kit";
 export type { Environment } from "./cluster/config";
@@ -29,7 +30,7 @@ export type * from "./kafka/config";
 export type { OperatorConfig } from "./self-healing/config";
 
 /** Every area of the program, in the order their problems are reported. */
-const AREAS = { cluster: clusterArea, kafka: kafkaArea, selfHealing: selfHealingArea, rollouts: rolloutsArea };
+const AREAS = { cluster: clusterArea, kafka: kafkaArea, selfHealing: selfHealingArea, rollouts: rolloutsArea, chaos: chaosArea };
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type AreaConfigs = { [Name in keyof typeof AREAS]: AreaConfig<(typeof AREAS)[Name]> };
@@ -113,7 +114,7 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
         `expected a user of streamforge:catalogue.users (${Object.keys(catalogue.users).join(", ")}); found "${rollouts.queueManager.kafkaUser}"`,
       ),
     );
-  return [...problems, ...productionRules(config)];
+  return [...problems, ...chaosRules(config), ...productionRules(config)];
 }
 
 /** What prod must have: production sizing, and nothing reachable or reaching out wider than it needs. */

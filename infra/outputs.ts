@@ -5,6 +5,7 @@
 import type { ResolvedCluster } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
 import { type RolloutOutputs, rolloutOutputs } from "../rollouts/outputs";
+import { type ChaosOutputs, chaosOutputs } from "../chaos/outputs";
 import { bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import type { TopicPlan, UserPlan } from "./kafka/catalogue";
 
@@ -47,7 +48,7 @@ export const FIXED_OUTPUTS = {
 export type FixedOutputs = {
   readonly [K in keyof typeof FIXED_OUTPUTS]: K extends "kafkaTopicNames" | "kafkaUserNames" ? string[] : string;
 };
-export type StackOutputs = FixedOutputs & RolloutOutputs & Readonly<Record<string, string | string[]>>;
+export type StackOutputs = FixedOutputs & RolloutOutputs & ChaosOutputs & Readonly<Record<string, string | string[]>>;
 
 /** Builds the stack outputs from the config and the plans. Pure: no resource is read. */
 export function stackOutputs(
@@ -86,5 +87,5 @@ export function stackOutputs(
     // Strimzi names a user's Secret after the user, in the apps namespace; the kafka-api path does the same.
     claim(userSecretOutputKey(u.name), u.name, `user "${u.name}"`);
   }
-  return { ...fixed, ...rolloutOutputs(config.rollouts, config.apps.namespace), ...derived };
+  return { ...fixed, ...rolloutOutputs(config.rollouts, config.apps.namespace), ...chaosOutputs(config.chaos), ...derived };
 }

@@ -16,6 +16,7 @@ import { type StackOutputs, stackOutputs } from "./outputs";
 import { SelfHealingOperator } from "./self-healing/component";
 import { registryLogin } from "./self-healing/config";
 import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
+import { ChaosExperiments } from "../chaos/component";
 
 /** Port of the JMX and Kafka exporters in Strimzi's pods. */
 const STRIMZI_METRICS_PORT = 9404;
@@ -48,6 +49,11 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         // queue-manager's Jobs set no securityContext today, so enforcing restricted there would
         // reject them: baseline, with restricted warnings.
         ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
+        // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
+        ...(config.chaos?.enabled ? [{ name: config.chaos.namespace, podSecurity: "privileged" as const }] : []),
+        ...(config.chaos?.enabled && config.chaos.operator.install
+          ? [{ name: config.chaos.operator.namespace, podSecurity: "restricted" as const }]
+          : []),
         ...(config.rollouts?.enabled && config.rollouts.controller.install
           ? [{ name: config.rollouts.controller.namespace, podSecurity: "restricted" as const }]
           : []),
@@ -187,6 +193,24 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         },
       },
       { providers, dependsOn: [...namespaces.dependencies(apps.namespace), entities, ...(controller ? [controller] : [])] },
+    );
+  }
+
+  const chaos = config.chaos?.enabled ? config.chaos : undefined;
+  if (chaos) {
+    new ChaosExperiments(
+      "chaos",
+      {
+        chaos,
+        context: {
+          chaosNamespace: chaos.namespace,
+          kafkaNamespace: kafka.namespace,
+          clusterName: kafka.clusterName,
+          prometheusAddress: chaos.prometheusAddress,
+          appsNamespace: apps.namespace,
+        },
+      },
+      { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, chaos.operator.namespace, apps.namespace), kafkaCluster] },
     );
   }
 

@@ -118,7 +118,7 @@ describe("a watched namespace of its own", () => {
     const { byKind } = await declared("dev", (config) => ({ ...config, operator: { ...config.operator!, watchNamespace: "stf-jobs" } }));
     const jobsNamespace = byKind("Namespace").find((ns) => ns.metadata.name === "stf-jobs");
     expect(jobsNamespace?.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline" });
-    const jobsRole = byKind("Role").find((r) => r.rules.some((rule: any) => rule.resources.includes("jobs")));
+    const jobsRole = byKind("Role").find((r) => r.metadata.name === "streamforge-self-healing-operator");
     expect(jobsRole.metadata.namespace).toBe("stf-jobs");
     const [deployment] = byKind("Deployment");
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: "WATCH_NAMESPACE", value: "stf-jobs" });

@@ -5,6 +5,7 @@
  */
 import { FIXED_OUTPUTS } from "../infra/outputs";
 import { ROLLOUT_OUTPUTS } from "../rollouts/outputs";
+import { CHAOS_OUTPUTS } from "../chaos/outputs";
 import { knownStacks, renderStack } from "../infra/render/render";
 
 const CONTRACT: Record<string, "string" | "string[]"> = {
@@ -17,6 +18,10 @@ const CONTRACT: Record<string, "string" | "string[]"> = {
   rolloutCanaryService: "string",
   rolloutRouter: "string",
   rolloutAnalysisTemplates: "string[]",
+  chaosNamespace: "string",
+  chaosEngines: "string[]",
+  chaosStartCommand: "string",
+  chaosStopCommand: "string",
   kafkaClusterName: "string",
   kafkaNamespace: "string",
   kafkaBootstrapTls: "string",
@@ -93,7 +98,7 @@ describe.each(knownStacks())("stack %s outputs", (stack) => {
 });
 
 it("documents every fixed output", () => {
-  const documented: Record<string, string> = { ...FIXED_OUTPUTS, ...ROLLOUT_OUTPUTS };
+  const documented: Record<string, string> = { ...FIXED_OUTPUTS, ...ROLLOUT_OUTPUTS, ...CHAOS_OUTPUTS };
   for (const key of Object.keys(CONTRACT).filter((k) => !/^(topic|kafkaUser)[A-Z]/.test(k))) {
     expect([key, typeof documented[key]]).toEqual([key, "string"]);
   }

@@ -20,6 +20,7 @@ const DECLARED_KINDS: Record<string, string[]> = {
   "networking.istio.io/v1": ["VirtualService"],
   "gateway.networking.k8s.io/v1": ["HTTPRoute"],
   "monitoring.coreos.com/v1": ["PodMonitor"],
+  "litmuschaos.io/v1alpha1": ["ChaosExperiment", "ChaosEngine"],
 };
 
 describe("rendered custom resources validate against the upstream CRDs", () => {

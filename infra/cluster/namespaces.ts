@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-export type PodSecurityLevel = "restricted" | "baseline";
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+/** From the least to the most strict. */
+const STRICTNESS: readonly PodSecurityLevel[] = ["privileged", "baseline", "restricted"];
 
 /** Pod Security admission labels: enforce `level`, always warn and audit at restricted. */
 export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
@@ -33,7 +35,8 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
     super("streamforge:platform:Namespaces", name, {}, opts);
     const levels = new Map<string, PodSecurityLevel>();
     for (const ns of args.namespaces) {
-      levels.set(ns.name, levels.get(ns.name) === "restricted" ? "restricted" : ns.podSecurity);
+      const known = levels.get(ns.name);
+      levels.set(ns.name, known !== undefined && STRICTNESS.indexOf(known) > STRICTNESS.indexOf(ns.podSecurity) ? known : ns.podSecurity);
     }
     const byName = new Map<string, k8s.core.v1.Namespace>();
     if (args.create) {

@@ -1,0 +1,69 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ChaosConfig } from "./config";
+import { type EngineContext, FAULTS, type Fault, brokerFailureEngine, chaosExperiment, experimentRbac } from "./spec";
+
+export interface ChaosArgs {
+  readonly chaos: ChaosConfig;
+  readonly context: EngineContext & { readonly appsNamespace: string };
+}
+
+/** Where each fault acts: pod deletion and latency hit the workers; the broker scenario deletes Kafka pods. */
+function targetNamespaces(fault: Fault, args: ChaosArgs): string[] {
+  const broker = args.chaos.scenarios.brokerFailure?.enabled ? [args.context.kafkaNamespace] : [];
+  return fault === "pod-delete" ? [args.context.appsNamespace, ...broker] : [args.context.appsNamespace];
+}
+
+/**
+ * The Litmus chaos operator (litmus-core chart, pinned), the experiments at the pinned runner image,
+ * their least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
+ */
+export class ChaosExperiments extends pulumi.ComponentResource {
+  readonly engineNames: string[];
+
+  constructor(name: string, args: ChaosArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:chaos:ChaosExperiments", name, {}, opts);
+    const { chaos, context } = args;
+    const child = { parent: this };
+    const release = chaos.operator.install
+      ? [
+          new k8s.helm.v3.Release(
+            `${name}-litmus-core`,
+            {
+              name: "litmus-core",
+              chart: "litmus-core",
+              version: chaos.operator.chartVersion,
+              repositoryOpts: { repo: "https://litmuschaos.github.io/litmus-helm/" },
+              namespace: chaos.operator.namespace,
+              // standard: the operator watches every namespace, so engines can live in the chaos namespace.
+              values: { operatorMode: "standard", policies: { monitoring: { disabled: true } } },
+              atomic: true,
+              timeout: 600,
+            },
+            child,
+          ),
+        ]
+      : [];
+    const experiments = FAULTS.map(
+      (fault) =>
+        new k8s.apiextensions.CustomResource(`${name}-experiment-${fault}`, chaosExperiment(fault, chaos), {
+          parent: this,
+          dependsOn: release,
+        }),
+    );
+    for (const fault of FAULTS) {
+      const rbac = experimentRbac(fault, chaos.namespace, targetNamespaces(fault, args));
+      const sa = new k8s.core.v1.ServiceAccount(`${name}-sa-${fault}`, rbac.serviceAccount, child);
+      for (const { role, binding } of rbac.roles) {
+        const r = new k8s.rbac.v1.Role(`${name}-role-${fault}-${role.metadata.namespace}`, role, child);
+        new k8s.rbac.v1.RoleBinding(`${name}-binding-${fault}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
+      }
+    }
+    const broker = chaos.scenarios.brokerFailure;
+    const engines = broker?.enabled ? [brokerFailureEngine(broker, context)] : [];
+    for (const e of engines)
+      new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, { parent: this, dependsOn: experiments });
+    this.engineNames = engines.map((e) => e.metadata.name);
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The chaos area's settings: the Litmus chaos operator, and the scenarios of roadmap chapter 12 as
+ * ChaosEngines. Chaos is off unless a stack turns it on, and never on in prod by accident.
+ */
+import { z } from "zod";
+import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem } from "../infra/config-kit";
+
+const seconds = (max: number) => z.int().min(1).max(max);
+
+const podDeleteSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How long the fault runs, and the pause between deletions, in seconds. */
+  durationSeconds: seconds(600).default(60),
+  intervalSeconds: seconds(300).default(20),
+  /** At most this share of the targeted pods is deleted per round (the blast radius). */
+  podsAffectedPercent: z.int().min(1).max(100).default(50),
+  /** The hypothesis: the work is running again within this many seconds. */
+  recoverWithinSeconds: seconds(3600).default(300),
+});
+
+const networkLatencySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  latencyMs: z.int().min(1).max(10_000).default(300),
+  jitterMs: z.int().min(0).max(10_000).default(50),
+  durationSeconds: seconds(600).default(120),
+  podsAffectedPercent: z.int().min(1).max(100).default(50),
+});
+
+const brokerFailureSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The node pool whose brokers are deleted, one at a time. */
+  pool: dnsLabel,
+  /** How many brokers are down at once: never more than the cluster's fault tolerance. */
+  brokersAtOnce: z.int().min(1).default(1),
+  durationSeconds: seconds(900).default(180),
+  intervalSeconds: seconds(600).default(60),
+  /** The hypothesis: under-replicated partitions are back to 0 within this many seconds. */
+  recoverWithinSeconds: seconds(3600).default(300),
+});
+
+const chaosSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** prod runs chaos only when this says so, in the stack's own file. */
+  allowInProduction: z.boolean().default(false),
+  operator: z
+    .strictObject({
+      /** Install the Litmus chaos operator (litmus-core chart); false where it is already there. */
+      install: z.boolean().default(true),
+      namespace: dnsLabel.default("litmus"),
+      chartVersion: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, "an exact chart version")
+        .default("3.28.1"),
+    })
+    .default({ install: true, namespace: "litmus", chartVersion: "3.28.1" }),
+  /** Where engines, runners and experiment pods run: the only namespace with the privileged Pod Security level. */
+  namespace: dnsLabel.default("chaos"),
+  /** The go-runner image of the experiments, pinned. */
+  runnerImage: z
+    .string()
+    .regex(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/, "an image pinned by tag or digest")
+    .default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
+  /** Prometheus the probes query. */
+  prometheusAddress: z.string().regex(/^https?:\/\/\S+$/, "an http(s) URL"),
+  /** A recurring run (cron, in the operator's time zone); none: engines only run on demand. */
+  schedule: z
+    .string()
+    .regex(/^(\S+\s+){4}\S+$/, "a cron expression such as 0 3 * * 1")
+    .optional(),
+  scenarios: z
+    .strictObject({
+      loaderPodDelete: podDeleteSchema.default(podDeleteSchema.parse({})),
+      arangoConnectorPodDelete: podDeleteSchema.default(podDeleteSchema.parse({})),
+      networkLatency: networkLatencySchema.default(networkLatencySchema.parse({})),
+      brokerFailure: brokerFailureSchema.optional(),
+    })
+    .default({
+      loaderPodDelete: podDeleteSchema.parse({}),
+      arangoConnectorPodDelete: podDeleteSchema.parse({}),
+      networkLatency: networkLatencySchema.parse({}),
+    }),
+});
+
+export const chaosArea = defineArea({
+  keys: { chaos: chaosSchema.optional() },
+  secrets: [],
+});
+
+export type ChaosAreaConfig = AreaConfig<typeof chaosArea>;
+export type ChaosConfig = z.output<typeof chaosSchema>;
+export type PodDeleteScenario = z.output<typeof podDeleteSchema>;
+export type NetworkLatencyScenario = z.output<typeof networkLatencySchema>;
+export type BrokerFailureScenario = z.output<typeof brokerFailureSchema>;
+
+/** How many brokers may be down while every partition keeps accepting `acks=all` writes. */
+export function faultTolerance(replicationFactor: number, minInSyncReplicas: number): number {
+  return Math.max(0, replicationFactor - minInSyncReplicas);
+}
+
+/** Chaos against what the stack deploys: safe by default, within the cluster's tolerance. Cross-area: it reads the environment and Kafka. */
+export function chaosRules(config: {
+  readonly environment: string;
+  readonly chaos?: ChaosConfig | undefined;
+  readonly kafka: {
+    readonly replication: { readonly factor: number; readonly minInSyncReplicas: number };
+    readonly nodePools: readonly { readonly name: string; readonly roles: readonly string[]; readonly replicas: number }[];
+  };
+}): ConfigProblem[] {
+  const { chaos, kafka } = config;
+  if (!chaos?.enabled) return [];
+  const problems: ConfigProblem[] = [];
+  if (config.environment === "prod" && !chaos.allowInProduction)
+    problems.push(
+      problem(
+        "chaos",
+        ["enabled"],
+        "prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
+      ),
+    );
+  const broker = chaos.scenarios.brokerFailure;
+  if (broker?.enabled) {
+    const tolerance = faultTolerance(kafka.replication.factor, kafka.replication.minInSyncReplicas);
+    const pool = kafka.nodePools.find((p) => p.name === broker.pool);
+    if (!pool || !pool.roles.includes("broker"))
+      problems.push(
+        problem(
+          "chaos",
+          ["scenarios", "brokerFailure", "pool"],
+          `expected a broker pool of streamforge:kafka.nodePools (${kafka.nodePools
+            .filter((p) => p.roles.includes("broker"))
+            .map((p) => p.name)
+            .join(", ")}); found "${broker.pool}"`,
+        ),
+      );
+    if (broker.brokersAtOnce > tolerance)
+      problems.push(
+        problem(
+          "chaos",
+          ["scenarios", "brokerFailure", "brokersAtOnce"],
+          `expected at most the cluster's fault tolerance, replication factor ${kafka.replication.factor} minus min ISR ${kafka.replication.minInSyncReplicas} = ${tolerance}; found ${broker.brokersAtOnce}${tolerance === 0 ? ". This cluster cannot lose a broker without refusing acks=all writes: turn the scenario off" : ""}`,
+        ),
+      );
+  }
+  return problems;
+}

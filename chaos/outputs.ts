@@ -1,0 +1,23 @@
+/** What the chaos area adds to the stack outputs; empty where the stack runs no chaos. */
+import type { ChaosConfig } from "./config";
+
+export const CHAOS_OUTPUTS = {
+  chaosNamespace: "Namespace of the ChaosEngines, their runners and experiment pods (the only privileged one).",
+  chaosEngines: "ChaosEngines declared ahead of a run, created stopped.",
+  chaosStartCommand: "How to start an engine (replace <engine>); a run sets it back to stop when it ends.",
+  chaosStopCommand: "How to abort a running engine (replace <engine>): its chaos pods are deleted.",
+} as const;
+
+export type ChaosOutputs = { readonly [K in keyof typeof CHAOS_OUTPUTS]: K extends "chaosEngines" ? string[] : string };
+
+export function chaosOutputs(chaos: ChaosConfig | undefined): ChaosOutputs {
+  if (!chaos?.enabled) return { chaosNamespace: "", chaosEngines: [], chaosStartCommand: "", chaosStopCommand: "" };
+  const patch = (state: string) =>
+    `kubectl patch chaosengine <engine> -n ${chaos.namespace} --type merge -p '{"spec":{"engineState":"${state}"}}'`;
+  return {
+    chaosNamespace: chaos.namespace,
+    chaosEngines: chaos.scenarios.brokerFailure?.enabled ? ["kafka-broker-failure"] : [],
+    chaosStartCommand: patch("active"),
+    chaosStopCommand: patch("stop"),
+  };
+}

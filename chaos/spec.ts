@@ -1,0 +1,377 @@
+/**
+ * Chapter 12's scenarios as LitmusChaos objects, as plain data: the ChaosExperiment definitions at
+ * the pinned runner image, one ServiceAccount and namespaced Roles per experiment with exactly the
+ * permissions that experiment declares, and one ChaosEngine per scenario, created stopped, with its
+ * steady-state hypothesis as probes. Pure.
+ */
+import type { BrokerFailureScenario, ChaosConfig, NetworkLatencyScenario, PodDeleteScenario } from "./config";
+
+export const LITMUS_API_VERSION = "litmuschaos.io/v1alpha1";
+export const FAULTS = ["pod-delete", "pod-network-latency"] as const;
+export type Fault = (typeof FAULTS)[number];
+
+const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "chaos" };
+
+/**
+ * What each fault's definition declares it needs (chaos-charts 3.28.0, faults/kubernetes/<fault>/
+ * fault.yaml `spec.definition.permissions`; chaos/test checks this against the upstream file).
+ * Both faults declare the same rules.
+ */
+const FAULT_PERMISSIONS = [
+  { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "update", "deletecollection"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "get", "list", "patch", "update"] },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "list", "create"] },
+  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ["list", "get"] },
+  { apiGroups: ["apps.openshift.io"], resources: ["deploymentconfigs"], verbs: ["list", "get"] },
+  { apiGroups: [""], resources: ["replicationcontrollers"], verbs: ["get", "list"] },
+  { apiGroups: ["argoproj.io"], resources: ["rollouts"], verbs: ["list", "get"] },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "list", "get", "delete", "deletecollection"] },
+  {
+    apiGroups: ["litmuschaos.io"],
+    resources: ["chaosengines", "chaosexperiments", "chaosresults"],
+    verbs: ["create", "list", "get", "patch", "update", "delete"],
+  },
+] as const;
+
+export const PERMISSIONS: Readonly<
+  Record<Fault, readonly { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[]>
+> = {
+  "pod-delete": FAULT_PERMISSIONS,
+  "pod-network-latency": FAULT_PERMISSIONS,
+};
+
+/** The ChaosExperiment of a fault: what the runner starts, at the pinned image. */
+export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
+  return {
+    apiVersion: LITMUS_API_VERSION,
+    kind: "ChaosExperiment" as const,
+    metadata: { name: fault, namespace: chaos.namespace, labels: { ...labels, name: fault } },
+    spec: {
+      definition: {
+        scope: "Namespaced",
+        permissions: PERMISSIONS[fault].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+        image: chaos.runnerImage,
+        imagePullPolicy: "IfNotPresent",
+        command: ["/bin/bash"],
+        args: ["-c", `./experiments -name ${fault}`],
+        env: [] as { name: string; value: string }[],
+        labels: { name: fault, "app.kubernetes.io/part-of": "litmus", "app.kubernetes.io/component": "experiment-job" },
+      },
+    },
+  };
+}
+
+/** The ServiceAccount an experiment runs as. */
+export const serviceAccountName = (fault: Fault): string => `chaos-${fault}`;
+
+/**
+ * One ServiceAccount per experiment, and in each namespace it acts in (the chaos namespace, where
+ * the runner and experiment pods live, and the target's) a Role with exactly its declared rules.
+ */
+export function experimentRbac(fault: Fault, chaosNamespace: string, targetNamespaces: readonly string[]) {
+  const name = serviceAccountName(fault);
+  const namespaces = [...new Set([chaosNamespace, ...targetNamespaces])].sort();
+  return {
+    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: { name, namespace: chaosNamespace, labels } },
+    roles: namespaces.map((namespace) => ({
+      role: {
+        apiVersion: "rbac.authorization.k8s.io/v1" as const,
+        kind: "Role" as const,
+        metadata: { name, namespace, labels },
+        rules: PERMISSIONS[fault].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+      },
+      binding: {
+        apiVersion: "rbac.authorization.k8s.io/v1" as const,
+        kind: "RoleBinding" as const,
+        metadata: { name, namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+        subjects: [{ kind: "ServiceAccount", name, namespace: chaosNamespace }],
+      },
+    })),
+  };
+}
+
+// ---- probes -----------------------------------------------------------------------------------
+
+interface ProbeTiming {
+  readonly timeoutSeconds: number;
+  readonly intervalSeconds: number;
+  readonly attempts?: number;
+}
+
+function runProperties(t: ProbeTiming) {
+  // The CRD takes durations as strings.
+  return {
+    probeTimeout: `${t.timeoutSeconds}s`,
+    interval: `${t.intervalSeconds}s`,
+    ...(t.attempts ? { attempt: t.attempts } : {}),
+    stopOnFailure: false,
+  };
+}
+
+/** A Prometheus probe: `query` compared with `criteria value`. */
+export function promProbe(name: string, mode: string, endpoint: string, query: string, criteria: string, value: number, t: ProbeTiming) {
+  return {
+    name,
+    type: "promProbe",
+    mode,
+    "promProbe/inputs": { endpoint, query, comparator: { criteria, value: String(value) } },
+    runProperties: runProperties(t),
+  };
+}
+
+/** A Kubernetes probe: the objects a selector finds are present (or absent). */
+export function k8sProbe(
+  name: string,
+  mode: string,
+  inputs: {
+    group: string;
+    version: string;
+    resource: string;
+    namespace: string;
+    labelSelector?: string;
+    fieldSelector?: string;
+    resourceNames?: string;
+    operation: "present" | "absent";
+  },
+  t: ProbeTiming,
+) {
+  return { name, type: "k8sProbe", mode, "k8sProbe/inputs": inputs, runProperties: runProperties(t) };
+}
+
+// ---- engines ----------------------------------------------------------------------------------
+
+/** Strimzi's name for a node-pool pod: `<cluster>-<pool>-<id>`. */
+export const brokerPodName = (cluster: string, pool: string, id: number): string => `${cluster}-${pool}-${id}`;
+
+/**
+ * The broker pods the scenario deletes: at most `brokersAtOnce` (never above the cluster's fault
+ * tolerance, which the config refuses), by name, starting at the pool's first node id. Strimzi
+ * assigns pool node ids from 0 unless told otherwise; the probe on each run would show a missing pod.
+ */
+export function brokerTargets(cluster: string, pool: string, brokersAtOnce: number, firstNodeId = 0): string[] {
+  return Array.from({ length: brokersAtOnce }, (_, i) => brokerPodName(cluster, pool, firstNodeId + i));
+}
+
+export interface EngineContext {
+  readonly chaosNamespace: string;
+  readonly kafkaNamespace: string;
+  readonly clusterName: string;
+  readonly prometheusAddress: string;
+}
+
+function engine(
+  name: string,
+  ctx: EngineContext,
+  fault: Fault,
+  spec: { selectors?: object; appinfo?: object },
+  env: Record<string, string>,
+  probes: object[],
+) {
+  return {
+    apiVersion: LITMUS_API_VERSION,
+    kind: "ChaosEngine" as const,
+    metadata: { name, namespace: ctx.chaosNamespace, labels: { ...labels, "streamforge.io/scenario": name } },
+    spec: {
+      // Created stopped: a run starts only when someone (or the schedule) sets it active.
+      engineState: "stop",
+      chaosServiceAccount: serviceAccountName(fault),
+      jobCleanUpPolicy: "delete",
+      ...spec,
+      experiments: [
+        {
+          name: fault,
+          spec: {
+            components: { env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) },
+            probe: probes,
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext) {
+  const targets = brokerTargets(ctx.clusterName, s.pool, s.brokersAtOnce);
+  const t = { timeoutSeconds: 10, intervalSeconds: 10 };
+  return engine(
+    "kafka-broker-failure",
+    ctx,
+    "pod-delete",
+    { selectors: { pods: [{ namespace: ctx.kafkaNamespace, names: targets.join(",") }] } },
+    {
+      TOTAL_CHAOS_DURATION: String(s.durationSeconds),
+      CHAOS_INTERVAL: String(s.intervalSeconds),
+      FORCE: "true",
+      SEQUENCE: "serial",
+    },
+    [
+      // No partition goes offline while a broker is down.
+      promProbe(
+        "no-offline-partitions",
+        "Continuous",
+        ctx.prometheusAddress,
+        "sum(kafka_controller_kafkacontroller_offlinepartitionscount) or vector(0)",
+        "==",
+        0,
+        t,
+      ),
+      // Under-replicated partitions are back to 0 by the end.
+      promProbe(
+        "under-replicated-recovered",
+        "EOT",
+        ctx.prometheusAddress,
+        "sum(kafka_server_replicamanager_underreplicatedpartitions)",
+        "==",
+        0,
+        { timeoutSeconds: 10, intervalSeconds: 10, attempts: Math.ceil(s.recoverWithinSeconds / 10) },
+      ),
+    ],
+  );
+}
+
+export type { NetworkLatencyScenario, PodDeleteScenario };
+
+// ---- Job targets, resolved at run time --------------------------------------------------------
+
+/**
+ * Which Jobs each worker scenario hits, by queue-manager's name rule `<queue_id>-<target>`. Litmus
+ * cannot select Job pods by kind or label (its CRD allows no `job` kind; the Jobs carry no labels)
+ * and Job pod names are not predictable, so a run resolves pod names at that moment and creates a
+ * fresh engine from the scenario's template with `selectors.pods`: a missing pod fails the run
+ * instead of falling back to other pods.
+ */
+export const WORKER_TARGETS = {
+  "loader-pod-delete": /^.+-loader-(producer|ws)$/,
+  "arango-connector-pod-delete": /^.+-arango-connector$/,
+  "worker-network-latency": /^.+-(loader-(producer|ws)|arango-connector)$/,
+} as const;
+export type WorkerScenario = keyof typeof WORKER_TARGETS;
+
+/** What a run needs to know of a pod to decide whether it may be hit. */
+export interface PodInfo {
+  readonly name: string;
+  readonly namespace: string;
+  readonly phase: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ownerJob?: string;
+  readonly deleting?: boolean;
+}
+
+/**
+ * The pods a worker scenario may hit now: Running pods of Jobs whose name matches the scenario, in
+ * the apps namespace, never a chaos pod, at most `percent` of them (at least one). Pure; the order
+ * is by name so a run is reproducible from the same listing.
+ */
+export function selectWorkerPods(scenario: WorkerScenario, pods: readonly PodInfo[], appsNamespace: string, percent: number): string[] {
+  const pattern = WORKER_TARGETS[scenario];
+  const eligible = pods
+    .filter(
+      (p) =>
+        p.namespace === appsNamespace &&
+        p.phase === "Running" &&
+        !p.deleting &&
+        p.ownerJob !== undefined &&
+        pattern.test(p.ownerJob) &&
+        p.labels["batch.kubernetes.io/job-name"] === p.ownerJob &&
+        !("chaosUID" in p.labels) &&
+        p.labels["app.kubernetes.io/part-of"] !== "litmus",
+    )
+    .map((p) => p.name)
+    .sort();
+  if (eligible.length === 0) return [];
+  return eligible.slice(0, Math.max(1, Math.floor((eligible.length * Math.min(percent, 100)) / 100)));
+}
+
+/** The self-healing operator's metrics a worker scenario's hypothesis reads. */
+const RELAUNCHES = "streamforge_operator_relaunches_total";
+
+export function workerPodDeleteEngine(
+  scenario: "loader-pod-delete" | "arango-connector-pod-delete",
+  s: PodDeleteScenario,
+  ctx: EngineContext & { readonly appsNamespace: string },
+  podNames: readonly string[],
+) {
+  const t = { timeoutSeconds: 10, intervalSeconds: 10 };
+  return engine(
+    scenario,
+    ctx,
+    "pod-delete",
+    { selectors: { pods: [{ namespace: ctx.appsNamespace, names: podNames.join(",") }] } },
+    // One round: litmus re-resolves targets each round, and a deleted pod's name is gone.
+    { TOTAL_CHAOS_DURATION: String(s.durationSeconds), CHAOS_INTERVAL: String(s.durationSeconds), FORCE: "true", SEQUENCE: "serial" },
+    [
+      // The operator is watching while the pods go: its event source stays healthy.
+      promProbe(
+        "operator-healthy",
+        "Continuous",
+        ctx.prometheusAddress,
+        "max(streamforge_operator_event_source_healthy) or vector(0)",
+        "==",
+        1,
+        t,
+      ),
+      // The work is back: Jobs of the scenario's kind are running again within the bound.
+      k8sProbe(
+        "work-resumed",
+        "EOT",
+        {
+          group: "batch",
+          version: "v1",
+          resource: "jobs",
+          namespace: ctx.appsNamespace,
+          fieldSelector: "status.successful!=1",
+          operation: "present",
+        },
+        { timeoutSeconds: 10, intervalSeconds: 10, attempts: Math.ceil(s.recoverWithinSeconds / 10) },
+      ),
+      // No relaunch failed on the way.
+      promProbe("no-failed-relaunch", "EOT", ctx.prometheusAddress, `sum(${RELAUNCHES}{result="failed"}) or vector(0)`, "==", 0, t),
+    ],
+  );
+}
+
+export function workerNetworkLatencyEngine(
+  s: NetworkLatencyScenario,
+  ctx: EngineContext & { readonly appsNamespace: string; readonly kafkaHosts: readonly string[] },
+  podNames: readonly string[],
+) {
+  const t = { timeoutSeconds: 10, intervalSeconds: 10 };
+  return engine(
+    "worker-network-latency",
+    ctx,
+    "pod-network-latency",
+    { selectors: { pods: [{ namespace: ctx.appsNamespace, names: podNames.join(",") }] } },
+    {
+      TOTAL_CHAOS_DURATION: String(s.durationSeconds),
+      NETWORK_LATENCY: String(s.latencyMs),
+      JITTER: String(s.jitterMs),
+      // Only the path to Kafka is slowed.
+      DESTINATION_HOSTS: ctx.kafkaHosts.join(","),
+    },
+    [
+      // Events keep flowing: the operator keeps applying them.
+      promProbe(
+        "events-flowing",
+        "OnChaos",
+        ctx.prometheusAddress,
+        "sum(rate(streamforge_operator_events_total[1m])) or vector(0)",
+        ">",
+        0,
+        t,
+      ),
+      // No healthy Job is relaunched for silence while the network is slow.
+      promProbe(
+        "no-stuck-relaunch",
+        "EOT",
+        ctx.prometheusAddress,
+        `sum(increase(${RELAUNCHES}{reason="stuck"}[${s.durationSeconds + 60}s])) or vector(0)`,
+        "==",
+        0,
+        t,
+      ),
+    ],
+  );
+}

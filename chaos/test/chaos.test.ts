@@ -1,0 +1,176 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, parsePlatformConfig } from "../../infra/config";
+import { renderStack } from "../../infra/render/render";
+import { CrdCatalog, crdsDir } from "../../infra/validate/crd-schema";
+import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { faultTolerance } from "../config";
+import {
+  FAULTS,
+  PERMISSIONS,
+  type PodInfo,
+  brokerTargets,
+  chaosExperiment,
+  experimentRbac,
+  selectWorkerPods,
+  workerNetworkLatencyEngine,
+  workerPodDeleteEngine,
+} from "../spec";
+
+function problemsOf(stack: string, change: (raw: any) => void): string[] {
+  const raw = structuredClone(rawStack(stack));
+  change(raw);
+  try {
+    parsePlatformConfig(raw, stackSecretKeys(stack));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  return [];
+}
+
+const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
+  raw.chaos = {
+    enabled: true,
+    allowInProduction: true,
+    prometheusAddress: "http://prometheus:9090",
+    scenarios: { brokerFailure: { pool, brokersAtOnce } },
+  };
+};
+
+describe("chaos is safe by default", () => {
+  it("is off unless a stack turns it on, and never on in prod without its own opt-in", () => {
+    expect(parsePlatformConfig(rawStack("prod"), stackSecretKeys("prod")).chaos).toBeUndefined();
+    expect(problemsOf("prod", (r) => (r.chaos = { enabled: true, prometheusAddress: "http://p:9090" }))).toEqual([
+      "streamforge:chaos.enabled: prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
+    ]);
+  });
+
+  it("refuses a broker failure the cluster cannot tolerate, at preview", () => {
+    expect(faultTolerance(3, 2)).toBe(1);
+    expect(problemsOf("prod", (r) => withBrokerFailure(r))).toEqual([]);
+    expect(problemsOf("prod", (r) => withBrokerFailure(r, 2))).toEqual([
+      "streamforge:chaos.scenarios.brokerFailure.brokersAtOnce: expected at most the cluster's fault tolerance, replication factor 3 minus min ISR 2 = 1; found 2",
+    ]);
+    expect(problemsOf("dev", (r) => withBrokerFailure(r, 1, "dual-role"))).toEqual([
+      "streamforge:chaos.scenarios.brokerFailure.brokersAtOnce: expected at most the cluster's fault tolerance, replication factor 1 minus min ISR 1 = 0; found 1. This cluster cannot lose a broker without refusing acks=all writes: turn the scenario off",
+    ]);
+    expect(problemsOf("prod", (r) => withBrokerFailure(r, 1, "controllers"))).toEqual([
+      'streamforge:chaos.scenarios.brokerFailure.pool: expected a broker pool of streamforge:kafka.nodePools (brokers); found "controllers"',
+    ]);
+  });
+});
+
+describe("experiments and their RBAC", () => {
+  const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+
+  it.each(FAULTS)("%s: the Role holds exactly the permissions the upstream fault declares", (fault) => {
+    const upstream = parseYaml(fs.readFileSync(path.join(crdsDir(), "litmus", "faults", `${fault}.yaml`), "utf8"));
+    expect(PERMISSIONS[fault]).toEqual(upstream.spec.definition.permissions);
+    const rbac = experimentRbac(fault, "chaos", ["stf"]);
+    expect(rbac.roles.map((r) => [r.role.metadata.namespace, r.role.rules])).toEqual([
+      ["chaos", upstream.spec.definition.permissions],
+      ["stf", upstream.spec.definition.permissions],
+    ]);
+    for (const { binding } of rbac.roles)
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `chaos-${fault}`, namespace: "chaos" }]);
+  });
+
+  it("runs the experiments at the pinned runner image", () => {
+    for (const fault of FAULTS)
+      expect(chaosExperiment(fault, chaos).spec.definition.image).toBe("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0");
+  });
+});
+
+describe("targeting", () => {
+  const job = (name: string, ownerJob: string, extra: Partial<PodInfo> = {}): PodInfo => ({
+    name,
+    namespace: "stf",
+    phase: "Running",
+    ownerJob,
+    labels: { "batch.kubernetes.io/job-name": ownerJob, "job-name": ownerJob },
+    ...extra,
+  });
+  const pods: PodInfo[] = [
+    job("q1-loader-producer-abcde", "q1-loader-producer"),
+    job("q2-loader-ws-fghij", "q2-loader-ws"),
+    job("q3-arango-connector-klmno", "q3-arango-connector"),
+    job("q4-loader-producer-pqrst", "q4-loader-producer", { phase: "Succeeded" }),
+    job("q5-loader-ws-uvwxy", "q5-loader-ws", { deleting: true }),
+    // Not workers: queue-manager (a Rollout), the self-healing operator (a Deployment), Kafka, and Litmus's own pods.
+    { name: "queue-manager-7d9f-abcde", namespace: "stf", phase: "Running", labels: { "app.kubernetes.io/name": "queue-manager" } },
+    {
+      name: "streamforge-self-healing-operator-5c6-xyz",
+      namespace: "stf",
+      phase: "Running",
+      labels: { "app.kubernetes.io/name": "streamforge-self-healing-operator" },
+    },
+    { name: "k3-brokers-0", namespace: "kafka", phase: "Running", labels: { "strimzi.io/cluster": "k3" } },
+    job("pod-delete-x7k2ab-12345", "pod-delete-x7k2ab", { labels: { "batch.kubernetes.io/job-name": "pod-delete-x7k2ab", chaosUID: "u" } }),
+    job("q6-loader-ws-other", "q6-loader-ws", { namespace: "elsewhere" }),
+  ];
+
+  it("hits only Running pods of the scenario's Jobs in the apps namespace", () => {
+    expect(selectWorkerPods("loader-pod-delete", pods, "stf", 100)).toEqual(["q1-loader-producer-abcde", "q2-loader-ws-fghij"]);
+    expect(selectWorkerPods("arango-connector-pod-delete", pods, "stf", 100)).toEqual(["q3-arango-connector-klmno"]);
+    expect(selectWorkerPods("worker-network-latency", pods, "stf", 100)).toEqual([
+      "q1-loader-producer-abcde",
+      "q2-loader-ws-fghij",
+      "q3-arango-connector-klmno",
+    ]);
+  });
+
+  it("never selects queue-manager, the operator, Kafka or a chaos pod, and keeps to the blast radius", () => {
+    const forbidden = /queue-manager|self-healing|k3-|pod-delete/;
+    for (const scenario of ["loader-pod-delete", "arango-connector-pod-delete", "worker-network-latency"] as const)
+      expect(selectWorkerPods(scenario, pods, "stf", 100).filter((n) => forbidden.test(n))).toEqual([]);
+    expect(selectWorkerPods("loader-pod-delete", pods, "stf", 50)).toEqual(["q1-loader-producer-abcde"]);
+    expect(selectWorkerPods("loader-pod-delete", pods, "stf", 1)).toHaveLength(1);
+    expect(selectWorkerPods("loader-pod-delete", [], "stf", 100)).toEqual([]);
+  });
+
+  it("names the broker pods the broker scenario deletes, no more than asked", () => {
+    expect(brokerTargets("k3", "brokers", 1)).toEqual(["k3-brokers-0"]);
+  });
+});
+
+describe("every Litmus object validates against the upstream CRDs", () => {
+  const catalog = CrdCatalog.load();
+  const ctx = {
+    chaosNamespace: "chaos",
+    kafkaNamespace: "kafka",
+    clusterName: "k3",
+    prometheusAddress: "http://p:9090",
+    appsNamespace: "stf",
+  };
+
+  it.each(["dev", "local"])("stack %s: experiments, created stopped engines", async (stack) => {
+    const { manifests } = await renderStack(stack);
+    const litmus = manifests.filter((m) => m.apiVersion.startsWith("litmuschaos.io/"));
+    expect(litmus.map((m) => m.kind).sort()).toEqual(["ChaosExperiment", "ChaosExperiment"]);
+    expect(litmus.flatMap((m) => catalog.validate(m))).toEqual([]);
+    const ns = manifests.find((m) => m.kind === "Namespace" && m.metadata.name === "chaos")!;
+    expect((ns.metadata.labels as Record<string, string>)["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    // Only the chaos namespace is privileged.
+    expect(
+      manifests.filter((m) => m.kind === "Namespace" && (m.metadata.labels as any)["pod-security.kubernetes.io/enforce"] === "privileged"),
+    ).toHaveLength(1);
+  });
+
+  it("the broker scenario's engine, and the worker engines a run creates", async () => {
+    const prod = await renderStack("prod", { edit: (raw) => withBrokerFailure(raw) });
+    const [engine] = prod.manifests.filter((m) => m.kind === "ChaosEngine") as any[];
+    expect(engine.spec.engineState).toBe("stop");
+    expect(engine.spec.selectors).toEqual({ pods: [{ namespace: "kafka", names: "k3-brokers-0" }] });
+    const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+    const workers = [
+      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["q1-loader-producer-abcde"]),
+      workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k3-kafka-bootstrap.kafka"] }, [
+        "q1-loader-producer-abcde",
+      ]),
+    ];
+    expect([engine, ...workers].flatMap((m) => catalog.validate(m))).toEqual([]);
+    for (const w of workers) expect([w.spec.engineState, (w.spec.selectors as any).pods[0].namespace]).toEqual(["stop", "stf"]);
+  });
+});
