@@ -1,4 +1,4 @@
-import { type PlatformConfig, decodeRawConfig, parsePlatformConfig } from "../infra/config";
+import { ConfigError, type PlatformConfig, decodeRawConfig, parsePlatformConfig } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 
 /** A committed stack's raw `streamforge:*` values, decoded as the Pulumi runtime hands them over. */
@@ -14,4 +14,17 @@ export function stackSecretKeys(stack: string): Set<string> {
 /** A committed stack's validated config, secrets wrapped as the program sees them. */
 export function committedConfig(stack: string): PlatformConfig {
   return parsePlatformConfig(rawStack(stack), stackSecretKeys(stack));
+}
+
+/** The problems a committed stack's config has once `change` is applied to its raw values; empty when it parses. */
+export function variantProblems(stack: string, change: (raw: any) => void): string[] {
+  const raw = structuredClone(rawStack(stack));
+  change(raw);
+  try {
+    parsePlatformConfig(raw, stackSecretKeys(stack));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  return [];
 }

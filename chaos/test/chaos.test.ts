@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, parsePlatformConfig } from "../../infra/config";
+import { parsePlatformConfig } from "../../infra/config";
 import { renderStack } from "../../infra/render/render";
 import { CrdCatalog, crdsDir } from "../../infra/validate/crd-schema";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { rawStack, stackSecretKeys, variantProblems } from "../../test/helpers";
 import { faultTolerance } from "../config";
 import {
   FAULTS,
@@ -18,17 +18,7 @@ import {
   workerPodDeleteEngine,
 } from "../spec";
 
-function problemsOf(stack: string, change: (raw: any) => void): string[] {
-  const raw = structuredClone(rawStack(stack));
-  change(raw);
-  try {
-    parsePlatformConfig(raw, stackSecretKeys(stack));
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
-  }
-  return [];
-}
+const problemsOf = variantProblems;
 
 const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
   raw.chaos = {

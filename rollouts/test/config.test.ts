@@ -1,17 +1,9 @@
-import { ConfigError, parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { parsePlatformConfig } from "../../infra/config";
+import { rawStack, stackSecretKeys, variantProblems } from "../../test/helpers";
 import { expressibleWeight } from "../config";
 
 function problemsOf(stack: string, change: (rollouts: any) => void): string[] {
-  const raw = structuredClone(rawStack(stack));
-  change(raw.rollouts);
-  try {
-    parsePlatformConfig(raw, stackSecretKeys(stack));
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
-  }
-  return [];
+  return variantProblems(stack, (raw) => change(raw.rollouts));
 }
 
 describe("rollouts config", () => {
