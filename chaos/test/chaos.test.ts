@@ -6,6 +6,7 @@ import { renderStack } from "../../infra/render/render";
 import { CrdCatalog, crdsDir } from "../../infra/validate/crd-schema";
 import { rawStack, stackSecretKeys, variantProblems } from "../../test/helpers";
 import { faultTolerance } from "../config";
+import { engineFor } from "../launch";
 import {
   FAULTS,
   PERMISSIONS,
@@ -162,5 +163,39 @@ describe("every Litmus object validates against the upstream CRDs", () => {
     ];
     expect([engine, ...workers].flatMap((m) => catalog.validate(m))).toEqual([]);
     for (const w of workers) expect([w.spec.engineState, (w.spec.selectors as any).pods[0].namespace]).toEqual(["stop", "stf"]);
+  });
+});
+
+describe("the engine a run creates", () => {
+  const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+  const target = { chaos, appsNamespace: "stf", kafkaNamespace: "kafka", clusterName: "k3", kafkaHosts: ["k3-kafka-bootstrap.kafka"] };
+  const pods: PodInfo[] = [
+    {
+      name: "q1-loader-ws-abcde",
+      namespace: "stf",
+      phase: "Running",
+      ownerJob: "q1-loader-ws",
+      labels: { "batch.kubernetes.io/job-name": "q1-loader-ws" },
+    },
+  ];
+
+  it("is active, named after the scenario and the moment, and slows only the path to Kafka", () => {
+    const e = engineFor("worker-network-latency", target, pods, new Date("2026-12-01T08:00:00Z")) as any;
+    expect([e.metadata.name, e.spec.engineState]).toEqual(["worker-network-latency-20261201080000", "active"]);
+    const env = Object.fromEntries(e.spec.experiments[0].spec.components.env.map((v: any) => [v.name, v.value]));
+    expect(env).toMatchObject({ NETWORK_LATENCY: "300", JITTER: "50", DESTINATION_HOSTS: "k3-kafka-bootstrap.kafka" });
+  });
+
+  it("is refused for a scenario the stack turned off, and when nothing runs to hit", () => {
+    const off = {
+      ...target,
+      chaos: { ...chaos, scenarios: { ...chaos.scenarios, loaderPodDelete: { ...chaos.scenarios.loaderPodDelete, enabled: false } } },
+    };
+    expect(() => engineFor("loader-pod-delete", off, pods, new Date())).toThrow(
+      "Scenario loader-pod-delete is turned off in streamforge:chaos.scenarios",
+    );
+    expect(() => engineFor("arango-connector-pod-delete", target, pods, new Date())).toThrow(
+      /No Running pod of arango-connector-pod-delete's Jobs/,
+    );
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * Starting a worker scenario against the REAL API server (kwok runs the Jobs' pods): the launcher
+ * resolves the pods of the scenario's Jobs at that moment and creates a fresh, active ChaosEngine
+ * naming exactly those pods, which the API server accepts against the real Litmus CRD. queue-manager,
+ * the operator and other Jobs' pods running beside them are never named. (No Litmus operator runs
+ * here to act on the engine; the drill will carry out the faults.)
+ */
+import { execFileSync } from "node:child_process";
+import { parsePlatformConfig } from "../../infra/config";
+import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { requireEnv } from "../../test/integration/pulumi-cli";
+import { clientKube, launch } from "../launch";
+
+const APPS = "stf-launch";
+const CHAOS = "chaos-launch";
+const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding: "utf8", env: process.env });
+const apply = (obj: object) =>
+  execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(obj), encoding: "utf8", env: process.env });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Job as queue-manager launches it: no labels. */
+const job = (name: string) => ({
+  apiVersion: "batch/v1",
+  kind: "Job",
+  metadata: { name, namespace: APPS },
+  spec: {
+    backoffLimit: 4,
+    template: {
+      spec: {
+        restartPolicy: "Never",
+        containers: [
+          { name: "worker", image: "registry.local/streamforge/worker:1", env: [{ name: "QUEUE_ID", value: name.split("-")[0] }] },
+        ],
+      },
+    },
+  },
+});
+
+const local = parsePlatformConfig(rawStack("local"), stackSecretKeys("local"));
+const target = {
+  chaos: { ...local.chaos!, namespace: CHAOS },
+  appsNamespace: APPS,
+  kafkaNamespace: "kafka",
+  clusterName: "k3",
+  kafkaHosts: ["k3-kafka-bootstrap.kafka"],
+};
+
+beforeAll(async () => {
+  requireEnv("KUBECONFIG");
+  for (const ns of [APPS, CHAOS]) kubectl("create", "namespace", ns);
+  apply(job("q1-loader-producer"));
+  apply(job("q2-arango-connector"));
+  apply({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "queue-manager-5f7c9-abcde", namespace: APPS, labels: { "app.kubernetes.io/name": "queue-manager" } },
+    spec: { containers: [{ name: "queue-manager", image: "registry.local/streamforge/queue-manager:1" }] },
+  });
+  // kwok makes every pod Running; wait for all three.
+  for (let i = 0; i < 120; i++) {
+    const phases = kubectl("get", "pods", "-n", APPS, "-o", 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}')
+      .split("\n")
+      .filter(Boolean);
+    if (phases.length === 3 && phases.every((p) => p === "Running")) return;
+    await sleep(500);
+  }
+  throw new Error(`The pods in ${APPS} did not all become Running: ${kubectl("get", "pods", "-n", APPS)}`);
+}, 120_000);
+
+afterAll(() => {
+  for (const ns of [APPS, CHAOS]) kubectl("delete", "namespace", ns, "--wait=false");
+});
+
+describe("starting a worker chaos scenario", () => {
+  it("creates an active engine naming exactly the Running pods of the scenario's Jobs", async () => {
+    const kube = await clientKube(process.env.KUBECONFIG, undefined);
+    const loaderPod = kubectl(
+      "get",
+      "pods",
+      "-n",
+      APPS,
+      "-l",
+      "batch.kubernetes.io/job-name=q1-loader-producer",
+      "-o",
+      "jsonpath={.items[0].metadata.name}",
+    );
+    const engine = await launch(kube, "loader-pod-delete", target, new Date("2026-12-01T08:00:00Z"));
+    expect(engine.metadata.name).toBe("loader-pod-delete-20261201080000");
+    const stored = JSON.parse(kubectl("get", "chaosengines.litmuschaos.io", engine.metadata.name, "-n", CHAOS, "-o", "json"));
+    expect(stored.spec.engineState).toBe("active");
+    expect(stored.spec.selectors).toEqual({ pods: [{ namespace: APPS, names: loaderPod }] });
+    expect(stored.spec.chaosServiceAccount).toBe("chaos-pod-delete");
+    // The probes kept their slash keys through the real CRD's pruning.
+    expect(stored.spec.experiments[0].spec.probe.map((p: any) => Object.keys(p).find((k) => k.endsWith("/inputs")))).toEqual([
+      "promProbe/inputs",
+      "k8sProbe/inputs",
+      "promProbe/inputs",
+    ]);
+  });
+
+  it("starts nothing, and says why, when no pod of the scenario's Jobs runs", async () => {
+    const kube = await clientKube(process.env.KUBECONFIG, undefined);
+    const before = kubectl("get", "chaosengines.litmuschaos.io", "-n", CHAOS, "-o", "name").split("\n").filter(Boolean);
+    await expect(launch(kube, "loader-pod-delete", { ...target, appsNamespace: CHAOS })).rejects.toThrow(
+      /No Running pod of loader-pod-delete's Jobs .* in chaos-launch: nothing to hit, nothing started/,
+    );
+    expect(kubectl("get", "chaosengines.litmuschaos.io", "-n", CHAOS, "-o", "name").split("\n").filter(Boolean)).toEqual(before);
+    expect(before).toHaveLength(1); // the first test's engine: the API server was answering
+  });
+});
