@@ -5,11 +5,12 @@
  * the operator and other Jobs' pods running beside them are never named. (No Litmus operator runs
  * here to act on the engine; the drill will carry out the faults.)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { parsePlatformConfig } from "../../infra/config";
 import { rawStack, stackSecretKeys } from "../../test/helpers";
 import { requireEnv } from "../../test/integration/pulumi-cli";
-import { clientKube, launch } from "../launch";
+import { PROJECT_ROOT } from "../../infra/render/render";
 
 const APPS = "stf-launch";
 const CHAOS = "chaos-launch";
@@ -17,6 +18,23 @@ const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding:
 const apply = (obj: object) =>
   execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(obj), encoding: "utf8", env: process.env });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The launcher with the real client, in its own Node process (see run-launch.ts). */
+function runLaunch(scenario: string, launchTarget: object, now: string): { code: number | null; engine?: any; stderr: string } {
+  const result = spawnSync(
+    process.execPath,
+    [
+      path.join(PROJECT_ROOT, "node_modules", "ts-node", "dist", "bin.js"),
+      "--transpile-only",
+      "chaos/test/run-launch.ts",
+      scenario,
+      JSON.stringify(launchTarget),
+      now,
+    ],
+    { cwd: PROJECT_ROOT, encoding: "utf8", env: process.env, timeout: 120_000 },
+  );
+  return { code: result.status, stderr: result.stderr, ...(result.status === 0 ? { engine: JSON.parse(result.stdout) } : {}) };
+}
 
 /** A Job as queue-manager launches it: no labels. */
 const job = (name: string) => ({
@@ -73,7 +91,6 @@ afterAll(() => {
 
 describe("starting a worker chaos scenario", () => {
   it("creates an active engine naming exactly the Running pods of the scenario's Jobs", async () => {
-    const kube = await clientKube(process.env.KUBECONFIG, undefined);
     const loaderPod = kubectl(
       "get",
       "pods",
@@ -84,7 +101,9 @@ describe("starting a worker chaos scenario", () => {
       "-o",
       "jsonpath={.items[0].metadata.name}",
     );
-    const engine = await launch(kube, "loader-pod-delete", target, new Date("2026-12-01T08:00:00Z"));
+    const run = runLaunch("loader-pod-delete", target, "2026-12-01T08:00:00Z");
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    const engine = run.engine;
     expect(engine.metadata.name).toBe("loader-pod-delete-20261201080000");
     const stored = JSON.parse(kubectl("get", "chaosengines.litmuschaos.io", engine.metadata.name, "-n", CHAOS, "-o", "json"));
     expect(stored.spec.engineState).toBe("active");
@@ -99,11 +118,10 @@ describe("starting a worker chaos scenario", () => {
   });
 
   it("starts nothing, and says why, when no pod of the scenario's Jobs runs", async () => {
-    const kube = await clientKube(process.env.KUBECONFIG, undefined);
     const before = kubectl("get", "chaosengines.litmuschaos.io", "-n", CHAOS, "-o", "name").split("\n").filter(Boolean);
-    await expect(launch(kube, "loader-pod-delete", { ...target, appsNamespace: CHAOS })).rejects.toThrow(
-      /No Running pod of loader-pod-delete's Jobs .* in chaos-launch: nothing to hit, nothing started/,
-    );
+    const run = runLaunch("loader-pod-delete", { ...target, appsNamespace: CHAOS }, "2026-12-01T08:00:00Z");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/No Running pod of loader-pod-delete's Jobs .* in chaos-launch: nothing to hit, nothing started/);
     expect(kubectl("get", "chaosengines.litmuschaos.io", "-n", CHAOS, "-o", "name").split("\n").filter(Boolean)).toEqual(before);
     expect(before).toHaveLength(1); // the first test's engine: the API server was answering
   });
