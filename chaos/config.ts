@@ -62,11 +62,6 @@ const chaosSchema = z.strictObject({
     .default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
   /** Prometheus the probes query. */
   prometheusAddress: z.string().regex(/^https?:\/\/\S+$/, "an http(s) URL"),
-  /** A recurring run (cron, in the operator's time zone); none: engines only run on demand. */
-  schedule: z
-    .string()
-    .regex(/^(\S+\s+){4}\S+$/, "a cron expression such as 0 3 * * 1")
-    .optional(),
   scenarios: z
     .strictObject({
       loaderPodDelete: podDeleteSchema.default(podDeleteSchema.parse({})),

@@ -175,7 +175,7 @@ function engine(
     kind: "ChaosEngine" as const,
     metadata: { name, namespace: ctx.chaosNamespace, labels: { ...labels, "streamforge.io/scenario": name } },
     spec: {
-      // Created stopped: a run starts only when someone (or the schedule) sets it active.
+      // Created stopped: a run starts only when someone sets it active.
       engineState: "stop",
       chaosServiceAccount: serviceAccountName(fault),
       jobCleanUpPolicy: "delete",
