@@ -232,8 +232,6 @@ export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext
   );
 }
 
-export type { NetworkLatencyScenario, PodDeleteScenario };
-
 // ---- Job targets, resolved at run time --------------------------------------------------------
 
 /**

@@ -42,14 +42,6 @@ export interface QueueManagerContext {
   readonly monitoringNamespace: string;
 }
 
-/** Seconds of a `30s`/`5m`/`1h` duration. */
-export function durationSeconds(duration: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
-  if (!match) throw new Error(`Not a duration: ${duration}`);
-  const n = Number(match[1]);
-  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600 }[match[2] as "ms" | "s" | "m" | "h"];
-}
-
 // ---- PromQL -------------------------------------------------------------------------------
 
 /** A series selector of queue-manager's pods of one pod-template hash (an Argo arg). */
