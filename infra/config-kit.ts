@@ -124,6 +124,14 @@ export const dnsLabel = z
 
 export const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "a Kubernetes quantity such as 500m or 2Gi");
 
+/** A container image reference: optional registry (with port), path, tag and digest. */
+export const imageReference = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+    "an image reference such as registry:5000/name:tag or name@sha256:...",
+  );
+
 /** An IPv4 CIDR such as 10.0.0.1/32. */
 export const ipv4Cidr = z
   .string()

@@ -3,7 +3,7 @@
  * canary Rollout, its traffic router, its steps and the analysis that gates them.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem, quantity } from "../infra/config-kit";
+import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, imageReference, problem, resourcesSchema } from "../infra/config-kit";
 
 const percent = z.int().min(1).max(100);
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, "a duration such as 30s, 5m or 1h");
@@ -92,19 +92,9 @@ const analysisSchema = z.strictObject({
 });
 
 const queueManagerSchema = z.strictObject({
-  image: z
-    .string()
-    .regex(
-      /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
-      "an image reference such as registry/queue-manager:1.2.3",
-    ),
+  image: imageReference,
   replicas: z.int().min(1).max(100).default(1),
-  resources: z
-    .strictObject({
-      requests: z.strictObject({ cpu: quantity, memory: quantity }),
-      limits: z.strictObject({ cpu: quantity.optional(), memory: quantity }),
-    })
-    .default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
+  resources: resourcesSchema.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
   /** A HorizontalPodAutoscaler on the Rollout; the controller then scales the canary as a share of it. */
   autoscaling: z
     .strictObject({

@@ -5,17 +5,12 @@
  */
 import { z } from "zod";
 import { policyOverrideSchema } from "../../operator/src/contract";
-import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem, secretText } from "../config-kit";
+import { type AreaConfig, defineArea, dnsLabel, imageReference, ipv4Cidr, problem, secretText } from "../config-kit";
 
 const imageSchema = z.union([
   z.strictObject({
     /** A prebuilt image reference, ideally by digest. */
-    ref: z
-      .string()
-      .regex(
-        /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
-        "an image reference such as registry:5000/name:tag or name@sha256:...",
-      ),
+    ref: imageReference,
     /** A private registry's login for pulling it; the password is streamforge:operatorRegistryPassword. */
     pullCredentials: z.strictObject({ registry: z.string().min(1), username: z.string().min(1) }).optional(),
   }),
