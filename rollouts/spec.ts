@@ -3,6 +3,7 @@
  * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
  * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
  */
+import { allowIngress } from "../infra/cluster/network-spec";
 import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
 
 export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
@@ -369,23 +370,15 @@ export function autoscaler(cfg: RolloutsConfig, namespace: string) {
  * with the Gateway API router, the Gateway's namespace; the apps namespace denies the rest.
  */
 export function networkPolicy(cfg: RolloutsConfig, ctx: QueueManagerContext) {
-  const from = new Set([ctx.monitoringNamespace, ...cfg.queueManager.ingressFrom]);
-  if (cfg.router.type === "gateway-api") from.add(cfg.router.gateway.namespace);
-  return {
-    apiVersion: "networking.k8s.io/v1" as const,
-    kind: "NetworkPolicy" as const,
-    metadata: { name: QUEUE_MANAGER, namespace: ctx.namespace, labels },
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [...from].sort().map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
-          ports: [{ protocol: "TCP", port: HTTP_PORT }],
-        },
-      ],
-    },
-  };
+  const gateway = cfg.router.type === "gateway-api" ? [cfg.router.gateway.namespace] : [];
+  return allowIngress({
+    name: QUEUE_MANAGER,
+    namespace: ctx.namespace,
+    podLabels: selector,
+    ports: [HTTP_PORT],
+    fromNamespaces: [ctx.monitoringNamespace, ...cfg.queueManager.ingressFrom, ...gateway],
+    labels,
+  });
 }
 
 /** queue-manager launches one Job per queue and worker type, and follows them. */

@@ -2,6 +2,7 @@
  * The Strimzi `kafka.strimzi.io/v1` shapes of a cluster, derived from its config.
  * Pure functions: the component in cluster.ts only wraps their results in resources.
  */
+import { namespacePeers } from "../cluster/network-spec";
 import type { KafkaConfig, NodePoolConfig, StorageConfig, StrimziConfig } from "./config";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
@@ -45,11 +46,6 @@ export function bootstrapAddresses(kafka: KafkaConfig): BootstrapAddresses {
     plain: kafka.listeners.plain ? `${host}:${LISTENER_PORTS.plain}` : "",
     external: ext ? `${clusterNames(kafka.clusterName).externalBootstrapService}.${kafka.namespace}:${ext.port}` : "",
   };
-}
-
-/** Peers that select every pod of these namespaces, for a listener's `networkPolicyPeers`. */
-export function namespacePeers(namespaces: readonly string[]): object[] {
-  return [...new Set(namespaces)].sort().map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }));
 }
 
 /**

@@ -6,6 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
+import { namespacePeers, namespaceSelector } from "../cluster/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
 /** The `kubernetes.io/dockerconfigjson` Secret the pods pull a private image with. */
@@ -190,7 +191,7 @@ export function networkPolicy(spec: OperatorSpec<unknown>) {
       // probes are not subject to NetworkPolicy.
       ingress: [
         {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.monitoringNamespace } } }],
+          from: namespacePeers([spec.monitoringNamespace]),
           ports: [{ protocol: "TCP", port: METRICS_PORT }],
         },
       ],
@@ -205,7 +206,7 @@ export function networkPolicy(spec: OperatorSpec<unknown>) {
         {
           to: [
             {
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.kafka.namespace } },
+              namespaceSelector: namespaceSelector(spec.kafka.namespace),
               podSelector: { matchLabels: { "strimzi.io/cluster": spec.kafka.clusterName } },
             },
           ],
