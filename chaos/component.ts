@@ -19,8 +19,6 @@ function targetNamespaces(fault: Fault, args: ChaosArgs): string[] {
  * their least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
  */
 export class ChaosExperiments extends pulumi.ComponentResource {
-  readonly engineNames: string[];
-
   constructor(name: string, args: ChaosArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:chaos:ChaosExperiments", name, {}, opts);
     const { chaos, context } = args;
@@ -63,7 +61,6 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     const engines = broker?.enabled ? [brokerFailureEngine(broker, context)] : [];
     for (const e of engines)
       new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, { parent: this, dependsOn: experiments });
-    this.engineNames = engines.map((e) => e.metadata.name);
     this.registerOutputs({});
   }
 }

@@ -1,5 +1,6 @@
 /** What the chaos area adds to the stack outputs; empty where the stack runs no chaos. */
 import type { ChaosConfig } from "./config";
+import { BROKER_FAILURE_ENGINE } from "./spec";
 
 export const CHAOS_OUTPUTS = {
   chaosNamespace: "Namespace of the ChaosEngines, their runners and experiment pods (the only privileged one).",
@@ -16,7 +17,7 @@ export function chaosOutputs(chaos: ChaosConfig | undefined): ChaosOutputs {
     `kubectl patch chaosengine <engine> -n ${chaos.namespace} --type merge -p '{"spec":{"engineState":"${state}"}}'`;
   return {
     chaosNamespace: chaos.namespace,
-    chaosEngines: chaos.scenarios.brokerFailure?.enabled ? ["kafka-broker-failure"] : [],
+    chaosEngines: chaos.scenarios.brokerFailure?.enabled ? [BROKER_FAILURE_ENGINE] : [],
     chaosStartCommand: patch("active"),
     chaosStopCommand: patch("stop"),
   };

@@ -193,11 +193,14 @@ function engine(
   };
 }
 
+/** The one engine a stack declares ahead of a run (the worker engines are created by each run). */
+export const BROKER_FAILURE_ENGINE = "kafka-broker-failure";
+
 export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext) {
   const targets = brokerTargets(ctx.clusterName, s.pool, s.brokersAtOnce);
   const t = { timeoutSeconds: 10, intervalSeconds: 10 };
   return engine(
-    "kafka-broker-failure",
+    BROKER_FAILURE_ENGINE,
     ctx,
     "pod-delete",
     { selectors: { pods: [{ namespace: ctx.kafkaNamespace, names: targets.join(",") }] } },

@@ -74,7 +74,6 @@ export interface QueueManagerCanaryArgs {
  */
 export class QueueManagerCanary extends pulumi.ComponentResource {
   readonly rollout: k8s.apiextensions.CustomResource;
-  readonly routerKind: string;
 
   constructor(name: string, args: QueueManagerCanaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:rollouts:QueueManagerCanary", name, {}, opts);
@@ -91,7 +90,6 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
       (t) => new k8s.apiextensions.CustomResource(`${name}-${t.metadata.name}`, t, child),
     );
     const router = routerObject(rollouts.router, ns);
-    this.routerKind = router ? `${router.kind}/${router.metadata.name}` : "";
     const routerResource = router
       ? [
           new k8s.apiextensions.CustomResource(`${name}-router`, router, {
