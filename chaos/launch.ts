@@ -6,9 +6,9 @@
  *   npm run chaos -- --stack dev --scenario loader-pod-delete [--dry-run]
  */
 import { parseArgs } from "node:util";
+import { kubeClient } from "../infra/cluster/kube-client";
 import { readCluster } from "../infra/cluster/provider";
-import { decodeRawConfig, parsePlatformConfig } from "../infra/config";
-import { readStackConfig } from "../infra/render/render";
+import { parseCommittedStack } from "../infra/render/render";
 import { bootstrapAddresses } from "../infra/kafka/cluster-spec";
 import type { ChaosConfig } from "./config";
 import {
@@ -73,11 +73,7 @@ export async function launch(kube: LaunchKube, scenario: WorkerScenario, target:
 
 /** @kubernetes/client-node behind `LaunchKube`. */
 export async function clientKube(kubeconfig: string | undefined, context: string | undefined): Promise<LaunchKube> {
-  const k8s = await import("@kubernetes/client-node");
-  const config = new k8s.KubeConfig();
-  if (kubeconfig) config.loadFromFile(kubeconfig);
-  else config.loadFromDefault();
-  if (context) config.setCurrentContext(context);
+  const { k8s, config } = await kubeClient(kubeconfig, context);
   const core = config.makeApiClient(k8s.CoreV1Api);
   const custom = config.makeApiClient(k8s.CustomObjectsApi);
   return {
@@ -111,8 +107,7 @@ async function main(): Promise<number> {
     console.error(`usage: npm run chaos -- --stack <stack> --scenario <${scenarios.join("|")}> [--dry-run]`);
     return 2;
   }
-  const { config: flat, secretKeys } = readStackConfig(values.stack);
-  const config = parsePlatformConfig(decodeRawConfig(flat), new Set(secretKeys.map((k) => k.slice(k.indexOf(":") + 1))));
+  const config = parseCommittedStack(values.stack);
   if (!config.chaos?.enabled) {
     console.error(`Stack ${values.stack} runs no chaos: streamforge:chaos.enabled is not true`);
     return 2;

@@ -9,6 +9,7 @@
  * what to do, on an abort or on a pause the analysis could not decide.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { kubeClient } from "../infra/cluster/kube-client";
 
 /** What a Rollout object says about the outcome of its current generation. */
 export type RolloutVerdict =
@@ -65,11 +66,7 @@ export interface RolloutOutcomeInputs {
 
 async function awaitOutcome(inputs: RolloutOutcomeInputs): Promise<{ phase: string }> {
   // Loaded here: the dynamic provider runs this function in its own process.
-  const k8s = await import("@kubernetes/client-node");
-  const config = new k8s.KubeConfig();
-  if (inputs.kubeconfig) config.loadFromFile(inputs.kubeconfig);
-  else config.loadFromDefault();
-  if (inputs.context) config.setCurrentContext(inputs.context);
+  const { k8s, config } = await kubeClient(inputs.kubeconfig, inputs.context);
   const api = config.makeApiClient(k8s.CustomObjectsApi);
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
   let last = "no observation yet";

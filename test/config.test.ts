@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SECRET_KEYS, loadPlatformConfig, parsePlatformConfig } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 import { knownStacks } from "../infra/render/render";
-import { rawStack, stackSecretKeys } from "./helpers";
+import { committedConfig, rawStack } from "./helpers";
 
 /** A copy of a committed stack with one change applied. */
 function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
@@ -23,11 +23,11 @@ function problemsOf(raw: Record<string, unknown>, secretKeys: string[] = []): st
 
 describe("committed stacks", () => {
   it.each(knownStacks())("%s parses", (stack) => {
-    expect(() => parsePlatformConfig(rawStack(stack), stackSecretKeys(stack))).not.toThrow();
+    expect(() => committedConfig(stack)).not.toThrow();
   });
 
   it("fills defaults the stack files leave out", () => {
-    const local = parsePlatformConfig(rawStack("local"), stackSecretKeys("local"));
+    const local = committedConfig("local");
     expect(local.apps.namespace).toBe("stf");
     expect(local.namespaces.create).toBe(true);
     expect(local.kafka.metrics).toEqual({ jmxPrometheusExporter: true, kafkaExporter: true });

@@ -1,19 +1,19 @@
-import { ConfigError, type PlatformConfig, decodeRawConfig, parsePlatformConfig } from "../infra/config";
-import { readStackConfig } from "../infra/render/render";
+import { ConfigError, type PlatformConfig, parsePlatformConfig } from "../infra/config";
+import { parseCommittedStack, readStackValues } from "../infra/render/render";
 
 /** A committed stack's raw `streamforge:*` values, decoded as the Pulumi runtime hands them over. */
 export function rawStack(stack: string): Record<string, unknown> {
-  return decodeRawConfig(readStackConfig(stack).config);
+  return readStackValues(stack).raw;
 }
 
 /** The keys a committed stack holds as `secure:` values, without the namespace. */
 export function stackSecretKeys(stack: string): Set<string> {
-  return new Set(readStackConfig(stack).secretKeys.map((k) => k.slice(k.indexOf(":") + 1)));
+  return readStackValues(stack).secretKeys;
 }
 
 /** A committed stack's validated config, secrets wrapped as the program sees them. */
 export function committedConfig(stack: string): PlatformConfig {
-  return parsePlatformConfig(rawStack(stack), stackSecretKeys(stack));
+  return parseCommittedStack(stack);
 }
 
 /** The problems a committed stack's config has once `change` is applied to its raw values; empty when it parses. */

@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parsePlatformConfig } from "../../infra/config";
 import { renderStack } from "../../infra/render/render";
 import { CrdCatalog, crdsDir } from "../../infra/validate/crd-schema";
-import { rawStack, stackSecretKeys, variantProblems } from "../../test/helpers";
+import { committedConfig, variantProblems } from "../../test/helpers";
 import { faultTolerance } from "../config";
 import { engineFor } from "../launch";
 import {
@@ -32,7 +31,7 @@ const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
 
 describe("chaos is safe by default", () => {
   it("is off unless a stack turns it on, and never on in prod without its own opt-in", () => {
-    expect(parsePlatformConfig(rawStack("prod"), stackSecretKeys("prod")).chaos).toBeUndefined();
+    expect(committedConfig("prod").chaos).toBeUndefined();
     expect(problemsOf("prod", (r) => (r.chaos = { enabled: true, prometheusAddress: "http://p:9090" }))).toEqual([
       "streamforge:chaos.enabled: prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
     ]);
@@ -54,7 +53,7 @@ describe("chaos is safe by default", () => {
 });
 
 describe("experiments and their RBAC", () => {
-  const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+  const chaos = committedConfig("dev").chaos!;
 
   it.each(FAULTS)("%s: the Role holds exactly the permissions the upstream fault declares", (fault) => {
     const upstream = parseYaml(fs.readFileSync(path.join(crdsDir(), "litmus", "faults", `${fault}.yaml`), "utf8"));
@@ -154,7 +153,7 @@ describe("every Litmus object validates against the upstream CRDs", () => {
     const [engine] = prod.manifests.filter((m) => m.kind === "ChaosEngine") as any[];
     expect(engine.spec.engineState).toBe("stop");
     expect(engine.spec.selectors).toEqual({ pods: [{ namespace: "kafka", names: "k3-brokers-0" }] });
-    const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+    const chaos = committedConfig("dev").chaos!;
     const workers = [
       workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["q1-loader-producer-abcde"]),
       workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k3-kafka-bootstrap.kafka"] }, [
@@ -167,7 +166,7 @@ describe("every Litmus object validates against the upstream CRDs", () => {
 });
 
 describe("the engine a run creates", () => {
-  const chaos = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev")).chaos!;
+  const chaos = committedConfig("dev").chaos!;
   const target = { chaos, appsNamespace: "stf", kafkaNamespace: "kafka", clusterName: "k3", kafkaHosts: ["k3-kafka-bootstrap.kafka"] };
   const pods: PodInfo[] = [
     {

@@ -7,8 +7,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { committedConfig } from "../../test/helpers";
 import { requireEnv } from "../../test/integration/pulumi-cli";
 import { PROJECT_ROOT } from "../../infra/render/render";
 
@@ -54,7 +53,7 @@ const job = (name: string) => ({
   },
 });
 
-const local = parsePlatformConfig(rawStack("local"), stackSecretKeys("local"));
+const local = committedConfig("local");
 const target = {
   chaos: { ...local.chaos!, namespace: CHAOS },
   appsNamespace: APPS,

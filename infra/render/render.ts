@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE, decodeRawConfig, loadPlatformConfig } from "../config";
+import { CONFIG_NAMESPACE, type PlatformConfig, decodeRawConfig, loadPlatformConfig, parsePlatformConfig } from "../config";
 import { createPlatform } from "../platform";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -97,6 +97,22 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): { config: R
     }
   }
   return { config, secretKeys };
+}
+
+/** A committed stack's raw `streamforge:*` values and the keys it holds as secrets (namespace stripped), read offline. */
+export function readStackValues(stack: string, root = PROJECT_ROOT): { raw: Record<string, unknown>; secretKeys: Set<string> } {
+  const { config, secretKeys } = readStackConfig(stack, root);
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  return {
+    raw: decodeRawConfig(config),
+    secretKeys: new Set(secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length))),
+  };
+}
+
+/** A committed stack's validated config, read offline (secret values are placeholders). */
+export function parseCommittedStack(stack: string, root = PROJECT_ROOT): PlatformConfig {
+  const { raw, secretKeys } = readStackValues(stack, root);
+  return parsePlatformConfig(raw, secretKeys);
 }
 
 const KIND_ORDER = [

@@ -10,8 +10,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { committedConfig } from "../../test/helpers";
 import { analysisTemplates } from "../spec";
 import { type MeasurementPhase, measure } from "./argo-conditions";
 
@@ -114,7 +113,7 @@ async function waitForScrapes(jobs: string[]): Promise<void> {
   throw new Error(`Prometheus did not scrape ${jobs.join(", ")}`);
 }
 
-const config = parsePlatformConfig(rawStack("local"), stackSecretKeys("local")).rollouts!;
+const config = committedConfig("local").rollouts!;
 const templates = analysisTemplates(config.analysis, NAMESPACE);
 const metricsByName = Object.fromEntries(
   templates.flatMap((t) =>

@@ -1,6 +1,5 @@
 import { analysisTemplates } from "../spec";
-import { parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { committedConfig } from "../../test/helpers";
 import { evaluateCondition, measure } from "./argo-conditions";
 
 const S = "len(result) > 0 && !isNaN(result[0]) && result[0] <= 0.01";
@@ -25,7 +24,7 @@ describe("the conditions evaluator", () => {
   });
 
   it("parses every condition the committed stacks' templates carry", () => {
-    const config = parsePlatformConfig(rawStack("local"), stackSecretKeys("local"));
+    const config = committedConfig("local");
     for (const t of analysisTemplates(config.rollouts!.analysis, "stf"))
       for (const m of t.spec.metrics as { successCondition: string; failureCondition: string }[]) {
         expect(["Successful", "Failed", "Inconclusive"]).toContain(measure(m.successCondition, m.failureCondition, [0.5]));

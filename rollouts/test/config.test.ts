@@ -1,5 +1,4 @@
-import { parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys, variantProblems } from "../../test/helpers";
+import { committedConfig, variantProblems } from "../../test/helpers";
 import { expressibleWeight } from "../config";
 
 function problemsOf(stack: string, change: (rollouts: any) => void): string[] {
@@ -8,7 +7,7 @@ function problemsOf(stack: string, change: (rollouts: any) => void): string[] {
 
 describe("rollouts config", () => {
   it("fills the default steps: 10% -> pause -> analysis -> 25% -> analysis -> 50% -> analysis -> 100%", () => {
-    const config = parsePlatformConfig(rawStack("dev"), stackSecretKeys("dev"));
+    const config = committedConfig("dev");
     expect(config.rollouts?.steps).toEqual([
       { setWeight: 10 },
       { pause: { duration: "2m" } },

@@ -1,5 +1,4 @@
-import { parsePlatformConfig } from "../../infra/config";
-import { rawStack, stackSecretKeys } from "../../test/helpers";
+import { committedConfig } from "../../test/helpers";
 import type { RolloutsConfig } from "../config";
 import {
   CANARY_SERVICE,
@@ -16,7 +15,7 @@ import {
   routerObject,
 } from "../spec";
 
-const rolloutsOf = (stack: string): RolloutsConfig => parsePlatformConfig(rawStack(stack), stackSecretKeys(stack)).rollouts!;
+const rolloutsOf = (stack: string): RolloutsConfig => committedConfig(stack).rollouts!;
 const CTX = {
   namespace: "stf",
   kafkaBootstrap: "k3-kafka-bootstrap.kafka:9093",
