@@ -8,15 +8,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { requireEnv } from "../../test/integration/pulumi-cli";
+import { kubectl, requireEnv, sleep } from "../../test/integration/local-platform";
 import { PROJECT_ROOT } from "../../infra/render/render";
 
 const APPS = "stf-launch";
 const CHAOS = "chaos-launch";
-const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding: "utf8", env: process.env });
 const apply = (obj: object) =>
   execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(obj), encoding: "utf8", env: process.env });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The launcher with the real client, in its own Node process (see run-launch.ts). */
 function runLaunch(scenario: string, launchTarget: object, now: string): { code: number | null; engine?: any; stderr: string } {

@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
 import { analysisTemplates } from "../spec";
+import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
 import { type MeasurementPhase, measure } from "./argo-conditions";
 
 const PROMETHEUS = process.env.PROMETHEUS_URL;
@@ -87,8 +88,7 @@ function registerTargets(port: number, withOperator: boolean): void {
     ),
     ...(withOperator ? [target("operator", { job: "self-healing-operator" })] : []),
   ];
-  fs.writeFileSync(`${targetsFile}.tmp`, JSON.stringify(targets));
-  fs.renameSync(`${targetsFile}.tmp`, targetsFile);
+  writeScrapeTargets(targetsFile, targets);
 }
 
 async function query(promql: string): Promise<number[]> {
@@ -101,8 +101,6 @@ async function query(promql: string): Promise<number[]> {
   if (body.status !== "success") throw new Error(`Prometheus refused ${promql}: ${body.error}`);
   return body.data.result.map((r) => Number(r.value[1]));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForScrapes(jobs: string[]): Promise<void> {
   for (let i = 0; i < 60; i++) {

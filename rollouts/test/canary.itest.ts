@@ -8,19 +8,24 @@
  * weights stepping 10 -> 25 -> 50 -> 100 and `pulumi up` succeeds; a failing one is aborted, the
  * weights return to stable and `pulumi up` fails; a canary without data pauses as Inconclusive.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT } from "../../infra/render/render";
-import { configFile, kubectl, pulumi, requireEnv, selectStack } from "../../test/integration/pulumi-cli";
+import {
+  kubectl,
+  localVariant,
+  pulumi,
+  pulumiInBackground,
+  requireEnv,
+  selectStack,
+  sleep,
+  writeScrapeTargets,
+} from "../../test/integration/local-platform";
 
 const STACK = "rollouts-e2e";
 const APPS = "stf-canary";
 const INTERVAL_S = 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- queue-manager's metrics, per pod-template hash ------------------------------------------
 
@@ -71,29 +76,19 @@ function serve(hash: string, behaviour: Behaviour): void {
       labels: { __metrics_path__: `/metrics/${h}`, job: "queue-manager-e2e", namespace: APPS, rollouts_pod_template_hash: h },
     })),
   ];
-  fs.writeFileSync(`${targetsFile}.tmp`, JSON.stringify(targets));
-  fs.renameSync(`${targetsFile}.tmp`, targetsFile);
+  writeScrapeTargets(targetsFile, targets);
 }
 
 // ---- the stack and the objects the controller drives -----------------------------------------
 
-const local = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.local.yaml"), "utf8")) as {
-  config: Record<string, any>;
-  encryptionsalt: string;
-};
-
+/** The stack's config for an image: the local stack with its own namespaces, a pause after 100% (keeps the full weight visible before promotion), and the given wait. */
 function stackConfig(tag: string, awaitRollout: { enabled: boolean; timeoutSeconds: number }): string {
-  const config = structuredClone(local.config);
-  config["streamforge:kafka"].namespace = "kafka-canary";
-  config["streamforge:apps"] = { namespace: APPS };
-  delete config["streamforge:operator"];
-  delete config["streamforge:operatorRegistryPassword"];
-  const rollouts = config["streamforge:rollouts"];
-  rollouts.queueManager.image = `registry.local:5000/streamforge/queue-manager:${tag}`;
-  // A pause after 100% keeps the full weight visible before promotion.
-  rollouts.steps = [...rollouts.steps, { pause: { duration: "5s" } }];
-  rollouts.await = awaitRollout;
-  return configFile(STACK, { config, encryptionsalt: local.encryptionsalt });
+  return localVariant(STACK, "canary", (config) => {
+    const rollouts = config["streamforge:rollouts"];
+    rollouts.queueManager.image = `registry.local:5000/streamforge/queue-manager:${tag}`;
+    rollouts.steps = [...rollouts.steps, { pause: { duration: "5s" } }];
+    rollouts.await = awaitRollout;
+  });
 }
 
 interface Observed {
@@ -118,27 +113,9 @@ function weights(): [number, number] {
   return [of("queue-manager"), of("queue-manager-canary")];
 }
 
-/** Starts `pulumi up` for the given image; resolves with its exit code and output. */
+/** Starts `pulumi up` for the given image. */
 function up(tag: string, awaitRollout: { enabled: boolean; timeoutSeconds: number }) {
-  const child = spawn(
-    "pulumi",
-    ["up", "--stack", STACK, "--config-file", stackConfig(tag, awaitRollout), "--yes", "--skip-preview", "--non-interactive"],
-    {
-      cwd: PROJECT_ROOT,
-      env: process.env,
-    },
-  );
-  let output = "";
-  child.stdout.on("data", (d) => (output += String(d)));
-  child.stderr.on("data", (d) => (output += String(d)));
-  let code: number | null | undefined;
-  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
-    child.on("exit", (c) => {
-      code = c;
-      resolve({ code: c, output });
-    }),
-  );
-  return { done, running: () => code === undefined };
+  return pulumiInBackground(["up", "--stack", STACK, "--config-file", stackConfig(tag, awaitRollout), "--yes", "--skip-preview"]);
 }
 
 /** Polls until the controller created the canary ReplicaSet of a new image; returns its hash. */

@@ -4,38 +4,13 @@
  * stack that awaits Strimzi does not create topics and users until the Kafka cluster reports
  * Ready (the test plays Strimzi: it marks the CRs Ready and writes the cluster CA as Strimzi would).
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT } from "../../infra/render/render";
-import { configFile, kubectl, pulumi, requireEnv, selectStack } from "./pulumi-cli";
+import { kubectl, localVariant, namespaceExists, pulumi, pulumiInBackground, requireEnv, selectStack, sleep } from "./local-platform";
 
-const localStack = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.local.yaml"), "utf8")) as {
-  config: Record<string, any>;
-  encryptionsalt: string;
-};
-
-/** The local stack's config with its own namespaces (so it cannot touch the local stack's objects), changed by `edit`. */
-function variantConfig(name: string, suffix: string, edit: (config: Record<string, any>) => void): string {
-  const config = structuredClone(localStack.config);
-  config["streamforge:kafka"].namespace = `kafka-${suffix}`;
-  config["streamforge:apps"] = { namespace: `stf-${suffix}` };
-  delete config["streamforge:operator"];
-  delete config["streamforge:operatorRegistryPassword"];
-  edit(config);
-  return configFile(name, { config, encryptionsalt: localStack.encryptionsalt });
-}
-
-const namespaceExists = (ns: string): boolean => {
-  try {
-    kubectl("get", "namespace", ns, "-o", "name");
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** The local stack with its own namespaces, changed by `edit`. */
+const variantConfig = localVariant;
 
 /** Resources of a stack's state besides the stack itself and providers; with `prefix`, only those of that package. */
 function declaredResources(stack: string, prefix = ""): string[] {
@@ -123,7 +98,6 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
       .split("\n")
       .filter(Boolean)
       .map((n) => n.split("/")[1]!);
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it("creates topics and users only once the Kafka cluster is Ready, then waits for each of them", async () => {
     selectStack(stack);
@@ -131,23 +105,14 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
       c["streamforge:strimzi"] = { install: false, awaitReady: true, readyTimeoutSeconds: { cluster: 300, entities: 120 } };
     });
     const started = Date.now();
-    const up = spawn("pulumi", ["up", "--stack", stack, "--config-file", file, "--yes", "--skip-preview", "--non-interactive"], {
-      cwd: PROJECT_ROOT,
-      env: process.env,
-    });
-    let output = "";
-    up.stdout.on("data", (d) => (output += String(d)));
-    up.stderr.on("data", (d) => (output += String(d)));
-    const exited = new Promise<number | null>((resolve) => up.on("exit", resolve));
-    let exitCode: number | null | undefined;
-    void exited.then((code) => (exitCode = code));
+    const up = pulumiInBackground(["up", "--stack", stack, "--config-file", file, "--yes", "--skip-preview"]);
 
     // The Kafka CR appears; while it is not Ready, `up` goes on waiting and nothing that needs the cluster is created.
     for (let i = 0; i < 240 && !namespaceExists(kafkaNs); i++) await sleep(500);
     for (let i = 0; i < 240 && names("kafkas.kafka.strimzi.io", kafkaNs).length === 0; i++) await sleep(500);
     expect(names("kafkas.kafka.strimzi.io", kafkaNs)).toEqual(["k3"]);
     await sleep(8000);
-    expect(exitCode).toBeUndefined();
+    expect(up.running()).toBe(true);
     expect(names("kafkatopics.kafka.strimzi.io", kafkaNs)).toEqual([]);
     expect(names("kafkausers.kafka.strimzi.io", appsNs)).toEqual([]);
 
@@ -158,7 +123,7 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
 
     // Topics and users follow; each is waited for until Strimzi marks it Ready.
     const ready = new Set<string>();
-    for (let i = 0; i < 600 && exitCode === undefined; i++) {
+    for (let i = 0; i < 600 && up.running(); i++) {
       for (const [kind, ns] of [
         ["kafkatopics.kafka.strimzi.io", kafkaNs],
         ["kafkausers.kafka.strimzi.io", appsNs],
@@ -171,7 +136,7 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
       }
       await sleep(500);
     }
-    const code = await exited;
+    const { code, output } = await up.done;
     console.log(
       `pulumi up awaiting Strimzi: ${((Date.now() - started) / 1000).toFixed(1)} s in all, ${((Date.now() - readyAt) / 1000).toFixed(1)} s after the cluster was marked Ready`,
     );

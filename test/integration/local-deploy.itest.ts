@@ -6,9 +6,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT, renderStack, type KubernetesObject } from "../../infra/render/render";
-import { configFile, kubectl, pulumi, requireEnv, selectStack } from "./pulumi-cli";
+import { configFile, kubectl, localStackFile, pulumi, requireEnv, selectStack } from "./local-platform";
 
 const platform = path.join(PROJECT_ROOT, "local", "platform.sh");
 
@@ -148,7 +147,7 @@ describe("a secret set the way Pulumi documents, under the real CLI", () => {
 
   it("is never in plain text in a preview that creates it", () => {
     // A stack that does not exist yet previews every resource, the pull Secret with its data.
-    const doc = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown>; encryptionsalt: string };
+    const doc = localStackFile();
     selectStack("secret-preview");
     try {
       const preview = pulumi(["preview", "--stack", "secret-preview", "--config-file", configFile("secret-preview", doc), "--diff"]);
@@ -164,7 +163,7 @@ describe("a secret set the way Pulumi documents, under the real CLI", () => {
   });
 
   it("is refused, naming the key, when set in plain text", () => {
-    const doc = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown>; encryptionsalt: string };
+    const doc = localStackFile();
     doc.config["streamforge:operatorRegistryPassword"] = "plain-text-password";
     const preview = pulumi(["preview", "--stack", "local", "--config-file", configFile("local", doc)]);
     expect(preview.status).not.toBe(0);

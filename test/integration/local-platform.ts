@@ -1,0 +1,102 @@
+/** The local platform's tools for the integration tiers: the real Pulumi CLI, kubectl, stack variants, Prometheus targets. */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml, stringify } from "yaml";
+import { PROJECT_ROOT } from "../../infra/render/render";
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(
+      `The integration tier needs ${name}: run it through scripts/test.sh, or \`npm run local -- up\` and eval "$(npm run --silent local -- env)"`,
+    );
+  return value;
+}
+
+/** Runs `pulumi <args>` in the project; stdout and stderr together in `output`. */
+export function pulumi(args: string[], timeout = 600_000): { status: number | null; stdout: string; output: string } {
+  const result = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: PROJECT_ROOT, encoding: "utf8", env: process.env, timeout });
+  return { status: result.status, stdout: result.stdout, output: `${result.stdout}\n${result.stderr}` };
+}
+
+export function kubectl(...args: string[]): string {
+  return execFileSync("kubectl", args, { encoding: "utf8", env: process.env });
+}
+
+/** Selects a stack of the local backend, creating it when it does not exist yet. */
+export function selectStack(stack: string): void {
+  if (pulumi(["stack", "select", stack]).status !== 0) {
+    const init = pulumi(["stack", "init", stack]);
+    if (init.status !== 0) throw new Error(`pulumi stack init ${stack} failed:\n${init.output}`);
+  }
+}
+
+/**
+ * A stack config file written to a temporary folder (passed with `--config-file`), so a test
+ * varies a stack without touching the committed Pulumi.<stack>.yaml.
+ */
+export function configFile(name: string, doc: { config: Record<string, unknown>; encryptionsalt?: string }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-stack-"));
+  const file = path.join(dir, `Pulumi.${name}.yaml`);
+  fs.writeFileSync(file, stringify(doc));
+  return file;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function namespaceExists(ns: string): boolean {
+  try {
+    kubectl("get", "namespace", ns, "-o", "name");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The committed local stack file. */
+export function localStackFile(): { config: Record<string, any>; encryptionsalt: string } {
+  return parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.local.yaml"), "utf8")) as {
+    config: Record<string, any>;
+    encryptionsalt: string;
+  };
+}
+
+/**
+ * The local stack with namespaces of its own (`kafka-<suffix>`, `stf-<suffix>`, so it cannot touch
+ * the local stack's objects) and no self-healing operator, changed by `edit`; written as a
+ * `--config-file` for stack `name`.
+ */
+export function localVariant(name: string, suffix: string, edit: (config: Record<string, any>) => void): string {
+  const local = localStackFile();
+  const config = structuredClone(local.config);
+  config["streamforge:kafka"].namespace = `kafka-${suffix}`;
+  config["streamforge:apps"] = { namespace: `stf-${suffix}` };
+  delete config["streamforge:operator"];
+  delete config["streamforge:operatorRegistryPassword"];
+  edit(config);
+  return configFile(name, { config, encryptionsalt: local.encryptionsalt });
+}
+
+/** `pulumi <args>` in the background: `done` resolves with its exit code and output; `running()` until then. */
+export function pulumiInBackground(args: string[]): { done: Promise<{ code: number | null; output: string }>; running: () => boolean } {
+  const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: PROJECT_ROOT, env: process.env });
+  let output = "";
+  child.stdout.on("data", (d) => (output += String(d)));
+  child.stderr.on("data", (d) => (output += String(d)));
+  let code: number | null | undefined;
+  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on("exit", (c) => {
+      code = c;
+      resolve({ code: c, output });
+    }),
+  );
+  return { done, running: () => code === undefined };
+}
+
+/** Tells the local Prometheus to scrape these targets (file-based discovery), replacing the file at once. */
+export function writeScrapeTargets(file: string, targets: readonly { targets: string[]; labels: Record<string, string> }[]): void {
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(targets));
+  fs.renameSync(`${file}.tmp`, file);
+}
