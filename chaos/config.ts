@@ -3,7 +3,7 @@
  * ChaosEngines. Chaos is off unless a stack turns it on, and never on in prod by accident.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem } from "../infra/config-kit";
+import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem, chartVersion } from "../infra/config-kit";
 
 const seconds = (max: number) => z.int().min(1).max(max);
 
@@ -47,10 +47,7 @@ const chaosSchema = z.strictObject({
       /** Install the Litmus chaos operator (litmus-core chart); false where it is already there. */
       install: z.boolean().default(true),
       namespace: dnsLabel.default("litmus"),
-      chartVersion: z
-        .string()
-        .regex(/^\d+\.\d+\.\d+$/, "an exact chart version")
-        .default("3.28.1"),
+      chartVersion: chartVersion.default("3.28.1"),
     })
     .default({ install: true, namespace: "litmus", chartVersion: "3.28.1" }),
   /** Where engines, runners and experiment pods run: the only namespace with the privileged Pod Security level. */

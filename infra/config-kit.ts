@@ -124,6 +124,9 @@ export const dnsLabel = z
 
 export const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "a Kubernetes quantity such as 500m or 2Gi");
 
+/** A Helm chart version, exactly: charts are pinned. */
+export const chartVersion = z.string().regex(/^\d+\.\d+\.\d+$/, "an exact chart version such as 1.2.0");
+
 /** A container image reference: optional registry (with port), path, tag and digest. */
 export const imageReference = z
   .string()

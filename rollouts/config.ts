@@ -3,7 +3,16 @@
  * canary Rollout, its traffic router, its steps and the analysis that gates them.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, imageReference, problem, resourcesSchema } from "../infra/config-kit";
+import {
+  type AreaConfig,
+  type ConfigProblem,
+  defineArea,
+  dnsLabel,
+  imageReference,
+  problem,
+  resourcesSchema,
+  chartVersion,
+} from "../infra/config-kit";
 
 const percent = z.int().min(1).max(100);
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, "a duration such as 30s, 5m or 1h");
@@ -116,10 +125,7 @@ const rolloutsSchema = z.strictObject({
       /** Install the controller (Helm) and its CRDs; false where it is already installed. */
       install: z.boolean().default(true),
       namespace: dnsLabel.default("argo-rollouts"),
-      chartVersion: z
-        .string()
-        .regex(/^\d+\.\d+\.\d+$/, "an exact chart version")
-        .default("2.41.0"),
+      chartVersion: chartVersion.default("2.41.0"),
       /** The controller image tag, pinned over the chart's appVersion. */
       version: z
         .string()

@@ -13,6 +13,7 @@ import {
   problem,
   quantity,
   resourcesSchema,
+  chartVersion,
   secretText,
 } from "../config-kit";
 
@@ -103,10 +104,7 @@ const strimziSchema = z.strictObject({
   install: z.boolean().default(true),
   namespace: dnsLabel.default("strimzi"),
   chart: z.string().default("oci://quay.io/strimzi-helm/strimzi-kafka-operator"),
-  chartVersion: z
-    .string()
-    .regex(/^\d+\.\d+\.\d+$/, "an exact chart version such as 1.2.0")
-    .default("1.2.0"),
+  chartVersion: chartVersion.default("1.2.0"),
   /**
    * Wait for Strimzi to report the Kafka cluster, its node pools, topics and users Ready before
    * `pulumi up` goes on. false only where no Strimzi operator acts on the CRs (say why in the stack).
