@@ -328,8 +328,16 @@ export function workerPodDeleteEngine(
         },
         { timeoutSeconds: 10, intervalSeconds: 10, attempts: Math.ceil(s.recoverWithinSeconds / 10) },
       ),
-      // No relaunch failed on the way.
-      promProbe("no-failed-relaunch", "EOT", ctx.prometheusAddress, `sum(${RELAUNCHES}{result="failed"}) or vector(0)`, "==", 0, t),
+      // No relaunch failed on the way (the operator counts a failed one as result="error").
+      promProbe(
+        "no-failed-relaunch",
+        "EOT",
+        ctx.prometheusAddress,
+        `sum(increase(${RELAUNCHES}{result="error"}[${s.durationSeconds + s.recoverWithinSeconds + 60}s])) or vector(0)`,
+        "==",
+        0,
+        t,
+      ),
     ],
   );
 }

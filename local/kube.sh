@@ -509,25 +509,10 @@ install_crds() {
   log "installed ${#files[@]} CRD files from ${CRDS_DIR}"
 }
 
-# stop_daemons NAME...: SIGTERM the recorded PIDs, SIGKILL after STOP_TIMEOUT.
+# stop_daemons NAME...: SIGTERM the recorded PIDs (last started first), SIGKILL after STOP_TIMEOUT.
 stop_daemons() {
-  local i name pid
-  for ((i = $# ; i >= 1; i--)); do
-    name="${!i}"
-    pid="$(daemon_pid "$name")" || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while daemon_pid "$name" >/dev/null && ((waited < STOP_TIMEOUT * 10)); do
-      sleep 0.1; waited=$((waited + 1))
-    done
-    if daemon_pid "$name" >/dev/null; then
-      log "${name} (pid ${pid}) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while daemon_pid "$name" >/dev/null; do sleep 0.1; done
-    fi
-    rm -f "${RUN_DIR}/${name}.pid"
-    log "stopped ${name} (pid ${pid})"
-  done
+  local i
+  for ((i = $#; i >= 1; i--)); do stop_recorded "${RUN_DIR}/${!i}.pid" "${!i}" "$STOP_TIMEOUT" || true; done
 }
 
 cmd_stop() { stop_daemons "${DAEMONS[@]}"; }

@@ -17,6 +17,10 @@ ROOT="$(cd "${HERE}/.." && pwd)"
 STATE="${STREAMFORGE_STATE:-${ROOT}/.local/state}"
 # Start order (down walks it backwards): the Rollouts controller needs the API server.
 SERVICES=(kafka kube rollouts prometheus)
+# Installed with the platform, started by the chaos drill (npm run drill) for its run only: the
+# three-broker Kafka (the prod topology) and Toxiproxy in front of it. `down` stops them too, in
+# case a drill was killed.
+DRILL_PIECES=(kafka-cluster toxiproxy)
 # The only provider plugin the local stack uses; pulumi-kafka and pulumi-random cannot be built
 # from the registries here (see local/pulumi.sh), which is why Pulumi.local.yaml owns topics by CRs.
 export STREAMFORGE_PULUMI_PROVIDERS="${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes}"
@@ -38,11 +42,15 @@ install() {
   local pulumi_build=$!
   "${HERE}/rollouts.sh" install &
   local rollouts_build=$!
+  "${HERE}/toxiproxy.sh" install &
+  local toxiproxy_build=$!
   "${HERE}/kafka.sh" install || failed=1
   "${HERE}/prometheus.sh" install || failed=1
+  "${HERE}/kafka-cluster.sh" install || failed=1
   wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
+  wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
 }
@@ -62,6 +70,7 @@ up() {
 
 down() {
   local status=0
+  for s in "${DRILL_PIECES[@]}"; do "${HERE}/${s}.sh" stop || status=1; done
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${HERE}/${SERVICES[i]}.sh" stop || status=1; done
   return "${status}"
 }

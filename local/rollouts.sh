@@ -30,6 +30,7 @@
 #                                       default argo-rollouts, created at start)
 #   STREAMFORGE_ROLLOUTS_START_TIMEOUT  seconds to wait for readiness (default 60)
 #   STREAMFORGE_ROLLOUTS_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 15)
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------
@@ -43,12 +44,18 @@ GO_TOOLCHAIN="go1.27.3"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/pids.sh
 source "${SCRIPT_DIR}/lib/pids.sh"
+# shellcheck source=lib/go-build.sh
+source "${SCRIPT_DIR}/lib/go-build.sh"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/rollouts/${ROLLOUTS_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
 BIN="${BIN_DIR}/rollouts-controller"
 LOG_DIR="${CACHE_DIR}/logs"          # build logs
 BUILD_DIR="${CACHE_DIR}/build.partial"
+# for local/lib/go-build.sh
+GO_BUILD_WHAT="rollouts-controller ${ROLLOUTS_VERSION}"
+GO_BUILD_DIR="$BUILD_DIR"
+GO_BUILD_LOG="${LOG_DIR}/build.log"
 STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/rollouts"
 PID_FILE="${STATE_DIR}/rollouts-controller.pid"
 LOG_FILE="${STATE_DIR}/rollouts-controller.log"
@@ -65,19 +72,8 @@ log() { printf '[rollouts] %s\n' "$*" >&2; }
 die() { printf '[rollouts] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ============================================================================
-# install
+# install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
 # ============================================================================
-
-# Module queries run outside any Go module, so the caller's directory cannot interfere.
-gomod() { (cd / && go "$@"); }
-
-# fail_build WHAT: show the build log's tail, drop the partial build, exit.
-fail_build() {
-  log "$1; last lines of ${LOG_DIR}/build.log:"
-  tail -n 30 "${LOG_DIR}/build.log" >&2 || true
-  rm -rf "$BUILD_DIR"
-  die "building rollouts-controller ${ROLLOUTS_VERSION} failed; full log: ${LOG_DIR}/build.log"
-}
 
 # The upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
 # `go install pkg@version` refuses. A wrapper module requires the controller's module and repeats
@@ -91,30 +87,21 @@ cmd_install() {
   command -v go >/dev/null || die "go is required to build the Argo Rollouts controller"
   command -v jq >/dev/null || die "jq is required to read the upstream go.mod"
   export GOTOOLCHAIN="$GO_TOOLCHAIN"
-  rm -rf "$BUILD_DIR"
-  mkdir -p "$BUILD_DIR" "$LOG_DIR"
-  : >"${LOG_DIR}/build.log"
-  local t0=$SECONDS info err dir upstream_mod gover replaces n
+  go_build_start
+  local t0=$SECONDS dir upstream_mod gover replaces n
   log "resolving ${MODULE}@${ROLLOUTS_VERSION} (toolchain ${GO_TOOLCHAIN})"
-  # (Prints JSON with an Error field, and exits non-zero, when the proxy refuses.)
-  info="$(gomod mod download -json "${MODULE}@${ROLLOUTS_VERSION}" 2>>"${LOG_DIR}/build.log")" || true
-  [[ -n "$info" ]] || info='{}'
-  err="$(jq -r '.Error // empty' <<<"$info" 2>/dev/null || true)"
-  dir="$(jq -r '.Dir // empty' <<<"$info" 2>/dev/null || true)"
-  upstream_mod="$(jq -r '.GoMod // empty' <<<"$info" 2>/dev/null || true)"
-  if [[ -n "$err" || ! -d "$dir" || ! -f "$upstream_mod" ]]; then
-    printf '%s\n' "${err:-no module directory in: ${info:-(no output)}}" >>"${LOG_DIR}/build.log"
-    fail_build "could not download ${MODULE}@${ROLLOUTS_VERSION}"
-  fi
+  go_module_download "$MODULE" "$ROLLOUTS_VERSION"
+  dir="$GO_MODULE_DIR"
+  upstream_mod="$GO_MODULE_GOMOD"
 
   # Writable copy of the module with the listen address patched; the patch must hit exactly one line.
-  cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src" || fail_build "could not copy ${dir}"
+  { cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src"; } || go_build_fail "could not copy ${dir}"
   local ctl="${BUILD_DIR}/src/controller/controller.go"
   [[ "$(grep -c '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"0\.0\.0\.0:%d"$' "$ctl")" == 1 ]] ||
-    fail_build "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
+    go_build_fail "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
   sed -i 's/^\([[:space:]]*listenAddr[[:space:]]*=[[:space:]]*\)"0\.0\.0\.0:%d"$/\1"127.0.0.1:%d"/' "$ctl"
   grep -q '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"127\.0\.0\.1:%d"$' "$ctl" ||
-    fail_build "patching the listen address in ${ctl} failed"
+    go_build_fail "patching the listen address in ${ctl} failed"
 
   gover="$(go mod edit -json "$upstream_mod" | jq -r .Go)"
   # Every upstream replace, as "replace OLD[ VER] => NEW[ VER]"; a local-path one cannot be repeated.
@@ -122,7 +109,7 @@ cmd_install() {
       "replace " + .Old.Path + (if .Old.Version then " " + .Old.Version else "" end) +
       " => " + .New.Path + (if .New.Version then " " + .New.Version else "" end)')"
   if grep -q ' => [./]' <<<"$replaces"; then
-    fail_build "the upstream go.mod replaces a module with a local path: $(grep ' => [./]' <<<"$replaces" | head -1)"
+    go_build_fail "the upstream go.mod replaces a module with a local path: $(grep ' => [./]' <<<"$replaces" | head -1)"
   fi
   n="$(grep -c '^replace ' <<<"$replaces" || true)"
   {
@@ -137,21 +124,19 @@ cmd_install() {
   log "wrapper module: go ${gover}, ${n} replace directives repeated from the upstream go.mod"
 
   (cd "$BUILD_DIR" && go get "${MAIN_PKG}@${ROLLOUTS_VERSION}") >>"${LOG_DIR}/build.log" 2>&1 ||
-    fail_build "'go get ${MAIN_PKG}@${ROLLOUTS_VERSION}' failed"
+    go_build_fail "'go get ${MAIN_PKG}@${ROLLOUTS_VERSION}' failed"
 
   log "building rollouts-controller ${ROLLOUTS_VERSION} (this takes minutes on a cold cache; log ${LOG_DIR}/build.log)"
   local ldflags="-s -w -X ${MODULE}/utils/version.version=${ROLLOUTS_VERSION#v}"
   # nice: the machine is shared with other builds (local/platform.sh runs them side by side).
   (cd "$BUILD_DIR" && GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
     nice -n 10 go build -ldflags "$ldflags" -o "${BUILD_DIR}/rollouts-controller" "$MAIN_PKG") \
-    >>"${LOG_DIR}/build.log" 2>&1 || fail_build "'go build ${MAIN_PKG}' failed"
+    >>"${LOG_DIR}/build.log" 2>&1 || go_build_fail "'go build ${MAIN_PKG}' failed"
   "${BUILD_DIR}/rollouts-controller" --version >>"${LOG_DIR}/build.log" 2>&1 ||
-    fail_build "the built rollouts-controller does not run"
+    go_build_fail "the built rollouts-controller does not run"
 
-  # Only a finished, working build lands in bin/ (a rename on the same file system).
-  mkdir -p "$BIN_DIR"
-  mv -f "${BUILD_DIR}/rollouts-controller" "$BIN"
-  rm -rf "$BUILD_DIR"
+  # Only a finished, working build lands in bin/.
+  go_build_publish "${BUILD_DIR}/rollouts-controller" "$BIN"
   echo "built in $((SECONDS - t0))s" >>"${LOG_DIR}/build.log"
   log "built rollouts-controller ${ROLLOUTS_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
 }
@@ -250,22 +235,10 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid targets
+  local targets
   targets="$(targets_dir)"
   if [[ -n "$targets" ]]; then rm -f "${targets}/${TARGET_NAME}"; fi
-  pid="$(controller_pid)" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while controller_pid >/dev/null && ((waited < STOP_TIMEOUT * 10)); do
-    sleep 0.1; waited=$((waited + 1))
-  done
-  if controller_pid >/dev/null; then
-    log "rollouts-controller (pid ${pid}) ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while controller_pid >/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-  log "stopped rollouts-controller (pid ${pid})"
+  stop_recorded "$PID_FILE" rollouts-controller "$STOP_TIMEOUT" || true
 }
 
 cmd_status() {

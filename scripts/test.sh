@@ -5,7 +5,9 @@
 #      schemas, outputs contract, render) and the operator (decision core, intake, controller);
 #      meanwhile the local platform builds in the background (cached in ~/.cache/streamforge);
 #   3. integration tiers on the local platform: `pulumi up --stack local` into a real API
-#      server, then the operator as real processes against the real broker and API server.
+#      server, the Rollouts canary under the real controller, the chaos drill (three-broker Kafka,
+#      Toxiproxy, the real operator), then the operator as real processes against the real
+#      broker and API server.
 # The platform this script starts is stopped when it exits.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -41,10 +43,12 @@ tail -n 3 out/local-install.log
 bash local/platform.sh up
 eval "$(bash local/platform.sh env)"
 
-echo "== integration: pulumi up --stack local"
+# The operator's build: the chaos drill (in the program's tier) and the operator's tier run it.
+(cd operator && npm run --silent build)
+echo "== integration: pulumi up --stack local, the Rollouts canary, the chaos drill"
 npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy.json || status=$?
 echo "== integration: operator against the real broker and API server"
-(cd operator && npm run --silent build && NODE_OPTIONS=--experimental-vm-modules npx jest -c jest.integration.config.js --ci --json --outputFile=../out/jest-operator-integration.json) || status=$?
+(cd operator && NODE_OPTIONS=--experimental-vm-modules npx jest -c jest.integration.config.js --ci --json --outputFile=../out/jest-operator-integration.json) || status=$?
 
 node -e '
   const fs = require("fs");

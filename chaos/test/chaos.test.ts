@@ -135,11 +135,15 @@ describe("every Litmus object validates against the upstream CRDs", () => {
     appsNamespace: "stf",
   };
 
-  it.each(["dev", "local"])("stack %s: experiments, created stopped engines", async (stack) => {
+  it.each([
+    ["dev", []],
+    ["local", ["ChaosEngine"]],
+  ])("stack %s: experiments, created stopped engines", async (stack, engines) => {
     const { manifests } = await renderStack(stack);
     const litmus = manifests.filter((m) => m.apiVersion.startsWith("litmuschaos.io/"));
-    expect(litmus.map((m) => m.kind).sort()).toEqual(["ChaosExperiment", "ChaosExperiment"]);
+    expect(litmus.map((m) => m.kind).sort()).toEqual([...engines, "ChaosExperiment", "ChaosExperiment"]);
     expect(litmus.flatMap((m) => catalog.validate(m))).toEqual([]);
+    for (const e of litmus.filter((m) => m.kind === "ChaosEngine")) expect((e as any).spec.engineState).toBe("stop");
     const ns = manifests.find((m) => m.kind === "Namespace" && m.metadata.name === "chaos")!;
     expect((ns.metadata.labels as Record<string, string>)["pod-security.kubernetes.io/enforce"]).toBe("privileged");
     // Only the chaos namespace is privileged.

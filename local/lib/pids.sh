@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Process bookkeeping shared by the local platform's scripts (sourced, not run). A pid file
 # holds "PID STARTTIME", so a recycled PID is never mistaken for the daemon that wrote it.
 
@@ -25,4 +26,24 @@ recorded_pid() {
   fi
   rm -f "$file"
   return 1
+}
+
+# stop_recorded FILE NAME TIMEOUT: SIGTERM the process FILE records, SIGKILL it after TIMEOUT
+# seconds, wait until it is gone and remove FILE. Nothing to do (status 1) when FILE records no
+# live process. Logs through the caller's `log`.
+stop_recorded() {
+  local file="$1" name="$2" timeout="$3" pid waited=0
+  pid="$(recorded_pid "$file")" || return 1
+  kill -TERM "$pid" 2>/dev/null || true
+  while recorded_pid "$file" >/dev/null && ((waited < timeout * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if recorded_pid "$file" >/dev/null; then
+    log "${name} (pid ${pid}) ignored SIGTERM for ${timeout}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while recorded_pid "$file" >/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$file"
+  log "stopped ${name} (pid ${pid})"
 }

@@ -97,6 +97,14 @@ describe("Controller", () => {
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
   });
 
+  it("exports every relaunch reason and result at 0 before any relaunch, so queries for them find a series", async () => {
+    const { metrics } = setup();
+    const values = (await metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values;
+    expect(values).toHaveLength(9);
+    expect(values).toContainEqual(expect.objectContaining({ value: 0, labels: { reason: "stuck", result: "error" } }));
+    expect(values.every((v) => v.value === 0)).toBe(true);
+  });
+
   it("only logs and counts in dry-run mode", async () => {
     const { kube, source, controller, metrics } = setup({ dryRun: true });
     kube.put(launchedJob("q1", "loader-producer"));
@@ -106,9 +114,10 @@ describe("Controller", () => {
     await controller.tick();
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
     expect(kube.store.get("q1-loader-producer")?.metadata.annotations).toBeUndefined();
-    expect((await metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values).toEqual([
-      expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "dry-run" } }),
-    ]);
+    const counted = (await metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values.filter(
+      (v) => v.value > 0,
+    );
+    expect(counted).toEqual([expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "dry-run" } })]);
   });
 
   it("gives up when the restart budget is spent, says so once, and leaves the Job", async () => {

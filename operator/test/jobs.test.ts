@@ -49,6 +49,17 @@ describe("correlation: which queue a Job runs", () => {
       key: "stf/q-loader-producer",
     });
   });
+
+  it("never manages a Litmus experiment's Job, even one whose name fits <queue_id>-<target>", () => {
+    const plain = launchedJob("q", "loader-producer");
+    expect(observeJob(plain).optedOut).toBe(false);
+    const byUid = launchedJob("q", "loader-producer");
+    byUid.metadata.labels = { chaosUID: "2f1c", name: "pod-delete" };
+    expect(observeJob(byUid).optedOut).toBe(true);
+    const byPartOf = launchedJob("q", "loader-producer");
+    byPartOf.spec!.template!.metadata!.labels = { "app.kubernetes.io/part-of": "litmus" };
+    expect(observeJob(byPartOf).optedOut).toBe(true);
+  });
 });
 
 describe("replacementJob", () => {

@@ -18,7 +18,8 @@ export type Verdict =
   | { readonly kind: "stuck"; readonly detail: string }
   | { readonly kind: "faulty"; readonly reason: "fatal-error" | "job-failed"; readonly detail: string };
 
-export type RelaunchReason = "stuck" | "fatal-error" | "job-failed";
+export const RELAUNCH_REASONS = ["stuck", "fatal-error", "job-failed"] as const;
+export type RelaunchReason = (typeof RELAUNCH_REASONS)[number];
 
 export type Action =
   | {

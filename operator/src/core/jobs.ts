@@ -156,6 +156,15 @@ export function parseHistory(value: string | undefined): number[] {
     .filter((n) => Number.isFinite(n) && n > 0);
 }
 
+/**
+ * Litmus's own Jobs (an experiment's Job carries the engine's `chaosUID` and `part-of: litmus`)
+ * are never StreamForge work, even where a namespaced Litmus runs them beside the workers and a
+ * name happens to fit `<queue_id>-<target>`.
+ */
+function isChaosJob(labels: Record<string, string> | undefined): boolean {
+  return labels?.["chaosUID"] !== undefined || labels?.["app.kubernetes.io/part-of"] === "litmus";
+}
+
 export function observeJob(job: JobManifest): ObservedJob {
   const meta = job.metadata;
   const annotations = meta.annotations ?? {};
@@ -174,7 +183,11 @@ export function observeJob(job: JobManifest): ObservedJob {
     relaunchedAt: Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0,
     startedAt: toMs(job.status?.startTime),
     phase: phaseOf(job),
-    optedOut: optOut(annotations) || optOut(job.spec?.template?.metadata?.annotations),
+    optedOut:
+      optOut(annotations) ||
+      optOut(job.spec?.template?.metadata?.annotations) ||
+      isChaosJob(meta.labels) ||
+      isChaosJob(job.spec?.template?.metadata?.labels),
     deleting: meta.deletionTimestamp !== undefined,
     supersededBy: annotations[ANNOTATIONS.supersededBy],
     gaveUp: annotations[ANNOTATIONS.gaveUp] !== undefined,

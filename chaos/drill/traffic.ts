@@ -1,0 +1,276 @@
+/**
+ * What flows through Kafka during the drill: simulated workers that report progress on
+ * queue-events while their Job has a Running pod (as the real ones do, without keys), and a
+ * stream check that produces with `acks=all` and consumes, counting what was acknowledged and what
+ * came back. I/O only.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import { Kafka, type Producer, logLevel } from "kafkajs";
+import type { LaunchKube } from "../launch";
+import { sleep } from "./pieces";
+
+const client = (clientId: string, brokers: readonly string[]) =>
+  new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+
+export async function createTopics(
+  brokers: readonly string[],
+  topics: { topic: string; partitions: number; replicationFactor: number; minInSync: number }[],
+) {
+  const admin = client("drill-admin", brokers).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics
+        .filter((t) => !existing.has(t.topic))
+        .map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          configEntries: [{ name: "min.insync.replicas", value: String(t.minInSync) }],
+        })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(brokers: readonly string[], topics: string[]) {
+  const admin = client("drill-admin", brokers).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A Job as queue-manager's job_launcher creates it: no labels, the queue in its name and env. */
+export function queueManagerJob(queueId: string, target: string, namespace: string) {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: `${queueId}-${target}`, namespace },
+    spec: {
+      backoffLimit: 4,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        spec: {
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: target,
+              image: `ghcr.io/olehkondratow/streamforge-${target}:1.0.0`,
+              env: [
+                { name: "QUEUE_ID", value: queueId },
+                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__${queueId}` },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export interface SimulatedWorkers {
+  /** When each queue's last progress event was acknowledged (ms since epoch). */
+  readonly lastAcked: ReadonlyMap<string, number>;
+  /** The slowest acknowledgement so far, in ms, and how many events were acknowledged. */
+  readonly stats: { maxAckMs: number; acked: number; failed: number };
+  /** Stops one queue's events, as a worker that hangs would. */
+  silence(queueId: string): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * One loop for all simulated workers: every second, each queue whose Job (or its relaunch, named
+ * `<job>-r<N>`) has a Running pod publishes a `loading` status event with `acks=all`.
+ */
+export async function simulateWorkers(
+  kube: LaunchKube,
+  namespace: string,
+  brokers: readonly string[],
+  topic: string,
+  jobs: readonly { queueId: string; job: string }[],
+): Promise<SimulatedWorkers> {
+  const producer: Producer = client("drill-workers", brokers).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const lastAcked = new Map<string, number>();
+  const silenced = new Set<string>();
+  const stats = { maxAckMs: 0, acked: 0, failed: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const pods = await kube.listPods(namespace).catch(() => []);
+      const live = jobs.filter(
+        (j) =>
+          !silenced.has(j.queueId) &&
+          pods.some((p) => p.phase === "Running" && !p.deleting && (p.ownerJob === j.job || p.ownerJob?.startsWith(`${j.job}-r`))),
+      );
+      if (live.length > 0) {
+        const sentAt = Date.now();
+        const events = live.map((j) => ({
+          event: "status",
+          queue_id: j.queueId,
+          symbol: "BTCUSDT",
+          type: "trades",
+          status: "loading",
+          message: "loaded 100 records",
+          records_written: 100,
+          finished: false,
+          sent_at: sentAt / 1000,
+        }));
+        try {
+          await producer.send({ topic, acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
+          const now = Date.now();
+          stats.maxAckMs = Math.max(stats.maxAckMs, now - sentAt);
+          stats.acked += events.length;
+          for (const j of live) lastAcked.set(j.queueId, now);
+        } catch {
+          stats.failed += events.length;
+        }
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    lastAcked,
+    stats,
+    silence: (q) => void silenced.add(q),
+    async stop() {
+      running = false;
+      await loop;
+      await producer.disconnect();
+    },
+  };
+}
+
+export interface StreamFigures {
+  readonly acknowledged: number;
+  readonly unacknowledged: number;
+  readonly consumed: number;
+  /** Acknowledged but not in the log. */
+  readonly lost: number;
+  /** Acknowledged, in the log, but never delivered to the consumer group. */
+  readonly missedByConsumer: number;
+  readonly firstLost: number[];
+  readonly duplicated: number;
+  /** The longest time without an acknowledgement while producing, in ms. */
+  readonly longestPauseMs: number;
+}
+
+/**
+ * Produces numbered messages with `acks=all` and consumes them in a consumer group, until stopped;
+ * then waits for the consumer to catch up and compares. The producer is Kafka's own
+ * VerifiableProducer (the Java client, idempotent by default, the tool Kafka's system tests use
+ * for this check), which prints every acknowledgement: kafkajs 2.2.4's producer acknowledges
+ * batches it never wrote when a leader is SIGKILLed (tulios/kafkajs#1303; the drill caught it),
+ * so it cannot be the witness of a no-loss hypothesis.
+ */
+export async function streamCheck(brokers: readonly string[], topic: string, kafkaLibs: string) {
+  const kafka = client("drill-stream", brokers);
+  const consumer = kafka.consumer({ groupId: `drill-stream-${randomUUID().slice(0, 8)}`, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const seen = new Map<number, number>();
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const n = Number(message.value?.toString());
+      seen.set(n, (seen.get(n) ?? 0) + 1);
+      return Promise.resolve();
+    },
+  });
+  const acked = new Set<number>();
+  let unacknowledged = 0;
+  let lastAck = Date.now();
+  let longestPauseMs = 0;
+  const producer = spawn(
+    "java",
+    [
+      "-Xmx128m",
+      "-cp",
+      path.join(kafkaLibs, "*"),
+      "org.apache.kafka.tools.VerifiableProducer",
+      "--bootstrap-server",
+      brokers.join(","),
+      "--topic",
+      topic,
+      "--acks",
+      "-1",
+      "--throughput",
+      "200",
+      "--max-messages",
+      "-1",
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const exited = new Promise<void>((resolve) => producer.once("exit", () => resolve()));
+  createInterface({ input: producer.stdout }).on("line", (line) => {
+    const event = JSON.parse(line) as { name: string; value?: string };
+    if (event.name === "producer_send_success") {
+      const now = Date.now();
+      if (acked.size > 0) longestPauseMs = Math.max(longestPauseMs, now - lastAck);
+      lastAck = now;
+      acked.add(Number(event.value));
+    } else if (event.name === "producer_send_error") unacknowledged += 1;
+  });
+  return {
+    /** Stops producing, waits up to `catchUpMs` for every acknowledged message to be consumed, and counts. */
+    async stop(catchUpMs = 60_000): Promise<StreamFigures> {
+      producer.kill("SIGTERM");
+      await exited;
+      const deadline = Date.now() + catchUpMs;
+      while (Date.now() < deadline && [...acked].some((n) => !seen.has(n))) await sleep(500);
+      await consumer.disconnect();
+      // The group may see a message twice after a rebalance (at-least-once): duplicates are
+      // counted in the log itself, read whole by a fresh consumer.
+      const copies = await readLog(kafka, topic);
+      return {
+        acknowledged: acked.size,
+        unacknowledged,
+        consumed: seen.size,
+        lost: [...acked].filter((n) => !copies.has(n)).length,
+        missedByConsumer: [...acked].filter((n) => !seen.has(n)).length,
+        firstLost: [...acked].filter((n) => !copies.has(n) || !seen.has(n)).slice(0, 5),
+        duplicated: [...copies.values()].reduce((sum, c) => sum + c - 1, 0),
+        longestPauseMs,
+      };
+    },
+  };
+}
+
+/** Every message of `topic` up to its current end, counted by value. */
+async function readLog(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high) - 1]));
+  const copies = new Map<number, number>();
+  const reader = kafka.consumer({ groupId: `drill-log-${randomUUID().slice(0, 8)}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await reader.run({
+    eachMessage: ({ partition, message }) => {
+      const n = Number(message.value?.toString());
+      copies.set(n, (copies.get(n) ?? 0) + 1);
+      if (Number(message.offset) >= (remaining.get(partition) ?? Infinity)) remaining.delete(partition);
+      return Promise.resolve();
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  while (remaining.size > 0 && Date.now() < deadline) await sleep(200);
+  await reader.disconnect();
+  if (remaining.size > 0) throw new Error(`reading ${topic} back did not reach the end of partitions ${[...remaining.keys()].join(", ")}`);
+  return copies;
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Toxiproxy (Shopify's TCP fault-injection proxy) for the chaos drills: a local process, built
+# from its Go module (github.com/Shopify/toxiproxy/v2) and cached by version. The drill puts a
+# proxy in front of each Kafka broker and adds latency/jitter toxics through the HTTP API.
+#
+# Usage: local/toxiproxy.sh install|start|stop|status|env
+#   install  build toxiproxy-server with Go (cached by version; a no-op when done)
+#   start    start the API server on 127.0.0.1, wait until GET /version answers, then create the
+#            proxies of STREAMFORGE_TOXIPROXY_PROXIES if set; returns 0 when already running
+#   stop     SIGTERM (then SIGKILL) exactly the recorded PID; its proxies go with it
+#   status   running/stopped, PID, RSS and proxy count; exit 3 when stopped
+#   eval "$(local/toxiproxy.sh env)"   # TOXIPROXY_URL
+#
+# Proxies and toxics live in the server's memory only (a restart drops them). Callers (the
+# drill's TypeScript) manage them over HTTP at $TOXIPROXY_URL, bodies and answers in JSON:
+#   POST   /proxies                {"name":"kafka-0","listen":"127.0.0.1:29092","upstream":"127.0.0.1:19092","enabled":true}
+#   GET    /proxies                (object keyed by proxy name)     GET /proxies/NAME
+#   POST   /proxies/NAME           {"enabled":false} cuts the link; {"enabled":true} restores it
+#   DELETE /proxies/NAME
+#   POST   /proxies/NAME/toxics    {"name":"lat","type":"latency","stream":"downstream","toxicity":1,
+#                                   "attributes":{"latency":300,"jitter":50}}   (times in ms)
+#   POST   /proxies/NAME/toxics/T  {"attributes":{"latency":500}}   change a toxic in place
+#   DELETE /proxies/NAME/toxics/T
+#   POST   /reset                  re-enable every proxy, remove every toxic
+# Answers: proxy create 201, toxic create 200 (default name TYPE_STREAM), deletes and reset 204
+# with no body; errors are {"error":"...","status":N} sent as text/plain, so parse the text.
+# A toxic's stream "upstream" delays client-to-server bytes, "downstream" server-to-client.
+# "listen" must always be given as 127.0.0.1:PORT: an empty or ":PORT" address makes the proxy
+# listen on every interface. Requests whose User-Agent starts with "Mozilla/" get 403 (upstream's
+# guard against browsers). Kafka clients connect to the addresses the brokers advertise after the
+# bootstrap, so a broker's advertised listener must be its proxy's address, or the traffic
+# bypasses the proxy after the first request.
+#
+# Environment (all optional):
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every
+#                       clone); binary in toxiproxy/<version>/toxiproxy-server, build log in
+#                       toxiproxy/<version>/logs
+#   STREAMFORGE_STATE   state root (default <repo>/.local/state); pid file and log in toxiproxy/
+#   STREAMFORGE_TOXIPROXY_PORT      HTTP API port on 127.0.0.1 (default 18474)
+#   STREAMFORGE_TOXIPROXY_PROXIES   proxies created at start, "NAME=LISTEN=UPSTREAM" separated by
+#                                   commas, LISTEN on 127.0.0.1, e.g.
+#                                   "kafka-0=127.0.0.1:29092=127.0.0.1:19092,kafka-1=127.0.0.1:29093=127.0.0.1:19093"
+#   STREAMFORGE_TOXIPROXY_START_TIMEOUT  seconds to wait for the API (default 20)
+#   STREAMFORGE_TOXIPROXY_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 10)
+#   STREAMFORGE_TOXIPROXY_LOG_LEVEL  trace, debug, info, warn, error (default info: one line per
+#                                   accepted client; debug adds one per API request, trace more)
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------
+TOXIPROXY_VERSION="v2.5.0"
+MODULE="github.com/Shopify/toxiproxy/v2"
+MAIN_PKG="${MODULE}/cmd/server"
+# Its go.mod says `go 1.17` and has no replace directives, so `go install pkg@version` builds it
+# with the machine's Go: no wrapper module, no GOTOOLCHAIN.
+
+# ---- locations -------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/pids.sh
+source "${SCRIPT_DIR}/lib/pids.sh"
+# shellcheck source=lib/go-build.sh
+source "${SCRIPT_DIR}/lib/go-build.sh"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/toxiproxy/${TOXIPROXY_VERSION}"
+BIN="${CACHE_DIR}/toxiproxy-server"
+BUILT_MARKER="${CACHE_DIR}/build.done"   # written last: a binary without it is rebuilt
+# for local/lib/go-build.sh (the scratch dir sits beside BIN: the final move is a rename)
+GO_BUILD_WHAT="toxiproxy-server ${TOXIPROXY_VERSION}"
+GO_BUILD_DIR="${CACHE_DIR}/build.partial"
+GO_BUILD_LOG="${CACHE_DIR}/logs/build.log"
+STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/toxiproxy"
+PID_FILE="${STATE_DIR}/toxiproxy-server.pid"
+LOG_FILE="${STATE_DIR}/toxiproxy-server.log"
+
+PORT="${STREAMFORGE_TOXIPROXY_PORT:-18474}"
+API="http://127.0.0.1:${PORT}"
+PROXIES="${STREAMFORGE_TOXIPROXY_PROXIES:-}"
+START_TIMEOUT="${STREAMFORGE_TOXIPROXY_START_TIMEOUT:-20}"
+STOP_TIMEOUT="${STREAMFORGE_TOXIPROXY_STOP_TIMEOUT:-10}"
+LOG_LEVEL_SERVER="${STREAMFORGE_TOXIPROXY_LOG_LEVEL:-info}"
+
+log() { printf '[toxiproxy] %s\n' "$*" >&2; }
+die() { printf '[toxiproxy] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ============================================================================
+# install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
+# ============================================================================
+
+cmd_install() {
+  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
+    log "toxiproxy-server ${TOXIPROXY_VERSION} already built (${BIN})"
+    return 0
+  fi
+  command -v go >/dev/null || die "go is required to build toxiproxy-server"
+  command -v jq >/dev/null || die "jq is required (reads 'go mod download -json')"
+  go_build_start
+  local t0=$SECONDS out
+  # Downloading first turns a refusal by the module proxy into an error that names the module.
+  log "resolving ${MODULE}@${TOXIPROXY_VERSION}"
+  go_module_download "$MODULE" "$TOXIPROXY_VERSION"
+
+  log "building toxiproxy-server ${TOXIPROXY_VERSION} (log ${GO_BUILD_LOG})"
+  # -X Version: what GET /version and -version report (upstream's release flags).
+  # GOFLAGS is set whole so that a caller's -mod=vendor or the like cannot reach this build.
+  (cd / && GOBIN="${GO_BUILD_DIR}/bin" GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
+    nice -n 10 go install -ldflags "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}" \
+    "${MAIN_PKG}@${TOXIPROXY_VERSION}") >>"$GO_BUILD_LOG" 2>&1 ||
+    go_build_fail "'go install ${MAIN_PKG}@${TOXIPROXY_VERSION}' failed"
+  # The main package is cmd/server, so go install names the binary "server".
+  out="$("${GO_BUILD_DIR}/bin/server" -version 2>>"$GO_BUILD_LOG")" ||
+    go_build_fail "the built toxiproxy-server does not run"
+  echo "$out" >>"$GO_BUILD_LOG"
+  [[ "$out" == "toxiproxy-server version ${TOXIPROXY_VERSION#v}" ]] ||
+    go_build_fail "the built toxiproxy-server reports '${out}', not version ${TOXIPROXY_VERSION#v}"
+
+  go_build_publish "${GO_BUILD_DIR}/bin/server" "$BIN"
+  printf 'module %s@%s\n%s\nbuilt in %ss\n' "$MODULE" "$TOXIPROXY_VERSION" "$(go version)" \
+    "$((SECONDS - t0))" >"${BUILT_MARKER}.tmp"
+  mv -f "${BUILT_MARKER}.tmp" "$BUILT_MARKER"
+  echo "built in $((SECONDS - t0))s" >>"$GO_BUILD_LOG"
+  log "built toxiproxy-server ${TOXIPROXY_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
+}
+
+# ============================================================================
+# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
+# ============================================================================
+
+# server_pid: print the PID if our recorded server is alive; remove a stale pid file.
+server_pid() { recorded_pid "$PID_FILE"; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# answers: GET /version returns this build's version (not some other server on the port).
+answers() { [[ "$(curl -fs --max-time 2 "${API}/version" 2>/dev/null)" == "${TOXIPROXY_VERSION#v}" ]]; }
+
+# fail_start WHY: show the server's log, stop what this start launched, exit.
+fail_start() {
+  log "$1"
+  if [[ -f "$LOG_FILE" ]]; then
+    log "last lines of ${LOG_FILE}:"
+    tail -n 25 "$LOG_FILE" >&2
+  fi
+  cmd_stop
+  die "start failed"
+}
+
+# proxies_json: STREAMFORGE_TOXIPROXY_PROXIES as the JSON array POST /populate takes. Refuses a
+# listen address off 127.0.0.1, since toxiproxy binds whatever it is given.
+proxies_json() {
+  local entry name listen upstream rest json='[]'
+  local -a entries
+  IFS=',' read -r -a entries <<<"$PROXIES"
+  for entry in "${entries[@]}"; do
+    entry="${entry//[[:space:]]/}"   # "a=..., b=..." reads as meant; no part may hold a space
+    [[ -n "$entry" ]] || continue
+    name="${entry%%=*}"; rest="${entry#*=}"
+    listen="${rest%%=*}"; upstream="${rest#*=}"
+    [[ "$entry" == *=*=* && -n "$name" && -n "$upstream" && "$upstream" != *=* ]] ||
+      die "STREAMFORGE_TOXIPROXY_PROXIES: '${entry}' is not NAME=LISTEN=UPSTREAM"
+    [[ "$listen" =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
+      die "STREAMFORGE_TOXIPROXY_PROXIES: proxy '${name}' must listen on 127.0.0.1:PORT, not '${listen}'"
+    json="$(jq -c --arg n "$name" --arg l "$listen" --arg u "$upstream" \
+      '. + [{name: $n, listen: $l, upstream: $u, enabled: true}]' <<<"$json")"
+  done
+  echo "$json"
+}
+
+# create_proxies JSON: POST /populate (all or nothing on bad input; answers 201 when all listen).
+create_proxies() {
+  local body code
+  body="$(mktemp)"
+  code="$(curl -s --max-time 10 -o "$body" -w '%{http_code}' -H 'Content-Type: application/json' \
+    -X POST --data-binary "$1" "${API}/populate")" || code="000"
+  if [[ "$code" != 201 ]]; then
+    log "POST ${API}/populate answered HTTP ${code}: $(cat "$body")"
+    rm -f "$body"
+    return 1
+  fi
+  jq -r '.proxies[] | "proxy \(.name): \(.listen) -> \(.upstream)"' "$body" | while read -r line; do log "$line"; done
+  rm -f "$body"
+}
+
+# ============================================================================
+# start / stop / status / env
+# ============================================================================
+
+cmd_start() {
+  local pid
+  if pid="$(server_pid)"; then
+    log "already running (pid ${pid})"
+    return 0
+  fi
+  [[ -x "$BIN" ]] || die "toxiproxy-server not built: run '$0 install'"
+  command -v curl >/dev/null || die "curl is required to wait for the API"
+  # Checked before launching, so a malformed list never leaves a server behind.
+  local proxies=""
+  if [[ -n "$PROXIES" ]]; then
+    command -v jq >/dev/null || die "jq is required for STREAMFORGE_TOXIPROXY_PROXIES"
+    proxies="$(proxies_json)"
+  fi
+  port_in_use "$PORT" && die "port 127.0.0.1:${PORT} is already in use (override with STREAMFORGE_TOXIPROXY_PORT)"
+  mkdir -p "$STATE_DIR"
+
+  local t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT)) start
+  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
+  # (No job control here, so setsid execs in place and $! is the server's PID.)
+  # LOG_LEVEL is the server's own variable; set here so the caller's (the operator reads one
+  # too) does not leak in. Unset, the server logs at trace level.
+  LOG_LEVEL="$LOG_LEVEL_SERVER" setsid "$BIN" -host 127.0.0.1 -port "$PORT" </dev/null >>"$LOG_FILE" 2>&1 &
+  pid=$!
+  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "toxiproxy-server exited at once"; }
+  echo "$pid $start" >"$PID_FILE"
+  log "started toxiproxy-server (pid ${pid}), log ${LOG_FILE}"
+
+  until answers; do
+    server_pid >/dev/null || fail_start "toxiproxy-server exited during start"
+    ((SECONDS < deadline)) || fail_start "toxiproxy-server: no answer from ${API}/version after ${START_TIMEOUT}s"
+    sleep 0.2
+  done
+  if [[ -n "$proxies" ]]; then
+    create_proxies "$proxies" || fail_start "creating the proxies of STREAMFORGE_TOXIPROXY_PROXIES failed"
+  fi
+  log "ready in $((SECONDS - t0))s: API ${API}"
+}
+
+cmd_stop() {
+  stop_recorded "$PID_FILE" toxiproxy-server "$STOP_TIMEOUT" || true
+}
+
+cmd_status() {
+  local pid rss proxies
+  if pid="$(server_pid)"; then
+    rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
+    proxies="$(curl -fs --max-time 2 "${API}/proxies" 2>/dev/null | jq -r 'length' 2>/dev/null)"
+    printf '%-24s running  pid %-8s rss %-8s api %s proxies %s\n' toxiproxy-server "$pid" "${rss:-?}" "$API" "${proxies:-?}"
+  else
+    printf '%-24s stopped\n' toxiproxy-server
+    return 3
+  fi
+}
+
+cmd_env() {
+  echo "export TOXIPROXY_URL=${API}"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
