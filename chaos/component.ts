@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
-import { type EngineContext, FAULTS, type Fault, brokerFailureEngine, chaosExperiment, experimentRbac } from "./spec";
+import { type EngineContext, FAULTS, type Fault, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
 export interface ChaosArgs {
   readonly chaos: ChaosConfig;
@@ -59,8 +59,20 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     }
     const broker = chaos.scenarios.brokerFailure;
     const engines = broker?.enabled ? [brokerFailureEngine(broker, context)] : [];
-    for (const e of engines)
-      new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, { parent: this, dependsOn: experiments });
+    const declared = engines.map(
+      (e) => new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, { parent: this, dependsOn: experiments }),
+    );
+    if (chaos.schedule) {
+      const s = scheduleObjects(
+        chaos.schedule,
+        chaos.namespace,
+        engines.map((e) => e.metadata.name),
+      );
+      const sa = new k8s.core.v1.ServiceAccount(`${name}-scheduler`, s.serviceAccount, child);
+      const role = new k8s.rbac.v1.Role(`${name}-scheduler`, s.role, child);
+      const binding = new k8s.rbac.v1.RoleBinding(`${name}-scheduler`, s.binding, { parent: this, dependsOn: [sa, role] });
+      new k8s.batch.v1.CronJob(`${name}-scheduler`, s.cronJob, { parent: this, dependsOn: [binding, ...declared] });
+    }
     this.registerOutputs({});
   }
 }

@@ -3,7 +3,7 @@
  * ChaosEngines. Chaos is off unless a stack turns it on, and never on in prod by accident.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem, chartVersion } from "../infra/config-kit";
+import { type AreaConfig, type ConfigProblem, chartVersion, defineArea, dnsLabel, imageReference, problem } from "../infra/config-kit";
 
 const seconds = (max: number) => z.int().min(1).max(max);
 
@@ -38,6 +38,21 @@ const brokerFailureSchema = z.strictObject({
   recoverWithinSeconds: seconds(3600).default(300),
 });
 
+/**
+ * Opt-in: a CronJob that starts the engines the stack declares ahead of a run (the broker
+ * scenario), the way `chaosStartCommand` does by hand. Worker scenarios resolve their pods when
+ * they start, so they run on demand (`npm run chaos`).
+ */
+const scheduleSchema = z.strictObject({
+  /** Five-field cron, e.g. "0 3 * * 1" for Mondays at 03:00. */
+  cron: z.string().regex(/^\S+( \S+){4}$/, 'a five-field cron expression such as "0 3 * * 1"'),
+  timeZone: z.string().min(1).default("Etc/UTC"),
+  /** Pause the schedule without removing it. */
+  suspend: z.boolean().default(false),
+  /** The kubectl image the CronJob runs, pinned. */
+  image: imageReference.default("registry.k8s.io/kubectl:v1.34.2"),
+});
+
 const chaosSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** prod runs chaos only when this says so, in the stack's own file. */
@@ -57,6 +72,7 @@ const chaosSchema = z.strictObject({
     .string()
     .regex(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/, "an image pinned by tag or digest")
     .default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
+  schedule: scheduleSchema.optional(),
   /** Prometheus the probes query. */
   prometheusAddress: z.string().regex(/^https?:\/\/\S+$/, "an http(s) URL"),
   scenarios: z
@@ -83,6 +99,7 @@ export type ChaosConfig = z.output<typeof chaosSchema>;
 export type PodDeleteScenario = z.output<typeof podDeleteSchema>;
 export type NetworkLatencyScenario = z.output<typeof networkLatencySchema>;
 export type BrokerFailureScenario = z.output<typeof brokerFailureSchema>;
+export type ChaosSchedule = z.output<typeof scheduleSchema>;
 
 /** How many brokers may be down while every partition keeps accepting `acks=all` writes. */
 export function faultTolerance(replicationFactor: number, minInSyncReplicas: number): number {
@@ -110,6 +127,14 @@ export function chaosRules(config: {
       ),
     );
   const broker = chaos.scenarios.brokerFailure;
+  if (chaos.schedule && !broker?.enabled)
+    problems.push(
+      problem(
+        "chaos",
+        ["schedule"],
+        "expected a scenario declared ahead of a run (streamforge:chaos.scenarios.brokerFailure) for the schedule to start; worker scenarios resolve their pods when they start and run on demand (npm run chaos)",
+      ),
+    );
   if (broker?.enabled) {
     const tolerance = faultTolerance(kafka.replication.factor, kafka.replication.minInSyncReplicas);
     const pool = kafka.nodePools.find((p) => p.name === broker.pool);

@@ -4,7 +4,7 @@
  * permissions that experiment declares, and one ChaosEngine per scenario, created stopped, with its
  * steady-state hypothesis as probes. Pure.
  */
-import type { BrokerFailureScenario, ChaosConfig, NetworkLatencyScenario, PodDeleteScenario } from "./config";
+import type { BrokerFailureScenario, ChaosConfig, ChaosSchedule, NetworkLatencyScenario, PodDeleteScenario } from "./config";
 
 export const LITMUS_API_VERSION = "litmuschaos.io/v1alpha1";
 export const FAULTS = ["pod-delete", "pod-network-latency"] as const;
@@ -233,6 +233,88 @@ export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext
       ),
     ],
   );
+}
+
+// ---- the opt-in schedule ----------------------------------------------------------------------
+
+export const SCHEDULER = "chaos-scheduler";
+
+/**
+ * A CronJob that sets the declared engines active, one kubectl container each, as
+ * `chaosStartCommand` does; Litmus sets an engine back to stop when its run ends. Its account may
+ * only read and patch those engines. Restricted Pod Security, no token beyond its own.
+ */
+export function scheduleObjects(schedule: ChaosSchedule, chaosNamespace: string, engines: readonly string[]) {
+  const meta = { name: SCHEDULER, namespace: chaosNamespace, labels };
+  return {
+    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: meta },
+    role: {
+      apiVersion: "rbac.authorization.k8s.io/v1" as const,
+      kind: "Role" as const,
+      metadata: meta,
+      rules: [{ apiGroups: ["litmuschaos.io"], resources: ["chaosengines"], resourceNames: [...engines], verbs: ["get", "patch"] }],
+    },
+    binding: {
+      apiVersion: "rbac.authorization.k8s.io/v1" as const,
+      kind: "RoleBinding" as const,
+      metadata: meta,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: SCHEDULER },
+      subjects: [{ kind: "ServiceAccount", name: SCHEDULER, namespace: chaosNamespace }],
+    },
+    cronJob: {
+      apiVersion: "batch/v1" as const,
+      kind: "CronJob" as const,
+      metadata: meta,
+      spec: {
+        schedule: schedule.cron,
+        timeZone: schedule.timeZone,
+        suspend: schedule.suspend,
+        // A run still going is never started twice.
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: 600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 300,
+            ttlSecondsAfterFinished: 86_400,
+            template: {
+              metadata: { labels: { ...labels, "app.kubernetes.io/name": SCHEDULER } },
+              spec: {
+                serviceAccountName: SCHEDULER,
+                restartPolicy: "Never",
+                securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                containers: engines.map((engine) => ({
+                  name: `start-${engine}`,
+                  image: schedule.image,
+                  // The image's binary; set, not left to its entrypoint.
+                  command: ["/bin/kubectl"],
+                  args: [
+                    "patch",
+                    "chaosengine",
+                    engine,
+                    "-n",
+                    chaosNamespace,
+                    "--type",
+                    "merge",
+                    "-p",
+                    '{"spec":{"engineState":"active"}}',
+                  ],
+                  // kubectl caches discovery under $HOME.
+                  env: [{ name: "HOME", value: "/tmp" }],
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                  resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                })),
+                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+              },
+            },
+          },
+        },
+      },
+    },
+  };
 }
 
 // ---- Job targets, resolved at run time --------------------------------------------------------

@@ -22,6 +22,7 @@ const CONTRACT: Record<string, "string" | "string[]"> = {
   chaosEngines: "string[]",
   chaosStartCommand: "string",
   chaosStopCommand: "string",
+  chaosSchedule: "string",
   kafkaClusterName: "string",
   kafkaNamespace: "string",
   kafkaBootstrapTls: "string",

@@ -13,6 +13,7 @@ import {
   brokerTargets,
   chaosExperiment,
   experimentRbac,
+  scheduleObjects,
   selectWorkerPods,
   workerNetworkLatencyEngine,
   workerPodDeleteEngine,
@@ -48,6 +49,38 @@ describe("chaos is safe by default", () => {
     ]);
     expect(problemsOf("prod", (r) => withBrokerFailure(r, 1, "controllers"))).toEqual([
       'streamforge:chaos.scenarios.brokerFailure.pool: expected a broker pool of streamforge:kafka.nodePools (brokers); found "controllers"',
+    ]);
+  });
+});
+
+describe("the opt-in schedule", () => {
+  it("is off unless asked for, needs an engine declared ahead of a run, and names a bad cron", () => {
+    expect(committedConfig("dev").chaos!.schedule).toBeUndefined();
+    expect(problemsOf("dev", (r) => (r.chaos.schedule = { cron: "0 3 * * 1" }))).toEqual([
+      "streamforge:chaos.schedule: expected a scenario declared ahead of a run (streamforge:chaos.scenarios.brokerFailure) for the schedule to start; worker scenarios resolve their pods when they start and run on demand (npm run chaos)",
+    ]);
+    expect(problemsOf("local", (r) => (r.chaos.schedule = { cron: "every monday" }))).toEqual([
+      'streamforge:chaos.schedule.cron: expected a five-field cron expression such as "0 3 * * 1"; found "every monday" (string)',
+    ]);
+  });
+
+  it("may only start the declared engines, once at a time, under the restricted Pod Security Standard", () => {
+    const s = scheduleObjects(
+      { cron: "0 3 * * 1", timeZone: "Etc/UTC", suspend: false, image: "registry.k8s.io/kubectl:v1.34.2" },
+      "chaos",
+      ["kafka-broker-failure"],
+    );
+    expect(s.role.rules).toEqual([
+      { apiGroups: ["litmuschaos.io"], resources: ["chaosengines"], resourceNames: ["kafka-broker-failure"], verbs: ["get", "patch"] },
+    ]);
+    expect(s.cronJob.spec.concurrencyPolicy).toBe("Forbid");
+    const pod = s.cronJob.spec.jobTemplate.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.containers.map((c) => [c.args.slice(0, 3), c.securityContext])).toEqual([
+      [
+        ["patch", "chaosengine", "kafka-broker-failure"],
+        { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+      ],
     ]);
   });
 });
