@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
+import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { type EngineContext, FAULTS, type Fault, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
 export interface ChaosArgs {
@@ -12,6 +13,22 @@ export interface ChaosArgs {
 function targetNamespaces(fault: Fault, args: ChaosArgs): string[] {
   const broker = args.chaos.scenarios.brokerFailure?.enabled ? [args.context.kafkaNamespace] : [];
   return fault === "pod-delete" ? [args.context.appsNamespace, ...broker] : [args.context.appsNamespace];
+}
+
+/** The guard's limits are the stack's own: its longest scenario, its broker scenario's width (0 without one). */
+export function guardFor({ chaos, context }: ChaosArgs) {
+  const { loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure } = chaos.scenarios;
+  const enabled = [loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure].filter((s) => s?.enabled);
+  return engineGuard({
+    chaosNamespace: chaos.namespace,
+    appsNamespace: context.appsNamespace,
+    kafkaNamespace: context.kafkaNamespace,
+    maxDurationSeconds: Math.max(1, ...enabled.map((s) => s!.durationSeconds)),
+    maxBrokersAtOnce: brokerFailure?.enabled ? brokerFailure.brokersAtOnce : 0,
+    workerPodPattern: WORKER_POD_PATTERN,
+    kafkaPodPattern: brokerPodPattern(context.clusterName, brokerFailure?.pool ?? "brokers"),
+    namePrefix: `streamforge-${chaos.namespace}`,
+  });
 }
 
 /**
@@ -42,6 +59,15 @@ export class ChaosExperiments extends pulumi.ComponentResource {
           ),
         ]
       : [];
+    // Admission refuses any engine in the chaos namespace that breaks the stack's limits, whoever
+    // makes it (Pulumi, the launcher, a person); in place before any engine is declared.
+    const broker = chaos.scenarios.brokerFailure;
+    const guard = guardFor(args);
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
+    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
+      parent: this,
+      dependsOn: [policy],
+    });
     const experiments = FAULTS.map(
       (fault) =>
         new k8s.apiextensions.CustomResource(`${name}-experiment-${fault}`, chaosExperiment(fault, chaos), {
@@ -57,10 +83,13 @@ export class ChaosExperiments extends pulumi.ComponentResource {
         new k8s.rbac.v1.RoleBinding(`${name}-binding-${fault}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
       }
     }
-    const broker = chaos.scenarios.brokerFailure;
     const engines = broker?.enabled ? [brokerFailureEngine(broker, context)] : [];
     const declared = engines.map(
-      (e) => new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, { parent: this, dependsOn: experiments }),
+      (e) =>
+        new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, {
+          parent: this,
+          dependsOn: [...experiments, guardBinding],
+        }),
     );
     if (chaos.schedule) {
       const s = scheduleObjects(
