@@ -8,7 +8,7 @@ import * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import { KafkajsSource } from "./adapters/kafka-source.js";
 import { KubeJobs } from "./adapters/kube.js";
-import { LeaseElector } from "./adapters/leader.js";
+import { LeaseElector, kubeLeaseStore } from "./adapters/leader.js";
 import { Controller } from "./controller.js";
 import { nextWakeIn } from "./core/decide.js";
 import { ThreadIntake } from "./intake.js";
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   let ticking: NodeJS.Timeout | undefined;
   let shuttingDown = false;
 
-  const elector = new LeaseElector(kc, settings.leaseNamespace, settings.LEASE_NAME, settings.identity, clock, {
+  const elector = new LeaseElector(kubeLeaseStore(kc, settings.leaseNamespace, settings.LEASE_NAME), settings.identity, clock, {
     onStartedLeading: () => {
       metrics.leader.set(1);
       log.info({ lease: settings.LEASE_NAME }, "Acquired the Lease; starting intake and decisions");

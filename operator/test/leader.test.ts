@@ -1,0 +1,117 @@
+/**
+ * Leader election with clocks minutes apart: replicas judge the Lease by when they saw it change on
+ * their own clock, so skew neither makes two leaders nor leaves none. An in-memory Lease with
+ * resourceVersion semantics stands in for the API server.
+ */
+import { type LeaseStore, LeaseElector } from "../src/adapters/leader.js";
+import { type LeaseRecord, mayAcquire, observe } from "../src/core/lease.js";
+
+function memoryLease(): LeaseStore & { current(): LeaseRecord | undefined } {
+  let lease: { record: LeaseRecord; version: string } | undefined;
+  let version = 0;
+  const write = (record: LeaseRecord) => (lease = { record, version: String(++version) });
+  return {
+    current: () => lease?.record,
+    read: () => Promise.resolve(lease),
+    create: (r) => Promise.resolve(lease ? false : (write(r), true)),
+    update: (v, r) => Promise.resolve(lease?.version === v ? (write(r), true) : false),
+    release: (identity) => Promise.resolve(void (lease?.record.holder === identity && write({ ...lease.record, holder: undefined }))),
+  };
+}
+
+const MIN = 60_000;
+
+/** Replicas sharing one Lease, each clock `skew` ms off the true time `t`. */
+function replicas(skews: Record<string, number>) {
+  const store = memoryLease();
+  let t = 1_800_000_000_000;
+  const leading = new Set<string>();
+  const electors = Object.entries(skews).map(
+    ([name, skew]) =>
+      new LeaseElector(
+        store,
+        name,
+        { now: () => t + skew },
+        {
+          onStartedLeading: () => leading.add(name),
+          onStoppedLeading: () => leading.delete(name),
+          onError: (err) => {
+            throw err;
+          },
+        },
+      ),
+  );
+  return {
+    store,
+    leading,
+    electors,
+    /** Every replica in `live` takes one step, then time moves on by the retry period. */
+    async round(live = electors) {
+      for (const e of live) await e.step();
+      t += 2000;
+    },
+  };
+}
+
+describe("the Lease, judged by each replica's own clock", () => {
+  it.each([
+    ["the leader's clock is 5 min behind", { a: -5 * MIN, b: 3 * MIN }],
+    ["the leader's clock is 5 min ahead", { a: 5 * MIN, b: -3 * MIN }],
+  ])("keeps exactly one leader when %s", async (_, skews) => {
+    const r = replicas(skews);
+    for (let i = 0; i < 60; i++) {
+      await r.round();
+      expect([...r.leading]).toEqual(["a"]);
+    }
+  });
+
+  it("hands over a Lease its holder stopped renewing after a whole lease on the taker's clock, not before", async () => {
+    const r = replicas({ a: 7 * MIN, b: -2 * MIN });
+    for (let i = 0; i < 5; i++) await r.round();
+    const b = r.electors[1]!;
+    // a crashes: it neither renews nor releases.
+    let rounds = 0;
+    while (!r.leading.has("b")) {
+      await r.round([b]);
+      rounds += 1;
+      expect(rounds).toBeLessThan(20);
+    }
+    // b saw the last change in its first round after the crash; 15 s later it may take over.
+    expect(rounds * 2000).toBeGreaterThanOrEqual(15_000);
+    expect(rounds * 2000).toBeLessThanOrEqual(18_000);
+    expect(r.store.current()).toMatchObject({ holder: "b", transitions: 1 });
+  });
+
+  it("takes a released Lease at once", async () => {
+    const r = replicas({ a: 0, b: 90_000 });
+    await r.round();
+    await r.electors[0]!.stop();
+    r.leading.delete("a");
+    await r.round([r.electors[1]!]);
+    expect([...r.leading]).toEqual(["b"]);
+  });
+});
+
+describe("observe and mayAcquire", () => {
+  const lease = (holder: string | undefined, renewTime: string): LeaseRecord => ({
+    holder,
+    renewTime,
+    durationSeconds: 15,
+    transitions: 0,
+  });
+
+  it("keeps the time a record was first seen until it changes", () => {
+    const first = observe(undefined, lease("a", "2026-01-01T00:00:00Z"), 1000);
+    expect(observe(first, lease("a", "2026-01-01T00:00:00Z"), 9000)).toBe(first);
+    expect(observe(first, lease("a", "2026-01-01T00:00:02Z"), 9000).at).toBe(9000);
+  });
+
+  it("never compares the holder's renewTime with this clock", () => {
+    // A renewTime years in the past, seen just now: not expired.
+    const seen = observe(undefined, lease("a", "2001-01-01T00:00:00Z"), 50_000);
+    expect(mayAcquire("b", lease("a", "2001-01-01T00:00:00Z"), seen, 50_000 + 14_999)).toBe(false);
+    expect(mayAcquire("b", lease("a", "2001-01-01T00:00:00Z"), seen, 50_000 + 15_000)).toBe(true);
+    expect(mayAcquire("b", lease(undefined, "2001-01-01T00:00:00Z"), seen, 50_000)).toBe(true);
+    expect(mayAcquire("a", lease("a", "2001-01-01T00:00:00Z"), seen, 50_000)).toBe(true);
+  });
+});
