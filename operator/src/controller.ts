@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
+import { type Retry, classify, nextRetry } from "./core/failures.js";
 import { forgettable } from "./core/intake.js";
 import { ANNOTATIONS, type JobManifest, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
@@ -14,7 +15,7 @@ import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "
 import type { QueueSignal } from "./core/signals.js";
 import type { Intake } from "./intake.js";
 import type { Metrics } from "./metrics.js";
-import type { Clock, EventSource, KubePort } from "./ports.js";
+import { ApiError, type Clock, type EventSource, type KubePort } from "./ports.js";
 
 export interface ControllerOptions {
   readonly policy: Policy;
@@ -47,6 +48,8 @@ class RateLimitedLog {
 export class Controller {
   private readonly signals = new Map<string, QueueSignal>();
   private readonly inFlight = new Set<string>();
+  /** Jobs whose last action failed: not acted on again before their retry time. */
+  private readonly retries = new Map<string, Retry>();
   /** Job key -> verdict kind last counted, so each detection is counted once. */
   private readonly flagged = new Map<string, string>();
   private readonly dryRunDone = new Set<string>();
@@ -122,7 +125,7 @@ export class Controller {
         signals: this.signals,
         observingSince: this.observingSince,
         sourceHealthy,
-        inFlight: this.inFlight,
+        inFlight: this.busyOrBackingOff(),
         bucket: this.bucket,
       },
       this.options.policy,
@@ -142,6 +145,13 @@ export class Controller {
     const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
     await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
     return decision;
+  }
+
+  /** Jobs decide() must leave alone this round: acted on now, or waiting out a failure's backoff. */
+  private busyOrBackingOff(): ReadonlySet<string> {
+    const now = this.clock.now();
+    const waiting = [...this.retries].filter(([, r]) => r.notBefore > now).map(([key]) => key);
+    return waiting.length === 0 ? this.inFlight : new Set([...this.inFlight, ...waiting]);
   }
 
   private forgetStaleQueues(jobs: readonly ObservedJob[], now: number): void {
@@ -180,13 +190,38 @@ export class Controller {
     try {
       if (action.type === "give-up") await this.giveUp(action, manifest);
       else await this.relaunch(action, manifest);
+      this.retries.delete(key);
     } catch (err) {
-      // Retried on a later tick: the claim makes the retry safe.
-      this.metrics.relaunches.inc({ reason: action.reason, result: "error" });
-      this.log.error({ job: key, err }, "Failed to act on a Job; will retry");
+      await this.failed(key, action.type, action.reason, manifest, err);
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /**
+   * A failed step is retried later (the claim makes a retry safe): soon when the failure may pass,
+   * only after the longest backoff when the API server will answer the same (said once, as an
+   * Event on the Job, so whoever can fix it sees it).
+   */
+  private async failed(key: string, step: string, reason: string, manifest: JobManifest, err: unknown): Promise<void> {
+    const status = err instanceof ApiError ? err.status : undefined;
+    const kind = classify(status);
+    const previous = this.retries.get(key);
+    const retry = nextRetry(previous, kind, this.clock.now());
+    this.retries.set(key, retry);
+    this.metrics.relaunches.inc({ reason, result: "error" });
+    this.metrics.actionFailures.inc({ kind, status: status === undefined ? "none" : String(status) });
+    const detail = err instanceof Error ? err.message : String(err);
+    const fields = { job: key, action: step, kind, status, failures: retry.failures, retryInMs: retry.notBefore - this.clock.now() };
+    if (kind === "transient") {
+      this.log.warn({ ...fields, err: detail }, "Failed to act on a Job; will retry after a backoff");
+      return;
+    }
+    if (previous?.kind === "terminal") return;
+    this.log.error({ ...fields, err: detail }, "The API server refused to act on a Job; not retried before the backoff ends");
+    await this.kube
+      .recordEvent(manifest, "Warning", "RelaunchRefused", `The API server refused to ${step} (${status}): ${detail}`)
+      .catch((eventErr: unknown) => this.log.warn({ job: key, err: eventErr }, "Could not record an Event"));
   }
 
   private async relaunch(action: Extract<Action, { type: "relaunch" }>, cached: JobManifest): Promise<void> {
@@ -233,18 +268,19 @@ export class Controller {
   }
 
   private async finishInterruptedRelaunches(manifests: readonly JobManifest[]): Promise<void> {
+    const now = this.clock.now();
     for (const { old, pending, replacementExists } of unfinishedRelaunches(manifests)) {
       const key = `${old.metadata.namespace}/${old.metadata.name}`;
-      if (this.inFlight.has(key) || this.options.dryRun) continue;
+      if (this.inFlight.has(key) || this.options.dryRun || (this.retries.get(key)?.notBefore ?? 0) > now) continue;
       this.inFlight.add(key);
       try {
-        if (replacementExists) await this.kube.deleteJob(old.metadata.name, old.metadata.uid ?? "");
-        else {
-          this.log.info({ job: key, replacement: pending.name }, "Finishing a relaunch claimed earlier");
-          await this.complete(old, pending);
-        }
+        // Whether the crash came before or after the replacement was created, finishing it leaves
+        // the same trace as an uninterrupted relaunch: the log line, the metric, the Events.
+        this.log.info({ job: key, replacement: pending.name, replacementExists }, "Finishing a relaunch claimed earlier");
+        await this.complete(old, pending);
+        this.retries.delete(key);
       } catch (err) {
-        this.log.error({ job: key, err }, "Failed to finish a claimed relaunch; will retry");
+        await this.failed(key, "finish a relaunch", pending.reason, old, err);
       } finally {
         this.inFlight.delete(key);
       }

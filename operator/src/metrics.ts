@@ -45,6 +45,12 @@ export function createMetrics() {
       labelNames: ["reason", "result"],
       registers: [registry],
     }),
+    actionFailures: new Counter({
+      name: "streamforge_operator_action_failures_total",
+      help: "Relaunch or give-up steps the API server refused or that failed, by kind (terminal: not retried hot; transient: backed off).",
+      labelNames: ["kind", "status"],
+      registers: [registry],
+    }),
     giveUps: new Counter({
       name: "streamforge_operator_give_ups_total",
       help: "Queues given up on after their restart budget was spent.",

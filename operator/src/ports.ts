@@ -45,6 +45,17 @@ export interface EventSource {
 
 export type CreateResult = "created" | "exists";
 
+/** A request the API server answered with an error status (undefined: no answer at all). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
 /** What the operator does to Kubernetes. Jobs live in one watched namespace. */
 export interface KubePort {
   /** Current Jobs of the watched namespace, kept fresh by a watch. */

@@ -5,6 +5,7 @@ import { ANNOTATIONS } from "../src/core/jobs.js";
 import { DEFAULT_POLICY } from "../src/core/policy.js";
 import { InlineIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
+import { ApiError } from "../src/ports.js";
 import { FakeClock, FakeKube, FakeSource, silentLog } from "./fakes.js";
 import { T0, documented, launchedJob, loading } from "./sim.js";
 
@@ -85,7 +86,7 @@ describe("Controller", () => {
   });
 
   it("finishes a relaunch interrupted between its claim and the new Job", async () => {
-    const { kube, source, controller } = setup();
+    const { clock, kube, source, controller } = setup();
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
     await source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
@@ -93,8 +94,101 @@ describe("Controller", () => {
     await controller.tick();
     expect(kube.store.get("q1-loader-producer")?.metadata.annotations?.[ANNOTATIONS.supersededBy]).toBe("q1-loader-producer-r1");
     expect(kube.store.has("q1-loader-producer-r1")).toBe(false);
+    // A reset may pass: tried again after the first backoff step.
+    clock.advance(5);
     await controller.tick();
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+  });
+
+  it("a restarted operator finishing a relaunch whose replacement already exists leaves the same trace as any relaunch", async () => {
+    const clock = new FakeClock(T0);
+    const kube = new FakeKube(clock);
+    const first = setup({ kube, clock });
+    kube.put(launchedJob("q1", "loader-producer"));
+    await first.controller.startIntake();
+    await first.source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    // The first operator dies after creating the replacement, before deleting the old Job.
+    kube.deleteErrors.push(new Error("process killed"));
+    await first.controller.tick();
+    expect([...kube.store.keys()].sort()).toEqual(["q1-loader-producer", "q1-loader-producer-r1"]);
+    kube.events.length = 0;
+
+    const restarted = setup({ kube, clock });
+    await restarted.controller.startIntake();
+    await restarted.controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+    expect(kube.events.map((e) => `${e.job}:${e.reason}`)).toEqual([
+      "q1-loader-producer:Relaunched",
+      "q1-loader-producer-r1:RelaunchedFrom",
+    ]);
+    const counted = (await restarted.metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values.filter(
+      (v) => v.value > 0,
+    );
+    expect(counted).toEqual([expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "exists" } })]);
+  });
+
+  describe("a failed relaunch", () => {
+    /** A Job that reported a fatal error, so the next tick relaunches it. */
+    async function faulty(errors: Error[]) {
+      const env = setup();
+      env.kube.put(launchedJob("q1", "loader-producer"));
+      env.kube.createErrors.push(...errors);
+      await env.controller.startIntake();
+      await env.source.send(documented("q1", "error", T0 + 1000, { reason: "boom", message: "FATAL: bad credentials" }));
+      return env;
+    }
+    const failures = async (metrics: ReturnType<typeof createMetrics>) =>
+      Object.fromEntries(
+        (await metrics.registry.getSingleMetric("streamforge_operator_action_failures_total")!.get()).values.map((v) => [
+          `${v.labels.kind}:${v.labels.status}`,
+          v.value,
+        ]),
+      );
+
+    it("that the API server refuses (403) is said once, as an Event, and not retried before the longest backoff", async () => {
+      const { clock, kube, controller, metrics } = await faulty([
+        new ApiError(403, 'jobs.batch is forbidden: User "system:serviceaccount:stf:op" cannot create'),
+      ]);
+      await controller.tick();
+      // The claim was made; the replacement could not be created.
+      expect(kube.createCalls).toBe(1);
+      for (let i = 0; i < 20; i++) {
+        clock.advance(10_000);
+        await controller.tick();
+      }
+      expect(kube.createCalls).toBe(1);
+      expect(kube.events.filter((e) => e.reason === "RelaunchRefused")).toEqual([
+        expect.objectContaining({
+          type: "Warning",
+          job: "q1-loader-producer",
+          message: expect.stringMatching(/refused to relaunch \(403\): jobs.batch is forbidden/),
+        }),
+      ]);
+      expect(await failures(metrics)).toEqual({ "terminal:403": 1 });
+      clock.advance(300_000);
+      await controller.tick();
+      expect(kube.createCalls).toBe(2);
+      expect([...kube.store.keys()].sort()).toEqual(["q1-loader-producer-r1"]);
+    });
+
+    it("that may pass (503, a reset) is retried after a backoff that doubles, then succeeds", async () => {
+      const { clock, kube, controller, metrics } = await faulty([
+        new ApiError(503, "etcdserver: leader changed"),
+        new ApiError(undefined, "socket hang up"),
+        new ApiError(503, "etcdserver: leader changed"),
+      ]);
+      const calls: number[] = [];
+      for (let ms = 0; ms <= 40; ms += 1) {
+        await controller.tick();
+        calls.push(kube.createCalls);
+        clock.advance(1);
+      }
+      // Tried at 0 ms, then 5 ms, 10 ms and 20 ms after each failure: 0, 5, 15, 35.
+      expect([0, 4, 5, 14, 15, 34, 35].map((ms) => calls[ms])).toEqual([1, 1, 2, 2, 3, 3, 4]);
+      expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+      expect(kube.events.some((e) => e.reason === "RelaunchRefused")).toBe(false);
+      expect(await failures(metrics)).toEqual({ "transient:503": 2, "transient:none": 1 });
+    });
   });
 
   it("exports every relaunch reason and result at 0 before any relaunch, so queries for them find a series", async () => {

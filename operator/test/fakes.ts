@@ -20,6 +20,11 @@ export class FakeKube implements KubePort {
   private version = 1;
   /** Makes the next createJob fail once, to simulate a crash between claim and create. */
   failNextCreate = false;
+  /** Errors the next createJob calls throw, in order (an API server refusing, or failing). */
+  readonly createErrors: Error[] = [];
+  createCalls = 0;
+  /** Errors the next deleteJob calls throw, in order. */
+  readonly deleteErrors: Error[] = [];
 
   /** `clock` stamps the Jobs this fake API server creates. */
   constructor(private readonly clock: Clock) {}
@@ -46,6 +51,9 @@ export class FakeKube implements KubePort {
     return true;
   }
   async createJob(job: JobManifest): Promise<CreateResult> {
+    this.createCalls += 1;
+    const error = this.createErrors.shift();
+    if (error) throw error;
     if (this.failNextCreate) {
       this.failNextCreate = false;
       throw new Error("connection reset");
@@ -55,6 +63,8 @@ export class FakeKube implements KubePort {
     return "created";
   }
   async deleteJob(name: string, uid: string): Promise<void> {
+    const error = this.deleteErrors.shift();
+    if (error) throw error;
     if (this.store.get(name)?.metadata.uid === uid) this.store.delete(name);
   }
   async recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {

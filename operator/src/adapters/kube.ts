@@ -1,9 +1,20 @@
 /** KubePort on @kubernetes/client-node: a Job informer for one namespace and the few writes the operator makes. */
 import * as k8s from "@kubernetes/client-node";
 import type { JobManifest } from "../core/jobs.js";
-import type { CreateResult, KubePort } from "../ports.js";
+import { ApiError, type CreateResult, type KubePort } from "../ports.js";
 
 const isStatus = (err: unknown, code: number): boolean => err instanceof k8s.ApiException && err.code === code;
+
+/** The error as the controller classifies it: the API server's status and its message. */
+function apiError(err: unknown): ApiError {
+  if (err instanceof k8s.ApiException) {
+    const body: unknown = err.body;
+    const stated = typeof body === "object" && body !== null && "message" in body ? body.message : body;
+    const message = typeof stated === "string" && stated !== "" ? stated : err.message;
+    return new ApiError(err.code, message);
+  }
+  return new ApiError(undefined, err instanceof Error ? err.message : String(err));
+}
 
 const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 
@@ -54,7 +65,7 @@ export class KubeJobs implements KubePort {
       return (await this.batch.readNamespacedJob({ name, namespace: this.namespace })) as unknown as JobManifest;
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
-      throw err;
+      throw apiError(err);
     }
   }
 
@@ -68,7 +79,7 @@ export class KubeJobs implements KubePort {
       return true;
     } catch (err) {
       if (isStatus(err, 409) || isStatus(err, 404)) return false;
-      throw err;
+      throw apiError(err);
     }
   }
 
@@ -78,7 +89,7 @@ export class KubeJobs implements KubePort {
       return "created";
     } catch (err) {
       if (isStatus(err, 409)) return "exists";
-      throw err;
+      throw apiError(err);
     }
   }
 
@@ -93,7 +104,7 @@ export class KubeJobs implements KubePort {
     } catch (err) {
       // Gone already, or a different Job now has this name: either way not ours to delete.
       if (isStatus(err, 404) || isStatus(err, 409)) return;
-      throw err;
+      throw apiError(err);
     }
   }
 
