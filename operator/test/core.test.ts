@@ -122,6 +122,16 @@ const cases: Case[] = [
     3600,
     "done",
   ],
+  [
+    "finished is final for its incarnation: a progress stamped after the finish (a telemetry thread flushing late) does not revive it",
+    loader,
+    [
+      { at: s(50), body: statusFinished(Q, s(50)) },
+      { at: s(53), body: progress(Q, s(52)) },
+    ],
+    3600,
+    "done",
+  ],
   ["duplicates change nothing", loader, [...rhythm(Q, 5, 95, 10), ...rhythm(Q, 5, 95, 10)], 95 + 40, "healthy"],
   [
     "an event stamped two hours ahead still shows the Job alive now",

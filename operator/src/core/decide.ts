@@ -108,7 +108,9 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
       : { kind: "done", why: "failed; relaunching failed Jobs is off" };
   }
   if (job.phase === "complete") return { kind: "done", why: "completed" };
-  if (finishedAt > 0 && finishedAt >= progressAt) return { kind: "done", why: "reported finished" };
+  // Final for this incarnation, like interrupted: a worker's telemetry thread may flush a progress
+  // event after the finish while its pod winds down; that is not silence to act on.
+  if (finishedAt > 0) return { kind: "done", why: "reported finished" };
 
   const target = targetPolicy(policy, job.target);
   const alive = since(signal.aliveAt) ? signal.aliveAt : 0;
