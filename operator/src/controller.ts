@@ -5,7 +5,7 @@
  * out the actions, idempotently.
  */
 import type { Logger } from "pino";
-import { type Action, type Decision, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
+import { type Action, type Decision, type Hold, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
 import { type Retry, classify, nextRetry } from "./core/failures.js";
 import { forgettable } from "./core/intake.js";
 import { ANNOTATIONS, type JobManifest, type ObservedJob, observeJob } from "./core/jobs.js";
@@ -50,6 +50,8 @@ export class Controller {
   private readonly inFlight = new Set<string>();
   /** Jobs whose last action failed: not acted on again before their retry time. */
   private readonly retries = new Map<string, Retry>();
+  /** Job key -> the hold it is under, so a hold is counted once, not every tick. */
+  private readonly holding = new Map<string, string>();
   /** Job key -> verdict kind last counted, so each detection is counted once. */
   private readonly flagged = new Map<string, string>();
   private readonly dryRunDone = new Set<string>();
@@ -135,13 +137,8 @@ export class Controller {
     this.forgetStaleQueues(jobs, this.clock.now());
     this.metrics.trackedJobs.set(jobs.filter(isManaged).length);
     this.metrics.trackedQueues.set(this.signals.size);
-    this.countDetections(decision.verdicts);
-    for (const h of decision.held) {
-      this.metrics.held.inc({
-        why: h.why.startsWith("global") ? "rate-limit" : h.why.includes("unhealthy") ? "source-unhealthy" : "mass-silence",
-      });
-      this.rejections.warn(`held:${h.key}`, { job: h.key, why: h.why }, "Held back a relaunch");
-    }
+    this.countDetections(decision.verdicts, decision.held);
+    this.countHolds(decision.held);
     const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
     await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
     return decision;
@@ -160,8 +157,27 @@ export class Controller {
     for (const key of this.toForget) this.signals.delete(key);
   }
 
-  private countDetections(verdicts: ReadonlyMap<string, Verdict>): void {
-    for (const [key, verdict] of verdicts) {
+  /** Each hold counted and logged once, when it starts (a hold lasts as many ticks as the outage). */
+  private countHolds(held: readonly Hold[]): void {
+    const now = new Map(held.map((h) => [h.key, h]));
+    for (const [key, h] of now) {
+      if (this.holding.get(key) === h.kind) continue;
+      this.metrics.held.inc({ why: h.kind });
+      this.log.warn({ job: key, hold: h.kind, why: h.why }, "Held back a relaunch");
+    }
+    this.holding.clear();
+    for (const [key, h] of now) this.holding.set(key, h.kind);
+  }
+
+  /**
+   * Each detection counted and logged once per Job and verdict. A Job that only looks stuck
+   * because the event source is down (or everything went quiet at once) is not detected.
+   */
+  private countDetections(verdicts: ReadonlyMap<string, Verdict>, held: readonly Hold[]): void {
+    const suspectSource = new Set(held.filter((h) => h.kind !== "rate-limit").map((h) => h.key));
+    for (const [key, original] of verdicts) {
+      const verdict: Verdict =
+        original.kind === "stuck" && suspectSource.has(key) ? { kind: "watching", why: "held: suspecting the event source" } : original;
       const kind = verdict.kind === "faulty" ? `faulty:${verdict.reason}` : verdict.kind;
       const previous = this.flagged.get(key);
       if ((verdict.kind === "stuck" || verdict.kind === "faulty") && previous !== kind) {

@@ -240,6 +240,26 @@ describe("Controller", () => {
   });
 });
 
+describe("Controller during an event-source outage", () => {
+  it("detects nothing and counts each hold once, however many ticks the outage lasts", async () => {
+    const { clock, kube, source, controller, metrics } = setup();
+    for (const q of ["q1", "q2", "q3"]) kube.put(launchedJob(q, "loader-producer"));
+    await controller.startIntake();
+    for (let t = 5; t <= 95; t += 10) {
+      clock.t = T0 + t * 1000;
+      for (const q of ["q1", "q2", "q3"]) await source.send(loading(q, clock.t));
+    }
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
+    for (let t = 100; t <= 700; t += 1) {
+      clock.t = T0 + t * 1000;
+      await controller.tick();
+    }
+    expect(await counter(metrics, "streamforge_operator_detections_total")).toBe(0);
+    expect(await counter(metrics, "streamforge_operator_relaunches_held_total")).toBe(3);
+    expect([...kube.store.keys()].sort()).toEqual(["q1-loader-producer", "q2-loader-producer", "q3-loader-producer"]);
+  });
+});
+
 describe("Controller and broker errors", () => {
   it("pauses stuck detection while the consumer's broker connections fail, though fetches look current", async () => {
     const { clock, kube, controller, source } = setup();
@@ -248,7 +268,7 @@ describe("Controller and broker errors", () => {
     clock.t = T0 + 600_000;
     source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: clock.t - 1000 };
     expect((await controller.tick()).held).toEqual([
-      { key: "stf/q1-loader-producer", why: "the event source is unhealthy (disconnected or lagging)" },
+      { key: "stf/q1-loader-producer", kind: "source-unhealthy", why: "the event source is unhealthy (disconnected or lagging)" },
     ]);
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
   });

@@ -76,7 +76,9 @@ describe("decide", () => {
     const broken = launchedJob("broken", "loader-producer");
     const d = decideAt([quiet, broken], [...rhythm("broken", 5, 295, 10), fatal("broken", 296)], s(300), { sourceHealthy: false });
     expect(summary(d)).toEqual(["relaunch:broken-loader-producer:fatal-error"]);
-    expect(d.held).toEqual([{ key: "stf/quiet-loader-producer", why: "the event source is unhealthy (disconnected or lagging)" }]);
+    expect(d.held).toEqual([
+      { key: "stf/quiet-loader-producer", kind: "source-unhealthy", why: "the event source is unhealthy (disconnected or lagging)" },
+    ]);
   });
 
   it("suspects the event source when most Jobs go quiet at once", () => {

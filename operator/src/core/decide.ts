@@ -21,6 +21,17 @@ export type Verdict =
 export const RELAUNCH_REASONS = ["stuck", "fatal-error", "job-failed"] as const;
 export type RelaunchReason = (typeof RELAUNCH_REASONS)[number];
 
+/**
+ * Why a relaunch waits. A stuck verdict held for `source-unhealthy` or `mass-silence` is a
+ * suspicion about the event source, not about the Job: it is not a detection.
+ */
+export type HoldKind = "source-unhealthy" | "mass-silence" | "rate-limit";
+export interface Hold {
+  readonly key: string;
+  readonly kind: HoldKind;
+  readonly why: string;
+}
+
 export type Action =
   | {
       readonly type: "relaunch";
@@ -56,8 +67,8 @@ export interface Decision {
   readonly actions: readonly Action[];
   /** Verdict of every managed Job, by key. */
   readonly verdicts: ReadonlyMap<string, Verdict>;
-  /** Relaunches held back, with why (source unhealthy, mass silence, rate limit). */
-  readonly held: readonly { readonly key: string; readonly why: string }[];
+  /** Relaunches held back: which kind of hold, and why in words. */
+  readonly held: readonly Hold[];
   readonly bucket: TokenBucket;
 }
 
@@ -161,7 +172,7 @@ export function initialBucket(policy: Policy, now: number): TokenBucket {
 
 export function decide(world: World, policy: Policy): Decision {
   const verdicts = new Map<string, Verdict>();
-  const held: { key: string; why: string }[] = [];
+  const held: Hold[] = [];
   const managed = world.jobs.filter(isManaged).sort((a, b) => a.key.localeCompare(b.key));
   for (const job of managed) {
     verdicts.set(job.key, assess(job, world.signals.get(job.queue!) ?? EMPTY_SIGNAL, world.now, world.observingSince, policy));
@@ -170,10 +181,10 @@ export function decide(world: World, policy: Policy): Decision {
   const active = managed.filter((j) => j.phase === "active").length;
   const stuck = [...verdicts.values()].filter((v) => v.kind === "stuck").length;
   const massSilence = stuck >= policy.massSilence.minJobs && stuck >= active * policy.massSilence.fraction;
-  const stuckHold = !world.sourceHealthy
-    ? "the event source is unhealthy (disconnected or lagging)"
+  const stuckHold: Omit<Hold, "key"> | undefined = !world.sourceHealthy
+    ? { kind: "source-unhealthy", why: "the event source is unhealthy (disconnected or lagging)" }
     : massSilence
-      ? `${stuck} of ${active} active Jobs went quiet at once: suspecting the event source`
+      ? { kind: "mass-silence", why: `${stuck} of ${active} active Jobs went quiet at once: suspecting the event source` }
       : undefined;
 
   // Critical errors first: they are certain; silence is a suspicion.
@@ -190,7 +201,7 @@ export function decide(world: World, policy: Policy): Decision {
   for (const { job, verdict } of candidates) {
     if (world.inFlight.has(job.key)) continue;
     if (verdict.kind === "stuck" && stuckHold) {
-      held.push({ key: job.key, why: stuckHold });
+      held.push({ key: job.key, ...stuckHold });
       continue;
     }
     const reason: RelaunchReason = verdict.kind === "stuck" ? "stuck" : verdict.reason;
@@ -205,7 +216,7 @@ export function decide(world: World, policy: Policy): Decision {
       continue;
     }
     if (bucket.tokens < 1) {
-      held.push({ key: job.key, why: "global relaunch rate limit" });
+      held.push({ key: job.key, kind: "rate-limit", why: "global relaunch rate limit" });
       continue;
     }
     bucket = { ...bucket, tokens: bucket.tokens - 1 };
