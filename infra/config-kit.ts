@@ -90,6 +90,8 @@ export function issueToProblem(topKey: string, issue: z.core.$ZodIssue): ConfigP
       message: `expected ${issue.message}; found ${describeFound(input?.[issue.discriminator])}`,
     };
   }
+  // A refinement that already says what it expected and found (the operator's contract does) is used as it is.
+  if (issue.code === "custom" && issue.message.startsWith("expected ")) return { key: keyName(topKey, issue.path), message: issue.message };
   const found = "input" in issue ? describeFound(issue.input) : undefined;
   const expected = `expected ${describeExpected(issue)}`;
   return {

@@ -168,6 +168,15 @@ describe("bad configuration names the key, what was expected and what was found"
     expect(problemsOf(variant("dev", (r) => (r.operator.policy = { fatalMessagePattern: "fatal(" })))).toEqual([
       'streamforge:operator.policy.fatalMessagePattern: expected a valid regular expression; found "fatal(" (string)',
     ]);
+    // At preview, not when the operator starts: a target no Job can have, a contradiction.
+    expect(problemsOf(variant("dev", (r) => (r.operator.policy = { targets: { loader_producer: { stuckAfterMs: 60000 } } })))).toEqual([
+      expect.stringMatching(
+        /^streamforge:operator\.policy\.targets\.loader_producer: expected a target queue-manager launches .*; found "loader_producer", which no Job can have$/,
+      ),
+    ]);
+    expect(problemsOf(variant("dev", (r) => (r.operator.policy = { targets: { "loader-ws": { minStuckAfterMs: 600000 } } })))).toEqual([
+      "streamforge:operator.policy.targets.loader-ws.minStuckAfterMs: expected at most stuckAfterMs (120000); found 600000",
+    ]);
   });
 
   it("refuses a stack that names no cluster, and says how to name one", () => {

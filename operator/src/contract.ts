@@ -23,17 +23,83 @@ function compiles(pattern: string): boolean {
   }
 }
 
+/** The `target` values queue-manager accepts; Job names end with one of them. */
+export const KNOWN_TARGETS = [
+  "loader-producer",
+  "loader-ws",
+  "arango-connector",
+  "graph-builder",
+  "gnn-trainer",
+  "visualizer",
+  "arango-orderbook",
+] as const;
+
 export const targetPolicySchema = z.strictObject({
   stuckAfterMs: z.int().positive(),
   startGraceMs: z.int().min(0),
   adaptive: z.boolean(),
   minStuckAfterMs: z.int().min(0),
 });
+type TargetPolicyShape = z.output<typeof targetPolicySchema>;
+
+const MINUTE = 60_000;
+
+/**
+ * Loaders report every ~10 s (TELEMETRY_INTERVAL): two minutes of silence is stuck, and their
+ * rhythm is learned. arango-connector reports only every 100 records, so a quiet input topic is
+ * normal: only a long fixed bound applies ("quiet is fine"). Other targets get DEFAULT_TARGET.
+ */
+export const DEFAULT_TARGETS: Readonly<Record<string, TargetPolicyShape>> = {
+  "loader-producer": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
+  "loader-ws": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
+  "arango-connector": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
+  "arango-orderbook": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
+};
+export const DEFAULT_TARGET: TargetPolicyShape = {
+  stuckAfterMs: 10 * MINUTE,
+  startGraceMs: 5 * MINUTE,
+  adaptive: true,
+  minStuckAfterMs: 2 * MINUTE,
+};
+
+/** A target's override: any of its fields, the rest from its defaults; never minStuckAfterMs above stuckAfterMs. */
+function targetOverride(defaults: (key: string) => TargetPolicyShape) {
+  return (override: Partial<TargetPolicyShape>, key: string, ctx: z.RefinementCtx, path: PropertyKey[]): TargetPolicyShape => {
+    const merged = { ...defaults(key), ...override };
+    if (merged.minStuckAfterMs > merged.stuckAfterMs)
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "minStuckAfterMs"],
+        message: `expected at most stuckAfterMs (${merged.stuckAfterMs}); found ${merged.minStuckAfterMs}`,
+      });
+    return merged;
+  };
+}
+const mergeTarget = targetOverride((key) => DEFAULT_TARGETS[key] ?? DEFAULT_TARGET);
+const mergeDefaultTarget = targetOverride(() => DEFAULT_TARGET);
 
 /** SELF_HEALING_POLICY: JSON overriding parts of the default policy (operator/src/core/policy.ts). */
 export const policyOverrideSchema = z.strictObject({
-  targets: z.record(z.string(), targetPolicySchema).optional(),
-  defaultTarget: targetPolicySchema.optional(),
+  targets: z
+    .record(z.string(), targetPolicySchema.partial())
+    .transform((targets, ctx) => {
+      const merged: Record<string, TargetPolicyShape> = {};
+      for (const [key, override] of Object.entries(targets)) {
+        if (!(KNOWN_TARGETS as readonly string[]).includes(key))
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `expected a target queue-manager launches (${KNOWN_TARGETS.join(", ")}); found "${key}", which no Job can have`,
+          });
+        else merged[key] = mergeTarget(override, key, ctx, [key]);
+      }
+      return merged;
+    })
+    .optional(),
+  defaultTarget: targetPolicySchema
+    .partial()
+    .transform((override, ctx) => mergeDefaultTarget(override, "", ctx, []))
+    .optional(),
   phiThreshold: z.number().positive().optional(),
   minSamples: z.int().min(1).optional(),
   minStdDevMs: z.int().min(0).optional(),

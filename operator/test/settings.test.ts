@@ -58,4 +58,25 @@ describe("loadSettings", () => {
     ]);
     expect(problems({ ...base, SELF_HEALING_POLICY: "{" })).toEqual(["SELF_HEALING_POLICY: expected JSON"]);
   });
+
+  it("overrides one field of a target, the others from its defaults", () => {
+    const s = loadSettings({ ...base, SELF_HEALING_POLICY: JSON.stringify({ targets: { "loader-producer": { stuckAfterMs: 300_000 } } }) });
+    expect(s.policy.targets["loader-producer"]).toEqual({
+      stuckAfterMs: 300_000,
+      startGraceMs: 120_000,
+      adaptive: true,
+      minStuckAfterMs: 45_000,
+    });
+    const d = loadSettings({ ...base, SELF_HEALING_POLICY: JSON.stringify({ defaultTarget: { adaptive: false } }) });
+    expect(d.policy.defaultTarget).toEqual({ stuckAfterMs: 600_000, startGraceMs: 300_000, adaptive: false, minStuckAfterMs: 120_000 });
+  });
+
+  it("refuses settings that would silently do nothing or contradict themselves", () => {
+    expect(problems({ ...base, SELF_HEALING_POLICY: JSON.stringify({ targets: { loader_producer: { stuckAfterMs: 60_000 } } }) })).toEqual([
+      'SELF_HEALING_POLICY.targets.loader_producer: expected a target queue-manager launches (loader-producer, loader-ws, arango-connector, graph-builder, gnn-trainer, visualizer, arango-orderbook); found "loader_producer", which no Job can have',
+    ]);
+    expect(problems({ ...base, SELF_HEALING_POLICY: JSON.stringify({ targets: { "loader-ws": { minStuckAfterMs: 600_000 } } }) })).toEqual([
+      "SELF_HEALING_POLICY.targets.loader-ws.minStuckAfterMs: expected at most stuckAfterMs (120000); found 600000",
+    ]);
+  });
 });

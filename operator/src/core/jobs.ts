@@ -2,6 +2,7 @@
  * What the operator knows of a Kubernetes Job, read from a plain manifest (the shape the API
  * returns), and how a Job is tied to its queue. Pure: no Kubernetes client here.
  */
+import { KNOWN_TARGETS } from "../contract.js";
 
 /** Annotations and labels the operator reads and writes. */
 export const ANNOTATIONS = {
@@ -26,16 +27,8 @@ export const ANNOTATIONS = {
 
 export const QUEUE_ID_LABEL = "streamforge.io/queue-id";
 
-/** The `target` values queue-manager accepts; Job names end with one of them. */
-export const KNOWN_TARGETS = [
-  "loader-producer",
-  "loader-ws",
-  "arango-connector",
-  "graph-builder",
-  "gnn-trainer",
-  "visualizer",
-  "arango-orderbook",
-] as const;
+/** The `target` values queue-manager accepts (the settings contract holds the list). */
+export { KNOWN_TARGETS };
 
 /** The subset of a Kubernetes Job manifest the operator reads. */
 export interface JobManifest {

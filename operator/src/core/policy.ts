@@ -1,3 +1,5 @@
+import { DEFAULT_TARGET, DEFAULT_TARGETS } from "../contract.js";
+
 /** Detection and safety policy. All thresholds in milliseconds. */
 
 export interface TargetPolicy {
@@ -41,19 +43,9 @@ export interface Policy {
 
 const MINUTE = 60_000;
 
-/**
- * Loaders report every ~10 s (TELEMETRY_INTERVAL): two minutes of silence is stuck, and their
- * rhythm is learned. arango-connector reports only every 100 records, so a quiet input topic is
- * normal: only a long fixed bound applies ("quiet is fine").
- */
 export const DEFAULT_POLICY: Policy = {
-  targets: {
-    "loader-producer": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
-    "loader-ws": { stuckAfterMs: 2 * MINUTE, startGraceMs: 2 * MINUTE, adaptive: true, minStuckAfterMs: 45_000 },
-    "arango-connector": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
-    "arango-orderbook": { stuckAfterMs: 30 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: false, minStuckAfterMs: 30 * MINUTE },
-  },
-  defaultTarget: { stuckAfterMs: 10 * MINUTE, startGraceMs: 5 * MINUTE, adaptive: true, minStuckAfterMs: 2 * MINUTE },
+  targets: DEFAULT_TARGETS,
+  defaultTarget: DEFAULT_TARGET,
   phiThreshold: 8,
   minSamples: 5,
   minStdDevMs: 2_000,
