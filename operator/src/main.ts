@@ -4,10 +4,10 @@
  * loop. SIGTERM: stop fetching, commit what was applied, disconnect, release the Lease, exit 0.
  */
 import { hostname } from "node:os";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import { KafkajsSource } from "./adapters/kafka-source.js";
-import { KubeJobs } from "./adapters/kube.js";
+import { KubeJobs, connectToKubernetes } from "./adapters/kube.js";
 import { LeaseElector, kubeLeaseStore } from "./adapters/leader.js";
 import { Controller } from "./controller.js";
 import { nextWakeIn } from "./core/decide.js";
@@ -35,8 +35,13 @@ async function main(): Promise<void> {
   const clock = systemClock;
   /** Set by the first fatal error: the rest only wait for the exit. */
   let dying = false;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
+  let kc: k8s.KubeConfig;
+  try {
+    kc = await connectToKubernetes(settings.WATCH_NAMESPACE);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
 
   const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, (err) =>
     log.warn({ err }, "Job watch failed; restarting it"),
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
     // As controller-runtime does: a replica that lost the Lease exits and restarts as a follower.
     onStoppedLeading: () => fatal(new Error("lost the Lease"), "Lost leadership"),
     onError: (err) => log.warn({ err }, "Lease renewal failed"),
+    onTerminal: (err) => fatal(err, `Cannot hold the Lease in ${settings.leaseNamespace} (${err.status}): ${err.message}`),
   });
 
   const probes = {

@@ -38,6 +38,9 @@ function replicas(skews: Record<string, number>) {
           onError: (err) => {
             throw err;
           },
+          onTerminal: (err) => {
+            throw err;
+          },
         },
       ),
   );

@@ -6,9 +6,16 @@ import { ApiError, type CreateResult, type KubePort } from "../ports.js";
 const isStatus = (err: unknown, code: number): boolean => err instanceof k8s.ApiException && err.code === code;
 
 /** The error as the controller classifies it: the API server's status and its message. */
-function apiError(err: unknown): ApiError {
+export function apiError(err: unknown): ApiError {
   if (err instanceof k8s.ApiException) {
-    const body: unknown = err.body;
+    // client-node hands the Status over as a JSON text or as an object.
+    let body: unknown = err.body;
+    if (typeof body === "string")
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // not JSON: the text is the message
+      }
     const stated = typeof body === "object" && body !== null && "message" in body ? body.message : body;
     const message = typeof stated === "string" && stated !== "" ? stated : err.message;
     return new ApiError(err.code, message);
@@ -17,6 +24,45 @@ function apiError(err: unknown): ApiError {
 }
 
 const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+
+/**
+ * Loads the Kubernetes client's configuration, and checks before anything starts that it can
+ * list Jobs in the watched namespace: with no kubeconfig, an unreachable API server or missing
+ * rights the operator would otherwise say it started and then retry forever. Throws an Error
+ * that says which.
+ */
+export async function connectToKubernetes(namespace: string, env: NodeJS.ProcessEnv = process.env): Promise<k8s.KubeConfig> {
+  const kc = new k8s.KubeConfig();
+  const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST);
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(
+      `Cannot read the Kubernetes configuration from KUBECONFIG (${env.KUBECONFIG ?? "~/.kube/config"}): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const server = kc.getCurrentCluster()?.server;
+  // client-node falls back to localhost:8080 when it finds no configuration at all.
+  if (!env.KUBECONFIG && !inCluster && (!server || server === "http://localhost:8080"))
+    throw new Error("No Kubernetes configuration: not in a cluster, KUBECONFIG is unset and ~/.kube/config has none. Set KUBECONFIG.");
+  const from = inCluster && !env.KUBECONFIG ? "the in-cluster ServiceAccount" : `KUBECONFIG (${env.KUBECONFIG ?? "~/.kube/config"})`;
+  try {
+    await kc.makeApiClient(k8s.BatchV1Api).listNamespacedJob({ namespace, limit: 1 });
+  } catch (err) {
+    const e = apiError(err);
+    const why =
+      e.status === 401 || e.status === 403
+        ? `its credentials may not list Jobs in ${namespace} (${e.status}): ${e.message}`
+        : e.status === 404
+          ? `namespace ${namespace} does not exist`
+          : `the API server did not answer (${e.status ?? e.message})`;
+    throw new Error(`Cannot watch Jobs at ${server ?? "?"} with ${from}: ${why}`, { cause: err });
+  }
+  return kc;
+}
 
 export class KubeJobs implements KubePort {
   private readonly batch: k8s.BatchV1Api;

@@ -6,7 +6,9 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { type LeaseRecord, type Observation, mayAcquire, observe } from "../core/lease.js";
-import type { Clock } from "../ports.js";
+import { classify } from "../core/failures.js";
+import { ApiError, type Clock } from "../ports.js";
+import { apiError } from "./kube.js";
 
 export interface LeaderTimings {
   readonly leaseDurationMs: number;
@@ -44,7 +46,14 @@ export class LeaseElector {
     private readonly store: LeaseStore,
     readonly identity: string,
     private readonly clock: Clock,
-    private readonly callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void; onError: (err: unknown) => void },
+    private readonly callbacks: {
+      onStartedLeading: () => void;
+      onStoppedLeading: () => void;
+      /** A failure that may pass: the next round tries again. */
+      onError: (err: unknown) => void;
+      /** The API server will keep refusing (no rights, namespace gone): retrying cannot help. */
+      onTerminal: (err: ApiError) => void;
+    },
     private readonly timings: LeaderTimings = DEFAULT_TIMINGS,
   ) {}
 
@@ -71,7 +80,8 @@ export class LeaseElector {
         this.callbacks.onStartedLeading();
       }
     } catch (err) {
-      this.callbacks.onError(err);
+      if (err instanceof ApiError && classify(err.status) === "terminal") this.callbacks.onTerminal(err);
+      else this.callbacks.onError(err);
     }
     if (this.leading && this.clock.now() - this.lastRenewed > this.timings.renewDeadlineMs) {
       this.leading = false;
@@ -133,7 +143,7 @@ export function kubeLeaseStore(kc: k8s.KubeConfig, namespace: string, name: stri
       return await api.readNamespacedLease({ name, namespace });
     } catch (err) {
       if (err instanceof k8s.ApiException && err.code === 404) return undefined;
-      throw err;
+      throw apiError(err);
     }
   };
   return {
@@ -147,7 +157,7 @@ export function kubeLeaseStore(kc: k8s.KubeConfig, namespace: string, name: stri
         return true;
       } catch (err) {
         if (conflict(err)) return false;
-        throw err;
+        throw apiError(err);
       }
     },
     async update(version, record) {
@@ -158,7 +168,7 @@ export function kubeLeaseStore(kc: k8s.KubeConfig, namespace: string, name: stri
         return true;
       } catch (err) {
         if (conflict(err)) return false;
-        throw err;
+        throw apiError(err);
       }
     },
     async release(identity) {
