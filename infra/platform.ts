@@ -161,6 +161,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           apiServerCidr: operator.apiServerCidr ?? "0.0.0.0/0",
         },
         image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
+        guard: operator.guard,
         // The config rules guarantee the password wherever there is a login.
         ...(login && config.operatorRegistryPassword ? { login: { ...login, password: config.operatorRegistryPassword } } : {}),
       },

@@ -1,7 +1,9 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { GUARD_DEFAULTS, operatorGuard } from "./guard";
 import {
+  OPERATOR_NAME,
   type OperatorSpec,
   PULL_SECRET_NAME,
   deployment,
@@ -27,9 +29,11 @@ export interface SelfHealingOperatorArgs {
   readonly image: { readonly ref: string } | { readonly registry: string; readonly repository: string; readonly tag: string };
   /** The private registry's login: the build pushes with it, the pods pull with it. */
   readonly login?: RegistryLogin;
+  /** What the admission guard lets the operator's replacement Jobs run (streamforge:operator.guard); GUARD_DEFAULTS when absent. */
+  readonly guard?: { readonly allowedServiceAccounts: readonly string[]; readonly allowedImagePrefixes: readonly string[] };
 }
 
-/** The self-healing operator: its image (built or given), RBAC, Deployment, NetworkPolicy and PDB. */
+/** The self-healing operator: its image (built or given), RBAC, admission guard, Deployment, NetworkPolicy and PDB. */
 export class SelfHealingOperator extends pulumi.ComponentResource {
   readonly image: pulumi.Output<string>;
   readonly deployment: k8s.apps.v1.Deployment;
@@ -76,6 +80,18 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
           ),
         ]
       : [];
+    // Admission limits what the operator's token may do to Jobs (guard.ts); in place before the operator runs.
+    const guard = operatorGuard({
+      operatorNamespace: spec.namespace,
+      serviceAccount: OPERATOR_NAME,
+      watchNamespace: spec.watchNamespace,
+      ...(args.guard ?? GUARD_DEFAULTS),
+    });
+    const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
+    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
+      parent: this,
+      dependsOn: [guardPolicy],
+    });
     const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccount(spec), child);
     const bind = (key: string, role: ReturnType<typeof jobsRole>) => {
       const r = new k8s.rbac.v1.Role(`${name}-${key}`, role, child);
@@ -85,7 +101,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
     const roles = [bind("jobs", jobsRole(spec)), bind("leader-election", leaseRole(spec))];
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), {
       parent: this,
-      dependsOn: [sa, ...roles, ...pullSecret],
+      dependsOn: [sa, ...roles, ...pullSecret, guardBinding],
     });
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(spec), child);
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, disruptionBudget(spec), child);

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { policyOverrideSchema } from "../../operator/src/contract";
 import { type AreaConfig, defineArea, dnsLabel, imageReference, ipv4Cidr, problem, secretText } from "../config-kit";
+import { GUARD_DEFAULTS, IMAGE_PREFIX } from "./guard";
 
 const imageSchema = z.union([
   z.strictObject({
@@ -37,6 +38,24 @@ const operatorSchema = z.strictObject({
   policy: policyOverrideSchema.default({}),
   /** Egress to the API server, which has no pod labels to select; required in prod. Default elsewhere: anywhere on 443/6443. */
   apiServerCidr: ipv4Cidr.optional(),
+  /** The admission guard on the Jobs the operator's ServiceAccount creates (infra/self-healing/guard.ts). */
+  guard: z
+    .strictObject({
+      /** ServiceAccounts a replacement Job's pods may run as; queue-manager's Jobs name none ("default"). */
+      allowedServiceAccounts: z
+        .array(dnsLabel)
+        .min(1)
+        .default([...GUARD_DEFAULTS.allowedServiceAccounts]),
+      /** Every container image of a replacement Job starts with one of these (a registry and a path). */
+      allowedImagePrefixes: z
+        .array(z.string().regex(IMAGE_PREFIX, "an image prefix with a registry and a path, such as ghcr.io/org/"))
+        .min(1)
+        .default([...GUARD_DEFAULTS.allowedImagePrefixes]),
+    })
+    .default({
+      allowedServiceAccounts: [...GUARD_DEFAULTS.allowedServiceAccounts],
+      allowedImagePrefixes: [...GUARD_DEFAULTS.allowedImagePrefixes],
+    }),
 });
 
 export const selfHealingArea = defineArea({

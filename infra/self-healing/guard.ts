@@ -1,0 +1,245 @@
+/**
+ * An admission guard on what the self-healing operator's ServiceAccount may do to Jobs in the
+ * watched namespace: a ValidatingAdmissionPolicy and its binding, scoped by a match condition to
+ * requests made with the operator's own token (queue-manager, people and Pulumi are not checked).
+ * The rules restate what the operator does (operator/src/controller.ts):
+ * - CREATE: only a replacement as `replacementJob` builds it (its relaunch annotations, a
+ *   predecessor, named `<original>-r<attempt>`, created unclaimed) whose pods run no privileged
+ *   or escalating container, share no host namespace, mount no hostPath, and run as an allowed
+ *   ServiceAccount from allowed images;
+ * - UPDATE (its merge patches): only its claim and give-up annotations change;
+ * - DELETE: only a Job it claimed first (`superseded-by`).
+ * So a stolen operator token cannot start a privileged pod or delete an unclaimed Job. Pure: plain
+ * objects for the component to declare.
+ */
+
+/**
+ * The operator's annotations (operator/src/core/jobs.ts ANNOTATIONS), restated here because the
+ * program loads as CommonJS and the operator's core as ES modules; test/operator-guard.test.ts
+ * checks that the two agree.
+ */
+export const RELAUNCH_ANNOTATIONS = {
+  attempt: "streamforge.io/relaunch-attempt",
+  reason: "streamforge.io/relaunch-reason",
+  relaunchedFrom: "streamforge.io/relaunched-from",
+  originalName: "streamforge.io/original-name",
+  history: "streamforge.io/relaunch-history",
+  relaunchedAt: "streamforge.io/relaunched-at",
+  supersededBy: "streamforge.io/superseded-by",
+  pending: "streamforge.io/relaunch-pending",
+  gaveUp: "streamforge.io/self-healing-gave-up",
+} as const;
+
+/** What every replacement carries (replacementJob). */
+const REPLACEMENT_KEYS = [
+  RELAUNCH_ANNOTATIONS.attempt,
+  RELAUNCH_ANNOTATIONS.reason,
+  RELAUNCH_ANNOTATIONS.relaunchedFrom,
+  RELAUNCH_ANNOTATIONS.originalName,
+  RELAUNCH_ANNOTATIONS.history,
+  RELAUNCH_ANNOTATIONS.relaunchedAt,
+];
+/** What the operator's patches write: the claim (pendingAnnotations) and the give-up mark. */
+const PATCHED_KEYS = [RELAUNCH_ANNOTATIONS.supersededBy, RELAUNCH_ANNOTATIONS.pending, RELAUNCH_ANNOTATIONS.gaveUp];
+
+/** Defaults of streamforge:operator.guard: queue-manager's Jobs name no ServiceAccount, and run StreamForge's published images. */
+export const GUARD_DEFAULTS = {
+  allowedServiceAccounts: ["default"],
+  allowedImagePrefixes: ["ghcr.io/olehkondratow/streamforge-"],
+} as const;
+
+/** An image prefix names a registry and a path, so "" or "ghcr.io" cannot let any image through. */
+export const IMAGE_PREFIX = /^[a-z0-9.-]+(:\d{1,5})?\/\S+$/;
+
+export interface OperatorGuardArgs {
+  /** Namespace the operator runs in: where its ServiceAccount is. Names the policy (one per stack). */
+  readonly operatorNamespace: string;
+  /** The operator's ServiceAccount. */
+  readonly serviceAccount: string;
+  /** The namespace whose Jobs it relaunches: the only one the binding selects. */
+  readonly watchNamespace: string;
+  /** ServiceAccounts a replacement's pods may run as (an unset one is "default"). */
+  readonly allowedServiceAccounts: readonly string[];
+  /** Every container image of a replacement starts with one of these. */
+  readonly allowedImagePrefixes: readonly string[];
+}
+
+/** A CEL string literal (CEL's escapes include JSON's). */
+const lit = (s: string): string => JSON.stringify(s);
+const list = (items: readonly string[]): string => `[${items.map(lit).join(", ")}]`;
+
+const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
+
+/** `ok` holds for every container of the pod template (`c` is the container). */
+const everyContainer = (ok: string): string => CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).all(c, ${ok})`).join(" && ");
+
+/** The containers for which `ok` fails, as `containers[name]` joined with ", " (`show` adds what was found). */
+const failingContainers = (ok: string, show = ""): string =>
+  `(${CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).filter(c, !(${ok})).map(c, ${lit(`${l}[`)} + c.name + "]"${show})`).join(
+    " + ",
+  )}).join(", ")`;
+
+const only = (operation: "CREATE" | "UPDATE" | "DELETE", expression: string): string =>
+  `request.operation != ${lit(operation)} || (${expression})`;
+
+/** `system:serviceaccount:<namespace>:<name>`: how the API server names a ServiceAccount's token. */
+export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;
+
+export const guardName = (operatorNamespace: string): string => `streamforge-${operatorNamespace}-self-healing-job-guard`;
+
+export function operatorGuard(args: OperatorGuardArgs) {
+  const { watchNamespace: watch, allowedServiceAccounts: accounts, allowedImagePrefixes: prefixes } = args;
+  if (accounts.length === 0) throw new Error("allowedServiceAccounts: expected at least one ServiceAccount; found none");
+  if (prefixes.length === 0) throw new Error("allowedImagePrefixes: expected at least one image prefix; found none");
+  for (const p of prefixes)
+    if (!IMAGE_PREFIX.test(p)) throw new Error(`allowedImagePrefixes: expected a registry and a path, such as ghcr.io/org/; found "${p}"`);
+
+  const name = guardName(args.operatorNamespace);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "self-healing" };
+  const A = RELAUNCH_ANNOTATIONS;
+  const ann = (key: string) => `variables.annotations[${lit(key)}]`;
+  const privileged = "!c.?securityContext.?privileged.orValue(false)";
+  const escalation = "!c.?securityContext.?allowPrivilegeEscalation.orValue(false)";
+  const image = `${list(prefixes)}.exists(p, c.?image.orValue("").startsWith(p))`;
+  const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
+
+  const policy = {
+    apiVersion: "admissionregistration.k8s.io/v1" as const,
+    kind: "ValidatingAdmissionPolicy" as const,
+    metadata: { name, labels },
+    spec: {
+      // A rule that cannot be evaluated refuses the request rather than letting it through.
+      failurePolicy: "Fail",
+      matchConstraints: {
+        resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["jobs"] }],
+      },
+      matchConditions: [
+        {
+          // Only the operator's own requests: queue-manager's launches, people and Pulumi are not its business.
+          name: "operator-only",
+          expression: `request.userInfo.username == ${lit(serviceAccountUser(args.operatorNamespace, args.serviceAccount))}`,
+        },
+      ],
+      variables: [
+        // The Job the request is about: the one being deleted, or the one being written. Each
+        // variable is safe for every operation, so no rule fails for lack of an object.
+        { name: "job", expression: 'request.operation == "DELETE" ? oldObject : object' },
+        { name: "annotations", expression: "variables.job.metadata.?annotations.orValue({})" },
+        { name: "pod", expression: "variables.job.spec.template.spec" },
+        {
+          name: "missing",
+          expression: `${list(REPLACEMENT_KEYS)}.filter(k, !(k in variables.annotations) || variables.annotations[k] == "")`,
+        },
+        { name: "attempt", expression: `variables.annotations[?${lit(A.attempt)}].orValue("")` },
+        // serviceAccount is the deprecated alias of serviceAccountName (the API server copies one to
+        // the other): both are checked, each distinct name once.
+        { name: "account", expression: 'variables.pod.?serviceAccountName.orValue("")' },
+        { name: "aliasAccount", expression: 'variables.pod.?serviceAccount.orValue("")' },
+        {
+          name: "namedAccounts",
+          expression:
+            '(variables.account == variables.aliasAccount ? [variables.account] : [variables.account, variables.aliasAccount]).filter(s, s != "")',
+        },
+        // A pod that names no account runs as "default".
+        { name: "accounts", expression: 'size(variables.namedAccounts) == 0 ? ["default"] : variables.namedAccounts' },
+        {
+          name: "oldAnnotations",
+          expression: 'request.operation == "UPDATE" ? oldObject.metadata.?annotations.orValue({}) : variables.annotations',
+        },
+        {
+          name: "changedAnnotations",
+          expression:
+            "variables.annotations.filter(k, !(k in variables.oldAnnotations) || variables.oldAnnotations[k] != variables.annotations[k]) + variables.oldAnnotations.filter(k, !(k in variables.annotations))",
+        },
+      ],
+      validations: [
+        {
+          expression: `variables.job.metadata.namespace == ${lit(watch)}`,
+          messageExpression: `${lit(`metadata.namespace: expected ${watch}, the namespace the operator watches; found `)} + variables.job.metadata.namespace`,
+        },
+        // CREATE: a replacement, as replacementJob builds it.
+        {
+          expression: only("CREATE", "size(variables.missing) == 0"),
+          messageExpression: `${lit(`metadata.annotations: expected the operator's relaunch annotations (${REPLACEMENT_KEYS.join(", ")}); missing `)} + variables.missing.join(", ")`,
+        },
+        {
+          expression: only(
+            "CREATE",
+            `variables.attempt.matches("^[1-9][0-9]{0,5}$") && object.metadata.name.endsWith("-r" + variables.attempt)`,
+          ),
+          messageExpression: `${lit(`metadata.name and annotations[${A.attempt}]: expected a replacement named <original>-r<attempt>, attempt a whole number >= 1; found `)} + object.metadata.name + " (attempt '" + variables.attempt + "')"`,
+        },
+        {
+          expression: only("CREATE", `${ann(A.relaunchedFrom)} != object.metadata.name`),
+          messageExpression: `${lit(`metadata.annotations[${A.relaunchedFrom}]: expected the predecessor's name, not the Job's own; found `)} + ${ann(A.relaunchedFrom)}`,
+        },
+        {
+          expression: only("CREATE", `!(${lit(A.supersededBy)} in variables.annotations) && !(${lit(A.pending)} in variables.annotations)`),
+          message: `metadata.annotations: expected no ${A.supersededBy} or ${A.pending} on a new Job (a replacement is created unclaimed); found them`,
+        },
+        {
+          expression: only("CREATE", everyContainer(privileged)),
+          messageExpression: `"spec.template.spec.*containers[].securityContext.privileged: expected false or unset; found true in " + ${failingContainers(privileged)}`,
+        },
+        {
+          expression: only("CREATE", everyContainer(escalation)),
+          messageExpression: `"spec.template.spec.*containers[].securityContext.allowPrivilegeEscalation: expected false or unset; found true in " + ${failingContainers(escalation)}`,
+        },
+        {
+          expression: only("CREATE", hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")),
+          messageExpression: `"spec.template.spec.hostNetwork, hostPID, hostIPC: expected false or unset; found true: " + [${hostNamespaces
+            .map((h) => `variables.pod.?${h}.orValue(false) ? ${lit(h)} : ""`)
+            .join(", ")}].filter(s, s != "").join(", ")`,
+        },
+        {
+          expression: only("CREATE", "variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath))"),
+          messageExpression:
+            '"spec.template.spec.volumes[].hostPath: expected no hostPath volume; found it in " + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, v.name).join(", ")',
+        },
+        {
+          expression: only("CREATE", `variables.accounts.all(s, s in ${list(accounts)})`),
+          messageExpression: `${lit(`spec.template.spec.serviceAccountName: expected one of ${accounts.join(", ")}; found `)} + variables.accounts.filter(s, !(s in ${list(accounts)})).join(", ")`,
+        },
+        {
+          expression: only("CREATE", everyContainer(image)),
+          messageExpression: `${lit(`spec.template.spec.*containers[].image: expected an image starting with ${prefixes.join(" or ")}; found `)} + ${failingContainers(image, ' + " " + c.?image.orValue("")')}`,
+        },
+        // UPDATE: the operator's merge patches only claim a Job or mark it given up.
+        {
+          expression: only("UPDATE", "object.spec == oldObject.spec"),
+          message: "spec: expected unchanged (the operator only annotates the Jobs it watches); found a change",
+        },
+        {
+          expression: only(
+            "UPDATE",
+            "object.metadata.?labels.orValue({}) == oldObject.metadata.?labels.orValue({}) && object.metadata.?ownerReferences.orValue([]) == oldObject.metadata.?ownerReferences.orValue([]) && object.metadata.?finalizers.orValue([]) == oldObject.metadata.?finalizers.orValue([])",
+          ),
+          message:
+            "metadata.labels, ownerReferences, finalizers: expected unchanged (the operator only annotates the Jobs it watches); found a change",
+        },
+        {
+          expression: only("UPDATE", `variables.changedAnnotations.all(k, k in ${list(PATCHED_KEYS)})`),
+          messageExpression: `${lit(`metadata.annotations: expected changes to ${PATCHED_KEYS.join(", ")} only; found changes to `)} + variables.changedAnnotations.filter(k, !(k in ${list(PATCHED_KEYS)})).join(", ")`,
+        },
+        // DELETE: only a Job the operator claimed first, as it does before it replaces one.
+        {
+          expression: only("DELETE", `variables.annotations[?${lit(A.supersededBy)}].orValue("") != ""`),
+          message: `metadata.annotations[${A.supersededBy}]: expected on a Job the operator deletes (it claims a Job before replacing it); found none`,
+        },
+      ],
+    },
+  };
+
+  const binding = {
+    apiVersion: "admissionregistration.k8s.io/v1" as const,
+    kind: "ValidatingAdmissionPolicyBinding" as const,
+    metadata: { name, labels },
+    spec: {
+      policyName: name,
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": watch } } },
+    },
+  };
+
+  return { policy, binding };
+}

@@ -1,0 +1,282 @@
+/**
+ * The operator's Job guard in the REAL API server. A ServiceAccount stands in for the operator's,
+ * in a namespace of this test, with the Role the stack gives the operator (manifests.ts) on a
+ * watched namespace of this test; requests are sent with its own token (TokenRequest). The
+ * operator's whole relaunch, built by its own code (pendingAnnotations, replacementJob), gets
+ * through: the claim, the replacement, the old Job's deletion. Forged Jobs and writes sent with
+ * the same token are refused with the policy's messages; the same forged Job sent by the admin
+ * is not the guard's business.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { queueManagerJob } from "../../chaos/drill/traffic";
+import { ANNOTATIONS, type JobManifest } from "../../operator/src/core/jobs";
+import { replacementJob } from "../../operator/src/core/relaunch";
+import { type PendingRelaunch, pendingAnnotations } from "../../operator/src/core/resume";
+import { GUARD_DEFAULTS, operatorGuard } from "../../infra/self-healing/guard";
+import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../infra/self-healing/manifests";
+import { kubectl, requireEnv, sleep } from "./local-platform";
+
+const run = randomBytes(3).toString("hex");
+const OPERATOR_NS = `op-guard-${run}`;
+const WATCH = `stf-guard-${run}`;
+const guard = operatorGuard({ operatorNamespace: OPERATOR_NS, serviceAccount: OPERATOR_NAME, watchNamespace: WATCH, ...GUARD_DEFAULTS });
+const POLICY = guard.policy.metadata.name;
+// The RBAC builders read only the two namespaces.
+const spec = { namespace: OPERATOR_NS, watchNamespace: WATCH } as OperatorSpec<unknown>;
+const role = jobsRole(spec);
+const rbac = [
+  { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccount(spec) },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...role },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBinding(role, spec) },
+];
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-guard-"));
+const operatorKubeconfig = path.join(dir, "kubeconfig");
+
+/** `kubectl <args>` with `input` on stdin, as the admin or with the operator's token; never throws. */
+function kubectlAs(who: "admin" | "operator", input: object | undefined, ...args: string[]): { ok: boolean; output: string } {
+  const r = spawnSync("kubectl", [...(who === "operator" ? ["--kubeconfig", operatorKubeconfig] : []), ...args], {
+    input: input === undefined ? "" : JSON.stringify(input),
+    encoding: "utf8",
+    env: process.env,
+    timeout: 60_000,
+  });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+}
+const create = (who: "admin" | "operator", job: object) => kubectlAs(who, job, "create", "-f", "-");
+const dryRun = (who: "admin" | "operator", job: object) => kubectlAs(who, job, "create", "--dry-run=server", "-f", "-");
+const patch = (name: string, body: object) =>
+  kubectlAs("operator", undefined, "patch", "job", name, "-n", WATCH, "--type", "merge", "-p", JSON.stringify(body));
+const read = (name: string): JobManifest =>
+  JSON.parse(kubectlAs("operator", undefined, "get", "job", name, "-n", WATCH, "-o", "json").output);
+const refusal = (message: string) => `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: ${message}`;
+/** A refused request's reason, from the policy's name on (kubectl prefixes it with the object's kind and name). */
+const refused = (r: { ok: boolean; output: string }) =>
+  r.ok ? `admitted: ${r.output}` : r.output.slice(Math.max(0, r.output.indexOf("ValidatingAdmissionPolicy ")));
+
+/** The Kubernetes form of a queue-manager Job in the watched namespace. */
+const launched = (queueId: string) => queueManagerJob(queueId, "loader-producer", WATCH);
+const pendingFor = (old: JobManifest): PendingRelaunch => ({
+  name: `${old.metadata.name}-r1`,
+  reason: "stuck",
+  detail: "no events for 300s",
+  attempt: 1,
+  history: [Date.now()],
+  queueId: old.metadata.name.split("-")[0]!,
+});
+/** The replacement the operator would create for a queue's Job (its own replacementJob), changed by `edit`. */
+function forged(edit: (job: any) => void): any {
+  const old = launched("q9") as JobManifest;
+  const job: any = replacementJob({ old, ...pendingFor(old), queueId: "q9" });
+  edit(job);
+  return job;
+}
+const podOf = (job: any) => job.spec.template.spec;
+
+let enforcedAfterMs = -1;
+
+beforeAll(async () => {
+  requireEnv("KUBECONFIG");
+  for (const ns of [OPERATOR_NS, WATCH]) kubectl("create", "namespace", ns);
+  const applied = kubectlAs("admin", { apiVersion: "v1", kind: "List", items: rbac }, "apply", "-f", "-");
+  if (!applied.ok) throw new Error(`kubectl apply of the operator's RBAC failed: ${applied.output}`);
+
+  // The stand-in operator's own credentials: a bound token (TokenRequest) on the admin's server and CA.
+  const token = kubectl("create", "token", OPERATOR_NAME, "-n", OPERATOR_NS, "--duration", "1h").trim();
+  const admin = JSON.parse(kubectl("config", "view", "--raw", "--minify", "-o", "json"));
+  const cluster = admin.clusters[0].cluster;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": cluster["certificate-authority-data"] } }],
+    users: [{ name: "operator", user: { token } }],
+    contexts: [{ name: "operator", context: { cluster: "local", user: "operator", namespace: WATCH } }],
+    "current-context": "operator",
+  };
+  fs.writeFileSync(operatorKubeconfig, JSON.stringify(config), { mode: 0o600 });
+  const whoami = kubectlAs("operator", undefined, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+  if (whoami.output !== `system:serviceaccount:${OPERATOR_NS}:${OPERATOR_NAME}`)
+    throw new Error(`the operator's token is not its own: ${whoami.output}`);
+
+  const guardApplied = kubectlAs("admin", { apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
+  if (!guardApplied.ok) throw new Error(`kubectl apply of the guard failed: ${guardApplied.output}`);
+  // A new policy is enforced once the API server's policy informers have it: retry a known-bad Job until refused.
+  const bad = forged((j) => (podOf(j).containers[0].securityContext = { privileged: true }));
+  const start = Date.now();
+  while (Date.now() - start < 60_000) {
+    if (dryRun("operator", bad).output.includes(`ValidatingAdmissionPolicy '${POLICY}'`)) {
+      enforcedAfterMs = Date.now() - start;
+      console.log(`the guard was enforced ${enforcedAfterMs} ms after kubectl apply returned`);
+      return;
+    }
+    await sleep(250);
+  }
+  throw new Error("The guard was not enforced within 60 s of kubectl apply");
+}, 120_000);
+
+afterAll(() => {
+  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
+  for (const ns of [OPERATOR_NS, WATCH]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the operator's Job guard in the real API server", () => {
+  it("type-checks every expression against the Job schema", async () => {
+    let status: any = {};
+    for (let i = 0; i < 40 && status.observedGeneration !== 1; i++) {
+      status = JSON.parse(kubectl("get", "validatingadmissionpolicy", POLICY, "-o", "json")).status ?? {};
+      if (status.observedGeneration !== 1) await sleep(250);
+    }
+    expect(status.observedGeneration).toBe(1);
+    expect(status.typeChecking?.expressionWarnings ?? []).toEqual([]);
+  });
+
+  it("admits the operator's real relaunch: the claim, the replacement, the old Job's deletion", async () => {
+    expect(enforcedAfterMs).toBeGreaterThanOrEqual(0);
+    const original = launched("q1");
+    expect(create("admin", original)).toEqual({ ok: true, output: `job.batch/${original.metadata.name} created` });
+    const name = original.metadata.name;
+    const pending = pendingFor(original);
+    try {
+      // The claim, as KubeJobs.annotateIfUnchanged sends it; the Job controller's status writes can
+      // move the resourceVersion in between (409), after which the operator reads again and retries.
+      let claim = { ok: false, output: "" };
+      for (let i = 0; i < 20 && !claim.ok; i++) {
+        const fresh = read(name);
+        claim = patch(name, { metadata: { resourceVersion: fresh.metadata.resourceVersion, annotations: pendingAnnotations(pending) } });
+        if (!claim.ok && !claim.output.includes("the object has been modified")) break;
+      }
+      expect(claim).toEqual({ ok: true, output: `job.batch/${name} patched` });
+
+      const old = read(name);
+      const replacement = replacementJob({ old, ...pending, queueId: pending.queueId }); // as the controller calls it
+      expect(create("operator", replacement)).toEqual({ ok: true, output: `job.batch/${pending.name} created` });
+      expect(kubectlAs("operator", undefined, "delete", "job", name, "-n", WATCH, "--cascade=background", "--wait=false")).toEqual({
+        ok: true,
+        output: `job.batch "${name}" deleted from ${WATCH} namespace`,
+      });
+
+      // The replacement is not claimed: the operator's token cannot delete it, nor rewrite it.
+      const deleted = kubectlAs("operator", undefined, "delete", "job", pending.name, "-n", WATCH, "--wait=false");
+      expect(refused(deleted)).toBe(
+        refusal(
+          `metadata.annotations[${ANNOTATIONS.supersededBy}]: expected on a Job the operator deletes (it claims a Job before replacing it); found none`,
+        ),
+      );
+      const respec = patch(pending.name, { spec: { activeDeadlineSeconds: 1 } });
+      expect(refused(respec)).toBe(refusal("spec: expected unchanged (the operator only annotates the Jobs it watches); found a change"));
+      const relabel = patch(pending.name, { metadata: { labels: { team: "miners" } } });
+      expect(refused(relabel)).toBe(
+        refusal(
+          "metadata.labels, ownerReferences, finalizers: expected unchanged (the operator only annotates the Jobs it watches); found a change",
+        ),
+      );
+      const optOut = patch(pending.name, { metadata: { annotations: { [ANNOTATIONS.selfHealing]: "disabled" } } });
+      expect(refused(optOut)).toBe(
+        refusal(
+          `metadata.annotations: expected changes to ${ANNOTATIONS.supersededBy}, ${ANNOTATIONS.pending}, ${ANNOTATIONS.gaveUp} only; found changes to ${ANNOTATIONS.selfHealing}`,
+        ),
+      );
+      // Giving up on a Job is the operator's other patch.
+      expect(patch(pending.name, { metadata: { annotations: { [ANNOTATIONS.gaveUp]: "3 relaunches in 1h" } } })).toEqual({
+        ok: true,
+        output: `job.batch/${pending.name} patched`,
+      });
+    } finally {
+      kubectl("delete", "job", name, pending.name, "-n", WATCH, "--ignore-not-found", "--wait=false");
+    }
+  });
+
+  it.each<[string, () => object, string]>([
+    [
+      "a Job without the relaunch annotations (queue-manager's own launch)",
+      () => launched("q8"),
+      "metadata.annotations: expected the operator's relaunch annotations (streamforge.io/relaunch-attempt, streamforge.io/relaunch-reason, streamforge.io/relaunched-from, streamforge.io/original-name, streamforge.io/relaunch-history, streamforge.io/relaunched-at); missing streamforge.io/relaunch-attempt, streamforge.io/relaunch-reason, streamforge.io/relaunched-from, streamforge.io/original-name, streamforge.io/relaunch-history, streamforge.io/relaunched-at",
+    ],
+    [
+      "a privileged container",
+      () => forged((j) => (podOf(j).containers[0].securityContext = { privileged: true })),
+      "spec.template.spec.*containers[].securityContext.privileged: expected false or unset; found true in containers[loader-producer]",
+    ],
+    [
+      "a privileged init container",
+      () =>
+        forged(
+          (j) =>
+            (podOf(j).initContainers = [
+              { name: "setup", image: "ghcr.io/olehkondratow/streamforge-setup:1.0.0", securityContext: { privileged: true } },
+            ]),
+        ),
+      "spec.template.spec.*containers[].securityContext.privileged: expected false or unset; found true in initContainers[setup]",
+    ],
+    [
+      "privilege escalation",
+      () => forged((j) => (podOf(j).containers[0].securityContext = { allowPrivilegeEscalation: true })),
+      "spec.template.spec.*containers[].securityContext.allowPrivilegeEscalation: expected false or unset; found true in containers[loader-producer]",
+    ],
+    [
+      "the host's network",
+      () => forged((j) => (podOf(j).hostNetwork = true)),
+      "spec.template.spec.hostNetwork, hostPID, hostIPC: expected false or unset; found true: hostNetwork",
+    ],
+    [
+      "the host's PIDs and IPC",
+      () => forged((j) => Object.assign(podOf(j), { hostPID: true, hostIPC: true })),
+      "spec.template.spec.hostNetwork, hostPID, hostIPC: expected false or unset; found true: hostPID, hostIPC",
+    ],
+    [
+      "a hostPath volume",
+      () =>
+        forged((j) => {
+          podOf(j).volumes = [{ name: "root", hostPath: { path: "/" } }];
+          podOf(j).containers[0].volumeMounts = [{ name: "root", mountPath: "/host" }];
+        }),
+      "spec.template.spec.volumes[].hostPath: expected no hostPath volume; found it in root",
+    ],
+    [
+      "a foreign image",
+      () => forged((j) => (podOf(j).containers[0].image = "docker.io/evil/miner:latest")),
+      "spec.template.spec.*containers[].image: expected an image starting with ghcr.io/olehkondratow/streamforge-; found containers[loader-producer] docker.io/evil/miner:latest",
+    ],
+    [
+      "a foreign ServiceAccount",
+      () => forged((j) => (podOf(j).serviceAccountName = OPERATOR_NAME)),
+      `spec.template.spec.serviceAccountName: expected one of default; found ${OPERATOR_NAME}`,
+    ],
+    [
+      "a foreign ServiceAccount through the deprecated alias",
+      () => forged((j) => (podOf(j).serviceAccount = "queue-manager")),
+      "spec.template.spec.serviceAccountName: expected one of default; found queue-manager",
+    ],
+    [
+      "a name that is not <original>-r<attempt>",
+      () => forged((j) => (j.metadata.name = "miner")),
+      "metadata.name and annotations[streamforge.io/relaunch-attempt]: expected a replacement named <original>-r<attempt>, attempt a whole number >= 1; found miner (attempt '1')",
+    ],
+  ])("refuses %s sent with the operator's token, naming the rule", (_, job, message) => {
+    const result = dryRun("operator", job());
+    expect(refused(result)).toBe(refusal(message));
+  });
+
+  it("admits the unforged replacement with the operator's token (the control)", () => {
+    const job = forged(() => {});
+    expect(dryRun("operator", job)).toEqual({ ok: true, output: `job.batch/${job.metadata.name} created (server dry run)` });
+  });
+
+  it("leaves other users alone: the admin's forged Job is not the guard's business", () => {
+    for (const job of [
+      forged((j) => (podOf(j).containers[0].securityContext = { privileged: true })),
+      forged((j) => Object.assign(podOf(j), { hostNetwork: true, volumes: [{ name: "root", hostPath: { path: "/" } }] })),
+      launched("q7"),
+    ])
+      expect(dryRun("admin", job)).toEqual({ ok: true, output: `job.batch/${job.metadata.name} created (server dry run)` });
+    // Nor an unclaimed Job's deletion by the admin.
+    const original = launched("q6");
+    expect(create("admin", original).ok).toBe(true);
+    expect(kubectlAs("admin", undefined, "delete", "job", original.metadata.name, "-n", WATCH, "--wait=false").ok).toBe(true);
+  });
+});
