@@ -40,6 +40,22 @@ const POLICY = {
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits `ms` for something that must not happen, and proves the operators kept deciding meanwhile
+ * (the decision rounds they count advanced, at least one every second): a stalled operator fails
+ * here instead of passing for doing nothing. Sums over replicas, as only the leader decides.
+ */
+async function whileDeciding(ms: number, ops: readonly OperatorProcess[]): Promise<void> {
+  const rounds = async () =>
+    (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_decision_seconds_count").catch(() => 0)))).reduce(
+      (a, b) => a + b,
+      0,
+    );
+  const before = await rounds();
+  await sleep(ms);
+  expect((await rounds()) - before).toBeGreaterThanOrEqual(Math.floor(ms / 1000));
+}
+
 /** Publishes a loading event every second for each queue in `queues` until stopped; remembers when each was last acknowledged. */
 function heartbeats(producer: Producer, topic: string, queues: Set<string>) {
   let running = true;
@@ -170,7 +186,7 @@ describe("the operator against a real broker and API server", () => {
       );
 
       // Long enough for a second, wrong relaunch to show up: twice the loader threshold plus grace.
-      await sleep(12_000);
+      await whileDeciding(12_000, operators);
       expect(names(await listJobs(ns))).toEqual([
         "fatal-1-arango-connector-r1",
         "healthy-1-loader-producer",
@@ -282,7 +298,7 @@ describe("a broker restart in the middle of a run", () => {
         90_000,
       );
       alive.add("victim-2");
-      await sleep(10_000);
+      await whileDeciding(10_000, [operator]);
       expect(names(await listJobs(ns))).toEqual(["steady-2-loader-producer", "victim-2-loader-producer-r1"]);
     } finally {
       await beat.stop();
@@ -344,7 +360,7 @@ describe("leader failover", () => {
         60_000,
       );
       alive.add("orphan-3");
-      await sleep(10_000);
+      await whileDeciding(10_000, [follower]);
       expect(names(await listJobs(ns))).toEqual(["orphan-3-loader-producer-r1"]);
     } finally {
       await beat.stop();
