@@ -2,7 +2,8 @@
 # The local platform on one machine, all on 127.0.0.1: a real Kafka broker, a real Kubernetes
 # control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) with the
 # upstream CRDs, the Argo Rollouts controller against it, Prometheus, and the Pulumi CLI with its
-# plugins and a local file backend.
+# plugins and a local file backend. The operator's image is built from its Dockerfile with buildah
+# and run with podman (local/operator-image.sh).
 # Each piece is a script beside this one that records its PIDs; `down` stops exactly those.
 #
 # Usage: local/platform.sh install | up | down | status | env | deploy | outputs
@@ -44,6 +45,9 @@ install() {
   local rollouts_build=$!
   "${HERE}/toxiproxy.sh" install &
   local toxiproxy_build=$!
+  # build, not only install: the image's npm ci layers are then warm for the test tier.
+  "${HERE}/operator-image.sh" build >/dev/null &
+  local image_build=$!
   "${HERE}/kafka.sh" install || failed=1
   "${HERE}/prometheus.sh" install || failed=1
   "${HERE}/kafka-cluster.sh" install || failed=1
@@ -51,6 +55,7 @@ install() {
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
   wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
+  wait "${image_build}" || { log "building the operator image (buildah) failed (see above)"; failed=1; }
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
 }
@@ -70,6 +75,7 @@ up() {
 
 down() {
   local status=0
+  "${HERE}/operator-image.sh" stop || status=1
   for s in "${DRILL_PIECES[@]}"; do "${HERE}/${s}.sh" stop || status=1; done
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${HERE}/${SERVICES[i]}.sh" stop || status=1; done
   return "${status}"
@@ -77,6 +83,7 @@ down() {
 
 status() {
   for s in "${SERVICES[@]}"; do "${HERE}/${s}.sh" status || true; done
+  "${HERE}/operator-image.sh" status || true
 }
 
 deploy() {

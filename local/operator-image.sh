@@ -1,0 +1,589 @@
+#!/usr/bin/env bash
+# The self-healing operator's real image: operator/Dockerfile built with `buildah bud` and run
+# with podman, without a Docker engine and without a container registry.
+#
+# The Dockerfile takes its base images as build arguments (BUILD_BASE, RUNTIME_BASE), pinned by
+# digest to the public node and distroless images. Those cannot be pulled here, so `install`
+# makes local stand-ins for them:
+#   localhost/streamforge/build-base:node<V>    Debian bookworm (debootstrap, minbase, slimmed
+#                                               as the -slim images are) + Node <V> at
+#                                               /usr/local/bin/node + npm, as node:<V>-bookworm-slim
+#   localhost/streamforge/runtime-base:node<V>  distroless-like: only the C/C++ runtime
+#                                               (libc6, libgcc-s1, libstdc++6 from that rootfs),
+#                                               tzdata, /etc/passwd with nonroot (65532), Node <V>
+#                                               at /nodejs/bin/node as ENTRYPOINT, user 65532; no
+#                                               shell, no package manager
+# Node comes from the npm registry (the `node` package, as scripts/toolchain.sh does), npm too.
+# The Debian packages come from the mirror the machine's apt sources already name.
+#
+# Usage: local/operator-image.sh install|build|run|stop|status|env
+#   install  buildah, podman, runc and debootstrap (apt-get, when missing; needs root) and the two
+#            base stand-ins (cached by version; a no-op when done)
+#   build    install, then build operator/Dockerfile from the repository root, tagged
+#            localhost/streamforge/self-healing-operator:<hash of the inputs>; skipped when that
+#            tag exists. Prints the image reference on stdout (everything else goes to stderr)
+#            and its size
+#   run      build, then run the image detached (container streamforge-operator) against the local
+#            Kafka (TLS + SCRAM) and API server, as production runs it (read-only root, /tmp a
+#            small tmpfs, no capabilities, user from the image); waits for /readyz
+#   stop     podman stop (SIGTERM to the operator, PID 1 in the container), print its exit code,
+#            remove the container
+#   status   the image for the current inputs (present or not, size) and the container's state
+#   eval "$(local/operator-image.sh env)"   # OPERATOR_IMAGE (when built), the bases, the container
+#
+# Everything runs as root with podman's default storage (/var/lib/containers/storage). Builds use
+# chroot isolation and the host network (the default OCI isolation fails here at the first RUN);
+# containers run with runc (crun fails on this machine's hybrid cgroups) and explicit ulimits
+# (runc without them fails on setrlimit), on the host network, so the operator is told to bind
+# 127.0.0.1 (BIND_ADDRESS): nothing listens beyond it.
+#
+# Environment (all optional):
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every
+#                       clone); rootfs, Node, npm, npm cache and logs in operator-image/
+#   STREAMFORGE_STATE   state root (default <repo>/.local/state); the run's env file and mounted
+#                       credentials in operator-image/
+#   STREAMFORGE_DEBIAN_MIRROR   Debian mirror for debootstrap (default: read from /etc/apt/sources.list*)
+#   STREAMFORGE_OPERATOR_HEALTH_PORT    run: /healthz, /readyz (default 18981)
+#   STREAMFORGE_OPERATOR_METRICS_PORT   run: /metrics (default 18980)
+#   STREAMFORGE_OPERATOR_NAMESPACE      run: WATCH_NAMESPACE, created when missing (default stf)
+#   STREAMFORGE_OPERATOR_TOPIC          run: KAFKA_TOPIC (default queue-events)
+#   STREAMFORGE_OPERATOR_START_TIMEOUT  run: seconds to wait for /readyz (default 60)
+#   STREAMFORGE_OPERATOR_STOP_TIMEOUT   stop: seconds between SIGTERM and SIGKILL (default 15)
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------
+NODE_VERSION="22.23.3"   # as scripts/toolchain.sh and the Dockerfile's node:<V>-bookworm-slim
+NPM_VERSION="10.9.9"     # the npm that Node 22.23.3 bundles (its CHANGELOG)
+DEBIAN_SUITE="bookworm"  # debian12, as both public bases
+# Bump when the stand-ins' recipe below changes: images of another revision are rebuilt.
+STANDIN_REVISION="1"
+NONROOT_UID=65532
+
+# ---- locations -------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/operator-image"
+ROOTFS_DIR="${CACHE_DIR}/debian-${DEBIAN_SUITE}-minbase-r${STANDIN_REVISION}"
+NODE_DIR="${CACHE_DIR}/node-${NODE_VERSION}"
+NPM_DIR="${CACHE_DIR}/npm-${NPM_VERSION}"
+NPM_CACHE="${CACHE_DIR}/npm-cache"   # /root/.npm of the build's RUN steps: warm rebuilds
+LOG_DIR="${CACHE_DIR}/logs"
+STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/operator-image"
+
+BUILD_BASE="localhost/streamforge/build-base:node${NODE_VERSION}"
+RUNTIME_BASE="localhost/streamforge/runtime-base:node${NODE_VERSION}"
+IMAGE_REPO="localhost/streamforge/self-healing-operator"
+DOCKERFILE="operator/Dockerfile"
+RECIPE_LABEL="org.streamforge.standin"
+RECIPE="debian-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${STANDIN_REVISION}"
+CONTAINER="streamforge-operator"
+
+HEALTH_PORT="${STREAMFORGE_OPERATOR_HEALTH_PORT:-18981}"
+METRICS_PORT="${STREAMFORGE_OPERATOR_METRICS_PORT:-18980}"
+RUN_NAMESPACE="${STREAMFORGE_OPERATOR_NAMESPACE:-stf}"
+RUN_TOPIC="${STREAMFORGE_OPERATOR_TOPIC:-queue-events}"
+START_TIMEOUT="${STREAMFORGE_OPERATOR_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${STREAMFORGE_OPERATOR_STOP_TIMEOUT:-15}"
+
+RUNC="/usr/sbin/runc"
+# Every podman run here: runc, explicit ulimits, the host network.
+PODMAN_RUN=(podman --runtime "$RUNC" run --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+log() { printf '[operator-image] %s\n' "$*" >&2; }
+die() { printf '[operator-image] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---- steps: every failure names its step and shows its log -----------------
+STEP=""
+STEP_LOG=""
+# step NAME LOG: the step that runs now, and the log its commands append to.
+step() {
+  STEP="$1"
+  STEP_LOG="$2"
+  mkdir -p "$(dirname "$STEP_LOG")"
+  printf '\n== %s (%s)\n' "$STEP" "$(date -u +%FT%TZ)" >>"$STEP_LOG"
+}
+# fail WHY: the current step failed.
+fail() {
+  if [[ -s "$STEP_LOG" ]]; then
+    log "last lines of ${STEP_LOG}:"
+    tail -n 25 "$STEP_LOG" >&2
+  fi
+  die "step '${STEP}' failed: $1 (full log: ${STEP_LOG})"
+}
+# logged CMD...: run CMD with its output appended to the step's log.
+logged() { "$@" >>"$STEP_LOG" 2>&1; }
+
+# One install or build at a time per machine (platform.sh installs in the background while a test
+# may build): the cache and the image store are shared.
+LOCKED=0
+lock() {
+  ((LOCKED == 0)) || return 0
+  LOCKED=1
+  mkdir -p "$CACHE_DIR"
+  exec 9>"${CACHE_DIR}/.lock"
+  if ! flock -n 9; then
+    log "waiting for another install/build of the operator image to finish"
+    flock 9
+  fi
+}
+
+image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
+image_id() { buildah inspect --type image --format '{{.FromImageID}}' "$1"; }
+image_label() { buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$2\"}}" "$1" 2>/dev/null; }
+image_size() { podman image inspect --format '{{.Size}}' "$1"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
+
+# ============================================================================
+# install: the tools
+# ============================================================================
+
+install_tools() {
+  local missing=()
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v podman >/dev/null || missing+=(podman)
+  [[ -x "$RUNC" ]] || missing+=(runc)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  ((${#missing[@]} == 0)) && return 0
+  ((EUID == 0)) || die "step 'install tools' failed: ${missing[*]} missing, and only root may apt-get install them (run as root, or: sudo apt-get install -y ${missing[*]})"
+  step "apt-get install ${missing[*]}" "${LOG_DIR}/install.log"
+  log "installing ${missing[*]} with apt-get"
+  logged apt-get update || fail "apt-get update"
+  DEBIAN_FRONTEND=noninteractive logged apt-get install -y --no-install-recommends "${missing[@]}" ||
+    fail "apt-get install ${missing[*]}"
+}
+
+need_root() {
+  ((EUID == 0)) || die "the operator image is built and run as root (podman's default storage, debootstrap): run as root"
+}
+
+# ============================================================================
+# install: the cached pieces (each lands in its cache directory by one rename)
+# ============================================================================
+
+# debian_mirror: the first Debian mirror the machine's apt sources name for the suite's main
+# component (deb822 .sources or one-line .list), so no mirror is written into this repository.
+debian_mirror() {
+  if [[ -n "${STREAMFORGE_DEBIAN_MIRROR:-}" ]]; then
+    echo "$STREAMFORGE_DEBIAN_MIRROR"
+    return 0
+  fi
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f "$f" ]] || continue
+    uri="$(awk -v suite="$DEBIAN_SUITE" '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && (" " comps " ") ~ / main / && enabled != "no" && uris != "")
+          { split(uris, u, " "); print u[1]; found = 1; exit }
+        types = suites = comps = uris = ""; enabled = "yes"
+      }
+      BEGIN { enabled = "yes" }
+      /^[[:space:]]*$/ { flush(); next }
+      /^[[:space:]]*#/ { next }
+      { key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^ +/, "")
+        if (key == "types") types = $0; else if (key == "uris") uris = $0
+        else if (key == "suites") suites = $0; else if (key == "components") comps = $0
+        else if (key == "enabled") enabled = tolower($0) }
+      END { if (!found) flush() }' "$f")"
+    [[ -n "$uri" ]] && { echo "$uri"; return 0; }
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f "$f" ]] || continue
+    uri="$(sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+      awk -v suite="$DEBIAN_SUITE" '$1 == "deb" && $3 == suite { for (i = 4; i <= NF; i++) if ($i == "main") { print $2; exit } }')"
+    [[ -n "$uri" ]] && { echo "$uri"; return 0; }
+  done
+  return 1
+}
+
+# A Debian bookworm minbase rootfs, slimmed as the -slim images are (no docs but copyrights, no
+# man pages or locales, no apt lists or downloaded packages) and with an empty /dev.
+install_rootfs() {
+  [[ -f "${ROOTFS_DIR}/.complete" ]] && return 0
+  step "debootstrap ${DEBIAN_SUITE}" "${LOG_DIR}/rootfs.log"
+  local mirror partial="${ROOTFS_DIR}.partial" t0=$SECONDS
+  mirror="$(debian_mirror)" || fail "no Debian mirror for '${DEBIAN_SUITE} main' in /etc/apt/sources.list or /etc/apt/sources.list.d/ (set STREAMFORGE_DEBIAN_MIRROR)"
+  log "debootstrap --variant=minbase ${DEBIAN_SUITE} from ${mirror} (log ${STEP_LOG})"
+  rm -rf "$partial"
+  mkdir -p "$partial"
+  logged debootstrap --variant=minbase --force-check-gpg "$DEBIAN_SUITE" "${partial}/rootfs" "$mirror" ||
+    fail "debootstrap --variant=minbase ${DEBIAN_SUITE} ${mirror}"
+  local r="${partial}/rootfs"
+  [[ -x "${r}/usr/bin/dpkg" && -n "$(find "${r}/usr/lib" -maxdepth 2 -name libc.so.6)" ]] || fail "the rootfs has no dpkg or libc"
+  find "${r}/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  find "${r}/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "${r}"/usr/share/{man,info,groff,lintian,linda} "${r}/usr/share/locale"/*
+  rm -rf "${r:?}"/var/lib/apt/lists/* "${r:?}"/var/cache/apt/* "${r:?}"/var/cache/debconf/*-old "${r:?}"/var/log/* "${r:?}"/dev/* "${r:?}"/tmp/*
+  # As the -slim images: later package installs skip docs too.
+  cat >"${r}/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+EOF
+  echo "debootstrap --variant=minbase ${DEBIAN_SUITE} ${mirror} $(date -u +%FT%TZ)" >"${partial}/.complete"
+  rm -rf "$ROOTFS_DIR"
+  mv "$partial" "$ROOTFS_DIR"
+  log "Debian ${DEBIAN_SUITE} rootfs ready in $((SECONDS - t0)) s ($(du -sh "${ROOTFS_DIR}/rootfs" | cut -f1))"
+}
+
+# Node from the npm registry's `node` package (its install pulls the platform's binary package),
+# as scripts/toolchain.sh does; only the binary and its licence are kept.
+install_node() {
+  [[ -x "${NODE_DIR}/node" ]] && return 0
+  step "Node ${NODE_VERSION} from the npm registry" "${LOG_DIR}/node.log"
+  command -v npm >/dev/null || fail "npm is needed to fetch Node ${NODE_VERSION} (source scripts/toolchain.sh)"
+  local partial="${NODE_DIR}.partial" bin licence
+  rm -rf "$partial"
+  mkdir -p "${partial}/pkg"
+  # From the cache dir: no project .npmrc applies.
+  (cd "$partial" && logged npm install --prefix "${partial}/pkg" --no-save --no-audit --no-fund --loglevel=error "node@${NODE_VERSION}") ||
+    fail "npm install node@${NODE_VERSION}"
+  bin="$(readlink -f "${partial}/pkg/node_modules/.bin/node" 2>/dev/null || true)"
+  [[ -x "$bin" ]] || fail "node@${NODE_VERSION} installed no node binary"
+  [[ "$("$bin" -v 2>>"$STEP_LOG")" == "v${NODE_VERSION}" ]] || fail "the fetched node binary is not v${NODE_VERSION}"
+  cp "$bin" "${partial}/node"
+  licence="$(find "${partial}/pkg/node_modules" -maxdepth 4 -path '*/node-linux-*/LICENSE' | head -n 1)"
+  if [[ -n "$licence" ]]; then cp "$licence" "${partial}/LICENSE"; fi
+  rm -rf "${partial}/pkg"
+  rm -rf "$NODE_DIR"
+  mv "$partial" "$NODE_DIR"
+  log "Node ${NODE_VERSION} ready (${NODE_DIR}/node)"
+}
+
+# npm itself, the version Node bundles, for the build base (npm ci in the Dockerfile).
+install_npm() {
+  [[ -f "${NPM_DIR}/npm/bin/npm-cli.js" ]] && return 0
+  step "npm ${NPM_VERSION} from the npm registry" "${LOG_DIR}/npm.log"
+  local partial="${NPM_DIR}.partial" tgz
+  rm -rf "$partial"
+  mkdir -p "${partial}/npm"
+  tgz="$(cd "$partial" && npm pack --silent --pack-destination "$partial" "npm@${NPM_VERSION}" 2>>"$STEP_LOG" | tail -n 1)" ||
+    fail "npm pack npm@${NPM_VERSION}"
+  [[ -f "${partial}/${tgz}" ]] || fail "npm pack npm@${NPM_VERSION} left no tarball"
+  logged tar -xzf "${partial}/${tgz}" -C "${partial}/npm" --strip-components=1 || fail "unpacking ${tgz}"
+  rm -f "${partial}/${tgz}"
+  rm -rf "$NPM_DIR"
+  mv "$partial" "$NPM_DIR"
+  log "npm ${NPM_VERSION} ready"
+}
+
+# ============================================================================
+# install: the two base stand-ins, committed as local images
+# ============================================================================
+
+# reject IMAGE WHY: a committed stand-in failed its check: remove it (so it is not taken as done), fail.
+reject() {
+  buildah rmi "$1" >/dev/null 2>&1 || true
+  fail "$2"
+}
+
+# standin_current IMAGE: the image exists and was made by this recipe.
+standin_current() { image_exists "$1" && [[ "$(image_label "$1" "$RECIPE_LABEL")" == "$RECIPE" ]]; }
+
+# The build base: as node:<V>-bookworm-slim (Debian slim + node and npm in /usr/local, root).
+commit_build_base() {
+  standin_current "$BUILD_BASE" && return 0
+  step "commit ${BUILD_BASE}" "${LOG_DIR}/bases.log"
+  local ctr mnt
+  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
+  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
+  # A bind copy with owners and modes (buildah copy would chown everything to root).
+  {
+    cp -a "${ROOTFS_DIR}/rootfs/." "${mnt}/" &&
+      install -D -m 0755 "${NODE_DIR}/node" "${mnt}/usr/local/bin/node" &&
+      mkdir -p "${mnt}/usr/local/lib/node_modules" &&
+      cp -a "${NPM_DIR}/npm" "${mnt}/usr/local/lib/node_modules/npm" &&
+      ln -s ../lib/node_modules/npm/bin/npm-cli.js "${mnt}/usr/local/bin/npm" &&
+      ln -s ../lib/node_modules/npm/bin/npx-cli.js "${mnt}/usr/local/bin/npx"
+  } >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
+  buildah umount "$ctr" >/dev/null
+  {
+    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      --env NODE_VERSION="$NODE_VERSION" --cmd '["node"]' --workingdir / \
+      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
+      buildah commit --rm --quiet "$ctr" "$BUILD_BASE"
+  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
+  step "check ${BUILD_BASE}" "${LOG_DIR}/bases.log"
+  # (9>&-: the container's monitor process must not hold the lock.)
+  logged "${PODMAN_RUN[@]}" --rm "$BUILD_BASE" sh -c 'node -v && npm -v' 9>&- || reject "$BUILD_BASE" "node -v && npm -v in the build base failed"
+  log "committed ${BUILD_BASE} ($(mib "$(image_size "$BUILD_BASE")"))"
+}
+
+# fill_runtime_rootfs MNT: the runtime base's files, into MNT (a mounted scratch container).
+fill_runtime_rootfs() {
+  local mnt="$1" r="${ROOTFS_DIR}/rootfs" l pkg list f
+  # merged /usr: the top-level links first, so package paths under /lib land in /usr/lib.
+  for l in bin sbin lib lib32 lib64 libx32; do
+    if [[ -L "${r}/${l}" ]]; then cp -a "${r}/${l}" "${mnt}/${l}" && mkdir -p "${mnt}/$(readlink "${r}/${l}")" || return 1; fi
+  done
+  mkdir -p "${mnt}/var/lib/dpkg/status.d" "${mnt}/etc" "${mnt}/usr/lib" || return 1
+  for pkg in libc6 libgcc-s1 libstdc++6 tzdata; do
+    list="$(find "${r}/var/lib/dpkg/info" -maxdepth 1 \( -name "${pkg}.list" -o -name "${pkg}:*.list" \) | head -n 1)"
+    [[ -n "$list" ]] || { echo "package ${pkg} is not in the rootfs"; return 1; }
+    # Files and links only (their directories come with them); what the slimming removed is skipped.
+    (cd "$r" && while IFS= read -r path; do
+      if [[ -L ".${path}" || -f ".${path}" ]]; then printf '%s\0' ".${path}"; fi
+    done <"$list" | xargs -0 -r cp -a --parents -t "$mnt") || return 1
+    dpkg-query --admindir="${r}/var/lib/dpkg" -s "$pkg" >"${mnt}/var/lib/dpkg/status.d/${pkg}" || return 1
+  done
+  for f in etc/localtime etc/timezone; do
+    if [[ -e "${r}/${f}" || -L "${r}/${f}" ]]; then cp -a "${r}/${f}" "${mnt}/${f}" || return 1; fi
+  done
+  cp -a "${r}/usr/lib/os-release" "${mnt}/usr/lib/os-release" && ln -s ../usr/lib/os-release "${mnt}/etc/os-release" || return 1
+  printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
+    "nonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin" >"${mnt}/etc/passwd" || return 1
+  printf '%s\n' 'root:x:0:' 'nobody:x:65534:' 'tty:x:5:' 'staff:x:50:' "nonroot:x:${NONROOT_UID}:" >"${mnt}/etc/group" || return 1
+  printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files dns' 'networks: files' \
+    'protocols: files' 'services: files' 'ethers: files' 'rpc: files' >"${mnt}/etc/nsswitch.conf" || return 1
+  install -d -m 1777 "${mnt}/tmp" && install -d -m 0700 "${mnt}/root" &&
+    install -d -m 0700 -o "$NONROOT_UID" -g "$NONROOT_UID" "${mnt}/home/nonroot" &&
+    install -D -m 0755 "${NODE_DIR}/node" "${mnt}/nodejs/bin/node" || return 1
+  if [[ -f "${NODE_DIR}/LICENSE" ]]; then install -D -m 0644 "${NODE_DIR}/LICENSE" "${mnt}/nodejs/LICENSE" || return 1; fi
+  # Nothing that could run a command or install a package.
+  for f in bin/sh bin/bash bin/dash usr/bin/apt usr/bin/apt-get usr/bin/dpkg; do
+    if [[ -e "${mnt}/${f}" ]]; then echo "/${f} ended up in the runtime base"; return 1; fi
+  done
+}
+
+# The runtime base: as gcr.io/distroless/nodejs22-debian12:nonroot. From the rootfs it takes only
+# the packages the node binary needs (libc6, libgcc-s1, libstdc++6) and tzdata, with their dpkg
+# records in /var/lib/dpkg/status.d as distroless keeps them (for scanners); no shell, no apt.
+commit_runtime_base() {
+  standin_current "$RUNTIME_BASE" && return 0
+  step "commit ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
+  local ctr mnt
+  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
+  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
+  fill_runtime_rootfs "$mnt" >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
+  buildah umount "$ctr" >/dev/null
+  {
+    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      --entrypoint '["/nodejs/bin/node"]' --user "$NONROOT_UID" --workingdir /home/nonroot \
+      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
+      buildah commit --rm --quiet "$ctr" "$RUNTIME_BASE"
+  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
+  step "check ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
+  local out
+  # Node runs as nonroot, reads tzdata, and resolves names through libc (nsswitch, /etc/hosts).
+  out="$("${PODMAN_RUN[@]}" --rm --read-only "$RUNTIME_BASE" -e \
+    'require("dns").lookup("localhost", { family: 4 }, (e, a) => console.log(process.version, process.getuid(), require("fs").existsSync("/usr/share/zoneinfo/UTC"), e ? e.code : a))' \
+    2>>"$STEP_LOG" 9>&-)" || reject "$RUNTIME_BASE" "node in the runtime base does not run"
+  echo "$out" >>"$STEP_LOG"
+  [[ "$out" == "v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1" ]] || reject "$RUNTIME_BASE" "the runtime base printed '${out}', not 'v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1'"
+  log "committed ${RUNTIME_BASE} ($(mib "$(image_size "$RUNTIME_BASE")"))"
+}
+
+cmd_install() {
+  need_root
+  mkdir -p "$LOG_DIR"
+  lock
+  install_tools
+  if standin_current "$BUILD_BASE" && standin_current "$RUNTIME_BASE"; then
+    log "base stand-ins already committed (${BUILD_BASE}, ${RUNTIME_BASE})"
+    return 0
+  fi
+  local t0=$SECONDS pids=() p failed=0
+  # The rootfs, Node and npm are independent downloads: side by side.
+  install_rootfs &
+  pids+=($!)
+  install_node &
+  pids+=($!)
+  install_npm &
+  pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  ((failed == 0)) || die "installing the operator image's base stand-ins failed (see above)"
+  commit_build_base
+  commit_runtime_base
+  log "base stand-ins installed in $((SECONDS - t0)) s"
+}
+
+# ============================================================================
+# build
+# ============================================================================
+
+# The Dockerfile's inputs: what its COPY lines read (with the ignore file that filters them), the
+# build arguments, and the base images' ids.
+inputs_hash() {
+  local build_id runtime_id
+  build_id="$(image_id "$BUILD_BASE")" && runtime_id="$(image_id "$RUNTIME_BASE")" || return 1
+  (
+    cd "$REPO_ROOT"
+    {
+      sha256sum "$DOCKERFILE" package.json package-lock.json operator/package.json operator/tsconfig.json operator/tsconfig.build.json
+      [[ -f .dockerignore ]] && sha256sum .dockerignore
+      find operator/src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+      echo "BUILD_BASE=${BUILD_BASE} ${build_id}"
+      echo "RUNTIME_BASE=${RUNTIME_BASE} ${runtime_id}"
+    } | sha256sum | cut -c1-16
+  )
+}
+
+current_image() {
+  local hash
+  hash="$(inputs_hash 2>/dev/null)" || return 1
+  echo "${IMAGE_REPO}:${hash}"
+}
+
+cmd_build() {
+  cmd_install
+  lock
+  local image t0=$SECONDS size
+  image="$(current_image)" || die "step 'hash the inputs' failed: the base stand-ins are not in the image store"
+  if image_exists "$image"; then
+    log "${image} is up to date with its inputs ($(mib "$(image_size "$image")"))"
+    echo "$image"
+    return 0
+  fi
+  step "buildah bud ${DOCKERFILE}" "${LOG_DIR}/build.log"
+  : >"$STEP_LOG"
+  mkdir -p "$NPM_CACHE"
+  log "building ${image} from ${DOCKERFILE} (log ${STEP_LOG})"
+  # --layers: a change in operator/src reuses the npm ci layers; --jobs 2: the build and deps
+  # stages side by side; the npm cache mount keeps downloads out of the layers and warm.
+  local mounts=(--volume "${NPM_CACHE}:/root/.npm")
+  # A machine whose egress goes through a TLS-inspecting proxy trusts its CA through a bundle
+  # (NODE_EXTRA_CA_CERTS, or npm's cafile): npm ci in the RUN steps gets the same trust, mounted
+  # for the build only, so nothing of it lands in a layer.
+  local cafile="${NODE_EXTRA_CA_CERTS:-}"
+  if [[ -z "$cafile" ]]; then cafile="$(cd "$CACHE_DIR" && npm config get cafile 2>/dev/null)" || cafile=""; fi
+  if [[ -n "$cafile" && "$cafile" != null && "$cafile" != undefined && -f "$cafile" ]]; then
+    printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"${CACHE_DIR}/build-npmrc"
+    mounts+=(--volume "${cafile}:/etc/ssl/certs/ca-certificates.crt:ro" --volume "${CACHE_DIR}/build-npmrc:/root/.npmrc:ro")
+    log "npm in the build trusts the machine's CA bundle ${cafile}"
+  fi
+  # nice: the machine is shared with other builds (local/platform.sh runs them side by side);
+  # --force-rm: a failed step leaves no working container behind.
+  (cd "$REPO_ROOT" && logged nice -n 10 buildah bud --isolation chroot --network host --pull=never --layers --jobs 2 --force-rm \
+    --build-arg "BUILD_BASE=${BUILD_BASE}" --build-arg "RUNTIME_BASE=${RUNTIME_BASE}" "${mounts[@]}" \
+    -f "$DOCKERFILE" -t "$image" .) || fail "buildah bud -f ${DOCKERFILE}"
+  size="$(image_size "$image")"
+  # Older builds of the operator go (their shared layers stay with the current one).
+  podman images --noheading --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" 2>/dev/null |
+    while read -r old; do [[ "$old" == "$image" ]] || podman rmi "$old" >/dev/null 2>&1 || true; done
+  log "built ${image} in $((SECONDS - t0)) s: image size $(mib "$size") (${size} bytes)"
+  echo "$image"
+}
+
+# ============================================================================
+# run / stop / status / env
+# ============================================================================
+
+container_state() { podman container inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null; }
+
+cmd_run() {
+  local image
+  image="$(cmd_build)"
+  if [[ "$(container_state || true)" == running ]]; then
+    log "${CONTAINER} already running"
+    return 0
+  fi
+  podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  eval "$("${SCRIPT_DIR}/kafka.sh" env)"
+  eval "$("${SCRIPT_DIR}/kube.sh" env)"
+  kubectl get --raw=/readyz >/dev/null 2>&1 || die "the local API server does not answer (KUBECONFIG=${KUBECONFIG}): run local/kube.sh start first"
+  (exec 3<>"/dev/tcp/127.0.0.1/${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS##*:}") 2>/dev/null ||
+    die "the local Kafka does not answer on ${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS}: run local/kafka.sh start first"
+  kubectl get namespace "$RUN_NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$RUN_NAMESPACE" >/dev/null ||
+    die "could not create namespace ${RUN_NAMESPACE}"
+  # The broker does not create topics on use; the operator stops when its topic is missing.
+  java -Xmx128m -cp "${KAFKA_LIBS}/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" \
+    --create --if-not-exists --topic "$RUN_TOPIC" --partitions 3 --replication-factor 1 >/dev/null 2>&1 ||
+    die "could not create topic ${RUN_TOPIC} on ${KAFKA_BOOTSTRAP_SERVERS}"
+  # The credentials the container reads, owned by its user (65532), not readable by others; the
+  # env file keeps the password off podman's command line.
+  local run="${STATE_DIR}/run"
+  rm -rf "$run"
+  mkdir -p "$run"
+  chmod 0700 "$run"
+  install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KUBECONFIG" "${run}/kubeconfig"
+  install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KAFKA_CA_PATH" "${run}/ca.crt"
+  (
+    umask 077
+    printf '%s\n' "KUBECONFIG=/etc/streamforge/kubeconfig" "KAFKA_BROKERS=${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS}" \
+      "KAFKA_TLS=true" "KAFKA_CA_PATH=/etc/kafka-ca/ca.crt" "KAFKA_SASL_MECHANISM=scram-sha-512" \
+      "KAFKA_USERNAME=${KAFKA_ADMIN_USER}" "KAFKA_PASSWORD=${KAFKA_ADMIN_PASSWORD}" "KAFKA_TOPIC=${RUN_TOPIC}" \
+      "WATCH_NAMESPACE=${RUN_NAMESPACE}" "POD_NAME=${CONTAINER}" "BIND_ADDRESS=127.0.0.1" \
+      "HEALTH_PORT=${HEALTH_PORT}" "METRICS_PORT=${METRICS_PORT}" >"${run}/env"
+  )
+  local t0
+  t0="$(date +%s%N)"
+  "${PODMAN_RUN[@]}" -d --name "$CONTAINER" --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,size=16m,mode=1777 \
+    --cap-drop ALL --security-opt no-new-privileges --env-file "${run}/env" \
+    -v "${run}/kubeconfig:/etc/streamforge/kubeconfig:ro" -v "${run}/ca.crt:/etc/kafka-ca/ca.crt:ro" \
+    "$image" >/dev/null || die "podman run ${image} failed"
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until curl -fs --max-time 2 "http://127.0.0.1:${HEALTH_PORT}/readyz" >/dev/null; do
+    if [[ "$(container_state || true)" != running ]]; then
+      podman logs --tail 25 "$CONTAINER" >&2 || true
+      die "${CONTAINER} exited during start"
+    fi
+    if ((SECONDS >= deadline)); then
+      podman logs --tail 25 "$CONTAINER" >&2 || true
+      die "${CONTAINER} not ready after ${START_TIMEOUT}s (http://127.0.0.1:${HEALTH_PORT}/readyz)"
+    fi
+    sleep 0.2
+  done
+  local ready_ns=$(($(date +%s%N) - t0))
+  # Ready is not yet leading: wait until it holds the Lease and its consumer fetches.
+  until curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; do
+    if [[ "$(container_state || true)" != running ]]; then
+      podman logs --tail 25 "$CONTAINER" >&2 || true
+      die "${CONTAINER} exited after it was ready"
+    fi
+    if ((SECONDS >= deadline)); then
+      log "${CONTAINER} ready but not consuming after ${START_TIMEOUT}s (another replica may hold the Lease in ${RUN_NAMESPACE})"
+      break
+    fi
+    sleep 0.2
+  done
+  log "${CONTAINER} (${image}) ready in $(awk -v ns="$ready_ns" 'BEGIN { printf "%.1f", ns / 1e9 }') s, consuming after $(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 }') s: health http://127.0.0.1:${HEALTH_PORT}/readyz, metrics http://127.0.0.1:${METRICS_PORT}/metrics, namespace ${RUN_NAMESPACE}; logs: podman logs ${CONTAINER}"
+}
+
+cmd_stop() {
+  local state
+  state="$(container_state)" || { log "${CONTAINER} is not there"; return 0; }
+  if [[ "$state" == running ]]; then
+    local t0=$SECONDS
+    podman stop -t "$STOP_TIMEOUT" "$CONTAINER" >/dev/null
+    log "stopped ${CONTAINER} in $((SECONDS - t0)) s: exit code $(podman container inspect --format '{{.State.ExitCode}}' "$CONTAINER")"
+  fi
+  podman rm "$CONTAINER" >/dev/null
+  rm -rf "${STATE_DIR}/run"
+}
+
+cmd_status() {
+  local image state
+  if image="$(current_image)" && image_exists "$image"; then
+    printf '%-24s built    %s  %s\n' operator-image "$image" "$(mib "$(image_size "$image")")"
+  else
+    printf '%-24s not built for the current inputs\n' operator-image
+  fi
+  state="$(container_state)" || state=absent
+  printf '%-24s %s\n' "$CONTAINER" "$state"
+  [[ "$state" == running ]] || return 3
+}
+
+cmd_env() {
+  local image
+  if command -v buildah >/dev/null && image="$(current_image)" && image_exists "$image"; then
+    echo "export OPERATOR_IMAGE=${image}"
+  else
+    echo "# OPERATOR_IMAGE: not built for the current inputs (local/operator-image.sh build)"
+  fi
+  echo "export OPERATOR_IMAGE_BUILD_BASE=${BUILD_BASE}"
+  echo "export OPERATOR_IMAGE_RUNTIME_BASE=${RUNTIME_BASE}"
+  echo "export OPERATOR_IMAGE_CONTAINER=${CONTAINER}"
+  echo "export OPERATOR_IMAGE_RUNTIME=${RUNC}"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  build) need_root; cmd_build ;;
+  run) need_root; cmd_run ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 install|build|run|stop|status|env" >&2; exit 2 ;;
+esac
