@@ -342,7 +342,7 @@ async function detectionDelay(): Promise<void> {
     const source = {
       start: async () => {},
       stop: async () => {},
-      health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now(), lastErrorAt: 0 }),
+      health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now(), lastErrorAt: 0, lastJoinAt: 0 }),
     };
     const controller = new Controller(source, new InlineIntake(foldOptions), kube, systemClock, createMetrics(), log, {
       policy,

@@ -102,7 +102,9 @@ export class Controller {
       h.connected &&
       (h.lag === undefined || h.lag <= this.options.maxLag) &&
       now - h.lastFetchAt <= this.options.staleAfterMs &&
-      now - h.lastErrorAt > this.options.staleAfterMs;
+      // A broker error counts until the stale window passes, unless the consumer joined its group
+      // since: one transient error at start (a coordinator still being elected) is not an outage.
+      (now - h.lastErrorAt > this.options.staleAfterMs || h.lastJoinAt > h.lastErrorAt);
     // Back from an outage: what happened while we could not read is unknown, not silence.
     if (healthy && !this.wasHealthy) this.observingSince = now;
     this.wasHealthy = healthy;

@@ -30,6 +30,8 @@ export interface SourceHealth {
   readonly lastFetchAt: number;
   /** Local time of the last error reaching a broker (ms), 0 if none: fetches may still look fine while a broker goes away. */
   readonly lastErrorAt: number;
+  /** Local time the consumer last joined its group (ms), 0 before: a join after an error means the brokers answer again. */
+  readonly lastJoinAt: number;
 }
 
 /**

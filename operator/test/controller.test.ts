@@ -232,7 +232,7 @@ describe("Controller", () => {
     const { clock, kube, source, controller } = setup();
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
-    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0, lastJoinAt: 0 };
     clock.t = T0 + 600_000;
     const decision = await controller.tick();
     expect(decision.held).toHaveLength(1);
@@ -249,7 +249,7 @@ describe("Controller during an event-source outage", () => {
       clock.t = T0 + t * 1000;
       for (const q of ["q1", "q2", "q3"]) await source.send(loading(q, clock.t));
     }
-    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0, lastJoinAt: 0 };
     for (let t = 100; t <= 700; t += 1) {
       clock.t = T0 + t * 1000;
       await controller.tick();
@@ -266,11 +266,30 @@ describe("Controller and broker errors", () => {
     kube.put(launchedJob("q1", "loader-producer"));
     await controller.startIntake();
     clock.t = T0 + 600_000;
-    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: clock.t - 1000 };
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: clock.t - 1000, lastJoinAt: 0 };
     expect((await controller.tick()).held).toEqual([
       { key: "stf/q1-loader-producer", kind: "source-unhealthy", why: "the event source is unhealthy (disconnected or lagging)" },
     ]);
     expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+  });
+});
+
+describe("Controller after one transient broker error", () => {
+  it("is healthy again once the consumer has joined its group since, not only after the stale window", async () => {
+    const { clock, kube, controller, source } = setup();
+    kube.put(launchedJob("q1", "loader-producer"));
+    await controller.startIntake();
+    // "The group coordinator is not available" while the group forms, then the join.
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: clock.t, lastJoinAt: 0 };
+    clock.advance(1000);
+    expect(controller.sourceHealthy()).toBe(false);
+    source.healthy = { ...source.healthy, lastJoinAt: clock.t };
+    clock.advance(1000);
+    expect(controller.sourceHealthy()).toBe(true);
+    // A later error, with no join after it, counts again.
+    source.healthy = { ...source.healthy, lastErrorAt: clock.t };
+    clock.advance(1000);
+    expect(controller.sourceHealthy()).toBe(false);
   });
 });
 
@@ -283,10 +302,10 @@ describe("Controller after an event-source outage", () => {
       clock.t = T0 + t * 1000;
       await source.send(loading("q1", clock.t));
     }
-    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0 };
+    source.healthy = { connected: false, lag: undefined, lastFetchAt: 0, lastErrorAt: 0, lastJoinAt: 0 };
     clock.t = T0 + 400_000;
     expect((await controller.tick()).held).toHaveLength(1);
-    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0 };
+    source.healthy = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0, lastJoinAt: 0 };
     clock.t = T0 + 401_000;
     expect((await controller.tick()).verdicts.get("stf/q1-loader-producer")).toMatchObject({ kind: "healthy" });
     clock.t = T0 + 401_000 + 120_000 + 120_001;

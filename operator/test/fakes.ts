@@ -74,7 +74,7 @@ export class FakeKube implements KubePort {
 
 export class FakeSource implements EventSource {
   handler: ((batch: RawBatch) => Promise<void>) | undefined;
-  healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0 };
+  healthy: SourceHealth = { connected: true, lag: 0, lastFetchAt: 0, lastErrorAt: 0, lastJoinAt: 0 };
   private offset = 0;
   constructor(private readonly clock: Clock) {}
   async start(onBatch: (batch: RawBatch) => Promise<void>): Promise<void> {

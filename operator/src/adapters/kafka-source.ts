@@ -59,6 +59,7 @@ export class KafkajsSource implements EventSource {
   private generation = 0;
   private lastFetchAt = 0;
   private lastErrorAt = 0;
+  private lastJoinAt = 0;
   private readonly lagByPartition = new Map<number, number>();
   /** Per partition, the offset after the last applied batch of this generation (what a commit may record): only partitions fetched since the last join, so only ours. */
   private readonly applied = new Map<number, bigint>();
@@ -97,6 +98,7 @@ export class KafkajsSource implements EventSource {
     const { GROUP_JOIN, FETCH, DISCONNECT, CRASH, STOP } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, () => {
       this.connected = true;
+      this.lastJoinAt = this.clock.now();
       // A rebalance may have moved partitions away, and every partition is read again from its
       // committed offset: lag and offsets seen before are no longer ours to report or commit.
       this.generation += 1;
@@ -187,6 +189,12 @@ export class KafkajsSource implements EventSource {
 
   health(): SourceHealth {
     const lag = this.lagByPartition.size === 0 ? undefined : [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
-    return { connected: this.connected && !this.failed, lag, lastFetchAt: this.lastFetchAt, lastErrorAt: this.lastErrorAt };
+    return {
+      connected: this.connected && !this.failed,
+      lag,
+      lastFetchAt: this.lastFetchAt,
+      lastErrorAt: this.lastErrorAt,
+      lastJoinAt: this.lastJoinAt,
+    };
   }
 }
