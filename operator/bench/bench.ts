@@ -18,7 +18,7 @@ import { KafkajsSource } from "../src/adapters/kafka-source.js";
 import { Controller } from "../src/controller.js";
 import { nextWakeIn } from "../src/core/decide.js";
 import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
-import { type PackedBatch, SignalFold, packBatch } from "../src/core/intake.js";
+import { type PackedBatch, SignalFold, packBatch } from "../src/core/signal-fold.js";
 import type { JobManifest } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
 import type { QueueSignal } from "../src/core/signals.js";

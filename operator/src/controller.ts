@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import { type Action, type Decision, type Hold, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
 import { type Retry, classify, nextRetry } from "./core/failures.js";
-import { forgettable } from "./core/intake.js";
+import { forgettable } from "./core/signal-fold.js";
 import { ANNOTATIONS, type JobManifest, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { replacementJob, replacementName } from "./core/relaunch.js";

@@ -6,7 +6,7 @@
  * says it was applied. InlineIntake runs the same fold in place, for tests with a fake clock.
  */
 import { Worker } from "node:worker_threads";
-import { type FoldOptions, type IntakeReport, type PackedBatch, SignalFold, packBatch } from "./core/intake.js";
+import { type FoldOptions, type IntakeReport, type PackedBatch, SignalFold, packBatch } from "./core/signal-fold.js";
 import type { RawBatch } from "./ports.js";
 
 export interface Intake {
@@ -56,7 +56,7 @@ export class ThreadIntake implements Intake {
   constructor(
     options: FoldOptions,
     private readonly onFailure: (err: Error) => void,
-    script: URL = new URL("./intake-worker.js", import.meta.url),
+    script: URL = new URL("./intake-thread.js", import.meta.url),
   ) {
     this.worker = new Worker(script, { workerData: options, name: "intake" });
     this.worker.on("message", (message: FromWorker) => {

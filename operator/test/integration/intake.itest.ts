@@ -10,13 +10,13 @@ import { Kafka, logLevel } from "kafkajs";
 import { pino } from "pino";
 import { KafkajsSource } from "../../src/adapters/kafka-source.js";
 import { DEFAULT_PARSE_LIMITS } from "../../src/core/events.js";
-import type { FoldOptions, IntakeReport } from "../../src/core/intake.js";
+import type { FoldOptions, IntakeReport } from "../../src/core/signal-fold.js";
 import { InlineIntake, ThreadIntake } from "../../src/intake.js";
 import { type RawBatch, systemClock } from "../../src/ports.js";
 import { OPERATOR_DIR, createTopic, env, eventually, unique } from "./platform.js";
 
 const FOLD: FoldOptions = { parseLimits: { ...DEFAULT_PARSE_LIMITS, maxBytes: 512 }, maxEventAgeMs: 300_000, retentionMs: 3_600_000 };
-const WORKER_SCRIPT = pathToFileURL(join(OPERATOR_DIR, "dist", "intake-worker.js"));
+const WORKER_SCRIPT = pathToFileURL(join(OPERATOR_DIR, "dist", "intake-thread.js"));
 const log = pino({ level: "silent" });
 
 /** Everything intake must handle: both shapes, each kind of rejection, a tombstone, Object-member names. */

@@ -1,6 +1,6 @@
 /** The intake thread (see intake.ts): folds the batches it is sent, reports on request. */
 import { parentPort, workerData } from "node:worker_threads";
-import { type FoldOptions, SignalFold } from "./core/intake.js";
+import { type FoldOptions, SignalFold } from "./core/signal-fold.js";
 import type { FromWorker, ToWorker } from "./intake.js";
 
 const fold = new SignalFold(workerData as FoldOptions);

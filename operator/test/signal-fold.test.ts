@@ -1,6 +1,6 @@
 /** The fold intake runs (on its own thread in the operator): packing, tallies, reports, retention. */
 import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
-import { type FoldOptions, SignalFold, forgettable, packBatch } from "../src/core/intake.js";
+import { type FoldOptions, SignalFold, forgettable, packBatch } from "../src/core/signal-fold.js";
 import { EMPTY_SIGNAL } from "../src/core/signals.js";
 
 const OPTIONS: FoldOptions = { parseLimits: DEFAULT_PARSE_LIMITS, maxEventAgeMs: 300_000, retentionMs: 3_600_000 };
