@@ -87,6 +87,9 @@ function coreThroughput(): void {
 }
 
 class NullKube implements KubePort {
+  serverClockOffset(): number {
+    return 0;
+  }
   jobs(): JobManifest[] {
     return [];
   }

@@ -118,7 +118,8 @@ export class Controller {
     await this.absorbIntake();
     const manifests = this.kube.jobs();
     await this.finishInterruptedRelaunches(manifests);
-    const jobs = manifests.map(observeJob);
+    const offset = this.kube.serverClockOffset();
+    const jobs = manifests.map((m) => observeJob(m, offset));
     // Health first: a recovery moves observingSince.
     const sourceHealthy = this.sourceHealthy();
     const stopTimer = this.metrics.decisionSeconds.startTimer();
@@ -251,7 +252,8 @@ export class Controller {
       reason: action.reason,
       detail: action.detail,
       attempt: action.attempt,
-      history: action.history,
+      // Written into the replacement in the API server's time, which every replica can read back.
+      history: action.history.map((t) => t + this.kube.serverClockOffset()),
       ...(queueId !== undefined ? { queueId } : {}),
     };
     // The claim: only one replica (or one retry) gets past this for a given Job version.

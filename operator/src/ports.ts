@@ -69,4 +69,6 @@ export interface KubePort {
   /** Deletes with Background propagation (its pods go too) if the Job still has `uid`. */
   deleteJob(name: string, uid: string): Promise<void>;
   recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  /** The API server's clock minus this process's, in ms, as last measured (0 until measured). */
+  serverClockOffset(): number;
 }

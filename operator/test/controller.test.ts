@@ -240,6 +240,35 @@ describe("Controller", () => {
   });
 });
 
+describe("Controller with the API server's clock minutes off its own", () => {
+  it.each([
+    ["5 min ahead", 5 * 60_000],
+    ["5 min behind", -5 * 60_000],
+  ])(
+    "with the server %s: healthy Jobs stay, a fresh Job gets its start grace, a silent one is relaunched exactly once",
+    async (_, skew) => {
+      const { clock, kube, source, controller } = setup();
+      kube.serverSkewMs = skew;
+      // Stamped by the API server, on its clock.
+      kube.put(launchedJob("q1", "loader-producer", { createdAt: T0 + skew }));
+      kube.put(launchedJob("q2", "loader-producer", { createdAt: T0 + skew }));
+      await controller.startIntake();
+      for (let t = 5; t <= 200; t += 5) {
+        clock.t = T0 + t * 1000;
+        await source.send(loading("q1", clock.t));
+        if (t === 5) await source.send(loading("q2", clock.t));
+        if (t === 100) kube.put(launchedJob("q3", "loader-producer", { createdAt: clock.t + skew }));
+        await controller.tick();
+      }
+      expect([...kube.store.keys()].sort()).toEqual(["q1-loader-producer", "q2-loader-producer-r1", "q3-loader-producer"]);
+      // What it wrote is in the server's time, so any replica reads it back right.
+      const relaunchedAt = Number(kube.store.get("q2-loader-producer-r1")!.metadata.annotations![ANNOTATIONS.relaunchedAt]);
+      expect(relaunchedAt - skew).toBeGreaterThanOrEqual(T0 + 125_000);
+      expect(relaunchedAt - skew).toBeLessThanOrEqual(T0 + 135_000);
+    },
+  );
+});
+
 describe("Controller during an event-source outage", () => {
   it("detects nothing and counts each hold once, however many ticks the outage lasts", async () => {
     const { clock, kube, source, controller, metrics } = setup();

@@ -26,8 +26,15 @@ export class FakeKube implements KubePort {
   /** Errors the next deleteJob calls throw, in order. */
   readonly deleteErrors: Error[] = [];
 
-  /** `clock` stamps the Jobs this fake API server creates. */
+  /** The fake API server's clock minus the operator's: what it stamps, and what serverClockOffset reports. */
+  serverSkewMs = 0;
+
+  /** `clock` stamps the Jobs this fake API server creates (shifted by serverSkewMs). */
   constructor(private readonly clock: Clock) {}
+
+  serverClockOffset(): number {
+    return this.serverSkewMs;
+  }
 
   put(job: JobManifest): void {
     const copy = structuredClone(job);
@@ -59,7 +66,7 @@ export class FakeKube implements KubePort {
       throw new Error("connection reset");
     }
     if (this.store.has(job.metadata.name)) return "exists";
-    this.put({ ...job, metadata: { ...job.metadata, creationTimestamp: new Date(this.clock.now()).toISOString() } });
+    this.put({ ...job, metadata: { ...job.metadata, creationTimestamp: new Date(this.clock.now() + this.serverSkewMs).toISOString() } });
     return "created";
   }
   async deleteJob(name: string, uid: string): Promise<void> {

@@ -69,6 +69,9 @@ export class KubeJobs implements KubePort {
   private readonly core: k8s.CoreV1Api;
   private readonly informer: k8s.Informer<k8s.V1Job> & k8s.ObjectCache<k8s.V1Job>;
   private synced = false;
+  /** The last few measurements of the API server's clock minus ours; their median is used. */
+  private readonly offsets: number[] = [];
+  private offsetTimer: NodeJS.Timeout | undefined;
 
   constructor(
     kc: k8s.KubeConfig,
@@ -90,12 +93,40 @@ export class KubeJobs implements KubePort {
   }
 
   async start(): Promise<void> {
+    await this.measureClock();
+    this.offsetTimer = setInterval(() => void this.measureClock(), 30_000);
     await this.informer.start();
     this.synced = true;
   }
 
   async stop(): Promise<void> {
+    if (this.offsetTimer) clearInterval(this.offsetTimer);
     await this.informer.stop();
+  }
+
+  serverClockOffset(): number {
+    if (this.offsets.length === 0) return 0;
+    const sorted = [...this.offsets].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  }
+
+  /**
+   * The API server's clock against ours, from the Date header of a cheap request: that header has
+   * whole seconds, so the estimate is within about a second, which is far below any threshold.
+   */
+  private async measureClock(): Promise<void> {
+    try {
+      const sent = Date.now();
+      const response = await this.batch.listNamespacedJobWithHttpInfo({ namespace: this.namespace, limit: 1 });
+      const received = Date.now();
+      const date = Date.parse(response.headers["date"] ?? "");
+      if (Number.isNaN(date)) return;
+      // The server's second began at most 1 s before its stamp: take the middle.
+      this.offsets.push(date + 500 - (sent + received) / 2);
+      if (this.offsets.length > 5) this.offsets.shift();
+    } catch {
+      // Kept as it was; the informer reports a lost API server.
+    }
   }
 
   ready(): boolean {

@@ -158,7 +158,14 @@ function isChaosJob(labels: Record<string, string> | undefined): boolean {
   return labels?.["chaosUID"] !== undefined || labels?.["app.kubernetes.io/part-of"] === "litmus";
 }
 
-export function observeJob(job: JobManifest): ObservedJob {
+/**
+ * `serverOffsetMs` is the API server's clock minus this replica's (what the kube adapter
+ * measures). Every time in a Job, whether the server stamped it or a replica wrote it into an
+ * annotation (replicas write server time: see `toServerTime`), is turned into this replica's
+ * clock, so a replica minutes off compares like with like.
+ */
+export function observeJob(job: JobManifest, serverOffsetMs = 0): ObservedJob {
+  const local = (t: number | undefined) => (t === undefined || t === 0 ? t : t - serverOffsetMs);
   const meta = job.metadata;
   const annotations = meta.annotations ?? {};
   const namespace = meta.namespace ?? "default";
@@ -172,9 +179,9 @@ export function observeJob(job: JobManifest): ObservedJob {
     resourceVersion: meta.resourceVersion ?? "",
     queue: queueOf(job),
     target: targetOf(job),
-    createdAt: toMs(meta.creationTimestamp) ?? 0,
-    relaunchedAt: Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0,
-    startedAt: toMs(job.status?.startTime),
+    createdAt: local(toMs(meta.creationTimestamp)) ?? 0,
+    relaunchedAt: local(Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0) ?? 0,
+    startedAt: local(toMs(job.status?.startTime)),
     phase: phaseOf(job),
     optedOut:
       optOut(annotations) ||
@@ -185,6 +192,6 @@ export function observeJob(job: JobManifest): ObservedJob {
     supersededBy: annotations[ANNOTATIONS.supersededBy],
     gaveUp: annotations[ANNOTATIONS.gaveUp] !== undefined,
     attempt: Number.isInteger(attempt) && attempt >= 0 ? attempt : 0,
-    relaunchHistory: parseHistory(annotations[ANNOTATIONS.history]),
+    relaunchHistory: parseHistory(annotations[ANNOTATIONS.history]).map((t) => t - serverOffsetMs),
   };
 }
