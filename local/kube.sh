@@ -11,7 +11,10 @@
 #            the upstream CRDs; says so and returns 0 when already running
 #   stop     SIGTERM (then SIGKILL) exactly the recorded PIDs, newest first
 #   status   running/stopped, PID and RSS per daemon; exit 3 if any is down
-#   eval "$(local/kube.sh env)"   # exports KUBECONFIG and puts the built kubectl on PATH
+#   eval "$(local/kube.sh env)"   # exports KUBECONFIG and KUBE_AUDIT_LOG, puts the built kubectl on PATH
+#
+# The API server keeps an audit log (KUBE_AUDIT_LOG, JSON lines, level Metadata) of the requests
+# of ServiceAccounts outside kube-system only: what an operator run with its own token did.
 #
 # Environment (all optional):
 #   STREAMFORGE_CACHE      cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binaries in kube/<version>/bin
@@ -50,6 +53,8 @@ PKI_DIR="${STATE_DIR}/pki"
 LOG_DIR="${STATE_DIR}/logs"
 RUN_DIR="${STATE_DIR}/run"
 KUBECONFIG_FILE="${STATE_DIR}/kubeconfig"
+AUDIT_POLICY="${STATE_DIR}/audit-policy.yaml"
+AUDIT_LOG="${LOG_DIR}/audit.log"
 
 # ---- ports (all bound to 127.0.0.1) ----------------------------------------
 APISERVER_PORT="${STREAMFORGE_KUBE_APISERVER_PORT:-16443}"
@@ -223,6 +228,19 @@ prepare_state() {
   command -v openssl >/dev/null || die "openssl is required to generate certificates"
   mkdir -p "$PKI_DIR" "$LOG_DIR" "$RUN_DIR" "${STATE_DIR}/etcd"
   chmod 700 "$STATE_DIR" "$PKI_DIR" "${STATE_DIR}/etcd"
+  # Who asked for what, for ServiceAccounts outside kube-system (the controller-manager's own
+  # controllers run as kube-system ServiceAccounts): verb, resource, namespace, name, status.
+  cat >"$AUDIT_POLICY" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    userGroups: ["system:serviceaccounts:kube-system"]
+  - level: Metadata
+    userGroups: ["system:serviceaccounts"]
+  - level: None
+POLICY
 
   if [[ ! -f "${PKI_DIR}/ca.crt" ]]; then
     log "generating CA, certificates and service-account key in ${PKI_DIR}"
@@ -420,6 +438,8 @@ cmd_start() {
     --service-account-signing-key-file="${PKI_DIR}/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 \
     --allow-privileged=true \
+    --audit-policy-file="$AUDIT_POLICY" --audit-log-path="$AUDIT_LOG" --audit-log-format=json \
+    --audit-log-maxsize=100 --audit-log-maxbackup=2 \
     --profiling=false
   wait_until kube-apiserver "$deadline" kubectl_ get --raw=/readyz
 
@@ -533,6 +553,7 @@ cmd_status() {
 
 cmd_env() {
   echo "export KUBECONFIG=${KUBECONFIG_FILE}"
+  echo "export KUBE_AUDIT_LOG=${AUDIT_LOG}"
   # The kubectl built with the control plane, matching its version.
   echo "export PATH=${BIN_DIR}:\$PATH"
 }

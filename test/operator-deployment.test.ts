@@ -29,7 +29,7 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
     const rules = roles.flatMap((r) => r.rules.map((rule: any) => ({ ns: r.metadata.namespace, ...rule })));
     expect(rules).toEqual([
       { ns: "stf", apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch", "create", "delete", "patch"] },
-      { ns: "stf", apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { ns: "stf", apiGroups: [""], resources: ["events"], verbs: ["create"] },
       { ns: expect.any(String), apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
       {
         ns: expect.any(String),

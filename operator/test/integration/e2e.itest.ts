@@ -26,6 +26,7 @@ import {
   workerProducer,
   type OperatorProcess,
 } from "./platform.js";
+import { type OperatorIdentity, auditedRequests, grantedPairs, operatorIdentity, refusedPairs, usedPairs } from "./identity.js";
 
 /** Short thresholds so the tier runs in seconds: loaders are stuck after 4 s, arango-connector never within the test. */
 const POLICY = {
@@ -36,6 +37,9 @@ const POLICY = {
   errorGraceMs: 600_000,
   massSilence: { minJobs: 100, fraction: 1 },
 };
+
+/** Each run's own identity: the stack's ServiceAccount and Roles in that run's namespace. */
+const identities: OperatorIdentity[] = [];
 
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,11 +97,33 @@ describe("the operator against a real broker and API server", () => {
 
   beforeAll(async () => {
     await createNamespace(ns);
+    const identity = await operatorIdentity(ns);
+    identities.push(identity);
     await createTopic(topic);
     producer = await workerProducer();
     // Two replicas: one leads through the Lease, the other waits.
-    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18181, metricsPort: 18180 }));
-    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18281, metricsPort: 18280 }));
+    operators.push(
+      startOperator({
+        name: `${ns}-a`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18181,
+        metricsPort: 18180,
+      }),
+    );
+    operators.push(
+      startOperator({
+        name: `${ns}-b`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18281,
+        metricsPort: 18280,
+      }),
+    );
     await eventually("one operator to lead", async () => {
       const leaders = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
       return leaders.reduce((a, b) => a + b, 0) === 1 ? true : undefined;
@@ -250,10 +276,13 @@ describe("a broker restart in the middle of a run", () => {
 
   beforeAll(async () => {
     await createNamespace(ns);
+    const identity = await operatorIdentity(ns);
+    identities.push(identity);
     await createTopic(topic);
     producer = await workerProducer();
     operator = startOperator({
       name: `${ns}-a`,
+      kubeconfig: identity.kubeconfig,
       namespace: ns,
       topic,
       policy: POLICY,
@@ -318,10 +347,32 @@ describe("leader failover", () => {
 
   beforeAll(async () => {
     await createNamespace(ns);
+    const identity = await operatorIdentity(ns);
+    identities.push(identity);
     await createTopic(topic);
     producer = await workerProducer();
-    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18481, metricsPort: 18480 }));
-    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18581, metricsPort: 18580 }));
+    operators.push(
+      startOperator({
+        name: `${ns}-a`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18481,
+        metricsPort: 18480,
+      }),
+    );
+    operators.push(
+      startOperator({
+        name: `${ns}-b`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18581,
+        metricsPort: 18580,
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -378,6 +429,8 @@ describe("graceful shutdown", () => {
 
   beforeAll(async () => {
     await createNamespace(ns);
+    const identity = await operatorIdentity(ns);
+    identities.push(identity);
     await createTopic(topic);
     await admin.connect();
     producer = await workerProducer();
@@ -386,8 +439,28 @@ describe("graceful shutdown", () => {
     await publish(producer, topic, [
       { queue_id: "early-1", event: "error", timestamp: new Date().toISOString(), payload: { reason: "is terminating" } },
     ]);
-    operators.push(startOperator({ name: `${ns}-a`, namespace: ns, topic, policy: POLICY, healthPort: 18681, metricsPort: 18680 }));
-    operators.push(startOperator({ name: `${ns}-b`, namespace: ns, topic, policy: POLICY, healthPort: 18781, metricsPort: 18780 }));
+    operators.push(
+      startOperator({
+        name: `${ns}-a`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18681,
+        metricsPort: 18680,
+      }),
+    );
+    operators.push(
+      startOperator({
+        name: `${ns}-b`,
+        kubeconfig: identity.kubeconfig,
+        namespace: ns,
+        topic,
+        policy: POLICY,
+        healthPort: 18781,
+        metricsPort: 18780,
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -433,5 +506,25 @@ describe("graceful shutdown", () => {
     await eventually("the other replica to lead", async () =>
       (await metric(follower.metricsPort, "streamforge_operator_leader")) === 1 ? true : undefined,
     );
+  });
+});
+
+describe("the operator's Role, as the API server saw it used", () => {
+  it("every verb the stack grants was used by the runs above, and none they needed was refused", () => {
+    expect(identities.length).toBeGreaterThan(0);
+    const granted = grantedPairs(identities[0]!.roles);
+    const requests = identities.flatMap((i) => auditedRequests(i.username));
+    const used = usedPairs(requests);
+    const refused = refusedPairs(requests);
+    const unused = granted.filter((p) => !used.includes(p));
+    console.log(
+      `the API server's audit log, ${requests.length} requests of the operators' ServiceAccounts in ${identities.length} namespaces:\n` +
+        `  granted: ${granted.join(" ")}\n  used:    ${used.join(" ")}\n  unused:  ${unused.join(" ") || "-"}\n  refused: ${refused.join(" ") || "-"}`,
+    );
+    // Only what the Role grants, and nothing refused: the stack's Role is enough.
+    expect(used.filter((p) => !granted.includes(p))).toEqual([]);
+    expect(refused).toEqual([]);
+    // Least privilege: nothing granted that the operator does not use.
+    expect(unused).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ import {
   unique,
   workerProducer,
 } from "./platform.js";
+import { operatorIdentity } from "./identity.js";
 
 const SCRIPT = join(REPO_ROOT, "local", "operator-image.sh");
 /** runc and explicit ulimits: crun fails on this machine's cgroups, runc without ulimits on setrlimit. */
@@ -155,11 +156,13 @@ describe("the operator image, built and run with podman", () => {
     await createNamespace(ns);
     await createTopic(topic);
     producer = await workerProducer();
+    // Its own identity: the stack's ServiceAccount and Roles in this namespace, a token of that ServiceAccount.
+    const identity = await operatorIdentity(ns);
 
     // 3. Credentials as the Deployment mounts them: readable by the image's user only.
     mkdirSync(secrets, { recursive: true });
     for (const [file, from] of [
-      ["kubeconfig", env.kubeconfig()],
+      ["kubeconfig", identity.kubeconfig],
       ["ca.crt", env.caPath()],
     ] as const) {
       writeFileSync(join(secrets, file), readFileSync(from), { mode: 0o400 });

@@ -133,9 +133,13 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/main.js` with the given namespace, topic and policy; logs go to out/itest/<name>.log. */
+/**
+ * Starts `node dist/main.js` with the given namespace, topic and policy; logs go to out/itest/<name>.log.
+ * `kubeconfig` is the operator's own identity (identity.ts: the stack's ServiceAccount and Roles), not the admin's.
+ */
 export function startOperator(opts: {
   name: string;
+  kubeconfig: string;
   namespace: string;
   topic: string;
   policy: object;
@@ -149,7 +153,7 @@ export function startOperator(opts: {
   const child = spawn(process.execPath, [join(OPERATOR_DIR, "dist", "main.js")], {
     env: {
       PATH: process.env.PATH ?? "",
-      KUBECONFIG: env.kubeconfig(),
+      KUBECONFIG: opts.kubeconfig,
       KAFKA_BROKERS: env.tlsBootstrap(),
       KAFKA_TLS: "true",
       KAFKA_CA_PATH: env.caPath(),
