@@ -31,6 +31,7 @@ log() { printf '[local] %s\n' "$*" >&2; }
 platform_env() {
   for s in "${SERVICES[@]}"; do "${HERE}/${s}.sh" env; done
   "${HERE}/pulumi.sh" env
+  "${HERE}/faketime.sh" env 2>/dev/null || true
 }
 
 install() {
@@ -51,6 +52,7 @@ install() {
   "${HERE}/kafka.sh" install || failed=1
   "${HERE}/prometheus.sh" install || failed=1
   "${HERE}/kafka-cluster.sh" install || failed=1
+  "${HERE}/faketime.sh" install || failed=1
   wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }

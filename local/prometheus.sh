@@ -18,27 +18,15 @@ LOG_FILE="${STATE_DIR}/prometheus.log"
 
 log() { printf '[prometheus] %s\n' "$*" >&2; }
 die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/debian-package.sh
+source "${SCRIPT_DIR}/lib/debian-package.sh"
 
 binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | tail -n 1; }
 
 install() {
   if [[ -n "$(binary)" ]]; then return 0; fi
-  command -v apt-get >/dev/null || die "prerequisite 'apt-get' not found: the local Prometheus comes from Debian's package"
-  mkdir -p "${CACHE_DIR}"
-  local tmp version
-  tmp="$(mktemp -d)"
-  # apt-get download fetches the .deb without installing it (no service, no root changes).
-  if ! (cd "${tmp}" && apt-get download "${PKG}" >"${tmp}/apt.log" 2>&1); then
-    log "apt-get download failed; refreshing the package lists once"
-    apt-get update -qq >/dev/null 2>&1 || true
-    (cd "${tmp}" && apt-get download "${PKG}" >"${tmp}/apt.log" 2>&1) || { cat "${tmp}/apt.log" >&2; rm -rf "${tmp}"; die "could not download Debian's ${PKG} package"; }
-  fi
-  version="$(dpkg-deb -f "${tmp}"/${PKG}_*.deb Version)"
-  mkdir -p "${CACHE_DIR}/${version}.partial/root"
-  dpkg-deb -x "${tmp}"/${PKG}_*.deb "${CACHE_DIR}/${version}.partial/root"
-  rm -rf "${CACHE_DIR:?}/${version}"
-  mv "${CACHE_DIR}/${version}.partial" "${CACHE_DIR}/${version}"
-  rm -rf "${tmp}"
+  local version
+  version="$(unpack_debian_package "${PKG}" "${CACHE_DIR}")"
   log "installed Prometheus ${version} into ${CACHE_DIR}/${version}"
 }
 

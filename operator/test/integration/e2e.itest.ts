@@ -14,6 +14,7 @@ import {
   deleteNamespace,
   env,
   eventually,
+  heartbeats,
   kubeClients,
   listJobs,
   metric,
@@ -23,6 +24,7 @@ import {
   startOperator,
   status,
   unique,
+  whileDeciding,
   workerProducer,
   type OperatorProcess,
 } from "./platform.js";
@@ -43,50 +45,6 @@ const identities: OperatorIdentity[] = [];
 
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Waits `ms` for something that must not happen, and proves the operators kept deciding meanwhile
- * (the decision rounds they count advanced, at least one every second): a stalled operator fails
- * here instead of passing for doing nothing. Sums over replicas, as only the leader decides.
- */
-async function whileDeciding(ms: number, ops: readonly OperatorProcess[]): Promise<void> {
-  const rounds = async () =>
-    (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_decision_seconds_count").catch(() => 0)))).reduce(
-      (a, b) => a + b,
-      0,
-    );
-  const before = await rounds();
-  await sleep(ms);
-  expect((await rounds()) - before).toBeGreaterThanOrEqual(Math.floor(ms / 1000));
-}
-
-/** Publishes a loading event every second for each queue in `queues` until stopped; remembers when each was last acknowledged. */
-function heartbeats(producer: Producer, topic: string, queues: Set<string>) {
-  let running = true;
-  const lastSent = new Map<string, number>();
-  const loop = (async () => {
-    while (running) {
-      const batch = [...queues];
-      const sent = await publish(
-        producer,
-        topic,
-        batch.map((q) => status(q, "loading", { message: "loaded 100 records", records_written: 100 })),
-      ).then(
-        () => true,
-        () => false,
-      );
-      if (sent) for (const q of batch) lastSent.set(q, Date.now());
-      await sleep(1000);
-    }
-  })();
-  return {
-    lastSent,
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
 
 describe("the operator against a real broker and API server", () => {
   const ns = unique("it-heal");

@@ -133,6 +133,11 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
+/** The environment that shifts a process's wall clock by `skew` with libfaketime (local/faketime.sh installs it). */
+function skewedClock(skew: string): Record<string, string> {
+  return { LD_PRELOAD: required("FAKETIME_LIB"), FAKETIME: skew, FAKETIME_DONT_FAKE_MONOTONIC: "1" };
+}
+
 /**
  * Starts `node dist/main.js` with the given namespace, topic and policy; logs go to out/itest/<name>.log.
  * `kubeconfig` is the operator's own identity (identity.ts: the stack's ServiceAccount and Roles), not the admin's.
@@ -146,6 +151,8 @@ export function startOperator(opts: {
   healthPort: number;
   metricsPort: number;
   staleAfterMs?: number;
+  /** Run with the wall clock this far off the machine's (libfaketime, e.g. "+5m"); timers are not affected. */
+  clockSkew?: string;
 }): OperatorProcess {
   const logDir = join(REPO_ROOT, "out", "itest");
   mkdirSync(logDir, { recursive: true });
@@ -171,6 +178,7 @@ export function startOperator(opts: {
       TICK_INTERVAL_MS: "500",
       LOG_LEVEL: process.env.OPERATOR_LOG_LEVEL ?? "info",
       SELF_HEALING_POLICY: JSON.stringify(opts.policy),
+      ...(opts.clockSkew ? skewedClock(opts.clockSkew) : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -212,4 +220,50 @@ export async function metric(port: number, name: string): Promise<number> {
 /** Restarts the local broker (stop, start, same data) through its script. */
 export function restartBroker(): void {
   execFileSync("bash", [join(REPO_ROOT, "local", "kafka.sh"), "restart"], { stdio: "ignore" });
+}
+
+const sleepFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits `ms` for something that must not happen, and proves the operators kept deciding meanwhile
+ * (the decision rounds they count advanced, at least one every second): a stalled operator fails
+ * here instead of passing for doing nothing. Sums over replicas, as only the leader decides.
+ */
+export async function whileDeciding(ms: number, ops: readonly OperatorProcess[]): Promise<void> {
+  const rounds = async () =>
+    (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_decision_seconds_count").catch(() => 0)))).reduce(
+      (a, b) => a + b,
+      0,
+    );
+  const before = await rounds();
+  await sleepFor(ms);
+  expect((await rounds()) - before).toBeGreaterThanOrEqual(Math.floor(ms / 1000));
+}
+
+/** Publishes a loading event every second for each queue in `queues` until stopped; remembers when each was last acknowledged. */
+export function heartbeats(producer: Producer, topic: string, queues: Set<string>) {
+  let running = true;
+  const lastSent = new Map<string, number>();
+  const loop = (async () => {
+    while (running) {
+      const batch = [...queues];
+      const sent = await publish(
+        producer,
+        topic,
+        batch.map((q) => status(q, "loading", { message: "loaded 100 records", records_written: 100 })),
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (sent) for (const q of batch) lastSent.set(q, Date.now());
+      await sleepFor(1000);
+    }
+  })();
+  return {
+    lastSent,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
