@@ -107,7 +107,10 @@ export class KubeJobs implements KubePort {
   serverClockOffset(): number {
     if (this.offsets.length === 0) return 0;
     const sorted = [...this.offsets].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    // The estimate is only good to about a second (the Date header's resolution): below two
+    // seconds it is noise, and shifting Job times by noise could date a Job after its first event.
+    return Math.abs(median) < 2000 ? 0 : median;
   }
 
   /**

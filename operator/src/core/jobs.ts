@@ -167,6 +167,9 @@ function isChaosJob(labels: Record<string, string> | undefined): boolean {
 export function observeJob(job: JobManifest, serverOffsetMs = 0): ObservedJob {
   const local = (t: number | undefined) => (t === undefined || t === 0 ? t : t - serverOffsetMs);
   const meta = job.metadata;
+  // A measured offset is good to about a second: err towards an earlier creation, so an event
+  // right after it is never taken for one of an earlier incarnation.
+  const created = local(toMs(meta.creationTimestamp));
   const annotations = meta.annotations ?? {};
   const namespace = meta.namespace ?? "default";
   const optOut = (a: Record<string, string> | undefined) => a?.[ANNOTATIONS.selfHealing] === "disabled";
@@ -179,7 +182,7 @@ export function observeJob(job: JobManifest, serverOffsetMs = 0): ObservedJob {
     resourceVersion: meta.resourceVersion ?? "",
     queue: queueOf(job),
     target: targetOf(job),
-    createdAt: local(toMs(meta.creationTimestamp)) ?? 0,
+    createdAt: created === undefined ? 0 : created - (serverOffsetMs === 0 ? 0 : 1000),
     relaunchedAt: local(Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0) ?? 0,
     startedAt: local(toMs(job.status?.startTime)),
     phase: phaseOf(job),
