@@ -79,7 +79,7 @@ export class Controller {
   /** Starts intake; from now on silence is measured. */
   async startIntake(): Promise<void> {
     this.observingSince = this.clock.now();
-    await this.source.start((batch) => this.intake.apply(batch, this.clock.now()));
+    await this.source.start((batch) => this.intake.apply(batch, this.clock.now(), this.kube.serverClockOffset()));
   }
 
   /** Takes in what intake applied since the last round: signals, counts, and unusable messages (logged, rate-limited). */
@@ -119,6 +119,7 @@ export class Controller {
     const manifests = this.kube.jobs();
     await this.finishInterruptedRelaunches(manifests);
     const offset = this.kube.serverClockOffset();
+    this.metrics.clusterClockOffset.set(offset / 1000);
     const jobs = manifests.map((m) => observeJob(m, offset));
     // Health first: a recovery moves observingSince.
     const sourceHealthy = this.sourceHealthy();

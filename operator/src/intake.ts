@@ -10,8 +10,11 @@ import { type FoldOptions, type IntakeReport, type PackedBatch, SignalFold, pack
 import type { RawBatch } from "./ports.js";
 
 export interface Intake {
-  /** Folds a batch into state, batches in the order given; resolves once it is applied (its offsets may then be committed). */
-  apply(batch: RawBatch, receivedAt: number): Promise<void>;
+  /**
+   * Folds a batch into state, batches in the order given; resolves once it is applied (its offsets may then be committed).
+   * `clusterOffsetMs`: the cluster's clock minus ours, which dates the events' stamps in our time.
+   */
+  apply(batch: RawBatch, receivedAt: number, clusterOffsetMs?: number): Promise<void>;
   /** What changed since the previous report; first drops `forget` (queues the controller found stale and unused) if they are still stale. */
   report(now: number, forget: readonly string[]): Promise<IntakeReport>;
   close(): Promise<void>;
@@ -22,9 +25,9 @@ export class InlineIntake implements Intake {
   constructor(options: FoldOptions) {
     this.fold = new SignalFold(options);
   }
-  apply(batch: RawBatch, receivedAt: number): Promise<void> {
+  apply(batch: RawBatch, receivedAt: number, clusterOffsetMs = 0): Promise<void> {
     // Packed as for the thread, so tests run the same path.
-    this.fold.applyBatch(packBatch(batch, receivedAt));
+    this.fold.applyBatch(packBatch(batch, receivedAt, clusterOffsetMs));
     return Promise.resolve();
   }
   report(now: number, forget: readonly string[]): Promise<IntakeReport> {
@@ -91,10 +94,10 @@ export class ThreadIntake implements Intake {
     });
   }
 
-  async apply(batch: RawBatch, receivedAt: number): Promise<void> {
+  async apply(batch: RawBatch, receivedAt: number, clusterOffsetMs = 0): Promise<void> {
     let packed: PackedBatch;
     try {
-      packed = packBatch(batch, receivedAt);
+      packed = packBatch(batch, receivedAt, clusterOffsetMs);
     } catch (err) {
       this.fail(err);
       throw err;

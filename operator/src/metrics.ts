@@ -73,6 +73,11 @@ export function createMetrics() {
       help: "1 when the event source is connected and current.",
       registers: [registry],
     }),
+    clusterClockOffset: new Gauge({
+      name: "streamforge_operator_cluster_clock_offset_seconds",
+      help: "The cluster's clock (the API server's) minus this process's, as applied to Job times and event stamps; 0 below 2 s.",
+      registers: [registry],
+    }),
     leader: new Gauge({ name: "streamforge_operator_leader", help: "1 on the replica holding the Lease.", registers: [registry] }),
     decisionSeconds: new Histogram({
       name: "streamforge_operator_decision_seconds",

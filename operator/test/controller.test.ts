@@ -240,23 +240,26 @@ describe("Controller", () => {
   });
 });
 
-describe("Controller with the API server's clock minutes off its own", () => {
+describe("Controller whose clock is minutes off the cluster's (the API server's and the workers')", () => {
   it.each([
     ["5 min ahead", 5 * 60_000],
     ["5 min behind", -5 * 60_000],
+    // Beyond maxEventAgeMs: read by its stamp as is, every fresh event would look like a backlog.
+    ["12 min ahead", 12 * 60_000],
+    ["12 min behind", -12 * 60_000],
   ])(
-    "with the server %s: healthy Jobs stay, a fresh Job gets its start grace, a silent one is relaunched exactly once",
+    "with the cluster %s: healthy Jobs stay, a fresh Job gets its start grace, a silent one is relaunched exactly once",
     async (_, skew) => {
       const { clock, kube, source, controller } = setup();
       kube.serverSkewMs = skew;
-      // Stamped by the API server, on its clock.
+      // Stamped by the API server and by the workers, on the cluster's clock.
       kube.put(launchedJob("q1", "loader-producer", { createdAt: T0 + skew }));
       kube.put(launchedJob("q2", "loader-producer", { createdAt: T0 + skew }));
       await controller.startIntake();
       for (let t = 5; t <= 200; t += 5) {
         clock.t = T0 + t * 1000;
-        await source.send(loading("q1", clock.t));
-        if (t === 5) await source.send(loading("q2", clock.t));
+        await source.send(loading("q1", clock.t + skew));
+        if (t === 5) await source.send(loading("q2", clock.t + skew));
         if (t === 100) kube.put(launchedJob("q3", "loader-producer", { createdAt: clock.t + skew }));
         await controller.tick();
       }
@@ -267,6 +270,27 @@ describe("Controller with the API server's clock minutes off its own", () => {
       expect(relaunchedAt - skew).toBeLessThanOrEqual(T0 + 135_000);
     },
   );
+
+  it("still takes a backlog for what it is: events stamped long ago in the cluster's time are not signs of life now", async () => {
+    const skew = 12 * 60_000;
+    const { clock, kube, source, controller } = setup();
+    kube.serverSkewMs = skew;
+    kube.put(launchedJob("q1", "loader-producer", { createdAt: T0 - 3_600_000 + skew }));
+    // Read after a restart: the Job's last events, an hour old by the cluster's clock.
+    await controller.startIntake();
+    for (let t = 0; t < 60; t += 10) await source.send(loading("q1", T0 - 3_600_000 + t * 1000 + skew));
+    // Taken as fresh, they would make the Job stuck 2 min after they arrived; as a backlog, its
+    // silence counts from when the operator began listening plus the start grace.
+    for (const at of [5_000, 125_000]) {
+      clock.t = T0 + at;
+      await controller.tick();
+    }
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer"]);
+    clock.t = T0 + 245_000;
+    await controller.tick();
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+  });
 });
 
 describe("Controller during an event-source outage", () => {

@@ -93,6 +93,22 @@ describe("timestamps", () => {
     });
   });
 
+  it("dates a stamp, which is in the cluster's time, in ours by the measured offset", () => {
+    const body = JSON.stringify({ queue_id: "q", event: "loading", timestamp: "2026-11-27T10:11:50Z" });
+    // The cluster's clock 12 min ahead of ours: a stamp of 10:11:50 happened at our 09:59:50.
+    expect(parseEvent(body, NOW, undefined, 12 * 60_000)).toMatchObject({
+      ok: true,
+      event: { occurredAt: NOW - 10_000, clockSkewed: false },
+    });
+    // The cluster's clock 12 min behind: a stamp 12 min old by ours is fresh.
+    expect(
+      parseEvent(JSON.stringify({ queue_id: "q", event: "pong", timestamp: "2026-11-27T09:47:55Z" }), NOW, undefined, -12 * 60_000),
+    ).toMatchObject({
+      ok: true,
+      event: { occurredAt: NOW - 5_000 },
+    });
+  });
+
   it("uses the arrival time when the event has none", () => {
     expect(parse({ queue_id: "q", event: "loading" })).toMatchObject({ ok: true, event: { occurredAt: NOW } });
   });

@@ -5,6 +5,12 @@
  *               {event: "progress", queue_id, message_count, sent_at}
  * Pure: no I/O, no clock (the receive time is passed in). Every rejection has a reason that
  * the intake counts in a metric.
+ *
+ * Clocks: an event's stamp is the cluster's time (workers run on its nodes, which keep the API
+ * server's time, as Kubernetes requires); the receive time is the operator's. `clusterOffsetMs`
+ * (the cluster's clock minus ours, measured against the API server) turns a stamp into our time,
+ * so an operator whose clock is minutes off neither takes fresh events for a backlog nor dates
+ * them before the Job they belong to (whose times are converted with the same offset).
  */
 
 /** What an event says about its Job, independent of the shape it came in. */
@@ -25,7 +31,7 @@ export type EventKind =
 export interface QueueEvent {
   readonly queueId: string;
   readonly kind: EventKind;
-  /** When the event says it happened (ms), clamped to the receive time: never in the future. */
+  /** When the event says it happened (ms, our clock), clamped to the receive time: never in the future. */
   readonly occurredAt: number;
   /** When it arrived here (ms, local clock). */
   readonly receivedAt: number;
@@ -113,18 +119,30 @@ function messageOf(body: Record<string, unknown>): string | undefined {
 }
 
 /** Parses one message. This runs for every event the platform sends: it allocates little and keeps one object shape. */
-export function parseEvent(raw: string | Uint8Array, receivedAt: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
-  if (typeof raw === "string") return oversized(Buffer.byteLength(raw), limits) ?? parseText(raw, receivedAt, limits);
+export function parseEvent(
+  raw: string | Uint8Array,
+  receivedAt: number,
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+  clusterOffsetMs = 0,
+): ParseResult {
+  if (typeof raw === "string") return oversized(Buffer.byteLength(raw), limits) ?? parseText(raw, receivedAt, limits, clusterOffsetMs);
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return parseEventBytes(bytes, 0, bytes.byteLength, receivedAt, limits);
+  return parseEventBytes(bytes, 0, bytes.byteLength, receivedAt, limits, clusterOffsetMs);
 }
 
 /** Parses the message in `bytes[start, end)`; an oversized one is rejected before it is decoded. */
-export function parseEventBytes(bytes: Buffer, start: number, end: number, receivedAt: number, limits: ParseLimits): ParseResult {
-  return oversized(end - start, limits) ?? parseText(bytes.toString("utf8", start, end), receivedAt, limits);
+export function parseEventBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  receivedAt: number,
+  limits: ParseLimits,
+  clusterOffsetMs = 0,
+): ParseResult {
+  return oversized(end - start, limits) ?? parseText(bytes.toString("utf8", start, end), receivedAt, limits, clusterOffsetMs);
 }
 
-function parseText(text: string, receivedAt: number, limits: ParseLimits): ParseResult {
+function parseText(text: string, receivedAt: number, limits: ParseLimits, clusterOffsetMs: number): ParseResult {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -144,7 +162,7 @@ function parseText(text: string, receivedAt: number, limits: ParseLimits): Parse
   if (rawTime !== undefined) {
     const parsed = parseTimestamp(rawTime);
     if (parsed === null) return reject("bad-timestamp", `unreadable timestamp ${JSON.stringify(rawTime).slice(0, 40)}`);
-    stated = parsed;
+    stated = parsed - clusterOffsetMs;
   }
   return {
     ok: true,

@@ -35,6 +35,8 @@ export interface FoldOptions {
 export interface PackedBatch {
   readonly partition: number;
   readonly receivedAt: number;
+  /** The cluster's clock minus ours when it arrived: turns the events' stamps into our time. */
+  readonly clusterOffsetMs: number;
   readonly bytes: Uint8Array;
   /** Length of each value; -1 for a null value (a tombstone). */
   readonly lengths: Int32Array;
@@ -48,7 +50,7 @@ export interface FetchedBatch {
 }
 
 /** Packs a fetched batch for the intake thread. */
-export function packBatch(batch: FetchedBatch, receivedAt: number): PackedBatch {
+export function packBatch(batch: FetchedBatch, receivedAt: number, clusterOffsetMs = 0): PackedBatch {
   const { messages } = batch;
   let total = 0;
   for (const m of messages) total += m.value?.byteLength ?? 0;
@@ -68,7 +70,7 @@ export function packBatch(batch: FetchedBatch, receivedAt: number): PackedBatch 
     at += m.value.byteLength;
     lengths[i] = m.value.byteLength;
   }
-  return { partition: batch.partition, receivedAt, bytes, lengths, offsets };
+  return { partition: batch.partition, receivedAt, clusterOffsetMs, bytes, lengths, offsets };
 }
 
 /** Not heard from for longer than the retention. */
@@ -108,7 +110,7 @@ export class SignalFold {
       const parsed =
         length < 0
           ? ({ ok: false, reason: "malformed-json", detail: "empty message" } as const)
-          : parseEventBytes(bytes, at, (at += length), batch.receivedAt, this.options.parseLimits);
+          : parseEventBytes(bytes, at, (at += length), batch.receivedAt, this.options.parseLimits, batch.clusterOffsetMs);
       if (parsed.ok) this.fold(parsed.event);
       else this.tallyRejection(parsed.reason, parsed.detail, batch.partition, batch.offsets[i]!);
     }

@@ -1,14 +1,14 @@
 /**
- * Two replicas whose wall clocks are 4 minutes apart (one 2 min ahead of the machine, the other
- * 2 min behind, by libfaketime; the API server, the broker and the workers keep the machine's
+ * Two replicas whose wall clocks are 20 minutes apart (one 10 min ahead of the machine, the other
+ * 10 min behind, by libfaketime; the API server, the broker and the workers keep the machine's
  * time): there is exactly one leader at every moment, a silent Job is relaunched exactly once and
  * a healthy one never, also after the leader is killed and the other replica, skewed the other
  * way, takes over.
  *
- * Known limit, measured: an operator more than maxEventAgeMs (5 min) off the workers' clocks dates
- * every event by its stamp as if it were old, and relaunches healthy Jobs in a loop (at +5 min,
- * healthy-5 reached -r3 within 20 s). Dating events against a learned per-worker clock offset is
- * the fix still to make (issue 11).
+ * Both are further off than maxEventAgeMs (5 min): an operator that read the workers' stamps as
+ * its own time would take every fresh event for a backlog and relaunch healthy Jobs in a loop
+ * (measured before the fix: at +5 min, healthy-5 reached -r3 within 20 s). It dates them by the
+ * offset it measures against the API server instead.
  */
 import type * as k8s from "@kubernetes/client-node";
 import type { Producer } from "kafkajs";
@@ -36,6 +36,7 @@ const POLICY = {
   massSilence: { minJobs: 100, fraction: 1 },
 };
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
+const OFFSET = "streamforge_operator_cluster_clock_offset_seconds";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("replicas whose clocks are minutes apart", () => {
@@ -50,8 +51,8 @@ describe("replicas whose clocks are minutes apart", () => {
     await createTopic(topic);
     producer = await workerProducer();
     for (const [suffix, clockSkew, port] of [
-      ["ahead", "+2m", 18780],
-      ["behind", "-2m", 18880],
+      ["ahead", "+10m", 18780],
+      ["behind", "-10m", 18880],
     ] as const)
       operators.push(
         startOperator({
@@ -76,6 +77,11 @@ describe("replicas whose clocks are minutes apart", () => {
   const leaders = async (ops: readonly OperatorProcess[]) =>
     (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)))).reduce((a, b) => a + b, 0);
 
+  const leaderOf = async (ops: readonly OperatorProcess[]) => {
+    const flags = await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+    return ops[flags.indexOf(1)]!;
+  };
+
   it("have one leader at a time, and relaunch a silent Job exactly once, before and after a failover", async () => {
     await eventually("one replica to lead", async () => ((await leaders(operators)) === 1 ? true : undefined), 60_000);
     const { batch } = kubeClients();
@@ -90,6 +96,9 @@ describe("replicas whose clocks are minutes apart", () => {
         await sleep(1000);
       }
       expect(names(await listJobs(ns))).toEqual(["healthy-5-loader-producer", "silent-5-loader-producer"]);
+      // The leader really runs 10 min off the cluster, and knows it.
+      const leaderOffset = await metric((await leaderOf(operators)).metricsPort, OFFSET);
+      expect(Math.abs(Math.abs(leaderOffset) - 600)).toBeLessThan(5);
       alive.delete("silent-5");
       await eventually("silent-5 to be relaunched", async () =>
         names(await listJobs(ns)).includes("silent-5-loader-producer-r1") ? true : undefined,
@@ -100,8 +109,7 @@ describe("replicas whose clocks are minutes apart", () => {
 
       // The leader dies without releasing the Lease; the other, skewed the other way, takes over
       // after a lease on its own clock, and relaunches nothing that is alive.
-      const flags = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
-      const leader = operators[flags.indexOf(1)]!;
+      const leader = await leaderOf(operators);
       const follower = operators.find((o) => o !== leader)!;
       leader.child.kill("SIGKILL");
       await eventually("the other replica to take the Lease", async () => ((await leaders([follower])) === 1 ? true : undefined), 60_000);
@@ -109,6 +117,8 @@ describe("replicas whose clocks are minutes apart", () => {
         (await metric(follower.metricsPort, "streamforge_operator_event_source_healthy")) === 1 ? true : undefined,
       );
       await whileDeciding(10_000, [follower]);
+      // Skewed the other way: its offset is the opposite.
+      expect(Math.abs((await metric(follower.metricsPort, OFFSET)) + leaderOffset)).toBeLessThan(5);
       expect(names(await listJobs(ns))).toEqual(["healthy-5-loader-producer", "silent-5-loader-producer-r1"]);
     } finally {
       await beat.stop();
