@@ -5,7 +5,6 @@
  * builds, and its wiring in the stacks. test/integration/operator-guard.itest.ts runs the same
  * against the real API server.
  */
-import { Environment } from "@marcbachmann/cel-js";
 import { ANNOTATIONS, type JobManifest } from "../operator/src/core/jobs";
 import { replacementJob } from "../operator/src/core/relaunch";
 import { pendingAnnotations } from "../operator/src/core/resume";
@@ -14,6 +13,7 @@ import { createPlatform } from "../infra/platform";
 import { runUnderMocks } from "../infra/render/render";
 import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, operatorGuard, serviceAccountUser } from "../infra/self-healing/guard";
 import { OPERATOR_NAME } from "../infra/self-healing/manifests";
+import { admit } from "./cel";
 import { committedConfig, variantProblems } from "./helpers";
 
 const OPERATOR = serviceAccountUser("stf", OPERATOR_NAME);
@@ -25,40 +25,15 @@ const ARGS = {
   allowedImagePrefixes: ["ghcr.io/olehkondratow/streamforge-"],
 };
 
-// The API server's CEL environment has optionals, and sees the Job as plain JSON.
-const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
-
 type Operation = "CREATE" | "UPDATE" | "DELETE";
 
-/** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
-function admission(
+/** What the API server answers to `operation` on the Job by `username`, the operator by default (see admit). */
+const admission = (
   guard: ReturnType<typeof operatorGuard>,
   operation: Operation,
   job: { object?: object; oldObject?: object },
   username = OPERATOR,
-): string {
-  const { spec } = guard.policy;
-  // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
-  const json = (o: object | undefined) => (o === undefined ? null : JSON.parse(JSON.stringify(o)));
-  const ctx: Record<string, any> = {
-    object: json(job.object),
-    oldObject: json(job.oldObject),
-    request: { operation, userInfo: { username } },
-    variables: {},
-  };
-  if (!spec.matchConditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
-  for (const v of spec.variables) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
-  for (const v of spec.validations) {
-    let ok: unknown;
-    try {
-      ok = cel.evaluate(v.expression, ctx);
-    } catch (err) {
-      return `error in ${v.expression}: ${(err as Error).message}`; // failurePolicy Fail: refused
-    }
-    if (ok !== true) return v.messageExpression !== undefined ? String(cel.evaluate(v.messageExpression, ctx)) : String(v.message);
-  }
-  return "admitted";
-}
+): string => admit(guard.policy, { operation, ...job, userInfo: { username } });
 
 /** A Job as queue-manager launches it, read back from the API server (controller labels and selector added). */
 function launched(name = "q1-loader-producer", namespace = "stf"): JobManifest {

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Kafka, type Producer, logLevel } from "kafkajs";
+import { queueManagerJob as queueManagerJobOf } from "../../operator/test/queue-manager-job";
 import type { LaunchKube } from "../launch";
 import { sleep } from "./pieces";
 
@@ -56,30 +57,13 @@ export async function deleteTopics(brokers: readonly string[], topics: string[])
 
 /** A Job as queue-manager's job_launcher creates it: no labels, the queue in its name and env. */
 export function queueManagerJob(queueId: string, target: string, namespace: string) {
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: `${queueId}-${target}`, namespace },
-    spec: {
-      backoffLimit: 4,
-      ttlSecondsAfterFinished: 3600,
-      template: {
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: target,
-              image: `ghcr.io/olehkondratow/streamforge-${target}:1.0.0`,
-              env: [
-                { name: "QUEUE_ID", value: queueId },
-                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__${queueId}` },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return queueManagerJobOf({
+    queueId,
+    target,
+    namespace,
+    image: `ghcr.io/olehkondratow/streamforge-${target}:1.0.0`,
+    env: [{ name: "TELEMETRY_PRODUCER_ID", value: `${target}__${queueId}` }],
+  });
 }
 
 export interface SimulatedWorkers {

@@ -4,7 +4,7 @@
  * validation in order; the first that fails is the refusal). guard.itest.ts runs the same against
  * the real API server.
  */
-import { Environment } from "@marcbachmann/cel-js";
+import { admit } from "../../test/cel";
 import { committedConfig } from "../../test/helpers";
 import type { BrokerFailureScenario } from "../config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
@@ -22,27 +22,9 @@ const ARGS = {
   namePrefix: "dev",
 };
 
-// The API server's CEL environment has optionals, and sees the engine as plain JSON.
-const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
-
-/** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
-function admission(guard: ReturnType<typeof engineGuard>, engine: object, operation: "CREATE" | "UPDATE" = "CREATE"): string {
-  const { spec } = guard.policy;
-  // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
-  const ctx: Record<string, any> = { object: JSON.parse(JSON.stringify(engine)), request: { operation }, variables: {} };
-  if (!spec.matchConditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
-  for (const v of spec.variables) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
-  for (const v of spec.validations) {
-    let ok: unknown;
-    try {
-      ok = cel.evaluate(v.expression, ctx);
-    } catch (err) {
-      return `error in ${v.expression}: ${(err as Error).message}`; // failurePolicy Fail: refused
-    }
-    if (ok !== true) return v.messageExpression !== undefined ? String(cel.evaluate(v.messageExpression, ctx)) : String(v.message);
-  }
-  return "admitted";
-}
+/** What the API server answers to `operation` on the engine (see admit). */
+const admission = (guard: ReturnType<typeof engineGuard>, engine: object, operation: "CREATE" | "UPDATE" = "CREATE"): string =>
+  admit(guard.policy, { operation, object: engine });
 
 const chaos = committedConfig("dev").chaos!;
 const target = { chaos, appsNamespace: "stf", kafkaNamespace: "kafka", clusterName: "k3", kafkaHosts: ["k3-kafka-bootstrap.kafka"] };

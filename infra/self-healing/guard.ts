@@ -12,6 +12,7 @@
  * So a stolen operator token cannot start a privileged pod or delete an unclaimed Job. Pure: plain
  * objects for the component to declare.
  */
+import { denyBinding, validatingPolicy } from "../cluster/admission-spec";
 
 /**
  * The operator's annotations (operator/src/core/jobs.ts ANNOTATIONS), restated here because the
@@ -103,143 +104,127 @@ export function operatorGuard(args: OperatorGuardArgs) {
   const image = `${list(prefixes)}.exists(p, c.?image.orValue("").startsWith(p))`;
   const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
 
-  const policy = {
-    apiVersion: "admissionregistration.k8s.io/v1" as const,
-    kind: "ValidatingAdmissionPolicy" as const,
-    metadata: { name, labels },
-    spec: {
-      // A rule that cannot be evaluated refuses the request rather than letting it through.
-      failurePolicy: "Fail",
-      matchConstraints: {
-        resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["jobs"] }],
+  const policy = validatingPolicy(name, labels, {
+    // A rule that cannot be evaluated refuses the request rather than letting it through.
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["jobs"] }],
+    },
+    matchConditions: [
+      {
+        // Only the operator's own requests: queue-manager's launches, people and Pulumi are not its business.
+        name: "operator-only",
+        expression: `request.userInfo.username == ${lit(serviceAccountUser(args.operatorNamespace, args.serviceAccount))}`,
       },
-      matchConditions: [
-        {
-          // Only the operator's own requests: queue-manager's launches, people and Pulumi are not its business.
-          name: "operator-only",
-          expression: `request.userInfo.username == ${lit(serviceAccountUser(args.operatorNamespace, args.serviceAccount))}`,
-        },
-      ],
-      variables: [
-        // The Job the request is about: the one being deleted, or the one being written. Each
-        // variable is safe for every operation, so no rule fails for lack of an object.
-        { name: "job", expression: 'request.operation == "DELETE" ? oldObject : object' },
-        { name: "annotations", expression: "variables.job.metadata.?annotations.orValue({})" },
-        { name: "pod", expression: "variables.job.spec.template.spec" },
-        {
-          name: "missing",
-          expression: `${list(REPLACEMENT_KEYS)}.filter(k, !(k in variables.annotations) || variables.annotations[k] == "")`,
-        },
-        { name: "attempt", expression: `variables.annotations[?${lit(A.attempt)}].orValue("")` },
-        // serviceAccount is the deprecated alias of serviceAccountName (the API server copies one to
-        // the other): both are checked, each distinct name once.
-        { name: "account", expression: 'variables.pod.?serviceAccountName.orValue("")' },
-        { name: "aliasAccount", expression: 'variables.pod.?serviceAccount.orValue("")' },
-        {
-          name: "namedAccounts",
-          expression:
-            '(variables.account == variables.aliasAccount ? [variables.account] : [variables.account, variables.aliasAccount]).filter(s, s != "")',
-        },
-        // A pod that names no account runs as "default".
-        { name: "accounts", expression: 'size(variables.namedAccounts) == 0 ? ["default"] : variables.namedAccounts' },
-        {
-          name: "oldAnnotations",
-          expression: 'request.operation == "UPDATE" ? oldObject.metadata.?annotations.orValue({}) : variables.annotations',
-        },
-        {
-          name: "changedAnnotations",
-          expression:
-            "variables.annotations.filter(k, !(k in variables.oldAnnotations) || variables.oldAnnotations[k] != variables.annotations[k]) + variables.oldAnnotations.filter(k, !(k in variables.annotations))",
-        },
-      ],
-      validations: [
-        {
-          expression: `variables.job.metadata.namespace == ${lit(watch)}`,
-          messageExpression: `${lit(`metadata.namespace: expected ${watch}, the namespace the operator watches; found `)} + variables.job.metadata.namespace`,
-        },
-        // CREATE: a replacement, as replacementJob builds it.
-        {
-          expression: only("CREATE", "size(variables.missing) == 0"),
-          messageExpression: `${lit(`metadata.annotations: expected the operator's relaunch annotations (${REPLACEMENT_KEYS.join(", ")}); missing `)} + variables.missing.join(", ")`,
-        },
-        {
-          expression: only(
-            "CREATE",
-            `variables.attempt.matches("^[1-9][0-9]{0,5}$") && object.metadata.name.endsWith("-r" + variables.attempt)`,
-          ),
-          messageExpression: `${lit(`metadata.name and annotations[${A.attempt}]: expected a replacement named <original>-r<attempt>, attempt a whole number >= 1; found `)} + object.metadata.name + " (attempt '" + variables.attempt + "')"`,
-        },
-        {
-          expression: only("CREATE", `${ann(A.relaunchedFrom)} != object.metadata.name`),
-          messageExpression: `${lit(`metadata.annotations[${A.relaunchedFrom}]: expected the predecessor's name, not the Job's own; found `)} + ${ann(A.relaunchedFrom)}`,
-        },
-        {
-          expression: only("CREATE", `!(${lit(A.supersededBy)} in variables.annotations) && !(${lit(A.pending)} in variables.annotations)`),
-          message: `metadata.annotations: expected no ${A.supersededBy} or ${A.pending} on a new Job (a replacement is created unclaimed); found them`,
-        },
-        {
-          expression: only("CREATE", everyContainer(privileged)),
-          messageExpression: `"spec.template.spec.*containers[].securityContext.privileged: expected false or unset; found true in " + ${failingContainers(privileged)}`,
-        },
-        {
-          expression: only("CREATE", everyContainer(escalation)),
-          messageExpression: `"spec.template.spec.*containers[].securityContext.allowPrivilegeEscalation: expected false or unset; found true in " + ${failingContainers(escalation)}`,
-        },
-        {
-          expression: only("CREATE", hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")),
-          messageExpression: `"spec.template.spec.hostNetwork, hostPID, hostIPC: expected false or unset; found true: " + [${hostNamespaces
-            .map((h) => `variables.pod.?${h}.orValue(false) ? ${lit(h)} : ""`)
-            .join(", ")}].filter(s, s != "").join(", ")`,
-        },
-        {
-          expression: only("CREATE", "variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath))"),
-          messageExpression:
-            '"spec.template.spec.volumes[].hostPath: expected no hostPath volume; found it in " + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, v.name).join(", ")',
-        },
-        {
-          expression: only("CREATE", `variables.accounts.all(s, s in ${list(accounts)})`),
-          messageExpression: `${lit(`spec.template.spec.serviceAccountName: expected one of ${accounts.join(", ")}; found `)} + variables.accounts.filter(s, !(s in ${list(accounts)})).join(", ")`,
-        },
-        {
-          expression: only("CREATE", everyContainer(image)),
-          messageExpression: `${lit(`spec.template.spec.*containers[].image: expected an image starting with ${prefixes.join(" or ")}; found `)} + ${failingContainers(image, ' + " " + c.?image.orValue("")')}`,
-        },
-        // UPDATE: the operator's merge patches only claim a Job or mark it given up.
-        {
-          expression: only("UPDATE", "object.spec == oldObject.spec"),
-          message: "spec: expected unchanged (the operator only annotates the Jobs it watches); found a change",
-        },
-        {
-          expression: only(
-            "UPDATE",
-            "object.metadata.?labels.orValue({}) == oldObject.metadata.?labels.orValue({}) && object.metadata.?ownerReferences.orValue([]) == oldObject.metadata.?ownerReferences.orValue([]) && object.metadata.?finalizers.orValue([]) == oldObject.metadata.?finalizers.orValue([])",
-          ),
-          message:
-            "metadata.labels, ownerReferences, finalizers: expected unchanged (the operator only annotates the Jobs it watches); found a change",
-        },
-        {
-          expression: only("UPDATE", `variables.changedAnnotations.all(k, k in ${list(PATCHED_KEYS)})`),
-          messageExpression: `${lit(`metadata.annotations: expected changes to ${PATCHED_KEYS.join(", ")} only; found changes to `)} + variables.changedAnnotations.filter(k, !(k in ${list(PATCHED_KEYS)})).join(", ")`,
-        },
-        // DELETE: only a Job the operator claimed first, as it does before it replaces one.
-        {
-          expression: only("DELETE", `variables.annotations[?${lit(A.supersededBy)}].orValue("") != ""`),
-          message: `metadata.annotations[${A.supersededBy}]: expected on a Job the operator deletes (it claims a Job before replacing it); found none`,
-        },
-      ],
-    },
-  };
+    ],
+    variables: [
+      // The Job the request is about: the one being deleted, or the one being written. Each
+      // variable is safe for every operation, so no rule fails for lack of an object.
+      { name: "job", expression: 'request.operation == "DELETE" ? oldObject : object' },
+      { name: "annotations", expression: "variables.job.metadata.?annotations.orValue({})" },
+      { name: "pod", expression: "variables.job.spec.template.spec" },
+      {
+        name: "missing",
+        expression: `${list(REPLACEMENT_KEYS)}.filter(k, !(k in variables.annotations) || variables.annotations[k] == "")`,
+      },
+      { name: "attempt", expression: `variables.annotations[?${lit(A.attempt)}].orValue("")` },
+      // serviceAccount is the deprecated alias of serviceAccountName (the API server copies one to
+      // the other): both are checked, each distinct name once.
+      { name: "account", expression: 'variables.pod.?serviceAccountName.orValue("")' },
+      { name: "aliasAccount", expression: 'variables.pod.?serviceAccount.orValue("")' },
+      {
+        name: "namedAccounts",
+        expression:
+          '(variables.account == variables.aliasAccount ? [variables.account] : [variables.account, variables.aliasAccount]).filter(s, s != "")',
+      },
+      // A pod that names no account runs as "default".
+      { name: "accounts", expression: 'size(variables.namedAccounts) == 0 ? ["default"] : variables.namedAccounts' },
+      {
+        name: "oldAnnotations",
+        expression: 'request.operation == "UPDATE" ? oldObject.metadata.?annotations.orValue({}) : variables.annotations',
+      },
+      {
+        name: "changedAnnotations",
+        expression:
+          "variables.annotations.filter(k, !(k in variables.oldAnnotations) || variables.oldAnnotations[k] != variables.annotations[k]) + variables.oldAnnotations.filter(k, !(k in variables.annotations))",
+      },
+    ],
+    validations: [
+      {
+        expression: `variables.job.metadata.namespace == ${lit(watch)}`,
+        messageExpression: `${lit(`metadata.namespace: expected ${watch}, the namespace the operator watches; found `)} + variables.job.metadata.namespace`,
+      },
+      // CREATE: a replacement, as replacementJob builds it.
+      {
+        expression: only("CREATE", "size(variables.missing) == 0"),
+        messageExpression: `${lit(`metadata.annotations: expected the operator's relaunch annotations (${REPLACEMENT_KEYS.join(", ")}); missing `)} + variables.missing.join(", ")`,
+      },
+      {
+        expression: only(
+          "CREATE",
+          `variables.attempt.matches("^[1-9][0-9]{0,5}$") && object.metadata.name.endsWith("-r" + variables.attempt)`,
+        ),
+        messageExpression: `${lit(`metadata.name and annotations[${A.attempt}]: expected a replacement named <original>-r<attempt>, attempt a whole number >= 1; found `)} + object.metadata.name + " (attempt '" + variables.attempt + "')"`,
+      },
+      {
+        expression: only("CREATE", `${ann(A.relaunchedFrom)} != object.metadata.name`),
+        messageExpression: `${lit(`metadata.annotations[${A.relaunchedFrom}]: expected the predecessor's name, not the Job's own; found `)} + ${ann(A.relaunchedFrom)}`,
+      },
+      {
+        expression: only("CREATE", `!(${lit(A.supersededBy)} in variables.annotations) && !(${lit(A.pending)} in variables.annotations)`),
+        message: `metadata.annotations: expected no ${A.supersededBy} or ${A.pending} on a new Job (a replacement is created unclaimed); found them`,
+      },
+      {
+        expression: only("CREATE", everyContainer(privileged)),
+        messageExpression: `"spec.template.spec.*containers[].securityContext.privileged: expected false or unset; found true in " + ${failingContainers(privileged)}`,
+      },
+      {
+        expression: only("CREATE", everyContainer(escalation)),
+        messageExpression: `"spec.template.spec.*containers[].securityContext.allowPrivilegeEscalation: expected false or unset; found true in " + ${failingContainers(escalation)}`,
+      },
+      {
+        expression: only("CREATE", hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")),
+        messageExpression: `"spec.template.spec.hostNetwork, hostPID, hostIPC: expected false or unset; found true: " + [${hostNamespaces
+          .map((h) => `variables.pod.?${h}.orValue(false) ? ${lit(h)} : ""`)
+          .join(", ")}].filter(s, s != "").join(", ")`,
+      },
+      {
+        expression: only("CREATE", "variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath))"),
+        messageExpression:
+          '"spec.template.spec.volumes[].hostPath: expected no hostPath volume; found it in " + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, v.name).join(", ")',
+      },
+      {
+        expression: only("CREATE", `variables.accounts.all(s, s in ${list(accounts)})`),
+        messageExpression: `${lit(`spec.template.spec.serviceAccountName: expected one of ${accounts.join(", ")}; found `)} + variables.accounts.filter(s, !(s in ${list(accounts)})).join(", ")`,
+      },
+      {
+        expression: only("CREATE", everyContainer(image)),
+        messageExpression: `${lit(`spec.template.spec.*containers[].image: expected an image starting with ${prefixes.join(" or ")}; found `)} + ${failingContainers(image, ' + " " + c.?image.orValue("")')}`,
+      },
+      // UPDATE: the operator's merge patches only claim a Job or mark it given up.
+      {
+        expression: only("UPDATE", "object.spec == oldObject.spec"),
+        message: "spec: expected unchanged (the operator only annotates the Jobs it watches); found a change",
+      },
+      {
+        expression: only(
+          "UPDATE",
+          "object.metadata.?labels.orValue({}) == oldObject.metadata.?labels.orValue({}) && object.metadata.?ownerReferences.orValue([]) == oldObject.metadata.?ownerReferences.orValue([]) && object.metadata.?finalizers.orValue([]) == oldObject.metadata.?finalizers.orValue([])",
+        ),
+        message:
+          "metadata.labels, ownerReferences, finalizers: expected unchanged (the operator only annotates the Jobs it watches); found a change",
+      },
+      {
+        expression: only("UPDATE", `variables.changedAnnotations.all(k, k in ${list(PATCHED_KEYS)})`),
+        messageExpression: `${lit(`metadata.annotations: expected changes to ${PATCHED_KEYS.join(", ")} only; found changes to `)} + variables.changedAnnotations.filter(k, !(k in ${list(PATCHED_KEYS)})).join(", ")`,
+      },
+      // DELETE: only a Job the operator claimed first, as it does before it replaces one.
+      {
+        expression: only("DELETE", `variables.annotations[?${lit(A.supersededBy)}].orValue("") != ""`),
+        message: `metadata.annotations[${A.supersededBy}]: expected on a Job the operator deletes (it claims a Job before replacing it); found none`,
+      },
+    ],
+  });
 
-  const binding = {
-    apiVersion: "admissionregistration.k8s.io/v1" as const,
-    kind: "ValidatingAdmissionPolicyBinding" as const,
-    metadata: { name, labels },
-    spec: {
-      policyName: name,
-      validationActions: ["Deny"],
-      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": watch } } },
-    },
-  };
-
-  return { policy, binding };
+  return { policy, binding: denyBinding(name, labels, watch) };
 }

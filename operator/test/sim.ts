@@ -4,42 +4,28 @@ import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
 import { type JobManifest, type ObservedJob, observeJob } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
 import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
+import { queueManagerJob as queueManagerJobOf } from "./queue-manager-job.js";
 
 export const T0 = Date.parse("2026-11-27T10:00:00Z");
 export const s = (seconds: number): number => T0 + seconds * 1000;
 
 /** What queue-manager's job_launcher submits: `<queue_id>-<target>`, no labels, the task in env. */
 export function queueManagerJob(queueId: string, target: string): JobManifest {
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-") },
-    spec: {
-      backoffLimit: 4,
-      ttlSecondsAfterFinished: 3600,
-      template: {
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: target,
-              image: `streamforge/${target}:latest`,
-              imagePullPolicy: "Always",
-              env: [
-                { name: "QUEUE_ID", value: queueId },
-                { name: "SYMBOL", value: "BTCUSDT" },
-                { name: "TYPE", value: "trades" },
-                { name: "KAFKA_TOPIC", value: "market-trades" },
-                { name: "TELEMETRY_PRODUCER_ID", value: `${target}__abc123` },
-                { name: "QUEUE_EVENTS_TOPIC", value: "queue-events" },
-                { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return queueManagerJobOf({
+    queueId,
+    target,
+    name: `${queueId}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-"),
+    image: `streamforge/${target}:latest`,
+    imagePullPolicy: "Always",
+    env: [
+      { name: "SYMBOL", value: "BTCUSDT" },
+      { name: "TYPE", value: "trades" },
+      { name: "KAFKA_TOPIC", value: "market-trades" },
+      { name: "TELEMETRY_PRODUCER_ID", value: `${target}__abc123` },
+      { name: "QUEUE_EVENTS_TOPIC", value: "queue-events" },
+      { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
+    ],
+  });
 }
 
 /** That Job as the API server returns it: uid, creation time, the selector and labels the Job controller adds, status. */

@@ -1,0 +1,54 @@
+/**
+ * A ValidatingAdmissionPolicy's CEL evaluated locally with cel-js, the way the API server runs it:
+ * match conditions, then variables, then each validation in order; the first that fails is the
+ * refusal. The guards' unit tests (chaos/test/guard.test.ts, test/operator-guard.test.ts) use it;
+ * their itests run the same policies against the real API server.
+ */
+import { Environment } from "@marcbachmann/cel-js";
+
+// The API server's CEL environment has optionals, and sees the objects as plain JSON.
+const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+
+/** The parts of a ValidatingAdmissionPolicy's spec that hold CEL. */
+export interface PolicyCel {
+  readonly matchConditions: readonly { readonly expression: string }[];
+  readonly variables: readonly { readonly name: string; readonly expression: string }[];
+  readonly validations: readonly { readonly expression: string; readonly message?: string; readonly messageExpression?: string }[];
+}
+
+/** The request as the policy sees it. */
+export interface AdmissionRequest {
+  readonly operation: "CREATE" | "UPDATE" | "DELETE";
+  /** The object written (none on DELETE). */
+  readonly object?: object;
+  /** The object before the request (UPDATE and DELETE). */
+  readonly oldObject?: object;
+  /** Who asks, where a match condition reads it. */
+  readonly userInfo?: { readonly username: string };
+}
+
+/** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
+export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRequest): string {
+  const { spec } = policy;
+  const { operation, userInfo } = request;
+  // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
+  const json = (o: object | undefined) => (o === undefined ? null : JSON.parse(JSON.stringify(o)));
+  const ctx: Record<string, any> = {
+    object: json(request.object),
+    oldObject: json(request.oldObject),
+    request: { operation, ...(userInfo === undefined ? {} : { userInfo }) },
+    variables: {},
+  };
+  if (!spec.matchConditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
+  for (const v of spec.variables) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
+  for (const v of spec.validations) {
+    let ok: unknown;
+    try {
+      ok = cel.evaluate(v.expression, ctx);
+    } catch (err) {
+      return `error in ${v.expression}: ${(err as Error).message}`; // failurePolicy Fail: refused
+    }
+    if (ok !== true) return v.messageExpression !== undefined ? String(cel.evaluate(v.messageExpression, ctx)) : String(v.message);
+  }
+  return "admitted";
+}
