@@ -25,7 +25,8 @@
 #            and its size
 #   run      build, then run the image detached (container streamforge-operator) against the local
 #            Kafka (TLS + SCRAM) and API server, as production runs it (read-only root, /tmp a
-#            small tmpfs, no capabilities, user from the image); waits for /readyz
+#            small tmpfs, no capabilities, user from the image), as the ServiceAccount the
+#            deployed local stack created (a TokenRequest token, never the admin); waits for /readyz
 #   stop     podman stop (SIGTERM to the operator, PID 1 in the container), print its exit code,
 #            remove the container
 #   status   the image for the current inputs (present or not, size) and the container's state
@@ -77,6 +78,8 @@ DOCKERFILE="operator/Dockerfile"
 RECIPE_LABEL="org.streamforge.standin"
 RECIPE="debian-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${STANDIN_REVISION}"
 CONTAINER="streamforge-operator"
+# The operator's Deployment as the stack names it (infra/self-healing/manifests.ts): its ServiceAccount is the one run as.
+OPERATOR_DEPLOYMENT="streamforge-self-healing-operator"
 
 HEALTH_PORT="${STREAMFORGE_OPERATOR_HEALTH_PORT:-18981}"
 METRICS_PORT="${STREAMFORGE_OPERATOR_METRICS_PORT:-18980}"
@@ -472,6 +475,20 @@ cmd_build() {
 
 container_state() { podman container inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null; }
 
+# sa_kubeconfig <namespace> <serviceaccount> <out>: the admin kubeconfig's cluster (server, CA)
+# with a bound token of that ServiceAccount (TokenRequest API, one day) as its only user.
+sa_kubeconfig() {
+  local token
+  token="$(kubectl create token "$2" -n "$1" --duration=24h)" || die "no token for ServiceAccount $1/$2 (TokenRequest refused)"
+  (
+    umask 077
+    kubectl config view --raw --minify --flatten -o json |
+      jq --arg token "$token" --arg user "system:serviceaccount:$1:$2" '
+        .users = [{name: $user, user: {token: $token}}]
+        | .contexts[0].context.user = $user' >"$3"
+  ) || die "could not write the ServiceAccount's kubeconfig"
+}
+
 cmd_run() {
   local image
   image="$(cmd_build)"
@@ -491,20 +508,30 @@ cmd_run() {
   java -Xmx128m -cp "${KAFKA_LIBS}/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" \
     --create --if-not-exists --topic "$RUN_TOPIC" --partitions 3 --replication-factor 1 >/dev/null 2>&1 ||
     die "could not create topic ${RUN_TOPIC} on ${KAFKA_BOOTSTRAP_SERVERS}"
+  # Its own identity: the ServiceAccount of the operator's Deployment that `pulumi up --stack local`
+  # created, never the admin: what the API server allows it is the stack's Role and admission guard.
+  local deployed sa_namespace sa_name
+  deployed="$(kubectl get deployments -A --field-selector "metadata.name=${OPERATOR_DEPLOYMENT}" \
+    -o jsonpath='{.items[0].metadata.namespace} {.items[0].spec.template.spec.serviceAccountName}' 2>/dev/null || true)"
+  read -r sa_namespace sa_name <<<"$deployed"
+  [[ -n "${sa_name:-}" ]] ||
+    die "the local stack's ${OPERATOR_DEPLOYMENT} is not deployed, so its ServiceAccount does not exist: run local/platform.sh deploy first"
   # The credentials the container reads, owned by its user (65532), not readable by others; the
   # env file keeps the password off podman's command line.
   local run="${STATE_DIR}/run"
   rm -rf "$run"
   mkdir -p "$run"
   chmod 0700 "$run"
-  install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KUBECONFIG" "${run}/kubeconfig"
+  sa_kubeconfig "$sa_namespace" "$sa_name" "${run}/kubeconfig"
+  chown "$NONROOT_UID:$NONROOT_UID" "${run}/kubeconfig"
+  chmod 0400 "${run}/kubeconfig"
   install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KAFKA_CA_PATH" "${run}/ca.crt"
   (
     umask 077
     printf '%s\n' "KUBECONFIG=/etc/streamforge/kubeconfig" "KAFKA_BROKERS=${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS}" \
       "KAFKA_TLS=true" "KAFKA_CA_PATH=/etc/kafka-ca/ca.crt" "KAFKA_SASL_MECHANISM=scram-sha-512" \
       "KAFKA_USERNAME=${KAFKA_ADMIN_USER}" "KAFKA_PASSWORD=${KAFKA_ADMIN_PASSWORD}" "KAFKA_TOPIC=${RUN_TOPIC}" \
-      "WATCH_NAMESPACE=${RUN_NAMESPACE}" "POD_NAME=${CONTAINER}" "BIND_ADDRESS=127.0.0.1" \
+      "WATCH_NAMESPACE=${RUN_NAMESPACE}" "LEASE_NAMESPACE=${sa_namespace}" "POD_NAME=${CONTAINER}" "BIND_ADDRESS=127.0.0.1" \
       "HEALTH_PORT=${HEALTH_PORT}" "METRICS_PORT=${METRICS_PORT}" >"${run}/env"
   )
   local t0
