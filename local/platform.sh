@@ -3,7 +3,8 @@
 # control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) with the
 # upstream CRDs, the Argo Rollouts controller against it, Prometheus, and the Pulumi CLI with its
 # plugins and a local file backend. The operator's image is built from its Dockerfile with buildah
-# and run with podman (local/operator-image.sh).
+# and run with podman (local/operator-image.sh). actionlint (local/actionlint.sh) is built with
+# them for the test tier that lints .github/workflows; it starts nothing.
 # Each piece is a script beside this one that records its PIDs; `down` stops exactly those.
 #
 # Usage: local/platform.sh install | up | down | status | env | deploy | outputs
@@ -46,6 +47,8 @@ install() {
   local rollouts_build=$!
   "${HERE}/toxiproxy.sh" install &
   local toxiproxy_build=$!
+  "${HERE}/actionlint.sh" install &
+  local actionlint_build=$!
   # build, not only install: the image's npm ci layers are then warm for the test tier.
   "${HERE}/operator-image.sh" build >/dev/null &
   local image_build=$!
@@ -57,6 +60,7 @@ install() {
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
   wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
+  wait "${actionlint_build}" || { log "building actionlint failed (see above)"; failed=1; }
   wait "${image_build}" || { log "building the operator image (buildah) failed (see above)"; failed=1; }
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
