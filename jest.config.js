@@ -1,7 +1,7 @@
 /** Jest for the infra program. The operator package has its own config. */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test", "<rootDir>/rollouts", "<rootDir>/chaos", "<rootDir>/policy"],
+  roots: ["<rootDir>/test", "<rootDir>/rollouts", "<rootDir>/chaos", "<rootDir>/policy", "<rootDir>/observability"],
   testMatch: ["**/*.test.ts"],
   transform: {
     // cel-js ships ES modules only: let ts-jest turn them into CommonJS too.

@@ -23,6 +23,7 @@ import { kafkaArea, nodeCounts } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
 import { rolloutsArea } from "../rollouts/config";
 import { chaosArea, chaosRules } from "../chaos/config";
+import { observabilityArea } from "../observability/config";
 
 export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./config-kit";
 export type { Environment } from "./cluster/config";
@@ -30,7 +31,14 @@ export type * from "./kafka/config";
 export type { OperatorConfig } from "./self-healing/config";
 
 /** Every area of the program, in the order their problems are reported. */
-const AREAS = { cluster: clusterArea, kafka: kafkaArea, selfHealing: selfHealingArea, rollouts: rolloutsArea, chaos: chaosArea };
+const AREAS = {
+  cluster: clusterArea,
+  kafka: kafkaArea,
+  selfHealing: selfHealingArea,
+  rollouts: rolloutsArea,
+  chaos: chaosArea,
+  observability: observabilityArea,
+};
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type AreaConfigs = { [Name in keyof typeof AREAS]: AreaConfig<(typeof AREAS)[Name]> };

@@ -17,6 +17,8 @@ import { SelfHealingOperator } from "./self-healing/component";
 import { registryLogin } from "./self-healing/config";
 import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
 import { ChaosExperiments } from "../chaos/component";
+import { Observability } from "../observability/component";
+import { observabilityContext } from "../observability/spec";
 
 /** Port of the JMX and Kafka exporters in Strimzi's pods. */
 const STRIMZI_METRICS_PORT = 9404;
@@ -212,6 +214,14 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         },
       },
       { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, chaos.operator.namespace, apps.namespace), kafkaCluster] },
+    );
+  }
+
+  if (config.observability.enabled) {
+    new Observability(
+      "observability",
+      { observability: config.observability, context: observabilityContext(config) },
+      { providers, dependsOn: namespaces.dependencies(kafka.namespace, apps.namespace) },
     );
   }
 

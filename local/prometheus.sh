@@ -4,7 +4,7 @@
 # <state>/prometheus/targets/*.json (file-based discovery): the operator processes and
 # whatever else the local platform runs write themselves there.
 #
-# Usage: local/prometheus.sh install|start|stop|status|env
+# Usage: local/prometheus.sh install|start|stop|status|env|promtool (prints promtool's path)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +22,8 @@ die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
 source "${SCRIPT_DIR}/lib/debian-package.sh"
 
 binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | tail -n 1; }
+# promtool ships in the same Debian package (rule checks and rule unit tests: observability/test).
+promtool_binary() { ls "${CACHE_DIR}"/*/root/usr/bin/promtool 2>/dev/null | sort -V | tail -n 1; }
 
 install() {
   if [[ -n "$(binary)" ]]; then return 0; fi
@@ -91,6 +93,11 @@ status() {
 
 case "${1:-}" in
   install) install ;;
+  promtool)
+    install
+    [[ -n "$(promtool_binary)" ]] || die "Debian's ${PKG} package in ${CACHE_DIR} has no usr/bin/promtool"
+    promtool_binary
+    ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
@@ -98,5 +105,5 @@ case "${1:-}" in
     echo "export PROMETHEUS_URL=http://127.0.0.1:${PORT}"
     echo "export PROMETHEUS_TARGETS_DIR=${STATE_DIR}/targets"
     ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status|env|promtool" >&2; exit 2 ;;
 esac

@@ -15,6 +15,9 @@ cd "$ROOT"
 mkdir -p out
 rm -f out/jest-*.json
 
+# promtool (Debian's Prometheus package, seconds) before the background install: the unit tier
+# checks the alert rules with it, and two unpacks of one package must not race.
+bash local/prometheus.sh install >out/prometheus-install.log 2>&1 || { cat out/prometheus-install.log >&2; exit 1; }
 echo "== building the local platform in the background (log: out/local-install.log)"
 bash local/platform.sh install >out/local-install.log 2>&1 &
 install_pid=$!

@@ -19,7 +19,7 @@ const DECLARED_KINDS: Record<string, string[]> = {
   "argoproj.io/v1alpha1": ["Rollout", "AnalysisTemplate"],
   "networking.istio.io/v1": ["VirtualService"],
   "gateway.networking.k8s.io/v1": ["HTTPRoute"],
-  "monitoring.coreos.com/v1": ["PodMonitor"],
+  "monitoring.coreos.com/v1": ["PodMonitor", "PrometheusRule"],
   "litmuschaos.io/v1alpha1": ["ChaosExperiment", "ChaosEngine"],
 };
 

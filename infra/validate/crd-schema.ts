@@ -75,6 +75,8 @@ export function toJsonSchema(schema: Schema): Schema {
       out[key] = (value as Schema[]).map(toJsonSchema);
     } else if (key === "not") {
       out.not = toJsonSchema(value as Schema);
+    } else if (key === "pattern" && typeof value === "string") {
+      out.pattern = goPatternToJs(value);
     } else {
       out[key] = value;
     }
@@ -89,6 +91,16 @@ export function toJsonSchema(schema: Schema): Schema {
     out.additionalProperties = false;
   }
   return out;
+}
+
+/**
+ * CRD patterns are Go (RE2) expressions; JavaScript has no inline `(?i)` flag (prometheus-operator's
+ * `^(?i)(abort|warn)?$`): a leading one becomes case-insensitive letter classes.
+ */
+export function goPatternToJs(pattern: string): string {
+  const m = /^(\^?)\(\?i\)(.*)$/s.exec(pattern);
+  if (!m) return pattern;
+  return (m[1] ?? "") + (m[2] ?? "").replace(/\\.|[a-zA-Z]/g, (c) => (c.length === 1 ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c));
 }
 
 export class CrdCatalog {
