@@ -31,6 +31,16 @@
 #     when the proxy refuses that version the newest served one below it is built instead and
 #     reported as such (pulumi-kubernetes: only a 2026-01-15 pseudo-version is served;
 #     pulumi-kafka and pulumi-random: nothing is served, so those fail with the proxy's answer).
+#
+# Policy packs (`pulumi preview --policy-pack policy`): this CLI has no `pulumi-analyzer-policy`
+# shim any more. For a pack directory it reads PulumiPolicy.yaml (`runtime: nodejs`) and asks that
+# language host to RunPlugin with kind "analyzer" (pkg/resource/plugin ExecPlugin). Our host does
+# it in local/pulumi-language-nodejs/runplugin.go as the official one does: node runs
+# @pulumi/pulumi/cmd/run-policy-pack in the pack's folder behind the SDK's PolicyProxy, which
+# passes the stack's name and config on. It is part of the host's build (its hash covers every
+# .go file there), so `install` rebuilds the host when it changes (~2 s warm, ~2 min with a cold
+# Go build cache) and nothing else is installed. @pulumi/policy reads the pack's version from
+# policy/package.json.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

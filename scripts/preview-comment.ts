@@ -1,0 +1,359 @@
+/**
+ * The pull-request preview's pure half: what two offline renders of a stack differ in, the policy
+ * violations of a `pulumi preview` event log, and the one Markdown comment that shows them.
+ * No I/O here: scripts/preview.ts checks the refs out, renders, runs Pulumi and writes the file.
+ */
+import { parseAllDocuments } from "yaml";
+
+/** One thing a render declares, named the way reviewers look for it. */
+export interface RenderedItem {
+  /** `apiVersion kind namespace/name` for Kubernetes objects; `helm.sh/v3 Release ns/name`; `<type> <name>` for Kafka admin-API resources. */
+  readonly id: string;
+  readonly body: unknown;
+}
+
+export interface FieldChange {
+  /** `spec.template.spec.containers[queue-manager].image`; list items with a unique `name` are addressed by it. */
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface ChangedItem {
+  readonly id: string;
+  readonly fields: FieldChange[];
+}
+
+export interface RenderDiff {
+  readonly added: RenderedItem[];
+  readonly removed: RenderedItem[];
+  readonly changed: ChangedItem[];
+  readonly unchanged: number;
+}
+
+/** Shown instead of any value under a Secret's `data` or `stringData`. */
+export const SECRET_SHOWN = "[secret]";
+export const SECRET_CHANGED_SHOWN = "[secret, changed]";
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => v !== null && typeof v === "object" && !Array.isArray(v);
+const str = (v: unknown, otherwise: string): string => (typeof v === "string" ? v : otherwise);
+
+/** `apiVersion kind namespace/name` (cluster-scoped objects: `apiVersion kind name`). */
+export function objectId(obj: unknown): string {
+  const o = isRec(obj) ? obj : {};
+  const meta = isRec(o.metadata) ? o.metadata : {};
+  const name = typeof meta.name === "string" ? meta.name : "?";
+  const ns = typeof meta.namespace === "string" && meta.namespace !== "" ? `${meta.namespace}/` : "";
+  return `${str(o.apiVersion, "?")} ${str(o.kind, "?")} ${ns}${name}`;
+}
+
+function yamlDocs(text: string, what: string): unknown[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${what}: ${doc.errors[0]?.message ?? "invalid YAML"}`);
+    const value: unknown = doc.toJS();
+    return value === null || value === undefined ? [] : [value];
+  });
+}
+
+/** The files `npm run render` writes (missing ones as undefined), as items keyed by id. */
+export function parseRender(files: { manifests?: string; helmReleases?: string; kafkaApi?: string }): RenderedItem[] {
+  const items: RenderedItem[] = [];
+  for (const obj of yamlDocs(files.manifests ?? "", "manifests.yaml")) items.push({ id: objectId(obj), body: obj });
+  for (const list of yamlDocs(files.helmReleases ?? "", "helm-releases.yaml")) {
+    for (const r of Array.isArray(list) ? list : []) {
+      const rel = isRec(r) ? r : {};
+      items.push({ id: `helm.sh/v3 Release ${str(rel.namespace, "?")}/${str(rel.name, "?")}`, body: rel });
+    }
+  }
+  for (const list of yamlDocs(files.kafkaApi ?? "", "kafka-api.yaml")) {
+    for (const r of Array.isArray(list) ? list : []) {
+      const res = isRec(r) ? r : {};
+      items.push({ id: `${str(res.type, "?")} ${str(res.name, "?")}`, body: res });
+    }
+  }
+  return items;
+}
+
+function isSecretObject(body: unknown): boolean {
+  return isRec(body) && body.kind === "Secret" && typeof body.apiVersion === "string" && body.apiVersion === "v1";
+}
+
+/**
+ * A Secret with every `data`/`stringData` value replaced; `changedFrom` (the other side's Secret)
+ * marks the keys whose value differs, so a rotation shows without showing the value.
+ */
+export function redactSecret(body: unknown, changedFrom?: unknown): unknown {
+  if (!isSecretObject(body)) return body;
+  const out: Rec = { ...(body as Rec) };
+  for (const field of ["data", "stringData"]) {
+    const values = out[field];
+    if (!isRec(values)) continue;
+    const other = isRec(changedFrom) && isRec(changedFrom[field]) ? changedFrom[field] : undefined;
+    out[field] = Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, other && k in other && other[k] !== v ? SECRET_CHANGED_SHOWN : SECRET_SHOWN]),
+    );
+  }
+  return out;
+}
+
+/** Lists whose items are objects with distinct string `name`s are keyed by name (containers, ports, env). */
+function listKeys(list: unknown[]): string[] | undefined {
+  const names = list.map((i) => (isRec(i) && typeof i.name === "string" ? i.name : undefined));
+  if (names.some((n) => n === undefined) || new Set(names).size !== names.length) return undefined;
+  return names as string[];
+}
+
+/** Field-level differences between two JSON-like values, leaves only. */
+export function diffFields(before: unknown, after: unknown, path = ""): FieldChange[] {
+  if (isRec(before) && isRec(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => {
+      const p = path === "" ? k : `${path}.${k}`;
+      if (!(k in after)) return [{ path: p, before: before[k] }];
+      if (!(k in before)) return [{ path: p, after: after[k] }];
+      return diffFields(before[k], after[k], p);
+    });
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const bk = listKeys(before);
+    const ak = listKeys(after);
+    if (bk && ak) {
+      const byName = (list: unknown[], keys: string[]) => new Map(keys.map((k, i) => [k, list[i]]));
+      const bm = byName(before, bk);
+      const am = byName(after, ak);
+      const names = [...bk, ...ak.filter((n) => !bm.has(n))];
+      return names.flatMap((n) => {
+        const p = `${path}[${n}]`;
+        if (!am.has(n)) return [{ path: p, before: bm.get(n) }];
+        if (!bm.has(n)) return [{ path: p, after: am.get(n) }];
+        return diffFields(bm.get(n), am.get(n), p);
+      });
+    }
+    const n = Math.max(before.length, after.length);
+    const out: FieldChange[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = `${path}[${i}]`;
+      if (i >= after.length) out.push({ path: p, before: before[i] });
+      else if (i >= before.length) out.push({ path: p, after: after[i] });
+      else out.push(...diffFields(before[i], after[i], p));
+    }
+    return out;
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path, before, after }];
+}
+
+/** Added, removed and changed items between two renders; Secret values never reach the result. */
+export function diffRenders(base: readonly RenderedItem[], head: readonly RenderedItem[]): RenderDiff {
+  const baseById = new Map(base.map((i) => [i.id, i]));
+  const headById = new Map(head.map((i) => [i.id, i]));
+  const added = head.filter((i) => !baseById.has(i.id)).map((i) => ({ id: i.id, body: redactSecret(i.body) }));
+  const removed = base.filter((i) => !headById.has(i.id)).map((i) => ({ id: i.id, body: redactSecret(i.body) }));
+  const changed: ChangedItem[] = [];
+  let unchanged = 0;
+  for (const h of head) {
+    const b = baseById.get(h.id);
+    if (!b) continue;
+    const fields = diffFields(redactSecret(b.body), redactSecret(h.body, b.body));
+    if (fields.length === 0) unchanged++;
+    else changed.push({ id: h.id, fields });
+  }
+  return { added, removed, changed, unchanged };
+}
+
+export interface PolicyViolation {
+  readonly level: string;
+  readonly rule: string;
+  readonly pack: string;
+  /** `<type> <name>` from the URN, or "stack" for stack-level policies. */
+  readonly resource: string;
+  readonly message: string;
+}
+
+export interface EventLog {
+  readonly violations: PolicyViolation[];
+  /** How many resources a policy pack analyzed: 0 means no pack ran. */
+  readonly analyzed: number;
+}
+
+/** Policy violations from a `pulumi preview --event-log` file (JSON lines of engine events). */
+export function parseEventLog(eventLog: string): EventLog {
+  const violations: PolicyViolation[] = [];
+  let analyzed = 0;
+  for (const line of eventLog.split("\n")) {
+    if (line.trim() === "") continue;
+    const event = JSON.parse(line) as { policyEvent?: Rec; policyAnalyzeSummaryEvent?: Rec };
+    if (event.policyAnalyzeSummaryEvent) analyzed++;
+    const p = event.policyEvent;
+    if (!p) continue;
+    violations.push({
+      level: str(p.enforcementLevel, ""),
+      rule: str(p.policyName, ""),
+      pack: str(p.policyPackName, ""),
+      resource: typeof p.resourceUrn === "string" && p.resourceUrn !== "" ? urnResource(p.resourceUrn) : "stack",
+      message: str(p.message, "").trim(),
+    });
+  }
+  return { violations, analyzed };
+}
+
+/** `urn:pulumi:<stack>::<project>::<parent$>type::name` -> `type name`. */
+export function urnResource(urn: string): string {
+  const parts = urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  return `${type} ${parts.slice(3).join("::")}`.trim();
+}
+
+export interface PulumiPreview {
+  /** The CLI's exit status. */
+  readonly status: number | null;
+  /** `pulumi preview --diff` output, colour off. */
+  readonly output: string;
+  readonly violations: PolicyViolation[];
+  /** Whether `--policy-pack` was given (the head has a pack). */
+  readonly policyPack: boolean;
+  /** Resources the pack analyzed (0: it did not run, e.g. it failed to start). */
+  readonly analyzed: number;
+}
+
+export interface CommentInput {
+  readonly stack: string;
+  readonly base: { readonly ref: string; readonly sha: string };
+  readonly head: { readonly ref: string; readonly sha: string };
+  readonly diff: RenderDiff;
+  /** Set when the stack's file does not exist at base (everything is added). */
+  readonly newStack?: boolean;
+  /** Absent with --render-only. */
+  readonly preview?: PulumiPreview;
+}
+
+/** The comment's first line: a workflow finds and edits the same comment by it. */
+export const marker = (stack: string): string => `<!-- streamforge-preview:${stack} -->`;
+
+const MAX_PREVIEW_CHARS = 30_000;
+const MAX_FIELDS_PER_OBJECT = 40;
+const MAX_VALUE_CHARS = 200;
+/** GitHub refuses comment bodies over 65,536 characters. */
+export const MAX_COMMENT_CHARS = 65_000;
+
+function shownValue(v: unknown): string {
+  const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v ?? null);
+  return s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s;
+}
+
+/** `- path: before` / `+ path: after` lines, as a ```diff block would show them. */
+export function fieldLines(fields: readonly FieldChange[]): string[] {
+  const lines: string[] = [];
+  for (const f of fields.slice(0, MAX_FIELDS_PER_OBJECT)) {
+    if ("before" in f) lines.push(`- ${f.path}: ${shownValue(f.before)}`);
+    if ("after" in f) lines.push(`+ ${f.path}: ${shownValue(f.after)}`);
+  }
+  if (fields.length > MAX_FIELDS_PER_OBJECT) lines.push(`# … ${fields.length - MAX_FIELDS_PER_OBJECT} more fields`);
+  return lines;
+}
+
+/** Keeps the end of long output (where Pulumi puts the summary), saying how much was cut. */
+export function tail(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(text.length - max);
+  return `… (${text.length - max} earlier characters cut)\n${cut.slice(cut.indexOf("\n") + 1)}`;
+}
+
+/** ANSI colour codes, in case a CLI ignores `--color never`. */
+// eslint-disable-next-line no-control-regex -- the escape character is what is matched
+export const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
+
+function fence(text: string, lang = ""): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks}${lang}\n${text.replace(/\n+$/, "")}\n${ticks}`;
+}
+
+const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+
+/** The Resources summary Pulumi prints at the end (`+ 1 to create`, `~ 2 to update`, ...). */
+export function previewSummary(output: string): string[] {
+  const lines = stripAnsi(output).split("\n");
+  const at = lines.findIndex((l) => /^Resources:\s*$/.test(l));
+  if (at < 0) return [];
+  const out: string[] = [];
+  for (const l of lines.slice(at + 1)) {
+    if (l.trim() === "") break;
+    out.push(l.trim());
+  }
+  return out;
+}
+
+export function countByLevel(violations: readonly PolicyViolation[]): { mandatory: number; advisory: number; other: number } {
+  const mandatory = violations.filter((v) => v.level === "mandatory").length;
+  const advisory = violations.filter((v) => v.level === "advisory").length;
+  return { mandatory, advisory, other: violations.length - mandatory - advisory };
+}
+
+/** The whole comment body. */
+export function renderComment(input: CommentInput): string {
+  const { stack, base, head, diff, preview } = input;
+  const short = (sha: string) => sha.slice(0, 7);
+  const out: string[] = [marker(stack), `## Preview of stack \`${stack}\``, ""];
+  out.push(`Base \`${base.ref}\` (${short(base.sha)}) → head \`${head.ref}\` (${short(head.sha)}).`, "");
+
+  // Summary
+  const renderLine =
+    `**Render:** ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ` +
+    `${diff.unchanged} unchanged${input.newStack ? ` (the stack is new: no Pulumi.${stack}.yaml at base)` : ""}.`;
+  out.push(`- ${renderLine}`);
+  if (preview) {
+    const c = countByLevel(preview.violations);
+    const policy = !preview.policyPack
+      ? "not run (the head has no policy/PulumiPolicy.yaml)"
+      : preview.analyzed === 0
+        ? "❌ the policy pack did not run (see the preview output)"
+        : `${c.mandatory > 0 ? "❌" : "✅"} ${c.mandatory} mandatory, ${c.advisory} advisory` +
+          (c.other > 0 ? `, ${c.other} other` : "") +
+          ` (${preview.analyzed} resources checked)`;
+    out.push(`- **Policy:** ${policy}.`);
+    const summary = previewSummary(preview.output);
+    const status = preview.status === 0 ? "succeeded" : `failed (exit ${String(preview.status)})`;
+    out.push(`- **Pulumi preview:** ${status}${summary.length > 0 ? `: ${summary.join(", ")}` : ""}.`);
+  } else {
+    out.push("- **Policy and Pulumi preview:** not run here (render only).");
+  }
+  out.push("");
+
+  if (preview) {
+    out.push("### Policy violations", "");
+    if (!preview.policyPack) out.push("No policy pack at the head.", "");
+    else if (preview.analyzed === 0) out.push("The policy pack did not run: see the Pulumi preview output.", "");
+    else if (preview.violations.length === 0) out.push("None.", "");
+    else {
+      const order = (l: string) => (l === "mandatory" ? 0 : l === "advisory" ? 1 : 2);
+      const sorted = [...preview.violations].sort((a, b) => order(a.level) - order(b.level) || a.rule.localeCompare(b.rule));
+      out.push("| Level | Rule | Resource | Message |", "| --- | --- | --- | --- |");
+      for (const v of sorted) out.push(`| ${v.level} | \`${v.rule}\` | \`${cell(v.resource)}\` | ${cell(v.message)} |`);
+      out.push("");
+    }
+    out.push("### Pulumi preview", "");
+    out.push("<details><summary><code>pulumi preview --diff --policy-pack policy</code></summary>", "");
+    out.push(fence(tail(stripAnsi(preview.output), MAX_PREVIEW_CHARS), "diff"), "", "</details>", "");
+  }
+
+  out.push("### Render diff", "");
+  if (diff.added.length + diff.removed.length + diff.changed.length === 0) out.push("No differences in what the stack declares.", "");
+  if (diff.added.length > 0) {
+    out.push("**Added**", "", ...diff.added.map((i) => `- \`${i.id}\``), "");
+  }
+  if (diff.removed.length > 0) {
+    out.push("**Removed**", "", ...diff.removed.map((i) => `- \`${i.id}\``), "");
+  }
+  if (diff.changed.length > 0) {
+    out.push("**Changed**", "");
+    for (const c of diff.changed) {
+      out.push(`- \`${c.id}\``, "", fence(fieldLines(c.fields).join("\n"), "diff"), "");
+    }
+  }
+  let body = `${out.join("\n").replace(/\n+$/, "")}\n`;
+  if (body.length > MAX_COMMENT_CHARS) {
+    body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (comment cut at ${MAX_COMMENT_CHARS} characters; run \`npm run preview\` locally for all of it)\n`;
+  }
+  return body;
+}

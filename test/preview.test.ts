@@ -1,0 +1,266 @@
+/** The pull-request preview's pure half: render diff, policy events, the comment body. */
+import { stringify } from "yaml";
+import {
+  MAX_COMMENT_CHARS,
+  SECRET_CHANGED_SHOWN,
+  SECRET_SHOWN,
+  type CommentInput,
+  diffFields,
+  diffRenders,
+  marker,
+  objectId,
+  parseEventLog,
+  parseRender,
+  previewSummary,
+  renderComment,
+  tail,
+  urnResource,
+} from "../scripts/preview-comment";
+
+const topic = (name: string, partitions = 3) => ({
+  apiVersion: "kafka.strimzi.io/v1",
+  kind: "KafkaTopic",
+  metadata: { name, namespace: "kafka", labels: { "strimzi.io/cluster": "k3" } },
+  spec: { partitions, replicas: 3 },
+});
+
+const deployment = (image: string, replicas = 2) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "op", namespace: "stf" },
+  spec: {
+    replicas,
+    template: {
+      spec: {
+        containers: [
+          { name: "sidecar", image: "s:1" },
+          { name: "op", image },
+        ],
+      },
+    },
+  },
+});
+
+const secret = (password: string) => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name: "creds", namespace: "stf" },
+  stringData: { password },
+  data: { token: Buffer.from(password).toString("base64") },
+});
+
+const manifests = (...objs: unknown[]) => objs.map((o) => stringify(o)).join("---\n");
+
+describe("parseRender", () => {
+  test("names Kubernetes objects by apiVersion, kind and namespace/name, Helm releases and Kafka API resources too", () => {
+    const items = parseRender({
+      manifests: manifests(topic("a"), { apiVersion: "v1", kind: "Namespace", metadata: { name: "kafka" } }),
+      helmReleases: stringify([{ name: "strimzi", namespace: "strimzi", chart: "c", version: "1.2.0", values: {} }]),
+      kafkaApi: stringify([{ type: "kafka:index/topic:Topic", name: "t-a", inputs: {} }]),
+    });
+    expect(items.map((i) => i.id)).toEqual([
+      "kafka.strimzi.io/v1 KafkaTopic kafka/a",
+      "v1 Namespace kafka",
+      "helm.sh/v3 Release strimzi/strimzi",
+      "kafka:index/topic:Topic t-a",
+    ]);
+  });
+
+  test("empty or missing files are no items; broken YAML is an error naming the file", () => {
+    expect(parseRender({ manifests: "", helmReleases: "[]\n", kafkaApi: undefined })).toEqual([]);
+    expect(() => parseRender({ manifests: "a: [1,\n" })).toThrow(/manifests\.yaml/);
+  });
+
+  test("objectId of a cluster-scoped object has no namespace part", () => {
+    expect(objectId({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "r" } })).toBe(
+      "rbac.authorization.k8s.io/v1 ClusterRole r",
+    );
+  });
+});
+
+describe("diffFields", () => {
+  test("reports leaves that changed, appeared or went away, and nothing for equal values", () => {
+    expect(diffFields({ a: 1, b: { c: 2 } }, { a: 1, b: { c: 2 } })).toEqual([]);
+    expect(diffFields({ a: 1, b: { c: 2 }, gone: true }, { a: 2, b: { c: 2, d: [1] } })).toEqual([
+      { path: "a", before: 1, after: 2 },
+      { path: "b.d", after: [1] },
+      { path: "gone", before: true },
+    ]);
+  });
+
+  test("addresses list items by their unique name, by index otherwise", () => {
+    expect(diffFields(deployment("op:1"), deployment("op:2", 3))).toEqual([
+      { path: "spec.replicas", before: 2, after: 3 },
+      { path: "spec.template.spec.containers[op].image", before: "op:1", after: "op:2" },
+    ]);
+    expect(diffFields({ l: [1, 2] }, { l: [1, 3, 4] })).toEqual([
+      { path: "l[1]", before: 2, after: 3 },
+      { path: "l[2]", after: 4 },
+    ]);
+  });
+});
+
+describe("diffRenders", () => {
+  test("sorts objects into added, removed, changed and unchanged", () => {
+    const base = parseRender({ manifests: manifests(topic("a"), topic("b"), deployment("op:1")) });
+    const head = parseRender({ manifests: manifests(topic("a"), topic("c"), deployment("op:2")) });
+    const d = diffRenders(base, head);
+    expect(d.added.map((i) => i.id)).toEqual(["kafka.strimzi.io/v1 KafkaTopic kafka/c"]);
+    expect(d.removed.map((i) => i.id)).toEqual(["kafka.strimzi.io/v1 KafkaTopic kafka/b"]);
+    expect(d.changed).toEqual([
+      {
+        id: "apps/v1 Deployment stf/op",
+        fields: [{ path: "spec.template.spec.containers[op].image", before: "op:1", after: "op:2" }],
+      },
+    ]);
+    expect(d.unchanged).toBe(1);
+  });
+
+  test("never carries a Secret's values: a changed one shows as changed, an added one as placeholders", () => {
+    const d = diffRenders(
+      parseRender({ manifests: manifests(secret("hunter2")) }),
+      parseRender({ manifests: manifests(secret("s3cr3t!")) }),
+    );
+    const text = JSON.stringify(d);
+    expect(text).not.toMatch(/hunter2|s3cr3t|aHVudGVyMg|czNjcjN0IQ/);
+    expect(d.changed[0]?.fields).toEqual([
+      { path: "data.token", before: SECRET_SHOWN, after: SECRET_CHANGED_SHOWN },
+      { path: "stringData.password", before: SECRET_SHOWN, after: SECRET_CHANGED_SHOWN },
+    ]);
+    const added = diffRenders([], parseRender({ manifests: manifests(secret("hunter2")) }));
+    expect(JSON.stringify(added)).not.toContain("hunter2");
+    expect(
+      diffRenders(parseRender({ manifests: manifests(secret("x")) }), parseRender({ manifests: manifests(secret("x")) })).unchanged,
+    ).toBe(1);
+  });
+});
+
+describe("parseEventLog", () => {
+  const urn =
+    "urn:pulumi:local::streamforge::streamforge:rollouts:QueueManagerCanary$kubernetes:argoproj.io/v1alpha1:Rollout::queue-manager-rollout";
+  const log = [
+    JSON.stringify({ sequence: 1, preludeEvent: { config: {} } }),
+    JSON.stringify({ sequence: 2, policyAnalyzeSummaryEvent: { resourceUrn: urn, policyPackName: "streamforge", passed: ["a"] } }),
+    JSON.stringify({
+      sequence: 3,
+      policyEvent: {
+        resourceUrn: urn,
+        message: "No latest.\nfound x\n",
+        policyName: "image-pinned",
+        policyPackName: "streamforge",
+        enforcementLevel: "mandatory",
+      },
+    }),
+    JSON.stringify({
+      sequence: 4,
+      policyEvent: { message: "stack-wide", policyName: "s", policyPackName: "streamforge", enforcementLevel: "advisory" },
+    }),
+    "",
+  ].join("\n");
+
+  test("reads each violation's level, rule, resource and message, and counts the analyzed resources", () => {
+    expect(parseEventLog(log)).toEqual({
+      analyzed: 1,
+      violations: [
+        {
+          level: "mandatory",
+          rule: "image-pinned",
+          pack: "streamforge",
+          resource: "kubernetes:argoproj.io/v1alpha1:Rollout queue-manager-rollout",
+          message: "No latest.\nfound x",
+        },
+        { level: "advisory", rule: "s", pack: "streamforge", resource: "stack", message: "stack-wide" },
+      ],
+    });
+    expect(parseEventLog("")).toEqual({ analyzed: 0, violations: [] });
+  });
+
+  test("urnResource keeps the type (not its parents) and the name", () => {
+    expect(urnResource("urn:pulumi:s::p::a:b:C$k:v1:Kind::name")).toBe("k:v1:Kind name");
+  });
+});
+
+describe("renderComment", () => {
+  const base: Omit<CommentInput, "preview"> = {
+    stack: "local",
+    base: { ref: "main", sha: "1111111aaaa" },
+    head: { ref: "HEAD", sha: "2222222bbbb" },
+    diff: diffRenders(
+      parseRender({ manifests: manifests(topic("a"), deployment("op:1")) }),
+      parseRender({ manifests: manifests(topic("a"), topic("new-topic"), deployment("op:2")) }),
+    ),
+  };
+  const pulumiOutput = [
+    "Previewing update (local):",
+    "  ~ kubernetes:apps/v1:Deployment op update [diff: ~spec]",
+    "Policies:",
+    "    ❌ streamforge@v0.1.0 (local: policy)",
+    "",
+    "Resources:",
+    "    + 1 to create",
+    "    ~ 1 to update",
+    "    70 unchanged",
+    "",
+  ].join("\n");
+
+  test("render only: marker first, summary, render diff; no policy or preview section", () => {
+    const body = renderComment(base);
+    expect(body.split("\n")[0]).toBe(marker("local"));
+    expect(marker("local")).toBe("<!-- streamforge-preview:local -->");
+    expect(body).toContain("`main` (1111111) → head `HEAD` (2222222)");
+    expect(body).toContain("**Render:** 1 added, 0 removed, 1 changed, 1 unchanged.");
+    expect(body).toContain("- `kafka.strimzi.io/v1 KafkaTopic kafka/new-topic`");
+    expect(body).toContain('- spec.template.spec.containers[op].image: "op:1"\n+ spec.template.spec.containers[op].image: "op:2"');
+    expect(body).toContain("not run here (render only)");
+    expect(body).not.toContain("### Policy violations");
+    expect(body).not.toContain("<details>");
+  });
+
+  test("with a preview: violations table (mandatory first), the preview's summary, its output collapsed", () => {
+    const body = renderComment({
+      ...base,
+      preview: {
+        status: 1,
+        output: pulumiOutput,
+        policyPack: true,
+        analyzed: 72,
+        violations: [
+          { level: "advisory", rule: "container-cpu-limit", pack: "streamforge", resource: "k:Rollout r", message: "a | b\nc" },
+          { level: "mandatory", rule: "image-pinned", pack: "streamforge", resource: "k:Rollout r", message: "latest" },
+        ],
+      },
+    });
+    expect(body).toContain("**Policy:** ❌ 1 mandatory, 1 advisory (72 resources checked).");
+    expect(body).toContain("**Pulumi preview:** failed (exit 1): + 1 to create, ~ 1 to update, 70 unchanged.");
+    const table = body.slice(body.indexOf("| Level |"));
+    expect(table.indexOf("image-pinned")).toBeLessThan(table.indexOf("container-cpu-limit"));
+    expect(body).toContain("| advisory | `container-cpu-limit` | `k:Rollout r` | a \\| b<br>c |");
+    expect(body).toMatch(
+      /<details><summary><code>pulumi preview --diff --policy-pack policy<\/code><\/summary>\n\n```diff\nPreviewing update/,
+    );
+    expect(body.indexOf("### Pulumi preview")).toBeLessThan(body.indexOf("### Render diff"));
+  });
+
+  test("a pack that did not run is not reported as passing", () => {
+    const body = renderComment({
+      ...base,
+      preview: { status: 1, output: "error: policy pack failed", policyPack: true, analyzed: 0, violations: [] },
+    });
+    expect(body).toContain("❌ the policy pack did not run");
+    expect(body).not.toContain("✅");
+  });
+
+  test("a comment stays under GitHub's size limit, and long preview output keeps its end", () => {
+    const huge = `${"x\n".repeat(100_000)}Resources:\n    + 1 to create\n`;
+    const body = renderComment({ ...base, preview: { status: 0, output: huge, policyPack: true, analyzed: 1, violations: [] } });
+    expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(body).toContain("+ 1 to create");
+    expect(tail("a\nb\nc\nd", 3)).toMatch(/^… \(\d+ earlier characters cut\)\n/);
+    expect(previewSummary(pulumiOutput)).toEqual(["+ 1 to create", "~ 1 to update", "70 unchanged"]);
+  });
+
+  test("output with backticks cannot close the code fence early", () => {
+    const body = renderComment({ ...base, preview: { status: 0, output: "a ``` b", policyPack: true, analyzed: 1, violations: [] } });
+    expect(body).toContain("````diff\na ``` b\n````");
+  });
+});
