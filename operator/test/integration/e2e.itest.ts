@@ -21,7 +21,10 @@ import {
   promQuery,
   publish,
   queueManagerJob,
-  startOperator,
+  startReplicas,
+  startReplica,
+  leaderCount,
+  leaderOf,
   status,
   unique,
   whileDeciding,
@@ -29,16 +32,6 @@ import {
   type OperatorProcess,
 } from "./platform.js";
 import { type OperatorIdentity, auditedRequests, grantedPairs, operatorIdentity, refusedPairs, usedPairs } from "./identity.js";
-
-/** Short thresholds so the tier runs in seconds: loaders are stuck after 4 s, arango-connector never within the test. */
-const POLICY = {
-  targets: {
-    "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 },
-    "arango-connector": { stuckAfterMs: 600_000, startGraceMs: 600_000, adaptive: false, minStuckAfterMs: 600_000 },
-  },
-  errorGraceMs: 600_000,
-  massSilence: { minJobs: 100, fraction: 1 },
-};
 
 /** Each run's own identity: the stack's ServiceAccount and Roles in that run's namespace. */
 const identities: OperatorIdentity[] = [];
@@ -61,30 +54,13 @@ describe("the operator against a real broker and API server", () => {
     producer = await workerProducer();
     // Two replicas: one leads through the Lease, the other waits.
     operators.push(
-      startOperator({
-        name: `${ns}-a`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18181,
-        metricsPort: 18180,
-      }),
-    );
-    operators.push(
-      startOperator({
-        name: `${ns}-b`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18281,
-        metricsPort: 18280,
-      }),
+      ...startReplicas({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, [
+        { suffix: "a", port: 18180 },
+        { suffix: "b", port: 18280 },
+      ]),
     );
     await eventually("one operator to lead", async () => {
-      const leaders = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
-      return leaders.reduce((a, b) => a + b, 0) === 1 ? true : undefined;
+      return (await leaderCount(operators)) === 1 ? true : undefined;
     });
     // The leader's consumer must have joined before workers publish.
     await eventually("the leader's consumer to be healthy", async () => {
@@ -238,16 +214,7 @@ describe("a broker restart in the middle of a run", () => {
     identities.push(identity);
     await createTopic(topic);
     producer = await workerProducer();
-    operator = startOperator({
-      name: `${ns}-a`,
-      kubeconfig: identity.kubeconfig,
-      namespace: ns,
-      topic,
-      policy: POLICY,
-      healthPort: 18381,
-      metricsPort: 18380,
-      staleAfterMs: 3000,
-    });
+    operator = startReplica({ namespace: ns, topic, kubeconfig: identity.kubeconfig, staleAfterMs: 3000 }, { suffix: "a", port: 18380 });
     await eventually("the operator's consumer to be healthy", async () =>
       (await metric(operator.metricsPort, "streamforge_operator_event_source_healthy").catch(() => 0)) === 1 ? true : undefined,
     );
@@ -310,26 +277,10 @@ describe("leader failover", () => {
     await createTopic(topic);
     producer = await workerProducer();
     operators.push(
-      startOperator({
-        name: `${ns}-a`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18481,
-        metricsPort: 18480,
-      }),
-    );
-    operators.push(
-      startOperator({
-        name: `${ns}-b`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18581,
-        metricsPort: 18580,
-      }),
+      ...startReplicas({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, [
+        { suffix: "a", port: 18480 },
+        { suffix: "b", port: 18580 },
+      ]),
     );
   });
 
@@ -340,10 +291,7 @@ describe("leader failover", () => {
   });
 
   it("a replica killed without releasing the Lease is replaced by the other, which relaunches once", async () => {
-    const leader = await eventually("one operator to lead", async () => {
-      const flags = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
-      return flags.filter((f) => f === 1).length === 1 ? operators[flags.indexOf(1)] : undefined;
-    });
+    const leader = await eventually("one operator to lead", () => leaderOf(operators));
     const follower = operators.find((o) => o !== leader)!;
     // No SIGTERM, no Lease release: the follower must wait out the lease.
     leader.child.kill("SIGKILL");
@@ -398,26 +346,10 @@ describe("graceful shutdown", () => {
       { queue_id: "early-1", event: "error", timestamp: new Date().toISOString(), payload: { reason: "is terminating" } },
     ]);
     operators.push(
-      startOperator({
-        name: `${ns}-a`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18681,
-        metricsPort: 18680,
-      }),
-    );
-    operators.push(
-      startOperator({
-        name: `${ns}-b`,
-        kubeconfig: identity.kubeconfig,
-        namespace: ns,
-        topic,
-        policy: POLICY,
-        healthPort: 18781,
-        metricsPort: 18780,
-      }),
+      ...startReplicas({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, [
+        { suffix: "a", port: 18680 },
+        { suffix: "b", port: 18780 },
+      ]),
     );
   });
 
@@ -435,10 +367,7 @@ describe("graceful shutdown", () => {
   });
 
   it("on SIGTERM, commits what it applied, releases the Lease and exits 0; the other replica takes over", async () => {
-    const leader = await eventually("one operator to lead", async () => {
-      const flags = await Promise.all(operators.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
-      return flags.filter((f) => f === 1).length === 1 ? operators[flags.indexOf(1)] : undefined;
-    });
+    const leader = await eventually("one operator to lead", () => leaderOf(operators));
     const follower = operators.find((o) => o !== leader)!;
     await eventually("the leader's consumer to be healthy", async () =>
       (await metric(leader.metricsPort, "streamforge_operator_event_source_healthy")) === 1 ? true : undefined,

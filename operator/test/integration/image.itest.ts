@@ -24,6 +24,7 @@ import {
   metric,
   publish,
   queueManagerJob,
+  SHORT_POLICY,
   status,
   unique,
   workerProducer,
@@ -40,16 +41,6 @@ const METRICS_PORT = 18880;
 /** Where the Deployment mounts the CA (infra/self-healing/manifests.ts) and where this test mounts the kubeconfig. */
 const CA_IN_CONTAINER = "/etc/kafka-ca/ca.crt";
 const KUBECONFIG_IN_CONTAINER = "/etc/streamforge/kubeconfig";
-
-/** As e2e: loaders are stuck after 4 s of silence, arango-connector never within the test. */
-const POLICY = {
-  targets: {
-    "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 },
-    "arango-connector": { stuckAfterMs: 600_000, startGraceMs: 600_000, adaptive: false, minStuckAfterMs: 600_000 },
-  },
-  errorGraceMs: 600_000,
-  massSilence: { minJobs: 100, fraction: 1 },
-};
 
 function tail(text: string, lines = 25): string {
   return text.trim().split("\n").slice(-lines).join("\n");
@@ -186,7 +177,7 @@ describe("the operator image, built and run with podman", () => {
       METRICS_PORT: String(METRICS_PORT),
       TICK_INTERVAL_MS: "500",
       LOG_LEVEL: "info",
-      SELF_HEALING_POLICY: JSON.stringify(POLICY),
+      SELF_HEALING_POLICY: JSON.stringify(SHORT_POLICY),
     };
 
     // 4. Run it. Values reach the container by name only (`-e NAME`), so the password is not on a command line.

@@ -138,6 +138,60 @@ function skewedClock(skew: string): Record<string, string> {
   return { LD_PRELOAD: required("FAKETIME_LIB"), FAKETIME: skew, FAKETIME_DONT_FAKE_MONOTONIC: "1" };
 }
 
+/** Short thresholds so a tier runs in seconds: loaders are stuck after 4 s of silence, arango-connector never within a test. */
+export const SHORT_POLICY = {
+  targets: {
+    "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 },
+    "arango-connector": { stuckAfterMs: 600_000, startGraceMs: 600_000, adaptive: false, minStuckAfterMs: 600_000 },
+  },
+  errorGraceMs: 600_000,
+  massSilence: { minJobs: 100, fraction: 1 },
+};
+
+/** What the replicas of one test share: the watched namespace, the topic, the operator's own identity, the policy. */
+export interface OperatorRun {
+  readonly namespace: string;
+  readonly topic: string;
+  /** identity.ts's kubeconfig: the stack's ServiceAccount and Roles, not the admin's. */
+  readonly kubeconfig: string;
+  readonly policy?: object;
+  readonly staleAfterMs?: number;
+}
+
+/** Starts one replica per entry, named `<namespace>-<suffix>`, with metrics on `port` and health on `port + 1`. */
+export function startReplicas(
+  run: OperatorRun,
+  replicas: readonly { readonly suffix: string; readonly port: number; readonly clockSkew?: string }[],
+): OperatorProcess[] {
+  return replicas.map(({ suffix, port, clockSkew }) =>
+    startOperator({
+      ...run,
+      name: `${run.namespace}-${suffix}`,
+      policy: run.policy ?? SHORT_POLICY,
+      metricsPort: port,
+      healthPort: port + 1,
+      ...(clockSkew ? { clockSkew } : {}),
+    }),
+  );
+}
+
+/** One replica: startReplicas for a single entry. */
+export function startReplica(run: OperatorRun, replica: { readonly suffix: string; readonly port: number }): OperatorProcess {
+  return startReplicas(run, [replica])[0]!;
+}
+
+/** How many of `ops` say they hold the Lease (an unreachable one counts as not). */
+export async function leaderCount(ops: readonly OperatorProcess[]): Promise<number> {
+  const flags = await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+  return flags.reduce((a, b) => a + b, 0);
+}
+
+/** The one of `ops` that holds the Lease; undefined while none or more than one says so. */
+export async function leaderOf(ops: readonly OperatorProcess[]): Promise<OperatorProcess | undefined> {
+  const flags = await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
+  return flags.filter((f) => f === 1).length === 1 ? ops[flags.indexOf(1)] : undefined;
+}
+
 /**
  * Starts `node dist/main.js` with the given namespace, topic and policy; logs go to out/itest/<name>.log.
  * `kubeconfig` is the operator's own identity (identity.ts: the stack's ServiceAccount and Roles), not the admin's.

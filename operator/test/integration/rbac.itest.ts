@@ -19,22 +19,12 @@ import {
   metric,
   publish,
   queueManagerJob,
-  startOperator,
+  startReplica,
   status,
   unique,
   workerProducer,
   type OperatorProcess,
 } from "./platform.js";
-
-/** As e2e: loaders are stuck after 4 s of silence, arango-connector never within the test. */
-const POLICY = {
-  targets: {
-    "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 },
-    "arango-connector": { stuckAfterMs: 600_000, startGraceMs: 600_000, adaptive: false, minStuckAfterMs: 600_000 },
-  },
-  errorGraceMs: 600_000,
-  massSilence: { minJobs: 100, fraction: 1 },
-};
 
 /** Takes `verb` away from the rules of `resource` (the rest of the stack's Roles stays as rendered). */
 const withoutVerb = (resource: string, verb: string) => (role: k8s.V1Role) => {
@@ -54,15 +44,7 @@ describe("the operator's Role without delete on jobs", () => {
     await createTopic(topic);
     identity = await operatorIdentity(ns, { editRole: withoutVerb("jobs", "delete") });
     producer = await workerProducer();
-    operator = startOperator({
-      name: `${ns}-a`,
-      kubeconfig: identity.kubeconfig,
-      namespace: ns,
-      topic,
-      policy: POLICY,
-      healthPort: 18981,
-      metricsPort: 18980,
-    });
+    operator = startReplica({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, { suffix: "a", port: 18940 });
     await eventually("the operator to lead with a healthy consumer", async () =>
       (await metric(operator.metricsPort, "streamforge_operator_leader").catch(() => 0)) === 1 &&
       (await metric(operator.metricsPort, "streamforge_operator_event_source_healthy").catch(() => 0)) === 1
@@ -121,15 +103,7 @@ describe("the operator's Role without update on leases", () => {
   });
 
   it("creates the Lease but cannot renew it: exits 1 saying so, and the API server refused the update", async () => {
-    operator = startOperator({
-      name: `${ns}-a`,
-      kubeconfig: identity.kubeconfig,
-      namespace: ns,
-      topic,
-      policy: POLICY,
-      healthPort: 18991,
-      metricsPort: 18990,
-    });
+    operator = startReplica({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, { suffix: "a", port: 18950 });
     const code = await new Promise<number | null>((done) => {
       if (operator.child.exitCode !== null) return done(operator.child.exitCode);
       operator.child.once("exit", (c) => done(c));

@@ -24,17 +24,14 @@ import {
   listJobs,
   metric,
   queueManagerJob,
-  startOperator,
+  leaderCount,
+  leaderOf,
+  startReplicas,
   unique,
   whileDeciding,
   workerProducer,
 } from "./platform.js";
 
-const POLICY = {
-  targets: { "loader-producer": { stuckAfterMs: 4000, startGraceMs: 2000, adaptive: false, minStuckAfterMs: 4000 } },
-  errorGraceMs: 600_000,
-  massSilence: { minJobs: 100, fraction: 1 },
-};
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
 const OFFSET = "streamforge_operator_cluster_clock_offset_seconds";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,22 +47,12 @@ describe("replicas whose clocks are minutes apart", () => {
     const identity = await operatorIdentity(ns);
     await createTopic(topic);
     producer = await workerProducer();
-    for (const [suffix, clockSkew, port] of [
-      ["ahead", "+10m", 18780],
-      ["behind", "-10m", 18880],
-    ] as const)
-      operators.push(
-        startOperator({
-          name: `${ns}-${suffix}`,
-          kubeconfig: identity.kubeconfig,
-          namespace: ns,
-          topic,
-          policy: POLICY,
-          healthPort: port + 1,
-          metricsPort: port,
-          clockSkew,
-        }),
-      );
+    operators.push(
+      ...startReplicas({ namespace: ns, topic, kubeconfig: identity.kubeconfig }, [
+        { suffix: "ahead", port: 18780, clockSkew: "+10m" },
+        { suffix: "behind", port: 18880, clockSkew: "-10m" },
+      ]),
+    );
   });
 
   afterAll(async () => {
@@ -74,16 +61,8 @@ describe("replicas whose clocks are minutes apart", () => {
     await deleteNamespace(ns);
   });
 
-  const leaders = async (ops: readonly OperatorProcess[]) =>
-    (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)))).reduce((a, b) => a + b, 0);
-
-  const leaderOf = async (ops: readonly OperatorProcess[]) => {
-    const flags = await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_leader").catch(() => 0)));
-    return ops[flags.indexOf(1)]!;
-  };
-
   it("have one leader at a time, and relaunch a silent Job exactly once, before and after a failover", async () => {
-    await eventually("one replica to lead", async () => ((await leaders(operators)) === 1 ? true : undefined), 60_000);
+    await eventually("one replica to lead", async () => ((await leaderCount(operators)) === 1 ? true : undefined), 60_000);
     const { batch } = kubeClients();
     await batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("healthy-5", "loader-producer") });
     await batch.createNamespacedJob({ namespace: ns, body: queueManagerJob("silent-5", "loader-producer") });
@@ -92,12 +71,12 @@ describe("replicas whose clocks are minutes apart", () => {
     try {
       // Never two leaders, never none, for 20 s.
       for (let i = 0; i < 20; i++) {
-        expect(await leaders(operators)).toBe(1);
+        expect(await leaderCount(operators)).toBe(1);
         await sleep(1000);
       }
       expect(names(await listJobs(ns))).toEqual(["healthy-5-loader-producer", "silent-5-loader-producer"]);
       // The leader really runs 10 min off the cluster, and knows it.
-      const leaderOffset = await metric((await leaderOf(operators)).metricsPort, OFFSET);
+      const leaderOffset = await metric((await leaderOf(operators))!.metricsPort, OFFSET);
       expect(Math.abs(Math.abs(leaderOffset) - 600)).toBeLessThan(5);
       alive.delete("silent-5");
       await eventually("silent-5 to be relaunched", async () =>
@@ -109,10 +88,14 @@ describe("replicas whose clocks are minutes apart", () => {
 
       // The leader dies without releasing the Lease; the other, skewed the other way, takes over
       // after a lease on its own clock, and relaunches nothing that is alive.
-      const leader = await leaderOf(operators);
+      const leader = (await leaderOf(operators))!;
       const follower = operators.find((o) => o !== leader)!;
       leader.child.kill("SIGKILL");
-      await eventually("the other replica to take the Lease", async () => ((await leaders([follower])) === 1 ? true : undefined), 60_000);
+      await eventually(
+        "the other replica to take the Lease",
+        async () => ((await leaderCount([follower])) === 1 ? true : undefined),
+        60_000,
+      );
       await eventually("its consumer to be healthy", async () =>
         (await metric(follower.metricsPort, "streamforge_operator_event_source_healthy")) === 1 ? true : undefined,
       );
