@@ -66,34 +66,17 @@ install_actionlint() {
     log "actionlint ${ACTIONLINT_VERSION} already built (${BIN})"
     return 0
   fi
-  command -v go >/dev/null || die "go is required to build actionlint"
-  command -v jq >/dev/null || die "jq is required (reads 'go mod download -json')"
-  go_build_start
   local t0=$SECONDS out
-  # Downloading first turns a refusal by the module proxy into an error that names the module.
-  log "resolving ${MODULE}@${ACTIONLINT_VERSION}"
-  go_module_download "$MODULE" "$ACTIONLINT_VERSION"
-
-  log "building actionlint ${ACTIONLINT_VERSION} (log ${GO_BUILD_LOG})"
   # -X version: what -version reports (upstream's release flags; without it the module version
   # is read from the build info, which says the same for `go install pkg@version`).
-  # GOFLAGS is set whole so that a caller's -mod=vendor or the like cannot reach this build.
-  (cd / && GOBIN="${GO_BUILD_DIR}/bin" GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
-    nice -n 10 go install -ldflags "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}" \
-    "${MAIN_PKG}@${ACTIONLINT_VERSION}") >>"$GO_BUILD_LOG" 2>&1 ||
-    go_build_fail "'go install ${MAIN_PKG}@${ACTIONLINT_VERSION}' failed"
+  go_install_module "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}"
   out="$("${GO_BUILD_DIR}/bin/actionlint" -version 2>>"$GO_BUILD_LOG")" ||
     go_build_fail "the built actionlint does not run"
   echo "$out" >>"$GO_BUILD_LOG"
   [[ "$(head -n 1 <<<"$out")" == "$ACTIONLINT_VERSION" ]] ||
     go_build_fail "the built actionlint reports '$(head -n 1 <<<"$out")', not ${ACTIONLINT_VERSION}"
 
-  go_build_publish "${GO_BUILD_DIR}/bin/actionlint" "$BIN"
-  printf 'module %s@%s\n%s\nbuilt in %ss\n' "$MODULE" "$ACTIONLINT_VERSION" "$(go version)" \
-    "$((SECONDS - t0))" >"${BUILT_MARKER}.tmp"
-  mv -f "${BUILT_MARKER}.tmp" "$BUILT_MARKER"
-  echo "built in $((SECONDS - t0))s" >>"$GO_BUILD_LOG"
-  log "built actionlint ${ACTIONLINT_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
+  go_build_land "${GO_BUILD_DIR}/bin/actionlint" "$BIN" "$BUILT_MARKER" "$MODULE" "$ACTIONLINT_VERSION" "$t0"
 }
 
 cmd_install() {

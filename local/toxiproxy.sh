@@ -91,21 +91,9 @@ cmd_install() {
     log "toxiproxy-server ${TOXIPROXY_VERSION} already built (${BIN})"
     return 0
   fi
-  command -v go >/dev/null || die "go is required to build toxiproxy-server"
-  command -v jq >/dev/null || die "jq is required (reads 'go mod download -json')"
-  go_build_start
   local t0=$SECONDS out
-  # Downloading first turns a refusal by the module proxy into an error that names the module.
-  log "resolving ${MODULE}@${TOXIPROXY_VERSION}"
-  go_module_download "$MODULE" "$TOXIPROXY_VERSION"
-
-  log "building toxiproxy-server ${TOXIPROXY_VERSION} (log ${GO_BUILD_LOG})"
   # -X Version: what GET /version and -version report (upstream's release flags).
-  # GOFLAGS is set whole so that a caller's -mod=vendor or the like cannot reach this build.
-  (cd / && GOBIN="${GO_BUILD_DIR}/bin" GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
-    nice -n 10 go install -ldflags "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}" \
-    "${MAIN_PKG}@${TOXIPROXY_VERSION}") >>"$GO_BUILD_LOG" 2>&1 ||
-    go_build_fail "'go install ${MAIN_PKG}@${TOXIPROXY_VERSION}' failed"
+  go_install_module "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}"
   # The main package is cmd/server, so go install names the binary "server".
   out="$("${GO_BUILD_DIR}/bin/server" -version 2>>"$GO_BUILD_LOG")" ||
     go_build_fail "the built toxiproxy-server does not run"
@@ -113,12 +101,7 @@ cmd_install() {
   [[ "$out" == "toxiproxy-server version ${TOXIPROXY_VERSION#v}" ]] ||
     go_build_fail "the built toxiproxy-server reports '${out}', not version ${TOXIPROXY_VERSION#v}"
 
-  go_build_publish "${GO_BUILD_DIR}/bin/server" "$BIN"
-  printf 'module %s@%s\n%s\nbuilt in %ss\n' "$MODULE" "$TOXIPROXY_VERSION" "$(go version)" \
-    "$((SECONDS - t0))" >"${BUILT_MARKER}.tmp"
-  mv -f "${BUILT_MARKER}.tmp" "$BUILT_MARKER"
-  echo "built in $((SECONDS - t0))s" >>"$GO_BUILD_LOG"
-  log "built toxiproxy-server ${TOXIPROXY_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
+  go_build_land "${GO_BUILD_DIR}/bin/server" "$BIN" "$BUILT_MARKER" "$MODULE" "$TOXIPROXY_VERSION" "$t0"
 }
 
 # ============================================================================

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers for the local platform's scripts that build a binary from its Go module and cache it
-# by version (sourced, not run; used by rollouts.sh and toxiproxy.sh).
+# by version (sourced, not run; used by rollouts.sh, toxiproxy.sh and actionlint.sh).
 #
 # The sourcing script defines log() and die() (its own prefix) and sets, before calling them:
 #   GO_BUILD_WHAT  what is built, for messages ("rollouts-controller v1.10.2")
@@ -51,4 +51,32 @@ go_build_publish() {
   mkdir -p "$(dirname "$2")"
   mv -f "$1" "$2"
   rm -rf "$GO_BUILD_DIR"
+}
+
+# go_install_module MODULE PACKAGE VERSION LDFLAGS: a fresh build of `go install PACKAGE@VERSION`
+# (a main package of MODULE) into GO_BUILD_DIR/bin, the module downloaded first so that a refusal
+# by the module proxy names it. GOFLAGS is set whole so that a caller's -mod=vendor or the like
+# cannot reach this build. Needs go and jq.
+go_install_module() {
+  command -v go >/dev/null || die "go is required to build ${GO_BUILD_WHAT}"
+  command -v jq >/dev/null || die "jq is required (reads 'go mod download -json')"
+  go_build_start
+  log "resolving $1@$3"
+  go_module_download "$1" "$3"
+  log "building ${GO_BUILD_WHAT} (log ${GO_BUILD_LOG})"
+  (cd / && GOBIN="${GO_BUILD_DIR}/bin" GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
+    nice -n 10 go install -ldflags "$4" "$2@$3") >>"$GO_BUILD_LOG" 2>&1 ||
+    go_build_fail "'go install $2@$3' failed"
+}
+
+# go_build_land BUILT DEST MARKER MODULE VERSION SINCE: publish the checked binary, then write the
+# marker that says the build finished (a binary without it is rebuilt), with how long it took
+# since SECONDS was SINCE.
+go_build_land() {
+  local took=$((SECONDS - $6))
+  go_build_publish "$1" "$2"
+  printf 'module %s@%s\n%s\nbuilt in %ss\n' "$4" "$5" "$(go version)" "$took" >"$3.tmp"
+  mv -f "$3.tmp" "$3"
+  echo "built in ${took}s" >>"$GO_BUILD_LOG"
+  log "built ${GO_BUILD_WHAT} in ${took}s ($(du -h "$2" | cut -f1)): $2"
 }
