@@ -193,6 +193,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           kafkaUserSecret: rollouts.queueManager.kafkaUser,
           clusterCaSecret: clusterNames(kafka.clusterName).clusterCaCertSecret,
           monitoringNamespace: config.monitoring.namespace,
+          ...(config.observability.enabled ? { monitorSelectorLabels: config.observability.selectorLabels } : {}),
         },
       },
       { providers, dependsOn: [...namespaces.dependencies(apps.namespace), entities, ...(controller ? [controller] : [])] },

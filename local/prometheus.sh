@@ -48,6 +48,17 @@ scrape_configs:
     file_sd_configs:
       - files: ["${STATE_DIR}/targets/*.json"]
         refresh_interval: 2s
+    relabel_configs:
+      # A broker's JMX exporter reads all of its MBeans per scrape (the stack's config has no
+      # includeObjectNames), ~0.7 s of the broker's CPU: every 5 s, not every 2 s.
+      - source_labels: [job]
+        regex: kafka
+        target_label: __scrape_interval__
+        replacement: 5s
+      - source_labels: [job]
+        regex: kafka
+        target_label: __scrape_timeout__
+        replacement: 4s
 YAML
 }
 

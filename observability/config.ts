@@ -62,7 +62,12 @@ const thresholdsSchema = z.strictObject({
   chaos: chaosThresholds.default(chaosThresholds.parse({})),
 });
 
-const DEFAULT_RUNBOOK = "https://github.com/OlehKondratow/streamforge-platform/blob/main/docs/runbook.md";
+/**
+ * Where this repository is hosted is recorded nowhere in it (package.json names no repository;
+ * the README links StreamForge's application repository, not this one), so the default is the
+ * runbook's path in the repository: a stack whose alerts reach people sets the URL they open.
+ */
+const DEFAULT_RUNBOOK = "docs/runbook.md";
 
 const observabilitySchema = z.strictObject({
   /** Declare PrometheusRules, PodMonitors and dashboards; false where the cluster has no prometheus-operator CRDs. */
@@ -71,10 +76,13 @@ const observabilitySchema = z.strictObject({
   selectorLabels: labels.default({ release: "kube-prometheus-stack" }),
   /** Where the PrometheusRules and dashboard ConfigMaps go; default: `streamforge:monitoring.namespace`. */
   namespace: dnsLabel.optional(),
-  /** The runbook every alert links into (`<url>#<alert anchor>`). */
+  /** The runbook every alert links into (`<url>#<alert anchor>`): an http(s) URL, or a path relative to where the alerts are read. */
   runbookUrl: z
     .string()
-    .regex(/^https?:\/\/[^\s#]+$/, "an http(s) URL without a #fragment")
+    .regex(
+      /^(https?:\/\/[^\s#]+|[A-Za-z0-9._~-][A-Za-z0-9._~/-]*)$/,
+      "an http(s) URL or a relative path such as docs/runbook.md, without a #fragment",
+    )
     .default(DEFAULT_RUNBOOK),
   dashboards: z
     .strictObject({

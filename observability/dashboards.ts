@@ -159,24 +159,24 @@ export function operatorDashboard(namespace: string): Dashboard {
 }
 
 export function kafkaDashboard(kafka: ObservabilityContext["kafka"]): Dashboard {
-  const { brokers, controllers, groups, claims } = kafkaSelectors(kafka);
+  const { brokers, brokerTotals, controllers, groups, claims } = kafkaSelectors(kafka);
   const rows: PanelSpec[][] = [];
   if (kafka.jmxExporter)
     rows.push(
       [
         {
           title: "Messages in",
-          description: "Messages produced to each broker, per second.",
+          description: "Messages produced to each broker, per second (its all-topics meter).",
           unit: "ops",
-          queries: [[`sum by (pod) (rate(kafka_server_brokertopicmetrics_messagesinpersec${brokers}[5m]))`, "{{pod}}"]],
+          queries: [[`sum by (pod) (rate(kafka_server_brokertopicmetrics_messagesin_total${brokerTotals}[5m]))`, "{{pod}}"]],
         },
         {
           title: "Bytes in and out",
-          description: "Bytes produced to and fetched from each broker, per second.",
+          description: "Bytes produced to and fetched from each broker, per second (its all-topics meters).",
           unit: "Bps",
           queries: [
-            [`sum by (pod) (rate(kafka_server_brokertopicmetrics_bytesinpersec${brokers}[5m]))`, "in {{pod}}"],
-            [`sum by (pod) (rate(kafka_server_brokertopicmetrics_bytesoutpersec${brokers}[5m]))`, "out {{pod}}"],
+            [`sum by (pod) (rate(kafka_server_brokertopicmetrics_bytesin_total${brokerTotals}[5m]))`, "in {{pod}}"],
+            [`sum by (pod) (rate(kafka_server_brokertopicmetrics_bytesout_total${brokerTotals}[5m]))`, "out {{pod}}"],
           ],
         },
         {
@@ -199,11 +199,12 @@ export function kafkaDashboard(kafka: ObservabilityContext["kafka"]): Dashboard 
         },
         {
           title: "ISR health",
-          description: "Under-replicated, under-min-ISR and offline partitions.",
+          description: "Under-replicated, under-min-ISR and offline partitions, and log directories a broker took offline (disk errors).",
           queries: [
             [`sum(kafka_server_replicamanager_underreplicatedpartitions${brokers})`, "under-replicated"],
             [`sum(kafka_server_replicamanager_underminisrpartitioncount${brokers})`, "under min ISR"],
             [`sum(kafka_controller_kafkacontroller_offlinepartitionscount${controllers})`, "offline"],
+            [`sum(kafka_log_logmanager_offlinelogdirectorycount${brokers})`, "offline log dirs"],
           ],
         },
         {
@@ -211,8 +212,8 @@ export function kafkaDashboard(kafka: ObservabilityContext["kafka"]): Dashboard 
           description: "ISR changes per second: a steady rate means a flapping follower.",
           unit: "ops",
           queries: [
-            [`sum by (pod) (rate(kafka_server_replicamanager_isrshrinkspersec${brokers}[5m]))`, "shrinks {{pod}}"],
-            [`sum by (pod) (rate(kafka_server_replicamanager_isrexpandspersec${brokers}[5m]))`, "expands {{pod}}"],
+            [`sum by (pod) (rate(kafka_server_replicamanager_isrshrinks_total${brokers}[5m]))`, "shrinks {{pod}}"],
+            [`sum by (pod) (rate(kafka_server_replicamanager_isrexpands_total${brokers}[5m]))`, "expands {{pod}}"],
           ],
         },
       ],

@@ -8,28 +8,51 @@
  */
 import { parse as parseYaml } from "yaml";
 
+/** One exported series: its name and the labels its rule sets. */
+export interface JmxSeries {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+interface JmxRule {
+  readonly pattern: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
 /**
- * The JMX exporter's rule engine, for the rules this program writes: each rule's pattern is
+ * The JMX exporter's rule engine, for the rules this program renders: each rule's pattern is
  * matched anywhere in `domain<key=value, ...><>attribute: value` (the exporter wraps it in
- * `^.*(?:...).*$`), the first match wins, `$n` fills the name, which is lower-cased
- * (lowercaseOutputName) and made safe (invalid characters to `_`, runs of `_` collapsed).
- * Counters carry `_total` (client_java 1.x, JMX exporter 1.x).
+ * `^.*(?:...).*$`), the first match wins, `$n` fills the name and the label names and values;
+ * the name is lower-cased (lowercaseOutputName) and made safe (invalid characters to `_`, runs
+ * of `_` collapsed). Counters carry `_total` (client_java 1.x, JMX exporter 1.x). Undefined when
+ * no rule matches, or the first match has no name (the exporter's default naming, unused here).
  */
+export function jmxExport(config: string, bean: string, value = "1"): JmxSeries | undefined {
+  const cfg = parseYaml(config) as { lowercaseOutputName?: boolean; rules: JmxRule[] };
+  for (const rule of cfg.rules) {
+    const m = new RegExp(`^.*(?:${rule.pattern}).*$`).exec(`${bean}: ${value}`);
+    if (!m) continue;
+    if (rule.name === undefined) return undefined;
+    const fill = (template: string) => template.replace(/\$(\d+)/g, (_, i: string) => m[Number(i)] ?? "");
+    const safe = (text: string) => text.replace(/[^a-zA-Z0-9:_]/g, "_").replace(/__+/g, "_");
+    let name = fill(rule.name);
+    if (cfg.lowercaseOutputName) name = name.toLowerCase();
+    name = safe(name);
+    if (rule.type === "COUNTER" && !name.endsWith("_total")) name += "_total";
+    const labels = Object.fromEntries(Object.entries(rule.labels ?? {}).map(([k, v]) => [safe(fill(k)), fill(v)]));
+    return { name, labels };
+  }
+  return undefined;
+}
+
+/** The names `beans` come out as through `config`, each with one bean that gives it. */
 export function jmxExportedNames(config: string, beans: readonly string[]): Map<string, string> {
-  const cfg = parseYaml(config) as { lowercaseOutputName?: boolean; rules: { pattern: string; name?: string; type?: string }[] };
   const exported = new Map<string, string>();
   for (const bean of beans) {
-    for (const rule of cfg.rules) {
-      const m = new RegExp(`^.*(?:${rule.pattern}).*$`).exec(`${bean}: 1`);
-      if (!m) continue;
-      if (rule.name === undefined) break; // default naming: not used by this program's rules
-      let name = rule.name.replace(/\$(\d+)/g, (_, i: string) => m[Number(i)] ?? "");
-      if (cfg.lowercaseOutputName) name = name.toLowerCase();
-      name = name.replace(/[^a-zA-Z0-9:_]/g, "_").replace(/__+/g, "_");
-      if (rule.type === "COUNTER" && !name.endsWith("_total")) name += "_total";
-      exported.set(name, bean);
-      break;
-    }
+    const series = jmxExport(config, bean);
+    if (series) exported.set(series.name, bean);
   }
   return exported;
 }
@@ -51,12 +74,14 @@ export const KAFKA_MBEANS = [
   "kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec><>Count",
   "kafka.server<type=BrokerTopicMetrics, name=BytesInPerSec><>Count",
   "kafka.server<type=BrokerTopicMetrics, name=BytesOutPerSec><>Count",
+  "kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec, topic=queue-events><>Count",
   "kafka.controller<type=KafkaController, name=ActiveControllerCount><>Value",
   "kafka.controller<type=KafkaController, name=OfflinePartitionsCount><>Value",
   "kafka.controller<type=KafkaController, name=GlobalPartitionCount><>Value",
   "kafka.controller<type=KafkaController, name=ActiveBrokerCount><>Value",
   "kafka.controller<type=KafkaController, name=FencedBrokerCount><>Value",
   "kafka.log<type=Log, name=Size, topic=queue-events, partition=0><>Value",
+  "kafka.log<type=LogManager, name=OfflineLogDirectoryCount><>Value",
 ] as const;
 
 /** Strimzi's Kafka Exporter (danielqsj/kafka_exporter, kafka_exporter.go): what it exports. */

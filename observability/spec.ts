@@ -27,6 +27,18 @@ export const JOBS = {
 /** Strimzi's metrics port name in broker and Kafka Exporter pods (9404). */
 export const STRIMZI_METRICS_PORT_NAME = "tcp-prometheus";
 
+/**
+ * The Argo Rollouts controller's pods, however it is installed: the argo-rollouts chart (2.41.0,
+ * what rollouts/component.ts installs) labels them `app.kubernetes.io/name: argo-rollouts`,
+ * `app.kubernetes.io/instance: <release>` and `app.kubernetes.io/component: rollouts-controller`,
+ * while v1.10.2's own manifests (manifests/install.yaml, for a controller the stack does not
+ * install) put only `app.kubernetes.io/name: argo-rollouts` on them. The dashboard's pods
+ * (`argo-rollouts-dashboard` in the manifests; the chart's have no `metrics` port) stay out.
+ */
+export const ARGO_ROLLOUTS_CONTROLLER_POD_LABELS = { "app.kubernetes.io/name": "argo-rollouts" } as const;
+/** The controller container's metrics port (8090) in both the chart and the manifests. */
+export const ARGO_ROLLOUTS_METRICS_PORT_NAME = "metrics";
+
 const PART_OF = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "observability" };
 
 /** What the rules and monitors need from the rest of the platform. */
@@ -230,8 +242,11 @@ export function operatorAlerts(namespace: string, t: Thresholds["operator"]): Al
 export function kafkaSelectors(kafka: ObservabilityContext["kafka"]) {
   const { clusterName, namespace } = kafka;
   const pods = (pools: readonly string[]) => `~${nodePoolPodRegex(clusterName, pools)}`;
+  const brokerPods = pods(kafka.brokerPools.map((p) => p.name));
   return {
-    brokers: selector({ job: JOBS.kafka, namespace, pod: pods(kafka.brokerPools.map((p) => p.name)) }),
+    brokers: selector({ job: JOBS.kafka, namespace, pod: brokerPods }),
+    /** A broker's all-topics meters: per-topic series of the same name carry `topic`. */
+    brokerTotals: selector({ job: JOBS.kafka, namespace, pod: brokerPods, topic: "" }),
     controllers: selector({ job: JOBS.kafka, namespace, pod: pods(kafka.controllerPools) }),
     groups: selector({ job: JOBS.kafkaExporter, namespace, consumergroup: `~${consumerGroupRegex(kafka.consumerGroups)}` }),
     claims: selector({ namespace, persistentvolumeclaim: `~${nodePoolClaimRegex(clusterName, kafka.persistentBrokerPools)}` }),
@@ -448,13 +463,10 @@ export function podMonitors(o: ObservabilityConfig, ctx: ObservabilityContext) {
       : []),
     ...(ctx.rollouts
       ? [
-          podMonitor(
-            o,
-            "argo-rollouts",
-            ctx.rollouts.controllerNamespace,
-            { "app.kubernetes.io/name": "argo-rollouts", "app.kubernetes.io/component": "rollouts-controller" },
-            { port: "metrics", job: JOBS.rollouts },
-          ),
+          podMonitor(o, "argo-rollouts", ctx.rollouts.controllerNamespace, ARGO_ROLLOUTS_CONTROLLER_POD_LABELS, {
+            port: ARGO_ROLLOUTS_METRICS_PORT_NAME,
+            job: JOBS.rollouts,
+          }),
         ]
       : []),
   ];

@@ -41,6 +41,11 @@ export interface QueueManagerContext {
   readonly clusterCaSecret: string;
   /** Namespace of the Prometheus that scrapes queue-manager. */
   readonly monitoringNamespace: string;
+  /**
+   * Labels the stack's Prometheus selects PodMonitors by (`streamforge:observability.selectorLabels`,
+   * e.g. `release: kube-prometheus-stack`), where the stack declares observability; none otherwise.
+   */
+  readonly monitorSelectorLabels?: Readonly<Record<string, string>>;
 }
 
 // ---- PromQL -------------------------------------------------------------------------------
@@ -333,12 +338,16 @@ export function routerManagedFields(router: RouterConfig): string[] {
   }
 }
 
-/** Scrapes queue-manager and keeps the pod-template hash on its series, so canary and stable can be told apart. */
-export function podMonitor(namespace: string) {
+/**
+ * Scrapes queue-manager and keeps the pod-template hash on its series, so canary and stable can be
+ * told apart. `selectorLabels` are those the stack's Prometheus selects PodMonitors by: without
+ * them a Prometheus that selects (kube-prometheus-stack: by `release`) skips this one.
+ */
+export function podMonitor(namespace: string, selectorLabels: Readonly<Record<string, string>> = {}) {
   return {
     apiVersion: "monitoring.coreos.com/v1" as const,
     kind: "PodMonitor" as const,
-    metadata: { name: QUEUE_MANAGER, namespace, labels },
+    metadata: { name: QUEUE_MANAGER, namespace, labels: { ...labels, ...selectorLabels } },
     spec: {
       selector: { matchLabels: selector },
       podTargetLabels: [POD_TEMPLATE_HASH_LABEL],

@@ -1,5 +1,7 @@
 import type { KafkaConfig } from "../infra/config";
+import { parse as parseYaml } from "yaml";
 import {
+  JMX_EXPORTER_CONFIG,
   bootstrapAddresses,
   brokerConfig,
   ignoredUsersPattern,
@@ -133,5 +135,33 @@ describe("storageSpec", () => {
     const spec = storageSpec({ type: "persistent-claim", size: "1Gi", class: "std", volumes: 3, deleteClaim: true }) as any;
     expect(spec.volumes.filter((v: any) => v.kraftMetadata === "shared")).toHaveLength(1);
     expect(spec.volumes.map((v: any) => v.id)).toEqual([0, 1, 2]);
+  });
+});
+
+describe("the JMX exporter config", () => {
+  const cfg = parseYaml(JMX_EXPORTER_CONFIG) as { lowercaseOutputName: boolean; rules: { pattern: string; name: string }[] };
+  const patterns = cfg.rules.map((r) => r.pattern);
+  const at = (pattern: string) => {
+    const i = patterns.indexOf(pattern);
+    if (i < 0) throw new Error(`no rule ${pattern}`);
+    return i;
+  };
+
+  it("is Strimzi 1.2.0's example: 29 named rules, lower-case names, the patterns' backslashes intact", () => {
+    expect(cfg.lowercaseOutputName).toBe(true);
+    expect(cfg.rules).toHaveLength(29);
+    expect(cfg.rules.every((r) => r.pattern.length > 0 && r.name.startsWith("kafka_"))).toBe(true);
+    expect(patterns).toContain(String.raw`kafka.(\w+)<type=(.+), name=(.+)PerSec\w*, (.+)=(.+)><>Count`);
+  });
+
+  it("puts the rules with key/value pairs after name= before the generic ones, which would swallow them", () => {
+    const perSec = (pairs: number) => String.raw`kafka.(\w+)<type=(.+), name=(.+)PerSec\w*` + ", (.+)=(.+)".repeat(pairs) + "><>Count";
+    const gauge = (pairs: number) => String.raw`kafka.(\w+)<type=(.+), name=(.+)` + ", (.+)=(.+)".repeat(pairs) + "><>Value";
+    expect(at(perSec(2))).toBeLessThan(at(perSec(1)));
+    expect(at(perSec(1))).toBeLessThan(at(perSec(0)));
+    expect(at(gauge(2))).toBeLessThan(at(gauge(1)));
+    expect(at(gauge(1))).toBeLessThan(at(gauge(0)));
+    // No catch-all kafka.server rule of the old config ahead of everything.
+    expect(patterns).not.toContain("kafka.server<type=(.+), name=(.+)><>(Count|Value)");
   });
 });

@@ -190,44 +190,174 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object
 }
 
 /**
- * Prometheus JMX exporter rules for brokers and controllers, after Strimzi's example
- * `kafka-metrics.yaml`, trimmed to the series the platform dashboards and alerts read.
+ * The Prometheus JMX exporter config of brokers and controllers: Strimzi 1.2.0's example
+ * (packaging/examples/metrics/kafka-metrics.yaml at tag 1.2.0, the chart version this program
+ * pins), rule for rule and in its order, so the series carry Strimzi's names and labels (its
+ * dashboards and alerts read them). Order matters: the exporter takes the first rule that
+ * matches, so the rules with key/value pairs after `name=` (`topic=`, `partition=`, ...) stand
+ * before the generic ones, whose `(.+)` would otherwise swallow the pairs into the name.
+ * Meters (`...PerSec`) become counters without the suffix (`kafka_server_brokertopicmetrics_messagesin_total`,
+ * with `topic` on per-topic series); gauges keep the MBean's name (`kafka_log_log_size{topic, partition}`,
+ * `kafka_log_logmanager_offlinelogdirectorycount`). Raw (String.raw): the patterns' backslashes stay.
  */
-export const JMX_EXPORTER_CONFIG = `lowercaseOutputName: true
+export const JMX_EXPORTER_CONFIG = String.raw`lowercaseOutputName: true
 rules:
-  - pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), topic=(.+), partition=(.*)><>Value
-    name: kafka_server_$1_$2
-    type: GAUGE
-    labels:
-      clientId: "$3"
-      topic: "$4"
-      partition: "$5"
-  - pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), brokerHost=(.+), brokerPort=(.+)><>Value
-    name: kafka_server_$1_$2
-    type: GAUGE
-    labels:
-      clientId: "$3"
-      broker: "$4:$5"
-  - pattern: kafka.server<type=(.+), name=(.+)><>(Count|Value)
-    name: kafka_server_$1_$2
-  - pattern: kafka.server<type=(.+), name=(.+), topic=(.+)><>(Count|OneMinuteRate)
-    name: kafka_server_$1_$2_total
-    type: COUNTER
-    labels:
-      topic: "$3"
-  - pattern: kafka.controller<type=(.+), name=(.+)><>(Count|Value)
-    name: kafka_controller_$1_$2
-  - pattern: kafka.network<type=(.+), name=(.+), request=(.+)><>(Count|Value)
-    name: kafka_network_$1_$2
-    labels:
-      request: "$3"
-  - pattern: kafka.log<type=(.+), name=(.+), topic=(.+), partition=(.*)><>Value
-    name: kafka_log_$1_$2
-    type: GAUGE
-    labels:
-      topic: "$3"
-      partition: "$4"
-  - pattern: kafka.server<type=raft-metrics><>(.+-total|.+-max|.+-avg|current-state|current-leader|high-watermark)
-    name: kafka_server_raftmetrics_$1
-    type: GAUGE
+# Special cases and very specific rules
+- pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), topic=(.+), partition=(.*)><>Value
+  name: kafka_server_$1_$2
+  type: GAUGE
+  labels:
+    clientId: "$3"
+    topic: "$4"
+    partition: "$5"
+- pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), brokerHost=(.+), brokerPort=(.+)><>Value
+  name: kafka_server_$1_$2
+  type: GAUGE
+  labels:
+    clientId: "$3"
+    broker: "$4:$5"
+- pattern: kafka.server<type=(.+), cipher=(.+), protocol=(.+), listener=(.+), networkProcessor=(.+)><>connections
+  name: kafka_server_$1_connections_tls_info
+  type: GAUGE
+  labels:
+    cipher: "$2"
+    protocol: "$3"
+    listener: "$4"
+    networkProcessor: "$5"
+- pattern: kafka.server<type=(.+), clientSoftwareName=(.+), clientSoftwareVersion=(.+), listener=(.+), networkProcessor=(.+)><>connections
+  name: kafka_server_$1_connections_software
+  type: GAUGE
+  labels:
+    clientSoftwareName: "$2"
+    clientSoftwareVersion: "$3"
+    listener: "$4"
+    networkProcessor: "$5"
+- pattern: "kafka.server<type=(.+), listener=(.+), networkProcessor=(.+)><>(.+-total):"
+  name: kafka_server_$1_$4
+  type: COUNTER
+  labels:
+    listener: "$2"
+    networkProcessor: "$3"
+- pattern: "kafka.server<type=(.+), listener=(.+), networkProcessor=(.+)><>(.+):"
+  name: kafka_server_$1_$4
+  type: GAUGE
+  labels:
+    listener: "$2"
+    networkProcessor: "$3"
+- pattern: kafka.server<type=(.+), listener=(.+), networkProcessor=(.+)><>(.+-total)
+  name: kafka_server_$1_$4
+  type: COUNTER
+  labels:
+    listener: "$2"
+    networkProcessor: "$3"
+- pattern: kafka.server<type=(.+), listener=(.+), networkProcessor=(.+)><>(.+)
+  name: kafka_server_$1_$4
+  type: GAUGE
+  labels:
+    listener: "$2"
+    networkProcessor: "$3"
+# Some percent metrics use MeanRate attribute
+# Ex) kafka.server<type=(KafkaRequestHandlerPool), name=(RequestHandlerAvgIdlePercent)><>MeanRate
+- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*><>MeanRate
+  name: kafka_$1_$2_$3_percent
+  type: GAUGE
+# Generic gauges for percents
+- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*><>Value
+  name: kafka_$1_$2_$3_percent
+  type: GAUGE
+- pattern: kafka.(\w+)<type=(.+), name=(.+)Percent\w*, (.+)=(.+)><>Value
+  name: kafka_$1_$2_$3_percent
+  type: GAUGE
+  labels:
+    "$4": "$5"
+# Generic per-second counters with 0-2 key/value pairs
+- pattern: kafka.(\w+)<type=(.+), name=(.+)PerSec\w*, (.+)=(.+), (.+)=(.+)><>Count
+  name: kafka_$1_$2_$3_total
+  type: COUNTER
+  labels:
+    "$4": "$5"
+    "$6": "$7"
+- pattern: kafka.(\w+)<type=(.+), name=(.+)PerSec\w*, (.+)=(.+)><>Count
+  name: kafka_$1_$2_$3_total
+  type: COUNTER
+  labels:
+    "$4": "$5"
+- pattern: kafka.(\w+)<type=(.+), name=(.+)PerSec\w*><>Count
+  name: kafka_$1_$2_$3_total
+  type: COUNTER
+# Generic gauges with 0-2 key/value pairs
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+), (.+)=(.+)><>Value
+  name: kafka_$1_$2_$3
+  type: GAUGE
+  labels:
+    "$4": "$5"
+    "$6": "$7"
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+)><>Value
+  name: kafka_$1_$2_$3
+  type: GAUGE
+  labels:
+    "$4": "$5"
+- pattern: kafka.(\w+)<type=(.+), name=(.+)><>Value
+  name: kafka_$1_$2_$3
+  type: GAUGE
+# Emulate Prometheus 'Summary' metrics for the exported 'Histogram's.
+# Note that these are missing the '_sum' metric!
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+), (.+)=(.+)><>Count
+  name: kafka_$1_$2_$3_count
+  type: COUNTER
+  labels:
+    "$4": "$5"
+    "$6": "$7"
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.*), (.+)=(.+)><>(\d+)thPercentile
+  name: kafka_$1_$2_$3
+  type: GAUGE
+  labels:
+    "$4": "$5"
+    "$6": "$7"
+    quantile: "0.$8"
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.+)><>Count
+  name: kafka_$1_$2_$3_count
+  type: COUNTER
+  labels:
+    "$4": "$5"
+- pattern: kafka.(\w+)<type=(.+), name=(.+), (.+)=(.*)><>(\d+)thPercentile
+  name: kafka_$1_$2_$3
+  type: GAUGE
+  labels:
+    "$4": "$5"
+    quantile: "0.$6"
+- pattern: kafka.(\w+)<type=(.+), name=(.+)><>Count
+  name: kafka_$1_$2_$3_count
+  type: COUNTER
+- pattern: kafka.(\w+)<type=(.+), name=(.+)><>(\d+)thPercentile
+  name: kafka_$1_$2_$3
+  type: GAUGE
+  labels:
+    quantile: "0.$4"
+# KRaft overall related metrics
+# distinguish between always increasing COUNTER (total and max) and variable GAUGE (all others) metrics
+- pattern: "kafka.server<type=raft-metrics><>(.+-total|.+-max):"
+  name: kafka_server_raftmetrics_$1
+  type: COUNTER
+- pattern: "kafka.server<type=raft-metrics><>(current-state): (.+)"
+  name: kafka_server_raftmetrics_$1
+  value: 1
+  type: UNTYPED
+  labels:
+    $1: "$2"
+- pattern: "kafka.server<type=raft-metrics><>(.+):"
+  name: kafka_server_raftmetrics_$1
+  type: GAUGE
+# KRaft "low level" channels related metrics
+# distinguish between always increasing COUNTER (total and max) and variable GAUGE (all others) metrics
+- pattern: "kafka.server<type=raft-channel-metrics><>(.+-total|.+-max):"
+  name: kafka_server_raftchannelmetrics_$1
+  type: COUNTER
+- pattern: "kafka.server<type=raft-channel-metrics><>(.+):"
+  name: kafka_server_raftchannelmetrics_$1
+  type: GAUGE
+# Broker metrics related to fetching metadata topic records in KRaft mode
+- pattern: "kafka.server<type=broker-metadata-metrics><>(.+):"
+  name: kafka_server_brokermetadatametrics_$1
+  type: GAUGE
 `;

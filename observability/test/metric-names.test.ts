@@ -15,6 +15,7 @@ import {
   KUBELET_METRICS,
   LITMUS_EXPORTER_METRICS,
   PROMETHEUS_SYNTHETIC,
+  jmxExport,
   jmxExportedNames,
 } from "../metric-sources";
 import { metricNames } from "../promql";
@@ -83,7 +84,9 @@ describe("metric names a query reads", () => {
 });
 
 describe("the rendered JMX exporter config", () => {
-  it("exports the broker metrics the rules and dashboards read", () => {
+  const series = (bean: string) => jmxExport(JMX_EXPORTER_CONFIG, bean);
+
+  it("exports the broker metrics the rules and dashboards read, under Strimzi's names", () => {
     expect([...jmx.keys()]).toEqual(
       expect.arrayContaining([
         "kafka_server_replicamanager_underreplicatedpartitions",
@@ -91,10 +94,34 @@ describe("the rendered JMX exporter config", () => {
         "kafka_controller_kafkacontroller_activecontrollercount",
         "kafka_controller_kafkacontroller_offlinepartitionscount",
         "kafka_server_kafkaserver_brokerstate",
-        "kafka_server_brokertopicmetrics_messagesinpersec",
+        "kafka_server_brokertopicmetrics_messagesin_total",
+        "kafka_server_replicamanager_isrshrinks_total",
         "kafka_log_log_size",
+        "kafka_log_logmanager_offlinelogdirectorycount",
       ]),
     );
+  });
+
+  it("puts the topic (and partition) in labels, not in the name: specific rules come before the generic ones", () => {
+    expect(series("kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec, topic=queue-events><>Count")).toEqual({
+      name: "kafka_server_brokertopicmetrics_messagesin_total",
+      labels: { topic: "queue-events" },
+    });
+    expect(series("kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec><>Count")).toEqual({
+      name: "kafka_server_brokertopicmetrics_messagesin_total",
+      labels: {},
+    });
+    expect(series("kafka.log<type=Log, name=Size, topic=queue-events, partition=2><>Value")).toEqual({
+      name: "kafka_log_log_size",
+      labels: { topic: "queue-events", partition: "2" },
+    });
+    expect(series("kafka.log<type=LogManager, name=OfflineLogDirectoryCount><>Value")).toEqual({
+      name: "kafka_log_logmanager_offlinelogdirectorycount",
+      labels: {},
+    });
+    // What the generic rule made of per-topic meters when it came first.
+    const names = [...jmxExportedNames(JMX_EXPORTER_CONFIG, KAFKA_MBEANS).keys()];
+    expect(names.filter((n) => /_topic_|persec/.test(n))).toEqual([]);
   });
 });
 

@@ -23,6 +23,19 @@ function problems(edit: (raw: Record<string, any>) => void): string[] {
 }
 
 describe("streamforge:observability", () => {
+  it("links the runbook by its path in the repository unless a stack names its URL", () => {
+    expect(testConfig((raw) => delete raw.runbookUrl).runbookUrl).toBe("docs/runbook.md");
+    expect(
+      ruleGroups(
+        testConfig((raw) => delete raw.runbookUrl),
+        CONTEXT,
+      )[0]!.rules[0]!.annotations.runbook_url,
+    ).toBe("docs/runbook.md#selfhealingoperatordown");
+    expect(testConfig((raw) => (raw.runbookUrl = "https://wiki.example/streamforge/runbook")).runbookUrl).toBe(
+      "https://wiki.example/streamforge/runbook",
+    );
+  });
+
   it("is off unless a stack turns it on", () => {
     const { raw, secretKeys } = readStackValues("dev");
     delete raw.observability;
@@ -36,9 +49,10 @@ describe("streamforge:observability", () => {
     expect(problems((raw) => (raw.observability.selectorLabels = {}))).toEqual([
       "streamforge:observability.selectorLabels: expected at least one label the stack's Prometheus selects rules and monitors by (e.g. release: kube-prometheus-stack); found none",
     ]);
-    expect(problems((raw) => (raw.observability.runbookUrl = "docs/runbook.md"))).toEqual([
-      'streamforge:observability.runbookUrl: expected an http(s) URL without a #fragment; found "docs/runbook.md" (string)',
+    expect(problems((raw) => (raw.observability.runbookUrl = "https://docs.example/runbook.md#top"))).toEqual([
+      'streamforge:observability.runbookUrl: expected an http(s) URL or a relative path such as docs/runbook.md, without a #fragment; found "https://docs.example/runbook.md#top" (string)',
     ]);
+    expect(problems((raw) => (raw.observability.runbookUrl = "file:///etc/runbook.md"))).toHaveLength(1);
   });
 });
 
@@ -105,6 +119,13 @@ describe("scrape targets and dashboards", () => {
         action: "replace",
       })),
     );
+  });
+
+  it("the Argo Rollouts controller's pods, installed by the chart or by v1.10.2's manifests, on their metrics port", () => {
+    const argo = podMonitors(testConfig(), CONTEXT).find((m) => m.metadata.name === "argo-rollouts")!;
+    // The chart (2.41.0) adds instance and component to this label; the manifests have only it.
+    expect(argo.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "argo-rollouts" });
+    expect(argo.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(["metrics"]);
   });
 
   it("dashboards ship as ConfigMaps with the sidecar's label, or not at all", () => {

@@ -1,3 +1,4 @@
+import { renderStack } from "../../infra/render/render";
 import { committedConfig } from "../../test/helpers";
 import type { RolloutsConfig } from "../config";
 import {
@@ -120,6 +121,38 @@ describe("the AnalysisTemplates", () => {
     expect(p95VsStableQuery(cfg.analysis, "stf")).toContain('rollouts_pod_template_hash="{{args.stable-hash}}"');
     expect((podMonitor("stf") as any).spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
     expect(criticalErrorsQuery(cfg.analysis)).toContain('streamforge_operator_events_total{kind="fatal"}');
+  });
+});
+
+describe("queue-manager's PodMonitor", () => {
+  const queueManagerMonitor = async (edit?: (raw: Record<string, any>) => void) => {
+    const { manifests } = await renderStack("dev", edit ? { edit } : {});
+    return manifests.find((m) => m.kind === "PodMonitor" && m.metadata.name === "queue-manager") as any;
+  };
+
+  it("carries the labels the stack's Prometheus selects by, and keeps the pod-template hash", () => {
+    const m = podMonitor("stf", { release: "prom", team: "data" }) as any;
+    expect(m.metadata.labels).toEqual({
+      "app.kubernetes.io/name": "queue-manager",
+      "app.kubernetes.io/part-of": "streamforge",
+      release: "prom",
+      team: "data",
+    });
+    expect(m.spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
+    expect(m.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "queue-manager" });
+  });
+
+  it("gets streamforge:observability.selectorLabels from the stack where observability is on", async () => {
+    const m = await queueManagerMonitor((raw) => (raw.observability.selectorLabels = { release: "prom-main" }));
+    expect(m.metadata.labels).toMatchObject({ release: "prom-main" });
+    expect(m.spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
+    expect((await queueManagerMonitor()).metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+  });
+
+  it("has none where observability is off", async () => {
+    const m = await queueManagerMonitor((raw) => (raw.observability = { enabled: false, selectorLabels: { release: "prom-main" } }));
+    expect(m.metadata.labels).toEqual({ "app.kubernetes.io/name": "queue-manager", "app.kubernetes.io/part-of": "streamforge" });
+    expect(m.spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
   });
 });
 
