@@ -17,12 +17,19 @@ export function requireEnv(name: string): string {
 
 /** Runs `pulumi <args>` in the project; stdout and stderr together in `output`. */
 export function pulumi(args: string[], timeout = 600_000): { status: number | null; stdout: string; output: string } {
-  const result = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: PROJECT_ROOT, encoding: "utf8", env: process.env, timeout });
+  // A stack export holds every object's inputs and outputs (the dashboards alone are over 1 MiB, Node's default).
+  const result = spawnSync("pulumi", [...args, "--non-interactive"], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    env: process.env,
+    timeout,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return { status: result.status, stdout: result.stdout, output: `${result.stdout}\n${result.stderr}` };
 }
 
 export function kubectl(...args: string[]): string {
-  return execFileSync("kubectl", args, { encoding: "utf8", env: process.env });
+  return execFileSync("kubectl", args, { encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
 }
 
 /** Selects a stack of the local backend, creating it when it does not exist yet. */
@@ -65,7 +72,8 @@ export function localStackFile(): { config: Record<string, any>; encryptionsalt:
 
 /**
  * The local stack with namespaces of its own (`kafka-<suffix>`, `stf-<suffix>`, so it cannot touch
- * the local stack's objects) and no self-healing operator, changed by `edit`; written as a
+ * the local stack's objects), no self-healing operator and no observability (its PodMonitor for the
+ * Rollouts controller has a fixed name in a shared namespace), changed by `edit`; written as a
  * `--config-file` for stack `name`.
  */
 export function localVariant(name: string, suffix: string, edit: (config: Record<string, any>) => void): string {
@@ -75,6 +83,7 @@ export function localVariant(name: string, suffix: string, edit: (config: Record
   config["streamforge:apps"] = { namespace: `stf-${suffix}` };
   delete config["streamforge:operator"];
   delete config["streamforge:operatorRegistryPassword"];
+  delete config["streamforge:observability"];
   edit(config);
   return configFile(name, { config, encryptionsalt: local.encryptionsalt });
 }
