@@ -259,6 +259,36 @@ export function tail(text: string, max: number): string {
   return `… (${text.length - max} earlier characters cut)\n${cut.slice(cut.indexOf("\n") + 1)}`;
 }
 
+/** A resource step's headline in `pulumi preview --diff` output (`+ type: (create)`) and the URN line after it. */
+const STEP_LINE =
+  /^\s*[-+~<>=]+\s+\S+: \((?:create|update|delete|replace|create-replacement|delete-replaced|read|refresh|import|same|discard)[^)]*\)\s*$/;
+const URN_LINE = /^\s*\[urn=\S+\]\s*$/;
+
+/**
+ * Long `pulumi preview --diff` output made to fit: first every resource's property detail goes
+ * (each step's headline and URN stay, so a reviewer still sees every create, update and delete),
+ * then, if that is still too long, the start (the summary and policy table are at the end).
+ */
+export function condensePreview(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const lines = text.split("\n");
+  // The engine's closing part (policy table, "Resources:" summary) starts at the first line
+  // at the left margin after the last step.
+  let lastStep = -1;
+  lines.forEach((l, i) => {
+    if (STEP_LINE.test(l)) lastStep = i;
+  });
+  let closing = lines.length;
+  for (let i = lastStep + 1; i < lines.length; i++)
+    if (/^\S/.test(lines[i]!) && !URN_LINE.test(lines[i]!)) {
+      closing = i;
+      break;
+    }
+  const kept = lines.filter((l, i) => i >= closing || STEP_LINE.test(l) || URN_LINE.test(l) || /^\S/.test(l));
+  const condensed = `(property details left out: ${text.length} characters in all)\n${kept.join("\n")}`;
+  return tail(condensed, max);
+}
+
 /** ANSI colour codes, in case a CLI ignores `--color never`. */
 // eslint-disable-next-line no-control-regex -- the escape character is what is matched
 export const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
@@ -334,7 +364,7 @@ export function renderComment(input: CommentInput): string {
     }
     out.push("### Pulumi preview", "");
     out.push("<details><summary><code>pulumi preview --diff --policy-pack policy</code></summary>", "");
-    out.push(fence(tail(stripAnsi(preview.output), MAX_PREVIEW_CHARS), "diff"), "", "</details>", "");
+    out.push(fence(condensePreview(stripAnsi(preview.output), MAX_PREVIEW_CHARS), "diff"), "", "</details>", "");
   }
 
   out.push("### Render diff", "");

@@ -14,6 +14,7 @@ import {
   previewSummary,
   renderComment,
   tail,
+  condensePreview,
   urnResource,
 } from "../scripts/preview-comment";
 
@@ -257,6 +258,37 @@ describe("renderComment", () => {
     expect(body).toContain("+ 1 to create");
     expect(tail("a\nb\nc\nd", 3)).toMatch(/^… \(\d+ earlier characters cut\)\n/);
     expect(previewSummary(pulumiOutput)).toEqual(["+ 1 to create", "~ 1 to update", "70 unchanged"]);
+  });
+
+  test("long preview output loses property details first, never a resource step", () => {
+    const step = (op: string, type: string, name: string, fields: number) =>
+      [
+        `    ${op} ${type}: (${op === "+" ? "create" : "update"})`,
+        `        [urn=urn:pulumi:local::streamforge::${type}::${name}]`,
+        ...Array.from({ length: fields }, (_, i) => `        data${i}: "${"v".repeat(60)}"`),
+      ].join("\n");
+    const output = [
+      "Previewing update (local):",
+      step("+", "kubernetes:core/v1:ConfigMap", "dashboard", 2000),
+      step("~", "kubernetes:apps/v1:Deployment", "operator", 5),
+      step("+", "kubernetes:kafka.strimzi.io/v1:KafkaTopic", "catalogue-topic-market-ticks", 3),
+      "Policy Packs run:",
+      "    Name                     Version",
+      "    streamforge|local|policy 0.1.0",
+      "Resources:",
+      "    + 2 to create",
+    ].join("\n");
+    const condensed = condensePreview(output, 5000);
+    expect(condensed.length).toBeLessThanOrEqual(5100);
+    expect(condensed).toMatch(
+      /\+ kubernetes:kafka\.strimzi\.io\/v1:KafkaTopic: \(create\)\n\s+\[urn=urn:pulumi:local::\S+::catalogue-topic-market-ticks\]/,
+    );
+    expect(condensed).toContain("~ kubernetes:apps/v1:Deployment: (update)");
+    expect(condensed).toContain("+ kubernetes:core/v1:ConfigMap: (create)");
+    expect(condensed).toContain("Policy Packs run:\n    Name                     Version\n    streamforge|local|policy 0.1.0");
+    expect(condensed).toContain("    + 2 to create");
+    expect(condensed).not.toContain("data0:");
+    expect(condensePreview("short", 100)).toBe("short");
   });
 
   test("output with backticks cannot close the code fence early", () => {

@@ -72,9 +72,10 @@ export function localStackFile(): { config: Record<string, any>; encryptionsalt:
 
 /**
  * The local stack with namespaces of its own (`kafka-<suffix>`, `stf-<suffix>`, so it cannot touch
- * the local stack's objects), no self-healing operator and no observability (its PodMonitor for the
- * Rollouts controller has a fixed name in a shared namespace), changed by `edit`; written as a
- * `--config-file` for stack `name`.
+ * the local stack's objects), and without the areas whose objects have fixed names: the
+ * self-healing operator, chaos (its namespace, guard and schedule) and observability (the Rollouts
+ * controller's PodMonitor); changed by `edit`; written as a `--config-file` for stack `name`.
+ * Sharing one object would let a variant's destroy delete the local stack's.
  */
 export function localVariant(name: string, suffix: string, edit: (config: Record<string, any>) => void): string {
   const local = localStackFile();
@@ -84,6 +85,7 @@ export function localVariant(name: string, suffix: string, edit: (config: Record
   delete config["streamforge:operator"];
   delete config["streamforge:operatorRegistryPassword"];
   delete config["streamforge:observability"];
+  delete config["streamforge:chaos"];
   edit(config);
   return configFile(name, { config, encryptionsalt: local.encryptionsalt });
 }
