@@ -71,6 +71,8 @@ export class KubeJobs implements KubePort {
   private synced = false;
   /** The last few measurements of the API server's clock minus ours; their median is used. */
   private readonly offsets: number[] = [];
+  /** Their median, or 0 while it is within the estimate's error. */
+  private appliedOffset = 0;
   private offsetTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -104,13 +106,9 @@ export class KubeJobs implements KubePort {
     await this.informer.stop();
   }
 
+  /** Read for every fetched batch and every tick: the median is worked out once per measurement. */
   serverClockOffset(): number {
-    if (this.offsets.length === 0) return 0;
-    const sorted = [...this.offsets].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    // The estimate is only good to about a second (the Date header's resolution): below two
-    // seconds it is noise, and shifting Job times by noise could date a Job after its first event.
-    return Math.abs(median) < 2000 ? 0 : median;
+    return this.appliedOffset;
   }
 
   /**
@@ -127,6 +125,11 @@ export class KubeJobs implements KubePort {
       // The server's second began at most 1 s before its stamp: take the middle.
       this.offsets.push(date + 500 - (sent + received) / 2);
       if (this.offsets.length > 5) this.offsets.shift();
+      const sorted = [...this.offsets].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)]!;
+      // The estimate is only good to about a second (the Date header's resolution): below two
+      // seconds it is noise, and shifting Job times by noise could date a Job after its first event.
+      this.appliedOffset = Math.abs(median) < 2000 ? 0 : median;
     } catch {
       // Kept as it was; the informer reports a lost API server.
     }
