@@ -27,7 +27,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "
 import * as net from "node:net";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { apply, kubectl } from "../../chaos/drill/pieces";
+import { apply, kubectl, promQuery } from "../../chaos/drill/pieces";
 import { createTopics, deleteTopics, queueManagerJob } from "../../chaos/drill/traffic";
 import { JMX_EXPORTER_CONFIG } from "../../infra/kafka/cluster-spec";
 import { PROJECT_ROOT, parseCommittedStack } from "../../infra/render/render";
@@ -103,13 +103,8 @@ export function metricSelectors(expr: string): string[] {
   return [...found].sort();
 }
 
-async function query(q: string): Promise<unknown[]> {
-  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const body = (await res.json()) as { status: string; data?: { resultType: string; result: unknown }; error?: string };
-  if (body.status !== "success") throw new Error(`Prometheus refused ${q}: ${body.error ?? res.status}`);
-  const { resultType, result } = body.data!;
-  return resultType === "scalar" ? [result] : (result as unknown[]);
-}
+/** An instant query's samples (the drill's client: a refusal throws with Prometheus's error). */
+const query = (q: string): Promise<number[]> => promQuery(PROMETHEUS!, q);
 
 /** Which of an expression's checks return nothing (empty: it returns data). */
 async function missing(use: Use): Promise<string[]> {
