@@ -49,8 +49,23 @@ export function defineArea<Keys extends Record<string, z.ZodType>, Secret extend
   return area;
 }
 
-/** A secret's schema: text, present or not; its value is checked by the area's rules. */
+/**
+ * A secret's schema: any non-empty text, present or not, taken exactly as set with
+ * `pulumi config set --secret` (digits, `true` or JSON-looking text are text too: infra/config.ts
+ * never decodes a secret). Whether it is needed is checked by the area's rules.
+ */
 export const secretText = z.string().min(1).optional();
+
+/**
+ * What kind of value a secret key holds, never the value nor any part of it (not even its
+ * length): config errors end up in CI logs and preview comments.
+ */
+export function secretKind(input: unknown): string {
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "string") return input === "" ? "empty text" : "text";
+  return typeof input === "object" ? "an object" : `a ${typeof input}`;
+}
 
 /** `streamforge:kafka` + ["nodePools", 0, "replicas"] -> `streamforge:kafka.nodePools[0].replicas` */
 export function keyName(topKey: string, path: readonly PropertyKey[] = []): string {

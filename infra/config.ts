@@ -18,6 +18,7 @@ import {
   issueToProblem,
   keyName,
   problem,
+  secretKind,
 } from "./config-kit";
 import { kafkaArea, nodeCounts } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
@@ -72,15 +73,30 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, secr
 
   const parsed: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(schemas)) {
+    if (SECRET_KEYS.includes(key)) continue;
+    if (secretKeys.has(key)) {
+      // Used in plain text (names, manifests, outputs), a secret here would reach diffs and errors unmarked.
+      problems.push(
+        problem(key, [], "expected plain config; found a Pulumi secret. The program uses this key in plain text: set it without --secret"),
+      );
+      continue;
+    }
     const result = schema.safeParse(raw[key], { reportInput: true });
     if (result.success) parsed[key] = result.data;
     else problems.push(...result.error.issues.map((i) => issueToProblem(key, i)));
   }
 
+  // A secret's problems name its key and what kind of value was found, never the value.
   for (const key of SECRET_KEYS) {
-    if (raw[key] === undefined) continue;
-    if (secretKeys.has(key)) parsed[key] = pulumi.secret(parsed[key] as string);
-    else problems.push(problem(key, [], `must be a Pulumi secret; found plain text. Set it with \`pulumi config set --secret ${key}\``));
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (!secretKeys.has(key))
+      problems.push(problem(key, [], `must be a Pulumi secret; found plain text. Set it with \`pulumi config set --secret ${key}\``));
+    else if (!schemas[key]!.safeParse(value).success)
+      problems.push(
+        problem(key, [], `expected a password: non-empty text set with \`pulumi config set --secret ${key}\`; found ${secretKind(value)}`),
+      );
+    else parsed[key] = pulumi.secret(value as string);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -192,12 +208,22 @@ function decode(value: string): unknown {
   }
 }
 
-/** This program's raw values from Pulumi's flat config map: namespace stripped, structured values decoded. */
+/**
+ * This program's raw values from Pulumi's flat config map: namespace stripped, structured values
+ * decoded, secrets left as the text they are. `pulumi config set --secret k 8473` encrypts the text
+ * "8473" (pulumi/pulumi 1b5949891b, pkg/cmd/pulumi/config/config.go:847-860) and the engine hands
+ * the program the decrypted text unchanged (sdk/go/common/resource/config/map.go:31-68,
+ * plaintext.go:255-262) in a map of strings (sdk/nodejs/cmd/pulumi-language-nodejs/main.go:1120-1145),
+ * which @pulumi/pulumi 3.276.0 hands on as is (runtime/config.js:89-100, allConfig); decoding it would turn a digits-only password into a number. A secret object (secure leaves)
+ * arrives as its JSON text too, so the program cannot tell it from a password that looks like JSON.
+ */
 export function decodeRawConfig(all: Readonly<Record<string, string>>): Record<string, unknown> {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(all)) {
-    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = decode(value);
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    raw[name] = SECRET_KEYS.includes(name) ? value : decode(value);
   }
   return raw;
 }

@@ -238,13 +238,99 @@ describe("bad configuration names the key, what was expected and what was found"
   });
 });
 
+/** The problems of loading the runtime's config; fails the test when it loads. */
+function loadProblems(): string {
+  try {
+    loadPlatformConfig();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+/** Neither the secret nor any 4 characters of it in a row (a prefix, a tail) appear in `text`. */
+function expectNotShown(text: string, secret: string): void {
+  for (let i = 0; i + 4 <= secret.length; i++) expect(text).not.toContain(secret.slice(i, i + 4));
+}
+
 describe("secrets set the way Pulumi documents", () => {
-  // The runtime's own config store, as the language host fills it for `pulumi preview`/`up`.
-  const runtimeWith = (secretKeys: string[]) => {
+  // The runtime's own config store, as the language host fills it for `pulumi preview`/`up`: every
+  // value is text, a secret's the text it was set to (see decodeRawConfig in infra/config.ts).
+  const runtimeWith = (secretKeys: string[], password = "hunter2-registry", more: Record<string, string> = {}) => {
     const { config } = readStackConfig("local");
-    pulumi.runtime.setAllConfig({ ...config, "streamforge:operatorRegistryPassword": "hunter2-registry" }, secretKeys);
+    pulumi.runtime.setAllConfig({ ...config, "streamforge:operatorRegistryPassword": password, ...more }, secretKeys);
   };
   afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+  it.each([
+    ["digits only", "84731902"],
+    ["true", "true"],
+    ["null", "null"],
+    ["an empty object's text", "{}"],
+    ["JSON-looking text", '{"user":"x","n":[1,2]}'],
+    ["a number in exponent form", "1e3"],
+    ["whitespace", "  \t "],
+    ["unicode", "pässwörd-🔑-密码"],
+    ["very long text", "x7!".repeat(4000)],
+  ])("accept any text as a password exactly as given: %s", async (_what, password) => {
+    runtimeWith(["streamforge:operatorRegistryPassword"], password);
+    const secret = loadPlatformConfig().operatorRegistryPassword!;
+    expect(await pulumi.isSecret(secret)).toBe(true);
+    expect(await new Promise((resolve) => secret.apply(resolve))).toBe(password);
+  });
+
+  it("accept a digits-only Kafka admin password too, exactly as given", async () => {
+    const { config } = readStackConfig("local-kafka-api");
+    const kafkaApi = { ...JSON.parse(config["streamforge:kafkaApi"]!), sasl: { mechanism: "scram-sha512", username: "admin" } };
+    pulumi.runtime.setAllConfig(
+      { ...config, "streamforge:kafkaApi": JSON.stringify(kafkaApi), "streamforge:kafkaApiPassword": "0084731902" },
+      ["streamforge:kafkaApiPassword"],
+    );
+    const secret = loadPlatformConfig().kafkaApiPassword!;
+    expect(await pulumi.isSecret(secret)).toBe(true);
+    expect(await new Promise((resolve) => secret.apply(resolve))).toBe("0084731902");
+  });
+
+  it("refuse a digits-only password set in plain text without showing it", () => {
+    runtimeWith([], "84731902");
+    const message = loadProblems();
+    expect(message).toContain(
+      "streamforge:operatorRegistryPassword: must be a Pulumi secret; found plain text. Set it with `pulumi config set --secret operatorRegistryPassword`",
+    );
+    expectNotShown(message, "84731902");
+  });
+
+  it("refuse an empty password, naming the key, without showing anything of it", () => {
+    runtimeWith(["streamforge:operatorRegistryPassword"], "");
+    expect(loadProblems()).toContain(
+      "streamforge:operatorRegistryPassword: expected a password: non-empty text set with `pulumi config set --secret operatorRegistryPassword`; found empty text",
+    );
+  });
+
+  it("refuse a value of the wrong kind, naming the key and what was expected, never the value", () => {
+    const raw = variant("local", (r) => (r.operatorRegistryPassword = 84731902));
+    expect(problemsOf(raw, ["operatorRegistryPassword"])).toEqual([
+      "streamforge:operatorRegistryPassword: expected a password: non-empty text set with `pulumi config set --secret operatorRegistryPassword`; found a number",
+    ]);
+    const object = variant("local", (r) => (r.operatorRegistryPassword = { k: "Zq9-hunter2" }));
+    const [problem] = problemsOf(object, ["operatorRegistryPassword"]);
+    expect(problem).toMatch(/^streamforge:operatorRegistryPassword: expected a password: .*; found an object$/);
+    expectNotShown(problem!, JSON.stringify({ k: "Zq9-hunter2" }));
+  });
+
+  it("refuse a secret on a key the program uses in plain text, without showing it", () => {
+    const { config } = readStackConfig("local");
+    runtimeWith(["streamforge:operatorRegistryPassword", "streamforge:environment"], "hunter2-registry", {
+      "streamforge:environment": "staging-Zq9x",
+    });
+    const message = loadProblems();
+    expect(message).toContain(
+      "streamforge:environment: expected plain config; found a Pulumi secret. The program uses this key in plain text: set it without --secret",
+    );
+    expectNotShown(message, "staging-Zq9x");
+    expect(config["streamforge:environment"]).toBe("local");
+  });
 
   it("are accepted and reach the program as secret Outputs", async () => {
     runtimeWith(["streamforge:operatorRegistryPassword"]);
