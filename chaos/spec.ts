@@ -43,6 +43,23 @@ export const PERMISSIONS: Readonly<
 };
 
 /** The ChaosExperiment of a fault: what the runner starts, at the pinned image. */
+/**
+ * The runner and experiment pods under the restricted Pod Security standard. Litmus gives them no
+ * securityContext of its own: the runner takes the first experiment's
+ * `spec.definition.securityContext` (chaos-operator 3.18.0 controllers/chaosengine_controller.go
+ * L205-207 container, L234-236 pod) and so does the experiment Job (chaos-runner 3.18.0
+ * pkg/utils/builders.go L35-37, L185-189; no 3.28 tag exists, the 3.28.0 images are built from that
+ * source). go-runner's user is the name `litmus`, uid 2000 (litmus-go 3.28.0 build/Dockerfile L84,
+ * L112): a name fails runAsNonRoot, so the uid is given. The experiments only call the API (the
+ * sudo/nsenter/tc calls are the network-latency helper's, chaoslib/litmus/network-chaos/helper/netem.go),
+ * so no escalation is needed. The helper itself is privileged by construction (network-chaos.go
+ * L181-239): that is why the chaos namespace stays privileged.
+ */
+export const EXPERIMENT_SECURITY_CONTEXT = {
+  podSecurityContext: { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } },
+  containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+} as const;
+
 export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
   return {
     apiVersion: LITMUS_API_VERSION,
@@ -58,6 +75,7 @@ export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
         args: ["-c", `./experiments -name ${fault}`],
         env: [] as { name: string; value: string }[],
         labels: { name: fault, "app.kubernetes.io/part-of": "litmus", "app.kubernetes.io/component": "experiment-job" },
+        securityContext: EXPERIMENT_SECURITY_CONTEXT,
       },
     },
   };

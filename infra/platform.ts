@@ -4,6 +4,8 @@
  */
 import { NetworkBaseline } from "./cluster/network";
 import { PlatformNamespaces } from "./cluster/namespaces";
+import { AppsWorkloadGuard } from "./cluster/workload-guard";
+import { workloadAccounts } from "./cluster/workload-guard-spec";
 import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
 import { planTopics, planUsers } from "./kafka/catalogue";
@@ -15,7 +17,9 @@ import { StrimziOperator } from "./kafka/strimzi-operator";
 import { type StackOutputs, stackOutputs } from "./outputs";
 import { SelfHealingOperator } from "./self-healing/component";
 import { registryLogin } from "./self-healing/config";
+import { OPERATOR_NAME, PULL_SECRET_NAME } from "./self-healing/manifests";
 import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
+import { QUEUE_MANAGER } from "../rollouts/spec";
 import { ChaosExperiments } from "../chaos/component";
 import { Observability } from "../observability/component";
 import { observabilityContext } from "../observability/spec";
@@ -45,7 +49,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     "streamforge",
     {
       namespaces: [
-        // Strimzi 1.2 runs its operator and Kafka pods under the restricted standard.
+        // Strimzi 1.2's operator passes restricted, and its operands do with the restricted provider (strimzi-operator.ts).
         { name: kafka.namespace, podSecurity: "restricted" },
         ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
         // queue-manager's Jobs set no securityContext today, so enforcing restricted there would
@@ -53,8 +57,10 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
         // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
         ...(config.chaos?.enabled ? [{ name: config.chaos.namespace, podSecurity: "privileged" as const }] : []),
+        // litmus-core 3.28.1's operator Deployment sets no securityContext and has no value for one
+        // (litmus-helm charts/litmus-core/templates/deployment.yaml L20-72, values.yaml): baseline is what it passes.
         ...(config.chaos?.enabled && config.chaos.operator.install
-          ? [{ name: config.chaos.operator.namespace, podSecurity: "restricted" as const }]
+          ? [{ name: config.chaos.operator.namespace, podSecurity: "baseline" as const }]
           : []),
         ...(config.rollouts?.enabled && config.rollouts.controller.install
           ? [{ name: config.rollouts.controller.namespace, podSecurity: "restricted" as const }]
@@ -85,6 +91,27 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       ],
     },
     { providers, dependsOn: namespaces.dependencies(kafka.namespace, ...clientNamespaces) },
+  );
+
+  // Who may use which credentials, run as which account, where: in place before any workload.
+  const login = operator ? registryLogin(operator.image) : undefined;
+  const workloads = new AppsWorkloadGuard(
+    "apps-guard",
+    {
+      namePrefix: `streamforge-${apps.namespace}`,
+      appsNamespace: apps.namespace,
+      namespaces: clientNamespaces,
+      ...workloadAccounts({
+        users,
+        operator: operator && {
+          serviceAccount: OPERATOR_NAME,
+          kafkaUser: operator.kafkaUser,
+          pullSecrets: login ? [PULL_SECRET_NAME] : [],
+        },
+        queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: config.rollouts?.queueManager.kafkaUser ?? QUEUE_MANAGER },
+      }),
+    },
+    { providers, dependsOn: namespaces.dependencies(...clientNamespaces) },
   );
 
   const strimziOperator = strimzi.install
@@ -136,7 +163,6 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
   if (operator) {
     // The operator runs beside its Kafka credentials Secret: Secrets cannot be mounted across namespaces.
     const tls = !kafkaApiOwned;
-    const login = registryLogin(operator.image);
     new SelfHealingOperator(
       "self-healing",
       {
@@ -167,7 +193,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         // The config rules guarantee the password wherever there is a login.
         ...(login && config.operatorRegistryPassword ? { login: { ...login, password: config.operatorRegistryPassword } } : {}),
       },
-      { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities] },
+      { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities, workloads] },
     );
   }
 
@@ -196,7 +222,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           ...(config.observability.enabled ? { monitorSelectorLabels: config.observability.selectorLabels } : {}),
         },
       },
-      { providers, dependsOn: [...namespaces.dependencies(apps.namespace), entities, ...(controller ? [controller] : [])] },
+      { providers, dependsOn: [...namespaces.dependencies(apps.namespace), entities, workloads, ...(controller ? [controller] : [])] },
     );
   }
 

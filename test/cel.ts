@@ -11,7 +11,7 @@ const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn
 
 /** The parts of a ValidatingAdmissionPolicy's spec that hold CEL. */
 export interface PolicyCel {
-  readonly matchConditions: readonly { readonly expression: string }[];
+  readonly matchConditions?: readonly { readonly expression: string }[];
   readonly variables: readonly { readonly name: string; readonly expression: string }[];
   readonly validations: readonly { readonly expression: string; readonly message?: string; readonly messageExpression?: string }[];
 }
@@ -25,21 +25,23 @@ export interface AdmissionRequest {
   readonly oldObject?: object;
   /** Who asks, where a match condition reads it. */
   readonly userInfo?: { readonly username: string };
+  /** The kind of the object, where a policy on several kinds reads it. */
+  readonly kind?: { readonly kind: string };
 }
 
 /** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
 export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRequest): string {
   const { spec } = policy;
-  const { operation, userInfo } = request;
+  const { operation, userInfo, kind } = request;
   // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
   const json = (o: object | undefined) => (o === undefined ? null : JSON.parse(JSON.stringify(o)));
   const ctx: Record<string, any> = {
     object: json(request.object),
     oldObject: json(request.oldObject),
-    request: { operation, ...(userInfo === undefined ? {} : { userInfo }) },
+    request: { operation, ...(userInfo === undefined ? {} : { userInfo }), ...(kind === undefined ? {} : { kind }) },
     variables: {},
   };
-  if (!spec.matchConditions.every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
+  if (!(spec.matchConditions ?? []).every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
   for (const v of spec.variables) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
   for (const v of spec.validations) {
     let ok: unknown;

@@ -272,11 +272,39 @@ describe("the guard's CEL, evaluated locally", () => {
       (j) => (podOf(j).containers[0].image = "ghcr.io/olehkondratow/other:1"),
       "spec.template.spec.*containers[].image: expected an image starting with ghcr.io/olehkondratow/streamforge-; found containers[loader-producer] ghcr.io/olehkondratow/other:1",
     ],
+    [
+      "a command override",
+      (j) => Object.assign(podOf(j).containers[0], { command: ["sh", "-c"], args: ["cat /var/run/secrets/*"] }),
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, envFrom, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] args, command",
+    ],
+    [
+      "a pinned node and tolerations of everything",
+      (j) => Object.assign(podOf(j), { nodeName: "control-plane-1", tolerations: [{ operator: "Exists" }] }),
+      "spec.template.spec: expected only a worker pod's fields (containers, restartPolicy, terminationGracePeriodSeconds, dnsPolicy, securityContext, schedulerName, serviceAccountName, serviceAccount, automountServiceAccountToken, enableServiceLinks, volumes, imagePullSecrets); found nodeName, tolerations",
+    ],
+    [
+      "a projected token",
+      (j) =>
+        (podOf(j).volumes = [
+          { name: "token", projected: { sources: [{ serviceAccountToken: { audience: "vault", expirationSeconds: 86400, path: "t" } }] } },
+        ]),
+      "spec.template.spec.volumes[]: expected only secret, configMap, emptyDir volumes; found token (projected)",
+    ],
+    [
+      "a mounted API token",
+      (j) => (podOf(j).automountServiceAccountToken = true),
+      "spec.template.spec.automountServiceAccountToken: expected false or unset (a worker needs no API token); found true",
+    ],
+    [
+      "a Job spec with its own selector",
+      (j) => (j.spec.selector = { matchLabels: { app: "queue-manager" } }),
+      "spec: expected only a worker Job's fields (template, backoffLimit, ttlSecondsAfterFinished, completions, parallelism, completionMode, suspend, podReplacementPolicy, activeDeadlineSeconds); found selector",
+    ],
   ])("refuses %s, naming the rule", (_, edit, message) => {
     expect(create(replacement(edit))).toBe(message);
   });
 
-  it("admits what the stack allows: a named allowed account, false flags, other allowed prefixes", () => {
+  it("admits what the stack allows: a named allowed account, false flags, other allowed prefixes, a worker's own volumes", () => {
     const wider = operatorGuard({
       ...ARGS,
       allowedServiceAccounts: ["default", "workers"],
@@ -284,10 +312,13 @@ describe("the guard's CEL, evaluated locally", () => {
     });
     const job = replacement((j) => {
       podOf(j).serviceAccountName = "workers";
-      podOf(j).hostNetwork = false;
+      podOf(j).automountServiceAccountToken = false;
       podOf(j).containers[0].securityContext = { privileged: false, allowPrivilegeEscalation: false };
-      podOf(j).initContainers = [{ name: "init", image: "registry.local:5000/streamforge/init:1" }];
-      podOf(j).volumes = [{ name: "tmp", emptyDir: {} }];
+      podOf(j).containers.push({ name: "sidecar", image: "registry.local:5000/streamforge/sidecar:1" });
+      podOf(j).volumes = [
+        { name: "tmp", emptyDir: {} },
+        { name: "kafka", secret: { secretName: "loaders" } },
+      ];
     });
     expect(admission(wider, "CREATE", { object: job })).toBe("admitted");
     expect(create(job)).toMatch(/^spec\.template\.spec\.serviceAccountName: expected one of default; found workers$/);
@@ -310,6 +341,42 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(patched((j) => (j.metadata.annotations[ANNOTATIONS.selfHealing] = "disabled"))).toBe(
       "metadata.annotations: expected changes to streamforge.io/superseded-by, streamforge.io/relaunch-pending, streamforge.io/self-healing-gave-up only; found changes to streamforge.io/self-healing",
     );
+  });
+
+  it("lets the operator claim, mark or delete only the worker Jobs it watches", () => {
+    const notWorker = (edit: (j: any) => void) => {
+      const j: any = structuredClone(launched("db-migration"));
+      podOf(j).containers[0].env = podOf(j).containers[0].env.filter((e: any) => e.name !== "QUEUE_ID");
+      edit(j);
+      return j;
+    };
+    const refusal = (name: string) =>
+      `metadata: expected a worker Job the operator watches (a queue-id label, a QUEUE_ID env var or a <queue_id>-<target> name; not opted out with streamforge.io/self-healing: disabled; not Litmus's; running as default); found ${name}`;
+    for (const job of [
+      notWorker(() => {}),
+      launched("q1-loader-producer"),
+      notWorker((j) => (j.metadata.name = "q1-loader-producer")),
+      notWorker((j) => (j.metadata.labels = { "streamforge.io/queue-id": "q1" })),
+    ]) {
+      const isWorker = job.metadata.name === "q1-loader-producer" || job.metadata.labels?.["streamforge.io/queue-id"] === "q1";
+      expect([job.metadata.name, admission(guard, "UPDATE", { oldObject: job, object: claimed(job) })]).toEqual([
+        job.metadata.name,
+        isWorker ? "admitted" : refusal(job.metadata.name),
+      ]);
+    }
+    // Opted out, Litmus's, or running as another account: not the operator's, even with a queue.
+    for (const edit of [
+      (j: any) => (j.metadata.annotations = { [ANNOTATIONS.selfHealing]: "disabled" }),
+      (j: any) => (j.spec.template.metadata = { annotations: { [ANNOTATIONS.selfHealing]: "disabled" } }),
+      (j: any) => (j.metadata.labels = { chaosUID: "6d1b" }),
+      (j: any) => (j.spec.template.metadata = { labels: { "app.kubernetes.io/part-of": "litmus" } }),
+      (j: any) => (podOf(j).serviceAccountName = "queue-manager"),
+    ]) {
+      const job: any = structuredClone(launched());
+      edit(job);
+      expect(admission(guard, "UPDATE", { oldObject: job, object: claimed(job) })).toBe(refusal("q1-loader-producer"));
+      expect(admission(guard, "DELETE", { oldObject: claimed(job) })).toBe(refusal("q1-loader-producer"));
+    }
   });
 
   it("lets the operator delete only a Job it claimed, in the watched namespace", () => {

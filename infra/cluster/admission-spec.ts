@@ -28,3 +28,42 @@ export function denyBinding(name: string, labels: Readonly<Record<string, string
     },
   };
 }
+
+// ---- CEL pieces the guards share --------------------------------------------------------------
+
+/** A CEL string literal (CEL's escapes include JSON's). */
+export const lit = (s: string): string => JSON.stringify(s);
+/** A CEL list of string literals. */
+export const list = (items: readonly string[]): string => `[${items.map(lit).join(", ")}]`;
+
+/** `system:serviceaccount:<namespace>:<name>`: how the API server names a ServiceAccount's token. */
+export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;
+
+/** A pod's three container lists, each checked on its own (their CEL types differ). */
+export const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
+
+/** `ok` holds for every container of `variables.pod` (`c` is the container). */
+export const everyContainer = (ok: string): string =>
+  CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).all(c, ${ok})`).join(" && ");
+
+/** The containers of `variables.pod` for which `ok` fails, as `containers[name]` joined with ", " (`show` adds what was found). */
+export const failingContainers = (ok: string, show = ""): string =>
+  `(${CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).filter(c, !(${ok})).map(c, ${lit(`${l}[`)} + c.name + "]"${show})`).join(
+    " + ",
+  )}).join(", ")`;
+
+/**
+ * The ServiceAccounts `variables.pod` runs as, as the variable `accounts`: serviceAccount is the
+ * deprecated alias of serviceAccountName (the API server copies one to the other), so both are
+ * read, each distinct name once; a pod that names none runs as "default".
+ */
+export const ACCOUNT_VARIABLES = [
+  { name: "account", expression: 'variables.pod.?serviceAccountName.orValue("")' },
+  { name: "aliasAccount", expression: 'variables.pod.?serviceAccount.orValue("")' },
+  {
+    name: "namedAccounts",
+    expression:
+      '(variables.account == variables.aliasAccount ? [variables.account] : [variables.account, variables.aliasAccount]).filter(s, s != "")',
+  },
+  { name: "accounts", expression: 'size(variables.namedAccounts) == 0 ? ["default"] : variables.namedAccounts' },
+] as const;

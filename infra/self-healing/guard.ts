@@ -12,7 +12,17 @@
  * So a stolen operator token cannot start a privileged pod or delete an unclaimed Job. Pure: plain
  * objects for the component to declare.
  */
-import { denyBinding, validatingPolicy } from "../cluster/admission-spec";
+import {
+  ACCOUNT_VARIABLES,
+  denyBinding,
+  everyContainer,
+  failingContainers,
+  list,
+  lit,
+  serviceAccountUser,
+  validatingPolicy,
+} from "../cluster/admission-spec";
+import { KNOWN_TARGETS } from "../../operator/src/contract";
 
 /**
  * The operator's annotations (operator/src/core/jobs.ts ANNOTATIONS), restated here because the
@@ -29,6 +39,9 @@ export const RELAUNCH_ANNOTATIONS = {
   supersededBy: "streamforge.io/superseded-by",
   pending: "streamforge.io/relaunch-pending",
   gaveUp: "streamforge.io/self-healing-gave-up",
+  /** "disabled" on a Job or its template keeps the operator away (observeJob's opt-out). */
+  selfHealing: "streamforge.io/self-healing",
+  queueId: "streamforge.io/queue-id",
 } as const;
 
 /** What every replacement carries (replacementJob). */
@@ -65,26 +78,152 @@ export interface OperatorGuardArgs {
   readonly allowedImagePrefixes: readonly string[];
 }
 
-/** A CEL string literal (CEL's escapes include JSON's). */
-const lit = (s: string): string => JSON.stringify(s);
-const list = (items: readonly string[]): string => `[${items.map(lit).join(", ")}]`;
+/**
+ * The shape of a worker Job as queue-manager's job_launcher submits it (../shared/STREAMFORGE.md:
+ * restartPolicy, backoffLimit, ttlSecondsAfterFinished, one container with image, pull policy and
+ * env) plus what the API server defaults on it and what a worker may carry to run as its own
+ * ServiceAccount with its own credentials (volumes of Secrets and ConfigMaps, envFrom, pull
+ * secrets). A replacement is a copy of such a Job: any other field (a command, node placement,
+ * tolerations, init containers, projected tokens...) is refused.
+ */
+export const WORKER_JOB_SHAPE = {
+  job: [
+    "template",
+    "backoffLimit",
+    "ttlSecondsAfterFinished",
+    "completions",
+    "parallelism",
+    "completionMode",
+    "suspend",
+    "podReplacementPolicy",
+    "activeDeadlineSeconds",
+  ],
+  pod: [
+    "containers",
+    "restartPolicy",
+    "terminationGracePeriodSeconds",
+    "dnsPolicy",
+    "securityContext",
+    "schedulerName",
+    "serviceAccountName",
+    "serviceAccount",
+    "automountServiceAccountToken",
+    "enableServiceLinks",
+    "volumes",
+    "imagePullSecrets",
+  ],
+  container: [
+    "name",
+    "image",
+    "imagePullPolicy",
+    "env",
+    "envFrom",
+    "resources",
+    "volumeMounts",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "securityContext",
+  ],
+  volume: ["name", "secret", "configMap", "emptyDir"],
+} as const;
 
-const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
+/**
+ * Every other field of those objects in Kubernetes v1.37's API (k8s.io/api batch/v1 JobSpec,
+ * core/v1 PodSpec, Container, Volume; test/integration/operator-guard.itest.ts checks the lists
+ * against the real API server's OpenAPI, so a field a later version adds fails that test). CEL
+ * cannot list a typed object's fields, so the allowlist is enforced as `!has()` of these.
+ */
+export const NOT_WORKER_JOB_SHAPE = {
+  job: ["backoffLimitPerIndex", "managedBy", "manualSelector", "maxFailedIndexes", "podFailurePolicy", "selector", "successPolicy"],
+  pod: [
+    "activeDeadlineSeconds",
+    "affinity",
+    "dnsConfig",
+    "ephemeralContainers",
+    "hostAliases",
+    "hostIPC",
+    "hostNetwork",
+    "hostPID",
+    "hostUsers",
+    "hostname",
+    "hostnameOverride",
+    "initContainers",
+    "nodeName",
+    "nodeSelector",
+    "os",
+    "overhead",
+    "preemptionPolicy",
+    "priority",
+    "priorityClassName",
+    "readinessGates",
+    "resourceClaims",
+    "resources",
+    "runtimeClassName",
+    "schedulingGates",
+    "schedulingGroup",
+    "setHostnameAsFQDN",
+    "shareProcessNamespace",
+    "subdomain",
+    "tolerations",
+    "topologySpreadConstraints",
+  ],
+  container: [
+    "args",
+    "command",
+    "lifecycle",
+    "livenessProbe",
+    "ports",
+    "readinessProbe",
+    "resizePolicy",
+    "restartPolicy",
+    "restartPolicyRules",
+    "startupProbe",
+    "stdin",
+    "stdinOnce",
+    "tty",
+    "volumeDevices",
+    "workingDir",
+  ],
+  volume: [
+    "awsElasticBlockStore",
+    "azureDisk",
+    "azureFile",
+    "cephfs",
+    "cinder",
+    "csi",
+    "downwardAPI",
+    "ephemeral",
+    "fc",
+    "flexVolume",
+    "flocker",
+    "gcePersistentDisk",
+    "gitRepo",
+    "glusterfs",
+    "hostPath",
+    "image",
+    "iscsi",
+    "nfs",
+    "persistentVolumeClaim",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "projected",
+    "quobyte",
+    "rbd",
+    "scaleIO",
+    "storageos",
+    "vsphereVolume",
+  ],
+} as const;
 
-/** `ok` holds for every container of the pod template (`c` is the container). */
-const everyContainer = (ok: string): string => CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).all(c, ${ok})`).join(" && ");
-
-/** The containers for which `ok` fails, as `containers[name]` joined with ", " (`show` adds what was found). */
-const failingContainers = (ok: string, show = ""): string =>
-  `(${CONTAINER_LISTS.map((l) => `variables.pod.?${l}.orValue([]).filter(c, !(${ok})).map(c, ${lit(`${l}[`)} + c.name + "]"${show})`).join(
-    " + ",
-  )}).join(", ")`;
+/** The fields of `object` (a CEL expression) among `fields`, joined with ", " ("" when none). */
+const presentFields = (object: string, fields: readonly string[]): string =>
+  `[${fields.map((f) => `has(${object}.${f}) ? ${lit(f)} : ""`).join(", ")}].filter(f, f != "").join(", ")`;
+const noFields = (object: string, fields: readonly string[]): string => fields.map((f) => `!has(${object}.${f})`).join(" && ");
 
 const only = (operation: "CREATE" | "UPDATE" | "DELETE", expression: string): string =>
   `request.operation != ${lit(operation)} || (${expression})`;
 
-/** `system:serviceaccount:<namespace>:<name>`: how the API server names a ServiceAccount's token. */
-export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;
+export { serviceAccountUser };
 
 export const guardName = (operatorNamespace: string): string => `streamforge-${operatorNamespace}-self-healing-job-guard`;
 
@@ -103,6 +242,20 @@ export function operatorGuard(args: OperatorGuardArgs) {
   const escalation = "!c.?securityContext.?allowPrivilegeEscalation.orValue(false)";
   const image = `${list(prefixes)}.exists(p, c.?image.orValue("").startsWith(p))`;
   const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
+
+  const chaosLabels = (labels: string) =>
+    `(${labels}.exists(k, k == "chaosUID") || ${labels}[?"app.kubernetes.io/part-of"].orValue("") == "litmus")`;
+  const templateMeta = "variables.job.spec.template.?metadata";
+  const watchedWorker = [
+    `variables.annotations[?${lit(A.selfHealing)}].orValue("") != "disabled"`,
+    `${templateMeta}.?annotations.orValue({})[?${lit(A.selfHealing)}].orValue("") != "disabled"`,
+    `!${chaosLabels("variables.job.metadata.?labels.orValue({})")}`,
+    `!${chaosLabels(`${templateMeta}.?labels.orValue({})`)}`,
+    `(variables.job.metadata.?labels.orValue({})[?${lit(A.queueId)}].orValue("") != "" || variables.annotations[?${lit(A.queueId)}].orValue("") != "" ||
+      variables.pod.?containers.orValue([]).exists(c, c.?env.orValue([]).exists(e, e.name == "QUEUE_ID" && e.?value.orValue("") != "")) ||
+      ${list(KNOWN_TARGETS.map((t) => `-${t}`))}.exists(t, variables.annotations[?${lit(A.originalName)}].orValue(variables.job.metadata.name).endsWith(t)))`,
+    `variables.accounts.all(s, s in ${list(accounts)})`,
+  ].join(" && ");
 
   const policy = validatingPolicy(name, labels, {
     // A rule that cannot be evaluated refuses the request rather than letting it through.
@@ -128,17 +281,11 @@ export function operatorGuard(args: OperatorGuardArgs) {
         expression: `${list(REPLACEMENT_KEYS)}.filter(k, !(k in variables.annotations) || variables.annotations[k] == "")`,
       },
       { name: "attempt", expression: `variables.annotations[?${lit(A.attempt)}].orValue("")` },
-      // serviceAccount is the deprecated alias of serviceAccountName (the API server copies one to
-      // the other): both are checked, each distinct name once.
-      { name: "account", expression: 'variables.pod.?serviceAccountName.orValue("")' },
-      { name: "aliasAccount", expression: 'variables.pod.?serviceAccount.orValue("")' },
-      {
-        name: "namedAccounts",
-        expression:
-          '(variables.account == variables.aliasAccount ? [variables.account] : [variables.account, variables.aliasAccount]).filter(s, s != "")',
-      },
-      // A pod that names no account runs as "default".
-      { name: "accounts", expression: 'size(variables.namedAccounts) == 0 ? ["default"] : variables.namedAccounts' },
+      ...ACCOUNT_VARIABLES,
+      // A Job the operator watches, as observeJob reads it (operator/src/core/jobs.ts): a queue's Job
+      // (a queue-id label or annotation, a QUEUE_ID env var, or a <queue_id>-<target> name), not
+      // opted out, not Litmus's own, and running as a worker's account. Only these may be claimed.
+      { name: "watchedWorker", expression: watchedWorker },
       {
         name: "oldAnnotations",
         expression: 'request.operation == "UPDATE" ? oldObject.metadata.?annotations.orValue({}) : variables.annotations',
@@ -201,6 +348,27 @@ export function operatorGuard(args: OperatorGuardArgs) {
         expression: only("CREATE", everyContainer(image)),
         messageExpression: `${lit(`spec.template.spec.*containers[].image: expected an image starting with ${prefixes.join(" or ")}; found `)} + ${failingContainers(image, ' + " " + c.?image.orValue("")')}`,
       },
+      // CREATE: a copy of a worker Job, differing only in what the relaunch changes.
+      {
+        expression: only("CREATE", noFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)),
+        messageExpression: `${lit(`spec: expected only a worker Job's fields (${WORKER_JOB_SHAPE.job.join(", ")}); found `)} + ${presentFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)}`,
+      },
+      {
+        expression: only("CREATE", noFields("variables.pod", NOT_WORKER_JOB_SHAPE.pod)),
+        messageExpression: `${lit(`spec.template.spec: expected only a worker pod's fields (${WORKER_JOB_SHAPE.pod.join(", ")}); found `)} + ${presentFields("variables.pod", NOT_WORKER_JOB_SHAPE.pod)}`,
+      },
+      {
+        expression: only("CREATE", `variables.pod.?containers.orValue([]).all(c, ${noFields("c", NOT_WORKER_JOB_SHAPE.container)})`),
+        messageExpression: `${lit(`spec.template.spec.containers[]: expected only a worker container's fields (${WORKER_JOB_SHAPE.container.join(", ")}); found `)} + variables.pod.?containers.orValue([]).filter(c, !(${noFields("c", NOT_WORKER_JOB_SHAPE.container)})).map(c, "containers[" + c.name + "] " + ${presentFields("c", NOT_WORKER_JOB_SHAPE.container)}).join("; ")`,
+      },
+      {
+        expression: only("CREATE", `variables.pod.?volumes.orValue([]).all(v, ${noFields("v", NOT_WORKER_JOB_SHAPE.volume)})`),
+        messageExpression: `${lit(`spec.template.spec.volumes[]: expected only ${WORKER_JOB_SHAPE.volume.filter((f) => f !== "name").join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !(${noFields("v", NOT_WORKER_JOB_SHAPE.volume)})).map(v, v.name + " (" + ${presentFields("v", NOT_WORKER_JOB_SHAPE.volume)} + ")").join(", ")`,
+      },
+      {
+        expression: only("CREATE", "!variables.pod.?automountServiceAccountToken.orValue(false)"),
+        message: "spec.template.spec.automountServiceAccountToken: expected false or unset (a worker needs no API token); found true",
+      },
       // UPDATE: the operator's merge patches only claim a Job or mark it given up.
       {
         expression: only("UPDATE", "object.spec == oldObject.spec"),
@@ -222,6 +390,11 @@ export function operatorGuard(args: OperatorGuardArgs) {
       {
         expression: only("DELETE", `variables.annotations[?${lit(A.supersededBy)}].orValue("") != ""`),
         message: `metadata.annotations[${A.supersededBy}]: expected on a Job the operator deletes (it claims a Job before replacing it); found none`,
+      },
+      // UPDATE and DELETE: only the Jobs the operator watches; a claim stamped on any other Job would let it delete that Job.
+      {
+        expression: `request.operation == "CREATE" || variables.watchedWorker`,
+        messageExpression: `${lit(`metadata: expected a worker Job the operator watches (a queue-id label, a QUEUE_ID env var or a <queue_id>-<target> name; not opted out with ${A.selfHealing}: disabled; not Litmus's; running as ${accounts.join(" or ")}); found `)} + variables.job.metadata.name`,
       },
     ],
   });

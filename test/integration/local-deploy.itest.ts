@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, renderStack, type KubernetesObject } from "../../infra/render/render";
-import { configFile, kubectl, localStackFile, pulumi, requireEnv, selectStack } from "./local-platform";
+import { configFile, eventually, kubectl, localStackFile, pulumi, requireEnv, selectStack } from "./local-platform";
 
 const platform = path.join(PROJECT_ROOT, "local", "platform.sh");
 
@@ -89,6 +89,32 @@ describe("pulumi up --stack local", () => {
           mismatch(declared[field], live[field], `${obj.kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name} ${field}`),
         ).toBeUndefined();
       }
+    }
+  });
+
+  it("got every workload's pods admitted: Pod Security at each namespace's level, and the apps guard", async () => {
+    const rendered = await renderStack("local");
+    const workloads = rendered.manifests.filter((o) => ["Deployment", "Rollout"].includes(o.kind));
+    expect(workloads.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      expect.arrayContaining(["Deployment/streamforge-self-healing-operator", "Rollout/queue-manager"]),
+    );
+    for (const w of workloads) {
+      const ns = w.metadata.namespace!;
+      const level = JSON.parse(kubectl("get", "namespace", ns, "-o", "json")).metadata.labels["pod-security.kubernetes.io/enforce"];
+      const selector = Object.entries((w as any).spec.selector.matchLabels as Record<string, string>)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+      const pods = await eventually(`pods of ${w.kind} ${ns}/${w.metadata.name}`, () => {
+        const items = JSON.parse(kubectl("get", "pods", "-n", ns, "-l", selector, "-o", "json")).items;
+        return items.length > 0 ? items : undefined;
+      });
+      console.log(`${w.kind} ${ns}/${w.metadata.name}: ${pods.length} pod(s) admitted at Pod Security ${level}`);
+      expect(["restricted", "baseline"]).toContain(level);
+    }
+    // Nothing a controller tried to create there was refused (Pod Security or an admission policy would say so here).
+    for (const ns of [...new Set(workloads.map((w) => w.metadata.namespace!))]) {
+      const refused = kubectl("get", "events", "-n", ns, "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}");
+      expect([ns, refused]).toEqual([ns, ""]);
     }
   });
 

@@ -111,3 +111,49 @@ export function writeScrapeTargets(file: string, targets: readonly { targets: st
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(targets));
   fs.renameSync(`${file}.tmp`, file);
 }
+
+/** `kubectl <args>` as the identity of `kubeconfig` (the admin's when undefined), `input` on stdin; never throws. */
+export function kubectlWith(kubeconfig: string | undefined, input: object | undefined, ...args: string[]): { ok: boolean; output: string } {
+  const r = spawnSync("kubectl", [...(kubeconfig === undefined ? [] : ["--kubeconfig", kubeconfig]), ...args], {
+    input: input === undefined ? "" : JSON.stringify(input),
+    encoding: "utf8",
+    env: process.env,
+    timeout: 60_000,
+  });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+/**
+ * A kubeconfig (written into `dir`) that authenticates as the ServiceAccount `namespace/name` with
+ * its own bound token (TokenRequest, 1 h) on the admin's server and CA; checked with `auth whoami`.
+ */
+export function serviceAccountKubeconfig(dir: string, namespace: string, name: string, contextNamespace = namespace): string {
+  const token = kubectl("create", "token", name, "-n", namespace, "--duration", "1h").trim();
+  const admin = JSON.parse(kubectl("config", "view", "--raw", "--minify", "-o", "json"));
+  const cluster = admin.clusters[0].cluster;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": cluster["certificate-authority-data"] } }],
+    users: [{ name, user: { token } }],
+    contexts: [{ name, context: { cluster: "local", user: name, namespace: contextNamespace } }],
+    "current-context": name,
+  };
+  const file = path.join(dir, `${namespace}-${name}.kubeconfig`);
+  fs.writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const whoami = kubectlWith(file, undefined, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+  if (whoami.output !== `system:serviceaccount:${namespace}:${name}`)
+    throw new Error(`the token of ${namespace}/${name} is not its own: ${whoami.output}`);
+  return file;
+}
+
+/** Retries `check` every 250 ms until it returns a value other than undefined, or throws naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}

@@ -7,7 +7,6 @@
  * the same token are refused with the policy's messages; the same forged Job sent by the admin
  * is not the guard's business.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,9 +15,9 @@ import { queueManagerJob } from "../../chaos/drill/traffic";
 import { ANNOTATIONS, type JobManifest } from "../../operator/src/core/jobs";
 import { replacementJob } from "../../operator/src/core/relaunch";
 import { type PendingRelaunch, pendingAnnotations } from "../../operator/src/core/resume";
-import { GUARD_DEFAULTS, operatorGuard } from "../../infra/self-healing/guard";
+import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_JOB_SHAPE, operatorGuard } from "../../infra/self-healing/guard";
 import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../infra/self-healing/manifests";
-import { kubectl, requireEnv, sleep } from "./local-platform";
+import { kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig, sleep } from "./local-platform";
 
 const run = randomBytes(3).toString("hex");
 const OPERATOR_NS = `op-guard-${run}`;
@@ -35,18 +34,11 @@ const rbac = [
 ];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-guard-"));
-const operatorKubeconfig = path.join(dir, "kubeconfig");
+let operatorKubeconfig = "";
 
 /** `kubectl <args>` with `input` on stdin, as the admin or with the operator's token; never throws. */
-function kubectlAs(who: "admin" | "operator", input: object | undefined, ...args: string[]): { ok: boolean; output: string } {
-  const r = spawnSync("kubectl", [...(who === "operator" ? ["--kubeconfig", operatorKubeconfig] : []), ...args], {
-    input: input === undefined ? "" : JSON.stringify(input),
-    encoding: "utf8",
-    env: process.env,
-    timeout: 60_000,
-  });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
-}
+const kubectlAs = (who: "admin" | "operator", input: object | undefined, ...args: string[]) =>
+  kubectlWith(who === "operator" ? operatorKubeconfig : undefined, input, ...args);
 const create = (who: "admin" | "operator", job: object) => kubectlAs(who, job, "create", "-f", "-");
 const dryRun = (who: "admin" | "operator", job: object) => kubectlAs(who, job, "create", "--dry-run=server", "-f", "-");
 const patch = (name: string, body: object) =>
@@ -86,21 +78,7 @@ beforeAll(async () => {
   if (!applied.ok) throw new Error(`kubectl apply of the operator's RBAC failed: ${applied.output}`);
 
   // The stand-in operator's own credentials: a bound token (TokenRequest) on the admin's server and CA.
-  const token = kubectl("create", "token", OPERATOR_NAME, "-n", OPERATOR_NS, "--duration", "1h").trim();
-  const admin = JSON.parse(kubectl("config", "view", "--raw", "--minify", "-o", "json"));
-  const cluster = admin.clusters[0].cluster;
-  const config = {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": cluster["certificate-authority-data"] } }],
-    users: [{ name: "operator", user: { token } }],
-    contexts: [{ name: "operator", context: { cluster: "local", user: "operator", namespace: WATCH } }],
-    "current-context": "operator",
-  };
-  fs.writeFileSync(operatorKubeconfig, JSON.stringify(config), { mode: 0o600 });
-  const whoami = kubectlAs("operator", undefined, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
-  if (whoami.output !== `system:serviceaccount:${OPERATOR_NS}:${OPERATOR_NAME}`)
-    throw new Error(`the operator's token is not its own: ${whoami.output}`);
+  operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
 
   const guardApplied = kubectlAs("admin", { apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
   if (!guardApplied.ok) throw new Error(`kubectl apply of the guard failed: ${guardApplied.output}`);
@@ -133,6 +111,18 @@ describe("the operator's Job guard in the real API server", () => {
     }
     expect(status.observedGeneration).toBe(1);
     expect(status.typeChecking?.expressionWarnings ?? []).toEqual([]);
+  });
+
+  it("knows every field of a Job, its pods, containers and volumes in this API server's schema: a worker's or refused", () => {
+    const schemas = JSON.parse(kubectl("get", "--raw", "/openapi/v3/apis/batch/v1")).components.schemas;
+    const fields = (name: string) => Object.keys(schemas[name].properties).sort();
+    for (const [part, schema] of [
+      ["job", "io.k8s.api.batch.v1.JobSpec"],
+      ["pod", "io.k8s.api.core.v1.PodSpec"],
+      ["container", "io.k8s.api.core.v1.Container"],
+      ["volume", "io.k8s.api.core.v1.Volume"],
+    ] as const)
+      expect([part, [...WORKER_JOB_SHAPE[part], ...NOT_WORKER_JOB_SHAPE[part]].sort()]).toEqual([part, fields(schema)]);
   });
 
   it("admits the operator's real relaunch: the claim, the replacement, the old Job's deletion", async () => {
@@ -256,6 +246,24 @@ describe("the operator's Job guard in the real API server", () => {
       "a name that is not <original>-r<attempt>",
       () => forged((j) => (j.metadata.name = "miner")),
       "metadata.name and annotations[streamforge.io/relaunch-attempt]: expected a replacement named <original>-r<attempt>, attempt a whole number >= 1; found miner (attempt '1')",
+    ],
+    [
+      "a command override",
+      () => forged((j) => Object.assign(podOf(j).containers[0], { command: ["sh", "-c", "cat /var/run/secrets/kubernetes.io/*/token"] })),
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, envFrom, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] command",
+    ],
+    [
+      "a pinned node and tolerations of everything",
+      () => forged((j) => Object.assign(podOf(j), { nodeName: "control-plane-1", tolerations: [{ operator: "Exists" }] })),
+      "spec.template.spec: expected only a worker pod's fields (containers, restartPolicy, terminationGracePeriodSeconds, dnsPolicy, securityContext, schedulerName, serviceAccountName, serviceAccount, automountServiceAccountToken, enableServiceLinks, volumes, imagePullSecrets); found nodeName, tolerations",
+    ],
+    [
+      "a projected token",
+      () =>
+        forged((j) => {
+          podOf(j).volumes = [{ name: "token", projected: { sources: [{ serviceAccountToken: { audience: "vault", path: "t" } }] } }];
+        }),
+      "spec.template.spec.volumes[]: expected only secret, configMap, emptyDir volumes; found token (projected)",
     ],
   ])("refuses %s sent with the operator's token, naming the rule", (_, job, message) => {
     const result = dryRun("operator", job());

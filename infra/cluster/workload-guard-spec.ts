@@ -1,0 +1,206 @@
+/**
+ * The apps namespaces' workload guard: a ValidatingAdmissionPolicy on the Pods, Jobs and CronJobs
+ * of the namespaces that hold the apps' Kafka credentials, for every requester (queue-manager, the
+ * self-healing operator, a person with `edit`, Pulumi). Each app's credentials Secret is used only
+ * by pods of its own ServiceAccount; Jobs run only as the workers' accounts (never as
+ * queue-manager's or the operator's, whose tokens carry their Roles); and no pod runs as root,
+ * privileged, on the host's namespaces, paths or ports, on a named node, tolerating every taint or
+ * with a token projected for another audience. Pod Security (the namespace's level) stays the
+ * baseline under it; this guard holds what Pod Security does not: who may use which credentials,
+ * account and node. Pure: plain objects for the component to declare.
+ */
+import { ACCOUNT_VARIABLES, denyBinding, everyContainer, failingContainers, list, lit, validatingPolicy } from "./admission-spec";
+
+export interface WorkloadGuardArgs {
+  /** The namespaces guarded: where the apps' credentials and the Jobs the operator relaunches live. */
+  readonly namespaces: readonly string[];
+  /** ServiceAccount -> the Kafka credentials Secrets its pods may reference (its own). */
+  readonly credentials: Readonly<Record<string, readonly string[]>>;
+  /** Accounts Jobs, CronJobs and bare Pods may run as: the workers' (and "default"). */
+  readonly workerServiceAccounts: readonly string[];
+  /**
+   * Accounts whose tokens carry a Role (queue-manager, the operator): only pods a ReplicaSet made
+   * (their Deployment or Rollout, declared by the stack) may run as them.
+   */
+  readonly platformServiceAccounts: readonly string[];
+  /** Names the cluster-scoped policy: one per stack. */
+  readonly namePrefix: string;
+}
+
+/**
+ * Who creates a ReplicaSet's pods: the ReplicaSet controller under its own account
+ * (kube-controller-manager --use-service-account-credentials, as kubeadm and managed clusters run
+ * it), or the controller manager's own identity where it shares one.
+ */
+export const REPLICASET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:replicaset-controller", "system:kube-controller-manager"];
+
+/** Taints whose toleration places a pod on the control plane. */
+const CONTROL_PLANE_TAINTS = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
+
+/** Capabilities a container may add: the restricted Pod Security standard's one. */
+const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
+
+export const workloadGuardName = (prefix: string): string => `${prefix}-apps-workload-guard`;
+
+export function workloadGuard(args: WorkloadGuardArgs) {
+  const { credentials, workerServiceAccounts: workers, platformServiceAccounts: platform } = args;
+  if (workers.length === 0) throw new Error("workerServiceAccounts: expected at least one ServiceAccount; found none");
+  const overlap = workers.filter((w) => platform.includes(w));
+  if (overlap.length > 0)
+    throw new Error(
+      `workerServiceAccounts: expected none of the platform's accounts (${platform.join(", ")}); found ${overlap.join(", ")}`,
+    );
+  const owners = new Map<string, string>();
+  for (const [account, secrets] of Object.entries(credentials))
+    for (const secret of secrets) {
+      const known = owners.get(secret);
+      if (known !== undefined && known !== account)
+        throw new Error(`credentials: expected one owner per Secret; found ${secret} owned by ${known} and ${account}`);
+      owners.set(secret, account);
+    }
+
+  const name = workloadGuardName(args.namePrefix);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const guarded = list([...owners.keys()].sort());
+  const ownerOf = `{${[...owners].map(([secret, account]) => `${lit(secret)}: ${lit(account)}`).join(", ")}}`;
+  const isPod = 'request.kind.kind == "Pod"';
+  const where = `${lit("spec.")} + (${isPod} ? "" : request.kind.kind == "Job" ? "template.spec." : "jobTemplate.spec.template.spec.")`;
+
+  const securityContextOk = (sc: string) => `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?runAsNonRoot.orValue(true)`;
+  const rootless = securityContextOk("c.?securityContext");
+  const privileged = "!c.?securityContext.?privileged.orValue(false)";
+  const escalation = "!c.?securityContext.?allowPrivilegeEscalation.orValue(false)";
+  const capabilities = `c.?securityContext.?capabilities.?add.orValue([]).all(a, a in ${list(ADDABLE_CAPABILITIES)})`;
+  const hostPorts = "c.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0)";
+  const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
+  // Every Secret a pod names: volumes, projected sources, env, envFrom, pull secrets. Names hold
+  // no commas (DNS subdomains), so each part is joined and the whole split into one flat list.
+  const envSecrets = (l: string) =>
+    `variables.pod.?${l}.orValue([]).map(c, c.?env.orValue([]).filter(e, has(e.valueFrom) && has(e.valueFrom.secretKeyRef)).map(e, e.valueFrom.secretKeyRef.name).join(",") + "," + c.?envFrom.orValue([]).filter(e, has(e.secretRef)).map(e, e.secretRef.name).join(",")).join(",")`;
+  const secretParts = [
+    'variables.pod.?volumes.orValue([]).filter(v, has(v.secret)).map(v, v.secret.?secretName.orValue("")).join(",")',
+    'variables.pod.?volumes.orValue([]).filter(v, has(v.projected)).map(v, v.projected.?sources.orValue([]).filter(s, has(s.secret)).map(s, s.secret.?name.orValue("")).join(",")).join(",")',
+    ...["containers", "initContainers", "ephemeralContainers"].map(envSecrets),
+    'variables.pod.?imagePullSecrets.orValue([]).map(s, s.?name.orValue("")).join(",")',
+  ];
+  const tokenSources =
+    'variables.pod.?volumes.orValue([]).filter(v, has(v.projected)).map(v, v.projected.?sources.orValue([]).filter(s, has(s.serviceAccountToken)).map(s, v.name + ":" + s.serviceAccountToken.?audience.orValue("")).join(",")).join(",").split(",").filter(s, s != "")';
+
+  const policy = validatingPolicy(name, labels, {
+    // A rule that cannot be evaluated refuses the request rather than letting it through.
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        // A pod's spec is immutable but for images and a few fields: creation is where it is decided.
+        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+        { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs", "cronjobs"] },
+      ],
+    },
+    variables: [
+      {
+        name: "pod",
+        expression: `${isPod} ? object.spec : request.kind.kind == "Job" ? object.spec.template.spec : object.spec.jobTemplate.spec.template.spec`,
+      },
+      ...ACCOUNT_VARIABLES,
+      // Pods of the stack's Deployments and Rollouts, made by the ReplicaSet controller.
+      { name: "fromReplicaSet", expression: `${isPod} && request.userInfo.username in ${list(REPLICASET_CONTROLLER_USERS)}` },
+      { name: "secrets", expression: `(${secretParts.join(' + "," + ')}).split(",").filter(s, s != "")` },
+      {
+        // Another account's credentials: the Secret is guarded and this pod's account does not own it.
+        name: "foreignCredentials",
+        expression: `variables.secrets.filter(s, s in ${guarded} && variables.accounts.exists(a, a != ${ownerOf}[s]))`,
+      },
+      { name: "tokens", expression: tokenSources },
+    ],
+    validations: [
+      {
+        expression: "size(variables.foreignCredentials) == 0",
+        messageExpression: `${where} + ${lit("*: expected only the Kafka credentials of the pod's own ServiceAccount; found ")} + variables.foreignCredentials.map(s, s + " (owned by " + ${ownerOf}[s] + ")").join(", ") + " in a pod running as " + variables.accounts.join(", ")`,
+      },
+      {
+        expression: `variables.accounts.all(a, a in ${list(workers)}) || (variables.fromReplicaSet && variables.accounts.all(a, a in ${list(platform)}))`,
+        messageExpression: `${where} + ${lit(`serviceAccountName: expected a worker's ServiceAccount (${workers.join(", ")}); found `)} + variables.accounts.join(", ")`,
+      },
+      {
+        // Worker pods get no API token: a projected token or an explicit automount only where a platform account runs.
+        expression: `!(variables.accounts.all(a, a in ${list(workers)})) || (size(variables.tokens) == 0 && !variables.pod.?automountServiceAccountToken.orValue(false))`,
+        messageExpression: `${where} + ${lit("automountServiceAccountToken, volumes[].projected.sources[].serviceAccountToken: expected no API token in a worker's pod; found ")} + ([variables.pod.?automountServiceAccountToken.orValue(false) ? "automountServiceAccountToken: true" : ""] + variables.tokens.map(t, "token " + t)).filter(s, s != "").join(", ")`,
+      },
+      {
+        // The API server's own token (the kube-api-access volume) has no audience: any other is a token for elsewhere.
+        expression: 'variables.tokens.all(t, t.endsWith(":"))',
+        messageExpression: `${where} + ${lit("volumes[].projected.sources[].serviceAccountToken.audience: expected none (the API server's); found ")} + variables.tokens.filter(t, !t.endsWith(":")).join(", ")`,
+      },
+      {
+        expression: `${securityContextOk("variables.pod.?securityContext")} && ${everyContainer(rootless)}`,
+        messageExpression: `${where} + ${lit("securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in ")} + (${securityContextOk("variables.pod.?securityContext")} ? "" : "the pod ") + ${failingContainers(rootless)}`,
+      },
+      {
+        expression: everyContainer(`${privileged} && ${escalation}`),
+        messageExpression: `${where} + ${lit("*containers[].securityContext.privileged, allowPrivilegeEscalation: expected false or unset; found true in ")} + ${failingContainers(`${privileged} && ${escalation}`)}`,
+      },
+      {
+        expression: everyContainer(capabilities),
+        messageExpression: `${where} + ${lit(`*containers[].securityContext.capabilities.add: expected at most ${ADDABLE_CAPABILITIES.join(", ")}; found `)} + ${failingContainers(capabilities, ' + " " + c.securityContext.capabilities.add.join(",")')}`,
+      },
+      {
+        expression: `${hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")} && variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath)) && ${everyContainer(hostPorts)}`,
+        messageExpression: `${where} + ${lit("hostNetwork, hostPID, hostIPC, volumes[].hostPath, *containers[].ports[].hostPort: expected none of the host's; found ")} + ([${hostNamespaces
+          .map((h) => `variables.pod.?${h}.orValue(false) ? ${lit(h)} : ""`)
+          .join(
+            ", ",
+          )}] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.name) + [${lit("")} + ${failingContainers(hostPorts)}]).filter(s, s != "").join(", ")`,
+      },
+      {
+        // The scheduler places pods (a binding, not a pod create), so a created pod naming a node chose it itself.
+        expression: `!has(variables.pod.nodeName) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)}))`,
+        messageExpression: `${where} + ${lit("nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found ")} + ([has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + variables.pod.?tolerations.orValue([]).filter(t, t.?key.orValue("") == "" || t.key in ${list(CONTROL_PLANE_TAINTS)}).map(t, "toleration of " + (t.?key.orValue("") == "" ? "every taint" : t.key))).filter(s, s != "").join(", ")`,
+      },
+    ],
+  });
+
+  return {
+    policy,
+    bindings: args.namespaces.map((ns) => ({ ...denyBinding(name, labels, ns), metadata: { name: `${name}-${ns}`, labels } })),
+  };
+}
+
+/** The catalogue's users as the guard needs them: each credentials Secret (named after its user) and the account that owns it. */
+export interface CredentialUser {
+  readonly name: string;
+  readonly service: string;
+}
+
+export interface WorkloadAccountsArgs {
+  readonly users: readonly CredentialUser[];
+  /** The operator's ServiceAccount and Kafka user, where the stack runs the operator. */
+  readonly operator?: { readonly serviceAccount: string; readonly kafkaUser: string; readonly pullSecrets: readonly string[] } | undefined;
+  /** queue-manager's ServiceAccount and Kafka user. */
+  readonly queueManager: { readonly serviceAccount: string; readonly kafkaUser: string };
+}
+
+/**
+ * Who owns which credentials, and which accounts are the workers': the operator's and
+ * queue-manager's users belong to their accounts (always reserved: their tokens carry Roles);
+ * every other user to the account named after its service, which a worker Job runs as to use them.
+ */
+export function workloadAccounts(args: WorkloadAccountsArgs) {
+  const { operator, queueManager } = args;
+  const platformServiceAccounts = [queueManager.serviceAccount, ...(operator ? [operator.serviceAccount] : [])];
+  const credentials: Record<string, string[]> = {};
+  const own = (account: string, secret: string) => (credentials[account] ??= []).push(secret);
+  for (const user of args.users) {
+    if (operator && user.name === operator.kafkaUser) own(operator.serviceAccount, user.name);
+    else if (user.name === queueManager.kafkaUser || user.service === queueManager.serviceAccount)
+      own(queueManager.serviceAccount, user.name);
+    else own(user.service, user.name);
+  }
+  for (const secret of operator?.pullSecrets ?? []) own(operator!.serviceAccount, secret);
+  const workerServiceAccounts = [
+    "default",
+    ...Object.keys(credentials)
+      .filter((a) => !platformServiceAccounts.includes(a))
+      .sort(),
+  ];
+  return { credentials, workerServiceAccounts, platformServiceAccounts };
+}

@@ -1,0 +1,367 @@
+/**
+ * The attack tier: each identity that may create workloads in the apps namespace tries, with its own
+ * token (TokenRequest) against the REAL API server, every way to another workload's credentials, a
+ * node, or a privileged account; each attempt is refused with the policy's message (or RBAC's), and
+ * each legitimate action is shown admitted, down to the pods the Job controller creates.
+ *
+ * The identities: queue-manager (the Role the stack gives it, rollouts/spec.ts), the self-healing
+ * operator (its Role and Job guard, infra/self-healing/), and a person with the cluster's `edit`
+ * ClusterRole in the namespace. The namespace, accounts, Secrets and guard are the local stack's
+ * (its catalogue and settings), in a namespace of this test.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { podSecurityLabels } from "../../infra/cluster/namespaces";
+import { workloadAccounts, workloadGuard, workloadGuardName } from "../../infra/cluster/workload-guard-spec";
+import { planUsers } from "../../infra/kafka/catalogue";
+import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../infra/self-healing/guard";
+import {
+  OPERATOR_NAME,
+  PULL_SECRET_NAME,
+  type OperatorSpec,
+  jobsRole,
+  roleBinding,
+  serviceAccount,
+} from "../../infra/self-healing/manifests";
+import { replacementJob } from "../../operator/src/core/relaunch";
+import { pendingAnnotations } from "../../operator/src/core/resume";
+import type { JobManifest } from "../../operator/src/core/jobs";
+import { QUEUE_MANAGER, queueManagerRbac } from "../../rollouts/spec";
+import { committedConfig } from "../helpers";
+import { eventually, kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig } from "./local-platform";
+
+const run = randomBytes(3).toString("hex");
+const APPS = `attack-${run}`;
+const local = committedConfig("local");
+const accounts = workloadAccounts({
+  users: planUsers(local.catalogue),
+  operator: { serviceAccount: OPERATOR_NAME, kafkaUser: local.operator!.kafkaUser, pullSecrets: [PULL_SECRET_NAME] },
+  queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: local.rollouts!.queueManager.kafkaUser },
+});
+const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
+const GUARD = workloadGuardName(`streamforge-${APPS}`);
+const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
+const JOB_GUARD = guardName(APPS);
+/** The workers' accounts other than default, and a Secret each of them owns. */
+const [loader, otherWorker] = accounts.workerServiceAccounts.filter((a) => a !== "default");
+const own = (account: string) => accounts.credentials[account]![0]!;
+const CA = `${local.kafka.clusterName}-cluster-ca-cert`;
+const IMAGE = "ghcr.io/olehkondratow/streamforge-loader:1.0.0";
+
+type Who = "queue-manager" | "operator" | "edit";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "attack-"));
+const kubeconfigs = {} as Record<Who, string>;
+const as = (who: Who | "admin", input: object | undefined, ...args: string[]) =>
+  kubectlWith(who === "admin" ? undefined : kubeconfigs[who], input, ...args);
+const dryRun = (who: Who | "admin", object: object) => as(who, object, "create", "--dry-run=server", "-f", "-");
+const refusedBy = (policy: string, message: string) =>
+  `ValidatingAdmissionPolicy '${policy}' with binding '${policy}-${APPS}' denied request: ${message}`;
+
+/** A Job as queue-manager launches it (../shared/STREAMFORGE.md), changed by `edit`. */
+function workerJob(name: string, edit: (pod: any, job: any) => void = () => {}): any {
+  const pod: any = {
+    restartPolicy: "Never",
+    containers: [{ name: "loader-producer", image: IMAGE, env: [{ name: "QUEUE_ID", value: name.split("-")[0] }] }],
+  };
+  const job = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: APPS },
+    spec: { backoffLimit: 4, template: { spec: pod } },
+  };
+  edit(pod, job);
+  return job;
+}
+
+beforeAll(async () => {
+  requireEnv("KUBECONFIG");
+  kubectl("create", "namespace", APPS);
+  // The stack's Pod Security level for the apps namespace (infra/platform.ts).
+  kubectl("label", "namespace", APPS, ...Object.entries(podSecurityLabels("baseline")).map(([k, v]) => `${k}=${v}`));
+  const spec = { namespace: APPS, watchNamespace: APPS } as OperatorSpec<unknown>;
+  const qm = queueManagerRbac(APPS);
+  const role = jobsRole(spec);
+  const secret = (name: string) => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: APPS },
+    stringData: { password: `not-${name}-s-password` },
+  });
+  const objects = [
+    qm.serviceAccount,
+    qm.role,
+    qm.roleBinding,
+    { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccount(spec) },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...role },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBinding(role, spec) },
+    // A person with the cluster's own `edit` role in the namespace.
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "alice", namespace: APPS } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "alice-edit", namespace: APPS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "ServiceAccount", name: "alice", namespace: APPS }],
+    },
+    // The workers' accounts and the default one, as the stack declares them (infra/cluster/workload-guard.ts).
+    ...accounts.workerServiceAccounts.map((name) => ({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name, namespace: APPS },
+      automountServiceAccountToken: false,
+    })),
+    ...Object.values(accounts.credentials).flat().map(secret),
+    secret(CA),
+    guard.policy,
+    ...guard.bindings,
+    jobGuard.policy,
+    jobGuard.binding,
+  ];
+  const applied = as("admin", { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
+  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  kubeconfigs["queue-manager"] = serviceAccountKubeconfig(dir, APPS, QUEUE_MANAGER);
+  kubeconfigs.operator = serviceAccountKubeconfig(dir, APPS, OPERATOR_NAME);
+  kubeconfigs.edit = serviceAccountKubeconfig(dir, APPS, "alice");
+  // Policies are enforced once the API server's informers have them: a known-bad Job, retried until both refuse it.
+  const bad = workerJob("q0-loader-producer", (pod) => (pod.nodeName = "cp-1"));
+  await eventually("the workload guard enforced", () => (dryRun("queue-manager", bad).output.includes(`'${GUARD}'`) ? true : undefined));
+  const forged = replacementJob({
+    old: workerJob("q0-loader-producer") as JobManifest,
+    attempt: 1,
+    reason: "stuck",
+    detail: "test",
+    history: [Date.now()],
+    queueId: "q0",
+  });
+  (forged as any).spec.template.spec.nodeName = "cp-1";
+  await eventually("the operator's guard enforced", () =>
+    dryRun("operator", forged).output.includes(`'${JOB_GUARD}'`) ? true : undefined,
+  );
+}, 180_000);
+
+afterAll(() => {
+  kubectl("delete", "validatingadmissionpolicybinding", ...guard.bindings.map((b) => b.metadata.name), JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The attacks every creator tries: a Job edited by `edit`, and the guard's message for it. */
+const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
+  [
+    "another app's credentials in a volume",
+    (pod) => (pod.volumes = [{ name: "k", secret: { secretName: own(QUEUE_MANAGER) } }]),
+    `spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${own(QUEUE_MANAGER)} (owned by ${QUEUE_MANAGER}) in a pod running as default`,
+  ],
+  [
+    "the operator's credentials through secretKeyRef",
+    (pod) => pod.containers[0].env.push({ name: "P", valueFrom: { secretKeyRef: { name: own(OPERATOR_NAME), key: "password" } } }),
+    `spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${own(OPERATOR_NAME)} (owned by ${OPERATOR_NAME}) in a pod running as default`,
+  ],
+  [
+    "another worker's credentials, running as a worker",
+    (pod) => {
+      pod.serviceAccountName = loader;
+      pod.containers[0].envFrom = [{ secretRef: { name: own(otherWorker!) } }];
+    },
+    `spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${own(otherWorker!)} (owned by ${otherWorker}) in a pod running as ${loader}`,
+  ],
+  [
+    "the operator's account",
+    (pod) => (pod.serviceAccountName = OPERATOR_NAME),
+    `spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (${accounts.workerServiceAccounts.join(", ")}); found ${OPERATOR_NAME}`,
+  ],
+  [
+    "a token for another audience",
+    (pod) => (pod.volumes = [{ name: "t", projected: { sources: [{ serviceAccountToken: { audience: "vault", path: "t" } }] } }]),
+    "spec.template.spec.automountServiceAccountToken, volumes[].projected.sources[].serviceAccountToken: expected no API token in a worker's pod; found token t:vault",
+  ],
+  [
+    "root",
+    (pod) => (pod.containers[0].securityContext = { runAsUser: 0 }),
+    "spec.template.spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in containers[loader-producer]",
+  ],
+  [
+    "a named node and a toleration of every taint",
+    (pod) => Object.assign(pod, { nodeName: "cp-1", tolerations: [{ operator: "Exists" }] }),
+    "spec.template.spec.nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found nodeName cp-1, toleration of every taint",
+  ],
+];
+
+describe("the apps namespace under attack, with each creator's real token", () => {
+  it("type-checks every expression of both guards against the real schemas", async () => {
+    for (const policy of [GUARD, JOB_GUARD]) {
+      const status = await eventually(`${policy} checked`, () => {
+        const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", policy, "-o", "json")).status ?? {};
+        return s.observedGeneration === 1 ? s : undefined;
+      });
+      expect([policy, status.typeChecking?.expressionWarnings ?? []]).toEqual([policy, []]);
+    }
+  });
+
+  it.each(["queue-manager", "edit"] as const)("%s: every way to credentials, accounts or nodes is refused, naming the rule", (who) => {
+    for (const [attack, edit, message] of JOB_ATTACKS) {
+      const result = dryRun(who, workerJob("q1-loader-producer", edit));
+      expect([attack, result.ok, result.output]).toEqual([attack, false, expect.stringContaining(refusedBy(GUARD, message))]);
+    }
+  });
+
+  it("operator: the same attacks, dressed as its replacement, are refused by both guards", () => {
+    for (const [attack, edit, message] of JOB_ATTACKS) {
+      const old = workerJob("q1-loader-producer") as JobManifest;
+      const job: any = replacementJob({ old, attempt: 1, reason: "stuck", detail: "test", history: [Date.now()], queueId: "q1" });
+      edit(job.spec.template.spec);
+      const result = dryRun("operator", job);
+      expect([attack, result.ok, result.output]).toEqual([attack, false, expect.stringContaining(`ValidatingAdmissionPolicy '`)]);
+      // The operator's own guard refuses what a worker Job would not carry; the apps guard refuses the rest.
+      expect([attack, result.output.includes(refusedBy(GUARD, message)) || result.output.includes(`'${JOB_GUARD}'`)]).toEqual([
+        attack,
+        true,
+      ]);
+    }
+  });
+
+  it("edit: a bare pod or a CronJob running as a platform account is refused", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "steal", namespace: APPS },
+      spec: { serviceAccountName: QUEUE_MANAGER, containers: [{ name: "c", image: IMAGE }] },
+    };
+    expect(dryRun("edit", pod).output).toContain(
+      refusedBy(
+        GUARD,
+        `spec.serviceAccountName: expected a worker's ServiceAccount (${accounts.workerServiceAccounts.join(", ")}); found ${QUEUE_MANAGER}`,
+      ),
+    );
+    const cron = {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "steal", namespace: APPS },
+      spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { ...pod.spec, restartPolicy: "Never" } } } } },
+    };
+    expect(dryRun("edit", cron).output).toContain(
+      refusedBy(
+        GUARD,
+        `spec.jobTemplate.spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (${accounts.workerServiceAccounts.join(", ")}); found ${QUEUE_MANAGER}`,
+      ),
+    );
+  });
+
+  it("the workloads cannot read credentials or make pods through the API: RBAC refuses", () => {
+    for (const who of ["queue-manager", "operator"] as const) {
+      const user = `system:serviceaccount:${APPS}:${who === "operator" ? OPERATOR_NAME : QUEUE_MANAGER}`;
+      expect(as(who, undefined, "get", "secret", own(loader!), "-n", APPS).output).toContain(
+        `secrets "${own(loader!)}" is forbidden: User "${user}" cannot get resource "secrets" in API group "" in the namespace "${APPS}"`,
+      );
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p", namespace: APPS },
+        spec: { containers: [{ name: "c", image: IMAGE }] },
+      };
+      expect(dryRun(who, pod).output).toContain(`User "${user}" cannot create resource "pods" in API group "" in the namespace "${APPS}"`);
+    }
+  });
+
+  it("admits the legitimate: queue-manager's Job and a worker with its own credentials, down to their pods; the operator's relaunch", async () => {
+    const plain = workerJob("q2-loader-producer");
+    const ownCredentials = workerJob("q3-loader-producer", (pod) => {
+      pod.serviceAccountName = loader;
+      pod.containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: own(loader!), key: "password" } } });
+      pod.volumes = [{ name: "ca", secret: { secretName: CA } }];
+      pod.containers[0].volumeMounts = [{ name: "ca", mountPath: "/etc/kafka-ca", readOnly: true }];
+    });
+    for (const job of [plain, ownCredentials])
+      expect(as("queue-manager", job, "create", "-f", "-")).toEqual({ ok: true, output: `job.batch/${job.metadata.name} created` });
+    expect(dryRun("edit", workerJob("q4-loader-producer")).ok).toBe(true);
+
+    // The Job controller's pods pass the guard too: the default account mounts no token, so none is injected.
+    for (const job of [plain, ownCredentials]) {
+      const pod = await eventually(`a pod of ${job.metadata.name}`, () => {
+        const pods = JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", `job-name=${job.metadata.name}`, "-o", "json")).items;
+        return pods[0];
+      });
+      expect([
+        job.metadata.name,
+        (pod.spec.volumes ?? []).filter((v: any) => v.projected?.sources?.some((s: any) => s.serviceAccountToken)),
+      ]).toEqual([job.metadata.name, []]);
+    }
+    // A platform account's pods, made by the ReplicaSet controller as for the operator's Deployment, keep their API token.
+    const platformPods = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "platform-pods", namespace: APPS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "platform-pods" } },
+        template: {
+          metadata: { labels: { app: "platform-pods" } },
+          spec: { serviceAccountName: OPERATOR_NAME, containers: [{ name: "c", image: IMAGE }] },
+        },
+      },
+    };
+    expect(as("admin", platformPods, "create", "-f", "-").ok).toBe(true);
+    const platformPod = await eventually("a pod of the platform's Deployment", () => {
+      const pods = JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", "app=platform-pods", "-o", "json")).items;
+      return pods[0];
+    });
+    expect(platformPod.spec.volumes.map((v: any) => v.name)).toEqual([expect.stringMatching(/^kube-api-access-/)]);
+    const events = kubectl("get", "events", "-n", APPS, "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}");
+    expect(events).toBe("");
+
+    // The operator's relaunch of queue-manager's Job: the claim, the replacement, the deletion.
+    const old = JSON.parse(kubectl("get", "job", plain.metadata.name, "-n", APPS, "-o", "json")) as JobManifest;
+    const pending = {
+      name: `${plain.metadata.name}-r1`,
+      reason: "stuck" as const,
+      detail: "test",
+      attempt: 1,
+      history: [Date.now()],
+      queueId: "q2",
+    };
+    const claim = as(
+      "operator",
+      undefined,
+      "annotate",
+      "job",
+      plain.metadata.name,
+      "-n",
+      APPS,
+      ...Object.entries(pendingAnnotations(pending)).map(([k, v]) => `${k}=${v}`),
+    );
+    expect(claim).toEqual({ ok: true, output: `job.batch/${plain.metadata.name} annotated` });
+    const replacement = replacementJob({
+      old: JSON.parse(kubectl("get", "job", plain.metadata.name, "-n", APPS, "-o", "json")),
+      ...pending,
+    });
+    expect(as("operator", replacement, "create", "-f", "-")).toEqual({ ok: true, output: `job.batch/${pending.name} created` });
+    expect(as("operator", undefined, "delete", "job", old.metadata.name, "-n", APPS, "--wait=false").ok).toBe(true);
+  }, 120_000);
+
+  it("operator: a claim stamped on a Job that is not a watched worker's is refused, so it cannot delete it", () => {
+    const migration = workerJob("db-migration", (pod) => (pod.containers[0].env = []));
+    expect(as("admin", migration, "create", "-f", "-").ok).toBe(true);
+    const pending = { name: "db-migration-r1", reason: "stuck" as const, detail: "test", attempt: 1, history: [Date.now()], queueId: "db" };
+    const claim = as(
+      "operator",
+      undefined,
+      "annotate",
+      "job",
+      "db-migration",
+      "-n",
+      APPS,
+      ...Object.entries(pendingAnnotations(pending)).map(([k, v]) => `${k}=${v}`),
+    );
+    expect(claim.output).toContain(
+      `ValidatingAdmissionPolicy '${JOB_GUARD}' with binding '${JOB_GUARD}' denied request: metadata: expected a worker Job the operator watches`,
+    );
+    const deleted = as("operator", undefined, "delete", "job", "db-migration", "-n", APPS, "--wait=false");
+    expect(deleted.output).toContain(
+      `ValidatingAdmissionPolicy '${JOB_GUARD}' with binding '${JOB_GUARD}' denied request: metadata.annotations`,
+    );
+    expect(kubectl("get", "job", "db-migration", "-n", APPS, "-o", "name").trim()).toBe("job.batch/db-migration");
+  });
+});

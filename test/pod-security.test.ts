@@ -1,0 +1,60 @@
+/**
+ * Each namespace's Pod Security level is one its real pods pass, and the config that makes them
+ * pass is declared (docs/security.md cites the upstream files). Pods this program declares itself
+ * are admitted by the real API server in test/integration/local-deploy.itest.ts; Strimzi's and
+ * Litmus' pods cannot run here, so what makes them compliant is held here.
+ */
+import { createPlatform } from "../infra/platform";
+import { knownStacks, runUnderMocks } from "../infra/render/render";
+import { STRIMZI_RESTRICTED_OPERANDS } from "../infra/kafka/strimzi-operator";
+import { EXPERIMENT_SECURITY_CONTEXT } from "../chaos/spec";
+import { committedConfig } from "./helpers";
+
+async function declared(stack: string) {
+  const config = committedConfig(stack);
+  const { resources } = await runUnderMocks({ project: "streamforge", stack, config: {} }, () => void createPlatform(config));
+  return { config, resources };
+}
+
+describe.each(knownStacks())("%s", (stack) => {
+  it("enforces restricted where Strimzi and Argo run, baseline for the apps and Litmus' operator, privileged only for the chaos helper", async () => {
+    const { config, resources } = await declared(stack);
+    if (!config.namespaces.create) return expect(resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+    const levels = Object.fromEntries(
+      resources
+        .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+        .map((r) => [(r.inputs as any).metadata.name, (r.inputs as any).metadata.labels["pod-security.kubernetes.io/enforce"]]),
+    );
+    const expected: Record<string, string> = { [config.kafka.namespace]: "restricted", [config.apps.namespace]: "baseline" };
+    if (config.strimzi.install) expected[config.strimzi.namespace] = "restricted";
+    if (config.rollouts?.enabled && config.rollouts.controller.install) expected[config.rollouts.controller.namespace] = "restricted";
+    if (config.chaos?.enabled) {
+      expected[config.chaos.namespace] = "privileged";
+      if (config.chaos.operator.install) expected[config.chaos.operator.namespace] = "baseline";
+    }
+    expect(levels).toMatchObject(expected);
+  });
+
+  it("runs Strimzi's operands with its restricted provider, and overrides no container securityContext it would replace", async () => {
+    const { config, resources } = await declared(stack);
+    const release = resources.find(
+      (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).name === "strimzi-cluster-operator",
+    );
+    if (!config.strimzi.install) return expect(release).toBeUndefined();
+    const values = (release!.inputs as any).values;
+    expect(values.extraEnvs).toContainEqual(STRIMZI_RESTRICTED_OPERANDS);
+    // The chart's own container securityContext (restricted) is kept.
+    expect(values.securityContext).toBeUndefined();
+    // A template container securityContext replaces the provider's whole (RestrictedPodSecurityProvider.java L27-28).
+    for (const r of resources.filter((x) => ["Kafka", "KafkaNodePool"].includes((x.inputs as any).kind)))
+      expect(JSON.stringify((r.inputs as any).spec)).not.toContain("securityContext");
+  });
+
+  it("gives Litmus' runner and experiment pods a restricted securityContext through every ChaosExperiment", async () => {
+    const { config, resources } = await declared(stack);
+    const experiments = resources.filter((r) => (r.inputs as any).kind === "ChaosExperiment").map((r) => r.inputs as any);
+    expect(experiments.length > 0).toBe(config.chaos?.enabled === true);
+    for (const e of experiments)
+      expect([e.metadata.name, e.spec.definition.securityContext]).toEqual([e.metadata.name, EXPERIMENT_SECURITY_CONTEXT]);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The apps namespaces' workload guard: who owns which credentials in each committed stack, every
+ * pod the stacks declare there admitted, and each way around it refused, with its CEL evaluated
+ * locally (test/cel.ts). test/integration/attack.itest.ts tries the same with the real tokens
+ * against the real API server.
+ */
+import { createPlatform } from "../infra/platform";
+import { knownStacks, runUnderMocks } from "../infra/render/render";
+import { REPLICASET_CONTROLLER_USERS, workloadAccounts, workloadGuard } from "../infra/cluster/workload-guard-spec";
+import { OPERATOR_NAME } from "../infra/self-healing/manifests";
+import { admit } from "./cel";
+import { committedConfig } from "./helpers";
+
+const ACCOUNTS = workloadAccounts({
+  users: [
+    { name: "queue-manager", service: "queue-manager" },
+    { name: "loaders", service: "loader" },
+    { name: "arango-connector", service: "arango-connector" },
+    { name: "self-healing-operator", service: "self-healing-operator" },
+  ],
+  operator: { serviceAccount: "streamforge-self-healing-operator", kafkaUser: "self-healing-operator", pullSecrets: ["operator-pull"] },
+  queueManager: { serviceAccount: "queue-manager", kafkaUser: "queue-manager" },
+});
+const guard = workloadGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", ...ACCOUNTS });
+const REPLICASET_CONTROLLER = REPLICASET_CONTROLLER_USERS[0]!;
+
+const workerJob = (edit: (pod: any) => void = () => {}) => {
+  const pod: any = {
+    restartPolicy: "Never",
+    containers: [
+      { name: "loader-producer", image: "ghcr.io/olehkondratow/streamforge-loader:1.0.0", env: [{ name: "QUEUE_ID", value: "q1" }] },
+    ],
+  };
+  edit(pod);
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "q1-loader-producer", namespace: "stf" },
+    spec: { template: { spec: pod } },
+  };
+};
+const asJob = (job: object, username = "system:serviceaccount:stf:queue-manager") =>
+  admit(guard.policy, { operation: "CREATE", object: job, kind: { kind: "Job" }, userInfo: { username } });
+const asPod = (spec: object, username = REPLICASET_CONTROLLER) =>
+  admit(guard.policy, { operation: "CREATE", object: { metadata: { name: "p" }, spec }, kind: { kind: "Pod" }, userInfo: { username } });
+
+describe("who owns which credentials", () => {
+  it("gives the operator and queue-manager their own users, and every other user to the account named after its service", () => {
+    expect(ACCOUNTS).toEqual({
+      credentials: {
+        "queue-manager": ["queue-manager"],
+        loader: ["loaders"],
+        "arango-connector": ["arango-connector"],
+        "streamforge-self-healing-operator": ["self-healing-operator", "operator-pull"],
+      },
+      workerServiceAccounts: ["default", "arango-connector", "loader"],
+      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator"],
+    });
+  });
+
+  it("refuses a worker account that is a platform one, and a Secret with two owners", () => {
+    expect(() =>
+      workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", workerServiceAccounts: ["default", "queue-manager"] }),
+    ).toThrow(
+      "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator); found queue-manager",
+    );
+    expect(() => workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", credentials: { a: ["s"], b: ["s"] } })).toThrow(
+      "credentials: expected one owner per Secret; found s owned by a and b",
+    );
+  });
+});
+
+describe("the guard's CEL, evaluated locally", () => {
+  it("admits queue-manager's Job as it launches it, a worker with its own credentials, and the platform's pods from their ReplicaSet", () => {
+    expect(asJob(workerJob())).toBe("admitted");
+    const own = workerJob((pod) => {
+      pod.serviceAccountName = "loader";
+      pod.containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } });
+      pod.volumes = [{ name: "ca", secret: { secretName: "k3-cluster-ca-cert" } }];
+    });
+    expect(asJob(own)).toBe("admitted");
+    const operatorPod = {
+      serviceAccountName: "streamforge-self-healing-operator",
+      imagePullSecrets: [{ name: "operator-pull" }],
+      containers: [
+        {
+          name: "operator",
+          image: "x",
+          env: [{ name: "P", valueFrom: { secretKeyRef: { name: "self-healing-operator", key: "password" } } }],
+        },
+      ],
+      volumes: [
+        { name: "kube-api-access-abcde", projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: "token" } }] } },
+      ],
+    };
+    expect(asPod(operatorPod)).toBe("admitted");
+  });
+
+  it.each<[string, object, string]>([
+    [
+      "another app's credentials through a volume",
+      workerJob((pod) => (pod.volumes = [{ name: "k", secret: { secretName: "queue-manager" } }])),
+      "spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found queue-manager (owned by queue-manager) in a pod running as default",
+    ],
+    [
+      "another worker's credentials through secretKeyRef",
+      workerJob((pod) => {
+        pod.serviceAccountName = "loader";
+        pod.containers[0].env.push({ name: "P", valueFrom: { secretKeyRef: { name: "arango-connector", key: "password" } } });
+      }),
+      "spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found arango-connector (owned by arango-connector) in a pod running as loader",
+    ],
+    [
+      "the operator's credentials through envFrom and a projected volume",
+      workerJob((pod) => {
+        pod.containers[0].envFrom = [{ secretRef: { name: "self-healing-operator" } }];
+        pod.volumes = [{ name: "p", projected: { sources: [{ secret: { name: "operator-pull" } }] } }];
+      }),
+      "spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found operator-pull (owned by streamforge-self-healing-operator), self-healing-operator (owned by streamforge-self-healing-operator) in a pod running as default",
+    ],
+    [
+      "queue-manager's account",
+      workerJob((pod) => (pod.serviceAccountName = "queue-manager")),
+      "spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (default, arango-connector, loader); found queue-manager",
+    ],
+    [
+      "an API token in a worker",
+      workerJob((pod) => (pod.automountServiceAccountToken = true)),
+      "spec.template.spec.automountServiceAccountToken, volumes[].projected.sources[].serviceAccountToken: expected no API token in a worker's pod; found automountServiceAccountToken: true",
+    ],
+    [
+      "a projected token for another audience",
+      workerJob(
+        (pod) => (pod.volumes = [{ name: "t", projected: { sources: [{ serviceAccountToken: { audience: "vault", path: "t" } }] } }]),
+      ),
+      "spec.template.spec.automountServiceAccountToken, volumes[].projected.sources[].serviceAccountToken: expected no API token in a worker's pod; found token t:vault",
+    ],
+    [
+      "root",
+      workerJob((pod) => (pod.securityContext = { runAsUser: 0 })),
+      "spec.template.spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in the pod ",
+    ],
+    [
+      "root in a container",
+      workerJob((pod) => (pod.containers[0].securityContext = { runAsNonRoot: false })),
+      "spec.template.spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in containers[loader-producer]",
+    ],
+    [
+      "a privileged container",
+      workerJob((pod) => (pod.containers[0].securityContext = { privileged: true })),
+      "spec.template.spec.*containers[].securityContext.privileged, allowPrivilegeEscalation: expected false or unset; found true in containers[loader-producer]",
+    ],
+    [
+      "added capabilities",
+      workerJob((pod) => (pod.containers[0].securityContext = { capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] } })),
+      "spec.template.spec.*containers[].securityContext.capabilities.add: expected at most NET_BIND_SERVICE; found containers[loader-producer] SYS_ADMIN,NET_BIND_SERVICE",
+    ],
+    [
+      "the host's namespaces, paths and ports",
+      workerJob((pod) => {
+        Object.assign(pod, { hostPID: true, volumes: [{ name: "root", hostPath: { path: "/" } }] });
+        pod.containers[0].ports = [{ containerPort: 80, hostPort: 80 }];
+      }),
+      "spec.template.spec.hostNetwork, hostPID, hostIPC, volumes[].hostPath, *containers[].ports[].hostPort: expected none of the host's; found hostPID, hostPath root, containers[loader-producer]",
+    ],
+    [
+      "a named node and tolerations of everything and the control plane",
+      workerJob((pod) =>
+        Object.assign(pod, {
+          nodeName: "cp-1",
+          tolerations: [{ operator: "Exists" }, { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+        }),
+      ),
+      "spec.template.spec.nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
+    ],
+  ])("refuses a Job with %s", (_, job, message) => {
+    expect(asJob(job)).toBe(message);
+  });
+
+  it("refuses a platform account in a pod not made by a ReplicaSet, and in a CronJob", () => {
+    const pod = { serviceAccountName: "streamforge-self-healing-operator", containers: [{ name: "x", image: "x" }] };
+    expect(asPod(pod, "alice")).toBe(
+      "spec.serviceAccountName: expected a worker's ServiceAccount (default, arango-connector, loader); found streamforge-self-healing-operator",
+    );
+    const cron = {
+      kind: "CronJob",
+      metadata: { name: "c" },
+      spec: { jobTemplate: { spec: { template: { spec: { ...pod, serviceAccountName: "queue-manager" } } } } },
+    };
+    expect(admit(guard.policy, { operation: "CREATE", object: cron, kind: { kind: "CronJob" }, userInfo: { username: "alice" } })).toBe(
+      "spec.jobTemplate.spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (default, arango-connector, loader); found queue-manager",
+    );
+  });
+});
+
+describe("the guard in the stacks", () => {
+  it.each(knownStacks())("%s: every pod the stack declares in its apps namespaces is admitted", async (stack) => {
+    const config = committedConfig(stack);
+    const { resources } = await runUnderMocks({ project: "streamforge", stack, config: {} }, () => void createPlatform(config));
+    const inputs = resources.map((r) => r.inputs as any);
+    const policy = inputs.find((o) => o.kind === "ValidatingAdmissionPolicy" && o.metadata.name.endsWith("-apps-workload-guard"));
+    const bound = inputs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding" && o.spec.policyName === policy.metadata.name);
+    const namespaces = bound.map((b) => b.spec.matchResources.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);
+    expect(namespaces).toContain(config.apps.namespace);
+    const checked: string[] = [];
+    for (const o of inputs) {
+      if (!namespaces.includes(o.metadata?.namespace)) continue;
+      const template = o.kind === "CronJob" ? o.spec.jobTemplate.spec.template : o.spec?.template;
+      if (!template?.spec?.containers) continue;
+      const kind = ["Job", "CronJob"].includes(o.kind) ? o.kind : "Pod";
+      const object = kind === "Pod" ? { metadata: o.metadata, spec: template.spec } : o;
+      checked.push(`${o.kind}/${o.metadata.name}`);
+      expect([
+        o.kind,
+        o.metadata.name,
+        admit(policy, { operation: "CREATE", object, kind: { kind }, userInfo: { username: REPLICASET_CONTROLLER } }),
+      ]).toEqual([o.kind, o.metadata.name, "admitted"]);
+    }
+    // What runs there was checked: the operator's Deployment and queue-manager's Rollout where the stack has them.
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        ...(config.operator?.enabled ? [`Deployment/${OPERATOR_NAME}`] : []),
+        ...(config.rollouts?.enabled ? ["Rollout/queue-manager"] : []),
+      ]),
+    );
+    expect(checked.length).toBeGreaterThan(0);
+  });
+});
