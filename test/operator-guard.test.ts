@@ -296,9 +296,14 @@ describe("the guard's CEL, evaluated locally", () => {
       "spec.template.spec.automountServiceAccountToken: expected false or unset (a worker needs no API token); found true",
     ],
     [
-      "a Job spec with its own selector",
-      (j) => (j.spec.selector = { matchLabels: { app: "queue-manager" } }),
-      "spec: expected only a worker Job's fields (template, backoffLimit, ttlSecondsAfterFinished, completions, parallelism, completionMode, suspend, podReplacementPolicy, activeDeadlineSeconds); found selector",
+      "a Job with a selector of its own",
+      (j) => Object.assign(j.spec, { manualSelector: true, selector: { matchLabels: { app: "queue-manager" } } }),
+      "spec.manualSelector: expected false or unset (the API server generates a replacement's selector); found true",
+    ],
+    [
+      "a Job spec field no worker has",
+      (j) => (j.spec.podFailurePolicy = { rules: [] }),
+      "spec: expected only a worker Job's fields (template, backoffLimit, ttlSecondsAfterFinished, completions, parallelism, completionMode, suspend, podReplacementPolicy, activeDeadlineSeconds, selector, manualSelector); found podFailurePolicy",
     ],
   ])("refuses %s, naming the rule", (_, edit, message) => {
     expect(create(replacement(edit))).toBe(message);

@@ -87,6 +87,7 @@ export interface OperatorGuardArgs {
  * tolerations, init containers, projected tokens...) is refused.
  */
 export const WORKER_JOB_SHAPE = {
+  // selector and manualSelector: the API server generates them on every Job before admission.
   job: [
     "template",
     "backoffLimit",
@@ -97,6 +98,8 @@ export const WORKER_JOB_SHAPE = {
     "suspend",
     "podReplacementPolicy",
     "activeDeadlineSeconds",
+    "selector",
+    "manualSelector",
   ],
   pod: [
     "containers",
@@ -131,15 +134,17 @@ export const WORKER_JOB_SHAPE = {
  * Every other field of those objects in Kubernetes v1.37's API (k8s.io/api batch/v1 JobSpec,
  * core/v1 PodSpec, Container, Volume; test/integration/operator-guard.itest.ts checks the lists
  * against the real API server's OpenAPI, so a field a later version adds fails that test). CEL
- * cannot list a typed object's fields, so the allowlist is enforced as `!has()` of these.
+ * cannot list a typed object's fields, so the allowlist is enforced as `!has()` of these. A field
+ * the API server does not know fails the policy's type check, which the itest also reads.
  */
 export const NOT_WORKER_JOB_SHAPE = {
-  job: ["backoffLimitPerIndex", "managedBy", "manualSelector", "maxFailedIndexes", "podFailurePolicy", "selector", "successPolicy"],
+  job: ["backoffLimitPerIndex", "managedBy", "maxFailedIndexes", "podFailurePolicy", "scheduling", "successPolicy"],
   pod: [
     "activeDeadlineSeconds",
     "affinity",
     "dnsConfig",
     "ephemeralContainers",
+    "evictionResponders",
     "hostAliases",
     "hostIPC",
     "hostNetwork",
@@ -364,6 +369,11 @@ export function operatorGuard(args: OperatorGuardArgs) {
       {
         expression: only("CREATE", `variables.pod.?volumes.orValue([]).all(v, ${noFields("v", NOT_WORKER_JOB_SHAPE.volume)})`),
         messageExpression: `${lit(`spec.template.spec.volumes[]: expected only ${WORKER_JOB_SHAPE.volume.filter((f) => f !== "name").join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !(${noFields("v", NOT_WORKER_JOB_SHAPE.volume)})).map(v, v.name + " (" + ${presentFields("v", NOT_WORKER_JOB_SHAPE.volume)} + ")").join(", ")`,
+      },
+      {
+        // A selector of its own would let the Job controller adopt, and delete, other pods.
+        expression: only("CREATE", "!variables.job.spec.?manualSelector.orValue(false)"),
+        message: "spec.manualSelector: expected false or unset (the API server generates a replacement's selector); found true",
       },
       {
         expression: only("CREATE", "!variables.pod.?automountServiceAccountToken.orValue(false)"),
