@@ -10,6 +10,7 @@ import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
 import { planTopics, planUsers } from "./kafka/catalogue";
 import { KafkaApiEntities } from "./kafka/kafka-api-entities";
+import { KafkaCaSync } from "./kafka/ca-sync";
 import { KafkaCluster } from "./kafka/cluster";
 import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
 import { StrimziEntities } from "./kafka/strimzi-entities";
@@ -125,6 +126,9 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
   // Strimzi CRs need the CRDs the chart installs.
   const strimziReady = [...namespaces.dependencies(kafka.namespace, apps.namespace), ...(strimziOperator ? [strimziOperator] : [])];
 
+  // The CA copy in the apps namespace follows Strimzi's renewals through the syncer, which runs
+  // from the operator's image: where there is no operator, each `up` refreshes the copy instead.
+  const caSynced = operator !== undefined && strimzi.awaitReady && apps.namespace !== kafka.namespace;
   const kafkaCluster = new KafkaCluster(
     "kafka",
     {
@@ -133,6 +137,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       externallyManagedUsers: kafkaApiOwned ? users.map((u) => u.name) : [],
       usersNamespace: apps.namespace,
       clientNamespaces,
+      caCopyFollowedBySync: caSynced,
     },
     { providers, dependsOn: strimziReady },
   );
@@ -163,7 +168,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
   if (operator) {
     // The operator runs beside its Kafka credentials Secret: Secrets cannot be mounted across namespaces.
     const tls = !kafkaApiOwned;
-    new SelfHealingOperator(
+    const selfHealing = new SelfHealingOperator(
       "self-healing",
       {
         spec: {
@@ -195,6 +200,19 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       },
       { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities, workloads] },
     );
+    if (caSynced) {
+      const caSecret = clusterNames(kafka.clusterName).clusterCaCertSecret;
+      new KafkaCaSync(
+        "kafka-ca-sync",
+        {
+          source: { namespace: kafka.namespace, name: caSecret },
+          target: { namespace: apps.namespace, name: caSecret },
+          image: selfHealing.image,
+          ...(login && config.operatorRegistryPassword ? { login: { ...login, password: config.operatorRegistryPassword } } : {}),
+        },
+        { providers, dependsOn: [kafkaCluster] },
+      );
+    }
   }
 
   const rollouts = config.rollouts?.enabled ? config.rollouts : undefined;

@@ -21,7 +21,12 @@ export interface KafkaClusterArgs {
   readonly usersNamespace: string;
   /** Namespaces whose pods may connect to the internal listeners. */
   readonly clientNamespaces: readonly string[];
+  /** The CA copy's certificates are kept current by the CA syncer (ca-sync.ts): `up` only creates the copy. */
+  readonly caCopyFollowedBySync?: boolean;
 }
+
+/** The CA copy's options: where the syncer keeps its certificates current, `up` creates it and ignores their changes. */
+export const caCopyOptions = (followedBySync: boolean): { ignoreChanges?: string[] } => (followedBySync ? { ignoreChanges: ["data"] } : {});
 
 /**
  * A KRaft Kafka cluster: its node pools, the Kafka CR and the metrics ConfigMap. Where Strimzi
@@ -92,8 +97,9 @@ export class KafkaCluster extends pulumi.ComponentResource {
 
     if (strimzi.awaitReady && args.usersNamespace !== kafka.namespace) {
       // Strimzi writes the CA only in the Kafka namespace. The id waits on the Ready cluster, so
-      // the read happens once the Secret exists; every `up` refreshes the copy (Strimzi renews
-      // the CA within its renewal window: an `up` in that window carries the new one over).
+      // the read happens once the Secret exists. Where the CA syncer runs, it keeps the copy's
+      // certificates current and `up` leaves them alone; otherwise every `up` refreshes them
+      // (Strimzi renews the CA within its renewal window: an `up` in that window carries it over).
       const source = k8s.core.v1.Secret.get(
         `${name}-cluster-ca-source`,
         this.kafka.id.apply(() => `${kafka.namespace}/${names.clusterCaCertSecret}`),
@@ -113,7 +119,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             }),
           },
         },
-        { parent: this },
+        { parent: this, ...caCopyOptions(args.caCopyFollowedBySync ?? false) },
       );
     }
     this.registerOutputs({ kafka: this.kafka });

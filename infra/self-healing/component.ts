@@ -65,17 +65,10 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
     const spec = { ...args.spec, image: this.image, ...(login ? { imagePullSecret: PULL_SECRET_NAME } : {}) };
     const pullSecret = login
       ? [
-          new k8s.core.v1.Secret(
+          registryPullSecret(
             `${name}-pull`,
-            {
-              metadata: { name: PULL_SECRET_NAME, namespace: spec.namespace, labels: serviceAccount(spec).metadata.labels },
-              type: "kubernetes.io/dockerconfigjson",
-              stringData: {
-                ".dockerconfigjson": pulumi.secret(
-                  pulumi.output(login.password).apply((p) => dockerConfigJson(login.registry, login.username, p)),
-                ),
-              },
-            },
+            { name: PULL_SECRET_NAME, namespace: spec.namespace, labels: serviceAccount(spec).metadata.labels },
+            login,
             child,
           ),
         ]
@@ -107,4 +100,24 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, disruptionBudget(spec), child);
     this.registerOutputs({ image: this.image, deployment: this.deployment });
   }
+}
+
+/** A `kubernetes.io/dockerconfigjson` Secret holding `login`, its password kept a Pulumi secret. */
+export function registryPullSecret(
+  resourceName: string,
+  metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> },
+  login: RegistryLogin,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    resourceName,
+    {
+      metadata,
+      type: "kubernetes.io/dockerconfigjson",
+      stringData: {
+        ".dockerconfigjson": pulumi.secret(pulumi.output(login.password).apply((p) => dockerConfigJson(login.registry, login.username, p))),
+      },
+    },
+    opts,
+  );
 }

@@ -1,0 +1,101 @@
+/**
+ * The Kafka CA syncer: a CronJob in the Kafka namespace that keeps the apps namespace's copy of
+ * Strimzi's cluster CA equal to the source (operator/src/ca-sync.ts, run from the self-healing
+ * operator's image), so a renewed CA reaches the clients without a `pulumi up`. Its account reads
+ * that one Secret and writes that one copy: nothing else. It runs in the Kafka namespace, where
+ * nobody but the platform creates Jobs: in the apps namespace a Job could borrow its account and
+ * write a CA of its own into the clients' trust. Pure: plain objects for the component.
+ */
+export const CA_SYNC = "streamforge-kafka-ca-sync";
+
+/** Every 15 minutes: Strimzi renews a CA certificate 30 days before it expires (Kafka CR `renewalDays`). */
+export const CA_SYNC_SCHEDULE = "*/15 * * * *";
+
+/** `Image` is a string here and a Pulumi Input in the component. */
+export interface CaSyncSpec<Image = string> {
+  /** Strimzi's Secret: namespace (where the CronJob runs) and name. */
+  readonly source: { readonly namespace: string; readonly name: string };
+  /** The copy in the apps namespace. */
+  readonly target: { readonly namespace: string; readonly name: string };
+  readonly image: Image;
+  readonly imagePullSecret?: string;
+}
+
+const labels = { "app.kubernetes.io/name": CA_SYNC, "app.kubernetes.io/part-of": "streamforge" };
+
+/** The account, and a Role and RoleBinding in each namespace: get the source; get and update the copy. */
+export function caSyncRbac(spec: Omit<CaSyncSpec<unknown>, "image">) {
+  const { source, target } = spec;
+  const access = [
+    { namespace: source.namespace, secret: source.name, verbs: ["get"] },
+    { namespace: target.namespace, secret: target.name, verbs: ["get", "update"] },
+  ];
+  return {
+    serviceAccount: {
+      apiVersion: "v1" as const,
+      kind: "ServiceAccount" as const,
+      metadata: { name: CA_SYNC, namespace: source.namespace, labels },
+    },
+    roles: access.map(({ namespace, secret, verbs }) => ({
+      role: {
+        apiVersion: "rbac.authorization.k8s.io/v1" as const,
+        kind: "Role" as const,
+        metadata: { name: CA_SYNC, namespace, labels },
+        rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [secret], verbs }],
+      },
+      binding: {
+        apiVersion: "rbac.authorization.k8s.io/v1" as const,
+        kind: "RoleBinding" as const,
+        metadata: { name: CA_SYNC, namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role" as const, name: CA_SYNC },
+        subjects: [{ kind: "ServiceAccount" as const, name: CA_SYNC, namespace: source.namespace }],
+      },
+    })),
+  };
+}
+
+export function caSyncCronJob<Image>(spec: CaSyncSpec<Image>) {
+  return {
+    apiVersion: "batch/v1" as const,
+    kind: "CronJob" as const,
+    metadata: { name: CA_SYNC, namespace: spec.source.namespace, labels },
+    spec: {
+      schedule: CA_SYNC_SCHEDULE,
+      timeZone: "Etc/UTC",
+      concurrencyPolicy: "Forbid",
+      startingDeadlineSeconds: 600,
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 120,
+          ttlSecondsAfterFinished: 3600,
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: CA_SYNC,
+              restartPolicy: "Never",
+              securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+              ...(spec.imagePullSecret ? { imagePullSecrets: [{ name: spec.imagePullSecret }] } : {}),
+              containers: [
+                {
+                  name: "ca-sync",
+                  image: spec.image,
+                  // The image's entrypoint is node; its default command is the operator.
+                  args: ["dist/ca-sync.js"],
+                  env: [
+                    { name: "CA_SOURCE", value: `${spec.source.namespace}/${spec.source.name}` },
+                    { name: "CA_TARGET", value: `${spec.target.namespace}/${spec.target.name}` },
+                  ],
+                  resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/** The Kafka CA syncer's objects (ca-sync-spec.ts) as a component. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { type RegistryLogin, registryPullSecret } from "../self-healing/component";
+import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncRbac } from "./ca-sync-spec";
+
+export interface KafkaCaSyncArgs extends Omit<CaSyncSpec<pulumi.Input<string>>, "imagePullSecret"> {
+  /** The registry login of the image, when it needs one: a pull Secret of its own in the Kafka namespace. */
+  readonly login?: RegistryLogin;
+}
+
+export class KafkaCaSync extends pulumi.ComponentResource {
+  readonly cronJobName: pulumi.Output<string>;
+
+  constructor(name: string, args: KafkaCaSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("streamforge:kafka:CaSync", name, {}, opts);
+    const child = { parent: this };
+    const rbac = caSyncRbac(args);
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, rbac.serviceAccount, child);
+    const bindings = rbac.roles.map(({ role, binding }) => {
+      const r = new k8s.rbac.v1.Role(`${name}-${role.metadata.namespace}`, role, child);
+      return new k8s.rbac.v1.RoleBinding(`${name}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
+    });
+    const pull = args.login
+      ? [
+          registryPullSecret(
+            `${name}-pull`,
+            { name: `${CA_SYNC}-pull`, namespace: args.source.namespace, labels: rbac.serviceAccount.metadata.labels },
+            args.login,
+            child,
+          ),
+        ]
+      : [];
+    const cronJob = new k8s.batch.v1.CronJob(
+      `${name}-cronjob`,
+      caSyncCronJob({ ...args, ...(args.login ? { imagePullSecret: `${CA_SYNC}-pull` } : {}) }),
+      { parent: this, dependsOn: [...bindings, ...pull] },
+    );
+    this.cronJobName = cronJob.metadata.name;
+    this.registerOutputs({ cronJobName: this.cronJobName });
+  }
+}
