@@ -2,17 +2,39 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
-import { type EngineContext, FAULTS, type Fault, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
+import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
 export interface ChaosArgs {
   readonly chaos: ChaosConfig;
-  readonly context: EngineContext & { readonly appsNamespace: string };
+  /** kafkaHosts: the Kafka addresses the network-latency scenario slows (DESTINATION_HOSTS), as the launcher sets them. */
+  readonly context: EngineContext & { readonly appsNamespace: string; readonly kafkaHosts: readonly string[] };
 }
 
-/** Where each fault acts: pod deletion and latency hit the workers; the broker scenario deletes Kafka pods. */
-function targetNamespaces(fault: Fault, args: ChaosArgs): string[] {
-  const broker = args.chaos.scenarios.brokerFailure?.enabled ? [args.context.kafkaNamespace] : [];
-  return fault === "pod-delete" ? [args.context.appsNamespace, ...broker] : [args.context.appsNamespace];
+/** Where the faults act: the workers in the apps namespace; Kafka's namespace only when the broker scenario is on. */
+export function rbacNamespaces({ chaos, context }: ChaosArgs) {
+  return {
+    chaos: chaos.namespace,
+    apps: context.appsNamespace,
+    kafka: chaos.scenarios.brokerFailure?.enabled ? context.kafkaNamespace : undefined,
+  };
+}
+
+/** The chart's values: the operator watches only the release namespace, the chaos namespace; runner pinned. */
+export function litmusChartValues(chaos: ChaosConfig) {
+  // The chart renders `repository:tag` (litmus-helm litmus-core-3.28.1 templates/deployment.yaml
+  // L34-35); a digest rides in the tag. The config only accepts images with a tag.
+  const [named, digest] = chaos.chaosRunnerImage.split("@");
+  const at = named!.lastIndexOf(":");
+  const repository = named!.slice(0, at);
+  const tag = `${named!.slice(at + 1)}${digest ? `@${digest}` : ""}`;
+  return {
+    // namespaced: WATCH_NAMESPACE is the release's namespace (deployment.yaml L36-40) and the chart
+    // grants a Role there instead of a ClusterRole (namespaced-role.yaml; clusterrole.yaml L1).
+    // chaos-operator 3.18.0 main.go L75-95 then caches and reconciles that one namespace only.
+    operatorMode: "namespaced",
+    runner: { image: { repository, tag } },
+    policies: { monitoring: { disabled: true } },
+  };
 }
 
 /** The guard's limits are the stack's own: its longest scenario, its broker scenario's width (0 without one). */
@@ -27,6 +49,12 @@ export function guardFor({ chaos, context }: ChaosArgs) {
     maxBrokersAtOnce: brokerFailure?.enabled ? brokerFailure.brokersAtOnce : 0,
     workerPodPattern: WORKER_POD_PATTERN,
     kafkaPodPattern: brokerPodPattern(context.clusterName, brokerFailure?.pool ?? "brokers"),
+    kafkaHosts: context.kafkaHosts,
+    prometheusAddress: chaos.prometheusAddress,
+    chaosRunnerImage: chaos.chaosRunnerImage,
+    // Where Litmus acts: with our install, the chaos namespace only; with an operator installed
+    // elsewhere its mode is unknown, so every namespace.
+    bindTo: chaos.operator.install ? [chaos.namespace] : "all",
     namePrefix: `streamforge-${chaos.namespace}`,
   });
 }
@@ -49,9 +77,8 @@ export class ChaosExperiments extends pulumi.ComponentResource {
               chart: "litmus-core",
               version: chaos.operator.chartVersion,
               repositoryOpts: { repo: "https://litmuschaos.github.io/litmus-helm/" },
-              namespace: chaos.operator.namespace,
-              // standard: the operator watches every namespace, so engines can live in the chaos namespace.
-              values: { operatorMode: "standard", policies: { monitoring: { disabled: true } } },
+              namespace: chaos.namespace,
+              values: litmusChartValues(chaos),
               atomic: true,
               timeout: 600,
             },
@@ -76,7 +103,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
         }),
     );
     for (const fault of FAULTS) {
-      const rbac = experimentRbac(fault, chaos.namespace, targetNamespaces(fault, args));
+      const rbac = experimentRbac(fault, rbacNamespaces(args));
       const sa = new k8s.core.v1.ServiceAccount(`${name}-sa-${fault}`, rbac.serviceAccount, child);
       for (const { role, binding } of rbac.roles) {
         const r = new k8s.rbac.v1.Role(`${name}-role-${fault}-${role.metadata.namespace}`, role, child);

@@ -5,6 +5,19 @@
 import { z } from "zod";
 import { type AreaConfig, type ConfigProblem, chartVersion, defineArea, dnsLabel, imageReference, problem } from "../infra/config-kit";
 
+/** An image pinned by tag or digest (prod also needs the digest: chaosRules). */
+const pinnedImage = imageReference.refine((s) => /:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/.test(s), "an image pinned by tag or digest");
+/**
+ * The chart builds the runner image as `repository:tag` (litmus-helm litmus-core-3.28.1
+ * templates/deployment.yaml L34-35), so a digest rides in the tag: `name:tag@sha256:...`.
+ */
+const taggedImage = imageReference.refine(
+  (s) => /^[^@]*[^/@]:[\w][\w.-]*(@sha256:[a-f0-9]{64})?$/.test(s),
+  "an image with a tag, optionally followed by @sha256:<digest>",
+);
+/** A reference ending in a digest. */
+export const DIGEST = /@sha256:[a-f0-9]{64}$/;
+
 const seconds = (max: number) => z.int().min(1).max(max);
 
 const podDeleteSchema = z.strictObject({
@@ -59,19 +72,26 @@ const chaosSchema = z.strictObject({
   allowInProduction: z.boolean().default(false),
   operator: z
     .strictObject({
-      /** Install the Litmus chaos operator (litmus-core chart); false where it is already there. */
+      /**
+       * Install the Litmus chaos operator (litmus-core chart) into the chaos namespace, watching only
+       * that namespace; false where it is already there (then the engine guard is bound cluster-wide).
+       */
       install: z.boolean().default(true),
-      namespace: dnsLabel.default("litmus"),
       chartVersion: chartVersion.default("3.28.1"),
     })
-    .default({ install: true, namespace: "litmus", chartVersion: "3.28.1" }),
-  /** Where engines, runners and experiment pods run: the only namespace with the privileged Pod Security level. */
+    .default({ install: true, chartVersion: "3.28.1" }),
+  /** Where the operator, engines, runners, experiment and helper pods run: the only privileged namespace. */
   namespace: dnsLabel.default("chaos"),
-  /** The go-runner image of the experiments, pinned. */
-  runnerImage: z
+  /** The go-runner image of the experiments and of the network-latency helper (LIB_IMAGE); by digest in prod. */
+  runnerImage: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
+  /** The chaos-runner image the operator starts for each engine (the chart's runner.image); by digest in prod. */
+  chaosRunnerImage: taggedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"),
+  /** The nodes' container runtime, whose socket the network-latency helper mounts (docker is not supported). */
+  containerRuntime: z.enum(["containerd", "crio"]).default("containerd"),
+  socketPath: z
     .string()
-    .regex(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/, "an image pinned by tag or digest")
-    .default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
+    .regex(/^\/(?:[\w.-]+\/)*[\w.-]+\.sock$/, "an absolute path to the runtime's socket, such as /run/containerd/containerd.sock")
+    .default("/run/containerd/containerd.sock"),
   schedule: scheduleSchema.optional(),
   /** Prometheus the probes query. */
   prometheusAddress: z.string().regex(/^https?:\/\/\S+$/, "an http(s) URL"),
@@ -126,6 +146,14 @@ export function chaosRules(config: {
         "prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
       ),
     );
+  // The helper runs privileged on a node, and the runner holds the engine's account: in prod the
+  // images are the ones reviewed, not whatever a tag points at today.
+  if (config.environment === "prod")
+    for (const key of ["runnerImage", "chaosRunnerImage"] as const)
+      if (!DIGEST.test(chaos[key]))
+        problems.push(
+          problem("chaos", [key], `prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "${chaos[key]}"`),
+        );
   const broker = chaos.scenarios.brokerFailure;
   if (chaos.schedule && !broker?.enabled)
     problems.push(

@@ -9,12 +9,12 @@ import { parseArgs } from "node:util";
 import { kubeClient } from "../infra/cluster/kube-client";
 import { readCluster } from "../infra/cluster/provider";
 import { parseCommittedStack } from "../infra/render/render";
-import { bootstrapAddresses } from "../infra/kafka/cluster-spec";
 import type { ChaosConfig } from "./config";
 import {
   type PodInfo,
   WORKER_TARGETS,
   type WorkerScenario,
+  kafkaHosts,
   selectWorkerPods,
   workerNetworkLatencyEngine,
   workerPodDeleteEngine,
@@ -112,13 +112,12 @@ async function main(): Promise<number> {
     console.error(`Stack ${values.stack} runs no chaos: streamforge:chaos.enabled is not true`);
     return 2;
   }
-  const bootstrap = bootstrapAddresses(config.kafka).tls.split(":")[0]!;
   const target: LaunchTarget = {
     chaos: config.chaos,
     appsNamespace: config.apps.namespace,
     kafkaNamespace: config.kafka.namespace,
     clusterName: config.kafka.clusterName,
-    kafkaHosts: [bootstrap, `${config.kafka.clusterName}-kafka-brokers.${config.kafka.namespace}`],
+    kafkaHosts: kafkaHosts(config.kafka),
   };
   const cluster = readCluster(config.cluster!);
   const kube = await clientKube(cluster.kubeconfigPath, cluster.context);

@@ -4,6 +4,8 @@
  * permissions that experiment declares, and one ChaosEngine per scenario, created stopped, with its
  * steady-state hypothesis as probes. Pure.
  */
+import { bootstrapAddresses } from "../infra/kafka/cluster-spec";
+import type { KafkaConfig } from "../infra/kafka/config";
 import type { BrokerFailureScenario, ChaosConfig, ChaosSchedule, NetworkLatencyScenario, PodDeleteScenario } from "./config";
 
 export const LITMUS_API_VERSION = "litmuschaos.io/v1alpha1";
@@ -12,37 +14,167 @@ export type Fault = (typeof FAULTS)[number];
 
 const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "chaos" };
 
-/**
- * What each fault's definition declares it needs (chaos-charts 3.28.0, faults/kubernetes/<fault>/
- * fault.yaml `spec.definition.permissions`; chaos/test checks this against the upstream file).
- * Both faults declare the same rules.
- */
-const FAULT_PERMISSIONS = [
-  { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "update", "deletecollection"] },
-  { apiGroups: [""], resources: ["events"], verbs: ["create", "get", "list", "patch", "update"] },
-  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
-  { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
-  { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "list", "create"] },
-  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ["list", "get"] },
-  { apiGroups: ["apps.openshift.io"], resources: ["deploymentconfigs"], verbs: ["list", "get"] },
-  { apiGroups: [""], resources: ["replicationcontrollers"], verbs: ["get", "list"] },
-  { apiGroups: ["argoproj.io"], resources: ["rollouts"], verbs: ["list", "get"] },
-  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "list", "get", "delete", "deletecollection"] },
-  {
-    apiGroups: ["litmuschaos.io"],
-    resources: ["chaosengines", "chaosexperiments", "chaosresults"],
-    verbs: ["create", "list", "get", "patch", "update", "delete"],
-  },
-] as const;
+/** A Role rule. */
+export interface Rule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
 
-export const PERMISSIONS: Readonly<
-  Record<Fault, readonly { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[]>
-> = {
-  "pod-delete": FAULT_PERMISSIONS,
-  "pod-network-latency": FAULT_PERMISSIONS,
+/**
+ * Where a rule applies: the chaos namespace (runner, experiment Job and helper pods, engines and
+ * results), the apps namespace (worker targets) or the Kafka namespace (broker targets, only with
+ * the broker scenario).
+ */
+export type Scope = "chaos" | "apps" | "kafka";
+
+/** A rule and the upstream calls that need it (file and line at the pinned version). */
+export interface CitedRule extends Rule {
+  readonly scope: Scope;
+  readonly calls: string;
+}
+
+// One ServiceAccount runs the runner, the experiment and the helper: the operator gives the runner
+// pod spec.chaosServiceAccount (chaos-operator 3.18.0 controllers/chaosengine_controller.go L214),
+// the runner gives it to the experiment Job (chaos-runner 3.18.0 pkg/utils/builders.go L175) and
+// the helper gets it through CHAOS_SERVICE_ACCOUNT (chaos-runner pkg/utils/environment.go L49;
+// litmus-go 3.28.0 chaoslib/litmus/network-chaos/lib/network-chaos.go L193). chaos-runner and
+// chaos-operator have no 3.28 tag: 3.18.0 (their newest, April 2025) is the source read. Unless
+// marked, files are litmus-go 3.28.0.
+const RUNNER: readonly CitedRule[] = [
+  {
+    scope: "chaos",
+    apiGroups: ["litmuschaos.io"],
+    resources: ["chaosengines"],
+    verbs: ["get", "update"],
+    calls:
+      "runner: get pkg/utils/watchJob.go L37, engineHelper.go L127 L169; update initialPatchEngine.go L29, watchJob.go L60. experiment: get pkg/clients/litmus.go L28",
+  },
+  {
+    scope: "chaos",
+    apiGroups: ["batch"],
+    resources: ["jobs"],
+    verbs: ["create", "delete"],
+    calls: "runner: create pkg/utils/builders.go L165; delete (jobCleanUpPolicy delete) watchJob.go L117-126",
+  },
+  {
+    scope: "chaos",
+    apiGroups: [""],
+    resources: ["events"],
+    verbs: ["create", "get", "update"],
+    calls: "runner pkg/utils/event.go L40 L49 L62; experiment pkg/events/event.go L39 L55 L69",
+  },
+];
+
+const FAULT_RULES: Readonly<Record<"pod-delete" | "pod-network-latency", readonly CitedRule[]>> = {
+  "pod-delete": [
+    ...RUNNER,
+    {
+      scope: "chaos",
+      apiGroups: ["litmuschaos.io"],
+      resources: ["chaosexperiments"],
+      resourceNames: ["pod-delete"],
+      verbs: ["get"],
+      calls: "runner: pkg/utils/experimentHelper.go L37 L65 L79",
+    },
+    {
+      scope: "chaos",
+      apiGroups: ["litmuschaos.io"],
+      resources: ["chaosresults"],
+      verbs: ["get", "create", "update"],
+      calls: "runner get watchJob.go L80; experiment pkg/result/chaosresult.go L34 L103 L111 L221 (pkg/clients/litmus.go L59 L79 L99)",
+    },
+    {
+      scope: "chaos",
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get", "list"],
+      calls:
+        "runner list (job-name selector) pkg/utils/watchChaosContainer.go L24; experiment get of its own pod pkg/result/chaosresult.go L47",
+    },
+    {
+      scope: "apps",
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get", "list", "delete"],
+      calls:
+        "get by name pkg/utils/common/pods.go L295 (pkg/clients/k8s.go L30); delete chaoslib/litmus/pod-delete/lib/pod-delete.go L121-123; list the owner's pods pod-delete.go L151 -> pkg/status/application.go L327-341 (k8s.go L49)",
+    },
+    {
+      scope: "apps",
+      apiGroups: ["batch"],
+      resources: ["jobs"],
+      verbs: ["list"],
+      calls: "the worker engines' k8sProbe work-resumed (resource jobs, operation present) pkg/probe/k8sprobe.go L240 L282",
+    },
+    {
+      scope: "kafka",
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get", "list", "delete"],
+      calls: "as in apps: pods.go L295; pod-delete.go L121-123; pod-delete.go L151 -> application.go L327-341",
+    },
+  ],
+  "pod-network-latency": [
+    ...RUNNER,
+    {
+      scope: "chaos",
+      apiGroups: ["litmuschaos.io"],
+      resources: ["chaosexperiments"],
+      resourceNames: ["pod-network-latency"],
+      verbs: ["get"],
+      calls: "runner: pkg/utils/experimentHelper.go L37 L65 L79",
+    },
+    {
+      scope: "chaos",
+      apiGroups: ["litmuschaos.io"],
+      resources: ["chaosresults"],
+      verbs: ["get", "create", "update", "patch"],
+      calls:
+        "experiment pkg/result/chaosresult.go L34 L103 L111 L221; helper get/update chaoslib/litmus/network-chaos/helper/netem.go L72 L77, patch (annotate) chaosresult.go L292-301",
+    },
+    {
+      scope: "chaos",
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get", "list", "create", "deletecollection"],
+      calls:
+        "create the helper network-chaos.go L263 (k8s.go L98); list helpers pkg/utils/common/nodes.go L112-160; deletecollection pods.go L48 L60; get own pod network-chaos.go L58-69; runner list watchChaosContainer.go L24",
+    },
+    {
+      scope: "apps",
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get"],
+      calls: "resolve targets pkg/utils/common/pods.go L295; helper's container id netem.go L107 -> pods.go L439",
+    },
+  ],
 };
 
-/** The ChaosExperiment of a fault: what the runner starts, at the pinned image. */
+/**
+ * What each fault does at litmus-go 3.28.0, per namespace: the chaos-charts definitions' superset
+ * (pods/exec, pods/log, pods patch, jobs and engines create/delete, everywhere) is not used. No rule
+ * lets a fault rewrite its ChaosExperiment or create engines; only network-latency creates pods,
+ * and only in the chaos namespace (its helper).
+ */
+export const RULES: Readonly<Record<Fault, readonly CitedRule[]>> = FAULT_RULES;
+
+/** A Role's rule, as Kubernetes takes it. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+
+const ruleOf = (r: CitedRule): PolicyRule => ({
+  apiGroups: [...r.apiGroups],
+  resources: [...r.resources],
+  ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+  verbs: [...r.verbs],
+});
+
 /**
  * The runner and experiment pods under the restricted Pod Security standard. Litmus gives them no
  * securityContext of its own: the runner takes the first experiment's
@@ -60,6 +192,35 @@ export const EXPERIMENT_SECURITY_CONTEXT = {
   containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
 } as const;
 
+/**
+ * The env the program sets on each ChaosExperiment. An engine's env would override it (chaos-runner
+ * 3.18.0 pkg/utils/environment.go L55-60), so guard.ts refuses these names on engines.
+ * - SEQUENCE: litmus-go defaults it to parallel (pkg/generic/pod-delete/environment/environment.go
+ *   L29; network-chaos environment.go L35), which deletes every named broker at once.
+ * - LIB_IMAGE: the privileged helper's image, otherwise `litmuschaos/go-runner:latest`
+ *   (network-chaos environment.go L20).
+ * - CONTAINER_RUNTIME and SOCKET_PATH: the runtime socket the helper mounts from the host
+ *   (environment.go L32, L34; network-chaos.go L196-226).
+ */
+export function experimentEnv(fault: Fault, chaos: ChaosConfig): { name: string; value: string }[] {
+  return fault === "pod-delete"
+    ? [{ name: "SEQUENCE", value: SEQUENCE[fault] }]
+    : [
+        { name: "SEQUENCE", value: SEQUENCE[fault] },
+        { name: "LIB_IMAGE", value: chaos.runnerImage },
+        { name: "CONTAINER_RUNTIME", value: chaos.containerRuntime },
+        { name: "SOCKET_PATH", value: chaos.socketPath },
+      ];
+}
+
+/**
+ * The order targets are hit in. Broker and worker pods are deleted one at a time. Latency is put on
+ * every named worker pod at once: the hypothesis is about the workers under a slow network
+ * together, as the drill plays it, and its blast radius is the named pods.
+ */
+export const SEQUENCE: Readonly<Record<Fault, "serial" | "parallel">> = { "pod-delete": "serial", "pod-network-latency": "parallel" };
+
+/** The ChaosExperiment of a fault: what the runner starts, at the pinned image. */
 export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
   return {
     apiVersion: LITMUS_API_VERSION,
@@ -68,12 +229,13 @@ export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
     spec: {
       definition: {
         scope: "Namespaced",
-        permissions: PERMISSIONS[fault].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+        // Informational for Litmus: what the fault's account may do in the chaos namespace (RULES).
+        permissions: RULES[fault].filter((r) => r.scope === "chaos").map(ruleOf),
         image: chaos.runnerImage,
         imagePullPolicy: "IfNotPresent",
         command: ["/bin/bash"],
         args: ["-c", `./experiments -name ${fault}`],
-        env: [] as { name: string; value: string }[],
+        env: experimentEnv(fault, chaos),
         labels: { name: fault, "app.kubernetes.io/part-of": "litmus", "app.kubernetes.io/component": "experiment-job" },
         securityContext: EXPERIMENT_SECURITY_CONTEXT,
       },
@@ -85,27 +247,36 @@ export function chaosExperiment(fault: Fault, chaos: ChaosConfig) {
 export const serviceAccountName = (fault: Fault): string => `chaos-${fault}`;
 
 /**
- * One ServiceAccount per experiment, and in each namespace it acts in (the chaos namespace, where
- * the runner and experiment pods live, and the target's) a Role with exactly its declared rules.
+ * One ServiceAccount per experiment, and a Role in each namespace it acts in with exactly the rules
+ * RULES gives that namespace: the chaos namespace always, the apps namespace, and the Kafka
+ * namespace only when `kafka` is given (the broker scenario is on).
  */
-export function experimentRbac(fault: Fault, chaosNamespace: string, targetNamespaces: readonly string[]) {
+export function experimentRbac(
+  fault: Fault,
+  namespaces: { readonly chaos: string; readonly apps: string; readonly kafka?: string | undefined },
+) {
   const name = serviceAccountName(fault);
-  const namespaces = [...new Set([chaosNamespace, ...targetNamespaces])].sort();
+  const scoped = (["chaos", "apps", "kafka"] as const)
+    .map((scope) => ({ scope, namespace: namespaces[scope], rules: RULES[fault].filter((r) => r.scope === scope).map(ruleOf) }))
+    .filter((x): x is { scope: Scope; namespace: string; rules: PolicyRule[] } => x.namespace !== undefined && x.rules.length > 0);
+  const names = scoped.map((x) => x.namespace);
+  if (new Set(names).size !== names.length)
+    throw new Error(`experimentRbac: expected the chaos, apps and Kafka namespaces to differ; found ${names.join(", ")}`);
   return {
-    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: { name, namespace: chaosNamespace, labels } },
-    roles: namespaces.map((namespace) => ({
+    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: { name, namespace: namespaces.chaos, labels } },
+    roles: scoped.map(({ namespace, rules }) => ({
       role: {
         apiVersion: "rbac.authorization.k8s.io/v1" as const,
         kind: "Role" as const,
         metadata: { name, namespace, labels },
-        rules: PERMISSIONS[fault].map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+        rules,
       },
       binding: {
         apiVersion: "rbac.authorization.k8s.io/v1" as const,
         kind: "RoleBinding" as const,
         metadata: { name, namespace, labels },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-        subjects: [{ kind: "ServiceAccount", name, namespace: chaosNamespace }],
+        subjects: [{ kind: "ServiceAccount", name, namespace: namespaces.chaos }],
       },
     })),
   };
@@ -226,7 +397,7 @@ export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext
       TOTAL_CHAOS_DURATION: String(s.durationSeconds),
       CHAOS_INTERVAL: String(s.intervalSeconds),
       FORCE: "true",
-      SEQUENCE: "serial",
+      SEQUENCE: SEQUENCE["pod-delete"],
     },
     [
       // No partition goes offline while a broker is down.
@@ -386,6 +557,15 @@ export function selectWorkerPods(scenario: WorkerScenario, pods: readonly PodInf
   return eligible.slice(0, Math.max(1, Math.floor((eligible.length * Math.min(percent, 100)) / 100)));
 }
 
+/**
+ * The Kafka addresses the network-latency scenario slows (DESTINATION_HOSTS): the bootstrap service
+ * and the brokers' headless service. Never empty: without it the helper slows the whole interface
+ * (litmus-go 3.28.0 chaoslib/litmus/network-chaos/helper/netem.go L195-200).
+ */
+export function kafkaHosts(kafka: KafkaConfig): string[] {
+  return [bootstrapAddresses(kafka).tls.split(":")[0]!, `${kafka.clusterName}-kafka-brokers.${kafka.namespace}`];
+}
+
 /** The self-healing operator's metrics a worker scenario's hypothesis reads. */
 const RELAUNCHES = "streamforge_operator_relaunches_total";
 
@@ -402,7 +582,12 @@ export function workerPodDeleteEngine(
     "pod-delete",
     { selectors: { pods: [{ namespace: ctx.appsNamespace, names: podNames.join(",") }] } },
     // One round: litmus re-resolves targets each round, and a deleted pod's name is gone.
-    { TOTAL_CHAOS_DURATION: String(s.durationSeconds), CHAOS_INTERVAL: String(s.durationSeconds), FORCE: "true", SEQUENCE: "serial" },
+    {
+      TOTAL_CHAOS_DURATION: String(s.durationSeconds),
+      CHAOS_INTERVAL: String(s.durationSeconds),
+      FORCE: "true",
+      SEQUENCE: SEQUENCE["pod-delete"],
+    },
     [
       // The operator is watching while the pods go: its event source stays healthy.
       promProbe(
@@ -457,6 +642,7 @@ export function workerNetworkLatencyEngine(
       TOTAL_CHAOS_DURATION: String(s.durationSeconds),
       NETWORK_LATENCY: String(s.latencyMs),
       JITTER: String(s.jitterMs),
+      SEQUENCE: SEQUENCE["pod-network-latency"],
       // Only the path to Kafka is slowed.
       DESTINATION_HOSTS: ctx.kafkaHosts.join(","),
     },

@@ -22,6 +22,7 @@ import { OPERATOR_NAME, PULL_SECRET_NAME } from "./self-healing/manifests";
 import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
 import { QUEUE_MANAGER } from "../rollouts/spec";
 import { ChaosExperiments } from "../chaos/component";
+import { kafkaHosts } from "../chaos/spec";
 import { Observability } from "../observability/component";
 import { observabilityContext } from "../observability/spec";
 
@@ -57,12 +58,8 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         // reject them: baseline, with restricted warnings.
         ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
         // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
+        // Litmus' operator runs there too, watching only that namespace (chaos/README.md).
         ...(config.chaos?.enabled ? [{ name: config.chaos.namespace, podSecurity: "privileged" as const }] : []),
-        // litmus-core 3.28.1's operator Deployment sets no securityContext and has no value for one
-        // (litmus-helm charts/litmus-core/templates/deployment.yaml L20-72, values.yaml): baseline is what it passes.
-        ...(config.chaos?.enabled && config.chaos.operator.install
-          ? [{ name: config.chaos.operator.namespace, podSecurity: "baseline" as const }]
-          : []),
         ...(config.rollouts?.enabled && config.rollouts.controller.install
           ? [{ name: config.rollouts.controller.namespace, podSecurity: "restricted" as const }]
           : []),
@@ -256,9 +253,10 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           clusterName: kafka.clusterName,
           prometheusAddress: chaos.prometheusAddress,
           appsNamespace: apps.namespace,
+          kafkaHosts: kafkaHosts(kafka),
         },
       },
-      { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, chaos.operator.namespace, apps.namespace), kafkaCluster] },
+      { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, apps.namespace), kafkaCluster] },
     );
   }
 

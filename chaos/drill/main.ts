@@ -167,6 +167,7 @@ async function networkLatency(world: World, toxiproxy: Awaited<ReturnType<typeof
       probesOf(engine),
       realBackend,
       async () => {
+        // Every named worker at once, as the engine's SEQUENCE=parallel has Litmus do it.
         await toxiproxy.addLatency(latency!, jitter!);
         try {
           await sleep(duration! * 1000);

@@ -1,14 +1,12 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { renderStack } from "../../infra/render/render";
-import { CrdCatalog, crdsDir } from "../../infra/validate/crd-schema";
+import { CrdCatalog } from "../../infra/validate/crd-schema";
 import { committedConfig, variantProblems } from "../../test/helpers";
+import { litmusChartValues } from "../component";
 import { faultTolerance } from "../config";
 import { engineFor } from "../launch";
 import {
   FAULTS,
-  PERMISSIONS,
+  RULES,
   type PodInfo,
   brokerTargets,
   chaosExperiment,
@@ -21,10 +19,14 @@ import {
 
 const problemsOf = variantProblems;
 
+/** A made-up digest: prod refuses runner images without one. */
+const DIGEST = `@sha256:${"a".repeat(64)}`;
 const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
   raw.chaos = {
     enabled: true,
     allowInProduction: true,
+    runnerImage: `docker.io/litmuschaos/go-runner:3.28.0${DIGEST}`,
+    chaosRunnerImage: `docker.io/litmuschaos/chaos-runner:3.28.0${DIGEST}`,
     prometheusAddress: "http://prometheus:9090",
     scenarios: { brokerFailure: { pool, brokersAtOnce } },
   };
@@ -33,9 +35,9 @@ const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
 describe("chaos is safe by default", () => {
   it("is off unless a stack turns it on, and never on in prod without its own opt-in", () => {
     expect(committedConfig("prod").chaos).toBeUndefined();
-    expect(problemsOf("prod", (r) => (r.chaos = { enabled: true, prometheusAddress: "http://p:9090" }))).toEqual([
+    expect(problemsOf("prod", (r) => (r.chaos = { enabled: true, prometheusAddress: "http://p:9090" }))).toContain(
       "streamforge:chaos.enabled: prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
-    ]);
+    );
   });
 
   it("refuses a broker failure the cluster cannot tolerate, at preview", () => {
@@ -87,22 +89,131 @@ describe("the opt-in schedule", () => {
 
 describe("experiments and their RBAC", () => {
   const chaos = committedConfig("dev").chaos!;
+  const ns = { chaos: "chaos", apps: "stf", kafka: "kafka" };
 
-  it.each(FAULTS)("%s: the Role holds exactly the permissions the upstream fault declares", (fault) => {
-    const upstream = parseYaml(fs.readFileSync(path.join(crdsDir(), "litmus", "faults", `${fault}.yaml`), "utf8"));
-    expect(PERMISSIONS[fault]).toEqual(upstream.spec.definition.permissions);
-    const rbac = experimentRbac(fault, "chaos", ["stf"]);
-    expect(rbac.roles.map((r) => [r.role.metadata.namespace, r.role.rules])).toEqual([
-      ["chaos", upstream.spec.definition.permissions],
-      ["stf", upstream.spec.definition.permissions],
-    ]);
-    for (const { binding } of rbac.roles)
+  // What each fault's account may do, per namespace: the whole of it, so a rule added to spec.ts
+  // without its upstream call here fails. The calls are in RULES (spec.ts) with file and line.
+  const RUNNER_AND_EXPERIMENT = [
+    { apiGroups: ["litmuschaos.io"], resources: ["chaosengines"], verbs: ["get", "update"] },
+    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete"] },
+    { apiGroups: [""], resources: ["events"], verbs: ["create", "get", "update"] },
+  ];
+  const EXPECTED = {
+    "pod-delete": {
+      chaos: [
+        ...RUNNER_AND_EXPERIMENT,
+        { apiGroups: ["litmuschaos.io"], resources: ["chaosexperiments"], resourceNames: ["pod-delete"], verbs: ["get"] },
+        { apiGroups: ["litmuschaos.io"], resources: ["chaosresults"], verbs: ["get", "create", "update"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+      ],
+      stf: [
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] },
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
+      ],
+      kafka: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] }],
+    },
+    "pod-network-latency": {
+      chaos: [
+        ...RUNNER_AND_EXPERIMENT,
+        { apiGroups: ["litmuschaos.io"], resources: ["chaosexperiments"], resourceNames: ["pod-network-latency"], verbs: ["get"] },
+        { apiGroups: ["litmuschaos.io"], resources: ["chaosresults"], verbs: ["get", "create", "update", "patch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "create", "deletecollection"] },
+      ],
+      stf: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+    },
+  } as const;
+
+  it.each(FAULTS)("%s: a Role per namespace with exactly what the fault does there, Kafka only with the broker scenario", (fault) => {
+    const roles = (kafka?: string) =>
+      Object.fromEntries(experimentRbac(fault, { ...ns, kafka }).roles.map((r) => [r.role.metadata.namespace, r.role.rules]));
+    expect(roles("kafka")).toEqual(EXPECTED[fault]);
+    expect(roles(undefined)).toEqual(Object.fromEntries(Object.entries(EXPECTED[fault]).filter(([namespace]) => namespace !== "kafka")));
+    for (const { binding } of experimentRbac(fault, ns).roles)
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `chaos-${fault}`, namespace: "chaos" }]);
   });
 
-  it("runs the experiments at the pinned runner image", () => {
+  it("cites, for every rule, the upstream calls that need it (file and line)", () => {
+    for (const fault of FAULTS)
+      for (const rule of RULES[fault])
+        expect([fault, rule.resources, rule.calls]).toEqual([fault, rule.resources, expect.stringMatching(/\.go L\d+/)]);
+  });
+
+  it("grants no exec, logs, pod rewrites, experiment rewrites or engine creation; pods create only to network latency, only in chaos", () => {
+    const all = FAULTS.flatMap((fault) =>
+      experimentRbac(fault, ns).roles.flatMap((r) => r.role.rules.map((rule) => ({ fault, ns: r.role.metadata.namespace, ...rule }))),
+    );
+    const grants = (resource: string, verb: string) => all.filter((r) => r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [resource, verbs] of [
+      ["pods/exec", ["get", "create"]],
+      ["pods/log", ["get"]],
+      ["pods", ["patch", "update"]],
+      ["chaosexperiments", ["update", "patch", "delete", "create"]],
+      ["chaosengines", ["create", "delete"]],
+      ["chaosresults", ["delete"]],
+      ["secrets", ["get", "list"]],
+      ["configmaps", ["get", "list"]],
+    ] as const)
+      for (const verb of verbs) expect([resource, verb, grants(resource, verb)]).toEqual([resource, verb, []]);
+    expect(grants("pods", "create").map((r) => [r.fault, r.ns])).toEqual([["pod-network-latency", "chaos"]]);
+  });
+
+  it("refuses namespaces that overlap (a target Role in the chaos namespace would add up with the chaos one)", () => {
+    expect(() => experimentRbac("pod-delete", { chaos: "stf", apps: "stf" })).toThrow(
+      "experimentRbac: expected the chaos, apps and Kafka namespaces to differ; found stf, stf",
+    );
+  });
+
+  it("runs the experiments at the pinned runner image, the helper too (LIB_IMAGE), with the program's sequence and socket", () => {
     for (const fault of FAULTS)
       expect(chaosExperiment(fault, chaos).spec.definition.image).toBe("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0");
+    expect(chaosExperiment("pod-network-latency", chaos).spec.definition.env).toEqual([
+      { name: "SEQUENCE", value: "parallel" },
+      { name: "LIB_IMAGE", value: "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0" },
+      { name: "CONTAINER_RUNTIME", value: "containerd" },
+      { name: "SOCKET_PATH", value: "/run/containerd/containerd.sock" },
+    ]);
+    expect(chaosExperiment("pod-delete", chaos).spec.definition.env).toEqual([{ name: "SEQUENCE", value: "serial" }]);
+  });
+});
+
+describe("images and the operator's reach", () => {
+  it("prod needs both runner images by digest, and names the key", () => {
+    const on = (r: any) => {
+      withBrokerFailure(r);
+      delete r.chaos.runnerImage;
+      delete r.chaos.chaosRunnerImage;
+    };
+    expect(problemsOf("prod", on)).toEqual([
+      'streamforge:chaos.runnerImage: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"',
+      'streamforge:chaos.chaosRunnerImage: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"',
+    ]);
+    const digest = "@sha256:" + "a".repeat(64);
+    expect(
+      problemsOf("prod", (r) => {
+        on(r);
+        r.chaos.runnerImage = `docker.io/litmuschaos/go-runner:3.28.0${digest}`;
+        r.chaos.chaosRunnerImage = `docker.io/litmuschaos/chaos-runner:3.28.0${digest}`;
+      }),
+    ).toEqual([]);
+  });
+
+  it("accepts a tag or a digest elsewhere, and needs a tag where the chart builds repository:tag", () => {
+    expect(problemsOf("dev", (r) => (r.chaos.runnerImage = "litmuschaos/go-runner"))).toEqual([
+      expect.stringMatching(/^streamforge:chaos\.runnerImage: expected an image pinned by tag or digest/),
+    ]);
+    expect(problemsOf("dev", (r) => (r.chaos.chaosRunnerImage = `litmuschaos/chaos-runner@sha256:${"a".repeat(64)}`))).toEqual([
+      expect.stringMatching(/^streamforge:chaos\.chaosRunnerImage: expected an image with a tag, optionally followed by @sha256:<digest>/),
+    ]);
+  });
+
+  it("installs the operator namespaced in the chaos namespace, with the configured runner image", () => {
+    const chaos = committedConfig("dev").chaos!;
+    const digest = "@sha256:" + "b".repeat(64);
+    expect(litmusChartValues({ ...chaos, chaosRunnerImage: `registry:5000/litmuschaos/chaos-runner:3.28.0${digest}` })).toEqual({
+      operatorMode: "namespaced",
+      runner: { image: { repository: "registry:5000/litmuschaos/chaos-runner", tag: `3.28.0${digest}` } },
+      policies: { monitoring: { disabled: true } },
+    });
   });
 });
 

@@ -7,11 +7,14 @@
 import { admit } from "../../test/cel";
 import { committedConfig } from "../../test/helpers";
 import type { BrokerFailureScenario } from "../config";
-import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
+import { type EngineGuardArgs, WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
 import { engineFor } from "../launch";
+import { bypasses } from "./bypasses";
 import { type PodInfo, WORKER_TARGETS, type WorkerScenario, brokerFailureEngine } from "../spec";
 
-const ARGS = {
+const chaos = committedConfig("dev").chaos!;
+const RUNNER_IMAGE = "litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0";
+const ARGS: EngineGuardArgs = {
   chaosNamespace: "chaos",
   appsNamespace: "stf",
   kafkaNamespace: "kafka",
@@ -19,14 +22,27 @@ const ARGS = {
   maxBrokersAtOnce: 1,
   workerPodPattern: WORKER_POD_PATTERN,
   kafkaPodPattern: brokerPodPattern("k3", "brokers"),
+  kafkaHosts: ["k3-kafka-bootstrap.kafka"],
+  prometheusAddress: chaos.prometheusAddress,
+  chaosRunnerImage: RUNNER_IMAGE,
+  bindTo: ["chaos"],
   namePrefix: "dev",
 };
 
-/** What the API server answers to `operation` on the engine (see admit). */
-const admission = (guard: ReturnType<typeof engineGuard>, engine: object, operation: "CREATE" | "UPDATE" = "CREATE"): string =>
-  admit(guard.policy, { operation, object: engine });
+/** What the API server answers to `operation` on the engine, by `username` (see admit). */
+const admission = (
+  guard: ReturnType<typeof engineGuard>,
+  engine: object,
+  operation: "CREATE" | "UPDATE" = "CREATE",
+  { oldObject, username = "kubernetes-admin" }: { oldObject?: object; username?: string } = {},
+): string =>
+  admit(guard.policy, {
+    operation,
+    object: engine,
+    userInfo: { username },
+    ...(operation === "UPDATE" ? { oldObject: oldObject ?? engine } : {}),
+  });
 
-const chaos = committedConfig("dev").chaos!;
 const target = { chaos, appsNamespace: "stf", kafkaNamespace: "kafka", clusterName: "k3", kafkaHosts: ["k3-kafka-bootstrap.kafka"] };
 const workerPod = (name: string, job: string): PodInfo => ({
   name,
@@ -48,7 +64,7 @@ const broker: BrokerFailureScenario = {
   intervalSeconds: 60,
   recoverWithinSeconds: 300,
 };
-const ctx = { chaosNamespace: "chaos", kafkaNamespace: "kafka", clusterName: "k3", prometheusAddress: "http://p:9090" };
+const ctx = { chaosNamespace: "chaos", kafkaNamespace: "kafka", clusterName: "k3", prometheusAddress: chaos.prometheusAddress };
 const workerEngine = (scenario: WorkerScenario) => engineFor(scenario, target, pods, new Date("2026-12-01T08:00:00Z")) as any;
 const brokerEngine = () => brokerFailureEngine(broker, ctx) as any;
 
@@ -78,17 +94,23 @@ describe("the guard's objects", () => {
     for (const v of policy.spec.validations) expect("message" in v || "messageExpression" in v).toBe(true);
   });
 
-  it("a binding that denies, in the chaos namespace only", () => {
-    expect(binding).toMatchObject({
+  it("a binding that denies where Litmus acts: the chaos namespace, or every namespace for an operator not ours", () => {
+    expect(binding).toEqual({
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "dev-chaosengine-guard" },
+      metadata: { name: "dev-chaosengine-guard", labels: expect.any(Object) },
       spec: {
         policyName: "dev-chaosengine-guard",
         validationActions: ["Deny"],
-        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "chaos" } } },
+        matchResources: {
+          namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["chaos"] }] },
+        },
       },
     });
+    expect(engineGuard({ ...ARGS, bindTo: "all" }).binding.spec.matchResources).toEqual({});
+    expect(() => engineGuard({ ...ARGS, bindTo: ["stf"] })).toThrow(
+      "bindTo: expected the chaos namespace chaos among the bound namespaces; found stf",
+    );
   });
 
   it("refuses limits it cannot enforce", () => {
@@ -180,57 +202,107 @@ describe("the guard's CEL, evaluated locally", () => {
     );
   });
 
-  it("refuses a duration that is missing, not whole seconds, or above the cap, and a share above 100%", () => {
+  it("refuses a duration that is missing, not whole seconds, or above the cap", () => {
     const duration = (value: string | undefined) =>
       loaderEngine((e) => {
         const v = env(e).find((x) => x.name === "TOTAL_CHAOS_DURATION")!;
         if (value === undefined) e.spec.experiments[0].spec.components.env = env(e).filter((x) => x !== v);
         else v.value = value;
       });
-    const capped = "spec.experiments[].spec.components.env TOTAL_CHAOS_DURATION: expected a value of whole seconds, at most 600";
+    const capped = "spec.experiments[0].spec.components.env TOTAL_CHAOS_DURATION: expected whole seconds, at most 600";
     expect(admission(guard, duration("600"))).toBe("admitted");
     expect(admission(guard, duration("601"))).toBe(capped);
     expect(admission(guard, duration("60s"))).toBe(capped);
     expect(admission(guard, duration("99999999999999999999"))).toBe(capped); // never reaches int(): no overflow error
-    expect(admission(guard, duration(undefined))).toMatch(/^spec\.experiments\[\]\.spec\.components\.env: expected TOTAL_CHAOS_DURATION/);
-    const share = (value: string) => loaderEngine((e) => env(e).push({ name: "PODS_AFFECTED_PERC", value }));
-    expect(admission(guard, share("100"))).toBe("admitted");
-    expect(admission(guard, share("101"))).toBe(
-      "spec.experiments[].spec.components.env PODS_AFFECTED_PERC: expected a value of whole percent, at most 100",
+    expect(admission(guard, duration(undefined))).toBe(
+      "spec.experiments[0].spec.components.env: expected TOTAL_CHAOS_DURATION (whole seconds, at most 600) for pod-delete; found none",
     );
   });
 
-  it("refuses a service account other than an experiment's own", () => {
-    expect(
+  it("refuses a service account other than the engine's own fault's", () => {
+    const account = (sa: string | undefined) =>
       admission(
         guard,
-        loaderEngine((e) => (e.spec.chaosServiceAccount = "litmus-admin")),
-      ),
-    ).toBe(
-      "spec.chaosServiceAccount: expected an experiment's own account (chaos-pod-delete, chaos-pod-network-latency); found 'litmus-admin'",
+        loaderEngine((e) => (sa === undefined ? delete e.spec.chaosServiceAccount : (e.spec.chaosServiceAccount = sa))),
+      );
+    expect(account("litmus-admin")).toBe(
+      "spec.chaosServiceAccount: expected chaos-pod-delete (the account of the engine's own fault); found 'litmus-admin'",
     );
-    // A look-alike name is no better.
-    expect(
-      admission(
-        guard,
-        loaderEngine((e) => (e.spec.chaosServiceAccount = "chaos-admin")),
-      ),
-    ).toMatch(/found 'chaos-admin'$/);
-    expect(
-      admission(
-        guard,
-        loaderEngine((e) => delete e.spec.chaosServiceAccount),
-      ),
-    ).toMatch(/found ''$/);
+    // The other fault's account may create privileged pods: no better.
+    expect(account("chaos-pod-network-latency")).toMatch(/found 'chaos-pod-network-latency'$/);
+    expect(account("chaos-admin")).toMatch(/found 'chaos-admin'$/);
+    expect(account(undefined)).toMatch(/found ''$/);
   });
 
   it("checks starting an engine, and lets stopping or deleting one through", () => {
     const bad = loaderEngine((e) => (e.spec.chaosServiceAccount = "default"));
-    expect(admission(guard, bad, "UPDATE")).toMatch(/^spec\.chaosServiceAccount/);
+    expect(admission(guard, bad, "UPDATE", { oldObject: workerEngine("loader-pod-delete") })).toMatch(/^spec\.chaosServiceAccount/);
     expect(admission(guard, { ...bad, spec: { ...bad.spec, engineState: "stop" } }, "CREATE")).toMatch(/^spec\.chaosServiceAccount/);
     expect(admission(guard, { ...bad, spec: { ...bad.spec, engineState: "stop" } }, "UPDATE")).toBe("not checked");
     expect(admission(guard, { ...bad, metadata: { ...bad.metadata, deletionTimestamp: "2026-12-01T08:00:00Z" } }, "UPDATE")).toBe(
       "not checked",
+    );
+  });
+});
+
+describe("every bypass class, refused with its message", () => {
+  const guard = engineGuard(ARGS);
+  const engines = {
+    loader: () => workerEngine("loader-pod-delete"),
+    latency: () => workerEngine("worker-network-latency"),
+    broker: brokerEngine,
+  };
+  const cases = bypasses({ chaos: "chaos", apps: "stf", kafka: "kafka" }, engines, ARGS);
+
+  it("starts from engines the guard admits", () => {
+    for (const make of Object.values(engines)) expect(admission(guard, make())).toBe("admitted");
+  });
+
+  it.each(cases)("refuses %s", (_, engine, message) => {
+    expect(admission(guard, engine())).toBe(message);
+  });
+
+  it("refuses the same on an update that starts the engine", () => {
+    const stopped = { ...engines.loader(), spec: { ...engines.loader().spec, engineState: "stop" } };
+    for (const [what, engine, message] of cases) {
+      const started = engine();
+      started.spec.engineState = "active";
+      expect([what, admission(guard, started, "UPDATE", { oldObject: stopped })]).toEqual([what, message]);
+    }
+  });
+});
+
+describe("Litmus writing an engine back", () => {
+  const guard = engineGuard(ARGS);
+  /** What chaos-operator's and chaos-runner's Go types write for our engine: zero-valued structs included. */
+  const roundTripped = (image?: string) => {
+    const e = workerEngine("loader-pod-delete");
+    e.spec.appinfo = {};
+    e.spec.components = { runner: { ...(image ? { image } : {}), resources: {} } };
+    Object.assign(e.spec.experiments[0].spec.components, { statusCheckTimeouts: {}, resources: {} });
+    e.metadata.finalizers = ["chaosengine.litmuschaos.io/finalizer"];
+    return e;
+  };
+
+  it("is admitted, with the runner image the operator fills in, and so is any later write that keeps it", () => {
+    const before = workerEngine("loader-pod-delete");
+    for (const username of ["system:serviceaccount:chaos:litmus", "system:serviceaccount:chaos:chaos-pod-delete"]) {
+      expect(admission(guard, roundTripped(), "UPDATE", { oldObject: before, username })).toBe("admitted");
+      expect(admission(guard, roundTripped(RUNNER_IMAGE), "UPDATE", { oldObject: before, username })).toBe("admitted");
+    }
+    expect(
+      admission(guard, roundTripped(RUNNER_IMAGE), "UPDATE", {
+        oldObject: roundTripped(RUNNER_IMAGE),
+        username: "system:serviceaccount:chaos:chaos-scheduler",
+      }),
+    ).toBe("admitted");
+  });
+
+  it("gives no one a runner setting beside what Litmus writes", () => {
+    const withCommand = roundTripped(RUNNER_IMAGE);
+    withCommand.spec.components.runner.command = ["sh"];
+    expect(admission(guard, withCommand, "UPDATE", { username: "system:serviceaccount:chaos:litmus" })).toBe(
+      "spec.components.runner: expected only the image and an empty resources (as Litmus writes them back); found command",
     );
   });
 });

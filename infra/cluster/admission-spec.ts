@@ -17,15 +17,26 @@ export function validatingPolicy<S extends object>(name: string, labels: Readonl
 
 /** Binds the policy of the same name so that it refuses (Deny) what breaks it, in `namespace` only. */
 export function denyBinding(name: string, labels: Readonly<Record<string, string>>, namespace: string) {
+  return denyBindingWhere(name, labels, { namespaceSelector: namespaceSelector(namespace) });
+}
+
+/** The same, in the namespaces named (or, with "all", in every namespace). */
+export function denyBindingIn(name: string, labels: Readonly<Record<string, string>>, namespaces: readonly string[] | "all") {
+  return denyBindingWhere(
+    name,
+    labels,
+    namespaces === "all"
+      ? {}
+      : { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...namespaces] }] } },
+  );
+}
+
+function denyBindingWhere<M extends object>(name: string, labels: Readonly<Record<string, string>>, matchResources: M) {
   return {
     apiVersion: "admissionregistration.k8s.io/v1" as const,
     kind: "ValidatingAdmissionPolicyBinding" as const,
     metadata: { name, labels },
-    spec: {
-      policyName: name,
-      validationActions: ["Deny"],
-      matchResources: { namespaceSelector: namespaceSelector(namespace) },
-    },
+    spec: { policyName: name, validationActions: ["Deny"], matchResources },
   };
 }
 
