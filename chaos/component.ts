@@ -52,9 +52,9 @@ export function guardFor({ chaos, context }: ChaosArgs) {
     kafkaHosts: context.kafkaHosts,
     prometheusAddress: chaos.prometheusAddress,
     chaosRunnerImage: chaos.chaosRunnerImage,
-    // Where Litmus acts: with our install, the chaos namespace only; with an operator installed
-    // elsewhere its mode is unknown, so every namespace.
-    bindTo: chaos.operator.install ? [chaos.namespace] : "all",
+    // Where Litmus acts: with our install, or one said to watch it only, the chaos namespace; with
+    // an operator installed elsewhere in an unknown mode, every namespace.
+    bindTo: chaos.operator.install || chaos.operator.watchNamespace !== undefined ? [chaos.namespace] : "all",
     namePrefix: `streamforge-${chaos.namespace}`,
   });
 }

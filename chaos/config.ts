@@ -78,6 +78,12 @@ const chaosSchema = z.strictObject({
        */
       install: z.boolean().default(true),
       chartVersion: chartVersion.default("3.28.1"),
+      /**
+       * Where Litmus is already there (install false): the one namespace its operator watches
+       * (its WATCH_NAMESPACE, namespaced mode), which must be the chaos namespace; the engine guard
+       * is then bound there only. Unset: it may watch every namespace, so the guard is bound to all.
+       */
+      watchNamespace: dnsLabel.optional(),
     })
     .default({ install: true, chartVersion: "3.28.1" }),
   /** Where the operator, engines, runners, experiment and helper pods run: the only privileged namespace. */
@@ -154,6 +160,17 @@ export function chaosRules(config: {
         problems.push(
           problem("chaos", [key], `prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "${chaos[key]}"`),
         );
+  const watch = chaos.operator.watchNamespace;
+  if (watch !== undefined && (chaos.operator.install || watch !== chaos.namespace))
+    problems.push(
+      problem(
+        "chaos",
+        ["operator", "watchNamespace"],
+        chaos.operator.install
+          ? "expected unset when the stack installs Litmus (it then watches the chaos namespace only)"
+          : `expected the chaos namespace (${chaos.namespace}): engines run, and are guarded, there only; found "${watch}"`,
+      ),
+    );
   const broker = chaos.scenarios.brokerFailure;
   if (chaos.schedule && !broker?.enabled)
     problems.push(

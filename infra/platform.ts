@@ -217,7 +217,8 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     const controller = rollouts.controller.install
       ? new ArgoRolloutsController(
           "rollouts",
-          { rollouts },
+          // Render has no cluster: the CRDs are named with their pinned sums, not fetched.
+          { rollouts, offline: cluster === undefined },
           { providers, dependsOn: namespaces.dependencies(rollouts.controller.namespace) },
         )
       : undefined;

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterTarget } from "../infra/cluster/config";
 import type { RolloutsConfig } from "./config";
+import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
   type QueueManagerContext,
@@ -18,13 +19,15 @@ import {
   services,
 } from "./spec";
 
-/** The CRDs of a controller version, from its release's manifests. */
-export const ROLLOUTS_CRDS = ["rollout", "analysis-template", "cluster-analysis-template", "analysis-run", "experiment"] as const;
-export const crdUrl = (version: string, crd: string): string =>
-  `https://raw.githubusercontent.com/argoproj/argo-rollouts/${version}/manifests/crds/${crd}-crd.yaml`;
+export { ROLLOUTS_CRDS, crdUrl };
 
 export interface ArgoRolloutsControllerArgs {
   readonly rollouts: RolloutsConfig;
+  /**
+   * Offline (render, unit tests): the CRDs are not fetched; each group holds only a comment naming
+   * the file and its pinned sha256, which `up` and `preview` fetch and check.
+   */
+  readonly offline?: boolean;
 }
 
 /**
@@ -37,10 +40,14 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
   constructor(name: string, args: ArgoRolloutsControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:rollouts:ArgoRolloutsController", name, {}, opts);
     const { controller } = args.rollouts;
+    // The config only accepts a version whose sums are pinned (rollouts/config.ts).
+    const sums = ROLLOUTS_CRD_SHA256[controller.version]!;
     // The provider applies server-side by default (enableServerSideApply).
-    const crds = ROLLOUTS_CRDS.map(
-      (crd) => new k8s.yaml.v2.ConfigFile(`${name}-crd-${crd}`, { file: crdUrl(controller.version, crd) }, { parent: this }),
-    );
+    const crds = ROLLOUTS_CRDS.map((crd) => {
+      const url = crdUrl(controller.version, crd);
+      const yaml = args.offline ? `# ${url} sha256:${sums[crd]}\n` : pulumi.output(fetchVerified(url, sums[crd]));
+      return new k8s.yaml.v2.ConfigGroup(`${name}-crd-${crd}`, { yaml }, { parent: this });
+    });
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
       {

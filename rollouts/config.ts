@@ -3,6 +3,7 @@
  * canary Rollout, its traffic router, its steps and the analysis that gates them.
  */
 import { z } from "zod";
+import { ROLLOUTS_CRD_SHA256 } from "./crds";
 import {
   type AreaConfig,
   type ConfigProblem,
@@ -130,6 +131,10 @@ const rolloutsSchema = z.strictObject({
       version: z
         .string()
         .regex(/^v\d+\.\d+\.\d+$/, "an exact version such as v1.10.2")
+        .refine(
+          (v) => v in ROLLOUTS_CRD_SHA256,
+          `a version whose CRD checksums are pinned in rollouts/crds.ts (${Object.keys(ROLLOUTS_CRD_SHA256).join(", ")})`,
+        )
         .default("v1.10.2"),
     })
     .default({ install: true, namespace: "argo-rollouts", chartVersion: "2.41.0", version: "v1.10.2" }),

@@ -438,6 +438,10 @@ export function controllerChartValues(cfg: RolloutsConfig): Record<string, unkno
   return {
     // The CRDs are applied server-side by the component (they exceed the client-side apply annotation limit).
     installCRDs: false,
+    // The chart would otherwise aggregate create and delete on rollouts, analysis runs and experiments
+    // into every namespace's edit and admin roles (argo-helm argo-rollouts-2.41.0
+    // charts/argo-rollouts/values.yaml L9-10, templates/aggregate-roles.yaml L1-84).
+    createClusterAggregateRoles: false,
     controller: {
       image: { tag: cfg.controller.version },
       metrics: { enabled: true },

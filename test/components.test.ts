@@ -9,6 +9,7 @@ import { KafkaCluster } from "../infra/kafka/cluster";
 import { StrimziEntities } from "../infra/kafka/strimzi-entities";
 import { StrimziOperator } from "../infra/kafka/strimzi-operator";
 import { PlatformNamespaces } from "../infra/cluster/namespaces";
+import { ROLLOUTS_CRD_SHA256 } from "../rollouts/crds";
 import { createPlatform } from "../infra/platform";
 import { type DeclaredResource, runUnderMocks } from "../infra/render/render";
 import { committedConfig } from "./helpers";
@@ -258,12 +259,13 @@ describe("readiness", () => {
 });
 
 describe("the queue-manager canary", () => {
-  it("installs the controller's v1.10.2 CRDs server-side and its chart, where the stack installs it", async () => {
+  it("installs the controller's v1.10.2 CRDs, each checked against its pinned sha256, and its chart, where the stack installs it", async () => {
     const resources = await run(() => void createPlatform(committedConfig("dev")));
-    const crds = ofType(resources, "kubernetes:yaml/v2:ConfigFile").map((r) => r.inputs.file);
+    // Offline, each group names the file and the sum `up` checks it against (rollouts/test/crds.test.ts fetches for real).
+    const crds = ofType(resources, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.inputs.yaml);
     expect(crds).toEqual(
-      ["rollout", "analysis-template", "cluster-analysis-template", "analysis-run", "experiment"].map(
-        (crd) => `https://raw.githubusercontent.com/argoproj/argo-rollouts/v1.10.2/manifests/crds/${crd}-crd.yaml`,
+      Object.entries(ROLLOUTS_CRD_SHA256["v1.10.2"]!).map(
+        ([crd, sum]) => `# https://raw.githubusercontent.com/argoproj/argo-rollouts/v1.10.2/manifests/crds/${crd}-crd.yaml sha256:${sum}\n`,
       ),
     );
     const release = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "argo-rollouts");

@@ -1,7 +1,7 @@
 import { renderStack } from "../../infra/render/render";
 import { CrdCatalog } from "../../infra/validate/crd-schema";
 import { committedConfig, variantProblems } from "../../test/helpers";
-import { litmusChartValues } from "../component";
+import { guardFor, litmusChartValues } from "../component";
 import { faultTolerance } from "../config";
 import { engineFor } from "../launch";
 import {
@@ -203,6 +203,28 @@ describe("images and the operator's reach", () => {
     ]);
     expect(problemsOf("dev", (r) => (r.chaos.chaosRunnerImage = `litmuschaos/chaos-runner@sha256:${"a".repeat(64)}`))).toEqual([
       expect.stringMatching(/^streamforge:chaos\.chaosRunnerImage: expected an image with a tag, optionally followed by @sha256:<digest>/),
+    ]);
+  });
+
+  it("binds the engine guard to the chaos namespace only where Litmus is known to watch it alone, else to every namespace", () => {
+    const args = (edit: (c: any) => void) => {
+      const chaos: any = structuredClone(committedConfig("dev").chaos!);
+      edit(chaos);
+      const context = { chaosNamespace: "chaos", kafkaNamespace: "kafka", clusterName: "k3", prometheusAddress: chaos.prometheusAddress };
+      return guardFor({ chaos, context: { ...context, appsNamespace: "stf", kafkaHosts: ["k3-kafka-bootstrap.kafka"] } }).binding.spec
+        .matchResources;
+    };
+    const chaosOnly = {
+      namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["chaos"] }] },
+    };
+    expect(args(() => {})).toEqual(chaosOnly);
+    expect(args((c) => (c.operator = { ...c.operator, install: false }))).toEqual({});
+    expect(args((c) => (c.operator = { ...c.operator, install: false, watchNamespace: "chaos" }))).toEqual(chaosOnly);
+    expect(problemsOf("dev", (r) => (r.chaos.operator = { install: false, watchNamespace: "stf" }))).toEqual([
+      'streamforge:chaos.operator.watchNamespace: expected the chaos namespace (chaos): engines run, and are guarded, there only; found "stf"',
+    ]);
+    expect(problemsOf("dev", (r) => (r.chaos.operator = { watchNamespace: "chaos" }))).toEqual([
+      "streamforge:chaos.operator.watchNamespace: expected unset when the stack installs Litmus (it then watches the chaos namespace only)",
     ]);
   });
 

@@ -26,9 +26,16 @@ const KNOWN_ADVISORY: Record<Stack, string[]> = {
 };
 
 /** At preview prod's operator image is the digest of an image built by the same update: unknown, so the engine reports it advisory. */
+const CA_SYNC_CRONJOB = "kubernetes:batch/v1:CronJob::kafka-ca-sync-cronjob";
 const KNOWN_UNKNOWN_AT_PREVIEW: Record<Stack, string[]> = {
   dev: [],
-  prod: [`image-pinned on ${OPERATOR}`, `image-digest-in-production on ${OPERATOR}`],
+  // The CA syncer runs from the operator's image: the same digest, known only once it is built.
+  prod: [
+    `image-pinned on ${CA_SYNC_CRONJOB}`,
+    `image-digest-in-production on ${CA_SYNC_CRONJOB}`,
+    `image-pinned on ${OPERATOR}`,
+    `image-digest-in-production on ${OPERATOR}`,
+  ],
   local: [],
   "local-kafka-api": [],
 };
