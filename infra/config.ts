@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { clusterArea } from "./cluster/config";
+import { httpEndpointEgressRule, prefixLength } from "./cluster/network-spec";
 import {
   type AreaConfig,
   type ConfigArea,
@@ -138,13 +139,13 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
         `expected a user of streamforge:catalogue.users (${Object.keys(catalogue.users).join(", ")}); found "${rollouts.queueManager.kafkaUser}"`,
       ),
     );
-  return [...problems, ...chaosRules(config), ...productionRules(config)];
+  return [...problems, ...endpointProblems(config), ...chaosRules(config), ...productionRules(config)];
 }
 
 /** What prod must have: production sizing, and nothing reachable or reaching out wider than it needs. */
 function productionRules(config: PlatformConfig): ConfigProblem[] {
   if (config.environment !== "prod") return [];
-  const { kafka, operator } = config;
+  const { kafka } = config;
   const { brokers } = nodeCounts(kafka);
   const problems: ConfigProblem[] = [];
   const need = (ok: boolean, top: string, path: PropertyKey[], message: string): void => {
@@ -185,16 +186,52 @@ function productionRules(config: PlatformConfig): ConfigProblem[] {
       `expected the source ranges allowed to reach the external listener, none of them 0.0.0.0/0; found ${JSON.stringify(ranges)}`,
     );
   }
-  if (operator?.enabled) {
-    const cidr = operator.apiServerCidr;
-    need(
-      cidr !== undefined && !isEverywhere(cidr),
-      "operator",
-      ["apiServerCidr"],
-      `expected the API server's address as a CIDR such as 10.0.0.1/32 (the operator's only egress besides Kafka and DNS), not 0.0.0.0/0; found ${cidr === undefined ? "nothing" : JSON.stringify(cidr)}`,
-    );
-  }
+  problems.push(...egressWidthProblems(config));
   return problems;
+}
+
+/**
+ * prod: no egress range wider than `network.minEgressPrefixLength` (0.0.0.0/1 is half the
+ * internet, not "not everywhere"). Checks every CIDR the stack's NetworkPolicies let pods out to.
+ */
+function egressWidthProblems(config: PlatformConfig): ConfigProblem[] {
+  const network = config.network;
+  if (!network) return []; // reported by the cluster area's rule
+  const limit = network.minEgressPrefixLength;
+  const cidrs: { top: string; path: PropertyKey[]; cidr: string }[] = [
+    { top: "network", path: ["apiServerCidr"], cidr: network.apiServerCidr },
+    ...config.apps.workerEgress.flatMap((allow, i) =>
+      allow.to.flatMap((peer, j) => ("cidr" in peer ? [{ top: "apps", path: ["workerEgress", i, "to", j, "cidr"], cidr: peer.cidr }] : [])),
+    ),
+  ];
+  return cidrs
+    .filter(({ cidr }) => prefixLength(cidr) < limit)
+    .map(({ top, path, cidr }) =>
+      problem(
+        top,
+        path,
+        `prod: expected an egress range of /${limit} or narrower (streamforge:network.minEgressPrefixLength); found ${JSON.stringify(cidr)}`,
+      ),
+    );
+}
+
+/** Egress to an http(s) address needs a peer a NetworkPolicy can name: a Service or an IPv4 address. */
+function endpointProblems(config: PlatformConfig): ConfigProblem[] {
+  const addresses: { top: string; path: PropertyKey[]; url: string }[] = [
+    ...(config.rollouts?.enabled && config.rollouts.controller.install
+      ? [{ top: "rollouts", path: ["analysis", "prometheusAddress"], url: config.rollouts.analysis.prometheusAddress }]
+      : []),
+    ...(config.chaos?.enabled ? [{ top: "chaos", path: ["prometheusAddress"], url: config.chaos.prometheusAddress }] : []),
+  ];
+  return addresses
+    .filter(({ url }) => httpEndpointEgressRule(url, "its-own-namespace") === undefined)
+    .map(({ top, path, url }) =>
+      problem(
+        top,
+        path,
+        `expected a Service address such as http://prometheus-operated.monitoring:9090 or an IPv4 address, so its egress can be opened; found ${JSON.stringify(url)}`,
+      ),
+    );
 }
 
 const isEverywhere = (cidr: string): boolean => cidr.endsWith("/0");

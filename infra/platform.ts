@@ -3,6 +3,7 @@
  * one of them given the stack's explicit Kubernetes provider. Areas join here as their issues land.
  */
 import { NetworkBaseline } from "./cluster/network";
+import { networkPlan } from "./cluster/network-plan";
 import { PlatformNamespaces } from "./cluster/namespaces";
 import { AppsWorkloadGuard } from "./cluster/workload-guard";
 import { workloadAccounts } from "./cluster/workload-guard-spec";
@@ -25,9 +26,6 @@ import { ChaosExperiments } from "../chaos/component";
 import { kafkaHosts } from "../chaos/spec";
 import { Observability } from "../observability/component";
 import { observabilityContext } from "../observability/spec";
-
-/** Port of the JMX and Kafka exporters in Strimzi's pods. */
-const STRIMZI_METRICS_PORT = 9404;
 
 /**
  * Declares the stack. `cluster` is what the stack's kubeconfig says about its target (read by the
@@ -69,26 +67,11 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     { providers },
   );
 
+  const network = networkPlan(config, { clientNamespaces });
   new NetworkBaseline(
     "network",
-    {
-      denyIngressIn: [kafka.namespace, ...clientNamespaces],
-      allowances: [
-        ...(kafka.metrics.jmxPrometheusExporter || kafka.metrics.kafkaExporter
-          ? [
-              {
-                name: "metrics-from-monitoring",
-                namespace: kafka.namespace,
-                podLabels: { "strimzi.io/cluster": kafka.clusterName },
-                ports: [STRIMZI_METRICS_PORT],
-                fromNamespaces: [config.monitoring.namespace],
-              },
-            ]
-          : []),
-        ...apps.allowIngress.map((allow) => ({ ...allow, namespace: apps.namespace })),
-      ],
-    },
-    { providers, dependsOn: namespaces.dependencies(kafka.namespace, ...clientNamespaces) },
+    { denyIn: network.denyIn, ingress: network.ingress, egress: network.egress },
+    { providers, dependsOn: namespaces.dependencies(...network.denyIn) },
   );
 
   // Who may use which credentials, run as which account, where: in place before any workload.
@@ -187,8 +170,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
             clusterName: kafka.clusterName,
             port: LISTENER_PORTS.tls,
           },
-          // Outside prod (which must name it), anywhere on the API server's ports.
-          apiServerCidr: operator.apiServerCidr ?? "0.0.0.0/0",
+          apiServer: network.apiServer,
         },
         image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
         guard: operator.guard,

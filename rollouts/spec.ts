@@ -27,7 +27,8 @@ export const TEMPLATE_NAMES = {
 } as const;
 
 const labels = { "app.kubernetes.io/name": QUEUE_MANAGER, "app.kubernetes.io/part-of": "streamforge" };
-const selector = { "app.kubernetes.io/name": QUEUE_MANAGER };
+export const QUEUE_MANAGER_POD_LABELS = { "app.kubernetes.io/name": QUEUE_MANAGER } as const;
+const selector = QUEUE_MANAGER_POD_LABELS;
 
 /** What queue-manager needs from the rest of the platform. */
 export interface QueueManagerContext {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SECRET_KEYS, loadPlatformConfig, parsePlatformConfig } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 import { knownStacks } from "../infra/render/render";
-import { committedConfig, rawStack } from "./helpers";
+import { committedConfig, rawStack, stackSecretKeys } from "./helpers";
 
 /** A copy of a committed stack with one change applied. */
 function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
@@ -186,15 +186,49 @@ describe("bad configuration names the key, what was expected and what was found"
     expect(problems[0]).toContain("pulumi config set --path streamforge:cluster.context");
   });
 
-  it("holds prod to an API-server CIDR for the operator's egress, never 0.0.0.0/0", () => {
-    expect(problemsOf(variant("prod", (r) => delete r.operator.apiServerCidr))).toEqual([
-      "streamforge:operator.apiServerCidr: prod: expected the API server's address as a CIDR such as 10.0.0.1/32 (the operator's only egress besides Kafka and DNS), not 0.0.0.0/0; found nothing",
+  it("requires the API server's CIDR in every stack, and names the key it moved to", () => {
+    for (const stack of knownStacks()) {
+      const problems = problemsOf(
+        variant(stack, (r) => delete r.network),
+        [...stackSecretKeys(stack)],
+      );
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^streamforge:network\.apiServerCidr: expected the API server's endpoint address as a CIDR .*; found nothing\. `kubectl get endpoints kubernetes -n default`/,
+        ),
+      ]);
+    }
+    expect(problemsOf(variant("dev", (r) => (r.operator.apiServerCidr = "10.0.0.1/32")))).toEqual([
+      'streamforge:operator.apiServerCidr: moved: expected it as streamforge:network.apiServerCidr, where every workload that reaches the API server reads it; found "10.0.0.1/32" here',
     ]);
-    expect(problemsOf(variant("prod", (r) => (r.operator.apiServerCidr = "0.0.0.0/0")))).toEqual([
-      expect.stringMatching(/^streamforge:operator\.apiServerCidr: prod: .*; found "0\.0\.0\.0\/0"$/),
+    expect(problemsOf(variant("dev", (r) => (r.network.apiServerCidr = "10.0.0.300/32")))).toEqual([
+      'streamforge:network.apiServerCidr: expected an IPv4 CIDR such as 10.0.0.1/32; found "10.0.0.300/32" (string)',
     ]);
-    expect(problemsOf(variant("dev", (r) => (r.operator.apiServerCidr = "10.0.0.300/32")))).toEqual([
-      'streamforge:operator.apiServerCidr: expected an IPv4 CIDR such as 10.0.0.1/32; found "10.0.0.300/32" (string)',
+  });
+
+  it("refuses in prod any egress range wider than network.minEgressPrefixLength, 0.0.0.0/1 included", () => {
+    const wide = (cidr: string) => problemsOf(variant("prod", (r) => (r.network.apiServerCidr = cidr)));
+    for (const cidr of ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8"])
+      expect(wide(cidr)).toEqual([
+        `streamforge:network.apiServerCidr: prod: expected an egress range of /16 or narrower (streamforge:network.minEgressPrefixLength); found "${cidr}"`,
+      ]);
+    expect(() => parsePlatformConfig(variant("prod", (r) => (r.network.apiServerCidr = "10.0.0.0/16")))).not.toThrow();
+    const worker = variant("prod", (r) => (r.apps = { workerEgress: [{ name: "arangodb", ports: [8529], to: [{ cidr: "0.0.0.0/1" }] }] }));
+    expect(problemsOf(worker)).toEqual([
+      'streamforge:apps.workerEgress[0].to[0].cidr: prod: expected an egress range of /16 or narrower (streamforge:network.minEgressPrefixLength); found "0.0.0.0/1"',
+    ]);
+    const loosened = variant("prod", (r) => {
+      r.network.minEgressPrefixLength = 8;
+      r.network.apiServerCidr = "10.0.0.0/8";
+    });
+    expect(() => parsePlatformConfig(loosened)).not.toThrow();
+    // Outside prod the limit is not enforced, but nothing defaults to everywhere: the key is required.
+    expect(() => parsePlatformConfig(variant("dev", (r) => (r.network.apiServerCidr = "10.0.0.0/8")))).not.toThrow();
+  });
+
+  it("refuses a Prometheus address no NetworkPolicy peer can name", () => {
+    expect(problemsOf(variant("dev", (r) => (r.chaos.prometheusAddress = "https://prometheus.example.com")))).toEqual([
+      'streamforge:chaos.prometheusAddress: expected a Service address such as http://prometheus-operated.monitoring:9090 or an IPv4 address, so its egress can be opened; found "https://prometheus.example.com"',
     ]);
   });
 

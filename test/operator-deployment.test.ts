@@ -107,7 +107,15 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
     expect(policy.spec.egress.map((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual([
       ["UDP/53", "TCP/53"],
       ["TCP/9093"],
-      ["TCP/443", "TCP/6443"],
+      committedConfig(stack).network!.apiServerPorts.map((p) => `TCP/${p}`),
+    ]);
+    expect(policy.spec.egress[2].to).toEqual([{ ipBlock: { cidr: committedConfig(stack).network!.apiServerCidr } }]);
+    // The cluster DNS, in kube-system only: both selectors in one peer.
+    expect(policy.spec.egress[0].to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
     ]);
     expect(policy.spec.egress[1].to[0].podSelector.matchLabels).toEqual({ "strimzi.io/cluster": "k3" });
   });
@@ -145,7 +153,7 @@ const SPEC: OperatorSpec = {
     clusterName: "k3",
     port: 9093,
   },
-  apiServerCidr: "10.0.0.1/32",
+  apiServer: { cidr: "10.0.0.1/32", ports: [443] },
 };
 
 describe("operator settings through the operator's contract", () => {

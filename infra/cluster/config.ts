@@ -1,10 +1,10 @@
 /**
  * The cluster a stack deploys to and what every area shares there: the environment, the target
- * (kubeconfig and context of the explicit Kubernetes provider), namespaces and the monitoring
- * namespace that may scrape metrics.
+ * (kubeconfig and context of the explicit Kubernetes provider), namespaces, the monitoring
+ * namespace that may scrape metrics, and where the API server is for every workload's egress.
  */
 import { z } from "zod";
-import { type AreaConfig, defineArea, dnsLabel, problem } from "../config-kit";
+import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem } from "../config-kit";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -13,6 +13,26 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const HOW_TO_SET_CLUSTER =
   "set the cluster this stack deploys to: `pulumi config set --path streamforge:cluster.context <kubeconfig context>` " +
   "(and optionally `--path streamforge:cluster.kubeconfig <path>`); without it `pulumi up` would deploy into whatever context is current";
+
+/** How to find the API server's address, shown whenever a stack names none. */
+export const HOW_TO_FIND_API_SERVER =
+  "`kubectl get endpoints kubernetes -n default` lists its addresses and port; " +
+  "set them with `pulumi config set --path streamforge:network.apiServerCidr <address>/32` (and `network.apiServerPorts`)";
+
+const port = z.int().min(1).max(65535);
+
+const networkSchema = z.strictObject({
+  /**
+   * The API server's endpoint addresses: NetworkPolicy matches the endpoint behind the
+   * `kubernetes` Service, and the API server has no pod labels to select. Every workload that
+   * talks to the API server reaches it here, and only here.
+   */
+  apiServerCidr: ipv4Cidr,
+  /** The ports the API server's endpoints listen on (443 on managed clusters, 6443 on kubeadm). */
+  apiServerPorts: z.array(port).min(1).default([443, 6443]),
+  /** prod refuses an egress CIDR with a shorter prefix (a wider range) than this. */
+  minEgressPrefixLength: z.int().min(1).max(32).default(16),
+});
 
 const clusterSchema = z.strictObject({
   /** Path of the kubeconfig file (relative to the project directory); default: $KUBECONFIG or ~/.kube/config. */
@@ -50,23 +70,57 @@ export const clusterArea = defineArea({
             }),
           )
           .default([]),
+        /**
+         * Egress the worker Jobs need beyond Kafka and DNS, e.g. ArangoDB: each allowance opens
+         * `ports` to CIDRs (`{cidr}`) or to a namespace's pods (`{namespace, podLabels?}`).
+         * Empty: the workers reach Kafka and DNS only.
+         */
+        workerEgress: z
+          .array(
+            z.strictObject({
+              name: dnsLabel,
+              ports: z.array(port).min(1),
+              to: z
+                .array(
+                  z.union([
+                    z.strictObject({ cidr: ipv4Cidr }),
+                    z.strictObject({ namespace: dnsLabel, podLabels: z.record(z.string(), z.string()).optional() }),
+                  ]),
+                )
+                .min(1),
+            }),
+          )
+          .default([]),
       })
-      .default({ namespace: "stf", allowIngress: [] }),
+      .default({ namespace: "stf", allowIngress: [], workerEgress: [] }),
     monitoring: z
       .strictObject({
         /** Namespace of the Prometheus that scrapes the platform: the only one let in to metrics ports. */
         namespace: dnsLabel.default("monitoring"),
       })
       .default({ namespace: "monitoring" }),
+    /** Where the API server is, and how wide an egress range may be; required in every stack. */
+    network: networkSchema.optional(),
   },
   secrets: [],
   rules: (config) => {
+    const problems = [];
     // A stack must name its cluster: a kubeconfig file that pins one, or a context.
     if (config.cluster?.context === undefined && config.cluster?.kubeconfig === undefined)
-      return [problem("cluster", [], `expected a kubeconfig context or file; found nothing. To fix it, ${HOW_TO_SET_CLUSTER}`)];
-    return [];
+      problems.push(problem("cluster", [], `expected a kubeconfig context or file; found nothing. To fix it, ${HOW_TO_SET_CLUSTER}`));
+    // No default: "anywhere" would be the only safe-to-assume value, and it is the one to avoid.
+    if (config.network === undefined)
+      problems.push(
+        problem(
+          "network",
+          ["apiServerCidr"],
+          `expected the API server's endpoint address as a CIDR such as 10.0.0.2/32; found nothing. ${HOW_TO_FIND_API_SERVER}`,
+        ),
+      );
+    return problems;
   },
 });
 
 export type ClusterAreaConfig = AreaConfig<typeof clusterArea>;
 export type ClusterTarget = z.output<typeof clusterSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;

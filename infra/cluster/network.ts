@@ -1,30 +1,38 @@
 /**
- * The network baseline of the platform's namespaces: ingress denied by default, then opened only
- * where something must be reached. Kafka's listeners are opened by Strimzi from their
- * `networkPolicyPeers` (infra/kafka/cluster-spec.ts); the self-healing operator's own policy is in
+ * The network baseline of the platform's namespaces: denied both ways by default, DNS to the
+ * cluster DNS, then opened only where a workload must reach or be reached (infra/cluster/network-plan.ts
+ * says what and why). Kafka's listeners are opened by Strimzi from their `networkPolicyPeers`
+ * (infra/kafka/cluster-spec.ts); the self-healing operator's own policy is in
  * infra/self-healing/manifests.ts. The shapes are in network-spec.ts; this is the component.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { type IngressAllowance, allowIngress, defaultDenyIngress } from "./network-spec";
+import { dnsAllowance } from "./network-plan";
+import { type EgressAllowance, type IngressAllowance, allowEgress, allowIngress, defaultDeny } from "./network-spec";
 
 export interface NetworkBaselineArgs {
-  /** Namespaces whose ingress is denied by default. */
-  readonly denyIngressIn: readonly string[];
-  /** What is opened on top of that. */
-  readonly allowances: readonly IngressAllowance[];
+  /** Namespaces denied both ways by default; each may resolve names at the cluster DNS. */
+  readonly denyIn: readonly string[];
+  /** Ingress opened on top of that. */
+  readonly ingress: readonly IngressAllowance[];
+  /** Egress opened on top of that. */
+  readonly egress: readonly EgressAllowance[];
 }
 
-/** Default-deny ingress in each namespace, and the allowances declared beside it. */
+/** Default-deny both ways in each namespace, DNS, and the allowances declared beside it. */
 export class NetworkBaseline extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:platform:NetworkBaseline", name, {}, opts);
-    for (const ns of [...new Set(args.denyIngressIn)].sort()) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-deny-${ns}`, defaultDenyIngress(ns), { parent: this });
+    for (const ns of [...new Set(args.denyIn)].sort()) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-deny-${ns}`, defaultDeny(ns), { parent: this });
+      new k8s.networking.v1.NetworkPolicy(`${name}-dns-${ns}`, allowEgress(dnsAllowance(ns)), { parent: this });
     }
-    for (const allow of args.allowances) {
+    for (const allow of args.ingress) {
       new k8s.networking.v1.NetworkPolicy(`${name}-allow-${allow.namespace}-${allow.name}`, allowIngress(allow), { parent: this });
+    }
+    for (const allow of args.egress) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-egress-${allow.namespace}-${allow.name}`, allowEgress(allow), { parent: this });
     }
     this.registerOutputs({});
   }

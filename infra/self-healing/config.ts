@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { policyOverrideSchema } from "../../operator/src/contract";
-import { type AreaConfig, defineArea, dnsLabel, imageReference, ipv4Cidr, problem, secretText } from "../config-kit";
+import { type AreaConfig, defineArea, dnsLabel, imageReference, problem, secretText } from "../config-kit";
 import { GUARD_DEFAULTS, IMAGE_PREFIX } from "./guard";
 
 const imageSchema = z.union([
@@ -36,8 +36,8 @@ const operatorSchema = z.strictObject({
   groupId: z.string().min(1).default("streamforge-self-healing"),
   /** Overrides of the operator's detection policy, checked with the operator's own schema. */
   policy: policyOverrideSchema.default({}),
-  /** Egress to the API server, which has no pod labels to select; required in prod. Default elsewhere: anywhere on 443/6443. */
-  apiServerCidr: ipv4Cidr.optional(),
+  /** Moved to streamforge:network.apiServerCidr (every workload's, not only the operator's); refused here with that name. */
+  apiServerCidr: z.unknown().optional(),
   /** The admission guard on the Jobs the operator's ServiceAccount creates (infra/self-healing/guard.ts). */
   guard: z
     .strictObject({
@@ -66,6 +66,14 @@ export const selfHealingArea = defineArea({
   },
   secrets: ["operatorRegistryPassword"],
   rules: ({ operator, operatorRegistryPassword }) => {
+    if (operator?.apiServerCidr !== undefined)
+      return [
+        problem(
+          "operator",
+          ["apiServerCidr"],
+          `moved: expected it as streamforge:network.apiServerCidr, where every workload that reaches the API server reads it; found ${JSON.stringify(operator.apiServerCidr)} here`,
+        ),
+      ];
     const image = operator?.enabled ? operator.image : undefined;
     const login = image && ("ref" in image ? image.pullCredentials?.username : image.username);
     if (login !== undefined && operatorRegistryPassword === undefined)

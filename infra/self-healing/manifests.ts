@@ -6,7 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
-import { namespacePeers, namespaceSelector } from "../cluster/network-spec";
+import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../cluster/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
 /** The `kubernetes.io/dockerconfigjson` Secret the pods pull a private image with. */
@@ -44,8 +44,8 @@ export interface OperatorSpec<Image = string> {
     readonly clusterName: string;
     readonly port: number;
   };
-  /** Where the API server is, for egress; 0.0.0.0/0 when unknown (the API server has no pod labels). */
-  readonly apiServerCidr: string;
+  /** Where the API server is (streamforge:network), for egress: it has no pod labels to select. */
+  readonly apiServer: ApiServerAddress;
 }
 
 const labels = { "app.kubernetes.io/name": OPERATOR_NAME, "app.kubernetes.io/part-of": "streamforge" };
@@ -197,13 +197,7 @@ export function networkPolicy(spec: OperatorSpec<unknown>) {
         },
       ],
       egress: [
-        {
-          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
+        dnsEgressRule(),
         {
           to: [
             {
@@ -213,13 +207,7 @@ export function networkPolicy(spec: OperatorSpec<unknown>) {
           ],
           ports: [{ protocol: "TCP", port: spec.kafka.port }],
         },
-        {
-          to: [{ ipBlock: { cidr: spec.apiServerCidr } }],
-          ports: [
-            { protocol: "TCP", port: 443 },
-            { protocol: "TCP", port: 6443 },
-          ],
-        },
+        apiServerEgressRule(spec.apiServer),
       ],
     },
   };
