@@ -67,7 +67,10 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     { providers },
   );
 
-  const network = networkPlan(config, { clientNamespaces });
+  // The CA copy in the apps namespace follows Strimzi's renewals through the syncer, which runs
+  // from the operator's image: where there is no operator, each `up` refreshes the copy instead.
+  const caSynced = operator !== undefined && strimzi.awaitReady && apps.namespace !== kafka.namespace;
+  const network = networkPlan(config, { clientNamespaces, caSync: caSynced });
   new NetworkBaseline(
     "network",
     { denyIn: network.denyIn, ingress: network.ingress, egress: network.egress },
@@ -106,9 +109,6 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
   // Strimzi CRs need the CRDs the chart installs.
   const strimziReady = [...namespaces.dependencies(kafka.namespace, apps.namespace), ...(strimziOperator ? [strimziOperator] : [])];
 
-  // The CA copy in the apps namespace follows Strimzi's renewals through the syncer, which runs
-  // from the operator's image: where there is no operator, each `up` refreshes the copy instead.
-  const caSynced = operator !== undefined && strimzi.awaitReady && apps.namespace !== kafka.namespace;
   const kafkaCluster = new KafkaCluster(
     "kafka",
     {

@@ -4,6 +4,7 @@
  * every namespace the platform owns denies both ways by default; each workload reaches what it
  * needs (Kafka, DNS in kube-system, the API server at the stack's CIDR, Prometheus) and nothing else.
  */
+import { CA_SYNC } from "../infra/kafka/ca-sync-spec";
 import { knownStacks, renderStack, type KubernetesObject } from "../infra/render/render";
 import { networkPlan } from "../infra/cluster/network-plan";
 import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../infra/cluster/network-spec";
@@ -160,7 +161,7 @@ describe.each(knownStacks())("stack %s: default-deny both ways", (stack) => {
     "app.kubernetes.io/instance": "argo-rollouts",
   });
   const chaos = config.chaos?.enabled ? config.chaos : undefined;
-  const litmus = pod(chaos?.operator.namespace ?? "litmus", {
+  const litmus = pod(chaos?.namespace ?? "chaos", {
     app: "litmus-core",
     "app.kubernetes.io/name": "litmus-core",
     "app.kubernetes.io/component": "litmus-infra",
@@ -268,6 +269,16 @@ describe.each(knownStacks())("stack %s: default-deny both ways", (stack) => {
     expect(reach(stranger, clusterOperator, 8080)).toBe(false);
   });
 
+  it("lets the Kafka CA syncer reach the API server only, where the stack runs it", () => {
+    const caSync = pod(kafkaNs, { "app.kubernetes.io/name": CA_SYNC, "app.kubernetes.io/part-of": "streamforge" });
+    const runs = manifests.some((m) => m.kind === "CronJob" && m.metadata.name === CA_SYNC);
+    expect(runs).toBe(stack === "dev" || stack === "prod");
+    expect(reach(caSync, apiServer, apiPort)).toBe(runs);
+    for (const port of [9090, 9091, 9093]) expect(reach(caSync, broker, port)).toBe(false);
+    expect(reach(caSync, internet, 443)).toBe(false);
+    expect(reach(caSync, elsewhere, apiPort)).toBe(false);
+  });
+
   it("lets the Argo Rollouts controller reach the API server and the analysis' Prometheus, where the stack installs it", () => {
     if (!rollouts?.controller.install) {
       expect(
@@ -353,7 +364,7 @@ describe("the network baseline's shapes", () => {
         },
       ],
     };
-    const plan = networkPlan(parsePlatformConfig(raw), { clientNamespaces: ["stf"] });
+    const plan = networkPlan(parsePlatformConfig(raw), { clientNamespaces: ["stf"], caSync: false });
     const policies = [...plan.denyIn.map(defaultDeny), ...plan.egress.map(allowEgress)] as unknown as NetworkPolicyObject[];
     const reach = (from: Endpoint, to: Endpoint, port: number) => canConnect(policies, [], from, to, port).allowed;
     const worker = pod("stf", { "batch.kubernetes.io/job-name": "arango-connector-1" });

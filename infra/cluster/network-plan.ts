@@ -6,6 +6,7 @@
  * are let in by the policy Strimzi generates from `networkPolicyPeers` (infra/kafka/cluster-spec.ts),
  * which is ingress-only and adds to these. Pure.
  */
+import { CA_SYNC } from "../kafka/ca-sync-spec";
 import type { PlatformConfig } from "../config";
 import { LISTENER_PORTS } from "../kafka/cluster-spec";
 import { QUEUE_MANAGER_POD_LABELS } from "../../rollouts/spec";
@@ -31,8 +32,6 @@ import {
 const STRIMZI = { controlPlane: 9090, replication: 9091, kafkaAgent: 8443 } as const;
 /** Pod labels of the Strimzi chart's cluster operator (packaging/helm-charts/helm3/strimzi-kafka-operator/templates/060-Deployment-strimzi-cluster-operator.yaml:36). */
 const STRIMZI_CLUSTER_OPERATOR = { name: "strimzi-cluster-operator" } as const;
-/** Pod labels of the litmus-core 3.28.1 chart's operator (litmuschaos/litmus-helm charts/litmus-core/templates/_helpers.tpl `litmus.selectors`). */
-const LITMUS_OPERATOR = { "app.kubernetes.io/name": "litmus-core" } as const;
 /** The experiment Job pods: the chaos-runner gives them the ChaosExperiment's labels (chaos/spec.ts chaosExperiment). */
 const CHAOS_EXPERIMENT = { "app.kubernetes.io/component": "experiment-job" } as const;
 /** Argo Rollouts chart 2.41.0's metrics port (argoproj/argo-helm charts/argo-rollouts/values.yaml:167). */
@@ -54,6 +53,8 @@ export const kafkaPodLabels = (cluster: string) => ({
 export interface NetworkPlanContext {
   /** The namespaces of Kafka's clients: the apps and the operator's watched Jobs. */
   readonly clientNamespaces: readonly string[];
+  /** The Kafka CA syncer runs in the Kafka namespace (infra/kafka/ca-sync-spec.ts). */
+  readonly caSync: boolean;
 }
 
 export interface NetworkPlan {
@@ -153,6 +154,9 @@ export function networkPlan(config: PlatformConfig, ctx: NetworkPlanContext): Ne
   // writes its topics over TLS.
   if (rollouts) add(apps.namespace, "queue-manager-to-api-server-and-kafka", { matchLabels: QUEUE_MANAGER_POD_LABELS }, toApi, kafkaTls);
 
+  // The CA syncer reads Strimzi's CA Secret and writes the apps namespace's copy: the API server only.
+  if (ctx.caSync) add(kafkaNs, "ca-sync-to-api-server", { matchLabels: { "app.kubernetes.io/name": CA_SYNC } }, toApi);
+
   // --- argo-rollouts: the controller --------------------------------------------------------
   // It reconciles through the API server and runs the AnalysisRuns' Prometheus queries itself
   // (argoproj/argo-rollouts metricproviders/prometheus/prometheus.go NewPrometheusAPI, in the
@@ -190,16 +194,16 @@ export function networkPlan(config: PlatformConfig, ctx: NetworkPlanContext): Ne
       { matchLabels: CHAOS_EXPERIMENT },
       endpoint(chaos.prometheusAddress, chaos.namespace),
     );
-    // The operator watches engines and creates runners; analytics are off (litmus-core values
-    // `policies.monitoring.disabled`, templates/deployment.yaml ANALYTICS=FALSE).
-    if (chaos.operator.install) add(chaos.operator.namespace, "chaos-operator-to-api-server", { matchLabels: LITMUS_OPERATOR }, toApi);
+    // Litmus' operator runs here too, namespaced (chaos/component.ts), and only talks to the API
+    // server: analytics are off (litmus-core values `policies.monitoring.disabled`,
+    // templates/deployment.yaml ANALYTICS=FALSE). The rule above covers it.
   }
 
   const denyIn = [
     kafkaNs,
     ...(strimzi.install ? [strimzi.namespace] : []),
     ...ctx.clientNamespaces,
-    ...(chaos ? [chaos.namespace, ...(chaos.operator.install ? [chaos.operator.namespace] : [])] : []),
+    ...(chaos ? [chaos.namespace] : []),
     ...(rollouts?.controller.install ? [rollouts.controller.namespace] : []),
   ];
   return { apiServer: api, denyIn: [...new Set(denyIn)].sort(), ingress, egress };
