@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
+import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
 export interface ChaosArgs {
@@ -38,6 +39,17 @@ export function litmusChartValues(chaos: ChaosConfig) {
 }
 
 /** The guard's limits are the stack's own: its longest scenario, its broker scenario's width (0 without one). */
+/** The chaos pod guard of a stack's chaos settings. */
+export function podGuardFor(chaos: ChaosConfig) {
+  return chaosPodGuard({
+    chaosNamespace: chaos.namespace,
+    runnerImage: chaos.runnerImage,
+    socketPath: chaos.socketPath,
+    containerRuntime: chaos.containerRuntime,
+    namePrefix: `streamforge-${chaos.namespace}`,
+  });
+}
+
 export function guardFor({ chaos, context }: ChaosArgs) {
   const { loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure } = chaos.scenarios;
   const enabled = [loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure].filter((s) => s?.enabled);
@@ -94,6 +106,13 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
       parent: this,
       dependsOn: [policy],
+    });
+    // The fault accounts may create, in the privileged chaos namespace, only the experiment Job and the latency helper.
+    const podGuard = podGuardFor(chaos);
+    const podPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-pod-guard`, podGuard.policy, child);
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-pod-guard`, podGuard.binding, {
+      parent: this,
+      dependsOn: [podPolicy],
     });
     const experiments = FAULTS.map(
       (fault) =>

@@ -1,0 +1,88 @@
+/**
+ * What the fault accounts may create in the chaos namespace, where Pod Security is `privileged`
+ * (the network-latency helper needs it). Their Roles hold `jobs create` (the chaos-runner starts
+ * the experiment Job under the fault's account) and, for network latency, `pods create` (the
+ * helper); without this guard either token could start a privileged pod with any image and get
+ * root on a node. A ValidatingAdmissionPolicy on Jobs and Pods created with a fault account's
+ * token admits only:
+ * - the experiment Job, as chaos-runner builds it from the ChaosExperiment (chaos/spec.ts
+ *   chaosExperiment: the runner image, `/bin/bash -c ./experiments -name <fault>`, the fault's
+ *   own account), and nothing of the host;
+ * - the network-latency helper, as litmus-go 3.28.0 builds it
+ *   (chaoslib/litmus/network-chaos/lib/network-chaos.go L181-239: LIB_IMAGE,
+ *   `/bin/bash -c ./helpers -name network-chaos`, privileged with hostPID, the runtime socket as its
+ *   only hostPath, plus /var/run/netns for crio, L248-261), under its own account.
+ * Pure: plain objects for the component.
+ */
+import { denyBinding, everyContainer, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { FAULTS, serviceAccountName } from "./spec";
+
+export interface ChaosPodGuardArgs {
+  readonly chaosNamespace: string;
+  /** The go-runner image: the experiments' and the helper's (LIB_IMAGE). */
+  readonly runnerImage: string;
+  /** The runtime socket the helper mounts (SOCKET_PATH). */
+  readonly socketPath: string;
+  readonly containerRuntime: "containerd" | "crio";
+  /** Names the cluster-scoped policy: one per stack. */
+  readonly namePrefix: string;
+}
+
+/** The helper's command (network-chaos.go L213-219). */
+export const HELPER_ARGS = ["-c", "./helpers -name network-chaos"] as const;
+
+export function chaosPodGuard(args: ChaosPodGuardArgs) {
+  const { chaosNamespace: ns } = args;
+  const name = `${args.namePrefix}-chaos-pod-guard`;
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "chaos" };
+  const users = FAULTS.map((f) => serviceAccountUser(ns, serviceAccountName(f)));
+  const hostPaths = [args.socketPath, ...(args.containerRuntime === "crio" ? ["/var/run/netns"] : [])];
+  const isJob = 'request.kind.kind == "Job"';
+  const where = `(${isJob} ? "spec.template.spec." : "spec.")`;
+  // The fault whose token this is: `system:serviceaccount:<ns>:chaos-<fault>`.
+  const fault = `request.userInfo.username.substring(${`system:serviceaccount:${ns}:chaos-`.length})`;
+  const expectedArgs = `${isJob} ? ["-c", "./experiments -name " + variables.fault] : ${list(HELPER_ARGS)}`;
+
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+        { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] },
+      ],
+    },
+    // Only the fault accounts' requests: the Job controller makes the experiment's pods from a
+    // template checked here, and Litmus' own operator and people are not these accounts.
+    matchConditions: [{ name: "fault-accounts-only", expression: `request.userInfo.username in ${list(users)}` }],
+    variables: [
+      { name: "pod", expression: `${isJob} ? object.spec.template.spec : object.spec` },
+      { name: "fault", expression: fault },
+      { name: "account", expression: 'variables.pod.?serviceAccountName.orValue(variables.pod.?serviceAccount.orValue("default"))' },
+    ],
+    validations: [
+      {
+        expression: `${list(FAULTS)}.exists(f, f == variables.fault) && (${isJob} || variables.fault == "pod-network-latency")`,
+        messageExpression: `"kind: expected the experiment Job, or the network-latency helper pod; found a " + request.kind.kind + " made by " + request.userInfo.username`,
+      },
+      {
+        expression:
+          'variables.account == "chaos-" + variables.fault && variables.pod.?serviceAccount.orValue(variables.account) == variables.account',
+        messageExpression: `${where} + "serviceAccountName: expected chaos-" + variables.fault + ", the fault's own; found " + variables.account`,
+      },
+      {
+        expression: `!has(variables.pod.initContainers) && !has(variables.pod.ephemeralContainers) && size(variables.pod.containers) == 1 && ${everyContainer(
+          `c.?image.orValue("") == ${lit(args.runnerImage)} && c.?command.orValue([]) == ["/bin/bash"] && c.?args.orValue([]) == (${expectedArgs})`,
+        )}`,
+        messageExpression: `${where} + ${lit(`containers: expected one container, ${args.runnerImage} running /bin/bash `)} + (${expectedArgs}).join(" ") + "; found " + variables.pod.containers.map(c, c.?image.orValue("") + " " + (c.?command.orValue([]) + c.?args.orValue([])).join(" ")).join(", ") + (has(variables.pod.initContainers) || has(variables.pod.ephemeralContainers) ? " and init or ephemeral containers" : "")`,
+      },
+      {
+        // The experiment Job needs nothing of the host; the helper, only the runtime's socket.
+        expression: `!variables.pod.?hostNetwork.orValue(false) && !variables.pod.?hostIPC.orValue(false) && (${isJob} ? !variables.pod.?hostPID.orValue(false) && variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath)) && ${everyContainer(
+          "!c.?securityContext.?privileged.orValue(false) && !c.?securityContext.?allowPrivilegeEscalation.orValue(false)",
+        )} : variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath) || v.hostPath.path in ${list(hostPaths)}))`,
+        messageExpression: `${where} + ${lit(`hostNetwork, hostIPC, hostPID, volumes[].hostPath, securityContext: expected nothing of the host in the experiment Job, and only ${hostPaths.join(", ")} mounted in the helper; found `)} + ([variables.pod.?hostNetwork.orValue(false) ? "hostNetwork" : "", variables.pod.?hostIPC.orValue(false) ? "hostIPC" : "", ${isJob} && variables.pod.?hostPID.orValue(false) ? "hostPID" : ""] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.hostPath.path) + (${isJob} ? variables.pod.containers.filter(c, c.?securityContext.?privileged.orValue(false) || c.?securityContext.?allowPrivilegeEscalation.orValue(false)).map(c, "privileged or escalating " + c.name) : [])).filter(s, s != "").join(", ")`,
+      },
+    ],
+  });
+  return { policy, binding: denyBinding(name, labels, ns) };
+}
