@@ -177,6 +177,28 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(asJob(job)).toBe(message);
   });
 
+  it("refuses a worker labelled as a platform pod (it would get that pod's egress and traffic), and admits the platform's own pods", () => {
+    const disguised = workerJob();
+    (disguised.spec.template as any).metadata = { labels: { "app.kubernetes.io/name": "queue-manager" } };
+    expect(asJob(disguised)).toBe(
+      "spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+    );
+    const hashed = {
+      metadata: { name: "p", labels: { "rollouts-pod-template-hash": "7d9f" } },
+      spec: { containers: [{ name: "x", image: "x" }] },
+    };
+    expect(admit(guard.policy, { operation: "CREATE", object: hashed, kind: { kind: "Pod" }, userInfo: { username: "alice" } })).toBe(
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found rollouts-pod-template-hash",
+    );
+    const qmPod = {
+      metadata: { name: "qm", labels: { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "7d9f" } },
+      spec: { serviceAccountName: "queue-manager", containers: [{ name: "x", image: "x" }] },
+    };
+    expect(
+      admit(guard.policy, { operation: "CREATE", object: qmPod, kind: { kind: "Pod" }, userInfo: { username: REPLICASET_CONTROLLER } }),
+    ).toBe("admitted");
+  });
+
   it("refuses a platform account in a pod not made by a ReplicaSet, and in a CronJob", () => {
     const pod = { serviceAccountName: "streamforge-self-healing-operator", containers: [{ name: "x", image: "x" }] };
     expect(asPod(pod, "alice")).toBe(

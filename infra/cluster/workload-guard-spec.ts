@@ -111,6 +111,10 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         expression: `variables.secrets.filter(s, s in ${guarded} && variables.accounts.exists(a, a != ${ownerOf}[s]))`,
       },
       { name: "tokens", expression: tokenSources },
+      {
+        name: "podLabels",
+        expression: `${isPod} ? object.metadata.?labels.orValue({}) : request.kind.kind == "Job" ? object.spec.template.?metadata.?labels.orValue({}) : object.spec.jobTemplate.spec.template.?metadata.?labels.orValue({})`,
+      },
     ],
     validations: [
       {
@@ -120,6 +124,12 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       {
         expression: `variables.accounts.all(a, a in ${list(workers)}) || (variables.fromReplicaSet && variables.accounts.all(a, a in ${list(platform)}))`,
         messageExpression: `${where} + ${lit(`serviceAccountName: expected a worker's ServiceAccount (${workers.join(", ")}); found `)} + variables.accounts.join(", ")`,
+      },
+      {
+        // The platform's pods are selected by name (NetworkPolicies, Services, PodMonitors): a worker
+        // labelled as one would get its egress and its traffic. Their label values are their accounts' names.
+        expression: `variables.fromReplicaSet || (!(variables.podLabels[?"app.kubernetes.io/name"].orValue("") in ${list(platform)}) && !("rollouts-pod-template-hash" in variables.podLabels))`,
+        messageExpression: `(${isPod} ? "metadata" : request.kind.kind == "Job" ? "spec.template.metadata" : "spec.jobTemplate.spec.template.metadata") + ${lit(`.labels: expected no app.kubernetes.io/name of the platform's (${platform.join(", ")}) and no rollouts-pod-template-hash outside their ReplicaSets; found `)} + [variables.podLabels[?"app.kubernetes.io/name"].orValue(""), "rollouts-pod-template-hash" in variables.podLabels ? "rollouts-pod-template-hash" : ""].filter(l, l != "").join(", ")`,
       },
       {
         // Worker pods get no API token: a projected token or an explicit automount only where a platform account runs.

@@ -232,6 +232,17 @@ describe("the apps namespace under attack, with each creator's real token", () =
     }
   });
 
+  it("queue-manager: a Job labelled as queue-manager's own pods (their egress, their Services) is refused", () => {
+    const disguised = workerJob("q5-loader-producer");
+    disguised.spec.template.metadata = { labels: { "app.kubernetes.io/name": QUEUE_MANAGER } };
+    expect(dryRun("queue-manager", disguised).output).toContain(
+      refusedBy(
+        GUARD,
+        `spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (${accounts.platformServiceAccounts.join(", ")}) and no rollouts-pod-template-hash outside their ReplicaSets; found ${QUEUE_MANAGER}`,
+      ),
+    );
+  });
+
   it("edit: a bare pod or a CronJob running as a platform account is refused", () => {
     const pod = {
       apiVersion: "v1",
