@@ -173,6 +173,16 @@ describe("the guard's CEL, evaluated locally", () => {
       ),
       "spec.template.spec.nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
     ],
+    [
+      "another app's credentials through a CSI secret reference",
+      workerJob((pod) => (pod.volumes = [{ name: "c", csi: { driver: "x", nodePublishSecretRef: { name: "queue-manager" } } }])),
+      "spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found queue-manager (owned by queue-manager) in a pod running as default",
+    ],
+    [
+      "a volume type whose Secret references the guard does not follow",
+      workerJob((pod) => (pod.volumes = [{ name: "f", flexVolume: { driver: "x", secretRef: { name: "queue-manager" } } }])),
+      "spec.template.spec.volumes[]: expected only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret volumes; found f",
+    ],
   ])("refuses a Job with %s", (_, job, message) => {
     expect(asJob(job)).toBe(message);
   });

@@ -37,6 +37,13 @@ export const REPLICASET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:r
 /** Taints whose toleration places a pod on the control plane. */
 const CONTROL_PLANE_TAINTS = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
 
+/**
+ * The volume types the restricted Pod Security standard allows (k8s.io/pod-security-admission
+ * policy/check_restrictedVolumes.go): the others (flexVolume, cephfs, rbd, iscsi, azureFile...) can
+ * name Secrets in fields this guard does not follow, or reach the node.
+ */
+export const VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+
 /** Capabilities a container may add: the restricted Pod Security standard's one. */
 const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
 
@@ -82,6 +89,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
     'variables.pod.?volumes.orValue([]).filter(v, has(v.projected)).map(v, v.projected.?sources.orValue([]).filter(s, has(s.secret)).map(s, s.secret.?name.orValue("")).join(",")).join(",")',
     ...["containers", "initContainers", "ephemeralContainers"].map(envSecrets),
     'variables.pod.?imagePullSecrets.orValue([]).map(s, s.?name.orValue("")).join(",")',
+    'variables.pod.?volumes.orValue([]).filter(v, has(v.csi) && has(v.csi.nodePublishSecretRef)).map(v, v.csi.nodePublishSecretRef.?name.orValue("")).join(",")',
   ];
   const tokenSources =
     'variables.pod.?volumes.orValue([]).filter(v, has(v.projected)).map(v, v.projected.?sources.orValue([]).filter(s, has(s.serviceAccountToken)).map(s, v.name + ":" + s.serviceAccountToken.?audience.orValue("")).join(",")).join(",").split(",").filter(s, s != "")';
@@ -160,6 +168,10 @@ export function workloadGuard(args: WorkloadGuardArgs) {
           .join(
             ", ",
           )}] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.name) + [${lit("")} + ${failingContainers(hostPorts)}]).filter(s, s != "").join(", ")`,
+      },
+      {
+        expression: `variables.pod.?volumes.orValue([]).all(v, ${list(VOLUME_TYPES)}.exists(t, t in dyn(v)))`,
+        messageExpression: `${where} + ${lit(`volumes[]: expected only ${VOLUME_TYPES.join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !${list(VOLUME_TYPES)}.exists(t, t in dyn(v))).map(v, v.name).join(", ")`,
       },
       {
         // The scheduler places pods (a binding, not a pod create), so a created pod naming a node chose it itself.

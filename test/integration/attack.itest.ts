@@ -178,6 +178,11 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
     `spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${own(otherWorker!)} (owned by ${otherWorker}) in a pod running as ${loader}`,
   ],
   [
+    "a volume type whose Secret references the guard does not follow",
+    (pod) => (pod.volumes = [{ name: "f", flexVolume: { driver: "x", secretRef: { name: own(QUEUE_MANAGER) } } }]),
+    "spec.template.spec.volumes[]: expected only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret volumes; found f",
+  ],
+  [
     "the operator's account",
     (pod) => (pod.serviceAccountName = OPERATOR_NAME),
     `spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (${accounts.workerServiceAccounts.join(", ")}); found ${OPERATOR_NAME}`,
