@@ -231,8 +231,8 @@ describe("the guard in the stacks", () => {
     const { resources } = await runUnderMocks({ project: "streamforge", stack, config: {} }, () => void createPlatform(config));
     const inputs = resources.map((r) => r.inputs as any);
     const policy = inputs.find((o) => o.kind === "ValidatingAdmissionPolicy" && o.metadata.name.endsWith("-apps-workload-guard"));
-    const bound = inputs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding" && o.spec.policyName === policy.metadata.name);
-    const namespaces = bound.map((b) => b.spec.matchResources.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);
+    const [binding] = inputs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding" && o.spec.policyName === policy.metadata.name);
+    const namespaces: string[] = binding.spec.matchResources.namespaceSelector.matchExpressions[0].values;
     expect(namespaces).toContain(config.apps.namespace);
     const checked: string[] = [];
     for (const o of inputs) {

@@ -4,19 +4,13 @@
  */
 import { committedConfig } from "../../test/helpers";
 import { admit } from "../../test/cel";
-import { HELPER_ARGS, chaosPodGuard } from "../pod-guard";
+import { HELPER_ARGS } from "../pod-guard";
 import { chaosExperiment } from "../spec";
 import { podGuardFor } from "../component";
 import { chaosAttacks, experimentJob, helperPod } from "./pod-guard-cases";
 
 const chaos = committedConfig("dev").chaos!;
-const guard = chaosPodGuard({
-  chaosNamespace: "chaos",
-  runnerImage: chaos.runnerImage,
-  socketPath: chaos.socketPath,
-  containerRuntime: chaos.containerRuntime,
-  namePrefix: "streamforge-chaos",
-});
+const guard = podGuardFor(chaos);
 const as = (fault: string, object: any) =>
   admit(guard.policy, {
     operation: "CREATE",

@@ -9,7 +9,16 @@
  * baseline under it; this guard holds what Pod Security does not: who may use which credentials,
  * account and node. Pure: plain objects for the component to declare.
  */
-import { ACCOUNT_VARIABLES, denyBinding, everyContainer, failingContainers, list, lit, validatingPolicy } from "./admission-spec";
+import {
+  ACCOUNT_VARIABLES,
+  CONTAINER_LISTS,
+  denyBindingIn,
+  everyContainer,
+  failingContainers,
+  list,
+  lit,
+  validatingPolicy,
+} from "./admission-spec";
 
 export interface WorkloadGuardArgs {
   /** The namespaces guarded: where the apps' credentials and the Jobs the operator relaunches live. */
@@ -87,7 +96,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
   const secretParts = [
     'variables.pod.?volumes.orValue([]).filter(v, has(v.secret)).map(v, v.secret.?secretName.orValue("")).join(",")',
     'variables.pod.?volumes.orValue([]).filter(v, has(v.projected)).map(v, v.projected.?sources.orValue([]).filter(s, has(s.secret)).map(s, s.secret.?name.orValue("")).join(",")).join(",")',
-    ...["containers", "initContainers", "ephemeralContainers"].map(envSecrets),
+    ...CONTAINER_LISTS.map(envSecrets),
     'variables.pod.?imagePullSecrets.orValue([]).map(s, s.?name.orValue("")).join(",")',
     'variables.pod.?volumes.orValue([]).filter(v, has(v.csi) && has(v.csi.nodePublishSecretRef)).map(v, v.csi.nodePublishSecretRef.?name.orValue("")).join(",")',
   ];
@@ -183,7 +192,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
 
   return {
     policy,
-    bindings: args.namespaces.map((ns) => ({ ...denyBinding(name, labels, ns), metadata: { name: `${name}-${ns}`, labels } })),
+    binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()),
   };
 }
 

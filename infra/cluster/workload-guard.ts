@@ -22,11 +22,10 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     const guard = workloadGuard(args);
     const labels = guard.policy.metadata.labels;
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-policy`, guard.policy, child);
-    for (const binding of guard.bindings)
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(binding.metadata.name, binding, {
-        parent: this,
-        dependsOn: [policy],
-      });
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, guard.binding, {
+      parent: this,
+      dependsOn: [policy],
+    });
     for (const account of args.workerServiceAccounts.filter((a) => a !== "default"))
       new k8s.core.v1.ServiceAccount(
         `${name}-sa-${account}`,

@@ -65,7 +65,7 @@ const withoutWarnings = (r: { ok: boolean; output: string }) => ({
     .join("\n"),
 });
 const refusedBy = (policy: string, message: string) =>
-  `ValidatingAdmissionPolicy '${policy}' with binding '${policy}-${APPS}' denied request: ${message}`;
+  `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`;
 
 /** A Job as queue-manager launches it (../shared/STREAMFORGE.md), changed by `edit`. */
 function workerJob(name: string, edit: (pod: any, job: any) => void = () => {}): any {
@@ -123,7 +123,7 @@ beforeAll(async () => {
     ...Object.values(accounts.credentials).flat().map(secret),
     secret(CA),
     guard.policy,
-    ...guard.bindings,
+    guard.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -151,7 +151,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", ...guard.bindings.map((b) => b.metadata.name), JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "validatingadmissionpolicy", GUARD, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
