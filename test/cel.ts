@@ -12,13 +12,13 @@ const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn
 /** The parts of a ValidatingAdmissionPolicy's spec that hold CEL. */
 export interface PolicyCel {
   readonly matchConditions?: readonly { readonly expression: string }[];
-  readonly variables: readonly { readonly name: string; readonly expression: string }[];
+  readonly variables?: readonly { readonly name: string; readonly expression: string }[];
   readonly validations: readonly { readonly expression: string; readonly message?: string; readonly messageExpression?: string }[];
 }
 
 /** The request as the policy sees it. */
 export interface AdmissionRequest {
-  readonly operation: "CREATE" | "UPDATE" | "DELETE";
+  readonly operation: "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
   /** The object written (none on DELETE). */
   readonly object?: object;
   /** The object before the request (UPDATE and DELETE). */
@@ -27,22 +27,35 @@ export interface AdmissionRequest {
   readonly userInfo?: { readonly username: string };
   /** The kind of the object, where a policy on several kinds reads it. */
   readonly kind?: { readonly kind: string };
+  /** The subresource written (`ephemeralcontainers`), where there is one. */
+  readonly subResource?: string;
+  /** The request's namespace, where a policy reads it. */
+  readonly namespace?: string;
+  /** The object's name (a CONNECT request's pod), where a policy reads it. */
+  readonly name?: string;
 }
 
 /** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
 export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRequest): string {
   const { spec } = policy;
-  const { operation, userInfo, kind } = request;
+  const { operation, userInfo, kind, subResource, namespace, name } = request;
   // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
   const json = (o: object | undefined) => (o === undefined ? null : JSON.parse(JSON.stringify(o)));
   const ctx: Record<string, any> = {
     object: json(request.object),
     oldObject: json(request.oldObject),
-    request: { operation, ...(userInfo === undefined ? {} : { userInfo }), ...(kind === undefined ? {} : { kind }) },
+    request: {
+      operation,
+      ...(userInfo === undefined ? {} : { userInfo }),
+      ...(kind === undefined ? {} : { kind }),
+      ...(subResource === undefined ? {} : { subResource }),
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(name === undefined ? {} : { name }),
+    },
     variables: {},
   };
   if (!(spec.matchConditions ?? []).every((c) => cel.evaluate(c.expression, ctx) === true)) return "not checked";
-  for (const v of spec.variables) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
+  for (const v of spec.variables ?? []) ctx.variables[v.name] = cel.evaluate(v.expression, ctx);
   for (const v of spec.validations) {
     let ok: unknown;
     try {

@@ -6,7 +6,7 @@
  */
 import { createPlatform } from "../infra/platform";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
-import { REPLICASET_CONTROLLER_USERS, workloadAccounts, workloadGuard } from "../infra/cluster/workload-guard-spec";
+import { REPLICASET_CONTROLLER_USERS, platformPodAccessGuard, workloadAccounts, workloadGuard } from "../infra/cluster/workload-guard-spec";
 import { OPERATOR_NAME } from "../infra/self-healing/manifests";
 import { admit } from "./cel";
 import { committedConfig } from "./helpers";
@@ -222,6 +222,81 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(admit(guard.policy, { operation: "CREATE", object: cron, kind: { kind: "CronJob" }, userInfo: { username: "alice" } })).toBe(
       "spec.jobTemplate.spec.template.spec.serviceAccountName: expected a worker's ServiceAccount (default, arango-connector, loader); found queue-manager",
     );
+  });
+});
+
+describe("pods after admission: updates and debug containers", () => {
+  const qmPod = {
+    metadata: { name: "qm", labels: { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "7d9f" } },
+    spec: { serviceAccountName: "queue-manager", nodeName: "n1", containers: [{ name: "qm", image: "queue-manager:1" }] },
+  };
+  const worker = {
+    metadata: { name: "q1-loader-producer-abcde", labels: { "batch.kubernetes.io/job-name": "q1-loader-producer" } },
+    spec: { serviceAccountName: "loader", nodeName: "n1", containers: [{ name: "loader-producer", image: "loader:1" }] },
+  };
+  const update = (oldObject: any, change: (p: any) => void, username = "alice", subResource?: string) => {
+    const object = JSON.parse(JSON.stringify(oldObject));
+    change(object);
+    return admit(guard.policy, {
+      operation: "UPDATE",
+      object,
+      oldObject,
+      kind: { kind: "Pod" },
+      userInfo: { username },
+      ...(subResource ? { subResource } : {}),
+    });
+  };
+  const debug = (c: object) => (p: any) => (p.spec.ephemeralContainers = [{ name: "debugger", image: "busybox", ...c }]);
+
+  it("refuses a new image or a debug container in a platform pod by anyone but its ReplicaSet", () => {
+    expect(update(qmPod, (p) => (p.spec.containers[0].image = "evil:1"))).toBe(
+      "spec: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a change of its spec by alice",
+    );
+    expect(update(qmPod, debug({ securityContext: { runAsNonRoot: true } }), "alice", "ephemeralcontainers")).toBe(
+      "spec.ephemeralContainers: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a debug container by alice",
+    );
+    expect(update(qmPod, (p) => (p.spec.containers[0].image = "queue-manager:2"), REPLICASET_CONTROLLER)).toBe("admitted");
+  });
+
+  it("admits metadata-only updates of any pod (the Job controller's finalizers, a person's labels), but not a platform label", () => {
+    expect(update(qmPod, (p) => (p.metadata.labels.team = "ingest"))).toBe("admitted");
+    expect(update(worker, (p) => (p.metadata.finalizers = []), "system:serviceaccount:kube-system:job-controller")).toBe("admitted");
+    expect(update(worker, (p) => (p.metadata.labels["app.kubernetes.io/name"] = "queue-manager"))).toBe(
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+    );
+    expect(update(qmPod, (p) => (p.metadata.labels["rollouts-pod-template-hash"] = "stable1"))).toBe(
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
+    );
+  });
+
+  it("checks a worker's debug container as any of its containers: non-root, unprivileged, its own credentials only", () => {
+    const restricted = { securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } };
+    expect(update(worker, debug(restricted), "alice", "ephemeralcontainers")).toBe("admitted");
+    expect(update(worker, debug({ securityContext: { privileged: true } }), "alice", "ephemeralcontainers")).toBe(
+      "spec.*containers[].securityContext.privileged, allowPrivilegeEscalation: expected false or unset; found true in ephemeralContainers[debugger]",
+    );
+    expect(update(worker, debug({ securityContext: { runAsUser: 0 } }), "alice", "ephemeralcontainers")).toBe(
+      "spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in ephemeralContainers[debugger]",
+    );
+    const stolen = { env: [{ name: "P", valueFrom: { secretKeyRef: { name: "queue-manager", key: "password" } } }] };
+    expect(update(worker, debug(stolen), "alice", "ephemeralcontainers")).toBe(
+      "spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found queue-manager (owned by queue-manager) in a pod running as loader",
+    );
+  });
+});
+
+describe("sessions into the platform's pods", () => {
+  const access = platformPodAccessGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", ...ACCOUNTS });
+  const connect = (name: string, subResource: string) =>
+    admit(access.policy, { operation: "CONNECT", kind: { kind: "PodExecOptions" }, subResource, name });
+
+  it("refuses exec, attach and port-forward into queue-manager's and the operator's pods, and admits them into workers'", () => {
+    expect(connect("queue-manager-7d9f6c5b4-x2x7q", "exec")).toBe(
+      "pods/exec: expected no session into the platform's pods (queue-manager, streamforge-self-healing-operator): their tokens carry Roles; found queue-manager-7d9f6c5b4-x2x7q",
+    );
+    expect(connect("streamforge-self-healing-operator-5f7d8-abcde", "attach")).toContain("pods/attach: expected no session");
+    expect(connect("queue-manager-7d9f6c5b4-x2x7q", "portforward")).toContain("pods/portforward: expected no session");
+    expect(connect("q1-loader-producer-abcde", "exec")).toBe("admitted");
   });
 });
 

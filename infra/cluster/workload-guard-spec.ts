@@ -1,13 +1,15 @@
 /**
- * The apps namespaces' workload guard: a ValidatingAdmissionPolicy on the Pods, Jobs and CronJobs
- * of the namespaces that hold the apps' Kafka credentials, for every requester (queue-manager, the
- * self-healing operator, a person with `edit`, Pulumi). Each app's credentials Secret is used only
- * by pods of its own ServiceAccount; Jobs run only as the workers' accounts (never as
- * queue-manager's or the operator's, whose tokens carry their Roles); and no pod runs as root,
- * privileged, on the host's namespaces, paths or ports, on a named node, tolerating every taint or
- * with a token projected for another audience. Pod Security (the namespace's level) stays the
- * baseline under it; this guard holds what Pod Security does not: who may use which credentials,
- * account and node. Pure: plain objects for the component to declare.
+ * The apps namespaces' workload guard: a ValidatingAdmissionPolicy on the Pods (created, updated,
+ * given debug containers), Jobs and CronJobs of the namespaces that hold the apps' Kafka
+ * credentials, for every requester (queue-manager, the self-healing operator, a person with `edit`,
+ * Pulumi). Each app's credentials Secret is used only by pods of its own ServiceAccount; Jobs run
+ * only as the workers' accounts (never as queue-manager's or the operator's, whose tokens carry
+ * their Roles); no pod runs as root, privileged, on the host's namespaces, paths or ports, on a
+ * named node, tolerating every taint or with a token projected for another audience; a platform
+ * pod, once running, changes only by its ReplicaSet (no new image, debug container or platform
+ * label by anyone else), and nobody opens a session into it. Pod Security (the namespace's level)
+ * stays the baseline under it; this guard holds what Pod Security does not: who may use which
+ * credentials, account and node. Pure: plain objects for the component to declare.
  */
 import {
   ACCOUNT_VARIABLES,
@@ -56,6 +58,14 @@ export const VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "eph
 /** Capabilities a container may add: the restricted Pod Security standard's one. */
 const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
 
+/**
+ * What marks a pod as one of the platform's (NetworkPolicies, Services and PodMonitors select by
+ * them): its app.kubernetes.io/name when that is a platform account's, and its Rollout hash. CEL
+ * over the labels map `labels`; ["", ""] for a worker.
+ */
+const platformMarks = (platform: readonly string[]) => (labels: string) =>
+  `[${labels}[?"app.kubernetes.io/name"].orValue("") in ${list(platform)} ? string(${labels}["app.kubernetes.io/name"]) : "", "rollouts-pod-template-hash" in ${labels} ? "rollouts-pod-template-hash=" + string(${labels}["rollouts-pod-template-hash"]) : ""]`;
+
 export const workloadGuardName = (prefix: string): string => `${prefix}-apps-workload-guard`;
 
 export function workloadGuard(args: WorkloadGuardArgs) {
@@ -80,6 +90,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
   const guarded = list([...owners.keys()].sort());
   const ownerOf = `{${[...owners].map(([secret, account]) => `${lit(secret)}: ${lit(account)}`).join(", ")}}`;
   const isPod = 'request.kind.kind == "Pod"';
+  const marks = platformMarks(platform);
   const where = `${lit("spec.")} + (${isPod} ? "" : request.kind.kind == "Job" ? "template.spec." : "jobTemplate.spec.template.spec.")`;
 
   const securityContextOk = (sc: string) => `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?runAsNonRoot.orValue(true)`;
@@ -108,8 +119,10 @@ export function workloadGuard(args: WorkloadGuardArgs) {
     failurePolicy: "Fail",
     matchConstraints: {
       resourceRules: [
-        // A pod's spec is immutable but for images and a few fields: creation is where it is decided.
-        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+        // A pod's spec is immutable but for images, tolerations and its ephemeral containers (their
+        // own subresource): updates are checked too, so no image, label or debug container is
+        // swapped into a pod after it was admitted.
+        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"] },
         { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs", "cronjobs"] },
       ],
     },
@@ -121,6 +134,14 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       ...ACCOUNT_VARIABLES,
       // Pods of the stack's Deployments and Rollouts, made by the ReplicaSet controller.
       { name: "fromReplicaSet", expression: `${isPod} && request.userInfo.username in ${list(REPLICASET_CONTROLLER_USERS)}` },
+      // An update of a pod's metadata only (labels, finalizers, owners: the Job and garbage
+      // collectors remove theirs): its spec, as admitted at creation, is unchanged.
+      { name: "podUpdate", expression: `${isPod} && request.operation == "UPDATE"` },
+      {
+        name: "specUnchanged",
+        expression: 'variables.podUpdate && request.?subResource.orValue("") == "" && object.spec == oldObject.spec',
+      },
+      { name: "debugging", expression: 'request.?subResource.orValue("") == "ephemeralcontainers"' },
       { name: "secrets", expression: `(${secretParts.join(' + "," + ')}).split(",").filter(s, s != "")` },
       {
         // Another account's credentials: the Secret is guarded and this pod's account does not own it.
@@ -132,6 +153,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         name: "podLabels",
         expression: `${isPod} ? object.metadata.?labels.orValue({}) : request.kind.kind == "Job" ? object.spec.template.?metadata.?labels.orValue({}) : object.spec.jobTemplate.spec.template.?metadata.?labels.orValue({})`,
       },
+      { name: "marks", expression: marks("variables.podLabels") },
     ],
     validations: [
       {
@@ -139,13 +161,18 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         messageExpression: `${where} + ${lit("*: expected only the Kafka credentials of the pod's own ServiceAccount; found ")} + variables.foreignCredentials.map(s, s + " (owned by " + ${ownerOf}[s] + ")").join(", ") + " in a pod running as " + variables.accounts.join(", ")`,
       },
       {
-        expression: `variables.accounts.all(a, a in ${list(workers)}) || (variables.fromReplicaSet && variables.accounts.all(a, a in ${list(platform)}))`,
+        // A platform pod holds its account's token: a new image or a debug container would hold it too.
+        expression: `!variables.podUpdate || variables.specUnchanged || variables.fromReplicaSet || variables.accounts.all(a, a in ${list(workers)})`,
+        messageExpression: `(variables.debugging ? "spec.ephemeralContainers" : "spec") + ${lit(`: expected a pod of the platform's accounts (${platform.join(", ")}) to change only by its ReplicaSet; found `)} + (variables.debugging ? "a debug container" : "a change of its spec") + " by " + request.userInfo.username`,
+      },
+      {
+        expression: `variables.accounts.all(a, a in ${list(workers)}) || ((variables.fromReplicaSet || variables.podUpdate) && variables.accounts.all(a, a in ${list(platform)}))`,
         messageExpression: `${where} + ${lit(`serviceAccountName: expected a worker's ServiceAccount (${workers.join(", ")}); found `)} + variables.accounts.join(", ")`,
       },
       {
         // The platform's pods are selected by name (NetworkPolicies, Services, PodMonitors): a worker
         // labelled as one would get its egress and its traffic. Their label values are their accounts' names.
-        expression: `variables.fromReplicaSet || (!(variables.podLabels[?"app.kubernetes.io/name"].orValue("") in ${list(platform)}) && !("rollouts-pod-template-hash" in variables.podLabels))`,
+        expression: `variables.fromReplicaSet || variables.marks == ["", ""] || (variables.podUpdate && variables.marks == ${marks("oldObject.metadata.?labels.orValue({})")})`,
         messageExpression: `(${isPod} ? "metadata" : request.kind.kind == "Job" ? "spec.template.metadata" : "spec.jobTemplate.spec.template.metadata") + ${lit(`.labels: expected no app.kubernetes.io/name of the platform's (${platform.join(", ")}) and no rollouts-pod-template-hash outside their ReplicaSets; found `)} + [variables.podLabels[?"app.kubernetes.io/name"].orValue(""), "rollouts-pod-template-hash" in variables.podLabels ? "rollouts-pod-template-hash" : ""].filter(l, l != "").join(", ")`,
       },
       {
@@ -183,8 +210,9 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         messageExpression: `${where} + ${lit(`volumes[]: expected only ${VOLUME_TYPES.join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !${list(VOLUME_TYPES)}.exists(t, t in dyn(v))).map(v, v.name).join(", ")`,
       },
       {
-        // The scheduler places pods (a binding, not a pod create), so a created pod naming a node chose it itself.
-        expression: `!has(variables.pod.nodeName) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)}))`,
+        // The scheduler places pods (a binding, not a pod create), so a created pod naming a node
+        // chose it itself; once bound, nodeName is set and immutable, so updates carry it.
+        expression: `(variables.podUpdate || !has(variables.pod.nodeName)) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)}))`,
         messageExpression: `${where} + ${lit("nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found ")} + ([has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + variables.pod.?tolerations.orValue([]).filter(t, t.?key.orValue("") == "" || t.key in ${list(CONTROL_PLANE_TAINTS)}).map(t, "toleration of " + (t.?key.orValue("") == "" ? "every taint" : t.key))).filter(s, s != "").join(", ")`,
       },
     ],
@@ -234,4 +262,36 @@ export function workloadAccounts(args: WorkloadAccountsArgs) {
       .sort(),
   ];
   return { credentials, workerServiceAccounts, platformServiceAccounts };
+}
+
+export const platformPodAccessGuardName = (prefix: string): string => `${prefix}-apps-platform-pod-access`;
+
+/** The sessions into a pod that run as its account: a shell or an attach reads its token. */
+export const POD_SESSIONS = ["pods/exec", "pods/attach", "pods/portforward"] as const;
+
+/**
+ * No exec, attach or port-forward into the platform's pods (queue-manager's, the operator's):
+ * whoever may exec into them (`edit` may, in the whole namespace) would read their tokens and their
+ * Kafka passwords. A CONNECT request carries the pod's name, not its spec, so the pods are known by
+ * their names: each platform workload is named after its account (rollouts/spec.ts QUEUE_MANAGER,
+ * infra/self-healing/manifests.ts OPERATOR_NAME), and its pods' names begin with it. Workers stay
+ * open to debugging. Pure.
+ */
+export function platformPodAccessGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "platformServiceAccounts" | "namePrefix">) {
+  const name = platformPodAccessGuardName(args.namePrefix);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const prefixes = args.platformServiceAccounts.map((a) => `${a}-`);
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CONNECT"], resources: [...POD_SESSIONS] }],
+    },
+    validations: [
+      {
+        expression: `!${list(prefixes)}.exists(p, request.name.startsWith(p))`,
+        messageExpression: `"pods/" + request.subResource + ${lit(`: expected no session into the platform's pods (${args.platformServiceAccounts.join(", ")}): their tokens carry Roles; found `)} + request.name`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
 }

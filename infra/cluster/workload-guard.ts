@@ -1,12 +1,12 @@
 /**
- * The apps namespaces' workload guard (workload-guard-spec.ts) and the accounts it lets workers run
- * as: one ServiceAccount per worker service that owns credentials, none of them mounting an API
+ * The apps namespaces' workload guard and the platform pods' session guard (workload-guard-spec.ts),
+ * and the accounts workers run as: one ServiceAccount per worker service that owns credentials, none of them mounting an API
  * token, and the namespaces' `default` accounts patched to mount none either.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { type WorkloadGuardArgs, workloadGuard } from "./workload-guard-spec";
+import { type WorkloadGuardArgs, platformPodAccessGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** Namespace of the apps' credentials, where the worker accounts are created. */
@@ -25,6 +25,12 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, guard.binding, {
       parent: this,
       dependsOn: [policy],
+    });
+    const access = platformPodAccessGuard(args);
+    const accessPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-access-policy`, access.policy, child);
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-access-binding`, access.binding, {
+      parent: this,
+      dependsOn: [accessPolicy],
     });
     for (const account of args.workerServiceAccounts.filter((a) => a !== "default"))
       new k8s.core.v1.ServiceAccount(

@@ -14,7 +14,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/cluster/namespaces";
-import { workloadAccounts, workloadGuard, workloadGuardName } from "../../infra/cluster/workload-guard-spec";
+import {
+  platformPodAccessGuard,
+  platformPodAccessGuardName,
+  workloadAccounts,
+  workloadGuard,
+  workloadGuardName,
+} from "../../infra/cluster/workload-guard-spec";
 import { planUsers } from "../../infra/kafka/catalogue";
 import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../infra/self-healing/guard";
 import {
@@ -42,6 +48,8 @@ const accounts = workloadAccounts({
 });
 const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
+const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
+const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
 const JOB_GUARD = guardName(APPS);
 /** The workers' accounts other than default, and a Secret each of them owns. */
@@ -113,6 +121,20 @@ beforeAll(async () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
       subjects: [{ kind: "ServiceAccount", name: "alice", namespace: APPS }],
     },
+    // ...and allowed to debug (`kubectl debug`), which `edit` does not include.
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "debugger", namespace: APPS },
+      rules: [{ apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["get", "patch", "update"] }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "alice-debugger", namespace: APPS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "debugger" },
+      subjects: [{ kind: "ServiceAccount", name: "alice", namespace: APPS }],
+    },
     // The workers' accounts and the default one, as the stack declares them (infra/cluster/workload-guard.ts).
     ...accounts.workerServiceAccounts.map((name) => ({
       apiVersion: "v1",
@@ -124,6 +146,8 @@ beforeAll(async () => {
     secret(CA),
     guard.policy,
     guard.binding,
+    access.policy,
+    access.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -151,8 +175,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, JOB_GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -205,8 +229,8 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
 ];
 
 describe("the apps namespace under attack, with each creator's real token", () => {
-  it("type-checks every expression of both guards against the real schemas", async () => {
-    for (const policy of [GUARD, JOB_GUARD]) {
+  it("type-checks every expression of the guards against the real schemas", async () => {
+    for (const policy of [GUARD, ACCESS, JOB_GUARD]) {
       const status = await eventually(`${policy} checked`, () => {
         const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", policy, "-o", "json")).status ?? {};
         return s.observedGeneration === 1 ? s : undefined;
@@ -395,4 +419,67 @@ describe("the apps namespace under attack, with each creator's real token", () =
     );
     expect(kubectl("get", "job", "db-migration", "-n", APPS, "-o", "name").trim()).toBe("job.batch/db-migration");
   });
+
+  it("edit: a running platform pod gets no new image, debug container, session or platform label; a worker may be debugged as the guard allows", async () => {
+    // queue-manager's pod, made by its ReplicaSet and named after its workload, and a worker's pod made by its Job.
+    const qm = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: QUEUE_MANAGER, namespace: APPS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { "app.kubernetes.io/name": QUEUE_MANAGER } },
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": QUEUE_MANAGER } },
+          spec: { serviceAccountName: QUEUE_MANAGER, containers: [{ name: "c", image: IMAGE }] },
+        },
+      },
+    };
+    const worker = workerJob("q7-loader-producer", (pod) => (pod.serviceAccountName = loader));
+    for (const object of [qm, worker]) expect(as("admin", object, "create", "-f", "-").ok).toBe(true);
+    const podOf = (selector: string) =>
+      eventually(`a pod of ${selector}`, () => JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", selector, "-o", "json")).items[0]);
+    const qmPod: string = (await podOf(`app.kubernetes.io/name=${QUEUE_MANAGER}`)).metadata.name;
+    const workerPod: string = (await podOf("job-name=q7-loader-producer")).metadata.name;
+    const alice = `system:serviceaccount:${APPS}:alice`;
+    const edit = (...args: string[]) => as("edit", undefined, ...args, "-n", APPS);
+    const asRoot = path.join(dir, "root.json");
+    fs.writeFileSync(asRoot, JSON.stringify({ securityContext: { runAsUser: 0 } }));
+    const debug = (pod: string, container: string, profile: string, ...custom: string[]) =>
+      edit("debug", pod, "--image=busybox:1.37", "-c", container, `--profile=${profile}`, ...custom, "--", "sleep", "60");
+    const platformOnly = `expected a pod of the platform's accounts (${accounts.platformServiceAccounts.join(", ")}) to change only by its ReplicaSet`;
+
+    expect(edit("set", "image", `pod/${qmPod}`, "c=evil:1").output).toContain(
+      refusedBy(GUARD, `spec: ${platformOnly}; found a change of its spec by ${alice}`),
+    );
+    expect(debug(qmPod, "debugger", "restricted").output).toContain(
+      refusedBy(GUARD, `spec.ephemeralContainers: ${platformOnly}; found a debug container by ${alice}`),
+    );
+    expect(edit("exec", qmPod, "--", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token").output).toContain(
+      `ValidatingAdmissionPolicy '${ACCESS}' with binding '${ACCESS}' denied request: pods/exec: expected no session into the platform's pods (${accounts.platformServiceAccounts.join(", ")}): their tokens carry Roles; found ${qmPod}`,
+    );
+    expect(edit("label", "pod", workerPod, `app.kubernetes.io/name=${QUEUE_MANAGER}`).output).toContain(
+      refusedBy(
+        GUARD,
+        `metadata.labels: expected no app.kubernetes.io/name of the platform's (${accounts.platformServiceAccounts.join(", ")}) and no rollouts-pod-template-hash outside their ReplicaSets; found ${QUEUE_MANAGER}`,
+      ),
+    );
+    expect(debug(workerPod, "root", "restricted", `--custom=${asRoot}`).output).toContain(
+      refusedBy(
+        GUARD,
+        "spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in ephemeralContainers[root]",
+      ),
+    );
+
+    // Admitted: labels on the platform pod, a restricted debug container in the worker, a session into the worker.
+    expect(withoutWarnings(edit("label", "pod", qmPod, "team=ingest"))).toEqual({ ok: true, output: `pod/${qmPod} labeled` });
+    expect(debug(workerPod, "debugger", "restricted").output).not.toContain("denied request");
+    const debugged = JSON.parse(kubectl("get", "pod", workerPod, "-n", APPS, "-o", "json"));
+    expect(debugged.spec.ephemeralContainers.map((c: any) => c.name)).toEqual(["debugger"]);
+    // The session passes admission and fails only where the API server dials the node (kwok runs no kubelet).
+    const session = edit("exec", workerPod, "--", "true");
+    expect(session.output).not.toContain("ValidatingAdmissionPolicy");
+    expect(session).toEqual({ ok: false, output: expect.stringContaining("error: unable to upgrade connection") });
+    expect(JSON.parse(kubectl("get", "pod", qmPod, "-n", APPS, "-o", "json")).spec.containers[0].image).toBe(IMAGE);
+  }, 120_000);
 });
