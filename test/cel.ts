@@ -33,6 +33,8 @@ export interface AdmissionRequest {
   readonly namespace?: string;
   /** The object's name (a CONNECT request's pod), where a policy reads it. */
   readonly name?: string;
+  /** The binding's parameter object, where the policy has a paramKind. */
+  readonly params?: object;
 }
 
 /** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
@@ -44,6 +46,7 @@ export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRe
   const ctx: Record<string, any> = {
     object: json(request.object),
     oldObject: json(request.oldObject),
+    params: json(request.params),
     request: {
       operation,
       ...(userInfo === undefined ? {} : { userInfo }),

@@ -4,8 +4,11 @@
  * operator's image), so a renewed CA reaches the clients without a `pulumi up`. Its account reads
  * that one Secret and writes that one copy: nothing else. It runs in the Kafka namespace, where
  * nobody but the platform creates Jobs: in the apps namespace a Job could borrow its account and
- * write a CA of its own into the clients' trust. Pure: plain objects for the component.
+ * write a CA of its own into the clients' trust. Its token could still write any certificate into
+ * the copy, so an admission policy with the source Secret as its parameter admits from that
+ * account only a copy equal to the source's certificates. Pure: plain objects for the component.
  */
+import { lit, serviceAccountUser, validatingPolicy } from "../cluster/admission-spec";
 export const CA_SYNC = "streamforge-kafka-ca-sync";
 
 /** Every 15 minutes: Strimzi renews a CA certificate 30 days before it expires (Kafka CR `renewalDays`). */
@@ -98,4 +101,50 @@ export function caSyncCronJob<Image>(spec: CaSyncSpec<Image>) {
       },
     },
   };
+}
+
+export const caSyncGuardName = (spec: Pick<CaSyncSpec<unknown>, "source">): string => `${CA_SYNC}-${spec.source.namespace}`;
+
+/**
+ * What the syncer's token may write into the copy: exactly the source's certificates (its `*.crt`
+ * keys, operator/src/core/ca-copy.ts caCopyData), read by the API server from the source Secret
+ * itself (the binding's paramRef), so a stolen token cannot put a CA of its own into the clients'
+ * trust. A write that raced a renewal is refused and the next run writes the new one.
+ */
+export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
+  const { source, target } = spec;
+  const name = caSyncGuardName(spec);
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    paramKind: { apiVersion: "v1", kind: "Secret" },
+    matchConstraints: {
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }],
+    },
+    matchConditions: [
+      { name: "the-syncer-only", expression: `request.userInfo.username == ${lit(serviceAccountUser(source.namespace, CA_SYNC))}` },
+    ],
+    variables: [
+      { name: "certs", expression: 'params.?data.orValue({}).filter(k, k.endsWith(".crt"))' },
+      { name: "written", expression: "object.?data.orValue({})" },
+    ],
+    validations: [
+      {
+        expression: `object.metadata.name == ${lit(target.name)} && variables.written.size() == variables.certs.size() && variables.certs.all(k, k in variables.written && variables.written[k] == params.data[k])`,
+        messageExpression: `${lit(`data: expected exactly the certificates of ${source.namespace}/${source.name} (`)} + variables.certs.join(", ") + "); found " + (variables.written.filter(k, !(k in variables.certs) || variables.written[k] != params.data[k]).map(k, k + " (not the source's)") + variables.certs.filter(k, !(k in variables.written)).map(k, k + " missing")).join(", ")`,
+      },
+    ],
+  });
+  const binding = {
+    apiVersion: "admissionregistration.k8s.io/v1" as const,
+    kind: "ValidatingAdmissionPolicyBinding" as const,
+    metadata: { name, labels },
+    spec: {
+      policyName: name,
+      validationActions: ["Deny"],
+      // No source, no write: a missing parameter refuses rather than admits.
+      paramRef: { name: source.name, namespace: source.namespace, parameterNotFoundAction: "Deny" },
+      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": target.namespace } } },
+    },
+  };
+  return { policy, binding };
 }

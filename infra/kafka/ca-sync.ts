@@ -1,9 +1,9 @@
-/** The Kafka CA syncer's objects (ca-sync-spec.ts) as a component. */
+/** The Kafka CA syncer's objects (ca-sync-spec.ts) as a component: account, Roles, guard, CronJob. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type RegistryLogin, registryPullSecret } from "../self-healing/component";
-import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncRbac } from "./ca-sync-spec";
+import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncGuard, caSyncRbac } from "./ca-sync-spec";
 
 export interface KafkaCaSyncArgs extends Omit<CaSyncSpec<pulumi.Input<string>>, "imagePullSecret"> {
   /** The registry login of the image, when it needs one: a pull Secret of its own in the Kafka namespace. */
@@ -22,6 +22,12 @@ export class KafkaCaSync extends pulumi.ComponentResource {
       const r = new k8s.rbac.v1.Role(`${name}-${role.metadata.namespace}`, role, child);
       return new k8s.rbac.v1.RoleBinding(`${name}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
     });
+    const guard = caSyncGuard(args);
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
+    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
+      parent: this,
+      dependsOn: [policy],
+    });
     const pull = args.login
       ? [
           registryPullSecret(
@@ -35,7 +41,7 @@ export class KafkaCaSync extends pulumi.ComponentResource {
     const cronJob = new k8s.batch.v1.CronJob(
       `${name}-cronjob`,
       caSyncCronJob({ ...args, ...(args.login ? { imagePullSecret: `${CA_SYNC}-pull` } : {}) }),
-      { parent: this, dependsOn: [...bindings, ...pull] },
+      { parent: this, dependsOn: [...bindings, guardBinding, ...pull] },
     );
     this.cronJobName = cronJob.metadata.name;
     this.registerOutputs({ cronJobName: this.cronJobName });

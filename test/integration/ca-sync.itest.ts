@@ -3,7 +3,8 @@
  * (infra/kafka/ca-sync-spec.ts), its real program (operator/dist/ca-sync.js, what the CronJob runs
  * from the operator's image) run with the account's own token. Strimzi's CA is replaced in the
  * source Secret as Strimzi replaces a key (the new ca.crt, the old one under its dated name), and
- * the copy follows without a `pulumi up`; the token reaches nothing else.
+ * the copy follows without a `pulumi up`; the token reaches nothing else, and its guard (a policy
+ * whose parameter is the source Secret) refuses any certificate but the source's in the copy.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,9 +12,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/cluster/namespaces";
-import { CA_SYNC, caSyncCronJob, caSyncRbac } from "../../infra/kafka/ca-sync-spec";
+import { CA_SYNC, caSyncCronJob, caSyncGuard, caSyncGuardName, caSyncRbac } from "../../infra/kafka/ca-sync-spec";
 import { PROJECT_ROOT } from "../../infra/render/render";
-import { kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig } from "./local-platform";
+import { eventually, kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig } from "./local-platform";
 
 const run = randomBytes(3).toString("hex");
 const KAFKA = `ca-kafka-${run}`;
@@ -48,12 +49,21 @@ function syncOnce(target = `${APPS}/${CA}`): { status: number | null; output: an
   return { status: r.status, output: r.stdout.trim() === "" ? r.stderr : JSON.parse(r.stdout) };
 }
 
-beforeAll(() => {
+const GUARD = caSyncGuardName(spec);
+const FORGED = b64("-----BEGIN CERTIFICATE-----\nthe attacker's CA\n-----END CERTIFICATE-----\n");
+/** The syncer's token writes the copy itself (kubectl replace), as a stolen token would. */
+const writeCopy = (data: Record<string, string>, ...flags: string[]) =>
+  kubectlWith(syncer, secret(APPS, CA, data), "replace", ...flags, "-f", "-");
+
+beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [KAFKA, APPS]) kubectl("create", "namespace", ns);
   kubectl("label", "namespace", KAFKA, ...Object.entries(podSecurityLabels("restricted")).map(([k, v]) => `${k}=${v}`));
   const rbac = caSyncRbac(spec);
+  const guard = caSyncGuard(spec);
   const objects = [
+    guard.policy,
+    guard.binding,
     rbac.serviceAccount,
     ...rbac.roles.flatMap((r) => [r.role, r.binding]),
     // Strimzi's two CA Secrets (the certificate, and the key nobody else may read) and the copy `up` made.
@@ -67,9 +77,15 @@ beforeAll(() => {
   syncer = serviceAccountKubeconfig(dir, KAFKA, CA_SYNC);
   if (!fs.existsSync(path.join(PROJECT_ROOT, "operator", "dist", "ca-sync.js")))
     throw new Error("operator/dist/ca-sync.js is missing: build the operator first (cd operator && npm run build)");
-});
+  // The policy is enforced once the API server's informers have it and its parameter: a forged write, tried (dry run) until refused.
+  await eventually("the CA copy's guard enforced", () =>
+    writeCopy({ "ca.crt": FORGED }, "--dry-run=server").output.includes(`'${GUARD}'`) ? true : undefined,
+  );
+}, 120_000);
 
 afterAll(() => {
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, "--ignore-not-found");
   for (const ns of [KAFKA, APPS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -109,6 +125,21 @@ describe("the Kafka CA syncer", () => {
     expect(forged.status).toBe(1);
     expect(forged.output).toMatchObject({ msg: "ca sync failed", step: "read copy", status: 403 });
     expect(dataOf(APPS, "queue-manager")).toEqual({ password: b64("queue-manager's password") });
+  });
+
+  it("writes with its token only the source's certificates into the copy: a CA of its own is refused by the guard", () => {
+    const refused = (found: string) =>
+      `ValidatingAdmissionPolicy '${GUARD}' with binding '${GUARD}' denied request: data: expected exactly the certificates of ${KAFKA}/${CA} (ca.crt); found ${found}`;
+    const current = dataOf(APPS, CA);
+    expect(current).toEqual({ "ca.crt": dataOf(KAFKA, CA)["ca.crt"] });
+    expect(writeCopy({ "ca.crt": FORGED }).output).toContain(refused("ca.crt (not the source's)"));
+    expect(writeCopy({ ...current, "extra.crt": FORGED }).output).toContain(refused("extra.crt (not the source's)"));
+    expect(writeCopy({}).output).toContain(refused("ca.crt missing"));
+    expect(dataOf(APPS, CA)).toEqual(current);
+    // The source's own certificates are admitted: what the syncer writes.
+    expect(writeCopy(current).output).toBe(`secret/${CA} replaced`);
+    // Pulumi (the admin) still creates and updates the copy as the stack declares it: the guard is the syncer's only.
+    expect(kubectlWith(undefined, secret(APPS, CA, current), "replace", "--dry-run=server", "-f", "-").ok).toBe(true);
   });
 
   it("runs as a CronJob the restricted Kafka namespace admits without a warning", () => {
