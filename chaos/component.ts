@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
+import { chaosDeleteGuard } from "./delete-guard";
 import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
@@ -46,6 +47,19 @@ export function podGuardFor(chaos: ChaosConfig) {
     runnerImage: chaos.runnerImage,
     socketPath: chaos.socketPath,
     containerRuntime: chaos.containerRuntime,
+    namePrefix: `streamforge-${chaos.namespace}`,
+  });
+}
+
+/** What the fault accounts may delete: the scenarios' targets and the latency helpers. */
+export function deleteGuardFor(args: ChaosArgs) {
+  const { chaos, context } = args;
+  return chaosDeleteGuard({
+    chaosNamespace: chaos.namespace,
+    appsNamespace: context.appsNamespace,
+    kafkaNamespace: rbacNamespaces(args).kafka,
+    workerPodPattern: WORKER_POD_PATTERN,
+    kafkaPodPattern: brokerPodPattern(context.clusterName, chaos.scenarios.brokerFailure?.pool ?? "brokers"),
     namePrefix: `streamforge-${chaos.namespace}`,
   });
 }
@@ -113,6 +127,13 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-pod-guard`, podGuard.binding, {
       parent: this,
       dependsOn: [podPolicy],
+    });
+    // ...and delete, with their tokens, only what the engines may target (RBAC cannot name those pods).
+    const deleteGuard = deleteGuardFor(args);
+    const deletePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-delete-guard`, deleteGuard.policy, child);
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-delete-guard`, deleteGuard.binding, {
+      parent: this,
+      dependsOn: [deletePolicy],
     });
     const experiments = FAULTS.map(
       (fault) =>
