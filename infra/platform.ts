@@ -52,9 +52,9 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         // Strimzi 1.2's operator passes restricted, and its operands do with the restricted provider (strimzi-operator.ts).
         { name: kafka.namespace, podSecurity: "restricted" },
         ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
-        // queue-manager's Jobs set no securityContext today, so enforcing restricted there would
-        // reject them: baseline, with restricted warnings.
-        ...clientNamespaces.map((name) => ({ name, podSecurity: "baseline" as const })),
+        // queue-manager's Jobs set no securityContext: the apps guard's defaults fill in what
+        // restricted asks for (cluster/pod-defaults-spec.ts), so restricted holds there too.
+        ...clientNamespaces.map((name) => ({ name, podSecurity: "restricted" as const })),
         // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
         // Litmus' operator runs there too, watching only that namespace (chaos/README.md).
         ...(config.chaos?.enabled ? [{ name: config.chaos.namespace, podSecurity: "privileged" as const }] : []),
@@ -85,6 +85,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       namePrefix: `streamforge-${apps.namespace}`,
       appsNamespace: apps.namespace,
       namespaces: clientNamespaces,
+      defaultRunAsUser: apps.defaultRunAsUser,
       ...workloadAccounts({
         users,
         operator: operator && {

@@ -226,6 +226,15 @@ describe("bad configuration names the key, what was expected and what was found"
     expect(() => parsePlatformConfig(variant("dev", (r) => (r.network.apiServerCidr = "10.0.0.0/8")))).not.toThrow();
   });
 
+  it("refuses root as the apps' default user, naming the key", () => {
+    for (const user of [0, -1, 1.5])
+      expect(problemsOf(variant("dev", (r) => (r.apps = { defaultRunAsUser: user })))).toEqual([
+        expect.stringMatching(/^streamforge:apps\.defaultRunAsUser: expected .*; found /),
+      ]);
+    expect(parsePlatformConfig(variant("dev", (r) => (r.apps = { defaultRunAsUser: 1000 }))).apps.defaultRunAsUser).toBe(1000);
+    expect(parsePlatformConfig(variant("dev", () => {})).apps.defaultRunAsUser).toBe(65532);
+  });
+
   it("refuses a Prometheus address no NetworkPolicy peer can name", () => {
     expect(problemsOf(variant("dev", (r) => (r.chaos.prometheusAddress = "https://prometheus.example.com")))).toEqual([
       'streamforge:chaos.prometheusAddress: expected a Service address such as http://prometheus-operated.monitoring:9090 or an IPv4 address, so its egress can be opened; found "https://prometheus.example.com"',

@@ -125,7 +125,7 @@ describe("a watched namespace of its own", () => {
   it("is declared with the apps namespace's Pod Security level, and holds the operator's Jobs Role", async () => {
     const { byKind } = await declared("dev", (config) => ({ ...config, operator: { ...config.operator!, watchNamespace: "stf-jobs" } }));
     const jobsNamespace = byKind("Namespace").find((ns) => ns.metadata.name === "stf-jobs");
-    expect(jobsNamespace?.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline" });
+    expect(jobsNamespace?.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });
     const jobsRole = byKind("Role").find((r) => r.metadata.name === "streamforge-self-healing-operator");
     expect(jobsRole.metadata.namespace).toBe("stf-jobs");
     const [deployment] = byKind("Deployment");

@@ -8,6 +8,7 @@ import { createPlatform } from "../infra/platform";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
 import { STRIMZI_RESTRICTED_OPERANDS } from "../infra/kafka/strimzi-operator";
 import { EXPERIMENT_SECURITY_CONTEXT } from "../chaos/spec";
+import { podDefaults } from "../infra/cluster/pod-defaults-spec";
 import { committedConfig } from "./helpers";
 
 async function declared(stack: string) {
@@ -17,7 +18,7 @@ async function declared(stack: string) {
 }
 
 describe.each(knownStacks())("%s", (stack) => {
-  it("enforces restricted where Strimzi and Argo run, baseline for the apps, privileged only for the chaos namespace (the helper, beside Litmus' operator)", async () => {
+  it("enforces restricted where Strimzi and Argo run and for the apps (with the defaults their Jobs need), privileged only for the chaos namespace (the helper, beside Litmus' operator)", async () => {
     const { config, resources } = await declared(stack);
     if (!config.namespaces.create) return expect(resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
     const levels = Object.fromEntries(
@@ -25,12 +26,23 @@ describe.each(knownStacks())("%s", (stack) => {
         .filter((r) => r.type === "kubernetes:core/v1:Namespace")
         .map((r) => [(r.inputs as any).metadata.name, (r.inputs as any).metadata.labels["pod-security.kubernetes.io/enforce"]]),
     );
-    const expected: Record<string, string> = { [config.kafka.namespace]: "restricted", [config.apps.namespace]: "baseline" };
+    const expected: Record<string, string> = { [config.kafka.namespace]: "restricted", [config.apps.namespace]: "restricted" };
     if (config.strimzi.install) expected[config.strimzi.namespace] = "restricted";
     if (config.rollouts?.enabled && config.rollouts.controller.install) expected[config.rollouts.controller.namespace] = "restricted";
     // Litmus' operator runs in the chaos namespace (namespaced mode), beside the privileged helper.
     if (config.chaos?.enabled) expected[config.chaos.namespace] = "privileged";
     expect(levels).toMatchObject(expected);
+  });
+
+  it("gives the pods of the apps namespaces the restricted defaults, with the stack's default user", async () => {
+    const { config, resources } = await declared(stack);
+    const inputs = resources.map((r) => r.inputs as any);
+    const policy = inputs.find((o) => o.kind === "MutatingAdmissionPolicy");
+    const binding = inputs.find((o) => o.kind === "MutatingAdmissionPolicyBinding" && o.spec.policyName === policy.metadata.name);
+    expect(binding.spec.matchResources.namespaceSelector.matchExpressions[0].values).toContain(config.apps.namespace);
+    expect(policy.spec.mutations[0].applyConfiguration.expression).toContain(
+      `runAsUser: object.spec.?securityContext.?runAsUser.orValue(${config.apps.defaultRunAsUser})`,
+    );
   });
 
   it("runs Strimzi's operands with its restricted provider, and overrides no container securityContext it would replace", async () => {
@@ -55,4 +67,10 @@ describe.each(knownStacks())("%s", (stack) => {
     for (const e of experiments)
       expect([e.metadata.name, e.spec.definition.securityContext]).toEqual([e.metadata.name, EXPERIMENT_SECURITY_CONTEXT]);
   });
+});
+
+it("refuses root as the default user", () => {
+  expect(() => podDefaults({ namespaces: ["stf"], runAsUser: 0, namePrefix: "x" })).toThrow(
+    "runAsUser: expected a positive integer (a non-root user); found 0",
+  );
 });

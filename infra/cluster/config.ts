@@ -91,8 +91,14 @@ export const clusterArea = defineArea({
             }),
           )
           .default([]),
+        /**
+         * The user a pod in the apps namespaces runs as when it names none (queue-manager's Jobs
+         * name none): the namespaces enforce Pod Security `restricted`, and their pods get its
+         * defaults (infra/cluster/pod-defaults-spec.ts). Never 0.
+         */
+        defaultRunAsUser: z.int().min(1).max(2147483647).default(65532),
       })
-      .default({ namespace: "stf", allowIngress: [], workerEgress: [] }),
+      .default({ namespace: "stf", allowIngress: [], workerEgress: [], defaultRunAsUser: 65532 }),
     monitoring: z
       .strictObject({
         /** Namespace of the Prometheus that scrapes the platform: the only one let in to metrics ports. */

@@ -1,16 +1,20 @@
 /**
  * The apps namespaces' workload guard and the platform pods' session guard (workload-guard-spec.ts),
- * and the accounts workers run as: one ServiceAccount per worker service that owns credentials, none of them mounting an API
- * token, and the namespaces' `default` accounts patched to mount none either.
+ * their restricted pod defaults (pod-defaults-spec.ts), and the accounts workers run as: one
+ * ServiceAccount per worker service that owns credentials, none of them mounting an API token, and
+ * the namespaces' `default` accounts patched to mount none either.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { podDefaults } from "./pod-defaults-spec";
 import { type WorkloadGuardArgs, platformPodAccessGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** Namespace of the apps' credentials, where the worker accounts are created. */
   readonly appsNamespace: string;
+  /** The user a pod in the guarded namespaces runs as when it names none (pod-defaults-spec.ts). */
+  readonly defaultRunAsUser: number;
 }
 
 export class AppsWorkloadGuard extends pulumi.ComponentResource {
@@ -25,6 +29,13 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, guard.binding, {
       parent: this,
       dependsOn: [policy],
+    });
+    // The restricted defaults, so the namespaces can enforce restricted on pods that set nothing.
+    const defaults = podDefaults({ namespaces: args.namespaces, runAsUser: args.defaultRunAsUser, namePrefix: args.namePrefix });
+    const defaultsPolicy = new k8s.admissionregistration.v1.MutatingAdmissionPolicy(`${name}-defaults-policy`, defaults.policy, child);
+    new k8s.admissionregistration.v1.MutatingAdmissionPolicyBinding(`${name}-defaults-binding`, defaults.binding, {
+      parent: this,
+      dependsOn: [defaultsPolicy],
     });
     const access = platformPodAccessGuard(args);
     const accessPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-access-policy`, access.policy, child);

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/cluster/namespaces";
+import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
 import {
   platformPodAccessGuard,
   platformPodAccessGuardName,
@@ -50,6 +51,8 @@ const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APP
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
 const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
+const defaults = podDefaults({ namespaces: [APPS], runAsUser: local.apps.defaultRunAsUser, namePrefix: `streamforge-${APPS}` });
+const DEFAULTS = podDefaultsName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
 const JOB_GUARD = guardName(APPS);
 /** The workers' accounts other than default, and a Secret each of them owns. */
@@ -94,8 +97,8 @@ function workerJob(name: string, edit: (pod: any, job: any) => void = () => {}):
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   kubectl("create", "namespace", APPS);
-  // The stack's Pod Security level for the apps namespace (infra/platform.ts).
-  kubectl("label", "namespace", APPS, ...Object.entries(podSecurityLabels("baseline")).map(([k, v]) => `${k}=${v}`));
+  // The stack's Pod Security level for the apps namespace (infra/platform.ts), with its defaults.
+  kubectl("label", "namespace", APPS, ...Object.entries(podSecurityLabels("restricted")).map(([k, v]) => `${k}=${v}`));
   const spec = { namespace: APPS, watchNamespace: APPS } as OperatorSpec<unknown>;
   const qm = queueManagerRbac(APPS);
   const role = jobsRole(spec);
@@ -146,6 +149,8 @@ beforeAll(async () => {
     secret(CA),
     guard.policy,
     guard.binding,
+    defaults.policy,
+    defaults.binding,
     access.policy,
     access.binding,
     jobGuard.policy,
@@ -177,6 +182,7 @@ beforeAll(async () => {
 afterAll(() => {
   kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -464,10 +470,17 @@ describe("the apps namespace under attack, with each creator's real token", () =
         `metadata.labels: expected no app.kubernetes.io/name of the platform's (${accounts.platformServiceAccounts.join(", ")}) and no rollouts-pod-template-hash outside their ReplicaSets; found ${QUEUE_MANAGER}`,
       ),
     );
+    // Root in a debug container: Pod Security (restricted) refuses it before the guard would.
     expect(debug(workerPod, "root", "restricted", `--custom=${asRoot}`).output).toContain(
+      'violates PodSecurity "restricted:latest": runAsUser=0 (container "root" must not set runAsUser=0)',
+    );
+    const stealing = path.join(dir, "steal.json");
+    const qmSecret = own(QUEUE_MANAGER);
+    fs.writeFileSync(stealing, JSON.stringify({ env: [{ name: "P", valueFrom: { secretKeyRef: { name: qmSecret, key: "password" } } }] }));
+    expect(debug(workerPod, "thief", "restricted", `--custom=${stealing}`).output).toContain(
       refusedBy(
         GUARD,
-        "spec.securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in ephemeralContainers[root]",
+        `spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${qmSecret} (owned by ${QUEUE_MANAGER}) in a pod running as ${loader}`,
       ),
     );
 

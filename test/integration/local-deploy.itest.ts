@@ -109,7 +109,7 @@ describe("pulumi up --stack local", () => {
         return items.length > 0 ? items : undefined;
       });
       console.log(`${w.kind} ${ns}/${w.metadata.name}: ${pods.length} pod(s) admitted at Pod Security ${level}`);
-      expect(["restricted", "baseline"]).toContain(level);
+      expect([`${w.kind} ${w.metadata.name}`, level]).toEqual([`${w.kind} ${w.metadata.name}`, "restricted"]);
     }
     // Nothing a controller tried to create there was refused (Pod Security or an admission policy would say so here).
     for (const ns of [...new Set(workloads.map((w) => w.metadata.namespace!))]) {
