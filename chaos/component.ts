@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
+import { litmusOperatorGuard } from "./operator-guard";
 import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
@@ -86,6 +87,13 @@ export function guardFor({ chaos, context }: ChaosArgs) {
 }
 
 /**
+ * The release name: the chart names the operator's ServiceAccount after it (litmus-helm
+ * litmus-core-3.28.1 templates/_helpers.tpl `litmus.fullname`: the release name when it contains
+ * the chart's; templates/deployment.yaml L21).
+ */
+export const LITMUS_RELEASE = "litmus-core";
+
+/**
  * The Litmus chaos operator (litmus-core chart, pinned), the experiments at the pinned runner image,
  * their least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
  */
@@ -99,7 +107,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
           new k8s.helm.v3.Release(
             `${name}-litmus-core`,
             {
-              name: "litmus-core",
+              name: LITMUS_RELEASE,
               chart: "litmus-core",
               version: chaos.operator.chartVersion,
               repositoryOpts: { repo: "https://litmuschaos.github.io/litmus-helm/" },
@@ -128,6 +136,24 @@ export class ChaosExperiments extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [podPolicy],
     });
+    // Litmus' operator, installed here with the chart's wide Role, may write only what it does.
+    if (chaos.operator.install) {
+      const operatorGuard = litmusOperatorGuard({
+        chaosNamespace: chaos.namespace,
+        operatorServiceAccount: LITMUS_RELEASE,
+        chaosRunnerImage: chaos.chaosRunnerImage,
+        namePrefix: `streamforge-${chaos.namespace}`,
+      });
+      const operatorPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-operator-guard`,
+        operatorGuard.policy,
+        child,
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-operator-guard`, operatorGuard.binding, {
+        parent: this,
+        dependsOn: [operatorPolicy],
+      });
+    }
     // ...and delete, with their tokens, only what the engines may target (RBAC cannot name those pods).
     const deleteGuard = deleteGuardFor(args);
     const deletePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-delete-guard`, deleteGuard.policy, child);

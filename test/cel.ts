@@ -33,6 +33,8 @@ export interface AdmissionRequest {
   readonly namespace?: string;
   /** The object's name (a CONNECT request's pod), where a policy reads it. */
   readonly name?: string;
+  /** The resource written, where a policy on several reads it. */
+  readonly resource?: { readonly group: string; readonly version: string; readonly resource: string };
   /** The binding's parameter object, where the policy has a paramKind. */
   readonly params?: object;
 }
@@ -40,7 +42,7 @@ export interface AdmissionRequest {
 /** What the API server answers: "admitted", "not checked" (a match condition is false), or the refusal's message. */
 export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRequest): string {
   const { spec } = policy;
-  const { operation, userInfo, kind, subResource, namespace, name } = request;
+  const { operation, userInfo, kind, subResource, namespace, name, resource } = request;
   // A JSON copy: under Jest, objects made in another realm are refused by cel-js.
   const json = (o: object | undefined) => (o === undefined ? null : JSON.parse(JSON.stringify(o)));
   const ctx: Record<string, any> = {
@@ -54,6 +56,7 @@ export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRe
       ...(subResource === undefined ? {} : { subResource }),
       ...(namespace === undefined ? {} : { namespace }),
       ...(name === undefined ? {} : { name }),
+      ...(resource === undefined ? {} : { resource }),
     },
     variables: {},
   };

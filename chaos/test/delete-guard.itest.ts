@@ -12,7 +12,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/cluster/namespaces";
 import { committedConfig } from "../../test/helpers";
-import { eventually, kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig } from "../../test/integration/local-platform";
+import {
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../test/integration/local-platform";
 import { chaosDeleteGuard } from "../delete-guard";
 import { WORKER_POD_PATTERN, brokerPodPattern } from "../guard";
 import { FAULTS, experimentRbac, serviceAccountName } from "../spec";
@@ -110,11 +117,7 @@ afterAll(() => {
 
 describe("the chaos delete guard in the real API server, with the fault accounts' tokens", () => {
   it("type-checks every expression against the Pod schema", async () => {
-    const status = await eventually(`${POLICY} checked`, () => {
-      const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", POLICY, "-o", "json")).status ?? {};
-      return s.observedGeneration === 1 ? s : undefined;
-    });
-    expect(status.typeChecking?.expressionWarnings ?? []).toEqual([]);
+    expect(await policyTypeWarnings(POLICY)).toEqual([]);
   });
 
   it("pod-delete: refuses queue-manager's pod, a controller and a worker-named pod no Job owns; deletes a worker Job's pod and a broker", async () => {

@@ -10,7 +10,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/cluster/namespaces";
 import { committedConfig } from "../../test/helpers";
-import { eventually, kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig } from "../../test/integration/local-platform";
+import {
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../test/integration/local-platform";
 import { chaosPodGuard } from "../pod-guard";
 import { FAULTS, chaosExperiment, experimentRbac, serviceAccountName } from "../spec";
 import { chaosAttacks, experimentJob, helperPod } from "./pod-guard-cases";
@@ -64,11 +71,7 @@ afterAll(() => {
 
 describe("the chaos pod guard in the real API server, with the fault accounts' tokens", () => {
   it("type-checks every expression against the Pod and Job schemas", async () => {
-    const status = await eventually(`${POLICY} checked`, () => {
-      const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", POLICY, "-o", "json")).status ?? {};
-      return s.observedGeneration === 1 ? s : undefined;
-    });
-    expect(status.typeChecking?.expressionWarnings ?? []).toEqual([]);
+    expect(await policyTypeWarnings(POLICY)).toEqual([]);
   });
 
   it("admits the experiment Job of each fault and the latency helper", () => {

@@ -157,3 +157,12 @@ export async function eventually<T>(what: string, check: () => T | undefined, ti
     await sleep(250);
   }
 }
+
+/** The type-checking warnings the API server reports for a ValidatingAdmissionPolicy, once it has checked it. */
+export async function policyTypeWarnings(name: string): Promise<unknown[]> {
+  const status = await eventually(`${name} checked`, () => {
+    const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", name, "-o", "json")).status ?? {};
+    return s.observedGeneration === 1 ? s : undefined;
+  });
+  return status.typeChecking?.expressionWarnings ?? [];
+}
