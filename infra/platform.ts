@@ -201,7 +201,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       ? new ArgoRolloutsController(
           "rollouts",
           // Render has no cluster: the CRDs are named with their pinned sums, not fetched.
-          { rollouts, offline: cluster === undefined },
+          { rollouts, appsNamespace: apps.namespace, offline: cluster === undefined },
           { providers, dependsOn: namespaces.dependencies(rollouts.controller.namespace) },
         )
       : undefined;

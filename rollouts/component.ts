@@ -3,9 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterTarget } from "../infra/cluster/config";
 import type { RolloutsConfig } from "./config";
+import { controllerGuard } from "./controller-guard";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
+  QUEUE_MANAGER,
   type QueueManagerContext,
   analysisTemplates,
   autoscaler,
@@ -21,8 +23,17 @@ import {
 
 export { ROLLOUTS_CRDS, crdUrl };
 
+/**
+ * The release name: the chart names the controller's ServiceAccount after it (argo-helm
+ * argo-rollouts-2.41.0 templates/_helpers.tpl `argo-rollouts.fullname` and
+ * `argo-rollouts.serviceAccountName`).
+ */
+export const ROLLOUTS_RELEASE = "argo-rollouts";
+
 export interface ArgoRolloutsControllerArgs {
   readonly rollouts: RolloutsConfig;
+  /** Where queue-manager's Rollout lives: the only namespace, beside its own, the controller may write in. */
+  readonly appsNamespace: string;
   /**
    * Offline (render, unit tests): the CRDs are not fetched; each group holds only a comment naming
    * the file and its pinned sha256, which `up` and `preview` fetch and check.
@@ -51,7 +62,7 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
       {
-        name: "argo-rollouts",
+        name: ROLLOUTS_RELEASE,
         chart: "argo-rollouts",
         version: controller.chartVersion,
         repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" },
@@ -63,6 +74,18 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: crds },
     );
+    // Its token writes only where it serves, and only queue-manager's template into ReplicaSets.
+    const guard = controllerGuard({
+      controllerNamespace: controller.namespace,
+      controllerServiceAccount: ROLLOUTS_RELEASE,
+      appsNamespace: args.appsNamespace,
+      rolloutName: QUEUE_MANAGER,
+      namePrefix: `streamforge-${args.appsNamespace}`,
+    });
+    for (const [part, { policy, binding }] of Object.entries(guard)) {
+      const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard-${part}`, policy, { parent: this });
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard-${part}`, binding, { parent: this, dependsOn: [p] });
+    }
     this.registerOutputs({ release: this.release });
   }
 }

@@ -1,0 +1,216 @@
+/**
+ * The Argo Rollouts controller's guard (rollouts/controller-guard.ts) in the REAL API server, tried
+ * with the token of an account holding the chart's own cluster-wide rules (argo-helm
+ * argo-rollouts-2.41.0 charts/argo-rollouts/templates/_helpers.tpl L116-271, restated below): the
+ * ReplicaSet the real controller made for a Rollout is admitted when sent with that token, and so
+ * are the Services and Lease it writes; a ReplicaSet of another template, or in another namespace,
+ * a Deployment update and a Job are refused with the policies' messages.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../test/integration/local-platform";
+import { controllerGuard, controllerGuardNames } from "../controller-guard";
+
+const run = randomBytes(3).toString("hex");
+const APPS = `argo-guard-${run}`;
+const CTRL = `argo-guard-ctrl-${run}`;
+const OTHER = `argo-guard-other-${run}`;
+const SA = "argo-rollouts";
+const NAMES = controllerGuardNames(`streamforge-${APPS}`);
+const guard = controllerGuard({
+  controllerNamespace: CTRL,
+  controllerServiceAccount: SA,
+  appsNamespace: APPS,
+  rolloutName: "queue-manager",
+  namePrefix: `streamforge-${APPS}`,
+});
+const IMAGE = "ghcr.io/olehkondratow/streamforge-queue-manager:1.0.0";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "argo-guard-"));
+let token = "";
+const as = (input: object | undefined, ...args: string[]) => kubectlWith(token, input, ...args);
+const dryRun = (object: object) => as(object, "create", "--dry-run=server", "-f", "-");
+const refusedBy = (policy: string) => `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: `;
+const verbs = (...v: string[]) => v;
+
+/** The chart's controller rules (the parts this test exercises are all of them that write). */
+const CHART_RULES = [
+  {
+    apiGroups: ["argoproj.io"],
+    resources: ["rollouts", "rollouts/status", "rollouts/finalizers"],
+    verbs: verbs("get", "list", "watch", "update", "patch"),
+  },
+  {
+    apiGroups: ["argoproj.io"],
+    resources: ["analysisruns", "analysisruns/finalizers", "experiments", "experiments/finalizers"],
+    verbs: verbs("create", "get", "list", "watch", "update", "patch", "delete"),
+  },
+  { apiGroups: ["argoproj.io"], resources: ["analysistemplates", "clusteranalysistemplates"], verbs: verbs("get", "list", "watch") },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: verbs("create", "get", "list", "watch", "update", "patch", "delete") },
+  { apiGroups: ["", "apps"], resources: ["deployments", "podtemplates"], verbs: verbs("get", "list", "watch", "update") },
+  { apiGroups: [""], resources: ["services"], verbs: verbs("get", "list", "watch", "patch", "create", "delete") },
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: verbs("create", "get", "update") },
+  { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: verbs("get", "list", "watch") },
+  { apiGroups: [""], resources: ["pods"], verbs: verbs("list", "update", "watch") },
+  { apiGroups: [""], resources: ["pods/eviction"], verbs: verbs("create") },
+  { apiGroups: [""], resources: ["events"], verbs: verbs("create", "update", "patch") },
+  {
+    apiGroups: ["networking.k8s.io", "extensions"],
+    resources: ["ingresses"],
+    verbs: verbs("create", "get", "list", "watch", "update", "patch"),
+  },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: verbs("create", "get", "list", "watch", "update", "patch", "delete") },
+];
+
+const template = {
+  metadata: { labels: { "app.kubernetes.io/name": "queue-manager" } },
+  spec: { serviceAccountName: "queue-manager", containers: [{ name: "queue-manager", image: IMAGE, ports: [{ containerPort: 8080 }] }] },
+};
+const rolloutObject = {
+  apiVersion: "argoproj.io/v1alpha1",
+  kind: "Rollout",
+  metadata: { name: "queue-manager", namespace: APPS },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { "app.kubernetes.io/name": "queue-manager" } },
+    template,
+    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: "1s" } }] } },
+  },
+};
+
+/** The ReplicaSet the real controller made, as a new object to send again. */
+let controllersReplicaSet: any;
+
+beforeAll(async () => {
+  requireEnv("KUBECONFIG");
+  for (const ns of [APPS, CTRL, OTHER]) kubectl("create", "namespace", ns);
+  const clusterRole = `argo-guard-${run}`;
+  const objects = [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: SA, namespace: CTRL } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "queue-manager", namespace: APPS } },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: clusterRole }, rules: CHART_RULES },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: clusterRole },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+      subjects: [{ kind: "ServiceAccount", name: SA, namespace: CTRL }],
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "victim", namespace: APPS },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "v" } },
+        template: { metadata: { labels: { app: "v" } }, spec: { containers: [{ name: "c", image: "x" }] } },
+      },
+    },
+    rolloutObject,
+    guard.scope.policy,
+    guard.scope.binding,
+    guard.replicaSets.policy,
+    guard.replicaSets.binding,
+  ];
+  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
+  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  token = serviceAccountKubeconfig(dir, CTRL, SA);
+  // The real controller (the local platform's, cluster-wide) reconciles the Rollout into a ReplicaSet.
+  const rs = await eventually(
+    "the controller's ReplicaSet",
+    () => JSON.parse(kubectl("get", "replicasets", "-n", APPS, "-l", "app.kubernetes.io/name=queue-manager", "-o", "json")).items[0],
+    120_000,
+  );
+  controllersReplicaSet = {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: { name: `${rs.metadata.name}-again`, namespace: APPS, labels: rs.metadata.labels, annotations: rs.metadata.annotations },
+    spec: { ...rs.spec, selector: rs.spec.selector },
+  };
+  await eventually("the controller's guard enforced", () =>
+    dryRun({ ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: OTHER } }).output.includes(
+      `'${NAMES.scope}'`,
+    )
+      ? true
+      : undefined,
+  );
+}, 240_000);
+
+afterAll(() => {
+  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", NAMES.scope, NAMES.replicaSets, "--ignore-not-found");
+  kubectl("delete", "clusterrolebinding,clusterrole", `argo-guard-${run}`, "--ignore-not-found");
+  for (const ns of [APPS, CTRL, OTHER]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the Argo Rollouts controller's token, with the chart's cluster-wide rules", () => {
+  it("type-checks every expression against the real schemas", async () => {
+    for (const policy of [NAMES.scope, NAMES.replicaSets]) expect([policy, await policyTypeWarnings(policy)]).toEqual([policy, []]);
+  });
+
+  it("admits what the controller does for the Rollout: its ReplicaSet, a Service, its Lease", () => {
+    expect(dryRun(controllersReplicaSet)).toEqual({
+      ok: true,
+      output: `replicaset.apps/${controllersReplicaSet.metadata.name} created (server dry run)`,
+    });
+    // Scaling the ReplicaSet it made (an update of replicas, the pod spec as it was) is admitted.
+    const real = JSON.parse(
+      kubectl("get", "replicaset", controllersReplicaSet.metadata.name.replace(/-again$/, ""), "-n", APPS, "-o", "json"),
+    );
+    real.spec.replicas = 0;
+    expect(as(real, "replace", "--dry-run=server", "-f", "-")).toEqual({
+      ok: true,
+      output: `replicaset.apps/${real.metadata.name} replaced (server dry run)`,
+    });
+    const service = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "queue-manager-canary", namespace: APPS },
+      spec: { ports: [{ port: 8080 }] },
+    };
+    expect(dryRun(service).ok).toBe(true);
+    const lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "argo-rollouts-controller-lock", namespace: CTRL },
+    };
+    expect(dryRun(lease).ok).toBe(true);
+  });
+
+  it("refuses a ReplicaSet of another image or account, and one in a namespace it does not serve", () => {
+    const other = structuredClone(controllersReplicaSet);
+    other.spec.template.spec.containers[0].image = "docker.io/library/alpine:3";
+    other.spec.template.spec.containers[0].command = ["sh", "-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"];
+    expect(dryRun(other).output).toContain(
+      `${refusedBy(NAMES.replicaSets)}spec.template.spec: expected the pod template of the Rollout ${APPS}/queue-manager (containers queue-manager ${IMAGE}   as queue-manager); found queue-manager docker.io/library/alpine:3 sh -c cat /var/run/secrets/kubernetes.io/serviceaccount/token  as queue-manager`,
+    );
+    const elsewhere = { ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: OTHER } };
+    expect(dryRun(elsewhere).output).toContain(
+      `${refusedBy(NAMES.scope)}expected the Argo Rollouts controller to write only in the namespaces it serves (${[APPS, CTRL].sort().join(", ")}); found CREATE apps/replicasets ${controllersReplicaSet.metadata.name} in ${OTHER}`,
+    );
+  });
+
+  it("refuses what the chart grants and the canary never needs: a Deployment update, a Job", () => {
+    // The chart grants update (not patch) on Deployments: a replace with a new image.
+    const victim = JSON.parse(kubectl("get", "deployment", "victim", "-n", APPS, "-o", "json"));
+    victim.spec.template.spec.containers[0].image = "evil:1";
+    expect(as(victim, "replace", "-f", "-").output).toContain(
+      `${refusedBy(NAMES.scope)}expected no Deployment, pod template, Job or Ingress written by the Argo Rollouts controller (no workloadRef, Job metric or ingress router here); found UPDATE apps/deployments victim`,
+    );
+    const job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j", namespace: APPS },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } } },
+    };
+    expect(dryRun(job).output).toContain(`${refusedBy(NAMES.scope)}expected no Deployment`);
+  });
+});
