@@ -67,8 +67,8 @@ describe("the metrics a query reads", () => {
       appsNamespace: "stf",
     };
     const engines = [
-      brokerFailureEngine(chaos.scenarios.brokerFailure!, ctx),
-      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["a"]),
+      brokerFailureEngine(chaos.scenarios.brokerFailure!, ctx, [{ name: "dual-role", replicas: 3 }]),
+      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["a-x"], ["a"]),
       workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k"] }, ["a"]),
     ];
     const names = engines.flatMap((e) =>
