@@ -104,6 +104,22 @@ export function metricNames(query: string): string[] {
   return [...names];
 }
 
+/**
+ * The samples in promql's CSV as litmus-go reads them (pkg/probe/promProbe.go L362-400,
+ * extractValueFromMetrics): the trimmed output split into lines, a header naming a `value` column,
+ * then one line per sample. litmus-go wants exactly one; the caller counts.
+ */
+export function csvSamples(output: string): number[] {
+  const rows = output.trim().split("\n");
+  const column = rows[0]!.split(",").findIndex((h) => h.toLowerCase() === "value");
+  if (column === -1) throw new Error(`promql printed no value column: ${rows[0]}`);
+  return rows.slice(1).map((r) => {
+    const v = r.split(",")[column];
+    if (v === undefined || v === "") throw new Error(`promql printed no value in "${r}"`);
+    return Number(v);
+  });
+}
+
 export interface CheckResult {
   readonly ok: boolean;
   /** What was seen: the value, the count, or why it failed. */
