@@ -165,6 +165,38 @@ describe("probes around a fault", () => {
     expect(offline.checks).toBeGreaterThan(1);
   });
 
+  it("polls a Continuous probe back to back when no probePollingInterval is set, as litmus-go does, and stops at its first failure", async () => {
+    const sleeps: number[] = [];
+    const recordingSleep = (ms: number) => {
+      sleeps.push(ms);
+      return tick();
+    };
+    let asked = 0;
+    let faultOn = false;
+    const b = backend({
+      promQuery: () => {
+        asked += 1;
+        return Promise.resolve([faultOn ? 1 : 0]);
+      },
+    });
+    const { verdicts } = await runWithProbes(
+      [prom("offline", "Continuous", "offline")],
+      b,
+      async () => {
+        for (let i = 0; i < 20; i++) await tick();
+        faultOn = true;
+        for (let i = 0; i < 20; i++) await tick();
+        return "done";
+      },
+      recordingSleep,
+    );
+    expect(verdicts[0]).toMatchObject({ passed: false, observed: "1" });
+    // Every pause between checks was 0 ms (not the 10 ms interval), and nothing was asked after the failure.
+    expect(sleeps.length).toBeGreaterThan(3);
+    expect(new Set(sleeps)).toEqual(new Set([0]));
+    expect(asked).toBe(verdicts[0]!.checks);
+  });
+
   it("fails a probe whose metric has no series, even when `or vector(0)` makes its query pass", async () => {
     const b = backend({ promSeries: (_e, m) => Promise.resolve(m === "kafka_misspelt_offline" ? 0 : 1) });
     const { verdicts } = await runWithProbes(
