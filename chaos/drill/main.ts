@@ -31,7 +31,15 @@ import {
   startOperator,
   startToxiproxy,
 } from "./pieces";
-import { type SimulatedWorkers, createTopics, deleteTopics, queueManagerJob, simulateWorkers, streamCheck } from "./traffic";
+import {
+  type SimulatedWorkers,
+  createTopics,
+  deleteTopics,
+  queueManagerJob,
+  simulateWorkers,
+  streamCheck,
+  streamHypotheses,
+} from "./traffic";
 
 export interface Row {
   readonly scenario: string;
@@ -257,20 +265,7 @@ async function brokerFailure(
       observed: `${kills.length} kills; down ${list(kills.map((k) => k.down))}`,
       passed: kills.length > 0 && kills.every((k) => k.felt !== undefined),
     },
-    {
-      scenario,
-      hypothesis: "producing with acks=all kept working; no acknowledged message is lost",
-      observed:
-        `${s.acknowledged} acknowledged (longest pause ${seconds(s.longestPauseMs)}), ${s.unacknowledged} not; ${s.lost} missing from the log, ` +
-        `${s.missedByConsumer} never consumed${s.firstLost.length ? ` (e.g. ${s.firstLost.join(", ")})` : ""}`,
-      passed: s.acknowledged > 0 && s.lost === 0 && s.missedByConsumer === 0,
-    },
-    {
-      scenario,
-      hypothesis: "nothing is duplicated (idempotent producer)",
-      observed: `${s.duplicated} duplicates in the log`,
-      passed: s.duplicated === 0,
-    },
+    ...streamHypotheses(s).map((h) => ({ scenario, ...h })),
     {
       scenario,
       hypothesis: `under-replicated partitions return to 0 within ${recoverWithinMs / 1000} s of the broker's return`,
