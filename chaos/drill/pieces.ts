@@ -51,6 +51,8 @@ export interface KafkaCluster {
   readonly libs: string;
   kill(nodeId: number): void;
   start(nodeId: number): void;
+  /** Starts a stopped node, on empty storage when `empty` (a pod with ephemeral storage); resolves once it serves. */
+  startAsync(nodeId: number, empty: boolean): Promise<void>;
   stop(): void;
 }
 
@@ -72,6 +74,12 @@ export function startKafkaCluster(): KafkaCluster {
     libs: scriptEnv("kafka.sh")["KAFKA_LIBS"] ?? required("KAFKA_LIBS"),
     kill: (id) => void script("kafka-cluster.sh", "kill-node", String(id)),
     start: (id) => void script("kafka-cluster.sh", "start-node", String(id)),
+    startAsync: async (id, empty) =>
+      void (await run("bash", [
+        path.join(PROJECT_ROOT, "local", "kafka-cluster.sh"),
+        empty ? "start-node-empty" : "start-node",
+        String(id),
+      ])),
     stop: () => void script("kafka-cluster.sh", "stop"),
   };
 }

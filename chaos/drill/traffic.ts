@@ -70,30 +70,63 @@ export function queueManagerJob(queueId: string, target: string, namespace: stri
 export interface SimulatedWorkers {
   /** When each queue's last progress event was acknowledged (ms since epoch). */
   readonly lastAcked: ReadonlyMap<string, number>;
-  /** The slowest acknowledgement so far, in ms, and how many events were acknowledged. */
+  /** The slowest acknowledgement on the proxied path so far, in ms, and how many events were acknowledged. */
   readonly stats: { maxAckMs: number; acked: number; failed: number };
   /** Stops one queue's events, as a worker that hangs would. */
   silence(queueId: string): void;
+  /**
+   * Sends these queues' events through Toxiproxy and every other queue's straight to the brokers,
+   * so a latency toxic slows only the targets' traffic, as netem on the target pods' egress does.
+   */
+  route(throughProxy: ReadonlySet<string>): void;
   stop(): Promise<void>;
 }
 
 /**
  * One loop for all simulated workers: every second, each queue whose Job (or its relaunch, named
- * `<job>-r<N>`) has a Running pod publishes a `loading` status event with `acks=all`.
+ * `<job>-r<N>`) has a Running pod publishes a `loading` status event with `acks=all`, straight to
+ * the brokers unless `route` sends it through the proxies.
  */
 export async function simulateWorkers(
   kube: LaunchKube,
   namespace: string,
-  brokers: readonly string[],
+  brokers: { readonly direct: readonly string[]; readonly proxied: readonly string[] },
   topic: string,
   jobs: readonly { queueId: string; job: string }[],
 ): Promise<SimulatedWorkers> {
-  const producer: Producer = client("drill-workers", brokers).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const direct: Producer = client("drill-workers", brokers.direct).producer({ allowAutoTopicCreation: false });
+  const proxied: Producer = client("drill-workers-proxied", brokers.proxied).producer({ allowAutoTopicCreation: false });
+  await direct.connect();
+  await proxied.connect();
   const lastAcked = new Map<string, number>();
   const silenced = new Set<string>();
+  let throughProxy: ReadonlySet<string> = new Set();
   const stats = { maxAckMs: 0, acked: 0, failed: 0 };
   let running = true;
+  const send = async (producer: Producer, live: readonly { queueId: string }[], timed: boolean) => {
+    if (live.length === 0) return;
+    const sentAt = Date.now();
+    const events = live.map((j) => ({
+      event: "status",
+      queue_id: j.queueId,
+      symbol: "BTCUSDT",
+      type: "trades",
+      status: "loading",
+      message: "loaded 100 records",
+      records_written: 100,
+      finished: false,
+      sent_at: sentAt / 1000,
+    }));
+    try {
+      await producer.send({ topic, acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
+      const now = Date.now();
+      if (timed) stats.maxAckMs = Math.max(stats.maxAckMs, now - sentAt);
+      stats.acked += events.length;
+      for (const j of live) lastAcked.set(j.queueId, now);
+    } catch {
+      stats.failed += events.length;
+    }
+  };
   const loop = (async () => {
     while (running) {
       const pods = await kube.listPods(namespace).catch(() => []);
@@ -102,29 +135,18 @@ export async function simulateWorkers(
           !silenced.has(j.queueId) &&
           pods.some((p) => p.phase === "Running" && !p.deleting && (p.ownerJob === j.job || p.ownerJob?.startsWith(`${j.job}-r`))),
       );
-      if (live.length > 0) {
-        const sentAt = Date.now();
-        const events = live.map((j) => ({
-          event: "status",
-          queue_id: j.queueId,
-          symbol: "BTCUSDT",
-          type: "trades",
-          status: "loading",
-          message: "loaded 100 records",
-          records_written: 100,
-          finished: false,
-          sent_at: sentAt / 1000,
-        }));
-        try {
-          await producer.send({ topic, acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
-          const now = Date.now();
-          stats.maxAckMs = Math.max(stats.maxAckMs, now - sentAt);
-          stats.acked += events.length;
-          for (const j of live) lastAcked.set(j.queueId, now);
-        } catch {
-          stats.failed += events.length;
-        }
-      }
+      await Promise.all([
+        send(
+          proxied,
+          live.filter((j) => throughProxy.has(j.queueId)),
+          true,
+        ),
+        send(
+          direct,
+          live.filter((j) => !throughProxy.has(j.queueId)),
+          false,
+        ),
+      ]);
       await sleep(1000);
     }
   })();
@@ -132,10 +154,11 @@ export async function simulateWorkers(
     lastAcked,
     stats,
     silence: (q) => void silenced.add(q),
+    route: (queues) => void (throughProxy = new Set(queues)),
     async stop() {
       running = false;
       await loop;
-      await producer.disconnect();
+      await Promise.all([direct.disconnect(), proxied.disconnect()]);
     },
   };
 }

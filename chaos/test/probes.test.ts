@@ -3,7 +3,17 @@
  * The drill itself runs them against the real Prometheus and API server (drill.itest.ts).
  */
 import { committedConfig } from "../../test/helpers";
-import { type EngineProbe, type ProbeBackend, check, checkOnce, compare, durationMs, metricNames, runWithProbes } from "../drill/probes";
+import {
+  type EngineProbe,
+  type ProbeBackend,
+  check,
+  checkOnce,
+  compare,
+  csvSamples,
+  durationMs,
+  metricNames,
+  runWithProbes,
+} from "../drill/probes";
 import { brokerFailureEngine, workerNetworkLatencyEngine, workerPodDeleteEngine } from "../spec";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -81,6 +91,15 @@ describe("the metrics a query reads", () => {
       "streamforge_operator_events_total",
       "streamforge_operator_relaunches_total",
     ]);
+  });
+});
+
+describe("promql's CSV, as litmus-go reads it", () => {
+  it("takes the value column of each row after the header, and names output without one", () => {
+    expect(csvSamples("value,timestamp\n\n")).toEqual([]);
+    expect(csvSamples("value,timestamp\n1.5,2026-12-06T03:20:32Z\n")).toEqual([1.5]);
+    expect(csvSamples("job,value,timestamp\na,1,t\nb,2,t\n")).toEqual([1, 2]);
+    expect(() => csvSamples("did not receive an instant vector result")).toThrow(/promql printed no value column/);
   });
 });
 
