@@ -190,7 +190,7 @@ export const EXPERIMENT_SECURITY_CONTEXT = {
  * faults/kubernetes/pod-delete/fault.yaml L78-112, faults/kubernetes/pod-network-latency/fault.yaml
  * L78-142), in their order. `DEFAULT_HEALTH_CHECK: "false"` matters: unset, litmus-go reads it as
  * true (pkg/types/types.go L212) and after the fault checks that every target pod's *name* is
- * Running again (pkg/status/application.go L27-45, L343-354, called from
+ * Running again (pkg/status/application.go L27-58, L343-356, called from
  * experiments/generic/pod-delete/experiment/pod-delete.go L128); a Job's replacement pod has a new
  * name, so every worker pod-delete would fail after STATUS_CHECK_TIMEOUT (180 s). TC_IMAGE is read
  * only by the pumba library, not by litmus-go's own (LIB defaults to litmus).

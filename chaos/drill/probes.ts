@@ -106,7 +106,7 @@ export function metricNames(query: string): string[] {
 }
 
 /**
- * The samples in promql's CSV as litmus-go reads them (pkg/probe/promProbe.go L362-400,
+ * The samples in promql's CSV as litmus-go reads them (pkg/probe/promProbe.go L358-390,
  * extractValueFromMetrics): the trimmed output split into lines, a header naming a `value` column,
  * then one line per sample. litmus-go wants exactly one; the caller counts.
  */
@@ -223,10 +223,10 @@ export async function runWithProbes<T>(
   for (const p of probes.filter((q) => q.mode === "SOT" || q.mode === "Edge")) record(p, await check(p, backend, sleep));
 
   let chaosOver = false;
-  // As litmus-go polls (pkg/probe/promProbe.go L244-275, k8sprobe.go L150-170): one check (with its
+  // As litmus-go polls (pkg/probe/promProbe.go L234-275, k8sprobe.go L150-170): one check (with its
   // attempts, `interval` apart) after the other, `probePollingInterval` between them, which is 0
   // when unset (pkg/types/types.go L389, L403-407): back to back. The first failure ends the
-  // polling (L258-268). sleep(0) only yields, as the Go routine does while its command runs.
+  // polling (L258-270). sleep(0) only yields, as the Go routine does while its command runs.
   const poll = async (p: EngineProbe) => {
     const every = p.runProperties.probePollingInterval ? durationMs(p.runProperties.probePollingInterval) : 0;
     for (;;) {
