@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { parseCommittedStack, renderStack } from "../../infra/render/render";
 import { type LaunchTarget, clientKube, engineFor } from "../launch";
 import { BROKER_FAILURE_ENGINE, type WorkerScenario, brokerPodName } from "../spec";
+import { serialPodDelete } from "./engines";
 import { type EngineProbe, type ProbeVerdict, runWithProbes } from "./probes";
 import {
   LOG_DIR,
@@ -273,23 +274,21 @@ async function brokerFailure(
       realBackend,
       async () => {
         const start = Date.now();
-        const kills: { at: number; back: number; underReplicated: number }[] = [];
-        // As litmus-go 3.28.0's serial pod-delete (chaoslib/litmus/pod-delete/lib/pod-delete.go
-        // L83-158): while TOTAL_CHAOS_DURATION has not passed, for each target: delete it with
-        // grace 0 (FORCE), wait CHAOS_INTERVAL, then wait until the owner's pods are Running
-        // (pkg/status/application.go L327-341). Nothing waits for the partitions to catch up.
-        // Strimzi's pod set recreates the pod at once, so the broker starts again during the interval.
-        while (Date.now() - start < duration)
-          for (const id of ids) {
-            const killed = Date.now();
-            const atKill = underReplicatedNow;
+        const atKill: number[] = [];
+        // As litmus-go's serial pod-delete (drill/engines.ts); a SIGKILL is FORCE=true.
+        const kills = await serialPodDelete(ids, duration, interval, {
+          now: Date.now,
+          sleep,
+          kill: (id) => {
+            atKill.push(underReplicatedNow);
             cluster.kill(id);
-            const back = cluster.startAsync(id, empty).then(() => Date.now());
-            back.catch(() => undefined);
-            await sleep(interval);
-            kills.push({ at: killed - start, back: (await back) - killed, underReplicated: atKill });
-          }
-        return { kills, lastBack: start + Math.max(...kills.map((k) => k.at + k.back)) };
+            return cluster.startAsync(id, empty);
+          },
+        });
+        return {
+          kills: kills.map((k, i) => ({ ...k, underReplicated: atKill[i]! })),
+          lastBack: start + Math.max(...kills.map((k) => k.at + k.back)),
+        };
       },
       sleep,
     ),

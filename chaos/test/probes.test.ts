@@ -14,6 +14,7 @@ import {
   metricNames,
   runWithProbes,
 } from "../drill/probes";
+import { serialPodDelete } from "../drill/engines";
 import { brokerFailureEngine, workerNetworkLatencyEngine, workerPodDeleteEngine } from "../spec";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -230,5 +231,56 @@ describe("probes around a fault", () => {
   it("fails a probe with a mode Litmus does not have", async () => {
     const { verdicts } = await runWithProbes([prom("p", "Sometimes", "x")], backend(), () => Promise.resolve(), tick);
     expect(verdicts[0]).toMatchObject({ passed: false, observed: "unknown mode Sometimes" });
+  });
+});
+
+describe("litmus-go's serial pod-delete, as the drill plays it", () => {
+  /** A clock that moves only when the engine sleeps or a restart takes time. */
+  function world(restartMs: number) {
+    let t = 0;
+    const killedAt: number[] = [];
+    return {
+      killedAt,
+      ports: {
+        now: () => t,
+        sleep: (ms: number) => {
+          t += ms;
+          return Promise.resolve();
+        },
+        kill: (target: string) => {
+          killedAt.push(t);
+          const ready = t + restartMs;
+          // Running again at `ready`: the engine's wait after the interval takes what is left.
+          return Promise.resolve().then(() => {
+            if (t < ready) t = ready;
+            void target;
+          });
+        },
+      },
+    };
+  }
+
+  it("kills on the interval while the restart is quicker, without any wait for recovery", async () => {
+    const w = world(5_000);
+    const kills = await serialPodDelete(["k3-dual-role-0"], 60_000, 30_000, w.ports);
+    expect(kills.map((k) => k.at)).toEqual([0, 30_000]);
+  });
+
+  it("waits for the pod to run again when the restart outlasts the interval, then kills at once", async () => {
+    const w = world(40_000);
+    const kills = await serialPodDelete(["k3-dual-role-0"], 60_000, 30_000, w.ports);
+    expect(kills.map((k) => [k.at, k.back])).toEqual([
+      [0, 40_000],
+      [40_000, 40_000],
+    ]);
+  });
+
+  it("finishes a round over every target even past the duration, and checks the duration only between rounds", async () => {
+    const w = world(1_000);
+    const kills = await serialPodDelete(["a", "b"], 50_000, 30_000, w.ports);
+    expect(kills.map((k) => [k.target, k.at])).toEqual([
+      ["a", 0],
+      ["b", 30_000],
+    ]);
   });
 });
