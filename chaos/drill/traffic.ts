@@ -233,9 +233,11 @@ export function streamHypotheses(s: StreamFigures): { hypothesis: string; observ
  * Produces numbered messages with `acks=all` and consumes them in a consumer group, until stopped;
  * then waits for the consumer to catch up and compares. The producer is Kafka's Java client with
  * idempotence on and retries at their default (IdempotentProducer.java), printing every
- * acknowledgement: Kafka's VerifiableProducer forces retries=0, which turns idempotence off, so
- * its "no duplicate" could not fail; kafkajs 2.2.4's producer acknowledges batches it never wrote
- * when a leader is SIGKILLed (tulios/kafkajs#1303; the drill caught it), so it cannot be the witness.
+ * acknowledgement. Kafka's VerifiableProducer forces retries=0 (kafka-tools 4.2.1
+ * VerifiableProducer.createFromArgs, read with javap from the broker's jar), which turns
+ * idempotence off, so its "no duplicate" could not fail. kafkajs 2.2.4's producer acknowledges
+ * batches it never wrote when a leader is SIGKILLed (tulios/kafkajs#1303; the drill caught it), so
+ * it cannot be the witness either.
  */
 export async function streamCheck(brokers: readonly string[], topic: string, kafkaLibs: string) {
   const kafka = client("drill-stream", brokers);
