@@ -10,7 +10,12 @@ import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, exper
 export interface ChaosArgs {
   readonly chaos: ChaosConfig;
   /** kafkaHosts: the Kafka addresses the network-latency scenario slows (DESTINATION_HOSTS), as the launcher sets them. */
-  readonly context: EngineContext & { readonly appsNamespace: string; readonly kafkaHosts: readonly string[] };
+  readonly context: EngineContext & {
+    readonly appsNamespace: string;
+    readonly kafkaHosts: readonly string[];
+    /** The stack's KafkaNodePools: their node IDs name the broker pods. */
+    readonly kafkaNodePools: readonly { readonly name: string; readonly replicas: number }[];
+  };
 }
 
 /** Where the faults act: the workers in the apps namespace; Kafka's namespace only when the broker scenario is on. */
@@ -176,7 +181,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
         new k8s.rbac.v1.RoleBinding(`${name}-binding-${fault}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
       }
     }
-    const engines = broker?.enabled ? [brokerFailureEngine(broker, context)] : [];
+    const engines = broker?.enabled ? [brokerFailureEngine(broker, context, context.kafkaNodePools)] : [];
     const declared = engines.map(
       (e) =>
         new k8s.apiextensions.CustomResource(`${name}-engine-${e.metadata.name}`, e, {

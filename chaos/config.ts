@@ -99,8 +99,17 @@ const chaosSchema = z.strictObject({
     .regex(/^\/(?:[\w.-]+\/)*[\w.-]+\.sock$/, "an absolute path to the runtime's socket, such as /run/containerd/containerd.sock")
     .default("/run/containerd/containerd.sock"),
   schedule: scheduleSchema.optional(),
-  /** Prometheus the probes query. */
-  prometheusAddress: z.string().regex(/^https?:\/\/\S+$/, "an http(s) URL"),
+  /**
+   * Prometheus the probes query. litmus-go puts it in a shell line as a bare word (`promql --host
+   * <endpoint> ...`, pkg/probe/promProbe.go L190, run by /bin/sh -c at L199), so only characters sh
+   * leaves alone there are taken.
+   */
+  prometheusAddress: z
+    .string()
+    .regex(
+      /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/-]*)?$/,
+      "an http(s) URL of letters, digits and . - _ ~ / only (litmus-go passes it to /bin/sh unquoted)",
+    ),
   scenarios: z
     .strictObject({
       loaderPodDelete: podDeleteSchema.default(podDeleteSchema.parse({})),

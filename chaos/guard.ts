@@ -315,6 +315,14 @@ export function engineGuard(args: EngineGuardArgs) {
         expression: `variables.probes.all(p, !("promProbe/inputs" in p) || dyn(p["promProbe/inputs"])[?"endpoint"].orValue("") == ${lit(args.prometheusAddress)})`,
         message: `spec.experiments[0].spec.probe[] promProbe/inputs.endpoint: expected ${args.prometheusAddress}`,
       },
+      {
+        // litmus-go runs a promProbe as /bin/sh -c "promql --host <endpoint> \"<query>\" --output csv"
+        // (pkg/probe/promProbe.go L190-199), and queryPath as "$(cat <path>)": a query holding a
+        // double quote, $, backquote or backslash runs shell code as the fault's account.
+        expression: `variables.probes.all(p, !("promProbe/inputs" in p) || (dyn(p["promProbe/inputs"]).all(k, k in ["endpoint", "query", "comparator"]) && !string(dyn(p["promProbe/inputs"])[?"query"].orValue("")).matches(${lit('["$`\\\\]')})))`,
+        message:
+          'spec.experiments[0].spec.probe[] promProbe/inputs: expected only endpoint, query and comparator, and a query without ", $, ` or \\ (litmus-go runs it through /bin/sh)',
+      },
     ],
   });
 

@@ -59,7 +59,13 @@ export function engineFor(scenario: WorkerScenario, target: LaunchTarget, pods: 
   const engine =
     scenario === "worker-network-latency"
       ? workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: target.kafkaHosts }, names)
-      : workerPodDeleteEngine(scenario, settings as ChaosConfig["scenarios"]["loaderPodDelete"], ctx, names);
+      : workerPodDeleteEngine(
+          scenario,
+          settings as ChaosConfig["scenarios"]["loaderPodDelete"],
+          ctx,
+          names,
+          names.map((n) => pods.find((p) => p.name === n)!.ownerJob!),
+        );
   const stamp = now.toISOString().replace(/[-:T]/g, "").slice(0, 14);
   return { ...engine, metadata: { ...engine.metadata, name: `${scenario}-${stamp}` }, spec: { ...engine.spec, engineState: "active" } };
 }

@@ -99,14 +99,7 @@ const FAULT_RULES: Readonly<Record<"pod-delete" | "pod-network-latency", readonl
       resources: ["pods"],
       verbs: ["get", "list", "delete"],
       calls:
-        "get by name pkg/utils/common/pods.go L295 (pkg/clients/k8s.go L30); delete chaoslib/litmus/pod-delete/lib/pod-delete.go L121-123; list the owner's pods pod-delete.go L151 -> pkg/status/application.go L327-341 (k8s.go L49)",
-    },
-    {
-      scope: "apps",
-      apiGroups: ["batch"],
-      resources: ["jobs"],
-      verbs: ["list"],
-      calls: "the worker engines' k8sProbe work-resumed (resource jobs, operation present) pkg/probe/k8sprobe.go L240 L282",
+        "get by name pkg/utils/common/pods.go L295 (pkg/clients/k8s.go L30); delete chaoslib/litmus/pod-delete/lib/pod-delete.go L121-123; list the owner's pods pod-delete.go L151 -> pkg/status/application.go L327-341 (k8s.go L49); list (the worker engines' k8sProbe work-resumed) pkg/probe/k8sprobe.go L240",
     },
     {
       scope: "kafka",
@@ -193,24 +186,71 @@ export const EXPERIMENT_SECURITY_CONTEXT = {
 } as const;
 
 /**
- * The env the program sets on each ChaosExperiment. An engine's env would override it (chaos-runner
- * 3.18.0 pkg/utils/environment.go L55-60), so guard.ts refuses these names on engines.
- * - SEQUENCE: litmus-go defaults it to parallel (pkg/generic/pod-delete/environment/environment.go
- *   L29; network-chaos environment.go L35), which deletes every named broker at once.
- * - LIB_IMAGE: the privileged helper's image, otherwise `litmuschaos/go-runner:latest`
- *   (network-chaos environment.go L20).
+ * The env the upstream fault definitions set (chaos-charts 3.28.0
+ * faults/kubernetes/pod-delete/fault.yaml L78-112, faults/kubernetes/pod-network-latency/fault.yaml
+ * L78-142), in their order. `DEFAULT_HEALTH_CHECK: "false"` matters: unset, litmus-go reads it as
+ * true (pkg/types/types.go L212) and after the fault checks that every target pod's *name* is
+ * Running again (pkg/status/application.go L27-58, L343-356, called from
+ * experiments/generic/pod-delete/experiment/pod-delete.go L128); a Job's replacement pod has a new
+ * name, so every worker pod-delete would fail after STATUS_CHECK_TIMEOUT (180 s). TC_IMAGE is read
+ * only by the pumba library, not by litmus-go's own (LIB defaults to litmus).
+ */
+export const UPSTREAM_ENV: Readonly<Record<Fault, readonly { readonly name: string; readonly value: string }[]>> = {
+  "pod-delete": [
+    { name: "TOTAL_CHAOS_DURATION", value: "15" },
+    { name: "RAMP_TIME", value: "" },
+    { name: "FORCE", value: "true" },
+    { name: "CHAOS_INTERVAL", value: "5" },
+    { name: "PODS_AFFECTED_PERC", value: "" },
+    { name: "TARGET_CONTAINER", value: "" },
+    { name: "TARGET_PODS", value: "" },
+    { name: "DEFAULT_HEALTH_CHECK", value: "false" },
+    { name: "NODE_LABEL", value: "" },
+    { name: "SEQUENCE", value: "parallel" },
+  ],
+  "pod-network-latency": [
+    { name: "TARGET_CONTAINER", value: "" },
+    { name: "NETWORK_INTERFACE", value: "eth0" },
+    { name: "LIB_IMAGE", value: "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0" },
+    { name: "TC_IMAGE", value: "gaiadocker/iproute2" },
+    { name: "NETWORK_LATENCY", value: "2000" },
+    { name: "TOTAL_CHAOS_DURATION", value: "60" },
+    { name: "RAMP_TIME", value: "" },
+    { name: "JITTER", value: "0" },
+    { name: "PODS_AFFECTED_PERC", value: "" },
+    { name: "TARGET_PODS", value: "" },
+    { name: "CONTAINER_RUNTIME", value: "containerd" },
+    { name: "DEFAULT_HEALTH_CHECK", value: "false" },
+    { name: "DESTINATION_IPS", value: "" },
+    { name: "DESTINATION_HOSTS", value: "" },
+    { name: "SOCKET_PATH", value: "/run/containerd/containerd.sock" },
+    { name: "NODE_LABEL", value: "" },
+    { name: "SEQUENCE", value: "parallel" },
+  ],
+};
+
+/**
+ * The env of each ChaosExperiment: the upstream definition's, with the program's values where it
+ * has its own. An engine's env would override it (chaos-runner 3.18.0 pkg/utils/environment.go
+ * L55-60), so guard.ts refuses these names on engines.
+ * - SEQUENCE: upstream sets parallel (and litmus-go defaults to it, pkg/generic/pod-delete/
+ *   environment/environment.go L29; network-chaos environment.go L35), which deletes every named
+ *   broker at once.
+ * - LIB_IMAGE: the privileged helper's image, the stack's pinned runner image.
  * - CONTAINER_RUNTIME and SOCKET_PATH: the runtime socket the helper mounts from the host
  *   (environment.go L32, L34; network-chaos.go L196-226).
  */
 export function experimentEnv(fault: Fault, chaos: ChaosConfig): { name: string; value: string }[] {
-  return fault === "pod-delete"
-    ? [{ name: "SEQUENCE", value: SEQUENCE[fault] }]
-    : [
-        { name: "SEQUENCE", value: SEQUENCE[fault] },
-        { name: "LIB_IMAGE", value: chaos.runnerImage },
-        { name: "CONTAINER_RUNTIME", value: chaos.containerRuntime },
-        { name: "SOCKET_PATH", value: chaos.socketPath },
-      ];
+  const own: Record<string, string> =
+    fault === "pod-delete"
+      ? { SEQUENCE: SEQUENCE[fault] }
+      : {
+          SEQUENCE: SEQUENCE[fault],
+          LIB_IMAGE: chaos.runnerImage,
+          CONTAINER_RUNTIME: chaos.containerRuntime,
+          SOCKET_PATH: chaos.socketPath,
+        };
+  return UPSTREAM_ENV[fault].map((e) => ({ name: e.name, value: own[e.name] ?? e.value }));
 }
 
 /**
@@ -300,8 +340,36 @@ function runProperties(t: ProbeTiming) {
   };
 }
 
-/** A Prometheus probe: `query` compared with `criteria value`. */
+/**
+ * The line litmus-go runs for a promProbe: `/bin/sh -c` over this string (litmus-go 3.28.0
+ * pkg/probe/promProbe.go L190 builds it, L199 runs it). The query sits inside shell double quotes
+ * and the endpoint is a bare word.
+ */
+export function promProbeShellLine(endpoint: string, query: string): string {
+  return "promql --host " + endpoint + ' "' + query + '"' + " --output csv";
+}
+
+/**
+ * Inside double quotes, sh still gives `"`, `$`, backquote and backslash their meaning (POSIX
+ * Shell Command Language 2.2.3): a double-quoted PromQL label value ends the quote and loses its
+ * quotes, `$1` in label_replace expands, a regex's `\\` is halved. Single quotes are safe there,
+ * and PromQL takes them for strings. Returns what is wrong, or undefined.
+ */
+export function promQueryShellProblem(query: string): string | undefined {
+  const bad = [...new Set(query.match(/["$`\\]/g) ?? [])];
+  if (bad.length > 0)
+    return `its query holds ${bad.map((c) => JSON.stringify(c)).join(", ")}, which litmus-go's shell line (/bin/sh -c over promql --host <endpoint> "<query>") would strip or expand; write PromQL strings in single quotes`;
+  if (query.trim() === "") return "its query is empty";
+  return undefined;
+}
+
+/**
+ * A Prometheus probe: `query` compared with `criteria value`. Refused when litmus-go's shell line
+ * would change the query, naming the probe, so a bad query fails at preview, not in the run.
+ */
 export function promProbe(name: string, mode: string, endpoint: string, query: string, criteria: string, value: number, t: ProbeTiming) {
+  const problem = promQueryShellProblem(query);
+  if (problem) throw new Error(`promProbe "${name}": ${problem}; found ${query}`);
   return {
     name,
     type: "promProbe",
@@ -336,12 +404,40 @@ export function k8sProbe(
 export const brokerPodName = (cluster: string, pool: string, id: number): string => `${cluster}-${pool}-${id}`;
 
 /**
- * The broker pods the scenario deletes: at most `brokersAtOnce` (never above the cluster's fault
- * tolerance, which the config refuses), by name, starting at the pool's first node id. Strimzi
- * assigns pool node ids from 0 unless told otherwise; the probe on each run would show a missing pod.
+ * The node IDs Strimzi gives each KafkaNodePool of a new cluster (strimzi-kafka-operator 1.2.0):
+ * the operator lists the pools with a plain LIST (KafkaAssemblyOperator.java L524,
+ * AbstractResourceOperator.java L182), which the API server answers in name order; NodeIdAssignor
+ * (model/nodepools/NodeIdAssignor.java L101-115) then gives each new pool, in that order, its
+ * `replicas` IDs, each the lowest unused one (L151-203: from 0, filling gaps), unless the pool's
+ * `strimzi.io/next-node-ids` annotation names a range (L238-247; the program sets none). Pools are
+ * created together before the Kafka resource (infra/kafka/cluster.ts), so the first reconciliation
+ * sees them all. Scaling a pool later takes the next unused IDs (L83-94) and removes the highest
+ * (L73-82): a pool scaled since creation may hold other IDs, and the run then fails on a missing pod
+ * ("pod doesn't exist set by TARGET_PODS") rather than hit another broker.
  */
-export function brokerTargets(cluster: string, pool: string, brokersAtOnce: number, firstNodeId = 0): string[] {
-  return Array.from({ length: brokersAtOnce }, (_, i) => brokerPodName(cluster, pool, firstNodeId + i));
+export function strimziNodeIds(pools: readonly { readonly name: string; readonly replicas: number }[]): Record<string, number[]> {
+  const used = new Set<number>();
+  const ids: Record<string, number[]> = {};
+  for (const pool of [...pools].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    ids[pool.name] = [];
+    for (let i = 0; i < pool.replicas; i++) {
+      let next = 0;
+      while (used.has(next)) next++;
+      used.add(next);
+      ids[pool.name]!.push(next);
+    }
+  }
+  return ids;
+}
+
+/**
+ * The broker pods the scenario deletes: the pool's first `brokersAtOnce` node IDs (never above the
+ * cluster's fault tolerance, which the config refuses), by name.
+ */
+export function brokerTargets(cluster: string, pool: string, brokersAtOnce: number, poolNodeIds: readonly number[]): string[] {
+  if (poolNodeIds.length < brokersAtOnce)
+    throw new Error(`brokerTargets: pool ${pool} holds ${poolNodeIds.length} nodes; the scenario deletes ${brokersAtOnce}`);
+  return poolNodeIds.slice(0, brokersAtOnce).map((id) => brokerPodName(cluster, pool, id));
 }
 
 export interface EngineContext {
@@ -385,8 +481,13 @@ function engine(
 /** The one engine a stack declares ahead of a run (the worker engines are created by each run). */
 export const BROKER_FAILURE_ENGINE = "kafka-broker-failure";
 
-export function brokerFailureEngine(s: BrokerFailureScenario, ctx: EngineContext) {
-  const targets = brokerTargets(ctx.clusterName, s.pool, s.brokersAtOnce);
+/** `nodePools`: the stack's KafkaNodePools, whose node IDs name the broker pods. */
+export function brokerFailureEngine(
+  s: BrokerFailureScenario,
+  ctx: EngineContext,
+  nodePools: readonly { readonly name: string; readonly replicas: number }[],
+) {
+  const targets = brokerTargets(ctx.clusterName, s.pool, s.brokersAtOnce, strimziNodeIds(nodePools)[s.pool] ?? []);
   const t = { timeoutSeconds: 10, intervalSeconds: 10 };
   return engine(
     BROKER_FAILURE_ENGINE,
@@ -569,11 +670,35 @@ export function kafkaHosts(kafka: KafkaConfig): string[] {
 /** The self-healing operator's metrics a worker scenario's hypothesis reads. */
 const RELAUNCHES = "streamforge_operator_relaunches_total";
 
+/**
+ * The hypothesis "the work is back", as a k8sProbe litmus-go can run (pkg/probe/k8sprobe.go
+ * L232-252: a LIST with these selectors; present passes on any item): a Running pod of a Job just
+ * hit (the Job controller's `batch.kubernetes.io/job-name` label) other than the pods deleted. A
+ * failed Job has no Running pod, another Job is not selected and a deleted pod is excluded by
+ * name, so nothing but a replacement pod passes it. A relaunch under a new Job name (the
+ * operator's `<job>-r<N>`) does not count: the probe then fails rather than pass on something else.
+ */
+export function workResumedInputs(appsNamespace: string, podNames: readonly string[], jobNames: readonly string[]) {
+  if (podNames.length === 0 || jobNames.length === 0)
+    throw new Error("workResumedInputs: expected the pods hit and their Jobs; found none");
+  return {
+    group: "",
+    version: "v1",
+    resource: "pods",
+    namespace: appsNamespace,
+    labelSelector: `batch.kubernetes.io/job-name in (${[...new Set(jobNames)].sort().join(",")})`,
+    fieldSelector: ["status.phase=Running", ...podNames.map((p) => `metadata.name!=${p}`)].join(","),
+    operation: "present" as const,
+  };
+}
+
+/** `jobNames`: the Jobs owning `podNames`. */
 export function workerPodDeleteEngine(
   scenario: "loader-pod-delete" | "arango-connector-pod-delete",
   s: PodDeleteScenario,
   ctx: EngineContext & { readonly appsNamespace: string },
   podNames: readonly string[],
+  jobNames: readonly string[],
 ) {
   const t = { timeoutSeconds: 10, intervalSeconds: 10 };
   return engine(
@@ -599,26 +724,18 @@ export function workerPodDeleteEngine(
         1,
         t,
       ),
-      // The work is back: Jobs of the scenario's kind are running again within the bound.
-      k8sProbe(
-        "work-resumed",
-        "EOT",
-        {
-          group: "batch",
-          version: "v1",
-          resource: "jobs",
-          namespace: ctx.appsNamespace,
-          fieldSelector: "status.successful!=1",
-          operation: "present",
-        },
-        { timeoutSeconds: 10, intervalSeconds: 10, attempts: Math.ceil(s.recoverWithinSeconds / 10) },
-      ),
+      // The work is back within the bound: a new pod of a Job just hit is Running.
+      k8sProbe("work-resumed", "EOT", workResumedInputs(ctx.appsNamespace, podNames, jobNames), {
+        timeoutSeconds: 10,
+        intervalSeconds: 10,
+        attempts: Math.ceil(s.recoverWithinSeconds / 10),
+      }),
       // No relaunch failed on the way (the operator counts a failed one as result="error").
       promProbe(
         "no-failed-relaunch",
         "EOT",
         ctx.prometheusAddress,
-        `sum(increase(${RELAUNCHES}{result="error"}[${s.durationSeconds + s.recoverWithinSeconds + 60}s])) or vector(0)`,
+        `sum(increase(${RELAUNCHES}{result='error'}[${s.durationSeconds + s.recoverWithinSeconds + 60}s])) or vector(0)`,
         "==",
         0,
         t,
@@ -662,7 +779,7 @@ export function workerNetworkLatencyEngine(
         "no-stuck-relaunch",
         "EOT",
         ctx.prometheusAddress,
-        `sum(increase(${RELAUNCHES}{reason="stuck"}[${s.durationSeconds + 60}s])) or vector(0)`,
+        `sum(increase(${RELAUNCHES}{reason='stuck'}[${s.durationSeconds + 60}s])) or vector(0)`,
         "==",
         0,
         t,

@@ -238,6 +238,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           prometheusAddress: chaos.prometheusAddress,
           appsNamespace: apps.namespace,
           kafkaHosts: kafkaHosts(kafka),
+          kafkaNodePools: kafka.nodePools,
         },
       },
       { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, apps.namespace), kafkaCluster] },

@@ -7,11 +7,13 @@
 # (JMX_EXPORTER_CONFIG in infra/kafka/cluster-spec.ts), so its series are a Strimzi pod's.
 # TEST-ONLY: no listener authenticates anyone; everything binds to 127.0.0.1 only.
 #
-# Usage: local/kafka-cluster.sh install|start|stop|status|env|kill-node ID|start-node ID
+# Usage: local/kafka-cluster.sh install|start|stop|status|env|kill-node ID|start-node ID|start-node-empty ID
 #   eval "$(local/kafka-cluster.sh env)"   # exports the KAFKA_CLUSTER_* addresses
 #   status          exit status 0 when all three nodes run, 1 when only some do, 3 when none
 #   kill-node ID    SIGKILL node ID (0, 1 or 2) and wait until it is gone (the drill's fault)
 #   start-node ID   start node ID again on its data; wait until it serves
+#   start-node-empty ID  start a stopped node ID on empty, freshly formatted storage, as a pod with
+#                   ephemeral storage (Strimzi's emptyDir) comes back after a delete; wait until it serves
 #
 # Node i (0, 1, 2) listens on base + i:
 #   PLAINTEXT  19190+i  clients, inter-broker replication, admin
@@ -519,6 +521,11 @@ case "${1:-}" in
   env) cmd_env ;;
   kill-node) check_node_id "${2:-}"; lock_state; cmd_kill_node "$2" ;;
   start-node) check_node_id "${2:-}"; lock_state; start_nodes "$2" ;;
+  start-node-empty)
+    check_node_id "${2:-}"; lock_state
+    [ -z "$(node_pid "$2" 2>/dev/null)" ] || die "node $2 is running: kill-node it first"
+    rm -rf "$(node_dir "$2")/data"
+    start_nodes "$2" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { parseCommittedStack, renderStack } from "../../infra/render/render";
 import { type LaunchTarget, clientKube, engineFor } from "../launch";
 import { BROKER_FAILURE_ENGINE, type WorkerScenario, brokerPodName } from "../spec";
+import { serialPodDelete } from "./engines";
 import { type EngineProbe, type ProbeVerdict, runWithProbes } from "./probes";
 import {
   LOG_DIR,
@@ -31,14 +32,30 @@ import {
   startOperator,
   startToxiproxy,
 } from "./pieces";
-import { type SimulatedWorkers, createTopics, deleteTopics, queueManagerJob, simulateWorkers, streamCheck } from "./traffic";
+import {
+  type SimulatedWorkers,
+  createTopics,
+  deleteTopics,
+  queueManagerJob,
+  simulateWorkers,
+  streamCheck,
+  streamHypotheses,
+} from "./traffic";
 
 export interface Row {
   readonly scenario: string;
   readonly hypothesis: string;
   readonly observed: string;
   readonly passed: boolean;
+  /** What Litmus does for this hypothesis, at litmus-go 3.28.0. */
+  readonly engine?: string;
+  /** What the drill did in its place. */
+  readonly drill?: string;
 }
+
+/** Gives every row without its own the scenario's account of the fault. */
+const told = (rows: Row[], fault: { engine: string; drill: string }): Row[] =>
+  rows.map((r) => ({ ...r, engine: r.engine ?? fault.engine, drill: r.drill ?? fault.drill }));
 
 /** Silence longer than this makes the drill's operator relaunch a Job: shorter than every fault, so a real gap in the events would show. */
 const STUCK_AFTER_MS = 20_000;
@@ -74,6 +91,11 @@ const probeRows = (scenario: string, verdicts: ProbeVerdict[]): Row[] =>
     hypothesis: `probe ${v.name} (${v.mode})`,
     observed: `${v.checks} checks; ${v.passed ? "last" : "failed at"}: ${v.observed}`,
     passed: v.passed,
+    engine:
+      v.mode === "Continuous" || v.mode === "OnChaos"
+        ? "litmus-go polls it back to back (no probePollingInterval) while the fault runs, until its first failure"
+        : `litmus-go checks it ${v.mode === "SOT" ? "before" : "after"} the fault, with its attempts`,
+    drill: "the same polling, each promProbe through /bin/sh -c and promql 3.0.0-beta6, each k8sProbe as a LIST on the real API server",
   }));
 
 async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
@@ -137,21 +159,27 @@ async function podDelete(world: World, scenario: "loader-pod-delete" | "arango-c
     sleep,
   );
   const backMs = figures.resumed ? figures.resumed - figures.start : undefined;
-  return [
-    ...probeRows(scenario, verdicts),
+  return told(
+    [
+      ...probeRows(scenario, verdicts),
+      {
+        scenario,
+        hypothesis: `only ${job.job}'s pods are hit (never ${other.join(", ")}, queue-manager, the operator or Kafka)`,
+        observed: pods.join(", "),
+        passed: pods.length > 0 && pods.every((p) => p.startsWith(`${job.job}-`)),
+      },
+      {
+        scenario,
+        hypothesis: `the work resumes within ${settings.recoverWithinSeconds} s (a new pod Running, its progress acknowledged)`,
+        observed: backMs === undefined ? "not back" : `back after ${seconds(backMs)}`,
+        passed: backMs !== undefined && backMs <= settings.recoverWithinSeconds * 1000,
+      },
+    ],
     {
-      scenario,
-      hypothesis: `only ${job.job}'s pods are hit (never ${other.join(", ")}, queue-manager, the operator or Kafka)`,
-      observed: pods.join(", "),
-      passed: pods.length > 0 && pods.every((p) => p.startsWith(`${job.job}-`)),
+      engine: `pod-delete: deletes ${pods.join(", ")} with grace 0, one round (CHAOS_INTERVAL = TOTAL_CHAOS_DURATION = ${env["TOTAL_CHAOS_DURATION"]} s), no health check of the deleted names (DEFAULT_HEALTH_CHECK false)`,
+      drill: "kubectl delete --grace-period=0 --force of the same pods; the real Job controller makes the replacement and kwok runs it",
     },
-    {
-      scenario,
-      hypothesis: `the work resumes within ${settings.recoverWithinSeconds} s (a new pod Running, its progress acknowledged)`,
-      observed: backMs === undefined ? "not back" : `back after ${seconds(backMs)}`,
-      passed: backMs !== undefined && backMs <= settings.recoverWithinSeconds * 1000,
-    },
-  ];
+  );
 }
 
 async function networkLatency(world: World, toxiproxy: Awaited<ReturnType<typeof startToxiproxy>>): Promise<Row[]> {
@@ -160,6 +188,7 @@ async function networkLatency(world: World, toxiproxy: Awaited<ReturnType<typeof
   const engine = engineFor(scenario, target, await kube.listPods(target.appsNamespace), new Date()) as unknown as Engine;
   const env = envOf(engine);
   const [latency, jitter, duration] = ["NETWORK_LATENCY", "JITTER", "TOTAL_CHAOS_DURATION"].map((k) => Number(env[k]));
+  const targets = targetsOf(engine);
   const ackedBefore = workers.stats.acked;
   workers.stats.maxAckMs = 0;
   const { result, relaunched } = await noRelaunch(world, () =>
@@ -167,34 +196,43 @@ async function networkLatency(world: World, toxiproxy: Awaited<ReturnType<typeof
       probesOf(engine),
       realBackend,
       async () => {
-        // Every named worker at once, as the engine's SEQUENCE=parallel has Litmus do it.
+        // Every named worker at once, as the engine's SEQUENCE=parallel has Litmus do it, and
+        // only them: the other workers and the operator keep the direct path.
+        workers.route(new Set(world.jobs.filter((j) => targets.some((p) => p.startsWith(`${j.job}-`))).map((j) => j.queueId)));
         await toxiproxy.addLatency(latency!, jitter!);
         try {
           await sleep(duration! * 1000);
         } finally {
           await toxiproxy.clearLatency();
+          workers.route(new Set());
         }
         return { acked: workers.stats.acked - ackedBefore, slowest: workers.stats.maxAckMs };
       },
       sleep,
     ),
   );
-  return [
-    ...probeRows(scenario, result.verdicts),
+  return told(
+    [
+      ...probeRows(scenario, result.verdicts),
+      {
+        scenario,
+        hypothesis: `the slowed path is really slow: a progress event takes at least ${latency} ms to be acknowledged`,
+        observed: `slowest acknowledgement ${result.figures.slowest} ms`,
+        passed: result.figures.slowest >= latency!,
+      },
+      {
+        scenario,
+        hypothesis: "events keep flowing under latency",
+        observed: `${result.figures.acked} progress events acknowledged in ${duration} s`,
+        passed: result.figures.acked > 0,
+      },
+      { scenario, hypothesis: "no healthy Job is relaunched", observed: `${relaunched} relaunches`, passed: relaunched === 0 },
+    ],
     {
-      scenario,
-      hypothesis: `the slowed path is really slow: a progress event takes at least ${latency} ms to be acknowledged`,
-      observed: `slowest acknowledgement ${result.figures.slowest} ms`,
-      passed: result.figures.slowest >= latency!,
+      engine: `pod-network-latency: netem ${latency} ms ± ${jitter} ms on the egress of ${targets.join(", ")} towards DESTINATION_HOSTS, all at once, ${duration} s`,
+      drill: `Toxiproxy latency on the upstream stream of the brokers' proxies, with only the targets' Jobs (${targets.length}) routed through them; other workers and the operator direct`,
     },
-    {
-      scenario,
-      hypothesis: "events keep flowing under latency",
-      observed: `${result.figures.acked} progress events acknowledged in ${duration} s`,
-      passed: result.figures.acked > 0,
-    },
-    { scenario, hypothesis: "no healthy Job is relaunched", observed: `${relaunched} relaunches`, passed: relaunched === 0 },
-  ];
+  );
 }
 
 async function brokerFailure(
@@ -202,83 +240,89 @@ async function brokerFailure(
   engine: Engine,
   cluster: ReturnType<typeof startKafkaCluster>,
   clusterName: string,
-  pool: string,
+  pool: { name: string; storage: string },
 ) {
   const scenario = BROKER_FAILURE_ENGINE;
   const env = envOf(engine);
   const ids = targetsOf(engine).map((name) => {
-    const id = [0, 1, 2].find((i) => brokerPodName(clusterName, pool, i) === name);
+    const id = [0, 1, 2].find((i) => brokerPodName(clusterName, pool.name, i) === name);
     if (id === undefined) throw new Error(`${scenario} names ${name}, which is no broker of the local three-node cluster`);
     return id;
   });
+  // A pod with ephemeral storage (Strimzi's emptyDir) comes back empty; persistent claims keep the data.
+  const empty = pool.storage === "ephemeral";
   const prometheus = world.target.chaos.prometheusAddress;
   const recoverWithinMs = world.target.chaos.scenarios.brokerFailure!.recoverWithinSeconds * 1000;
   const underReplicated = async () => (await promQuery(prometheus, "sum(kafka_server_replicamanager_underreplicatedpartitions)"))[0];
   const stream = await streamCheck(cluster.bootstrap, world.streamTopic, cluster.libs);
-  await sleep(3000);
+  await waitFor(() => (stream.acked.size > 0 ? true : undefined), 30_000);
   const [duration, interval] = [Number(env["TOTAL_CHAOS_DURATION"]) * 1000, Number(env["CHAOS_INTERVAL"]) * 1000];
+  let maxUnderReplicated = 0;
+  let underReplicatedNow = 0;
+  let sampling = true;
+  // The loss is seen: under-replicated partitions sampled while the fault runs, never waited for.
+  const sampler = (async () => {
+    while (sampling) {
+      underReplicatedNow = (await underReplicated().catch(() => 0)) ?? 0;
+      maxUnderReplicated = Math.max(maxUnderReplicated, underReplicatedNow);
+      await sleep(1000);
+    }
+  })();
   const { result, relaunched } = await noRelaunch(world, () =>
     runWithProbes(
       probesOf(engine),
       realBackend,
       async () => {
         const start = Date.now();
-        const kills: { felt?: number; down: number; recovered?: number }[] = [];
-        // Rounds every CHAOS_INTERVAL until TOTAL_CHAOS_DURATION; targets one after the other
-        // (SEQUENCE=serial). A SIGKILL is FORCE=true. The drill then plays Strimzi, which starts
-        // the pod again: once Prometheus shows the loss (partitions under-replicated), as a pod
-        // takes a while to come back; then it waits for the cluster to heal.
-        for (let round = start; round - start < duration; round += interval) {
-          await sleep(Math.max(0, round - Date.now()));
-          for (const id of ids) {
-            const killed = Date.now();
+        const atKill: number[] = [];
+        // As litmus-go's serial pod-delete (drill/engines.ts); a SIGKILL is FORCE=true.
+        const kills = await serialPodDelete(ids, duration, interval, {
+          now: Date.now,
+          sleep,
+          kill: (id) => {
+            atKill.push(underReplicatedNow);
             cluster.kill(id);
-            const felt = await waitFor(async () => ((await underReplicated()) ?? 0) > 0 || undefined, 30_000);
-            cluster.start(id);
-            const back = Date.now();
-            const recovered = await waitFor(async () => ((await underReplicated()) === 0 ? Date.now() : undefined), recoverWithinMs);
-            kills.push({ felt: felt ? back - killed : undefined, down: back - killed, recovered: recovered && recovered - back });
-          }
-        }
-        await sleep(Math.max(0, start + duration - Date.now()));
-        return kills;
+            return cluster.startAsync(id, empty);
+          },
+        });
+        return {
+          kills: kills.map((k, i) => ({ ...k, underReplicated: atKill[i]! })),
+          lastBack: start + Math.max(...kills.map((k) => k.at + k.back)),
+        };
       },
       sleep,
     ),
   );
+  sampling = false;
+  await sampler;
+  const recovered = await waitFor(async () => ((await underReplicated()) === 0 ? Date.now() : undefined), recoverWithinMs);
   const s = await stream.stop();
-  const kills = result.figures;
-  const list = (values: (number | undefined)[]) => values.map((v) => (v === undefined ? "never" : seconds(v))).join(", ");
-  return [
-    ...probeRows(scenario, result.verdicts),
+  const { kills, lastBack } = result.figures;
+  return told(
+    [
+      ...probeRows(scenario, result.verdicts),
+      {
+        scenario,
+        hypothesis: `brokers ${ids.join(", ")} killed (SIGKILL) every CHAOS_INTERVAL (${interval / 1000} s) for ${duration / 1000} s, without waiting for recovery, and the loss is seen`,
+        observed: `${kills.length} kills at ${kills.map((k) => seconds(k.at)).join(", ")}; back (${empty ? "on empty storage, as the pool's ephemeral storage" : "on its data"}) after ${kills.map((k) => seconds(k.back)).join(", ")}; under-replicated partitions up to ${maxUnderReplicated}, at each kill ${kills.map((k) => k.underReplicated).join(", ")}`,
+        passed: kills.length > 0 && maxUnderReplicated > 0,
+        engine: `pod-delete serial: delete ${targetsOf(engine).join(", ")} (grace 0), wait ${interval / 1000} s, wait for the pod Running, again until ${duration / 1000} s`,
+        drill: `SIGKILL node ${ids.join(", ")}, restarted at once ${empty ? "on empty storage" : "on its data"}, next kill after the interval and the restart, never after the partitions caught up`,
+      },
+      ...streamHypotheses(s).map((h) => ({ scenario, ...h })),
+      {
+        scenario,
+        hypothesis: `under-replicated partitions return to 0 within ${recoverWithinMs / 1000} s of the fault's end`,
+        observed: recovered ? `after ${seconds(recovered - lastBack)} from the last return` : "not back to 0",
+        passed: recovered !== undefined,
+      },
+      { scenario, hypothesis: "no healthy Job is relaunched", observed: `${relaunched} relaunches`, passed: relaunched === 0 },
+    ],
     {
-      scenario,
-      hypothesis: `brokers ${ids.join(", ")} killed (SIGKILL) one at a time, and the loss is seen (partitions under-replicated)`,
-      observed: `${kills.length} kills; down ${list(kills.map((k) => k.down))}`,
-      passed: kills.length > 0 && kills.every((k) => k.felt !== undefined),
+      engine: `pod-delete serial on ${targetsOf(engine).join(", ")}; Strimzi recreates the pod ${empty ? "on an empty emptyDir" : "on its volume"}`,
+      drill: `SIGKILL and restart of node ${ids.join(", ")} ${empty ? "on empty storage" : "on its data"}, kills on the engine's interval; an idempotent Java producer (acks=all) and a consumer group as witnesses`,
     },
-    {
-      scenario,
-      hypothesis: "producing with acks=all kept working; no acknowledged message is lost",
-      observed:
-        `${s.acknowledged} acknowledged (longest pause ${seconds(s.longestPauseMs)}), ${s.unacknowledged} not; ${s.lost} missing from the log, ` +
-        `${s.missedByConsumer} never consumed${s.firstLost.length ? ` (e.g. ${s.firstLost.join(", ")})` : ""}`,
-      passed: s.acknowledged > 0 && s.lost === 0 && s.missedByConsumer === 0,
-    },
-    {
-      scenario,
-      hypothesis: "nothing is duplicated (idempotent producer)",
-      observed: `${s.duplicated} duplicates in the log`,
-      passed: s.duplicated === 0,
-    },
-    {
-      scenario,
-      hypothesis: `under-replicated partitions return to 0 within ${recoverWithinMs / 1000} s of the broker's return`,
-      observed: `after ${list(kills.map((k) => k.recovered))}`,
-      passed: kills.length > 0 && kills.every((k) => k.recovered !== undefined),
-    },
-    { scenario, hypothesis: "no healthy Job is relaunched", observed: `${relaunched} relaunches`, passed: relaunched === 0 },
-  ];
+  );
 }
 
 /** The control: the same operator, thresholds and workers do relaunch a Job that really goes silent, so "no relaunch" above meant something. */
@@ -306,7 +350,15 @@ export function table(rows: readonly Row[]): string {
   const cells = rows.map((r) => [r.scenario, r.hypothesis, r.observed, r.passed ? "PASS" : "FAIL"]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join(" | ");
-  return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...cells.map(line)].join("\n");
+  const told = rows
+    .filter((r) => r.engine || r.drill)
+    .map((r) => `[${r.scenario}] ${r.hypothesis}\n    engine: ${r.engine ?? "-"}\n    drill:  ${r.drill ?? "-"}`);
+  return [
+    line(head),
+    widths.map((w) => "-".repeat(w)).join("-|-"),
+    ...cells.map(line),
+    ...(told.length ? ["", "What the engine does, and what the drill did, per hypothesis:", ...told] : []),
+  ].join("\n");
 }
 
 /** Runs the scenarios (all, or those in `only`) of the stack's engines; returns one row per hypothesis. */
@@ -326,7 +378,11 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     Engine | undefined;
   if (!brokerEngine) throw new Error(`render --stack ${stack} wrote no ${BROKER_FAILURE_ENGINE} engine`);
 
-  const apps = config.apps.namespace;
+  const stamp = Date.now().toString(36);
+  // A namespace of the drill's own: the local platform's API server is shared, and its operator
+  // relaunches any silent Job in the namespace it watches (it once relaunched a leftover Job of
+  // someone else's in the stack's apps namespace, which the relaunch probes then counted).
+  const apps = `${config.apps.namespace}-drill-${stamp}`;
   const topic = "queue-events";
   const events = config.catalogue.topics[topic];
   const cleanups: (() => unknown)[] = [];
@@ -337,7 +393,6 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     const toxiproxy = await startToxiproxy(cluster.proxies);
     cleanups.push(() => toxiproxy.stop());
     const { factor, minInSyncReplicas } = config.kafka.replication;
-    const stamp = Date.now().toString(36);
     const streamTopic = `drill-stream-${stamp}`;
     await createTopics(cluster.bootstrap, [
       { topic, partitions: events?.partitions ?? 3, replicationFactor: factor, minInSync: minInSyncReplicas },
@@ -346,26 +401,18 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     cleanups.push(() => deleteTopics(cluster.bootstrap, [streamTopic]));
 
     const kube = await clientKube(process.env.KUBECONFIG, undefined);
-    const created = await kubectl("create", "namespace", apps).then(
-      () => true,
-      () => false,
-    );
+    await kubectl("create", "namespace", apps);
+    cleanups.push(() => kubectl("delete", "namespace", apps, "--wait=false"));
     const jobs = [
       { queueId: `drill-${stamp}-a`, target: "loader-producer", scenario: "loader-pod-delete" as const },
       { queueId: `drill-${stamp}-b`, target: "arango-connector", scenario: "arango-connector-pod-delete" as const },
     ].map((j) => ({ ...j, job: `${j.queueId}-${j.target}` }));
     for (const j of jobs) await apply(queueManagerJob(j.queueId, j.target, apps));
-    cleanups.push(() =>
-      created
-        ? kubectl("delete", "namespace", apps, "--wait=false")
-        : Promise.all(
-            jobs.map((j) => kubectl("delete", "jobs", "-n", apps, "--ignore-not-found", "--wait=false", ...[j.job, `${j.job}-r1`])),
-          ),
-    );
 
     const operator = startOperator({
       namespace: apps,
-      brokers: cluster.proxied,
+      // Never a latency target: straight to the brokers.
+      brokers: cluster.bootstrap,
       topic,
       policy: POLICY,
       metricsPort: OPERATOR_METRICS_PORT,
@@ -373,7 +420,7 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     });
     cleanups.push(() => operator.stop());
     cleanups.push(scrape("self-healing-operator", [operator.metricsAddress]));
-    const workers = await simulateWorkers(kube, apps, cluster.proxied, topic, jobs);
+    const workers = await simulateWorkers(kube, apps, { direct: cluster.bootstrap, proxied: cluster.proxied }, topic, jobs);
     cleanups.push(() => workers.stop());
 
     // Running before any fault: every worker acknowledged, the operator consuming, three brokers scraped.
@@ -407,7 +454,11 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
       "loader-pod-delete": () => podDelete(world, "loader-pod-delete"),
       "arango-connector-pod-delete": () => podDelete(world, "arango-connector-pod-delete"),
       "worker-network-latency": () => networkLatency(world, toxiproxy),
-      [BROKER_FAILURE_ENGINE]: () => brokerFailure(world, brokerEngine, cluster, config.kafka.clusterName, broker.pool),
+      [BROKER_FAILURE_ENGINE]: () =>
+        brokerFailure(world, brokerEngine, cluster, config.kafka.clusterName, {
+          name: broker.pool,
+          storage: config.kafka.nodePools.find((p) => p.name === broker.pool)!.storage.type,
+        }),
       control: () => detectorLive(world),
     };
     for (const [name, runScenario] of Object.entries(scenarios)) if (!only || only.includes(name)) rows.push(...(await runScenario()));

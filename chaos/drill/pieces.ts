@@ -8,7 +8,8 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../../infra/render/render";
-import type { K8sInputs, ProbeBackend } from "./probes";
+import { promProbeShellLine } from "../spec";
+import { type K8sInputs, type ProbeBackend, csvSamples } from "./probes";
 
 const run = promisify(execFile);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -50,6 +51,8 @@ export interface KafkaCluster {
   readonly libs: string;
   kill(nodeId: number): void;
   start(nodeId: number): void;
+  /** Starts a stopped node, on empty storage when `empty` (a pod with ephemeral storage); resolves once it serves. */
+  startAsync(nodeId: number, empty: boolean): Promise<void>;
   stop(): void;
 }
 
@@ -71,6 +74,12 @@ export function startKafkaCluster(): KafkaCluster {
     libs: scriptEnv("kafka.sh")["KAFKA_LIBS"] ?? required("KAFKA_LIBS"),
     kill: (id) => void script("kafka-cluster.sh", "kill-node", String(id)),
     start: (id) => void script("kafka-cluster.sh", "start-node", String(id)),
+    startAsync: async (id, empty) =>
+      void (await run("bash", [
+        path.join(PROJECT_ROOT, "local", "kafka-cluster.sh"),
+        empty ? "start-node-empty" : "start-node",
+        String(id),
+      ])),
     stop: () => void script("kafka-cluster.sh", "stop"),
   };
 }
@@ -142,9 +151,31 @@ export async function promQuery(endpoint: string, query: string): Promise<number
   return (data.result as { value: [number, string] }[]).map((r) => Number(r.value[1]));
 }
 
-/** The probe backend over the real Prometheus and API server. */
+/**
+ * A promProbe's query run as litmus-go runs it: `/bin/sh -c` over the line it builds
+ * (pkg/probe/promProbe.go L190-199), with the promql CLI go-runner ships (local/promql.sh). A
+ * non-zero exit is the probe's error, with promql's stderr, as litmus-go reports it (L203).
+ */
+export async function shellPromQuery(promqlBin: string, endpoint: string, query: string): Promise<number[]> {
+  const { stdout } = await run("/bin/sh", ["-c", promProbeShellLine(endpoint, query)], {
+    env: { ...process.env, PATH: `${path.dirname(promqlBin)}:${process.env.PATH ?? ""}` },
+  }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`unable to run command, error: ${(err.stderr ?? err.message).trim()}`);
+  });
+  return csvSamples(stdout);
+}
+
+let promql: string | undefined;
+/** The promql binary local/promql.sh built (asked once). */
+export function promqlBin(): string {
+  promql ??= scriptEnv("promql.sh")["PROMQL_BIN"];
+  if (!promql) throw new Error("local/promql.sh env printed no PROMQL_BIN: build it with local/promql.sh install");
+  return promql;
+}
+
+/** The probe backend over the real Prometheus (through litmus-go's shell line and promql) and API server. */
 export const realBackend: ProbeBackend = {
-  promQuery,
+  promQuery: (endpoint, query) => shellPromQuery(promqlBin(), endpoint, query),
   async promSeries(endpoint, metric) {
     const start = Math.floor(Date.now() / 1000) - 60;
     return (await prometheus<unknown[]>(endpoint, `/api/v1/series?match[]=${encodeURIComponent(metric)}&start=${start}`)).length;

@@ -6,7 +6,8 @@
  *   passes on at least one object, `absent` on none;
  * - a check is tried up to `attempt` times, `interval` apart, each within `probeTimeout`;
  * - SOT runs before the fault, EOT after it, Edge both; Continuous runs from before the fault to
- *   its end and OnChaos while it lasts, one check every `probePollingInterval` (else `interval`).
+ *   its end and OnChaos while it lasts, checks back to back unless `probePollingInterval` is set,
+ *   until the first failure.
  * One more rule litmus-go does not have: every metric a promProbe names must exist in Prometheus
  * before the fault. `sum(x) or vector(0)` is 0 for a misspelt `x` too, so without it a wrong
  * query would pass forever.
@@ -102,6 +103,22 @@ export function metricNames(query: string): string[] {
   const names = new Set<string>();
   for (const m of bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\()?/g)) if (!m[2] && !PROMQL_WORDS.has(m[1]!)) names.add(m[1]!);
   return [...names];
+}
+
+/**
+ * The samples in promql's CSV as litmus-go reads them (pkg/probe/promProbe.go L358-390,
+ * extractValueFromMetrics): the trimmed output split into lines, a header naming a `value` column,
+ * then one line per sample. litmus-go wants exactly one; the caller counts.
+ */
+export function csvSamples(output: string): number[] {
+  const rows = output.trim().split("\n");
+  const column = rows[0]!.split(",").findIndex((h) => h.toLowerCase() === "value");
+  if (column === -1) throw new Error(`promql printed no value column: ${rows[0]}`);
+  return rows.slice(1).map((r) => {
+    const v = r.split(",")[column];
+    if (v === undefined || v === "") throw new Error(`promql printed no value in "${r}"`);
+    return Number(v);
+  });
 }
 
 export interface CheckResult {
@@ -206,12 +223,18 @@ export async function runWithProbes<T>(
   for (const p of probes.filter((q) => q.mode === "SOT" || q.mode === "Edge")) record(p, await check(p, backend, sleep));
 
   let chaosOver = false;
+  // As litmus-go polls (pkg/probe/promProbe.go L234-275, k8sprobe.go L150-170): one check (with its
+  // attempts, `interval` apart) after the other, `probePollingInterval` between them, which is 0
+  // when unset (pkg/types/types.go L389, L403-407): back to back. The first failure ends the
+  // polling (L258-270). sleep(0) only yields, as the Go routine does while its command runs.
   const poll = async (p: EngineProbe) => {
-    const every = durationMs(p.runProperties.probePollingInterval ?? p.runProperties.interval);
-    do {
-      record(p, await check(p, backend, sleep));
-      if (!chaosOver) await sleep(every);
-    } while (!chaosOver);
+    const every = p.runProperties.probePollingInterval ? durationMs(p.runProperties.probePollingInterval) : 0;
+    for (;;) {
+      const r = await check(p, backend, sleep);
+      record(p, r);
+      if (!r.ok || chaosOver) return;
+      await sleep(every);
+    }
   };
   const watchers = probes.filter((p) => p.mode === "Continuous" || p.mode === "OnChaos").map(poll);
   let figures: T;

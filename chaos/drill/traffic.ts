@@ -4,14 +4,15 @@
  * stream check that produces with `acks=all` and consumes, counting what was acknowledged and what
  * came back. I/O only.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Kafka, type Producer, logLevel } from "kafkajs";
 import { queueManagerJob as queueManagerJobOf } from "../../operator/test/queue-manager-job";
 import type { LaunchKube } from "../launch";
-import { sleep } from "./pieces";
+import { LOG_DIR, sleep } from "./pieces";
 
 const client = (clientId: string, brokers: readonly string[]) =>
   new Kafka({
@@ -69,30 +70,63 @@ export function queueManagerJob(queueId: string, target: string, namespace: stri
 export interface SimulatedWorkers {
   /** When each queue's last progress event was acknowledged (ms since epoch). */
   readonly lastAcked: ReadonlyMap<string, number>;
-  /** The slowest acknowledgement so far, in ms, and how many events were acknowledged. */
+  /** The slowest acknowledgement on the proxied path so far, in ms, and how many events were acknowledged. */
   readonly stats: { maxAckMs: number; acked: number; failed: number };
   /** Stops one queue's events, as a worker that hangs would. */
   silence(queueId: string): void;
+  /**
+   * Sends these queues' events through Toxiproxy and every other queue's straight to the brokers,
+   * so a latency toxic slows only the targets' traffic, as netem on the target pods' egress does.
+   */
+  route(throughProxy: ReadonlySet<string>): void;
   stop(): Promise<void>;
 }
 
 /**
  * One loop for all simulated workers: every second, each queue whose Job (or its relaunch, named
- * `<job>-r<N>`) has a Running pod publishes a `loading` status event with `acks=all`.
+ * `<job>-r<N>`) has a Running pod publishes a `loading` status event with `acks=all`, straight to
+ * the brokers unless `route` sends it through the proxies.
  */
 export async function simulateWorkers(
   kube: LaunchKube,
   namespace: string,
-  brokers: readonly string[],
+  brokers: { readonly direct: readonly string[]; readonly proxied: readonly string[] },
   topic: string,
   jobs: readonly { queueId: string; job: string }[],
 ): Promise<SimulatedWorkers> {
-  const producer: Producer = client("drill-workers", brokers).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const direct: Producer = client("drill-workers", brokers.direct).producer({ allowAutoTopicCreation: false });
+  const proxied: Producer = client("drill-workers-proxied", brokers.proxied).producer({ allowAutoTopicCreation: false });
+  await direct.connect();
+  await proxied.connect();
   const lastAcked = new Map<string, number>();
   const silenced = new Set<string>();
+  let throughProxy: ReadonlySet<string> = new Set();
   const stats = { maxAckMs: 0, acked: 0, failed: 0 };
   let running = true;
+  const send = async (producer: Producer, live: readonly { queueId: string }[], timed: boolean) => {
+    if (live.length === 0) return;
+    const sentAt = Date.now();
+    const events = live.map((j) => ({
+      event: "status",
+      queue_id: j.queueId,
+      symbol: "BTCUSDT",
+      type: "trades",
+      status: "loading",
+      message: "loaded 100 records",
+      records_written: 100,
+      finished: false,
+      sent_at: sentAt / 1000,
+    }));
+    try {
+      await producer.send({ topic, acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
+      const now = Date.now();
+      if (timed) stats.maxAckMs = Math.max(stats.maxAckMs, now - sentAt);
+      stats.acked += events.length;
+      for (const j of live) lastAcked.set(j.queueId, now);
+    } catch {
+      stats.failed += events.length;
+    }
+  };
   const loop = (async () => {
     while (running) {
       const pods = await kube.listPods(namespace).catch(() => []);
@@ -101,29 +135,18 @@ export async function simulateWorkers(
           !silenced.has(j.queueId) &&
           pods.some((p) => p.phase === "Running" && !p.deleting && (p.ownerJob === j.job || p.ownerJob?.startsWith(`${j.job}-r`))),
       );
-      if (live.length > 0) {
-        const sentAt = Date.now();
-        const events = live.map((j) => ({
-          event: "status",
-          queue_id: j.queueId,
-          symbol: "BTCUSDT",
-          type: "trades",
-          status: "loading",
-          message: "loaded 100 records",
-          records_written: 100,
-          finished: false,
-          sent_at: sentAt / 1000,
-        }));
-        try {
-          await producer.send({ topic, acks: -1, messages: events.map((e) => ({ value: JSON.stringify(e) })) });
-          const now = Date.now();
-          stats.maxAckMs = Math.max(stats.maxAckMs, now - sentAt);
-          stats.acked += events.length;
-          for (const j of live) lastAcked.set(j.queueId, now);
-        } catch {
-          stats.failed += events.length;
-        }
-      }
+      await Promise.all([
+        send(
+          proxied,
+          live.filter((j) => throughProxy.has(j.queueId)),
+          true,
+        ),
+        send(
+          direct,
+          live.filter((j) => !throughProxy.has(j.queueId)),
+          false,
+        ),
+      ]);
       await sleep(1000);
     }
   })();
@@ -131,10 +154,11 @@ export async function simulateWorkers(
     lastAcked,
     stats,
     silence: (q) => void silenced.add(q),
+    route: (queues) => void (throughProxy = new Set(queues)),
     async stop() {
       running = false;
       await loop;
-      await producer.disconnect();
+      await Promise.all([direct.disconnect(), proxied.disconnect()]);
     },
   };
 }
@@ -153,13 +177,67 @@ export interface StreamFigures {
   readonly longestPauseMs: number;
 }
 
+/** The witness producer's class, compiled against the broker's own jars (once per run). */
+function compileWitness(kafkaLibs: string): string {
+  const classes = path.join(LOG_DIR, "classes");
+  mkdirSync(classes, { recursive: true });
+  execFileSync("javac", ["-cp", path.join(kafkaLibs, "*"), "-d", classes, path.join(__dirname, "IdempotentProducer.java")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return classes;
+}
+
+/**
+ * What the stream check concludes. Pure. `acked`: values the producer saw acknowledged; `seen`:
+ * values the consumer group got; `copies`: how often each value is in the log, read whole.
+ */
+export function streamFigures(
+  acked: ReadonlySet<number>,
+  seen: ReadonlyMap<number, number>,
+  copies: ReadonlyMap<number, number>,
+  unacknowledged: number,
+  longestPauseMs: number,
+): StreamFigures {
+  return {
+    acknowledged: acked.size,
+    unacknowledged,
+    consumed: seen.size,
+    lost: [...acked].filter((n) => !copies.has(n)).length,
+    missedByConsumer: [...acked].filter((n) => !seen.has(n)).length,
+    firstLost: [...acked].filter((n) => !copies.has(n) || !seen.has(n)).slice(0, 5),
+    duplicated: [...copies.values()].reduce((sum, c) => sum + c - 1, 0),
+    longestPauseMs,
+  };
+}
+
+/** The stream hypotheses of the broker scenario, from the figures. Pure. */
+export function streamHypotheses(s: StreamFigures): { hypothesis: string; observed: string; passed: boolean }[] {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return [
+    {
+      hypothesis: "producing with acks=all kept working; no acknowledged message is lost",
+      observed:
+        `${s.acknowledged} acknowledged (longest pause ${secs(s.longestPauseMs)}), ${s.unacknowledged} not; ${s.lost} missing from the log, ` +
+        `${s.missedByConsumer} never consumed${s.firstLost.length ? ` (e.g. ${s.firstLost.join(", ")})` : ""}`,
+      passed: s.acknowledged > 0 && s.lost === 0 && s.missedByConsumer === 0,
+    },
+    {
+      hypothesis: "nothing is duplicated (idempotent producer, retries on)",
+      observed: `${s.duplicated} duplicates in the log`,
+      passed: s.acknowledged > 0 && s.duplicated === 0,
+    },
+  ];
+}
+
 /**
  * Produces numbered messages with `acks=all` and consumes them in a consumer group, until stopped;
- * then waits for the consumer to catch up and compares. The producer is Kafka's own
- * VerifiableProducer (the Java client, idempotent by default, the tool Kafka's system tests use
- * for this check), which prints every acknowledgement: kafkajs 2.2.4's producer acknowledges
- * batches it never wrote when a leader is SIGKILLed (tulios/kafkajs#1303; the drill caught it),
- * so it cannot be the witness of a no-loss hypothesis.
+ * then waits for the consumer to catch up and compares. The producer is Kafka's Java client with
+ * idempotence on and retries at their default (IdempotentProducer.java), printing every
+ * acknowledgement. Kafka's VerifiableProducer forces retries=0 (kafka-tools 4.2.1
+ * VerifiableProducer.createFromArgs, read with javap from the broker's jar), which turns
+ * idempotence off, so its "no duplicate" could not fail. kafkajs 2.2.4's producer acknowledges
+ * batches it never wrote when a leader is SIGKILLed (tulios/kafkajs#1303; the drill caught it), so
+ * it cannot be the witness either.
  */
 export async function streamCheck(brokers: readonly string[], topic: string, kafkaLibs: string) {
   const kafka = client("drill-stream", brokers);
@@ -178,57 +256,39 @@ export async function streamCheck(brokers: readonly string[], topic: string, kaf
   let unacknowledged = 0;
   let lastAck = Date.now();
   let longestPauseMs = 0;
+  const classes = compileWitness(kafkaLibs);
   const producer = spawn(
     "java",
-    [
-      "-Xmx128m",
-      "-cp",
-      path.join(kafkaLibs, "*"),
-      "org.apache.kafka.tools.VerifiableProducer",
-      "--bootstrap-server",
-      brokers.join(","),
-      "--topic",
-      topic,
-      "--acks",
-      "-1",
-      "--throughput",
-      "200",
-      "--max-messages",
-      "-1",
-    ],
-    { stdio: ["ignore", "pipe", "ignore"] },
+    ["-Xmx128m", "-cp", `${classes}:${path.join(kafkaLibs, "*")}`, "IdempotentProducer", brokers.join(","), topic, "200"],
+    { stdio: ["pipe", "pipe", "ignore"] },
   );
   const exited = new Promise<void>((resolve) => producer.once("exit", () => resolve()));
+  let started: () => void = () => {};
+  const startup = new Promise<void>((resolve) => (started = resolve));
   createInterface({ input: producer.stdout }).on("line", (line) => {
     const event = JSON.parse(line) as { name: string; value?: string };
-    if (event.name === "producer_send_success") {
+    if (event.name === "startup_complete") started();
+    else if (event.name === "producer_send_success") {
       const now = Date.now();
       if (acked.size > 0) longestPauseMs = Math.max(longestPauseMs, now - lastAck);
       lastAck = now;
       acked.add(Number(event.value));
     } else if (event.name === "producer_send_error") unacknowledged += 1;
   });
+  await Promise.race([startup, exited]);
   return {
-    /** Stops producing, waits up to `catchUpMs` for every acknowledged message to be consumed, and counts. */
+    /** The values acknowledged so far. */
+    acked: acked as ReadonlySet<number>,
+    /** Stops producing (the producer flushes what it holds), waits up to `catchUpMs` for every acknowledged message to be consumed, and counts. */
     async stop(catchUpMs = 60_000): Promise<StreamFigures> {
-      producer.kill("SIGTERM");
+      producer.stdin.end();
       await exited;
       const deadline = Date.now() + catchUpMs;
       while (Date.now() < deadline && [...acked].some((n) => !seen.has(n))) await sleep(500);
       await consumer.disconnect();
       // The group may see a message twice after a rebalance (at-least-once): duplicates are
       // counted in the log itself, read whole by a fresh consumer.
-      const copies = await readLog(kafka, topic);
-      return {
-        acknowledged: acked.size,
-        unacknowledged,
-        consumed: seen.size,
-        lost: [...acked].filter((n) => !copies.has(n)).length,
-        missedByConsumer: [...acked].filter((n) => !seen.has(n)).length,
-        firstLost: [...acked].filter((n) => !copies.has(n) || !seen.has(n)).slice(0, 5),
-        duplicated: [...copies.values()].reduce((sum, c) => sum + c - 1, 0),
-        longestPauseMs,
-      };
+      return streamFigures(acked, seen, await readLog(kafka, topic), unacknowledged, longestPauseMs);
     },
   };
 }

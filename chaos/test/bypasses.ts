@@ -30,6 +30,8 @@ const ENV = "spec.experiments[0].spec.components.env";
 const RUNNER = "spec.components.runner: expected only the image and an empty resources (as Litmus writes them back); found ";
 const COMPONENTS =
   "spec.experiments[0].spec.components: expected only env (and an empty statusCheckTimeouts and resources, as Litmus writes them back); found ";
+const PROM_INPUTS =
+  'spec.experiments[0].spec.probe[] promProbe/inputs: expected only endpoint, query and comparator, and a query without ", $, ` or \\ (litmus-go runs it through /bin/sh)';
 const components = (e: any) => e.spec.experiments[0].spec.components;
 const env = (e: any) => components(e).env as { name: string; value?: string; valueFrom?: object }[];
 const setEnv = (e: any, name: string, value: string) => {
@@ -329,6 +331,26 @@ export function bypasses(ns: Namespaces, engines: Engines, limits: GuardLimits):
       "a promProbe to another endpoint",
       edit(loader, (e) => (e.spec.experiments[0].spec.probe[0]["promProbe/inputs"].endpoint = "http://attacker.example:9090")),
       `spec.experiments[0].spec.probe[] promProbe/inputs.endpoint: expected ${limits.prometheusAddress}`,
+    ],
+    ...(
+      [
+        [
+          "a promProbe query that ends litmus-go's shell quote and runs a command",
+          'vector(0)" ; kubectl delete pods --all -n kafka ; echo "',
+        ],
+        ["a promProbe query with a command substitution", "vector($(id -u))"],
+        ["a promProbe query with backquotes", "vector(`id -u`)"],
+        ["a promProbe query with a backslash", "up{job=~'a\\.b'}"],
+      ] as const
+    ).map(([what, query]): [string, () => any, string] => [
+      what,
+      edit(loader, (e) => (e.spec.experiments[0].spec.probe[0]["promProbe/inputs"].query = query)),
+      PROM_INPUTS,
+    ]),
+    [
+      "a promProbe queryPath (read through $(cat <path>) in the shell line)",
+      edit(loader, (e) => (e.spec.experiments[0].spec.probe[0]["promProbe/inputs"].queryPath = "/etc/hostname)$(id")),
+      PROM_INPUTS,
     ],
   ];
 }

@@ -8,11 +8,17 @@ import {
   FAULTS,
   RULES,
   type PodInfo,
+  brokerFailureEngine,
   brokerTargets,
   chaosExperiment,
   experimentRbac,
+  promProbe,
+  promProbeShellLine,
+  promQueryShellProblem,
   scheduleObjects,
   selectWorkerPods,
+  strimziNodeIds,
+  workResumedInputs,
   workerNetworkLatencyEngine,
   workerPodDeleteEngine,
 } from "../spec";
@@ -106,10 +112,8 @@ describe("experiments and their RBAC", () => {
         { apiGroups: ["litmuschaos.io"], resources: ["chaosresults"], verbs: ["get", "create", "update"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
       ],
-      stf: [
-        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] },
-        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
-      ],
+      // pods list also serves the work-resumed k8sProbe; no Jobs are read.
+      stf: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] }],
       kafka: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] }],
     },
     "pod-network-latency": {
@@ -166,13 +170,96 @@ describe("experiments and their RBAC", () => {
   it("runs the experiments at the pinned runner image, the helper too (LIB_IMAGE), with the program's sequence and socket", () => {
     for (const fault of FAULTS)
       expect(chaosExperiment(fault, chaos).spec.definition.image).toBe("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0");
-    expect(chaosExperiment("pod-network-latency", chaos).spec.definition.env).toEqual([
-      { name: "SEQUENCE", value: "parallel" },
-      { name: "LIB_IMAGE", value: "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0" },
-      { name: "CONTAINER_RUNTIME", value: "containerd" },
-      { name: "SOCKET_PATH", value: "/run/containerd/containerd.sock" },
+    const envOf = (fault: (typeof FAULTS)[number], c = chaos) =>
+      Object.fromEntries(chaosExperiment(fault, c).spec.definition.env.map((e) => [e.name, e.value]));
+    const crio = { ...chaos, containerRuntime: "crio" as const, socketPath: "/run/crio/crio.sock", runnerImage: "r.example/go-runner:9" };
+    expect(envOf("pod-network-latency", crio)).toMatchObject({
+      SEQUENCE: "parallel",
+      LIB_IMAGE: "r.example/go-runner:9",
+      CONTAINER_RUNTIME: "crio",
+      SOCKET_PATH: "/run/crio/crio.sock",
+    });
+    expect(envOf("pod-delete")).toMatchObject({ SEQUENCE: "serial", FORCE: "true" });
+  });
+
+  it("sets the env the upstream fault definitions set (chaos-charts 3.28.0), not an empty list", () => {
+    // Names in the order of faults/kubernetes/<fault>/fault.yaml at chaos-charts 3.28.0.
+    expect(chaosExperiment("pod-delete", chaos).spec.definition.env.map((e) => e.name)).toEqual([
+      "TOTAL_CHAOS_DURATION",
+      "RAMP_TIME",
+      "FORCE",
+      "CHAOS_INTERVAL",
+      "PODS_AFFECTED_PERC",
+      "TARGET_CONTAINER",
+      "TARGET_PODS",
+      "DEFAULT_HEALTH_CHECK",
+      "NODE_LABEL",
+      "SEQUENCE",
     ]);
-    expect(chaosExperiment("pod-delete", chaos).spec.definition.env).toEqual([{ name: "SEQUENCE", value: "serial" }]);
+    expect(chaosExperiment("pod-network-latency", chaos).spec.definition.env).toHaveLength(17);
+    // Unset, litmus-go reads DEFAULT_HEALTH_CHECK as true and waits for a deleted Job pod's name to
+    // come back, which it never does: every worker pod-delete would fail after 180 s.
+    for (const fault of FAULTS)
+      expect(chaosExperiment(fault, chaos).spec.definition.env).toContainEqual({ name: "DEFAULT_HEALTH_CHECK", value: "false" });
+  });
+});
+
+describe("probes as litmus-go runs them", () => {
+  it("builds the shell line litmus-go 3.28.0 builds (pkg/probe/promProbe.go L190)", () => {
+    expect(promProbeShellLine("http://p:9090", "sum(x{a='b'})")).toBe(`promql --host http://p:9090 "sum(x{a='b'})" --output csv`);
+  });
+
+  it("refuses at preview, naming the probe, a query the shell line would change", () => {
+    const t = { timeoutSeconds: 10, intervalSeconds: 10 };
+    expect(() => promProbe("no-failed-relaunch", "EOT", "http://p:9090", 'sum(x{result="error"})', "==", 0, t)).toThrow(
+      'promProbe "no-failed-relaunch": its query holds "\\"", which litmus-go\'s shell line',
+    );
+    for (const q of ["label_replace(up, 'a', '$1', 'job', '(.*)')", "up{job=~'a\\\\.b'}", "up`id`"])
+      expect(() => promProbe("p", "EOT", "http://p:9090", q, "==", 0, t)).toThrow(/^promProbe "p": its query holds/);
+    expect(promQueryShellProblem("sum(x{result='error'}) or vector(0)")).toBeUndefined();
+  });
+
+  it("refuses a Prometheus address the shell would split or expand, naming the key", () => {
+    expect(problemsOf("local", (r) => (r.chaos.prometheusAddress = "http://127.0.0.1:19090;id"))).toEqual([
+      expect.stringMatching(/^streamforge:chaos\.prometheusAddress: expected an http\(s\) URL of letters, digits/),
+    ]);
+  });
+
+  it("every probe of every committed stack's engines survives the shell line", () => {
+    for (const stack of ["dev", "local"]) {
+      const c = committedConfig(stack).chaos!;
+      const ctx = {
+        chaosNamespace: "chaos",
+        kafkaNamespace: "kafka",
+        clusterName: "k3",
+        prometheusAddress: c.prometheusAddress,
+        appsNamespace: "stf",
+      };
+      const engines = [
+        ...(c.scenarios.brokerFailure
+          ? [brokerFailureEngine(c.scenarios.brokerFailure, ctx, [{ name: c.scenarios.brokerFailure.pool, replicas: 3 }])]
+          : []),
+        workerPodDeleteEngine("loader-pod-delete", c.scenarios.loaderPodDelete, ctx, ["q-loader-producer-x"], ["q-loader-producer"]),
+        workerNetworkLatencyEngine(c.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k"] }, ["q-loader-producer-x"]),
+      ];
+      const queries = engines.flatMap((e) =>
+        e.spec.experiments[0]!.spec.probe.flatMap((p: any) => (p["promProbe/inputs"] ? [p["promProbe/inputs"].query] : [])),
+      );
+      expect(queries.length).toBeGreaterThanOrEqual(4);
+      expect(queries.filter((q: string) => promQueryShellProblem(q) !== undefined)).toEqual([]);
+    }
+  });
+
+  it("work-resumed selects only a Running replacement pod of the Jobs hit", () => {
+    expect(workResumedInputs("stf", ["q1-loader-producer-abcde"], ["q1-loader-producer"])).toEqual({
+      group: "",
+      version: "v1",
+      resource: "pods",
+      namespace: "stf",
+      labelSelector: "batch.kubernetes.io/job-name in (q1-loader-producer)",
+      fieldSelector: "status.phase=Running,metadata.name!=q1-loader-producer-abcde",
+      operation: "present",
+    });
   });
 });
 
@@ -211,8 +298,10 @@ describe("images and the operator's reach", () => {
       const chaos: any = structuredClone(committedConfig("dev").chaos!);
       edit(chaos);
       const context = { chaosNamespace: "chaos", kafkaNamespace: "kafka", clusterName: "k3", prometheusAddress: chaos.prometheusAddress };
-      return guardFor({ chaos, context: { ...context, appsNamespace: "stf", kafkaHosts: ["k3-kafka-bootstrap.kafka"] } }).binding.spec
-        .matchResources;
+      return guardFor({
+        chaos,
+        context: { ...context, appsNamespace: "stf", kafkaHosts: ["k3-kafka-bootstrap.kafka"], kafkaNodePools: [] },
+      }).binding.spec.matchResources;
     };
     const chaosOnly = {
       namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["chaos"] }] },
@@ -286,8 +375,36 @@ describe("targeting", () => {
     expect(selectWorkerPods("loader-pod-delete", [], "stf", 100)).toEqual([]);
   });
 
-  it("names the broker pods the broker scenario deletes, no more than asked", () => {
-    expect(brokerTargets("k3", "brokers", 1)).toEqual(["k3-brokers-0"]);
+  it("names the broker pods the broker scenario deletes by the node IDs Strimzi gives the pools, no more than asked", () => {
+    // Strimzi 1.2.0 NodeIdAssignor: pools in name order, the lowest unused IDs.
+    expect(
+      strimziNodeIds([
+        { name: "controllers", replicas: 3 },
+        { name: "brokers", replicas: 3 },
+      ]),
+    ).toEqual({
+      brokers: [0, 1, 2],
+      controllers: [3, 4, 5],
+    });
+    const ids = strimziNodeIds([
+      { name: "brokers", replicas: 3 },
+      { name: "a-controllers", replicas: 3 },
+    ]);
+    expect(ids).toEqual({ "a-controllers": [0, 1, 2], brokers: [3, 4, 5] });
+    expect(brokerTargets("k3", "brokers", 1, ids["brokers"]!)).toEqual(["k3-brokers-3"]);
+    expect(brokerTargets("k3", "brokers", 2, ids["brokers"]!)).toEqual(["k3-brokers-3", "k3-brokers-4"]);
+    expect(() => brokerTargets("k3", "brokers", 2, [7])).toThrow("brokerTargets: pool brokers holds 1 nodes; the scenario deletes 2");
+  });
+
+  it("a stack whose broker pool sorts after its controller pool targets the pods Strimzi really names", async () => {
+    const { manifests } = await renderStack("prod", {
+      edit: (raw) => {
+        withBrokerFailure(raw, 1, "z-brokers");
+        (raw as any).kafka.nodePools.find((p: any) => p.name === "brokers").name = "z-brokers";
+      },
+    });
+    const engine = manifests.find((m) => m.kind === "ChaosEngine") as any;
+    expect(engine.spec.selectors).toEqual({ pods: [{ namespace: "kafka", names: "k3-z-brokers-3" }] });
   });
 });
 
@@ -325,7 +442,13 @@ describe("every Litmus object validates against the upstream CRDs", () => {
     expect(engine.spec.selectors).toEqual({ pods: [{ namespace: "kafka", names: "k3-brokers-0" }] });
     const chaos = committedConfig("dev").chaos!;
     const workers = [
-      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["q1-loader-producer-abcde"]),
+      workerPodDeleteEngine(
+        "loader-pod-delete",
+        chaos.scenarios.loaderPodDelete,
+        ctx,
+        ["q1-loader-producer-abcde"],
+        ["q1-loader-producer"],
+      ),
       workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k3-kafka-bootstrap.kafka"] }, [
         "q1-loader-producer-abcde",
       ]),

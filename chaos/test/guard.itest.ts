@@ -59,8 +59,14 @@ const broker: BrokerFailureScenario = {
   recoverWithinSeconds: 300,
 };
 const loader = (names = ["q1-loader-producer-abcde"]) =>
-  workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, names) as any;
-const brokers = () => brokerFailureEngine(broker, ctx) as any;
+  workerPodDeleteEngine(
+    "loader-pod-delete",
+    chaos.scenarios.loaderPodDelete,
+    ctx,
+    names,
+    names.map((n) => n.replace(/-[^-]+$/, "")),
+  ) as any;
+const brokers = () => brokerFailureEngine(broker, ctx, [{ name: "brokers", replicas: 3 }]) as any;
 const latency = () =>
   workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: LIMITS.kafkaHosts }, [
     "q1-loader-producer-abcde",
@@ -107,7 +113,13 @@ describe("the ChaosEngine guard in the real API server", () => {
     expect(activeAfterMs).toBeGreaterThanOrEqual(0);
     const engines = [
       loader(["q1-loader-producer-abcde", "q2-loader-ws-fghij"]),
-      workerPodDeleteEngine("arango-connector-pod-delete", chaos.scenarios.arangoConnectorPodDelete, ctx, ["q3-arango-connector-klmno"]),
+      workerPodDeleteEngine(
+        "arango-connector-pod-delete",
+        chaos.scenarios.arangoConnectorPodDelete,
+        ctx,
+        ["q3-arango-connector-klmno"],
+        ["q3-arango-connector"],
+      ),
       workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: LIMITS.kafkaHosts }, [
         "q1-loader-producer-abcde",
         "q3-arango-connector-klmno",

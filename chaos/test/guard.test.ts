@@ -66,7 +66,7 @@ const broker: BrokerFailureScenario = {
 };
 const ctx = { chaosNamespace: "chaos", kafkaNamespace: "kafka", clusterName: "k3", prometheusAddress: chaos.prometheusAddress };
 const workerEngine = (scenario: WorkerScenario) => engineFor(scenario, target, pods, new Date("2026-12-01T08:00:00Z")) as any;
-const brokerEngine = () => brokerFailureEngine(broker, ctx) as any;
+const brokerEngine = () => brokerFailureEngine(broker, ctx, [{ name: "brokers", replicas: 3 }]) as any;
 
 /** The loader engine a run creates, changed by `edit`. */
 function loaderEngine(edit: (e: any) => void) {

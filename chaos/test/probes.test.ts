@@ -3,7 +3,18 @@
  * The drill itself runs them against the real Prometheus and API server (drill.itest.ts).
  */
 import { committedConfig } from "../../test/helpers";
-import { type EngineProbe, type ProbeBackend, check, checkOnce, compare, durationMs, metricNames, runWithProbes } from "../drill/probes";
+import {
+  type EngineProbe,
+  type ProbeBackend,
+  check,
+  checkOnce,
+  compare,
+  csvSamples,
+  durationMs,
+  metricNames,
+  runWithProbes,
+} from "../drill/probes";
+import { serialPodDelete } from "../drill/engines";
 import { brokerFailureEngine, workerNetworkLatencyEngine, workerPodDeleteEngine } from "../spec";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -67,8 +78,8 @@ describe("the metrics a query reads", () => {
       appsNamespace: "stf",
     };
     const engines = [
-      brokerFailureEngine(chaos.scenarios.brokerFailure!, ctx),
-      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["a"]),
+      brokerFailureEngine(chaos.scenarios.brokerFailure!, ctx, [{ name: "dual-role", replicas: 3 }]),
+      workerPodDeleteEngine("loader-pod-delete", chaos.scenarios.loaderPodDelete, ctx, ["a-x"], ["a"]),
       workerNetworkLatencyEngine(chaos.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k"] }, ["a"]),
     ];
     const names = engines.flatMap((e) =>
@@ -81,6 +92,15 @@ describe("the metrics a query reads", () => {
       "streamforge_operator_events_total",
       "streamforge_operator_relaunches_total",
     ]);
+  });
+});
+
+describe("promql's CSV, as litmus-go reads it", () => {
+  it("takes the value column of each row after the header, and names output without one", () => {
+    expect(csvSamples("value,timestamp\n\n")).toEqual([]);
+    expect(csvSamples("value,timestamp\n1.5,2026-12-06T03:20:32Z\n")).toEqual([1.5]);
+    expect(csvSamples("job,value,timestamp\na,1,t\nb,2,t\n")).toEqual([1, 2]);
+    expect(() => csvSamples("did not receive an instant vector result")).toThrow(/promql printed no value column/);
   });
 });
 
@@ -165,6 +185,38 @@ describe("probes around a fault", () => {
     expect(offline.checks).toBeGreaterThan(1);
   });
 
+  it("polls a Continuous probe back to back when no probePollingInterval is set, as litmus-go does, and stops at its first failure", async () => {
+    const sleeps: number[] = [];
+    const recordingSleep = (ms: number) => {
+      sleeps.push(ms);
+      return tick();
+    };
+    let asked = 0;
+    let faultOn = false;
+    const b = backend({
+      promQuery: () => {
+        asked += 1;
+        return Promise.resolve([faultOn ? 1 : 0]);
+      },
+    });
+    const { verdicts } = await runWithProbes(
+      [prom("offline", "Continuous", "offline")],
+      b,
+      async () => {
+        for (let i = 0; i < 20; i++) await tick();
+        faultOn = true;
+        for (let i = 0; i < 20; i++) await tick();
+        return "done";
+      },
+      recordingSleep,
+    );
+    expect(verdicts[0]).toMatchObject({ passed: false, observed: "1" });
+    // Every pause between checks was 0 ms (not the 10 ms interval), and nothing was asked after the failure.
+    expect(sleeps.length).toBeGreaterThan(3);
+    expect(new Set(sleeps)).toEqual(new Set([0]));
+    expect(asked).toBe(verdicts[0]!.checks);
+  });
+
   it("fails a probe whose metric has no series, even when `or vector(0)` makes its query pass", async () => {
     const b = backend({ promSeries: (_e, m) => Promise.resolve(m === "kafka_misspelt_offline" ? 0 : 1) });
     const { verdicts } = await runWithProbes(
@@ -179,5 +231,56 @@ describe("probes around a fault", () => {
   it("fails a probe with a mode Litmus does not have", async () => {
     const { verdicts } = await runWithProbes([prom("p", "Sometimes", "x")], backend(), () => Promise.resolve(), tick);
     expect(verdicts[0]).toMatchObject({ passed: false, observed: "unknown mode Sometimes" });
+  });
+});
+
+describe("litmus-go's serial pod-delete, as the drill plays it", () => {
+  /** A clock that moves only when the engine sleeps or a restart takes time. */
+  function world(restartMs: number) {
+    let t = 0;
+    const killedAt: number[] = [];
+    return {
+      killedAt,
+      ports: {
+        now: () => t,
+        sleep: (ms: number) => {
+          t += ms;
+          return Promise.resolve();
+        },
+        kill: (target: string) => {
+          killedAt.push(t);
+          const ready = t + restartMs;
+          // Running again at `ready`: the engine's wait after the interval takes what is left.
+          return Promise.resolve().then(() => {
+            if (t < ready) t = ready;
+            void target;
+          });
+        },
+      },
+    };
+  }
+
+  it("kills on the interval while the restart is quicker, without any wait for recovery", async () => {
+    const w = world(5_000);
+    const kills = await serialPodDelete(["k3-dual-role-0"], 60_000, 30_000, w.ports);
+    expect(kills.map((k) => k.at)).toEqual([0, 30_000]);
+  });
+
+  it("waits for the pod to run again when the restart outlasts the interval, then kills at once", async () => {
+    const w = world(40_000);
+    const kills = await serialPodDelete(["k3-dual-role-0"], 60_000, 30_000, w.ports);
+    expect(kills.map((k) => [k.at, k.back])).toEqual([
+      [0, 40_000],
+      [40_000, 40_000],
+    ]);
+  });
+
+  it("finishes a round over every target even past the duration, and checks the duration only between rounds", async () => {
+    const w = world(1_000);
+    const kills = await serialPodDelete(["a", "b"], 50_000, 30_000, w.ports);
+    expect(kills.map((k) => [k.target, k.at])).toEqual([
+      ["a", 0],
+      ["b", 30_000],
+    ]);
   });
 });
