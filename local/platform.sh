@@ -56,13 +56,9 @@ install() {
   "${HERE}/prometheus.sh" install || failed=1
   "${HERE}/kafka-cluster.sh" install || failed=1
   "${HERE}/faketime.sh" install || failed=1
-  # The promql CLI Litmus's promProbes run (chaos/test/probe-shell.itest.ts and the drill): its
-  # module is not on the Go proxy, so it builds only from a git clone named by STREAMFORGE_PROMQL_GIT.
-  if [[ -n "${STREAMFORGE_PROMQL_GIT:-}" ]]; then
-    "${HERE}/promql.sh" install || failed=1
-  else
-    log "STREAMFORGE_PROMQL_GIT is not set: promql is not built (the chaos probe tests and the drill need it)"
-  fi
+  # The promql CLI Litmus's promProbes run (chaos/test/probe-shell.itest.ts and the drill): the
+  # real one from a git clone named by STREAMFORGE_PROMQL_GIT, else its model (local/promql.sh).
+  "${HERE}/promql.sh" install || failed=1
   wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
   wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }

@@ -5,19 +5,24 @@
 # The tests run every probe query through that exact line with this binary.
 #
 # The module (github.com/nalbury/promql-cli, as its go.mod names it; chaosnative's fork) is not
-# served by the Go module proxy (403 for both paths), so it is built from a git clone of
-# github.com/chaosnative/promql-cli at the tag, checked against the tag's commit. Its own
-# dependencies come from the Go module proxy. Cached by version.
+# served by the Go module proxy (403 for both paths). With a git clone of
+# github.com/chaosnative/promql-cli (STREAMFORGE_PROMQL_GIT), the real CLI is built from it at the
+# tag, checked against the tag's commit. Without one (CI, a fresh machine), the model in
+# local/promql-model is built instead: the same libraries at the same versions, following the
+# CLI's source rule by rule for litmus-go's one command line (its header cites each rule); on this
+# line the two print the same output and the same errors (measured with both built, `compare`).
+# Dependencies come from the Go module proxy. Cached by version and kind.
 #
-# Usage: local/promql.sh install|env
-#   install   build promql (cached; a no-op when done). Needs STREAMFORGE_PROMQL_GIT: a git
-#             directory (a clone or mirror) of github.com/chaosnative/promql-cli holding the tag
-#   eval "$(local/promql.sh env)"   # PROMQL_BIN
+# Usage: local/promql.sh install|env|compare
+#   install   build promql (cached; a no-op when done): the real CLI from STREAMFORGE_PROMQL_GIT
+#             when it is set, else the model
+#   eval "$(local/promql.sh env)"   # PROMQL_BIN, PROMQL_KIND (upstream | model)
+#   compare <prometheus url>        # both built: the same output for a set of queries, or a diff
 #
 # Environment:
-#   STREAMFORGE_CACHE      cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge); the binary
-#                          in promql/<version>/promql
-#   STREAMFORGE_PROMQL_GIT the git directory to build from (install only)
+#   STREAMFORGE_CACHE      cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge); the binaries
+#                          in promql/<version>/promql (upstream) and promql/<version>/model/promql
+#   STREAMFORGE_PROMQL_GIT the git directory to build the real CLI from (install only)
 set -euo pipefail
 
 PROMQL_VERSION="3.0.0-beta6"
@@ -27,9 +32,31 @@ PROMQL_COMMIT="d0b2aa5e4b4c8ca8c79b6a0e323462f8e090d587"
 CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/promql/${PROMQL_VERSION}"
 BIN="${CACHE_DIR}/promql"
 BUILT_MARKER="${CACHE_DIR}/build.done"
+MODEL_DIR="${CACHE_DIR}/model"
+MODEL_BIN="${MODEL_DIR}/promql"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MODEL_SRC="${HERE}/promql-model"
 
 log() { printf '[promql] %s\n' "$*" >&2; }
 die() { printf '[promql] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# The model's build is keyed by its source, so an edit rebuilds it.
+model_key() { cat "${MODEL_SRC}/main.go" "${MODEL_SRC}/go.mod" "${MODEL_SRC}/go.sum" | sha256sum | cut -c1-16; }
+
+install_model() {
+  local key
+  key="$(model_key)"
+  if [[ -x "$MODEL_BIN" && "$(cat "${MODEL_DIR}/build.done" 2>/dev/null)" == "$key" ]]; then
+    log "the promql model already built (${MODEL_BIN})"
+    return 0
+  fi
+  mkdir -p "$MODEL_DIR"
+  log "building the promql model (local/promql-model; the real CLI needs STREAMFORGE_PROMQL_GIT)"
+  (cd "$MODEL_SRC" && go build -trimpath -o "${MODEL_BIN}.partial" .) || die "go build of the model failed (output above)"
+  mv "${MODEL_BIN}.partial" "$MODEL_BIN"
+  echo "$key" >"${MODEL_DIR}/build.done"
+  log "built ${MODEL_BIN}"
+}
 
 cmd_install() {
   if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
@@ -37,7 +64,10 @@ cmd_install() {
     return 0
   fi
   local git_dir="${STREAMFORGE_PROMQL_GIT:-}"
-  [[ -n "$git_dir" ]] || die "STREAMFORGE_PROMQL_GIT is not set: point it at a git clone of github.com/chaosnative/promql-cli"
+  if [[ -z "$git_dir" ]]; then
+    install_model
+    return 0
+  fi
   local commit
   commit="$(git -C "$git_dir" rev-parse "${PROMQL_VERSION}^{commit}" 2>/dev/null)" ||
     die "${git_dir} has no tag ${PROMQL_VERSION}"
@@ -55,12 +85,34 @@ cmd_install() {
 }
 
 cmd_env() {
-  [[ -x "$BIN" && -f "$BUILT_MARKER" ]] || die "promql is not built: run local/promql.sh install"
-  printf 'export PROMQL_BIN=%q\n' "$BIN"
+  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
+    printf 'export PROMQL_BIN=%q\nexport PROMQL_KIND=upstream\n' "$BIN"
+  elif [[ -x "$MODEL_BIN" && -f "${MODEL_DIR}/build.done" ]]; then
+    printf 'export PROMQL_BIN=%q\nexport PROMQL_KIND=model\n' "$MODEL_BIN"
+  else
+    die "promql is not built: run local/promql.sh install"
+  fi
+}
+
+# Both built: litmus-go's shell line with each, for queries that pass, fail to parse after the
+# shell, and name no series; any difference is printed and fails.
+cmd_compare() {
+  local url="${1:?usage: $0 compare <prometheus url>}" q failed=0
+  [[ -x "$BIN" && -x "$MODEL_BIN" ]] || die "compare needs both built (the real CLI and the model)"
+  for q in 'up' 'sum(up)' "up{job='prometheus'}" 'up{job="prometheus"}' 'sum(rate(nothing_here[1m])) or vector(0)' 'nothing_here'; do
+    if ! diff <(/bin/sh -c "$BIN --host $url \"$q\" --output csv" 2>&1; echo "exit $?") \
+      <(/bin/sh -c "$MODEL_BIN --host $url \"$q\" --output csv" 2>&1; echo "exit $?"); then
+      log "differs: $q"
+      failed=1
+    fi
+  done
+  ((failed == 0)) && log "the model and promql ${PROMQL_VERSION} answer the same"
+  return "$failed"
 }
 
 case "${1:-}" in
   install) cmd_install ;;
   env) cmd_env ;;
-  *) echo "usage: $0 install|env" >&2; exit 2 ;;
+  compare) shift; cmd_compare "$@" ;;
+  *) echo "usage: $0 install|env|compare" >&2; exit 2 ;;
 esac

@@ -166,10 +166,19 @@ export async function shellPromQuery(promqlBin: string, endpoint: string, query:
 }
 
 let promql: string | undefined;
-/** The promql binary local/promql.sh built (asked once). */
+/**
+ * The promql binary local/promql.sh built (asked once): the real CLI where its source could be
+ * cloned, else its model (local/promql-model); which one is said on stderr once.
+ */
 export function promqlBin(): string {
-  promql ??= scriptEnv("promql.sh")["PROMQL_BIN"];
-  if (!promql) throw new Error("local/promql.sh env printed no PROMQL_BIN: build it with local/promql.sh install");
+  if (promql === undefined) {
+    const env = scriptEnv("promql.sh");
+    promql = env["PROMQL_BIN"];
+    if (!promql) throw new Error("local/promql.sh env printed no PROMQL_BIN: build it with local/promql.sh install");
+    process.stderr.write(
+      `promql: ${env["PROMQL_KIND"] === "model" ? "the model of promql-cli 3.0.0-beta6 (local/promql-model)" : "promql-cli 3.0.0-beta6"} at ${promql}\n`,
+    );
+  }
   return promql;
 }
 
