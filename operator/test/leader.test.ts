@@ -5,6 +5,7 @@
  */
 import { type LeaseStore, LeaseElector } from "../src/adapters/leader.js";
 import { type LeaseRecord, mayAcquire, observe } from "../src/core/lease.js";
+import { FakeClock } from "./fakes.js";
 
 function memoryLease(): LeaseStore & { current(): LeaseRecord | undefined } {
   let lease: { record: LeaseRecord; version: string } | undefined;
@@ -24,14 +25,14 @@ const MIN = 60_000;
 /** Replicas sharing one Lease, each clock `skew` ms off the true time `t`. */
 function replicas(skews: Record<string, number>) {
   const store = memoryLease();
-  let t = 1_800_000_000_000;
+  const time = new FakeClock(1_800_000_000_000);
   const leading = new Set<string>();
   const electors = Object.entries(skews).map(
     ([name, skew]) =>
       new LeaseElector(
         store,
         name,
-        { now: () => t + skew },
+        { now: () => time.now() + skew, after: (ms, fn) => time.after(ms, fn) },
         {
           onStartedLeading: () => leading.add(name),
           onStoppedLeading: () => leading.delete(name),
@@ -51,7 +52,7 @@ function replicas(skews: Record<string, number>) {
     /** Every replica in `live` takes one step, then time moves on by the retry period. */
     async round(live = electors) {
       for (const e of live) await e.step();
-      t += 2000;
+      time.advance(2000);
     },
   };
 }
