@@ -29,6 +29,7 @@ export class FakeClock implements Clock, Timers {
   pending(): number {
     return this.timers.length;
   }
+  /** Timers due at a time the clock was already moved past (by `advance` or `t`) fire at the current time. */
   async elapse(ms: number): Promise<void> {
     const end = this.t + ms;
     for (;;) {
@@ -36,10 +37,10 @@ export class FakeClock implements Clock, Timers {
       const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.timers = this.timers.filter((t) => t !== due);
-      this.t = due.at;
+      this.t = Math.max(this.t, due.at);
       due.fn();
     }
-    this.t = end;
+    this.t = Math.max(this.t, end);
     await settle();
   }
 }

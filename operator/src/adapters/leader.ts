@@ -224,7 +224,10 @@ export function kubeLeaseStore(kc: k8s.KubeConfig, namespace: string, name: stri
       const lease = await read(signal);
       if (!lease || lease.metadata?.resourceVersion !== version) return false;
       try {
-        await api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, ...toSpec(record) } } }, abortWith(signal));
+        await api.replaceNamespacedLease(
+          { name, namespace, body: { ...lease, spec: { ...lease.spec, ...toSpec(record) } } },
+          abortWith(signal),
+        );
         return true;
       } catch (err) {
         if (conflict(err)) return false;
