@@ -158,6 +158,11 @@ export const settingSchemas = {
   POD_NAME: z.string().min(1).optional(),
   DRY_RUN: bool.default(false),
   TICK_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /**
+   * Decision rounds failed in a row after which the process exits 1 (each failure backs the next
+   * round off, from 5 ms doubling up to 1 min: the default gives up after about 80 s).
+   */
+  MAX_FAILED_ROUNDS: z.coerce.number().int().min(1).max(1000).default(15),
   BIND_ADDRESS: z.string().default("0.0.0.0"),
   HEALTH_PORT: port.default(8081),
   METRICS_PORT: port.default(8080),

@@ -15,7 +15,7 @@ import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "
 import type { QueueSignal } from "./core/signals.js";
 import type { Intake } from "./intake.js";
 import type { Metrics } from "./metrics.js";
-import { ApiError, type Clock, type EventSource, type KubePort } from "./ports.js";
+import { ApiError, type Clock, type EventSource, type KubePort, NotActing } from "./ports.js";
 
 export interface ControllerOptions {
   readonly policy: Policy;
@@ -224,6 +224,11 @@ export class Controller {
    * Event on the Job, so whoever can fix it sees it).
    */
   private async failed(key: string, step: string, reason: string, manifest: JobManifest, err: unknown): Promise<void> {
+    if (err instanceof NotActing) {
+      // Leadership went: nothing was sent, and the next leader picks this Job up as it finds it.
+      this.log.info({ job: key, action: step }, "Stopped acting on a Job: this replica no longer leads");
+      return;
+    }
     const status = err instanceof ApiError ? err.status : undefined;
     const kind = classify(status);
     const previous = this.retries.get(key);

@@ -1,7 +1,8 @@
 /**
- * Entry point. Reads settings (exits 2 with every bad variable named), serves probes and
- * metrics, elects a leader through a Lease, and on the leader runs intake and the decision
- * loop. SIGTERM: stop fetching, commit what was applied, disconnect, release the Lease, exit 0.
+ * Entry point, wiring only. Reads settings (exits 2 with every bad variable named), serves probes
+ * and metrics, elects a leader through a Lease, and on the leader the Manager runs intake and the
+ * decision loop. SIGTERM: finish the round in progress, stop fetching, commit what was applied,
+ * disconnect, release the Lease, exit 0. Anything fatal: stop acting at once, exit 1.
  */
 import { hostname } from "node:os";
 import type * as k8s from "@kubernetes/client-node";
@@ -10,8 +11,8 @@ import { KafkajsSource } from "./adapters/kafka-source.js";
 import { KubeJobs, connectToKubernetes } from "./adapters/kube.js";
 import { LeaseElector, kubeLeaseStore } from "./adapters/leader.js";
 import { Controller } from "./controller.js";
-import { nextWakeIn } from "./core/decide.js";
 import { ThreadIntake } from "./intake.js";
+import { Manager } from "./manager.js";
 import { createMetrics } from "./metrics.js";
 import { systemClock } from "./ports.js";
 import { startServer } from "./server.js";
@@ -43,8 +44,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, (err) =>
-    log.warn({ err }, "Job watch failed; restarting it"),
+  const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, clock, (err, retryInMs) =>
+    log.warn({ err, retryInMs: Math.round(retryInMs) }, "Job watch failed; restarting it after a backoff"),
   );
   const source = new KafkajsSource(
     {
@@ -71,44 +72,33 @@ async function main(): Promise<void> {
     },
     (err) => fatal(err, "The intake thread failed"),
   );
-  const controller = new Controller(source, intake, kube, clock, metrics, log, {
-    policy: settings.policy,
-    dryRun: settings.DRY_RUN,
-    maxLag: settings.KAFKA_MAX_LAG,
-    staleAfterMs: settings.KAFKA_STALE_AFTER_MS,
-  });
-
-  let lastTickAt = clock.now();
-  let ticking: NodeJS.Timeout | undefined;
-  let shuttingDown = false;
-
+  const manager = new Manager(
+    kube,
+    (gated) =>
+      new Controller(source, intake, gated, clock, metrics, log, {
+        policy: settings.policy,
+        dryRun: settings.DRY_RUN,
+        maxLag: settings.KAFKA_MAX_LAG,
+        staleAfterMs: settings.KAFKA_STALE_AFTER_MS,
+      }),
+    clock,
+    metrics,
+    log,
+    { tickIntervalMs: settings.TICK_INTERVAL_MS, maxFailedRounds: settings.MAX_FAILED_ROUNDS },
+    fatal,
+  );
   const elector = new LeaseElector(kubeLeaseStore(kc, settings.leaseNamespace, settings.LEASE_NAME), settings.identity, clock, {
-    onStartedLeading: () => {
-      metrics.leader.set(1);
-      log.info({ lease: settings.LEASE_NAME }, "Acquired the Lease; starting intake and decisions");
-      controller.startIntake().catch((err: unknown) => fatal(err, "Event intake failed to start"));
-      const loop = async () => {
-        let wait = settings.TICK_INTERVAL_MS;
-        try {
-          // Sleep until the next verdict is due, so detection does not wait for a whole interval.
-          wait = nextWakeIn(await controller.tick(), clock.now(), settings.TICK_INTERVAL_MS);
-        } catch (err) {
-          log.error({ err }, "Decision round failed");
-        }
-        lastTickAt = clock.now();
-        if (!shuttingDown) ticking = setTimeout(() => void loop(), wait);
-      };
-      void loop();
-    },
-    // As controller-runtime does: a replica that lost the Lease exits and restarts as a follower.
-    onStoppedLeading: () => fatal(new Error("lost the Lease"), "Lost leadership"),
+    onStartedLeading: () => manager.startLeading(),
+    // As controller-runtime does: a replica that lost the Lease stops acting and exits, to restart as a follower.
+    onStoppedLeading: () => manager.stopLeading(),
     onError: (err) => log.warn({ err }, "Lease renewal failed"),
     onTerminal: (err) => fatal(err, `Cannot hold the Lease in ${settings.leaseNamespace} (${err.status}): ${err.message}`),
   });
 
+  let shuttingDown = false;
   const probes = {
-    live: () => shuttingDown || !elector.isLeader() || clock.now() - lastTickAt < 10 * settings.TICK_INTERVAL_MS + 30_000,
-    ready: () => kube.ready() && (!elector.isLeader() || controller.sourceHealthy()),
+    live: () => shuttingDown || manager.live(),
+    ready: () => kube.ready() && manager.ready(),
   };
   const health = await startServer(settings.BIND_ADDRESS, settings.HEALTH_PORT, { probes });
   const metricsServer = await startServer(settings.BIND_ADDRESS, settings.METRICS_PORT, { registry: metrics.registry });
@@ -117,10 +107,10 @@ async function main(): Promise<void> {
   log.info({ namespace: settings.WATCH_NAMESPACE, topic: settings.KAFKA_TOPIC, dryRun: settings.DRY_RUN }, "Started the operator");
 
   async function shutdown(signal: string): Promise<void> {
-    if (shuttingDown) return;
+    if (shuttingDown || dying) return;
     shuttingDown = true;
     log.info({ signal }, "Shutting down");
-    if (ticking) clearTimeout(ticking);
+    await manager.stop();
     await source.stop().catch((err: unknown) => log.warn({ err }, "Consumer disconnect failed"));
     await intake.close();
     await elector.stop();
@@ -134,8 +124,10 @@ async function main(): Promise<void> {
     // One way out, however many parts report the same failure.
     if (dying) return;
     dying = true;
+    // No write is sent from here on; the Lease is released (if still held) for the next leader.
+    manager.halt();
     log.fatal({ err }, message);
-    void source.stop().finally(() => process.exit(1));
+    void Promise.allSettled([source.stop(), elector.stop()]).finally(() => process.exit(1));
   }
 
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -78,6 +78,12 @@ export function createMetrics() {
       help: "The cluster's clock (the API server's) minus this process's, as applied to Job times and event stamps; 0 below 2 s.",
       registers: [registry],
     }),
+    reconcileErrors: new Counter({
+      // controller-runtime's controller_runtime_reconcile_errors_total, for the one decision loop.
+      name: "streamforge_operator_reconcile_errors_total",
+      help: "Decision rounds that failed (each is retried after a backoff; MAX_FAILED_ROUNDS in a row end the process).",
+      registers: [registry],
+    }),
     leader: new Gauge({ name: "streamforge_operator_leader", help: "1 on the replica holding the Lease.", registers: [registry] }),
     decisionSeconds: new Histogram({
       name: "streamforge_operator_decision_seconds",

@@ -8,7 +8,19 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Timers on the clock's time: Node's in the operator, a fake in tests that moves time by hand. */
+export interface Timers {
+  /** Calls `fn` once, `ms` from now; the function returned cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock & Timers = {
+  now: () => Date.now(),
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 export interface RawMessage {
   readonly value: Buffer | null;
@@ -55,6 +67,18 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = "ApiError";
+  }
+}
+
+/**
+ * A write refused before it was sent because this replica no longer acts (it lost the Lease, or
+ * is stopping on a fatal error): nothing reached the API server, and the next leader carries on
+ * from the state of the world (a claimed relaunch is finished from its claim).
+ */
+export class NotActing extends Error {
+  constructor(write: string) {
+    super(`Did not ${write}: this replica no longer acts`);
+    this.name = "NotActing";
   }
 }
 

@@ -16,7 +16,8 @@ export function startServer(host: string, port: number, routes: { probes?: Probe
       res.writeHead(code, { "Content-Type": type });
       res.end(body);
     };
-    if (routes.probes && path === "/healthz") return reply(routes.probes.live() ? 200 : 500, routes.probes.live() ? "ok" : "loop stalled");
+    if (routes.probes && path === "/healthz")
+      return reply(routes.probes.live() ? 200 : 500, routes.probes.live() ? "ok" : "decision rounds failing or stalled");
     if (routes.probes && path === "/readyz") return reply(routes.probes.ready() ? 200 : 503, routes.probes.ready() ? "ok" : "not ready");
     if (routes.registry && path === "/metrics") {
       void routes.registry.metrics().then(

@@ -1,15 +1,47 @@
 /** In-memory stand-ins for the ports, for the controller's wiring tests. The real ones are tested against a real broker and API server. */
 import { pino } from "pino";
 import type { JobManifest } from "../src/core/jobs.js";
-import type { Clock, CreateResult, EventSource, KubePort, RawBatch, SourceHealth } from "../src/ports.js";
+import type { Clock, CreateResult, EventSource, KubePort, RawBatch, SourceHealth, Timers } from "../src/ports.js";
 
-export class FakeClock implements Clock {
+/** Lets every promise chain that can go on without real I/O or real time run to its end. */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A clock that moves only when told, with timers on it. `advance` only moves time; `elapse`
+ * moves it to each timer due on the way, fires it, and lets what it started settle first.
+ */
+export class FakeClock implements Clock, Timers {
+  private timers: { at: number; seq: number; fn: () => void }[] = [];
+  private seq = 0;
   constructor(public t: number) {}
   now(): number {
     return this.t;
   }
   advance(ms: number): void {
     this.t += ms;
+  }
+  after(ms: number, fn: () => void): () => void {
+    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => (this.timers = this.timers.filter((t) => t !== timer));
+  }
+  /** Timers not yet fired. */
+  pending(): number {
+    return this.timers.length;
+  }
+  /** Timers due at a time the clock was already moved past (by `advance` or `t`) fire at the current time. */
+  async elapse(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await settle();
+      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+    }
+    this.t = Math.max(this.t, end);
+    await settle();
   }
 }
 

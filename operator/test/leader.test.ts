@@ -5,6 +5,7 @@
  */
 import { type LeaseStore, LeaseElector } from "../src/adapters/leader.js";
 import { type LeaseRecord, mayAcquire, observe } from "../src/core/lease.js";
+import { FakeClock } from "./fakes.js";
 
 function memoryLease(): LeaseStore & { current(): LeaseRecord | undefined } {
   let lease: { record: LeaseRecord; version: string } | undefined;
@@ -24,14 +25,14 @@ const MIN = 60_000;
 /** Replicas sharing one Lease, each clock `skew` ms off the true time `t`. */
 function replicas(skews: Record<string, number>) {
   const store = memoryLease();
-  let t = 1_800_000_000_000;
+  const time = new FakeClock(1_800_000_000_000);
   const leading = new Set<string>();
   const electors = Object.entries(skews).map(
     ([name, skew]) =>
       new LeaseElector(
         store,
         name,
-        { now: () => t + skew },
+        { now: () => time.now() + skew, after: (ms, fn) => time.after(ms, fn) },
         {
           onStartedLeading: () => leading.add(name),
           onStoppedLeading: () => leading.delete(name),
@@ -51,7 +52,7 @@ function replicas(skews: Record<string, number>) {
     /** Every replica in `live` takes one step, then time moves on by the retry period. */
     async round(live = electors) {
       for (const e of live) await e.step();
-      t += 2000;
+      time.advance(2000);
     },
   };
 }
@@ -116,5 +117,67 @@ describe("observe and mayAcquire", () => {
     expect(mayAcquire("b", lease("a", "2001-01-01T00:00:00Z"), seen, 50_000 + 15_000)).toBe(true);
     expect(mayAcquire("b", lease(undefined, "2001-01-01T00:00:00Z"), seen, 50_000)).toBe(true);
     expect(mayAcquire("a", lease("a", "2001-01-01T00:00:00Z"), seen, 50_000)).toBe(true);
+  });
+});
+
+describe("the renew deadline", () => {
+  it("gives up leadership by the deadline while a renewal hangs, before another replica may take the Lease", async () => {
+    const time = new FakeClock(1_800_000_000_000);
+    const t0 = time.now();
+    const store = memoryLease();
+    /** What `a` reaches: the same Lease, until its requests start hanging (an API server that stopped answering it). */
+    let hang = false;
+    let aborted = 0;
+    const hanging = <T>(signal: AbortSignal | undefined, answer: () => Promise<T>): Promise<T> =>
+      hang ? new Promise<T>(() => signal?.addEventListener("abort", () => (aborted += 1))) : answer();
+    const seenByA: LeaseStore = {
+      read: (signal) => hanging(signal, () => store.read()),
+      create: (r, signal) => hanging(signal, () => store.create(r)),
+      update: (v, r, signal) => hanging(signal, () => store.update(v, r)),
+      release: (identity, signal) => hanging(signal, () => store.release(identity)),
+    };
+    const log: string[] = [];
+    const elector = (name: string, lease: LeaseStore) =>
+      new LeaseElector(lease, name, time, {
+        onStartedLeading: () => log.push(`${name} started at ${time.now() - t0}`),
+        onStoppedLeading: () => log.push(`${name} stopped at ${time.now() - t0}`),
+        onError: () => {},
+        onTerminal: (err) => {
+          throw err;
+        },
+      });
+    const a = elector("a", seenByA);
+    const b = elector("b", store);
+    a.start();
+    await time.elapse(0);
+    b.start();
+    await time.elapse(4000);
+    expect(store.current()?.holder).toBe("a");
+    // a renewed at 4 s; its renewal at 6 s never answers.
+    hang = true;
+    await time.elapse(30_000);
+
+    expect(log).toEqual(["a started at 0", "a stopped at 14000", expect.stringMatching(/^b started at /)]);
+    const bStarted = Number(log[2]!.split(" ").pop());
+    // b saw the last renewal no earlier than 4 s, and waits a whole lease (15 s) on its clock.
+    expect(bStarted).toBeGreaterThanOrEqual(19_000);
+    expect(a.isLeader()).toBe(false);
+    expect(b.isLeader()).toBe(true);
+    expect(aborted).toBeGreaterThanOrEqual(1);
+    await a.stop();
+    await b.stop();
+  });
+
+  it("refuses timings where the renew deadline reaches the lease duration, as client-go does", () => {
+    const make = (leaseDurationMs: number, renewDeadlineMs: number) => () =>
+      new LeaseElector(
+        memoryLease(),
+        "a",
+        new FakeClock(0),
+        { onStartedLeading: () => {}, onStoppedLeading: () => {}, onError: () => {}, onTerminal: () => {} },
+        { leaseDurationMs, renewDeadlineMs, retryPeriodMs: 2000 },
+      );
+    expect(make(10_000, 10_000)).toThrow(/leaseDurationMs must be greater than renewDeadlineMs/);
+    expect(make(15_000, 10_000)).not.toThrow();
   });
 });

@@ -23,6 +23,7 @@ describe("loadSettings", () => {
       KAFKA_FROM_BEGINNING: true,
       identity: "host-1",
       leaseNamespace: "stf",
+      MAX_FAILED_ROUNDS: 15,
     });
     expect(s.policy.targets["loader-producer"]?.stuckAfterMs).toBe(120_000);
   });
@@ -33,6 +34,12 @@ describe("loadSettings", () => {
       expect.stringMatching(/^DRY_RUN: .*"true".*"false".*; found "yes"$/),
       expect.stringMatching(/^HEALTH_PORT: .*; found 0$/),
     ]);
+  });
+
+  it("bounds MAX_FAILED_ROUNDS and names it when it is not a count of rounds", () => {
+    expect(loadSettings({ ...base, MAX_FAILED_ROUNDS: "3" }).MAX_FAILED_ROUNDS).toBe(3);
+    expect(problems({ ...base, MAX_FAILED_ROUNDS: "0" })).toEqual([expect.stringMatching(/^MAX_FAILED_ROUNDS: .*>=1.*; found 0$/)]);
+    expect(problems({ ...base, MAX_FAILED_ROUNDS: "many" })).toEqual([expect.stringMatching(/^MAX_FAILED_ROUNDS: .*number/)]);
   });
 
   it("requires credentials with SASL and never echoes the password", () => {

@@ -1,7 +1,8 @@
 /** KubePort on @kubernetes/client-node: a Job informer for one namespace and the few writes the operator makes. */
 import * as k8s from "@kubernetes/client-node";
 import type { JobManifest } from "../core/jobs.js";
-import { ApiError, type CreateResult, type KubePort } from "../ports.js";
+import { ApiError, type Clock, type CreateResult, type KubePort, type Timers } from "../ports.js";
+import { WatchRestarts } from "./watch-restarts.js";
 
 const isStatus = (err: unknown, code: number): boolean => err instanceof k8s.ApiException && err.code === code;
 
@@ -24,6 +25,26 @@ export function apiError(err: unknown): ApiError {
 }
 
 const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+
+/**
+ * Request options that abort the request when `signal` does: how a deadline reaches the HTTP
+ * request itself, as client-go passes its context to every call.
+ */
+export function abortWith(signal: AbortSignal | undefined): k8s.ConfigurationOptions | undefined {
+  if (!signal) return undefined;
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal);
+          return new k8s.Observable(Promise.resolve(context));
+        },
+        post: (response) => new k8s.Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: "append",
+  };
+}
 
 /**
  * Loads the Kubernetes client's configuration, and checks before anything starts that it can
@@ -74,23 +95,26 @@ export class KubeJobs implements KubePort {
   /** Their median, or 0 while it is within the estimate's error. */
   private appliedOffset = 0;
   private offsetTimer: NodeJS.Timeout | undefined;
+  private readonly restarts: WatchRestarts;
 
   constructor(
     kc: k8s.KubeConfig,
     readonly namespace: string,
     private readonly component: string,
     private readonly identity: string,
-    onWatchError: (err: unknown) => void,
+    clock: Clock & Timers,
+    /** The Job watch stopped on `err` and starts again in `retryInMs`. */
+    onWatchError: (err: unknown, retryInMs: number) => void,
   ) {
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.informer = k8s.makeInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => this.batch.listNamespacedJob({ namespace }));
+    // The informer stops on error; it is started again after client-go's reflector's backoff.
+    this.restarts = new WatchRestarts(() => this.informer.start(), clock, onWatchError);
     this.informer.on("connect", () => (this.synced = true));
     this.informer.on("error", (err) => {
       this.synced = false;
-      onWatchError(err);
-      // The informer stops on error; restart it after a pause, as client-go's reflector does.
-      setTimeout(() => void this.informer.start().catch(onWatchError), 2000);
+      this.restarts.failed(err);
     });
   }
 
@@ -103,6 +127,7 @@ export class KubeJobs implements KubePort {
 
   async stop(): Promise<void> {
     if (this.offsetTimer) clearInterval(this.offsetTimer);
+    this.restarts.stop();
     await this.informer.stop();
   }
 

@@ -3,12 +3,20 @@
  * lease, renewed every 2 s, given up if not renewed within 10 s. @kubernetes/client-node has
  * Lease objects but no elector, so this is the small loop client-go's leaderelection runs,
  * judging expiry by this replica's own clock (core/lease.ts), never by the holder's renewTime.
+ *
+ * The renew deadline bounds the requests themselves, as in client-go (tools/leaderelection/
+ * leaderelection.go, LeaderElector.renew: each attempt runs under a context that times out at
+ * RenewDeadline, wait.PollImmediateUntil before v0.27, wait.PollUntilContextTimeout since, and
+ * tryAcquireOrRenew passes it to every Lease request). A renewal that hangs is aborted and
+ * leadership is given up when the deadline passes, not when the request returns: the 5 s between
+ * the renew deadline and the lease duration are what keep the old leader from still acting
+ * when another replica may take over.
  */
 import * as k8s from "@kubernetes/client-node";
 import { type LeaseRecord, type Observation, mayAcquire, observe } from "../core/lease.js";
 import { classify } from "../core/failures.js";
-import { ApiError, type Clock } from "../ports.js";
-import { apiError } from "./kube.js";
+import { ApiError, type Clock, type Timers } from "../ports.js";
+import { abortWith, apiError } from "./kube.js";
 
 export interface LeaderTimings {
   readonly leaseDurationMs: number;
@@ -24,30 +32,42 @@ export interface StoredLease {
   readonly version: string;
 }
 
-/** The Lease API the elector needs; Kubernetes' below, an in-memory one in tests. */
+/**
+ * The Lease API the elector needs; Kubernetes' below, an in-memory one in tests. `signal` aborts
+ * a request whose deadline passed.
+ */
 export interface LeaseStore {
-  read(): Promise<StoredLease | undefined>;
+  read(signal?: AbortSignal): Promise<StoredLease | undefined>;
   /** False when someone created it first. */
-  create(record: LeaseRecord & { acquireTime: string }): Promise<boolean>;
+  create(record: LeaseRecord & { acquireTime: string }, signal?: AbortSignal): Promise<boolean>;
   /** False when the Lease changed since `version` was read. */
-  update(version: string, record: LeaseRecord & { acquireTime?: string }): Promise<boolean>;
+  update(version: string, record: LeaseRecord & { acquireTime?: string }, signal?: AbortSignal): Promise<boolean>;
   /** Empties the holder, if it is still `identity`, so another replica takes over at once. */
-  release(identity: string): Promise<void>;
+  release(identity: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** A Lease request that did not answer by its deadline (it was aborted). */
+export class LeaseDeadlineExceeded extends Error {
+  constructor(what: string, ms: number) {
+    super(`The Lease ${what} did not answer within ${ms} ms`);
+    this.name = "LeaseDeadlineExceeded";
+  }
 }
 
 export class LeaseElector {
   private leading = false;
   private lastRenewed = 0;
   private seen: Observation | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelNext: (() => void) | undefined;
   private stopped = false;
 
   constructor(
     private readonly store: LeaseStore,
     readonly identity: string,
-    private readonly clock: Clock,
+    private readonly clock: Clock & Timers,
     private readonly callbacks: {
       onStartedLeading: () => void;
+      /** Called at the renew deadline at the latest, even while a renewal request hangs. */
       onStoppedLeading: () => void;
       /** A failure that may pass: the next round tries again. */
       onError: (err: unknown) => void;
@@ -55,7 +75,12 @@ export class LeaseElector {
       onTerminal: (err: ApiError) => void;
     },
     private readonly timings: LeaderTimings = DEFAULT_TIMINGS,
-  ) {}
+  ) {
+    // client-go's NewLeaderElector refuses the same: a renew deadline at or past the lease
+    // duration would let the old leader act while another replica may take over.
+    if (timings.leaseDurationMs <= timings.renewDeadlineMs) throw new Error("leaseDurationMs must be greater than renewDeadlineMs");
+    if (timings.renewDeadlineMs <= timings.retryPeriodMs) throw new Error("renewDeadlineMs must be greater than retryPeriodMs");
+  }
 
   isLeader(): boolean {
     return this.leading;
@@ -65,17 +90,23 @@ export class LeaseElector {
     const loop = async () => {
       if (this.stopped) return;
       await this.step();
-      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.timings.retryPeriodMs);
+      if (!this.stopped) this.cancelNext = this.clock.after(this.timings.retryPeriodMs, () => void loop());
     };
     void loop();
   }
 
-  /** One round: acquire or renew, then give up leading if renewals failed for the renew deadline. */
+  /**
+   * One round: acquire or renew, within the deadline, then give up leading if renewals failed
+   * for the renew deadline. While leading the deadline is the last renewal plus the renew
+   * deadline; otherwise an attempt gets the renew deadline, so a hung request never stalls the loop.
+   */
   async step(): Promise<void> {
+    const startedAt = this.clock.now();
+    const budget = this.leading ? Math.max(0, this.lastRenewed + this.timings.renewDeadlineMs - startedAt) : this.timings.renewDeadlineMs;
     try {
-      const held = await this.tryAcquireOrRenew();
+      const held = await this.withDeadline(budget, this.leading ? "renewal" : "acquisition", (signal) => this.tryAcquireOrRenew(signal));
       if (held) this.lastRenewed = this.clock.now();
-      if (held && !this.leading) {
+      if (held && !this.leading && !this.stopped) {
         this.leading = true;
         this.callbacks.onStartedLeading();
       }
@@ -83,41 +114,70 @@ export class LeaseElector {
       if (err instanceof ApiError && classify(err.status) === "terminal") this.callbacks.onTerminal(err);
       else this.callbacks.onError(err);
     }
-    if (this.leading && this.clock.now() - this.lastRenewed > this.timings.renewDeadlineMs) {
+    if (this.leading && this.clock.now() - this.lastRenewed >= this.timings.renewDeadlineMs) {
       this.leading = false;
       this.callbacks.onStoppedLeading();
     }
   }
 
-  /** Stops renewing and, if leading, releases the Lease so another replica takes over at once. */
+  /**
+   * Stops renewing and, if leading, releases the Lease so another replica takes over at once
+   * (client-go's ReleaseOnCancel), within the renew deadline.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelNext?.();
     if (!this.leading) return;
     this.leading = false;
     try {
-      await this.store.release(this.identity);
+      await this.withDeadline(this.timings.renewDeadlineMs, "release", (signal) => this.store.release(this.identity, signal));
     } catch (err) {
       this.callbacks.onError(err);
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /** `attempt`'s outcome, or LeaseDeadlineExceeded after `ms` (and the attempt's requests aborted). */
+  private withDeadline<T>(ms: number, what: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.clock.after(ms, () => {
+        reject(new LeaseDeadlineExceeded(what, ms));
+        abort.abort();
+      });
+      attempt(abort.signal).then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (err: unknown) => {
+          cancel();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const now = this.clock.now();
     const renewTime = new Date(now).toISOString();
     const durationSeconds = Math.round(this.timings.leaseDurationMs / 1000);
-    const current = await this.store.read();
-    if (!current) return this.store.create({ holder: this.identity, renewTime, acquireTime: renewTime, durationSeconds, transitions: 0 });
+    const current = await this.store.read(signal);
+    if (!current)
+      return this.store.create({ holder: this.identity, renewTime, acquireTime: renewTime, durationSeconds, transitions: 0 }, signal);
     this.seen = observe(this.seen, current.record, now);
     if (!mayAcquire(this.identity, current.record, this.seen, now)) return false;
     const takingOver = current.record.holder !== this.identity;
-    return this.store.update(current.version, {
-      holder: this.identity,
-      renewTime,
-      durationSeconds,
-      transitions: current.record.transitions + (takingOver ? 1 : 0),
-      ...(takingOver ? { acquireTime: renewTime } : {}),
-    });
+    return this.store.update(
+      current.version,
+      {
+        holder: this.identity,
+        renewTime,
+        durationSeconds,
+        transitions: current.record.transitions + (takingOver ? 1 : 0),
+        ...(takingOver ? { acquireTime: renewTime } : {}),
+      },
+      signal,
+    );
   }
 }
 
@@ -138,44 +198,47 @@ export function kubeLeaseStore(kc: k8s.KubeConfig, namespace: string, name: stri
     leaseTransitions: r.transitions,
     ...(r.acquireTime ? { acquireTime: new k8s.V1MicroTime(r.acquireTime) } : {}),
   });
-  const read = async () => {
+  const read = async (signal?: AbortSignal) => {
     try {
-      return await api.readNamespacedLease({ name, namespace });
+      return await api.readNamespacedLease({ name, namespace }, abortWith(signal));
     } catch (err) {
       if (err instanceof k8s.ApiException && err.code === 404) return undefined;
       throw apiError(err);
     }
   };
   return {
-    async read() {
-      const lease = await read();
+    async read(signal) {
+      const lease = await read(signal);
       return lease && { record: toRecord(lease), version: lease.metadata?.resourceVersion ?? "" };
     },
-    async create(record) {
+    async create(record, signal) {
       try {
-        await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: toSpec(record) } });
+        await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: toSpec(record) } }, abortWith(signal));
         return true;
       } catch (err) {
         if (conflict(err)) return false;
         throw apiError(err);
       }
     },
-    async update(version, record) {
-      const lease = await read();
+    async update(version, record, signal) {
+      const lease = await read(signal);
       if (!lease || lease.metadata?.resourceVersion !== version) return false;
       try {
-        await api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, ...toSpec(record) } } });
+        await api.replaceNamespacedLease(
+          { name, namespace, body: { ...lease, spec: { ...lease.spec, ...toSpec(record) } } },
+          abortWith(signal),
+        );
         return true;
       } catch (err) {
         if (conflict(err)) return false;
         throw apiError(err);
       }
     },
-    async release(identity) {
-      const lease = await read();
+    async release(identity, signal) {
+      const lease = await read(signal);
       if (lease?.spec?.holderIdentity !== identity) return;
       lease.spec.holderIdentity = undefined;
-      await api.replaceNamespacedLease({ name, namespace, body: lease });
+      await api.replaceNamespacedLease({ name, namespace, body: lease }, abortWith(signal));
     },
   };
 }
