@@ -14,7 +14,15 @@
  *   only hostPath, plus /var/run/netns for crio, L248-261), under its own account.
  * Pure: plain objects for the component.
  */
-import { denyBinding, everyContainer, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import {
+  denyBinding,
+  everyContainer,
+  failingContainers,
+  list,
+  lit,
+  serviceAccountUser,
+  validatingPolicy,
+} from "../infra/cluster/admission-spec";
 import { FAULTS, serviceAccountName } from "./spec";
 
 export interface ChaosPodGuardArgs {
@@ -28,8 +36,42 @@ export interface ChaosPodGuardArgs {
   readonly namePrefix: string;
 }
 
+/** CEL: the securityContext `sc` (an optional) runs no root and keeps seccomp and AppArmor on. */
+export const noRoot = (sc: string): string =>
+  `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?seccompProfile.?type.orValue("") != "Unconfined" && ${sc}.?appArmorProfile.?type.orValue("") != "Unconfined"`;
+
+/** CEL over a volume `v`: the API server's token volume, which admission adds to every pod. */
+export const API_TOKEN_VOLUME = 'has(v.projected) && v.name.startsWith("kube-api-access-")';
+
 /** The helper's command (network-chaos.go L213-219). */
 export const HELPER_ARGS = ["-c", "./helpers -name network-chaos"] as const;
+
+/**
+ * The helper's env as litmus-go 3.28.0 sets it (network-chaos.go `getPodEnv` L271-294), each value
+ * in the form it takes there. The helper runs in a privileged, hostPID container and puts several
+ * of them into `bash -c` lines (helper/netem.go L193-298: `tc qdisc replace dev <NETWORK_INTERFACE>
+ * root <NETEM_COMMAND>`, the ports and IPs in `tc filter` lines): a `;` in any of them runs on the
+ * node. NETEM_COMMAND is what latency.go L21-24 builds.
+ */
+export const helperEnv = (chaosNamespace: string, socketPath: string): Readonly<Record<string, string>> => ({
+  TARGETS: "^[a-z0-9.:;_-]+$",
+  TOTAL_CHAOS_DURATION: "^[0-9]+$",
+  CHAOS_NAMESPACE: `^${chaosNamespace}$`,
+  CHAOSENGINE: "^[a-z0-9.-]+$",
+  CHAOS_UID: "^[a-f0-9-]+$",
+  CONTAINER_RUNTIME: "^(containerd|crio|docker)$",
+  NETEM_COMMAND: "^netem delay [0-9]+ms [0-9]+ms( [0-9]+)?$",
+  NETWORK_INTERFACE: "^[A-Za-z0-9]+$",
+  EXPERIMENT_NAME: "^pod-network-latency$",
+  SOCKET_PATH: `^${socketPath.replace(/[.]/g, "\\.")}$`,
+  INSTANCE_ID: "^[A-Za-z0-9._-]*$",
+  DESTINATION_IPS: "^[0-9a-fA-F.:/,|]*$",
+  DESTINATION_IPS_SERVICE_MESH: "^[0-9a-fA-F.:/,|]*$",
+  SOURCE_PORTS: "^[0-9,]*$",
+  DESTINATION_PORTS: "^[0-9,]*$",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "^[A-Za-z0-9.:/_-]*$",
+  TRACE_PARENT: '^[A-Za-z0-9{}":,._-]*$',
+});
 
 export function chaosPodGuard(args: ChaosPodGuardArgs) {
   const { chaosNamespace: ns } = args;
@@ -42,6 +84,17 @@ export function chaosPodGuard(args: ChaosPodGuardArgs) {
   // The fault whose token this is: `system:serviceaccount:<ns>:chaos-<fault>`.
   const fault = `request.userInfo.username.substring(${`system:serviceaccount:${ns}:chaos-`.length})`;
   const expectedArgs = `${isJob} ? ["-c", "./experiments -name " + variables.fault] : ${list(HELPER_ARGS)}`;
+
+  const patterns = `{${Object.entries(helperEnv(ns, args.socketPath))
+    .map(([k, v]) => `${lit(k)}: ${lit(v)}`)
+    .join(", ")}}`;
+  const envOk = `(e.name == "POD_NAME" && !has(e.value) && e.?valueFrom.?fieldRef.?fieldPath.orValue("") == "metadata.name") || (e.name in ${patterns} && !has(e.valueFrom) && e.?value.orValue("").matches(${patterns}[e.name]))`;
+  // The API server's own token volume (kube-api-access-*) is added to every pod by admission.
+  const volumeOk = `(has(v.hostPath) && v.hostPath.path in ${list(hostPaths)}) || (${API_TOKEN_VOLUME})`;
+  const helperConfined = `variables.pod.containers.all(c, c.?env.orValue([]).all(e, ${envOk})) && variables.pod.?volumes.orValue([]).all(v, ${volumeOk})`;
+  const jobConfined = `${noRoot("variables.pod.?securityContext")} && ${everyContainer(
+    `${noRoot("c.?securityContext")} && c.?securityContext.?capabilities.?add.orValue([]).size() == 0`,
+  )} && variables.pod.?volumes.orValue([]).all(v, has(v.configMap) || has(v.secret))`;
 
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
@@ -81,6 +134,27 @@ export function chaosPodGuard(args: ChaosPodGuardArgs) {
           "!c.?securityContext.?privileged.orValue(false) && !c.?securityContext.?allowPrivilegeEscalation.orValue(false)",
         )} : variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath) || v.hostPath.path in ${list(hostPaths)}))`,
         messageExpression: `${where} + ${lit(`hostNetwork, hostIPC, hostPID, volumes[].hostPath, securityContext: expected nothing of the host in the experiment Job, and only ${hostPaths.join(", ")} mounted in the helper; found `)} + ([variables.pod.?hostNetwork.orValue(false) ? "hostNetwork" : "", variables.pod.?hostIPC.orValue(false) ? "hostIPC" : "", ${isJob} && variables.pod.?hostPID.orValue(false) ? "hostPID" : ""] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.hostPath.path) + (${isJob} ? variables.pod.containers.filter(c, c.?securityContext.?privileged.orValue(false) || c.?securityContext.?allowPrivilegeEscalation.orValue(false)).map(c, "privileged or escalating " + c.name) : [])).filter(s, s != "").join(", ")`,
+      },
+      {
+        // Code of the caller's choice: a working directory (`./experiments`, `./helpers` are
+        // relative) or env from a source the guard does not read.
+        expression: `${everyContainer("!has(c.workingDir) && !has(c.envFrom)")}`,
+        messageExpression: `${where} + ${lit("containers[].workingDir, envFrom: expected neither (chaos-runner and litmus-go set none); found them in ")} + ${failingContainers("!has(c.workingDir) && !has(c.envFrom)")}`,
+      },
+      {
+        // The experiment Job as chaos-runner builds it: the experiment's securityContext
+        // (chaos/spec.ts EXPERIMENT_SECURITY_CONTEXT) and its ConfigMap and Secret volumes only.
+        expression: `!(${isJob}) || (${jobConfined})`,
+        messageExpression: `${where} + ${lit("securityContext, volumes: expected no root, no added capabilities, no Unconfined seccomp or AppArmor profile, and only configMap and secret volumes in the experiment Job")}`,
+      },
+      {
+        // The helper as network-chaos.go builds it: its env names and value forms, the runtime socket only.
+        expression: `${isJob} || (${helperConfined})`,
+        messageExpression: `"spec.containers[0].env, spec.volumes: expected the helper's env as litmus-go builds it (names ${Object.keys(
+          helperEnv(ns, args.socketPath),
+        ).join(
+          ", ",
+        )}, POD_NAME from metadata.name) and only the runtime socket and the API token mounted; found " + (variables.pod.containers[0].?env.orValue([]).filter(e, !(${envOk})).map(e, "env " + e.name) + variables.pod.?volumes.orValue([]).filter(v, !(${volumeOk})).map(v, "volume " + v.name)).join(", ")`,
       },
     ],
   });

@@ -22,7 +22,7 @@ import {
   serviceAccountKubeconfig,
 } from "../../test/integration/local-platform";
 import { litmusOperatorGuard, litmusOperatorGuardName } from "../operator-guard";
-import { LITMUS_API_VERSION, chaosExperiment } from "../spec";
+import { EXPERIMENT_SECURITY_CONTEXT, LITMUS_API_VERSION, chaosExperiment } from "../spec";
 
 const run = randomBytes(3).toString("hex");
 const CHAOS = `litmus-op-${run}`;
@@ -62,7 +62,23 @@ const runnerPod = (edit: (spec: any) => void = () => {}) => {
   const spec: any = {
     serviceAccountName: "chaos-pod-delete",
     restartPolicy: "OnFailure",
-    containers: [{ name: "chaos-runner", image: chaos.chaosRunnerImage, imagePullPolicy: "IfNotPresent" }],
+    // The experiment's securityContext (chaos/spec.ts EXPERIMENT_SECURITY_CONTEXT, L205-236).
+    securityContext: EXPERIMENT_SECURITY_CONTEXT.podSecurityContext,
+    containers: [
+      {
+        name: "chaos-runner",
+        image: chaos.chaosRunnerImage,
+        imagePullPolicy: "IfNotPresent",
+        env: [
+          { name: "CHAOSENGINE", value: "e1" },
+          { name: "EXPERIMENT_LIST", value: "pod-delete" },
+          { name: "CHAOS_SVC_ACC", value: "chaos-pod-delete" },
+          { name: "CLIENT_UUID", value: "" },
+          { name: "CHAOS_NAMESPACE", value: CHAOS },
+        ],
+        securityContext: EXPERIMENT_SECURITY_CONTEXT.containerSecurityContext,
+      },
+    ],
   };
   edit(spec);
   return {
@@ -161,10 +177,19 @@ describe("Litmus' operator, with its token and the chart's Role", () => {
   it("refuses the rest of the chart's Role: privileged pods and Deployments, exec, experiments, other pods", () => {
     const privileged = dryRun(runnerPod((s) => Object.assign(s, { hostPID: true, nodeName: "node-1" })));
     expect(privileged.output).toContain(
-      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage}, a fault's account, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
+      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage} with its env only, a fault's account, no command, no root, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
     );
     const ownAccount = dryRun(runnerPod((s) => (s.serviceAccountName = OPERATOR)));
     expect(ownAccount.output).toContain(`${REFUSED}pods: expected the runner pod`);
+    // A command of its own as a fault's account, tolerating every taint, as root (the review's finding 3).
+    const shell = dryRun(
+      runnerPod((s) => {
+        s.containers[0].command = ["/bin/bash", "-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token; sleep 1d"];
+        s.tolerations = [{ operator: "Exists" }];
+        s.securityContext = { runAsUser: 0 };
+      }),
+    );
+    expect(shell.output).toContain(`${REFUSED}pods: expected the runner pod`);
     const otherImage = dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3")));
     expect(otherImage.output).toContain(`found chaos-runner docker.io/library/alpine:3 as chaos-pod-delete`);
     const deployment = {

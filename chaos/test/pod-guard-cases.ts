@@ -51,6 +51,21 @@ export function helperPod(chaos: Pick<ChaosConfig, "runnerImage" | "socketPath">
           image: chaos.runnerImage,
           command: ["/bin/bash"],
           args: ["-c", "./helpers -name network-chaos"],
+          // getPodEnv (network-chaos.go L271-294); empty values are left out (common.go SetEnv L128-136).
+          env: [
+            { name: "TARGETS", value: "q1-loader-producer-abcde:stf:loader-producer" },
+            { name: "TOTAL_CHAOS_DURATION", value: "60" },
+            { name: "CHAOS_NAMESPACE", value: namespace },
+            { name: "CHAOSENGINE", value: "worker-network-latency-1" },
+            { name: "CHAOS_UID", value: "5f0c5e4a-1b2c-4d3e-8f90-123456789abc" },
+            { name: "CONTAINER_RUNTIME", value: "containerd" },
+            { name: "NETEM_COMMAND", value: "netem delay 200ms 20ms" },
+            { name: "NETWORK_INTERFACE", value: "eth0" },
+            { name: "EXPERIMENT_NAME", value: "pod-network-latency" },
+            { name: "SOCKET_PATH", value: chaos.socketPath },
+            { name: "DESTINATION_IPS", value: "10.0.0.10,10.0.0.11" },
+            { name: "POD_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } } },
+          ],
           volumeMounts: [{ name: "cri-socket", mountPath: chaos.socketPath }],
           securityContext: { privileged: true, capabilities: { add: ["NET_ADMIN", "SYS_ADMIN"] } },
         },
@@ -122,6 +137,35 @@ export function chaosAttacks(chaos: Pick<ChaosConfig, "runnerImage" | "socketPat
       "pod-network-latency",
       helper((pod) => (pod.containers[0].args = ["-c", "chroot /proc/1/root sh"])),
       `spec.containers: expected one container, ${image} running /bin/bash -c ./helpers -name network-chaos; found ${image} /bin/bash -c chroot /proc/1/root sh`,
+    ],
+    [
+      "a helper whose netem command runs a shell on the node (netem.go L193-198 runs it through bash -c)",
+      "pod-network-latency",
+      helper((pod) =>
+        pod.containers[0].env.splice(6, 1, { name: "NETEM_COMMAND", value: "netem delay 1ms 0ms; nsenter -t 1 -m -u -i -n -p -- sh" }),
+      ),
+      "spec.containers[0].env, spec.volumes: expected the helper's env as litmus-go builds it (names TARGETS, TOTAL_CHAOS_DURATION, CHAOS_NAMESPACE, CHAOSENGINE, CHAOS_UID, CONTAINER_RUNTIME, NETEM_COMMAND, NETWORK_INTERFACE, EXPERIMENT_NAME, SOCKET_PATH, INSTANCE_ID, DESTINATION_IPS, DESTINATION_IPS_SERVICE_MESH, SOURCE_PORTS, DESTINATION_PORTS, OTEL_EXPORTER_OTLP_ENDPOINT, TRACE_PARENT, POD_NAME from metadata.name) and only the runtime socket and the API token mounted; found env NETEM_COMMAND",
+    ],
+    [
+      "a helper running ./helpers from a downwardAPI file in its working directory",
+      "pod-network-latency",
+      helper((pod) => {
+        pod.containers[0].workingDir = "/x";
+        pod.volumes.push({
+          name: "x",
+          downwardAPI: { items: [{ path: "helpers", fieldRef: { fieldPath: "metadata.annotations['x']" } }] },
+        });
+      }),
+      "spec.containers[].workingDir, envFrom: expected neither (chaos-runner and litmus-go set none); found them in containers[pod-network-latency]",
+    ],
+    [
+      "an experiment Job as root with added capabilities and no seccomp",
+      "pod-delete",
+      job((pod) => {
+        pod.securityContext = { runAsUser: 0, seccompProfile: { type: "Unconfined" } };
+        pod.containers[0].securityContext = { capabilities: { add: ["SYS_MODULE", "SYS_ADMIN"] } };
+      }),
+      "spec.template.spec.securityContext, volumes: expected no root, no added capabilities, no Unconfined seccomp or AppArmor profile, and only configMap and secret volumes in the experiment Job",
     ],
     [
       "a helper on the host's network",
