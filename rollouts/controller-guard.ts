@@ -41,6 +41,9 @@ export const UNNEEDED_WRITES: readonly (readonly [string, string])[] = [
   ["extensions", "ingresses"],
 ];
 
+/** The Rollout's fields the controller never writes and its ReplicaSet check relies on. */
+export const ROLLOUT_FIXED = ["template", "selector", "strategy", "workloadRef"] as const;
+
 export const controllerGuardNames = (prefix: string) => ({
   scope: `${prefix}-argo-rollouts-scope`,
   replicaSets: `${prefix}-argo-rollouts-replicasets`,
@@ -68,6 +71,28 @@ export function controllerGuard(args: ControllerGuardArgs) {
       {
         expression: `request.namespace in ${list(served)}`,
         messageExpression: `${lit(`expected the Argo Rollouts controller to write only in the namespaces it serves (${served.join(", ")}); found `)} + ${what} + (request.namespace == "" ? " (cluster-scoped)" : " in " + request.namespace)`,
+      },
+      {
+        // Its own namespace holds its Lease and events: a ReplicaSet or pod there would escape the
+        // template check below.
+        expression: `!(request.namespace == ${lit(args.controllerNamespace)} && request.resource.group in ["", "apps"] && request.resource.resource in ["replicasets", "pods"])`,
+        messageExpression: `${lit(`expected no ReplicaSet or pod written by the Argo Rollouts controller in its own namespace (${args.controllerNamespace}); found `)} + ${what}`,
+      },
+      {
+        // The ReplicaSet check's parameter is the Rollout: the controller writes its spec.replicas
+        // default, annotations and status (argo-rollouts v1.10 rollout/controller.go, sync.go), never
+        // the template, selector, strategy or workloadRef, which would let it choose what it checks against.
+        expression: `!(request.resource.group == "argoproj.io" && request.resource.resource == "rollouts" && request.?subResource.orValue("") == "" && request.operation == "UPDATE") || ${ROLLOUT_FIXED.map(
+          (f) =>
+            `(has(object.spec.${f}) == has(oldObject.spec.${f}) && (!has(object.spec.${f}) || object.spec.${f} == oldObject.spec.${f}))`,
+        ).join(" && ")}`,
+        messageExpression: `${lit(`expected the Argo Rollouts controller to leave a Rollout's ${ROLLOUT_FIXED.join(", ")} as declared; found a change to `)} + request.name`,
+      },
+      {
+        // It moves Services' selectors between ReplicaSets (rollout/service.go); an external IP or
+        // a node port would intercept or expose traffic (CVE-2020-8554).
+        expression: `!(request.resource.group == "" && request.resource.resource == "services" && request.operation in ["CREATE", "UPDATE"]) || (object.spec.?type.orValue("ClusterIP") == "ClusterIP" && !has(object.spec.externalIPs))`,
+        messageExpression: `${lit("expected only ClusterIP Services without external IPs from the Argo Rollouts controller; found ")} + ${what}`,
       },
       {
         expression: `!(${UNNEEDED_WRITES.map(([g, r]) => `(request.resource.group == ${lit(g)} && request.resource.resource == ${lit(r)})`).join(" || ")})`,

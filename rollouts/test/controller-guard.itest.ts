@@ -198,6 +198,31 @@ describe("the Argo Rollouts controller's token, with the chart's cluster-wide ru
     );
   });
 
+  it("refuses a rewrite of the Rollout it is checked against, and a ReplicaSet in its own namespace (an attacker's review, finding 4)", () => {
+    const patched = as(
+      undefined,
+      "patch",
+      "rollout",
+      "queue-manager",
+      "-n",
+      APPS,
+      "--type=json",
+      "-p",
+      '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"alpine:3"}]',
+    );
+    expect(patched.output).toContain(
+      `${refusedBy(NAMES.scope)}expected the Argo Rollouts controller to leave a Rollout's template, selector, strategy, workloadRef as declared; found a change to queue-manager`,
+    );
+    // What it does write: an annotation (its revision), admitted.
+    expect(as(undefined, "annotate", "rollout", "queue-manager", "-n", APPS, "rollout.argoproj.io/revision=9", "--overwrite").ok).toBe(
+      true,
+    );
+    const inOwn = { ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: CTRL } };
+    expect(dryRun(inOwn).output).toContain(
+      `${refusedBy(NAMES.scope)}expected no ReplicaSet or pod written by the Argo Rollouts controller in its own namespace (${CTRL}); found CREATE apps/replicasets`,
+    );
+  });
+
   it("refuses what the chart grants and the canary never needs: a Deployment update, a Job", () => {
     // The chart grants update (not patch) on Deployments: a replace with a new image.
     const victim = JSON.parse(kubectl("get", "deployment", "victim", "-n", APPS, "-o", "json"));
@@ -205,6 +230,13 @@ describe("the Argo Rollouts controller's token, with the chart's cluster-wide ru
     expect(as(victim, "replace", "-f", "-").output).toContain(
       `${refusedBy(NAMES.scope)}expected no Deployment, pod template, Job or Ingress written by the Argo Rollouts controller (no workloadRef, Job metric or ingress router here); found UPDATE apps/deployments victim`,
     );
+    const exposed = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "qm-exposed", namespace: APPS },
+      spec: { type: "NodePort", selector: { "app.kubernetes.io/name": "queue-manager" }, ports: [{ port: 8080 }] },
+    };
+    expect(dryRun(exposed).output).toContain(`${refusedBy(NAMES.scope)}expected only ClusterIP Services without external IPs`);
     const job = {
       apiVersion: "batch/v1",
       kind: "Job",
