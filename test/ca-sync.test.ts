@@ -57,7 +57,13 @@ describe("the copy's guard, its CEL evaluated locally", () => {
   const { policy } = caSyncGuard(spec);
   const params = { data: { "ca.crt": "TkVX", "ca-2027-01-05T10-00-00Z.crt": "T0xE", "ca.p12": "cDEy", "ca.password": "cHc=" } };
   const write = (data: Record<string, string>, username = `system:serviceaccount:kafka:${CA_SYNC}`) =>
-    admit(policy, { operation: "UPDATE", object: { metadata: { name: "k3-cluster-ca-cert" }, data }, userInfo: { username }, params });
+    admit(policy, {
+      operation: "UPDATE",
+      object: { metadata: { name: "k3-cluster-ca-cert" }, data },
+      oldObject: { metadata: { name: "k3-cluster-ca-cert" }, data: {} },
+      userInfo: { username },
+      params,
+    });
   const expected = "data: expected exactly the certificates of kafka/k3-cluster-ca-cert (ca.crt, ca-2027-01-05T10-00-00Z.crt); found ";
 
   it("admits from the syncer exactly the source's certificates, and nothing else", () => {

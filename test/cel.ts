@@ -54,8 +54,9 @@ export function admit(policy: { readonly spec: PolicyCel }, request: AdmissionRe
       ...(userInfo === undefined ? {} : { userInfo }),
       ...(kind === undefined ? {} : { kind }),
       ...(subResource === undefined ? {} : { subResource }),
-      ...(namespace === undefined ? {} : { namespace }),
-      ...(name === undefined ? {} : { name }),
+      // The API server always sets these ("" where there is none).
+      namespace: namespace ?? "",
+      name: name ?? "",
       ...(resource === undefined ? {} : { resource }),
     },
     variables: {},

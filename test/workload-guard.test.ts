@@ -40,7 +40,7 @@ const workerJob = (edit: (pod: any) => void = () => {}) => {
   };
 };
 const asJob = (job: object, username = "system:serviceaccount:stf:queue-manager") =>
-  admit(guard.policy, { operation: "CREATE", object: job, kind: { kind: "Job" }, userInfo: { username } });
+  admit(guard.policy, { operation: "CREATE", object: job, kind: { kind: "Job" }, userInfo: { username }, namespace: "stf" });
 const asPod = (spec: object, username = REPLICASET_CONTROLLER) =>
   admit(guard.policy, { operation: "CREATE", object: { metadata: { name: "p" }, spec }, kind: { kind: "Pod" }, userInfo: { username } });
 
@@ -55,7 +55,22 @@ describe("who owns which credentials", () => {
       },
       workerServiceAccounts: ["default", "arango-connector", "loader"],
       platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator"],
+      launcherServiceAccount: "queue-manager",
     });
+  });
+
+  it("lets queue-manager launch Jobs as default only: a worker's account would give it that worker's credentials", () => {
+    const asLoader = workerJob((pod) => {
+      pod.serviceAccountName = "loader";
+      pod.containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } });
+    });
+    const launch = (username: string) =>
+      admit(guard.policy, { operation: "CREATE", object: asLoader, kind: { kind: "Job" }, userInfo: { username }, namespace: "stf" });
+    expect(launch("system:serviceaccount:stf:queue-manager")).toBe(
+      "spec.template.spec.serviceAccountName: expected default in a Job queue-manager launches (its launcher names no account); found loader",
+    );
+    expect(launch("alice")).toBe("admitted");
+    expect(asJob(workerJob())).toBe("admitted");
   });
 
   it("refuses a worker account that is a platform one, and a Secret with two owners", () => {
@@ -71,14 +86,14 @@ describe("who owns which credentials", () => {
 });
 
 describe("the guard's CEL, evaluated locally", () => {
-  it("admits queue-manager's Job as it launches it, a worker with its own credentials, and the platform's pods from their ReplicaSet", () => {
+  it("admits queue-manager's Job as it launches it, a worker with its own credentials (a person's), and the platform's pods from their ReplicaSet", () => {
     expect(asJob(workerJob())).toBe("admitted");
     const own = workerJob((pod) => {
       pod.serviceAccountName = "loader";
       pod.containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } });
       pod.volumes = [{ name: "ca", secret: { secretName: "k3-cluster-ca-cert" } }];
     });
-    expect(asJob(own)).toBe("admitted");
+    expect(asJob(own, "alice")).toBe("admitted");
     const operatorPod = {
       serviceAccountName: "streamforge-self-healing-operator",
       imagePullSecrets: [{ name: "operator-pull" }],
@@ -261,6 +276,9 @@ describe("pods after admission: updates and debug containers", () => {
   it("admits metadata-only updates of any pod (the Job controller's finalizers, a person's labels), but not a platform label", () => {
     expect(update(qmPod, (p) => (p.metadata.labels.team = "ingest"))).toBe("admitted");
     expect(update(worker, (p) => (p.metadata.finalizers = []), "system:serviceaccount:kube-system:job-controller")).toBe("admitted");
+    // Even a pod the guard would refuse today (admitted before a config change): its finalizers can still go.
+    const older = { ...worker, spec: { ...worker.spec, securityContext: { runAsUser: 0 } } };
+    expect(update(older, (p) => (p.metadata.finalizers = []), "system:serviceaccount:kube-system:job-controller")).toBe("admitted");
     expect(update(worker, (p) => (p.metadata.labels["app.kubernetes.io/name"] = "queue-manager"))).toBe(
       "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
     );

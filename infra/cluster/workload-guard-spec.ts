@@ -34,6 +34,12 @@ export interface WorkloadGuardArgs {
    * (their Deployment or Rollout, declared by the stack) may run as them.
    */
   readonly platformServiceAccounts: readonly string[];
+  /**
+   * queue-manager's account: its launcher names no ServiceAccount (../shared/STREAMFORGE.md, how
+   * Jobs are launched), so its token launches Jobs as `default` only, never with a worker's
+   * account and so that worker's credentials.
+   */
+  readonly launcherServiceAccount: string;
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -91,6 +97,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
   const ownerOf = `{${[...owners].map(([secret, account]) => `${lit(secret)}: ${lit(account)}`).join(", ")}}`;
   const isPod = 'request.kind.kind == "Pod"';
   const marks = platformMarks(platform);
+  const UNCHANGED = "variables.unchanged";
   const where = `${lit("spec.")} + (${isPod} ? "" : request.kind.kind == "Job" ? "template.spec." : "jobTemplate.spec.template.spec.")`;
 
   const securityContextOk = (sc: string) => `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?runAsNonRoot.orValue(true)`;
@@ -142,6 +149,13 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         expression: 'variables.podUpdate && request.?subResource.orValue("") == "" && object.spec == oldObject.spec',
       },
       { name: "debugging", expression: 'request.?subResource.orValue("") == "ephemeralcontainers"' },
+      {
+        // What was admitted stays admitted: an update that leaves the pod spec (or the Job's
+        // template) as it was is checked for platform labels only, so the Job controller and the
+        // garbage collector can still remove their finalizers after the guard's config changed.
+        name: "unchanged",
+        expression: `variables.specUnchanged || (!(${isPod}) && request.operation == "UPDATE" && (request.kind.kind == "Job" ? object.spec.template == oldObject.spec.template : object.spec.jobTemplate == oldObject.spec.jobTemplate))`,
+      },
       { name: "secrets", expression: `(${secretParts.join(' + "," + ')}).split(",").filter(s, s != "")` },
       {
         // Another account's credentials: the Secret is guarded and this pod's account does not own it.
@@ -157,7 +171,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
     ],
     validations: [
       {
-        expression: "size(variables.foreignCredentials) == 0",
+        expression: `${UNCHANGED} || (size(variables.foreignCredentials) == 0)`,
         messageExpression: `${where} + ${lit("*: expected only the Kafka credentials of the pod's own ServiceAccount; found ")} + variables.foreignCredentials.map(s, s + " (owned by " + ${ownerOf}[s] + ")").join(", ") + " in a pod running as " + variables.accounts.join(", ")`,
       },
       {
@@ -166,8 +180,12 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         messageExpression: `(variables.debugging ? "spec.ephemeralContainers" : "spec") + ${lit(`: expected a pod of the platform's accounts (${platform.join(", ")}) to change only by its ReplicaSet; found `)} + (variables.debugging ? "a debug container" : "a change of its spec") + " by " + request.userInfo.username`,
       },
       {
-        expression: `variables.accounts.all(a, a in ${list(workers)}) || ((variables.fromReplicaSet || variables.podUpdate) && variables.accounts.all(a, a in ${list(platform)}))`,
+        expression: `${UNCHANGED} || (variables.accounts.all(a, a in ${list(workers)}) || ((variables.fromReplicaSet || variables.podUpdate) && variables.accounts.all(a, a in ${list(platform)})))`,
         messageExpression: `${where} + ${lit(`serviceAccountName: expected a worker's ServiceAccount (${workers.join(", ")}); found `)} + variables.accounts.join(", ")`,
+      },
+      {
+        expression: `${UNCHANGED} || (request.userInfo.username != "system:serviceaccount:" + request.namespace + ${lit(`:${args.launcherServiceAccount}`)} || variables.accounts == ["default"])`,
+        messageExpression: `${where} + ${lit(`serviceAccountName: expected default in a Job ${args.launcherServiceAccount} launches (its launcher names no account); found `)} + variables.accounts.join(", ")`,
       },
       {
         // The platform's pods are selected by name (NetworkPolicies, Services, PodMonitors): a worker
@@ -177,28 +195,28 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       },
       {
         // Worker pods get no API token: a projected token or an explicit automount only where a platform account runs.
-        expression: `!(variables.accounts.all(a, a in ${list(workers)})) || (size(variables.tokens) == 0 && !variables.pod.?automountServiceAccountToken.orValue(false))`,
+        expression: `${UNCHANGED} || (!(variables.accounts.all(a, a in ${list(workers)})) || (size(variables.tokens) == 0 && !variables.pod.?automountServiceAccountToken.orValue(false)))`,
         messageExpression: `${where} + ${lit("automountServiceAccountToken, volumes[].projected.sources[].serviceAccountToken: expected no API token in a worker's pod; found ")} + ([variables.pod.?automountServiceAccountToken.orValue(false) ? "automountServiceAccountToken: true" : ""] + variables.tokens.map(t, "token " + t)).filter(s, s != "").join(", ")`,
       },
       {
         // The API server's own token (the kube-api-access volume) has no audience: any other is a token for elsewhere.
-        expression: 'variables.tokens.all(t, t.endsWith(":"))',
+        expression: `${UNCHANGED} || (variables.tokens.all(t, t.endsWith(":")))`,
         messageExpression: `${where} + ${lit("volumes[].projected.sources[].serviceAccountToken.audience: expected none (the API server's); found ")} + variables.tokens.filter(t, !t.endsWith(":")).join(", ")`,
       },
       {
-        expression: `${securityContextOk("variables.pod.?securityContext")} && ${everyContainer(rootless)}`,
+        expression: `${UNCHANGED} || (${securityContextOk("variables.pod.?securityContext")} && ${everyContainer(rootless)})`,
         messageExpression: `${where} + ${lit("securityContext.runAsUser, runAsNonRoot: expected a non-root user (runAsUser not 0, runAsNonRoot not false); found root in ")} + (${securityContextOk("variables.pod.?securityContext")} ? "" : "the pod ") + ${failingContainers(rootless)}`,
       },
       {
-        expression: everyContainer(`${privileged} && ${escalation}`),
+        expression: `${UNCHANGED} || (${everyContainer(`${privileged} && ${escalation}`)})`,
         messageExpression: `${where} + ${lit("*containers[].securityContext.privileged, allowPrivilegeEscalation: expected false or unset; found true in ")} + ${failingContainers(`${privileged} && ${escalation}`)}`,
       },
       {
-        expression: everyContainer(capabilities),
+        expression: `${UNCHANGED} || (${everyContainer(capabilities)})`,
         messageExpression: `${where} + ${lit(`*containers[].securityContext.capabilities.add: expected at most ${ADDABLE_CAPABILITIES.join(", ")}; found `)} + ${failingContainers(capabilities, ' + " " + c.securityContext.capabilities.add.join(",")')}`,
       },
       {
-        expression: `${hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")} && variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath)) && ${everyContainer(hostPorts)}`,
+        expression: `${UNCHANGED} || (${hostNamespaces.map((h) => `!variables.pod.?${h}.orValue(false)`).join(" && ")} && variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath)) && ${everyContainer(hostPorts)})`,
         messageExpression: `${where} + ${lit("hostNetwork, hostPID, hostIPC, volumes[].hostPath, *containers[].ports[].hostPort: expected none of the host's; found ")} + ([${hostNamespaces
           .map((h) => `variables.pod.?${h}.orValue(false) ? ${lit(h)} : ""`)
           .join(
@@ -206,13 +224,13 @@ export function workloadGuard(args: WorkloadGuardArgs) {
           )}] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.name) + [${lit("")} + ${failingContainers(hostPorts)}]).filter(s, s != "").join(", ")`,
       },
       {
-        expression: `variables.pod.?volumes.orValue([]).all(v, ${list(VOLUME_TYPES)}.exists(t, t in dyn(v)))`,
+        expression: `${UNCHANGED} || (variables.pod.?volumes.orValue([]).all(v, ${list(VOLUME_TYPES)}.exists(t, t in dyn(v))))`,
         messageExpression: `${where} + ${lit(`volumes[]: expected only ${VOLUME_TYPES.join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !${list(VOLUME_TYPES)}.exists(t, t in dyn(v))).map(v, v.name).join(", ")`,
       },
       {
         // The scheduler places pods (a binding, not a pod create), so a created pod naming a node
         // chose it itself; once bound, nodeName is set and immutable, so updates carry it.
-        expression: `(variables.podUpdate || !has(variables.pod.nodeName)) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)}))`,
+        expression: `${UNCHANGED} || ((variables.podUpdate || !has(variables.pod.nodeName)) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)})))`,
         messageExpression: `${where} + ${lit("nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found ")} + ([has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + variables.pod.?tolerations.orValue([]).filter(t, t.?key.orValue("") == "" || t.key in ${list(CONTROL_PLANE_TAINTS)}).map(t, "toleration of " + (t.?key.orValue("") == "" ? "every taint" : t.key))).filter(s, s != "").join(", ")`,
       },
     ],
@@ -261,13 +279,13 @@ export function workloadAccounts(args: WorkloadAccountsArgs) {
       .filter((a) => !platformServiceAccounts.includes(a))
       .sort(),
   ];
-  return { credentials, workerServiceAccounts, platformServiceAccounts };
+  return { credentials, workerServiceAccounts, platformServiceAccounts, launcherServiceAccount: queueManager.serviceAccount };
 }
 
 export const platformPodAccessGuardName = (prefix: string): string => `${prefix}-apps-platform-pod-access`;
 
-/** The sessions into a pod that run as its account: a shell or an attach reads its token. */
-export const POD_SESSIONS = ["pods/exec", "pods/attach", "pods/portforward"] as const;
+/** The sessions into a pod: a shell or an attach reads its token; a proxy skips its NetworkPolicy. */
+export const POD_SESSIONS = ["pods/exec", "pods/attach", "pods/portforward", "pods/proxy"] as const;
 
 /**
  * No exec, attach or port-forward into the platform's pods (queue-manager's, the operator's):
@@ -290,6 +308,31 @@ export function platformPodAccessGuard(args: Pick<WorkloadGuardArgs, "namespaces
       {
         expression: `!${list(prefixes)}.exists(p, request.name.startsWith(p))`,
         messageExpression: `"pods/" + request.subResource + ${lit(`: expected no session into the platform's pods (${args.platformServiceAccounts.join(", ")}): their tokens carry Roles; found `)} + request.name`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
+}
+
+export const tokenSecretGuardName = (prefix: string): string => `${prefix}-apps-no-token-secrets`;
+
+/**
+ * No long-lived ServiceAccount token Secrets in the apps namespaces: Kubernetes' token controller
+ * fills any Secret of type `kubernetes.io/service-account-token` that names an account
+ * (`kubernetes.io/service-account.name`), so whoever may create Secrets there (`edit`) would get a
+ * token of queue-manager's or the operator's account without a pod. Nothing of the platform uses
+ * them (pods get bound tokens). Pure.
+ */
+export function tokenSecretGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "namePrefix">) {
+  const name = tokenSecretGuardName(args.namePrefix);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }] },
+    validations: [
+      {
+        expression: 'object.?type.orValue("") != "kubernetes.io/service-account-token"',
+        messageExpression: `"type: expected no kubernetes.io/service-account-token Secret (a long-lived token of the account it names); found one naming " + object.metadata.?annotations.orValue({})[?"kubernetes.io/service-account.name"].orValue("no account")`,
       },
     ],
   });

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { podDefaults } from "./pod-defaults-spec";
-import { type WorkloadGuardArgs, platformPodAccessGuard, workloadGuard } from "./workload-guard-spec";
+import { type WorkloadGuardArgs, platformPodAccessGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** Namespace of the apps' credentials, where the worker accounts are created. */
@@ -37,12 +37,14 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [defaultsPolicy],
     });
-    const access = platformPodAccessGuard(args);
-    const accessPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-access-policy`, access.policy, child);
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-access-binding`, access.binding, {
-      parent: this,
-      dependsOn: [accessPolicy],
-    });
+    // No sessions into the platform's pods, no long-lived tokens of their accounts.
+    for (const [part, extra] of Object.entries({ access: platformPodAccessGuard(args), tokens: tokenSecretGuard(args) })) {
+      const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${part}-policy`, extra.policy, child);
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${part}-binding`, extra.binding, {
+        parent: this,
+        dependsOn: [p],
+      });
+    }
     for (const account of args.workerServiceAccounts.filter((a) => a !== "default"))
       new k8s.core.v1.ServiceAccount(
         `${name}-sa-${account}`,

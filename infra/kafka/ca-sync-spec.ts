@@ -129,6 +129,17 @@ export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
     ],
     validations: [
       {
+        // An owner (the garbage collector then deletes the copy), a finalizer or `immutable`
+        // (renewals then stop reaching it) would take the copy from the clients without a forged byte.
+        expression: `request.operation == "CREATE" || (${["ownerReferences", "finalizers"]
+          .map(
+            (f) =>
+              `(has(object.metadata.${f}) == has(oldObject.metadata.${f}) && (!has(object.metadata.${f}) || object.metadata.${f} == oldObject.metadata.${f}))`,
+          )
+          .join(" && ")} && !object.?immutable.orValue(false))`,
+        messageExpression: `${lit("metadata.ownerReferences, metadata.finalizers, immutable: expected them as they were (the copy's lifetime is Pulumi's); found a change to ")} + object.metadata.name`,
+      },
+      {
         expression: `object.metadata.name == ${lit(target.name)} && variables.written.size() == variables.certs.size() && variables.certs.all(k, k in variables.written && variables.written[k] == params.data[k])`,
         messageExpression: `${lit(`data: expected exactly the certificates of ${source.namespace}/${source.name} (`)} + variables.certs.join(", ") + "); found " + (variables.written.filter(k, !(k in variables.certs) || variables.written[k] != params.data[k]).map(k, k + " (not the source's)") + variables.certs.filter(k, !(k in variables.written)).map(k, k + " missing")).join(", ")`,
       },

@@ -18,6 +18,8 @@ import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-s
 import {
   platformPodAccessGuard,
   platformPodAccessGuardName,
+  tokenSecretGuard,
+  tokenSecretGuardName,
   workloadAccounts,
   workloadGuard,
   workloadGuardName,
@@ -51,6 +53,8 @@ const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APP
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
 const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
+const tokens = tokenSecretGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
+const TOKENS = tokenSecretGuardName(`streamforge-${APPS}`);
 const defaults = podDefaults({ namespaces: [APPS], runAsUser: local.apps.defaultRunAsUser, namePrefix: `streamforge-${APPS}` });
 const DEFAULTS = podDefaultsName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
@@ -153,6 +157,8 @@ beforeAll(async () => {
     defaults.binding,
     access.policy,
     access.binding,
+    tokens.policy,
+    tokens.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -180,8 +186,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -236,7 +242,7 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
 
 describe("the apps namespace under attack, with each creator's real token", () => {
   it("type-checks every expression of the guards against the real schemas", async () => {
-    for (const policy of [GUARD, ACCESS, JOB_GUARD]) {
+    for (const policy of [GUARD, ACCESS, TOKENS, JOB_GUARD]) {
       const status = await eventually(`${policy} checked`, () => {
         const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", policy, "-o", "json")).status ?? {};
         return s.observedGeneration === 1 ? s : undefined;
@@ -265,6 +271,20 @@ describe("the apps namespace under attack, with each creator's real token", () =
         true,
       ]);
     }
+  });
+
+  it("queue-manager: a Job as a worker's account, with that worker's credentials, is refused (its launcher names no account)", () => {
+    const stealing = workerJob("q6-loader-producer", (pod) => {
+      pod.serviceAccountName = loader;
+      pod.containers[0].image = "docker.io/attacker/any:latest";
+      pod.containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: own(loader!), key: "password" } } });
+    });
+    expect(dryRun("queue-manager", stealing).output).toContain(
+      refusedBy(
+        GUARD,
+        `spec.template.spec.serviceAccountName: expected default in a Job ${QUEUE_MANAGER} launches (its launcher names no account); found ${loader}`,
+      ),
+    );
   });
 
   it("queue-manager: a Job labelled as queue-manager's own pods (their egress, their Services) is refused", () => {
@@ -321,7 +341,7 @@ describe("the apps namespace under attack, with each creator's real token", () =
     }
   });
 
-  it("admits the legitimate: queue-manager's Job and a worker with its own credentials, down to their pods; the operator's relaunch", async () => {
+  it("admits the legitimate: queue-manager's Job and a person's worker with its own credentials, down to their pods; the operator's relaunch", async () => {
     const plain = workerJob("q2-loader-producer");
     const ownCredentials = workerJob("q3-loader-producer", (pod) => {
       pod.serviceAccountName = loader;
@@ -329,8 +349,12 @@ describe("the apps namespace under attack, with each creator's real token", () =
       pod.volumes = [{ name: "ca", secret: { secretName: CA } }];
       pod.containers[0].volumeMounts = [{ name: "ca", mountPath: "/etc/kafka-ca", readOnly: true }];
     });
-    for (const job of [plain, ownCredentials])
-      expect(withoutWarnings(as("queue-manager", job, "create", "-f", "-"))).toEqual({
+    // queue-manager launches as default; a worker with its own account and credentials is a person's (or Pulumi's) to start.
+    for (const [who, job] of [
+      ["queue-manager", plain],
+      ["edit", ownCredentials],
+    ] as const)
+      expect(withoutWarnings(as(who, job, "create", "-f", "-"))).toEqual({
         ok: true,
         output: expect.stringMatching(new RegExp(`^job.batch/${job.metadata.name} created`)),
       });
@@ -482,6 +506,17 @@ describe("the apps namespace under attack, with each creator's real token", () =
         GUARD,
         `spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found ${qmSecret} (owned by ${QUEUE_MANAGER}) in a pod running as ${loader}`,
       ),
+    );
+
+    // A long-lived token of the operator's account, filled by the token controller: refused.
+    const tokenSecret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "op-token", namespace: APPS, annotations: { "kubernetes.io/service-account.name": OPERATOR_NAME } },
+      type: "kubernetes.io/service-account-token",
+    };
+    expect(as("edit", tokenSecret, "create", "-f", "-").output).toContain(
+      `ValidatingAdmissionPolicy '${TOKENS}' with binding '${TOKENS}' denied request: type: expected no kubernetes.io/service-account-token Secret (a long-lived token of the account it names); found one naming ${OPERATOR_NAME}`,
     );
 
     // Admitted: labels on the platform pod, a restricted debug container in the worker, a session into the worker.

@@ -136,6 +136,20 @@ describe("the Kafka CA syncer", () => {
     expect(writeCopy({ ...current, "extra.crt": FORGED }).output).toContain(refused("extra.crt (not the source's)"));
     expect(writeCopy({}).output).toContain(refused("ca.crt missing"));
     expect(dataOf(APPS, CA)).toEqual(current);
+    // Nor can it take the copy away: an owner the garbage collector would follow, or immutable.
+    const dangling = {
+      ...secret(APPS, CA, current),
+      metadata: {
+        ...secret(APPS, CA, current).metadata,
+        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "00000000-0000-0000-0000-000000000001" }],
+      },
+    };
+    expect(kubectlWith(syncer, dangling, "replace", "-f", "-").output).toContain(
+      `ValidatingAdmissionPolicy '${GUARD}' with binding '${GUARD}' denied request: metadata.ownerReferences, metadata.finalizers, immutable: expected them as they were (the copy's lifetime is Pulumi's); found a change to ${CA}`,
+    );
+    expect(kubectlWith(syncer, { ...secret(APPS, CA, current), immutable: true }, "replace", "-f", "-").output).toContain(
+      `denied request: metadata.ownerReferences`,
+    );
     // The source's own certificates are admitted: what the syncer writes.
     expect(writeCopy(current).output).toBe(`secret/${CA} replaced`);
     // Pulumi (the admin) still creates and updates the copy as the stack declares it: the guard is the syncer's only.
