@@ -31,6 +31,8 @@ const FAST = [0.9, 0.99, 1, 1, 1, 1, 1];
 const SLOW = [0, 0, 0, 0, 0.05, 0.9, 1];
 const BEHAVIOURS: Record<string, Behaviour> = {
   healthy: { rps: 50, errorShare: 0.001, latency: FAST },
+  /** Never served a 5xx: prometheus_client has not created the 5xx series. */
+  clean: { rps: 50, errorShare: 0, latency: FAST },
   failing: { rps: 50, errorShare: 0.2, latency: FAST },
   slow: { rps: 50, errorShare: 0, latency: SLOW },
   stable: { rps: 50, errorShare: 0.001, latency: FAST },
@@ -47,7 +49,8 @@ function queueManagerMetrics(b: Behaviour): string {
   const lines = [
     "# TYPE http_requests_total counter",
     `http_requests_total{handler="/queues",method="POST",status="2xx"} ${total * (1 - b.errorShare)}`,
-    `http_requests_total{handler="/queues",method="POST",status="5xx"} ${total * b.errorShare}`,
+    // prometheus_client creates a labelled series when it is first incremented: no 5xx yet, no series.
+    ...(b.errorShare > 0 ? [`http_requests_total{handler="/queues",method="POST",status="5xx"} ${total * b.errorShare}`] : []),
     "# TYPE http_request_duration_seconds histogram",
     ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{handler="/queues",le="${le}"} ${total * b.latency[i]!}`),
     `http_request_duration_seconds_bucket{handler="/queues",le="+Inf"} ${total}`,
@@ -146,10 +149,11 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
     server.close();
   });
 
-  it("error rate: a healthy canary passes, a failing one fails, no traffic and no series are Inconclusive", async () => {
+  it("error rate: a healthy canary passes, one that never served a 5xx passes, a failing one fails, no traffic is [NaN] and no series is [], both Inconclusive", async () => {
     const healthy = await phaseOf("error-rate", { "canary-hash": "healthy" });
     expect(healthy.result[0]).toBeCloseTo(0.001, 3);
     expect(healthy.phase).toBe("Successful");
+    expect(await phaseOf("error-rate", { "canary-hash": "clean" })).toEqual({ phase: "Successful", result: [0] });
     const failing = await phaseOf("error-rate", { "canary-hash": "failing" });
     expect(failing.result[0]).toBeCloseTo(0.2, 2);
     expect(failing.phase).toBe("Failed");
