@@ -16,7 +16,8 @@ export interface CanaryStrategy {
 /** The field paths and messages the controller would report, in its order. */
 export function canaryErrors(canary: CanaryStrategy): string[] {
   const errors: string[] = [];
-  const at = (field: string, message: string) => errors.push(`spec.strategy.canary.${field}: ${message}`);
+  // The controller names the fields under spec.strategy (ValidateRolloutStrategy passes its own path on).
+  const at = (field: string, message: string) => errors.push(`spec.strategy.${field}: ${message}`);
   if (canary.trafficRouting === undefined) {
     // L296-302
     if (canary.scaleDownDelaySeconds !== undefined)

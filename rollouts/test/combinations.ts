@@ -3,10 +3,11 @@
  * config schema accepts, for scale-down.test.ts (the rules) and controller.itest.ts (the real controller).
  */
 export const ROUTERS = {
-  istio: { type: "istio", hosts: ["queue-manager"] },
+  istio: { type: "istio", hosts: ["queue-manager"], gateways: [] },
   "gateway-api": {
     type: "gateway-api",
     gateway: { name: "public", namespace: "gateways" },
+    hostnames: [],
     plugin: { version: "v0.15.0", location: "file:///plugin/gatewayapi", sha256: "0".repeat(64) },
   },
   replicas: { type: "replicas" },
