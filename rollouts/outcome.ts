@@ -127,7 +127,13 @@ export function judgeRollout(obs: Observation, controllerGraceSeconds = CONTROLL
         "(rollouts/README.md): fix the config and run `pulumi up` again.",
     };
 
-  if (status.abort || conditions.some((c) => c.reason === "RolloutAborted")) {
+  // status.abort alone is the request (`kubectl argo rollouts abort` patches it; a status patch
+  // leaves the generation as it is): the abort has happened once the controller says so, with the
+  // RolloutAborted condition and phase Degraded (seen with the real controller: in between,
+  // status.message still reads the step it was at).
+  const aborted = conditions.some((c) => c.reason === "RolloutAborted") || (status.abort && status.phase === "Degraded");
+  if (status.abort && !aborted) return { state: "waiting", progress: "abort requested, waiting for the controller to carry it out" };
+  if (aborted) {
     const failed = analysisRuns.filter((r) => r.status?.phase === "Failed" || r.status?.phase === "Error");
     const why = failed.map((r) => ` ${r.metadata?.name ?? "AnalysisRun"}: ${r.status?.message ?? r.status?.phase}.`).join("");
     return {

@@ -161,7 +161,7 @@ describe("the scale-down combinations with the real controller", () => {
       "the controller judged every Rollout",
       () => {
         const v = cases.map((k) => controllerVerdict(k.ns));
-        return v.every((x) => x !== undefined) ? (v) : undefined;
+        return v.every((x) => x !== undefined) ? v : undefined;
       },
       90_000,
     );
@@ -342,7 +342,8 @@ describe("RolloutOutcome with the real controller", () => {
   it("an Inconclusive analysis pauses, `up` reports the measurements while it waits and then says there was no series", async () => {
     const { ns, update } = await deployed("inconclusive", (cfg) => {
       cfg.steps = [{ setWeight: 10 }, { analysis: true }, { setWeight: 100 }];
-      cfg.analysis.interval = "2s";
+      // Long enough between the two measurements for the wait (a fresh Node process) to see the first.
+      cfg.analysis.interval = "6s";
       cfg.analysis.prometheusAddress = requireEnv("PROMETHEUS_URL");
     });
     update();
@@ -351,6 +352,7 @@ describe("RolloutOutcome with the real controller", () => {
     await expect(outcome(ns, { lines })).rejects.toThrow(
       /is paused: its analysis was Inconclusive\. .*measured \[\], \[\]: no series at all/,
     );
+    console.log(`what the wait reported:\n${lines.join("\n")}`);
     expect(lines.some((l) => /(error-rate|critical-errors): Inconclusive \[\]/.test(l))).toBe(true);
   }, 180_000);
 

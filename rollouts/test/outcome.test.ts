@@ -75,6 +75,11 @@ describe("the verdict on a Rollout's outcome", () => {
     );
   });
 
+  it("waits for the controller to carry out a requested abort (status.abort set, no RolloutAborted condition yet)", () => {
+    const requested = rollout(4, { observedGeneration: "4", phase: "Paused", abort: true, message: "CanaryPauseStep" });
+    expect(judge(requested)).toEqual({ state: "waiting", progress: "abort requested, waiting for the controller to carry it out" });
+  });
+
   it("names a progress deadline, the pods to look at, and that it did not abort", () => {
     const r = rollout(
       5,
