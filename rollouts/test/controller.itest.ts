@@ -10,12 +10,13 @@
  *   measurements reported while it waits, an open-ended pause, and no controller observing.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../infra/render/render";
 import { committedConfig } from "../../test/helpers";
-import { eventually, kubectl, kubectlWith, requireEnv } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlWith, requireEnv, writeScrapeTargets } from "../../test/integration/local-platform";
 import { type RolloutsConfig, scaleDownRules } from "../config";
 import type { AnalysisRunObject, RolloutObject } from "../outcome";
 import { type QueueManagerContext, STEP_LIMITS, analysisTemplates, queueManagerRbac, rollout, routerObject, services } from "../spec";
@@ -354,6 +355,50 @@ describe("RolloutOutcome with the real controller", () => {
     );
     console.log(`what the wait reported:\n${lines.join("\n")}`);
     expect(lines.some((l) => /(error-rate|critical-errors): Inconclusive \[\]/.test(l))).toBe(true);
+  }, 180_000);
+
+  it("an analysis of a canary without traffic pauses, and `up` says no traffic reached it (the error rate is [NaN])", async () => {
+    // queue-manager's series for one hash, as prometheus_client starts them: requests 0, no 5xx series; and the operator's events.
+    const started = Date.now();
+    const exporter = http.createServer((req, res) => {
+      const body = req.url?.endsWith("/operator")
+        ? `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${(Date.now() - started) / 50}\n`
+        : '# TYPE http_requests_total counter\nhttp_requests_total{status="2xx"} 0\n';
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
+    const port = (exporter.address() as AddressInfo).port;
+    const targetsFile = path.join(requireEnv("PROMETHEUS_TARGETS_DIR"), `rollouts-controller-itest-${process.pid}.json`);
+    const target = (name: string, labels: Record<string, string>) => ({
+      targets: [`127.0.0.1:${port}`],
+      labels: { __metrics_path__: `/metrics/${name}`, job: `controller-itest-${name}`, ...labels },
+    });
+    try {
+      writeScrapeTargets(targetsFile, [target("operator", {})]);
+      const { ns, update } = await deployed("notraffic", (cfg) => {
+        // The pause gives Prometheus time to scrape the canary's series before the analysis reads them.
+        cfg.steps = [{ setWeight: 10 }, { pause: { duration: "20s" } }, { analysis: true }, { setWeight: 100 }];
+        cfg.analysis.interval = "6s";
+        cfg.analysis.prometheusAddress = requireEnv("PROMETHEUS_URL");
+      });
+      const stable = readRollout(ns).status?.currentPodHash;
+      update();
+      const canary = await eventually("the controller created the canary", () => {
+        const hash = readRollout(ns).status?.currentPodHash;
+        return hash && hash !== stable ? hash : undefined;
+      });
+      // The labels the PodMonitor gives queue-manager's series: its namespace and the pod-template hash.
+      writeScrapeTargets(targetsFile, [target("operator", {}), target("idle", { namespace: ns, rollouts_pod_template_hash: canary })]);
+      const lines: string[] = [];
+      await expect(outcome(ns, { lines })).rejects.toThrow(
+        /is paused: its analysis was Inconclusive\. .*error-rate measured \[NaN\], \[NaN\]: no traffic reached the canary in the window/,
+      );
+      console.log(`what the wait reported:\n${lines.join("\n")}`);
+    } finally {
+      fs.rmSync(targetsFile, { force: true });
+      exporter.close();
+    }
   }, 180_000);
 
   it("a Rollout no controller observes fails `up` naming the controller", async () => {
