@@ -11,7 +11,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { analysisTemplates } from "../spec";
+import { POD_TEMPLATE_HASH_SERIES_LABEL, analysisTemplates } from "../spec";
 import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
 import { type MeasurementPhase, measure } from "./argo-conditions";
 
@@ -114,6 +114,17 @@ async function waitForScrapes(jobs: string[]): Promise<void> {
   throw new Error(`Prometheus did not scrape ${jobs.join(", ")}`);
 }
 
+/** Polls `check` every second until it gives a value; throws naming `what` after `timeoutMs`. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(1000);
+  }
+}
+
 const config = committedConfig("local").rollouts!;
 const templates = analysisTemplates(config.analysis, NAMESPACE);
 const metricsByName = Object.fromEntries(
@@ -141,8 +152,14 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
     port = (server.address() as AddressInfo).port;
     registerTargets(port, false);
     await waitForScrapes(["queue-manager"]);
-    // Enough scrapes for a rate over the stack's analysis interval.
-    await sleep((2 * Number(config.analysis.interval.replace(/s$/, "")) + 2) * 1000);
+    // Enough scrapes for a rate over the stack's analysis interval: every served hash has one.
+    const served = Object.keys(BEHAVIOURS);
+    await until("a request rate for every served hash", async () => {
+      const rates = await query(
+        `count(sum by (${POD_TEMPLATE_HASH_SERIES_LABEL}) (rate(http_requests_total{namespace="${NAMESPACE}", ${POD_TEMPLATE_HASH_SERIES_LABEL}=~"${served.join("|")}"}[${config.analysis.interval}])))`,
+      );
+      return (rates[0] ?? 0) >= served.length ? true : undefined;
+    });
   }, 120_000);
   afterAll(() => {
     if (targetsFile) fs.rmSync(targetsFile, { force: true });
@@ -180,12 +197,18 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
     expect(await phaseOf("critical-errors")).toEqual({ phase: "Inconclusive", result: [] });
     registerTargets(port, true);
     await waitForScrapes(["queue-manager", "self-healing-operator"]);
-    await sleep((2 * Number(config.analysis.interval.replace(/s$/, "")) + 2) * 1000);
-    const quiet = await phaseOf("critical-errors");
+    // The query needs samples from before its offset; then it has a value, which must be 0.
+    const quiet = await until("a critical-errors value", async () => {
+      const m = await phaseOf("critical-errors");
+      return m.result.length > 0 ? m : undefined;
+    });
     expect(quiet).toEqual({ phase: "Successful", result: [0] });
     fatalSince = seconds();
-    await sleep((Number(config.analysis.interval.replace(/s$/, "")) + 4) * 1000);
-    const burst = await phaseOf("critical-errors");
+    // Until Prometheus has scraped the burst (the value leaves 0); how far it rose is the assertion.
+    const burst = await until("the burst scraped", async () => {
+      const m = await phaseOf("critical-errors");
+      return m.result[0] !== 0 ? m : undefined;
+    });
     // One a second over a floor of 0.1 a minute: far above the allowed increase.
     expect(burst.result[0]).toBeGreaterThan(config.analysis.criticalErrors.maxIncreaseFactor);
     expect(burst.phase).toBe("Failed");
