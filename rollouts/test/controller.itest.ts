@@ -188,6 +188,69 @@ describe("the scale-down combinations with the real controller", () => {
   }, 300_000);
 });
 
+describe("abortScaleDownDelaySeconds with the real controller", () => {
+  /** After an abort: the canary ReplicaSet's replicas and its scale-down deadline (types.go DefaultReplicaSetScaleDownDeadlineAnnotationKey). */
+  async function abortedCanary(suffix: string, edit: (cfg: any) => void, raw: (canary: any) => void) {
+    const cfg = structuredClone(base) as any;
+    edit(cfg);
+    const ns = prepare(suffix, cfg);
+    const body = rollout(cfg, ctx(ns)) as any;
+    raw(body.spec.strategy.canary);
+    apply(body);
+    await expect(outcome(ns)).resolves.toEqual({ phase: "Healthy" });
+    const next = structuredClone(body);
+    next.spec.template.spec.containers[0].image = `${cfg.queueManager.image}-next`;
+    apply(next);
+    const canary = await eventually("the canary at its open pause", () => {
+      const s = readRollout(ns).status;
+      return (s?.pauseConditions ?? []).some((p) => p.reason === "CanaryPauseStep") ? s?.currentPodHash : undefined;
+    });
+    kubectl(
+      "patch",
+      "rollouts.argoproj.io",
+      "queue-manager",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"abort":true}}',
+    );
+    return eventually("the controller acted on the canary's ReplicaSet", () => {
+      const rs = JSON.parse(kubectl("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${canary}`, "-o", "json")).items[0];
+      const deadline = rs?.metadata?.annotations?.["scale-down-deadline"] as string | undefined;
+      const replicas = rs?.spec?.replicas as number | undefined;
+      return deadline !== undefined || replicas === 0 ? { replicas, deadline } : undefined;
+    });
+  }
+
+  it("keeps an aborted canary's pods with a router, and scales them down at once without one (why the config refuses it there)", async () => {
+    const steps = (weight: number) => [{ setWeight: weight }, { pause: {} }, { setWeight: 100 }];
+    const routed = await abortedCanary(
+      "abort-istio",
+      (cfg) => {
+        cfg.steps = steps(10);
+        cfg.abortScaleDownDelaySeconds = 300;
+      },
+      () => {},
+    );
+    expect(routed).toEqual({ replicas: 1, deadline: expect.any(String) });
+    const basic = await abortedCanary(
+      "abort-replicas",
+      (cfg) => {
+        cfg.router = { type: "replicas" };
+        cfg.queueManager.replicas = 2;
+        cfg.steps = steps(50);
+        delete cfg.abortScaleDownDelaySeconds;
+        delete cfg.scaleDownDelaySeconds;
+      },
+      // What the config refuses: the delay without a router, as an `up` without the rule would send it.
+      (canary) => (canary.abortScaleDownDelaySeconds = 300),
+    );
+    expect(basic).toEqual({ replicas: 0, deadline: undefined });
+  }, 240_000);
+});
+
 describe("measurement sequences with the real controller", () => {
   const scripts = new Map<string, Measurement[]>();
   const served = new Map<string, number>();
