@@ -114,6 +114,43 @@ function outcome(
   );
 }
 
+/** What `kubectl argo rollouts abort` sends (pkg/kubectl-argo-rollouts/cmd/abort/abort.go abortPatch). */
+function abort(ns: string): void {
+  kubectl(
+    "patch",
+    "rollouts.argoproj.io",
+    "queue-manager",
+    "-n",
+    ns,
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    '{"status":{"abort":true}}',
+  );
+}
+
+/**
+ * A namespace with the local stack's canary (Istio unless `edit` changes it), deployed and
+ * Healthy; `raw` edits the rendered canary strategy (what our rules would refuse). Returns it and
+ * how to roll out a new image.
+ */
+async function deployed(suffix: string, edit: (cfg: any) => void = () => {}, raw: (canary: any) => void = () => {}) {
+  const cfg = structuredClone(base) as any;
+  edit(cfg);
+  const ns = prepare(suffix, cfg);
+  const body = rollout(cfg, ctx(ns)) as any;
+  raw(body.spec.strategy.canary);
+  apply(body);
+  await expect(outcome(ns)).resolves.toEqual({ phase: "Healthy" });
+  const update = (change: (spec: any) => void = () => {}) => {
+    const next = structuredClone(body);
+    next.spec.template.spec.containers[0].image = `${cfg.queueManager.image}-next`;
+    change(next.spec);
+    apply(next);
+  };
+  return { ns, update };
+}
+
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   // The real controller is up: a test that sees nothing move proves nothing.
@@ -191,31 +228,13 @@ describe("the scale-down combinations with the real controller", () => {
 describe("abortScaleDownDelaySeconds with the real controller", () => {
   /** After an abort: the canary ReplicaSet's replicas and its scale-down deadline (types.go DefaultReplicaSetScaleDownDeadlineAnnotationKey). */
   async function abortedCanary(suffix: string, edit: (cfg: any) => void, raw: (canary: any) => void) {
-    const cfg = structuredClone(base) as any;
-    edit(cfg);
-    const ns = prepare(suffix, cfg);
-    const body = rollout(cfg, ctx(ns)) as any;
-    raw(body.spec.strategy.canary);
-    apply(body);
-    await expect(outcome(ns)).resolves.toEqual({ phase: "Healthy" });
-    const next = structuredClone(body);
-    next.spec.template.spec.containers[0].image = `${cfg.queueManager.image}-next`;
-    apply(next);
+    const { ns, update } = await deployed(suffix, edit, raw);
+    update();
     const canary = await eventually("the canary at its open pause", () => {
       const s = readRollout(ns).status;
       return (s?.pauseConditions ?? []).some((p) => p.reason === "CanaryPauseStep") ? s?.currentPodHash : undefined;
     });
-    kubectl(
-      "patch",
-      "rollouts.argoproj.io",
-      "queue-manager",
-      "-n",
-      ns,
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      '{"status":{"abort":true}}',
-    );
+    abort(ns);
     return eventually("the controller acted on the canary's ReplicaSet", () => {
       const rs = JSON.parse(kubectl("get", "replicasets", "-n", ns, "-l", `rollouts-pod-template-hash=${canary}`, "-o", "json")).items[0];
       const deadline = rs?.metadata?.annotations?.["scale-down-deadline"] as string | undefined;
@@ -339,23 +358,6 @@ describe("measurement sequences with the real controller", () => {
 });
 
 describe("RolloutOutcome with the real controller", () => {
-  /** A namespace with the local stack's canary (Istio), deployed and Healthy; returns it and how to roll out a new image. */
-  async function deployed(suffix: string, edit: (cfg: any) => void = () => {}) {
-    const cfg = structuredClone(base) as any;
-    edit(cfg);
-    const ns = prepare(suffix, cfg);
-    const body = rollout(cfg, ctx(ns)) as any;
-    apply(body);
-    await expect(outcome(ns)).resolves.toEqual({ phase: "Healthy" });
-    const update = (change: (spec: any) => void = () => {}) => {
-      const next = structuredClone(body);
-      next.spec.template.spec.containers[0].image = `${cfg.queueManager.image}-next`;
-      change(next.spec);
-      apply(next);
-    };
-    return { ns, update };
-  }
-
   it("an open-ended pause stops `up` with its own message", async () => {
     const { ns, update } = await deployed("open", (cfg) => (cfg.steps = [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }]));
     update();
@@ -376,18 +378,7 @@ describe("RolloutOutcome with the real controller", () => {
     await eventually("the wait reported the canary at its timed pause", () =>
       lines.some((l) => l.includes('{"pause":{"duration":"1h"}}')) ? true : undefined,
     );
-    // What `kubectl argo rollouts abort` sends (pkg/kubectl-argo-rollouts/cmd/abort/abort.go abortPatch).
-    kubectl(
-      "patch",
-      "rollouts.argoproj.io",
-      "queue-manager",
-      "-n",
-      ns,
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      '{"status":{"abort":true}}',
-    );
+    abort(ns);
     await expect(waiting).rejects.toThrow(/Rollout .* was aborted: RolloutAborted: .*The stable version keeps serving/);
   }, 180_000);
 
