@@ -148,7 +148,18 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(targetsFile, { force: true });
   server.close();
-  pulumi(["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
+  // A destroy that fails leaves the stack's objects behind: say so instead of removing the stack quietly.
+  const destroyed = pulumi([
+    "destroy",
+    "--stack",
+    STACK,
+    "--config-file",
+    stackConfig("cleanup", { enabled: false, timeoutSeconds: 60 }),
+    "--yes",
+    "--skip-preview",
+  ]);
+  if (destroyed.status !== 0)
+    throw new Error(`pulumi destroy --stack ${STACK} failed; its objects are left:\n${destroyed.output.slice(-3000)}`);
   pulumi(["stack", "rm", STACK, "--yes", "--force"]);
 });
 
@@ -157,6 +168,7 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
 
   it("first deploy: the Rollout comes up Healthy and `pulumi up` returns once it is", async () => {
     const first = await up("1.0.0", { enabled: true, timeoutSeconds: 120 }).done;
+    if (first.code !== 0) console.log(`pulumi up failed:\n${first.output.slice(-3000)}`);
     expect([first.code, first.output.slice(-800)]).toEqual([0, expect.stringContaining("created")]);
     const s = rolloutStatus();
     expect(s.phase).toBe("Healthy");
