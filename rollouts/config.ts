@@ -141,10 +141,14 @@ const rolloutsSchema = z.strictObject({
   queueManager: queueManagerSchema,
   router: routerSchema,
   steps: z.array(stepSchema).min(1).default(DEFAULT_STEPS),
-  /** Seconds the canary's pods stay after an abort (time to look at them), and the old stable's after promotion (for a quick revert). */
-  abortScaleDownDelaySeconds: z.int().min(0).default(600),
-  scaleDownDelaySeconds: z.int().min(0).default(60),
-  /** Scale stable down as the canary's weight rises (saves capacity; a revert then waits for stable to scale up again). */
+  /**
+   * Seconds an aborted canary's pods stay (time to look at them); 0 keeps them until the next
+   * rollout (Argo's meaning). Only with a traffic router; unset: 600.
+   */
+  abortScaleDownDelaySeconds: z.int().min(0).optional(),
+  /** Seconds the old stable stays after promotion (a quick revert). Only with a traffic router and without dynamicStableScale; unset: 60. */
+  scaleDownDelaySeconds: z.int().min(0).optional(),
+  /** Scale stable down as the canary's weight rises (saves capacity; a revert then waits for stable to scale up again). Only with a traffic router. */
   dynamicStableScale: z.boolean().default(false),
   analysis: analysisSchema,
   /** `pulumi up` waits for the rollout's outcome (Healthy), failing on an abort; false returns at once. */
@@ -196,6 +200,7 @@ function rolloutRules(rollouts: RolloutsConfig): ConfigProblem[] {
     problems.push(
       problem("rollouts", ["steps"], "expected a last setWeight of 100, so a healthy canary is promoted by its steps; found none"),
     );
+  problems.push(...scaleDownRules(rollouts));
   const hpa = queueManager.autoscaling;
   if (hpa && hpa.minReplicas > hpa.maxReplicas)
     problems.push(
@@ -213,6 +218,59 @@ function rolloutRules(rollouts: RolloutsConfig): ConfigProblem[] {
         "expected no autoscaler with router replicas: the weights are replica counts, which the autoscaler would change mid-canary",
       ),
     );
+  return problems;
+}
+
+/**
+ * The controller's rules for the scale-down fields, so a config it would refuse as InvalidSpec is
+ * refused at preview instead (argo-rollouts v1.10.2 pkg/apis/rollouts/validation/validation.go
+ * ValidateRolloutStrategyCanary, L296-306), and a delay it would ignore is not offered.
+ */
+export function scaleDownRules(
+  rollouts: Pick<RolloutsConfig, "router" | "dynamicStableScale" | "scaleDownDelaySeconds" | "abortScaleDownDelaySeconds">,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { router, dynamicStableScale, scaleDownDelaySeconds, abortScaleDownDelaySeconds } = rollouts;
+  if (router.type === "replicas") {
+    // InvalidCanaryDynamicStableScale: "Canary dynamicStableScale can only be used with traffic routing".
+    if (dynamicStableScale)
+      problems.push(
+        problem(
+          "rollouts",
+          ["dynamicStableScale"],
+          "expected false with router replicas: Argo Rollouts accepts dynamicStableScale only with traffic routing (istio or gateway-api); found true",
+        ),
+      );
+    // InvalidCanaryScaleDownDelay: "Canary scaleDownDelaySeconds can only be used with traffic routing".
+    if (scaleDownDelaySeconds !== undefined)
+      problems.push(
+        problem(
+          "rollouts",
+          ["scaleDownDelaySeconds"],
+          `expected no value with router replicas: Argo Rollouts accepts scaleDownDelaySeconds only with traffic routing (without it the old pods go as the new ones come); found ${scaleDownDelaySeconds}`,
+        ),
+      );
+    // Not an InvalidSpec, but without traffic routing the controller never delays an aborted
+    // canary's scale-down (rollout/replicaset.go shouldDelayScaleDownOnAbort returns false for a
+    // basic canary; utils/defaults/defaults.go GetAbortScaleDownDelaySecondsOrDefault ignores the field).
+    if (abortScaleDownDelaySeconds !== undefined)
+      problems.push(
+        problem(
+          "rollouts",
+          ["abortScaleDownDelaySeconds"],
+          `expected no value with router replicas: without traffic routing Argo Rollouts scales an aborted canary down at once and ignores this field; found ${abortScaleDownDelaySeconds}`,
+        ),
+      );
+  } else if (dynamicStableScale && scaleDownDelaySeconds !== undefined) {
+    // InvalidCanaryDynamicStableScaleWithScaleDownDelay: "Canary dynamicStableScale cannot be used with scaleDownDelaySeconds".
+    problems.push(
+      problem(
+        "rollouts",
+        ["scaleDownDelaySeconds"],
+        `expected no value with dynamicStableScale true: Argo Rollouts refuses both together (stable is scaled down step by step, so there is no old stable to keep); found ${scaleDownDelaySeconds}`,
+      ),
+    );
+  }
   return problems;
 }
 

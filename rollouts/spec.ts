@@ -56,11 +56,21 @@ function podSelector(namespace: string, hashArg: string, extra = ""): string {
   return `{namespace="${namespace}", ${POD_TEMPLATE_HASH_SERIES_LABEL}="{{args.${hashArg}}}"${extra}}`;
 }
 
-/** Share of the canary's requests that failed with a server error. No traffic: NaN (0/0); no series: empty. */
+/**
+ * Share of the canary's requests that failed with a server error. prometheus_client creates a
+ * labelled series only when it is first incremented, so a canary that never served a 5xx has no
+ * error series: `or vector(0)` makes that a 0 (both sides carry no labels after `sum`, so they
+ * match). The three outcomes, as the template's conditions read them:
+ * - requests, some or no 5xx: a number, Successful or Failed against maxErrorRate;
+ * - request series but no requests in the window (no traffic): 0/0 = NaN, Inconclusive, value `[NaN]`;
+ * - no request series at all (the canary's pods are not scraped): empty, Inconclusive, value `[]`.
+ * (metricproviders/prometheus/prometheus.go processResponse hands the vector's values to the
+ * conditions as `result`; utils/evaluate/evaluate.go EvaluateResult: neither condition true is Inconclusive.)
+ */
 export function errorRateQuery(a: AnalysisConfig, namespace: string): string {
   const { requestsTotal, statusLabel, serverErrorStatus } = a.metrics;
   const errors = podSelector(namespace, "canary-hash", `, ${statusLabel}=~"${serverErrorStatus}"`);
-  return `sum(rate(${requestsTotal}${errors}[${a.interval}])) / sum(rate(${requestsTotal}${podSelector(namespace, "canary-hash")}[${a.interval}]))`;
+  return `(sum(rate(${requestsTotal}${errors}[${a.interval}])) or vector(0)) / sum(rate(${requestsTotal}${podSelector(namespace, "canary-hash")}[${a.interval}]))`;
 }
 
 /** The p95 request duration of one pod-template hash, in seconds. */
@@ -100,13 +110,21 @@ function conditions(bound: string, op: "<=" | ">="): { successCondition: string;
 }
 
 /**
- * Step analyses take `count` measurements and succeed on two in a row; one failure is tolerated
- * (a single bad minute at 10% is noise) and a second aborts; more than one Inconclusive pauses
- * the rollout for a person to look, instead of promoting on no data.
+ * Step analyses: a step passes on two good measurements in a row, a second Failed aborts, a second
+ * Inconclusive pauses for a person, and four measurements without two good in a row pause too.
+ * `count` is 4, not 3: Argo ends a metric that reaches `count` without the streak as Inconclusive
+ * when failureLimit and consecutiveSuccessLimit both apply (analysis/analysis.go assessMetricStatus),
+ * so with 3 a single bad or empty minute in the middle (good, bad, good) paused the rollout.
+ * rollouts/test/analysis-limits.test.ts checks these sentences against Argo's aggregation for
+ * every measurement sequence. ValidateMetric (utils/analysis/factory.go) needs count >= failureLimit + streak.
  */
-const STEP_LIMITS = { count: 3, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2 } as const;
-/** The background analysis runs for the whole rollout: no count, no success streak that would end it early. */
-const BACKGROUND_LIMITS = { failureLimit: 1, inconclusiveLimit: 3 } as const;
+export const STEP_LIMITS = { count: 4, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2 } as const;
+/**
+ * The background analysis runs for the whole rollout: no count, no success streak that would end
+ * it early. Its counters never reset: a second Failed or a fourth Inconclusive over the whole
+ * rollout ends it (and aborts or pauses the rollout).
+ */
+export const BACKGROUND_LIMITS = { failureLimit: 1, inconclusiveLimit: 3 } as const;
 
 function prometheus(a: AnalysisConfig, query: string) {
   return { prometheus: { address: a.prometheusAddress, timeout: 30, query } };
@@ -202,6 +220,29 @@ function trafficRouting(router: RouterConfig, namespace: string): object | undef
   }
 }
 
+/** Defaults of the scale-down delays where the config leaves them unset (with a traffic router). */
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 600;
+export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 60;
+
+/**
+ * The canary's scale-down fields. The config refuses the combinations the controller refuses
+ * (rollouts/config.ts scaleDownRules); here only what is left: nothing without a router (the
+ * controller ignores or refuses all three), and no scaleDownDelaySeconds with dynamicStableScale.
+ */
+export function scaleDownFields(
+  cfg: Pick<RolloutsConfig, "dynamicStableScale" | "scaleDownDelaySeconds" | "abortScaleDownDelaySeconds">,
+  routed: boolean,
+): { abortScaleDownDelaySeconds?: number; scaleDownDelaySeconds?: number; dynamicStableScale?: true } {
+  if (!routed) return {};
+  return {
+    abortScaleDownDelaySeconds: cfg.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+    // dynamicStableScale only when on: the controller writes the Rollout back with Go's omitempty, dropping a false.
+    ...(cfg.dynamicStableScale
+      ? { dynamicStableScale: true as const }
+      : { scaleDownDelaySeconds: cfg.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS }),
+  };
+}
+
 export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
   const qm = cfg.queueManager;
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
@@ -223,11 +264,7 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
           steps: canarySteps(cfg.steps),
           // The business signal watches the whole rollout, from its first step.
           analysis: { templates: [{ templateName: TEMPLATE_NAMES.criticalErrors }], startingStep: 0 },
-          abortScaleDownDelaySeconds: cfg.abortScaleDownDelaySeconds,
-          // Only meaningful with a traffic router: the old stable is kept this long after promotion.
-          ...(routing ? { scaleDownDelaySeconds: cfg.scaleDownDelaySeconds } : {}),
-          // Only when on: the controller writes the Rollout back with Go's omitempty, dropping a false.
-          ...(routing && cfg.dynamicStableScale ? { dynamicStableScale: true } : {}),
+          ...scaleDownFields(cfg, routing !== undefined),
         },
       },
       template: {

@@ -11,7 +11,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { analysisTemplates } from "../spec";
+import { POD_TEMPLATE_HASH_SERIES_LABEL, analysisTemplates } from "../spec";
 import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
 import { type MeasurementPhase, measure } from "./argo-conditions";
 
@@ -31,6 +31,8 @@ const FAST = [0.9, 0.99, 1, 1, 1, 1, 1];
 const SLOW = [0, 0, 0, 0, 0.05, 0.9, 1];
 const BEHAVIOURS: Record<string, Behaviour> = {
   healthy: { rps: 50, errorShare: 0.001, latency: FAST },
+  /** Never served a 5xx: prometheus_client has not created the 5xx series. */
+  clean: { rps: 50, errorShare: 0, latency: FAST },
   failing: { rps: 50, errorShare: 0.2, latency: FAST },
   slow: { rps: 50, errorShare: 0, latency: SLOW },
   stable: { rps: 50, errorShare: 0.001, latency: FAST },
@@ -47,7 +49,8 @@ function queueManagerMetrics(b: Behaviour): string {
   const lines = [
     "# TYPE http_requests_total counter",
     `http_requests_total{handler="/queues",method="POST",status="2xx"} ${total * (1 - b.errorShare)}`,
-    `http_requests_total{handler="/queues",method="POST",status="5xx"} ${total * b.errorShare}`,
+    // prometheus_client creates a labelled series when it is first incremented: no 5xx yet, no series.
+    ...(b.errorShare > 0 ? [`http_requests_total{handler="/queues",method="POST",status="5xx"} ${total * b.errorShare}`] : []),
     "# TYPE http_request_duration_seconds histogram",
     ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{handler="/queues",le="${le}"} ${total * b.latency[i]!}`),
     `http_request_duration_seconds_bucket{handler="/queues",le="+Inf"} ${total}`,
@@ -111,6 +114,17 @@ async function waitForScrapes(jobs: string[]): Promise<void> {
   throw new Error(`Prometheus did not scrape ${jobs.join(", ")}`);
 }
 
+/** Polls `check` every second until it gives a value; throws naming `what` after `timeoutMs`. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(1000);
+  }
+}
+
 const config = committedConfig("local").rollouts!;
 const templates = analysisTemplates(config.analysis, NAMESPACE);
 const metricsByName = Object.fromEntries(
@@ -138,18 +152,25 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
     port = (server.address() as AddressInfo).port;
     registerTargets(port, false);
     await waitForScrapes(["queue-manager"]);
-    // Enough scrapes for a rate over the stack's analysis interval.
-    await sleep((2 * Number(config.analysis.interval.replace(/s$/, "")) + 2) * 1000);
+    // Enough scrapes for a rate over the stack's analysis interval: every served hash has one.
+    const served = Object.keys(BEHAVIOURS);
+    await until("a request rate for every served hash", async () => {
+      const rates = await query(
+        `count(sum by (${POD_TEMPLATE_HASH_SERIES_LABEL}) (rate(http_requests_total{namespace="${NAMESPACE}", ${POD_TEMPLATE_HASH_SERIES_LABEL}=~"${served.join("|")}"}[${config.analysis.interval}])))`,
+      );
+      return (rates[0] ?? 0) >= served.length ? true : undefined;
+    });
   }, 120_000);
   afterAll(() => {
     if (targetsFile) fs.rmSync(targetsFile, { force: true });
     server.close();
   });
 
-  it("error rate: a healthy canary passes, a failing one fails, no traffic and no series are Inconclusive", async () => {
+  it("error rate: a healthy canary passes, one that never served a 5xx passes, a failing one fails, no traffic is [NaN] and no series is [], both Inconclusive", async () => {
     const healthy = await phaseOf("error-rate", { "canary-hash": "healthy" });
     expect(healthy.result[0]).toBeCloseTo(0.001, 3);
     expect(healthy.phase).toBe("Successful");
+    expect(await phaseOf("error-rate", { "canary-hash": "clean" })).toEqual({ phase: "Successful", result: [0] });
     const failing = await phaseOf("error-rate", { "canary-hash": "failing" });
     expect(failing.result[0]).toBeCloseTo(0.2, 2);
     expect(failing.phase).toBe("Failed");
@@ -176,12 +197,18 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
     expect(await phaseOf("critical-errors")).toEqual({ phase: "Inconclusive", result: [] });
     registerTargets(port, true);
     await waitForScrapes(["queue-manager", "self-healing-operator"]);
-    await sleep((2 * Number(config.analysis.interval.replace(/s$/, "")) + 2) * 1000);
-    const quiet = await phaseOf("critical-errors");
+    // The query needs samples from before its offset; then it has a value, which must be 0.
+    const quiet = await until("a critical-errors value", async () => {
+      const m = await phaseOf("critical-errors");
+      return m.result.length > 0 ? m : undefined;
+    });
     expect(quiet).toEqual({ phase: "Successful", result: [0] });
     fatalSince = seconds();
-    await sleep((Number(config.analysis.interval.replace(/s$/, "")) + 4) * 1000);
-    const burst = await phaseOf("critical-errors");
+    // Until Prometheus has scraped the burst (the value leaves 0); how far it rose is the assertion.
+    const burst = await until("the burst scraped", async () => {
+      const m = await phaseOf("critical-errors");
+      return m.result[0] !== 0 ? m : undefined;
+    });
     // One a second over a floor of 0.1 a minute: far above the allowed increase.
     expect(burst.result[0]).toBeGreaterThan(config.analysis.criticalErrors.maxIncreaseFactor);
     expect(burst.phase).toBe("Failed");

@@ -3,7 +3,8 @@
  * Rollout, Services, VirtualService and AnalysisTemplates; the REAL Argo Rollouts controller
  * (local/rollouts.sh) runs the canary against the local API server, kwok (pods Ready without
  * containers) and the real Prometheus, which scrapes an exporter in this process serving
- * queue-manager's metrics for the pod-template hashes the controller really created. Three runs on
+ * queue-manager's metrics for the pod-template hashes the controller really created. The healthy
+ * canary never serves a 5xx (no 5xx series, as prometheus_client does it). Three runs on
  * a stack of its own (its own namespaces): a healthy canary is promoted with the VirtualService's
  * weights stepping 10 -> 25 -> 50 -> 100 and `pulumi up` succeeds; a failing one is aborted, the
  * weights return to stable and `pulumi up` fails; a canary without data pauses as Inconclusive.
@@ -23,8 +24,10 @@ import {
   writeScrapeTargets,
 } from "../../test/integration/local-platform";
 
-const STACK = "rollouts-e2e";
-const APPS = "stf-canary";
+// A suffix of its own where several checkouts share the local platform and its Pulumi backend.
+const SUFFIX = process.env.ROLLOUTS_E2E_SUFFIX ?? "canary";
+const STACK = SUFFIX === "canary" ? "rollouts-e2e" : `rollouts-e2e-${SUFFIX}`;
+const APPS = `stf-${SUFFIX}`;
 const INTERVAL_S = 10;
 
 // ---- queue-manager's metrics, per pod-template hash ------------------------------------------
@@ -39,11 +42,12 @@ function metricsOf(hash: string): string | undefined {
   if (!b) return undefined;
   const t = (Date.now() - since.get(hash)!) / 1000;
   const total = 50 * t;
-  const errors = b === "failing" ? 0.2 : 0.001;
+  // A healthy canary never serves a 5xx, so (as with prometheus_client) it has no 5xx series at all.
+  const errors = b === "failing" ? 0.2 : 0;
   return [
     "# TYPE http_requests_total counter",
     `http_requests_total{status="2xx"} ${total * (1 - errors)}`,
-    `http_requests_total{status="5xx"} ${total * errors}`,
+    ...(errors > 0 ? [`http_requests_total{status="5xx"} ${total * errors}`] : []),
     "# TYPE http_request_duration_seconds histogram",
     ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{le="${le}"} ${total * [0.9, 0.99, 1, 1, 1, 1, 1][i]!}`),
     `http_request_duration_seconds_bucket{le="+Inf"} ${total}`,
@@ -83,7 +87,9 @@ function serve(hash: string, behaviour: Behaviour): void {
 
 /** The stack's config for an image: the local stack with its own namespaces, a pause after 100% (keeps the full weight visible before promotion), and the given wait. */
 function stackConfig(tag: string, awaitRollout: { enabled: boolean; timeoutSeconds: number }): string {
-  return localVariant(STACK, "canary", (config) => {
+  return localVariant(STACK, SUFFIX, (config) => {
+    // The platform's kubeconfig, wherever this checkout is (the committed path is relative to the main one).
+    config["streamforge:cluster"].kubeconfig = requireEnv("KUBECONFIG");
     const rollouts = config["streamforge:rollouts"];
     rollouts.queueManager.image = `registry.local:5000/streamforge/queue-manager:${tag}`;
     rollouts.steps = [...rollouts.steps, { pause: { duration: "5s" } }];
@@ -142,7 +148,18 @@ beforeAll(async () => {
 afterAll(() => {
   fs.rmSync(targetsFile, { force: true });
   server.close();
-  pulumi(["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
+  // A destroy that fails leaves the stack's objects behind: say so instead of removing the stack quietly.
+  const destroyed = pulumi([
+    "destroy",
+    "--stack",
+    STACK,
+    "--config-file",
+    stackConfig("cleanup", { enabled: false, timeoutSeconds: 60 }),
+    "--yes",
+    "--skip-preview",
+  ]);
+  if (destroyed.status !== 0)
+    throw new Error(`pulumi destroy --stack ${STACK} failed; its objects are left:\n${destroyed.output.slice(-3000)}`);
   pulumi(["stack", "rm", STACK, "--yes", "--force"]);
 });
 
@@ -151,6 +168,7 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
 
   it("first deploy: the Rollout comes up Healthy and `pulumi up` returns once it is", async () => {
     const first = await up("1.0.0", { enabled: true, timeoutSeconds: 120 }).done;
+    if (first.code !== 0) console.log(`pulumi up failed:\n${first.output.slice(-3000)}`);
     expect([first.code, first.output.slice(-800)]).toEqual([0, expect.stringContaining("created")]);
     const s = rolloutStatus();
     expect(s.phase).toBe("Healthy");
@@ -174,6 +192,8 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     console.log(`healthy canary promoted in ${((Date.now() - t0) / 1000).toFixed(1)} s; canary weights seen: ${seen.join(" -> ")}`);
     expect([result.code, result.output.slice(-800)]).toEqual([0, expect.any(String)]);
     expect(seen.filter((w) => w > 0)).toEqual([10, 25, 50, 100]);
+    // `up` reported the analysis measurements while it waited; the error rate of a canary without a 5xx series is 0.
+    expect(result.output).toMatch(new RegExp(`Rollout ${APPS}/queue-manager: .*error-rate: Successful \\[0\\]`));
     const s = rolloutStatus();
     expect([s.phase, s.stableRS]).toEqual(["Healthy", canary]);
     expect(weights()).toEqual([100, 0]);

@@ -110,7 +110,7 @@ describe("the AnalysisTemplates", () => {
   it("bound step analyses by count and success streak; let the background one run for the whole rollout", () => {
     const byName = Object.fromEntries(metrics.map((m) => [m.name, m]));
     for (const name of ["error-rate", "p95", "p95-vs-stable"])
-      expect(byName[name]).toMatchObject({ count: 3, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2, interval: "1m" });
+      expect(byName[name]).toMatchObject({ count: 4, failureLimit: 1, inconclusiveLimit: 1, consecutiveSuccessLimit: 2, interval: "1m" });
     expect(byName["critical-errors"].count).toBeUndefined();
     expect(byName["critical-errors"].consecutiveSuccessLimit).toBeUndefined();
     expect(metrics.map((m) => m.provider.prometheus.address)).toEqual(metrics.map(() => "http://prometheus-operated.monitoring:9090"));
