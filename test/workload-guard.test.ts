@@ -6,7 +6,13 @@
  */
 import { createPlatform } from "../infra/platform";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
-import { REPLICASET_CONTROLLER_USERS, platformPodAccessGuard, workloadAccounts, workloadGuard } from "../infra/cluster/workload-guard-spec";
+import {
+  REPLICASET_CONTROLLER_USERS,
+  platformPodAccessGuard,
+  serviceGuard,
+  workloadAccounts,
+  workloadGuard,
+} from "../infra/cluster/workload-guard-spec";
 import { OPERATOR_NAME } from "../infra/self-healing/manifests";
 import { admit } from "./cel";
 import { committedConfig } from "./helpers";
@@ -315,6 +321,24 @@ describe("sessions into the platform's pods", () => {
     expect(connect("streamforge-self-healing-operator-5f7d8-abcde", "attach")).toContain("pods/attach: expected no session");
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "portforward")).toContain("pods/portforward: expected no session");
     expect(connect("q1-loader-producer-abcde", "exec")).toBe("admitted");
+  });
+});
+
+describe("Services in the apps namespaces", () => {
+  it.each(knownStacks())("%s: every Service the stack declares there is one the guard admits", async (stack) => {
+    const config = committedConfig(stack);
+    const { resources } = await runUnderMocks({ project: "streamforge", stack, config: {} }, () => void createPlatform(config));
+    const policy = serviceGuard({ namespaces: [config.apps.namespace], namePrefix: "x" }).policy;
+    const declared = resources
+      .map((r) => r.inputs as any)
+      .filter((o) => o.kind === "Service" && o.metadata?.namespace === config.apps.namespace);
+    for (const svc of declared)
+      expect([svc.metadata.name, admit(policy, { operation: "CREATE", object: svc })]).toEqual([svc.metadata.name, "admitted"]);
+    // queue-manager's Services, where the stack has the canary, were among them.
+    expect(declared.length > 0).toBe(config.rollouts?.enabled === true);
+    expect(admit(policy, { operation: "CREATE", object: { metadata: { name: "lb" }, spec: { type: "LoadBalancer" } } })).toBe(
+      "spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found LoadBalancer",
+    );
   });
 });
 

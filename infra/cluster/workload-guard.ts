@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { podDefaults } from "./pod-defaults-spec";
-import { type WorkloadGuardArgs, platformPodAccessGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
+import { type WorkloadGuardArgs, platformPodAccessGuard, serviceGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** Namespace of the apps' credentials, where the worker accounts are created. */
@@ -37,8 +37,9 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [defaultsPolicy],
     });
-    // No sessions into the platform's pods, no long-lived tokens of their accounts.
-    for (const [part, extra] of Object.entries({ access: platformPodAccessGuard(args), tokens: tokenSecretGuard(args) })) {
+    // No sessions into the platform's pods, no long-lived tokens of their accounts, no Service out of the cluster.
+    const extras = { access: platformPodAccessGuard(args), tokens: tokenSecretGuard(args), services: serviceGuard(args) };
+    for (const [part, extra] of Object.entries(extras)) {
       const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${part}-policy`, extra.policy, child);
       new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${part}-binding`, extra.binding, {
         parent: this,

@@ -18,6 +18,8 @@ import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-s
 import {
   platformPodAccessGuard,
   platformPodAccessGuardName,
+  serviceGuard,
+  serviceGuardName,
   tokenSecretGuard,
   tokenSecretGuardName,
   workloadAccounts,
@@ -55,6 +57,8 @@ const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamf
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
 const tokens = tokenSecretGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
 const TOKENS = tokenSecretGuardName(`streamforge-${APPS}`);
+const services = serviceGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
+const SERVICES = serviceGuardName(`streamforge-${APPS}`);
 const defaults = podDefaults({ namespaces: [APPS], runAsUser: local.apps.defaultRunAsUser, namePrefix: `streamforge-${APPS}` });
 const DEFAULTS = podDefaultsName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
@@ -159,6 +163,8 @@ beforeAll(async () => {
     access.binding,
     tokens.policy,
     tokens.binding,
+    services.policy,
+    services.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -186,8 +192,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, JOB_GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -242,7 +248,7 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
 
 describe("the apps namespace under attack, with each creator's real token", () => {
   it("type-checks every expression of the guards against the real schemas", async () => {
-    for (const policy of [GUARD, ACCESS, TOKENS, JOB_GUARD]) {
+    for (const policy of [GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD]) {
       const status = await eventually(`${policy} checked`, () => {
         const s = JSON.parse(kubectl("get", "validatingadmissionpolicy", policy, "-o", "json")).status ?? {};
         return s.observedGeneration === 1 ? s : undefined;
@@ -518,6 +524,24 @@ describe("the apps namespace under attack, with each creator's real token", () =
     expect(as("edit", tokenSecret, "create", "-f", "-").output).toContain(
       `ValidatingAdmissionPolicy '${TOKENS}' with binding '${TOKENS}' denied request: type: expected no kubernetes.io/service-account-token Secret (a long-lived token of the account it names); found one naming ${OPERATOR_NAME}`,
     );
+
+    // queue-manager's pods exposed on every node, or traffic to an address intercepted: refused; a ClusterIP Service admitted.
+    const service = (name: string, spec: object) => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: APPS },
+      spec: { selector: { "app.kubernetes.io/name": QUEUE_MANAGER }, ports: [{ port: 8080 }], ...spec },
+    });
+    expect(dryRun("edit", service("qm-nodeport", { type: "NodePort" })).output).toContain(
+      `ValidatingAdmissionPolicy '${SERVICES}' with binding '${SERVICES}' denied request: spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found NodePort`,
+    );
+    expect(dryRun("edit", service("qm-intercept", { externalIPs: ["10.96.0.10"] })).output).toContain(
+      "found ClusterIP with external IPs 10.96.0.10",
+    );
+    expect(withoutWarnings(dryRun("edit", service("qm-internal", {})))).toEqual({
+      ok: true,
+      output: "service/qm-internal created (server dry run)",
+    });
 
     // Admitted: labels on the platform pod, a restricted debug container in the worker, a session into the worker.
     expect(withoutWarnings(edit("label", "pod", qmPod, "team=ingest"))).toEqual({ ok: true, output: `pod/${qmPod} labeled` });
