@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declareGuard } from "../infra/cluster/admission";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
@@ -129,18 +130,9 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     // makes it (Pulumi, the launcher, a person); in place before any engine is declared.
     const broker = chaos.scenarios.brokerFailure;
     const guard = guardFor(args);
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
-    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
-      parent: this,
-      dependsOn: [policy],
-    });
+    const guardBinding = declareGuard(this, guard, `${name}-guard`);
     // The fault accounts may create, in the privileged chaos namespace, only the experiment Job and the latency helper.
-    const podGuard = podGuardFor(chaos);
-    const podPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-pod-guard`, podGuard.policy, child);
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-pod-guard`, podGuard.binding, {
-      parent: this,
-      dependsOn: [podPolicy],
-    });
+    declareGuard(this, podGuardFor(chaos), `${name}-pod-guard`);
     // Litmus' operator, installed here with the chart's wide Role, may write only what it does.
     if (chaos.operator.install) {
       const operatorGuard = litmusOperatorGuard({
@@ -149,23 +141,10 @@ export class ChaosExperiments extends pulumi.ComponentResource {
         chaosRunnerImage: chaos.chaosRunnerImage,
         namePrefix: `streamforge-${chaos.namespace}`,
       });
-      const operatorPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-        `${name}-operator-guard`,
-        operatorGuard.policy,
-        child,
-      );
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-operator-guard`, operatorGuard.binding, {
-        parent: this,
-        dependsOn: [operatorPolicy],
-      });
+      declareGuard(this, operatorGuard, `${name}-operator-guard`);
     }
     // ...and delete, with their tokens, only what the engines may target (RBAC cannot name those pods).
-    const deleteGuard = deleteGuardFor(args);
-    const deletePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-delete-guard`, deleteGuard.policy, child);
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-delete-guard`, deleteGuard.binding, {
-      parent: this,
-      dependsOn: [deletePolicy],
-    });
+    declareGuard(this, deleteGuardFor(args), `${name}-delete-guard`);
     const experiments = FAULTS.map(
       (fault) =>
         new k8s.apiextensions.CustomResource(`${name}-experiment-${fault}`, chaosExperiment(fault, chaos), {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declareGuard } from "../infra/cluster/admission";
 import type { ClusterTarget } from "../infra/cluster/config";
 import type { RolloutsConfig } from "./config";
 import { controllerGuard } from "./controller-guard";
@@ -82,10 +83,7 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
       rolloutName: QUEUE_MANAGER,
       namePrefix: `streamforge-${args.appsNamespace}`,
     });
-    for (const [part, { policy, binding }] of Object.entries(guard)) {
-      const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard-${part}`, policy, { parent: this });
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard-${part}`, binding, { parent: this, dependsOn: [p] });
-    }
+    for (const [part, pair] of Object.entries(guard)) declareGuard(this, pair, `${name}-guard-${part}`);
     this.registerOutputs({ release: this.release });
   }
 }

@@ -19,7 +19,7 @@
  *   (rollout/replicaset.go `scaleReplicaSet`).
  * Pure: plain objects for the component.
  */
-import { denyBinding, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
 
 export interface ControllerGuardArgs {
   readonly controllerNamespace: string;
@@ -120,21 +120,12 @@ export function controllerGuard(args: ControllerGuardArgs) {
       },
     ],
   });
-  const { spec } = denyBinding(names.replicaSets, labels, args.appsNamespace);
   return {
     scope: { policy: scope, binding: denyBindingIn(names.scope, labels, "all") },
+    // No Rollout, no ReplicaSet from the controller's token.
     replicaSets: {
       policy: replicaSets,
-      binding: {
-        apiVersion: "admissionregistration.k8s.io/v1" as const,
-        kind: "ValidatingAdmissionPolicyBinding" as const,
-        metadata: { name: names.replicaSets, labels },
-        spec: {
-          ...spec,
-          // No Rollout, no ReplicaSet from the controller's token.
-          paramRef: { name: args.rolloutName, namespace: args.appsNamespace, parameterNotFoundAction: "Deny" },
-        },
-      },
+      binding: paramDenyBinding(names.replicaSets, labels, args.appsNamespace, { name: args.rolloutName, namespace: args.appsNamespace }),
     },
   };
 }

@@ -20,6 +20,20 @@ export function denyBinding(name: string, labels: Readonly<Record<string, string
   return denyBindingWhere(name, labels, { namespaceSelector: namespaceSelector(namespace) });
 }
 
+/**
+ * The same, for a policy with a paramKind: `param` is the object its rules read. A missing
+ * parameter refuses (parameterNotFoundAction Deny) rather than admits.
+ */
+export function paramDenyBinding(
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  namespace: string,
+  param: { readonly name: string; readonly namespace: string },
+) {
+  const binding = denyBinding(name, labels, namespace);
+  return { ...binding, spec: { ...binding.spec, paramRef: { ...param, parameterNotFoundAction: "Deny" } } };
+}
+
 /** The same, in the namespaces named (or, with "all", in every namespace). */
 export function denyBindingIn(name: string, labels: Readonly<Record<string, string>>, namespaces: readonly string[] | "all") {
   return denyBindingWhere(

@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { declareGuard } from "./admission";
 import { podDefaults } from "./pod-defaults-spec";
 import { type WorkloadGuardArgs, platformPodAccessGuard, serviceGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
@@ -25,11 +26,7 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     const child = { parent: this };
     const guard = workloadGuard(args);
     const labels = guard.policy.metadata.labels;
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-policy`, guard.policy, child);
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, guard.binding, {
-      parent: this,
-      dependsOn: [policy],
-    });
+    const binding = declareGuard(this, guard, `${name}-policy`, `${name}-binding`);
     // The restricted defaults, so the namespaces can enforce restricted on pods that set nothing.
     const defaults = podDefaults({ namespaces: args.namespaces, runAsUser: args.defaultRunAsUser, namePrefix: args.namePrefix });
     const defaultsPolicy = new k8s.admissionregistration.v1.MutatingAdmissionPolicy(`${name}-defaults-policy`, defaults.policy, child);
@@ -39,13 +36,7 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     });
     // No sessions into the platform's pods, no long-lived tokens of their accounts, no Service out of the cluster.
     const extras = { access: platformPodAccessGuard(args), tokens: tokenSecretGuard(args), services: serviceGuard(args) };
-    for (const [part, extra] of Object.entries(extras)) {
-      const p = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${part}-policy`, extra.policy, child);
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${part}-binding`, extra.binding, {
-        parent: this,
-        dependsOn: [p],
-      });
-    }
+    for (const [part, extra] of Object.entries(extras)) declareGuard(this, extra, `${name}-${part}-policy`, `${name}-${part}-binding`);
     for (const account of args.workerServiceAccounts.filter((a) => a !== "default"))
       new k8s.core.v1.ServiceAccount(
         `${name}-sa-${account}`,
@@ -62,7 +53,7 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
         },
         child,
       );
-    this.policyName = policy.metadata.name;
+    this.policyName = binding.spec.policyName;
     this.registerOutputs({ policyName: this.policyName });
   }
 }

@@ -8,7 +8,7 @@
  * the copy, so an admission policy with the source Secret as its parameter admits from that
  * account only a copy equal to the source's certificates. Pure: plain objects for the component.
  */
-import { lit, serviceAccountUser, validatingPolicy } from "../cluster/admission-spec";
+import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../cluster/admission-spec";
 export const CA_SYNC = "streamforge-kafka-ca-sync";
 
 /** Every 15 minutes: Strimzi renews a CA certificate 30 days before it expires (Kafka CR `renewalDays`). */
@@ -145,17 +145,6 @@ export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
       },
     ],
   });
-  const binding = {
-    apiVersion: "admissionregistration.k8s.io/v1" as const,
-    kind: "ValidatingAdmissionPolicyBinding" as const,
-    metadata: { name, labels },
-    spec: {
-      policyName: name,
-      validationActions: ["Deny"],
-      // No source, no write: a missing parameter refuses rather than admits.
-      paramRef: { name: source.name, namespace: source.namespace, parameterNotFoundAction: "Deny" },
-      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": target.namespace } } },
-    },
-  };
-  return { policy, binding };
+  // No source, no write.
+  return { policy, binding: paramDenyBinding(name, labels, target.namespace, source) };
 }

@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { declareGuard } from "../cluster/admission";
 import { type RegistryLogin, registryPullSecret } from "../self-healing/component";
 import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncGuard, caSyncRbac } from "./ca-sync-spec";
 
@@ -22,12 +23,7 @@ export class KafkaCaSync extends pulumi.ComponentResource {
       const r = new k8s.rbac.v1.Role(`${name}-${role.metadata.namespace}`, role, child);
       return new k8s.rbac.v1.RoleBinding(`${name}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
     });
-    const guard = caSyncGuard(args);
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
-    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
-      parent: this,
-      dependsOn: [policy],
-    });
+    const guardBinding = declareGuard(this, caSyncGuard(args), `${name}-guard`);
     const pull = args.login
       ? [
           registryPullSecret(

@@ -1,6 +1,7 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declareGuard } from "../cluster/admission";
 import { GUARD_DEFAULTS, operatorGuard } from "./guard";
 import {
   OPERATOR_NAME,
@@ -80,11 +81,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       watchNamespace: spec.watchNamespace,
       ...(args.guard ?? GUARD_DEFAULTS),
     });
-    const guardPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, guard.policy, child);
-    const guardBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, guard.binding, {
-      parent: this,
-      dependsOn: [guardPolicy],
-    });
+    const guardBinding = declareGuard(this, guard, `${name}-guard`);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccount(spec), child);
     const bind = (key: string, role: ReturnType<typeof jobsRole>) => {
       const r = new k8s.rbac.v1.Role(`${name}-${key}`, role, child);
