@@ -394,9 +394,13 @@ start_nodes() {
     fi
   done
   [ "${#todo[@]}" -gt 0 ] || return 0
-  # Fail fast and clearly if another process holds one of the ports.
+  # Fail clearly if another process holds one of the ports. A node just SIGKILLed (the drill's
+  # kill, then a restart at once) may still answer on its ports for a moment: up to 10 s are
+  # given for them to close (seen once in CI: 19190 still open right after the kill).
+  local deadline=$((SECONDS + 10))
   for i in "${todo[@]}"; do
     for port in "$(plaintext_port "$i")" "$(controller_port "$i")" "$(metrics_port "$i")" "$(proxied_port "$i")"; do
+      while port_open "$port" && ((SECONDS < deadline)); do sleep 0.1; done
       ! port_open "$port" || die "node $i: port $HOST:$port is already in use by another process"
     done
   done
