@@ -5,6 +5,7 @@
 import { NetworkBaseline } from "./cluster/network";
 import { networkPlan } from "./cluster/network-plan";
 import { PlatformNamespaces } from "./cluster/namespaces";
+import { serviceAccountUser } from "./cluster/admission-spec";
 import { AppsWorkloadGuard } from "./cluster/workload-guard";
 import { workloadAccounts } from "./cluster/workload-guard-spec";
 import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
@@ -20,7 +21,7 @@ import { type StackOutputs, stackOutputs } from "./outputs";
 import { SelfHealingOperator } from "./self-healing/component";
 import { registryLogin } from "./self-healing/config";
 import { OPERATOR_NAME, PULL_SECRET_NAME } from "./self-healing/manifests";
-import { ArgoRolloutsController, QueueManagerCanary } from "../rollouts/component";
+import { ArgoRolloutsController, QueueManagerCanary, ROLLOUTS_RELEASE } from "../rollouts/component";
 import { QUEUE_MANAGER } from "../rollouts/spec";
 import { ChaosExperiments } from "../chaos/component";
 import { kafkaHosts } from "../chaos/spec";
@@ -86,6 +87,12 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       appsNamespace: apps.namespace,
       namespaces: clientNamespaces,
       defaultRunAsUser: apps.defaultRunAsUser,
+      // The config rules require the deployers in every stack.
+      deployers: apps.deployers!,
+      responders: apps.responders,
+      ...(config.rollouts?.enabled
+        ? { rolloutsController: serviceAccountUser(config.rollouts.controller.namespace, ROLLOUTS_RELEASE) }
+        : {}),
       ...workloadAccounts({
         users,
         operator: operator && {

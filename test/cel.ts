@@ -23,8 +23,8 @@ export interface AdmissionRequest {
   readonly object?: object;
   /** The object before the request (UPDATE and DELETE). */
   readonly oldObject?: object;
-  /** Who asks, where a match condition reads it. */
-  readonly userInfo?: { readonly username: string };
+  /** Who asks, where a policy reads it. */
+  readonly userInfo?: { readonly username: string; readonly groups?: readonly string[] };
   /** The kind of the object, where a policy on several kinds reads it. */
   readonly kind?: { readonly kind: string };
   /** The subresource written (`ephemeralcontainers`), where there is one. */

@@ -356,6 +356,7 @@ describe("the network baseline's shapes", () => {
   it("opens a configured worker egress (e.g. ArangoDB) to the worker Jobs only", () => {
     const raw = structuredClone(rawStack("dev")) as any;
     raw.apps = {
+      ...raw.apps,
       workerEgress: [
         {
           name: "arangodb",

@@ -39,7 +39,8 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
         verbs: ["get", "update"],
       },
     ]);
-    expect(d.byKind("ClusterRole")).toEqual([]);
+    // The stack's only ClusterRole is the people on call's (infra/cluster/responders-spec.ts), bound per namespace.
+    expect(d.byKind("ClusterRole").map((r) => r.metadata.name)).toEqual(["streamforge-stf-apps-responder"]);
     const bindings = d.byKind("RoleBinding").filter((b) => b.metadata.name.startsWith("streamforge-self-healing-operator"));
     const sa = d.byKind("ServiceAccount").find((a) => a.metadata.name === "streamforge-self-healing-operator");
     for (const b of bindings)

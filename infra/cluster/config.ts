@@ -19,6 +19,14 @@ export const HOW_TO_FIND_API_SERVER =
   "`kubectl get endpoints kubernetes -n default` lists its addresses and port; " +
   "set them with `pulumi config set --path streamforge:network.apiServerCidr <address>/32` (and `network.apiServerPorts`)";
 
+/** How to name the deployers, shown whenever a stack names none. */
+export const HOW_TO_NAME_DEPLOYERS =
+  "run `kubectl auth whoami` as the identity that runs `pulumi up` (CI's and yours) and set its user or one of its groups: " +
+  "`pulumi config set --path 'streamforge:apps.deployers.groups[0]' <group>` (or `apps.deployers.users[0]`)";
+
+/** Kubernetes users and groups, as `kubectl auth whoami` names them. */
+const identities = z.strictObject({ users: z.array(z.string().min(1)).default([]), groups: z.array(z.string().min(1)).default([]) });
+
 const port = z.int().min(1).max(65535);
 
 const networkSchema = z.strictObject({
@@ -97,8 +105,21 @@ export const clusterArea = defineArea({
          * defaults (infra/cluster/pod-defaults-spec.ts). Never 0.
          */
         defaultRunAsUser: z.int().min(1).max(2147483647).default(65532),
+        /**
+         * The identities that run `pulumi up` (Kubernetes user names and groups, as
+         * `kubectl auth whoami` shows them): the only ones that may write the platform's
+         * Deployments and Rollouts in the apps namespaces (infra/cluster/platform-workloads-spec.ts).
+         * Required in every stack: a default would either trust everyone or lock the stack out.
+         */
+        deployers: identities.optional(),
+        /**
+         * The people on call (users and groups): bound in the apps namespaces to a Role that runs
+         * the runbook's procedures without `edit` (no Secrets, no exec, no new workloads;
+         * infra/cluster/responders-spec.ts). Empty: the Role exists, bound to nobody.
+         */
+        responders: identities.default({ users: [], groups: [] }),
       })
-      .default({ namespace: "stf", allowIngress: [], workerEgress: [], defaultRunAsUser: 65532 }),
+      .default({ namespace: "stf", allowIngress: [], workerEgress: [], defaultRunAsUser: 65532, responders: { users: [], groups: [] } }),
     monitoring: z
       .strictObject({
         /** Namespace of the Prometheus that scrapes the platform: the only one let in to metrics ports. */
@@ -121,6 +142,15 @@ export const clusterArea = defineArea({
           "network",
           ["apiServerCidr"],
           `expected the API server's endpoint address as a CIDR such as 10.0.0.2/32; found nothing. ${HOW_TO_FIND_API_SERVER}`,
+        ),
+      );
+    const deployers = config.apps.deployers;
+    if (deployers === undefined || deployers.users.length + deployers.groups.length === 0)
+      problems.push(
+        problem(
+          "apps",
+          ["deployers"],
+          `expected the users or groups that run \`pulumi up\`; found ${deployers === undefined ? "nothing" : "empty lists"}. ${HOW_TO_NAME_DEPLOYERS}`,
         ),
       );
     return problems;

@@ -69,7 +69,7 @@ const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
  * them): its app.kubernetes.io/name when that is a platform account's, and its Rollout hash. CEL
  * over the labels map `labels`; ["", ""] for a worker.
  */
-const platformMarks = (platform: readonly string[]) => (labels: string) =>
+export const platformMarks = (platform: readonly string[]) => (labels: string) =>
   `[${labels}[?"app.kubernetes.io/name"].orValue("") in ${list(platform)} ? string(${labels}["app.kubernetes.io/name"]) : "", "rollouts-pod-template-hash" in ${labels} ? "rollouts-pod-template-hash=" + string(${labels}["rollouts-pod-template-hash"]) : ""]`;
 
 export const workloadGuardName = (prefix: string): string => `${prefix}-apps-workload-guard`;

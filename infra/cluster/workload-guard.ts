@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { declareGuard } from "./admission";
 import { podDefaults } from "./pod-defaults-spec";
+import { type Deployers, type Identities, platformWorkloadsGuard } from "./platform-workloads-spec";
+import { responderBinding, responderRole, responderRoleName } from "./responders-spec";
 import { type WorkloadGuardArgs, platformPodAccessGuard, serviceGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
@@ -16,6 +18,12 @@ export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   readonly appsNamespace: string;
   /** The user a pod in the guarded namespaces runs as when it names none (pod-defaults-spec.ts). */
   readonly defaultRunAsUser: number;
+  /** The identities that run `pulumi up`: the only writers of the platform's Deployments and Rollouts. */
+  readonly deployers: Deployers;
+  /** Argo Rollouts' controller's user, where the stack runs the canary: it makes queue-manager's ReplicaSets. */
+  readonly rolloutsController?: string | undefined;
+  /** The people on call, bound to the responder Role in each guarded namespace (none: bound to nobody). */
+  readonly responders: Identities;
 }
 
 export class AppsWorkloadGuard extends pulumi.ComponentResource {
@@ -34,9 +42,21 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [defaultsPolicy],
     });
-    // No sessions into the platform's pods, no long-lived tokens of their accounts, no Service out of the cluster.
-    const extras = { access: platformPodAccessGuard(args), tokens: tokenSecretGuard(args), services: serviceGuard(args) };
+    // No sessions into the platform's pods, no long-lived tokens of their accounts, no Service out
+    // of the cluster, no platform template in a workload its deployers or controllers did not write.
+    const extras = {
+      access: platformPodAccessGuard(args),
+      tokens: tokenSecretGuard(args),
+      services: serviceGuard(args),
+      workloads: platformWorkloadsGuard(args),
+    };
     for (const [part, extra] of Object.entries(extras)) declareGuard(this, extra, `${name}-${part}-policy`, `${name}-${part}-binding`);
+    // The runbook's procedures without `edit`: no Secrets, no exec, no workloads of one's own.
+    const responder = responderRoleName(args.namePrefix);
+    new k8s.rbac.v1.ClusterRole(`${name}-responder`, responderRole(responder, labels), child);
+    if (args.responders.users.length + args.responders.groups.length > 0)
+      for (const ns of [...new Set(args.namespaces)].sort())
+        new k8s.rbac.v1.RoleBinding(`${name}-responder-${ns}`, responderBinding(responder, labels, ns, args.responders), child);
     for (const account of args.workerServiceAccounts.filter((a) => a !== "default"))
       new k8s.core.v1.ServiceAccount(
         `${name}-sa-${account}`,

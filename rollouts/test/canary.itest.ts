@@ -149,15 +149,21 @@ afterAll(() => {
   fs.rmSync(targetsFile, { force: true });
   server.close();
   // A destroy that fails leaves the stack's objects behind: say so instead of removing the stack quietly.
-  const destroyed = pulumi([
-    "destroy",
-    "--stack",
-    STACK,
-    "--config-file",
-    stackConfig("cleanup", { enabled: false, timeoutSeconds: 60 }),
-    "--yes",
-    "--skip-preview",
-  ]);
+  const destroy = () =>
+    pulumi([
+      "destroy",
+      "--stack",
+      STACK,
+      "--config-file",
+      stackConfig("cleanup", { enabled: false, timeoutSeconds: 60 }),
+      "--yes",
+      "--skip-preview",
+    ]);
+  let destroyed = destroy();
+  // The provider can crash while it awaits a deletion (pulumi-kubernetes provider/pkg/await/condition/
+  // deleted.go `Satisfied`, L133-135, reads status.Compute's result without its error): seen once in
+  // CI. The objects it had not deleted are still in the state, so a second destroy finishes the job.
+  if (destroyed.status !== 0 && destroyed.output.includes("exited prematurely")) destroyed = destroy();
   if (destroyed.status !== 0)
     throw new Error(`pulumi destroy --stack ${STACK} failed; its objects are left:\n${destroyed.output.slice(-3000)}`);
   pulumi(["stack", "rm", STACK, "--yes", "--force"]);

@@ -396,17 +396,20 @@ describe("RolloutOutcome with the real controller", () => {
 
   it("an Inconclusive analysis pauses, `up` reports the measurements while it waits and then says there was no series", async () => {
     const { ns, update } = await deployed("inconclusive", (cfg) => {
-      cfg.steps = [{ setWeight: 10 }, { analysis: true }, { setWeight: 100 }];
-      // Long enough between the two measurements for the wait (a fresh Node process) to see the first.
+      // A timed pause first: the analysis starts only once the wait (a fresh Node process, slow to
+      // start on a busy machine) is seen reporting, so it observes the measurements as they come.
+      cfg.steps = [{ setWeight: 10 }, { pause: { duration: "30s" } }, { analysis: true }, { setWeight: 100 }];
       cfg.analysis.interval = "6s";
       cfg.analysis.prometheusAddress = requireEnv("PROMETHEUS_URL");
     });
     update();
     const lines: string[] = [];
     // Nothing scrapes this namespace's pods: every query is empty.
-    await expect(outcome(ns, { lines })).rejects.toThrow(
-      /is paused: its analysis was Inconclusive\. .*measured \[\], \[\]: no series at all/,
+    const waiting = outcome(ns, { lines });
+    await eventually("the wait reported the canary at its timed pause", () =>
+      lines.some((l) => l.includes('{"pause":{"duration":"30s"}}')) ? true : undefined,
     );
+    await expect(waiting).rejects.toThrow(/is paused: its analysis was Inconclusive\. .*measured \[\], \[\]: no series at all/);
     console.log(`what the wait reported:\n${lines.join("\n")}`);
     expect(lines.some((l) => /(error-rate|critical-errors): Inconclusive \[\]/.test(l))).toBe(true);
   }, 180_000);

@@ -26,6 +26,12 @@ import {
   workloadGuard,
   workloadGuardName,
 } from "../../infra/cluster/workload-guard-spec";
+import {
+  DEPLOYMENT_CONTROLLER_USERS,
+  platformWorkloadsGuard,
+  platformWorkloadsGuardName,
+} from "../../infra/cluster/platform-workloads-spec";
+import { responderBinding, responderRole, responderRoleName } from "../../infra/cluster/responders-spec";
 import { planUsers } from "../../infra/kafka/catalogue";
 import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../infra/self-healing/guard";
 import {
@@ -59,6 +65,14 @@ const tokens = tokenSecretGuard({ namespaces: [APPS], namePrefix: `streamforge-$
 const TOKENS = tokenSecretGuardName(`streamforge-${APPS}`);
 const services = serviceGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
 const SERVICES = serviceGuardName(`streamforge-${APPS}`);
+// The local stack's deployers: its admin, whose kubeconfig these tests (and `pulumi up`) use.
+const workloads = platformWorkloadsGuard({
+  namespaces: [APPS],
+  namePrefix: `streamforge-${APPS}`,
+  deployers: local.apps.deployers!,
+  ...accounts,
+});
+const WORKLOADS = platformWorkloadsGuardName(`streamforge-${APPS}`);
 const defaults = podDefaults({ namespaces: [APPS], runAsUser: local.apps.defaultRunAsUser, namePrefix: `streamforge-${APPS}` });
 const DEFAULTS = podDefaultsName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
@@ -69,7 +83,8 @@ const own = (account: string) => accounts.credentials[account]![0]!;
 const CA = `${local.kafka.clusterName}-cluster-ca-cert`;
 const IMAGE = "ghcr.io/olehkondratow/streamforge-loader:1.0.0";
 
-type Who = "queue-manager" | "operator" | "edit";
+type Who = "queue-manager" | "operator" | "edit" | "responder";
+const RESPONDER = responderRoleName(`streamforge-${APPS}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "attack-"));
 const kubeconfigs = {} as Record<Who, string>;
 const as = (who: Who | "admin", input: object | undefined, ...args: string[]) =>
@@ -146,6 +161,10 @@ beforeAll(async () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "debugger" },
       subjects: [{ kind: "ServiceAccount", name: "alice", namespace: APPS }],
     },
+    // A person on call with the stack's responder Role instead of `edit`.
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "bob", namespace: APPS } },
+    responderRole(RESPONDER, {}),
+    responderBinding(RESPONDER, {}, APPS, { users: [`system:serviceaccount:${APPS}:bob`], groups: [] }),
     // The workers' accounts and the default one, as the stack declares them (infra/cluster/workload-guard.ts).
     ...accounts.workerServiceAccounts.map((name) => ({
       apiVersion: "v1",
@@ -165,6 +184,8 @@ beforeAll(async () => {
     tokens.binding,
     services.policy,
     services.binding,
+    workloads.policy,
+    workloads.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -173,6 +194,7 @@ beforeAll(async () => {
   kubeconfigs["queue-manager"] = serviceAccountKubeconfig(dir, APPS, QUEUE_MANAGER);
   kubeconfigs.operator = serviceAccountKubeconfig(dir, APPS, OPERATOR_NAME);
   kubeconfigs.edit = serviceAccountKubeconfig(dir, APPS, "alice");
+  kubeconfigs.responder = serviceAccountKubeconfig(dir, APPS, "bob");
   // Policies are enforced once the API server's informers have them: a known-bad Job, retried until both refuse it.
   const bad = workerJob("q0-loader-producer", (pod) => (pod.nodeName = "cp-1"));
   await eventually("the workload guard enforced", () => (dryRun("queue-manager", bad).output.includes(`'${GUARD}'`) ? true : undefined));
@@ -192,9 +214,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD, "--ignore-not-found");
+  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD, "--ignore-not-found");
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
+  kubectl("delete", "clusterrole", RESPONDER, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -248,7 +271,7 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
 
 describe("the apps namespace under attack, with each creator's real token", () => {
   it("type-checks every expression of the guards against the real schemas", async () => {
-    for (const policy of [GUARD, ACCESS, TOKENS, SERVICES, JOB_GUARD])
+    for (const policy of [GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD])
       expect([policy, await policyTypeWarnings(policy)]).toEqual([policy, []]);
   });
 
@@ -548,5 +571,144 @@ describe("the apps namespace under attack, with each creator's real token", () =
     expect(session.output).not.toContain("ValidatingAdmissionPolicy");
     expect(session).toEqual({ ok: false, output: expect.stringContaining("error: unable to upgrade connection") });
     expect(JSON.parse(kubectl("get", "pod", qmPod, "-n", APPS, "-o", "json")).spec.containers[0].image).toBe(IMAGE);
+  }, 120_000);
+
+  it("edit: no Deployment, ReplicaSet or StatefulSet of its own runs as a platform account or carries their labels; the platform's stay theirs; scaling stays open", async () => {
+    const alice = `system:serviceaccount:${APPS}:alice`;
+    const platformOnly = `of the platform's pods (accounts ${accounts.platformServiceAccounts.join(", ")}, or their labels)`;
+    const deployers = `apps.deployers: users ${local.apps.deployers!.users.join(", ")}`;
+    const workload = (kind: string, name: string, pod: object, labels: Record<string, string> = { app: name }) => ({
+      apiVersion: "apps/v1",
+      kind,
+      metadata: { name, namespace: APPS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        ...(kind === "StatefulSet" ? { serviceName: name } : {}),
+        template: { metadata: { labels }, spec: pod },
+      },
+    });
+    const asOperator = { serviceAccountName: OPERATOR_NAME, containers: [{ name: "c", image: "docker.io/attacker/any:latest" }] };
+    const asWorker = { serviceAccountName: loader, containers: [{ name: "c", image: IMAGE }] };
+    const refusal = (message: string) => `ValidatingAdmissionPolicy '${WORKLOADS}' with binding '${WORKLOADS}' denied request: ${message}`;
+    // Before the guard, the ReplicaSet's pod would have been admitted: the workload guard trusts the ReplicaSet controller.
+    expect(dryRun("edit", workload("Deployment", "steal-op", asOperator)).output).toContain(
+      refusal(
+        `spec: expected a Deployment ${platformOnly} to be written only by the deployers (${deployers}), anyone else changing at most spec.replicas, spec.paused, spec.restartAt; found one created by ${alice}`,
+      ),
+    );
+    expect(dryRun("edit", workload("ReplicaSet", "steal-qm", asWorker, { "app.kubernetes.io/name": QUEUE_MANAGER })).output).toContain(
+      refusal(
+        `spec.template: expected a ReplicaSet ${platformOnly} to be made only by its Deployment's or Rollout's controller (${DEPLOYMENT_CONTROLLER_USERS.join(", ")}) or the deployers; found one created by ${alice}`,
+      ),
+    );
+    expect(dryRun("edit", workload("StatefulSet", "steal-sts", asOperator)).output).toContain(
+      refusal(
+        `spec.template: expected no StatefulSet ${platformOnly}: the platform runs them only as Deployments and Rollouts; found one running as ${OPERATOR_NAME}`,
+      ),
+    );
+
+    // The platform's Deployment, written by a deployer (the admin): its pods come up, through the Deployment controller.
+    const operatorLike = workload("Deployment", OPERATOR_NAME, { ...asOperator, containers: [{ name: "c", image: IMAGE }] });
+    expect(as("admin", operatorLike, "create", "-f", "-").ok).toBe(true);
+    const rs = await eventually(
+      "the Deployment controller's ReplicaSet",
+      () => JSON.parse(kubectl("get", "replicasets", "-n", APPS, "-l", `app=${OPERATOR_NAME}`, "-o", "json")).items[0],
+    );
+    await eventually("its pod", () => JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", `app=${OPERATOR_NAME}`, "-o", "json")).items[0]);
+    // A new image in it, or in its ReplicaSet, by a person: refused; scaling either: admitted.
+    expect(
+      as("edit", undefined, "set", "image", `deployment/${OPERATOR_NAME}`, "c=docker.io/attacker/any:latest", "-n", APPS).output,
+    ).toContain(refusal(`spec.template: expected a Deployment ${platformOnly} to be written only by the deployers (${deployers})`));
+    expect(
+      as("edit", undefined, "set", "image", `replicaset/${rs.metadata.name}`, "c=docker.io/attacker/any:latest", "-n", APPS).output,
+    ).toContain(refusal(`spec.template: expected a ReplicaSet ${platformOnly}`));
+    expect(withoutWarnings(as("edit", undefined, "scale", `deployment/${OPERATOR_NAME}`, "--replicas=0", "-n", APPS))).toEqual({
+      ok: true,
+      output: `deployment.apps/${OPERATOR_NAME} scaled`,
+    });
+    expect(
+      withoutWarnings(as("edit", undefined, "patch", `deployment/${OPERATOR_NAME}`, "-n", APPS, "-p", '{"spec":{"paused":true}}')),
+    ).toEqual({
+      ok: true,
+      output: `deployment.apps/${OPERATOR_NAME} patched`,
+    });
+    // A person's own worker Deployment stays theirs to run.
+    expect(withoutWarnings(dryRun("edit", workload("Deployment", "my-worker", asWorker)))).toEqual({
+      ok: true,
+      output: "deployment.apps/my-worker created (server dry run)",
+    });
+    const image = JSON.parse(kubectl("get", "deployment", OPERATOR_NAME, "-n", APPS, "-o", "json")).spec.template.spec.containers[0].image;
+    expect(image).toBe(IMAGE);
+  }, 120_000);
+
+  it("responder: the runbook's procedures are admitted; Secrets, sessions, new pods and a new template are refused", async () => {
+    const bob = `system:serviceaccount:${APPS}:bob`;
+    const responder = (...args: string[]) => withoutWarnings(as("responder", undefined, ...args, "-n", APPS));
+    // queue-manager's Rollout and the operator's Deployment, written by a deployer (the admin).
+    const template = (account: string) => ({
+      metadata: { labels: { "app.kubernetes.io/name": account } },
+      spec: { serviceAccountName: account, containers: [{ name: "c", image: IMAGE }] },
+    });
+    const rollout = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Rollout",
+      metadata: { name: "qm-responder", namespace: APPS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { "app.kubernetes.io/name": QUEUE_MANAGER } },
+        template: template(QUEUE_MANAGER),
+        strategy: { canary: { steps: [{ pause: {} }] } },
+      },
+    };
+    const deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "op-responder", namespace: APPS },
+      spec: { replicas: 1, selector: { matchLabels: { "app.kubernetes.io/name": OPERATOR_NAME } }, template: template(OPERATOR_NAME) },
+    };
+    const job = workerJob("q8-loader-producer");
+    for (const object of [rollout, deployment, job])
+      expect([object.kind, as("admin", object, "create", "-f", "-").ok]).toEqual([object.kind, true]);
+
+    // Admitted: the self-healing opt-out, the operator's scale, the canary's abort, retry and promote as the plugin patches them.
+    expect(responder("annotate", "job", job.metadata.name, "streamforge.io/self-healing=disabled")).toEqual({
+      ok: true,
+      output: `job.batch/${job.metadata.name} annotated`,
+    });
+    expect(responder("scale", "deployment", "op-responder", "--replicas=0")).toEqual({
+      ok: true,
+      output: "deployment.apps/op-responder scaled",
+    });
+    for (const patch of ['{"status":{"abort":true}}', '{"status":{"abort":false}}', '{"status":{"pauseConditions":null}}'])
+      expect([patch, responder("patch", "rollout", "qm-responder", "--subresource=status", "--type=merge", "-p", patch)]).toEqual([
+        patch,
+        { ok: true, output: "rollout.argoproj.io/qm-responder patched" },
+      ]);
+    expect(responder("patch", "rollout", "qm-responder", "--type=merge", "-p", '{"spec":{"paused":false}}')).toEqual({
+      ok: true,
+      output: "rollout.argoproj.io/qm-responder patched",
+    });
+    expect(responder("get", "pods,jobs,deployments,replicasets,rollouts,analysisruns,leases,events").ok).toBe(true);
+    expect(responder("logs", `job/${job.metadata.name}`).output).not.toContain("forbidden");
+
+    // Refused: the Kafka passwords, a session, a pod or Job of one's own, a new template in the canary.
+    const forbidden = (verb: string, resource: string, group = "") =>
+      `User "${bob}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${APPS}"`;
+    expect(responder("get", "secret", own(loader!)).output).toContain(forbidden("get", "secrets"));
+    expect(responder("get", "secrets").output).toContain(forbidden("list", "secrets"));
+    const pod = await eventually(
+      "the worker's pod",
+      () => JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", `job-name=${job.metadata.name}`, "-o", "json")).items[0],
+    );
+    expect(responder("exec", pod.metadata.name, "--", "true").output).toContain(forbidden("create", "pods/exec"));
+    expect(as("responder", workerJob("q9-loader-producer"), "create", "-f", "-").output).toContain(forbidden("create", "jobs", "batch"));
+    expect(
+      responder("patch", "rollout", "qm-responder", "--type=merge", "-p", JSON.stringify({ spec: { template: template(OPERATOR_NAME) } }))
+        .output,
+    ).toContain(
+      `ValidatingAdmissionPolicy '${WORKLOADS}' with binding '${WORKLOADS}' denied request: spec.template: expected a Rollout of the platform's pods`,
+    );
+    expect(responder("create", "token", QUEUE_MANAGER).output).toContain(forbidden("create", "serviceaccounts/token"));
   }, 120_000);
 });

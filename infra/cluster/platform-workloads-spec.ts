@@ -1,0 +1,127 @@
+/**
+ * Who may write the platform's workloads in the apps namespaces. The workload guard
+ * (workload-guard-spec.ts) trusts every pod the ReplicaSet controller makes: only such pods may run
+ * as queue-manager's or the operator's account (whose tokens carry Roles) or carry their labels
+ * (which their NetworkPolicies, Services and PodMonitors select). That trust holds only if nobody
+ * else can write a ReplicaSet, or the Deployment or Rollout behind one, with such a template: `edit`
+ * may write all three, and a person's ReplicaSet running as the operator would read its token.
+ *
+ * This policy, for every requester in those namespaces:
+ * - a Deployment or Rollout whose pod template is the platform's (a platform account or label; a
+ *   Rollout's `workloadRef`, whose template is elsewhere) is created or changed only by the
+ *   deployers (`apps.deployers`: the identities that run `pulumi up`); anyone else with the verbs
+ *   may change only `replicas`, `paused` and a Rollout's `restartAt` (the runbook's scale, pause
+ *   and restart), and Argo Rollouts' controller, held to its own fields by its guard
+ *   (rollouts/controller-guard.ts), may update the Rollout;
+ * - a ReplicaSet with the platform's template is created or given a new template only by the
+ *   controllers that derive it from those (Kubernetes' Deployment controller, kubernetes v1.34.5
+ *   pkg/controller/deployment/sync.go `getNewReplicaSet` L146-232; Argo Rollouts', whose guard holds it to the
+ *   Rollout's template) or the deployers, who may write the Deployment anyway (the local platform
+ *   runs Argo's controller as its admin); scaling it or editing its metadata stays open (the garbage
+ *   collector, the autoscaler, `kubectl scale`);
+ * - StatefulSets, DaemonSets and ReplicationControllers never carry the platform's template: the
+ *   platform declares none, and where the controller manager runs under one identity their pods
+ *   would look like a ReplicaSet's.
+ * Pure: plain objects for the component to declare.
+ */
+import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "./admission-spec";
+import { platformMarks } from "./workload-guard-spec";
+
+/** Kubernetes users and groups, as `kubectl auth whoami` names them. */
+export interface Identities {
+  readonly users: readonly string[];
+  readonly groups: readonly string[];
+}
+
+/** The identities that run `pulumi up` for the stack (`streamforge:apps.deployers`). */
+export type Deployers = Identities;
+
+export interface PlatformWorkloadsGuardArgs {
+  readonly namespaces: readonly string[];
+  /** queue-manager's and the operator's accounts. */
+  readonly platformServiceAccounts: readonly string[];
+  readonly deployers: Deployers;
+  /** Argo Rollouts' controller (`system:serviceaccount:<ns>:<account>`), where the stack runs a canary. */
+  readonly rolloutsController?: string | undefined;
+  readonly namePrefix: string;
+}
+
+/**
+ * Kubernetes' Deployment controller: its own account under --use-service-account-credentials (as
+ * kubeadm and managed clusters run it), or the controller manager's identity where it shares one.
+ */
+export const DEPLOYMENT_CONTROLLER_USERS = [serviceAccountUser("kube-system", "deployment-controller"), "system:kube-controller-manager"];
+
+/** What anyone allowed to update a platform Deployment or Rollout may change in its spec: scale, pause, restart. */
+export const OPEN_SPEC_FIELDS = ["replicas", "paused", "restartAt"] as const;
+
+export const platformWorkloadsGuardName = (prefix: string): string => `${prefix}-apps-platform-workloads`;
+
+export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
+  const { deployers, platformServiceAccounts: platform } = args;
+  if (deployers.users.length + deployers.groups.length === 0)
+    throw new Error("deployers: expected at least one user or group that runs `pulumi up`; found none");
+  const name = platformWorkloadsGuardName(args.namePrefix);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const marks = platformMarks(platform);
+  const makers = [...DEPLOYMENT_CONTROLLER_USERS, ...(args.rolloutsController ? [args.rolloutsController] : [])];
+  const kind = "request.kind.kind";
+  // Whether an object's pod template is the platform's; `o` is object or oldObject.
+  const platformTemplate = (o: string) =>
+    `(${o}.spec.?template.?spec.?serviceAccountName.orValue("") in ${list(platform)} || ${o}.spec.?template.?spec.?serviceAccount.orValue("") in ${list(platform)} || ${marks(`${o}.spec.?template.?metadata.?labels.orValue({})`)} != ["", ""] || has(${o}.spec.workloadRef))`;
+  const deployersText = [
+    ...(deployers.users.length > 0 ? [`users ${deployers.users.join(", ")}`] : []),
+    ...(deployers.groups.length > 0 ? [`groups ${deployers.groups.join(", ")}`] : []),
+  ].join("; ");
+  const open = list([...OPEN_SPEC_FIELDS]);
+
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        {
+          apiGroups: ["apps"],
+          apiVersions: ["v1"],
+          operations: ["CREATE", "UPDATE"],
+          resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
+        },
+        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["replicationcontrollers"] },
+        { apiGroups: ["argoproj.io"], apiVersions: ["v1alpha1"], operations: ["CREATE", "UPDATE"], resources: ["rollouts"] },
+      ],
+    },
+    variables: [
+      // The pod spec, for the account variables the other guards share.
+      { name: "pod", expression: "object.spec.?template.?spec.orValue({})" },
+      ...ACCOUNT_VARIABLES,
+      {
+        name: "platform",
+        expression: `${platformTemplate("object")} || (request.operation == "UPDATE" && ${platformTemplate("oldObject")})`,
+      },
+      {
+        name: "deployer",
+        expression: `request.userInfo.username in ${list(deployers.users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(deployers.groups)})`,
+      },
+      { name: "maker", expression: `request.userInfo.username in ${list(makers)}` },
+      // The spec fields an update changed, beyond scale, pause and restart.
+      {
+        name: "changed",
+        expression: `request.operation == "UPDATE" ? (object.spec.filter(k, !(k in ${open}) && (!(k in oldObject.spec) || object.spec[k] != oldObject.spec[k])) + oldObject.spec.filter(k, !(k in ${open}) && !(k in object.spec))) : []`,
+      },
+    ],
+    validations: [
+      {
+        expression: `!(${kind} in ["Deployment", "Rollout"]) || !variables.platform || variables.deployer || (request.operation == "UPDATE" && size(variables.changed) == 0) || (${kind} == "Rollout" && variables.maker)`,
+        messageExpression: `(request.operation == "CREATE" ? "spec" : "spec." + variables.changed.join(", spec.")) + ": expected a " + ${kind} + ${lit(` of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be written only by the deployers (apps.deployers: ${deployersText}), anyone else changing at most spec.${OPEN_SPEC_FIELDS.join(", spec.")}; found `)} + (request.operation == "CREATE" ? "one created" : "a change") + " by " + request.userInfo.username`,
+      },
+      {
+        expression: `${kind} != "ReplicaSet" || !variables.platform || variables.maker || variables.deployer || (request.operation == "UPDATE" && object.spec.template == oldObject.spec.template)`,
+        messageExpression: `${lit(`spec.template: expected a ReplicaSet of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be made only by its Deployment's or Rollout's controller (${makers.join(", ")}) or the deployers; found `)} + (request.operation == "CREATE" ? "one created" : "its template changed") + " by " + request.userInfo.username`,
+      },
+      {
+        expression: `${kind} in ["Deployment", "Rollout", "ReplicaSet"] || !variables.platform`,
+        messageExpression: `"spec.template: expected no " + ${kind} + ${lit(` of the platform's pods (accounts ${platform.join(", ")}, or their labels): the platform runs them only as Deployments and Rollouts; found one running as `)} + variables.accounts.join(", ")`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
+}
