@@ -41,6 +41,8 @@ export function responderRole(name: string, labels: Readonly<Record<string, stri
       { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
       { apiGroups: ["argoproj.io"], resources: ["rollouts", "analysisruns", "analysistemplates", "experiments"], verbs: READ },
       { apiGroups: ["argoproj.io"], resources: ["rollouts", "rollouts/status"], verbs: ["patch"] },
+      // kubectl reads a subresource before it patches it (`kubectl patch --subresource=status`).
+      { apiGroups: ["argoproj.io"], resources: ["rollouts/status"], verbs: ["get"] },
       { apiGroups: ["networking.istio.io"], resources: ["virtualservices", "destinationrules"], verbs: READ },
     ],
   };
