@@ -13,6 +13,7 @@ import {
   analysisTemplates,
   autoscaler,
   controllerChartValues,
+  controllerRbac,
   networkPolicy,
   podMonitor,
   queueManagerRbac,
@@ -60,6 +61,14 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
       const yaml = args.offline ? `# ${url} sha256:${sums[crd]}\n` : pulumi.output(fetchVerified(url, sums[crd]));
       return new k8s.yaml.v2.ConfigGroup(`${name}-crd-${crd}`, { yaml }, { parent: this });
     });
+    // Its RBAC in place of the chart's ClusterRole: no Secrets outside its own namespace.
+    const rbac = controllerRbac(args.rollouts, ROLLOUTS_RELEASE);
+    const clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-rbac`, rbac.clusterRole, { parent: this });
+    const role = new k8s.rbac.v1.Role(`${name}-rbac-secrets`, rbac.role, { parent: this });
+    const bindings = [
+      new k8s.rbac.v1.ClusterRoleBinding(`${name}-rbac`, rbac.clusterRoleBinding, { parent: this, dependsOn: [clusterRole] }),
+      new k8s.rbac.v1.RoleBinding(`${name}-rbac-secrets`, rbac.roleBinding, { parent: this, dependsOn: [role] }),
+    ];
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
       {
@@ -73,7 +82,7 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
         atomic: true,
         timeout: 600,
       },
-      { parent: this, dependsOn: crds },
+      { parent: this, dependsOn: [...crds, ...bindings] },
     );
     // Its token writes only where it serves, and only queue-manager's template into ReplicaSets.
     const guard = controllerGuard({

@@ -456,23 +456,73 @@ export const GATEWAY_API_PLUGIN_RULES = [
   { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "update", "patch"] },
 ];
 
-/** Helm values of the controller: the pinned image, metrics, and RBAC for the one router in use. */
+const READ = ["get", "list", "watch"];
+
+/**
+ * The controller's cluster-wide rules: the chart's (argo-helm argo-rollouts-2.41.0
+ * charts/argo-rollouts/templates/_helpers.tpl `argo-rollouts.controller.roleRules`, L116-271, and
+ * the Istio rules L272-286), less what this stack's canary never needs:
+ * - Secrets anywhere. The controller reads Secrets for AnalysisTemplate args with `secretKeyRef`
+ *   (argo-rollouts v1.10.2 analysis/analysis.go L273; this program's templates have none), for its
+ *   notification Secret through an informer on its own namespace only (cmd/rollouts-controller/
+ *   main.go L209-216) and for plugin download headers in its own namespace
+ *   (utils/plugin/downloader.go L145). Istio's primary-cluster lookup lists Secrets where it
+ *   watches and falls back to the local cluster when refused (utils/istio/multicluster.go L54-57).
+ *   So Secrets are read in its own namespace only (`controllerSecretsRole`).
+ * - The writes the scope guard refuses anyway (controller-guard.ts UNNEEDED_WRITES): Deployments and
+ *   pod templates (workloadRef), Jobs (the Job metric provider), Ingresses (the ingress routers).
+ *   Their reads stay: the controller's informers list and watch them and wait for their caches
+ *   (controller/controller.go L435-443, L609).
+ */
+export function controllerClusterRules(cfg: RolloutsConfig) {
+  return [
+    { apiGroups: ["argoproj.io"], resources: ["rollouts", "rollouts/status", "rollouts/finalizers"], verbs: [...READ, "update", "patch"] },
+    {
+      apiGroups: ["argoproj.io"],
+      resources: ["analysisruns", "analysisruns/finalizers", "experiments", "experiments/finalizers"],
+      verbs: ["create", ...READ, "update", "patch", "delete"],
+    },
+    { apiGroups: ["argoproj.io"], resources: ["analysistemplates", "clusteranalysistemplates"], verbs: READ },
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["create", ...READ, "update", "patch", "delete"] },
+    { apiGroups: ["", "apps"], resources: ["deployments", "podtemplates"], verbs: READ },
+    { apiGroups: [""], resources: ["services"], verbs: [...READ, "patch", "create", "delete"] },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "get", "update"] },
+    { apiGroups: [""], resources: ["configmaps"], verbs: READ },
+    { apiGroups: [""], resources: ["pods"], verbs: ["list", "update", "watch"] },
+    { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+    { apiGroups: [""], resources: ["events"], verbs: ["create", "update", "patch"] },
+    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses"], verbs: READ },
+    { apiGroups: ["batch"], resources: ["jobs"], verbs: READ },
+    ...(cfg.router.type === "istio"
+      ? [
+          {
+            apiGroups: ["networking.istio.io"],
+            resources: ["virtualservices", "destinationrules"],
+            verbs: ["watch", "get", "update", "patch", "list"],
+          },
+        ]
+      : []),
+    ...(cfg.router.type === "gateway-api" ? GATEWAY_API_PLUGIN_RULES : []),
+  ];
+}
+
+/** The controller's RBAC in place of the chart's: its cluster-wide rules, and Secrets in its own namespace only. */
+export function controllerRbac(cfg: RolloutsConfig, serviceAccount: string) {
+  const namespace = cfg.controller.namespace;
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "argo-rollouts-rbac" };
+  const subjects = [{ kind: "ServiceAccount" as const, name: serviceAccount, namespace }];
+  const roleRef = (kind: "ClusterRole" | "Role") => ({ apiGroup: "rbac.authorization.k8s.io", kind, name: serviceAccount });
+  return {
+    clusterRole: { metadata: { name: serviceAccount, labels }, rules: controllerClusterRules(cfg) },
+    clusterRoleBinding: { metadata: { name: serviceAccount, labels }, roleRef: roleRef("ClusterRole"), subjects },
+    role: { metadata: { name: serviceAccount, namespace, labels }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: READ }] },
+    roleBinding: { metadata: { name: serviceAccount, namespace, labels }, roleRef: roleRef("Role"), subjects },
+  };
+}
+
+/** Helm values of the controller: the pinned image and metrics; its RBAC is controllerRbac's. */
 export function controllerChartValues(cfg: RolloutsConfig): Record<string, unknown> {
   const router = cfg.router;
-  const providers = Object.fromEntries(
-    [
-      "istio",
-      "smi",
-      "ambassador",
-      "awsLoadBalancerController",
-      "awsAppMesh",
-      "traefik",
-      "apisix",
-      "contour",
-      "glooPlatform",
-      "gatewayAPI",
-    ].map((p) => [p, p === "istio" && router.type === "istio"]),
-  );
   return {
     // The CRDs are applied server-side by the component (they exceed the client-side apply annotation limit).
     installCRDs: false,
@@ -481,13 +531,14 @@ export function controllerChartValues(cfg: RolloutsConfig): Record<string, unkno
     // charts/argo-rollouts/values.yaml L9-10, templates/aggregate-roles.yaml L1-84).
     createClusterAggregateRoles: false,
     controller: {
+      // Its RBAC is the component's (controllerRbac): the chart's ClusterRole reads Secrets everywhere.
+      createClusterRole: false,
       image: { tag: cfg.controller.version },
       metrics: { enabled: true },
       ...(router.type === "gateway-api"
         ? { trafficRouterPlugins: [{ name: GATEWAY_API_PLUGIN, location: router.plugin.location, sha256: router.plugin.sha256 }] }
         : {}),
     },
-    providerRBAC: { enabled: true, providers, additionalRules: router.type === "gateway-api" ? GATEWAY_API_PLUGIN_RULES : [] },
     dashboard: { enabled: false },
   };
 }

@@ -19,6 +19,8 @@ import {
   serviceAccountKubeconfig,
 } from "../../test/integration/local-platform";
 import { controllerGuard, controllerGuardNames } from "../controller-guard";
+import { controllerRbac } from "../spec";
+import { committedConfig } from "../../test/helpers";
 
 const run = randomBytes(3).toString("hex");
 const APPS = `argo-guard-${run}`;
@@ -36,6 +38,13 @@ const guard = controllerGuard({
 const IMAGE = "ghcr.io/olehkondratow/streamforge-queue-manager:1.0.0";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "argo-guard-"));
 let token = "";
+/** An account holding the stack's own RBAC for the controller (rollouts/spec.ts controllerRbac) instead of the chart's. */
+const STACK_SA = "argo-rollouts-stack";
+const stackRbac = controllerRbac(
+  { ...committedConfig("dev").rollouts!, controller: { ...committedConfig("dev").rollouts!.controller, namespace: CTRL } },
+  STACK_SA,
+);
+let stackToken = "";
 const as = (input: object | undefined, ...args: string[]) => kubectlWith(token, input, ...args);
 const dryRun = (object: object) => as(object, "create", "--dry-run=server", "-f", "-");
 const refusedBy = (policy: string) => `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: `;
@@ -114,6 +123,11 @@ beforeAll(async () => {
         template: { metadata: { labels: { app: "v" } }, spec: { containers: [{ name: "c", image: "x" }] } },
       },
     },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: STACK_SA, namespace: CTRL } },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...stackRbac.clusterRole },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", ...stackRbac.clusterRoleBinding },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...stackRbac.role },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...stackRbac.roleBinding },
     rolloutObject,
     guard.scope.policy,
     guard.scope.binding,
@@ -123,6 +137,7 @@ beforeAll(async () => {
   const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
   if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
   token = serviceAccountKubeconfig(dir, CTRL, SA);
+  stackToken = serviceAccountKubeconfig(dir, CTRL, STACK_SA);
   // The real controller (the local platform's, cluster-wide) reconciles the Rollout into a ReplicaSet.
   const rs = await eventually(
     "the controller's ReplicaSet",
@@ -146,7 +161,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", NAMES.scope, NAMES.replicaSets, "--ignore-not-found");
-  kubectl("delete", "clusterrolebinding,clusterrole", `argo-guard-${run}`, "--ignore-not-found");
+  kubectl("delete", "clusterrolebinding,clusterrole", `argo-guard-${run}`, STACK_SA, "--ignore-not-found");
   for (const ns of [APPS, CTRL, OTHER]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -244,5 +259,58 @@ describe("the Argo Rollouts controller's token, with the chart's cluster-wide ru
       spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } } },
     };
     expect(dryRun(job).output).toContain(`${refusedBy(NAMES.scope)}expected no Deployment`);
+  });
+});
+
+describe("the Argo Rollouts controller's token, with the stack's own RBAC (rollouts/spec.ts controllerRbac)", () => {
+  const asStack = (input: object | undefined, ...args: string[]) => kubectlWith(stackToken, input, ...args);
+  const user = `system:serviceaccount:${CTRL}:${STACK_SA}`;
+
+  it("may still do what the controller does for the Rollout: its ReplicaSet, a Service, its Lease, its notification Secret", () => {
+    expect(asStack(controllersReplicaSet, "create", "--dry-run=server", "-f", "-")).toEqual({
+      ok: true,
+      output: `replicaset.apps/${controllersReplicaSet.metadata.name} created (server dry run)`,
+    });
+    const service = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "qm-stack", namespace: APPS },
+      spec: { ports: [{ port: 8080 }] },
+    };
+    expect(asStack(service, "create", "--dry-run=server", "-f", "-").ok).toBe(true);
+    const lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "argo-rollouts-controller-lock", namespace: CTRL },
+    };
+    expect(asStack(lease, "create", "--dry-run=server", "-f", "-").ok).toBe(true);
+    // Its informers' lists, cluster-wide, as the controller starts them.
+    for (const resource of ["rollouts.argoproj.io", "replicasets", "services", "jobs", "ingresses.networking.k8s.io", "deployments"])
+      expect([resource, asStack(undefined, "get", resource, "-A", "-o", "name").ok]).toEqual([resource, true]);
+    // Its notification Secret, in its own namespace (absent here: NotFound, not Forbidden).
+    expect(asStack(undefined, "get", "secret", "argo-rollouts-notification-secret", "-n", CTRL).output).toContain("NotFound");
+  });
+
+  it("reads no Secret outside its namespace, and cannot write what the canary never needs", () => {
+    expect(asStack(undefined, "get", "secrets", "-n", APPS).output).toContain(
+      `User "${user}" cannot list resource "secrets" in API group "" in the namespace "${APPS}"`,
+    );
+    expect(asStack(undefined, "get", "secrets", "-A").output).toContain(
+      `User "${user}" cannot list resource "secrets" in API group "" at the cluster scope`,
+    );
+    const victim = JSON.parse(kubectl("get", "deployment", "victim", "-n", APPS, "-o", "json"));
+    victim.spec.template.spec.containers[0].image = "evil:1";
+    expect(asStack(victim, "replace", "-f", "-").output).toContain(
+      `User "${user}" cannot update resource "deployments" in API group "apps"`,
+    );
+    const job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j", namespace: APPS },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } } },
+    };
+    expect(asStack(job, "create", "--dry-run=server", "-f", "-").output).toContain(
+      `User "${user}" cannot create resource "jobs" in API group "batch"`,
+    );
   });
 });

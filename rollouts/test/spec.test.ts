@@ -1,12 +1,14 @@
 import { renderStack } from "../../infra/render/render";
 import { committedConfig } from "../../test/helpers";
 import type { RolloutsConfig } from "../config";
+import { UNNEEDED_WRITES } from "../controller-guard";
 import {
   CANARY_SERVICE,
   STABLE_SERVICE,
   TEMPLATE_NAMES,
   analysisTemplates,
   controllerChartValues,
+  controllerRbac,
   criticalErrorsQuery,
   errorRateQuery,
   networkPolicy,
@@ -157,13 +159,28 @@ describe("queue-manager's PodMonitor", () => {
 });
 
 describe("the controller's chart values", () => {
-  it("pin the image, apply no CRDs through Helm, and grant RBAC for the router in use only", () => {
+  it("pin the image, apply no CRDs and no ClusterRole through Helm; the RBAC grants the router in use only, and Secrets in its namespace only", () => {
     const values = controllerChartValues(rolloutsOf("prod")) as any;
     expect(values.installCRDs).toBe(false);
+    expect(values.controller.createClusterRole).toBe(false);
     expect(values.controller.image.tag).toBe("v1.10.2");
     expect(values.controller.metrics.enabled).toBe(true);
-    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([["istio", true]]);
-    expect(values.providerRBAC.additionalRules).toEqual([]);
+    const rbac = controllerRbac(rolloutsOf("prod"), "argo-rollouts");
+    const groups = rbac.clusterRole.rules.flatMap((r) => r.apiGroups);
+    expect(
+      groups.filter((g) => !["", "apps", "argoproj.io", "coordination.k8s.io", "networking.k8s.io", "extensions", "batch"].includes(g)),
+    ).toEqual(["networking.istio.io"]);
+    expect(rbac.clusterRole.rules.filter((r) => r.resources.includes("secrets"))).toEqual([]);
+    expect(rbac.role).toEqual({
+      metadata: expect.objectContaining({ namespace: "argo-rollouts" }),
+      rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }],
+    });
+    // The writes the scope guard refuses are not granted either: their informers only read.
+    for (const [group, resource] of UNNEEDED_WRITES)
+      expect([
+        resource,
+        rbac.clusterRole.rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs),
+      ]).toEqual([resource, ["get", "list", "watch"]]);
   });
 
   it("configure the Gateway API plugin with its pinned location and sha256, and its RBAC only", () => {
@@ -180,11 +197,15 @@ describe("the controller's chart values", () => {
     expect(values.controller.trafficRouterPlugins).toEqual([
       { name: "argoproj-labs/gatewayAPI", location: "https://example.test/gatewayapi-plugin-linux-amd64", sha256: "a".repeat(64) },
     ]);
-    // Exactly what the plugin's docs list, for HTTPRoutes only: no provider switch, no `*`.
-    expect(Object.entries(values.providerRBAC.providers).filter(([, on]) => on)).toEqual([]);
-    expect(values.providerRBAC.additionalRules).toEqual([
-      { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "update", "patch"] },
-    ]);
+    // Exactly what the plugin's docs list, for HTTPRoutes only: no provider switch, no `*`, no Istio.
+    expect(
+      controllerRbac(gateway, "argo-rollouts").clusterRole.rules.filter(
+        (r) =>
+          !["", "apps", "argoproj.io", "coordination.k8s.io", "networking.k8s.io", "extensions", "batch"].some((g) =>
+            r.apiGroups.includes(g),
+          ),
+      ),
+    ).toEqual([{ apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "update", "patch"] }]);
     expect(
       (networkPolicy(gateway, CTX) as any).spec.ingress[0].from.map(
         (p: any) => p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
