@@ -203,6 +203,13 @@ function egressWidthProblems(config: PlatformConfig): ConfigProblem[] {
     ...config.apps.workerEgress.flatMap((allow, i) =>
       allow.to.flatMap((peer, j) => ("cidr" in peer ? [{ top: "apps", path: ["workerEgress", i, "to", j, "cidr"], cidr: peer.cidr }] : [])),
     ),
+    ...(config.rollouts?.router.type === "gateway-api"
+      ? (config.rollouts.router.plugin.downloadFrom ?? []).map((cidr, i) => ({
+          top: "rollouts",
+          path: ["router", "plugin", "downloadFrom", i],
+          cidr,
+        }))
+      : []),
   ];
   return cidrs
     .filter(({ cidr }) => prefixLength(cidr) < limit)

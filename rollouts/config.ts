@@ -10,6 +10,7 @@ import {
   defineArea,
   dnsLabel,
   imageReference,
+  ipv4Cidr,
   problem,
   resourcesSchema,
   chartVersion,
@@ -60,6 +61,12 @@ const routerSchema = z.discriminatedUnion(
         version: z.string().regex(/^v\d+\.\d+\.\d+$/, "an exact version such as v0.15.0"),
         location: z.string().regex(/^(https|file):\/\/\S+$/, "an https:// or file:// URL"),
         sha256: z.string().regex(/^[a-f0-9]{64}$/, "the binary's sha256, 64 hex digits"),
+        /**
+         * Where an https location's host is, as CIDRs: the controller downloads the plugin at each
+         * start (argo-rollouts v1.10.2 utils/plugin/downloader.go), and its namespace denies egress
+         * but to these on 443. Required with https; a file:// location (baked into the image) needs none.
+         */
+        downloadFrom: z.array(ipv4Cidr).min(1).optional(),
       }),
     }),
     /** No router: weights are approximated by replica counts, so only weights the replicas can express are accepted. */
@@ -177,6 +184,19 @@ export function expressibleWeight(weight: number, replicas: number): boolean {
 function rolloutRules(rollouts: RolloutsConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { steps, queueManager, router } = rollouts;
+  if (
+    router.type === "gateway-api" &&
+    router.plugin.location.startsWith("https://") &&
+    rollouts.controller.install &&
+    !router.plugin.downloadFrom
+  )
+    problems.push(
+      problem(
+        "rollouts",
+        ["router", "plugin", "downloadFrom"],
+        "expected the CIDRs of the plugin's download host: the controller downloads it at each start and its namespace denies egress elsewhere; found nothing. Name them, or serve the plugin from inside the cluster, or use a file:// location baked into the controller's image",
+      ),
+    );
   let previous = 0;
   steps.forEach((step, i) => {
     if (!("setWeight" in step)) return;

@@ -9,7 +9,8 @@ import { knownStacks, renderStack, type KubernetesObject } from "../infra/render
 import { networkPlan } from "../infra/cluster/network-plan";
 import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../infra/cluster/network-spec";
 import { parsePlatformConfig } from "../infra/config";
-import { committedConfig, rawStack } from "./helpers";
+import { committedConfig, rawStack, variantProblems } from "./helpers";
+import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../observability/spec";
 import {
   type Endpoint,
   type NamespaceInfo,
@@ -375,5 +376,28 @@ describe("the network baseline's shapes", () => {
     expect(reach(worker, { ip: "10.20.0.7" }, 22)).toBe(false);
     expect(reach(worker, { ip: "10.21.0.7" }, 8529)).toBe(false);
     expect(reach(pod("stf", { "app.kubernetes.io/name": "queue-manager" }), { ip: "10.20.0.7" }, 8529)).toBe(false);
+  });
+
+  it("opens the Gateway API plugin's download to the Argo controller only, on 443, and prod refuses a wide range", () => {
+    const gateway = (raw: any, downloadFrom: string[]) =>
+      (raw.rollouts.router = {
+        type: "gateway-api",
+        gateway: { name: "public", namespace: "gateway" },
+        plugin: { version: "v0.15.0", location: "https://x/plugin", sha256: "a".repeat(64), downloadFrom },
+      });
+    const raw = structuredClone(rawStack("dev")) as any;
+    gateway(raw, ["140.82.112.0/20"]);
+    const config = parsePlatformConfig(raw);
+    const plan = networkPlan(config, { clientNamespaces: ["stf"], caSync: false });
+    const policies = [...plan.denyIn.map(defaultDeny), ...plan.egress.map(allowEgress)] as unknown as NetworkPolicyObject[];
+    const reach = (from: Endpoint, to: Endpoint, port: number) => canConnect(policies, [], from, to, port).allowed;
+    const controller = pod(config.rollouts!.controller.namespace, ARGO_ROLLOUTS_CONTROLLER_POD_LABELS);
+    expect(reach(controller, { ip: "140.82.114.3" }, 443)).toBe(true);
+    expect(reach(controller, { ip: "140.82.114.3" }, 80)).toBe(false);
+    expect(reach(controller, { ip: "8.8.8.8" }, 443)).toBe(false);
+    expect(reach(pod(config.rollouts!.controller.namespace, { app: "other" }), { ip: "140.82.114.3" }, 443)).toBe(false);
+    expect(variantProblems("prod", (r) => gateway(r, ["140.0.0.0/8"]))).toEqual([
+      'streamforge:rollouts.router.plugin.downloadFrom[0]: prod: expected an egress range of /16 or narrower (streamforge:network.minEgressPrefixLength); found "140.0.0.0/8"',
+    ]);
   });
 });

@@ -170,6 +170,18 @@ export function networkPlan(config: PlatformConfig, ctx: NetworkPlanContext): Ne
       toApi,
       endpoint(rollouts.analysis.prometheusAddress, ns),
     );
+    // The Gateway API plugin, downloaded at each start from an https location (argo-rollouts
+    // v1.10.2 utils/plugin/downloader.go): only to the hosts the config names, on 443.
+    if (rollouts.router.type === "gateway-api" && rollouts.router.plugin.downloadFrom)
+      add(
+        ns,
+        "controller-to-plugin-download",
+        { matchLabels: ARGO_ROLLOUTS_CONTROLLER_POD_LABELS },
+        {
+          to: rollouts.router.plugin.downloadFrom.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: tcp([443]),
+        },
+      );
     if (config.observability.enabled)
       ingress.push({
         name: "metrics-from-monitoring",

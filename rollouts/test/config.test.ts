@@ -70,6 +70,18 @@ describe("rollouts config", () => {
     ]);
   });
 
+  it("wants the hosts an https plugin is downloaded from, since the controller's namespace denies egress", () => {
+    const gateway = (plugin: object) => (r: any) => {
+      r.router = { type: "gateway-api", gateway: { name: "public", namespace: "gateway" }, plugin };
+    };
+    const pinned = { version: "v0.15.0", location: "https://x/plugin", sha256: "a".repeat(64) };
+    expect(problemsOf("dev", gateway(pinned))).toEqual([
+      "streamforge:rollouts.router.plugin.downloadFrom: expected the CIDRs of the plugin's download host: the controller downloads it at each start and its namespace denies egress elsewhere; found nothing. Name them, or serve the plugin from inside the cluster, or use a file:// location baked into the controller's image",
+    ]);
+    expect(problemsOf("dev", gateway({ ...pinned, downloadFrom: ["140.82.112.0/20"] }))).toEqual([]);
+    expect(problemsOf("dev", gateway({ ...pinned, location: "file:///plugins/gatewayapi" }))).toEqual([]);
+  });
+
   it("wants queue-manager's Kafka user in the catalogue, and an http Prometheus address", () => {
     expect(problemsOf("dev", (r) => (r.queueManager.kafkaUser = "qm"))).toEqual([
       'streamforge:rollouts.queueManager.kafkaUser: expected a user of streamforge:catalogue.users (queue-manager, loaders, arango-connector, self-healing-operator); found "qm"',
