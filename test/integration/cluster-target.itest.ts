@@ -7,7 +7,18 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { kubectl, localVariant, namespaceExists, pulumi, pulumiInBackground, requireEnv, selectStack, sleep } from "./local-platform";
+import {
+  consistently,
+  eventually,
+  kubectl,
+  localVariant,
+  namespaceExists,
+  pulumi,
+  pulumiInBackground,
+  requireEnv,
+  selectStack,
+  sleep,
+} from "./local-platform";
 
 /** The local stack with its own namespaces, changed by `edit`. */
 const variantConfig = localVariant;
@@ -108,13 +119,23 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
     const up = pulumiInBackground(["up", "--stack", stack, "--config-file", file, "--yes", "--skip-preview"]);
 
     // The Kafka CR appears; while it is not Ready, `up` goes on waiting and nothing that needs the cluster is created.
-    for (let i = 0; i < 240 && !namespaceExists(kafkaNs); i++) await sleep(500);
-    for (let i = 0; i < 240 && names("kafkas.kafka.strimzi.io", kafkaNs).length === 0; i++) await sleep(500);
+    await eventually(
+      "the Kafka CR",
+      () => (namespaceExists(kafkaNs) && names("kafkas.kafka.strimzi.io", kafkaNs).length > 0) || undefined,
+      120_000,
+    );
     expect(names("kafkas.kafka.strimzi.io", kafkaNs)).toEqual(["k3"]);
-    await sleep(8000);
-    expect(up.running()).toBe(true);
-    expect(names("kafkatopics.kafka.strimzi.io", kafkaNs)).toEqual([]);
-    expect(names("kafkausers.kafka.strimzi.io", appsNs)).toEqual([]);
+    // For 8 s, with `up` still reporting as it waits: no topic or user before the cluster is Ready.
+    await consistently(
+      "nothing that needs the cluster is created while it is not Ready",
+      8000,
+      () => {
+        if (!up.running()) return "pulumi up ended";
+        const early = [...names("kafkatopics.kafka.strimzi.io", kafkaNs), ...names("kafkausers.kafka.strimzi.io", appsNs)];
+        return early.length === 0 || `created already: ${early.join(", ")}`;
+      },
+      { what: "pulumi up's output", read: () => up.output().length },
+    );
 
     // Strimzi would now write the cluster CA and report the cluster Ready.
     kubectl("create", "secret", "generic", "k3-cluster-ca-cert", "-n", kafkaNs, "--from-literal=ca.crt=test-cluster-ca");

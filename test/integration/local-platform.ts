@@ -81,7 +81,8 @@ export function localVariant(name: string, suffix: string, edit: (config: Record
   const local = localStackFile();
   const config = structuredClone(local.config);
   config["streamforge:kafka"].namespace = `kafka-${suffix}`;
-  config["streamforge:apps"] = { namespace: `stf-${suffix}` };
+  // Its own apps namespace; the local stack's deployers (the admin that runs these tests' `up`).
+  config["streamforge:apps"] = { ...config["streamforge:apps"], namespace: `stf-${suffix}` };
   delete config["streamforge:operator"];
   delete config["streamforge:operatorRegistryPassword"];
   delete config["streamforge:observability"];
@@ -90,8 +91,12 @@ export function localVariant(name: string, suffix: string, edit: (config: Record
   return configFile(name, { config, encryptionsalt: local.encryptionsalt });
 }
 
-/** `pulumi <args>` in the background: `done` resolves with its exit code and output; `running()` until then. */
-export function pulumiInBackground(args: string[]): { done: Promise<{ code: number | null; output: string }>; running: () => boolean } {
+/** `pulumi <args>` in the background: `done` resolves with its exit code and output; `running()` until then; `output()` so far. */
+export function pulumiInBackground(args: string[]): {
+  done: Promise<{ code: number | null; output: string }>;
+  running: () => boolean;
+  output: () => string;
+} {
   const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: PROJECT_ROOT, env: process.env });
   let output = "";
   child.stdout.on("data", (d) => (output += String(d)));
@@ -103,7 +108,7 @@ export function pulumiInBackground(args: string[]): { done: Promise<{ code: numb
       resolve({ code: c, output });
     }),
   );
-  return { done, running: () => code === undefined };
+  return { done, running: () => code === undefined, output: () => output };
 }
 
 /** Tells the local Prometheus to scrape these targets (file-based discovery), replacing the file at once. */
@@ -156,6 +161,31 @@ export async function eventually<T>(what: string, check: () => T | undefined, ti
     if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await sleep(250);
   }
+}
+
+/**
+ * Holds `check` (true, or what it found instead) for `durationMs`, polled every 250 ms, and fails
+ * unless `progress` changed meanwhile: an absence proves something only while the system was
+ * seen working (a test that proves nothing happened also proves the system was running).
+ */
+export async function consistently(
+  what: string,
+  durationMs: number,
+  check: () => true | string,
+  progress: { what: string; read: () => unknown },
+): Promise<void> {
+  const start = Date.now();
+  const first = JSON.stringify(progress.read());
+  let moved = false;
+  for (;;) {
+    const found = check();
+    if (found !== true) throw new Error(`${what}: broken after ${((Date.now() - start) / 1000).toFixed(1)} s: ${found}`);
+    moved ||= JSON.stringify(progress.read()) !== first;
+    if (Date.now() - start >= durationMs) break;
+    await sleep(250);
+  }
+  if (!moved)
+    throw new Error(`${what}: held for ${durationMs / 1000} s, but ${progress.what} never changed: the system was not seen running`);
 }
 
 /** The type-checking warnings the API server reports for a ValidatingAdmissionPolicy, once it has checked it. */
