@@ -213,7 +213,10 @@ describe("bad configuration names the key, what was expected and what was found"
         `streamforge:network.apiServerCidr: prod: expected an egress range of /16 or narrower (streamforge:network.minEgressPrefixLength); found "${cidr}"`,
       ]);
     expect(() => parsePlatformConfig(variant("prod", (r) => (r.network.apiServerCidr = "10.0.0.0/16")))).not.toThrow();
-    const worker = variant("prod", (r) => (r.apps = { workerEgress: [{ name: "arangodb", ports: [8529], to: [{ cidr: "0.0.0.0/1" }] }] }));
+    const worker = variant(
+      "prod",
+      (r) => (r.apps = { ...r.apps, workerEgress: [{ name: "arangodb", ports: [8529], to: [{ cidr: "0.0.0.0/1" }] }] }),
+    );
     expect(problemsOf(worker)).toEqual([
       'streamforge:apps.workerEgress[0].to[0].cidr: prod: expected an egress range of /16 or narrower (streamforge:network.minEgressPrefixLength); found "0.0.0.0/1"',
     ]);
@@ -228,10 +231,10 @@ describe("bad configuration names the key, what was expected and what was found"
 
   it("refuses root as the apps' default user, naming the key", () => {
     for (const user of [0, -1, 1.5])
-      expect(problemsOf(variant("dev", (r) => (r.apps = { defaultRunAsUser: user })))).toEqual([
+      expect(problemsOf(variant("dev", (r) => (r.apps = { ...r.apps, defaultRunAsUser: user })))).toEqual([
         expect.stringMatching(/^streamforge:apps\.defaultRunAsUser: expected .*; found /),
       ]);
-    expect(parsePlatformConfig(variant("dev", (r) => (r.apps = { defaultRunAsUser: 1000 }))).apps.defaultRunAsUser).toBe(1000);
+    expect(parsePlatformConfig(variant("dev", (r) => (r.apps = { ...r.apps, defaultRunAsUser: 1000 }))).apps.defaultRunAsUser).toBe(1000);
     expect(parsePlatformConfig(variant("dev", () => {})).apps.defaultRunAsUser).toBe(65532);
   });
 

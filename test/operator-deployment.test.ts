@@ -39,8 +39,10 @@ describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-heali
         verbs: ["get", "update"],
       },
     ]);
-    // The stack's only ClusterRole is the people on call's (infra/cluster/responders-spec.ts), bound per namespace.
-    expect(d.byKind("ClusterRole").map((r) => r.metadata.name)).toEqual(["streamforge-stf-apps-responder"]);
+    // Nothing cluster-wide for it: no ClusterRoleBinding names its account.
+    const clusterSubjects = d.byKind("ClusterRoleBinding").flatMap((b) => b.subjects ?? []);
+    expect(clusterSubjects.filter((s: any) => s.name === "streamforge-self-healing-operator")).toEqual([]);
+    expect(d.byKind("ClusterRoleBinding").length > 0).toBe(committedConfig(stack).rollouts?.controller.install === true);
     const bindings = d.byKind("RoleBinding").filter((b) => b.metadata.name.startsWith("streamforge-self-healing-operator"));
     const sa = d.byKind("ServiceAccount").find((a) => a.metadata.name === "streamforge-self-healing-operator");
     for (const b of bindings)
