@@ -11,7 +11,7 @@ import { StrimziOperator } from "../infra/kafka/strimzi-operator";
 import { PlatformNamespaces } from "../infra/cluster/namespaces";
 import { ROLLOUTS_CRD_SHA256 } from "../rollouts/crds";
 import { createPlatform } from "../infra/platform";
-import { type DeclaredResource, runUnderMocks } from "../infra/render/render";
+import { type DeclaredResource, knownStacks, runUnderMocks } from "../infra/render/render";
 import { committedConfig } from "./helpers";
 
 const run = (program: () => void): Promise<DeclaredResource[]> =>
@@ -193,7 +193,7 @@ describe("createPlatform", () => {
 
 describe("namespaces", () => {
   it("creates the namespace the operator's Role lives in, whoever owns the catalogue", async () => {
-    for (const stack of ["dev", "prod", "local", "local-kafka-api"]) {
+    for (const stack of knownStacks()) {
       const config = committedConfig(stack);
       const resources = await run(() => void createPlatform(config));
       const namespaces = ofType(resources, "kubernetes:core/v1:Namespace").map((r) => (r.inputs.metadata as any).name);
@@ -204,19 +204,16 @@ describe("namespaces", () => {
 });
 
 describe("the stack's cluster", () => {
-  it.each(["dev", "prod", "local", "local-kafka-api"])(
-    "%s: every Kubernetes object goes through the stack's explicit provider",
-    async (stack) => {
-      const config = committedConfig(stack);
-      const resources = await run(() => void createPlatform(config));
-      const [provider] = ofType(resources, "pulumi:providers:kubernetes");
-      expect(provider?.inputs).toMatchObject({ context: config.cluster!.context, deleteUnreachable: "false" });
-      const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:"));
-      expect(kubernetes.length).toBeGreaterThan(10);
-      const strays = kubernetes.filter((r) => !/^urn:pulumi:.*::pulumi:providers:kubernetes::cluster::/.test(r.provider ?? ""));
-      expect(strays.map((r) => `${r.type} ${r.name}`)).toEqual([]);
-    },
-  );
+  it.each(knownStacks())("%s: every Kubernetes object goes through the stack's explicit provider", async (stack) => {
+    const config = committedConfig(stack);
+    const resources = await run(() => void createPlatform(config));
+    const [provider] = ofType(resources, "pulumi:providers:kubernetes");
+    expect(provider?.inputs).toMatchObject({ context: config.cluster!.context, deleteUnreachable: "false" });
+    const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(kubernetes.length).toBeGreaterThan(10);
+    const strays = kubernetes.filter((r) => !/^urn:pulumi:.*::pulumi:providers:kubernetes::cluster::/.test(r.provider ?? ""));
+    expect(strays.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
 
   it("passes the kubeconfig path as configured, so the state does not depend on the machine", async () => {
     const config = committedConfig("local");

@@ -1,6 +1,6 @@
 /** The self-healing operator's deployment: least privilege, restricted pod security, wiring to its Kafka user. */
 import { loadSettings } from "../operator/src/settings";
-import { runUnderMocks } from "../infra/render/render";
+import { knownStacks, runUnderMocks } from "../infra/render/render";
 import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
 import { type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
@@ -15,7 +15,7 @@ async function declared(stack: string, edit: (config: PlatformConfig) => Platfor
   return { resources, byKind };
 }
 
-describe.each(["dev", "prod", "local", "local-kafka-api"])("stack %s: self-healing operator", (stack) => {
+describe.each(knownStacks())("stack %s: self-healing operator", (stack) => {
   let d: Awaited<ReturnType<typeof declared>>;
   beforeAll(async () => {
     d = await declared(stack);

@@ -10,7 +10,7 @@ import { replacementJob } from "../operator/src/core/relaunch";
 import { pendingAnnotations } from "../operator/src/core/resume";
 import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
-import { runUnderMocks } from "../infra/render/render";
+import { knownStacks, runUnderMocks } from "../infra/render/render";
 import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, operatorGuard, serviceAccountUser } from "../infra/self-healing/guard";
 import { OPERATOR_NAME } from "../infra/self-healing/manifests";
 import { admit } from "./cel";
@@ -406,23 +406,20 @@ async function declared(stack: string, edit: (config: PlatformConfig) => Platfor
 }
 
 describe("the guard in the stacks", () => {
-  it.each(["dev", "prod", "local", "local-kafka-api"])(
-    "stack %s declares it for the operator's account and watched namespace",
-    async (stack) => {
-      const { byKind } = await declared(stack);
-      const [deployment] = byKind("Deployment").filter((d) => d.metadata.name === OPERATOR_NAME);
-      const ns = deployment.metadata.namespace;
-      const policies = byKind("ValidatingAdmissionPolicy").filter((p) => p.metadata.name.endsWith("-self-healing-job-guard"));
-      const bindings = byKind("ValidatingAdmissionPolicyBinding").filter((b) => b.metadata.name.endsWith("-self-healing-job-guard"));
-      expect(policies.map((p) => p.metadata.name)).toEqual([`streamforge-${ns}-self-healing-job-guard`]);
-      expect(policies[0].spec.matchConditions[0].expression).toBe(
-        `request.userInfo.username == "system:serviceaccount:${ns}:${OPERATOR_NAME}"`,
-      );
-      expect(bindings.map((b) => [b.spec.policyName, b.spec.matchResources])).toEqual([
-        [policies[0].metadata.name, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
-      ]);
-    },
-  );
+  it.each(knownStacks())("stack %s declares it for the operator's account and watched namespace", async (stack) => {
+    const { byKind } = await declared(stack);
+    const [deployment] = byKind("Deployment").filter((d) => d.metadata.name === OPERATOR_NAME);
+    const ns = deployment.metadata.namespace;
+    const policies = byKind("ValidatingAdmissionPolicy").filter((p) => p.metadata.name.endsWith("-self-healing-job-guard"));
+    const bindings = byKind("ValidatingAdmissionPolicyBinding").filter((b) => b.metadata.name.endsWith("-self-healing-job-guard"));
+    expect(policies.map((p) => p.metadata.name)).toEqual([`streamforge-${ns}-self-healing-job-guard`]);
+    expect(policies[0].spec.matchConditions[0].expression).toBe(
+      `request.userInfo.username == "system:serviceaccount:${ns}:${OPERATOR_NAME}"`,
+    );
+    expect(bindings.map((b) => [b.spec.policyName, b.spec.matchResources])).toEqual([
+      [policies[0].metadata.name, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }],
+    ]);
+  });
 
   it("follows a watched namespace of its own", async () => {
     const { byKind } = await declared("dev", (config) => ({ ...config, operator: { ...config.operator!, watchNamespace: "stf-jobs" } }));

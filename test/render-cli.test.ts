@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { PROJECT_ROOT } from "../infra/render/render";
+import { PROJECT_ROOT, knownStacks } from "../infra/render/render";
 
 function render(...args: string[]) {
   const result = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "infra/render/cli.ts", ...args], {
@@ -81,5 +81,16 @@ describe("npm run render", () => {
     const { code, stderr } = render("--stack", "dev");
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: npm run render -- --stack <name> --out <dir>/);
+  });
+});
+
+describe("knownStacks", () => {
+  it("lists the stacks that name their environment, not the salt-only files `pulumi stack init` leaves for --config-file stacks", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "known-stacks-"));
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: streamforge\n");
+    fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), "config:\n  streamforge:environment: prod\n");
+    fs.writeFileSync(path.join(root, "Pulumi.rollouts-e2e.yaml"), "encryptionsalt: v1:abc\n");
+    expect(knownStacks(root)).toEqual(["prod"]);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });

@@ -63,11 +63,20 @@ export class UnknownStackError extends Error {
   }
 }
 
+/**
+ * The stacks whose settings live in the project: each `Pulumi.<stack>.yaml` that names its
+ * environment. `pulumi stack init` writes a file holding only an encryption salt for a stack whose
+ * settings come from `--config-file` (the integration tests' temporary stacks): those are not listed.
+ */
 export function knownStacks(root = PROJECT_ROOT): string[] {
   return fs
     .readdirSync(root)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
+    .filter((s) => {
+      const doc = (parseYaml(fs.readFileSync(path.join(root, `Pulumi.${s}.yaml`), "utf8")) ?? {}) as { config?: Record<string, unknown> };
+      return doc.config?.[`${CONFIG_NAMESPACE}:environment`] !== undefined;
+    })
     .sort();
 }
 

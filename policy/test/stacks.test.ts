@@ -1,4 +1,4 @@
-import { renderStack } from "../../infra/render/render";
+import { knownStacks, renderStack } from "../../infra/render/render";
 import { RULES } from "../rules";
 import { type Phase, type PolicyRun, runAll } from "./harness";
 
@@ -53,6 +53,10 @@ async function analyze(stack: Stack, phase: Phase): Promise<PolicyRun[]> {
 }
 
 describe("the committed stacks pass every mandatory rule", () => {
+  it("knows what to expect of every committed stack", () => {
+    expect([...STACKS].sort()).toEqual(knownStacks());
+  });
+
   it.each(STACKS)("%s at preview: no mandatory violation, the known advisory ones", async (stack) => {
     const runs = await analyze(stack, "preview");
     const advisory = violations(runs, "advisory");
