@@ -1,6 +1,6 @@
 /**
  * Who may reach whom, computed from the NetworkPolicies every committed stack renders plus the
- * one Strimzi generates from the Kafka CR's listeners (modelled in infra/validate/network-reach.ts):
+ * one Strimzi generates from the Kafka CR's listeners (modelled in test/validate/network-reach.ts):
  * every namespace the platform owns denies both ways by default; each workload reaches what it
  * needs (Kafka, DNS in kube-system, the API server at the stack's CIDR, Prometheus) and nothing else.
  */
@@ -20,7 +20,7 @@ import {
   canConnect,
   strimziKafkaPodLabels,
   strimziListenerPolicies,
-} from "../infra/validate/network-reach";
+} from "./validate/network-reach";
 
 const pod = (namespace: string, labels: Record<string, string> = {}): Endpoint => ({ pod: { namespace, labels } });
 

@@ -14,7 +14,7 @@ import {
   selectorMatches,
   strimziKafkaPodLabels,
   strimziListenerPolicies,
-} from "../infra/validate/network-reach";
+} from "./validate/network-reach";
 
 const pod = (namespace: string, labels: Record<string, string>, extra: Partial<Workload> = {}): Endpoint => ({
   pod: { namespace, labels, name: Object.values(labels).join("-") || "pod", ...extra },

@@ -4,7 +4,7 @@
  * validator itself rejects what the API server would reject.
  */
 import { knownStacks, renderStack, type RenderResult } from "../infra/render/render";
-import { CrdCatalog, celPropertyName, rewriteIndexedHas } from "../infra/validate/crd-schema";
+import { CrdCatalog, celPropertyName, rewriteIndexedHas } from "./validate/crd-schema";
 
 const catalog = CrdCatalog.load();
 const rendered = new Map<string, RenderResult>();

@@ -1,5 +1,5 @@
 import { renderStack } from "../../infra/render/render";
-import { CrdCatalog } from "../../infra/validate/crd-schema";
+import { CrdCatalog } from "../../test/validate/crd-schema";
 import { committedConfig, variantProblems } from "../../test/helpers";
 import { guardFor, litmusChartValues } from "../component";
 import { faultTolerance } from "../config";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, parsePlatformConfig } from "../../infra/config";
 import { readStackValues, renderStack } from "../../infra/render/render";
-import { CrdCatalog } from "../../infra/validate/crd-schema";
+import { CrdCatalog } from "../../test/validate/crd-schema";
 import { dashboardConfigMaps } from "../dashboards";
 import { consumerGroupRegex, nodePoolClaimRegex, nodePoolPodRegex, podMonitors, prometheusRules, ruleGroups } from "../spec";
 import { CONTEXT, testConfig } from "./fixture";

@@ -10,7 +10,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, fetchVerified } from "../crds";
-import { crdsDir } from "../../infra/validate/crd-schema";
+import { crdsDir } from "../../test/validate/crd-schema";
 
 const upstream = (crd: string) => fs.readFileSync(path.join(crdsDir(), "argo-rollouts-1.10.2", `${crd}-crd.yaml`));
 
