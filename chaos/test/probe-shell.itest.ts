@@ -16,21 +16,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { queueManagerJob } from "../../operator/test/queue-manager-job";
 import { committedConfig } from "../../test/helpers";
-import { requireEnv } from "../../test/integration/local-platform";
+import { eventually, requireEnv, sleep } from "../../test/integration/local-platform";
 import { type EngineProbe, check, checkOnce } from "../drill/probes";
 import { promqlBin, realBackend, shellPromQuery } from "../drill/pieces";
 import { brokerFailureEngine, workerNetworkLatencyEngine, workerPodDeleteEngine } from "../spec";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
-}
 
 // ---- the engines' promProbes -------------------------------------------------------------------
 
@@ -113,7 +102,7 @@ async function startWorld(world: "healthy" | "broken"): Promise<World> {
   };
   try {
     // Enough samples for rate() and increase() over the probes' windows to see a change.
-    await waitFor(
+    await eventually(
       "Prometheus holding three samples of the exporter",
       async () => {
         const res = await fetch(
@@ -216,12 +205,16 @@ describe("the work-resumed k8sProbe against the real API server", () => {
         env: [],
       });
     for (const q of ["hit", "other"]) execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(job(q)), env: process.env });
-    const [hit] = await waitFor(
+    const [hit] = await eventually(
       "the hit Job's pod Running",
       async () => runningPods("hit-loader-producer")[0] && runningPods("hit-loader-producer"),
       120_000,
     );
-    await waitFor("the other Job's pod Running", async () => (runningPods("other-loader-producer").length > 0 ? true : undefined), 120_000);
+    await eventually(
+      "the other Job's pod Running",
+      async () => (runningPods("other-loader-producer").length > 0 ? true : undefined),
+      120_000,
+    );
 
     const engine = workerPodDeleteEngine(
       "loader-pod-delete",

@@ -7,10 +7,8 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { PROJECT_ROOT } from "../../infra/render/render";
-import { requireEnv } from "../../test/integration/local-platform";
+import { eventually, requireEnv } from "../../test/integration/local-platform";
 import { createTopics, deleteTopics, streamCheck, streamHypotheses } from "../drill/traffic";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function kafkaLibs(): string {
   const env = execFileSync("bash", [path.join(PROJECT_ROOT, "local", "kafka.sh"), "env"], { encoding: "utf8" });
@@ -37,8 +35,7 @@ describe("the stream check's duplicate hypothesis can fail", () => {
 
   async function run(topic: string, inject: boolean) {
     const check = await streamCheck(brokers, topic, libs);
-    const deadline = Date.now() + 60_000;
-    while (check.acked.size < 100 && Date.now() < deadline) await sleep(100);
+    await eventually("100 messages acknowledged", () => (check.acked.size >= 100 ? true : undefined), 60_000, 100);
     if (inject) {
       // A copy of an acknowledged message, as a producer that retries without idempotence writes one.
       const producer = new Kafka({ clientId: "stream-itest", brokers, logLevel: logLevel.NOTHING }).producer();

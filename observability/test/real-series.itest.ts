@@ -32,7 +32,7 @@ import { createTopics, deleteTopics, queueManagerJob } from "../../chaos/drill/t
 import { JMX_EXPORTER_CONFIG } from "../../infra/kafka/cluster-spec";
 import { PROJECT_ROOT, parseCommittedStack } from "../../infra/render/render";
 import { OPERATOR_NAME } from "../../infra/self-healing/manifests";
-import { writeScrapeTargets } from "../../test/integration/local-platform";
+import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
 import { createMetrics } from "../../operator/src/metrics";
 import { dashboards } from "../dashboards";
 import { KAFKA_MBEANS, jmxExportedNames } from "../metric-sources";
@@ -113,8 +113,6 @@ async function missing(use: Use): Promise<string[]> {
   for (const q of checks) if ((await query(q)).length === 0) empty.push(q);
   return empty;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

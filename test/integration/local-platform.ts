@@ -152,14 +152,31 @@ export function serviceAccountKubeconfig(dir: string, namespace: string, name: s
   return file;
 }
 
-/** Retries `check` every 250 ms until it returns a value other than undefined, or throws naming `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+/**
+ * Retries `check` (sync or async) every `intervalMs` until it returns a value other than undefined,
+ * or throws naming `what` after `timeoutMs`. A check that throws counts as not yet; its last error
+ * is in the timeout's message.
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const start = Date.now();
+  let lastError: unknown;
   for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() - start > timeoutMs)
+      throw new Error(
+        `${what}: not within ${timeoutMs / 1000} s${lastError === undefined ? "" : ` (last error: ${(lastError as Error).message ?? lastError})`}`,
+      );
+    await sleep(intervalMs);
   }
 }
 
