@@ -17,7 +17,7 @@ import { replacementJob } from "../../operator/src/core/relaunch";
 import { type PendingRelaunch, pendingAnnotations } from "../../operator/src/core/resume";
 import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_JOB_SHAPE, operatorGuard } from "../../infra/self-healing/guard";
 import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../infra/self-healing/manifests";
-import { kubectl, kubectlWith, requireEnv, serviceAccountKubeconfig, sleep } from "./local-platform";
+import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv, serviceAccountKubeconfig } from "./local-platform";
 
 const run = randomBytes(3).toString("hex");
 const OPERATOR_NS = `op-guard-${run}`;
@@ -85,15 +85,11 @@ beforeAll(async () => {
   // A new policy is enforced once the API server's policy informers have it: retry a known-bad Job until refused.
   const bad = forged((j) => (podOf(j).containers[0].securityContext = { privileged: true }));
   const start = Date.now();
-  while (Date.now() - start < 60_000) {
-    if (dryRun("operator", bad).output.includes(`ValidatingAdmissionPolicy '${POLICY}'`)) {
-      enforcedAfterMs = Date.now() - start;
-      console.log(`the guard was enforced ${enforcedAfterMs} ms after kubectl apply returned`);
-      return;
-    }
-    await sleep(250);
-  }
-  throw new Error("The guard was not enforced within 60 s of kubectl apply");
+  await eventually("the guard enforced after kubectl apply", () =>
+    dryRun("operator", bad).output.includes(`ValidatingAdmissionPolicy '${POLICY}'`) ? true : undefined,
+  );
+  enforcedAfterMs = Date.now() - start;
+  console.log(`the guard was enforced ${enforcedAfterMs} ms after kubectl apply returned`);
 }, 120_000);
 
 afterAll(() => {
@@ -104,13 +100,7 @@ afterAll(() => {
 
 describe("the operator's Job guard in the real API server", () => {
   it("type-checks every expression against the Job schema", async () => {
-    let status: any = {};
-    for (let i = 0; i < 40 && status.observedGeneration !== 1; i++) {
-      status = JSON.parse(kubectl("get", "validatingadmissionpolicy", POLICY, "-o", "json")).status ?? {};
-      if (status.observedGeneration !== 1) await sleep(250);
-    }
-    expect(status.observedGeneration).toBe(1);
-    expect(status.typeChecking?.expressionWarnings ?? []).toEqual([]);
+    expect(await policyTypeWarnings(POLICY)).toEqual([]);
   });
 
   it("knows every field of a Job, its pods, containers and volumes in this API server's schema: a worker's or refused", () => {
