@@ -4,7 +4,6 @@ const base = require("./jest.config.js");
 // One file at a time: the files share the platform's API server and Pulumi backend.
 module.exports = {
   ...base,
-  roots: ["<rootDir>/test/integration", "<rootDir>/rollouts", "<rootDir>/chaos", "<rootDir>/observability"],
   testMatch: ["**/*.itest.ts"],
   testTimeout: 900000,
   maxWorkers: 1,
