@@ -22,27 +22,10 @@ import {
   serviceAccountUser,
   validatingPolicy,
 } from "../cluster/admission-spec";
-import { KNOWN_TARGETS } from "../../operator/src/contract";
+import { ANNOTATIONS, KNOWN_TARGETS } from "../../operator/src/contract";
 
-/**
- * The operator's annotations (operator/src/core/jobs.ts ANNOTATIONS), restated here because the
- * program loads as CommonJS and the operator's core as ES modules; test/operator-guard.test.ts
- * checks that the two agree.
- */
-export const RELAUNCH_ANNOTATIONS = {
-  attempt: "streamforge.io/relaunch-attempt",
-  reason: "streamforge.io/relaunch-reason",
-  relaunchedFrom: "streamforge.io/relaunched-from",
-  originalName: "streamforge.io/original-name",
-  history: "streamforge.io/relaunch-history",
-  relaunchedAt: "streamforge.io/relaunched-at",
-  supersededBy: "streamforge.io/superseded-by",
-  pending: "streamforge.io/relaunch-pending",
-  gaveUp: "streamforge.io/self-healing-gave-up",
-  /** "disabled" on a Job or its template keeps the operator away (observeJob's opt-out). */
-  selfHealing: "streamforge.io/self-healing",
-  queueId: "streamforge.io/queue-id",
-} as const;
+/** The operator's annotations, from the contract the operator itself reads them from. */
+export const RELAUNCH_ANNOTATIONS = ANNOTATIONS;
 
 /** What every replacement carries (replacementJob). */
 const REPLACEMENT_KEYS = [

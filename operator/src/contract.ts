@@ -23,6 +23,30 @@ function compiles(pattern: string): boolean {
   }
 }
 
+/**
+ * The annotations the operator reads and writes on Jobs (operator/src/core/jobs.ts), shared with
+ * the program, whose admission guard holds the operator's writes to them (infra/self-healing/guard.ts).
+ */
+export const ANNOTATIONS = {
+  /** Set to "disabled" on a Job (or its template) to keep the operator away from it. */
+  selfHealing: "streamforge.io/self-healing",
+  queueId: "streamforge.io/queue-id",
+  target: "streamforge.io/target",
+  attempt: "streamforge.io/relaunch-attempt",
+  reason: "streamforge.io/relaunch-reason",
+  relaunchedFrom: "streamforge.io/relaunched-from",
+  originalName: "streamforge.io/original-name",
+  /** When the relaunch was decided (epoch ms): events up to then belong to the previous Job. */
+  relaunchedAt: "streamforge.io/relaunched-at",
+  /** Epoch seconds of earlier relaunches of this queue's Job, comma-separated: the restart budget. */
+  history: "streamforge.io/relaunch-history",
+  /** Written on a Job before its replacement is created: the claim that makes relaunch idempotent. */
+  supersededBy: "streamforge.io/superseded-by",
+  /** The claimed relaunch's record (JSON), so an interrupted relaunch can be finished. */
+  pending: "streamforge.io/relaunch-pending",
+  gaveUp: "streamforge.io/self-healing-gave-up",
+} as const;
+
 /** The `target` values queue-manager accepts; Job names end with one of them. */
 export const KNOWN_TARGETS = [
   "loader-producer",

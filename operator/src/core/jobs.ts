@@ -2,28 +2,10 @@
  * What the operator knows of a Kubernetes Job, read from a plain manifest (the shape the API
  * returns), and how a Job is tied to its queue. Pure: no Kubernetes client here.
  */
-import { KNOWN_TARGETS } from "../contract.js";
+import { ANNOTATIONS, KNOWN_TARGETS } from "../contract.js";
 
-/** Annotations and labels the operator reads and writes. */
-export const ANNOTATIONS = {
-  /** Set to "disabled" on a Job (or its template) to keep the operator away from it. */
-  selfHealing: "streamforge.io/self-healing",
-  queueId: "streamforge.io/queue-id",
-  target: "streamforge.io/target",
-  attempt: "streamforge.io/relaunch-attempt",
-  reason: "streamforge.io/relaunch-reason",
-  relaunchedFrom: "streamforge.io/relaunched-from",
-  originalName: "streamforge.io/original-name",
-  /** When the relaunch was decided (epoch ms): events up to then belong to the previous Job. */
-  relaunchedAt: "streamforge.io/relaunched-at",
-  /** Epoch seconds of earlier relaunches of this queue's Job, comma-separated: the restart budget. */
-  history: "streamforge.io/relaunch-history",
-  /** Written on a Job before its replacement is created: the claim that makes relaunch idempotent. */
-  supersededBy: "streamforge.io/superseded-by",
-  /** The claimed relaunch's record (JSON), so an interrupted relaunch can be finished. */
-  pending: "streamforge.io/relaunch-pending",
-  gaveUp: "streamforge.io/self-healing-gave-up",
-} as const;
+/** Annotations the operator reads and writes: in the contract, which the program's guard reads too. */
+export { ANNOTATIONS };
 
 export const QUEUE_ID_LABEL = "streamforge.io/queue-id";
 
