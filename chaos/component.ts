@@ -9,10 +9,13 @@ import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
 export interface ChaosArgs {
+  /** The area's settings (`streamforge:chaos`): Litmus, the scenarios, their schedule and probes. */
   readonly chaos: ChaosConfig;
-  /** kafkaHosts: the Kafka addresses the network-latency scenario slows (DESTINATION_HOSTS), as the launcher sets them. */
+  /** Where the engines act and what their probes read. */
   readonly context: EngineContext & {
+    /** Where the workers and the operator run: the worker faults' targets. */
     readonly appsNamespace: string;
+    /** The Kafka addresses the network-latency scenario slows (DESTINATION_HOSTS), as the launcher sets them. */
     readonly kafkaHosts: readonly string[];
     /** The stack's KafkaNodePools: their node IDs name the broker pods. */
     readonly kafkaNodePools: readonly { readonly name: string; readonly replicas: number }[];

@@ -5,7 +5,9 @@ import { dashboardConfigMaps } from "./dashboards";
 import { type ObservabilityContext, podMonitors, prometheusRules } from "./spec";
 
 export interface ObservabilityArgs {
+  /** The area's settings (`streamforge:observability`): the labels the stack's Prometheus selects by, the alert thresholds. */
   readonly observability: ObservabilityConfig;
+  /** What the rules and monitors select in the rest of the stack: namespaces, the cluster's name, which pieces run. */
   readonly context: ObservabilityContext;
 }
 

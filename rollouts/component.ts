@@ -33,6 +33,7 @@ export { ROLLOUTS_CRDS, crdUrl };
 export const ROLLOUTS_RELEASE = "argo-rollouts";
 
 export interface ArgoRolloutsControllerArgs {
+  /** The area's settings (`streamforge:rollouts`): the controller's chart, version and namespace, and the router its RBAC serves. */
   readonly rollouts: RolloutsConfig;
   /** Where queue-manager's Rollout lives: the only namespace, beside its own, the controller may write in. */
   readonly appsNamespace: string;
@@ -98,7 +99,9 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
 }
 
 export interface QueueManagerCanaryArgs {
+  /** The area's settings: queue-manager's image and resources, the router, steps and analysis. */
   readonly rollouts: RolloutsConfig;
+  /** What queue-manager needs from the rest of the stack: its namespace, Kafka addresses and credentials, the monitoring namespace. */
   readonly context: QueueManagerContext;
   /** The stack's cluster, for waiting on the rollout's outcome. */
   readonly cluster: ClusterTarget;

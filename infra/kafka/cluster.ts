@@ -13,7 +13,9 @@ import {
 import type { KafkaConfig, StrimziConfig } from "./config";
 
 export interface KafkaClusterArgs {
+  /** The cluster as `streamforge:kafka` declares it: node pools, listeners, storage, version, metrics. */
   readonly kafka: KafkaConfig;
+  /** Strimzi's settings (`streamforge:strimzi`): whether `up` waits for the cluster to be Ready, and for how long. */
   readonly strimzi: StrimziConfig;
   /** Users the User Operator must leave alone because @pulumi/kafka owns them. */
   readonly externallyManagedUsers: readonly string[];

@@ -39,11 +39,15 @@ export function saslJaasConfig(username: string, password: string): string {
 }
 
 export interface KafkaApiEntitiesArgs {
+  /** How @pulumi/kafka reaches the brokers' admin API (`streamforge:kafkaApi`), the admin's password a Pulumi secret. */
   readonly connection: KafkaApiConfig & { readonly password?: pulumi.Output<string> };
+  /** The catalogue's topics, planned (infra/kafka/catalogue.ts `planTopics`). */
   readonly topics: readonly TopicPlan[];
+  /** The catalogue's users with their ACLs, planned (`planUsers`); each gets a SCRAM credential and a Secret. */
   readonly users: readonly UserPlan[];
   /** Namespace where each user's credentials Secret is written. */
   readonly credentialsNamespace: string;
+  /** What must exist before the Secrets are written (the namespace). */
   readonly credentialsDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 

@@ -31,13 +31,17 @@ export function kafkaUserSpec(plan: UserPlan): object {
 }
 
 export interface StrimziEntitiesArgs {
+  /** The Kafka CR's name: the `strimzi.io/cluster` label the entity operator selects by. */
   readonly clusterName: string;
   /** Namespace of the KafkaTopics: the Kafka cluster's, which the Topic Operator watches. */
   readonly topicsNamespace: string;
   /** Namespace of the KafkaUsers, which the User Operator watches and writes their Secrets in. */
   readonly usersNamespace: string;
+  /** Strimzi's settings: whether `up` waits for each topic and user to be Ready, and for how long. */
   readonly strimzi: StrimziConfig;
+  /** The catalogue's topics, planned (infra/kafka/catalogue.ts `planTopics`). */
   readonly topics: readonly TopicPlan[];
+  /** The catalogue's users with their ACLs, planned (`planUsers`). */
   readonly users: readonly UserPlan[];
 }
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StrimziConfig } from "./config";
 
 export interface StrimziOperatorArgs {
+  /** The chart's version, namespace and settings (`streamforge:strimzi`). */
   readonly strimzi: StrimziConfig;
   /** Namespaces holding Strimzi resources: the Kafka cluster's and the users' (the entity operator needs RBAC there). */
   readonly watchNamespaces: readonly string[];

@@ -25,6 +25,7 @@ export interface RegistryLogin {
 }
 
 export interface SelfHealingOperatorArgs {
+  /** The operator's Deployment as the program plans it (namespaces, replicas, Kafka, policy, API server); the image comes from `image`. */
   readonly spec: Omit<OperatorSpec, "image" | "imagePullSecret">;
   /** A prebuilt image reference, or a registry to build and push `operator/Dockerfile` to. */
   readonly image: { readonly ref: string } | { readonly registry: string; readonly repository: string; readonly tag: string };
