@@ -3,7 +3,7 @@
  * no transform hook, so the transform sits at its two inlets: every watch event's object and
  * every listed item are trimmed before ListWatch stores them, as client-go calls an informer's
  * TransformFunc "for each object which is about to be stored" (tools/cache/shared_informer.go,
- * SharedInformer.SetTransform, kubernetes/client-go@592813fdb189b7468f576a71a6504539c4b6e778).
+ * SharedInformer.SetTransform, kubernetes/client-go@32ce75a7d6bc6960fd048d3d1e3b34185418d8c8).
  * The whole Job is never kept: a replacement is built from a fresh read (KubePort.readJob).
  */
 import * as k8s from "@kubernetes/client-node";
@@ -58,7 +58,7 @@ export function trimmingWatch(watch: WatchLike, onSkipped: (obj: unknown) => voi
   };
 }
 
-/** Page size of a list, as client-go's pager lists (tools/pager/pager.go, defaultPageSize). */
+/** Page size of a list, as client-go's reflector lists through its pager (tools/pager/pager.go, defaultPageSize, same commit). */
 export const LIST_PAGE_SIZE = 500;
 
 /**
