@@ -204,6 +204,9 @@ describe("the trimmed Job cache", () => {
       [ANNOTATIONS.attempt, ANNOTATIONS.history, ANNOTATIONS.relaunchedAt].sort(),
     );
     expect(JSON.stringify(cached).length).toBeLessThan(JSON.stringify(job).length / 5);
+    // The queue is kept only where the name does not say it.
+    expect(cached.queue).toBe("labelled");
+    expect(trimJob(variedJobs()[1]!).queue).toBeUndefined();
   });
 });
 

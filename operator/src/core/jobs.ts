@@ -103,7 +103,11 @@ export function queueOf(job: JobManifest): string | undefined {
   const fromLabel = job.metadata.labels?.[QUEUE_ID_LABEL] ?? job.metadata.annotations?.[ANNOTATIONS.queueId];
   const raw = fromLabel ?? envOf(job, "QUEUE_ID");
   if (raw !== undefined && raw.trim() !== "") return queueKey(raw);
-  const name = originalName(job);
+  return queueInName(originalName(job));
+}
+
+/** The `<queue_id>-<target>` name rule. */
+function queueInName(name: string): string | undefined {
   const target = targetFromName(name);
   return target ? queueKey(name.slice(0, -(target.length + 1))) || undefined : undefined;
 }
@@ -175,6 +179,11 @@ export interface CachedJob extends JobRef {
   /** creationTimestamp and status.startTime in ms, the API server's clock; undefined when unset. */
   readonly createdAt: number | undefined;
   readonly startedAt: number | undefined;
+  /**
+   * The queue, only when the Job's name does not say it: queue-manager names a Job
+   * `<queue_id>-<target>`, so most Jobs keep no second copy of it (48 bytes); observeJob reads it
+   * from the name then.
+   */
   readonly queue: string | undefined;
   readonly target: string | undefined;
   readonly phase: JobPhase;
@@ -191,6 +200,7 @@ export interface CachedJob extends JobRef {
  */
 export function trimJob(job: JobManifest): CachedJob {
   const meta = job.metadata;
+  const queue = queueOf(job);
   const optOut = (a: Record<string, string> | undefined) => a?.[ANNOTATIONS.selfHealing] === "disabled";
   let annotations: Record<string, string> | undefined;
   for (const key of CACHED_ANNOTATIONS) {
@@ -208,7 +218,7 @@ export function trimJob(job: JobManifest): CachedJob {
     },
     createdAt: toMs(meta.creationTimestamp),
     startedAt: toMs(job.status?.startTime),
-    queue: queueOf(job),
+    queue: queue === queueInName(meta.name) ? undefined : queue,
     // One string per target, not one per Job: targets are a handful of names.
     target: internTarget(targetOf(job)),
     phase: phaseOf(job),
@@ -243,7 +253,7 @@ export function observeJob(job: CachedJob, serverOffsetMs = 0): ObservedJob {
     name: meta.name,
     uid: meta.uid ?? "",
     resourceVersion: meta.resourceVersion ?? "",
-    queue: job.queue,
+    queue: job.queue ?? queueInName(meta.name),
     target: job.target,
     createdAt: created === undefined ? 0 : created - (serverOffsetMs === 0 ? 0 : 1000),
     relaunchedAt: local(Number(annotations[ANNOTATIONS.relaunchedAt] ?? 0) || 0) ?? 0,

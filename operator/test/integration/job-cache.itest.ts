@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { cachedJobs, trimmedJobInformer } from "../../src/adapters/job-cache.js";
-import { ANNOTATIONS, type CachedJob, type JobManifest, trimJob } from "../../src/core/jobs.js";
+import { ANNOTATIONS, type CachedJob, type JobManifest, observeJob, trimJob } from "../../src/core/jobs.js";
 import { createNamespace, deleteNamespace, eventually, kubeClients, queueManagerJob, unique } from "./platform.js";
 
 const byName = (jobs: CachedJob[]) => [...jobs].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
@@ -48,7 +48,9 @@ describe("the Job cache against a real API server", () => {
         return got.length === 4 && isDeepStrictEqual(got, want) ? got : undefined;
       });
       expect(held.find((j) => j.metadata.name === "q-d-loader-producer")?.metadata.annotations).toEqual({ [ANNOTATIONS.attempt]: "2" });
-      expect(held.every((j) => j.queue?.startsWith("q-") && j.target === "loader-producer" && j.createdAt! > 0)).toBe(true);
+      expect(
+        held.map((j) => observeJob(j)).every((j) => j.queue?.startsWith("q-") && j.target === "loader-producer" && j.createdAt > 0),
+      ).toBe(true);
       expect(skipped).toEqual([]);
     } finally {
       await informer.stop();
