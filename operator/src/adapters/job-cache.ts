@@ -27,8 +27,10 @@ export interface JobPage {
 
 /**
  * The trimmed Job, or undefined when the object is not a Job the readers can read (no name, or a
- * shape they throw on). Such an object is skipped, never stored, so it cannot stop the watch:
- * ListWatch's handler would otherwise reject unhandled on an object without metadata.
+ * shape they throw on). Such an object is skipped, never stored, so it cannot stop the operator:
+ * ListWatch's watch handler is async and reads `obj.metadata.namespace`, and Watch does not await
+ * it, so an object without metadata would be an unhandled rejection, which ends a Node process
+ * (@kubernetes/client-node 2.0.1, dist/cache.js ListWatch.watchHandler, dist/watch.js).
  */
 export function trimmed(obj: unknown): CachedJob | undefined {
   const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
