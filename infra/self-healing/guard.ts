@@ -270,7 +270,7 @@ export function operatorGuard(args: OperatorGuardArgs) {
       },
       { name: "attempt", expression: `variables.annotations[?${lit(A.attempt)}].orValue("")` },
       ...ACCOUNT_VARIABLES,
-      // A Job the operator watches, as observeJob reads it (operator/src/core/jobs.ts): a queue's Job
+      // A Job the operator watches, as trimJob reads it (operator/src/core/jobs.ts): a queue's Job
       // (a queue-id label or annotation, a QUEUE_ID env var, or a <queue_id>-<target> name), not
       // opted out, not Litmus's own, and running as a worker's account. Only these may be claimed.
       { name: "watchedWorker", expression: watchedWorker },

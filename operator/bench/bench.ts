@@ -7,25 +7,31 @@
  *  2. events/s end to end through kafkajs into the operator (the fold on its intake thread,
  *     counted once applied), next to a bare kafkajs consumer
  *     reading the same topic in the same run (target: ratio >= 0.8);
- *  3. memory per tracked Job at 10k and 100k Jobs (target: <= 1 KiB);
+ *  3. memory per tracked Job at 10k and 100k Jobs, the whole process (target: <= 1 KiB), next to
+ *     the operator's own state and to the same run with the informer keeping whole Jobs;
  *  4. detection delay beyond the threshold with the real tick loop (target: <= 1 s).
  */
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { deserialize, serialize } from "node:v8";
+import * as k8s from "@kubernetes/client-node";
 import { Kafka, logLevel } from "kafkajs";
 import { pino } from "pino";
+import { type WatchLike, cachedJobs, trimmedJobInformer } from "../src/adapters/job-cache.js";
 import { KafkajsSource } from "../src/adapters/kafka-source.js";
 import { Controller } from "../src/controller.js";
 import { nextWakeIn } from "../src/core/decide.js";
 import { DEFAULT_PARSE_LIMITS } from "../src/core/events.js";
-import { type PackedBatch, SignalFold, packBatch } from "../src/core/signal-fold.js";
-import type { JobManifest } from "../src/core/jobs.js";
+import { type IntakeReport, type PackedBatch, SignalFold, packBatch } from "../src/core/signal-fold.js";
+import { type CachedJob, type JobManifest, trimJob } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
-import type { QueueSignal } from "../src/core/signals.js";
-import { InlineIntake, ThreadIntake } from "../src/intake.js";
+import { type Intake, InlineIntake, ThreadIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
 import type { CreateResult, EventSource, KubePort } from "../src/ports.js";
 import { systemClock } from "../src/ports.js";
+import { type QueueManagerEnvVar, queueManagerJob } from "../test/queue-manager-job.js";
 
 const log = pino({ level: "silent" });
 const foldOptions = {
@@ -90,7 +96,7 @@ class NullKube implements KubePort {
   serverClockOffset(): number {
     return 0;
   }
-  jobs(): JobManifest[] {
+  jobs(): CachedJob[] {
     return [];
   }
   async readJob(): Promise<JobManifest | undefined> {
@@ -240,82 +246,299 @@ async function endToEnd(): Promise<void> {
   );
 }
 
-/** A Job as queue-manager creates it, for sizing the informer's copy. */
-function realisticJob(q: string, now: number): JobManifest {
-  const env = [
-    "QUEUE_ID",
-    "SYMBOL",
-    "TYPE",
-    "KAFKA_TOPIC",
-    "TELEMETRY_PRODUCER_ID",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "KAFKA_USER",
-    "CA_PATH",
-    "QUEUE_CONTROL_TOPIC",
-    "QUEUE_EVENTS_TOPIC",
-    "ARANGO_URL",
-    "COLLECTION_NAME",
-  ].map((name) => ({ name, value: `${name.toLowerCase()}-${q}` }));
-  return {
+/**
+ * A Job as the API server sends it in a watch event: queue-manager's Job (test/queue-manager-job.ts,
+ * the env STREAMFORGE.md lists) with what the API server adds: defaults, the Job controller's
+ * labels and selector, managedFields, status. About 4.3 KB of JSON.
+ */
+function servedJobEvent(i: number, now: string): string {
+  const queueId = `queue-${i}-btcusdt-trades`;
+  const target = "loader-producer";
+  const uid = randomUUID();
+  const job = queueManagerJob({
+    queueId,
+    target,
+    namespace: "stf",
+    image: "streamforge/loader-producer:latest",
+    imagePullPolicy: "Always",
+    env: [
+      ...[
+        ["SYMBOL", "BTCUSDT"],
+        ["TYPE", "trades"],
+        ["KAFKA_TOPIC", `binance-trades-${i}`],
+        ["TELEMETRY_PRODUCER_ID", `${target}__${uid.slice(0, 8)}`],
+        ["KAFKA_BOOTSTRAP_SERVERS", "k3-kafka-bootstrap.kafka:9093"],
+        ["KAFKA_USER", "user-streamforge"],
+        ["CA_PATH", "/usr/local/share/ca-certificates/ca.crt"],
+        ["QUEUE_CONTROL_TOPIC", "queue-control"],
+        ["QUEUE_EVENTS_TOPIC", "queue-events"],
+        ["ARANGO_URL", "http://arangodb.stf:8529"],
+        ["ARANGO_DB", "streamforge"],
+        ["ARANGO_USER", "streamforge"],
+        ["COLLECTION_NAME", `btcusdt_trades_${i}`],
+        ["TIME_RANGE", "2026-11-01:2026-11-30"],
+      ].map(([name, value]): QueueManagerEnvVar => ({ name: name!, value: value! })),
+      { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "user-streamforge", key: "password" } } },
+    ],
+  });
+  const name = job.metadata.name;
+  const labels = {
+    "batch.kubernetes.io/controller-uid": uid,
+    "batch.kubernetes.io/job-name": name,
+    "controller-uid": uid,
+    "job-name": name,
+  };
+  const container = job.spec.template.spec.containers[0]!;
+  const envFields = Object.fromEntries(
+    container.env.map((e) => [`k:{"name":"${e.name}"}`, { ".": {}, "f:name": {}, [e.value ? "f:value" : "f:valueFrom"]: {} }]),
+  );
+  const served = {
+    ...job,
     metadata: {
-      name: `${q}-loader-producer`,
-      namespace: "stf",
-      uid: randomUUID(),
-      resourceVersion: "12345",
-      creationTimestamp: new Date(now).toISOString(),
+      ...job.metadata,
+      uid,
+      resourceVersion: String(4_000_000 + i),
+      generation: 1,
+      creationTimestamp: now,
+      labels,
+      managedFields: [
+        {
+          manager: "OpenAPI-Generator",
+          operation: "Update",
+          apiVersion: "batch/v1",
+          time: now,
+          fieldsType: "FieldsV1",
+          fieldsV1: {
+            "f:spec": {
+              "f:backoffLimit": {},
+              "f:completionMode": {},
+              "f:completions": {},
+              "f:manualSelector": {},
+              "f:parallelism": {},
+              "f:podReplacementPolicy": {},
+              "f:suspend": {},
+              "f:template": {
+                "f:spec": {
+                  "f:containers": {
+                    [`k:{"name":"${target}"}`]: {
+                      ".": {},
+                      "f:env": envFields,
+                      "f:image": {},
+                      "f:imagePullPolicy": {},
+                      "f:name": {},
+                      "f:resources": {},
+                      "f:terminationMessagePath": {},
+                      "f:terminationMessagePolicy": {},
+                    },
+                  },
+                  "f:dnsPolicy": {},
+                  "f:restartPolicy": {},
+                  "f:schedulerName": {},
+                  "f:securityContext": {},
+                  "f:terminationGracePeriodSeconds": {},
+                },
+              },
+              "f:ttlSecondsAfterFinished": {},
+            },
+          },
+        },
+        {
+          manager: "kube-controller-manager",
+          operation: "Update",
+          apiVersion: "batch/v1",
+          time: now,
+          fieldsType: "FieldsV1",
+          fieldsV1: {
+            "f:status": { "f:active": {}, "f:ready": {}, "f:startTime": {}, "f:terminating": {}, "f:uncountedTerminatedPods": {} },
+          },
+          subresource: "status",
+        },
+      ],
     },
     spec: {
-      backoffLimit: 4,
+      ...job.spec,
+      parallelism: 1,
+      completions: 1,
+      selector: { matchLabels: { "batch.kubernetes.io/controller-uid": uid } },
+      manualSelector: false,
+      completionMode: "NonIndexed",
+      suspend: false,
+      podReplacementPolicy: "TerminatingOrFailed",
       template: {
-        spec: { restartPolicy: "Never", containers: [{ name: "loader-producer", image: "streamforge/loader-producer:latest", env }] },
+        metadata: { creationTimestamp: null, labels },
+        spec: {
+          ...job.spec.template.spec,
+          containers: [{ ...container, resources: {}, terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "File" }],
+          terminationGracePeriodSeconds: 30,
+          dnsPolicy: "ClusterFirst",
+          securityContext: {},
+          schedulerName: "default-scheduler",
+        },
       },
     },
+    status: { startTime: now, active: 1, ready: 1, terminating: 0, uncountedTerminatedPods: {} },
+  };
+  return JSON.stringify({ type: "ADDED", object: served });
+}
+
+/** The heap after a full collection (run with --expose-gc). */
+function heapNow(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+/** A watch that hands over the events the bench sends, parsed as client-node's Watch parses them. */
+class BenchWatch implements WatchLike {
+  private send: ((phase: string, obj: unknown) => void) | undefined;
+  async watch(_path: string, _query: Record<string, unknown>, callback: (phase: string, obj: unknown) => void) {
+    this.send = callback;
+    return { abort() {} };
+  }
+  deliver(line: string): void {
+    const data = JSON.parse(line) as { type: string; object: unknown };
+    this.send!(data.type, data.object);
+  }
+}
+
+/**
+ * Five events for each of `n` queues into `fold`, and the report the intake thread then posts:
+ * serialized, outside either heap until the controller reads it. Here and in `rounds`, work done
+ * in a function of its own: an async function's suspended frame may keep a value it no longer
+ * needs, which would count as the operator's.
+ */
+function foldQueues(fold: SignalFold, n: number, now: number): Buffer {
+  for (let i = 0; i < n; i++) {
+    const q = `queue-${i}-btcusdt-trades`;
+    for (let k = 0; k < 5; k++) {
+      const value = Buffer.from(JSON.stringify({ event: "progress", queue_id: q, sent_at: (now - 50_000 + k * 10_000) / 1000 }));
+      fold.applyBatch(packBatch({ partition: 0, messages: [{ value, offset: String(k) }] }, now - 50_000 + k * 10_000));
+    }
+  }
+  return serialize(fold.report());
+}
+
+/**
+ * Runs decision rounds and returns how many Jobs the last one judged. A function of its own so
+ * that no decision outlives it: the operator holds none between rounds (Manager.round), and the
+ * heap is measured between rounds.
+ */
+async function rounds(controller: Controller, count: number): Promise<number> {
+  let judged = 0;
+  for (let round = 0; round < count; round++) judged = (await controller.tick()).verdicts.size;
+  return judged;
+}
+
+interface MemoryRun {
+  /** Per Job, in bytes. */
+  readonly fold: number;
+  readonly copy: number;
+  readonly cache: number;
+  readonly controller: number;
+  readonly total: number;
+}
+
+/**
+ * Everything the operator holds for `n` tracked Jobs, measured as the heap grows while it is
+ * built up in one process: the queues' signals in the intake thread's fold, the controller's
+ * copy of them (serialized across threads as postMessage does), the Job informer's cache filled
+ * through the watch, and what the controller keeps after its rounds over them. `trimmed`:
+ * the operator's informer (trimJob at its edge); otherwise the same informer storing whole
+ * Jobs, as before.
+ */
+async function memoryRun(n: number, trimmed: boolean): Promise<MemoryRun> {
+  const now = Date.now();
+  const stamp = new Date(now - 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const start = heapNow();
+  const fold = new SignalFold(foldOptions);
+  let posted: Buffer | undefined = foldQueues(fold, n, now);
+  const afterFold = heapNow();
+
+  const watch = new BenchWatch();
+  const path = "/apis/batch/v1/namespaces/stf/jobs";
+  const empty = async () => ({ metadata: { resourceVersion: "1" }, items: [] });
+  const informer = trimmed
+    ? trimmedJobInformer(path, watch, empty, () => {
+        throw new Error("a served Job was skipped");
+      })
+    : new k8s.ListWatch<k8s.KubernetesObject>(path, watch as unknown as k8s.Watch, empty, false);
+  await informer.start();
+  for (let i = 0; i < n; i++) watch.deliver(servedJobEvent(i, stamp));
+  const afterCache = heapNow();
+
+  const kube = new (class extends NullKube {
+    override jobs(): CachedJob[] {
+      const listed = cachedJobs(informer, "stf");
+      // Before the cache was trimmed, each round read the whole Jobs.
+      return trimmed ? listed : (listed as unknown as JobManifest[]).map(trimJob);
+    }
+  })();
+  // The controller reads each report as ThreadIntake does: deserialized from what the thread posted.
+  const intake: Intake = {
+    apply: async () => {},
+    report: async (at, forget) => {
+      fold.forget(forget, at);
+      const message = posted ?? serialize(fold.report());
+      posted = undefined;
+      return deserialize(message) as IntakeReport;
+    },
+    close: async () => {},
+  };
+  const source: EventSource = {
+    start: async () => {},
+    stop: async () => {},
+    health: () => ({ connected: true, lag: 0, lastFetchAt: Date.now(), lastErrorAt: 0, lastJoinAt: 0 }),
+  };
+  const controller = new Controller(source, intake, kube, systemClock, createMetrics(), log, {
+    policy: DEFAULT_POLICY,
+    dryRun: true,
+    maxLag: 1e9,
+    staleAfterMs: 1e9,
+  });
+  await controller.absorbIntake();
+  const afterCopy = heapNow();
+  const managed = await rounds(controller, 3);
+  const end = heapNow();
+  if (managed !== n || fold.size !== n || cachedJobs(informer, "stf").length !== n) throw new Error("unreachable");
+  await informer.stop();
+  return {
+    fold: (afterFold - start) / n,
+    cache: (afterCache - afterFold) / n,
+    copy: (afterCopy - afterCache) / n,
+    controller: (end - afterCopy) / n,
+    total: (end - start) / n,
   };
 }
 
-function heapDelta(n: number, build: (i: number) => unknown): number {
-  gc!();
-  const before = process.memoryUsage().heapUsed;
-  const keep: unknown[] = [];
-  for (let i = 0; i < n; i++) keep.push(build(i));
-  gc!();
-  const perItem = (process.memoryUsage().heapUsed - before) / n;
-  if (keep.length !== n) throw new Error("unreachable");
-  return perItem;
+const MEMORY_RUN = "memory-run";
+
+/** memoryRun in a fresh process, so that no run counts what an earlier one left to collect. */
+function isolatedMemoryRun(n: number, trimmed: boolean): MemoryRun {
+  const args = ["--expose-gc", fileURLToPath(import.meta.url), MEMORY_RUN, String(n), trimmed ? "trimmed" : "whole"];
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })) as MemoryRun;
 }
 
-function memoryPerJob(): void {
+async function memoryPerJob(): Promise<void> {
   if (!gc) {
     console.log("3. memory: skipped: run with node --expose-gc (npm run bench does)");
     return;
   }
-  const now = Date.now();
+  console.log(
+    `3. memory per tracked Job, the whole process's heap after GC (a served Job's watch event: ${fmt(servedJobEvent(0, new Date().toISOString()).length)} bytes of JSON)`,
+  );
   for (const n of [10_000, 100_000]) {
-    // The operator's state for a tracked Job: its queue's signal in the intake thread's fold,
-    // and the controller's copy of it (it crosses threads by structured clone).
-    const fold = new SignalFold(foldOptions);
-    const perThread = heapDelta(n, (i) => {
-      const q = `queue-${i}-btcusdt-trades`;
-      for (let k = 0; k < 5; k++) {
-        const value = Buffer.from(JSON.stringify({ event: "progress", queue_id: q, sent_at: (now + k * 10_000) / 1000 }));
-        fold.applyBatch(packBatch({ partition: 0, messages: [{ value, offset: String(k) }] }, now + k * 10_000));
-      }
-      return undefined;
-    });
-    const report = fold.report();
-    const mirror = new Map<string, QueueSignal>();
-    const copy = heapDelta(n, (i) => {
-      const [key, signal] = report.changed[i]!;
-      mirror.set(key, structuredClone(signal));
-      return undefined;
-    });
-    const state = perThread + copy;
-    const manifest = heapDelta(Math.min(n, 20_000), (i) => realisticJob(`queue-${i}`, now));
+    const after = isolatedMemoryRun(n, true);
+    const before = isolatedMemoryRun(n, false);
+    const state = after.fold + after.copy;
     console.log(
-      `3. memory at ${fmt(n)} tracked Jobs: ${fmt(state)} bytes of operator state per Job (${fmt(perThread)} in the fold + ${fmt(copy)} for the controller's copy; target <= 1024) ${state <= 1024 ? "MET" : "NOT MET"}; ` +
-        `for scale, the informer's copy of each Job manifest: ~${fmt(manifest)} bytes`,
+      `   at ${fmt(n)} Jobs: ${fmt(after.total)} bytes per Job in all (target <= 1024) ${after.total <= 1024 ? "MET" : "NOT MET"}: ` +
+        `operator state ${fmt(state)} (${fmt(after.fold)} in the fold + ${fmt(after.copy)} for the controller's copy), ` +
+        `Job cache ${fmt(after.cache)}, the controller's other state ${fmt(after.controller)}; total/operator state ${(after.total / state).toFixed(2)}`,
     );
-    if (fold.size !== n || mirror.size !== n) throw new Error("unreachable");
+    console.log(
+      `   baseline, the same run with the informer keeping whole Jobs: ${fmt(before.total)} bytes per Job (Job cache ${fmt(before.cache)}); ` +
+        `trimmed/whole: total ${(after.total / before.total).toFixed(2)}, cache ${(after.cache / before.cache).toFixed(2)}`,
+    );
   }
 }
 
@@ -332,7 +555,7 @@ async function detectionDelay(): Promise<void> {
     let detectedAt = 0;
     const kube = new (class extends NullKube {
       override jobs() {
-        return current.job ? [current.job] : [];
+        return current.job ? [trimJob(current.job)] : [];
       }
       override async readJob() {
         return current.job;
@@ -385,7 +608,12 @@ async function detectionDelay(): Promise<void> {
   );
 }
 
-coreThroughput();
-memoryPerJob();
-await detectionDelay();
-await endToEnd();
+if (process.argv[2] === MEMORY_RUN) {
+  // One measurement in a process of its own (see memoryPerJob).
+  console.log(JSON.stringify(await memoryRun(Number(process.argv[3]), process.argv[4] === "trimmed")));
+} else {
+  coreThroughput();
+  await memoryPerJob();
+  await detectionDelay();
+  await endToEnd();
+}

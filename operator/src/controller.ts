@@ -8,10 +8,10 @@ import type { Logger } from "pino";
 import { type Action, type Decision, type Hold, type TokenBucket, type Verdict, decide, initialBucket, isManaged } from "./core/decide.js";
 import { type Retry, classify, nextRetry } from "./core/failures.js";
 import { forgettable } from "./core/signal-fold.js";
-import { ANNOTATIONS, type JobManifest, type ObservedJob, observeJob } from "./core/jobs.js";
+import { ANNOTATIONS, type CachedJob, type JobManifest, type JobRef, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { replacementJob, replacementName } from "./core/relaunch.js";
-import { type PendingRelaunch, pendingAnnotations, unfinishedRelaunches } from "./core/resume.js";
+import { type PendingRelaunch, pendingAnnotations, readPending, unfinishedRelaunches } from "./core/resume.js";
 import type { QueueSignal } from "./core/signals.js";
 import type { Intake } from "./intake.js";
 import type { Metrics } from "./metrics.js";
@@ -52,7 +52,10 @@ export class Controller {
   private readonly retries = new Map<string, Retry>();
   /** Job key -> the hold it is under, so a hold is counted once, not every tick. */
   private readonly holding = new Map<string, string>();
-  /** Job key -> verdict kind last counted, so each detection is counted once. */
+  /**
+   * Job key -> verdict kind last counted, so each detection is counted once. Healthy Jobs (most
+   * of them) have no entry: an entry per Job would cost about 110 bytes each.
+   */
   private readonly flagged = new Map<string, string>();
   private readonly dryRunDone = new Set<string>();
   /** Queues found stale and unused in the last round: intake drops them with the next report. */
@@ -116,11 +119,11 @@ export class Controller {
   /** One decision round over the watched Jobs; returns when its actions are done. */
   async tick(): Promise<Decision> {
     await this.absorbIntake();
-    const manifests = this.kube.jobs();
-    await this.finishInterruptedRelaunches(manifests);
+    const cached = this.kube.jobs();
+    await this.finishInterruptedRelaunches(cached);
     const offset = this.kube.serverClockOffset();
     this.metrics.clusterClockOffset.set(offset / 1000);
-    const jobs = manifests.map((m) => observeJob(m, offset));
+    const jobs = cached.map((m) => observeJob(m, offset));
     // Health first: a recovery moves observingSince.
     const sourceHealthy = this.sourceHealthy();
     const stopTimer = this.metrics.decisionSeconds.startTimer();
@@ -143,7 +146,7 @@ export class Controller {
     this.metrics.trackedQueues.set(this.signals.size);
     this.countDetections(decision.verdicts, decision.held);
     this.countHolds(decision.held);
-    const byName = new Map(manifests.map((m) => [m.metadata.name, m]));
+    const byName = new Map(cached.map((m) => [m.metadata.name, m]));
     await Promise.all(decision.actions.map((a) => this.execute(a, byName.get(a.job.name))));
     return decision;
   }
@@ -183,19 +186,20 @@ export class Controller {
       const verdict: Verdict =
         original.kind === "stuck" && suspectSource.has(key) ? { kind: "watching", why: "held: suspecting the event source" } : original;
       const kind = verdict.kind === "faulty" ? `faulty:${verdict.reason}` : verdict.kind;
-      const previous = this.flagged.get(key);
+      const previous = this.flagged.get(key) ?? "healthy";
       if ((verdict.kind === "stuck" || verdict.kind === "faulty") && previous !== kind) {
         this.metrics.detections.inc({ verdict: kind });
         this.log.info({ job: key, verdict }, verdict.kind === "stuck" ? "Detected a stuck Job" : "Detected a faulty Job");
       } else if (previous !== kind) {
         this.log.debug({ job: key, verdict, previous }, "Changed a Job's verdict");
       }
-      this.flagged.set(key, kind);
+      if (kind === "healthy") this.flagged.delete(key);
+      else this.flagged.set(key, kind);
     }
     for (const key of this.flagged.keys()) if (!verdicts.has(key)) this.flagged.delete(key);
   }
 
-  private async execute(action: Action, manifest: JobManifest | undefined): Promise<void> {
+  private async execute(action: Action, manifest: CachedJob | undefined): Promise<void> {
     const key = action.job.key;
     if (this.options.dryRun) {
       if (!this.dryRunDone.has(key)) {
@@ -223,7 +227,7 @@ export class Controller {
    * only after the longest backoff when the API server will answer the same (said once, as an
    * Event on the Job, so whoever can fix it sees it).
    */
-  private async failed(key: string, step: string, reason: string, manifest: JobManifest, err: unknown): Promise<void> {
+  private async failed(key: string, step: string, reason: string, manifest: JobRef, err: unknown): Promise<void> {
     if (err instanceof NotActing) {
       // Leadership went: nothing was sent, and the next leader picks this Job up as it finds it.
       this.log.info({ job: key, action: step }, "Stopped acting on a Job: this replica no longer leads");
@@ -249,7 +253,10 @@ export class Controller {
       .catch((eventErr: unknown) => this.log.warn({ job: key, err: eventErr }, "Could not record an Event"));
   }
 
-  private async relaunch(action: Extract<Action, { type: "relaunch" }>, cached: JobManifest): Promise<void> {
+  private async relaunch(action: Extract<Action, { type: "relaunch" }>, cached: CachedJob): Promise<void> {
+    // The cache keeps too little to build a replacement from: the whole Job is read from the API
+    // server, as controller-runtime users do with the manager's uncached APIReader. That read also
+    // gives the resourceVersion the claim is conditional on.
     const fresh = await this.kube.readJob(cached.metadata.name);
     if (!fresh || fresh.metadata.uid !== action.job.uid || fresh.metadata.annotations?.[ANNOTATIONS.supersededBy]) return;
     const queueId = fresh.metadata.labels?.["streamforge.io/queue-id"] ?? action.job.queue;
@@ -293,17 +300,22 @@ export class Controller {
     ]).catch((err: unknown) => this.log.warn({ err }, "Failed to record a Kubernetes Event"));
   }
 
-  private async finishInterruptedRelaunches(manifests: readonly JobManifest[]): Promise<void> {
+  private async finishInterruptedRelaunches(cached: readonly CachedJob[]): Promise<void> {
     const now = this.clock.now();
-    for (const { old, pending, replacementExists } of unfinishedRelaunches(manifests)) {
+    for (const { old, pending, replacementExists } of unfinishedRelaunches(cached)) {
       const key = `${old.metadata.namespace}/${old.metadata.name}`;
       if (this.inFlight.has(key) || this.options.dryRun || (this.retries.get(key)?.notBefore ?? 0) > now) continue;
       this.inFlight.add(key);
       try {
+        // The replacement needs the whole Job: read it from the API server. Gone, another Job by
+        // that name, no claim any more or being deleted: nothing to finish (the cache was behind).
+        const fresh = await this.kube.readJob(old.metadata.name);
+        const claim = fresh && readPending(fresh);
+        if (!fresh || !claim || fresh.metadata.uid !== old.metadata.uid || fresh.metadata.deletionTimestamp !== undefined) continue;
         // Whether the crash came before or after the replacement was created, finishing it leaves
         // the same trace as an uninterrupted relaunch: the log line, the metric, the Events.
-        this.log.info({ job: key, replacement: pending.name, replacementExists }, "Finishing a relaunch claimed earlier");
-        await this.complete(old, pending);
+        this.log.info({ job: key, replacement: claim.name, replacementExists }, "Finishing a relaunch claimed earlier");
+        await this.complete(fresh, claim);
         this.retries.delete(key);
       } catch (err) {
         await this.failed(key, "finish a relaunch", pending.reason, old, err);
@@ -313,7 +325,7 @@ export class Controller {
     }
   }
 
-  private async giveUp(action: Extract<Action, { type: "give-up" }>, manifest: JobManifest): Promise<void> {
+  private async giveUp(action: Extract<Action, { type: "give-up" }>, manifest: CachedJob): Promise<void> {
     const ok = await this.kube.annotateIfUnchanged(manifest.metadata.name, manifest.metadata.resourceVersion ?? "", {
       [ANNOTATIONS.gaveUp]: action.detail.slice(0, 1024),
     });

@@ -44,8 +44,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const kube = new KubeJobs(kc, settings.WATCH_NAMESPACE, COMPONENT, settings.identity, clock, (err, retryInMs) =>
-    log.warn({ err, retryInMs: Math.round(retryInMs) }, "Job watch failed; restarting it after a backoff"),
+  const kube = new KubeJobs(
+    kc,
+    settings.WATCH_NAMESPACE,
+    COMPONENT,
+    settings.identity,
+    clock,
+    (err, retryInMs) => log.warn({ err, retryInMs: Math.round(retryInMs) }, "Job watch failed; restarting it after a backoff"),
+    (obj) =>
+      log.warn({ name: (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name }, "Skipped an unreadable Job from the watch"),
   );
   const source = new KafkajsSource(
     {

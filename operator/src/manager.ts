@@ -18,7 +18,7 @@
 import type { Logger } from "pino";
 import { ROUND_BACKOFF, roundBackoffMs } from "./core/backoff.js";
 import { type Decision, nextWakeIn } from "./core/decide.js";
-import type { JobManifest } from "./core/jobs.js";
+import type { JobManifest, JobRef } from "./core/jobs.js";
 import type { Metrics } from "./metrics.js";
 import { type Clock, type KubePort, NotActing, type Timers } from "./ports.js";
 
@@ -64,7 +64,7 @@ export function gateWrites(kube: KubePort, acting: () => boolean): KubePort {
       allow(`delete Job ${name}`);
       return kube.deleteJob(name, uid);
     },
-    async recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string) {
+    async recordEvent(job: JobRef, type: "Normal" | "Warning", reason: string, message: string) {
       allow(`record Event ${reason} on Job ${job.metadata.name}`);
       return kube.recordEvent(job, type, reason, message);
     },

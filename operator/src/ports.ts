@@ -2,7 +2,7 @@
  * The operator's edges. The controller depends on these small interfaces only, so the Kafka
  * client and the Kubernetes client can be swapped (and faked in tests).
  */
-import type { JobManifest } from "./core/jobs.js";
+import type { CachedJob, JobManifest, JobRef } from "./core/jobs.js";
 
 export interface Clock {
   now(): number;
@@ -84,15 +84,16 @@ export class NotActing extends Error {
 
 /** What the operator does to Kubernetes. Jobs live in one watched namespace. */
 export interface KubePort {
-  /** Current Jobs of the watched namespace, kept fresh by a watch. */
-  jobs(): JobManifest[];
+  /** Current Jobs of the watched namespace, kept fresh by a watch, as the cache keeps them (trimJob). */
+  jobs(): CachedJob[];
+  /** The whole Job, read from the API server (not the cache): what a replacement is built from. */
   readJob(name: string): Promise<JobManifest | undefined>;
   /** Merge-patches annotations if the Job is still at `resourceVersion`; false when it changed (someone else acted). */
   annotateIfUnchanged(name: string, resourceVersion: string, annotations: Record<string, string>): Promise<boolean>;
   createJob(job: JobManifest): Promise<CreateResult>;
   /** Deletes with Background propagation (its pods go too) if the Job still has `uid`. */
   deleteJob(name: string, uid: string): Promise<void>;
-  recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  recordEvent(job: JobRef, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
   /** The API server's clock minus this process's, in ms, as last measured (0 until measured). */
   serverClockOffset(): number;
 }

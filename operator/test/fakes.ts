@@ -1,6 +1,6 @@
 /** In-memory stand-ins for the ports, for the controller's wiring tests. The real ones are tested against a real broker and API server. */
 import { pino } from "pino";
-import type { JobManifest } from "../src/core/jobs.js";
+import { type CachedJob, type JobManifest, type JobRef, trimJob } from "../src/core/jobs.js";
 import type { Clock, CreateResult, EventSource, KubePort, RawBatch, SourceHealth, Timers } from "../src/ports.js";
 
 /** Lets every promise chain that can go on without real I/O or real time run to its end. */
@@ -61,8 +61,16 @@ export class FakeKube implements KubePort {
   /** The fake API server's clock minus the operator's: what it stamps, and what serverClockOffset reports. */
   serverSkewMs = 0;
 
-  /** `clock` stamps the Jobs this fake API server creates (shifted by serverSkewMs). */
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `clock` stamps the Jobs this fake API server creates (shifted by serverSkewMs). `cache`: what
+   * jobs() lists, as the operator's informer keeps it: "trimmed" (trimJob, as the operator runs),
+   * or "whole", each Job's whole manifest with trimJob's reading beside it, as the cache kept
+   * Jobs before it was trimmed.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly cache: "trimmed" | "whole" = "trimmed",
+  ) {}
 
   serverClockOffset(): number {
     return this.serverSkewMs;
@@ -75,8 +83,12 @@ export class FakeKube implements KubePort {
     copy.metadata.creationTimestamp ??= new Date().toISOString();
     this.store.set(copy.metadata.name, copy);
   }
-  jobs(): JobManifest[] {
-    return [...this.store.values()].map((j) => structuredClone(j));
+  jobs(): CachedJob[] {
+    return [...this.store.values()].map((j) =>
+      this.cache === "trimmed"
+        ? trimJob(structuredClone(j))
+        : { ...structuredClone(j), ...trimJob(j), metadata: structuredClone(j.metadata) },
+    );
   }
   async readJob(name: string): Promise<JobManifest | undefined> {
     const job = this.store.get(name);
@@ -106,7 +118,7 @@ export class FakeKube implements KubePort {
     if (error) throw error;
     if (this.store.get(name)?.metadata.uid === uid) this.store.delete(name);
   }
-  async recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+  async recordEvent(job: JobRef, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
     this.events.push({ job: job.metadata.name, type, reason, message });
   }
 }

@@ -1,6 +1,9 @@
-import { ANNOTATIONS, observeJob, queueKey, queueOf, targetOf } from "../src/core/jobs.js";
+import { ANNOTATIONS, type JobManifest, observeJob as observeCached, queueKey, queueOf, targetOf, trimJob } from "../src/core/jobs.js";
 import { replacementJob, replacementName } from "../src/core/relaunch.js";
 import { launchedJob, s } from "./sim.js";
+
+/** The operator reads a Job as its cache keeps it. */
+const observeJob = (job: JobManifest) => observeCached(trimJob(job));
 
 describe("correlation: which queue a Job runs", () => {
   it("prefers the streamforge.io/queue-id label", () => {

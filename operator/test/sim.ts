@@ -1,7 +1,7 @@
 /** A fake world for the core's tests: a clock, Jobs as queue-manager creates them, events as workers send them. */
 import { decide, initialBucket, type Decision, type Verdict, assess } from "../src/core/decide.js";
 import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
-import { type JobManifest, type ObservedJob, observeJob } from "../src/core/jobs.js";
+import { type JobManifest, type ObservedJob, observeJob, trimJob } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
 import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
 import { queueManagerJob as queueManagerJobOf } from "./queue-manager-job.js";
@@ -125,7 +125,7 @@ export function verdictAt(
   policy: Policy = DEFAULT_POLICY,
   observingSince = T0,
 ): Verdict {
-  const observed = observeJob(job);
+  const observed = observeJob(trimJob(job));
   const signal = signalsOf(deliveries, policy).get(observed.queue!) ?? EMPTY_SIGNAL;
   return assess(observed, signal, now, observingSince, policy);
 }
@@ -137,7 +137,7 @@ export function decideAt(
   opts: { policy?: Policy; sourceHealthy?: boolean; inFlight?: string[]; tokens?: number } = {},
 ): Decision {
   const policy = opts.policy ?? DEFAULT_POLICY;
-  const observed: ObservedJob[] = jobs.map(observeJob);
+  const observed: ObservedJob[] = jobs.map((job) => observeJob(trimJob(job)));
   return decide(
     {
       now,

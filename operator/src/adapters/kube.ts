@@ -1,7 +1,8 @@
 /** KubePort on @kubernetes/client-node: a Job informer for one namespace and the few writes the operator makes. */
 import * as k8s from "@kubernetes/client-node";
-import type { JobManifest } from "../core/jobs.js";
+import type { CachedJob, JobManifest, JobRef } from "../core/jobs.js";
 import { ApiError, type Clock, type CreateResult, type KubePort, type Timers } from "../ports.js";
+import { cachedJobs, LIST_PAGE_SIZE, trimmedJobInformer } from "./job-cache.js";
 import { WatchRestarts } from "./watch-restarts.js";
 
 const isStatus = (err: unknown, code: number): boolean => err instanceof k8s.ApiException && err.code === code;
@@ -88,7 +89,8 @@ export async function connectToKubernetes(namespace: string, env: NodeJS.Process
 export class KubeJobs implements KubePort {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
-  private readonly informer: k8s.Informer<k8s.V1Job> & k8s.ObjectCache<k8s.V1Job>;
+  /** Holds each Job trimmed (job-cache.ts): about 0.4 KB a Job instead of 9 KB. */
+  private readonly informer: ReturnType<typeof trimmedJobInformer>;
   private synced = false;
   /** The last few measurements of the API server's clock minus ours; their median is used. */
   private readonly offsets: number[] = [];
@@ -105,10 +107,17 @@ export class KubeJobs implements KubePort {
     clock: Clock & Timers,
     /** The Job watch stopped on `err` and starts again in `retryInMs`. */
     onWatchError: (err: unknown, retryInMs: number) => void,
+    /** An object from the list or watch that is not a readable Job was skipped. */
+    onSkipped: (obj: unknown) => void = () => {},
   ) {
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.informer = k8s.makeInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => this.batch.listNamespacedJob({ namespace }));
+    this.informer = trimmedJobInformer(
+      `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      new k8s.Watch(kc),
+      (token) => this.batch.listNamespacedJob({ namespace, limit: LIST_PAGE_SIZE, ...(token ? { _continue: token } : {}) }),
+      onSkipped,
+    );
     // The informer stops on error; it is started again after client-go's reflector's backoff.
     this.restarts = new WatchRestarts(() => this.informer.start(), clock, onWatchError);
     this.informer.on("connect", () => (this.synced = true));
@@ -164,8 +173,8 @@ export class KubeJobs implements KubePort {
     return this.synced;
   }
 
-  jobs(): JobManifest[] {
-    return this.informer.list(this.namespace) as unknown as JobManifest[];
+  jobs(): CachedJob[] {
+    return cachedJobs(this.informer, this.namespace);
   }
 
   async readJob(name: string): Promise<JobManifest | undefined> {
@@ -216,7 +225,7 @@ export class KubeJobs implements KubePort {
     }
   }
 
-  async recordEvent(job: JobManifest, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+  async recordEvent(job: JobRef, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
     const now = new Date();
     await this.core.createNamespacedEvent({
       namespace: this.namespace,

@@ -137,12 +137,12 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
   if (quiet <= 0) return { kind: "healthy", dueAt };
   if (quiet > target.stuckAfterMs)
     return { kind: "stuck", detail: `no event for ${seconds(quiet)} (threshold ${seconds(target.stuckAfterMs)})` };
-  if (target.adaptive && alive > 0 && signal.rhythm.count >= policy.minSamples && quiet >= target.minStuckAfterMs) {
-    const suspicion = phi(signal.rhythm, quiet, Math.max(policy.minStdDevMs, signal.rhythm.mean * policy.minStdDevFraction));
+  if (target.adaptive && alive > 0 && signal.count >= policy.minSamples && quiet >= target.minStuckAfterMs) {
+    const suspicion = phi(signal, quiet, Math.max(policy.minStdDevMs, signal.mean * policy.minStdDevFraction));
     if (suspicion >= policy.phiThreshold)
       return {
         kind: "stuck",
-        detail: `no event for ${seconds(quiet)}, phi ${suspicion === Infinity ? "inf" : suspicion.toFixed(1)} >= ${policy.phiThreshold} for its rhythm of ~${seconds(signal.rhythm.mean)}`,
+        detail: `no event for ${seconds(quiet)}, phi ${suspicion === Infinity ? "inf" : suspicion.toFixed(1)} >= ${policy.phiThreshold} for its rhythm of ~${seconds(signal.mean)}`,
       };
   }
   return { kind: "healthy", dueAt };

@@ -5,7 +5,7 @@
  * those annotations: the replacement is created if missing and the old Job deleted. Pure.
  */
 import type { RelaunchReason } from "./decide.js";
-import { ANNOTATIONS, type JobManifest } from "./jobs.js";
+import { ANNOTATIONS, type CachedJob } from "./jobs.js";
 
 export interface PendingRelaunch {
   readonly name: string;
@@ -20,7 +20,10 @@ export function pendingAnnotations(pending: PendingRelaunch): Record<string, str
   return { [ANNOTATIONS.supersededBy]: pending.name, [ANNOTATIONS.pending]: JSON.stringify(pending) };
 }
 
-export function readPending(job: JobManifest): PendingRelaunch | undefined {
+/** Reads the claim from a Job's annotations: the cached Job's or the one read from the API server. */
+export function readPending(job: {
+  readonly metadata: { readonly annotations?: Readonly<Record<string, string>> };
+}): PendingRelaunch | undefined {
   const text = job.metadata.annotations?.[ANNOTATIONS.pending];
   if (!text) return undefined;
   try {
@@ -33,13 +36,14 @@ export function readPending(job: JobManifest): PendingRelaunch | undefined {
 }
 
 export interface UnfinishedRelaunch {
-  readonly old: JobManifest;
+  /** As cached: the replacement is built from the Job read again from the API server. */
+  readonly old: CachedJob;
   readonly pending: PendingRelaunch;
   readonly replacementExists: boolean;
 }
 
 /** Claimed Jobs still present: their replacement is missing, or they were not deleted yet. */
-export function unfinishedRelaunches(jobs: readonly JobManifest[]): UnfinishedRelaunch[] {
+export function unfinishedRelaunches(jobs: readonly CachedJob[]): UnfinishedRelaunch[] {
   const names = new Set(jobs.map((j) => j.metadata.name));
   return jobs
     .filter((j) => j.metadata.deletionTimestamp === undefined)
