@@ -38,6 +38,20 @@ export function annotationMetaLabel(annotation: string): string {
 const annotationPresentMetaLabel = (annotation: string) =>
   annotationMetaLabel(annotation).replace("_pod_annotation_", "_pod_annotationpresent_");
 
+/** A relabelling rule as a Prometheus resource writes it (monitoringv1.RelabelConfig). */
+export interface RelabelRule {
+  readonly action: "keep" | "replace";
+  readonly sourceLabels: readonly string[];
+  readonly regex?: string;
+  readonly targetLabel?: string;
+}
+
+/** LOCAL ONLY: kwok's pods run no process; their metrics are served at the annotated address. */
+const LOCAL_ADDRESS_RELABELINGS: readonly RelabelRule[] = [
+  { action: "keep", sourceLabels: [annotationPresentMetaLabel(LOCAL_ADDRESS_ANNOTATION)], regex: "true" },
+  { action: "replace", sourceLabels: [annotationMetaLabel(LOCAL_ADDRESS_ANNOTATION)], targetLabel: "__address__" },
+];
+
 export interface ApiServerAccess {
   readonly host: string;
   readonly caFile: string;
@@ -76,11 +90,7 @@ export function localPrometheusResource(o: {
         {
           name: "local-process",
           default: true,
-          // LOCAL ONLY: kwok's pods run no process; their metrics are served at the annotated address.
-          relabelings: [
-            { action: "keep", sourceLabels: [annotationPresentMetaLabel(LOCAL_ADDRESS_ANNOTATION)], regex: "true" },
-            { action: "replace", sourceLabels: [annotationMetaLabel(LOCAL_ADDRESS_ANNOTATION)], targetLabel: "__address__" },
-          ],
+          relabelings: LOCAL_ADDRESS_RELABELINGS,
         },
       ],
     },
