@@ -4,7 +4,9 @@
 # upstream CRDs, the Argo Rollouts controller against it, Prometheus, and the Pulumi CLI with its
 # plugins and a local file backend. The operator's image is built from its Dockerfile with buildah
 # and run with podman (local/operator-image.sh). actionlint (local/actionlint.sh) is built with
-# them for the test tier that lints .github/workflows; it starts nothing.
+# them for the test tier that lints .github/workflows; it starts nothing. So is local/podmonitor-config.sh:
+# prometheus-operator's config generation and Prometheus's Kubernetes discovery, with which the
+# canary tests start Prometheus instances of their own that scrape through the PodMonitors.
 # Each piece is a script beside this one that records its PIDs; `down` stops exactly those.
 #
 # Usage: local/platform.sh install | up | down | status | env | deploy | outputs
@@ -33,6 +35,7 @@ platform_env() {
   for s in "${SERVICES[@]}"; do "${HERE}/${s}.sh" env; done
   "${HERE}/pulumi.sh" env
   "${HERE}/faketime.sh" env 2>/dev/null || true
+  "${HERE}/podmonitor-config.sh" env 2>/dev/null || true
 }
 
 install() {
@@ -49,6 +52,9 @@ install() {
   local toxiproxy_build=$!
   "${HERE}/actionlint.sh" install &
   local actionlint_build=$!
+  # prometheus-operator's config generation, for the tests' Prometheus scraping through the PodMonitors.
+  "${HERE}/podmonitor-config.sh" install &
+  local podmonitor_build=$!
   # build, not only install: the image's npm ci layers are then warm for the test tier.
   "${HERE}/operator-image.sh" build >/dev/null &
   local image_build=$!
@@ -64,6 +70,7 @@ install() {
   wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
   wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
   wait "${actionlint_build}" || { log "building actionlint failed (see above)"; failed=1; }
+  wait "${podmonitor_build}" || { log "building podmonitor-config failed (see above)"; failed=1; }
   wait "${image_build}" || { log "building the operator image (buildah) failed (see above)"; failed=1; }
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"

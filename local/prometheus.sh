@@ -4,7 +4,9 @@
 # <state>/prometheus/targets/*.json (file-based discovery): the operator processes and
 # whatever else the local platform runs write themselves there.
 #
-# Usage: local/prometheus.sh install|start|stop|status|env|promtool (prints promtool's path)
+# Usage: local/prometheus.sh install|start|stop|status|env|promtool|binary (the last two print
+# promtool's or prometheus's path; the tests start Prometheus instances of their own with it:
+# test/integration/operated-prometheus.ts)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +22,8 @@ log() { printf '[prometheus] %s\n' "$*" >&2; }
 die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=lib/debian-package.sh
 source "${SCRIPT_DIR}/lib/debian-package.sh"
+# shellcheck source=lib/pids.sh
+source "${SCRIPT_DIR}/lib/pids.sh"
 
 binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | tail -n 1; }
 # promtool ships in the same Debian package (rule checks and rule unit tests: observability/test).
@@ -81,7 +85,18 @@ start() {
   die "Prometheus did not become ready"
 }
 
+# Processes a test started (test/integration/operated-prometheus.ts records "PID STARTTIME" in
+# operated/<name>/{prometheus,discover}.pid) and did not stop because it died first.
+stop_operated() {
+  local f
+  for f in "${STATE_DIR}"/operated/*/*.pid; do
+    [[ -f "$f" ]] || continue
+    stop_recorded "$f" "$(basename "$f" .pid) of $(basename "$(dirname "$f")")" 15 || true
+  done
+}
+
 stop() {
+  stop_operated
   if ! [[ -f "${PID_FILE}" ]]; then return 0; fi
   local pid; pid="$(cat "${PID_FILE}")"
   if kill -0 "${pid}" 2>/dev/null; then
@@ -109,6 +124,10 @@ case "${1:-}" in
     [[ -n "$(promtool_binary)" ]] || die "Debian's ${PKG} package in ${CACHE_DIR} has no usr/bin/promtool"
     promtool_binary
     ;;
+  binary)
+    install
+    binary
+    ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
@@ -116,5 +135,5 @@ case "${1:-}" in
     echo "export PROMETHEUS_URL=http://127.0.0.1:${PORT}"
     echo "export PROMETHEUS_TARGETS_DIR=${STATE_DIR}/targets"
     ;;
-  *) echo "usage: $0 install|start|stop|status|env|promtool" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status|env|promtool|binary" >&2; exit 2 ;;
 esac

@@ -139,7 +139,11 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
           }),
         ]
       : [];
-    new k8s.apiextensions.CustomResource(`${name}-podmonitor`, podMonitor(ns, context.monitorSelectorLabels), child);
+    new k8s.apiextensions.CustomResource(
+      `${name}-podmonitor`,
+      podMonitor(ns, rollouts.analysis.scrapeInterval, context.monitorSelectorLabels),
+      child,
+    );
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(rollouts, context), child);
 
     const body = rollout(rollouts, context);

@@ -93,6 +93,8 @@ const analysisSchema = z.strictObject({
   metrics: metricNamesSchema.default(metricNamesSchema.parse({})),
   /** How often each metric is measured, and the rate window of the queries. */
   interval: duration.default("1m"),
+  /** How often Prometheus scrapes queue-manager (the PodMonitor's interval); a rate window holds at least two scrapes. */
+  scrapeInterval: duration.default("15s"),
   /** At most this share of the canary's requests may fail (5xx). */
   maxErrorRate: z.number().min(0).max(1).default(0.01),
   /** The canary's p95 latency bound, in seconds, and its bound relative to stable's p95. */
@@ -221,6 +223,7 @@ function rolloutRules(rollouts: RolloutsConfig): ConfigProblem[] {
       problem("rollouts", ["steps"], "expected a last setWeight of 100, so a healthy canary is promoted by its steps; found none"),
     );
   problems.push(...scaleDownRules(rollouts));
+  problems.push(...scrapeRules(rollouts.analysis));
   const hpa = queueManager.autoscaling;
   if (hpa && hpa.minReplicas > hpa.maxReplicas)
     problems.push(
@@ -239,6 +242,29 @@ function rolloutRules(rollouts: RolloutsConfig): ConfigProblem[] {
       ),
     );
   return problems;
+}
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** A duration the schema accepted ("10s", "1m") in milliseconds. */
+export function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new Error(`expected a duration such as 30s, 5m or 1h; found "${text}"`);
+  return Number(m[1]) * DURATION_MS[m[2]!]!;
+}
+
+/**
+ * rate() needs two samples inside its window: with a window shorter than two scrape intervals
+ * every query is empty (Inconclusive) however healthy the canary.
+ */
+export function scrapeRules(analysis: Pick<AnalysisConfig, "interval" | "scrapeInterval">): ConfigProblem[] {
+  if (durationMs(analysis.interval) >= 2 * durationMs(analysis.scrapeInterval)) return [];
+  return [
+    problem(
+      "rollouts",
+      ["analysis", "interval"],
+      `expected at least two scrape intervals (analysis.scrapeInterval ${analysis.scrapeInterval}), so each rate window holds two samples; found ${analysis.interval}`,
+    ),
+  ];
 }
 
 /**

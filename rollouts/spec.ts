@@ -377,11 +377,16 @@ export function routerManagedFields(router: RouterConfig): string[] {
 }
 
 /**
- * Scrapes queue-manager and keeps the pod-template hash on its series, so canary and stable can be
- * told apart. `selectorLabels` are those the stack's Prometheus selects PodMonitors by: without
- * them a Prometheus that selects (kube-prometheus-stack: by `release`) skips this one.
+ * Scrapes queue-manager every `scrapeInterval` and keeps the pod-template hash on its series, so
+ * canary and stable can be told apart. prometheus-operator turns this into the series' labels
+ * (v0.85.0 pkg/prometheus/promcfg.go generatePodMonitorConfig): `namespace`, `pod` and `container`
+ * from discovery, each podTargetLabel sanitised (`rollouts_pod_template_hash`), `job` as
+ * `<namespace>/<name>`, `endpoint` as the port's name. `selectorLabels` are those the stack's
+ * Prometheus selects PodMonitors by: without them a Prometheus that selects
+ * (kube-prometheus-stack: by `release`) skips this one. The integration tests scrape through the
+ * config the operator's own code makes of it (local/podmonitor-config).
  */
-export function podMonitor(namespace: string, selectorLabels: Readonly<Record<string, string>> = {}) {
+export function podMonitor(namespace: string, scrapeInterval: string, selectorLabels: Readonly<Record<string, string>> = {}) {
   return {
     apiVersion: "monitoring.coreos.com/v1" as const,
     kind: "PodMonitor" as const,
@@ -389,7 +394,7 @@ export function podMonitor(namespace: string, selectorLabels: Readonly<Record<st
     spec: {
       selector: { matchLabels: selector },
       podTargetLabels: [POD_TEMPLATE_HASH_LABEL],
-      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: scrapeInterval }],
     },
   };
 }

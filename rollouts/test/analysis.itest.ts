@@ -1,23 +1,42 @@
 /**
- * Each AnalysisTemplate's PromQL against the REAL local Prometheus, fed with known series: a
- * small exporter in this process serves queue-manager's metrics for several pod-template hashes
- * (as the PodMonitor would label them) and the self-healing operator's event counters, and
- * Prometheus scrapes it every 2 s. Each query's answer is turned into the measurement's phase
- * with the template's own success and failure conditions: a healthy canary passes, a failing
- * one fails, a slow one fails on latency, and no traffic or no series is Inconclusive.
+ * Each AnalysisTemplate's PromQL against a REAL Prometheus configured by prometheus-operator's own
+ * code from the PodMonitor the program renders (test/integration/operated-prometheus.ts): queue-
+ * manager's pods exist in the local API server (kwok), one per pod-template hash, and each serves
+ * only its raw application metrics, as prometheus_client would; Prometheus discovers them and the
+ * PodMonitor's relabelling gives the series `namespace`, `job` and `rollouts_pod_template_hash`.
+ * The self-healing operator's event counters come from this process too (file discovery: not a
+ * pod here). Each query's answer is turned into the measurement's phase with the template's own
+ * success and failure conditions: a healthy canary passes, a failing one fails, a slow one fails
+ * on latency, and no traffic or no series is Inconclusive. A PodMonitor whose relabelling misses
+ * the hash label leaves every query empty though its pods are scraped.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { POD_TEMPLATE_HASH_SERIES_LABEL, analysisTemplates } from "../spec";
-import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
+import { kubectl, kubectlWith, sleep, writeScrapeTargets } from "../../test/integration/local-platform";
+import {
+  LOCAL_ADDRESS_ANNOTATION,
+  type OperatedPrometheus,
+  PodEndpoints,
+  startOperatedPrometheus,
+} from "../../test/integration/operated-prometheus";
+import {
+  POD_TEMPLATE_HASH_LABEL,
+  POD_TEMPLATE_HASH_SERIES_LABEL,
+  QUEUE_MANAGER,
+  QUEUE_MANAGER_POD_LABELS,
+  analysisTemplates,
+  podMonitor,
+  queueManagerRbac,
+  rollout,
+} from "../spec";
 import { type MeasurementPhase, measure } from "./argo-conditions";
+import { localContext } from "./local-context";
 
-const PROMETHEUS = process.env.PROMETHEUS_URL;
-const TARGETS_DIR = process.env.PROMETHEUS_TARGETS_DIR;
-const NAMESPACE = "stf";
+const NAMESPACE = `analysis-${process.pid}`;
+/** Pods as in NAMESPACE, scraped through a PodMonitor whose relabelling keeps the wrong label. */
+const BROKEN = `${NAMESPACE}-broken`;
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** How one pod-template hash behaves: requests per second, share of 5xx, and where its latencies fall. */
@@ -43,7 +62,8 @@ const started = Date.now();
 const seconds = () => (Date.now() - started) / 1000;
 let fatalSince: number | undefined;
 
-function queueManagerMetrics(b: Behaviour): string {
+function queueManagerMetrics(b: Behaviour | undefined): string | undefined {
+  if (!b) return undefined;
   const t = seconds();
   const total = b.rps * t;
   const lines = [
@@ -70,32 +90,59 @@ function operatorMetrics(): string {
   ].join("\n");
 }
 
-const server = http.createServer((req, res) => {
-  const name = (req.url ?? "").replace(/^\/metrics\//, "");
-  const behaviour = BEHAVIOURS[name];
-  const body = name === "operator" ? operatorMetrics() : behaviour ? queueManagerMetrics(behaviour) : undefined;
+// The operator's counters (not a pod here): file discovery in the test's Prometheus.
+const operatorServer = http.createServer((req, res) => {
+  const body = req.url === "/metrics/operator" ? operatorMetrics() : undefined;
   res.writeHead(body === undefined ? 404 : 200, { "content-type": "text/plain; version=0.0.4" });
   res.end(body ?? "");
 });
 
-const targetsFile = TARGETS_DIR ? path.join(TARGETS_DIR, `rollouts-analysis-${process.pid}.json`) : "";
-function registerTargets(port: number, withOperator: boolean): void {
-  const target = (name: string, labels: Record<string, string>) => ({
-    targets: [`127.0.0.1:${port}`],
-    labels: { __metrics_path__: `/metrics/${name}`, ...labels },
-  });
-  const targets = [
-    // The labels the PodMonitor gives queue-manager's series: its namespace and the pod-template hash.
-    ...Object.keys(BEHAVIOURS).map((hash) =>
-      target(hash, { job: "queue-manager", namespace: NAMESPACE, rollouts_pod_template_hash: hash }),
-    ),
-    ...(withOperator ? [target("operator", { job: "self-healing-operator" })] : []),
-  ];
-  writeScrapeTargets(targetsFile, targets);
+const config = committedConfig("local").rollouts!;
+const goodMonitor = podMonitor(NAMESPACE, config.analysis.scrapeInterval);
+/** The Deployment controller's label where Argo's is meant: a plausible slip, valid to the operator. */
+const brokenMonitor = {
+  ...podMonitor(BROKEN, config.analysis.scrapeInterval),
+  spec: { ...goodMonitor.spec, podTargetLabels: ["pod-template-hash"] },
+};
+
+/** A namespace with queue-manager's ServiceAccount and one pod per hash, its container as the Rollout renders it (the `http` port). */
+function createPods(namespace: string, hashes: string[]): void {
+  kubectl("create", "namespace", namespace);
+  const apply = (obj: object) => {
+    const r = kubectlWith(undefined, obj, "apply", "-f", "-");
+    if (!r.ok) throw new Error(`kubectl apply failed: ${r.output}`);
+  };
+  apply(queueManagerRbac(namespace).serviceAccount);
+  const template = rollout(config, localContext(namespace)).spec.template;
+  const container = template.spec.containers[0]!;
+  for (const hash of hashes)
+    apply({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `${QUEUE_MANAGER}-${hash}`, namespace, labels: { ...template.metadata.labels, [POD_TEMPLATE_HASH_LABEL]: hash } },
+      spec: {
+        serviceAccountName: template.spec.serviceAccountName,
+        containers: [{ name: container.name, image: container.image, ports: container.ports }],
+      },
+    });
+}
+
+const selector = Object.entries(QUEUE_MANAGER_POD_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(",");
+const endpoints = [NAMESPACE, BROKEN].map(
+  (ns) => new PodEndpoints(ns, selector, (pod) => queueManagerMetrics(BEHAVIOURS[pod.labels[POD_TEMPLATE_HASH_LABEL] ?? ""])),
+);
+let prometheus: OperatedPrometheus;
+
+function registerOperator(port: number): void {
+  writeScrapeTargets(path.join(prometheus.targetsDir, "operator.json"), [
+    { targets: [`127.0.0.1:${port}`], labels: { __metrics_path__: "/metrics/operator", job: "self-healing-operator" } },
+  ]);
 }
 
 async function query(promql: string): Promise<number[]> {
-  const response = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
   const body = (await response.json()) as {
     status: string;
     error?: string;
@@ -125,33 +172,44 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   }
 }
 
-const config = committedConfig("local").rollouts!;
-const templates = analysisTemplates(config.analysis, NAMESPACE);
-const metricsByName = Object.fromEntries(
-  templates.flatMap((t) =>
-    (
-      t.spec.metrics as { name: string; successCondition: string; failureCondition: string; provider: { prometheus: { query: string } } }[]
-    ).map((m) => [m.name, m]),
-  ),
-);
+/** The templates' metrics by name, for the namespace their queries select. */
+function metricsOf(namespace: string) {
+  return Object.fromEntries(
+    analysisTemplates(config.analysis, namespace).flatMap((t) =>
+      (
+        t.spec.metrics as {
+          name: string;
+          successCondition: string;
+          failureCondition: string;
+          provider: { prometheus: { query: string } };
+        }[]
+      ).map((m) => [m.name, m]),
+    ),
+  );
+}
+const metricsByNamespace = { [NAMESPACE]: metricsOf(NAMESPACE), [BROKEN]: metricsOf(BROKEN) };
 
 /** The phase of one metric of the templates, for the given hashes, against the real Prometheus. */
-async function phaseOf(metric: string, args: Record<string, string> = {}): Promise<{ phase: MeasurementPhase; result: number[] }> {
-  const m = metricsByName[metric]!;
+async function phaseOf(
+  metric: string,
+  args: Record<string, string> = {},
+  namespace = NAMESPACE,
+): Promise<{ phase: MeasurementPhase; result: number[] }> {
+  const m = metricsByNamespace[namespace]![metric]!;
   const promql = m.provider.prometheus.query.replace(/\{\{args\.([a-z-]+)\}\}/g, (_, arg: string) => args[arg] ?? `<missing ${arg}>`);
   const result = await query(promql);
   return { phase: measure(m.successCondition, m.failureCondition, result), result };
 }
 
-describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
-  let port = 0;
+describe("the AnalysisTemplates' PromQL against a Prometheus configured from the PodMonitor by prometheus-operator", () => {
+  let operatorPort = 0;
   beforeAll(async () => {
-    if (!PROMETHEUS || !TARGETS_DIR)
-      throw new Error("The integration tier needs PROMETHEUS_URL and PROMETHEUS_TARGETS_DIR (local/prometheus.sh env)");
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
-    registerTargets(port, false);
-    await waitForScrapes(["queue-manager"]);
+    createPods(NAMESPACE, Object.keys(BEHAVIOURS));
+    createPods(BROKEN, ["healthy"]);
+    prometheus = await startOperatedPrometheus("analysis", [goodMonitor, brokenMonitor]);
+    for (const e of endpoints) e.start();
+    await new Promise<void>((resolve) => operatorServer.listen(0, "127.0.0.1", resolve));
+    operatorPort = (operatorServer.address() as AddressInfo).port;
     // Enough scrapes for a rate over the stack's analysis interval: every served hash has one.
     const served = Object.keys(BEHAVIOURS);
     await until("a request rate for every served hash", async () => {
@@ -160,10 +218,56 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
       );
       return (rates[0] ?? 0) >= served.length ? true : undefined;
     });
-  }, 120_000);
-  afterAll(() => {
-    if (targetsFile) fs.rmSync(targetsFile, { force: true });
-    server.close();
+  }, 180_000);
+  afterAll(async () => {
+    for (const e of endpoints) await e.stop();
+    await prometheus?.stop();
+    operatorServer.close();
+    for (const ns of [NAMESPACE, BROKEN]) kubectlWith(undefined, undefined, "delete", "namespace", ns, "--wait=false");
+  });
+
+  it("the series carry the labels prometheus-operator's relabelling gives them; the pods serve none of those", async () => {
+    expect(prometheus.warnings()).toBe("");
+    expect(prometheus.config()).toContain(`job_name: podMonitor/${NAMESPACE}/${QUEUE_MANAGER}/0`);
+    const response = await fetch(
+      `${prometheus.url}/api/v1/series?match[]=${encodeURIComponent(`http_requests_total{namespace="${NAMESPACE}", status="2xx", pod="${QUEUE_MANAGER}-healthy"}`)}`,
+    );
+    const series = ((await response.json()) as { data: Record<string, string>[] }).data;
+    expect(series).toHaveLength(1);
+    const address = kubectl("get", "pod", `${QUEUE_MANAGER}-healthy`, "-n", NAMESPACE, "-o", "json");
+    const instance = JSON.parse(address).metadata.annotations[LOCAL_ADDRESS_ANNOTATION] as string;
+    expect(series[0]).toEqual({
+      __name__: "http_requests_total",
+      handler: "/queues",
+      method: "POST",
+      status: "2xx",
+      // From the relabelling (promcfg.go generatePodMonitorConfig):
+      job: `${NAMESPACE}/${QUEUE_MANAGER}`,
+      namespace: NAMESPACE,
+      pod: `${QUEUE_MANAGER}-healthy`,
+      container: QUEUE_MANAGER,
+      endpoint: "http",
+      [POD_TEMPLATE_HASH_SERIES_LABEL]: "healthy",
+      instance,
+    });
+    // What the pod itself serves: the application's labels only.
+    const raw = await (await fetch(`http://${instance}/metrics`)).text();
+    expect(raw).toContain('http_requests_total{handler="/queues",method="POST",status="2xx"}');
+    expect(raw).not.toMatch(/namespace=|rollouts_pod_template_hash=|job=/);
+  });
+
+  it("a PodMonitor whose relabelling misses the hash label: its pods are scraped, yet every canary query is empty (Inconclusive)", async () => {
+    const scraped = await until("the broken PodMonitor's pod scraped", async () => {
+      const up = await query(`up{namespace="${BROKEN}"} == 1`);
+      return up.length > 0 ? up : undefined;
+    });
+    expect(scraped).toEqual([1]);
+    expect((await query(`http_requests_total{namespace="${BROKEN}"}`)).length).toBeGreaterThan(0);
+    expect(await query(`http_requests_total{namespace="${BROKEN}", ${POD_TEMPLATE_HASH_SERIES_LABEL}!=""}`)).toEqual([]);
+    expect(await phaseOf("error-rate", { "canary-hash": "healthy" }, BROKEN)).toEqual({ phase: "Inconclusive", result: [] });
+    expect((await phaseOf("p95", { "canary-hash": "healthy" }, BROKEN)).phase).toBe("Inconclusive");
+    // The same pods through the program's PodMonitor: the analysis sees them.
+    expect((await phaseOf("error-rate", { "canary-hash": "healthy" })).phase).toBe("Successful");
   });
 
   it("error rate: a healthy canary passes, one that never served a 5xx passes, a failing one fails, no traffic is [NaN] and no series is [], both Inconclusive", async () => {
@@ -195,8 +299,8 @@ describe("the AnalysisTemplates' PromQL against the real Prometheus", () => {
 
   it("critical errors: no operator series is Inconclusive; events without critical errors pass; a burst fails", async () => {
     expect(await phaseOf("critical-errors")).toEqual({ phase: "Inconclusive", result: [] });
-    registerTargets(port, true);
-    await waitForScrapes(["queue-manager", "self-healing-operator"]);
+    registerOperator(operatorPort);
+    await waitForScrapes(["self-healing-operator"]);
     // The query needs samples from before its offset; then it has a value, which must be 0.
     const quiet = await until("a critical-errors value", async () => {
       const m = await phaseOf("critical-errors");

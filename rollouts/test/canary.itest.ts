@@ -1,15 +1,17 @@
 /**
  * The canary end to end, on the local platform: `pulumi up` (the real CLI) deploys queue-manager's
- * Rollout, Services, VirtualService and AnalysisTemplates; the REAL Argo Rollouts controller
- * (local/rollouts.sh) runs the canary against the local API server, kwok (pods Ready without
- * containers) and the real Prometheus, which scrapes an exporter in this process serving
- * queue-manager's metrics for the pod-template hashes the controller really created. The healthy
- * canary never serves a 5xx (no 5xx series, as prometheus_client does it). Three runs on
- * a stack of its own (its own namespaces): a healthy canary is promoted with the VirtualService's
- * weights stepping 10 -> 25 -> 50 -> 100 and `pulumi up` succeeds; a failing one is aborted, the
- * weights return to stable and `pulumi up` fails; a canary without data pauses as Inconclusive.
+ * Rollout, Services, VirtualService, AnalysisTemplates and PodMonitor; the REAL Argo Rollouts
+ * controller (local/rollouts.sh) runs the canary against the local API server, kwok (pods Ready
+ * without containers) and a real Prometheus configured by prometheus-operator's own code from the
+ * PodMonitor `up` put into the API server (test/integration/operated-prometheus.ts). Each pod the
+ * controller creates serves, from this process, only queue-manager's raw metrics for its
+ * pod-template hash; the relabelling gives the series the labels the AnalysisTemplates select by.
+ * The healthy canary never serves a 5xx (no 5xx series, as prometheus_client does it). Three runs
+ * on a stack of its own (its own namespaces): a healthy canary is promoted with the
+ * VirtualService's weights stepping 10 -> 25 -> 50 -> 100 and `pulumi up` succeeds; a failing one
+ * is aborted, the weights return to stable and `pulumi up` fails; a canary without data pauses as
+ * Inconclusive.
  */
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -23,6 +25,8 @@ import {
   sleep,
   writeScrapeTargets,
 } from "../../test/integration/local-platform";
+import { type OperatedPrometheus, PodEndpoints, startOperatedPrometheus } from "../../test/integration/operated-prometheus";
+import { POD_TEMPLATE_HASH_LABEL, QUEUE_MANAGER, QUEUE_MANAGER_POD_LABELS } from "../spec";
 
 // A suffix of its own where several checkouts share the local platform and its Pulumi backend.
 const SUFFIX = process.env.ROLLOUTS_E2E_SUFFIX ?? "canary";
@@ -57,30 +61,29 @@ function metricsOf(hash: string): string | undefined {
 }
 
 const operatorSince = Date.now();
+// The operator's counters (not a pod here): file discovery in the test's Prometheus.
 const server = http.createServer((req, res) => {
-  const name = (req.url ?? "").replace(/^\/metrics\//, "");
   const body =
-    name === "operator"
+    req.url === "/metrics/operator"
       ? `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${((Date.now() - operatorSince) / 1000) * 20}\nstreamforge_operator_events_total{kind="fatal"} 0\n`
-      : metricsOf(name);
+      : undefined;
   res.writeHead(body === undefined ? 404 : 200, { "content-type": "text/plain; version=0.0.4" });
   res.end(body ?? "");
 });
-let port = 0;
-const targetsFile = path.join(process.env.PROMETHEUS_TARGETS_DIR ?? "/nonexistent", `rollouts-canary-${process.pid}.json`);
+let prometheus: OperatedPrometheus | undefined;
+// Each pod of a hash with a behaviour serves it; the others are not scraped.
+const endpoints = new PodEndpoints(
+  APPS,
+  Object.entries(QUEUE_MANAGER_POD_LABELS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(","),
+  (pod) => metricsOf(pod.labels[POD_TEMPLATE_HASH_LABEL] ?? ""),
+);
 
-/** Serves `hash` with `behaviour` and tells Prometheus to scrape it, labelled as the PodMonitor would. */
+/** The pods of `hash` serve `behaviour` from now on. */
 function serve(hash: string, behaviour: Behaviour): void {
   behaviours.set(hash, behaviour);
   since.set(hash, Date.now());
-  const targets = [
-    { targets: [`127.0.0.1:${port}`], labels: { __metrics_path__: "/metrics/operator", job: "self-healing-operator-e2e" } },
-    ...[...behaviours.keys()].map((h) => ({
-      targets: [`127.0.0.1:${port}`],
-      labels: { __metrics_path__: `/metrics/${h}`, job: "queue-manager-e2e", namespace: APPS, rollouts_pod_template_hash: h },
-    })),
-  ];
-  writeScrapeTargets(targetsFile, targets);
 }
 
 // ---- the stack and the objects the controller drives -----------------------------------------
@@ -92,6 +95,7 @@ function stackConfig(tag: string, awaitRollout: { enabled: boolean; timeoutSecon
     config["streamforge:cluster"].kubeconfig = requireEnv("KUBECONFIG");
     const rollouts = config["streamforge:rollouts"];
     rollouts.queueManager.image = `registry.local:5000/streamforge/queue-manager:${tag}`;
+    if (prometheus) rollouts.analysis.prometheusAddress = prometheus.url;
     rollouts.steps = [...rollouts.steps, { pause: { duration: "5s" } }];
     rollouts.await = awaitRollout;
   });
@@ -136,17 +140,23 @@ async function canaryHash(stable: string): Promise<string> {
 
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
-  requireEnv("PROMETHEUS_TARGETS_DIR");
   // The real controller is up: a test that sees nothing move proves nothing.
   const healthz = await fetch(requireEnv("ARGO_ROLLOUTS_HEALTHZ_URL"));
   expect(healthz.status).toBe(200);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
+  // No PodMonitor yet: the first `up` creates it, and the configuration follows it.
+  const p = (prometheus = await startOperatedPrometheus("canary", []));
+  writeScrapeTargets(path.join(p.targetsDir, "operator.json"), [
+    { targets: [`127.0.0.1:${port}`], labels: { __metrics_path__: "/metrics/operator", job: "self-healing-operator-e2e" } },
+  ]);
+  endpoints.start();
   selectStack(STACK);
 });
 
-afterAll(() => {
-  fs.rmSync(targetsFile, { force: true });
+afterAll(async () => {
+  await endpoints.stop();
+  await prometheus?.stop();
   server.close();
   // A destroy that fails leaves the stack's objects behind: say so instead of removing the stack quietly.
   const destroy = () =>
@@ -179,6 +189,13 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     const s = rolloutStatus();
     expect(s.phase).toBe("Healthy");
     stable = s.stableRS!;
+    // The PodMonitor as `up` created it in the API server, configured as prometheus-operator would.
+    const deployed = JSON.parse(kubectl("get", "podmonitors.monitoring.coreos.com", QUEUE_MANAGER, "-n", APPS, "-o", "json"));
+    await prometheus!.reload([deployed]);
+    expect([prometheus!.warnings(), prometheus!.config()]).toEqual([
+      "",
+      expect.stringContaining(`job_name: podMonitor/${APPS}/${QUEUE_MANAGER}/0`),
+    ]);
     serve(stable, "healthy");
     expect(weights()).toEqual([100, 0]);
   });

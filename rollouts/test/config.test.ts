@@ -1,5 +1,6 @@
 import { committedConfig, variantProblems } from "../../test/helpers";
 import { expressibleWeight } from "../config";
+import { podMonitor } from "../spec";
 
 function problemsOf(stack: string, change: (rollouts: any) => void): string[] {
   return variantProblems(stack, (raw) => change(raw.rollouts));
@@ -43,6 +44,17 @@ describe("rollouts config", () => {
     expect(problemsOf("dev", (r) => (r.steps = [{ setWeight: 10 }, { analysis: true }]))).toEqual([
       "streamforge:rollouts.steps: expected a last setWeight of 100, so a healthy canary is promoted by its steps; found none",
     ]);
+  });
+
+  it("wants each rate window to hold two scrapes of the PodMonitor, and scrapes queue-manager at that interval", () => {
+    expect(committedConfig("dev").rollouts?.analysis.scrapeInterval).toBe("15s");
+    expect(problemsOf("dev", (r) => (r.analysis.interval = "20s"))).toEqual([
+      "streamforge:rollouts.analysis.interval: expected at least two scrape intervals (analysis.scrapeInterval 15s), so each rate window holds two samples; found 20s",
+    ]);
+    expect(problemsOf("dev", (r) => (r.analysis = { ...r.analysis, interval: "10s", scrapeInterval: "5s" }))).toEqual([]);
+    const local = committedConfig("local").rollouts!.analysis;
+    expect([local.interval, local.scrapeInterval]).toEqual(["10s", "2s"]);
+    expect((podMonitor("stf", local.scrapeInterval) as any).spec.podMetricsEndpoints[0].interval).toBe("2s");
   });
 
   it("refuses an autoscaler that would change the weights of the replica-count router", () => {

@@ -10,35 +10,24 @@
  *   measurements reported while it waits, an open-ended pause, and no controller observing.
  */
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../infra/render/render";
 import { committedConfig } from "../../test/helpers";
 import { eventually, kubectl, kubectlWith, requireEnv, writeScrapeTargets } from "../../test/integration/local-platform";
+import { PodEndpoints, startOperatedPrometheus } from "../../test/integration/operated-prometheus";
 import { type RolloutsConfig, scaleDownRules } from "../config";
 import type { AnalysisRunObject, RolloutObject } from "../outcome";
-import { type QueueManagerContext, STEP_LIMITS, analysisTemplates, queueManagerRbac, rollout, routerObject, services } from "../spec";
+import { STEP_LIMITS, analysisTemplates, podMonitor, queueManagerRbac, rollout, routerObject, services } from "../spec";
 import { type Measurement, type MetricLimits, runMetric } from "./argo-aggregation";
 import { canaryErrors } from "./argo-validation";
+import { localContext } from "./local-context";
 import { applyCombination, combinations } from "./combinations";
 
 const RUN = `r21-${process.pid}`;
 const namespaces: string[] = [];
 const base: RolloutsConfig = committedConfig("local").rollouts!;
-
-function ctx(namespace: string): QueueManagerContext {
-  return {
-    namespace,
-    kafkaBootstrap: "127.0.0.1:19092",
-    controlTopic: "queue-control",
-    eventsTopic: "queue-events",
-    kafkaUserSecret: "queue-manager",
-    clusterCaSecret: "cluster-ca",
-    monitoringNamespace: "monitoring",
-  };
-}
 
 function apply(obj: object): void {
   const r = kubectlWith(undefined, obj, "apply", "--server-side", "--force-conflicts", "--field-manager", "controller-itest", "-f", "-");
@@ -138,7 +127,7 @@ async function deployed(suffix: string, edit: (cfg: any) => void = () => {}, raw
   const cfg = structuredClone(base) as any;
   edit(cfg);
   const ns = prepare(suffix, cfg);
-  const body = rollout(cfg, ctx(ns)) as any;
+  const body = rollout(cfg, localContext(ns)) as any;
   raw(body.spec.strategy.canary);
   apply(body);
   await expect(outcome(ns)).resolves.toEqual({ phase: "Healthy" });
@@ -183,7 +172,7 @@ describe("the scale-down combinations with the real controller", () => {
       const cfg = raw.rollouts;
       const problems = scaleDownRules(cfg);
       const ns = prepare(`c${i}`, cfg);
-      const body = rollout(cfg, ctx(ns)) as any;
+      const body = rollout(cfg, localContext(ns)) as any;
       if (problems.length > 0) {
         // What the config asked for, as an `up` without our rules would have sent it.
         const canary = body.spec.strategy.canary;
@@ -415,45 +404,50 @@ describe("RolloutOutcome with the real controller", () => {
   }, 180_000);
 
   it("an analysis of a canary without traffic pauses, and `up` says no traffic reached it (the error rate is [NaN])", async () => {
-    // queue-manager's series for one hash, as prometheus_client starts them: requests 0, no 5xx series; and the operator's events.
+    // The operator's events (not a pod here), and queue-manager's series for the canary's pods as
+    // prometheus_client starts them: requests 0, no 5xx series; scraped through the PodMonitor.
     const started = Date.now();
-    const exporter = http.createServer((req, res) => {
-      const body = req.url?.endsWith("/operator")
-        ? `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${(Date.now() - started) / 50}\n`
-        : '# TYPE http_requests_total counter\nhttp_requests_total{status="2xx"} 0\n';
+    const exporter = http.createServer((_req, res) => {
+      const body = `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${(Date.now() - started) / 50}\n`;
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(body);
     });
     await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
     const port = (exporter.address() as AddressInfo).port;
-    const targetsFile = path.join(requireEnv("PROMETHEUS_TARGETS_DIR"), `rollouts-controller-itest-${process.pid}.json`);
-    const target = (name: string, labels: Record<string, string>) => ({
-      targets: [`127.0.0.1:${port}`],
-      labels: { __metrics_path__: `/metrics/${name}`, job: `controller-itest-${name}`, ...labels },
-    });
+    const scrapeInterval = "2s";
+    const nsName = `${RUN}-notraffic`;
+    const prometheus = await startOperatedPrometheus("controller-notraffic", [podMonitor(nsName, scrapeInterval)]);
+    let canary: string | undefined;
+    const pods = new PodEndpoints(nsName, "app.kubernetes.io/name=queue-manager", (pod) =>
+      canary !== undefined && pod.labels["rollouts-pod-template-hash"] === canary
+        ? '# TYPE http_requests_total counter\nhttp_requests_total{status="2xx"} 0\n'
+        : undefined,
+    ).start();
     try {
-      writeScrapeTargets(targetsFile, [target("operator", {})]);
+      writeScrapeTargets(path.join(prometheus.targetsDir, "operator.json"), [
+        { targets: [`127.0.0.1:${port}`], labels: { job: "controller-itest-operator" } },
+      ]);
       const { ns, update } = await deployed("notraffic", (cfg) => {
         // The pause gives Prometheus time to scrape the canary's series before the analysis reads them.
         cfg.steps = [{ setWeight: 10 }, { pause: { duration: "20s" } }, { analysis: true }, { setWeight: 100 }];
         cfg.analysis.interval = "6s";
-        cfg.analysis.prometheusAddress = requireEnv("PROMETHEUS_URL");
+        cfg.analysis.scrapeInterval = scrapeInterval;
+        cfg.analysis.prometheusAddress = prometheus.url;
       });
       const stable = readRollout(ns).status?.currentPodHash;
       update();
-      const canary = await eventually("the controller created the canary", () => {
+      canary = await eventually("the controller created the canary", () => {
         const hash = readRollout(ns).status?.currentPodHash;
         return hash && hash !== stable ? hash : undefined;
       });
-      // The labels the PodMonitor gives queue-manager's series: its namespace and the pod-template hash.
-      writeScrapeTargets(targetsFile, [target("operator", {}), target("idle", { namespace: ns, rollouts_pod_template_hash: canary })]);
       const lines: string[] = [];
       await expect(outcome(ns, { lines })).rejects.toThrow(
         /is paused: its analysis was Inconclusive\. .*error-rate measured \[NaN\], \[NaN\]: no traffic reached the canary in the window/,
       );
       console.log(`what the wait reported:\n${lines.join("\n")}`);
     } finally {
-      fs.rmSync(targetsFile, { force: true });
+      await pods.stop();
+      await prometheus.stop();
       exporter.close();
     }
   }, 180_000);
@@ -461,7 +455,7 @@ describe("RolloutOutcome with the real controller", () => {
   it("a Rollout no controller observes fails `up` naming the controller", async () => {
     const cfg = structuredClone(base);
     const ns = prepare("nocontroller", cfg);
-    const body = rollout(cfg, ctx(ns)) as any;
+    const body = rollout(cfg, localContext(ns)) as any;
     // The controller runs without an instance id and so skips Rollouts that carry one (utils/controller/controller.go InstanceIDRequirement).
     body.metadata.labels = { ...body.metadata.labels, "argo-rollouts.argoproj.io/controller-instance-id": "no-such-controller" };
     apply(body);

@@ -121,7 +121,7 @@ describe("the AnalysisTemplates", () => {
   it("compare canary and stable by the pod-template hash the PodMonitor keeps", () => {
     expect(errorRateQuery(cfg.analysis, "stf")).toContain('rollouts_pod_template_hash="{{args.canary-hash}}"');
     expect(p95VsStableQuery(cfg.analysis, "stf")).toContain('rollouts_pod_template_hash="{{args.stable-hash}}"');
-    expect((podMonitor("stf") as any).spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
+    expect((podMonitor("stf", "15s") as any).spec.podTargetLabels).toEqual(["rollouts-pod-template-hash"]);
     expect(criticalErrorsQuery(cfg.analysis)).toContain('streamforge_operator_events_total{kind="fatal"}');
   });
 });
@@ -133,7 +133,7 @@ describe("queue-manager's PodMonitor", () => {
   };
 
   it("carries the labels the stack's Prometheus selects by, and keeps the pod-template hash", () => {
-    const m = podMonitor("stf", { release: "prom", team: "data" }) as any;
+    const m = podMonitor("stf", "15s", { release: "prom", team: "data" }) as any;
     expect(m.metadata.labels).toEqual({
       "app.kubernetes.io/name": "queue-manager",
       "app.kubernetes.io/part-of": "streamforge",
