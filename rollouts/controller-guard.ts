@@ -89,6 +89,13 @@ export function controllerGuard(args: ControllerGuardArgs) {
         messageExpression: `${lit(`expected the Argo Rollouts controller to leave a Rollout's ${ROLLOUT_FIXED.join(", ")} as declared; found a change to `)} + request.name`,
       },
       {
+        // It updates pods only for ephemeral metadata (rollout/ephemeralmetadata.go: labels and
+        // annotations), which this stack does not use: never a pod's spec (a worker's image swapped
+        // would run with that worker's credentials).
+        expression: `!(request.resource.group == "" && request.resource.resource == "pods" && request.operation == "UPDATE") || object.spec == oldObject.spec`,
+        messageExpression: `${lit("expected the Argo Rollouts controller to change a pod's metadata only; found a change of the spec of ")} + request.name`,
+      },
+      {
         // It moves Services' selectors between ReplicaSets (rollout/service.go); an external IP or
         // a node port would intercept or expose traffic (CVE-2020-8554).
         expression: `!(request.resource.group == "" && request.resource.resource == "services" && request.operation in ["CREATE", "UPDATE"]) || (object.spec.?type.orValue("ClusterIP") == "ClusterIP" && !has(object.spec.externalIPs))`,
@@ -101,11 +108,32 @@ export function controllerGuard(args: ControllerGuardArgs) {
     ],
   });
 
-  // name, image, command and args of each container of a pod spec `p`.
+  // What of each container of a pod spec `p` decides what runs and with what: name, image,
+  // command, args, working directory, env (values, and the source of each valueFrom), envFrom,
+  // mounts, and whether it has lifecycle hooks or exec probes (commands of their own). The fields
+  // the API server defaults in a ReplicaSet's template (probe timings, ports' protocol, a secret
+  // volume's defaultMode) are left out, so the controller's copy of the Rollout's template matches.
+  const envShape =
+    'c.?env.orValue([]).map(e, e.name + "=" + (has(e.value) ? e.value : !has(e.valueFrom) ? "" : has(e.valueFrom.secretKeyRef) ? "secret:" + e.valueFrom.secretKeyRef.name + "/" + e.valueFrom.secretKeyRef.key : has(e.valueFrom.configMapKeyRef) ? "configMap:" + e.valueFrom.configMapKeyRef.name + "/" + e.valueFrom.configMapKeyRef.key : has(e.valueFrom.fieldRef) ? "field:" + e.valueFrom.fieldRef.fieldPath : "other")).join(",")';
+  const envFromShape =
+    'c.?envFrom.orValue([]).map(e, e.?prefix.orValue("") + (has(e.secretRef) ? "secret:" + e.secretRef.name : has(e.configMapRef) ? "configMap:" + e.configMapRef.name : "other")).join(",")';
+  const mountShape =
+    'c.?volumeMounts.orValue([]).map(m, m.name + ":" + m.mountPath + ":" + m.?subPath.orValue("") + ":" + string(m.?readOnly.orValue(false))).join(",")';
+  const commandsOfItsOwn =
+    "string(has(c.lifecycle)) + string(c.?livenessProbe.?exec.hasValue()) + string(c.?readinessProbe.?exec.hasValue()) + string(c.?startupProbe.?exec.hasValue())";
   const shape = (p: string) =>
-    `${p}.containers.map(c, [string(c.name), string(c.image), string(c.?command.orValue([]).join(" ")), string(c.?args.orValue([]).join(" "))])`;
+    `${p}.containers.map(c, [string(c.name), string(c.image), string(c.?command.orValue([]).join(" ")), string(c.?args.orValue([]).join(" ")), string(c.?workingDir.orValue("")), string(${envShape}), string(${envFromShape}), string(${mountShape}), string(${commandsOfItsOwn})])`;
+  // Each volume's name and what it reads (defaults such as defaultMode left out).
+  const volumes = (p: string) =>
+    `${p}.?volumes.orValue([]).map(v, string(v.name) + "=" + (has(v.secret) ? "secret:" + v.secret.secretName : has(v.configMap) ? "configMap:" + v.configMap.name : has(v.emptyDir) ? "emptyDir" : has(v.persistentVolumeClaim) ? "pvc:" + v.persistentVolumeClaim.claimName : "other"))`;
+  // The pod-level fields that pick the account, the node's namespaces or names' resolution.
+  const podShape = (p: string) =>
+    `[string(${p}.?serviceAccountName.orValue("default")), string(has(${p}.initContainers)), string(has(${p}.hostAliases)), string(${p}.?dnsPolicy.orValue("ClusterFirst")), string(${p}.?shareProcessNamespace.orValue(false))]`;
   const template = "object.spec.template.spec";
   const declared = "params.spec.template.spec";
+  // The template's labels: the Rollout's, plus the hash Argo adds (rollout/sync.go createDesiredReplicaSet, L134-167).
+  const labelsMatch =
+    'object.spec.template.?metadata.?labels.orValue({}).all(k, k == "rollouts-pod-template-hash" || (k in params.spec.template.?metadata.?labels.orValue({}) && params.spec.template.metadata.labels[k] == object.spec.template.metadata.labels[k])) && params.spec.template.?metadata.?labels.orValue({}).all(k, k in object.spec.template.?metadata.?labels.orValue({}))';
   const replicaSets = validatingPolicy(names.replicaSets, labels, {
     failurePolicy: "Fail",
     paramKind: { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout" },
@@ -113,10 +141,25 @@ export function controllerGuard(args: ControllerGuardArgs) {
       resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["replicasets"] }],
     },
     matchConditions: controller,
+    variables: [
+      { name: "containers", expression: shape(template) },
+      { name: "declaredContainers", expression: shape(declared) },
+      { name: "volumes", expression: volumes(template) },
+      { name: "declaredVolumes", expression: volumes(declared) },
+      { name: "pod", expression: podShape(template) },
+      { name: "declaredPod", expression: podShape(declared) },
+      { name: "labelsMatch", expression: labelsMatch },
+    ],
     validations: [
       {
-        expression: `(request.operation == "UPDATE" && ${template} == oldObject.spec.template.spec) || (${shape(template)} == ${shape(declared)} && !has(${template}.initContainers) == !has(${declared}.initContainers) && ${template}.?serviceAccountName.orValue("default") == ${declared}.?serviceAccountName.orValue("default"))`,
-        messageExpression: `${lit(`spec.template.spec: expected the pod template of the Rollout ${args.appsNamespace}/${args.rolloutName} (containers `)} + ${shape(declared)}.map(c, c.join(" ")).join(", ") + " as " + ${declared}.?serviceAccountName.orValue("default") + "); found " + ${shape(template)}.map(c, c.join(" ")).join(", ") + " as " + ${template}.?serviceAccountName.orValue("default")`,
+        expression: `(request.operation == "UPDATE" && object.spec.template == oldObject.spec.template) || (variables.containers == variables.declaredContainers && variables.volumes == variables.declaredVolumes && variables.pod == variables.declaredPod && variables.labelsMatch)`,
+        messageExpression: `${lit(`spec.template: expected the pod template of the Rollout ${args.appsNamespace}/${args.rolloutName} (containers `)} + variables.declaredContainers.map(c, c.join(" ")).join(", ") + " as " + variables.declaredPod[0] + "); found " + variables.containers.map(c, c.join(" ")).join(", ") + " as " + variables.pod[0] + (variables.volumes == variables.declaredVolumes ? "" : ", volumes " + variables.volumes.join(" ")) + (variables.pod == variables.declaredPod ? "" : ", pod fields " + variables.pod.join(" ")) + (variables.labelsMatch ? "" : ", labels other than the Rollout's")`,
+      },
+      {
+        // A ReplicaSet's own labels choose which Rollout adopts it (rollout/replicaset.go
+        // getReplicaSetsForRollouts): Argo sets them to its template's (rollout/sync.go L156).
+        expression: `object.metadata.?labels.orValue({}).all(k, k in object.spec.template.?metadata.?labels.orValue({}) && object.spec.template.metadata.labels[k] == object.metadata.labels[k])`,
+        messageExpression: `${lit("metadata.labels: expected a ReplicaSet's labels to be its template's; found ")} + object.metadata.?labels.orValue({}).filter(k, !(k in object.spec.template.?metadata.?labels.orValue({}))).join(", ")`,
       },
     ],
   });

@@ -475,7 +475,8 @@ const READ = ["get", "list", "watch"];
  *   watches and falls back to the local cluster when refused (utils/istio/multicluster.go L54-57).
  *   So Secrets are read in its own namespace only (`controllerSecretsRole`).
  * - The writes the scope guard refuses anyway (controller-guard.ts UNNEEDED_WRITES): Deployments and
- *   pod templates (workloadRef), Jobs (the Job metric provider), Ingresses (the ingress routers).
+ *   pod templates (workloadRef), Jobs (the Job metric provider), Ingresses (the ingress routers);
+ *   and Experiments' writes (no experiment step here).
  *   Their reads stay: the controller's informers list and watch them and wait for their caches
  *   (controller/controller.go L435-443, L609).
  */
@@ -484,9 +485,12 @@ export function controllerClusterRules(cfg: RolloutsConfig) {
     { apiGroups: ["argoproj.io"], resources: ["rollouts", "rollouts/status", "rollouts/finalizers"], verbs: [...READ, "update", "patch"] },
     {
       apiGroups: ["argoproj.io"],
-      resources: ["analysisruns", "analysisruns/finalizers", "experiments", "experiments/finalizers"],
+      resources: ["analysisruns", "analysisruns/finalizers"],
       verbs: ["create", ...READ, "update", "patch", "delete"],
     },
+    // Read only: this stack's steps run no experiment, and an Experiment its token wrote would have
+    // the controller make a ReplicaSet of any template (argo-rollouts v1.10.2 experiments/replicaset.go).
+    { apiGroups: ["argoproj.io"], resources: ["experiments"], verbs: READ },
     { apiGroups: ["argoproj.io"], resources: ["analysistemplates", "clusteranalysistemplates"], verbs: READ },
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["create", ...READ, "update", "patch", "delete"] },
     { apiGroups: ["", "apps"], resources: ["deployments", "podtemplates"], verbs: READ },

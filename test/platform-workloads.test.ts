@@ -8,7 +8,7 @@
  */
 import { createPlatform } from "../infra/platform";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
-import { DEPLOYMENT_CONTROLLER_USERS, platformWorkloadsGuard } from "../infra/cluster/platform-workloads-spec";
+import { DEPLOYMENT_CONTROLLER_USERS, platformTokenGuard, platformWorkloadsGuard } from "../infra/cluster/platform-workloads-spec";
 import { responderRole } from "../infra/cluster/responders-spec";
 import { admit } from "./cel";
 import { committedConfig, variantProblems } from "./helpers";
@@ -72,6 +72,12 @@ describe("the platform's Deployments and Rollouts", () => {
     const rest: Record<string, unknown> = { ...old.spec };
     delete rest.selector;
     expect(update(old, { ...old, spec: rest }, ALICE)).toContain("spec.selector: expected");
+    // An owner that does not exist would have the garbage collector delete it: a delete by patch.
+    const owned = {
+      ...old,
+      metadata: { ...old.metadata, ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "0" }] },
+    };
+    expect(update(old, owned, ALICE)).toContain("metadata.ownerReferences: expected a Rollout of the platform's pods");
     // Argo's controller updates the Rollout (its own guard holds it to its fields).
     expect(update(old, swapped, ARGO)).toBe("admitted");
     expect(update(workload("Deployment", asOperator), { ...swapped, kind: "Deployment" }, ARGO)).toContain("spec.template: expected");
@@ -96,8 +102,22 @@ describe("the platform's ReplicaSets and other workloads", () => {
       "admitted",
     );
     const swapped = { ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { ...asOperator, containers: [] } } } };
-    expect(update(rs, swapped, ALICE)).toContain("found its template changed by");
+    expect(update(rs, swapped, ALICE)).toContain("found its template or labels changed by");
     expect(create(workload("ReplicaSet", asWorker), ALICE)).toBe("admitted");
+    // Labelled as queue-manager's, it would be adopted by its Rollout as its stable version; so would one relabelled so.
+    const adoptable = {
+      ...workload("ReplicaSet", asWorker, { rv: "fake" }),
+      metadata: {
+        name: "x",
+        namespace: "stf",
+        labels: { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "fff64b56b" },
+      },
+    };
+    expect(create(adoptable, ALICE)).toContain("spec.template: expected a ReplicaSet of the platform's pods");
+    const plain = workload("ReplicaSet", asWorker);
+    expect(
+      update(plain, { ...plain, metadata: { ...plain.metadata, labels: { "rollouts-pod-template-hash": "fff64b56b" } } }, ALICE),
+    ).toContain("found its template or labels changed by");
   });
 
   it.each(["StatefulSet", "DaemonSet", "ReplicationController"])("%s: never with the platform's template, whoever asks", (kind) => {
@@ -186,5 +206,26 @@ describe("the people on call's Role", () => {
       .filter((o) => o.kind === "RoleBinding" && o.roleRef?.name?.endsWith("-apps-responder"));
     const named = config.apps.responders.users.length + config.apps.responders.groups.length;
     expect(bindings.length > 0).toBe(named > 0);
+  });
+});
+
+describe("the platform's tokens", () => {
+  const tokens = platformTokenGuard({
+    namespaces: ["stf"],
+    platformServiceAccounts: ["queue-manager", OPERATOR],
+    deployers: { users: ["ci-deployer"], groups: ["streamforge-deployers"] },
+    namePrefix: "streamforge-stf",
+  });
+  const request = (name: string, username: string, groups: string[] = []) =>
+    admit(tokens.policy, { operation: "CREATE", name, object: { kind: "TokenRequest" }, userInfo: { username, groups } });
+
+  it("are asked for only by the kubelet, for their pods, or by the deployers", () => {
+    expect(request(OPERATOR, "system:node:worker-1")).toBe("admitted");
+    expect(request("queue-manager", "someone", ["streamforge-deployers"])).toBe("admitted");
+    expect(request(OPERATOR, ALICE)).toBe(
+      `serviceaccounts/token: expected a token of the platform's accounts (queue-manager, ${OPERATOR}) only for their pods (the kubelet) or the deployers; found a request for ${OPERATOR} by ${ALICE}`,
+    );
+    // A worker's account holds no Role: its token is anyone's with the verb.
+    expect(request("loader", ALICE)).toBe("admitted");
   });
 });

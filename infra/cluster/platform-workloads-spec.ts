@@ -67,8 +67,11 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
   const makers = [...DEPLOYMENT_CONTROLLER_USERS, ...(args.rolloutsController ? [args.rolloutsController] : [])];
   const kind = "request.kind.kind";
   // Whether an object's pod template is the platform's; `o` is object or oldObject.
+  // A ReplicaSet's own labels count too: they decide which Rollout adopts it (argo-rollouts v1.10.2
+  // rollout/replicaset.go getReplicaSetsForRollouts), so a person's ReplicaSet labelled with
+  // queue-manager's name and hash would become its stable version.
   const platformTemplate = (o: string) =>
-    `(${o}.spec.?template.?spec.?serviceAccountName.orValue("") in ${list(platform)} || ${o}.spec.?template.?spec.?serviceAccount.orValue("") in ${list(platform)} || ${marks(`${o}.spec.?template.?metadata.?labels.orValue({})`)} != ["", ""] || has(${o}.spec.workloadRef))`;
+    `(${o}.spec.?template.?spec.?serviceAccountName.orValue("") in ${list(platform)} || ${o}.spec.?template.?spec.?serviceAccount.orValue("") in ${list(platform)} || ${marks(`${o}.spec.?template.?metadata.?labels.orValue({})`)} != ["", ""] || ${marks(`${o}.metadata.?labels.orValue({})`)} != ["", ""] || has(${o}.spec.workloadRef))`;
   const deployersText = [
     ...(deployers.users.length > 0 ? [`users ${deployers.users.join(", ")}`] : []),
     ...(deployers.groups.length > 0 ? [`groups ${deployers.groups.join(", ")}`] : []),
@@ -105,21 +108,53 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
       // The spec fields an update changed, beyond scale, pause and restart.
       {
         name: "changed",
-        expression: `request.operation == "UPDATE" ? (object.spec.filter(k, !(k in ${open}) && (!(k in oldObject.spec) || object.spec[k] != oldObject.spec[k])) + oldObject.spec.filter(k, !(k in ${open}) && !(k in object.spec))) : []`,
+        // Owner references too: one naming an owner that does not exist has the garbage collector
+        // delete the object (a delete by patch).
+        expression: `request.operation == "UPDATE" ? (object.spec.filter(k, !(k in ${open}) && (!(k in oldObject.spec) || object.spec[k] != oldObject.spec[k])) + oldObject.spec.filter(k, !(k in ${open}) && !(k in object.spec))).map(k, "spec." + k) + (object.metadata.?ownerReferences.orValue([]) == oldObject.metadata.?ownerReferences.orValue([]) ? [] : ["metadata.ownerReferences"]) : []`,
       },
     ],
     validations: [
       {
         expression: `!(${kind} in ["Deployment", "Rollout"]) || !variables.platform || variables.deployer || (request.operation == "UPDATE" && size(variables.changed) == 0) || (${kind} == "Rollout" && variables.maker)`,
-        messageExpression: `(request.operation == "CREATE" ? "spec" : "spec." + variables.changed.join(", spec.")) + ": expected a " + ${kind} + ${lit(` of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be written only by the deployers (apps.deployers: ${deployersText}), anyone else changing at most spec.${OPEN_SPEC_FIELDS.join(", spec.")}; found `)} + (request.operation == "CREATE" ? "one created" : "a change") + " by " + request.userInfo.username`,
+        messageExpression: `(request.operation == "CREATE" ? "spec" : variables.changed.join(", ")) + ": expected a " + ${kind} + ${lit(` of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be written only by the deployers (apps.deployers: ${deployersText}), anyone else changing at most spec.${OPEN_SPEC_FIELDS.join(", spec.")}; found `)} + (request.operation == "CREATE" ? "one created" : "a change") + " by " + request.userInfo.username`,
       },
       {
-        expression: `${kind} != "ReplicaSet" || !variables.platform || variables.maker || variables.deployer || (request.operation == "UPDATE" && object.spec.template == oldObject.spec.template)`,
-        messageExpression: `${lit(`spec.template: expected a ReplicaSet of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be made only by its Deployment's or Rollout's controller (${makers.join(", ")}) or the deployers; found `)} + (request.operation == "CREATE" ? "one created" : "its template changed") + " by " + request.userInfo.username`,
+        expression: `${kind} != "ReplicaSet" || !variables.platform || variables.maker || variables.deployer || (request.operation == "UPDATE" && object.spec.template == oldObject.spec.template && object.metadata.?labels.orValue({}) == oldObject.metadata.?labels.orValue({}))`,
+        messageExpression: `${lit(`spec.template: expected a ReplicaSet of the platform's pods (accounts ${platform.join(", ")}, or their labels) to be made only by its Deployment's or Rollout's controller (${makers.join(", ")}) or the deployers; found `)} + (request.operation == "CREATE" ? "one created" : "its template or labels changed") + " by " + request.userInfo.username`,
       },
       {
         expression: `${kind} in ["Deployment", "Rollout", "ReplicaSet"] || !variables.platform`,
         messageExpression: `"spec.template: expected no " + ${kind} + ${lit(` of the platform's pods (accounts ${platform.join(", ")}, or their labels): the platform runs them only as Deployments and Rollouts; found one running as `)} + variables.accounts.join(", ")`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
+}
+
+export const platformTokenGuardName = (prefix: string): string => `${prefix}-apps-platform-tokens`;
+
+/**
+ * No token of a platform account on request: Kubernetes' `edit` grants `serviceaccounts/token`
+ * create in its namespace, and a TokenRequest for queue-manager's or the operator's account
+ * returns a token carrying their Roles. Only the kubelet asks for them (`system:node:<node>`,
+ * the projected token of their pods) and the deployers (who may write the workloads anyway).
+ * Pure.
+ */
+export function platformTokenGuard(
+  args: Pick<PlatformWorkloadsGuardArgs, "namespaces" | "platformServiceAccounts" | "deployers" | "namePrefix">,
+) {
+  const name = platformTokenGuardName(args.namePrefix);
+  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const { users, groups } = args.deployers;
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] }],
+    },
+    validations: [
+      {
+        expression: `!(request.name in ${list(args.platformServiceAccounts)}) || request.userInfo.username.startsWith("system:node:") || request.userInfo.username in ${list(users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(groups)})`,
+        messageExpression: `${lit(`serviceaccounts/token: expected a token of the platform's accounts (${args.platformServiceAccounts.join(", ")}) only for their pods (the kubelet) or the deployers; found a request for `)} + request.name + " by " + request.userInfo.username`,
       },
     ],
   });

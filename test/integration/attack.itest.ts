@@ -28,6 +28,8 @@ import {
 } from "../../infra/cluster/workload-guard-spec";
 import {
   DEPLOYMENT_CONTROLLER_USERS,
+  platformTokenGuard,
+  platformTokenGuardName,
   platformWorkloadsGuard,
   platformWorkloadsGuardName,
 } from "../../infra/cluster/platform-workloads-spec";
@@ -73,6 +75,13 @@ const workloads = platformWorkloadsGuard({
   ...accounts,
 });
 const WORKLOADS = platformWorkloadsGuardName(`streamforge-${APPS}`);
+const platformTokens = platformTokenGuard({
+  namespaces: [APPS],
+  namePrefix: `streamforge-${APPS}`,
+  deployers: local.apps.deployers!,
+  ...accounts,
+});
+const PLATFORM_TOKENS = platformTokenGuardName(`streamforge-${APPS}`);
 const defaults = podDefaults({ namespaces: [APPS], runAsUser: local.apps.defaultRunAsUser, namePrefix: `streamforge-${APPS}` });
 const DEFAULTS = podDefaultsName(`streamforge-${APPS}`);
 const jobGuard = operatorGuard({ operatorNamespace: APPS, serviceAccount: OPERATOR_NAME, watchNamespace: APPS, ...GUARD_DEFAULTS });
@@ -186,6 +195,8 @@ beforeAll(async () => {
     services.binding,
     workloads.policy,
     workloads.binding,
+    platformTokens.policy,
+    platformTokens.binding,
     jobGuard.policy,
     jobGuard.binding,
   ];
@@ -214,8 +225,30 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD, "--ignore-not-found");
+  kubectl(
+    "delete",
+    "validatingadmissionpolicybinding",
+    GUARD,
+    ACCESS,
+    TOKENS,
+    SERVICES,
+    WORKLOADS,
+    PLATFORM_TOKENS,
+    JOB_GUARD,
+    "--ignore-not-found",
+  );
+  kubectl(
+    "delete",
+    "validatingadmissionpolicy",
+    GUARD,
+    ACCESS,
+    TOKENS,
+    SERVICES,
+    WORKLOADS,
+    PLATFORM_TOKENS,
+    JOB_GUARD,
+    "--ignore-not-found",
+  );
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
   kubectl("delete", "clusterrole", RESPONDER, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
@@ -271,7 +304,7 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
 
 describe("the apps namespace under attack, with each creator's real token", () => {
   it("type-checks every expression of the guards against the real schemas", async () => {
-    for (const policy of [GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, JOB_GUARD])
+    for (const policy of [GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, PLATFORM_TOKENS, JOB_GUARD])
       expect([policy, await policyTypeWarnings(policy)]).toEqual([policy, []]);
   });
 
@@ -712,4 +745,58 @@ describe("the apps namespace under attack, with each creator's real token", () =
     );
     expect(responder("create", "token", QUEUE_MANAGER).output).toContain(forbidden("create", "serviceaccounts/token"));
   }, 120_000);
+
+  it("edit and responder: no platform token on request, no ReplicaSet for queue-manager's Rollout to adopt, no delete by owner reference (an attacker's review)", async () => {
+    const alice = `system:serviceaccount:${APPS}:alice`;
+    // `edit` may create tokens (serviceaccounts/token): not for the platform's accounts.
+    expect(as("edit", undefined, "create", "token", OPERATOR_NAME, "-n", APPS).output).toContain(
+      `ValidatingAdmissionPolicy '${PLATFORM_TOKENS}' with binding '${PLATFORM_TOKENS}' denied request: serviceaccounts/token: expected a token of the platform's accounts (${accounts.platformServiceAccounts.join(", ")}) only for their pods (the kubelet) or the deployers; found a request for ${OPERATOR_NAME} by ${alice}`,
+    );
+    // A worker's token is the worker's to ask for (it holds no Role).
+    expect(as("edit", undefined, "create", "token", loader!, "-n", APPS).ok).toBe(true);
+    // A ReplicaSet of its own template labelled as queue-manager's current version: Argo would adopt it as stable.
+    const adoptable = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "rv-fake",
+        namespace: APPS,
+        labels: { "app.kubernetes.io/name": QUEUE_MANAGER, "rollouts-pod-template-hash": "fff64b56b" },
+      },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { rv: "fake" } },
+        template: {
+          metadata: { labels: { rv: "fake" } },
+          spec: { containers: [{ name: QUEUE_MANAGER, image: "docker.io/attacker/any:latest" }] },
+        },
+      },
+    };
+    expect(dryRun("edit", adoptable).output).toContain(
+      `ValidatingAdmissionPolicy '${WORKLOADS}' with binding '${WORKLOADS}' denied request: spec.template: expected a ReplicaSet of the platform's pods`,
+    );
+    // An owner that does not exist, on queue-manager's Rollout: the garbage collector would delete it.
+    const rollout = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Rollout",
+      metadata: { name: "qm-owned", namespace: APPS },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { "app.kubernetes.io/name": QUEUE_MANAGER } },
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": QUEUE_MANAGER } },
+          spec: { serviceAccountName: QUEUE_MANAGER, containers: [{ name: "c", image: IMAGE }] },
+        },
+        strategy: { canary: { steps: [{ pause: {} }] } },
+      },
+    };
+    expect(as("admin", rollout, "create", "-f", "-").ok).toBe(true);
+    const owner = JSON.stringify({
+      metadata: { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "00000000-0000-0000-0000-000000000001" }] },
+    });
+    expect(as("responder", undefined, "patch", "rollout", "qm-owned", "-n", APPS, "--type=merge", "-p", owner).output).toContain(
+      `ValidatingAdmissionPolicy '${WORKLOADS}' with binding '${WORKLOADS}' denied request: metadata.ownerReferences: expected a Rollout of the platform's pods`,
+    );
+    expect(kubectl("get", "rollout", "qm-owned", "-n", APPS, "-o", "jsonpath={.metadata.ownerReferences}")).toBe("");
+  });
 });
