@@ -147,11 +147,11 @@ export function serviceAccountKubeconfig(dir: string, namespace: string, name: s
   return file;
 }
 
-/** Retries `check` every 250 ms until it returns a value other than undefined, or throws naming `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+/** Retries `check` (sync or async) every 250 ms until it returns a value other than undefined, or throws naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await sleep(250);
