@@ -3,15 +3,17 @@
 # server (local/kube.sh, which installs the Argo Rollouts CRDs from ../shared/crds). It is built
 # from its Go module (github.com/argoproj/argo-rollouts) and cached by version; no image, no
 # in-cluster Deployment. AnalysisRuns reach Prometheus through the address written in each
-# AnalysisTemplate, so nothing here points it at the local Prometheus.
+# AnalysisTemplate, so nothing here points it at the local Prometheus. The `kubectl argo rollouts`
+# plugin the runbook's procedures use is built from the same module and version beside it.
 #
 # Usage: local/rollouts.sh install|start|stop|status|env
-#   install  build the controller with Go (cached by version; a no-op when done)
+#   install  build the controller and the plugin with Go (each cached by version; a no-op when done)
 #   start    start it (needs the API server), wait until its healthz answers and its rollout
 #            and analysis workers have started; says so and returns 0 when already running
 #   stop     SIGTERM (then SIGKILL) exactly the recorded PID
 #   status   running/stopped, PID and RSS; exit 3 when stopped
-#   eval "$(local/rollouts.sh env)"   # ARGO_ROLLOUTS_METRICS_URL, ..._HEALTHZ_URL, ..._NAMESPACE, ..._LOG
+#   eval "$(local/rollouts.sh env)"   # ARGO_ROLLOUTS_METRICS_URL, ..._HEALTHZ_URL, ..._NAMESPACE, ..._LOG,
+#                                     # ARGO_ROLLOUTS_PLUGIN (the plugin binary, run as `$ARGO_ROLLOUTS_PLUGIN get rollout ...`)
 #
 # Listen address: upstream hard-codes its healthz and metrics servers to all interfaces
 # (controller/controller.go: `listenAddr = "0.0.0.0:%d"`, a constant, so neither a flag nor
@@ -21,7 +23,7 @@
 # files beneath GOMODCACHE). pprof stays off (no --enable-pprof-address).
 #
 # Environment (all optional):
-#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binary in rollouts/<version>/bin, build log in rollouts/<version>/logs
+#   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binaries in rollouts/<version>/bin, build logs in rollouts/<version>/logs
 #   STREAMFORGE_STATE   state root (default <repo>/.local/state); pid file and controller log in rollouts/
 #   STREAMFORGE_ROLLOUTS_METRICS_PORT   Prometheus metrics, /metrics (default 18090)
 #   STREAMFORGE_ROLLOUTS_HEALTHZ_PORT   /healthz (default 18080)
@@ -37,6 +39,8 @@ set -euo pipefail
 ROLLOUTS_VERSION="v1.10.2"
 MODULE="github.com/argoproj/argo-rollouts"
 MAIN_PKG="${MODULE}/cmd/rollouts-controller"
+# The `kubectl argo rollouts` plugin: same module, same version (the runbook's procedures use it).
+PLUGIN_PKG="${MODULE}/cmd/kubectl-argo-rollouts"
 # Its go.mod says `go 1.26.10`; the Go module proxy serves this toolchain.
 GO_TOOLCHAIN="go1.27.3"
 
@@ -52,10 +56,9 @@ BIN_DIR="${CACHE_DIR}/bin"
 BIN="${BIN_DIR}/rollouts-controller"
 LOG_DIR="${CACHE_DIR}/logs"          # build logs
 BUILD_DIR="${CACHE_DIR}/build.partial"
-# for local/lib/go-build.sh
-GO_BUILD_WHAT="rollouts-controller ${ROLLOUTS_VERSION}"
-GO_BUILD_DIR="$BUILD_DIR"
-GO_BUILD_LOG="${LOG_DIR}/build.log"
+PLUGIN_BIN="${BIN_DIR}/kubectl-argo-rollouts"
+PLUGIN_BUILD_DIR="${CACHE_DIR}/plugin-build.partial"
+# GO_BUILD_WHAT, GO_BUILD_DIR, GO_BUILD_LOG (for local/lib/go-build.sh): set by each install_*
 STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/rollouts"
 PID_FILE="${STATE_DIR}/rollouts-controller.pid"
 LOG_FILE="${STATE_DIR}/rollouts-controller.log"
@@ -76,33 +79,12 @@ die() { printf '[rollouts] ERROR: %s\n' "$*" >&2; exit 1; }
 # ============================================================================
 
 # The upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
-# `go install pkg@version` refuses. A wrapper module requires the controller's module and repeats
-# them (read from the module's own go.mod, not hard-coded here); the module itself is replaced by
-# a writable copy that listens on 127.0.0.1 only (see the header).
-cmd_install() {
-  if [[ -x "$BIN" ]]; then
-    log "rollouts-controller ${ROLLOUTS_VERSION} already built (${BIN})"
-    return 0
-  fi
-  command -v go >/dev/null || die "go is required to build the Argo Rollouts controller"
-  command -v jq >/dev/null || die "jq is required to read the upstream go.mod"
-  export GOTOOLCHAIN="$GO_TOOLCHAIN"
-  go_build_start
-  local t0=$SECONDS dir upstream_mod gover replaces n
-  log "resolving ${MODULE}@${ROLLOUTS_VERSION} (toolchain ${GO_TOOLCHAIN})"
-  go_module_download "$MODULE" "$ROLLOUTS_VERSION"
-  dir="$GO_MODULE_DIR"
-  upstream_mod="$GO_MODULE_GOMOD"
-
-  # Writable copy of the module with the listen address patched; the patch must hit exactly one line.
-  { cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src"; } || go_build_fail "could not copy ${dir}"
-  local ctl="${BUILD_DIR}/src/controller/controller.go"
-  [[ "$(grep -c '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"0\.0\.0\.0:%d"$' "$ctl")" == 1 ]] ||
-    go_build_fail "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
-  sed -i 's/^\([[:space:]]*listenAddr[[:space:]]*=[[:space:]]*\)"0\.0\.0\.0:%d"$/\1"127.0.0.1:%d"/' "$ctl"
-  grep -q '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"127\.0\.0\.1:%d"$' "$ctl" ||
-    go_build_fail "patching the listen address in ${ctl} failed"
-
+# `go install pkg@version` refuses. A wrapper module requires the module and repeats them (read
+# from the module's own go.mod, not hard-coded here).
+# write_wrapper_module UPSTREAM_GOMOD [SRC]: go.mod and go.sum (from GO_MODULE_DIR) in GO_BUILD_DIR; with SRC, the
+# module itself is replaced by that writable copy (the controller's patched one).
+write_wrapper_module() {
+  local upstream_mod="$1" src="${2:-}" gover replaces n
   gover="$(go mod edit -json "$upstream_mod" | jq -r .Go)"
   # Every upstream replace, as "replace OLD[ VER] => NEW[ VER]"; a local-path one cannot be repeated.
   replaces="$(go mod edit -json "$upstream_mod" | jq -r '.Replace // [] | .[] |
@@ -114,31 +96,103 @@ cmd_install() {
   n="$(grep -c '^replace ' <<<"$replaces" || true)"
   {
     printf 'module streamforge.local/rollouts-build\n\ngo %s\n\nrequire %s %s\n\n' "$gover" "$MODULE" "$ROLLOUTS_VERSION"
-    printf '// the module itself: a copy whose healthz/metrics servers listen on 127.0.0.1\n'
-    printf 'replace %s => ./src\n\n' "$MODULE"
+    if [[ -n "$src" ]]; then
+      printf '// the module itself: a copy whose healthz/metrics servers listen on 127.0.0.1\n'
+      printf 'replace %s => %s\n\n' "$MODULE" "$src"
+    fi
     printf '// repeated from %s@%s/go.mod\n' "$MODULE" "$ROLLOUTS_VERSION"
     printf '%s\n' "$replaces"
-  } >"${BUILD_DIR}/go.mod"
+  } >"${GO_BUILD_DIR}/go.mod"
   # The upstream go.sum covers its whole build list: saves re-fetching checksums.
-  cp "${BUILD_DIR}/src/go.sum" "${BUILD_DIR}/go.sum"
+  cp "${GO_MODULE_DIR}/go.sum" "${GO_BUILD_DIR}/go.sum" || go_build_fail "no go.sum in ${GO_MODULE_DIR}"
   log "wrapper module: go ${gover}, ${n} replace directives repeated from the upstream go.mod"
+}
 
-  (cd "$BUILD_DIR" && go get "${MAIN_PKG}@${ROLLOUTS_VERSION}") >>"${LOG_DIR}/build.log" 2>&1 ||
-    go_build_fail "'go get ${MAIN_PKG}@${ROLLOUTS_VERSION}' failed"
-
-  log "building rollouts-controller ${ROLLOUTS_VERSION} (this takes minutes on a cold cache; log ${LOG_DIR}/build.log)"
+# build_main PKG OUT: go get and go build one main package of the module in the wrapper module.
+build_main() {
+  (cd "$GO_BUILD_DIR" && go get "$1@${ROLLOUTS_VERSION}") >>"$GO_BUILD_LOG" 2>&1 ||
+    go_build_fail "'go get $1@${ROLLOUTS_VERSION}' failed"
+  log "building ${GO_BUILD_WHAT} (this takes minutes on a cold cache; log ${GO_BUILD_LOG})"
   local ldflags="-s -w -X ${MODULE}/utils/version.version=${ROLLOUTS_VERSION#v}"
   # nice: the machine is shared with other builds (local/platform.sh runs them side by side).
-  (cd "$BUILD_DIR" && GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
-    nice -n 10 go build -ldflags "$ldflags" -o "${BUILD_DIR}/rollouts-controller" "$MAIN_PKG") \
-    >>"${LOG_DIR}/build.log" 2>&1 || go_build_fail "'go build ${MAIN_PKG}' failed"
-  "${BUILD_DIR}/rollouts-controller" --version >>"${LOG_DIR}/build.log" 2>&1 ||
+  (cd "$GO_BUILD_DIR" && GOFLAGS="-trimpath -buildvcs=false -mod=mod" CGO_ENABLED=0 \
+    nice -n 10 go build -ldflags "$ldflags" -o "$2" "$1") \
+    >>"$GO_BUILD_LOG" 2>&1 || go_build_fail "'go build $1' failed"
+}
+
+# begin_build NAME SCRATCH_DIR LOG: go-build.sh's variables for one binary, a fresh scratch dir
+# and build log, and the module downloaded (GO_MODULE_DIR, GO_MODULE_GOMOD).
+begin_build() {
+  GO_BUILD_WHAT="$1 ${ROLLOUTS_VERSION}"
+  GO_BUILD_DIR="$2"
+  GO_BUILD_LOG="$3"
+  go_build_start
+  log "resolving ${MODULE}@${ROLLOUTS_VERSION} for $1 (toolchain ${GO_TOOLCHAIN})"
+  go_module_download "$MODULE" "$ROLLOUTS_VERSION"
+}
+
+# land_build BUILT DEST SINCE: only a finished, working build lands in bin/ (SINCE: SECONDS at its start).
+land_build() {
+  go_build_publish "$1" "$2"
+  echo "built in $((SECONDS - $3))s" >>"$GO_BUILD_LOG"
+  log "built ${GO_BUILD_WHAT} in $((SECONDS - $3))s ($(du -h "$2" | cut -f1)): $2"
+}
+
+# The module itself is replaced by a writable copy that listens on 127.0.0.1 only (see the header).
+install_controller() {
+  if [[ -x "$BIN" ]]; then
+    log "rollouts-controller ${ROLLOUTS_VERSION} already built (${BIN})"
+    return 0
+  fi
+  local t0=$SECONDS dir
+  begin_build rollouts-controller "$BUILD_DIR" "${LOG_DIR}/build.log"
+  dir="$GO_MODULE_DIR"
+
+  # Writable copy of the module with the listen address patched; the patch must hit exactly one line.
+  { cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src"; } || go_build_fail "could not copy ${dir}"
+  local ctl="${BUILD_DIR}/src/controller/controller.go"
+  [[ "$(grep -c '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"0\.0\.0\.0:%d"$' "$ctl")" == 1 ]] ||
+    go_build_fail "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
+  sed -i 's/^\([[:space:]]*listenAddr[[:space:]]*=[[:space:]]*\)"0\.0\.0\.0:%d"$/\1"127.0.0.1:%d"/' "$ctl"
+  grep -q '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"127\.0\.0\.1:%d"$' "$ctl" ||
+    go_build_fail "patching the listen address in ${ctl} failed"
+
+  write_wrapper_module "$GO_MODULE_GOMOD" ./src
+  build_main "$MAIN_PKG" "${BUILD_DIR}/rollouts-controller"
+  "${BUILD_DIR}/rollouts-controller" --version >>"$GO_BUILD_LOG" 2>&1 ||
     go_build_fail "the built rollouts-controller does not run"
 
-  # Only a finished, working build lands in bin/.
-  go_build_publish "${BUILD_DIR}/rollouts-controller" "$BIN"
-  echo "built in $((SECONDS - t0))s" >>"${LOG_DIR}/build.log"
-  log "built rollouts-controller ${ROLLOUTS_VERSION} in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1)): ${BIN}"
+  land_build "${BUILD_DIR}/rollouts-controller" "$BIN" "$t0"
+}
+
+# The plugin builds from the module as published: the controller's patch concerns only the
+# controller's servers, and the plugin's one server (`dashboard`) already defaults to 127.0.0.1
+# (server/server.go, defaultListenAddr). Its own scratch dir, so it can be built beside a
+# controller that is already cached.
+install_plugin() {
+  if [[ -x "$PLUGIN_BIN" ]]; then
+    log "kubectl-argo-rollouts ${ROLLOUTS_VERSION} already built (${PLUGIN_BIN})"
+    return 0
+  fi
+  local t0=$SECONDS out
+  begin_build kubectl-argo-rollouts "$PLUGIN_BUILD_DIR" "${LOG_DIR}/plugin-build.log"
+  write_wrapper_module "$GO_MODULE_GOMOD"
+  build_main "$PLUGIN_PKG" "${PLUGIN_BUILD_DIR}/kubectl-argo-rollouts"
+  out="$("${PLUGIN_BUILD_DIR}/kubectl-argo-rollouts" version --short 2>>"$GO_BUILD_LOG")" ||
+    go_build_fail "the built kubectl-argo-rollouts does not run"
+  echo "$out" >>"$GO_BUILD_LOG"
+  [[ "$out" == *"v${ROLLOUTS_VERSION#v}+"* ]] ||
+    go_build_fail "the built kubectl-argo-rollouts reports '${out}', not ${ROLLOUTS_VERSION}"
+
+  land_build "${PLUGIN_BUILD_DIR}/kubectl-argo-rollouts" "$PLUGIN_BIN" "$t0"
+}
+
+cmd_install() {
+  command -v go >/dev/null || die "go is required to build Argo Rollouts"
+  command -v jq >/dev/null || die "jq is required to read the upstream go.mod"
+  export GOTOOLCHAIN="$GO_TOOLCHAIN"
+  install_controller
+  install_plugin
 }
 
 # ============================================================================
@@ -257,6 +311,7 @@ cmd_env() {
   echo "export ARGO_ROLLOUTS_HEALTHZ_URL=http://127.0.0.1:${HEALTHZ_PORT}/healthz"
   echo "export ARGO_ROLLOUTS_NAMESPACE=${NAMESPACE}"
   echo "export ARGO_ROLLOUTS_LOG=${LOG_FILE}"
+  echo "export ARGO_ROLLOUTS_PLUGIN=${PLUGIN_BIN}"
 }
 
 case "${1:-}" in
