@@ -1,7 +1,7 @@
 /**
  * The stack outputs contract: every output the platform exports, its type, what it means and
  * what its stability promises. The one source of truth: infra/outputs.ts and the areas type
- * their values from it, README's table is generated from it (`npm run outputs:table`), the tests
+ * their values from it, docs/outputs.md's table is generated from it (`npm run outputs:table`), the tests
  * hold it against test/outputs-baseline.json and every committed stack, and consumers compile
  * against `PlatformOutputs` (examples/consumer).
  *
@@ -276,7 +276,7 @@ export type PlatformOutputs<Topics extends string = never, Users extends string 
 /** The type as documented and baselined: `string`, `string[]`, with ` (secret)` for a secret. */
 export const typeLabel = (spec: OutputSpec): string => `${spec.type}${spec.secret ? " (secret)" : ""}`;
 
-/** Every output of the contract by its documented name (a per-name output by its pattern), in the README's order. */
+/** Every output of the contract by its documented name (a per-name output by its pattern), in the table's order (docs/outputs.md). */
 export function documentedOutputs(): { readonly name: string; readonly spec: OutputSpec }[] {
   return [
     ...Object.entries(FIXED_OUTPUTS).map(([name, spec]) => ({ name, spec })),

@@ -1,7 +1,7 @@
 /**
- * `npm run outputs:table`: writes README.md's stack outputs table from infra/outputs-contract.ts,
+ * `npm run outputs:table`: writes docs/outputs.md's stack outputs table from infra/outputs-contract.ts,
  * between the marker comments, so the doc cannot drift from the contract.
- * `npm run outputs:table -- --check` only says whether README.md is up to date (exit 1 if not).
+ * `npm run outputs:table -- --check` only says whether docs/outputs.md is up to date (exit 1 if not).
  * It aligns the table as prettier does (`prettier --check` in lint keeps the two in step); prettier's
  * own API is not used because it loads as an ES module, which jest here cannot import.
  */
@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { STABILITY, type Stability, documentedOutputs, typeLabel } from "../infra/outputs-contract";
 
-export const README = path.resolve(__dirname, "..", "README.md");
+export const OUTPUTS_DOC = path.resolve(__dirname, "..", "docs", "outputs.md");
 export const BEGIN = "<!-- outputs-table:begin (generated from infra/outputs-contract.ts by `npm run outputs:table`: edit there) -->";
 export const END = "<!-- outputs-table:end -->";
 
@@ -34,30 +34,30 @@ export function outputsTableMarkdown(): string {
   return [alignedTable(["Output", "Type", "Stability", "What"], rows), "", ...legend].join("\n");
 }
 
-/** `readme` with what lies between the markers replaced by `body`. Pure; throws when a marker is missing. */
-export function replaceBetweenMarkers(readme: string, body: string): string {
-  const begin = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
+/** `doc` with what lies between the markers replaced by `body`. Pure; throws when a marker is missing. */
+export function replaceBetweenMarkers(doc: string, body: string): string {
+  const begin = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
   if (begin < 0 || end < begin)
-    throw new Error(`README.md needs the markers ${BEGIN} and ${END}, in that order, around the stack outputs table`);
-  return `${readme.slice(0, begin + BEGIN.length)}\n\n${body.trim()}\n\n${readme.slice(end)}`;
+    throw new Error(`docs/outputs.md needs the markers ${BEGIN} and ${END}, in that order, around the stack outputs table`);
+  return `${doc.slice(0, begin + BEGIN.length)}\n\n${body.trim()}\n\n${doc.slice(end)}`;
 }
 
-/** The README as it should be: `readme` with the table the contract generates. Pure. */
-export const expectedReadme = (readme: string): string => replaceBetweenMarkers(readme, outputsTableMarkdown());
+/** The document as it should be: `doc` with the table the contract generates. Pure. */
+export const expectedDoc = (doc: string): string => replaceBetweenMarkers(doc, outputsTableMarkdown());
 
 function main(): void {
-  const current = fs.readFileSync(README, "utf8");
-  const expected = expectedReadme(current);
+  const current = fs.readFileSync(OUTPUTS_DOC, "utf8");
+  const expected = expectedDoc(current);
   if (process.argv.includes("--check")) {
     if (current !== expected) {
-      console.error("README.md's stack outputs table is out of date: run `npm run outputs:table`");
+      console.error("docs/outputs.md's stack outputs table is out of date: run `npm run outputs:table`");
       process.exitCode = 1;
     }
     return;
   }
-  if (current !== expected) fs.writeFileSync(README, expected);
-  console.log(current === expected ? "README.md's outputs table is up to date" : "README.md's outputs table rewritten");
+  if (current !== expected) fs.writeFileSync(OUTPUTS_DOC, expected);
+  console.log(current === expected ? "docs/outputs.md's outputs table is up to date" : "docs/outputs.md's outputs table rewritten");
 }
 
 if (require.main === module) {

@@ -1,12 +1,12 @@
-/** README.md's stack outputs table is generated from infra/outputs-contract.ts; this fails when it is stale. */
+/** docs/outputs.md's stack outputs table is generated from infra/outputs-contract.ts; this fails when it is stale. */
 import * as fs from "node:fs";
-import { BEGIN, END, README, expectedReadme, outputsTableMarkdown, replaceBetweenMarkers } from "../scripts/outputs-table";
+import { BEGIN, END, OUTPUTS_DOC, expectedDoc, outputsTableMarkdown, replaceBetweenMarkers } from "../scripts/outputs-table";
 import { documentedOutputs } from "../infra/outputs-contract";
 
-it("README.md's outputs table is the one the contract generates (run `npm run outputs:table`)", () => {
-  const readme = fs.readFileSync(README, "utf8");
+it("docs/outputs.md's outputs table is the one the contract generates (run `npm run outputs:table`)", () => {
+  const doc = fs.readFileSync(OUTPUTS_DOC, "utf8");
   const section = (text: string) => text.slice(text.indexOf(BEGIN), text.indexOf(END));
-  expect(section(readme)).toBe(section(expectedReadme(readme)));
+  expect(section(doc)).toBe(section(expectedDoc(doc)));
 });
 
 it("has a row for every output of the contract, with its type and stability", () => {
@@ -20,7 +20,7 @@ it("has a row for every output of the contract, with its type and stability", ()
   for (const { name, spec } of documentedOutputs()) expect([name, rows.get(`\`${name}\``)]).toEqual([name, [spec.type, spec.stability]]);
 });
 
-it("replaces only what lies between the markers, and refuses a README without them", () => {
+it("replaces only what lies between the markers, and refuses a document without them", () => {
   const readme = `intro\n${BEGIN}\nold table\n${END}\nafter\n`;
   expect(replaceBetweenMarkers(readme, "new table\n")).toBe(`intro\n${BEGIN}\n\nnew table\n\n${END}\nafter\n`);
   expect(() => replaceBetweenMarkers("no markers here", "x")).toThrow(/needs the markers/);
