@@ -219,12 +219,14 @@ describe("the runbook's canary procedure with the real plugin and controller", (
     // The aborted canary is still the current pod hash: the spec names its image.
     const canary = stack.status().currentPodHash!;
     stack.serve(canary, "healthy");
-    await scraped(canary);
     expect(run(runbook("kubectl argo rollouts retry rollout queue-manager -n stf"))).toBe("rollout 'queue-manager' retried");
     await eventually("the canary back at 10%", () => {
       const s = stack.status();
       return !s.abort && s.currentPodHash === canary && stack.weights()[1] === 10 ? true : undefined;
     });
+    // Its pods were scaled down after the abort (abortScaleDownDelaySeconds): scraped again once
+    // the retry brought them back, within the step's pause before the analysis.
+    await scraped(canary);
     const result = await stack.up("2.0.0", AWAIT).done;
     if (result.code !== 0) console.log(`pulumi up:\n${result.output.slice(-3000)}`);
     expect(result.code).toBe(0);
