@@ -30,8 +30,11 @@ export async function createTopics(
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
+    // Not kafkajs's waitForLeaders: it retries only LEADER_NOT_AVAILABLE, and a KRaft broker that
+    // has not yet applied the new topic's metadata answers UNKNOWN_TOPIC_OR_PARTITION ("This server
+    // does not host this topic-partition"), which failed a CI run's drill setup. Every partition
+    // with a leader, read until then.
     await admin.createTopics({
-      waitForLeaders: true,
       topics: topics
         .filter((t) => !existing.has(t.topic))
         .map((t) => ({
@@ -41,6 +44,17 @@ export async function createTopics(
           configEntries: [{ name: "min.insync.replicas", value: String(t.minInSync) }],
         })),
     });
+    const names = topics.map((t) => t.topic);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const led = await admin
+        .fetchTopicMetadata({ topics: names })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (led) break;
+      if (Date.now() > deadline) throw new Error(`the drill's topics ${names.join(", ")} have no leader for every partition after 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
