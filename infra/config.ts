@@ -21,7 +21,7 @@ import {
   problem,
   secretKind,
 } from "./config-kit";
-import { kafkaArea, nodeCounts } from "./kafka/config";
+import { kafkaArea, nodeCounts, topicDeletionEnabled } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
 import { rolloutsArea } from "../rollouts/config";
 import { chaosArea, chaosRules } from "../chaos/config";
@@ -139,6 +139,16 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
         `expected a user of streamforge:catalogue.users (${Object.keys(catalogue.users).join(", ")}); found "${rollouts.queueManager.kafkaUser}"`,
       ),
     );
+  if (!topicDeletionEnabled(config.kafka, config.environment))
+    for (const [topic, mode] of Object.entries(config.retire.topics))
+      if (mode === "delete")
+        problems.push(
+          problem(
+            "retire",
+            ["topics", topic],
+            `expected "keep": the brokers do not delete topics here (streamforge:kafka.topicDeletion, off by default in prod), so Strimzi's Topic Operator would leave the KafkaTopic Terminating (topic-operator BatchingTopicController.java:210-228). Set streamforge:kafka.topicDeletion: true first; found "delete"`,
+          ),
+        );
   return [...problems, ...endpointProblems(config), ...chaosRules(config), ...productionRules(config)];
 }
 

@@ -1,9 +1,21 @@
 // Entry point of the Pulumi program (Pulumi.yaml `main`). Its exports are the stack outputs.
 import { readCluster } from "./cluster/provider";
 import { loadPlatformConfig } from "./config";
+import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
 
-const config = loadPlatformConfig();
-// Before anything is declared: the kubeconfig must exist and hold the stack's context.
-const cluster = config.cluster ? readCluster(config.cluster) : undefined;
-export = createPlatform(config, cluster);
+export = (async () => {
+  const config = loadPlatformConfig();
+  // Before anything is declared: the kubeconfig must exist and hold the stack's context.
+  const cluster = config.cluster ? readCluster(config.cluster) : undefined;
+  // What the cluster holds of this stack's Kafka, which no edit may lose unconfirmed (kafka/data-safety.ts).
+  const live =
+    cluster && config.catalogue.owner === "strimzi"
+      ? await readLiveKafka(cluster, {
+          clusterName: config.kafka.clusterName,
+          kafkaNamespace: config.kafka.namespace,
+          usersNamespace: config.apps.namespace,
+        })
+      : undefined;
+  return createPlatform(config, cluster, live);
+})();

@@ -10,11 +10,15 @@ import { AppsWorkloadGuard } from "./cluster/workload-guard";
 import { workloadAccounts } from "./cluster/workload-guard-spec";
 import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
 import type { PlatformConfig } from "./config";
+import { ConfigError } from "./config-kit";
+import { type LiveKafka, keepOptions } from "./kafka/data-safety";
 import { planTopics, planUsers } from "./kafka/catalogue";
+import { topicDeletionEnabled } from "./kafka/config";
 import { KafkaApiEntities } from "./kafka/kafka-api-entities";
 import { KafkaCaSync } from "./kafka/ca-sync";
 import { KafkaCluster } from "./kafka/cluster";
 import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
+import { kafkaEditProblems } from "./kafka/kafka-changes";
 import { StrimziEntities } from "./kafka/strimzi-entities";
 import { StrimziOperator } from "./kafka/strimzi-operator";
 import { type StackOutputs, stackOutputs } from "./outputs";
@@ -32,13 +36,18 @@ import { observabilityContext } from "../observability/spec";
  * Declares the stack. `cluster` is what the stack's kubeconfig says about its target (read by the
  * entry point); render, offline, has none and shows placeholders.
  */
-export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster): StackOutputs {
+export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster, live?: LiveKafka): StackOutputs {
   const { kafka, catalogue, strimzi, apps } = config;
   if (!config.cluster) throw new Error("streamforge:cluster is required (checked by infra/cluster/config.ts)");
   const provider = clusterProvider("cluster", config.cluster);
   const providers = [provider];
   const topics = planTopics(catalogue, kafka.replication.factor);
   const users = planUsers(catalogue);
+  // Before anything is declared: nothing the cluster holds leaves unconfirmed, and Strimzi can make every change.
+  if (live) {
+    const problems = kafkaEditProblems(config, live);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
   const kafkaApiOwned = catalogue.owner === "kafka-api";
   const operator = config.operator?.enabled ? config.operator : undefined;
   const watchNamespace = operator?.watchNamespace ?? apps.namespace;
@@ -51,11 +60,12 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     {
       namespaces: [
         // Strimzi 1.2's operator passes restricted, and its operands do with the restricted provider (strimzi-operator.ts).
-        { name: kafka.namespace, podSecurity: "restricted" },
+        { name: kafka.namespace, podSecurity: "restricted", holdsData: true },
         ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
         // queue-manager's Jobs set no securityContext: the apps guard's defaults fill in what
         // restricted asks for (cluster/pod-defaults-spec.ts), so restricted holds there too.
-        ...clientNamespaces.map((name) => ({ name, podSecurity: "restricted" as const })),
+        // The apps namespace holds the users' credentials Secrets.
+        ...clientNamespaces.map((name) => ({ name, podSecurity: "restricted" as const, holdsData: name === apps.namespace })),
         // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
         // Litmus' operator runs there too, watching only that namespace (chaos/README.md).
         ...(config.chaos?.enabled ? [{ name: config.chaos.namespace, podSecurity: "privileged" as const }] : []),
@@ -64,6 +74,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
           : []),
       ],
       create: config.namespaces.create,
+      keepData: keepOptions(config.retire.stack),
     },
     { providers },
   );
@@ -126,6 +137,8 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
       usersNamespace: apps.namespace,
       clientNamespaces,
       caCopyFollowedBySync: caSynced,
+      retire: config.retire,
+      topicDeletion: topicDeletionEnabled(kafka, config.environment),
     },
     { providers, dependsOn: strimziReady },
   );
@@ -141,6 +154,7 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
         users,
         credentialsNamespace: apps.namespace,
         credentialsDependsOn: namespaces.dependencies(apps.namespace),
+        retire: config.retire,
       },
       // The admin API needs running brokers: where Strimzi runs, the cluster is Ready first.
       { providers, dependsOn: [kafkaCluster] },
@@ -148,7 +162,15 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
   } else {
     entities = new StrimziEntities(
       "catalogue",
-      { clusterName: kafkaCluster.clusterName, topicsNamespace: kafka.namespace, usersNamespace: apps.namespace, strimzi, topics, users },
+      {
+        clusterName: kafkaCluster.clusterName,
+        topicsNamespace: kafka.namespace,
+        usersNamespace: apps.namespace,
+        strimzi,
+        topics,
+        users,
+        retire: config.retire,
+      },
       { providers, dependsOn: [kafkaCluster] },
     );
   }

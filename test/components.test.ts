@@ -14,6 +14,8 @@ import { createPlatform } from "../infra/platform";
 import { type DeclaredResource, knownStacks, runUnderMocks } from "../infra/render/render";
 import { committedConfig } from "./helpers";
 
+const NO_RETIRE = { topics: {}, users: {}, nodePools: {}, scaleDown: {} };
+
 const run = (program: () => void): Promise<DeclaredResource[]> =>
   runUnderMocks({ project: "streamforge", stack: "test", config: {} }, program).then((r) => r.resources);
 
@@ -25,6 +27,7 @@ describe("PlatformNamespaces", () => {
     const resources = await run(() => {
       new PlatformNamespaces("ns", {
         create: true,
+        keepData: { protect: true, retainOnDelete: true },
         namespaces: [
           { name: "kafka", podSecurity: "baseline" },
           { name: "kafka", podSecurity: "restricted" },
@@ -41,7 +44,11 @@ describe("PlatformNamespaces", () => {
 
   it("declares nothing when the namespaces are managed elsewhere", async () => {
     const resources = await run(() => {
-      new PlatformNamespaces("ns", { create: false, namespaces: [{ name: "kafka", podSecurity: "restricted" }] });
+      new PlatformNamespaces("ns", {
+        create: false,
+        keepData: { protect: true, retainOnDelete: true },
+        namespaces: [{ name: "kafka", podSecurity: "restricted" }],
+      });
     });
     expect(ofType(resources, "kubernetes:core/v1:Namespace")).toEqual([]);
   });
@@ -67,7 +74,15 @@ describe("KafkaCluster", () => {
   it("declares the pools, the Kafka CR and the metrics ConfigMap it references", async () => {
     const { kafka, strimzi } = committedConfig("prod");
     const resources = await run(() => {
-      new KafkaCluster("kafka", { kafka, strimzi, externallyManagedUsers: [], usersNamespace: "stf", clientNamespaces: ["stf"] });
+      new KafkaCluster("kafka", {
+        kafka,
+        strimzi,
+        externallyManagedUsers: [],
+        usersNamespace: "stf",
+        clientNamespaces: ["stf"],
+        retire: NO_RETIRE,
+        topicDeletion: true,
+      });
     });
     const pools = byKind(resources, "KafkaNodePool");
     expect(pools.map((p) => (p.inputs.metadata as any).labels["strimzi.io/cluster"])).toEqual(["k3", "k3"]);
@@ -88,6 +103,8 @@ describe("KafkaCluster", () => {
         externallyManagedUsers: [],
         usersNamespace: "stf",
         clientNamespaces: ["stf"],
+        retire: NO_RETIRE,
+        topicDeletion: true,
       });
     });
     expect(byKind(resources, "ConfigMap")).toEqual([]);
@@ -106,6 +123,7 @@ describe("StrimziEntities", () => {
         strimzi: config.strimzi,
         topics: planTopics(config.catalogue, 1),
         users: planUsers(config.catalogue),
+        retire: NO_RETIRE,
       });
     });
     const topics = byKind(resources, "KafkaTopic");
@@ -128,7 +146,7 @@ describe("KafkaApiEntities", () => {
 
   it("routes every topic, credential and ACL through its own admin provider", async () => {
     const resources = await run(() => {
-      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf" });
+      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf", retire: NO_RETIRE });
     });
     const [provider] = ofType(resources, "pulumi:providers:kafka");
     // Provider inputs reach the mock JSON-encoded; TLS must be off explicitly for a plain listener.
@@ -144,7 +162,7 @@ describe("KafkaApiEntities", () => {
 
   it("writes each user's credentials to a Secret named after the user, keys as Strimzi writes them", async () => {
     const resources = await run(() => {
-      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf" });
+      new KafkaApiEntities("catalogue", { connection: config.kafkaApi!, topics, users, credentialsNamespace: "stf", retire: NO_RETIRE });
     });
     const secrets = byKind(resources, "Secret");
     expect(secrets.map((s) => (s.inputs.metadata as any).name).sort()).toEqual(users.map((u) => u.name).sort());

@@ -17,6 +17,8 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
 export interface NamespaceSpec {
   readonly name: string;
   readonly podSecurity: PodSecurityLevel;
+  /** Holds data or credentials (Kafka's volumes, topics, users' Secrets): deleting it would lose them. */
+  readonly holdsData?: boolean;
 }
 
 export interface PlatformNamespacesArgs {
@@ -24,6 +26,8 @@ export interface PlatformNamespacesArgs {
   readonly namespaces: readonly NamespaceSpec[];
   /** Create them; when false they are assumed to exist and nothing is declared. */
   readonly create: boolean;
+  /** The Pulumi options of the namespaces that hold data (infra/kafka/data-safety.ts `keepOptions`). */
+  readonly keepData: { readonly protect: boolean; readonly retainOnDelete: boolean };
 }
 
 /** The namespaces the platform runs in, each with Pod Security admission labels. */
@@ -34,6 +38,7 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformNamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:platform:Namespaces", name, {}, opts);
     const levels = new Map<string, PodSecurityLevel>();
+    const holdData = new Set(args.namespaces.filter((ns) => ns.holdsData).map((ns) => ns.name));
     for (const ns of args.namespaces) {
       const known = levels.get(ns.name);
       levels.set(ns.name, known !== undefined && STRICTNESS.indexOf(known) > STRICTNESS.indexOf(ns.podSecurity) ? known : ns.podSecurity);
@@ -46,7 +51,7 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
           new k8s.core.v1.Namespace(
             `${name}-${ns}`,
             { metadata: { name: ns, labels: { ...podSecurityLabels(level), "app.kubernetes.io/part-of": "streamforge" } } },
-            { parent: this },
+            { parent: this, ...(holdData.has(ns) ? args.keepData : {}) },
           ),
         );
       }

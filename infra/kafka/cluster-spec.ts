@@ -93,10 +93,11 @@ export function readinessAnnotations(strimzi: StrimziConfig, what: "cluster" | "
 export const NODE_POOL_ANNOTATIONS = { "pulumi.com/skipAwait": "true" } as const;
 
 /** Broker settings: replication from config, auto topic creation off (topics come from the catalogue). */
-export function brokerConfig(kafka: KafkaConfig): Record<string, string | number | boolean> {
+export function brokerConfig(kafka: KafkaConfig, topicDeletion = true): Record<string, string | number | boolean> {
   const { factor, minInSyncReplicas } = kafka.replication;
   return {
     "auto.create.topics.enable": false,
+    "delete.topic.enable": topicDeletion,
     "default.replication.factor": factor,
     "min.insync.replicas": minInSyncReplicas,
     "offsets.topic.replication.factor": factor,
@@ -127,7 +128,7 @@ export function storageSpec(storage: StorageConfig): object {
   };
 }
 
-export function nodePoolSpec(pool: NodePoolConfig): object {
+export function nodePoolSpec(pool: NodePoolConfig): Record<string, unknown> {
   return {
     replicas: pool.replicas,
     roles: [...pool.roles],
@@ -149,6 +150,8 @@ export interface KafkaSpecOptions {
   readonly externallyManagedUsers: readonly string[];
   /** Namespace of the KafkaUsers, where the User Operator writes their Secrets: the apps'. */
   readonly usersNamespace: string;
+  /** Whether the brokers delete topics (`topicDeletionEnabled`); default true, Kafka's own default. */
+  readonly topicDeletion?: boolean;
   /** Namespaces whose pods may connect to the internal listeners. */
   readonly clientNamespaces: readonly string[];
 }
@@ -162,7 +165,7 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object
     // The plain listener authenticates nobody; in dev it is a superuser path by intent
     // (prod rejects the plain listener in config validation).
     authorization: { type: "simple", ...(kafka.listeners.plain ? { superUsers: ["ANONYMOUS"] } : {}) },
-    config: brokerConfig(kafka),
+    config: brokerConfig(kafka, options.topicDeletion ?? true),
   };
   if (kafka.rackTopologyKey) spec.rack = { type: "topology-label", topologyKey: kafka.rackTopologyKey };
   if (kafka.metrics.jmxPrometheusExporter) {

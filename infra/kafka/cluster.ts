@@ -10,7 +10,8 @@ import {
   nodePoolSpec,
   readinessAnnotations,
 } from "./cluster-spec";
-import type { KafkaConfig, StrimziConfig } from "./config";
+import type { KafkaConfig, RetireConfig, StrimziConfig } from "./config";
+import { keepOptions, retireAnnotations, retireModeOf } from "./data-safety";
 
 export interface KafkaClusterArgs {
   /** The cluster as `streamforge:kafka` declares it: node pools, listeners, storage, version, metrics. */
@@ -25,6 +26,10 @@ export interface KafkaClusterArgs {
   readonly clientNamespaces: readonly string[];
   /** The CA copy's certificates are kept current by the CA syncer (ca-sync.ts): `up` only creates the copy. */
   readonly caCopyFollowedBySync?: boolean;
+  /** Whether the brokers delete topics (config.ts `topicDeletionEnabled`). */
+  readonly topicDeletion: boolean;
+  /** Confirmations that let the cluster (`stack`) or a node pool go; without one each is protected (data-safety.ts). */
+  readonly retire: RetireConfig;
 }
 
 /** The CA copy's options: where the syncer keeps its certificates current, `up` creates it and ignores their changes. */
@@ -62,19 +67,24 @@ export class KafkaCluster extends pulumi.ComponentResource {
         ]
       : [];
 
-    this.nodePools = kafka.nodePools.map(
-      (pool) =>
-        new k8s.apiextensions.CustomResource(
-          `${name}-pool-${pool.name}`,
-          {
-            apiVersion: STRIMZI_API_VERSION,
-            kind: "KafkaNodePool",
-            metadata: { name: pool.name, namespace: kafka.namespace, labels, annotations: NODE_POOL_ANNOTATIONS },
-            spec: nodePoolSpec(pool),
+    this.nodePools = kafka.nodePools.map((pool) => {
+      const mode = retireModeOf(args.retire, "nodePools", pool.name);
+      return new k8s.apiextensions.CustomResource(
+        `${name}-pool-${pool.name}`,
+        {
+          apiVersion: STRIMZI_API_VERSION,
+          kind: "KafkaNodePool",
+          metadata: {
+            name: pool.name,
+            namespace: kafka.namespace,
+            labels,
+            annotations: { ...NODE_POOL_ANNOTATIONS, ...retireAnnotations(mode) },
           },
-          { parent: this },
-        ),
-    );
+          spec: nodePoolSpec(pool),
+        },
+        { parent: this, ...keepOptions(mode) },
+      );
+    });
 
     this.kafka = new k8s.apiextensions.CustomResource(
       `${name}-kafka`,
@@ -85,16 +95,17 @@ export class KafkaCluster extends pulumi.ComponentResource {
           name: kafka.clusterName,
           namespace: kafka.namespace,
           labels: { "app.kubernetes.io/part-of": "streamforge" },
-          annotations: readinessAnnotations(strimzi, "cluster"),
+          annotations: { ...readinessAnnotations(strimzi, "cluster"), ...retireAnnotations(args.retire.stack) },
         },
         spec: kafkaSpec(kafka, {
           externallyManagedUsers: args.externallyManagedUsers,
           usersNamespace: args.usersNamespace,
           clientNamespaces: args.clientNamespaces,
+          topicDeletion: args.topicDeletion,
         }),
       },
       // The node pools must exist when the Kafka CR is reconciled, or Strimzi reports no nodes.
-      { parent: this, dependsOn: [...this.nodePools, ...metrics] },
+      { parent: this, dependsOn: [...this.nodePools, ...metrics], ...keepOptions(args.retire.stack) },
     );
 
     if (strimzi.awaitReady && args.usersNamespace !== kafka.namespace) {

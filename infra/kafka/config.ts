@@ -16,6 +16,7 @@ import {
   chartVersion,
   secretText,
 } from "../config-kit";
+import { versionProblems } from "./kafka-changes";
 
 const STORAGE_TYPES = ["ephemeral", "persistent-claim"] as const;
 
@@ -93,6 +94,11 @@ const kafkaSchema = z.strictObject({
       kafkaExporter: z.boolean().default(true),
     })
     .default({ jmxPrometheusExporter: true, kafkaExporter: true }),
+  /**
+   * Whether the brokers let topics be deleted (`delete.topic.enable`). Unset: off in prod, where a
+   * deleted KafkaTopic then stays Terminating instead of deleting data, on elsewhere.
+   */
+  topicDeletion: z.boolean().optional(),
   /** Extra broker settings, merged over the ones derived from `replication`. */
   config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
@@ -155,6 +161,34 @@ const catalogueSchema = z.strictObject({
   users: z.record(dnsLabel, userSchema),
 });
 
+/**
+ * How a stateful object leaves the program: `keep` releases it (it stays in the cluster with its
+ * data or credentials, no longer managed by this stack); `delete` deletes it and its data.
+ */
+export const RETIRE_MODES = ["keep", "delete"] as const;
+const retireMode = z.enum(RETIRE_MODES);
+
+/**
+ * The explicit, per-object confirmations that let a stateful object go (infra/kafka/data-safety.ts).
+ * Without one, every Kafka object is protected: removing it, or destroying the stack, fails.
+ */
+const retireSchema = z.strictObject({
+  /** Kafka topic name -> how it goes. Confirm here, `pulumi up` with the topic still in the catalogue, then remove it. */
+  topics: z.record(kafkaTopicName, retireMode).default({}),
+  /** Catalogue user -> how its KafkaUser and credentials go. */
+  users: z.record(dnsLabel, retireMode).default({}),
+  /** Node pool name -> how it goes (its brokers must hold no partition replicas: Strimzi refuses otherwise). */
+  nodePools: z.record(dnsLabel, retireMode).default({}),
+  /**
+   * Node pool name -> its new, lower replica count: confirms that the brokers leaving hold no
+   * partition replicas any more (moved by a KafkaRebalance in remove-brokers mode, or
+   * kafka-reassign-partitions). Strimzi keeps the old count while they do (infra/kafka/kafka-changes.ts).
+   */
+  scaleDown: z.record(dnsLabel, z.int().min(0)).default({}),
+  /** The whole stack, before `pulumi destroy`: every Kafka object and the namespaces holding them. */
+  stack: retireMode.optional(),
+});
+
 const kafkaApiSchema = z.strictObject({
   bootstrapServers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port")).min(1),
   tls: z.boolean(),
@@ -173,11 +207,17 @@ export const kafkaArea = defineArea({
     kafka: kafkaSchema,
     catalogue: catalogueSchema,
     kafkaApi: kafkaApiSchema.optional(),
+    retire: retireSchema.default(retireSchema.parse({})),
     /** SASL password of kafkaApi.sasl.username. */
     kafkaApiPassword: secretText,
   },
   secrets: ["kafkaApiPassword"],
-  rules: (config) => [...clusterRules(config.kafka), ...catalogueRules(config), ...kafkaApiRules(config)],
+  rules: (config) => [
+    ...clusterRules(config.kafka),
+    ...versionProblems(config.kafka, config.strimzi.chartVersion),
+    ...catalogueRules(config),
+    ...kafkaApiRules(config),
+  ],
 });
 
 export type KafkaAreaConfig = AreaConfig<typeof kafkaArea>;
@@ -189,6 +229,13 @@ export type TopicConfig = z.output<typeof topicSchema>;
 export type UserConfig = z.output<typeof userSchema>;
 export type CatalogueConfig = z.output<typeof catalogueSchema>;
 export type KafkaApiConfig = z.output<typeof kafkaApiSchema>;
+export type RetireMode = z.output<typeof retireMode>;
+export type RetireConfig = z.output<typeof retireSchema>;
+
+/** Whether the brokers delete topics: the stack's choice, else off in prod only. */
+export function topicDeletionEnabled(kafka: KafkaConfig, environment: string): boolean {
+  return kafka.topicDeletion ?? environment !== "prod";
+}
 
 /** Brokers and controllers of the configured node pools. */
 export function nodeCounts(kafka: KafkaConfig): { brokers: number; controllers: number } {
@@ -212,6 +259,14 @@ function clusterRules(kafka: KafkaConfig): ConfigProblem[] {
   if (kafka.replication.factor > brokers)
     problems.push(
       problem("kafka", ["replication", "factor"], `expected at most the number of brokers (${brokers}); found ${kafka.replication.factor}`),
+    );
+  if ("delete.topic.enable" in kafka.config)
+    problems.push(
+      problem(
+        "kafka",
+        ["config", "delete.topic.enable"],
+        "expected streamforge:kafka.topicDeletion instead (it knows each environment's default); found it set here",
+      ),
     );
   if (kafka.replication.minInSyncReplicas > kafka.replication.factor)
     problems.push(

@@ -2,7 +2,8 @@ import * as kafka from "@pulumi/kafka";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { KafkaApiConfig } from "./config";
+import type { KafkaApiConfig, RetireConfig } from "./config";
+import { keepOptions, retireModeOf } from "./data-safety";
 import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
 
 /** The mechanism Strimzi's listeners accept, so kafka-api users work on either cluster. */
@@ -49,6 +50,12 @@ export interface KafkaApiEntitiesArgs {
   readonly credentialsNamespace: string;
   /** What must exist before the Secrets are written (the namespace). */
   readonly credentialsDependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Confirmations that let a topic or user go; without one each is protected (data-safety.ts).
+   * Nothing here reads the brokers before a preview, so a removal is refused by Pulumi's own
+   * protection message rather than data-safety's.
+   */
+  readonly retire: RetireConfig;
 }
 
 /** Topics, SCRAM users and ACLs managed through the Kafka admin API (@pulumi/kafka). */
@@ -82,7 +89,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
           replicationFactor: topic.replicas,
           config: topicConfigStrings(topic.config),
         },
-        child,
+        { ...child, ...keepOptions(retireModeOf(args.retire, "topics", topic.name)) },
       );
     }
 
@@ -91,7 +98,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
       new kafka.UserScramCredential(
         `${name}-scram-${user.name}`,
         { username: user.name, scramMechanism: USER_SCRAM_MECHANISM, password: password.result },
-        child,
+        { ...child, ...keepOptions(retireModeOf(args.retire, "users", user.name)) },
       );
       for (const acl of user.acls) {
         kafkaAclRows(user.name, acl).forEach((row) => {

@@ -2,10 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { STRIMZI_API_VERSION, readinessAnnotations } from "./cluster-spec";
 import type { TopicPlan, UserPlan } from "./catalogue";
-import type { StrimziConfig } from "./config";
+import type { RetireConfig, StrimziConfig } from "./config";
+import { keepOptions, retireAnnotations, retireModeOf } from "./data-safety";
 
 /** KafkaTopic v1 object body (without metadata) for a planned topic. */
-export function kafkaTopicSpec(plan: TopicPlan): object {
+export function kafkaTopicSpec(plan: TopicPlan): Record<string, unknown> {
   return {
     ...(plan.resourceName !== plan.name ? { topicName: plan.name } : {}),
     partitions: plan.partitions,
@@ -43,6 +44,8 @@ export interface StrimziEntitiesArgs {
   readonly topics: readonly TopicPlan[];
   /** The catalogue's users with their ACLs, planned (`planUsers`). */
   readonly users: readonly UserPlan[];
+  /** Confirmations that let a topic or user go; without one each is protected (data-safety.ts). */
+  readonly retire: RetireConfig;
 }
 
 /** Topics and users owned by Strimzi's Topic and User Operators; `pulumi up` waits for each to be Ready where Strimzi runs. */
@@ -52,18 +55,25 @@ export class StrimziEntities extends pulumi.ComponentResource {
     const labels = { "strimzi.io/cluster": args.clusterName, "app.kubernetes.io/part-of": "streamforge" };
     const annotations = readinessAnnotations(args.strimzi, "entities");
     for (const topic of args.topics) {
+      const mode = retireModeOf(args.retire, "topics", topic.name);
       new k8s.apiextensions.CustomResource(
         `${name}-topic-${topic.resourceName}`,
         {
           apiVersion: STRIMZI_API_VERSION,
           kind: "KafkaTopic",
-          metadata: { name: topic.resourceName, namespace: args.topicsNamespace, labels, annotations },
+          metadata: {
+            name: topic.resourceName,
+            namespace: args.topicsNamespace,
+            labels,
+            annotations: { ...annotations, ...retireAnnotations(mode) },
+          },
           spec: kafkaTopicSpec(topic),
         },
-        { parent: this },
+        { parent: this, ...keepOptions(mode) },
       );
     }
     for (const user of args.users) {
+      const mode = retireModeOf(args.retire, "users", user.name);
       new k8s.apiextensions.CustomResource(
         `${name}-user-${user.name}`,
         {
@@ -73,11 +83,11 @@ export class StrimziEntities extends pulumi.ComponentResource {
             name: user.name,
             namespace: args.usersNamespace,
             labels: { ...labels, "streamforge.io/service": user.service },
-            annotations,
+            annotations: { ...annotations, ...retireAnnotations(mode) },
           },
           spec: kafkaUserSpec(user),
         },
-        { parent: this },
+        { parent: this, ...keepOptions(mode) },
       );
     }
     this.registerOutputs({});

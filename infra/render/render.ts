@@ -28,6 +28,9 @@ export interface DeclaredResource {
   readonly inputs: Record<string, unknown>;
   /** Reference (`urn::id`) of the explicit provider, when one was passed. */
   readonly provider?: string;
+  /** The options that keep it (infra/kafka/data-safety.ts), when set. */
+  readonly protect?: boolean;
+  readonly retainOnDelete?: boolean;
 }
 
 export interface KubernetesObject {
@@ -205,16 +208,34 @@ async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<
  * Runs `program` under Pulumi's mock runtime with the given config and returns every resource
  * it registered and its resolved outputs. Used by render and by the wiring tests.
  */
+/** What runUnderMocks reads of a registration request (Pulumi's RegisterResourceRequest protobuf). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  hasProtect?(): boolean;
+  getProtect(): boolean;
+  hasRetainondelete?(): boolean;
+  getRetainondelete(): boolean;
+}
+
 export async function runUnderMocks(
   options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
   program: () => Record<string, unknown> | void,
 ): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
   const resources: DeclaredResource[] = [];
+  // The options that keep data, by type and name (the mocks' arguments do not carry them).
+  const keep = new Map<string, { protect?: boolean; retainOnDelete?: boolean }>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = plain(args.inputs) as Record<string, unknown>;
-        resources.push({ type: args.type, name: args.name, inputs, ...(args.provider ? { provider: args.provider } : {}) });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs,
+          ...(args.provider ? { provider: args.provider } : {}),
+          ...keep.get(`${args.type}::${args.name}`),
+        });
         const state = { ...inputs, ...DEPLOY_TIME_OUTPUTS[args.type] };
         return { id: `${args.name}-id`, state };
       },
@@ -225,6 +246,17 @@ export async function runUnderMocks(
     true,
   );
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  // The mock monitor sees the raw registration request; the mocks' arguments lack its options.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const kept = {
+      ...(req.hasProtect?.() ? { protect: req.getProtect() } : {}),
+      ...(req.hasRetainondelete?.() ? { retainOnDelete: req.getRetainondelete() } : {}),
+    };
+    if (Object.keys(kept).length > 0) keep.set(`${req.getType()}::${req.getName()}`, kept);
+    return register(req, cb);
+  };
   const outputs = await resolveOutputs(program() ?? {});
   // Resource registrations are asynchronous: wait until the mock monitor has seen them all.
   await pulumi.runtime.disconnect();

@@ -74,7 +74,7 @@ export function localStackFile(): { config: Record<string, any>; encryptionsalt:
  * The local stack with namespaces of its own (`kafka-<suffix>`, `stf-<suffix>`, so it cannot touch
  * the local stack's objects), and without the areas whose objects have fixed names: the
  * self-healing operator, chaos (its namespace, guard and schedule) and observability (the Rollouts
- * controller's PodMonitor); changed by `edit`; written as a `--config-file` for stack `name`.
+ * controller's PodMonitor), its Kafka objects unprotected so `pulumi destroy` can remove them; changed by `edit`; written as a `--config-file` for stack `name`.
  * Sharing one object would let a variant's destroy delete the local stack's.
  */
 export function localVariant(name: string, suffix: string, edit: (config: Record<string, any>) => void): string {
@@ -87,6 +87,8 @@ export function localVariant(name: string, suffix: string, edit: (config: Record
   delete config["streamforge:operatorRegistryPassword"];
   delete config["streamforge:observability"];
   delete config["streamforge:chaos"];
+  // A throwaway stack confirms up front that its Kafka objects may go with it (infra/kafka/data-safety.ts).
+  config["streamforge:retire"] = { stack: "delete" };
   edit(config);
   return configFile(name, { config, encryptionsalt: local.encryptionsalt });
 }

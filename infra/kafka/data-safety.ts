@@ -1,0 +1,142 @@
+/**
+ * Day-2 safety for the Kafka platform: every stateful object (the Kafka cluster, its node pools,
+ * topics, users, and the namespaces holding them) is protected unless the stack config confirms,
+ * per object, how it may go (`streamforge:retire`). Pure functions: the live objects come from
+ * infra/kafka/live.ts, the desired ones from the catalogue and `streamforge:kafka`.
+ *
+ * Why both Pulumi options (pulumi/pulumi pkg/resource/deploy/step.go, v3.276.0, DeleteStep.Apply):
+ * `protect` makes the engine refuse to delete the object, in preview too, so `pulumi destroy` and a
+ * removal fail before anything is deleted; `retainOnDelete` makes any deletion that does happen
+ * (a later unprotect, `destroy --target`) leave the object in the cluster. Both are read from the
+ * state of the last `up`, so a confirmation takes effect at an `up` that still declares the object:
+ * confirm, `up`, then remove it. The confirmation is also written on the object
+ * (RETIRE_ANNOTATION), which is how a later preview knows it was applied.
+ */
+import { type ConfigProblem, problem } from "../config-kit";
+import type { RetireConfig, RetireMode } from "./config";
+
+/** Written on each object whose retirement an `up` applied: its value is the confirmed mode. */
+export const RETIRE_ANNOTATION = "streamforge.io/retire";
+
+/** The Pulumi options that keep a stateful object, or let it go as confirmed. */
+export function keepOptions(mode: RetireMode | undefined): { protect: boolean; retainOnDelete: boolean } {
+  if (mode === "delete") return { protect: false, retainOnDelete: false };
+  if (mode === "keep") return { protect: false, retainOnDelete: true };
+  return { protect: true, retainOnDelete: true };
+}
+
+/** The annotation that records a confirmation on the object (none while it is protected). */
+export function retireAnnotations(mode: RetireMode | undefined): Record<string, string> {
+  return mode ? { [RETIRE_ANNOTATION]: mode } : {};
+}
+
+export type StatefulKind = "topics" | "users" | "nodePools";
+
+/** The confirmation that applies to one object: its own, else the whole stack's. */
+export function retireModeOf(retire: RetireConfig, kind: StatefulKind, name: string): RetireMode | undefined {
+  return retire[kind][name] ?? retire.stack;
+}
+
+/** One Kafka object as the API server holds it. */
+export interface LiveObject {
+  readonly kind: "Kafka" | "KafkaNodePool" | "KafkaTopic" | "KafkaUser";
+  readonly namespace: string;
+  /** metadata.name */
+  readonly name: string;
+  /** The confirmation an `up` applied to it (RETIRE_ANNOTATION), if any. */
+  readonly retire?: RetireMode;
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly status?: Readonly<Record<string, unknown>>;
+}
+
+/** The stack's Kafka objects in the cluster, as read before anything is declared. */
+export interface LiveKafka {
+  readonly cluster?: LiveObject;
+  readonly nodePools: readonly LiveObject[];
+  readonly topics: readonly LiveObject[];
+  readonly users: readonly LiveObject[];
+}
+
+export const NO_LIVE_KAFKA: LiveKafka = { nodePools: [], topics: [], users: [] };
+
+/** A KafkaTopic's topic name in Kafka: spec.topicName, else its object name (Strimzi's rule). */
+export function liveTopicName(topic: LiveObject): string {
+  return typeof topic.spec.topicName === "string" ? topic.spec.topicName : topic.name;
+}
+
+/** What the program declares, by the names the confirmations use. */
+export interface DesiredKafka {
+  readonly topics: readonly string[];
+  readonly users: readonly string[];
+  readonly nodePools: readonly string[];
+}
+
+interface KindText {
+  /** Where the object is declared: the key it was removed from. */
+  readonly home: { readonly key: string; readonly path: readonly string[] };
+  readonly what: string;
+  readonly keep: string;
+  readonly delete: string;
+}
+
+const KINDS: Record<StatefulKind, KindText> = {
+  topics: {
+    home: { key: "catalogue", path: ["topics"] },
+    what: "topic",
+    keep: "the topic and its data stay in Kafka, no longer managed by this stack",
+    delete: "Strimzi's Topic Operator deletes the topic and its data",
+  },
+  users: {
+    home: { key: "catalogue", path: ["users"] },
+    what: "user",
+    keep: "the KafkaUser, its credentials Secret and ACLs stay, no longer managed by this stack",
+    delete: "its credentials and ACLs are deleted: clients using them are cut off",
+  },
+  nodePools: {
+    home: { key: "kafka", path: ["nodePools"] },
+    what: "node pool",
+    keep: "the pool and its brokers keep running, no longer managed by this stack",
+    delete: "its nodes are removed (Strimzi refuses while they hold partition replicas) and, with deleteClaim, their volumes",
+  },
+};
+
+function departure(kind: StatefulKind, name: string, object: LiveObject, retire: RetireConfig): ConfigProblem | undefined {
+  const text = KINDS[kind];
+  const confirmed = retireModeOf(retire, kind, name);
+  const where = `${object.kind} ${object.namespace}/${object.name}`;
+  if (confirmed !== undefined && object.retire === confirmed) return undefined;
+  // Released by an earlier `up` (its state retains it on delete): it is no longer ours to keep.
+  if (confirmed === undefined && object.retire === "keep") return undefined;
+  const at = (message: string) => problem(text.home.key, [...text.home.path, name], message);
+  if (confirmed !== undefined)
+    return at(
+      `expected the ${text.what} to stay declared until its confirmation streamforge:retire.${kind}.${name} ("${confirmed}") is applied; ` +
+        `found it removed while ${where} is still protected. Put it back, run pulumi up (which applies the confirmation), then remove it`,
+    );
+  return at(
+    `expected the ${text.what} "${name}" to stay: ${where} is in the cluster and protected, and removing it would lose it. ` +
+      `To let it go, keep it here, set streamforge:retire.${kind}.${name} to "keep" (${text.keep}) or "delete" (${text.delete}), ` +
+      `run pulumi up, then remove it; found it removed`,
+  );
+}
+
+/**
+ * Objects in the cluster the program no longer declares: each must have been confirmed and the
+ * confirmation applied by an earlier `up`, or the change is refused naming the object and the key.
+ */
+export function departureProblems(live: LiveKafka, desired: DesiredKafka, retire: RetireConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const check = (kind: StatefulKind, objects: readonly LiveObject[], nameOf: (o: LiveObject) => string) => {
+    const declared = new Set(desired[kind]);
+    for (const object of objects) {
+      const name = nameOf(object);
+      if (declared.has(name)) continue;
+      const p = departure(kind, name, object, retire);
+      if (p) problems.push(p);
+    }
+  };
+  check("topics", live.topics, liveTopicName);
+  check("users", live.users, (o) => o.name);
+  check("nodePools", live.nodePools, (o) => o.name);
+  return problems;
+}

@@ -1,0 +1,71 @@
+/**
+ * The stack's Kafka objects as the API server holds them, read before anything is declared: what
+ * data-safety.ts compares the program with. Only objects this program labels as its own
+ * (`app.kubernetes.io/part-of: streamforge`, the cluster's `strimzi.io/cluster`) are read, in
+ * the namespaces this stack puts them in. Where Strimzi's CRDs are not installed yet (a first
+ * `up` installs them with the operator's chart) there is nothing to read.
+ */
+import type { ResolvedCluster } from "../cluster/provider";
+import { kubeClient } from "../cluster/kube-client";
+import { STRIMZI_API_VERSION } from "./cluster-spec";
+import { RETIRE_MODES, type RetireMode } from "./config";
+import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";
+
+interface KubeObject {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  readonly spec?: Record<string, unknown>;
+  readonly status?: Record<string, unknown>;
+}
+
+function toLive(kind: LiveObject["kind"], o: KubeObject): LiveObject {
+  const mode = o.metadata?.annotations?.[RETIRE_ANNOTATION];
+  return {
+    kind,
+    namespace: o.metadata?.namespace ?? "",
+    name: o.metadata?.name ?? "",
+    ...(RETIRE_MODES.includes(mode as RetireMode) ? { retire: mode as RetireMode } : {}),
+    spec: o.spec ?? {},
+    ...(o.status ? { status: o.status } : {}),
+  };
+}
+
+/** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
+export async function readLiveKafka(
+  target: ResolvedCluster,
+  where: { readonly clusterName: string; readonly kafkaNamespace: string; readonly usersNamespace: string },
+): Promise<LiveKafka> {
+  const { k8s, config } = await kubeClient(target.kubeconfigPath, target.context);
+  const api = config.makeApiClient(k8s.CustomObjectsApi);
+  const [group, version] = STRIMZI_API_VERSION.split("/") as [string, string];
+  const labelSelector = `app.kubernetes.io/part-of=streamforge,strimzi.io/cluster=${where.clusterName}`;
+  const list = async (plural: string, namespace: string, selector?: string): Promise<KubeObject[]> => {
+    try {
+      const found = (await api.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector: selector })) as {
+        items?: KubeObject[];
+      };
+      return found.items ?? [];
+    } catch (err) {
+      // No such resource type yet (the CRDs come with Strimzi's chart) or no such namespace: nothing declared there.
+      if ((err as { code?: number }).code === 404) return [];
+      throw new Error(
+        `reading ${plural} in namespace ${namespace} from ${target.server} failed: ${(err as Error).message.split("\n")[0]}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+  const [clusters, nodePools, topics, users] = await Promise.all([
+    list("kafkas", where.kafkaNamespace, "app.kubernetes.io/part-of=streamforge"),
+    list("kafkanodepools", where.kafkaNamespace, labelSelector),
+    list("kafkatopics", where.kafkaNamespace, labelSelector),
+    list("kafkausers", where.usersNamespace, labelSelector),
+  ]);
+  const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
+  return {
+    ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
+    nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
+    topics: topics.map((o) => toLive("KafkaTopic", o)),
+    users: users.map((o) => toLive("KafkaUser", o)),
+  };
+}

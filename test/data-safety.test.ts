@@ -1,0 +1,345 @@
+/**
+ * Data safety, offline: which objects every stack protects, how a confirmation lets one go, and
+ * which edits are refused against a live cluster (fixtures: the objects the local stack renders,
+ * as the API server would hold them after its `up`). The real CLI and API server:
+ * test/integration/data-safety.itest.ts.
+ */
+import type { PlatformConfig } from "../infra/config";
+import { kafkaEditProblems, versionProblems, UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../infra/kafka/kafka-changes";
+import { nodePoolSpec } from "../infra/kafka/cluster-spec";
+import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
+import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
+import { committedConfig, variantProblems } from "./helpers";
+
+const STATEFUL_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
+
+/** The stateful resources a stack declares: Kafka's CRs, the namespaces holding them, @pulumi/kafka's topics and credentials. */
+function stateful(resources: DeclaredResource[], config: PlatformConfig): DeclaredResource[] {
+  const dataNamespaces = [config.kafka.namespace, config.apps.namespace];
+  return resources.filter(
+    (r) =>
+      STATEFUL_KINDS.includes(r.inputs.kind as string) ||
+      (r.type === "kubernetes:core/v1:Namespace" && dataNamespaces.includes((r.inputs.metadata as { name: string }).name)) ||
+      r.type === "kafka:index/topic:Topic" ||
+      r.type === "kafka:index/userScramCredential:UserScramCredential",
+  );
+}
+
+describe("stateful objects are protected by default", () => {
+  it.each(knownStacks())("%s: the cluster, pools, topics, users and their namespaces", async (stack) => {
+    const config = committedConfig(stack);
+    const { resources } = await renderStack(stack);
+    const kept = stateful(resources, config);
+    // Every kind is there to be checked (namespaces only where the stack creates them).
+    const kinds = new Set(kept.map((r) => (r.inputs.kind as string | undefined) ?? r.type));
+    for (const kind of ["Kafka", "KafkaNodePool"]) expect(kinds).toContain(kind);
+    expect(kept.length).toBeGreaterThan(config.kafka.nodePools.length + 1);
+    for (const r of kept) expect([r.name, r.protect, r.retainOnDelete]).toEqual([r.name, true, true]);
+    // ...and nothing else is protected: a stateless object can be replaced.
+    const others = resources.filter((r) => !kept.includes(r) && r.protect === true);
+    expect(others.map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe("a confirmation lets exactly its object go", () => {
+  const declared = async (retire: object) => (await renderStack("local", { edit: (raw) => (raw.retire = retire) })).resources;
+  const named = (resources: DeclaredResource[], kind: string, name: string) =>
+    resources.find((r) => r.inputs.kind === kind && (r.inputs.metadata as { name: string }).name === name)!;
+  const annotation = (r: DeclaredResource) =>
+    (r.inputs.metadata as { annotations?: Record<string, string> }).annotations?.[RETIRE_ANNOTATION];
+
+  it("delete: unprotected, deleted with the object; keep: unprotected, left in the cluster; both recorded on the object", async () => {
+    const resources = await declared({ topics: { "market-klines": "delete" }, users: { loaders: "keep" } });
+    const topic = named(resources, "KafkaTopic", "market-klines");
+    const user = named(resources, "KafkaUser", "loaders");
+    expect([topic.protect, topic.retainOnDelete, annotation(topic)]).toEqual([false, false, "delete"]);
+    expect([user.protect, user.retainOnDelete, annotation(user)]).toEqual([false, true, "keep"]);
+    const other = named(resources, "KafkaTopic", "market-trades");
+    expect([other.protect, other.retainOnDelete, annotation(other)]).toEqual([true, true, undefined]);
+  });
+
+  it("the stack's confirmation covers every stateful object, before pulumi destroy", async () => {
+    const resources = await declared({ stack: "delete" });
+    const kept = stateful(resources, committedConfig("local"));
+    expect(kept.length).toBeGreaterThan(5);
+    for (const r of kept) expect([r.name, r.protect, r.retainOnDelete]).toEqual([r.name, false, false]);
+  });
+
+  it("refuses an unknown mode, naming the key", () => {
+    expect(variantProblems("local", (raw) => (raw.retire = { topics: { "market-klines": "drop" } }))).toEqual([
+      expect.stringContaining("streamforge:retire.topics.market-klines"),
+    ]);
+  });
+});
+
+/** What the API server holds after the local stack's `up`: its rendered Kafka objects. */
+async function liveLocal(): Promise<LiveKafka> {
+  const { manifests } = await renderStack("local");
+  const live = (kind: LiveObject["kind"]) =>
+    manifests
+      .filter((m: KubernetesObject) => m.kind === kind)
+      .map((m) => ({
+        kind,
+        name: m.metadata.name,
+        namespace: m.metadata.namespace ?? "",
+        spec: (m as unknown as { spec: object }).spec as Record<string, unknown>,
+      }));
+  return { cluster: live("Kafka")[0]!, nodePools: live("KafkaNodePool"), topics: live("KafkaTopic"), users: live("KafkaUser") };
+}
+
+/** The problems of the local stack's config after `edit`, against `live`. */
+function problemsAfter(live: LiveKafka, edit: (config: PlatformConfig) => PlatformConfig): string[] {
+  return kafkaEditProblems(edit(committedConfig("local")), live).map((p) => `${p.key}: ${p.message}`);
+}
+
+const withoutTopic = (c: PlatformConfig, topic: string): PlatformConfig => {
+  const topics = Object.fromEntries(Object.entries(c.catalogue.topics).filter(([name]) => name !== topic));
+  return { ...c, catalogue: { ...c.catalogue, topics } };
+};
+const retiring = (c: PlatformConfig, retire: Partial<PlatformConfig["retire"]>): PlatformConfig => ({
+  ...c,
+  retire: { ...c.retire, ...retire },
+});
+
+describe("nothing the cluster holds leaves unconfirmed", () => {
+  let live: LiveKafka;
+  beforeAll(async () => {
+    live = await liveLocal();
+  });
+
+  it("an unchanged stack has no problem", () => {
+    expect(problemsAfter(live, (c) => c)).toEqual([]);
+  });
+
+  it("a topic removed from the catalogue is refused, naming it and the confirmation", () => {
+    expect(problemsAfter(live, (c) => withoutTopic(c, "market-klines"))).toEqual([
+      expect.stringMatching(
+        /^streamforge:catalogue\.topics\.market-klines: expected the topic "market-klines" to stay: KafkaTopic kafka\/market-klines is in the cluster.*streamforge:retire\.topics\.market-klines to "keep".*or "delete"/,
+      ),
+    ]);
+  });
+
+  it("confirmed but removed in the same change: refused until an up has applied the confirmation", () => {
+    const problems = problemsAfter(live, (c) => retiring(withoutTopic(c, "market-klines"), { topics: { "market-klines": "delete" } }));
+    expect(problems).toEqual([
+      expect.stringContaining('until its confirmation streamforge:retire.topics.market-klines ("delete") is applied'),
+    ]);
+  });
+
+  it("confirmed and applied (the object carries the confirmation): removal goes ahead", () => {
+    const applied = { ...live, topics: live.topics.map((t) => (t.name === "market-klines" ? { ...t, retire: "delete" as const } : t)) };
+    expect(problemsAfter(applied, (c) => retiring(withoutTopic(c, "market-klines"), { topics: { "market-klines": "delete" } }))).toEqual(
+      [],
+    );
+    // The confirmation that was applied is the one that counts: "keep" applied does not allow a "delete".
+    const kept = { ...live, topics: live.topics.map((t) => (t.name === "market-klines" ? { ...t, retire: "keep" as const } : t)) };
+    expect(problemsAfter(kept, (c) => retiring(withoutTopic(c, "market-klines"), { topics: { "market-klines": "delete" } }))).toHaveLength(
+      1,
+    );
+  });
+
+  it("users and node pools the same way", () => {
+    const problems = problemsAfter(live, (c) => ({ ...c, catalogue: { ...c.catalogue, users: {} } }));
+    expect(problems).toHaveLength(live.users.length);
+    expect(problems[0]).toMatch(/^streamforge:catalogue\.users\.\S+: expected the user .* streamforge:retire\.users\./);
+  });
+});
+
+describe("changes Strimzi cannot make are refused with the reason and the procedure", () => {
+  let live: LiveKafka;
+  beforeAll(async () => {
+    live = await liveLocal();
+  });
+  const expectRule = (problems: string[], key: string, rule: UnsupportedChangeId) =>
+    expect(problems).toContainEqual(
+      expect.stringMatching(new RegExp(`^${key.replace(/[.[\]]/g, "\\$&")}: ${UNSUPPORTED_CHANGES[rule].change.replace(/[()<>-]/g, ".")}`)),
+    );
+  const topicEdit = (edit: (t: PlatformConfig["catalogue"]["topics"][string]) => object) => (c: PlatformConfig) => ({
+    ...c,
+    catalogue: {
+      ...c.catalogue,
+      topics: {
+        ...c.catalogue.topics,
+        "queue-events": { ...c.catalogue.topics["queue-events"]!, ...edit(c.catalogue.topics["queue-events"]!) },
+      },
+    },
+  });
+  const poolEdit = (edit: (p: PlatformConfig["kafka"]["nodePools"][number]) => object) => (c: PlatformConfig) => ({
+    ...c,
+    kafka: { ...c.kafka, nodePools: c.kafka.nodePools.map((p) => ({ ...p, ...edit(p) })) },
+  });
+
+  it("fewer partitions; other replicas", () => {
+    expectRule(
+      problemsAfter(
+        live,
+        topicEdit((t) => ({ partitions: t.partitions - 1 })),
+      ),
+      "streamforge:catalogue.topics.queue-events.partitions",
+      "partitionsDecreased",
+    );
+    expect(
+      problemsAfter(
+        live,
+        topicEdit((t) => ({ partitions: t.partitions + 1 })),
+      ),
+    ).toEqual([]);
+    expectRule(
+      problemsAfter(
+        live,
+        topicEdit(() => ({ replicas: 2 })),
+      ),
+      "streamforge:catalogue.topics.queue-events.replicas",
+      "replicasChanged",
+    );
+  });
+
+  it("the controller quorum: scaled, or a controller pool added", () => {
+    expectRule(
+      problemsAfter(
+        live,
+        poolEdit((p) => ({ replicas: p.replicas + 2 })),
+      ),
+      "streamforge:kafka.nodePools[0].replicas",
+      "controllerQuorumChanged",
+    );
+    const added = (c: PlatformConfig) => ({
+      ...c,
+      kafka: { ...c.kafka, nodePools: [...c.kafka.nodePools, { ...c.kafka.nodePools[0]!, name: "more" }] },
+    });
+    expectRule(problemsAfter(live, added), "streamforge:kafka.nodePools[1]", "controllerQuorumChanged");
+  });
+
+  it("storage: type changed; from a persistent fixture, shrunk, class changed, a volume removed", () => {
+    const persistent = { type: "persistent-claim", size: "100Gi", class: "fast", volumes: 2, deleteClaim: false } as const;
+    expectRule(
+      problemsAfter(
+        live,
+        poolEdit(() => ({ storage: persistent })),
+      ),
+      "streamforge:kafka.nodePools[0].storage",
+      "storageTypeChanged",
+    );
+    // The live pool as a persistent one, and the stack's edits of it.
+    const pool = committedConfig("local").kafka.nodePools[0]!;
+    const against: LiveKafka = { ...live, nodePools: [{ ...live.nodePools[0]!, spec: nodePoolSpec({ ...pool, storage: persistent }) }] };
+    const base = poolEdit(() => ({ storage: persistent }));
+    expect(problemsAfter(against, base)).toEqual([]);
+    expectRule(
+      problemsAfter(
+        against,
+        poolEdit(() => ({ storage: { ...persistent, size: "50Gi" } })),
+      ),
+      "streamforge:kafka.nodePools[0].storage",
+      "storageShrunk",
+    );
+    expectRule(
+      problemsAfter(
+        against,
+        poolEdit(() => ({ storage: { ...persistent, class: "slow" } })),
+      ),
+      "streamforge:kafka.nodePools[0].storage",
+      "storageClassChanged",
+    );
+    expectRule(
+      problemsAfter(
+        against,
+        poolEdit(() => ({ storage: { ...persistent, volumes: 1 } })),
+      ),
+      "streamforge:kafka.nodePools[0].storage",
+      "volumeRemoved",
+    );
+    // Growing a volume, adding one, and deleteClaim are changes Strimzi makes.
+    expect(
+      problemsAfter(
+        against,
+        poolEdit(() => ({ storage: { ...persistent, size: "200Gi", volumes: 3, deleteClaim: true } })),
+      ),
+    ).toEqual([]);
+  });
+
+  it("a broker pool scaled down: refused until the stack confirms its brokers were emptied", () => {
+    const split: LiveKafka = {
+      ...live,
+      nodePools: [
+        { ...live.nodePools[0]!, name: "controllers", spec: { ...live.nodePools[0]!.spec, roles: ["controller"] } },
+        { ...live.nodePools[0]!, name: "brokers", spec: { ...live.nodePools[0]!.spec, roles: ["broker"], replicas: 3 } },
+      ],
+    };
+    const pools = (brokers: number) => (c: PlatformConfig) => ({
+      ...c,
+      kafka: {
+        ...c.kafka,
+        nodePools: [
+          { ...c.kafka.nodePools[0]!, name: "controllers", roles: ["controller" as const] },
+          { ...c.kafka.nodePools[0]!, name: "brokers", roles: ["broker" as const], replicas: brokers },
+        ],
+      },
+    });
+    expect(problemsAfter(split, pools(3))).toEqual([]);
+    expectRule(problemsAfter(split, pools(2)), "streamforge:kafka.nodePools[1].replicas", "brokersScaledDown");
+    expect(problemsAfter(split, (c) => retiring(pools(2)(c), { scaleDown: { brokers: 2 } }))).toEqual([]);
+    // The confirmation names the count: another count is not confirmed.
+    expect(problemsAfter(split, (c) => retiring(pools(1)(c), { scaleDown: { brokers: 2 } }))).toHaveLength(1);
+  });
+
+  it("versions: metadataVersion may not move with version; a downgrade needs the metadata lowered first", () => {
+    const at = (version: string, metadataVersion: string | undefined, current: string): LiveKafka => ({
+      ...live,
+      cluster: {
+        ...live.cluster!,
+        spec: { ...live.cluster!.spec, kafka: { version, ...(metadataVersion ? { metadataVersion } : {}) } },
+        status: { kafkaMetadataVersion: current },
+      },
+    });
+    const to = (version: string, metadataVersion?: string) => (c: PlatformConfig) => ({
+      ...c,
+      kafka: { ...c.kafka, version, metadataVersion },
+    });
+    expect(problemsAfter(at("4.2.0", "4.2-IV1", "4.2-IV1"), to("4.3.0", "4.2-IV1"))).toEqual([]);
+    expectRule(
+      problemsAfter(at("4.2.0", "4.2-IV1", "4.2-IV1"), to("4.3.0", "4.3-IV0")),
+      "streamforge:kafka.metadataVersion",
+      "metadataWithVersionChange",
+    );
+    expectRule(problemsAfter(at("4.3.0", undefined, "4.3-IV0"), to("4.2.0")), "streamforge:kafka.version", "downgradePastMetadata");
+    expect(problemsAfter(at("4.3.0", undefined, "4.2-IV1"), to("4.2.0"))).toEqual([]);
+  });
+
+  it("versions the pinned Strimzi release does not support, or metadata ahead of the version (no cluster needed)", () => {
+    const { kafka } = committedConfig("local");
+    expect(versionProblems({ ...kafka, version: "4.1.0" }, "1.2.0")[0]?.message).toMatch(
+      /^a Kafka version the pinned Strimzi release does not support.*supports 4\.2\.0, 4\.2\.1, 4\.3\.0, 4\.3\.1/,
+    );
+    expect(versionProblems({ ...kafka, version: "4.2.0", metadataVersion: "4.3-IV0" }, "1.2.0")[0]?.key).toBe(
+      "streamforge:kafka.metadataVersion",
+    );
+    expect(versionProblems(kafka, "1.3.0")[0]?.key).toBe("streamforge:strimzi.chartVersion");
+    expect(variantProblems("local", (raw) => (raw.kafka.version = "4.0.0"))).toEqual([
+      expect.stringContaining("streamforge:kafka.version: a Kafka version"),
+    ]);
+  });
+});
+
+describe("topic deletion on the brokers", () => {
+  const brokerSetting = async (stack: string, edit?: (raw: any) => void) => {
+    const { manifests } = await renderStack(stack, edit ? { edit } : {});
+    return (manifests.find((m) => m.kind === "Kafka") as unknown as { spec: { kafka: { config: Record<string, unknown> } } }).spec.kafka
+      .config["delete.topic.enable"];
+  };
+
+  it("is off in prod unless the stack opts in, on elsewhere", async () => {
+    expect(await brokerSetting("prod")).toBe(false);
+    expect(await brokerSetting("prod", (raw) => (raw.kafka.topicDeletion = true))).toBe(true);
+    expect(await brokerSetting("dev")).toBe(true);
+  });
+
+  it("a delete confirmation where the brokers cannot delete is refused; the broker key itself is not the way", () => {
+    expect(variantProblems("prod", (raw) => (raw.retire = { topics: { "queue-events": "delete" } }))).toEqual([
+      expect.stringMatching(/^streamforge:retire\.topics\.queue-events: expected "keep": the brokers do not delete topics here/),
+    ]);
+    expect(variantProblems("dev", (raw) => (raw.kafka.config = { "delete.topic.enable": false }))).toEqual([
+      expect.stringContaining("streamforge:kafka.config.delete.topic.enable: expected streamforge:kafka.topicDeletion instead"),
+    ]);
+  });
+});
