@@ -2,6 +2,7 @@
  * The whole platform program: composes each area's components from the validated config, every
  * one of them given the stack's explicit Kubernetes provider. Areas join here as their issues land.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { NetworkBaseline } from "./cluster/network";
 import { networkPlan } from "./cluster/network-plan";
 import { PlatformNamespaces } from "./cluster/namespaces";
@@ -18,7 +19,8 @@ import { KafkaApiEntities } from "./kafka/kafka-api-entities";
 import { KafkaCaSync } from "./kafka/ca-sync";
 import { KafkaCluster } from "./kafka/cluster";
 import { LISTENER_PORTS, bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
-import { kafkaEditProblems } from "./kafka/kafka-changes";
+import { kafkaEditImpacts, kafkaEditProblems } from "./kafka/kafka-changes";
+import { impactReport } from "./kafka/impact";
 import { StrimziEntities } from "./kafka/strimzi-entities";
 import { StrimziOperator } from "./kafka/strimzi-operator";
 import { type StackOutputs, stackOutputs } from "./outputs";
@@ -142,6 +144,14 @@ export function createPlatform(config: PlatformConfig, cluster?: ResolvedCluster
     },
     { providers, dependsOn: strimziReady },
   );
+
+  // Every preview says what its changes do to the running cluster, destructive and disruptive first.
+  if (live) {
+    const impacts = kafkaEditImpacts(config, live, kafkaCluster.spec);
+    const report = impactReport(impacts);
+    if (impacts.some((i) => i.level !== "benign")) void pulumi.log.warn(report);
+    else void pulumi.log.info(report);
+  }
 
   let entities: KafkaApiEntities | StrimziEntities;
   if (kafkaApiOwned) {

@@ -5,7 +5,14 @@
  * test/integration/data-safety.itest.ts.
  */
 import type { PlatformConfig } from "../infra/config";
-import { kafkaEditProblems, versionProblems, UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../infra/kafka/kafka-changes";
+import { impactReport } from "../infra/kafka/impact";
+import {
+  kafkaEditImpacts,
+  kafkaEditProblems,
+  versionProblems,
+  UNSUPPORTED_CHANGES,
+  type UnsupportedChangeId,
+} from "../infra/kafka/kafka-changes";
 import { nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
@@ -340,6 +347,73 @@ describe("topic deletion on the brokers", () => {
     ]);
     expect(variantProblems("dev", (raw) => (raw.kafka.config = { "delete.topic.enable": false }))).toEqual([
       expect.stringContaining("streamforge:kafka.config.delete.topic.enable: expected streamforge:kafka.topicDeletion instead"),
+    ]);
+  });
+});
+
+describe("every preview says what its changes do to the running cluster", () => {
+  let live: LiveKafka;
+  let clusterSpec: Record<string, unknown>;
+  beforeAll(async () => {
+    live = await liveLocal();
+    clusterSpec = live.cluster!.spec as Record<string, unknown>;
+  });
+  const impactsAfter = (edit: (c: PlatformConfig) => PlatformConfig, spec = clusterSpec) =>
+    kafkaEditImpacts(edit(committedConfig("local")), live, spec).map((i) => `[${i.level}] ${i.object}: ${i.change}: ${i.effect}`);
+
+  it("an unchanged stack: no impact", () => {
+    expect(impactsAfter((c) => c)).toEqual([]);
+    expect(impactReport([])).toMatch(/^Kafka impact: none/);
+  });
+
+  it("labels a set of fixture changes, destructive first", () => {
+    const retired = { ...live, topics: live.topics.map((t) => (t.name === "market-klines" ? { ...t, retire: "delete" as const } : t)) };
+    const edit = (c: PlatformConfig): PlatformConfig => {
+      const topics = Object.fromEntries(Object.entries(c.catalogue.topics).filter(([n]) => n !== "market-klines"));
+      topics["queue-events"] = { ...topics["queue-events"]!, partitions: topics["queue-events"]!.partitions + 3 };
+      topics["queue-control"] = { ...topics["queue-control"]!, config: { ...topics["queue-control"]!.config, "retention.ms": 1000 } };
+      const pools = c.kafka.nodePools.map((p) => ({
+        ...p,
+        resources: { ...p.resources, limits: { ...p.resources.limits, memory: "1Gi" } },
+      }));
+      return { ...c, catalogue: { ...c.catalogue, topics }, kafka: { ...c.kafka, nodePools: pools } };
+    };
+    const spec = { ...clusterSpec, kafka: { ...(clusterSpec.kafka as object), version: "4.3.0" } };
+    const impacts = kafkaEditImpacts(edit(committedConfig("local")), retired, spec);
+    expect(impacts.map((i) => [i.level, i.object, i.change])).toEqual([
+      ["destructive", "KafkaTopic kafka/market-klines", "removed (retire: delete)"],
+      ["disruptive", "Kafka kafka/k3", "spec.kafka.version"],
+      ["disruptive", "KafkaNodePool kafka/dual-role", "resources"],
+      ["disruptive", "KafkaTopic kafka/queue-control", "config: retention.ms"],
+      ["disruptive", "KafkaTopic kafka/queue-events", "partitions 3 -> 6"],
+    ]);
+    expect(impactReport(impacts)).toMatch(
+      /^Kafka impact: 1 destructive, 4 disruptive, 0 without effect on clients\n {2}\[destructive\] KafkaTopic kafka\/market-klines: removed \(retire: delete\): data deleted/,
+    );
+    expect(impacts[1]!.effect).toContain("rolling restart of every node (pools dual-role)");
+  });
+
+  it("a listener removed cuts its clients off; an ACL change is labelled, a new topic is benign", () => {
+    const kafka = clusterSpec.kafka as { listeners: { name: string }[] };
+    const spec = { ...clusterSpec, kafka: { ...kafka, listeners: kafka.listeners.slice(1) } };
+    expect(impactsAfter((c) => c, spec)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\[destructive\\] Kafka kafka/k3: spec.kafka.listeners: .*clients of listener ${kafka.listeners[0]!.name} are cut off`,
+        ),
+      ),
+    ]);
+    const more = impactsAfter((c) => ({
+      ...c,
+      catalogue: {
+        ...c.catalogue,
+        topics: { ...c.catalogue.topics, "market-ticks": { partitions: 3, config: {} } },
+        users: { ...c.catalogue.users, loaders: { ...c.catalogue.users.loaders!, consume: ["queue-control", "queue-events"] } },
+      },
+    }));
+    expect(more).toEqual([
+      "[benign] KafkaTopic kafka/market-ticks: created: topic market-ticks is created",
+      "[benign] KafkaUser stf/loaders: authorization: the user's ACLs change: what its clients may read and write",
     ]);
   });
 });

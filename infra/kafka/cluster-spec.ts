@@ -156,7 +156,7 @@ export interface KafkaSpecOptions {
   readonly clientNamespaces: readonly string[];
 }
 
-export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): object {
+export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): Record<string, unknown> {
   const names = clusterNames(kafka.clusterName);
   const spec: Record<string, unknown> = {
     version: kafka.version,

@@ -45,6 +45,8 @@ export class KafkaCluster extends pulumi.ComponentResource {
   readonly nodePools: readonly k8s.apiextensions.CustomResource[];
   readonly clusterName: string;
   readonly namespace: string;
+  /** The Kafka CR's spec as declared: what a preview compares with the live one (impact.ts). */
+  readonly spec: Readonly<Record<string, unknown>>;
 
   constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaCluster", name, {}, opts);
@@ -53,6 +55,12 @@ export class KafkaCluster extends pulumi.ComponentResource {
     this.clusterName = kafka.clusterName;
     this.namespace = kafka.namespace;
     const labels = { "app.kubernetes.io/part-of": "streamforge", "strimzi.io/cluster": kafka.clusterName };
+    this.spec = kafkaSpec(kafka, {
+      externallyManagedUsers: args.externallyManagedUsers,
+      usersNamespace: args.usersNamespace,
+      clientNamespaces: args.clientNamespaces,
+      topicDeletion: args.topicDeletion,
+    });
 
     const metrics = kafka.metrics.jmxPrometheusExporter
       ? [
@@ -97,12 +105,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
           labels: { "app.kubernetes.io/part-of": "streamforge" },
           annotations: { ...readinessAnnotations(strimzi, "cluster"), ...retireAnnotations(args.retire.stack) },
         },
-        spec: kafkaSpec(kafka, {
-          externallyManagedUsers: args.externallyManagedUsers,
-          usersNamespace: args.usersNamespace,
-          clientNamespaces: args.clientNamespaces,
-          topicDeletion: args.topicDeletion,
-        }),
+        spec: this.spec,
       },
       // The node pools must exist when the Kafka CR is reconciled, or Strimzi reports no nodes.
       { parent: this, dependsOn: [...this.nodePools, ...metrics], ...keepOptions(args.retire.stack) },

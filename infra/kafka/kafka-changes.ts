@@ -10,7 +10,8 @@ import { planTopics, planUsers } from "./catalogue";
 import { nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
 import { type LiveKafka, type LiveObject, departureProblems, liveTopicName } from "./data-safety";
-import { kafkaTopicSpec } from "./strimzi-entities";
+import { type Impact, kafkaImpacts } from "./impact";
+import { kafkaTopicSpec, kafkaUserSpec } from "./strimzi-entities";
 
 /** One change Strimzi cannot make: what it does instead, its source, and what to do. */
 export interface UnsupportedChange {
@@ -99,7 +100,7 @@ export const UNSUPPORTED_CHANGES = {
     change: "a Kafka version the pinned Strimzi release does not support",
     strimzi: 'the reconcile fails with UnsupportedKafkaVersionException ("Unsupported Kafka.spec.kafka.version")',
     source: "kafka-versions.yaml, cluster-operator/src/main/java/io/strimzi/operator/cluster/model/KafkaVersion.java:161-176",
-    procedure: "pick a supported version, or upgrade Strimzi first (docs/runbook.md, Upgrading Kafka and Strimzi)",
+    procedure: "pick a supported version, or upgrade Strimzi first (docs/data-safety.md, Upgrading Kafka)",
   },
   metadataAheadOfVersion: {
     change: "metadataVersion above what the Kafka version supports",
@@ -409,4 +410,37 @@ export function kafkaEditProblems(
       retire,
     ),
   ];
+}
+
+/** What the edit does to the running cluster (impact.ts), given the Kafka CR spec the program renders. */
+export function kafkaEditImpacts(
+  config: {
+    readonly kafka: KafkaConfig;
+    readonly catalogue: CatalogueConfig;
+    readonly apps: { readonly namespace: string };
+  },
+  live: LiveKafka,
+  clusterSpec: Readonly<Record<string, unknown>>,
+): Impact[] {
+  const { kafka, catalogue } = config;
+  const topics = planTopics(catalogue, kafka.replication.factor);
+  const users = planUsers(catalogue);
+  const declared = (kind: LiveObject["kind"], name: string) =>
+    kind === "KafkaTopic"
+      ? topics.some((t) => t.resourceName === name)
+      : kind === "KafkaUser"
+        ? users.some((u) => u.name === name)
+        : kafka.nodePools.some((p) => p.name === name);
+  const retiring = [...live.nodePools, ...live.topics, ...live.users]
+    .filter((o) => o.retire !== undefined && !declared(o.kind, o.name))
+    .map((object) => ({ object, mode: object.retire! }));
+  return kafkaImpacts(live, {
+    namespace: kafka.namespace,
+    usersNamespace: config.apps.namespace,
+    cluster: clusterSpec,
+    nodePools: kafka.nodePools.map((pool) => ({ name: pool.name, spec: nodePoolSpec(pool) })),
+    topics: topics.map((t) => ({ name: t.name, resourceName: t.resourceName, spec: kafkaTopicSpec(t) })),
+    users: users.map((u) => ({ name: u.name, spec: kafkaUserSpec(u) })),
+    retiring,
+  });
 }

@@ -16,7 +16,7 @@ export function kafkaTopicSpec(plan: TopicPlan): Record<string, unknown> {
 }
 
 /** KafkaUser v1 spec: SCRAM-SHA-512 credentials and the user's ACLs, `operations` as lists. */
-export function kafkaUserSpec(plan: UserPlan): object {
+export function kafkaUserSpec(plan: UserPlan): Record<string, unknown> {
   return {
     authentication: { type: "scram-sha-512" },
     authorization: {

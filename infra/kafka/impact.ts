@@ -1,0 +1,235 @@
+/**
+ * What a change does to the running Kafka cluster, for every preview: each change to the Kafka
+ * CR, a node pool, a topic or a user, labelled from Strimzi 1.2.0's behaviour, destructive and
+ * disruptive first. Pure: live objects (live.ts) against the specs the program renders.
+ * Where Strimzi decides at run time (a broker setting that Kafka can or cannot apply without a
+ * restart), the label says so rather than guess.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { LiveKafka, LiveObject } from "./data-safety";
+import { liveTopicName } from "./data-safety";
+
+export type ImpactLevel = "destructive" | "disruptive" | "benign";
+
+export interface Impact {
+  readonly level: ImpactLevel;
+  /** The object, as `Kind namespace/name`. */
+  readonly object: string;
+  readonly change: string;
+  readonly effect: string;
+}
+
+/** The desired objects, as cluster-spec.ts and strimzi-entities.ts render them. */
+export interface DesiredKafkaObjects {
+  readonly namespace: string;
+  readonly usersNamespace: string;
+  readonly cluster: Readonly<Record<string, unknown>>;
+  readonly nodePools: readonly { readonly name: string; readonly spec: Readonly<Record<string, unknown>> }[];
+  readonly topics: readonly { readonly name: string; readonly resourceName: string; readonly spec: Readonly<Record<string, unknown>> }[];
+  readonly users: readonly { readonly name: string; readonly spec: Readonly<Record<string, unknown>> }[];
+  /** Objects leaving with an applied confirmation, by kind and name: `keep` or `delete`. */
+  readonly retiring: readonly { readonly object: LiveObject; readonly mode: "keep" | "delete" }[];
+}
+
+const LEVEL_ORDER: readonly ImpactLevel[] = ["destructive", "disruptive", "benign"];
+const where = (o: { kind: string; namespace: string; name: string }) => `${o.kind} ${o.namespace}/${o.name}`;
+const field = (spec: Readonly<Record<string, unknown>> | undefined, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), spec);
+const changed = (a: unknown, b: unknown) => !isDeepStrictEqual(a ?? null, b ?? null);
+const keysChanged = (a: unknown, b: unknown): string[] => {
+  const [x, y] = [(a ?? {}) as Record<string, unknown>, (b ?? {}) as Record<string, unknown>];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => changed(x[k], y[k])).sort();
+};
+
+/** Kafka CR spec.kafka fields whose change rolls every node (the pod revision hash: PodRevision.java:51-69, KafkaReconciler.java:700-734). */
+const ROLLING_FIELDS = ["version", "image", "jvmOptions", "template", "rack", "listeners", "authorization", "logging", "metricsConfig"];
+
+function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjects): Impact[] {
+  if (!live) return [];
+  const object = where(live);
+  const pools = desired.nodePools.map((p) => p.name).join(", ");
+  const impacts: Impact[] = [];
+  for (const key of ROLLING_FIELDS) {
+    const [was, now] = [field(live.spec, "kafka", key), field(desired.cluster, "kafka", key)];
+    if (!changed(was, now)) continue;
+    const cutOff =
+      key === "listeners"
+        ? ((was ?? []) as { name: string }[])
+            .map((l) => l.name)
+            .filter((n) => !((now ?? []) as { name: string }[]).some((l) => l.name === n))
+        : [];
+    impacts.push({
+      level: cutOff.length > 0 ? "destructive" : "disruptive",
+      object,
+      change: `spec.kafka.${key}`,
+      effect:
+        `rolling restart of every node (pools ${pools}): the pod revision changes (cluster-operator RestartReason PodHasOldRevision)` +
+        (cutOff.length > 0 ? `; clients of listener ${cutOff.join(", ")} are cut off` : ""),
+    });
+  }
+  const config = keysChanged(field(live.spec, "kafka", "config"), field(desired.cluster, "kafka", "config"));
+  if (config.length > 0)
+    impacts.push({
+      level: "disruptive",
+      object,
+      change: `spec.kafka.config: ${config.join(", ")}`,
+      effect: `a rolling restart of every node where a key is read-only in Kafka, else applied live (KafkaConfigurationDiff.java:218-228, KafkaRoller.java:621-634)`,
+    });
+  if (changed(field(live.spec, "kafka", "metadataVersion"), field(desired.cluster, "kafka", "metadataVersion")))
+    impacts.push({
+      level: "benign",
+      object,
+      change: "spec.kafka.metadataVersion",
+      effect: "the metadata version moves after the brokers run the version (KRaftMetadataManager)",
+    });
+  for (const key of ["entityOperator", "kafkaExporter", "cruiseControl"])
+    if (changed(field(live.spec, key), field(desired.cluster, key)))
+      impacts.push({ level: "benign", object, change: `spec.${key}`, effect: "its own Deployment restarts; brokers are not rolled" });
+  return impacts;
+}
+
+function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects): Impact[] {
+  const impacts: Impact[] = [];
+  for (const { name, spec } of desired.nodePools) {
+    const was = live.find((p) => p.name === name);
+    const object = `KafkaNodePool ${desired.namespace}/${name}`;
+    if (!was) {
+      impacts.push({ level: "benign", object, change: "created", effect: "new nodes; no partition moves to them until a rebalance" });
+      continue;
+    }
+    const [wasReplicas, nowReplicas] = [Number(was.spec.replicas), Number(spec.replicas)];
+    if (nowReplicas > wasReplicas)
+      impacts.push({
+        level: "benign",
+        object,
+        change: `replicas ${wasReplicas} -> ${nowReplicas}`,
+        effect: "new nodes; no partition moves to them until a rebalance",
+      });
+    if (nowReplicas < wasReplicas)
+      impacts.push({
+        level: "disruptive",
+        object,
+        change: `replicas ${wasReplicas} -> ${nowReplicas}`,
+        effect: "its highest node IDs are removed; their partition replicas must have been moved off (partition reassignment)",
+      });
+    if (changed(was.spec.resources, spec.resources))
+      impacts.push({
+        level: "disruptive",
+        object,
+        change: "resources",
+        effect: `rolling restart of pool ${name} (RestartReason PodHasOldResourceRevision)`,
+      });
+    if (changed(was.spec.roles, spec.roles))
+      impacts.push({ level: "disruptive", object, change: "roles", effect: `rolling restart of pool ${name} (PodHasOldRevision)` });
+    if (changed(was.spec.storage, spec.storage))
+      impacts.push({
+        level: "disruptive",
+        object,
+        change: "storage",
+        effect: `rolling restart of pool ${name}: volumes added (PodHasOldRevision) or grown (FileSystemResizeNeeded, where the StorageClass allows expansion)`,
+      });
+  }
+  return impacts;
+}
+
+function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects): Impact[] {
+  const impacts: Impact[] = [];
+  for (const { name, resourceName, spec } of desired.topics) {
+    const was = live.find((t) => t.name === resourceName);
+    const object = `KafkaTopic ${desired.namespace}/${resourceName}`;
+    if (!was) {
+      impacts.push({ level: "benign", object, change: "created", effect: `topic ${name} is created` });
+      continue;
+    }
+    const [wasPartitions, nowPartitions] = [Number(was.spec.partitions), Number(spec.partitions)];
+    if (nowPartitions > wasPartitions)
+      impacts.push({
+        level: "disruptive",
+        object,
+        change: `partitions ${wasPartitions} -> ${nowPartitions}`,
+        effect: "keyed records map to other partitions from now on: per-key ordering breaks across the change",
+      });
+    const config = keysChanged(was.spec.config, spec.config);
+    if (config.length > 0)
+      impacts.push({
+        level: config.some((k) => k.startsWith("retention.")) ? "disruptive" : "benign",
+        object,
+        change: `config: ${config.join(", ")}`,
+        effect: config.some((k) => k.startsWith("retention."))
+          ? `topic ${liveTopicName(was)}'s retention changes: a shorter one deletes older records at the next log cleanup`
+          : "applied to the topic live; no restart",
+      });
+  }
+  return impacts;
+}
+
+function userImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects): Impact[] {
+  const impacts: Impact[] = [];
+  for (const { name, spec } of desired.users) {
+    const was = live.find((u) => u.name === name);
+    const object = `KafkaUser ${desired.usersNamespace}/${name}`;
+    if (!was) {
+      impacts.push({ level: "benign", object, change: "created", effect: "new credentials Secret and ACLs" });
+      continue;
+    }
+    if (changed(was.spec.authentication, spec.authentication))
+      impacts.push({
+        level: "disruptive",
+        object,
+        change: "authentication",
+        effect: "client credentials change: the Secret is regenerated and ACLs move to the new principal (KafkaUserModel.java:194-215)",
+      });
+    if (changed(was.spec.authorization, spec.authorization))
+      impacts.push({
+        level: "benign",
+        object,
+        change: "authorization",
+        effect: "the user's ACLs change: what its clients may read and write",
+      });
+  }
+  return impacts;
+}
+
+function retiringImpacts(desired: DesiredKafkaObjects): Impact[] {
+  return desired.retiring.map(({ object, mode }) =>
+    mode === "delete"
+      ? {
+          level: "destructive" as const,
+          object: where(object),
+          change: "removed (retire: delete)",
+          effect:
+            object.kind === "KafkaTopic"
+              ? "data deleted: the topic and its records"
+              : object.kind === "KafkaUser"
+                ? "client credentials deleted: its clients are cut off"
+                : "its nodes are removed",
+        }
+      : {
+          level: "benign" as const,
+          object: where(object),
+          change: "removed (retire: keep)",
+          effect: "left in the cluster, no longer managed by this stack",
+        },
+  );
+}
+
+/** Every change's impact on the running cluster, destructive first. */
+export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Impact[] {
+  return [
+    ...retiringImpacts(desired),
+    ...clusterImpacts(live.cluster, desired),
+    ...poolImpacts(live.nodePools, desired),
+    ...topicImpacts(live.topics, desired),
+    ...userImpacts(live.users, desired),
+  ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
+}
+
+/** The impacts as the preview prints them: one line each, a header counting the destructive and disruptive ones. */
+export function impactReport(impacts: readonly Impact[]): string {
+  if (impacts.length === 0) return "Kafka impact: none (no change to the cluster, its pools, topics or users)";
+  const count = (level: ImpactLevel) => impacts.filter((i) => i.level === level).length;
+  return [
+    `Kafka impact: ${count("destructive")} destructive, ${count("disruptive")} disruptive, ${count("benign")} without effect on clients`,
+    ...impacts.map((i) => `  [${i.level}] ${i.object}: ${i.change}: ${i.effect}`),
+  ].join("\n");
+}

@@ -1,0 +1,142 @@
+/**
+ * No edit loses data, with the real Pulumi CLI and engine against the real API server: the local
+ * stack's config (in namespaces of its own, protection on) is deployed, then edited as a platform
+ * team would. A topic removed without confirmation is refused at preview and at `up`, naming it
+ * and the key, and its KafkaTopic stays; with the confirmation applied, "delete" deletes it and
+ * "keep" leaves it in the cluster, out of the state; a change Strimzi cannot make is refused at
+ * preview; `pulumi destroy` is refused by the engine until the stack's confirmation is applied.
+ * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
+ */
+import { kubectl, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
+
+const STACK = "data-safety";
+const KAFKA_NS = "kafka-safety";
+
+type Config = Record<string, any>;
+
+/** The variant's config after `edit`: protection on (no `retire` unless `edit` sets one), no canary. */
+function variant(edit: (c: Config) => void = () => {}): string {
+  return localVariant(STACK, "safety", (c) => {
+    delete c["streamforge:retire"];
+    delete c["streamforge:rollouts"];
+    edit(c);
+  });
+}
+
+const withoutTopic = (topic: string) => (c: Config) => delete c["streamforge:catalogue"].topics[topic];
+const retire = (retirements: object) => (c: Config) => (c["streamforge:retire"] = retirements);
+const both =
+  (...edits: ((c: Config) => void)[]) =>
+  (c: Config) =>
+    edits.forEach((e) => e(c));
+
+const up = (file: string) => pulumi(["up", "--stack", STACK, "--config-file", file, "--yes", "--skip-preview"]);
+const preview = (file: string) => pulumi(["preview", "--stack", STACK, "--config-file", file, "--diff"]);
+const topicObjects = (): string[] =>
+  kubectl("get", "kafkatopics.kafka.strimzi.io", "-n", KAFKA_NS, "-o", "jsonpath={.items[*].metadata.name}").split(" ").filter(Boolean);
+const stateHolds = (name: string): boolean => pulumi(["stack", "export", "--stack", STACK]).stdout.includes(`catalogue-topic-${name}`);
+
+beforeAll(() => {
+  requireEnv("KUBECONFIG");
+  requireEnv("PULUMI_BACKEND_URL");
+  selectStack(STACK);
+  const first = up(variant());
+  if (first.status !== 0) throw new Error(`the first pulumi up failed:\n${first.output.slice(-3000)}`);
+}, 600_000);
+
+afterAll(() => {
+  // The documented way out (docs/runbook.md): confirm the stack's deletion, apply it, destroy.
+  up(variant(retire({ stack: "delete" })));
+  const destroyed = pulumi(["destroy", "--stack", STACK, "--config-file", variant(retire({ stack: "delete" })), "--yes", "--skip-preview"]);
+  if (destroyed.status === 0) pulumi(["stack", "rm", STACK, "--yes", "--force"]);
+  else console.log(`pulumi destroy --stack ${STACK} failed; its objects are left:\n${destroyed.output.slice(-2000)}`);
+}, 600_000);
+
+describe("removing a topic", () => {
+  it("without confirmation: refused at preview and at up, naming the topic and the key; the KafkaTopic stays", () => {
+    expect(topicObjects()).toContain("market-klines");
+    const file = variant(withoutTopic("market-klines"));
+    for (const result of [preview(file), up(file)]) {
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('streamforge:catalogue.topics.market-klines: expected the topic "market-klines" to stay');
+      expect(result.output).toContain("streamforge:retire.topics.market-klines");
+    }
+    expect(topicObjects()).toContain("market-klines");
+    expect(stateHolds("market-klines")).toBe(true);
+  });
+
+  it("confirmed in the same change that removes it: refused until an up has applied the confirmation", () => {
+    const result = preview(variant(both(withoutTopic("market-klines"), retire({ topics: { "market-klines": "delete" } }))));
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('until its confirmation streamforge:retire.topics.market-klines ("delete") is applied');
+    expect(topicObjects()).toContain("market-klines");
+  });
+
+  it('"delete", applied, then removed: the KafkaTopic is deleted', () => {
+    const confirmed = up(variant(retire({ topics: { "market-klines": "delete" } })));
+    expect([confirmed.status, confirmed.output.slice(-1500)]).toEqual([0, expect.any(String)]);
+    expect(
+      kubectl("get", "kafkatopics.kafka.strimzi.io", "market-klines", "-n", KAFKA_NS, "-o", "jsonpath={.metadata.annotations}"),
+    ).toContain('"streamforge.io/retire":"delete"');
+    const removed = up(variant(both(withoutTopic("market-klines"), retire({ topics: { "market-klines": "delete" } }))));
+    expect([removed.status, removed.output.slice(-1500)]).toEqual([0, expect.stringContaining("deleted")]);
+    expect(topicObjects()).not.toContain("market-klines");
+    // The others are all still there: only the confirmed topic went.
+    expect(topicObjects()).toEqual(expect.arrayContaining(["market-orderbook", "market-trades", "queue-control", "queue-events"]));
+  });
+
+  it('"keep", applied, then removed: the KafkaTopic stays in the cluster, out of the stack', () => {
+    const gone = both(withoutTopic("market-klines"), withoutTopic("market-trades"));
+    const retirements = { topics: { "market-klines": "delete", "market-trades": "keep" } };
+    expect(up(variant(both(withoutTopic("market-klines"), retire(retirements)))).status).toBe(0);
+    const removed = up(variant(both(gone, retire(retirements))));
+    expect([removed.status, removed.output.slice(-1500)]).toEqual([0, expect.any(String)]);
+    expect(topicObjects()).toContain("market-trades");
+    expect(stateHolds("market-trades")).toBe(false);
+    // Released, it is no longer the stack's to keep: later changes go on without its confirmation.
+    expect(preview(variant(gone)).status).toBe(0);
+  });
+});
+
+describe("a change Strimzi cannot make", () => {
+  it("fewer partitions: refused at preview with the reason and the procedure; the KafkaTopic is unchanged", () => {
+    const before = kubectl("get", "kafkatopics.kafka.strimzi.io", "queue-events", "-n", KAFKA_NS, "-o", "jsonpath={.spec.partitions}");
+    const result = preview(
+      variant(
+        both(
+          withoutTopic("market-klines"),
+          withoutTopic("market-trades"),
+          retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
+          (c) => (c["streamforge:catalogue"].topics["queue-events"].partitions = Number(before) - 1),
+        ),
+      ),
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(
+      "streamforge:catalogue.topics.queue-events.partitions: a topic's partitions decreased is not a change Strimzi 1.2.0 can make",
+    );
+    expect(result.output).toContain("BatchingTopicController.java");
+    expect(kubectl("get", "kafkatopics.kafka.strimzi.io", "queue-events", "-n", KAFKA_NS, "-o", "jsonpath={.spec.partitions}")).toBe(
+      before,
+    );
+  });
+});
+
+describe("pulumi destroy", () => {
+  it("is refused by the engine while the Kafka objects are protected: they all stay", () => {
+    const objects = topicObjects();
+    const file = variant(
+      both(
+        withoutTopic("market-klines"),
+        withoutTopic("market-trades"),
+        retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
+      ),
+    );
+    const destroyed = pulumi(["destroy", "--stack", STACK, "--config-file", file, "--yes"]);
+    expect(destroyed.status).not.toBe(0);
+    expect(destroyed.output).toMatch(/cannot be deleted\s+because it is protected/);
+    expect(destroyed.output).toContain("KafkaTopic");
+    expect(topicObjects()).toEqual(objects);
+    expect(kubectl("get", "kafkas.kafka.strimzi.io", "-n", KAFKA_NS, "-o", "jsonpath={.items[*].metadata.name}")).toBe("k3");
+  });
+});
