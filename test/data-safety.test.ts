@@ -353,10 +353,10 @@ describe("topic deletion on the brokers", () => {
 
 describe("every preview says what its changes do to the running cluster", () => {
   let live: LiveKafka;
-  let clusterSpec: Record<string, unknown>;
+  let clusterSpec: Readonly<Record<string, unknown>>;
   beforeAll(async () => {
     live = await liveLocal();
-    clusterSpec = live.cluster!.spec as Record<string, unknown>;
+    clusterSpec = live.cluster!.spec;
   });
   const impactsAfter = (edit: (c: PlatformConfig) => PlatformConfig, spec = clusterSpec) =>
     kafkaEditImpacts(edit(committedConfig("local")), live, spec).map((i) => `[${i.level}] ${i.object}: ${i.change}: ${i.effect}`);
