@@ -28,12 +28,14 @@ MAIN_PKG="${MODULE}/cmd/actionlint"
 SHELLCHECK_PKG="shellcheck"
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
 # shellcheck source=lib/go-build.sh
-source "${SCRIPT_DIR}/lib/go-build.sh"
+source "${LOCAL}/lib/go-build.sh"
 # shellcheck source=lib/debian-package.sh
-source "${SCRIPT_DIR}/lib/debian-package.sh"
-CACHE_ROOT="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/actionlint"
+source "${LOCAL}/lib/debian-package.sh"
+piece actionlint
+CACHE_ROOT="${CACHE}/actionlint"
 CACHE_DIR="${CACHE_ROOT}/${ACTIONLINT_VERSION}"
 BIN="${CACHE_DIR}/actionlint"
 BUILT_MARKER="${CACHE_DIR}/build.done"   # written last: a binary without it is rebuilt
@@ -42,9 +44,6 @@ SHELLCHECK_DIR="${CACHE_ROOT}/shellcheck"
 GO_BUILD_WHAT="actionlint ${ACTIONLINT_VERSION}"
 GO_BUILD_DIR="${CACHE_DIR}/build.partial"
 GO_BUILD_LOG="${CACHE_DIR}/logs/build.log"
-
-log() { printf '[actionlint] %s\n' "$*" >&2; }
-die() { printf '[actionlint] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck disable=SC2012  # paths under our cache: version-sorted ls is enough
 shellcheck_bin() { ls "${SHELLCHECK_DIR}"/*/root/usr/bin/shellcheck 2>/dev/null | sort -V | tail -n 1; }
@@ -91,7 +90,7 @@ cmd_install() {
 cmd_env() {
   local sc
   sc="$(shellcheck_bin)"
-  [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || die "not installed: run ${SCRIPT_DIR}/actionlint.sh install"
+  [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || die "not installed: run ${LOCAL}/actionlint.sh install"
   echo "export ACTIONLINT=${BIN}"
   echo "export ACTIONLINT_SHELLCHECK=${sc}"
 }
@@ -112,9 +111,4 @@ cmd_status() {
   [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || return 3
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  env) cmd_env ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 install|env|status" >&2; exit 2 ;;
-esac
+dispatch "$@"

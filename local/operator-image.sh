@@ -50,6 +50,7 @@
 #   STREAMFORGE_OPERATOR_TOPIC          run: KAFKA_TOPIC (default queue-events)
 #   STREAMFORGE_OPERATOR_START_TIMEOUT  run: seconds to wait for /readyz (default 60)
 #   STREAMFORGE_OPERATOR_STOP_TIMEOUT   stop: seconds between SIGTERM and SIGKILL (default 15)
+#   STREAMFORGE_OPERATOR_CONTAINER      run, stop: the container's name (default streamforge-operator)
 set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------
@@ -61,15 +62,15 @@ STANDIN_REVISION="1"
 NONROOT_UID=65532
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/operator-image"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece operator-image
+CACHE_DIR="${CACHE}/operator-image"
 ROOTFS_DIR="${CACHE_DIR}/debian-${DEBIAN_SUITE}-minbase-r${STANDIN_REVISION}"
 NODE_DIR="${CACHE_DIR}/node-${NODE_VERSION}"
 NPM_DIR="${CACHE_DIR}/npm-${NPM_VERSION}"
 NPM_CACHE="${CACHE_DIR}/npm-cache"   # /root/.npm of the build's RUN steps: warm rebuilds
 LOG_DIR="${CACHE_DIR}/logs"
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/operator-image"
 
 BUILD_BASE="localhost/streamforge/build-base:node${NODE_VERSION}"
 RUNTIME_BASE="localhost/streamforge/runtime-base:node${NODE_VERSION}"
@@ -77,7 +78,7 @@ IMAGE_REPO="localhost/streamforge/self-healing-operator"
 DOCKERFILE="operator/Dockerfile"
 RECIPE_LABEL="org.streamforge.standin"
 RECIPE="debian-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${STANDIN_REVISION}"
-CONTAINER="streamforge-operator"
+CONTAINER="${STREAMFORGE_OPERATOR_CONTAINER:-streamforge-operator}"
 # The operator's Deployment as the stack names it (infra/self-healing/manifests.ts): its ServiceAccount is the one run as.
 OPERATOR_DEPLOYMENT="streamforge-self-healing-operator"
 
@@ -88,12 +89,7 @@ RUN_TOPIC="${STREAMFORGE_OPERATOR_TOPIC:-queue-events}"
 START_TIMEOUT="${STREAMFORGE_OPERATOR_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${STREAMFORGE_OPERATOR_STOP_TIMEOUT:-15}"
 
-RUNC="/usr/sbin/runc"
-# Every podman run here: runc, explicit ulimits, the host network.
-PODMAN_RUN=(podman --runtime "$RUNC" run --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-
-log() { printf '[operator-image] %s\n' "$*" >&2; }
-die() { printf '[operator-image] ERROR: %s\n' "$*" >&2; exit 1; }
+# Every podman run here is PODMAN_RUN and every build BUILDAH_BUD (lib/workarounds.sh).
 
 # ---- steps: every failure names its step and shows its log -----------------
 STEP=""
@@ -117,18 +113,8 @@ fail() {
 logged() { "$@" >>"$STEP_LOG" 2>&1; }
 
 # One install or build at a time per machine (platform.sh installs in the background while a test
-# may build): the cache and the image store are shared.
-LOCKED=0
-lock() {
-  ((LOCKED == 0)) || return 0
-  LOCKED=1
-  mkdir -p "$CACHE_DIR"
-  exec 9>"${CACHE_DIR}/.lock"
-  if ! flock -n 9; then
-    log "waiting for another install/build of the operator image to finish"
-    flock 9
-  fi
-}
+# may build): the cache and the image store are shared. Containers must not inherit the lock (8>&-).
+lock() { lock_cache "$CACHE_DIR"; }
 
 image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 image_id() { buildah inspect --type image --format '{{.FromImageID}}' "$1"; }
@@ -309,8 +295,7 @@ commit_build_base() {
       buildah commit --rm --quiet "$ctr" "$BUILD_BASE"
   } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
   step "check ${BUILD_BASE}" "${LOG_DIR}/bases.log"
-  # (9>&-: the container's monitor process must not hold the lock.)
-  logged "${PODMAN_RUN[@]}" --rm "$BUILD_BASE" sh -c 'node -v && npm -v' 9>&- || reject "$BUILD_BASE" "node -v && npm -v in the build base failed"
+  logged "${PODMAN_RUN[@]}" --rm "$BUILD_BASE" sh -c 'node -v && npm -v' 8>&- || reject "$BUILD_BASE" "node -v && npm -v in the build base failed"
   log "committed ${BUILD_BASE} ($(mib "$(image_size "$BUILD_BASE")"))"
 }
 
@@ -372,7 +357,7 @@ commit_runtime_base() {
   # Node runs as nonroot, reads tzdata, and resolves names through libc (nsswitch, /etc/hosts).
   out="$("${PODMAN_RUN[@]}" --rm --read-only "$RUNTIME_BASE" -e \
     'require("dns").lookup("localhost", { family: 4 }, (e, a) => console.log(process.version, process.getuid(), require("fs").existsSync("/usr/share/zoneinfo/UTC"), e ? e.code : a))' \
-    2>>"$STEP_LOG" 9>&-)" || reject "$RUNTIME_BASE" "node in the runtime base does not run"
+    2>>"$STEP_LOG" 8>&-)" || reject "$RUNTIME_BASE" "node in the runtime base does not run"
   echo "$out" >>"$STEP_LOG"
   [[ "$out" == "v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1" ]] || reject "$RUNTIME_BASE" "the runtime base printed '${out}', not 'v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1'"
   log "committed ${RUNTIME_BASE} ($(mib "$(image_size "$RUNTIME_BASE")"))"
@@ -412,7 +397,7 @@ inputs_hash() {
   local build_id runtime_id
   build_id="$(image_id "$BUILD_BASE")" && runtime_id="$(image_id "$RUNTIME_BASE")" || return 1
   (
-    cd "$REPO_ROOT"
+    cd "$ROOT"
     {
       sha256sum "$DOCKERFILE" package.json package-lock.json operator/package.json operator/tsconfig.json operator/tsconfig.build.json
       [[ -f .dockerignore ]] && sha256sum .dockerignore
@@ -458,7 +443,7 @@ cmd_build() {
   fi
   # nice: the machine is shared with other builds (local/platform.sh runs them side by side);
   # --force-rm: a failed step leaves no working container behind.
-  (cd "$REPO_ROOT" && logged nice -n 10 buildah bud --isolation chroot --network host --pull=never --layers --jobs 2 --force-rm \
+  (cd "$ROOT" && logged nice -n 10 "${BUILDAH_BUD[@]}" --layers --jobs 2 --force-rm \
     --build-arg "BUILD_BASE=${BUILD_BASE}" --build-arg "RUNTIME_BASE=${RUNTIME_BASE}" "${mounts[@]}" \
     -f "$DOCKERFILE" -t "$image" .) || fail "buildah bud -f ${DOCKERFILE}"
   size="$(image_size "$image")"
@@ -472,6 +457,14 @@ cmd_build() {
 # ============================================================================
 # run / stop / status / env
 # ============================================================================
+
+# run_failed: the container's last lines, then exit.
+run_failed() {
+  podman logs --tail 25 "$CONTAINER" >&2 || true
+  die "${CONTAINER} failed to start"
+}
+container_running() { [[ "$(container_state || true)" == running ]]; }
+consuming() { curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; }
 
 container_state() { podman container inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null; }
 
@@ -497,8 +490,8 @@ cmd_run() {
     return 0
   fi
   podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
-  eval "$("${SCRIPT_DIR}/kafka.sh" env)"
-  eval "$("${SCRIPT_DIR}/kube.sh" env)"
+  eval "$("${LOCAL}/kafka.sh" env)"
+  eval "$("${LOCAL}/kube.sh" env)"
   kubectl get --raw=/readyz >/dev/null 2>&1 || die "the local API server does not answer (KUBECONFIG=${KUBECONFIG}): run local/kube.sh start first"
   (exec 3<>"/dev/tcp/127.0.0.1/${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS##*:}") 2>/dev/null ||
     die "the local Kafka does not answer on ${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS}: run local/kafka.sh start first"
@@ -539,32 +532,17 @@ cmd_run() {
   "${PODMAN_RUN[@]}" -d --name "$CONTAINER" --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,size=16m,mode=1777 \
     --cap-drop ALL --security-opt no-new-privileges --env-file "${run}/env" \
     -v "${run}/kubeconfig:/etc/streamforge/kubeconfig:ro" -v "${run}/ca.crt:/etc/kafka-ca/ca.crt:ro" \
-    "$image" >/dev/null || die "podman run ${image} failed"
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until curl -fs --max-time 2 "http://127.0.0.1:${HEALTH_PORT}/readyz" >/dev/null; do
-    if [[ "$(container_state || true)" != running ]]; then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} exited during start"
-    fi
-    if ((SECONDS >= deadline)); then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} not ready after ${START_TIMEOUT}s (http://127.0.0.1:${HEALTH_PORT}/readyz)"
-    fi
-    sleep 0.2
-  done
-  local ready_ns=$(($(date +%s%N) - t0))
+    "$image" >/dev/null 8>&- || die "podman run ${image} failed"
+  local deadline=$((SECONDS + START_TIMEOUT)) ready_ns
+  WAIT_ALIVE="container_running ${CONTAINER}"
+  wait_until "${CONTAINER} (http://127.0.0.1:${HEALTH_PORT}/readyz)" "$START_TIMEOUT" \
+    curl -fs --max-time 2 "http://127.0.0.1:${HEALTH_PORT}/readyz" || run_failed
+  ready_ns=$(($(date +%s%N) - t0))
   # Ready is not yet leading: wait until it holds the Lease and its consumer fetches.
-  until curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; do
-    if [[ "$(container_state || true)" != running ]]; then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} exited after it was ready"
-    fi
-    if ((SECONDS >= deadline)); then
-      log "${CONTAINER} ready but not consuming after ${START_TIMEOUT}s (another replica may hold the Lease in ${RUN_NAMESPACE})"
-      break
-    fi
-    sleep 0.2
-  done
+  if ! wait_until "${CONTAINER} to consume" $((deadline - SECONDS)) consuming; then
+    container_running "$CONTAINER" || run_failed
+    log "${CONTAINER} ready but not consuming (another replica may hold the Lease in ${RUN_NAMESPACE})"
+  fi
   log "${CONTAINER} (${image}) ready in $(awk -v ns="$ready_ns" 'BEGIN { printf "%.1f", ns / 1e9 }') s, consuming after $(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 }') s: health http://127.0.0.1:${HEALTH_PORT}/readyz, metrics http://127.0.0.1:${METRICS_PORT}/metrics, namespace ${RUN_NAMESPACE}; logs: podman logs ${CONTAINER}"
 }
 
@@ -605,12 +583,4 @@ cmd_env() {
   echo "export OPERATOR_IMAGE_RUNTIME=${RUNC}"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  build) need_root; cmd_build ;;
-  run) need_root; cmd_run ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|build|run|stop|status|env" >&2; exit 2 ;;
-esac
+dispatch "$@"
