@@ -47,7 +47,11 @@ spawn() {
 }
 
 # pid_name PIDFILE: what a record is called in messages (its path under the piece's state, no .pid).
-pid_name() { local n="${1#"${STATE_DIR}/"}"; echo "${n%.pid}"; }
+pid_name() {
+  local n="${1#"${STATE_DIR}/"}"
+  n="${n#run/}"
+  echo "${n%.pid}"
+}
 
 # stop_recorded TIMEOUT PIDFILE...: SIGTERM every process the files record, SIGKILL those left
 # after TIMEOUT seconds, wait until all are gone and remove the files. Nothing recorded, nothing done.
@@ -88,7 +92,7 @@ rss_of() { awk '/^VmRSS:/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status" 2>/d
 status_line() {
   local pid
   if pid="$(recorded_pid "$2")"; then
-    printf '%-24s running  pid %-8s rss %-8s %s\n' "$1" "$pid" "$(rss_of "$pid")" "${*:3}"
+    printf '%-24s running  pid %-8s rss %s%s\n' "$1" "$pid" "$(rss_of "$pid")" "${3:+  ${*:3}}"
   else
     printf '%-24s stopped\n' "$1"
     return 3
