@@ -53,11 +53,8 @@ shellcheck_bin() { ls "${SHELLCHECK_DIR}"/*/root/usr/bin/shellcheck 2>/dev/null 
 # ============================================================================
 
 install_shellcheck() {
-  if [[ -n "$(shellcheck_bin)" ]]; then return 0; fi
-  local version
-  version="$(unpack_debian_package "${SHELLCHECK_PKG}" "${SHELLCHECK_DIR}")"
-  "$(shellcheck_bin)" --version >/dev/null || die "the unpacked shellcheck ${version} does not run"
-  log "installed ${SHELLCHECK_PKG} ${version} into ${SHELLCHECK_DIR}/${version}"
+  install_debian_package "$SHELLCHECK_PKG" "$SHELLCHECK_DIR" shellcheck_bin
+  "$(shellcheck_bin)" --version >/dev/null || die "the unpacked shellcheck does not run"
 }
 
 install_actionlint() {
@@ -65,15 +62,11 @@ install_actionlint() {
     log "actionlint ${ACTIONLINT_VERSION} already built (${BIN})"
     return 0
   fi
-  local t0=$SECONDS out
+  local t0=$SECONDS
   # -X version: what -version reports (upstream's release flags; without it the module version
   # is read from the build info, which says the same for `go install pkg@version`).
   go_install_module "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}"
-  out="$("${GO_BUILD_DIR}/bin/actionlint" -version 2>>"$GO_BUILD_LOG")" ||
-    go_build_fail "the built actionlint does not run"
-  echo "$out" >>"$GO_BUILD_LOG"
-  [[ "$(head -n 1 <<<"$out")" == "$ACTIONLINT_VERSION" ]] ||
-    go_build_fail "the built actionlint reports '$(head -n 1 <<<"$out")', not ${ACTIONLINT_VERSION}"
+  go_build_check "${GO_BUILD_DIR}/bin/actionlint" "$ACTIONLINT_VERSION" -version
 
   go_build_land "${GO_BUILD_DIR}/bin/actionlint" "$BIN" "$BUILT_MARKER" "$MODULE" "$ACTIONLINT_VERSION" "$t0"
 }

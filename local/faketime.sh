@@ -18,12 +18,7 @@ CACHE_DIR="${CACHE}/faketime"
 # shellcheck disable=SC2012  # paths under our cache: version-sorted ls is enough
 library() { ls "${CACHE_DIR}"/*/root/usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | sort -V | tail -n 1; }
 
-cmd_install() {
-  if [[ -n "$(library)" ]]; then return 0; fi
-  local version
-  version="$(unpack_debian_package "${PKG}" "${CACHE_DIR}")"
-  log "installed ${PKG} ${version} into ${CACHE_DIR}/${version}"
-}
+cmd_install() { install_debian_package "$PKG" "$CACHE_DIR" library; }
 
 cmd_env() {
   local lib

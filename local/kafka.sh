@@ -289,11 +289,7 @@ cmd_start() {
   require java
   cmd_install
   mkdir -p "$STATE_DIR" "$DATA_DIR" "$LOG_DIR"
-  local pid
-  if pid="$(recorded_pid "$PID_FILE")"; then
-    log "already running (PID $pid)"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   ports_free "$PLAINTEXT_PORT" "$SASL_PORT" "$SASL_SSL_PORT" "$CONTROLLER_PORT"
   ensure_password
   ensure_cluster_id
@@ -303,7 +299,7 @@ cmd_start() {
 
   # A fresh server.log per start, so the readiness check below only sees this run's lines.
   if [ -f "$SERVER_LOG" ]; then mv -f "$SERVER_LOG" "$SERVER_LOG.previous"; fi
-  local started=$SECONDS
+  local started=$SECONDS pid
   set_java_cmd
   START_LOGS=("$SERVER_LOG" "$STDOUT_LOG")
   spawn "$PID_FILE" "$STDOUT_LOG" "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" || start_failed "the broker exited at once"

@@ -30,65 +30,56 @@ DRILL_PIECES=(kafka-cluster toxiproxy)
 export STREAMFORGE_PULUMI_PROVIDERS="${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes}"
 
 cmd_env() {
+  local s
   for s in "${SERVICES[@]}"; do "${LOCAL}/${s}.sh" env; done
   "${LOCAL}/pulumi.sh" env
   "${LOCAL}/faketime.sh" env 2>/dev/null || true
   "${LOCAL}/podmonitor-config.sh" env 2>/dev/null || true
 }
 
+# The Go builds are the long part on a cold machine; they run side by side (each uses both cores
+# only in its link steps) while the broker's jars, Prometheus and the small tools install in turn.
+# `operator-image.sh build`, not only install: the image's npm ci layers are then warm for the tests;
+# podmonitor-config is prometheus-operator's config generation, for the tests' Prometheus; promql
+# is the CLI Litmus's promProbes run (the real one from STREAMFORGE_PROMQL_GIT, else its model).
+BUILDS=(kube pulumi rollouts toxiproxy actionlint podmonitor-config operator-image)
+INSTALLS=(kafka prometheus kafka-cluster faketime promql)
+
 cmd_install() {
-  local t0=$SECONDS failed=0
-  # The Go builds are the long part on a cold machine; they run side by side (each uses both
-  # cores only in its link steps), the broker's jars and Prometheus come from their registries.
-  "${LOCAL}/kube.sh" install &
-  local kube_build=$!
-  "${LOCAL}/pulumi.sh" install &
-  local pulumi_build=$!
-  "${LOCAL}/rollouts.sh" install &
-  local rollouts_build=$!
-  "${LOCAL}/toxiproxy.sh" install &
-  local toxiproxy_build=$!
-  "${LOCAL}/actionlint.sh" install &
-  local actionlint_build=$!
-  # prometheus-operator's config generation, for the tests' Prometheus scraping through the PodMonitors.
-  "${LOCAL}/podmonitor-config.sh" install &
-  local podmonitor_build=$!
-  # build, not only install: the image's npm ci layers are then warm for the test tier.
-  "${LOCAL}/operator-image.sh" build >/dev/null &
-  local image_build=$!
-  "${LOCAL}/kafka.sh" install || failed=1
-  "${LOCAL}/prometheus.sh" install || failed=1
-  "${LOCAL}/kafka-cluster.sh" install || failed=1
-  "${LOCAL}/faketime.sh" install || failed=1
-  # The promql CLI Litmus's promProbes run (chaos/test/probe-shell.itest.ts and the drill): the
-  # real one from a git clone named by STREAMFORGE_PROMQL_GIT, else its model (local/promql.sh).
-  "${LOCAL}/promql.sh" install || failed=1
-  wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
-  wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
-  wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
-  wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
-  wait "${actionlint_build}" || { log "building actionlint failed (see above)"; failed=1; }
-  wait "${podmonitor_build}" || { log "building podmonitor-config failed (see above)"; failed=1; }
-  wait "${image_build}" || { log "building the operator image (buildah) failed (see above)"; failed=1; }
+  local t0=$SECONDS failed=0 s builds=()
+  for s in "${BUILDS[@]}"; do
+    if [[ "$s" == operator-image ]]; then
+      "${LOCAL}/${s}.sh" build >/dev/null &
+    else
+      "${LOCAL}/${s}.sh" install &
+    fi
+    builds+=($!)
+  done
+  for s in "${INSTALLS[@]}"; do "${LOCAL}/${s}.sh" install || failed=1; done
+  for s in "${!BUILDS[@]}"; do
+    wait "${builds[s]}" || { log "building ${BUILDS[s]} failed (see above)"; failed=1; }
+  done
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
 }
 
 cmd_up() {
   cmd_install
-  local started=() t0=$SECONDS
-  # Whatever fails, stop what this call started: nothing is left half-started.
-  trap 'log "start failed; stopping what was started"; for s in "${started[@]}"; do "${LOCAL}/${s}.sh" stop || true; done' ERR
+  local started=() t0=$SECONDS s i
   for s in "${SERVICES[@]}"; do
-    "${LOCAL}/${s}.sh" start
+    if ! "${LOCAL}/${s}.sh" start; then
+      # Nothing is left half-started: stop what this call started.
+      log "start failed; stopping what was started"
+      for ((i = ${#started[@]} - 1; i >= 0; i--)); do "${LOCAL}/${started[i]}.sh" stop || true; done
+      return 1
+    fi
     started+=("${s}")
   done
-  trap - ERR
   log "local platform up in $((SECONDS - t0)) s (installs not counted)"
 }
 
 cmd_down() {
-  local status=0
+  local status=0 s i
   "${LOCAL}/operator-image.sh" stop || status=1
   for s in "${DRILL_PIECES[@]}"; do "${LOCAL}/${s}.sh" stop || status=1; done
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${LOCAL}/${SERVICES[i]}.sh" stop || status=1; done
@@ -96,6 +87,7 @@ cmd_down() {
 }
 
 cmd_status() {
+  local s
   for s in "${SERVICES[@]}"; do "${LOCAL}/${s}.sh" status || true; done
   "${LOCAL}/operator-image.sh" status || true
 }

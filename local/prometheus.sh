@@ -27,12 +27,7 @@ binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | t
 # shellcheck disable=SC2012
 promtool_binary() { ls "${CACHE_DIR}"/*/root/usr/bin/promtool 2>/dev/null | sort -V | tail -n 1; }
 
-cmd_install() {
-  if [[ -n "$(binary)" ]]; then return 0; fi
-  local version
-  version="$(unpack_debian_package "${PKG}" "${CACHE_DIR}")"
-  log "installed Prometheus ${version} into ${CACHE_DIR}/${version}"
-}
+cmd_install() { install_debian_package "$PKG" "$CACHE_DIR" binary; }
 
 write_config() {
   mkdir -p "${STATE_DIR}/targets" "${STATE_DIR}/data"
@@ -64,11 +59,7 @@ YAML
 
 cmd_start() {
   cmd_install
-  local pid
-  if pid="$(recorded_pid "$PID_FILE")"; then
-    log "already running (pid ${pid})"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   ports_free "$PORT"
   write_config
   # A fresh log per start, as before: it only ever shows this run.

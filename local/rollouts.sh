@@ -200,11 +200,7 @@ targets_dir() { "${LOCAL}/prometheus.sh" env | sed -n 's/^export PROMETHEUS_TARG
 # ============================================================================
 
 cmd_start() {
-  local pid
-  if pid="$(recorded_pid "$PID_FILE")"; then
-    log "already running (pid ${pid})"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   [[ -x "$BIN" ]] || die "rollouts-controller not built: run '$0 install'"
   # KUBECONFIG (the local admin) and the kubectl built with the control plane.
   eval "$("${LOCAL}/kube.sh" env)"

@@ -86,15 +86,11 @@ cmd_install() {
     log "toxiproxy-server ${TOXIPROXY_VERSION} already built (${BIN})"
     return 0
   fi
-  local t0=$SECONDS out
+  local t0=$SECONDS
   # -X Version: what GET /version and -version report (upstream's release flags).
   go_install_module "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}"
   # The main package is cmd/server, so go install names the binary "server".
-  out="$("${GO_BUILD_DIR}/bin/server" -version 2>>"$GO_BUILD_LOG")" ||
-    go_build_fail "the built toxiproxy-server does not run"
-  echo "$out" >>"$GO_BUILD_LOG"
-  [[ "$out" == "toxiproxy-server version ${TOXIPROXY_VERSION#v}" ]] ||
-    go_build_fail "the built toxiproxy-server reports '${out}', not version ${TOXIPROXY_VERSION#v}"
+  go_build_check "${GO_BUILD_DIR}/bin/server" "toxiproxy-server version ${TOXIPROXY_VERSION#v}" -version
 
   go_build_land "${GO_BUILD_DIR}/bin/server" "$BIN" "$BUILT_MARKER" "$MODULE" "$TOXIPROXY_VERSION" "$t0"
 }
@@ -143,11 +139,7 @@ create_proxies() {
 # ============================================================================
 
 cmd_start() {
-  local pid
-  if pid="$(recorded_pid "$PID_FILE")"; then
-    log "already running (pid ${pid})"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   [[ -x "$BIN" ]] || die "toxiproxy-server not built: run '$0 install'"
   require curl
   # Checked before launching, so a malformed list never leaves a server behind.

@@ -2,6 +2,16 @@
 # Debian packages unpacked into the cache, for pieces that need a package's files but not the
 # package installed (no root, no service, nothing changed on the machine). Sourced, not run.
 
+# install_debian_package PKG DIR FIND: unpack PKG into DIR unless FIND (a function printing the
+# path of the file the piece needs) already finds it.
+install_debian_package() {
+  [[ -z "$("$3")" ]] || return 0
+  local version
+  version="$(unpack_debian_package "$1" "$2")"
+  [[ -n "$("$3")" ]] || die "Debian's $1 ${version} in $2/${version} has not the file this piece needs"
+  log "installed $1 ${version} into $2/${version}"
+}
+
 # unpack_debian_package PKG DIR: download PKG (apt_download, lib/workarounds.sh) and unpack it
 # into DIR/<version>/root, swapped in whole; prints the version.
 unpack_debian_package() {

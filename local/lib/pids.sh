@@ -46,6 +46,13 @@ spawn() {
   log "started $(pid_name "$pidfile") (pid ${pid}), log ${logfile}"
 }
 
+# already_running PIDFILE: the recorded daemon runs (and says so); start then has nothing to do.
+already_running() {
+  local pid
+  pid="$(recorded_pid "$1")" || return 1
+  log "already running (pid ${pid})"
+}
+
 # pid_name PIDFILE: what a record is called in messages (its path under the piece's state, no .pid).
 pid_name() {
   local n="${1#"${STATE_DIR}/"}"
