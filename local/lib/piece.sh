@@ -50,12 +50,14 @@ ports_free() {
   done
 }
 
+now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "${t:0:-3}"; }
+
 # wait_until WHAT TIMEOUT CHECK...: run CHECK every 0.2 s until it succeeds. Fails, saying why,
 # after TIMEOUT seconds, or at once when a daemon this run spawned has exited (or, for what
 # spawn did not start, when the command WAIT_ALIVE names fails).
 WAIT_ALIVE=""
 wait_until() {
-  local what="$1" timeout="$2" deadline=$((SECONDS + $2)) entry
+  local what="$1" timeout="$2" deadline=$(($(now_ms) + $2 * 1000)) entry
   shift 2
   until "$@" >/dev/null 2>&1; do
     for entry in "${SPAWNED[@]}"; do
@@ -67,7 +69,7 @@ wait_until() {
       log "${WAIT_ALIVE#* } exited while waiting for ${what}"
       return 1
     fi
-    if ((SECONDS >= deadline)); then
+    if (($(now_ms) >= deadline)); then
       log "${what}: not ready after ${timeout}s"
       return 1
     fi
