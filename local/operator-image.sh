@@ -22,11 +22,10 @@
 #   status   the image for the current inputs (present or not, size) and the container's state
 #   eval "$(local/operator-image.sh env)"   # OPERATOR_IMAGE (when built), the bases, the container
 #
-# Everything runs as root with podman's default storage (/var/lib/containers/storage). Builds use
-# chroot isolation and the host network (the default OCI isolation fails here at the first RUN);
-# containers run with runc (crun fails on this machine's hybrid cgroups) and explicit ulimits
-# (runc without them fails on setrlimit), on the host network, so the operator is told to bind
-# 127.0.0.1 (BIND_ADDRESS): nothing listens beyond it.
+# Everything runs as root with podman's default storage (/var/lib/containers/storage). Builds and
+# containers use the host network, with what this machine needs (BUILDAH_BUD, PODMAN_RUN in
+# lib/workarounds.sh), so the operator is told to bind 127.0.0.1 (BIND_ADDRESS): nothing listens
+# beyond it.
 #
 # Environment (all optional):
 #   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every
@@ -175,7 +174,7 @@ cmd_build() {
   # --layers: a change in operator/src reuses the npm ci layers; --jobs 2: the build and deps
   # stages side by side; the npm cache mount keeps downloads out of the layers and warm.
   local mounts=(--volume "${NPM_CACHE}:/root/.npm")
-  # A machine whose egress goes through a TLS-inspecting proxy trusts its CA through a bundle
+  # Workaround: a machine whose egress goes through a TLS-inspecting proxy trusts its CA through a bundle
   # (NODE_EXTRA_CA_CERTS, or npm's cafile): npm ci in the RUN steps gets the same trust, mounted
   # for the build only, so nothing of it lands in a layer.
   local cafile="${NODE_EXTRA_CA_CERTS:-}"

@@ -12,7 +12,7 @@
 #   rollouts_listen_loopback    upstream hard-codes its healthz/metrics listen address to 0.0.0.0
 #   kwok_drop_lease             a restarted kwok waits out its predecessor's 40 s node Lease
 #   apt_download                Debian's package lists may be stale: refresh once, then download again
-# Kept in their piece (too long to move, marked "workaround:" there):
+# Kept in their piece (too long to move; marked "Workaround:" there, or told in its header):
 #   wrapper modules             k8s.io/kubernetes, argo-rollouts and pulumi/pkg replace modules with local
 #                               paths, which `go install mod@version` refuses (kube.sh, rollouts.sh, pulumi.sh)
 #   provider embeds             the Pulumi providers embed a generated schema-embed.json the module zip lacks;
@@ -22,6 +22,7 @@
 #   own language host           the Node.js language host's module is refused (local/pulumi-language-nodejs/)
 #   promql model                the promql CLI's module is refused (local/promql-model/, promql.sh)
 #   base stand-ins              no registry to pull node and distroless from (operator-image.sh install)
+#   the build's CA bundle       behind a TLS-inspecting proxy, npm ci in the image build trusts the machine's CA (operator-image.sh build)
 #   kwok options on the command line   kwok v0.8.0 skips its defaults for a config read from a file (kube.sh)
 #   endpoint reconciler off     the "kubernetes" Endpoints may not hold a loopback IP (kube.sh)
 #   JMX exporter 1.0.1          later agents are not published on Maven Central (kafka-cluster.sh)
