@@ -165,7 +165,7 @@ cmd_stop() { stop_recorded "$STOP_TIMEOUT" "$PID_FILE"; }
 
 cmd_status() {
   local proxies
-  proxies="$(curl -fs --max-time 2 "${API}/proxies" 2>/dev/null | jq -r 'length' 2>/dev/null)"
+  proxies="$(curl -fs --max-time 2 "${API}/proxies" 2>/dev/null | jq -r 'length' 2>/dev/null)" || true
   status_line toxiproxy-server "$PID_FILE" "api ${API} proxies ${proxies:-?}"
 }
 
