@@ -21,12 +21,25 @@ recorded_pid() {
   local file="$1" pid start now
   [[ -f "$file" ]] || return 1
   read -r pid start <"$file" || true
-  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" && [[ "$now" == "${start:-}" ]]; then
+  if [[ -n "${pid:-}" ]] && now="$(proc_starttime "$pid")" &&
+    { [[ "$now" == "${start:-}" ]] || { [[ -z "${start:-}" ]] && legacy_record "$file" "$now"; }; }; then
     echo "$pid"
     return 0
   fi
   rm -f "$file"
   return 1
+}
+
+# legacy_record FILE STARTTIME: a record written before records held a start time (kafka.sh and
+# prometheus.sh wrote a bare PID) names that process when it was written within 5 s of the
+# process's start; it is then rewritten in the current form. Lets a platform started before
+# the change be stopped by the scripts after it.
+legacy_record() {
+  local btime started
+  btime="$(awk '/^btime / {print $2}' /proc/stat)"
+  started=$((btime + $2 / $(getconf CLK_TCK)))
+  (($(stat -c %Y "$1") - started <= 5 && started - $(stat -c %Y "$1") <= 5)) || return 1
+  echo "$(<"$1") $2" >"$1"
 }
 
 # spawn PIDFILE LOG CMD...: start CMD as a daemon in a session of its own (a Ctrl-C on the

@@ -114,6 +114,21 @@ describe("a piece on lib/piece.sh", () => {
     expect(alive(process.pid)).toBe(true);
   });
 
+  it("takes a bare PID (a record from before start times) only when written as that process started", () => {
+    run("start");
+    const file = path.join(state(), "fake.pid");
+    const [pid, start] = fs.readFileSync(file, "utf8").trim().split(" ");
+    fs.writeFileSync(file, `${pid}\n`);
+    expect(run("status").status).toBe(0);
+    expect(fs.readFileSync(file, "utf8")).toBe(`${pid} ${start}\n`);
+    fs.writeFileSync(file, `${pid}\n`);
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, anHourAgo, anHourAgo);
+    expect(run("status").status).toBe(3);
+    expect(alive(Number(pid))).toBe(true);
+    process.kill(Number(pid), "SIGTERM");
+  });
+
   it("fails a start whose daemon exits before it is ready, showing its log", () => {
     const r = run("start-dying");
     expect(r.status).toBe(1);
