@@ -57,18 +57,11 @@ install_shellcheck() {
   "$(shellcheck_bin)" --version >/dev/null || die "the unpacked shellcheck does not run"
 }
 
+# -X version: what -version reports (upstream's release flags; without it the module version
+# is read from the build info, which says the same for `go install pkg@version`).
 install_actionlint() {
-  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
-    log "actionlint ${ACTIONLINT_VERSION} already built (${BIN})"
-    return 0
-  fi
-  local t0=$SECONDS
-  # -X version: what -version reports (upstream's release flags; without it the module version
-  # is read from the build info, which says the same for `go install pkg@version`).
-  go_install_module "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}"
-  go_build_check "${GO_BUILD_DIR}/bin/actionlint" "$ACTIONLINT_VERSION" -version
-
-  go_build_land "${GO_BUILD_DIR}/bin/actionlint" "$BIN" "$BUILT_MARKER" "$MODULE" "$ACTIONLINT_VERSION" "$t0"
+  go_install_built "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}" \
+    "$ACTIONLINT_VERSION" -version
 }
 
 cmd_install() {

@@ -81,18 +81,10 @@ LOG_LEVEL_SERVER="${STREAMFORGE_TOXIPROXY_LOG_LEVEL:-info}"
 # install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
 # ============================================================================
 
+# -X Version: what GET /version and -version report (upstream's release flags).
 cmd_install() {
-  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
-    log "toxiproxy-server ${TOXIPROXY_VERSION} already built (${BIN})"
-    return 0
-  fi
-  local t0=$SECONDS
-  # -X Version: what GET /version and -version report (upstream's release flags).
-  go_install_module "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}"
-  # The main package is cmd/server, so go install names the binary "server".
-  go_build_check "${GO_BUILD_DIR}/bin/server" "toxiproxy-server version ${TOXIPROXY_VERSION#v}" -version
-
-  go_build_land "${GO_BUILD_DIR}/bin/server" "$BIN" "$BUILT_MARKER" "$MODULE" "$TOXIPROXY_VERSION" "$t0"
+  go_install_built "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}" \
+    "toxiproxy-server version ${TOXIPROXY_VERSION#v}" -version
 }
 
 # answers: GET /version returns this build's version (not some other server on the port).
