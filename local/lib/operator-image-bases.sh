@@ -161,29 +161,38 @@ reject() {
 # standin_current IMAGE: the image exists and was made by this recipe.
 standin_current() { image_exists "$1" && [[ "$(image_label "$1" "$RECIPE_LABEL")" == "$RECIPE" ]]; }
 
+# commit_standin IMAGE FILL CONFIG...: a scratch container, filled by `FILL MNT` (its rootfs
+# mounted at MNT), given `buildah config CONFIG...`, PATH and the recipe label, committed as IMAGE.
+commit_standin() {
+  local image="$1" fill="$2" ctr mnt
+  shift 2
+  step "commit ${image}" "${LOG_DIR}/bases.log"
+  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
+  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
+  "$fill" "$mnt" >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
+  buildah umount "$ctr" >/dev/null
+  {
+    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" \
+      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
+      buildah commit --rm --quiet "$ctr" "$image"
+  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
+}
+
+# fill_build_rootfs MNT: the rootfs, node and npm in /usr/local. A bind copy with owners and
+# modes (buildah copy would chown everything to root).
+fill_build_rootfs() {
+  cp -a "${ROOTFS_DIR}/rootfs/." "$1/" &&
+    install -D -m 0755 "${NODE_DIR}/node" "$1/usr/local/bin/node" &&
+    mkdir -p "$1/usr/local/lib/node_modules" &&
+    cp -a "${NPM_DIR}/npm" "$1/usr/local/lib/node_modules/npm" &&
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" &&
+    ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"
+}
+
 # The build base: as node:<V>-bookworm-slim (Debian slim + node and npm in /usr/local, root).
 commit_build_base() {
   standin_current "$BUILD_BASE" && return 0
-  step "commit ${BUILD_BASE}" "${LOG_DIR}/bases.log"
-  local ctr mnt
-  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
-  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
-  # A bind copy with owners and modes (buildah copy would chown everything to root).
-  {
-    cp -a "${ROOTFS_DIR}/rootfs/." "${mnt}/" &&
-      install -D -m 0755 "${NODE_DIR}/node" "${mnt}/usr/local/bin/node" &&
-      mkdir -p "${mnt}/usr/local/lib/node_modules" &&
-      cp -a "${NPM_DIR}/npm" "${mnt}/usr/local/lib/node_modules/npm" &&
-      ln -s ../lib/node_modules/npm/bin/npm-cli.js "${mnt}/usr/local/bin/npm" &&
-      ln -s ../lib/node_modules/npm/bin/npx-cli.js "${mnt}/usr/local/bin/npx"
-  } >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
-  buildah umount "$ctr" >/dev/null
-  {
-    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      --env NODE_VERSION="$NODE_VERSION" --cmd '["node"]' --workingdir / \
-      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
-      buildah commit --rm --quiet "$ctr" "$BUILD_BASE"
-  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
+  commit_standin "$BUILD_BASE" fill_build_rootfs --env NODE_VERSION="$NODE_VERSION" --cmd '["node"]' --workingdir /
   step "check ${BUILD_BASE}" "${LOG_DIR}/bases.log"
   logged "${PODMAN_RUN[@]}" --rm "$BUILD_BASE" sh -c 'node -v && npm -v' 8>&- || reject "$BUILD_BASE" "node -v && npm -v in the build base failed"
   log "committed ${BUILD_BASE} ($(mib "$(image_size "$BUILD_BASE")"))"
@@ -230,18 +239,7 @@ fill_runtime_rootfs() {
 # records in /var/lib/dpkg/status.d as distroless keeps them (for scanners); no shell, no apt.
 commit_runtime_base() {
   standin_current "$RUNTIME_BASE" && return 0
-  step "commit ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
-  local ctr mnt
-  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
-  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
-  fill_runtime_rootfs "$mnt" >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
-  buildah umount "$ctr" >/dev/null
-  {
-    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      --entrypoint '["/nodejs/bin/node"]' --user "$NONROOT_UID" --workingdir /home/nonroot \
-      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
-      buildah commit --rm --quiet "$ctr" "$RUNTIME_BASE"
-  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
+  commit_standin "$RUNTIME_BASE" fill_runtime_rootfs --entrypoint '["/nodejs/bin/node"]' --user "$NONROOT_UID" --workingdir /home/nonroot
   step "check ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
   local out
   # Node runs as nonroot, reads tzdata, and resolves names through libc (nsswitch, /etc/hosts).
