@@ -28,12 +28,14 @@ MAIN_PKG="${MODULE}/cmd/actionlint"
 SHELLCHECK_PKG="shellcheck"
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
 # shellcheck source=lib/go-build.sh
-source "${SCRIPT_DIR}/lib/go-build.sh"
+source "${LOCAL}/lib/go-build.sh"
 # shellcheck source=lib/debian-package.sh
-source "${SCRIPT_DIR}/lib/debian-package.sh"
-CACHE_ROOT="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/actionlint"
+source "${LOCAL}/lib/debian-package.sh"
+piece actionlint
+CACHE_ROOT="${CACHE}/actionlint"
 CACHE_DIR="${CACHE_ROOT}/${ACTIONLINT_VERSION}"
 BIN="${CACHE_DIR}/actionlint"
 BUILT_MARKER="${CACHE_DIR}/build.done"   # written last: a binary without it is rebuilt
@@ -43,9 +45,6 @@ GO_BUILD_WHAT="actionlint ${ACTIONLINT_VERSION}"
 GO_BUILD_DIR="${CACHE_DIR}/build.partial"
 GO_BUILD_LOG="${CACHE_DIR}/logs/build.log"
 
-log() { printf '[actionlint] %s\n' "$*" >&2; }
-die() { printf '[actionlint] ERROR: %s\n' "$*" >&2; exit 1; }
-
 # shellcheck disable=SC2012  # paths under our cache: version-sorted ls is enough
 shellcheck_bin() { ls "${SHELLCHECK_DIR}"/*/root/usr/bin/shellcheck 2>/dev/null | sort -V | tail -n 1; }
 
@@ -54,29 +53,15 @@ shellcheck_bin() { ls "${SHELLCHECK_DIR}"/*/root/usr/bin/shellcheck 2>/dev/null 
 # ============================================================================
 
 install_shellcheck() {
-  if [[ -n "$(shellcheck_bin)" ]]; then return 0; fi
-  local version
-  version="$(unpack_debian_package "${SHELLCHECK_PKG}" "${SHELLCHECK_DIR}")"
-  "$(shellcheck_bin)" --version >/dev/null || die "the unpacked shellcheck ${version} does not run"
-  log "installed ${SHELLCHECK_PKG} ${version} into ${SHELLCHECK_DIR}/${version}"
+  install_debian_package "$SHELLCHECK_PKG" "$SHELLCHECK_DIR" shellcheck_bin
+  "$(shellcheck_bin)" --version >/dev/null || die "the unpacked shellcheck does not run"
 }
 
+# -X version: what -version reports (upstream's release flags; without it the module version
+# is read from the build info, which says the same for `go install pkg@version`).
 install_actionlint() {
-  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
-    log "actionlint ${ACTIONLINT_VERSION} already built (${BIN})"
-    return 0
-  fi
-  local t0=$SECONDS out
-  # -X version: what -version reports (upstream's release flags; without it the module version
-  # is read from the build info, which says the same for `go install pkg@version`).
-  go_install_module "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}"
-  out="$("${GO_BUILD_DIR}/bin/actionlint" -version 2>>"$GO_BUILD_LOG")" ||
-    go_build_fail "the built actionlint does not run"
-  echo "$out" >>"$GO_BUILD_LOG"
-  [[ "$(head -n 1 <<<"$out")" == "$ACTIONLINT_VERSION" ]] ||
-    go_build_fail "the built actionlint reports '$(head -n 1 <<<"$out")', not ${ACTIONLINT_VERSION}"
-
-  go_build_land "${GO_BUILD_DIR}/bin/actionlint" "$BIN" "$BUILT_MARKER" "$MODULE" "$ACTIONLINT_VERSION" "$t0"
+  go_install_built "$MODULE" "$MAIN_PKG" "$ACTIONLINT_VERSION" "-s -w -X ${MODULE}.version=${ACTIONLINT_VERSION}" \
+    "$ACTIONLINT_VERSION" -version
 }
 
 cmd_install() {
@@ -91,7 +76,7 @@ cmd_install() {
 cmd_env() {
   local sc
   sc="$(shellcheck_bin)"
-  [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || die "not installed: run ${SCRIPT_DIR}/actionlint.sh install"
+  [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || die "not installed: run ${LOCAL}/actionlint.sh install"
   echo "export ACTIONLINT=${BIN}"
   echo "export ACTIONLINT_SHELLCHECK=${sc}"
 }
@@ -112,9 +97,4 @@ cmd_status() {
   [[ -x "$BIN" && -f "$BUILT_MARKER" && -n "$sc" ]] || return 3
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  env) cmd_env ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 install|env|status" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -43,20 +43,15 @@ JMX_EXPORTER_VERSION=1.0.1
 JMX_EXPORTER_ARTIFACT="io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION"
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-# proc_starttime, recorded_pid
-# shellcheck source=lib/pids.sh
-source "$HERE/lib/pids.sh"
-# port_open, rss_of, jar_has, new_cluster_id, kafka_log4j_config, kafka_java_cmd
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+# jar_has, new_cluster_id, kafka_log4j_config, kafka_java_cmd, maven_cache
 # shellcheck source=lib/kafka-common.sh
-source "$HERE/lib/kafka-common.sh"
+source "$LOCAL/lib/kafka-common.sh"
+piece kafka-cluster
 
-JMX_CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/jmx-exporter/$JMX_EXPORTER_VERSION"
+JMX_CACHE_DIR="$CACHE/jmx-exporter/$JMX_EXPORTER_VERSION"
 JMX_JAR="$JMX_CACHE_DIR/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar"
-JMX_MARKER="$JMX_CACHE_DIR/.installed"
-
-STATE_DIR="${STREAMFORGE_STATE:-$ROOT/.local/state}/kafka-cluster"
 CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
 METRICS_CONFIG="$STATE_DIR/jmx-exporter.yaml"
 
@@ -72,17 +67,7 @@ START_TIMEOUT="${STREAMFORGE_KAFKA_CLUSTER_START_TIMEOUT:-120}"
 # data is a test's, so 10 s is enough.
 STOP_TIMEOUT=10
 HEAP=384m
-
-log() { echo "kafka-cluster: $*" >&2; }
-die() { echo "kafka-cluster: error: $*" >&2; exit 1; }
-
-require() {
-  local cmd
-  for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 ||
-      die "prerequisite '$cmd' not found on PATH (needs: java 17+ to run the nodes, mvn to fetch the JMX exporter)"
-  done
-}
+REQUIRE_WHY="needs: java 17+ to run the nodes, mvn to fetch the JMX exporter"
 
 # Per-node ports and paths.
 plaintext_port() { echo $((PLAINTEXT_BASE + $1)); }
@@ -117,79 +102,37 @@ check_node_id() {
 
 # ---------------------------------------------------------------------------------------------
 # install: Kafka's jars through local/kafka.sh (one cache for both scripts), the JMX exporter
-# agent into its own cache: fetched to a scratch dir, moved into place only when complete.
+# agent into its own cache.
 # ---------------------------------------------------------------------------------------------
 
-install_jmx_exporter() {
-  [ -f "$JMX_MARKER" ] && return 0
-  require java mvn
-  local parent tmp rc=0
-  parent="$(dirname "$JMX_CACHE_DIR")"
-  mkdir -p "$parent"
-  # Parallel installs take turns; whoever waited finds the marker and is done.
-  exec 8>"$parent/.lock"
-  if command -v flock >/dev/null 2>&1; then flock 8; fi
-  if [ -f "$JMX_MARKER" ]; then
-    exec 8>&-
-    return 0
-  fi
-  tmp="$(mktemp -d "$parent/.$JMX_EXPORTER_VERSION.partial.XXXXXX")"
-  chmod 755 "$tmp"  # mktemp makes it 0700
-  # shellcheck disable=SC2064  # expand $tmp now: it is local
-  trap "rm -rf '$tmp'" EXIT
-
-  log "fetching the JMX exporter agent $JMX_EXPORTER_VERSION with mvn"
-  mvn -B "$DEPENDENCY_PLUGIN:copy" -Dartifact="$JMX_EXPORTER_ARTIFACT" \
-    -DoutputDirectory="$tmp" >"$tmp/mvn.log" 2>&1 || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "kafka-cluster: error: install failed at step 'mvn dependency:copy $JMX_EXPORTER_ARTIFACT' (mvn exit code $rc). Its errors:" >&2
-    grep -E '\[ERROR\]' "$tmp/mvn.log" | head -n 20 >&2 || tail -n 30 "$tmp/mvn.log" >&2
-    cp "$tmp/mvn.log" "$parent/$JMX_EXPORTER_VERSION-failed-mvn.log"
-    die "nothing was cached (full log: $parent/$JMX_EXPORTER_VERSION-failed-mvn.log); the registry may be unreachable or the version not published there"
-  fi
-  # -javaagent needs the agent's entry point: fail here, not at the first node start.
-  [ -f "$tmp/$(basename "$JMX_JAR")" ] ||
-    die "install failed: mvn did not write $(basename "$JMX_JAR")"
-  jar_has "$tmp/$(basename "$JMX_JAR")" io/prometheus/jmx/JavaAgent.class ||
-    die "install failed: io/prometheus/jmx/JavaAgent.class is not in $(basename "$JMX_JAR") (renamed in this version?)"
-
-  rm -f "$tmp/mvn.log"
-  rm -rf "$JMX_CACHE_DIR"
-  mv "$tmp" "$JMX_CACHE_DIR"
-  trap - EXIT
-  rm -f "$parent/$JMX_EXPORTER_VERSION-failed-mvn.log"
-  date -u +%Y-%m-%dT%H:%M:%SZ >"$JMX_MARKER"
-  exec 8>&-
-  log "installed the JMX exporter agent $JMX_EXPORTER_VERSION in $JMX_CACHE_DIR"
+# -javaagent needs the agent's entry point: fail at install, not at the first node start.
+check_agent() {
+  [ -f "$1/$(basename "$JMX_JAR")" ] || die "mvn did not write $(basename "$JMX_JAR")"
+  jar_has "$1/$(basename "$JMX_JAR")" io/prometheus/jmx/JavaAgent.class ||
+    die "io/prometheus/jmx/JavaAgent.class is not in $(basename "$JMX_JAR") (renamed in this version?)"
+  rm -f "$1/mvn.log"
 }
 
 cmd_install() {
-  "$HERE/kafka.sh" install || die "installing Kafka's jars failed (local/kafka.sh install, output above)"
-  install_jmx_exporter
+  "$LOCAL/kafka.sh" install || die "installing Kafka's jars failed (local/kafka.sh install, output above)"
+  [ -f "$JMX_CACHE_DIR/.installed" ] && return 0
+  require java mvn
+  # Workaround: 1.0.1 is the newest agent on Maven Central; later ones are published on GitHub only.
+  maven_cache "$JMX_CACHE_DIR" . "the JMX exporter agent $JMX_EXPORTER_VERSION" check_agent \
+    "$DEPENDENCY_PLUGIN:copy" -Dartifact="$JMX_EXPORTER_ARTIFACT"
 }
 
 # LIBS: Kafka's jars, where local/kafka.sh installed them.
 set_libs() {
   local line
-  line="$("$HERE/kafka.sh" env | grep '^export KAFKA_LIBS=')" ||
+  line="$("$LOCAL/kafka.sh" env | grep '^export KAFKA_LIBS=')" ||
     die "could not read KAFKA_LIBS from 'local/kafka.sh env' (output above)"
-  eval "$line"  # printf %q-quoted by kafka.sh
+  eval "$line" # printf %q-quoted by kafka.sh
   LIBS="$KAFKA_LIBS"
   [ -d "$LIBS" ] || die "Kafka's jars are not in $LIBS: run local/kafka.sh install"
 }
 
-# ---------------------------------------------------------------------------------------------
-# process bookkeeping: a node's pid file holds "PID STARTTIME" (local/lib/pids.sh), so only the
-# process that wrote it is ever signalled.
-# ---------------------------------------------------------------------------------------------
-
 node_pid() { recorded_pid "$(pid_file "$1")"; }
-
-# gone PID STARTTIME: that process has exited (a zombie counts as exited).
-gone() {
-  local now
-  ! now="$(proc_starttime "$1")" || [ "$now" != "$2" ]
-}
 
 # ---------------------------------------------------------------------------------------------
 # config
@@ -314,78 +257,50 @@ format_node_once() {
 # start / stop
 # ---------------------------------------------------------------------------------------------
 
-# launch_node ID: start the node's JVM in the background and record "PID STARTTIME".
+# launch_node ID: start the node's JVM with a fresh server.log (and kafka.out), so readiness
+# and a failure report only see this run's lines.
 launch_node() {
-  local i="$1" pidf waited=0
-  pidf="$(pid_file "$i")"
-  rm -f "$pidf"
-  # A fresh server.log (and kafka.out) per start, so readiness and a failure report only see
-  # this run's lines.
-  local f
+  local i="$1" f
   for f in "$(server_log "$i")" "$(stdout_log "$i")"; do
     if [ -f "$f" ]; then mv -f "$f" "$f.previous"; fi
   done
+  START_LOGS+=("$(server_log "$i")")
   # shellcheck disable=SC2086  # STREAMFORGE_KAFKA_CLUSTER_JAVA_OPTS is a list of options
   kafka_java_cmd "$LIBS" "$(node_dir "$i")/log4j2.properties" "$HEAP" \
     "-javaagent:$JMX_JAR=$HOST:$(metrics_port "$i"):$METRICS_CONFIG" ${STREAMFORGE_KAFKA_CLUSTER_JAVA_OPTS:-}
-  # setsid + nohup: the node outlives this shell and its terminal. The child records its own PID
-  # and start time (which exec keeps), then execs java: the record names exactly the JVM. It
-  # must not inherit the lock fds (8, 9), or the locks would live as long as the node.
-  # shellcheck disable=SC2016  # $$, $0 and $@ are for the child bash
-  nohup setsid bash -c "$(declare -f proc_starttime)"'
-    start="$(proc_starttime $$)" && echo "$$ $start" >"$0.tmp" && mv -f "$0.tmp" "$0" || exit 1
-    exec "$@"' "$pidf" "${JAVA_CMD[@]}" kafka.Kafka "$(props_file "$i")" \
-    >>"$(stdout_log "$i")" 2>&1 </dev/null 8>&- 9>&- &
-  while [ ! -s "$pidf" ]; do
-    [ "$waited" -lt 100 ] || return 1
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  spawn "$(pid_file "$i")" "$(stdout_log "$i")" "${JAVA_CMD[@]}" kafka.Kafka "$(props_file "$i")"
 }
 
+# Ready = "Kafka Server started" in this run's log (the broker is unfenced and serves) and its
+# client and metrics ports accept TCP.
 node_ready() {
   local i="$1"
   grep -q 'Kafka Server started' "$(server_log "$i")" 2>/dev/null &&
     port_open "$(plaintext_port "$i")" && port_open "$(proxied_port "$i")" &&
     port_open "$(metrics_port "$i")"
 }
+nodes_ready() {
+  local i
+  for i in "$@"; do node_ready "$i" || return 1; done
+}
 
-# stop_nodes ID...: SIGTERM the recorded PIDs, SIGKILL whatever is left after STOP_TIMEOUT.
+# stop_nodes ID...: all at once (one by one, the last would wait for a quorum until killed).
 stop_nodes() {
-  local i pid start pids=() starts=() ids=()
-  for i in "$@"; do
-    pid="$(node_pid "$i")" || continue
-    read -r _ start <"$(pid_file "$i")"
-    ids+=("$i") pids+=("$pid") starts+=("$start")
-  done
-  [ "${#ids[@]}" -gt 0 ] || return 0
-  local n t0=$SECONDS left
-  log "stopping node(s) ${ids[*]} (PIDs ${pids[*]}; SIGTERM, up to $STOP_TIMEOUT s)"
-  for n in "${!ids[@]}"; do kill -TERM "${pids[$n]}" 2>/dev/null || true; done
-  while :; do
-    left=()
-    for n in "${!ids[@]}"; do gone "${pids[$n]}" "${starts[$n]}" || left+=("$n"); done
-    if [ "${#left[@]}" -eq 0 ] || [ $((SECONDS - t0)) -ge "$STOP_TIMEOUT" ]; then break; fi
-    sleep 0.2
-  done
-  for n in "${left[@]}"; do
-    log "node ${ids[$n]} (PID ${pids[$n]}) still alive after $STOP_TIMEOUT s: SIGKILL"
-    kill -KILL "${pids[$n]}" 2>/dev/null || true
-    while ! gone "${pids[$n]}" "${starts[$n]}"; do sleep 0.1; done
-  done
-  for i in "${ids[@]}"; do rm -f "$(pid_file "$i")"; done
-  log "stopped node(s) ${ids[*]} in $((SECONDS - t0)) s"
+  local i files=()
+  for i in "$@"; do files+=("$(pid_file "$i")"); done
+  stop_recorded "$STOP_TIMEOUT" "${files[@]}"
 }
 
 # start_nodes ID...: start those of the nodes that are not running and wait until every one of
 # them serves. A node's startup completes only once a quorum of controllers runs, so a fresh
-# cluster starts all three before waiting. On failure: the logs, then stop what this started.
+# cluster starts all three before waiting.
 start_nodes() {
+  lock_state
   require java
   cmd_install
   set_libs
   mkdir -p "$STATE_DIR"
-  local i pid port todo=()
+  local i pid todo=()
   for i in "$@"; do
     if pid="$(node_pid "$i")"; then
       log "node $i: already running (PID $pid)"
@@ -394,16 +309,14 @@ start_nodes() {
     fi
   done
   [ "${#todo[@]}" -gt 0 ] || return 0
-  # Fail clearly if another process holds one of the ports. A node just SIGKILLed (the drill's
-  # kill, then a restart at once) may still answer on its ports for a moment: up to 10 s are
-  # given for them to close (seen once in CI: 19190 still open right after the kill).
-  local deadline=$((SECONDS + 10))
+  # Workaround: a node just SIGKILLed (the drill's kill, then a restart at once) may still answer
+  # on its ports for a moment (seen once in CI: 19190 open right after the kill); 10 s to close.
+  local ports=()
   for i in "${todo[@]}"; do
-    for port in "$(plaintext_port "$i")" "$(controller_port "$i")" "$(metrics_port "$i")" "$(proxied_port "$i")"; do
-      while port_open "$port" && ((SECONDS < deadline)); do sleep 0.1; done
-      ! port_open "$port" || die "node $i: port $HOST:$port is already in use by another process"
-    done
+    ports+=("$(plaintext_port "$i")" "$(controller_port "$i")" "$(metrics_port "$i")" "$(proxied_port "$i")")
   done
+  wait_until "ports ${ports[*]} to close" 10 ports_closed "${ports[@]}" || true
+  ports_free "${ports[@]}"
 
   ensure_cluster_id
   write_metrics_config
@@ -413,82 +326,67 @@ start_nodes() {
     format_node_once "$i"
   done
 
-  local t0=$SECONDS started=() waiting=() n why=""
+  local t0=$SECONDS
   for i in "${todo[@]}"; do
-    log "node $i: starting Kafka (log: $(server_log "$i"))"
-    if ! launch_node "$i"; then
-      why="node $i: its JVM did not come up (no pid file after 10 s)"
-      break
-    fi
-    started+=("$i")
+    launch_node "$i" || start_failed "node $i: its JVM exited at once"
   done
-  # Ready = "Kafka Server started" in this run's log (the broker is unfenced and serves) and its
-  # client and metrics ports accept TCP.
-  if [ -z "$why" ]; then
-    waiting=("${started[@]}")
-    while [ "${#waiting[@]}" -gt 0 ]; do
-      local still=()
-      for i in "${waiting[@]}"; do
-        if ! pid="$(node_pid "$i")"; then
-          why="node $i exited during startup"
-          break 2
-        elif node_ready "$i"; then
-          log "node $i: ready after $((SECONDS - t0)) s (PID $pid, PLAINTEXT $(plaintext_address "$i"), PROXIED $HOST:$(proxied_port "$i") as $(proxy_address "$i"), metrics $(metrics_address "$i"), RSS $(rss_of "$pid"))"
-        else
-          still+=("$i")
-        fi
-      done
-      waiting=("${still[@]+"${still[@]}"}")
-      [ "${#waiting[@]}" -gt 0 ] || break
-      if [ $((SECONDS - t0)) -ge "$START_TIMEOUT" ]; then
-        why="node(s) ${waiting[*]} not ready after $START_TIMEOUT s (a node finishes starting only while a quorum, two of the three nodes, runs)"
-        break
-      fi
-      sleep 0.5
-    done
-  fi
-  if [ -z "$why" ]; then
-    log "node(s) ${started[*]} ready in $((SECONDS - t0)) s"
-    return 0
-  fi
+  wait_until "node(s) ${todo[*]} (a node finishes starting only while a quorum, two of the three nodes, runs)" \
+    "$START_TIMEOUT" nodes_ready "${todo[@]}" || start_failed
+  for i in "${todo[@]}"; do
+    pid="$(node_pid "$i")"
+    log "node $i: ready (PID $pid, PLAINTEXT $(plaintext_address "$i"), PROXIED $HOST:$(proxied_port "$i") as $(proxy_address "$i"), metrics $(metrics_address "$i"), RSS $(rss_of "$pid"))"
+  done
+  log "node(s) ${todo[*]} ready in $((SECONDS - t0)) s"
+}
 
-  log "$why"
-  for n in "${todo[@]}"; do
-    node_ready "$n" && continue
-    echo "---- node $n: last lines of $(server_log "$n") ----" >&2
-    tail -n 30 "$(server_log "$n")" >&2 2>/dev/null || true
-    echo "---- node $n: last lines of $(stdout_log "$n") ----" >&2
-    tail -n 10 "$(stdout_log "$n")" >&2 2>/dev/null || true
-  done
-  stop_nodes "${started[@]+"${started[@]}"}"
-  die "start failed"
+ports_closed() {
+  local p
+  for p in "$@"; do ! port_open "$p" || return 1; done
 }
 
 # ---------------------------------------------------------------------------------------------
-# subcommands
+# verbs
 # ---------------------------------------------------------------------------------------------
 
+cmd_start() { start_nodes "${NODES[@]}"; }
+
+cmd_stop() {
+  lock_state
+  stop_nodes "${NODES[@]}"
+}
+
+# kill-node ID: SIGKILL the node and wait until it is gone (the drill's fault).
 cmd_kill_node() {
-  local i="$1" pid start t0
+  local i="$1" pid t0
+  check_node_id "$i"
+  lock_state
   pid="$(node_pid "$i")" || die "node $i is not running (nothing to kill)"
-  read -r _ start <"$(pid_file "$i")"
   t0="$(date +%s%N)"
   kill -KILL "$pid"
-  while ! gone "$pid" "$start"; do sleep 0.05; done
-  rm -f "$(pid_file "$i")"
+  while recorded_pid "$(pid_file "$i")" >/dev/null; do sleep 0.05; done
   log "node $i: SIGKILLed PID $pid, gone after $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+
+cmd_start_node() {
+  check_node_id "${1:-}"
+  start_nodes "$1"
+}
+
+# start-node-empty ID: as a pod with ephemeral storage (Strimzi's emptyDir) comes back.
+cmd_start_node_empty() {
+  check_node_id "${1:-}"
+  lock_state
+  ! node_pid "$1" >/dev/null || die "node $1 is running: kill-node it first"
+  rm -rf "$(node_dir "$1")/data"
+  start_nodes "$1"
 }
 
 # Exit status 0 when all nodes run, 1 when only some do, 3 when none (LSB: not running).
 cmd_status() {
-  local i pid up=0
+  local i up=0
   for i in "${NODES[@]}"; do
-    if pid="$(node_pid "$i")"; then
+    status_line "node $i" "$(pid_file "$i")" "plaintext $(plaintext_address "$i") proxied $HOST:$(proxied_port "$i") (advertised $(proxy_address "$i")) controller $HOST:$(controller_port "$i") metrics http://$(metrics_address "$i")/metrics" &&
       up=$((up + 1))
-      echo "node $i: running  pid $pid  rss $(rss_of "$pid")  plaintext $(plaintext_address "$i")  proxied $HOST:$(proxied_port "$i") (advertised $(proxy_address "$i"))  controller $HOST:$(controller_port "$i")  metrics http://$(metrics_address "$i")/metrics"
-    else
-      echo "node $i: stopped"
-    fi
   done
   echo "state: $STATE_DIR"
   [ "$up" -eq "${#NODES[@]}" ] && return 0
@@ -502,34 +400,7 @@ cmd_env() {
   echo "export KAFKA_CLUSTER_PROXIED_SERVERS=$(join_nodes proxy_address)"
   echo "export KAFKA_CLUSTER_PROXY_UPSTREAMS=$(join_nodes proxy_upstream)"
   echo "export KAFKA_CLUSTER_METRICS_ADDRESSES=$(join_nodes metrics_address)"
-  printf 'export KAFKA_CLUSTER_SCRIPT=%q\n' "$HERE/$(basename "${BASH_SOURCE[0]}")"
+  printf 'export KAFKA_CLUSTER_SCRIPT=%q\n' "$LOCAL/kafka-cluster.sh"
 }
 
-usage() {
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
-}
-
-# Starts, stops and kills from parallel runners take turns. The nodes do not inherit the lock's
-# fd (see 9>&- in launch_node), or the lock would live as long as they do.
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/.lock"
-  if command -v flock >/dev/null 2>&1; then flock 9; fi
-}
-
-case "${1:-}" in
-  install) cmd_install ;;
-  start) lock_state; start_nodes "${NODES[@]}" ;;
-  stop) lock_state; stop_nodes "${NODES[@]}"; log "all nodes stopped" ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  kill-node) check_node_id "${2:-}"; lock_state; cmd_kill_node "$2" ;;
-  start-node) check_node_id "${2:-}"; lock_state; start_nodes "$2" ;;
-  start-node-empty)
-    check_node_id "${2:-}"; lock_state
-    [ -z "$(node_pid "$2" 2>/dev/null)" ] || die "node $2 is running: kill-node it first"
-    rm -rf "$(node_dir "$2")/data"
-    start_nodes "$2" ;;
-  -h | --help | help) usage ;;
-  *) usage >&2; exit 2 ;;
-esac
+dispatch "$@"

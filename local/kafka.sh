@@ -25,15 +25,15 @@ KAFKA_VERSION=4.2.1
 LOG4J_VERSION=2.25.4
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# port_open, rss_of, jar_has, new_cluster_id, kafka_log4j_config, kafka_java_cmd
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+# jar_has, new_cluster_id, kafka_log4j_config, kafka_java_cmd, maven_cache
 # shellcheck source=lib/kafka-common.sh
-source "$ROOT/local/lib/kafka-common.sh"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/kafka/$KAFKA_VERSION"
+source "$LOCAL/lib/kafka-common.sh"
+piece kafka
+CACHE_DIR="$CACHE/kafka/$KAFKA_VERSION"
 LIBS="$CACHE_DIR/libs"
-INSTALLED_MARKER="$CACHE_DIR/.installed"
 
-STATE_DIR="${STREAMFORGE_STATE:-$ROOT/.local/state}/kafka"
 DATA_DIR="$STATE_DIR/data"
 LOG_DIR="$STATE_DIR/logs"
 PID_FILE="$STATE_DIR/kafka.pid"
@@ -62,17 +62,7 @@ START_TIMEOUT="${STREAMFORGE_KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT=30
 ADMIN_USER="admin"
 NODE_ID=1
-
-log() { echo "kafka: $*" >&2; }
-die() { echo "kafka: error: $*" >&2; exit 1; }
-
-require() {
-  local cmd
-  for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 ||
-      die "prerequisite '$cmd' not found on PATH (needs: java 17+ to run the broker, mvn to fetch it, openssl for its TLS certificates)"
-  done
-}
+REQUIRE_WHY="needs: java 17+ to run the broker, mvn to fetch it, openssl for its TLS certificates"
 
 # ---------------------------------------------------------------------------------------------
 # install: jars into the cache, once. A fetch goes to a scratch dir next to the cache and is
@@ -114,87 +104,25 @@ write_pom() {
 EOF
 }
 
-cmd_install() {
-  if [ -f "$INSTALLED_MARKER" ]; then
-    log "Kafka $KAFKA_VERSION already installed in $CACHE_DIR"
-    return 0
-  fi
-  require java mvn
-  local parent tmp step
-  parent="$(dirname "$CACHE_DIR")"
-  mkdir -p "$parent"
-  # Parallel installs take turns; whoever waited finds the marker and is done.
-  exec 8>"$parent/.lock"
-  if command -v flock >/dev/null 2>&1; then flock 8; fi
-  if [ -f "$INSTALLED_MARKER" ]; then
-    exec 8>&-
-    log "Kafka $KAFKA_VERSION already installed in $CACHE_DIR"
-    return 0
-  fi
-  tmp="$(mktemp -d "$parent/.$KAFKA_VERSION.partial.XXXXXX")"
-  chmod 755 "$tmp"  # mktemp makes it 0700
-  # shellcheck disable=SC2064  # expand $tmp now: it is local
-  trap "rm -rf '$tmp'" EXIT
-
-  log "fetching Kafka $KAFKA_VERSION and its runtime dependencies with mvn"
-  write_pom "$tmp/pom.xml"
-  step="mvn dependency:copy-dependencies"
-  local rc=0
-  mvn -B -f "$tmp/pom.xml" "$DEPENDENCY_PLUGIN:copy-dependencies" \
-    -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >"$tmp/mvn.log" 2>&1 || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "kafka: error: install failed at step '$step' (mvn exit code $rc). Its errors:" >&2
-    grep -E '\[ERROR\]' "$tmp/mvn.log" | head -n 20 >&2 || tail -n 30 "$tmp/mvn.log" >&2
-    cp "$tmp/mvn.log" "$parent/$KAFKA_VERSION-failed-mvn.log"
-    echo "kafka: nothing was cached (full log: $parent/$KAFKA_VERSION-failed-mvn.log); the registry may be unreachable or the version not published." >&2
-    exit 1
-  fi
-
-  # Check the jars hold the entry points this script runs: their class names moved between
-  # Kafka versions, and a version bump should fail here rather than at broker start.
-  step="check entry-point classes"
-  local server_jar="$tmp/libs/kafka_2.13-$KAFKA_VERSION.jar" cls
-  [ -f "$server_jar" ] || die "install failed at step '$step': $server_jar was not fetched"
+# Check the jars hold the entry points this script runs: their class names moved between
+# Kafka versions, and a version bump should fail here rather than at broker start.
+check_jars() {
+  local server_jar="$1/libs/kafka_2.13-$KAFKA_VERSION.jar" cls
+  [ -f "$server_jar" ] || die "$server_jar was not fetched"
   for cls in kafka/Kafka.class kafka/tools/StorageTool.class kafka/admin/ConfigCommand.class; do
-    jar_has "$server_jar" "$cls" ||
-      die "install failed at step '$step': $cls is not in kafka_2.13-$KAFKA_VERSION.jar (renamed in this version?)"
+    jar_has "$server_jar" "$cls" || die "$cls is not in kafka_2.13-$KAFKA_VERSION.jar (renamed in this version?)"
   done
-  ls "$tmp/libs"/log4j-slf4j-impl-*.jar >/dev/null 2>&1 ||
-    die "install failed at step '$step': no log4j-slf4j-impl jar (the broker would log nothing)"
-
-  # Swap the complete result in; the marker is written last.
-  rm -rf "$CACHE_DIR"
-  mv "$tmp" "$CACHE_DIR"
-  trap - EXIT
-  rm -f "$parent/$KAFKA_VERSION-failed-mvn.log"
-  date -u +%Y-%m-%dT%H:%M:%SZ >"$INSTALLED_MARKER"
-  exec 8>&-
-  log "installed Kafka $KAFKA_VERSION ($(find "$LIBS" -name '*.jar' | wc -l) jars, $(du -sh "$LIBS" | cut -f1)) in $CACHE_DIR"
+  ls "$1/libs"/log4j-slf4j-impl-*.jar >/dev/null 2>&1 || die "no log4j-slf4j-impl jar (the broker would log nothing)"
 }
 
-# ---------------------------------------------------------------------------------------------
-# process bookkeeping: only ever the PID in the pid file, and only if it really is our broker.
-# ---------------------------------------------------------------------------------------------
-
-# Prints the recorded PID if that process is alive and is the java running kafka.Kafka with
-# our server.properties (guards against a stale file whose PID was reused).
-running_pid() {
-  [ -f "$PID_FILE" ] || return 1
-  local pid cmdline
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  case "$cmdline" in
-    *java*kafka.Kafka*"$PROPS"*) echo "$pid" ;;
-    *) return 1 ;;
-  esac
-}
-
-clear_stale_pid_file() {
-  if [ -f "$PID_FILE" ] && ! running_pid >/dev/null; then
-    log "removing stale pid file (PID $(cat "$PID_FILE" 2>/dev/null) is not our broker)"
-    rm -f "$PID_FILE"
-  fi
+cmd_install() {
+  [ -f "$CACHE_DIR/.installed" ] && return 0
+  require java mvn
+  local pom="$CACHE/kafka/.pom-$KAFKA_VERSION/pom.xml"
+  mkdir -p "$(dirname "$pom")"
+  write_pom "$pom"
+  maven_cache "$CACHE_DIR" libs "Kafka $KAFKA_VERSION and its runtime dependencies" check_jars \
+    -f "$pom" "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -357,22 +285,12 @@ format_storage_once() {
 # ---------------------------------------------------------------------------------------------
 
 cmd_start() {
+  lock_state
   require java
   cmd_install
   mkdir -p "$STATE_DIR" "$DATA_DIR" "$LOG_DIR"
-  local pid
-  if pid="$(running_pid)"; then
-    log "already running (PID $pid)"
-    return 0
-  fi
-  clear_stale_pid_file
-
-  # Fail fast and clearly if another process (another broker?) holds one of our ports.
-  local port
-  for port in "$PLAINTEXT_PORT" "$SASL_PORT" "$SASL_SSL_PORT" "$CONTROLLER_PORT"; do
-    ! port_open "$port" || die "port $HOST:$port is already in use by another process"
-  done
-
+  already_running "$PID_FILE" && return 0
+  ports_free "$PLAINTEXT_PORT" "$SASL_PORT" "$SASL_SSL_PORT" "$CONTROLLER_PORT"
   ensure_password
   ensure_cluster_id
   ensure_tls
@@ -381,90 +299,39 @@ cmd_start() {
 
   # A fresh server.log per start, so the readiness check below only sees this run's lines.
   if [ -f "$SERVER_LOG" ]; then mv -f "$SERVER_LOG" "$SERVER_LOG.previous"; fi
-
-  local started=$SECONDS
-  log "starting Kafka $KAFKA_VERSION (log: $SERVER_LOG)"
-  # setsid + nohup: the broker outlives this shell and its terminal. The child writes its own
-  # PID and then execs java, so the recorded PID is exactly the java process.
+  local started=$SECONDS pid
   set_java_cmd
-  # shellcheck disable=SC2016  # $$ and $@ are for the child bash
-  nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
-    "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" >>"$STDOUT_LOG" 2>&1 </dev/null 8>&- 9>&- &
-
+  START_LOGS=("$SERVER_LOG" "$STDOUT_LOG")
+  spawn "$PID_FILE" "$STDOUT_LOG" "${JAVA_CMD[@]}" kafka.Kafka "$PROPS" || start_failed "the broker exited at once"
   # Ready = the broker logged "Kafka Server started" (all listeners then serve requests) and
   # every client port accepts TCP connections.
-  while :; do
-    if pid="$(running_pid)" &&
-        grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null &&
-        port_open "$PLAINTEXT_PORT" && port_open "$SASL_PORT" && port_open "$SASL_SSL_PORT"; then
-      log "ready in $((SECONDS - started)) s: PID $pid, PLAINTEXT $HOST:$PLAINTEXT_PORT, SASL_PLAINTEXT $HOST:$SASL_PORT, SASL_SSL $HOST:$SASL_SSL_PORT, RSS $(rss_of "$pid")"
-      return 0
-    fi
-    # Gone = its pid file is written but names no live broker (or was never written).
-    if ! running_pid >/dev/null && { [ -s "$PID_FILE" ] || [ $((SECONDS - started)) -ge 10 ]; }; then
-      log "the broker exited during startup"
-      break
-    fi
-    if [ $((SECONDS - started)) -ge "$START_TIMEOUT" ]; then
-      log "not ready after $START_TIMEOUT s"
-      break
-    fi
-    sleep 1
-  done
-  echo "---- last lines of $SERVER_LOG ----" >&2
-  tail -n 40 "$SERVER_LOG" >&2 2>/dev/null || true
-  echo "---- last lines of $STDOUT_LOG ----" >&2
-  tail -n 20 "$STDOUT_LOG" >&2 2>/dev/null || true
-  if pid="$(running_pid)"; then cmd_stop; else rm -f "$PID_FILE"; fi
-  die "start failed"
+  wait_until "Kafka" "$START_TIMEOUT" broker_ready || start_failed
+  pid="$(recorded_pid "$PID_FILE")"
+  log "ready in $((SECONDS - started)) s: PID $pid, PLAINTEXT $HOST:$PLAINTEXT_PORT, SASL_PLAINTEXT $HOST:$SASL_PORT, SASL_SSL $HOST:$SASL_SSL_PORT, RSS $(rss_of "$pid")"
+}
+
+broker_ready() {
+  grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null &&
+    port_open "$PLAINTEXT_PORT" && port_open "$SASL_PORT" && port_open "$SASL_SSL_PORT"
 }
 
 cmd_stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    clear_stale_pid_file
-    log "not running"
-    return 0
-  fi
-  log "stopping PID $pid (SIGTERM, up to $STOP_TIMEOUT s)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$STOP_TIMEOUT" ]; do
-    sleep 1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still alive after $STOP_TIMEOUT s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
+  lock_state
+  stop_recorded "$STOP_TIMEOUT" "$PID_FILE"
 }
 
-# Exit status 0 when running, 3 when stopped (the LSB convention), so tests can branch on it.
+cmd_restart() {
+  cmd_stop
+  cmd_start
+}
+
 cmd_status() {
-  local pid
-  if pid="$(running_pid)"; then
-    echo "kafka $KAFKA_VERSION: running"
-    echo "  pid:        $pid"
-    echo "  rss:        $(rss_of "$pid")"
-    echo "  plaintext:  $HOST:$PLAINTEXT_PORT (no auth, admin)"
-    echo "  sasl:       $HOST:$SASL_PORT (SASL_PLAINTEXT, SCRAM-SHA-512)"
-    echo "  sasl_ssl:   $HOST:$SASL_SSL_PORT (SASL_SSL, SCRAM-SHA-512, CA $CA_CERT)"
-    echo "  controller: $HOST:$CONTROLLER_PORT"
-    echo "  state:      $STATE_DIR"
-    return 0
-  fi
-  clear_stale_pid_file
-  echo "kafka $KAFKA_VERSION: stopped"
-  echo "  ports:      $PLAINTEXT_PORT, $SASL_PORT, $SASL_SSL_PORT, $CONTROLLER_PORT (when running)"
-  echo "  state:      $STATE_DIR"
-  return 3
+  status_line "kafka $KAFKA_VERSION" "$PID_FILE" "plaintext $HOST:$PLAINTEXT_PORT (no auth, admin)" \
+    "sasl $HOST:$SASL_PORT sasl_ssl $HOST:$SASL_SSL_PORT (SCRAM-SHA-512, CA $CA_CERT) controller $HOST:$CONTROLLER_PORT state $STATE_DIR"
 }
 
 cmd_env() {
-  ensure_password  # the same file start formats with, so env before the first start is fine
+  ensure_password # the same file start formats with, so env before the first start is fine
   printf 'export KAFKA_BOOTSTRAP_SERVERS=%q\n' "$HOST:$PLAINTEXT_PORT"
   printf 'export KAFKA_SASL_BOOTSTRAP_SERVERS=%q\n' "$HOST:$SASL_PORT"
   printf 'export KAFKA_SASL_SSL_BOOTSTRAP_SERVERS=%q\n' "$HOST:$SASL_SSL_PORT"
@@ -479,25 +346,4 @@ cmd_env() {
   printf 'export KAFKA_LIBS=%q\n' "$LIBS"
 }
 
-usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
-
-# start/stop/restart from parallel test runners take turns. The broker itself must not
-# inherit the lock's fd (see 8>&- 9>&- above), or the lock would live as long as the broker.
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/.lock"
-  if command -v flock >/dev/null 2>&1; then flock 9; fi
-}
-
-case "${1:-}" in
-  install) cmd_install ;;
-  start) lock_state; cmd_start ;;
-  stop) lock_state; cmd_stop ;;
-  restart) lock_state; cmd_stop; cmd_start ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  -h | --help | help) usage ;;
-  *) usage >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -40,15 +40,13 @@ ETCD_VERSION="v3.7.3"    # go.etcd.io/etcd/server/v3 (the etcd server main packa
 KWOK_VERSION="v0.8.0"    # sigs.k8s.io/kwok/cmd/kwok (the kwok controller)
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib/pids.sh
-source "${SCRIPT_DIR}/lib/pids.sh"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/kube/${KUBE_VERSION}"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece kube
+CACHE_DIR="${CACHE}/kube/${KUBE_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
 SRC_DIR="${CACHE_DIR}/src"          # generated wrapper Go modules
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/kube"
-CRDS_DIR="${STREAMFORGE_CRDS_DIR:-${REPO_ROOT}/../shared/crds}"
+CRDS_DIR="${STREAMFORGE_CRDS_DIR:-${ROOT}/../shared/crds}"
 PKI_DIR="${STATE_DIR}/pki"
 LOG_DIR="${STATE_DIR}/logs"
 RUN_DIR="${STATE_DIR}/run"
@@ -70,111 +68,9 @@ KWOK_NODE="kwok-node-0"
 # Start order; stop walks it backwards.
 DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-log() { printf '[kube] %s\n' "$*" >&2; }
-die() { printf '[kube] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# ============================================================================
-# install
-# ============================================================================
-
-# k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with local
-# paths, which `go install mod@version` refuses. A wrapper module that
-# requires it and replaces each staging module with its published v0.X.Y tag
-# builds fine.
-# build_module NAME MAIN_MODULE VERSION LDFLAGS REPLACES PKG... -- BIN...
-build_module() {
-  local name="$1" module="$2" version="$3" ldflags="$4" replaces="$5"
-  shift 5
-  local pkgs=() bins=()
-  while (($#)) && [[ "$1" != "--" ]]; do pkgs+=("$1"); shift; done
-  shift
-  bins=("$@")
-
-  local stamp="${BIN_DIR}/.${name}.built"
-  local want="${module}@${version}"
-  local missing=0 b
-  for b in "${bins[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || missing=1; done
-  if ((missing == 0)) && [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    log "${name}: ${bins[*]} ${version} already built"
-    return 0
-  fi
-
-  local dir="${SRC_DIR}/${name}"
-  local out="${BIN_DIR}/.tmp-${name}"
-  rm -rf "$dir" "$out" "$stamp"
-  mkdir -p "$dir" "$out"
-  {
-    printf 'module streamforge.local/build/%s\n\ngo %s\n\n' "$name" "$(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1.0/')"
-    printf '%s\n' "$replaces"
-  } >"${dir}/go.mod"
-
-  local t0=$SECONDS
-  log "${name}: resolving ${want} (${pkgs[*]})"
-  local get_args=() p
-  for p in "${pkgs[@]}"; do get_args+=("${p}@${version}"); done
-  if ! (cd "$dir" && go get "${get_args[@]}") >"${dir}/get.log" 2>&1; then
-    tail -n 30 "${dir}/get.log" >&2
-    rm -rf "$out"
-    die "${name}: 'go get' failed for ${bins[*]} (${want}); full log: ${dir}/get.log"
-  fi
-
-  # One go build per module so the binaries share compilation. With a single
-  # package the output file is named explicitly (etcd's main is the module root "v3").
-  local target="${out}/"
-  ((${#pkgs[@]} == 1)) && target="${out}/${bins[0]}"
-  log "${name}: building ${bins[*]} (one go build; this takes minutes on a cold cache)"
-  # nice: the machine is shared with other builds.
-  if ! (cd "$dir" && GOFLAGS="-trimpath -buildvcs=false" CGO_ENABLED=0 \
-        nice -n 10 go build -ldflags "-s -w ${ldflags}" -o "$target" "${pkgs[@]}") \
-        >"${dir}/build.log" 2>&1; then
-    tail -n 30 "${dir}/build.log" >&2
-    rm -rf "$out"
-    die "${name}: 'go build' failed for ${bins[*]} (${want}); full log: ${dir}/build.log"
-  fi
-  for b in "${bins[@]}"; do
-    [[ -x "${out}/${b}" ]] || { rm -rf "$out"; die "${name}: go build produced no ${b}"; }
-    mv -f "${out}/${b}" "${BIN_DIR}/${b}"
-  done
-  rm -rf "$out"
-  # The stamp is written last: only a fully successful build counts as done.
-  printf '%s' "$want" >"$stamp"
-  log "${name}: built ${bins[*]} in $((SECONDS - t0))s"
-}
-
-cmd_install() {
-  command -v go >/dev/null || die "go is required to build the control plane"
-  mkdir -p "$BIN_DIR" "$SRC_DIR"
-
-  # --- kube-apiserver, kube-controller-manager, kubectl ---
-  local kube_mod kube_replaces minor patch
-  kube_mod="$(cd "$SRC_DIR" && go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
-  [[ -f "$kube_mod" ]] || die "could not download k8s.io/kubernetes@${KUBE_VERSION}"
-  minor="$(cut -d. -f2 <<<"$KUBE_VERSION")"
-  patch="$(cut -d. -f3 <<<"$KUBE_VERSION")"
-  # Every "k8s.io/x => ./staging/src/k8s.io/x" becomes "k8s.io/x => k8s.io/x v0.<minor>.<patch>".
-  kube_replaces="$(sed -n "s#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#replace \1 => \1 v0.${minor}.${patch}#p" "$kube_mod")"
-  local vpkg vflags=""
-  for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    vflags+=" -X ${vpkg}.gitVersion=${KUBE_VERSION} -X ${vpkg}.gitMajor=1 -X ${vpkg}.gitMinor=${minor}"
-    vflags+=" -X ${vpkg}.gitTreeState=clean -X ${vpkg}.buildDate=1970-01-01T00:00:00Z"
-  done
-  build_module kubernetes k8s.io/kubernetes "$KUBE_VERSION" "$vflags" "$kube_replaces" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
-    -- kube-apiserver kube-controller-manager kube-scheduler kubectl
-
-  # --- etcd: the server module's root package is the etcd main ---
-  build_module etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "" "" \
-    go.etcd.io/etcd/server/v3 -- etcd
-
-  # --- kwok controller ---
-  build_module kwok sigs.k8s.io/kwok "$KWOK_VERSION" \
-    "-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" "" \
-    sigs.k8s.io/kwok/cmd/kwok -- kwok
-  install_kwok_stages
-
-  log "binaries in ${BIN_DIR}: $(cd "$BIN_DIR" && echo *)"
-}
+# shellcheck source=lib/kube-build.sh
+source "${LOCAL}/lib/kube-build.sh"
+cmd_install() { kube_build; }
 
 # ============================================================================
 # state: certificates, kubeconfigs, kwok config
@@ -300,80 +196,23 @@ write_kwok_config() {
   } >"${STATE_DIR}/kwok.yaml"
 }
 
-install_kwok_stages() {
-  [[ -d "${CACHE_DIR}/kwok-stages" ]] && return 0
-  local dir
-  dir="$(cd "$SRC_DIR" && go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "${dir}/kustomize/stage" ]] || die "kwok: stage manifests not found in module ${dir}"
-  rm -rf "${CACHE_DIR}/kwok-stages"
-  mkdir -p "${CACHE_DIR}/kwok-stages.tmp"
-  cp "${dir}/kustomize/stage/node/fast/node-initialize.yaml" \
-     "${dir}/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
-     "${dir}/kustomize/stage/pod/fast/pod-ready.yaml" \
-     "${dir}/kustomize/stage/pod/fast/pod-complete.yaml" \
-     "${dir}/kustomize/stage/pod/fast/pod-delete.yaml" "${CACHE_DIR}/kwok-stages.tmp/"
-  chmod -R u+w "${CACHE_DIR}/kwok-stages.tmp"
-  mv "${CACHE_DIR}/kwok-stages.tmp" "${CACHE_DIR}/kwok-stages"
-}
-
-# ============================================================================
-# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
-# ============================================================================
-
-# daemon_pid NAME: print the PID if our recorded daemon is alive; remove a stale pid file.
 daemon_pid() { recorded_pid "${RUN_DIR}/$1.pid"; }
 
-# launch NAME ARGS...: start a daemon detached from this shell, record its PID.
+# launch NAME ARGS...: start the daemon NAME (a binary of BIN_DIR), recorded in run/NAME.pid.
 launch() {
-  local name="$1"; shift
-  local bin="${BIN_DIR}/${name}"
-  [[ -x "$bin" ]] || die "${bin} missing: run '$0 install'"
-  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
-  # (No job control here, so setsid execs in place and $! is the daemon's PID.)
-  setsid "$bin" "$@" </dev/null >>"${LOG_DIR}/${name}.log" 2>&1 &
-  local pid=$! start
-  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "$name" "exited at once"; }
-  echo "$pid $start" >"${RUN_DIR}/${name}.pid"
-  STARTED+=("$name")
-  log "started ${name} (pid ${pid}), log ${LOG_DIR}/${name}.log"
+  local name="$1"
+  shift
+  spawn "${RUN_DIR}/${name}.pid" "${LOG_DIR}/${name}.log" "${BIN_DIR}/${name}" "$@" || start_failed "${name} exited at once"
 }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 kubectl_() { "${BIN_DIR}/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
-# On a failed start: show the failing daemon's log and exit; the EXIT trap set
-# by cmd_start then stops everything this start had started.
-fail_start() {
-  local name="$1" why="$2"
-  log "${name}: ${why}"
-  if [[ -f "${LOG_DIR}/${name}.log" ]]; then
-    log "last lines of ${LOG_DIR}/${name}.log:"
-    tail -n 25 "${LOG_DIR}/${name}.log" >&2
-  fi
-  die "start failed (${name})"
-}
-
-# EXIT trap of cmd_start: any failure (or Ctrl-C) leaves nothing half-started.
-cleanup_failed_start() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((rc != 0 && ${#STARTED[@]} > 0)); then
-    log "stopping what this start had started: ${STARTED[*]}"
-    stop_daemons "${STARTED[@]}"
-  fi
-  exit "$rc"
-}
-
-# wait_until NAME DEADLINE CMD...: poll CMD until it succeeds; fail the start if
-# the daemon dies or the deadline passes.
-wait_until() {
-  local name="$1" deadline="$2"; shift 2
-  until "$@" >/dev/null 2>&1; do
-    daemon_pid "$name" >/dev/null || fail_start "$name" "exited during start"
-    ((SECONDS < deadline)) || fail_start "$name" "not ready after ${START_TIMEOUT}s"
-    sleep 0.5
-  done
+# ready NAME CHECK...: wait for NAME with what is left of START_TIMEOUT; on failure stop what
+# this start launched.
+ready() {
+  local name="$1"
+  shift
+  wait_until "$name" $((DEADLINE - SECONDS)) "$@" || start_failed
 }
 
 healthy() { curl -fsk --max-time 2 "$1" >/dev/null; }
@@ -401,18 +240,13 @@ cmd_start() {
     cmd_stop
   fi
 
-  for name in "${DAEMONS[@]}"; do [[ -x "${BIN_DIR}/${name}" ]] || die "${name} not built: run '$0 install'"; done
-  [[ -x "${BIN_DIR}/kubectl" ]] || die "kubectl not built: run '$0 install'"
-  local port
-  for port in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHED_PORT" "$KWOK_PORT"; do
-    port_in_use "$port" && die "port 127.0.0.1:${port} is already in use (override with STREAMFORGE_KUBE_*_PORT)"
-  done
+  for name in "${DAEMONS[@]}" kubectl; do [[ -x "${BIN_DIR}/${name}" ]] || die "${name} not built: run '$0 install'"; done
+  ports_free "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHED_PORT" "$KWOK_PORT"
   prepare_state
-
-  STARTED=()
-  local t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
-  trap cleanup_failed_start EXIT
-  trap 'exit 130' INT TERM
+  local t0=$SECONDS
+  DEADLINE=$((SECONDS + START_TIMEOUT))
+  # A Ctrl-C stops what this start launched too.
+  trap 'start_failed "interrupted"' INT TERM
 
   # etcd over plain HTTP: it only listens on loopback and only the apiserver talks to it.
   launch etcd --name=streamforge --data-dir="${STATE_DIR}/etcd" \
@@ -422,9 +256,9 @@ cmd_start() {
     --initial-advertise-peer-urls="http://127.0.0.1:${ETCD_PEER_PORT}" \
     --initial-cluster="streamforge=http://127.0.0.1:${ETCD_PEER_PORT}" \
     --log-level=warn
-  wait_until etcd "$deadline" healthy "http://127.0.0.1:${ETCD_CLIENT_PORT}/health"
+  ready etcd healthy "http://127.0.0.1:${ETCD_CLIENT_PORT}/health"
 
-  # --endpoint-reconciler-type=none: the "kubernetes" Endpoints may not hold a
+  # Workaround: --endpoint-reconciler-type=none: the "kubernetes" Endpoints may not hold a
   # loopback IP, and nothing in-cluster can reach the host anyway.
   launch kube-apiserver \
     --bind-address=127.0.0.1 --secure-port="${APISERVER_PORT}" --advertise-address=127.0.0.1 \
@@ -441,7 +275,7 @@ cmd_start() {
     --audit-policy-file="$AUDIT_POLICY" --audit-log-path="$AUDIT_LOG" --audit-log-format=json \
     --audit-log-maxsize=100 --audit-log-maxbackup=2 \
     --profiling=false
-  wait_until kube-apiserver "$deadline" kubectl_ get --raw=/readyz
+  ready kube-apiserver kubectl_ get --raw=/readyz
 
   # No --authentication/--authorization-kubeconfig for controller-manager and
   # scheduler: their ports only serve /healthz (always allowed) to this host,
@@ -462,13 +296,9 @@ cmd_start() {
     --tls-cert-file="${PKI_DIR}/serving.crt" --tls-private-key-file="${PKI_DIR}/serving.key" \
     --leader-elect=false --profiling=false
 
-  # Each kwok process has a random identity and manages a node only while it
-  # holds the node's Lease: a restarted kwok would wait out its predecessor's
-  # 40 s lease first (pods on the node stuck Pending meanwhile). Drop it.
-  kubectl_ delete lease -n kube-node-lease "$KWOK_NODE" --ignore-not-found >/dev/null ||
-    fail_start kube-apiserver "could not delete the stale node lease"
+  kwok_drop_lease "$KWOK_NODE" kubectl_ || start_failed "could not delete the stale node lease"
 
-  # Options go on the command line: kwok v0.8.0 skips its defaults (all the
+  # Workaround: options go on the command line: kwok v0.8.0 skips its defaults (all the
   # parallelism settings) for a KwokConfiguration read from a file, so that
   # file holds only the Stages. Pod IPs are fake, away from the 10.0.0.0/24
   # service range; nothing listens on them.
@@ -477,13 +307,13 @@ cmd_start() {
     --node-lease-duration-seconds=40 --cidr=10.244.0.1/16 \
     --server-address="127.0.0.1:${KWOK_PORT}"
 
-  wait_until kube-controller-manager "$deadline" healthy "https://127.0.0.1:${KCM_PORT}/healthz"
-  wait_until kube-scheduler "$deadline" healthy "https://127.0.0.1:${SCHED_PORT}/healthz"
-  wait_until kwok "$deadline" healthy "http://127.0.0.1:${KWOK_PORT}/healthz"
+  ready kube-controller-manager healthy "https://127.0.0.1:${KCM_PORT}/healthz"
+  ready kube-scheduler healthy "https://127.0.0.1:${SCHED_PORT}/healthz"
+  ready kwok healthy "http://127.0.0.1:${KWOK_PORT}/healthz"
 
   # One fake node, managed by kwok (selected by annotation). No taint: it is the
   # only node, so ordinary workloads should land on it without tolerations.
-  kubectl_ apply -f - >/dev/null <<NODE || fail_start kwok "could not create node ${KWOK_NODE}"
+  kubectl_ apply -f - >/dev/null <<NODE || start_failed "could not create node ${KWOK_NODE}"
 apiVersion: v1
 kind: Node
 metadata:
@@ -499,10 +329,10 @@ metadata:
 NODE
   # The node's status may be left over from an earlier run: wait for the new
   # kwok to hold the lease too.
-  wait_until kwok "$deadline" node_managed
+  ready "kwok to manage ${KWOK_NODE}" node_managed
 
-  install_crds || fail_start kube-apiserver "installing CRDs from ${CRDS_DIR} failed"
-  trap - EXIT INT TERM
+  install_crds || start_failed "installing CRDs from ${CRDS_DIR} failed"
+  trap - INT TERM
   log "ready in $((SECONDS - t0))s; use: eval \"\$($0 env)\""
 }
 
@@ -529,25 +359,14 @@ install_crds() {
   log "installed ${#files[@]} CRD files from ${CRDS_DIR}"
 }
 
-# stop_daemons NAME...: SIGTERM the recorded PIDs (last started first), SIGKILL after STOP_TIMEOUT.
-stop_daemons() {
+cmd_stop() {
   local i
-  for ((i = $#; i >= 1; i--)); do stop_recorded "${RUN_DIR}/${!i}.pid" "${!i}" "$STOP_TIMEOUT" || true; done
+  for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do stop_recorded "$STOP_TIMEOUT" "${RUN_DIR}/${DAEMONS[i]}.pid"; done
 }
 
-cmd_stop() { stop_daemons "${DAEMONS[@]}"; }
-
 cmd_status() {
-  local name pid rss all=0
-  for name in "${DAEMONS[@]}"; do
-    if pid="$(daemon_pid "$name")"; then
-      rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
-      printf '%-24s running  pid %-8s rss %s\n' "$name" "$pid" "${rss:-?}"
-    else
-      printf '%-24s stopped\n' "$name"
-      all=3
-    fi
-  done
+  local name all=0
+  for name in "${DAEMONS[@]}"; do status_line "$name" "${RUN_DIR}/${name}.pid" || all=3; done
   return "$all"
 }
 
@@ -558,11 +377,4 @@ cmd_env() {
   echo "export PATH=${BIN_DIR}:\$PATH"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -4,17 +4,7 @@
 #
 # The Dockerfile takes its base images as build arguments (BUILD_BASE, RUNTIME_BASE), pinned by
 # digest to the public node and distroless images. Those cannot be pulled here, so `install`
-# makes local stand-ins for them:
-#   localhost/streamforge/build-base:node<V>    Debian bookworm (debootstrap, minbase, slimmed
-#                                               as the -slim images are) + Node <V> at
-#                                               /usr/local/bin/node + npm, as node:<V>-bookworm-slim
-#   localhost/streamforge/runtime-base:node<V>  distroless-like: only the C/C++ runtime
-#                                               (libc6, libgcc-s1, libstdc++6 from that rootfs),
-#                                               tzdata, /etc/passwd with nonroot (65532), Node <V>
-#                                               at /nodejs/bin/node as ENTRYPOINT, user 65532; no
-#                                               shell, no package manager
-# Node comes from the npm registry (the `node` package, as scripts/toolchain.sh does), npm too.
-# The Debian packages come from the mirror the machine's apt sources already name.
+# makes local stand-ins for them (lib/operator-image-bases.sh says how).
 #
 # Usage: local/operator-image.sh install|build|run|stop|status|env
 #   install  buildah, podman, runc and debootstrap (apt-get, when missing; needs root) and the two
@@ -32,11 +22,10 @@
 #   status   the image for the current inputs (present or not, size) and the container's state
 #   eval "$(local/operator-image.sh env)"   # OPERATOR_IMAGE (when built), the bases, the container
 #
-# Everything runs as root with podman's default storage (/var/lib/containers/storage). Builds use
-# chroot isolation and the host network (the default OCI isolation fails here at the first RUN);
-# containers run with runc (crun fails on this machine's hybrid cgroups) and explicit ulimits
-# (runc without them fails on setrlimit), on the host network, so the operator is told to bind
-# 127.0.0.1 (BIND_ADDRESS): nothing listens beyond it.
+# Everything runs as root with podman's default storage (/var/lib/containers/storage). Builds and
+# containers use the host network, with what this machine needs (BUILDAH_BUD, PODMAN_RUN in
+# lib/workarounds.sh), so the operator is told to bind 127.0.0.1 (BIND_ADDRESS): nothing listens
+# beyond it.
 #
 # Environment (all optional):
 #   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every
@@ -50,6 +39,7 @@
 #   STREAMFORGE_OPERATOR_TOPIC          run: KAFKA_TOPIC (default queue-events)
 #   STREAMFORGE_OPERATOR_START_TIMEOUT  run: seconds to wait for /readyz (default 60)
 #   STREAMFORGE_OPERATOR_STOP_TIMEOUT   stop: seconds between SIGTERM and SIGKILL (default 15)
+#   STREAMFORGE_OPERATOR_CONTAINER      run, stop: the container's name (default streamforge-operator)
 set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------
@@ -61,15 +51,15 @@ STANDIN_REVISION="1"
 NONROOT_UID=65532
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/operator-image"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece operator-image
+CACHE_DIR="${CACHE}/operator-image"
 ROOTFS_DIR="${CACHE_DIR}/debian-${DEBIAN_SUITE}-minbase-r${STANDIN_REVISION}"
 NODE_DIR="${CACHE_DIR}/node-${NODE_VERSION}"
 NPM_DIR="${CACHE_DIR}/npm-${NPM_VERSION}"
 NPM_CACHE="${CACHE_DIR}/npm-cache"   # /root/.npm of the build's RUN steps: warm rebuilds
 LOG_DIR="${CACHE_DIR}/logs"
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/operator-image"
 
 BUILD_BASE="localhost/streamforge/build-base:node${NODE_VERSION}"
 RUNTIME_BASE="localhost/streamforge/runtime-base:node${NODE_VERSION}"
@@ -77,7 +67,7 @@ IMAGE_REPO="localhost/streamforge/self-healing-operator"
 DOCKERFILE="operator/Dockerfile"
 RECIPE_LABEL="org.streamforge.standin"
 RECIPE="debian-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${STANDIN_REVISION}"
-CONTAINER="streamforge-operator"
+CONTAINER="${STREAMFORGE_OPERATOR_CONTAINER:-streamforge-operator}"
 # The operator's Deployment as the stack names it (infra/self-healing/manifests.ts): its ServiceAccount is the one run as.
 OPERATOR_DEPLOYMENT="streamforge-self-healing-operator"
 
@@ -88,12 +78,7 @@ RUN_TOPIC="${STREAMFORGE_OPERATOR_TOPIC:-queue-events}"
 START_TIMEOUT="${STREAMFORGE_OPERATOR_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${STREAMFORGE_OPERATOR_STOP_TIMEOUT:-15}"
 
-RUNC="/usr/sbin/runc"
-# Every podman run here: runc, explicit ulimits, the host network.
-PODMAN_RUN=(podman --runtime "$RUNC" run --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-
-log() { printf '[operator-image] %s\n' "$*" >&2; }
-die() { printf '[operator-image] ERROR: %s\n' "$*" >&2; exit 1; }
+# Every podman run here is PODMAN_RUN and every build BUILDAH_BUD (lib/workarounds.sh).
 
 # ---- steps: every failure names its step and shows its log -----------------
 STEP=""
@@ -117,18 +102,11 @@ fail() {
 logged() { "$@" >>"$STEP_LOG" 2>&1; }
 
 # One install or build at a time per machine (platform.sh installs in the background while a test
-# may build): the cache and the image store are shared.
-LOCKED=0
-lock() {
-  ((LOCKED == 0)) || return 0
-  LOCKED=1
-  mkdir -p "$CACHE_DIR"
-  exec 9>"${CACHE_DIR}/.lock"
-  if ! flock -n 9; then
-    log "waiting for another install/build of the operator image to finish"
-    flock 9
-  fi
-}
+# may build): the cache and the image store are shared. Containers must not inherit the lock (8>&-).
+lock() { lock_cache "$CACHE_DIR"; }
+
+# shellcheck source=lib/operator-image-bases.sh
+source "${LOCAL}/lib/operator-image-bases.sh"
 
 image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 image_id() { buildah inspect --type image --format '{{.FromImageID}}' "$1"; }
@@ -136,246 +114,8 @@ image_label() { buildah inspect --type image --format "{{index .OCIv1.Config.Lab
 image_size() { podman image inspect --format '{{.Size}}' "$1"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
 
-# ============================================================================
-# install: the tools
-# ============================================================================
-
-install_tools() {
-  local missing=()
-  command -v buildah >/dev/null || missing+=(buildah)
-  command -v podman >/dev/null || missing+=(podman)
-  [[ -x "$RUNC" ]] || missing+=(runc)
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  ((${#missing[@]} == 0)) && return 0
-  ((EUID == 0)) || die "step 'install tools' failed: ${missing[*]} missing, and only root may apt-get install them (run as root, or: sudo apt-get install -y ${missing[*]})"
-  step "apt-get install ${missing[*]}" "${LOG_DIR}/install.log"
-  log "installing ${missing[*]} with apt-get"
-  logged apt-get update || fail "apt-get update"
-  DEBIAN_FRONTEND=noninteractive logged apt-get install -y --no-install-recommends "${missing[@]}" ||
-    fail "apt-get install ${missing[*]}"
-}
-
 need_root() {
   ((EUID == 0)) || die "the operator image is built and run as root (podman's default storage, debootstrap): run as root"
-}
-
-# ============================================================================
-# install: the cached pieces (each lands in its cache directory by one rename)
-# ============================================================================
-
-# debian_mirror: the first Debian mirror the machine's apt sources name for the suite's main
-# component (deb822 .sources or one-line .list), so no mirror is written into this repository.
-debian_mirror() {
-  if [[ -n "${STREAMFORGE_DEBIAN_MIRROR:-}" ]]; then
-    echo "$STREAMFORGE_DEBIAN_MIRROR"
-    return 0
-  fi
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f "$f" ]] || continue
-    uri="$(awk -v suite="$DEBIAN_SUITE" '
-      function flush() {
-        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && (" " comps " ") ~ / main / && enabled != "no" && uris != "")
-          { split(uris, u, " "); print u[1]; found = 1; exit }
-        types = suites = comps = uris = ""; enabled = "yes"
-      }
-      BEGIN { enabled = "yes" }
-      /^[[:space:]]*$/ { flush(); next }
-      /^[[:space:]]*#/ { next }
-      { key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^ +/, "")
-        if (key == "types") types = $0; else if (key == "uris") uris = $0
-        else if (key == "suites") suites = $0; else if (key == "components") comps = $0
-        else if (key == "enabled") enabled = tolower($0) }
-      END { if (!found) flush() }' "$f")"
-    [[ -n "$uri" ]] && { echo "$uri"; return 0; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f "$f" ]] || continue
-    uri="$(sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-      awk -v suite="$DEBIAN_SUITE" '$1 == "deb" && $3 == suite { for (i = 4; i <= NF; i++) if ($i == "main") { print $2; exit } }')"
-    [[ -n "$uri" ]] && { echo "$uri"; return 0; }
-  done
-  return 1
-}
-
-# A Debian bookworm minbase rootfs, slimmed as the -slim images are (no docs but copyrights, no
-# man pages or locales, no apt lists or downloaded packages) and with an empty /dev.
-install_rootfs() {
-  [[ -f "${ROOTFS_DIR}/.complete" ]] && return 0
-  step "debootstrap ${DEBIAN_SUITE}" "${LOG_DIR}/rootfs.log"
-  local mirror partial="${ROOTFS_DIR}.partial" t0=$SECONDS
-  mirror="$(debian_mirror)" || fail "no Debian mirror for '${DEBIAN_SUITE} main' in /etc/apt/sources.list or /etc/apt/sources.list.d/ (set STREAMFORGE_DEBIAN_MIRROR)"
-  log "debootstrap --variant=minbase ${DEBIAN_SUITE} from ${mirror} (log ${STEP_LOG})"
-  rm -rf "$partial"
-  mkdir -p "$partial"
-  logged debootstrap --variant=minbase --force-check-gpg "$DEBIAN_SUITE" "${partial}/rootfs" "$mirror" ||
-    fail "debootstrap --variant=minbase ${DEBIAN_SUITE} ${mirror}"
-  local r="${partial}/rootfs"
-  [[ -x "${r}/usr/bin/dpkg" && -n "$(find "${r}/usr/lib" -maxdepth 2 -name libc.so.6)" ]] || fail "the rootfs has no dpkg or libc"
-  find "${r}/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-  find "${r}/usr/share/doc" -mindepth 1 -type d -empty -delete
-  rm -rf "${r}"/usr/share/{man,info,groff,lintian,linda} "${r}/usr/share/locale"/*
-  rm -rf "${r:?}"/var/lib/apt/lists/* "${r:?}"/var/cache/apt/* "${r:?}"/var/cache/debconf/*-old "${r:?}"/var/log/* "${r:?}"/dev/* "${r:?}"/tmp/*
-  # As the -slim images: later package installs skip docs too.
-  cat >"${r}/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-EOF
-  echo "debootstrap --variant=minbase ${DEBIAN_SUITE} ${mirror} $(date -u +%FT%TZ)" >"${partial}/.complete"
-  rm -rf "$ROOTFS_DIR"
-  mv "$partial" "$ROOTFS_DIR"
-  log "Debian ${DEBIAN_SUITE} rootfs ready in $((SECONDS - t0)) s ($(du -sh "${ROOTFS_DIR}/rootfs" | cut -f1))"
-}
-
-# Node from the npm registry's `node` package (its install pulls the platform's binary package),
-# as scripts/toolchain.sh does; only the binary and its licence are kept.
-install_node() {
-  [[ -x "${NODE_DIR}/node" ]] && return 0
-  step "Node ${NODE_VERSION} from the npm registry" "${LOG_DIR}/node.log"
-  command -v npm >/dev/null || fail "npm is needed to fetch Node ${NODE_VERSION} (source scripts/toolchain.sh)"
-  local partial="${NODE_DIR}.partial" bin licence
-  rm -rf "$partial"
-  mkdir -p "${partial}/pkg"
-  # From the cache dir: no project .npmrc applies.
-  (cd "$partial" && logged npm install --prefix "${partial}/pkg" --no-save --no-audit --no-fund --loglevel=error "node@${NODE_VERSION}") ||
-    fail "npm install node@${NODE_VERSION}"
-  bin="$(readlink -f "${partial}/pkg/node_modules/.bin/node" 2>/dev/null || true)"
-  [[ -x "$bin" ]] || fail "node@${NODE_VERSION} installed no node binary"
-  [[ "$("$bin" -v 2>>"$STEP_LOG")" == "v${NODE_VERSION}" ]] || fail "the fetched node binary is not v${NODE_VERSION}"
-  cp "$bin" "${partial}/node"
-  licence="$(find "${partial}/pkg/node_modules" -maxdepth 4 -path '*/node-linux-*/LICENSE' | head -n 1)"
-  if [[ -n "$licence" ]]; then cp "$licence" "${partial}/LICENSE"; fi
-  rm -rf "${partial}/pkg"
-  rm -rf "$NODE_DIR"
-  mv "$partial" "$NODE_DIR"
-  log "Node ${NODE_VERSION} ready (${NODE_DIR}/node)"
-}
-
-# npm itself, the version Node bundles, for the build base (npm ci in the Dockerfile).
-install_npm() {
-  [[ -f "${NPM_DIR}/npm/bin/npm-cli.js" ]] && return 0
-  step "npm ${NPM_VERSION} from the npm registry" "${LOG_DIR}/npm.log"
-  local partial="${NPM_DIR}.partial" tgz
-  rm -rf "$partial"
-  mkdir -p "${partial}/npm"
-  tgz="$(cd "$partial" && npm pack --silent --pack-destination "$partial" "npm@${NPM_VERSION}" 2>>"$STEP_LOG" | tail -n 1)" ||
-    fail "npm pack npm@${NPM_VERSION}"
-  [[ -f "${partial}/${tgz}" ]] || fail "npm pack npm@${NPM_VERSION} left no tarball"
-  logged tar -xzf "${partial}/${tgz}" -C "${partial}/npm" --strip-components=1 || fail "unpacking ${tgz}"
-  rm -f "${partial}/${tgz}"
-  rm -rf "$NPM_DIR"
-  mv "$partial" "$NPM_DIR"
-  log "npm ${NPM_VERSION} ready"
-}
-
-# ============================================================================
-# install: the two base stand-ins, committed as local images
-# ============================================================================
-
-# reject IMAGE WHY: a committed stand-in failed its check: remove it (so it is not taken as done), fail.
-reject() {
-  buildah rmi "$1" >/dev/null 2>&1 || true
-  fail "$2"
-}
-
-# standin_current IMAGE: the image exists and was made by this recipe.
-standin_current() { image_exists "$1" && [[ "$(image_label "$1" "$RECIPE_LABEL")" == "$RECIPE" ]]; }
-
-# The build base: as node:<V>-bookworm-slim (Debian slim + node and npm in /usr/local, root).
-commit_build_base() {
-  standin_current "$BUILD_BASE" && return 0
-  step "commit ${BUILD_BASE}" "${LOG_DIR}/bases.log"
-  local ctr mnt
-  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
-  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
-  # A bind copy with owners and modes (buildah copy would chown everything to root).
-  {
-    cp -a "${ROOTFS_DIR}/rootfs/." "${mnt}/" &&
-      install -D -m 0755 "${NODE_DIR}/node" "${mnt}/usr/local/bin/node" &&
-      mkdir -p "${mnt}/usr/local/lib/node_modules" &&
-      cp -a "${NPM_DIR}/npm" "${mnt}/usr/local/lib/node_modules/npm" &&
-      ln -s ../lib/node_modules/npm/bin/npm-cli.js "${mnt}/usr/local/bin/npm" &&
-      ln -s ../lib/node_modules/npm/bin/npx-cli.js "${mnt}/usr/local/bin/npx"
-  } >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
-  buildah umount "$ctr" >/dev/null
-  {
-    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      --env NODE_VERSION="$NODE_VERSION" --cmd '["node"]' --workingdir / \
-      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
-      buildah commit --rm --quiet "$ctr" "$BUILD_BASE"
-  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
-  step "check ${BUILD_BASE}" "${LOG_DIR}/bases.log"
-  # (9>&-: the container's monitor process must not hold the lock.)
-  logged "${PODMAN_RUN[@]}" --rm "$BUILD_BASE" sh -c 'node -v && npm -v' 9>&- || reject "$BUILD_BASE" "node -v && npm -v in the build base failed"
-  log "committed ${BUILD_BASE} ($(mib "$(image_size "$BUILD_BASE")"))"
-}
-
-# fill_runtime_rootfs MNT: the runtime base's files, into MNT (a mounted scratch container).
-fill_runtime_rootfs() {
-  local mnt="$1" r="${ROOTFS_DIR}/rootfs" l pkg list f
-  # merged /usr: the top-level links first, so package paths under /lib land in /usr/lib.
-  for l in bin sbin lib lib32 lib64 libx32; do
-    if [[ -L "${r}/${l}" ]]; then cp -a "${r}/${l}" "${mnt}/${l}" && mkdir -p "${mnt}/$(readlink "${r}/${l}")" || return 1; fi
-  done
-  mkdir -p "${mnt}/var/lib/dpkg/status.d" "${mnt}/etc" "${mnt}/usr/lib" || return 1
-  for pkg in libc6 libgcc-s1 libstdc++6 tzdata; do
-    list="$(find "${r}/var/lib/dpkg/info" -maxdepth 1 \( -name "${pkg}.list" -o -name "${pkg}:*.list" \) | head -n 1)"
-    [[ -n "$list" ]] || { echo "package ${pkg} is not in the rootfs"; return 1; }
-    # Files and links only (their directories come with them); what the slimming removed is skipped.
-    (cd "$r" && while IFS= read -r path; do
-      if [[ -L ".${path}" || -f ".${path}" ]]; then printf '%s\0' ".${path}"; fi
-    done <"$list" | xargs -0 -r cp -a --parents -t "$mnt") || return 1
-    dpkg-query --admindir="${r}/var/lib/dpkg" -s "$pkg" >"${mnt}/var/lib/dpkg/status.d/${pkg}" || return 1
-  done
-  for f in etc/localtime etc/timezone; do
-    if [[ -e "${r}/${f}" || -L "${r}/${f}" ]]; then cp -a "${r}/${f}" "${mnt}/${f}" || return 1; fi
-  done
-  cp -a "${r}/usr/lib/os-release" "${mnt}/usr/lib/os-release" && ln -s ../usr/lib/os-release "${mnt}/etc/os-release" || return 1
-  printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
-    "nonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin" >"${mnt}/etc/passwd" || return 1
-  printf '%s\n' 'root:x:0:' 'nobody:x:65534:' 'tty:x:5:' 'staff:x:50:' "nonroot:x:${NONROOT_UID}:" >"${mnt}/etc/group" || return 1
-  printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files dns' 'networks: files' \
-    'protocols: files' 'services: files' 'ethers: files' 'rpc: files' >"${mnt}/etc/nsswitch.conf" || return 1
-  install -d -m 1777 "${mnt}/tmp" && install -d -m 0700 "${mnt}/root" &&
-    install -d -m 0700 -o "$NONROOT_UID" -g "$NONROOT_UID" "${mnt}/home/nonroot" &&
-    install -D -m 0755 "${NODE_DIR}/node" "${mnt}/nodejs/bin/node" || return 1
-  if [[ -f "${NODE_DIR}/LICENSE" ]]; then install -D -m 0644 "${NODE_DIR}/LICENSE" "${mnt}/nodejs/LICENSE" || return 1; fi
-  # Nothing that could run a command or install a package.
-  for f in bin/sh bin/bash bin/dash usr/bin/apt usr/bin/apt-get usr/bin/dpkg; do
-    if [[ -e "${mnt}/${f}" ]]; then echo "/${f} ended up in the runtime base"; return 1; fi
-  done
-}
-
-# The runtime base: as gcr.io/distroless/nodejs22-debian12:nonroot. From the rootfs it takes only
-# the packages the node binary needs (libc6, libgcc-s1, libstdc++6) and tzdata, with their dpkg
-# records in /var/lib/dpkg/status.d as distroless keeps them (for scanners); no shell, no apt.
-commit_runtime_base() {
-  standin_current "$RUNTIME_BASE" && return 0
-  step "commit ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
-  local ctr mnt
-  ctr="$(buildah from --pull=never scratch 2>>"$STEP_LOG")" || fail "buildah from scratch"
-  mnt="$(buildah mount "$ctr" 2>>"$STEP_LOG")" || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah mount"; }
-  fill_runtime_rootfs "$mnt" >>"$STEP_LOG" 2>&1 || { buildah umount "$ctr" >/dev/null 2>&1; buildah rm "$ctr" >/dev/null 2>&1; fail "filling the rootfs"; }
-  buildah umount "$ctr" >/dev/null
-  {
-    buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      --entrypoint '["/nodejs/bin/node"]' --user "$NONROOT_UID" --workingdir /home/nonroot \
-      --label "${RECIPE_LABEL}=${RECIPE}" --os linux "$ctr" &&
-      buildah commit --rm --quiet "$ctr" "$RUNTIME_BASE"
-  } >>"$STEP_LOG" 2>&1 || { buildah rm "$ctr" >/dev/null 2>&1; fail "buildah config/commit"; }
-  step "check ${RUNTIME_BASE}" "${LOG_DIR}/bases.log"
-  local out
-  # Node runs as nonroot, reads tzdata, and resolves names through libc (nsswitch, /etc/hosts).
-  out="$("${PODMAN_RUN[@]}" --rm --read-only "$RUNTIME_BASE" -e \
-    'require("dns").lookup("localhost", { family: 4 }, (e, a) => console.log(process.version, process.getuid(), require("fs").existsSync("/usr/share/zoneinfo/UTC"), e ? e.code : a))' \
-    2>>"$STEP_LOG" 9>&-)" || reject "$RUNTIME_BASE" "node in the runtime base does not run"
-  echo "$out" >>"$STEP_LOG"
-  [[ "$out" == "v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1" ]] || reject "$RUNTIME_BASE" "the runtime base printed '${out}', not 'v${NODE_VERSION} ${NONROOT_UID} true 127.0.0.1'"
-  log "committed ${RUNTIME_BASE} ($(mib "$(image_size "$RUNTIME_BASE")"))"
 }
 
 cmd_install() {
@@ -387,19 +127,7 @@ cmd_install() {
     log "base stand-ins already committed (${BUILD_BASE}, ${RUNTIME_BASE})"
     return 0
   fi
-  local t0=$SECONDS pids=() p failed=0
-  # The rootfs, Node and npm are independent downloads: side by side.
-  install_rootfs &
-  pids+=($!)
-  install_node &
-  pids+=($!)
-  install_npm &
-  pids+=($!)
-  for p in "${pids[@]}"; do wait "$p" || failed=1; done
-  ((failed == 0)) || die "installing the operator image's base stand-ins failed (see above)"
-  commit_build_base
-  commit_runtime_base
-  log "base stand-ins installed in $((SECONDS - t0)) s"
+  install_bases
 }
 
 # ============================================================================
@@ -412,7 +140,7 @@ inputs_hash() {
   local build_id runtime_id
   build_id="$(image_id "$BUILD_BASE")" && runtime_id="$(image_id "$RUNTIME_BASE")" || return 1
   (
-    cd "$REPO_ROOT"
+    cd "$ROOT"
     {
       sha256sum "$DOCKERFILE" package.json package-lock.json operator/package.json operator/tsconfig.json operator/tsconfig.build.json
       [[ -f .dockerignore ]] && sha256sum .dockerignore
@@ -446,7 +174,7 @@ cmd_build() {
   # --layers: a change in operator/src reuses the npm ci layers; --jobs 2: the build and deps
   # stages side by side; the npm cache mount keeps downloads out of the layers and warm.
   local mounts=(--volume "${NPM_CACHE}:/root/.npm")
-  # A machine whose egress goes through a TLS-inspecting proxy trusts its CA through a bundle
+  # Workaround: a machine whose egress goes through a TLS-inspecting proxy trusts its CA through a bundle
   # (NODE_EXTRA_CA_CERTS, or npm's cafile): npm ci in the RUN steps gets the same trust, mounted
   # for the build only, so nothing of it lands in a layer.
   local cafile="${NODE_EXTRA_CA_CERTS:-}"
@@ -458,7 +186,7 @@ cmd_build() {
   fi
   # nice: the machine is shared with other builds (local/platform.sh runs them side by side);
   # --force-rm: a failed step leaves no working container behind.
-  (cd "$REPO_ROOT" && logged nice -n 10 buildah bud --isolation chroot --network host --pull=never --layers --jobs 2 --force-rm \
+  (cd "$ROOT" && logged nice -n 10 "${BUILDAH_BUD[@]}" --layers --jobs 2 --force-rm \
     --build-arg "BUILD_BASE=${BUILD_BASE}" --build-arg "RUNTIME_BASE=${RUNTIME_BASE}" "${mounts[@]}" \
     -f "$DOCKERFILE" -t "$image" .) || fail "buildah bud -f ${DOCKERFILE}"
   size="$(image_size "$image")"
@@ -472,6 +200,14 @@ cmd_build() {
 # ============================================================================
 # run / stop / status / env
 # ============================================================================
+
+# run_failed: the container's last lines, then exit.
+run_failed() {
+  podman logs --tail 25 "$CONTAINER" >&2 || true
+  die "${CONTAINER} failed to start"
+}
+container_running() { [[ "$(container_state || true)" == running ]]; }
+consuming() { curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; }
 
 container_state() { podman container inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null; }
 
@@ -497,8 +233,8 @@ cmd_run() {
     return 0
   fi
   podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
-  eval "$("${SCRIPT_DIR}/kafka.sh" env)"
-  eval "$("${SCRIPT_DIR}/kube.sh" env)"
+  eval "$("${LOCAL}/kafka.sh" env)"
+  eval "$("${LOCAL}/kube.sh" env)"
   kubectl get --raw=/readyz >/dev/null 2>&1 || die "the local API server does not answer (KUBECONFIG=${KUBECONFIG}): run local/kube.sh start first"
   (exec 3<>"/dev/tcp/127.0.0.1/${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS##*:}") 2>/dev/null ||
     die "the local Kafka does not answer on ${KAFKA_SASL_SSL_BOOTSTRAP_SERVERS}: run local/kafka.sh start first"
@@ -539,32 +275,17 @@ cmd_run() {
   "${PODMAN_RUN[@]}" -d --name "$CONTAINER" --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,size=16m,mode=1777 \
     --cap-drop ALL --security-opt no-new-privileges --env-file "${run}/env" \
     -v "${run}/kubeconfig:/etc/streamforge/kubeconfig:ro" -v "${run}/ca.crt:/etc/kafka-ca/ca.crt:ro" \
-    "$image" >/dev/null || die "podman run ${image} failed"
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until curl -fs --max-time 2 "http://127.0.0.1:${HEALTH_PORT}/readyz" >/dev/null; do
-    if [[ "$(container_state || true)" != running ]]; then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} exited during start"
-    fi
-    if ((SECONDS >= deadline)); then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} not ready after ${START_TIMEOUT}s (http://127.0.0.1:${HEALTH_PORT}/readyz)"
-    fi
-    sleep 0.2
-  done
-  local ready_ns=$(($(date +%s%N) - t0))
+    "$image" >/dev/null 8>&- || die "podman run ${image} failed"
+  local deadline=$((SECONDS + START_TIMEOUT)) ready_ns
+  WAIT_ALIVE="container_running ${CONTAINER}"
+  wait_until "${CONTAINER} (http://127.0.0.1:${HEALTH_PORT}/readyz)" "$START_TIMEOUT" \
+    curl -fs --max-time 2 "http://127.0.0.1:${HEALTH_PORT}/readyz" || run_failed
+  ready_ns=$(($(date +%s%N) - t0))
   # Ready is not yet leading: wait until it holds the Lease and its consumer fetches.
-  until curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; do
-    if [[ "$(container_state || true)" != running ]]; then
-      podman logs --tail 25 "$CONTAINER" >&2 || true
-      die "${CONTAINER} exited after it was ready"
-    fi
-    if ((SECONDS >= deadline)); then
-      log "${CONTAINER} ready but not consuming after ${START_TIMEOUT}s (another replica may hold the Lease in ${RUN_NAMESPACE})"
-      break
-    fi
-    sleep 0.2
-  done
+  if ! wait_until "${CONTAINER} to consume" $((deadline - SECONDS)) consuming; then
+    container_running "$CONTAINER" || run_failed
+    log "${CONTAINER} ready but not consuming (another replica may hold the Lease in ${RUN_NAMESPACE})"
+  fi
   log "${CONTAINER} (${image}) ready in $(awk -v ns="$ready_ns" 'BEGIN { printf "%.1f", ns / 1e9 }') s, consuming after $(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 }') s: health http://127.0.0.1:${HEALTH_PORT}/readyz, metrics http://127.0.0.1:${METRICS_PORT}/metrics, namespace ${RUN_NAMESPACE}; logs: podman logs ${CONTAINER}"
 }
 
@@ -605,12 +326,4 @@ cmd_env() {
   echo "export OPERATOR_IMAGE_RUNTIME=${RUNC}"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  build) need_root; cmd_build ;;
-  run) need_root; cmd_run ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|build|run|stop|status|env" >&2; exit 2 ;;
-esac
+dispatch "$@"

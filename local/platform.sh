@@ -16,94 +16,84 @@
 #   deploy   pulumi up --stack local into the running platform, then print the outputs
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "${HERE}/.." && pwd)"
-STATE="${STREAMFORGE_STATE:-${ROOT}/.local/state}"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece local
 # Start order (down walks it backwards): the Rollouts controller needs the API server.
 SERVICES=(kafka kube rollouts prometheus)
 # Installed with the platform, started by the chaos drill (npm run drill) for its run only: the
 # three-broker Kafka (the prod topology) and Toxiproxy in front of it. `down` stops them too, in
 # case a drill was killed.
 DRILL_PIECES=(kafka-cluster toxiproxy)
-# The only provider plugin the local stack uses; pulumi-kafka and pulumi-random cannot be built
-# from the registries here (see local/pulumi.sh), which is why Pulumi.local.yaml owns topics by CRs.
+# Workaround: the only provider plugin the local stack uses; pulumi-kafka and pulumi-random cannot be
+# built from the registries here (see local/pulumi.sh), which is why Pulumi.local.yaml owns topics by CRs.
 export STREAMFORGE_PULUMI_PROVIDERS="${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes}"
 
-log() { printf '[local] %s\n' "$*" >&2; }
-
-platform_env() {
-  for s in "${SERVICES[@]}"; do "${HERE}/${s}.sh" env; done
-  "${HERE}/pulumi.sh" env
-  "${HERE}/faketime.sh" env 2>/dev/null || true
-  "${HERE}/podmonitor-config.sh" env 2>/dev/null || true
+cmd_env() {
+  local s
+  for s in "${SERVICES[@]}"; do "${LOCAL}/${s}.sh" env; done
+  "${LOCAL}/pulumi.sh" env
+  "${LOCAL}/faketime.sh" env 2>/dev/null || true
+  "${LOCAL}/podmonitor-config.sh" env 2>/dev/null || true
 }
 
-install() {
-  local t0=$SECONDS failed=0
-  # The Go builds are the long part on a cold machine; they run side by side (each uses both
-  # cores only in its link steps), the broker's jars and Prometheus come from their registries.
-  "${HERE}/kube.sh" install &
-  local kube_build=$!
-  "${HERE}/pulumi.sh" install &
-  local pulumi_build=$!
-  "${HERE}/rollouts.sh" install &
-  local rollouts_build=$!
-  "${HERE}/toxiproxy.sh" install &
-  local toxiproxy_build=$!
-  "${HERE}/actionlint.sh" install &
-  local actionlint_build=$!
-  # prometheus-operator's config generation, for the tests' Prometheus scraping through the PodMonitors.
-  "${HERE}/podmonitor-config.sh" install &
-  local podmonitor_build=$!
-  # build, not only install: the image's npm ci layers are then warm for the test tier.
-  "${HERE}/operator-image.sh" build >/dev/null &
-  local image_build=$!
-  "${HERE}/kafka.sh" install || failed=1
-  "${HERE}/prometheus.sh" install || failed=1
-  "${HERE}/kafka-cluster.sh" install || failed=1
-  "${HERE}/faketime.sh" install || failed=1
-  # The promql CLI Litmus's promProbes run (chaos/test/probe-shell.itest.ts and the drill): the
-  # real one from a git clone named by STREAMFORGE_PROMQL_GIT, else its model (local/promql.sh).
-  "${HERE}/promql.sh" install || failed=1
-  wait "${kube_build}" || { log "building the Kubernetes control plane failed (see above)"; failed=1; }
-  wait "${pulumi_build}" || { log "building the Pulumi CLI and its kubernetes plugin failed (see above)"; failed=1; }
-  wait "${rollouts_build}" || { log "building the Argo Rollouts controller failed (see above)"; failed=1; }
-  wait "${toxiproxy_build}" || { log "building Toxiproxy failed (see above)"; failed=1; }
-  wait "${actionlint_build}" || { log "building actionlint failed (see above)"; failed=1; }
-  wait "${podmonitor_build}" || { log "building podmonitor-config failed (see above)"; failed=1; }
-  wait "${image_build}" || { log "building the operator image (buildah) failed (see above)"; failed=1; }
+# The Go builds are the long part on a cold machine; they run side by side (each uses both cores
+# only in its link steps) while the broker's jars, Prometheus and the small tools install in turn.
+# `operator-image.sh build`, not only install: the image's npm ci layers are then warm for the tests;
+# podmonitor-config is prometheus-operator's config generation, for the tests' Prometheus; promql
+# is the CLI Litmus's promProbes run (the real one from STREAMFORGE_PROMQL_GIT, else its model).
+BUILDS=(kube pulumi rollouts toxiproxy actionlint podmonitor-config operator-image)
+INSTALLS=(kafka prometheus kafka-cluster faketime promql)
+
+cmd_install() {
+  local t0=$SECONDS failed=0 s builds=()
+  for s in "${BUILDS[@]}"; do
+    if [[ "$s" == operator-image ]]; then
+      "${LOCAL}/${s}.sh" build >/dev/null &
+    else
+      "${LOCAL}/${s}.sh" install &
+    fi
+    builds+=($!)
+  done
+  for s in "${INSTALLS[@]}"; do "${LOCAL}/${s}.sh" install || failed=1; done
+  for s in "${!BUILDS[@]}"; do
+    wait "${builds[s]}" || { log "building ${BUILDS[s]} failed (see above)"; failed=1; }
+  done
   ((failed == 0)) || return 1
   log "everything installed in $((SECONDS - t0)) s"
 }
 
-up() {
-  install
-  local started=() t0=$SECONDS
-  # Whatever fails, stop what this call started: nothing is left half-started.
-  trap 'log "start failed; stopping what was started"; for s in "${started[@]}"; do "${HERE}/${s}.sh" stop || true; done' ERR
+cmd_up() {
+  cmd_install
+  local started=() t0=$SECONDS s i
   for s in "${SERVICES[@]}"; do
-    "${HERE}/${s}.sh" start
+    if ! "${LOCAL}/${s}.sh" start; then
+      # Nothing is left half-started: stop what this call started.
+      log "start failed; stopping what was started"
+      for ((i = ${#started[@]} - 1; i >= 0; i--)); do "${LOCAL}/${started[i]}.sh" stop || true; done
+      return 1
+    fi
     started+=("${s}")
   done
-  trap - ERR
   log "local platform up in $((SECONDS - t0)) s (installs not counted)"
 }
 
-down() {
-  local status=0
-  "${HERE}/operator-image.sh" stop || status=1
-  for s in "${DRILL_PIECES[@]}"; do "${HERE}/${s}.sh" stop || status=1; done
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${HERE}/${SERVICES[i]}.sh" stop || status=1; done
+cmd_down() {
+  local status=0 s i
+  "${LOCAL}/operator-image.sh" stop || status=1
+  for s in "${DRILL_PIECES[@]}"; do "${LOCAL}/${s}.sh" stop || status=1; done
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${LOCAL}/${SERVICES[i]}.sh" stop || status=1; done
   return "${status}"
 }
 
-status() {
-  for s in "${SERVICES[@]}"; do "${HERE}/${s}.sh" status || true; done
-  "${HERE}/operator-image.sh" status || true
+cmd_status() {
+  local s
+  for s in "${SERVICES[@]}"; do "${LOCAL}/${s}.sh" status || true; done
+  "${LOCAL}/operator-image.sh" status || true
 }
 
-deploy() {
-  eval "$(platform_env)"
+cmd_deploy() {
+  eval "$(cmd_env)"
   source "${ROOT}/scripts/toolchain.sh"
   cd "${ROOT}"
   mkdir -p "${PULUMI_BACKEND_URL#file://}"
@@ -115,16 +105,9 @@ deploy() {
   pulumi stack output --stack local --json
 }
 
-case "${1:-}" in
-  install) install ;;
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  env) platform_env ;;
-  deploy) deploy ;;
-  outputs)
-    eval "$(platform_env)"
-    cd "${ROOT}" && pulumi stack output --stack local --json
-    ;;
-  *) echo "usage: $0 install|up|down|status|env|deploy|outputs" >&2; exit 2 ;;
-esac
+cmd_outputs() {
+  eval "$(cmd_env)"
+  cd "${ROOT}" && pulumi stack output --stack local --json
+}
+
+dispatch "$@"

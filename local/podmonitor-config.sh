@@ -19,12 +19,11 @@ set -euo pipefail
 # The one version of the module the Go module proxy serves (checked 2026-12-06); go.mod pins it.
 OPERATOR_VERSION="v0.85.0"
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SRC="${HERE}/podmonitor-config"
-CACHE_ROOT="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/podmonitor-config/${OPERATOR_VERSION}"
-
-log() { printf '[podmonitor-config] %s\n' "$*" >&2; }
-die() { printf '[podmonitor-config] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece podmonitor-config
+SRC="${LOCAL}/podmonitor-config"
+CACHE_ROOT="${CACHE}/podmonitor-config/${OPERATOR_VERSION}"
 
 # Keyed by the source, so an edit of main.go or a bump in go.mod rebuilds it.
 key() { cat "${SRC}"/*.go "${SRC}/go.mod" "${SRC}/go.sum" "${SRC}"/discover/*.go "${SRC}/discover/go.mod" "${SRC}/discover/go.sum" | sha256sum | cut -c1-16; }
@@ -61,11 +60,7 @@ cmd_env() {
   [[ -x "$bin" && -f "$(dirname "$bin")/build.done" ]] || die "not built: run local/podmonitor-config.sh install"
   printf 'export PODMONITOR_CONFIG_BIN=%q\n' "$bin"
   printf 'export KUBERNETES_DISCOVER_BIN=%q\n' "$(dirname "$bin")/kubernetes-discover"
-  printf 'export PROMETHEUS_BIN=%q\n' "$("${HERE}/prometheus.sh" binary)"
+  printf 'export PROMETHEUS_BIN=%q\n' "$("${LOCAL}/prometheus.sh" binary)"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|env" >&2; exit 2 ;;
-esac
+dispatch "$@"

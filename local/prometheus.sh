@@ -9,34 +9,25 @@
 # test/integration/operated-prometheus.ts)
 set -euo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+# shellcheck source=lib/debian-package.sh
+source "${LOCAL}/lib/debian-package.sh"
+piece prometheus
 PKG="prometheus"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/prometheus"
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/prometheus"
+CACHE_DIR="${CACHE}/prometheus"
 PORT="${STREAMFORGE_PROMETHEUS_PORT:-19090}"
 PID_FILE="${STATE_DIR}/prometheus.pid"
 LOG_FILE="${STATE_DIR}/prometheus.log"
+STOP_TIMEOUT=15
 
-log() { printf '[prometheus] %s\n' "$*" >&2; }
-die() { printf '[prometheus] ERROR: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=lib/debian-package.sh
-source "${SCRIPT_DIR}/lib/debian-package.sh"
-# shellcheck source=lib/pids.sh
-source "${SCRIPT_DIR}/lib/pids.sh"
-
+# shellcheck disable=SC2012  # paths under our cache: version-sorted ls is enough
 binary() { ls "${CACHE_DIR}"/*/root/usr/bin/prometheus 2>/dev/null | sort -V | tail -n 1; }
 # promtool ships in the same Debian package (rule checks and rule unit tests: observability/test).
+# shellcheck disable=SC2012
 promtool_binary() { ls "${CACHE_DIR}"/*/root/usr/bin/promtool 2>/dev/null | sort -V | tail -n 1; }
 
-install() {
-  if [[ -n "$(binary)" ]]; then return 0; fi
-  local version
-  version="$(unpack_debian_package "${PKG}" "${CACHE_DIR}")"
-  log "installed Prometheus ${version} into ${CACHE_DIR}/${version}"
-}
-
-running() { [[ -f "${PID_FILE}" ]] && kill -0 "$(cat "${PID_FILE}")" 2>/dev/null; }
+cmd_install() { install_debian_package "$PKG" "$CACHE_DIR" binary; }
 
 write_config() {
   mkdir -p "${STATE_DIR}/targets" "${STATE_DIR}/data"
@@ -66,23 +57,17 @@ scrape_configs:
 YAML
 }
 
-start() {
-  install
-  if running; then log "already running (pid $(cat "${PID_FILE}"))"; return 0; fi
-  rm -f "${PID_FILE}"
+cmd_start() {
+  cmd_install
+  already_running "$PID_FILE" && return 0
+  ports_free "$PORT"
   write_config
-  local bin; bin="$(binary)"
-  setsid nohup "${bin}" --config.file="${STATE_DIR}/prometheus.yml" --storage.tsdb.path="${STATE_DIR}/data" \
-    --web.listen-address="127.0.0.1:${PORT}" --storage.tsdb.retention.time=2h >"${LOG_FILE}" 2>&1 &
-  echo $! >"${PID_FILE}"
-  for _ in $(seq 1 60); do
-    if curl -fsS "http://127.0.0.1:${PORT}/-/ready" >/dev/null 2>&1; then log "ready on 127.0.0.1:${PORT} (pid $(cat "${PID_FILE}"))"; return 0; fi
-    running || break
-    sleep 0.5
-  done
-  tail -n 20 "${LOG_FILE}" >&2 || true
-  stop
-  die "Prometheus did not become ready"
+  # A fresh log per start, as before: it only ever shows this run.
+  : >"$LOG_FILE"
+  spawn "$PID_FILE" "$LOG_FILE" "$(binary)" --config.file="${STATE_DIR}/prometheus.yml" --storage.tsdb.path="${STATE_DIR}/data" \
+    --web.listen-address="127.0.0.1:${PORT}" --storage.tsdb.retention.time=2h || start_failed "Prometheus exited at once"
+  wait_until Prometheus 30 curl -fsS "http://127.0.0.1:${PORT}/-/ready" || start_failed
+  log "ready on 127.0.0.1:${PORT} (pid $(recorded_pid "$PID_FILE"))"
 }
 
 # Processes a test started (test/integration/operated-prometheus.ts records "PID STARTTIME" in
@@ -91,49 +76,31 @@ stop_operated() {
   local f
   for f in "${STATE_DIR}"/operated/*/*.pid; do
     [[ -f "$f" ]] || continue
-    stop_recorded "$f" "$(basename "$f" .pid) of $(basename "$(dirname "$f")")" 15 || true
+    stop_recorded 15 "$f"
   done
 }
 
-stop() {
+cmd_stop() {
   stop_operated
-  if ! [[ -f "${PID_FILE}" ]]; then return 0; fi
-  local pid; pid="$(cat "${PID_FILE}")"
-  if kill -0 "${pid}" 2>/dev/null; then
-    kill -TERM "${pid}"
-    for _ in $(seq 1 30); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "${pid}" 2>/dev/null && kill -KILL "${pid}"
-  fi
-  rm -f "${PID_FILE}"
-  log "stopped"
+  stop_recorded "$STOP_TIMEOUT" "$PID_FILE"
 }
 
-status() {
-  if running; then
-    local pid; pid="$(cat "${PID_FILE}")"
-    echo "prometheus: running pid ${pid} rss $(awk '/VmRSS/ {print $2 " kB"}' "/proc/${pid}/status") port ${PORT}"
-  else
-    echo "prometheus: stopped"
-  fi
+cmd_status() { status_line prometheus "$PID_FILE" "port ${PORT}"; }
+
+cmd_env() {
+  echo "export PROMETHEUS_URL=http://127.0.0.1:${PORT}"
+  echo "export PROMETHEUS_TARGETS_DIR=${STATE_DIR}/targets"
 }
 
-case "${1:-}" in
-  install) install ;;
-  promtool)
-    install
-    [[ -n "$(promtool_binary)" ]] || die "Debian's ${PKG} package in ${CACHE_DIR} has no usr/bin/promtool"
-    promtool_binary
-    ;;
-  binary)
-    install
-    binary
-    ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  env)
-    echo "export PROMETHEUS_URL=http://127.0.0.1:${PORT}"
-    echo "export PROMETHEUS_TARGETS_DIR=${STATE_DIR}/targets"
-    ;;
-  *) echo "usage: $0 install|start|stop|status|env|promtool|binary" >&2; exit 2 ;;
-esac
+cmd_promtool() {
+  cmd_install
+  [[ -n "$(promtool_binary)" ]] || die "Debian's ${PKG} package in ${CACHE_DIR} has no usr/bin/promtool"
+  promtool_binary
+}
+
+cmd_binary() {
+  cmd_install
+  binary
+}
+
+dispatch "$@"

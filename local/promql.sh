@@ -29,16 +29,15 @@ PROMQL_VERSION="3.0.0-beta6"
 # The tag's commit in chaosnative/promql-cli: a moved tag is refused.
 PROMQL_COMMIT="d0b2aa5e4b4c8ca8c79b6a0e323462f8e090d587"
 
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/promql/${PROMQL_VERSION}"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece promql
+CACHE_DIR="${CACHE}/promql/${PROMQL_VERSION}"
 BIN="${CACHE_DIR}/promql"
 BUILT_MARKER="${CACHE_DIR}/build.done"
 MODEL_DIR="${CACHE_DIR}/model"
 MODEL_BIN="${MODEL_DIR}/promql"
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MODEL_SRC="${HERE}/promql-model"
-
-log() { printf '[promql] %s\n' "$*" >&2; }
-die() { printf '[promql] ERROR: %s\n' "$*" >&2; exit 1; }
+MODEL_SRC="${LOCAL}/promql-model"
 
 # The model's build is keyed by its source, so an edit rebuilds it.
 model_key() { cat "${MODEL_SRC}/main.go" "${MODEL_SRC}/go.mod" "${MODEL_SRC}/go.sum" | sha256sum | cut -c1-16; }
@@ -110,9 +109,4 @@ cmd_compare() {
   return "$failed"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  env) cmd_env ;;
-  compare) shift; cmd_compare "$@" ;;
-  *) echo "usage: $0 install|env|compare" >&2; exit 2 ;;
-esac
+dispatch "$@"

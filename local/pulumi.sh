@@ -43,27 +43,18 @@
 # policy/package.json.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/pulumi"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
+piece pulumi
+CACHE_DIR="$CACHE/pulumi"
 BIN="$CACHE_DIR/bin"
 BUILD_DIR="$CACHE_DIR/build"   # generated wrapper modules and writable provider sources
 LOG_DIR="$CACHE_DIR/logs"
-STATE_DIR="${STREAMFORGE_STATE:-$ROOT/.local/state}/pulumi"
 LOCK="$ROOT/package-lock.json"
-LANGHOST_SRC="$ROOT/local/pulumi-language-nodejs"
+LANGHOST_SRC="$LOCAL/pulumi-language-nodejs"
 
 # Providers to build: @pulumi/<pkg> in package-lock.json -> github.com/pulumi/pulumi-<pkg>/provider/vN.
 read -r -a PROVIDERS <<<"${STREAMFORGE_PULUMI_PROVIDERS:-kubernetes kafka random}"
-
-log() { echo "pulumi.sh: $*" >&2; }
-die() { echo "pulumi.sh: error: $*" >&2; exit 1; }
-
-require() {
-  local cmd
-  for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 || die "prerequisite '$cmd' not found on PATH"
-  done
-}
 
 # npm_version <package>: the version package-lock.json pins for node_modules/<package>.
 npm_version() {
@@ -77,7 +68,7 @@ provider_module() { # <pkg> <npm version>
   echo "github.com/pulumi/pulumi-$1/provider/v${2%%.*}"
 }
 
-# served_version <module> <wanted vX.Y.Z>: the wanted version if the proxy serves it, else the
+# Workaround: served_version <module> <wanted vX.Y.Z>: the wanted version if the proxy serves it, else the
 # newest listed version not newer than it, else the module's @latest (a pseudo-version when the
 # module has no usable tags) if that is older. Prints nothing when the proxy serves none.
 served_version() {
@@ -102,8 +93,8 @@ why_not_served() {
   gomod list -m -json "$1@$2" 2>&1 | grep -v '^{' | head -3 | sed 's/reading [^ ]*: //' | tr '\n' ' ' || true
 }
 
-# Module queries run outside any Go module, so the caller's directory cannot interfere.
-gomod() { (cd / && go "$@"); }
+# shellcheck source=lib/go-build.sh
+source "$LOCAL/lib/go-build.sh" # gomod
 
 langhost_hash() { cat "$LANGHOST_SRC"/*.go | sha256sum | cut -c1-8; }
 
@@ -153,7 +144,7 @@ GO_BUILD=(nice -n 10 go build -trimpath)
 build_cli() {
   local ver="$1" out="$2" w="$WORK"
   rm -rf "$w"; mkdir -p "$w"
-  # pkg/v3's go.mod replaces sdk/v3 with ../sdk (the monorepo), which `go install pkg@ver`
+  # Workaround: pkg/v3's go.mod replaces sdk/v3 with ../sdk (the monorepo), which `go install pkg@ver`
   # refuses; a wrapper module requires both at the same version and repeats its other replaces.
   cat >"$w/go.mod" <<EOF
 module streamforge.local/build/pulumi
@@ -222,14 +213,14 @@ build_provider() {
   rm -rf "$w"; mkdir -p "$w"
   moddir="$(gomod mod download -json "$mod@$ver" | jq -r '.Dir // empty')"
   [ -d "$moddir" ] || { why_not_served "$mod" "$ver"; return 1; }
-  # The module cache is read-only and the provider's main embeds files that are generated
+  # Workaround: the module cache is read-only and the provider's main embeds files that are generated
   # (not in the module zip): work on a writable copy and build it through a replace.
   src="$w/src"
   cp -r "$moddir" "$src" && chmod -R u+w "$src" || return 1
-  for f in $(grep -ho '^//go:embed .*' "$src/cmd/$name"/*.go | cut -d' ' -f2-); do
+  while read -r f; do
     [ -e "$src/cmd/$name/$f" ] && continue
     embed_from_source "$src/cmd/$name" "$f" "${ver#v}" || return 1
-  done
+  done < <(grep -ho '^//go:embed .*' "$src/cmd/$name"/*.go | cut -d' ' -f2- | tr ' ' '\n')
   gov="$(go mod edit -json "$src/go.mod" | jq -r .Go)"
   cat >"$w/go.mod" <<EOF
 module streamforge.local/build/$name
@@ -376,9 +367,4 @@ cmd_status() {
   return "$rc"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  env) cmd_env ;;
-  status) cmd_status ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
-esac
+dispatch "$@"

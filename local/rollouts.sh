@@ -15,12 +15,9 @@
 #   eval "$(local/rollouts.sh env)"   # ARGO_ROLLOUTS_METRICS_URL, ..._HEALTHZ_URL, ..._NAMESPACE, ..._LOG,
 #                                     # ARGO_ROLLOUTS_PLUGIN (the plugin binary, run as `$ARGO_ROLLOUTS_PLUGIN get rollout ...`)
 #
-# Listen address: upstream hard-codes its healthz and metrics servers to all interfaces
-# (controller/controller.go: `listenAddr = "0.0.0.0:%d"`, a constant, so neither a flag nor
-# `-ldflags -X` can change it; --metricsPort and --healthzPort only pick the ports). The build
-# therefore compiles a copy of the module with that one constant set to 127.0.0.1, through a
-# `replace` in the wrapper module (the module cache is read-only, and `go build -overlay` refuses
-# files beneath GOMODCACHE). pprof stays off (no --enable-pprof-address).
+# Listen address: upstream hard-codes its healthz and metrics servers to all interfaces; the build
+# compiles a copy of the module that listens on 127.0.0.1 (rollouts_listen_loopback in
+# lib/workarounds.sh). pprof stays off (no --enable-pprof-address).
 #
 # Environment (all optional):
 #   STREAMFORGE_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/streamforge, shared by every clone); binaries in rollouts/<version>/bin, build logs in rollouts/<version>/logs
@@ -41,17 +38,14 @@ MODULE="github.com/argoproj/argo-rollouts"
 MAIN_PKG="${MODULE}/cmd/rollouts-controller"
 # The `kubectl argo rollouts` plugin: same module, same version (the runbook's procedures use it).
 PLUGIN_PKG="${MODULE}/cmd/kubectl-argo-rollouts"
-# Its go.mod says `go 1.26.10`; the Go module proxy serves this toolchain.
-GO_TOOLCHAIN="go1.27.3"
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib/pids.sh
-source "${SCRIPT_DIR}/lib/pids.sh"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
 # shellcheck source=lib/go-build.sh
-source "${SCRIPT_DIR}/lib/go-build.sh"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/rollouts/${ROLLOUTS_VERSION}"
+source "${LOCAL}/lib/go-build.sh"
+piece rollouts
+CACHE_DIR="${CACHE}/rollouts/${ROLLOUTS_VERSION}"
 BIN_DIR="${CACHE_DIR}/bin"
 BIN="${BIN_DIR}/rollouts-controller"
 LOG_DIR="${CACHE_DIR}/logs"          # build logs
@@ -59,7 +53,6 @@ BUILD_DIR="${CACHE_DIR}/build.partial"
 PLUGIN_BIN="${BIN_DIR}/kubectl-argo-rollouts"
 PLUGIN_BUILD_DIR="${CACHE_DIR}/plugin-build.partial"
 # GO_BUILD_WHAT, GO_BUILD_DIR, GO_BUILD_LOG (for local/lib/go-build.sh): set by each install_*
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/rollouts"
 PID_FILE="${STATE_DIR}/rollouts-controller.pid"
 LOG_FILE="${STATE_DIR}/rollouts-controller.log"
 TARGET_NAME="argo-rollouts-controller.json"   # file-based discovery entry for the local Prometheus
@@ -71,14 +64,11 @@ NAMESPACE="${STREAMFORGE_ROLLOUTS_NAMESPACE:-argo-rollouts}"
 START_TIMEOUT="${STREAMFORGE_ROLLOUTS_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${STREAMFORGE_ROLLOUTS_STOP_TIMEOUT:-15}"
 
-log() { printf '[rollouts] %s\n' "$*" >&2; }
-die() { printf '[rollouts] ERROR: %s\n' "$*" >&2; exit 1; }
-
 # ============================================================================
 # install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
 # ============================================================================
 
-# The upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
+# Workaround: the upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
 # `go install pkg@version` refuses. A wrapper module requires the module and repeats them (read
 # from the module's own go.mod, not hard-coded here).
 # write_wrapper_module UPSTREAM_GOMOD [SRC]: go.mod and go.sum (from GO_MODULE_DIR) in GO_BUILD_DIR; with SRC, the
@@ -127,7 +117,7 @@ begin_build() {
   GO_BUILD_DIR="$2"
   GO_BUILD_LOG="$3"
   go_build_start
-  log "resolving ${MODULE}@${ROLLOUTS_VERSION} for $1 (toolchain ${GO_TOOLCHAIN})"
+  log "resolving ${MODULE}@${ROLLOUTS_VERSION} for $1 (toolchain ${ROLLOUTS_GOTOOLCHAIN})"
   go_module_download "$MODULE" "$ROLLOUTS_VERSION"
 }
 
@@ -150,12 +140,8 @@ install_controller() {
 
   # Writable copy of the module with the listen address patched; the patch must hit exactly one line.
   { cp -r "$dir" "${BUILD_DIR}/src" && chmod -R u+w "${BUILD_DIR}/src"; } || go_build_fail "could not copy ${dir}"
-  local ctl="${BUILD_DIR}/src/controller/controller.go"
-  [[ "$(grep -c '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"0\.0\.0\.0:%d"$' "$ctl")" == 1 ]] ||
+  rollouts_listen_loopback "${BUILD_DIR}/src" ||
     go_build_fail "controller/controller.go no longer has the one 'listenAddr = \"0.0.0.0:%d\"' line this build patches"
-  sed -i 's/^\([[:space:]]*listenAddr[[:space:]]*=[[:space:]]*\)"0\.0\.0\.0:%d"$/\1"127.0.0.1:%d"/' "$ctl"
-  grep -q '^[[:space:]]*listenAddr[[:space:]]*=[[:space:]]*"127\.0\.0\.1:%d"$' "$ctl" ||
-    go_build_fail "patching the listen address in ${ctl} failed"
 
   write_wrapper_module "$GO_MODULE_GOMOD" ./src
   build_main "$MAIN_PKG" "${BUILD_DIR}/rollouts-controller"
@@ -190,19 +176,10 @@ install_plugin() {
 cmd_install() {
   command -v go >/dev/null || die "go is required to build Argo Rollouts"
   command -v jq >/dev/null || die "jq is required to read the upstream go.mod"
-  export GOTOOLCHAIN="$GO_TOOLCHAIN"
+  export GOTOOLCHAIN="$ROLLOUTS_GOTOOLCHAIN"
   install_controller
   install_plugin
 }
-
-# ============================================================================
-# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
-# ============================================================================
-
-# controller_pid: print the PID if our recorded controller is alive; remove a stale pid file.
-controller_pid() { recorded_pid "$PID_FILE"; }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 healthy() { curl -fs --max-time 2 "http://127.0.0.1:${HEALTHZ_PORT}/healthz" >/dev/null; }
 
@@ -213,71 +190,43 @@ workers_started() {
   grep -q 'Started rollout workers' <<<"$since" && grep -q 'Started [0-9]* analysis workers' <<<"$since"
 }
 
-# The local Prometheus scrapes what is listed in its targets dir (see local/prometheus.sh).
-targets_dir() { "${SCRIPT_DIR}/prometheus.sh" env | sed -n 's/^export PROMETHEUS_TARGETS_DIR=//p'; }
+controller_ready() { healthy && workers_started "$1"; }
 
-# fail_start WHY: show the controller's log, stop what this start launched, exit.
-fail_start() {
-  log "$1"
-  if [[ -f "$LOG_FILE" ]]; then
-    log "last lines of ${LOG_FILE}:"
-    tail -n 25 "$LOG_FILE" >&2
-  fi
-  cmd_stop
-  die "start failed"
-}
+# The local Prometheus scrapes what is listed in its targets dir (see local/prometheus.sh).
+targets_dir() { "${LOCAL}/prometheus.sh" env | sed -n 's/^export PROMETHEUS_TARGETS_DIR=//p'; }
 
 # ============================================================================
 # start / stop / status / env
 # ============================================================================
 
 cmd_start() {
-  local pid
-  if pid="$(controller_pid)"; then
-    log "already running (pid ${pid})"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   [[ -x "$BIN" ]] || die "rollouts-controller not built: run '$0 install'"
   # KUBECONFIG (the local admin) and the kubectl built with the control plane.
-  eval "$("${SCRIPT_DIR}/kube.sh" env)"
+  eval "$("${LOCAL}/kube.sh" env)"
   kubectl get --raw=/readyz >/dev/null 2>&1 ||
     die "the local Kubernetes API server does not answer (KUBECONFIG=${KUBECONFIG}): run local/kube.sh start first"
   kubectl get crd rollouts.argoproj.io analysisruns.argoproj.io analysistemplates.argoproj.io \
     clusteranalysistemplates.argoproj.io experiments.argoproj.io >/dev/null 2>&1 ||
     die "the Argo Rollouts CRDs are not installed: local/kube.sh start installs them from STREAMFORGE_CRDS_DIR"
-  local port
-  for port in "$METRICS_PORT" "$HEALTHZ_PORT"; do
-    port_in_use "$port" && die "port 127.0.0.1:${port} is already in use (override with STREAMFORGE_ROLLOUTS_*_PORT)"
-  done
+  ports_free "$METRICS_PORT" "$HEALTHZ_PORT"
   mkdir -p "$STATE_DIR"
   # Its own namespace, where argo-rollouts-config and the notification ConfigMap/Secret would live.
   kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE" >/dev/null ||
     die "could not create namespace ${NAMESPACE}"
 
-  local offset t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT)) start
+  local offset t0=$SECONDS
   offset="$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)"
   # Cluster-wide (no --namespaced, no --instance-id: it owns every Rollout of this cluster);
   # --leader-elect=false: one local instance, no Lease.
-  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
-  # (No job control here, so setsid execs in place and $! is the controller's PID.)
-  POD_NAMESPACE="$NAMESPACE" setsid "$BIN" \
-    --kubeconfig="$KUBECONFIG" \
-    --leader-elect=false \
-    --metricsPort="$METRICS_PORT" --healthzPort="$HEALTHZ_PORT" \
-    --loglevel=info \
-    </dev/null >>"$LOG_FILE" 2>&1 &
-  pid=$!
-  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "rollouts-controller exited at once"; }
-  echo "$pid $start" >"$PID_FILE"
-  log "started rollouts-controller (pid ${pid}), log ${LOG_FILE}"
-
+  spawn "$PID_FILE" "$LOG_FILE" env POD_NAMESPACE="$NAMESPACE" "$BIN" \
+    --kubeconfig="$KUBECONFIG" --leader-elect=false \
+    --metricsPort="$METRICS_PORT" --healthzPort="$HEALTHZ_PORT" --loglevel=info ||
+    start_failed "rollouts-controller exited at once"
   # healthz answers as soon as the process runs; the workers start only once the informer
   # caches have synced, so wait for both.
-  until healthy && workers_started "$offset"; do
-    controller_pid >/dev/null || fail_start "rollouts-controller exited during start"
-    ((SECONDS < deadline)) || fail_start "rollouts-controller not ready after ${START_TIMEOUT}s (healthz http://127.0.0.1:${HEALTHZ_PORT}/healthz, or no 'Started rollout workers' in its log)"
-    sleep 0.5
-  done
+  wait_until "rollouts-controller (healthz http://127.0.0.1:${HEALTHZ_PORT}/healthz and 'Started rollout workers' in its log)" \
+    "$START_TIMEOUT" controller_ready "$offset" || start_failed
 
   local targets
   targets="$(targets_dir)"
@@ -292,19 +241,10 @@ cmd_stop() {
   local targets
   targets="$(targets_dir)"
   if [[ -n "$targets" ]]; then rm -f "${targets}/${TARGET_NAME}"; fi
-  stop_recorded "$PID_FILE" rollouts-controller "$STOP_TIMEOUT" || true
+  stop_recorded "$STOP_TIMEOUT" "$PID_FILE"
 }
 
-cmd_status() {
-  local pid rss
-  if pid="$(controller_pid)"; then
-    rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
-    printf '%-24s running  pid %-8s rss %-8s healthz %s metrics %s\n' rollouts-controller "$pid" "${rss:-?}" "$HEALTHZ_PORT" "$METRICS_PORT"
-  else
-    printf '%-24s stopped\n' rollouts-controller
-    return 3
-  fi
-}
+cmd_status() { status_line rollouts-controller "$PID_FILE" "healthz ${HEALTHZ_PORT} metrics ${METRICS_PORT}"; }
 
 cmd_env() {
   echo "export ARGO_ROLLOUTS_METRICS_URL=http://127.0.0.1:${METRICS_PORT}/metrics"
@@ -314,11 +254,4 @@ cmd_env() {
   echo "export ARGO_ROLLOUTS_PLUGIN=${PLUGIN_BIN}"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -55,20 +55,18 @@ MAIN_PKG="${MODULE}/cmd/server"
 # with the machine's Go: no wrapper module, no GOTOOLCHAIN.
 
 # ---- locations -------------------------------------------------------------
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib/pids.sh
-source "${SCRIPT_DIR}/lib/pids.sh"
+# shellcheck source=lib/piece.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/piece.sh"
 # shellcheck source=lib/go-build.sh
-source "${SCRIPT_DIR}/lib/go-build.sh"
-REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
-CACHE_DIR="${STREAMFORGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge}/toxiproxy/${TOXIPROXY_VERSION}"
+source "${LOCAL}/lib/go-build.sh"
+piece toxiproxy
+CACHE_DIR="${CACHE}/toxiproxy/${TOXIPROXY_VERSION}"
 BIN="${CACHE_DIR}/toxiproxy-server"
 BUILT_MARKER="${CACHE_DIR}/build.done"   # written last: a binary without it is rebuilt
 # for local/lib/go-build.sh (the scratch dir sits beside BIN: the final move is a rename)
 GO_BUILD_WHAT="toxiproxy-server ${TOXIPROXY_VERSION}"
 GO_BUILD_DIR="${CACHE_DIR}/build.partial"
 GO_BUILD_LOG="${CACHE_DIR}/logs/build.log"
-STATE_DIR="${STREAMFORGE_STATE:-${REPO_ROOT}/.local/state}/toxiproxy"
 PID_FILE="${STATE_DIR}/toxiproxy-server.pid"
 LOG_FILE="${STATE_DIR}/toxiproxy-server.log"
 
@@ -79,53 +77,18 @@ START_TIMEOUT="${STREAMFORGE_TOXIPROXY_START_TIMEOUT:-20}"
 STOP_TIMEOUT="${STREAMFORGE_TOXIPROXY_STOP_TIMEOUT:-10}"
 LOG_LEVEL_SERVER="${STREAMFORGE_TOXIPROXY_LOG_LEVEL:-info}"
 
-log() { printf '[toxiproxy] %s\n' "$*" >&2; }
-die() { printf '[toxiproxy] ERROR: %s\n' "$*" >&2; exit 1; }
-
 # ============================================================================
 # install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
 # ============================================================================
 
+# -X Version: what GET /version and -version report (upstream's release flags).
 cmd_install() {
-  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
-    log "toxiproxy-server ${TOXIPROXY_VERSION} already built (${BIN})"
-    return 0
-  fi
-  local t0=$SECONDS out
-  # -X Version: what GET /version and -version report (upstream's release flags).
-  go_install_module "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}"
-  # The main package is cmd/server, so go install names the binary "server".
-  out="$("${GO_BUILD_DIR}/bin/server" -version 2>>"$GO_BUILD_LOG")" ||
-    go_build_fail "the built toxiproxy-server does not run"
-  echo "$out" >>"$GO_BUILD_LOG"
-  [[ "$out" == "toxiproxy-server version ${TOXIPROXY_VERSION#v}" ]] ||
-    go_build_fail "the built toxiproxy-server reports '${out}', not version ${TOXIPROXY_VERSION#v}"
-
-  go_build_land "${GO_BUILD_DIR}/bin/server" "$BIN" "$BUILT_MARKER" "$MODULE" "$TOXIPROXY_VERSION" "$t0"
+  go_install_built "$MODULE" "$MAIN_PKG" "$TOXIPROXY_VERSION" "-s -w -X ${MODULE}.Version=${TOXIPROXY_VERSION#v}" \
+    "toxiproxy-server version ${TOXIPROXY_VERSION#v}" -version
 }
-
-# ============================================================================
-# process bookkeeping (proc_starttime, recorded_pid: local/lib/pids.sh)
-# ============================================================================
-
-# server_pid: print the PID if our recorded server is alive; remove a stale pid file.
-server_pid() { recorded_pid "$PID_FILE"; }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # answers: GET /version returns this build's version (not some other server on the port).
 answers() { [[ "$(curl -fs --max-time 2 "${API}/version" 2>/dev/null)" == "${TOXIPROXY_VERSION#v}" ]]; }
-
-# fail_start WHY: show the server's log, stop what this start launched, exit.
-fail_start() {
-  log "$1"
-  if [[ -f "$LOG_FILE" ]]; then
-    log "last lines of ${LOG_FILE}:"
-    tail -n 25 "$LOG_FILE" >&2
-  fi
-  cmd_stop
-  die "start failed"
-}
 
 # proxies_json: STREAMFORGE_TOXIPROXY_PROXIES as the JSON array POST /populate takes. Refuses a
 # listen address off 127.0.0.1, since toxiproxy binds whatever it is given.
@@ -168,69 +131,38 @@ create_proxies() {
 # ============================================================================
 
 cmd_start() {
-  local pid
-  if pid="$(server_pid)"; then
-    log "already running (pid ${pid})"
-    return 0
-  fi
+  already_running "$PID_FILE" && return 0
   [[ -x "$BIN" ]] || die "toxiproxy-server not built: run '$0 install'"
-  command -v curl >/dev/null || die "curl is required to wait for the API"
+  require curl
   # Checked before launching, so a malformed list never leaves a server behind.
   local proxies=""
   if [[ -n "$PROXIES" ]]; then
-    command -v jq >/dev/null || die "jq is required for STREAMFORGE_TOXIPROXY_PROXIES"
+    require jq
     proxies="$(proxies_json)"
   fi
-  port_in_use "$PORT" && die "port 127.0.0.1:${PORT} is already in use (override with STREAMFORGE_TOXIPROXY_PORT)"
-  mkdir -p "$STATE_DIR"
-
-  local t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT)) start
-  # setsid: own session, so a Ctrl-C on the calling terminal does not reach it.
-  # (No job control here, so setsid execs in place and $! is the server's PID.)
+  ports_free "$PORT"
+  local t0=$SECONDS
   # LOG_LEVEL is the server's own variable; set here so the caller's (the operator reads one
   # too) does not leak in. Unset, the server logs at trace level.
-  LOG_LEVEL="$LOG_LEVEL_SERVER" setsid "$BIN" -host 127.0.0.1 -port "$PORT" </dev/null >>"$LOG_FILE" 2>&1 &
-  pid=$!
-  start="$(proc_starttime "$pid")" || { sleep 0.5; fail_start "toxiproxy-server exited at once"; }
-  echo "$pid $start" >"$PID_FILE"
-  log "started toxiproxy-server (pid ${pid}), log ${LOG_FILE}"
-
-  until answers; do
-    server_pid >/dev/null || fail_start "toxiproxy-server exited during start"
-    ((SECONDS < deadline)) || fail_start "toxiproxy-server: no answer from ${API}/version after ${START_TIMEOUT}s"
-    sleep 0.2
-  done
+  spawn "$PID_FILE" "$LOG_FILE" env LOG_LEVEL="$LOG_LEVEL_SERVER" "$BIN" -host 127.0.0.1 -port "$PORT" ||
+    start_failed "toxiproxy-server exited at once"
+  wait_until "toxiproxy-server (${API}/version)" "$START_TIMEOUT" answers || start_failed
   if [[ -n "$proxies" ]]; then
-    create_proxies "$proxies" || fail_start "creating the proxies of STREAMFORGE_TOXIPROXY_PROXIES failed"
+    create_proxies "$proxies" || start_failed "creating the proxies of STREAMFORGE_TOXIPROXY_PROXIES failed"
   fi
   log "ready in $((SECONDS - t0))s: API ${API}"
 }
 
-cmd_stop() {
-  stop_recorded "$PID_FILE" toxiproxy-server "$STOP_TIMEOUT" || true
-}
+cmd_stop() { stop_recorded "$STOP_TIMEOUT" "$PID_FILE"; }
 
 cmd_status() {
-  local pid rss proxies
-  if pid="$(server_pid)"; then
-    rss="$(awk '/^VmRSS:/ {printf "%d MiB", $2/1024}' "/proc/${pid}/status" 2>/dev/null)"
-    proxies="$(curl -fs --max-time 2 "${API}/proxies" 2>/dev/null | jq -r 'length' 2>/dev/null)"
-    printf '%-24s running  pid %-8s rss %-8s api %s proxies %s\n' toxiproxy-server "$pid" "${rss:-?}" "$API" "${proxies:-?}"
-  else
-    printf '%-24s stopped\n' toxiproxy-server
-    return 3
-  fi
+  local proxies
+  proxies="$(curl -fs --max-time 2 "${API}/proxies" 2>/dev/null | jq -r 'length' 2>/dev/null)" || true
+  status_line toxiproxy-server "$PID_FILE" "api ${API} proxies ${proxies:-?}"
 }
 
 cmd_env() {
   echo "export TOXIPROXY_URL=${API}"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -133,9 +133,17 @@ export function parseMarkdown(file: string, text: string): Doc {
   return { file, code, links };
 }
 
-/** The verbs a shell script dispatches in its top-level `case "$1" in ... esac`; undefined when it has none. Pure. */
+/**
+ * The verbs a shell script dispatches: in its top-level `case "$1" in ... esac`, or, for a piece of
+ * local/ that ends in `dispatch "$@"` (local/lib/piece.sh), its `cmd_<verb>` functions (an
+ * underscore is a dash in the verb); undefined when it has neither. Pure.
+ */
 export function dispatchedVerbs(script: string): Set<string> | undefined {
   const lines = script.split("\n");
+  if (lines.some((l) => /^dispatch\s+"\$@"/.test(l))) {
+    const fns = lines.map((l) => /^cmd_([a-z0-9_]+)\s*\(\)/.exec(l)?.[1]).filter((f): f is string => f !== undefined);
+    return new Set(fns.map((f) => f.replace(/_/g, "-")));
+  }
   let start = -1;
   lines.forEach((l, i) => {
     if (/^case\s+"?\$\{?1\b/.test(l)) start = i;

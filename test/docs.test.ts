@@ -142,6 +142,9 @@ describe("its parts", () => {
       new Set(["install", "start-node-empty", "a", "b"]),
     );
     expect(dispatchedVerbs("echo no dispatch\n")).toBeUndefined();
+    expect(dispatchedVerbs('source lib/piece.sh\ncmd_start() { :; }\ncmd_kill_node() {\n  :\n}\nhelper() { :; }\ndispatch "$@"\n')).toEqual(
+      new Set(["start", "kill-node"]),
+    );
   });
 
   it("takes code from shell fences and inline spans only, spans across lines joined", () => {

@@ -2,18 +2,24 @@
 # Debian packages unpacked into the cache, for pieces that need a package's files but not the
 # package installed (no root, no service, nothing changed on the machine). Sourced, not run.
 
-# unpack_debian_package PKG DIR: `apt-get download` PKG and unpack it into DIR/<version>/root,
-# swapped in whole; prints the version. Logs and dies through the caller's `log` and `die`.
+# install_debian_package PKG DIR FIND: unpack PKG into DIR unless FIND (a function printing the
+# path of the file the piece needs) already finds it.
+install_debian_package() {
+  [[ -z "$("$3")" ]] || return 0
+  local version
+  version="$(unpack_debian_package "$1" "$2")"
+  [[ -n "$("$3")" ]] || die "Debian's $1 ${version} in $2/${version} has not the file this piece needs"
+  log "installed $1 ${version} into $2/${version}"
+}
+
+# unpack_debian_package PKG DIR: download PKG (apt_download, lib/workarounds.sh) and unpack it
+# into DIR/<version>/root, swapped in whole; prints the version.
 unpack_debian_package() {
   local pkg="$1" dir="$2" tmp version
   command -v apt-get >/dev/null || die "prerequisite 'apt-get' not found: ${pkg} comes from Debian's package"
   mkdir -p "${dir}"
   tmp="$(mktemp -d)"
-  if ! (cd "${tmp}" && apt-get download "${pkg}" >"${tmp}/apt.log" 2>&1); then
-    log "apt-get download failed; refreshing the package lists once"
-    apt-get update -qq >/dev/null 2>&1 || true
-    (cd "${tmp}" && apt-get download "${pkg}" >"${tmp}/apt.log" 2>&1) || { cat "${tmp}/apt.log" >&2; rm -rf "${tmp}"; die "could not download Debian's ${pkg} package"; }
-  fi
+  apt_download "${pkg}" "${tmp}" || { cat "${tmp}/apt.log" >&2; rm -rf "${tmp}"; die "could not download Debian's ${pkg} package"; }
   version="$(dpkg-deb -f "${tmp}"/"${pkg}"_*.deb Version)"
   mkdir -p "${dir}/${version}.partial/root"
   dpkg-deb -x "${tmp}"/"${pkg}"_*.deb "${dir}/${version}.partial/root"

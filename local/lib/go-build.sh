@@ -69,6 +69,30 @@ go_install_module() {
     go_build_fail "'go install $2@$3' failed"
 }
 
+# go_build_check BUILT WANT ARGS...: `BUILT ARGS` runs and the first line it prints is WANT
+# (its version, say), or the build fails.
+go_build_check() {
+  local out
+  out="$("$1" "${@:3}" 2>>"$GO_BUILD_LOG")" || go_build_fail "the built ${GO_BUILD_WHAT} does not run"
+  echo "$out" >>"$GO_BUILD_LOG"
+  [[ "$(head -n 1 <<<"$out")" == "$2" ]] || go_build_fail "the built ${GO_BUILD_WHAT} reports '$(head -n 1 <<<"$out")', not '$2'"
+}
+
+# go_install_built MODULE PKG VERSION LDFLAGS WANT ARGS...: BIN (and its marker BUILT_MARKER)
+# from `go install PKG@VERSION` unless built already; the built binary, run with ARGS, must print
+# WANT first (go_build_check).
+go_install_built() {
+  local t0=$SECONDS built
+  if [[ -x "$BIN" && -f "$BUILT_MARKER" ]]; then
+    log "${GO_BUILD_WHAT} already built (${BIN})"
+    return 0
+  fi
+  go_install_module "$1" "$2" "$3" "$4"
+  built="${GO_BUILD_DIR}/bin/${2##*/}" # go install names it after the package's last element
+  go_build_check "$built" "$5" "${@:6}"
+  go_build_land "$built" "$BIN" "$BUILT_MARKER" "$1" "$3" "$t0"
+}
+
 # go_build_land BUILT DEST MARKER MODULE VERSION SINCE: publish the checked binary, then write the
 # marker that says the build finished (a binary without it is rebuilt), with how long it took
 # since SECONDS was SINCE.

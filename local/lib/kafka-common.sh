@@ -1,12 +1,6 @@
+# shellcheck shell=bash
 # Helpers shared by local/kafka.sh (one broker) and local/kafka-cluster.sh (three nodes); sourced,
 # not run. Everything binds to and probes 127.0.0.1 only.
-# shellcheck shell=bash
-
-# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# rss_of PID: the process's resident memory, e.g. "412 MiB" ("?" once it is gone).
-rss_of() { awk '/^VmRSS:/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 # True when the jar in $1 contains the entry $2 (e.g. kafka/Kafka.class).
 jar_has() {
@@ -54,4 +48,36 @@ kafka_java_cmd() {
   # shellcheck disable=SC2034  # read by the caller
   JAVA_CMD=(java "-Xmx$3" -Xms128m -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$2" "${@:4}" -cp "$1/*")
+}
+
+# maven_cache DIR OUT WHAT CHECK MVN_ARGS...: fill the cache directory DIR once from Maven
+# Central: `mvn -B MVN_ARGS -DoutputDirectory=<scratch>/OUT`, the scratch directory beside DIR,
+# then `CHECK <scratch>` (dies when the result is unusable),
+# then one rename and the marker DIR/.installed. Parallel installs take turns.
+maven_cache() {
+  local dir="$1" out="$2" what="$3" check="$4" parent rc=0
+  shift 4
+  [[ -f "${dir}/.installed" ]] && return 0
+  parent="$(dirname "$dir")"
+  lock_cache "$parent"
+  [[ -f "${dir}/.installed" ]] && { release_lock 8; return 0; }
+  MAVEN_TMP="$(mktemp -d "${parent}/.$(basename "$dir").partial.XXXXXX")"
+  chmod 755 "$MAVEN_TMP" # mktemp makes it 0700
+  # shellcheck disable=SC2064  # expand it now
+  trap "rm -rf '${MAVEN_TMP}'" EXIT
+  log "fetching ${what} with mvn"
+  mvn -B "$@" -DoutputDirectory="${MAVEN_TMP}/${out}" >"${MAVEN_TMP}/mvn.log" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    grep -E '\[ERROR\]' "${MAVEN_TMP}/mvn.log" | head -n 20 >&2 || tail -n 30 "${MAVEN_TMP}/mvn.log" >&2
+    cp "${MAVEN_TMP}/mvn.log" "${dir}-failed-mvn.log"
+    die "mvn failed (exit ${rc}, errors above); nothing was cached (full log: ${dir}-failed-mvn.log); the registry may be unreachable or the version not published there"
+  fi
+  "$check" "$MAVEN_TMP"
+  rm -rf "$dir"
+  mv "$MAVEN_TMP" "$dir"
+  trap - EXIT
+  rm -f "${dir}-failed-mvn.log"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"${dir}/.installed"
+  release_lock 8
+  log "installed ${what} in ${dir}"
 }
