@@ -25,7 +25,7 @@
  * Pure: plain objects for the component to declare.
  */
 import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "./admission-spec";
-import { platformMarks } from "./workload-guard-spec";
+import { APPS_GUARD_LABELS, platformMarks } from "./workload-guard-spec";
 
 /** Kubernetes users and groups, as `kubectl auth whoami` names them. */
 export interface Identities {
@@ -55,6 +55,10 @@ export const DEPLOYMENT_CONTROLLER_USERS = [serviceAccountUser("kube-system", "d
 /** What anyone allowed to update a platform Deployment or Rollout may change in its spec: scale, pause, restart. */
 export const OPEN_SPEC_FIELDS = ["replicas", "paused", "restartAt"] as const;
 
+/** CEL: the request comes from one of the deployers (a user named, or a member of a group named). */
+export const byDeployer = (deployers: Deployers): string =>
+  `request.userInfo.username in ${list(deployers.users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(deployers.groups)})`;
+
 export const platformWorkloadsGuardName = (prefix: string): string => `${prefix}-apps-platform-workloads`;
 
 export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
@@ -62,7 +66,7 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
   if (deployers.users.length + deployers.groups.length === 0)
     throw new Error("deployers: expected at least one user or group that runs `pulumi up`; found none");
   const name = platformWorkloadsGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const marks = platformMarks(platform);
   const makers = [...DEPLOYMENT_CONTROLLER_USERS, ...(args.rolloutsController ? [args.rolloutsController] : [])];
   const kind = "request.kind.kind";
@@ -102,7 +106,7 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
       },
       {
         name: "deployer",
-        expression: `request.userInfo.username in ${list(deployers.users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(deployers.groups)})`,
+        expression: byDeployer(deployers),
       },
       { name: "maker", expression: `request.userInfo.username in ${list(makers)}` },
       // The spec fields an update changed, beyond scale, pause and restart.
@@ -144,8 +148,7 @@ export function platformTokenGuard(
   args: Pick<PlatformWorkloadsGuardArgs, "namespaces" | "platformServiceAccounts" | "deployers" | "namePrefix">,
 ) {
   const name = platformTokenGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
-  const { users, groups } = args.deployers;
+  const labels = APPS_GUARD_LABELS;
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: {
@@ -153,7 +156,7 @@ export function platformTokenGuard(
     },
     validations: [
       {
-        expression: `!(request.name in ${list(args.platformServiceAccounts)}) || request.userInfo.username.startsWith("system:node:") || request.userInfo.username in ${list(users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(groups)})`,
+        expression: `!(request.name in ${list(args.platformServiceAccounts)}) || request.userInfo.username.startsWith("system:node:") || ${byDeployer(args.deployers)}`,
         messageExpression: `${lit(`serviceaccounts/token: expected a token of the platform's accounts (${args.platformServiceAccounts.join(", ")}) only for their pods (the kubelet) or the deployers; found a request for `)} + request.name + " by " + request.userInfo.username`,
       },
     ],
