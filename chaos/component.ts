@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../infra/cluster/admission";
+import { declareGuard } from "../infra/kit/admission";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";

@@ -12,7 +12,7 @@
  * - network latency: in the chaos namespace its own helper pods (the helper's command, HELPER_ARGS).
  * Pure: plain objects for the component.
  */
-import { denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 import { HELPER_ARGS } from "./pod-guard";
 import { serviceAccountName } from "./spec";
 

@@ -7,7 +7,7 @@
  * the program's env names with the value forms it sets, the fault's own account, no runner or
  * experiment overrides, read-only probes. Pure: plain objects for the component to declare.
  */
-import { denyBindingIn, lit, list, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, lit, list, validatingPolicy } from "../infra/kit/admission-spec";
 import { FAULTS, type Fault, LITMUS_API_VERSION, SEQUENCE, WORKER_TARGETS } from "./spec";
 
 export interface EngineGuardArgs {

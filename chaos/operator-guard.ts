@@ -17,7 +17,7 @@
  * - events (its recorder).
  * Everything else (other kinds, pods/exec, ChaosExperiments) is refused. Pure.
  */
-import { denyBinding, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBinding, list, lit, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 import { API_TOKEN_VOLUME, noRoot } from "./pod-guard";
 import { FAULTS, serviceAccountName } from "./spec";
 

@@ -1,9 +1,9 @@
 /** What the chaos area adds to the stack outputs; empty where the stack runs no chaos. */
 import type { ChaosConfig } from "./config";
-import type { CHAOS_OUTPUTS, OutputValues } from "../infra/outputs-contract";
+import type { CHAOS_OUTPUTS, OutputValues } from "../infra/kit/outputs-contract";
 import { BROKER_FAILURE_ENGINE } from "./spec";
 
-// Each output's type, meaning and stability: CHAOS_OUTPUTS in infra/outputs-contract.ts.
+// Each output's type, meaning and stability: CHAOS_OUTPUTS in infra/kit/outputs-contract.ts.
 export type ChaosOutputs = OutputValues<typeof CHAOS_OUTPUTS>;
 
 export function chaosOutputs(chaos: ChaosConfig | undefined): ChaosOutputs {

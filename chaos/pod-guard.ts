@@ -22,7 +22,7 @@ import {
   lit,
   serviceAccountUser,
   validatingPolicy,
-} from "../infra/cluster/admission-spec";
+} from "../infra/kit/admission-spec";
 import { FAULTS, serviceAccountName } from "./spec";
 
 export interface ChaosPodGuardArgs {

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { clusterArea } from "./cluster/config";
-import { httpEndpointEgressRule, prefixLength } from "./cluster/network-spec";
+import { httpEndpointEgressRule, prefixLength } from "./kit/network-spec";
 import {
   type AreaConfig,
   type ConfigArea,
@@ -20,14 +20,14 @@ import {
   keyName,
   problem,
   secretKind,
-} from "./config-kit";
+} from "./kit/config-kit";
 import { kafkaArea, nodeCounts } from "./kafka/config";
 import { selfHealingArea } from "./self-healing/config";
 import { rolloutsArea } from "../rollouts/config";
 import { chaosArea, chaosRules } from "../chaos/config";
 import { observabilityArea } from "../observability/config";
 
-export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./config-kit";
+export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./kit/config-kit";
 export type { Environment } from "./cluster/config";
 export type * from "./kafka/config";
 export type { OperatorConfig } from "./self-healing/config";

@@ -1,5 +1,5 @@
 // Entry point of the Pulumi program (Pulumi.yaml `main`). Its exports are the stack outputs.
-import { readCluster } from "./cluster/provider";
+import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import { createPlatform } from "./platform";
 

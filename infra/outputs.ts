@@ -1,9 +1,9 @@
 /**
  * The stack outputs: the contract other teams read with `StackReference`. Flat, named, stable.
- * What each output is, its type and stability are declared in ./outputs-contract.ts; this file
+ * What each output is, its type and stability are declared in ./kit/outputs-contract.ts; this file
  * only computes the values, typed from there.
  */
-import type { ResolvedCluster } from "./cluster/provider";
+import type { ResolvedCluster } from "./kit/provider";
 import type { PlatformConfig } from "./config";
 import { rolloutOutputs } from "../rollouts/outputs";
 import { chaosOutputs } from "../chaos/outputs";
@@ -16,9 +16,9 @@ import {
   topicOutputKey,
   userOutputKey,
   userSecretOutputKey,
-} from "./outputs-contract";
+} from "./kit/outputs-contract";
 
-export { pascalCase, topicOutputKey, userOutputKey, userSecretOutputKey } from "./outputs-contract";
+export { pascalCase, topicOutputKey, userOutputKey, userSecretOutputKey } from "./kit/outputs-contract";
 
 /** Shown offline (render) for what only the stack's kubeconfig can tell. */
 export const FROM_KUBECONFIG_PLACEHOLDER = "[read from the kubeconfig at deploy]";

@@ -4,11 +4,11 @@
  */
 import { NetworkBaseline } from "./cluster/network";
 import { networkPlan } from "./cluster/network-plan";
-import { PlatformNamespaces } from "./cluster/namespaces";
-import { serviceAccountUser } from "./cluster/admission-spec";
+import { PlatformNamespaces } from "./kit/namespaces";
+import { serviceAccountUser } from "./kit/admission-spec";
 import { AppsWorkloadGuard } from "./cluster/workload-guard";
 import { workloadAccounts } from "./cluster/workload-guard-spec";
-import { type ResolvedCluster, clusterProvider } from "./cluster/provider";
+import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { PlatformConfig } from "./config";
 import { planTopics, planUsers } from "./kafka/catalogue";
 import { KafkaApiEntities } from "./kafka/kafka-api-entities";

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../infra/cluster/admission";
-import type { ClusterTarget } from "../infra/cluster/config";
+import { declareGuard } from "../infra/kit/admission";
+import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
 import { controllerGuard } from "./controller-guard";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";

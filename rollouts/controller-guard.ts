@@ -19,7 +19,7 @@
  *   (rollout/replicaset.go `scaleReplicaSet`).
  * Pure: plain objects for the component.
  */
-import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 
 export interface ControllerGuardArgs {
   readonly controllerNamespace: string;

@@ -14,7 +14,7 @@
  * pkg/apis/rollouts/v1alpha1/types.go (InconclusiveAnalysisRun, CanaryPauseStep).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { kubeClient } from "../infra/cluster/kube-client";
+import { kubeClient } from "../infra/kit/kube-client";
 
 /** Why `up` stopped short of Healthy. */
 export type OutcomeReason =

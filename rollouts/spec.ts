@@ -3,7 +3,7 @@
  * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
  * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
  */
-import { allowIngress } from "../infra/cluster/network-spec";
+import { allowIngress } from "../infra/kit/network-spec";
 import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
 
 export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";

@@ -3,13 +3,13 @@
  * cluster DNS, then opened only where a workload must reach or be reached (infra/cluster/network-plan.ts
  * says what and why). Kafka's listeners are opened by Strimzi from their `networkPolicyPeers`
  * (infra/kafka/cluster-spec.ts); the self-healing operator's own policy is in
- * infra/self-healing/manifests.ts. The shapes are in network-spec.ts; this is the component.
+ * infra/self-healing/manifests.ts. The shapes are in ../kit/network-spec.ts; this is the component.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { dnsAllowance } from "./network-plan";
-import { type EgressAllowance, type IngressAllowance, allowEgress, allowIngress, defaultDeny } from "./network-spec";
+import { type EgressAllowance, type IngressAllowance, allowEgress, allowIngress, defaultDeny } from "../kit/network-spec";
 
 export interface NetworkBaselineArgs {
   /** Namespaces denied both ways by default; each may resolve names at the cluster DNS. */

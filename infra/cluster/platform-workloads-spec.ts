@@ -24,7 +24,7 @@
  *   would look like a ReplicaSet's.
  * Pure: plain objects for the component to declare.
  */
-import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "./admission-spec";
+import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
 import { APPS_GUARD_LABELS, platformMarks } from "./workload-guard-spec";
 
 /** Kubernetes users and groups, as `kubectl auth whoami` names them. */

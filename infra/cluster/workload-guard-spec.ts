@@ -20,7 +20,7 @@ import {
   list,
   lit,
   validatingPolicy,
-} from "./admission-spec";
+} from "../kit/admission-spec";
 
 export interface WorkloadGuardArgs {
   /** The namespaces guarded: where the apps' credentials and the Jobs the operator relaunches live. */

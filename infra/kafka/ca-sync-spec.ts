@@ -8,7 +8,7 @@
  * the copy, so an admission policy with the source Secret as its parameter admits from that
  * account only a copy equal to the source's certificates. Pure: plain objects for the component.
  */
-import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../cluster/admission-spec";
+import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
 export const CA_SYNC = "streamforge-kafka-ca-sync";
 
 /** Every 15 minutes: Strimzi renews a CA certificate 30 days before it expires (Kafka CR `renewalDays`). */

@@ -1,7 +1,7 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../cluster/admission";
+import { declareGuard } from "../kit/admission";
 import { GUARD_DEFAULTS, operatorGuard } from "./guard";
 import {
   OPERATOR_NAME,

@@ -6,7 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
-import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../cluster/network-spec";
+import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../kit/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
 /** The `kubernetes.io/dockerconfigjson` Secret the pods pull a private image with. */
