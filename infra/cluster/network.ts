@@ -22,18 +22,30 @@ export interface NetworkBaselineArgs {
 
 /** Default-deny both ways in each namespace, DNS, and the allowances declared beside it. */
 export class NetworkBaseline extends pulumi.ComponentResource {
+  /** The namespaces denied both ways by default, sorted. */
+  readonly deniedNamespaces: readonly string[];
+  /** Every NetworkPolicy of the baseline. */
+  readonly policies: readonly k8s.networking.v1.NetworkPolicy[];
+
   constructor(name: string, args: NetworkBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:platform:NetworkBaseline", name, {}, opts);
-    for (const ns of [...new Set(args.denyIn)].sort()) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-deny-${ns}`, defaultDeny(ns), { parent: this });
-      new k8s.networking.v1.NetworkPolicy(`${name}-dns-${ns}`, allowEgress(dnsAllowance(ns)), { parent: this });
+    const policies: k8s.networking.v1.NetworkPolicy[] = [];
+    this.deniedNamespaces = [...new Set(args.denyIn)].sort();
+    for (const ns of this.deniedNamespaces) {
+      policies.push(new k8s.networking.v1.NetworkPolicy(`${name}-deny-${ns}`, defaultDeny(ns), { parent: this }));
+      policies.push(new k8s.networking.v1.NetworkPolicy(`${name}-dns-${ns}`, allowEgress(dnsAllowance(ns)), { parent: this }));
     }
     for (const allow of args.ingress) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-allow-${allow.namespace}-${allow.name}`, allowIngress(allow), { parent: this });
+      policies.push(
+        new k8s.networking.v1.NetworkPolicy(`${name}-allow-${allow.namespace}-${allow.name}`, allowIngress(allow), { parent: this }),
+      );
     }
     for (const allow of args.egress) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-egress-${allow.namespace}-${allow.name}`, allowEgress(allow), { parent: this });
+      policies.push(
+        new k8s.networking.v1.NetworkPolicy(`${name}-egress-${allow.namespace}-${allow.name}`, allowEgress(allow), { parent: this }),
+      );
     }
-    this.registerOutputs({});
+    this.policies = policies;
+    this.registerOutputs({ deniedNamespaces: this.deniedNamespaces, policies: this.policies });
   }
 }

@@ -5,6 +5,8 @@ import {
   METRICS_CONFIG_KEY,
   NODE_POOL_ANNOTATIONS,
   STRIMZI_API_VERSION,
+  type BootstrapAddresses,
+  bootstrapAddresses,
   clusterNames,
   kafkaSpec,
   nodePoolSpec,
@@ -40,6 +42,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
   readonly nodePools: readonly k8s.apiextensions.CustomResource[];
   readonly clusterName: string;
   readonly namespace: string;
+  /** Bootstrap servers (host:port) of each listener: `tls` always, `plain` and `external` "" where off. */
+  readonly bootstrap: BootstrapAddresses;
+  /** The Secret holding the cluster CA certificate (`ca.crt`), in `namespace` and copied beside the users. */
+  readonly caSecret: string;
 
   constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaCluster", name, {}, opts);
@@ -124,6 +130,14 @@ export class KafkaCluster extends pulumi.ComponentResource {
         { parent: this, ...caCopyOptions(args.caCopyFollowedBySync ?? false) },
       );
     }
-    this.registerOutputs({ kafka: this.kafka });
+    this.bootstrap = bootstrapAddresses(kafka);
+    this.caSecret = names.clusterCaCertSecret;
+    this.registerOutputs({
+      kafka: this.kafka,
+      clusterName: this.clusterName,
+      namespace: this.namespace,
+      bootstrap: this.bootstrap,
+      caSecret: this.caSecret,
+    });
   }
 }

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { KafkaApiConfig } from "./config";
 import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
+import { type CatalogueDeclared, catalogueDeclared } from "./declared";
 
 /** The mechanism Strimzi's listeners accept, so kafka-api users work on either cluster. */
 export const USER_SCRAM_MECHANISM = "SCRAM-SHA-512";
@@ -54,6 +55,8 @@ export interface KafkaApiEntitiesArgs {
 /** Topics, SCRAM users and ACLs managed through the Kafka admin API (@pulumi/kafka). */
 export class KafkaApiEntities extends pulumi.ComponentResource {
   readonly provider: kafka.Provider;
+  /** What the catalogue declared: each topic's and user's Kafka name, and the Secret holding each user's credentials. */
+  readonly declared: CatalogueDeclared;
 
   constructor(name: string, args: KafkaApiEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaApiEntities", name, {}, opts);
@@ -120,6 +123,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
         { parent: this, dependsOn: args.credentialsDependsOn },
       );
     }
-    this.registerOutputs({});
+    this.declared = catalogueDeclared(args.topics, args.users, args.credentialsNamespace);
+    this.registerOutputs({ provider: this.provider, declared: this.declared });
   }
 }

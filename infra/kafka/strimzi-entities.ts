@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { STRIMZI_API_VERSION, readinessAnnotations } from "./cluster-spec";
 import type { TopicPlan, UserPlan } from "./catalogue";
+import { type CatalogueDeclared, catalogueDeclared } from "./declared";
 import type { StrimziConfig } from "./config";
 
 /** KafkaTopic v1 object body (without metadata) for a planned topic. */
@@ -47,6 +48,9 @@ export interface StrimziEntitiesArgs {
 
 /** Topics and users owned by Strimzi's Topic and User Operators; `pulumi up` waits for each to be Ready where Strimzi runs. */
 export class StrimziEntities extends pulumi.ComponentResource {
+  /** What the catalogue declared: each topic's and user's Kafka name, and the Secret holding each user's credentials. */
+  readonly declared: CatalogueDeclared;
+
   constructor(name: string, args: StrimziEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:StrimziEntities", name, {}, opts);
     const labels = { "strimzi.io/cluster": args.clusterName, "app.kubernetes.io/part-of": "streamforge" };
@@ -80,6 +84,7 @@ export class StrimziEntities extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.registerOutputs({});
+    this.declared = catalogueDeclared(args.topics, args.users, args.usersNamespace);
+    this.registerOutputs({ declared: this.declared });
   }
 }

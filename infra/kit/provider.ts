@@ -19,6 +19,9 @@ export const clusterTargetSchema = z.strictObject({
 });
 export type ClusterTarget = z.output<typeof clusterTargetSchema>;
 
+/** Shown offline (render) for what only the stack's kubeconfig can tell. */
+export const FROM_KUBECONFIG_PLACEHOLDER = "[read from the kubeconfig at deploy]";
+
 /** Where a stack deploys, as far as its kubeconfig tells it. */
 export interface ResolvedCluster {
   /** The kubeconfig file read (absolute). */
