@@ -17,7 +17,9 @@ import { HELPER_ARGS } from "./pod-guard";
 import { serviceAccountName } from "./spec";
 
 export interface DeleteGuardArgs {
+  /** Namespace of the fault accounts and the latency helpers. */
   readonly chaosNamespace: string;
+  /** The apps namespace: the worker pods the faults may delete. */
   readonly appsNamespace: string;
   /** Where broker pods may be deleted; none without a broker scenario. */
   readonly kafkaNamespace?: string | undefined;

@@ -36,6 +36,7 @@ export const RUNNER_ENV = [
 const DEFAULT_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
 
 export interface LitmusOperatorGuardArgs {
+  /** Namespace of Litmus' operator and of everything it may write. */
   readonly chaosNamespace: string;
   /** The operator's ServiceAccount: the chart's fullname (litmus-core, with the stack's release name). */
   readonly operatorServiceAccount: string;

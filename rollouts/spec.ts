@@ -32,9 +32,13 @@ const selector = QUEUE_MANAGER_POD_LABELS;
 
 /** What queue-manager needs from the rest of the platform. */
 export interface QueueManagerContext {
+  /** The apps namespace: where the Rollout, its Services and AnalysisTemplates live. */
   readonly namespace: string;
+  /** Bootstrap servers (host:port) of Kafka's TLS listener. */
   readonly kafkaBootstrap: string;
+  /** The topic queue-manager reads its commands from. */
   readonly controlTopic: string;
+  /** The topic queue-manager writes its queue events to (the operator reads them). */
   readonly eventsTopic: string;
   /** Secret (in the namespace) with the Kafka user's `password`. */
   readonly kafkaUserSecret: string;

@@ -29,7 +29,9 @@ import { APPS_GUARD_LABELS, platformMarks } from "./workload-guard-spec";
 
 /** Kubernetes users and groups, as `kubectl auth whoami` names them. */
 export interface Identities {
+  /** User names, as `kubectl auth whoami` gives them. */
   readonly users: readonly string[];
+  /** Group names, as `kubectl auth whoami` gives them. */
   readonly groups: readonly string[];
 }
 
@@ -37,12 +39,15 @@ export interface Identities {
 export type Deployers = Identities;
 
 export interface PlatformWorkloadsGuardArgs {
+  /** The apps namespaces the guard holds. */
   readonly namespaces: readonly string[];
   /** queue-manager's and the operator's accounts. */
   readonly platformServiceAccounts: readonly string[];
+  /** The identities that run `pulumi up`: the only writers of the platform's workloads. */
   readonly deployers: Deployers;
   /** Argo Rollouts' controller (`system:serviceaccount:<ns>:<account>`), where the stack runs a canary. */
   readonly rolloutsController?: string | undefined;
+  /** Names the cluster-scoped policies: one per stack. */
   readonly namePrefix: string;
 }
 

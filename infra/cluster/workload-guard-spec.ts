@@ -255,6 +255,7 @@ export interface CredentialUser {
 }
 
 export interface WorkloadAccountsArgs {
+  /** The catalogue's users, planned: whose credentials Secret each service's account may reference. */
   readonly users: readonly CredentialUser[];
   /** The operator's ServiceAccount and Kafka user, where the stack runs the operator. */
   readonly operator?: { readonly serviceAccount: string; readonly kafkaUser: string; readonly pullSecrets: readonly string[] } | undefined;

@@ -20,7 +20,9 @@ export interface CaSyncSpec<Image = string> {
   readonly source: { readonly namespace: string; readonly name: string };
   /** The copy in the apps namespace. */
   readonly target: { readonly namespace: string; readonly name: string };
+  /** The syncer's image: the operator's (it runs operator/src/ca-sync.ts); an Output where the stack builds it. */
   readonly image: Image;
+  /** The pull Secret in the source namespace, where the image's registry needs a login. */
   readonly imagePullSecret?: string;
 }
 

@@ -41,7 +41,7 @@ export function saslJaasConfig(username: string, password: string): string {
 
 export interface KafkaApiEntitiesArgs {
   /** How @pulumi/kafka reaches the brokers' admin API (`streamforge:kafkaApi`), the admin's password a Pulumi secret. */
-  readonly connection: KafkaApiConfig & { readonly password?: pulumi.Output<string> };
+  readonly connection: KafkaApiConfig & { readonly password?: pulumi.Input<string> | undefined };
   /** The catalogue's topics, planned (infra/kafka/catalogue.ts `planTopics`). */
   readonly topics: readonly TopicPlan[];
   /** The catalogue's users with their ACLs, planned (`planUsers`); each gets a SCRAM credential and a Secret. */
