@@ -88,7 +88,7 @@ function create({ config, providers, namespaces }: AreaStack<KafkaStackConfig>):
 }
 
 /** The Kafka outputs, read from the components: the cluster's names and addresses, the catalogue as its owner declared it. */
-function outputs({ operator, cluster, entities }: KafkaParts, { config }: AreaStack<KafkaStackConfig>): KafkaOutputs {
+function outputs({ operator, cluster, entities }: KafkaParts): KafkaOutputs {
   const { declared } = entities;
   const fixed: KafkaFixedOutputs = {
     kafkaClusterName: cluster.clusterName,
@@ -101,7 +101,7 @@ function outputs({ operator, cluster, entities }: KafkaParts, { config }: AreaSt
     kafkaUserSecretNamespace: declared.userSecretNamespace,
     kafkaTopicNames: [...declared.topicNames],
     kafkaUserNames: [...declared.userNames],
-    kafkaCatalogueOwner: config.catalogue.owner,
+    kafkaCatalogueOwner: entities instanceof KafkaApiEntities ? "kafka-api" : "strimzi",
     strimziOperatorNamespace: operator?.namespace ?? "",
   };
   const named: Record<string, string> = {};
