@@ -1,5 +1,5 @@
 /**
- * The one seam between an area and the program: each area exports one `Area` descriptor from its
+ * The one seam between an area and the program: each area exports one descriptor from its
  * `area.ts`, and the program lists the descriptors in one place (infra/areas.ts). The descriptor
  * carries the area's config schema, the namespaces it needs with their Pod Security level, its
  * component factory and the stack outputs it adds, so the program holds no area's knowledge.
@@ -23,10 +23,10 @@ export interface AreaStack<Config> {
   readonly parts: Readonly<Record<string, unknown>>;
 }
 
-/** What an area writes in its `area.ts`: `Config` is what it reads of the stack's settings. */
 /** An area's config module, as `defineArea` (config-kit.ts) returns it. */
 type AreaSchema = Pick<ConfigArea, "keys" | "secrets">;
 
+/** What an area writes in its `area.ts`: `Config` is what it reads of the stack's settings. */
 export interface AreaDescriptor<Schema extends AreaSchema, Config, Parts, Outputs extends object> {
   /** The area's name: where its parts are kept for the areas after it. */
   readonly name: string;
@@ -66,7 +66,7 @@ export function defineAreaDescriptor<Schema extends AreaSchema, Config, Parts = 
 
 /**
  * How an area reads the parts another area's `create` returned: `partsOf<KafkaParts>("kafka")`,
- * exported by the area that makes them. Fails naming both when the program lists them out of order.
+ * exported by the area that makes them. Fails naming the area when the program lists it after one that reads it.
  */
 export const partsOf =
   <Parts>(area: string) =>
