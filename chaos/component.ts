@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../infra/cluster/admission";
+import { declareGuard } from "../infra/kit/admission";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
@@ -107,6 +107,13 @@ export const LITMUS_RELEASE = "litmus-core";
  * their least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
  */
 export class ChaosExperiments extends pulumi.ComponentResource {
+  /** Namespace of the engines, their runners and experiment pods. */
+  readonly namespace: string;
+  /** The ChaosEngines declared ahead of a run, created stopped. */
+  readonly engines: readonly string[];
+  /** When the declared engines start on their own ("<cron> (<time zone>)", ", suspended" when it is); "" without a schedule. */
+  readonly schedule: string;
+
   constructor(name: string, args: ChaosArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:chaos:ChaosExperiments", name, {}, opts);
     const { chaos, context } = args;
@@ -182,6 +189,11 @@ export class ChaosExperiments extends pulumi.ComponentResource {
       const binding = new k8s.rbac.v1.RoleBinding(`${name}-scheduler`, s.binding, { parent: this, dependsOn: [sa, role] });
       new k8s.batch.v1.CronJob(`${name}-scheduler`, s.cronJob, { parent: this, dependsOn: [binding, ...declared] });
     }
-    this.registerOutputs({});
+    this.namespace = chaos.namespace;
+    this.engines = engines.map((e) => e.metadata.name);
+    this.schedule = chaos.schedule
+      ? `${chaos.schedule.cron} (${chaos.schedule.timeZone})${chaos.schedule.suspend ? ", suspended" : ""}`
+      : "";
+    this.registerOutputs({ namespace: this.namespace, engines: this.engines, schedule: this.schedule });
   }
 }

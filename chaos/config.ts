@@ -3,7 +3,7 @@
  * ChaosEngines. Chaos is off unless a stack turns it on, and never on in prod by accident.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, chartVersion, defineArea, dnsLabel, imageReference, problem } from "../infra/config-kit";
+import { type AreaConfig, type ConfigProblem, chartVersion, defineArea, dnsLabel, imageReference, problem } from "../infra/kit/config-kit";
 
 /** An image pinned by tag or digest (prod also needs the digest: chaosRules). */
 const pinnedImage = imageReference.refine((s) => /:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/.test(s), "an image pinned by tag or digest");

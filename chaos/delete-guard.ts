@@ -12,12 +12,14 @@
  * - network latency: in the chaos namespace its own helper pods (the helper's command, HELPER_ARGS).
  * Pure: plain objects for the component.
  */
-import { denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 import { HELPER_ARGS } from "./pod-guard";
 import { serviceAccountName } from "./spec";
 
 export interface DeleteGuardArgs {
+  /** Namespace of the fault accounts and the latency helpers. */
   readonly chaosNamespace: string;
+  /** The apps namespace: the worker pods the faults may delete. */
   readonly appsNamespace: string;
   /** Where broker pods may be deleted; none without a broker scenario. */
   readonly kafkaNamespace?: string | undefined;

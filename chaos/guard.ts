@@ -7,12 +7,15 @@
  * the program's env names with the value forms it sets, the fault's own account, no runner or
  * experiment overrides, read-only probes. Pure: plain objects for the component to declare.
  */
-import { denyBindingIn, lit, list, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, lit, list, validatingPolicy } from "../infra/kit/admission-spec";
 import { FAULTS, type Fault, LITMUS_API_VERSION, SEQUENCE, WORKER_TARGETS } from "./spec";
 
 export interface EngineGuardArgs {
+  /** Namespace of the engines the guard admits. */
   readonly chaosNamespace: string;
+  /** The apps namespace: the worker pods the worker scenarios may target. */
   readonly appsNamespace: string;
+  /** Kafka's namespace: the broker pods the broker scenario may target. */
   readonly kafkaNamespace: string;
   /** The longest TOTAL_CHAOS_DURATION (and CHAOS_INTERVAL) an experiment may ask for. */
   readonly maxDurationSeconds: number;

@@ -6,8 +6,8 @@
  *   npm run chaos -- --stack dev --scenario loader-pod-delete [--dry-run]
  */
 import { parseArgs } from "node:util";
-import { kubeClient } from "../infra/cluster/kube-client";
-import { readCluster } from "../infra/cluster/provider";
+import { kubeClient } from "../infra/kit/kube-client";
+import { readCluster } from "../infra/kit/provider";
 import { parseCommittedStack } from "../infra/render/render";
 import type { ChaosConfig } from "./config";
 import {

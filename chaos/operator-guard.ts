@@ -17,7 +17,7 @@
  * - events (its recorder).
  * Everything else (other kinds, pods/exec, ChaosExperiments) is refused. Pure.
  */
-import { denyBinding, list, lit, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBinding, list, lit, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 import { API_TOKEN_VOLUME, noRoot } from "./pod-guard";
 import { FAULTS, serviceAccountName } from "./spec";
 
@@ -36,6 +36,7 @@ export const RUNNER_ENV = [
 const DEFAULT_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
 
 export interface LitmusOperatorGuardArgs {
+  /** Namespace of Litmus' operator and of everything it may write. */
   readonly chaosNamespace: string;
   /** The operator's ServiceAccount: the chart's fullname (litmus-core, with the stack's release name). */
   readonly operatorServiceAccount: string;

@@ -22,15 +22,17 @@ import {
   lit,
   serviceAccountUser,
   validatingPolicy,
-} from "../infra/cluster/admission-spec";
+} from "../infra/kit/admission-spec";
 import { FAULTS, serviceAccountName } from "./spec";
 
 export interface ChaosPodGuardArgs {
+  /** Namespace of the fault accounts and the pods they may create. */
   readonly chaosNamespace: string;
   /** The go-runner image: the experiments' and the helper's (LIB_IMAGE). */
   readonly runnerImage: string;
   /** The runtime socket the helper mounts (SOCKET_PATH). */
   readonly socketPath: string;
+  /** The nodes' container runtime, whose socket the latency helper mounts. */
   readonly containerRuntime: "containerd" | "crio";
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;

@@ -441,9 +441,13 @@ export function brokerTargets(cluster: string, pool: string, brokersAtOnce: numb
 }
 
 export interface EngineContext {
+  /** Namespace of the engines, their runners and experiment pods. */
   readonly chaosNamespace: string;
+  /** Kafka's namespace: where the probes' consumer group and the broker pods are. */
   readonly kafkaNamespace: string;
+  /** The Kafka CR's name: the broker pods and the probes' metrics are named after it. */
   readonly clusterName: string;
+  /** The Prometheus the engines' probes query (streamforge:chaos.prometheusAddress). */
   readonly prometheusAddress: string;
 }
 

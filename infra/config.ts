@@ -1,6 +1,6 @@
 /**
  * The stack's settings: each area's schema joined into one `PlatformConfig`, and the rules that
- * span areas. An area adds its config module to `AREAS`; its keys, secrets, rules and type follow.
+ * span areas. An area's descriptor in infra/areas.ts brings its keys, secrets, rules and type.
  *
  * `parsePlatformConfig` is pure: raw `streamforge:*` values in, a typed config out, or a
  * `ConfigError` naming each bad key by its full name, what was expected and what was found.
@@ -8,8 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clusterArea } from "./cluster/config";
-import { httpEndpointEgressRule, prefixLength } from "./cluster/network-spec";
+import { httpEndpointEgressRule, prefixLength } from "./kit/network-spec";
 import {
   type AreaConfig,
   type ConfigArea,
@@ -20,34 +19,22 @@ import {
   keyName,
   problem,
   secretKind,
-} from "./config-kit";
-import { kafkaArea, nodeCounts, topicDeletionEnabled } from "./kafka/config";
-import { selfHealingArea } from "./self-healing/config";
-import { rolloutsArea } from "../rollouts/config";
-import { chaosArea, chaosRules } from "../chaos/config";
-import { observabilityArea } from "../observability/config";
+} from "./kit/config-kit";
+import { AREAS } from "./areas";
+import { nodeCounts, topicDeletionEnabled } from "./kafka/config";
+import { chaosRules } from "../chaos/config";
 
-export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./config-kit";
+export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./kit/config-kit";
 export type { Environment } from "./cluster/config";
 export type * from "./kafka/config";
 export type { OperatorConfig } from "./self-healing/config";
 
-/** Every area of the program, in the order their problems are reported. */
-const AREAS = {
-  cluster: clusterArea,
-  kafka: kafkaArea,
-  selfHealing: selfHealingArea,
-  rollouts: rolloutsArea,
-  chaos: chaosArea,
-  observability: observabilityArea,
-};
-
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
-type AreaConfigs = { [Name in keyof typeof AREAS]: AreaConfig<(typeof AREAS)[Name]> };
-/** The whole stack's settings: every area's config, derived from the schemas. */
-export type PlatformConfig = UnionToIntersection<AreaConfigs[keyof AreaConfigs]>;
+/** The whole stack's settings: every area's config, derived from the schemas of infra/areas.ts. */
+export type PlatformConfig = UnionToIntersection<AreaConfig<(typeof AREAS)[number]["config"]>>;
 
-const areas = Object.values(AREAS) as readonly ConfigArea[];
+/** Every area's config, in the order their problems are reported. */
+const areas = AREAS.map((a) => a.config) as readonly ConfigArea[];
 
 /** Keys whose values must be Pulumi secrets (`pulumi config set --secret`). */
 export const SECRET_KEYS: readonly string[] = areas.flatMap((a) => a.secrets);

@@ -1,5 +1,5 @@
 // Entry point of the Pulumi program (Pulumi.yaml `main`). Its exports are the stack outputs.
-import { readCluster } from "./cluster/provider";
+import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
@@ -17,5 +17,5 @@ export = (async () => {
           usersNamespace: config.apps.namespace,
         })
       : undefined;
-  return createPlatform(config, cluster, live);
+  return createPlatform(config, cluster, live ? { kafka: live } : {});
 })();

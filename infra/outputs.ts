@@ -1,67 +1,36 @@
 /**
  * The stack outputs: the contract other teams read with `StackReference`. Flat, named, stable.
- * What each output is, its type and stability are declared in ./outputs-contract.ts; this file
- * only computes the values, typed from there.
+ * What each output is, its type and stability are declared in ./kit/outputs-contract.ts; each area
+ * reads its values from its components (its `area.ts`), and this file joins them.
  */
-import type { ResolvedCluster } from "./cluster/provider";
-import type { PlatformConfig } from "./config";
-import { rolloutOutputs } from "../rollouts/outputs";
-import { chaosOutputs } from "../chaos/outputs";
-import { bootstrapAddresses, clusterNames } from "./kafka/cluster-spec";
-import type { TopicPlan, UserPlan } from "./kafka/catalogue";
-import {
-  type OutputValues,
-  type PLATFORM_OUTPUTS,
-  type PlatformOutputs,
-  topicOutputKey,
-  userOutputKey,
-  userSecretOutputKey,
-} from "./outputs-contract";
+import type { AREAS } from "./areas";
+import { FIXED_OUTPUTS, type OutputValues, type PLATFORM_OUTPUTS, type PlatformOutputs } from "./kit/outputs-contract";
 
-export { pascalCase, topicOutputKey, userOutputKey, userSecretOutputKey } from "./outputs-contract";
-
-/** Shown offline (render) for what only the stack's kubeconfig can tell. */
-export const FROM_KUBECONFIG_PLACEHOLDER = "[read from the kubeconfig at deploy]";
+export { pascalCase, topicOutputKey, userOutputKey, userSecretOutputKey } from "./kit/outputs-contract";
+export { FROM_KUBECONFIG_PLACEHOLDER } from "./kit/provider";
 
 export type FixedOutputs = OutputValues<typeof PLATFORM_OUTPUTS>;
 export type StackOutputs = PlatformOutputs & Readonly<Record<string, string | string[]>>;
 
-/** Builds the stack outputs from the config and the plans. Pure: no resource is read. */
-export function stackOutputs(
-  config: PlatformConfig,
-  topics: readonly TopicPlan[],
-  users: readonly UserPlan[],
-  cluster: ResolvedCluster | undefined,
-): StackOutputs {
-  const { kafka } = config;
-  const addresses = bootstrapAddresses(kafka);
-  const fixed: FixedOutputs = {
-    environment: config.environment,
-    kubernetesContext: cluster?.context ?? config.cluster?.context ?? FROM_KUBECONFIG_PLACEHOLDER,
-    kubernetesApiServer: cluster?.server ?? FROM_KUBECONFIG_PLACEHOLDER,
-    kafkaClusterName: kafka.clusterName,
-    kafkaNamespace: kafka.namespace,
-    kafkaBootstrapTls: addresses.tls,
-    kafkaBootstrapPlain: addresses.plain,
-    kafkaBootstrapExternal: addresses.external,
-    kafkaSaslMechanism: "SCRAM-SHA-512",
-    kafkaClusterCaSecret: clusterNames(kafka.clusterName).clusterCaCertSecret,
-    kafkaUserSecretNamespace: config.apps.namespace,
-    kafkaTopicNames: topics.map((t) => t.name),
-    kafkaUserNames: users.map((u) => u.name),
-    kafkaCatalogueOwner: config.catalogue.owner,
-    strimziOperatorNamespace: config.strimzi.install ? config.strimzi.namespace : "",
-  };
-  const derived: Record<string, string> = {};
-  const claim = (key: string, value: string, from: string): void => {
-    if (key in fixed || key in derived) throw new Error(`Output key "${key}" of ${from} collides with another output; rename it`);
-    derived[key] = value;
-  };
-  for (const t of topics) claim(topicOutputKey(t.name), t.name, `topic "${t.name}"`);
-  for (const u of users) {
-    claim(userOutputKey(u.name), u.name, `user "${u.name}"`);
-    // Strimzi names a user's Secret after the user, in the apps namespace; the kafka-api path does the same.
-    claim(userSecretOutputKey(u.name), u.name, `user "${u.name}"`);
-  }
-  return { ...fixed, ...rolloutOutputs(config.rollouts, config.apps.namespace), ...chaosOutputs(config.chaos), ...derived };
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** What the areas' outputs add up to, typed from each area's descriptor. */
+type AreasOutputs = UnionToIntersection<ReturnType<(typeof AREAS)[number]["declare"]>["outputs"]>;
+
+/** Joins the areas' outputs; two areas claiming one key is a bug of the program, not of the stack. */
+export function stackOutputs(byArea: readonly { readonly area: string; readonly outputs: object }[]): StackOutputs {
+  const joined: Record<string, unknown> = {};
+  const claimedBy = new Map<string, string>();
+  for (const { area, outputs } of byArea)
+    for (const [key, value] of Object.entries(outputs)) {
+      const other = claimedBy.get(key);
+      if (other !== undefined) throw new Error(`Output key "${key}" of the ${area} area collides with the ${other} area's; rename it`);
+      claimedBy.set(key, area);
+      joined[key] = value;
+    }
+  // The contract's order first (as docs/outputs.md lists them), then the outputs named after catalogue entries.
+  const keys = [...Object.keys(FIXED_OUTPUTS).filter((k) => k in joined), ...Object.keys(joined).filter((k) => !(k in FIXED_OUTPUTS))];
+  // Every output the contract fixes comes from some area: the areas' declared types add up to the contract's.
+  const typed = Object.fromEntries(keys.map((k) => [k, joined[k]])) as AreasOutputs;
+  const contract: StackOutputs = typed;
+  return contract;
 }

@@ -4,7 +4,7 @@
  * Prometheus and Grafana select them by, where the runbook lives, and the alert thresholds.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem } from "../infra/config-kit";
+import { type AreaConfig, type ConfigProblem, defineArea, dnsLabel, problem } from "../infra/kit/config-kit";
 
 /** A Prometheus `for:` or range duration: a whole number of seconds, minutes or hours. */
 const duration = z.string().regex(/^[1-9]\d*(s|m|h)$/, "a duration such as 30s, 5m or 1h");

@@ -68,8 +68,8 @@ export interface ObservabilityContext {
   readonly chaos?: { readonly namespace: string };
 }
 
-/** The context from the areas' config (types only: no area's code runs here). */
-export function observabilityContext(config: {
+/** The settings the observability area reads: its own, and which pieces of the rest of the stack run where. */
+export interface ObservabilityContextConfig {
   readonly observability: ObservabilityConfig;
   readonly monitoring: { readonly namespace: string };
   readonly apps: { readonly namespace: string };
@@ -78,7 +78,10 @@ export function observabilityContext(config: {
   readonly operator?: { readonly enabled: boolean } | undefined;
   readonly rollouts?: RolloutsConfig | undefined;
   readonly chaos?: ChaosConfig | undefined;
-}): ObservabilityContext {
+}
+
+/** The context from the areas' config (types only: no area's code runs here). */
+export function observabilityContext(config: ObservabilityContextConfig): ObservabilityContext {
   const { kafka } = config;
   const pools = (role: "broker" | "controller") => kafka.nodePools.filter((p) => p.roles.includes(role));
   return {

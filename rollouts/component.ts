@@ -1,14 +1,16 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../infra/cluster/admission";
-import type { ClusterTarget } from "../infra/cluster/config";
+import { declareGuard } from "../infra/kit/admission";
+import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
 import { controllerGuard } from "./controller-guard";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
+  CANARY_SERVICE,
   QUEUE_MANAGER,
+  STABLE_SERVICE,
   type QueueManagerContext,
   analysisTemplates,
   autoscaler,
@@ -114,6 +116,16 @@ export interface QueueManagerCanaryArgs {
  */
 export class QueueManagerCanary extends pulumi.ComponentResource {
   readonly rollout: k8s.apiextensions.CustomResource;
+  /** The Rollout's name and namespace, and the names of what it uses, as declared. */
+  readonly declared: {
+    readonly rolloutName: string;
+    readonly namespace: string;
+    readonly stableService: string;
+    readonly canaryService: string;
+    /** The object whose weights the controller shifts, as Kind/name; "" with the replica-count router. */
+    readonly router: string;
+    readonly analysisTemplates: readonly string[];
+  };
 
   constructor(name: string, args: QueueManagerCanaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:rollouts:QueueManagerCanary", name, {}, opts);
@@ -126,9 +138,9 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
     const role = new k8s.rbac.v1.Role(`${name}-role`, rbac.role, child);
     new k8s.rbac.v1.RoleBinding(`${name}-role`, rbac.roleBinding, { parent: this, dependsOn: [role, sa] });
     const svcs = services(ns).map((svc) => new k8s.core.v1.Service(`${name}-svc-${svc.metadata.name}`, svc, child));
-    const templates = analysisTemplates(rollouts.analysis, ns).map(
-      (t) => new k8s.apiextensions.CustomResource(`${name}-${t.metadata.name}`, t, child),
-    );
+    const templateBodies = analysisTemplates(rollouts.analysis, ns);
+    const templateNames = templateBodies.map((t) => t.metadata.name);
+    const templates = templateBodies.map((t) => new k8s.apiextensions.CustomResource(`${name}-${t.metadata.name}`, t, child));
     const router = routerObject(rollouts.router, ns);
     const routerResource = router
       ? [
@@ -169,6 +181,14 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
     }
     const hpa = autoscaler(rollouts, ns);
     if (hpa) new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpa, { parent: this, dependsOn: [this.rollout] });
-    this.registerOutputs({ rollout: this.rollout });
+    this.declared = {
+      rolloutName: body.metadata.name,
+      namespace: ns,
+      stableService: STABLE_SERVICE,
+      canaryService: CANARY_SERVICE,
+      router: router ? `${router.kind}/${router.metadata.name}` : "",
+      analysisTemplates: templateNames,
+    };
+    this.registerOutputs({ rollout: this.rollout, declared: this.declared });
   }
 }

@@ -14,7 +14,7 @@ import {
   problem,
   resourcesSchema,
   chartVersion,
-} from "../infra/config-kit";
+} from "../infra/kit/config-kit";
 
 const percent = z.int().min(1).max(100);
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, "a duration such as 30s, 5m or 1h");

@@ -19,14 +19,16 @@
  *   (rollout/replicaset.go `scaleReplicaSet`).
  * Pure: plain objects for the component.
  */
-import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/cluster/admission-spec";
+import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 
 export interface ControllerGuardArgs {
+  /** Namespace of the controller's ServiceAccount. */
   readonly controllerNamespace: string;
   /** The chart's ServiceAccount for the controller (the chart's fullname). */
   readonly controllerServiceAccount: string;
   /** Where the queue-manager Rollout lives. */
   readonly appsNamespace: string;
+  /** queue-manager's Rollout: the only one whose ReplicaSets the controller may give a template. */
   readonly rolloutName: string;
   /** Names the cluster-scoped policies: one pair per stack. */
   readonly namePrefix: string;

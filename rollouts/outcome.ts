@@ -14,7 +14,7 @@
  * pkg/apis/rollouts/v1alpha1/types.go (InconclusiveAnalysisRun, CanaryPauseStep).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { kubeClient } from "../infra/cluster/kube-client";
+import { kubeClient } from "../infra/kit/kube-client";
 
 /** Why `up` stopped short of Healthy. */
 export type OutcomeReason =
@@ -303,13 +303,17 @@ export async function awaitRolloutOutcome(ports: OutcomePorts, opts: AwaitOption
 }
 
 export interface RolloutOutcomeInputs {
+  /** Namespace of the Rollout. */
   readonly namespace: string;
+  /** Name of the Rollout. */
   readonly name: string;
-  /** The stack's cluster, as its provider was given it. */
+  /** The stack's cluster, as its provider was given it: the kubeconfig file... */
   readonly kubeconfig?: string;
+  /** ...and its context. */
   readonly context?: string;
   /** Any change of the Rollout's spec changes this, so the outcome is awaited again. */
   readonly specHash: string;
+  /** How long `pulumi up` waits for the outcome before it fails. */
   readonly timeoutSeconds: number;
 }
 

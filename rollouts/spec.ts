@@ -3,7 +3,7 @@
  * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
  * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
  */
-import { allowIngress } from "../infra/cluster/network-spec";
+import { allowIngress } from "../infra/kit/network-spec";
 import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
 
 export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
@@ -32,9 +32,13 @@ const selector = QUEUE_MANAGER_POD_LABELS;
 
 /** What queue-manager needs from the rest of the platform. */
 export interface QueueManagerContext {
+  /** The apps namespace: where the Rollout, its Services and AnalysisTemplates live. */
   readonly namespace: string;
+  /** Bootstrap servers (host:port) of Kafka's TLS listener. */
   readonly kafkaBootstrap: string;
+  /** The topic queue-manager reads its commands from. */
   readonly controlTopic: string;
+  /** The topic queue-manager writes its queue events to (the operator reads them). */
   readonly eventsTopic: string;
   /** Secret (in the namespace) with the Kafka user's `password`. */
   readonly kafkaUserSecret: string;

@@ -1,5 +1,5 @@
 /**
- * `npm run outputs:table`: writes docs/outputs.md's stack outputs table from infra/outputs-contract.ts,
+ * `npm run outputs:table`: writes docs/outputs.md's stack outputs table from infra/kit/outputs-contract.ts,
  * between the marker comments, so the doc cannot drift from the contract.
  * `npm run outputs:table -- --check` only says whether docs/outputs.md is up to date (exit 1 if not).
  * It aligns the table as prettier does (`prettier --check` in lint keeps the two in step); prettier's
@@ -7,10 +7,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STABILITY, type Stability, documentedOutputs, typeLabel } from "../infra/outputs-contract";
+import { STABILITY, type Stability, documentedOutputs, typeLabel } from "../infra/kit/outputs-contract";
 
 export const OUTPUTS_DOC = path.resolve(__dirname, "..", "docs", "outputs.md");
-export const BEGIN = "<!-- outputs-table:begin (generated from infra/outputs-contract.ts by `npm run outputs:table`: edit there) -->";
+export const BEGIN = "<!-- outputs-table:begin (generated from infra/kit/outputs-contract.ts by `npm run outputs:table`: edit there) -->";
 export const END = "<!-- outputs-table:end -->";
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|");

@@ -8,7 +8,7 @@ import { KafkaApiEntities } from "../infra/kafka/kafka-api-entities";
 import { KafkaCluster } from "../infra/kafka/cluster";
 import { StrimziEntities } from "../infra/kafka/strimzi-entities";
 import { StrimziOperator } from "../infra/kafka/strimzi-operator";
-import { PlatformNamespaces } from "../infra/cluster/namespaces";
+import { PlatformNamespaces } from "../infra/kit/namespaces";
 import { ROLLOUTS_CRD_SHA256 } from "../rollouts/crds";
 import { createPlatform } from "../infra/platform";
 import { type DeclaredResource, knownStacks, runUnderMocks } from "../infra/render/render";

@@ -7,7 +7,7 @@
 import { CA_SYNC } from "../infra/kafka/ca-sync-spec";
 import { knownStacks, renderStack, type KubernetesObject } from "../infra/render/render";
 import { networkPlan } from "../infra/cluster/network-plan";
-import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../infra/cluster/network-spec";
+import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../infra/kit/network-spec";
 import { parsePlatformConfig } from "../infra/config";
 import { committedConfig, rawStack, variantProblems } from "./helpers";
 import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../observability/spec";

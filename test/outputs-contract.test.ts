@@ -1,5 +1,5 @@
 /**
- * The stack outputs are a contract (infra/outputs-contract.ts): other teams read them with
+ * The stack outputs are a contract (infra/kit/outputs-contract.ts): other teams read them with
  * StackReference. The stable part is also written out by hand in test/outputs-baseline.json, so
  * removing or retyping a stable output takes a visible edit there; and every committed stack's
  * real outputs must be exactly what the contract declares.
@@ -19,7 +19,7 @@ import {
   topicOutputKey,
   typeLabel,
   userSecretOutputKey,
-} from "../infra/outputs-contract";
+} from "../infra/kit/outputs-contract";
 import { knownStacks, renderStack } from "../infra/render/render";
 
 const baseline = (JSON.parse(fs.readFileSync(path.join(__dirname, "outputs-baseline.json"), "utf8")) as { stable: Record<string, string> })
@@ -108,7 +108,7 @@ describe("contractProblems", () => {
       "kafkaNamespace: declared by the contract, missing from the stack's outputs",
       "kafkaBootstrapTls: expected a non-empty string; found it empty",
       "kafkaTopicNames: expected string[]; found string",
-      "kafkaBootstrap: not declared by the contract (infra/outputs-contract.ts)",
+      "kafkaBootstrap: not declared by the contract (infra/kit/outputs-contract.ts)",
       "topicGhost: matches topic<Name>, but no name in kafkaTopicNames gives this key",
     ]);
   });
@@ -166,7 +166,7 @@ describe("requiredOutputProblems (what a consumer reports)", () => {
     ).toEqual([
       `kafkaTopicNames: expected string[]; found string (stack ${stack})`,
       `kafkaSaslMechanism: expected a plain value; found a secret (stack ${stack})`,
-      "kafkaBootstrap: not an output of the platform's contract (infra/outputs-contract.ts)",
+      "kafkaBootstrap: not an output of the platform's contract (infra/kit/outputs-contract.ts)",
     ]);
   });
 });

@@ -1,7 +1,7 @@
-/** docs/outputs.md's stack outputs table is generated from infra/outputs-contract.ts; this fails when it is stale. */
+/** docs/outputs.md's stack outputs table is generated from infra/kit/outputs-contract.ts; this fails when it is stale. */
 import * as fs from "node:fs";
 import { BEGIN, END, OUTPUTS_DOC, expectedDoc, outputsTableMarkdown, replaceBetweenMarkers } from "../scripts/outputs-table";
-import { documentedOutputs } from "../infra/outputs-contract";
+import { documentedOutputs } from "../infra/kit/outputs-contract";
 
 it("docs/outputs.md's outputs table is the one the contract generates (run `npm run outputs:table`)", () => {
   const doc = fs.readFileSync(OUTPUTS_DOC, "utf8");

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { topicOutputKey, userOutputKey, userSecretOutputKey } from "../../infra/outputs-contract";
+import { topicOutputKey, userOutputKey, userSecretOutputKey } from "../../infra/kit/outputs-contract";
 import { readPlatformOutputs } from "./platform-outputs";
 
 const config = new pulumi.Config();

@@ -1,7 +1,7 @@
 /** Reads the platform's stack outputs a program needs, checked against the platform's outputs contract. */
 import * as pulumi from "@pulumi/pulumi";
 // A real consumer takes this file from the platform's release (it has no imports of its own).
-import { type OutputKey, type OutputValueOf, requiredOutputProblems } from "../../infra/outputs-contract";
+import { type OutputKey, type OutputValueOf, requiredOutputProblems } from "../../infra/kit/outputs-contract";
 
 /** `wanted` maps the caller's field names to output keys; the result has those fields, typed from the contract. */
 export type RequiredOutputs<M extends Readonly<Record<string, OutputKey>>> = { readonly [F in keyof M]: OutputValueOf<M[F]> };
@@ -30,7 +30,7 @@ export async function readPlatformOutputs<const M extends Readonly<Record<string
   if (problems.length > 0)
     // RunError: Pulumi prints the message alone, without a stack trace.
     throw new pulumi.RunError(
-      `The platform's outputs are not what this program requires (see the platform's infra/outputs-contract.ts):\n  - ${problems.join("\n  - ")}`,
+      `The platform's outputs are not what this program requires (see the platform's infra/kit/outputs-contract.ts):\n  - ${problems.join("\n  - ")}`,
     );
   return Object.fromEntries(Object.entries(wanted).map(([field, key]) => [field, fetched[key]!.value])) as RequiredOutputs<M>;
 }

@@ -4,7 +4,8 @@
  * namespace that may scrape metrics, and where the API server is for every workload's egress.
  */
 import { z } from "zod";
-import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem } from "../config-kit";
+import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem } from "../kit/config-kit";
+import { clusterTargetSchema } from "../kit/provider";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -42,18 +43,11 @@ const networkSchema = z.strictObject({
   minEgressPrefixLength: z.int().min(1).max(32).default(16),
 });
 
-const clusterSchema = z.strictObject({
-  /** Path of the kubeconfig file (relative to the project directory); default: $KUBECONFIG or ~/.kube/config. */
-  kubeconfig: z.string().min(1).optional(),
-  /** Context of the kubeconfig to use; default: the kubeconfig's current-context (only with `kubeconfig`). */
-  context: z.string().min(1).optional(),
-});
-
 export const clusterArea = defineArea({
   keys: {
     environment: z.enum(ENVIRONMENTS),
     /** The cluster the stack's explicit Kubernetes provider talks to. */
-    cluster: clusterSchema.optional(),
+    cluster: clusterTargetSchema.optional(),
     namespaces: z
       .strictObject({
         /** Create the namespaces this stack uses; false where they are managed elsewhere. */
@@ -158,5 +152,4 @@ export const clusterArea = defineArea({
 });
 
 export type ClusterAreaConfig = AreaConfig<typeof clusterArea>;
-export type ClusterTarget = z.output<typeof clusterSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;

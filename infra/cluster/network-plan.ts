@@ -7,7 +7,11 @@
  * which is ingress-only and adds to these. Pure.
  */
 import { CA_SYNC } from "../kafka/ca-sync-spec";
-import type { PlatformConfig } from "../config";
+import type { ClusterAreaConfig } from "./config";
+import type { KafkaAreaConfig } from "../kafka/config";
+import type { RolloutsAreaConfig } from "../../rollouts/config";
+import type { ChaosAreaConfig } from "../../chaos/config";
+import type { ObservabilityAreaConfig } from "../../observability/config";
 import { LISTENER_PORTS } from "../kafka/cluster-spec";
 import { QUEUE_MANAGER_POD_LABELS } from "../../rollouts/spec";
 import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../../observability/spec";
@@ -23,7 +27,7 @@ import {
   httpEndpointEgressRule,
   podsIn,
   tcp,
-} from "./network-spec";
+} from "../kit/network-spec";
 
 /**
  * Strimzi 1.2.0's fixed ports (strimzi/strimzi-kafka-operator@1.2.0
@@ -50,6 +54,9 @@ export const kafkaPodLabels = (cluster: string) => ({
   "strimzi.io/kind": "Kafka",
 });
 
+/** The settings the plan reads: those of every area whose workloads it lets in or out. */
+export type NetworkPlanConfig = ClusterAreaConfig & KafkaAreaConfig & RolloutsAreaConfig & ChaosAreaConfig & ObservabilityAreaConfig;
+
 export interface NetworkPlanContext {
   /** The namespaces of Kafka's clients: the apps and the operator's watched Jobs. */
   readonly clientNamespaces: readonly string[];
@@ -67,7 +74,7 @@ export interface NetworkPlan {
 }
 
 /** The namespaces the platform owns (the ones infra/platform.ts creates) and what each workload in them may reach. */
-export function networkPlan(config: PlatformConfig, ctx: NetworkPlanContext): NetworkPlan {
+export function networkPlan(config: NetworkPlanConfig, ctx: NetworkPlanContext): NetworkPlan {
   const { kafka, strimzi, apps, network } = config;
   if (!network) throw new Error("streamforge:network is required (checked by infra/cluster/config.ts)");
   const api: ApiServerAddress = { cidr: network.apiServerCidr, ports: network.apiServerPorts };

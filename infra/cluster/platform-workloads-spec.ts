@@ -24,12 +24,14 @@
  *   would look like a ReplicaSet's.
  * Pure: plain objects for the component to declare.
  */
-import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "./admission-spec";
-import { platformMarks } from "./workload-guard-spec";
+import { ACCOUNT_VARIABLES, denyBindingIn, list, lit, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
+import { APPS_GUARD_LABELS, platformMarks } from "./workload-guard-spec";
 
 /** Kubernetes users and groups, as `kubectl auth whoami` names them. */
 export interface Identities {
+  /** User names, as `kubectl auth whoami` gives them. */
   readonly users: readonly string[];
+  /** Group names, as `kubectl auth whoami` gives them. */
   readonly groups: readonly string[];
 }
 
@@ -37,12 +39,15 @@ export interface Identities {
 export type Deployers = Identities;
 
 export interface PlatformWorkloadsGuardArgs {
+  /** The apps namespaces the guard holds. */
   readonly namespaces: readonly string[];
   /** queue-manager's and the operator's accounts. */
   readonly platformServiceAccounts: readonly string[];
+  /** The identities that run `pulumi up`: the only writers of the platform's workloads. */
   readonly deployers: Deployers;
   /** Argo Rollouts' controller (`system:serviceaccount:<ns>:<account>`), where the stack runs a canary. */
   readonly rolloutsController?: string | undefined;
+  /** Names the cluster-scoped policies: one per stack. */
   readonly namePrefix: string;
 }
 
@@ -55,6 +60,10 @@ export const DEPLOYMENT_CONTROLLER_USERS = [serviceAccountUser("kube-system", "d
 /** What anyone allowed to update a platform Deployment or Rollout may change in its spec: scale, pause, restart. */
 export const OPEN_SPEC_FIELDS = ["replicas", "paused", "restartAt"] as const;
 
+/** CEL: the request comes from one of the deployers (a user named, or a member of a group named). */
+export const byDeployer = (deployers: Deployers): string =>
+  `request.userInfo.username in ${list(deployers.users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(deployers.groups)})`;
+
 export const platformWorkloadsGuardName = (prefix: string): string => `${prefix}-apps-platform-workloads`;
 
 export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
@@ -62,7 +71,7 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
   if (deployers.users.length + deployers.groups.length === 0)
     throw new Error("deployers: expected at least one user or group that runs `pulumi up`; found none");
   const name = platformWorkloadsGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const marks = platformMarks(platform);
   const makers = [...DEPLOYMENT_CONTROLLER_USERS, ...(args.rolloutsController ? [args.rolloutsController] : [])];
   const kind = "request.kind.kind";
@@ -102,7 +111,7 @@ export function platformWorkloadsGuard(args: PlatformWorkloadsGuardArgs) {
       },
       {
         name: "deployer",
-        expression: `request.userInfo.username in ${list(deployers.users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(deployers.groups)})`,
+        expression: byDeployer(deployers),
       },
       { name: "maker", expression: `request.userInfo.username in ${list(makers)}` },
       // The spec fields an update changed, beyond scale, pause and restart.
@@ -144,8 +153,7 @@ export function platformTokenGuard(
   args: Pick<PlatformWorkloadsGuardArgs, "namespaces" | "platformServiceAccounts" | "deployers" | "namePrefix">,
 ) {
   const name = platformTokenGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
-  const { users, groups } = args.deployers;
+  const labels = APPS_GUARD_LABELS;
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: {
@@ -153,7 +161,7 @@ export function platformTokenGuard(
     },
     validations: [
       {
-        expression: `!(request.name in ${list(args.platformServiceAccounts)}) || request.userInfo.username.startsWith("system:node:") || request.userInfo.username in ${list(users)} || request.userInfo.?groups.orValue([]).exists(g, g in ${list(groups)})`,
+        expression: `!(request.name in ${list(args.platformServiceAccounts)}) || request.userInfo.username.startsWith("system:node:") || ${byDeployer(args.deployers)}`,
         messageExpression: `${lit(`serviceaccounts/token: expected a token of the platform's accounts (${args.platformServiceAccounts.join(", ")}) only for their pods (the kubelet) or the deployers; found a request for `)} + request.name + " by " + request.userInfo.username`,
       },
     ],

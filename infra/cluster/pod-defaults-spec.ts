@@ -13,7 +13,7 @@
  * check_allowPrivilegeEscalation.go and check_capabilities_restricted.go. Needs Kubernetes 1.36
  * (MutatingAdmissionPolicy, admissionregistration.k8s.io/v1). Pure.
  */
-import { denyBindingIn } from "./admission-spec";
+import { denyBindingIn } from "../kit/admission-spec";
 
 export interface PodDefaultsArgs {
   /** The namespaces whose pods get the defaults. */

@@ -20,7 +20,7 @@ import {
   list,
   lit,
   validatingPolicy,
-} from "./admission-spec";
+} from "../kit/admission-spec";
 
 export interface WorkloadGuardArgs {
   /** The namespaces guarded: where the apps' credentials and the Jobs the operator relaunches live. */
@@ -72,6 +72,12 @@ const ADDABLE_CAPABILITIES = ["NET_BIND_SERVICE"];
 export const platformMarks = (platform: readonly string[]) => (labels: string) =>
   `[${labels}[?"app.kubernetes.io/name"].orValue("") in ${list(platform)} ? string(${labels}["app.kubernetes.io/name"]) : "", "rollouts-pod-template-hash" in ${labels} ? "rollouts-pod-template-hash=" + string(${labels}["rollouts-pod-template-hash"]) : ""]`;
 
+/** The labels of every policy and binding of the apps guard. */
+export const APPS_GUARD_LABELS = {
+  "app.kubernetes.io/part-of": "streamforge",
+  "app.kubernetes.io/component": "apps-workload-guard",
+} as const;
+
 export const workloadGuardName = (prefix: string): string => `${prefix}-apps-workload-guard`;
 
 export function workloadGuard(args: WorkloadGuardArgs) {
@@ -92,7 +98,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
     }
 
   const name = workloadGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const guarded = list([...owners.keys()].sort());
   const ownerOf = `{${[...owners].map(([secret, account]) => `${lit(secret)}: ${lit(account)}`).join(", ")}}`;
   const isPod = 'request.kind.kind == "Pod"';
@@ -249,6 +255,7 @@ export interface CredentialUser {
 }
 
 export interface WorkloadAccountsArgs {
+  /** The catalogue's users, planned: whose credentials Secret each service's account may reference. */
   readonly users: readonly CredentialUser[];
   /** The operator's ServiceAccount and Kafka user, where the stack runs the operator. */
   readonly operator?: { readonly serviceAccount: string; readonly kafkaUser: string; readonly pullSecrets: readonly string[] } | undefined;
@@ -297,7 +304,7 @@ export const POD_SESSIONS = ["pods/exec", "pods/attach", "pods/portforward", "po
  */
 export function platformPodAccessGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "platformServiceAccounts" | "namePrefix">) {
   const name = platformPodAccessGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const prefixes = args.platformServiceAccounts.map((a) => `${a}-`);
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
@@ -325,7 +332,7 @@ export const tokenSecretGuardName = (prefix: string): string => `${prefix}-apps-
  */
 export function tokenSecretGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "namePrefix">) {
   const name = tokenSecretGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }] },
@@ -350,7 +357,7 @@ export const serviceGuardName = (prefix: string): string => `${prefix}-apps-clus
  */
 export function serviceGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "namePrefix">) {
   const name = serviceGuardName(args.namePrefix);
-  const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "apps-workload-guard" };
+  const labels = APPS_GUARD_LABELS;
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: {

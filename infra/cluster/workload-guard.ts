@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { declareGuard } from "./admission";
+import { declareGuard } from "../kit/admission";
 import { podDefaults } from "./pod-defaults-spec";
 import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard } from "./platform-workloads-spec";
 import { responderBinding, responderRole, responderRoleName } from "./responders-spec";

@@ -8,7 +8,7 @@
  * the copy, so an admission policy with the source Secret as its parameter admits from that
  * account only a copy equal to the source's certificates. Pure: plain objects for the component.
  */
-import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../cluster/admission-spec";
+import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
 export const CA_SYNC = "streamforge-kafka-ca-sync";
 
 /** Every 15 minutes: Strimzi renews a CA certificate 30 days before it expires (Kafka CR `renewalDays`). */
@@ -20,7 +20,9 @@ export interface CaSyncSpec<Image = string> {
   readonly source: { readonly namespace: string; readonly name: string };
   /** The copy in the apps namespace. */
   readonly target: { readonly namespace: string; readonly name: string };
+  /** The syncer's image: the operator's (it runs operator/src/ca-sync.ts); an Output where the stack builds it. */
   readonly image: Image;
+  /** The pull Secret in the source namespace, where the image's registry needs a login. */
   readonly imagePullSecret?: string;
 }
 

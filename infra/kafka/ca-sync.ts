@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { declareGuard } from "../cluster/admission";
+import { declareGuard } from "../kit/admission";
 import { type RegistryLogin, registryPullSecret } from "../self-healing/component";
 import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncGuard, caSyncRbac } from "./ca-sync-spec";
 

@@ -2,7 +2,7 @@
  * The Strimzi `kafka.strimzi.io/v1` shapes of a cluster, derived from its config.
  * Pure functions: the component in cluster.ts only wraps their results in resources.
  */
-import { namespacePeers } from "../cluster/network-spec";
+import { namespacePeers } from "../kit/network-spec";
 import type { KafkaConfig, NodePoolConfig, StorageConfig, StrimziConfig } from "./config";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";

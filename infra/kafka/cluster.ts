@@ -5,6 +5,8 @@ import {
   METRICS_CONFIG_KEY,
   NODE_POOL_ANNOTATIONS,
   STRIMZI_API_VERSION,
+  type BootstrapAddresses,
+  bootstrapAddresses,
   clusterNames,
   kafkaSpec,
   nodePoolSpec,
@@ -47,6 +49,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
   readonly namespace: string;
   /** The Kafka CR's spec as declared: what a preview compares with the live one (impact.ts). */
   readonly spec: Readonly<Record<string, unknown>>;
+  /** Bootstrap servers (host:port) of each listener: `tls` always, `plain` and `external` "" where off. */
+  readonly bootstrap: BootstrapAddresses;
+  /** The Secret holding the cluster CA certificate (`ca.crt`), in `namespace` and copied beside the users. */
+  readonly caSecret: string;
 
   constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaCluster", name, {}, opts);
@@ -138,6 +144,14 @@ export class KafkaCluster extends pulumi.ComponentResource {
         { parent: this, ...caCopyOptions(args.caCopyFollowedBySync ?? false) },
       );
     }
-    this.registerOutputs({ kafka: this.kafka });
+    this.bootstrap = bootstrapAddresses(kafka);
+    this.caSecret = names.clusterCaCertSecret;
+    this.registerOutputs({
+      kafka: this.kafka,
+      clusterName: this.clusterName,
+      namespace: this.namespace,
+      bootstrap: this.bootstrap,
+      caSecret: this.caSecret,
+    });
   }
 }

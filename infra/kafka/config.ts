@@ -15,7 +15,7 @@ import {
   resourcesSchema,
   chartVersion,
   secretText,
-} from "../config-kit";
+} from "../kit/config-kit";
 import { versionProblems } from "./kafka-changes";
 
 const STORAGE_TYPES = ["ephemeral", "persistent-claim"] as const;

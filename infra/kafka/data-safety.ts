@@ -12,7 +12,7 @@
  * confirm, `up`, then remove it. The confirmation is also written on the object
  * (RETIRE_ANNOTATION), which is how a later preview knows it was applied.
  */
-import { type ConfigProblem, problem } from "../config-kit";
+import { type ConfigProblem, problem } from "../kit/config-kit";
 import type { RetireConfig, RetireMode } from "./config";
 
 /** Written on each object whose retirement an `up` applied: its value is the confirmed mode. */

@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import type { KafkaApiConfig, RetireConfig } from "./config";
 import { keepOptions, retireModeOf } from "./data-safety";
 import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
+import { type CatalogueDeclared, catalogueDeclared } from "./declared";
 
 /** The mechanism Strimzi's listeners accept, so kafka-api users work on either cluster. */
 export const USER_SCRAM_MECHANISM = "SCRAM-SHA-512";
@@ -41,7 +42,7 @@ export function saslJaasConfig(username: string, password: string): string {
 
 export interface KafkaApiEntitiesArgs {
   /** How @pulumi/kafka reaches the brokers' admin API (`streamforge:kafkaApi`), the admin's password a Pulumi secret. */
-  readonly connection: KafkaApiConfig & { readonly password?: pulumi.Output<string> };
+  readonly connection: KafkaApiConfig & { readonly password?: pulumi.Input<string> | undefined };
   /** The catalogue's topics, planned (infra/kafka/catalogue.ts `planTopics`). */
   readonly topics: readonly TopicPlan[];
   /** The catalogue's users with their ACLs, planned (`planUsers`); each gets a SCRAM credential and a Secret. */
@@ -61,6 +62,8 @@ export interface KafkaApiEntitiesArgs {
 /** Topics, SCRAM users and ACLs managed through the Kafka admin API (@pulumi/kafka). */
 export class KafkaApiEntities extends pulumi.ComponentResource {
   readonly provider: kafka.Provider;
+  /** What the catalogue declared: each topic's and user's Kafka name, and the Secret holding each user's credentials. */
+  readonly declared: CatalogueDeclared;
 
   constructor(name: string, args: KafkaApiEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:KafkaApiEntities", name, {}, opts);
@@ -127,6 +130,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
         { parent: this, dependsOn: args.credentialsDependsOn },
       );
     }
-    this.registerOutputs({});
+    this.declared = catalogueDeclared(args.topics, args.users, args.credentialsNamespace);
+    this.registerOutputs({ provider: this.provider, declared: this.declared });
   }
 }

@@ -5,7 +5,7 @@
  * what Strimzi 1.2.0 does, where (strimzi-kafka-operator at tag 1.2.0), and the supported
  * procedure from its documentation. docs/data-safety.md lists them in one table. Pure functions.
  */
-import { type ConfigProblem, problem } from "../config-kit";
+import { type ConfigProblem, problem } from "../kit/config-kit";
 import { planTopics, planUsers } from "./catalogue";
 import { nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";

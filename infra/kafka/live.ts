@@ -5,8 +5,8 @@
  * the namespaces this stack puts them in. Where Strimzi's CRDs are not installed yet (a first
  * `up` installs them with the operator's chart) there is nothing to read.
  */
-import type { ResolvedCluster } from "../cluster/provider";
-import { kubeClient } from "../cluster/kube-client";
+import type { ResolvedCluster } from "../kit/provider";
+import { kubeClient } from "../kit/kube-client";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";

@@ -4,6 +4,7 @@ import { STRIMZI_API_VERSION, readinessAnnotations } from "./cluster-spec";
 import type { TopicPlan, UserPlan } from "./catalogue";
 import type { RetireConfig, StrimziConfig } from "./config";
 import { keepOptions, retireAnnotations, retireModeOf } from "./data-safety";
+import { type CatalogueDeclared, catalogueDeclared } from "./declared";
 
 /** KafkaTopic v1 object body (without metadata) for a planned topic. */
 export function kafkaTopicSpec(plan: TopicPlan): Record<string, unknown> {
@@ -50,6 +51,9 @@ export interface StrimziEntitiesArgs {
 
 /** Topics and users owned by Strimzi's Topic and User Operators; `pulumi up` waits for each to be Ready where Strimzi runs. */
 export class StrimziEntities extends pulumi.ComponentResource {
+  /** What the catalogue declared: each topic's and user's Kafka name, and the Secret holding each user's credentials. */
+  readonly declared: CatalogueDeclared;
+
   constructor(name: string, args: StrimziEntitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:StrimziEntities", name, {}, opts);
     const labels = { "strimzi.io/cluster": args.clusterName, "app.kubernetes.io/part-of": "streamforge" };
@@ -90,6 +94,7 @@ export class StrimziEntities extends pulumi.ComponentResource {
         { parent: this, ...keepOptions(mode) },
       );
     }
-    this.registerOutputs({});
+    this.declared = catalogueDeclared(args.topics, args.users, args.usersNamespace);
+    this.registerOutputs({ declared: this.declared });
   }
 }

@@ -40,6 +40,8 @@ export function strimziChartValues(args: StrimziOperatorArgs): Record<string, un
 /** The Strimzi cluster operator, installed from its OCI Helm chart at a pinned version. */
 export class StrimziOperator extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
+  /** The namespace the cluster operator runs in. */
+  readonly namespace: string;
 
   constructor(name: string, args: StrimziOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:StrimziOperator", name, {}, opts);
@@ -58,6 +60,7 @@ export class StrimziOperator extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({ release: this.release });
+    this.namespace = args.strimzi.namespace;
+    this.registerOutputs({ release: this.release, namespace: this.namespace });
   }
 }

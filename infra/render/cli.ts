@@ -61,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs `main` with the command line when `mod` is the process's entry point; exits with its code (1 on a throw). */
+export function runIfMain(mod: NodeModule, main: (argv: string[]) => Promise<number>): void {
+  if (require.main !== mod) return;
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
@@ -70,3 +72,5 @@ if (require.main === module) {
     },
   );
 }
+
+runIfMain(module, main);

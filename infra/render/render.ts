@@ -76,11 +76,28 @@ export function knownStacks(root = PROJECT_ROOT): string[] {
     .readdirSync(root)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
-    .filter((s) => {
-      const doc = (parseYaml(fs.readFileSync(path.join(root, `Pulumi.${s}.yaml`), "utf8")) ?? {}) as { config?: Record<string, unknown> };
-      return doc.config?.[`${CONFIG_NAMESPACE}:environment`] !== undefined;
-    })
+    .filter((s) => stackDocument(path.join(root, `Pulumi.${s}.yaml`)).config?.[`${CONFIG_NAMESPACE}:environment`] !== undefined)
     .sort();
+}
+
+interface StackDocument {
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+const parsedStackFiles = new Map<string, { readonly stamp: string; readonly doc: StackDocument }>();
+
+/**
+ * A stack file, parsed once per process however often the stacks are listed and read (every
+ * test lists them, then renders each): parsed again only when the file changed since.
+ */
+function stackDocument(file: string): StackDocument {
+  const stat = fs.statSync(file);
+  const stamp = `${stat.mtimeMs}:${stat.size}`;
+  const cached = parsedStackFiles.get(file);
+  if (cached?.stamp === stamp) return cached.doc;
+  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as StackDocument;
+  parsedStackFiles.set(file, { stamp, doc });
+  return doc;
 }
 
 export function projectName(root = PROJECT_ROOT): string {
@@ -96,7 +113,7 @@ export function projectName(root = PROJECT_ROOT): string {
 export function readStackConfig(stack: string, root = PROJECT_ROOT): { config: Record<string, string>; secretKeys: string[] } {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new UnknownStackError(stack, knownStacks(root));
-  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = stackDocument(file);
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {

@@ -1,7 +1,7 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { declareGuard } from "../cluster/admission";
+import { declareGuard } from "../kit/admission";
 import { GUARD_DEFAULTS, operatorGuard } from "./guard";
 import {
   OPERATOR_NAME,
@@ -18,9 +18,11 @@ import {
 } from "./manifests";
 
 export interface RegistryLogin {
+  /** The registry's host (`ghcr.io`), as image references name it. */
   readonly registry: string;
+  /** The user the build pushes and the pods pull as. */
   readonly username: string;
-  /** A Pulumi secret. */
+  /** Its password or token: a Pulumi secret. */
   readonly password: pulumi.Input<string>;
 }
 
@@ -28,7 +30,7 @@ export interface SelfHealingOperatorArgs {
   /** The operator's Deployment as the program plans it (namespaces, replicas, Kafka, policy, API server); the image comes from `image`. */
   readonly spec: Omit<OperatorSpec, "image" | "imagePullSecret">;
   /** A prebuilt image reference, or a registry to build and push `operator/Dockerfile` to. */
-  readonly image: { readonly ref: string } | { readonly registry: string; readonly repository: string; readonly tag: string };
+  readonly image: { readonly ref: pulumi.Input<string> } | { readonly registry: string; readonly repository: string; readonly tag: string };
   /** The private registry's login: the build pushes with it, the pods pull with it. */
   readonly login?: RegistryLogin;
   /** What the admission guard lets the operator's replacement Jobs run (streamforge:operator.guard); GUARD_DEFAULTS when absent. */

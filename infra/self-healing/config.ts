@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { policyOverrideSchema } from "../../operator/src/contract";
-import { type AreaConfig, defineArea, dnsLabel, imageReference, problem, secretText } from "../config-kit";
+import { type AreaConfig, defineArea, dnsLabel, imageReference, problem, secretText } from "../kit/config-kit";
 import { GUARD_DEFAULTS, IMAGE_PREFIX } from "./guard";
 
 const imageSchema = z.union([

@@ -21,7 +21,7 @@ import {
   lit,
   serviceAccountUser,
   validatingPolicy,
-} from "../cluster/admission-spec";
+} from "../kit/admission-spec";
 import { ANNOTATIONS, KNOWN_TARGETS } from "../../operator/src/contract";
 
 /** The operator's annotations, from the contract the operator itself reads them from. */

@@ -6,7 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
-import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../cluster/network-spec";
+import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../kit/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
 /** The `kubernetes.io/dockerconfigjson` Secret the pods pull a private image with. */
@@ -20,28 +20,38 @@ export interface OperatorSpec<Image = string> {
   readonly namespace: string;
   /** Namespace whose Jobs it watches and relaunches. */
   readonly watchNamespace: string;
+  /** The operator's image; an Output where the stack builds it. */
   readonly image: Image;
   /** Secret to pull the image with, when the registry is private. */
   readonly imagePullSecret?: string;
+  /** Replicas of the Deployment; one leads at a time (its Lease). */
   readonly replicas: number;
+  /** Decide and log, but change nothing. */
   readonly dryRun: boolean;
   /** JSON policy override (SELF_HEALING_POLICY); empty for the defaults. */
   readonly policy: string;
   /** Namespace of the Prometheus allowed to scrape the metrics port. */
   readonly monitoringNamespace: string;
+  /** How the operator reads queue events from Kafka. */
   readonly kafka: {
+    /** Bootstrap servers (host:port). */
     readonly bootstrapServers: string;
+    /** The queue events topic. */
     readonly topic: string;
+    /** Its consumer group. */
     readonly groupId: string;
+    /** TLS to the brokers (Strimzi's listener); off for the kafka-api catalogue owner's brokers. */
     readonly tls: boolean;
     /** Secret holding the cluster CA (`ca.crt`), when TLS is on. */
     readonly caSecret?: string;
+    /** Its Kafka user (SCRAM). */
     readonly username: string;
     /** Secret holding the user's `password`. */
     readonly userSecret: string;
     /** Kafka namespace and cluster name, for the NetworkPolicy. */
     readonly namespace: string;
     readonly clusterName: string;
+    /** The listener's port, for the NetworkPolicy's egress. */
     readonly port: number;
   };
   /** Where the API server is (streamforge:network), for egress: it has no pod labels to select. */

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
-import { contractProblems } from "../../infra/outputs-contract";
+import { contractProblems } from "../../infra/kit/outputs-contract";
 import { PROJECT_ROOT } from "../../infra/render/render";
 import { kubectl, pulumi, requireEnv } from "./local-platform";
 

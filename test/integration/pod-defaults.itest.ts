@@ -6,7 +6,7 @@
  * itself is kept, so a pod asking for root is still refused.
  */
 import { randomBytes } from "node:crypto";
-import { podSecurityLabels } from "../../infra/cluster/namespaces";
+import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
 import { eventually, kubectl, kubectlWith, requireEnv } from "./local-platform";
 

@@ -7,8 +7,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, problem } from "../config-kit";
-import type { ClusterTarget } from "./config";
+import { z } from "zod";
+import { ConfigError, problem } from "./config-kit";
+
+/** `streamforge:cluster`: the cluster the stack's explicit Kubernetes provider talks to. */
+export const clusterTargetSchema = z.strictObject({
+  /** Path of the kubeconfig file (relative to the project directory); default: $KUBECONFIG or ~/.kube/config. */
+  kubeconfig: z.string().min(1).optional(),
+  /** Context of the kubeconfig to use; default: the kubeconfig's current-context (only with `kubeconfig`). */
+  context: z.string().min(1).optional(),
+});
+export type ClusterTarget = z.output<typeof clusterTargetSchema>;
+
+/** Shown offline (render) for what only the stack's kubeconfig can tell. */
+export const FROM_KUBECONFIG_PLACEHOLDER = "[read from the kubeconfig at deploy]";
 
 /** Where a stack deploys, as far as its kubeconfig tells it. */
 export interface ResolvedCluster {

@@ -34,6 +34,8 @@ export interface PlatformNamespacesArgs {
 export class PlatformNamespaces extends pulumi.ComponentResource {
   /** Namespace name -> resource, for `dependsOn`; empty when `create` is false. */
   readonly byName: ReadonlyMap<string, k8s.core.v1.Namespace>;
+  /** Every namespace the areas asked for, sorted, each at its strictest level; declared only where `create` is true. */
+  readonly levels: Readonly<Record<string, PodSecurityLevel>>;
 
   constructor(name: string, args: PlatformNamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:platform:Namespaces", name, {}, opts);
@@ -57,7 +59,8 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
       }
     }
     this.byName = byName;
-    this.registerOutputs({});
+    this.levels = Object.fromEntries([...levels].sort(([a], [b]) => a.localeCompare(b)));
+    this.registerOutputs({ levels: this.levels, namespaces: [...byName.values()] });
   }
 
   /** Resources to depend on before creating objects in `namespaces`. */

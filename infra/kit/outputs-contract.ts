@@ -340,7 +340,7 @@ export function contractProblems(outputs: Readonly<Record<string, unknown>>, sec
     problems.push(
       matches
         ? `${key}: matches ${matches.name}, but no name in ${(matches.spec as PerNameOutputSpec).namedBy} gives this key`
-        : `${key}: not declared by the contract (infra/outputs-contract.ts)`,
+        : `${key}: not declared by the contract (infra/kit/outputs-contract.ts)`,
     );
   }
   return problems;
@@ -356,7 +356,7 @@ export function requiredOutputProblems(
 ): string[] {
   return Object.entries(fetched).flatMap(([key, got]) => {
     const declared = specOf(key);
-    if (!declared) return [`${key}: not an output of the platform's contract (infra/outputs-contract.ts)`];
+    if (!declared) return [`${key}: not an output of the platform's contract (infra/kit/outputs-contract.ts)`];
     if (!got) return [`${key}: stack ${platformStack} has no such output. ${declared.name}: ${declared.spec.meaning}`];
     const problem = valueProblem(key, declared.spec, got.value, got.secret);
     return problem ? [`${problem} (stack ${platformStack})`] : [];
