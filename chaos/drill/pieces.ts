@@ -8,6 +8,8 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../../infra/render/render";
+import { kubectlAsync } from "../../operator/testkit/kubectl";
+import { promQuery, promSeriesCount } from "../../operator/testkit/prometheus";
 import { promProbeShellLine } from "../spec";
 import { type K8sInputs, type ProbeBackend, csvSamples } from "./probes";
 
@@ -137,19 +139,8 @@ export function scrape(job: string, targets: readonly string[]): () => void {
   return () => rmSync(file, { force: true });
 }
 
-async function prometheus<T>(endpoint: string, route: string): Promise<T> {
-  const res = await fetch(`${endpoint}${route}`);
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (body.status !== "success") throw new Error(`Prometheus refused ${route}: ${body.error ?? res.status}`);
-  return body.data;
-}
-
-/** An instant query's values (a vector's samples, or the scalar). */
-export async function promQuery(endpoint: string, query: string): Promise<number[]> {
-  const data = await prometheus<{ resultType: string; result: unknown }>(endpoint, `/api/v1/query?query=${encodeURIComponent(query)}`);
-  if (data.resultType === "scalar") return [Number((data.result as [number, string])[1])];
-  return (data.result as { value: [number, string] }[]).map((r) => Number(r.value[1]));
-}
+/** An instant query's values (a vector's samples, or the scalar): the test kit's Prometheus client. */
+export { promQuery };
 
 /**
  * A promProbe's query run as litmus-go runs it: `/bin/sh -c` over the line it builds
@@ -185,23 +176,18 @@ export function promqlBin(): string {
 /** The probe backend over the real Prometheus (through litmus-go's shell line and promql) and API server. */
 export const realBackend: ProbeBackend = {
   promQuery: (endpoint, query) => shellPromQuery(promqlBin(), endpoint, query),
-  async promSeries(endpoint, metric) {
-    const start = Math.floor(Date.now() / 1000) - 60;
-    return (await prometheus<unknown[]>(endpoint, `/api/v1/series?match[]=${encodeURIComponent(metric)}&start=${start}`)).length;
-  },
+  promSeries: (endpoint, metric) => promSeriesCount(endpoint, metric, 60),
   async k8sCount(inputs: K8sInputs) {
     const base = inputs.group ? `/apis/${inputs.group}/${inputs.version}` : `/api/${inputs.version}`;
     const query = new URLSearchParams();
     if (inputs.labelSelector) query.set("labelSelector", inputs.labelSelector);
     if (inputs.fieldSelector) query.set("fieldSelector", inputs.fieldSelector);
-    const { stdout } = await run(
-      "kubectl",
-      ["get", "--raw", `${base}/namespaces/${inputs.namespace}/${inputs.resource}?${query.toString()}`],
-      {
-        env: process.env,
-      },
-    ).catch((err: { stderr?: string; message: string }) => {
-      throw new Error(`the API server refused the listing: ${(err.stderr ?? err.message).trim()}`);
+    const stdout = await kubectlAsync([
+      "get",
+      "--raw",
+      `${base}/namespaces/${inputs.namespace}/${inputs.resource}?${query.toString()}`,
+    ]).catch((err: Error) => {
+      throw new Error(`the API server refused the listing: ${err.message.replace(/^kubectl get: /, "")}`);
     });
     const items = (JSON.parse(stdout) as { items: { metadata: { name: string } }[] }).items;
     const names = inputs.resourceNames ? new Set(inputs.resourceNames.split(",")) : undefined;
@@ -209,17 +195,11 @@ export const realBackend: ProbeBackend = {
   },
 };
 
-export async function kubectl(...args: string[]): Promise<string> {
-  return (await run("kubectl", args, { env: process.env })).stdout;
-}
+/** `kubectl <args>` as the admin (the test kit's kubectl, asynchronous: the drill measures meanwhile). */
+export const kubectl = (...args: string[]): Promise<string> => kubectlAsync(args);
 
 export async function apply(obj: object): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile("kubectl", ["apply", "-f", "-"], { env: process.env }, (err, _out, stderr) =>
-      err ? reject(new Error(`kubectl apply: ${stderr || err.message}`)) : resolve(),
-    );
-    child.stdin!.end(JSON.stringify(obj));
-  });
+  await kubectlAsync(["apply", "-f", "-"], obj);
 }
 
 // ---- the self-healing operator ---------------------------------------------------------------

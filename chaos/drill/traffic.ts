@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Kafka, type Producer, logLevel } from "kafkajs";
-import { queueManagerJob as queueManagerJobOf } from "../../operator/test/queue-manager-job";
+import { queueManagerJob as queueManagerJobOf } from "../../operator/testkit/queue-manager-job";
 import type { LaunchKube } from "../launch";
 import { LOG_DIR, sleep } from "./pieces";
 

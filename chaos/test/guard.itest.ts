@@ -6,10 +6,9 @@
  * starting an engine is checked and stopping one is not; Litmus' own accounts may write an engine
  * back through their Go types and no one else may add what those types add.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { committedConfig } from "../../test/helpers";
-import { eventually, kubectl, policyTypeWarnings, requireEnv } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv } from "../../test/integration/local-platform";
 import type { BrokerFailureScenario } from "../config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
 import { bypasses } from "./bypasses";
@@ -40,13 +39,11 @@ const guard = engineGuard({
   namePrefix: `chaos-guard-${run}`,
 });
 
-/** `kubectl <args>` with `obj` on stdin; never throws. */
-function kubectlWith(obj: object, ...args: string[]): { ok: boolean; output: string } {
-  const r = spawnSync("kubectl", args, { input: JSON.stringify(obj), encoding: "utf8", env: process.env, timeout: 60_000 });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
-}
-const dryRun = (engine: object) => kubectlWith(engine, "create", "--dry-run=server", "-f", "-");
+const dryRun = (engine: object) => kubectlWith(undefined, engine, "create", "--dry-run=server", "-f", "-");
 const refusal = (message: string) => `denied request: ${message}`;
+/** `kubectl patch` of the ChaosEngine `name` (`type` merge or json), `flags` added; never throws. */
+const patchEngine = (name: string, type: "merge" | "json", body: object, ...flags: string[]) =>
+  kubectlWith(undefined, undefined, "patch", "chaosengine", name, "-n", CHAOS, "--type", type, ...flags, "-p", JSON.stringify(body));
 
 const chaos = committedConfig("dev").chaos!;
 const ctx = { chaosNamespace: CHAOS, kafkaNamespace: KAFKA, clusterName: "k3", prometheusAddress: "http://p:9090", appsNamespace: APPS };
@@ -77,7 +74,7 @@ let activeAfterMs = -1;
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [CHAOS, APPS, KAFKA]) kubectl("create", "namespace", ns);
-  const applied = kubectlWith({ apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
+  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
   if (!applied.ok) throw new Error(`kubectl apply of the guard failed: ${applied.output}`);
   // A new policy is enforced once the API server's policy informers have it: retry a known-bad engine until refused.
   const bad = loader(["queue-manager-7d9f6c5b4-abcde"]);
@@ -132,9 +129,8 @@ describe("the ChaosEngine guard in the real API server", () => {
 
   it("checks an engine being started, and lets one be stopped", () => {
     const e = loader();
-    expect(kubectlWith(e, "create", "-f", "-").ok).toBe(true);
-    const patch = (spec: object) =>
-      kubectlWith({}, "patch", "chaosengine", e.metadata.name, "-n", CHAOS, "--type", "merge", "-p", JSON.stringify({ spec }));
+    expect(kubectlWith(undefined, e, "create", "-f", "-").ok).toBe(true);
+    const patch = (spec: object) => patchEngine(e.metadata.name, "merge", { spec });
     try {
       expect(patch({ engineState: "active" })).toEqual({ ok: true, output: `chaosengine.litmuschaos.io/${e.metadata.name} patched` });
       const started = patch({ engineState: "active", chaosServiceAccount: "default" });
@@ -151,21 +147,8 @@ describe("the ChaosEngine guard in the real API server", () => {
   it("admits what Litmus' Go types write back, and nothing beside it", () => {
     const e = { ...loader(), spec: { ...loader().spec, engineState: "active" } };
     e.metadata.name = `writeback-${run}`;
-    expect(kubectlWith(e, "create", "-f", "-").ok).toBe(true);
-    const patch = (ops: object[]) =>
-      kubectlWith(
-        {},
-        "patch",
-        "chaosengine",
-        e.metadata.name,
-        "-n",
-        CHAOS,
-        "--type",
-        "json",
-        "--dry-run=server",
-        "-p",
-        JSON.stringify(ops),
-      );
+    expect(kubectlWith(undefined, e, "create", "-f", "-").ok).toBe(true);
+    const patch = (ops: object[]) => patchEngine(e.metadata.name, "json", ops, "--dry-run=server");
     // chaos-operator 3.18.0 writes appinfo, ComponentParams.Runner.Resources, the runner image it
     // filled in, and ExperimentComponents' StatusCheckTimeouts and Resources, all as Go zero values.
     const goZeroes = [

@@ -5,16 +5,14 @@
  * the operator and other Jobs' pods running beside them are never named. (No Litmus operator runs
  * here to act on the engine; the drill will carry out the faults.)
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { kubectl, requireEnv, sleep } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlApply, requireEnv } from "../../test/integration/local-platform";
 import { PROJECT_ROOT } from "../../infra/render/render";
 
 const APPS = "stf-launch";
 const CHAOS = "chaos-launch";
-const apply = (obj: object) =>
-  execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(obj), encoding: "utf8", env: process.env });
 
 /** The launcher with the real client, in its own Node process (see run-launch.ts). */
 function runLaunch(scenario: string, launchTarget: object, now: string): { code: number | null; engine?: any; stderr: string } {
@@ -63,23 +61,27 @@ const target = {
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [APPS, CHAOS]) kubectl("create", "namespace", ns);
-  apply(job("q1-loader-producer"));
-  apply(job("q2-arango-connector"));
-  apply({
+  kubectlApply(job("q1-loader-producer"));
+  kubectlApply(job("q2-arango-connector"));
+  kubectlApply({
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "queue-manager-5f7c9-abcde", namespace: APPS, labels: { "app.kubernetes.io/name": "queue-manager" } },
     spec: { containers: [{ name: "queue-manager", image: "registry.local/streamforge/queue-manager:1" }] },
   });
   // kwok makes every pod Running; wait for all three.
-  for (let i = 0; i < 120; i++) {
-    const phases = kubectl("get", "pods", "-n", APPS, "-o", 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}')
-      .split("\n")
-      .filter(Boolean);
-    if (phases.length === 3 && phases.every((p) => p === "Running")) return;
-    await sleep(500);
-  }
-  throw new Error(`The pods in ${APPS} did not all become Running: ${kubectl("get", "pods", "-n", APPS)}`);
+  await eventually(
+    `the pods in ${APPS} all Running`,
+    () => {
+      const phases = kubectl("get", "pods", "-n", APPS, "-o", 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}')
+        .split("\n")
+        .filter(Boolean);
+      if (phases.length === 3 && phases.every((p) => p === "Running")) return true;
+      throw new Error(`phases: ${phases.join(", ") || "no pods"}`);
+    },
+    60_000,
+    500,
+  );
 }, 120_000);
 
 afterAll(() => {

@@ -8,15 +8,15 @@
  * - the k8sProbe work-resumed against the local platform's real API server, where kwok runs the
  *   pods, in a namespace of this test's own.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { queueManagerJob } from "../../operator/test/queue-manager-job";
+import { queueManagerJob } from "../../operator/testkit/queue-manager-job";
 import { committedConfig } from "../../test/helpers";
-import { eventually, requireEnv, sleep } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlApply, pause, promQuery, requireEnv } from "../../test/integration/local-platform";
 import { type EngineProbe, check, checkOnce } from "../drill/probes";
 import { promqlBin, realBackend, shellPromQuery } from "../drill/pieces";
 import { brokerFailureEngine, workerNetworkLatencyEngine, workerPodDeleteEngine } from "../spec";
@@ -104,13 +104,7 @@ async function startWorld(world: "healthy" | "broken"): Promise<World> {
     // Enough samples for rate() and increase() over the probes' windows to see a change.
     await eventually(
       "Prometheus holding three samples of the exporter",
-      async () => {
-        const res = await fetch(
-          `${url}/api/v1/query?query=${encodeURIComponent("count_over_time(streamforge_operator_events_total[1m])")}`,
-        );
-        const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
-        return Number(body.data.result[0]?.value[1] ?? 0) >= 3 ? true : undefined;
-      },
+      async () => ((await promQuery(url, "count_over_time(streamforge_operator_events_total[1m])"))[0] ?? 0) >= 3 || undefined,
       60_000,
     );
   } catch (err) {
@@ -132,8 +126,7 @@ describe("promProbes through litmus-go's shell line and the promql CLI", () => {
     const prometheus = requireEnv("PROMETHEUS_URL");
     const query = 'sum(increase(streamforge_operator_relaunches_total{result="error"}[60s])) or vector(0)';
     await expect(shellPromQuery(PROMQL, prometheus, query)).rejects.toThrow(/parse error/);
-    const res = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { status: string };
-    expect(res.status).toBe("success");
+    await expect(promQuery(prometheus, query)).resolves.toEqual(expect.any(Array));
     // The same query in single quotes, as the engines now have it, runs.
     expect(await shellPromQuery(PROMQL, prometheus, query.replace(/"/g, "'"))).toEqual([0]);
   });
@@ -170,7 +163,6 @@ describe("promProbes through litmus-go's shell line and the promql CLI", () => {
 
 describe("the work-resumed k8sProbe against the real API server", () => {
   const ns = `chaos-probe-itest-${Date.now().toString(36)}`;
-  const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding: "utf8", env: process.env });
   const runningPods = (job: string) =>
     kubectl(
       "get",
@@ -204,7 +196,7 @@ describe("the work-resumed k8sProbe against the real API server", () => {
         image: "ghcr.io/olehkondratow/streamforge-loader-producer:1.0.0",
         env: [],
       });
-    for (const q of ["hit", "other"]) execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(job(q)), env: process.env });
+    for (const q of ["hit", "other"]) kubectlApply(job(q));
     const [hit] = await eventually(
       "the hit Job's pod Running",
       async () => runningPods("hit-loader-producer")[0] && runningPods("hit-loader-producer"),
@@ -242,7 +234,7 @@ describe("the work-resumed k8sProbe against the real API server", () => {
 
     kubectl("delete", "pod", hit!, "-n", ns, "--grace-period=0", "--force", "--wait=false");
     // The probe with its own attempts and interval, as litmus-go retries it.
-    const result = await check(probe, realBackend, sleep);
+    const result = await check(probe, realBackend, (ms) => pause("the probe's interval, as litmus-go waits it", ms));
     expect(result).toEqual({ ok: true, observed: "1 pods" });
   }, 300_000);
 });

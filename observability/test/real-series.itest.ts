@@ -27,12 +27,11 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "
 import * as net from "node:net";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { apply, kubectl, promQuery } from "../../chaos/drill/pieces";
 import { createTopics, deleteTopics, queueManagerJob } from "../../chaos/drill/traffic";
 import { JMX_EXPORTER_CONFIG } from "../../infra/kafka/cluster-spec";
 import { PROJECT_ROOT, parseCommittedStack } from "../../infra/render/render";
 import { OPERATOR_NAME } from "../../infra/self-healing/manifests";
-import { sleep, writeScrapeTargets } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlApply, promQuery, writeScrapeTargets } from "../../test/integration/local-platform";
 import { createMetrics } from "../../operator/src/metrics";
 import { dashboards } from "../dashboards";
 import { KAFKA_MBEANS, jmxExportedNames } from "../metric-sources";
@@ -103,7 +102,7 @@ export function metricSelectors(expr: string): string[] {
   return [...found].sort();
 }
 
-/** An instant query's samples (the drill's client: a refusal throws with Prometheus's error). */
+/** An instant query's samples (the kit's client: a refusal throws with Prometheus's error). */
 const query = (q: string): Promise<number[]> => promQuery(PROMETHEUS!, q);
 
 /** Which of an expression's checks return nothing (empty: it returns data). */
@@ -258,9 +257,9 @@ describe("every Kafka and operator expression returns data on the real local Pro
     cleanups.push(() => deleteTopics(bootstrap, [topic]));
 
     // The operator's world: its own namespace (its Lease goes there too), two silent Jobs of one target.
-    await kubectl("create", "namespace", namespace);
+    kubectl("create", "namespace", namespace);
     cleanups.push(() => kubectl("delete", "namespace", namespace, "--wait=false"));
-    for (const queueId of [`${stamp}-a`, `${stamp}-b`]) await apply(queueManagerJob(queueId, TARGET, namespace));
+    for (const queueId of [`${stamp}-a`, `${stamp}-b`]) kubectlApply(queueManagerJob(queueId, TARGET, namespace));
 
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     mkdirSync(LOG_DIR, { recursive: true });
@@ -344,16 +343,20 @@ describe("every Kafka and operator expression returns data on the real local Pro
     const required = uses.filter((u) => excused(u).length === 0);
     expect(required.length).toBeGreaterThan(25);
     let failing: { where: string; empty: string[] }[] = [];
-    const deadline = Date.now() + 120_000;
-    do {
-      failing = [];
-      for (const u of required) {
-        const empty = await missing(u);
-        if (empty.length > 0) failing.push({ where: u.where, empty });
-      }
-      if (failing.length === 0) break;
-      await sleep(2500);
-    } while (Date.now() < deadline);
+    // Until every required expression returns data; the report below says which did not.
+    await eventually(
+      "every required expression to return data",
+      async () => {
+        failing = [];
+        for (const u of required) {
+          const empty = await missing(u);
+          if (empty.length > 0) failing.push({ where: u.where, empty });
+        }
+        return failing.length === 0 ? true : undefined;
+      },
+      120_000,
+      2500,
+    ).catch(() => undefined);
 
     const optional = uses.filter((u) => excused(u).length > 0);
     const report = [

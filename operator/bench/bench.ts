@@ -31,7 +31,7 @@ import { type Intake, InlineIntake, ThreadIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
 import type { CreateResult, EventSource, KubePort } from "../src/ports.js";
 import { systemClock } from "../src/ports.js";
-import { type QueueManagerEnvVar, queueManagerJob } from "../test/queue-manager-job.js";
+import { type QueueManagerEnvVar, queueManagerJob } from "../testkit/queue-manager-job.js";
 
 const log = pino({ level: "silent" });
 const foldOptions = {
@@ -247,7 +247,7 @@ async function endToEnd(): Promise<void> {
 }
 
 /**
- * A Job as the API server sends it in a watch event: queue-manager's Job (test/queue-manager-job.ts,
+ * A Job as the API server sends it in a watch event: queue-manager's Job (testkit/queue-manager-job.ts,
  * the env STREAMFORGE.md lists) with what the API server adds: defaults, the Job controller's
  * labels and selector, managedFields, status. About 4.3 KB of JSON.
  */

@@ -4,7 +4,7 @@ import { DEFAULT_PARSE_LIMITS, parseEvent } from "../src/core/events.js";
 import { type JobManifest, type ObservedJob, observeJob, trimJob } from "../src/core/jobs.js";
 import { DEFAULT_POLICY, type Policy } from "../src/core/policy.js";
 import { EMPTY_SIGNAL, type QueueSignal, applyEvent } from "../src/core/signals.js";
-import { queueManagerJob as queueManagerJobOf } from "./queue-manager-job.js";
+import { queueManagerJob as queueManagerJobOf } from "../testkit/queue-manager-job.js";
 
 export const T0 = Date.parse("2026-11-27T10:00:00Z");
 export const s = (seconds: number): number => T0 + seconds * 1000;

@@ -14,7 +14,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { committedConfig } from "../../test/helpers";
-import { kubectl, kubectlWith, sleep, writeScrapeTargets } from "../../test/integration/local-platform";
+import { eventually, kubectl, kubectlWith, prometheusApi, promQuery, writeScrapeTargets } from "../../test/integration/local-platform";
 import {
   LOCAL_ADDRESS_ANNOTATION,
   type OperatedPrometheus,
@@ -32,23 +32,13 @@ import {
   rollout,
 } from "../spec";
 import { type MeasurementPhase, measure } from "./argo-conditions";
+import { FAST, SLOW, type Traffic, operatorExposition, queueManagerExposition } from "./fake-metrics";
 import { localContext } from "./local-context";
 
 const NAMESPACE = `analysis-${process.pid}`;
 /** Pods as in NAMESPACE, scraped through a PodMonitor whose relabelling keeps the wrong label. */
 const BROKEN = `${NAMESPACE}-broken`;
-const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
-/** How one pod-template hash behaves: requests per second, share of 5xx, and where its latencies fall. */
-interface Behaviour {
-  readonly rps: number;
-  readonly errorShare: number;
-  /** Share of requests at or under each bucket bound (cumulative, last = 1). */
-  readonly latency: readonly number[];
-}
-const FAST = [0.9, 0.99, 1, 1, 1, 1, 1];
-const SLOW = [0, 0, 0, 0, 0.05, 0.9, 1];
-const BEHAVIOURS: Record<string, Behaviour> = {
+const BEHAVIOURS: Record<string, Traffic> = {
   healthy: { rps: 50, errorShare: 0.001, latency: FAST },
   /** Never served a 5xx: prometheus_client has not created the 5xx series. */
   clean: { rps: 50, errorShare: 0, latency: FAST },
@@ -62,32 +52,13 @@ const started = Date.now();
 const seconds = () => (Date.now() - started) / 1000;
 let fatalSince: number | undefined;
 
-function queueManagerMetrics(b: Behaviour | undefined): string | undefined {
-  if (!b) return undefined;
-  const t = seconds();
-  const total = b.rps * t;
-  const lines = [
-    "# TYPE http_requests_total counter",
-    `http_requests_total{handler="/queues",method="POST",status="2xx"} ${total * (1 - b.errorShare)}`,
-    // prometheus_client creates a labelled series when it is first incremented: no 5xx yet, no series.
-    ...(b.errorShare > 0 ? [`http_requests_total{handler="/queues",method="POST",status="5xx"} ${total * b.errorShare}`] : []),
-    "# TYPE http_request_duration_seconds histogram",
-    ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{handler="/queues",le="${le}"} ${total * b.latency[i]!}`),
-    `http_request_duration_seconds_bucket{handler="/queues",le="+Inf"} ${total}`,
-    `http_request_duration_seconds_count{handler="/queues"} ${total}`,
-  ];
-  return `${lines.join("\n")}\n`;
-}
+/** A pod's metrics: its hash's traffic since the test started (none for a hash not listed). */
+const queueManagerMetrics = (b: Traffic | undefined): string | undefined =>
+  b && queueManagerExposition(seconds(), b, { handler: "/queues", method: "POST" });
 
 function operatorMetrics(): string {
   const t = seconds();
-  const fatal = fatalSince === undefined ? 0 : (t - fatalSince) * 1; // one critical error a second
-  return [
-    "# TYPE streamforge_operator_events_total counter",
-    `streamforge_operator_events_total{kind="progress"} ${t * 20}`,
-    `streamforge_operator_events_total{kind="fatal"} ${fatal}`,
-    "",
-  ].join("\n");
+  return operatorExposition(t, fatalSince === undefined ? 0 : (t - fatalSince) * 1); // one critical error a second
 }
 
 // The operator's counters (not a pod here): file discovery in the test's Prometheus.
@@ -141,35 +112,16 @@ function registerOperator(port: number): void {
   ]);
 }
 
-async function query(promql: string): Promise<number[]> {
-  const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await response.json()) as {
-    status: string;
-    error?: string;
-    data: { resultType: string; result: { value: [number, string] }[] };
-  };
-  if (body.status !== "success") throw new Error(`Prometheus refused ${promql}: ${body.error}`);
-  return body.data.result.map((r) => Number(r.value[1]));
-}
+/** An instant query's samples on the test's Prometheus (the kit's client). */
+const query = (promql: string): Promise<number[]> => promQuery(prometheus.url, promql);
+
+/** Polls `check` every second (a scrape interval is 2 s) until it gives a value; the kit's `eventually`. */
+const until = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => eventually(what, check, 60_000, 1000);
 
 async function waitForScrapes(jobs: string[]): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    const up = await query(`count(up{job=~"${jobs.join("|")}"} == 1)`);
-    if ((up[0] ?? 0) >= jobs.length) return;
-    await sleep(1000);
-  }
-  throw new Error(`Prometheus did not scrape ${jobs.join(", ")}`);
-}
-
-/** Polls `check` every second until it gives a value; throws naming `what` after `timeoutMs`. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(1000);
-  }
+  await until(`Prometheus to scrape ${jobs.join(", ")}`, async () =>
+    ((await query(`count(up{job=~"${jobs.join("|")}"} == 1)`))[0] ?? 0) >= jobs.length ? true : undefined,
+  );
 }
 
 /** The templates' metrics by name, for the namespace their queries select. */
@@ -229,10 +181,10 @@ describe("the AnalysisTemplates' PromQL against a Prometheus configured from the
   it("the series carry the labels prometheus-operator's relabelling gives them; the pods serve none of those", async () => {
     expect(prometheus.warnings()).toBe("");
     expect(prometheus.config()).toContain(`job_name: podMonitor/${NAMESPACE}/${QUEUE_MANAGER}/0`);
-    const response = await fetch(
-      `${prometheus.url}/api/v1/series?match[]=${encodeURIComponent(`http_requests_total{namespace="${NAMESPACE}", status="2xx", pod="${QUEUE_MANAGER}-healthy"}`)}`,
+    const series = await prometheusApi<Record<string, string>[]>(
+      prometheus.url,
+      `/api/v1/series?match[]=${encodeURIComponent(`http_requests_total{namespace="${NAMESPACE}", status="2xx", pod="${QUEUE_MANAGER}-healthy"}`)}`,
     );
-    const series = ((await response.json()) as { data: Record<string, string>[] }).data;
     expect(series).toHaveLength(1);
     const address = kubectl("get", "pod", `${QUEUE_MANAGER}-healthy`, "-n", NAMESPACE, "-o", "json");
     const instance = JSON.parse(address).metadata.annotations[LOCAL_ADDRESS_ANNOTATION] as string;

@@ -24,6 +24,7 @@ import {
 } from "../../test/integration/local-platform";
 import { type OperatedPrometheus, PodEndpoints, startOperatedPrometheus } from "../../test/integration/operated-prometheus";
 import { POD_TEMPLATE_HASH_LABEL, QUEUE_MANAGER, QUEUE_MANAGER_POD_LABELS } from "../spec";
+import { FAST, operatorExposition, queueManagerExposition } from "./fake-metrics";
 
 /** healthy: 2xx only (no 5xx series at all, as prometheus_client does it); failing: 20% 5xx. */
 export type Behaviour = "healthy" | "failing";
@@ -43,8 +44,6 @@ export interface RolloutStatus {
   pauseConditions?: { reason: string }[];
 }
 
-const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
 export class CanaryStack {
   /** The apps namespace of the stack (`stf-<suffix>`). */
   readonly apps: string;
@@ -53,10 +52,7 @@ export class CanaryStack {
   private readonly operatorSince = Date.now();
   // The operator's counters (not a pod here): file discovery in the stack's Prometheus.
   private readonly server = http.createServer((req, res) => {
-    const body =
-      req.url === "/metrics/operator"
-        ? `# TYPE streamforge_operator_events_total counter\nstreamforge_operator_events_total{kind="progress"} ${((Date.now() - this.operatorSince) / 1000) * 20}\nstreamforge_operator_events_total{kind="fatal"} 0\n`
-        : undefined;
+    const body = req.url === "/metrics/operator" ? operatorExposition((Date.now() - this.operatorSince) / 1000) : undefined;
     res.writeHead(body === undefined ? 404 : 200, { "content-type": "text/plain; version=0.0.4" });
     res.end(body ?? "");
   });
@@ -137,19 +133,11 @@ export class CanaryStack {
   private metricsOf(hash: string): string | undefined {
     const b = this.behaviours.get(hash);
     if (!b) return undefined;
-    const t = (Date.now() - this.since.get(hash)!) / 1000;
-    const total = 50 * t;
-    const errors = b === "failing" ? 0.2 : 0;
-    return [
-      "# TYPE http_requests_total counter",
-      `http_requests_total{status="2xx"} ${total * (1 - errors)}`,
-      ...(errors > 0 ? [`http_requests_total{status="5xx"} ${total * errors}`] : []),
-      "# TYPE http_request_duration_seconds histogram",
-      ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{le="${le}"} ${total * [0.9, 0.99, 1, 1, 1, 1, 1][i]!}`),
-      `http_request_duration_seconds_bucket{le="+Inf"} ${total}`,
-      `http_request_duration_seconds_count ${total}`,
-      "",
-    ].join("\n");
+    return queueManagerExposition((Date.now() - this.since.get(hash)!) / 1000, {
+      rps: 50,
+      errorShare: b === "failing" ? 0.2 : 0,
+      latency: FAST,
+    });
   }
 
   /** The pods of `hash` serve `behaviour` from now on. */

@@ -12,7 +12,7 @@
  * is aborted, the weights return to stable and `pulumi up` fails; a canary without data pauses as
  * Inconclusive.
  */
-import { sleep } from "../../test/integration/local-platform";
+import { eventually } from "../../test/integration/local-platform";
 import { QUEUE_MANAGER } from "../spec";
 import { CanaryStack, type RolloutStatus } from "./canary-stack";
 
@@ -54,11 +54,16 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     const canary = await stack.canaryHash(stable);
     stack.serve(canary, "healthy");
     const seen: number[] = [];
-    while (run.running()) {
-      const [, c] = stack.weights();
-      if (seen[seen.length - 1] !== c) seen.push(c);
-      await sleep(250);
-    }
+    // Every canary weight the VirtualService shows while `up` waits, in order.
+    await eventually(
+      "pulumi up to return",
+      () => {
+        const [, c] = stack.weights();
+        if (seen[seen.length - 1] !== c) seen.push(c);
+        return run.running() ? undefined : true;
+      },
+      600_000,
+    );
     const result = await run.done;
     console.log(`healthy canary promoted in ${((Date.now() - t0) / 1000).toFixed(1)} s; canary weights seen: ${seen.join(" -> ")}`);
     expect([result.code, result.output.slice(-800)]).toEqual([0, expect.any(String)]);
@@ -77,10 +82,15 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     stack.serve(canary, "failing");
     const badAt = Date.now();
     let abortedAt: number | undefined;
-    while (run.running()) {
-      if (abortedAt === undefined && stack.status().abort) abortedAt = Date.now();
-      await sleep(250);
-    }
+    // When the Rollout shows the abort, while `up` waits.
+    await eventually(
+      "pulumi up to return",
+      () => {
+        if (abortedAt === undefined && stack.status().abort) abortedAt = Date.now();
+        return run.running() ? undefined : true;
+      },
+      600_000,
+    );
     const result = await run.done;
     expect(abortedAt).toBeDefined();
     console.log(
@@ -102,12 +112,16 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     const returnedIn = (Date.now() - t0) / 1000;
     // The new image starts a new canary after the abort; its pods are never scraped.
     const canary = await stack.canaryHash(stable);
-    let s: RolloutStatus = {};
-    for (let i = 0; i < 360; i++) {
-      s = stack.status();
-      if (s.phase === "Paused" && (s.pauseConditions ?? []).some((p) => p.reason === "InconclusiveAnalysisRun")) break;
-      await sleep(250);
-    }
+    const s: RolloutStatus = await eventually(
+      "the rollout paused as Inconclusive",
+      () => {
+        const now = stack.status();
+        const reasons = (now.pauseConditions ?? []).map((p) => p.reason);
+        if (now.phase === "Paused" && reasons.includes("InconclusiveAnalysisRun")) return now;
+        throw new Error(`the rollout is ${now.phase} (${reasons.join(", ")})`);
+      },
+      90_000,
+    );
     console.log(
       `no-data canary ${canary}: up returned in ${returnedIn.toFixed(1)} s; rollout ${s.phase} (${(s.pauseConditions ?? []).map((p) => p.reason).join(", ")}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../infra/render/render";
-import { eventually, kubectl, requireEnv } from "../../test/integration/local-platform";
+import { eventually, kubectl, promQuery, requireEnv } from "../../test/integration/local-platform";
 import { CanaryStack } from "./canary-stack";
 import {
   containsInOrder,
@@ -137,11 +137,9 @@ async function pausedInconclusive(tag: string) {
 /** Waits until Prometheus has a request rate for `hash`, so the analysis after a promote measures data, not a scrape not yet made. */
 function scraped(hash: string): Promise<true> {
   const query = `sum(rate(http_requests_total{namespace="${APPS}",rollouts_pod_template_hash="${hash}"}[10s]))`;
-  return eventually("Prometheus scraped the canary", async () => {
-    const r = await fetch(`${stack.prometheus!.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-    const body = (await r.json()) as { data?: { result?: unknown[] } };
-    return (body.data?.result ?? []).length > 0 ? true : undefined;
-  });
+  return eventually("Prometheus scraped the canary", async () =>
+    (await promQuery(stack.prometheus!.url, query)).length > 0 ? true : undefined,
+  );
 }
 
 beforeAll(async () => {

@@ -225,21 +225,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
+  // Each binding and each policy of these names, in one call.
   kubectl(
     "delete",
-    "validatingadmissionpolicybinding",
-    GUARD,
-    ACCESS,
-    TOKENS,
-    SERVICES,
-    WORKLOADS,
-    PLATFORM_TOKENS,
-    JOB_GUARD,
-    "--ignore-not-found",
-  );
-  kubectl(
-    "delete",
-    "validatingadmissionpolicy",
+    "validatingadmissionpolicybinding,validatingadmissionpolicy",
     GUARD,
     ACCESS,
     TOKENS,

@@ -17,7 +17,6 @@ import {
   pulumiInBackground,
   requireEnv,
   selectStack,
-  sleep,
 } from "./local-platform";
 
 /** The local stack with its own namespaces, changed by `edit`. */
@@ -144,19 +143,25 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
 
     // Topics and users follow; each is waited for until Strimzi marks it Ready.
     const ready = new Set<string>();
-    for (let i = 0; i < 600 && up.running(); i++) {
-      for (const [kind, ns] of [
-        ["kafkatopics.kafka.strimzi.io", kafkaNs],
-        ["kafkausers.kafka.strimzi.io", appsNs],
-      ] as const) {
-        for (const name of names(kind, ns)) {
-          if (ready.has(`${kind}/${name}`)) continue;
-          markReady(kind, name, ns);
-          ready.add(`${kind}/${name}`);
+    // Strimzi's part while `up` runs: each new topic and user marked Ready.
+    await eventually(
+      "pulumi up to return",
+      () => {
+        for (const [kind, ns] of [
+          ["kafkatopics.kafka.strimzi.io", kafkaNs],
+          ["kafkausers.kafka.strimzi.io", appsNs],
+        ] as const) {
+          for (const name of names(kind, ns)) {
+            if (ready.has(`${kind}/${name}`)) continue;
+            markReady(kind, name, ns);
+            ready.add(`${kind}/${name}`);
+          }
         }
-      }
-      await sleep(500);
-    }
+        return up.running() ? undefined : true;
+      },
+      300_000,
+      500,
+    );
     const { code, output } = await up.done;
     console.log(
       `pulumi up awaiting Strimzi: ${((Date.now() - started) / 1000).toFixed(1)} s in all, ${((Date.now() - readyAt) / 1000).toFixed(1)} s after the cluster was marked Ready`,

@@ -3,7 +3,7 @@
  * real API server with the upstream CRDs. What the offline render says is what the API server
  * then holds, and a second run changes nothing.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, renderStack, type KubernetesObject } from "../../infra/render/render";
@@ -14,7 +14,7 @@ const platform = path.join(PROJECT_ROOT, "local", "platform.sh");
 function kubectlGet(obj: KubernetesObject): Record<string, unknown> {
   const kind = `${obj.kind.toLowerCase()}.${obj.apiVersion.includes("/") ? obj.apiVersion.split("/")[0] : ""}`.replace(/\.$/, "");
   const args = ["get", kind, obj.metadata.name, "-o", "json", ...(obj.metadata.namespace ? ["-n", obj.metadata.namespace] : [])];
-  return JSON.parse(execFileSync("kubectl", args, { encoding: "utf8", env: process.env })) as Record<string, unknown>;
+  return JSON.parse(kubectl(...args)) as Record<string, unknown>;
 }
 
 /** Where `declared` is not contained in `live` (the API server may add defaults, never change what was declared); undefined when it is. */

@@ -1,10 +1,17 @@
 /** The local platform's tools for the integration tiers: the real Pulumi CLI, kubectl, stack variants, Prometheus targets. */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import { PROJECT_ROOT } from "../../infra/render/render";
+import { kubectl, kubectlWith } from "../../operator/testkit/kubectl";
+import { eventually } from "../../operator/testkit/wait";
+
+// The test kit (operator/testkit: waits, kubectl, Prometheus) that every test imports, also from here.
+export { GiveUp, consistently, eventually, pause } from "../../operator/testkit/wait";
+export { kubectl, kubectlApply, kubectlAsync, kubectlWith } from "../../operator/testkit/kubectl";
+export { prometheusApi, promQuery, promSeriesCount } from "../../operator/testkit/prometheus";
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -28,10 +35,6 @@ export function pulumi(args: string[], timeout = 600_000): { status: number | nu
   return { status: result.status, stdout: result.stdout, output: `${result.stdout}\n${result.stderr}` };
 }
 
-export function kubectl(...args: string[]): string {
-  return execFileSync("kubectl", args, { encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
-}
-
 /** Selects a stack of the local backend, creating it when it does not exist yet. */
 export function selectStack(stack: string): void {
   if (pulumi(["stack", "select", stack]).status !== 0) {
@@ -50,8 +53,6 @@ export function configFile(name: string, doc: { config: Record<string, unknown>;
   fs.writeFileSync(file, stringify(doc));
   return file;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function namespaceExists(ns: string): boolean {
   try {
@@ -119,17 +120,6 @@ export function writeScrapeTargets(file: string, targets: readonly { targets: st
   fs.renameSync(`${file}.tmp`, file);
 }
 
-/** `kubectl <args>` as the identity of `kubeconfig` (the admin's when undefined), `input` on stdin; never throws. */
-export function kubectlWith(kubeconfig: string | undefined, input: object | undefined, ...args: string[]): { ok: boolean; output: string } {
-  const r = spawnSync("kubectl", [...(kubeconfig === undefined ? [] : ["--kubeconfig", kubeconfig]), ...args], {
-    input: input === undefined ? "" : JSON.stringify(input),
-    encoding: "utf8",
-    env: process.env,
-    timeout: 60_000,
-  });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
-}
-
 /**
  * A kubeconfig (written into `dir`) that authenticates as the ServiceAccount `namespace/name` with
  * its own bound token (TokenRequest, 1 h) on the admin's server and CA; checked with `auth whoami`.
@@ -152,59 +142,6 @@ export function serviceAccountKubeconfig(dir: string, namespace: string, name: s
   if (whoami.output !== `system:serviceaccount:${namespace}:${name}`)
     throw new Error(`the token of ${namespace}/${name} is not its own: ${whoami.output}`);
   return file;
-}
-
-/**
- * Retries `check` (sync or async) every `intervalMs` until it returns a value other than undefined,
- * or throws naming `what` after `timeoutMs`. A check that throws counts as not yet; its last error
- * is in the timeout's message.
- */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 60_000,
-  intervalMs = 250,
-): Promise<T> {
-  const start = Date.now();
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() - start > timeoutMs)
-      throw new Error(
-        `${what}: not within ${timeoutMs / 1000} s${lastError === undefined ? "" : ` (last error: ${(lastError as Error).message ?? lastError})`}`,
-      );
-    await sleep(intervalMs);
-  }
-}
-
-/**
- * Holds `check` (true, or what it found instead) for `durationMs`, polled every 250 ms, and fails
- * unless `progress` changed meanwhile: an absence proves something only while the system was
- * seen working (a test that proves nothing happened also proves the system was running).
- */
-export async function consistently(
-  what: string,
-  durationMs: number,
-  check: () => true | string,
-  progress: { what: string; read: () => unknown },
-): Promise<void> {
-  const start = Date.now();
-  const first = JSON.stringify(progress.read());
-  let moved = false;
-  for (;;) {
-    const found = check();
-    if (found !== true) throw new Error(`${what}: broken after ${((Date.now() - start) / 1000).toFixed(1)} s: ${found}`);
-    moved ||= JSON.stringify(progress.read()) !== first;
-    if (Date.now() - start >= durationMs) break;
-    await sleep(250);
-  }
-  if (!moved)
-    throw new Error(`${what}: held for ${durationMs / 1000} s, but ${progress.what} never changed: the system was not seen running`);
 }
 
 /** The type-checking warnings the API server reports for a ValidatingAdmissionPolicy, once it has checked it. */

@@ -17,13 +17,12 @@
  *   ones, promcfg.go generatePodMonitorConfig) keeps only pods with that annotation and scrapes the
  *   address it holds.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { promisify } from "node:util";
-import { kubectl, requireEnv, sleep } from "./local-platform";
+import { GiveUp, eventually, kubectl, kubectlAsync, prometheusApi, requireEnv } from "./local-platform";
 
 /** The annotation that holds the local address of a pod's metrics (local only; see the header). */
 export const LOCAL_ADDRESS_ANNOTATION = "streamforge.local/metrics-address";
@@ -206,10 +205,17 @@ async function startRecorded(bin: string, args: string[], base: string, before: 
 }
 
 async function waitForFile(file: string, writer: Recorded): Promise<void> {
-  for (let i = 0; !fs.existsSync(file); i++) {
-    if (writer.exited() || i > 120) throw new Error(`${file} was not written: ${writer.logTail()}`);
-    await sleep(250);
-  }
+  await eventually(
+    `${file} written`,
+    () => {
+      if (fs.existsSync(file)) return true;
+      if (writer.exited()) throw new GiveUp("its writer exited");
+      return undefined;
+    },
+    30_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${writer.logTail()}`);
+  });
 }
 
 export interface OperatedPrometheus {
@@ -281,9 +287,8 @@ export async function startOperatedPrometheus(
   const loadedConfig = async (): Promise<string | undefined> => {
     try {
       if (!(await fetch(`${url}/-/ready`)).ok) return undefined;
-      const info = (await (await fetch(`${url}/api/v1/status/runtimeinfo`)).json()) as { data: { reloadConfigSuccess: boolean } };
-      if (!info.data.reloadConfigSuccess) return undefined;
-      return ((await (await fetch(`${url}/api/v1/status/config`)).json()) as { data: { yaml: string } }).data.yaml;
+      if (!(await prometheusApi<{ reloadConfigSuccess: boolean }>(url, "/api/v1/status/runtimeinfo")).reloadConfigSuccess) return undefined;
+      return (await prometheusApi<{ yaml: string }>(url, "/api/v1/status/config")).yaml;
     } catch {
       return undefined;
     }
@@ -295,18 +300,18 @@ export async function startOperatedPrometheus(
     for (const f of ["data", "ca.crt", "client.crt", "client.key"]) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
   };
 
-  for (let i = 0; ; i++) {
-    if (prometheus.exited() || discovery.exited()) {
-      await stop();
-      throw new Error(`Prometheus or its discovery exited at start:\n${prometheus.logTail()}\n${discovery.logTail()}`);
-    }
-    if ((await loadedConfig()) !== undefined) break;
-    if (i > 120) {
-      await stop();
-      throw new Error(`Prometheus on ${url} was not ready within 30 s`);
-    }
-    await sleep(250);
-  }
+  await eventually(
+    `Prometheus on ${url} ready with its config`,
+    async () => {
+      if (prometheus.exited() || discovery.exited())
+        throw new GiveUp(`Prometheus or its discovery exited at start:\n${prometheus.logTail()}\n${discovery.logTail()}`);
+      return (await loadedConfig()) !== undefined || undefined;
+    },
+    30_000,
+  ).catch(async (err: Error) => {
+    await stop();
+    throw err;
+  });
 
   return {
     url,
@@ -324,18 +329,20 @@ export async function startOperatedPrometheus(
       process.kill(prometheus.pid, "SIGHUP");
       // Loaded once Prometheus's running config has every job the operator generated.
       const jobs = [...current.config.matchAll(/job_name: (\S+)/g)].map((m) => m[1]!);
-      for (let i = 0; i < 120; i++) {
-        const loaded = await loadedConfig();
-        if (loaded !== undefined && jobs.every((j) => loaded.includes(`job_name: ${j}`))) return;
-        await sleep(250);
-      }
-      throw new Error(`Prometheus did not load the new configuration: ${prometheus.logTail()}`);
+      await eventually(
+        "Prometheus to load the new configuration",
+        async () => {
+          const loaded = await loadedConfig();
+          return (loaded !== undefined && jobs.every((j) => loaded.includes(`job_name: ${j}`))) || undefined;
+        },
+        30_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: ${prometheus.logTail()}`);
+      });
     },
     stop,
   };
 }
-
-const execFileAsync = promisify(execFile);
 
 interface PodView {
   readonly name: string;
@@ -373,9 +380,7 @@ export class PodEndpoints {
   }
 
   private async sync(): Promise<void> {
-    const { stdout } = await execFileAsync("kubectl", ["get", "pods", "-n", this.namespace, "-l", this.selector, "-o", "json"], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const stdout = await kubectlAsync(["get", "pods", "-n", this.namespace, "-l", this.selector, "-o", "json"]);
     const pods = (JSON.parse(stdout).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
     const live = new Set(pods.map((p) => p.metadata.name as string));
     for (const [name, server] of this.servers)
@@ -395,7 +400,7 @@ export class PodEndpoints {
       const port = (server.address() as AddressInfo).port;
       this.servers.set(view.name, server);
       // A pod deleted meanwhile: its server goes at the next round.
-      await execFileAsync("kubectl", [
+      await kubectlAsync([
         "annotate",
         "pod",
         view.name,

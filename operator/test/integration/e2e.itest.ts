@@ -4,6 +4,7 @@
  * real processes. The tests watch the API server for what the operator did.
  */
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { Kafka, type Producer, logLevel } from "kafkajs";
@@ -15,6 +16,7 @@ import {
   env,
   eventually,
   heartbeats,
+  jobsStay,
   kubeClients,
   listJobs,
   metric,
@@ -27,17 +29,31 @@ import {
   leaderOf,
   status,
   unique,
-  whileDeciding,
   workerProducer,
   type OperatorProcess,
 } from "./platform.js";
+import { GiveUp, pause } from "../../testkit/wait.js";
 import { type OperatorIdentity, auditedRequests, grantedPairs, operatorIdentity, refusedPairs, usedPairs } from "./identity.js";
 
 /** Each run's own identity: the stack's ServiceAccount and Roles in that run's namespace. */
 const identities: OperatorIdentity[] = [];
 
 const names = (jobs: k8s.V1Job[]) => jobs.map((j) => j.metadata!.name!).sort();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether the local broker accepts a connection on its plain listener now. */
+function brokerAnswers(): Promise<boolean> {
+  const [host, port] = env.plainBootstrap().split(",")[0]!.split(":");
+  return new Promise((resolve) => {
+    const socket = connect({ host: host!, port: Number(port), timeout: 1000 });
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
 
 describe("the operator against a real broker and API server", () => {
   const ns = unique("it-heal");
@@ -93,7 +109,7 @@ describe("the operator against a real broker and API server", () => {
     const alive = new Set(["silent-1", "healthy-1", "perrec-1", "stopped-1"]);
     const beat = heartbeats(producer, topic, alive);
     try {
-      await sleep(2000);
+      await pause("the workers to report before two of them stop", 2000);
       // silent-1 goes quiet; stopped-1 is stopped on purpose; perrec-1 survives a bad record.
       alive.delete("silent-1");
       alive.delete("stopped-1");
@@ -146,14 +162,19 @@ describe("the operator against a real broker and API server", () => {
       );
 
       // Long enough for a second, wrong relaunch to show up: twice the loader threshold plus grace.
-      await whileDeciding(12_000, operators);
-      expect(names(await listJobs(ns))).toEqual([
-        "fatal-1-arango-connector-r1",
-        "healthy-1-loader-producer",
-        "perrec-1-arango-connector",
-        "silent-1-loader-producer-r1",
-        "stopped-1-loader-producer",
-      ]);
+      await jobsStay(
+        "each relaunched once, no other Job",
+        ns,
+        [
+          "fatal-1-arango-connector-r1",
+          "healthy-1-loader-producer",
+          "perrec-1-arango-connector",
+          "silent-1-loader-producer-r1",
+          "stopped-1-loader-producer",
+        ],
+        12_000,
+        operators,
+      );
       // The replacement carries the original's env and says why it exists.
       const replacement = await batch.readNamespacedJob({ name: "silent-1-loader-producer-r1", namespace: ns });
       const original = originals.get("silent-1-loader-producer")!;
@@ -233,12 +254,20 @@ describe("a broker restart in the middle of a run", () => {
     const alive = new Set(["steady-2", "victim-2"]);
     const beat = heartbeats(producer, topic, alive);
     try {
-      await sleep(3000);
+      await pause("the workers to report before the broker restarts", 3000);
+      let restarted = false;
       const restart = new Promise<void>((resolve, reject) => {
         const child = spawn("bash", [join(REPO_ROOT, "local", "kafka.sh"), "restart"], { stdio: "ignore" });
-        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kafka.sh restart exited ${code}`))));
+        child.once("exit", (code) => {
+          restarted = true;
+          if (code === 0) resolve();
+          else reject(new Error(`kafka.sh restart exited ${code}`));
+        });
       });
-      await sleep(1500);
+      await eventually("the broker to be down", async () => {
+        if (restarted) throw new GiveUp("the restart ended before the broker was seen down");
+        return (await brokerAnswers()) ? undefined : true;
+      });
       // While the broker is down: victim-2 fails; the producer retries until the broker is back.
       alive.delete("victim-2");
       const fatal = publish(producer, topic, [
@@ -252,8 +281,9 @@ describe("a broker restart in the middle of a run", () => {
         90_000,
       );
       alive.add("victim-2");
-      await whileDeciding(10_000, [operator]);
-      expect(names(await listJobs(ns))).toEqual(["steady-2-loader-producer", "victim-2-loader-producer-r1"]);
+      await jobsStay("victim-2 relaunched once, steady-2 never", ns, ["steady-2-loader-producer", "victim-2-loader-producer-r1"], 10_000, [
+        operator,
+      ]);
     } finally {
       await beat.stop();
     }
@@ -309,7 +339,7 @@ describe("leader failover", () => {
     const alive = new Set(["orphan-3"]);
     const beat = heartbeats(producer, topic, alive);
     try {
-      await sleep(2000);
+      await pause("orphan-3 to report before it goes silent", 2000);
       alive.delete("orphan-3");
       await eventually(
         "orphan-3 to be relaunched",
@@ -317,8 +347,7 @@ describe("leader failover", () => {
         60_000,
       );
       alive.add("orphan-3");
-      await whileDeciding(10_000, [follower]);
-      expect(names(await listJobs(ns))).toEqual(["orphan-3-loader-producer-r1"]);
+      await jobsStay("orphan-3 relaunched once", ns, ["orphan-3-loader-producer-r1"], 10_000, [follower]);
     } finally {
       await beat.stop();
     }

@@ -13,6 +13,7 @@ import { DEFAULT_PARSE_LIMITS } from "../../src/core/events.js";
 import type { FoldOptions, IntakeReport } from "../../src/core/signal-fold.js";
 import { InlineIntake, ThreadIntake } from "../../src/intake.js";
 import { type RawBatch, systemClock } from "../../src/ports.js";
+import { consistently, pause } from "../../testkit/wait.js";
 import { OPERATOR_DIR, createTopic, env, eventually, unique } from "./platform.js";
 
 const FOLD: FoldOptions = { parseLimits: { ...DEFAULT_PARSE_LIMITS, maxBytes: 512 }, maxEventAgeMs: 300_000, retentionMs: 3_600_000 };
@@ -153,9 +154,14 @@ describe("the kafkajs source over SCRAM and TLS", () => {
     });
     await eventually("the batch to be handed over", async () => (handedOver === 10 ? true : undefined));
     expect(events.health().connected).toBe(true);
-    // Several commit rounds pass while the batch is still being applied: nothing is committed.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await committed(groupId, topic)).toBe(0);
+    // Commit rounds (every 200 ms) pass while the batch is still being applied: nothing is
+    // committed, while the source is seen fetching on (an idle fetch returns within kafkajs's 5 s).
+    await consistently(
+      "nothing committed while the batch is being applied",
+      7000,
+      async () => (await committed(groupId, topic)) === 0 || "committed already",
+      { what: "the source's last fetch", read: () => events.health().lastFetchAt },
+    );
     release();
     await eventually("the applied batch to be committed", async () => ((await committed(groupId, topic)) === 10 ? true : undefined));
     await events.stop();
@@ -171,7 +177,12 @@ describe("the kafkajs source over SCRAM and TLS", () => {
     await eventually("the batch to fail", async () => (attempts > 0 && !failing.health().connected ? true : undefined));
     // ... and says intake cannot go on, so the process starts over from the committed offsets.
     expect(fatalErrors.map((e) => e.message)).toEqual(["the intake thread died"]);
-    await new Promise((r) => setTimeout(r, 1000));
+    await consistently(
+      "nothing committed after the failed batch",
+      7000,
+      async () => (await committed(failedGroup, topic)) === 0 || "committed already",
+      { what: "the source's last fetch", read: () => failing.health().lastFetchAt },
+    );
     await failing.stop();
     expect(await committed(failedGroup, topic)).toBe(0);
   });
@@ -183,7 +194,7 @@ describe("the kafkajs source over SCRAM and TLS", () => {
     let handedOver = 0;
     await events.start(async (batch) => {
       handedOver += batch.messages.length;
-      await new Promise((r) => setTimeout(r, 1500));
+      await pause("a slow application of the batch", 1500);
     });
     await eventually("the batch to be handed over", async () => (handedOver === 25 ? true : undefined));
     await events.stop();

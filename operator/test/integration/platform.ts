@@ -9,7 +9,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { Kafka, type Producer, logLevel } from "kafkajs";
+import { promQuery as promValues } from "../../testkit/prometheus.js";
+import { consistently, eventually, pause } from "../../testkit/wait.js";
 import { queueManagerJob as sharedQueueManagerJob } from "../sim.js";
+
+export { eventually } from "../../testkit/wait.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const OPERATOR_DIR = resolve(HERE, "..", "..");
@@ -35,13 +39,9 @@ export const env = {
   prometheus: () => required("PROMETHEUS_URL"),
 };
 
-/** Runs an instant query against the local Prometheus; the first sample's value, or undefined. */
+/** Runs an instant query against the local Prometheus (the kit's client); the first sample's value, or undefined. */
 export async function promQuery(query: string): Promise<number | undefined> {
-  const res = (await (await fetch(`${env.prometheus()}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
-    data: { result: { value: [number, string] }[] };
-  };
-  const first = res.data.result[0];
-  return first ? Number(first.value[1]) : undefined;
+  return (await promValues(env.prometheus(), query))[0];
 }
 
 export function kubeClients() {
@@ -69,22 +69,6 @@ export function queueManagerJob(queueId: string, target: string): k8s.V1Job {
 
 export async function listJobs(namespace: string): Promise<k8s.V1Job[]> {
   return (await kubeClients().batch.listNamespacedJob({ namespace })).items.filter((j) => !j.metadata?.deletionTimestamp);
-}
-
-/** Polls until `check` returns a value, or fails after `timeoutMs` with what it saw last. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
 }
 
 export async function createTopic(topic: string, partitions = 3): Promise<void> {
@@ -276,22 +260,44 @@ export function restartBroker(): void {
   execFileSync("bash", [join(REPO_ROOT, "local", "kafka.sh"), "restart"], { stdio: "ignore" });
 }
 
-const sleepFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Waits `ms` for something that must not happen, and proves the operators kept deciding meanwhile
- * (the decision rounds they count advanced, at least one every second): a stalled operator fails
- * here instead of passing for doing nothing. Sums over replicas, as only the leader decides.
+ * Holds `check` (true, or what it found instead) for `ms` (the kit's `consistently`), and proves
+ * the operators kept deciding meanwhile (the decision rounds they count advanced, at least one
+ * every second): a stalled operator fails here instead of passing for doing nothing. Sums over
+ * replicas, as only the leader decides.
  */
-export async function whileDeciding(ms: number, ops: readonly OperatorProcess[]): Promise<void> {
+export async function whileDeciding(
+  what: string,
+  ms: number,
+  ops: readonly OperatorProcess[],
+  check: () => Promise<true | string>,
+): Promise<void> {
   const rounds = async () =>
     (await Promise.all(ops.map((o) => metric(o.metricsPort, "streamforge_operator_decision_seconds_count").catch(() => 0)))).reduce(
       (a, b) => a + b,
       0,
     );
   const before = await rounds();
-  await sleepFor(ms);
+  await consistently(what, ms, check, { what: "the operators' decision rounds", read: rounds }, 500);
   expect((await rounds()) - before).toBeGreaterThanOrEqual(Math.floor(ms / 1000));
+}
+
+/** The names of the Jobs in `namespace` are exactly `expected`, or what they are instead. */
+async function jobsAre(namespace: string, expected: readonly string[]): Promise<true | string> {
+  const names = (await listJobs(namespace)).map((j) => j.metadata!.name!).sort();
+  return JSON.stringify(names) === JSON.stringify([...expected].sort()) || `the Jobs are ${names.join(", ")}`;
+}
+
+/**
+ * The Jobs of `namespace` come to be exactly `expected` (a relaunch deletes the original just
+ * after creating its replacement), then stay so for `ms` while `ops` decide (whileDeciding): long
+ * enough for a second, wrong relaunch to show up.
+ */
+export async function jobsStay(what: string, namespace: string, expected: readonly string[], ms: number, ops: readonly OperatorProcess[]) {
+  await eventually(`${what}: the Jobs to be ${expected.join(", ")}`, async () =>
+    (await jobsAre(namespace, expected)) === true ? true : undefined,
+  );
+  await whileDeciding(what, ms, ops, () => jobsAre(namespace, expected));
 }
 
 /** Publishes a loading event every second for each queue in `queues` until stopped; remembers when each was last acknowledged. */
@@ -310,7 +316,7 @@ export function heartbeats(producer: Producer, topic: string, queues: Set<string
         () => false,
       );
       if (sent) for (const q of batch) lastSent.set(q, Date.now());
-      await sleepFor(1000);
+      await pause("the workers' next report", 1000);
     }
   })();
   return {

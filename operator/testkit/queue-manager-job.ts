@@ -1,11 +1,11 @@
 /**
  * A Job as queue-manager's job_launcher submits it: named `<queue_id>-<target>`, no labels, one
- * container named after the target with the queue in its env (QUEUE_ID first). The operator's
- * fake world (test/sim.ts) and the chaos drill (chaos/drill/traffic.ts) both build their Jobs
- * with it, each with its own image and the rest of the env.
+ * container named after the target with the queue in its env (QUEUE_ID first). Part of the test
+ * kit: the operator's fake world (test/sim.ts) and bench, the chaos drill (chaos/drill/traffic.ts)
+ * and its tests build their Jobs with it, each with its own image and the rest of the env.
  *
  * Plain data, and it imports nothing: the program loads it as CommonJS (tsconfig.json's ts-node
- * `moduleTypes`), the operator's tests as an ES module.
+ * `moduleTypes`), the operator's tests and bench as an ES module.
  */
 
 /** A container env entry, as in a Job manifest (a type, not an interface, so that it fits index-signature shapes such as JobManifest's). */
