@@ -15,6 +15,14 @@ import { type DeclaredResource, knownStacks, runUnderMocks } from "../infra/rend
 import { committedConfig } from "./helpers";
 
 const NO_RETIRE = { topics: {}, users: {}, nodePools: {}, scaleDown: {} };
+/** A KafkaCluster's arguments besides its settings: users in `stf`, nothing retired. */
+const CLUSTER_CONTEXT = {
+  externallyManagedUsers: [],
+  usersNamespace: "stf",
+  clientNamespaces: ["stf"],
+  retire: NO_RETIRE,
+  topicDeletion: true,
+} as const;
 
 const run = (program: () => void): Promise<DeclaredResource[]> =>
   runUnderMocks({ project: "streamforge", stack: "test", config: {} }, program).then((r) => r.resources);
@@ -77,11 +85,7 @@ describe("KafkaCluster", () => {
       new KafkaCluster("kafka", {
         kafka,
         strimzi,
-        externallyManagedUsers: [],
-        usersNamespace: "stf",
-        clientNamespaces: ["stf"],
-        retire: NO_RETIRE,
-        topicDeletion: true,
+        ...CLUSTER_CONTEXT,
       });
     });
     const pools = byKind(resources, "KafkaNodePool");
@@ -100,11 +104,7 @@ describe("KafkaCluster", () => {
       new KafkaCluster("kafka", {
         kafka: { ...kafka, metrics: { jmxPrometheusExporter: false, kafkaExporter: false } },
         strimzi,
-        externallyManagedUsers: [],
-        usersNamespace: "stf",
-        clientNamespaces: ["stf"],
-        retire: NO_RETIRE,
-        topicDeletion: true,
+        ...CLUSTER_CONTEXT,
       });
     });
     expect(byKind(resources, "ConfigMap")).toEqual([]);
