@@ -382,7 +382,7 @@ describe("every preview says what its changes do to the running cluster", () => 
     const impacts = kafkaEditImpacts(edit(committedConfig("local")), retired, spec);
     expect(impacts.map((i) => [i.level, i.object, i.change])).toEqual([
       ["destructive", "KafkaTopic kafka/market-klines", "removed (retire: delete)"],
-      ["disruptive", "Kafka kafka/k3", "spec.kafka.version"],
+      ["disruptive", "Kafka kafka/k3", "spec.kafka.version 4.2.0 -> 4.3.0"],
       ["disruptive", "KafkaNodePool kafka/dual-role", "resources"],
       ["disruptive", "KafkaTopic kafka/queue-control", "config: retention.ms"],
       ["disruptive", "KafkaTopic kafka/queue-events", "partitions 3 -> 6"],
@@ -390,7 +390,19 @@ describe("every preview says what its changes do to the running cluster", () => 
     expect(impactReport(impacts)).toMatch(
       /^Kafka impact: 1 destructive, 4 disruptive, 0 without effect on clients\n {2}\[destructive\] KafkaTopic kafka\/market-klines: removed \(retire: delete\): data deleted/,
     );
-    expect(impacts[1]!.effect).toContain("rolling restart of every node (pools dual-role)");
+    expect(impacts[1]!.effect).toMatch(
+      /^upgrade, step 1 of 2 \(version, then metadataVersion\): rolling restart of every node \(pools dual-role\)/,
+    );
+    // The second step, and a downgrade's first.
+    const withMetadata = (v: string) => ({ ...clusterSpec, kafka: { ...(clusterSpec.kafka as object), metadataVersion: v } });
+    const metadata = (was: string, now: string) =>
+      kafkaEditImpacts(
+        committedConfig("local"),
+        { ...live, cluster: { ...live.cluster!, spec: withMetadata(was) } },
+        withMetadata(now),
+      ).map((i) => i.effect);
+    expect(metadata("4.2-IV0", "4.2-IV1")).toEqual([expect.stringMatching(/^upgrade, step 2 of 2/)]);
+    expect(metadata("4.2-IV1", "4.1-IV0")).toEqual([expect.stringMatching(/^downgrade, step 1 of 2 \(metadataVersion, then version\)/)]);
   });
 
   it("a listener removed cuts its clients off; an ACL change is labelled, a new topic is benign", () => {

@@ -41,6 +41,18 @@ const keysChanged = (a: unknown, b: unknown): string[] => {
   return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => changed(x[k], y[k])).sort();
 };
 
+/** Which step of Strimzi's upgrade or downgrade path (documentation/modules/upgrading/proc-*-kafka-kraft.adoc) a change is. */
+function upgradeStep(what: "version" | "metadataVersion", was: string, now: string): string {
+  const numbers = (v: string) => (v.match(/\d+/g) ?? []).map(Number);
+  const [a, b] = [numbers(was), numbers(now)];
+  let order = 0;
+  for (let i = 0; order === 0 && i < Math.max(a.length, b.length); i++) order = (b[i] ?? 0) - (a[i] ?? 0);
+  if (order === 0 || was === "" || now === "") return `${what} change`;
+  const up = order > 0;
+  const first = up === (what === "version");
+  return `${up ? "upgrade" : "downgrade"}, step ${first ? 1 : 2} of 2 (${up ? "version, then metadataVersion" : "metadataVersion, then version"})`;
+}
+
 /** Kafka CR spec.kafka fields whose change rolls every node (the pod revision hash: PodRevision.java:51-69, KafkaReconciler.java:700-734). */
 const ROLLING_FIELDS = ["version", "image", "jvmOptions", "template", "rack", "listeners", "authorization", "logging", "metricsConfig"];
 
@@ -61,8 +73,9 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
     impacts.push({
       level: cutOff.length > 0 ? "destructive" : "disruptive",
       object,
-      change: `spec.kafka.${key}`,
+      change: key === "version" ? `spec.kafka.version ${was as string} -> ${now as string}` : `spec.kafka.${key}`,
       effect:
+        (key === "version" ? `${upgradeStep("version", was as string, now as string)}: ` : "") +
         `rolling restart of every node (pools ${pools}): the pod revision changes (cluster-operator RestartReason PodHasOldRevision)` +
         (cutOff.length > 0 ? `; clients of listener ${cutOff.join(", ")} are cut off` : ""),
     });
@@ -75,12 +88,15 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
       change: `spec.kafka.config: ${config.join(", ")}`,
       effect: `a rolling restart of every node where a key is read-only in Kafka, else applied live (KafkaConfigurationDiff.java:218-228, KafkaRoller.java:621-634)`,
     });
-  if (changed(field(live.spec, "kafka", "metadataVersion"), field(desired.cluster, "kafka", "metadataVersion")))
+  const [wasMetadata, nowMetadata] = [field(live.spec, "kafka", "metadataVersion"), field(desired.cluster, "kafka", "metadataVersion")] as (
+    string | undefined
+  )[];
+  if (changed(wasMetadata, nowMetadata))
     impacts.push({
       level: "benign",
       object,
-      change: "spec.kafka.metadataVersion",
-      effect: "the metadata version moves after the brokers run the version (KRaftMetadataManager)",
+      change: `spec.kafka.metadataVersion ${wasMetadata ?? "(default)"} -> ${nowMetadata ?? "(default)"}`,
+      effect: `${upgradeStep("metadataVersion", wasMetadata ?? "", nowMetadata ?? "")}: the cluster's metadata version moves, no restart (KRaftMetadataManager.java:81-152)`,
     });
   for (const key of ["entityOperator", "kafkaExporter", "cruiseControl"])
     if (changed(field(live.spec, key), field(desired.cluster, key)))

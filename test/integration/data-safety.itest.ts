@@ -80,6 +80,9 @@ describe("removing a topic", () => {
     ).toContain('"streamforge.io/retire":"delete"');
     const removed = up(variant(both(withoutTopic("market-klines"), retire({ topics: { "market-klines": "delete" } }))));
     expect([removed.status, removed.output.slice(-1500)]).toEqual([0, expect.stringContaining("deleted")]);
+    // The update said what it does to the running cluster, destructive first.
+    expect(removed.output).toContain("Kafka impact: 1 destructive");
+    expect(removed.output).toContain("[destructive] KafkaTopic kafka-safety/market-klines: removed (retire: delete): data deleted");
     expect(topicObjects()).not.toContain("market-klines");
     // The others are all still there: only the confirmed topic went.
     expect(topicObjects()).toEqual(expect.arrayContaining(["market-orderbook", "market-trades", "queue-control", "queue-events"]));
