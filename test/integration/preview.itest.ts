@@ -103,7 +103,8 @@ test("the comment names the new topic and the changed Deployment, with the polic
   expect(c).toContain("**Pulumi preview:** succeeded");
   const details = c.slice(c.indexOf("<details>"), c.indexOf("</details>"));
   expect(details).toMatch(
-    /\+ kubernetes:kafka\.strimzi\.io\/v1:KafkaTopic: \(create\)\n\s+\[urn=urn:pulumi:local::\S+::catalogue-topic-market-ticks\]/,
+    // 🔒: the new topic is protected from its first `up` (infra/kafka/data-safety.ts).
+    /\+ kubernetes:kafka\.strimzi\.io\/v1:KafkaTopic: \(create\) 🔒\n\s+\[urn=urn:pulumi:local::\S+::catalogue-topic-market-ticks\]/,
   );
   expect(details).toMatch(/Policy Packs run:\n\s+Name\s+Version\n\s+streamforge\|local\|policy\s+\d/);
 });
