@@ -53,10 +53,19 @@ function preview(...args: string[]): { status: number | null; stderr: string; co
 
 beforeAll(() => {
   requireEnv("PULUMI_BACKEND_URL");
-  const stacks = pulumi(["stack", "ls", "--json"]);
-  if (!(JSON.parse(stacks.stdout) as { name: string }[]).some((s) => s.name === "local")) {
-    const init = pulumi(["stack", "init", "local"]);
-    if (init.status !== 0) throw new Error(`pulumi stack init local failed:\n${init.output}`);
+  // The head is previewed against the base as deployed: where no test deployed the local stack
+  // yet (Jest may run this file first), deploy it, or the preview would create everything.
+  const exported = pulumi(["stack", "export", "--stack", "local"]);
+  const deployed =
+    exported.status === 0 &&
+    ((JSON.parse(exported.stdout) as { deployment?: { resources?: unknown[] } }).deployment?.resources ?? []).length > 1;
+  if (!deployed) {
+    const deploy = spawnSync("bash", [path.join(PROJECT_ROOT, "local", "platform.sh"), "deploy"], {
+      encoding: "utf8",
+      env: process.env,
+      timeout: 600_000,
+    });
+    if (deploy.status !== 0) throw new Error(`deploying the local stack failed:\n${`${deploy.stdout}\n${deploy.stderr}`.slice(-3000)}`);
   }
   // The working tree as it is (tracked and new files, not ignored ones), as the base commit.
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-preview-it-"));
