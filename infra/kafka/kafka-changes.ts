@@ -6,7 +6,7 @@
  * procedure from its documentation. docs/data-safety.md lists them in one table. Pure functions.
  */
 import { type ConfigProblem, problem } from "../kit/config-kit";
-import { planTopics, planUsers } from "./catalogue";
+import { type TopicPlan, planTopics, planUsers } from "./catalogue";
 import { nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
 import { type LiveKafka, type LiveObject, departureProblems, liveTopicName } from "./data-safety";
@@ -381,6 +381,14 @@ export function unsupportedChangeProblems(live: LiveKafka, desired: DesiredSpecs
   ];
 }
 
+/** The node pools and topics the program declares, as cluster-spec.ts and strimzi-entities.ts render them. */
+function desiredSpecs(kafka: KafkaConfig, topics: readonly TopicPlan[]): Pick<DesiredSpecs, "nodePools" | "topics"> {
+  return {
+    nodePools: kafka.nodePools.map((pool) => ({ name: pool.name, spec: nodePoolSpec(pool) })),
+    topics: topics.map((t) => ({ name: t.name, resourceName: t.resourceName, spec: kafkaTopicSpec(t) })),
+  };
+}
+
 /** Everything an edit of the stack would do to the live Kafka objects that it may not: departures and unsupported changes. */
 export function kafkaEditProblems(
   config: {
@@ -399,16 +407,7 @@ export function kafkaEditProblems(
       { topics: topics.map((t) => t.name), users: planUsers(catalogue).map((u) => u.name), nodePools: kafka.nodePools.map((p) => p.name) },
       retire,
     ),
-    ...unsupportedChangeProblems(
-      live,
-      {
-        kafka,
-        strimziChartVersion: strimzi.chartVersion,
-        nodePools: kafka.nodePools.map((pool) => ({ name: pool.name, spec: nodePoolSpec(pool) })),
-        topics: topics.map((t) => ({ name: t.name, resourceName: t.resourceName, spec: kafkaTopicSpec(t) })),
-      },
-      retire,
-    ),
+    ...unsupportedChangeProblems(live, { kafka, strimziChartVersion: strimzi.chartVersion, ...desiredSpecs(kafka, topics) }, retire),
   ];
 }
 
@@ -438,8 +437,7 @@ export function kafkaEditImpacts(
     namespace: kafka.namespace,
     usersNamespace: config.apps.namespace,
     cluster: clusterSpec,
-    nodePools: kafka.nodePools.map((pool) => ({ name: pool.name, spec: nodePoolSpec(pool) })),
-    topics: topics.map((t) => ({ name: t.name, resourceName: t.resourceName, spec: kafkaTopicSpec(t) })),
+    ...desiredSpecs(kafka, topics),
     users: users.map((u) => ({ name: u.name, spec: kafkaUserSpec(u) })),
     retiring,
   });
