@@ -5,7 +5,7 @@ import type { ClusterAreaConfig } from "../infra/cluster/config";
 import type { KafkaAreaConfig } from "../infra/kafka/config";
 import { kafkaParts } from "../infra/kafka/area";
 import { ChaosExperiments } from "./component";
-import { type ChaosAreaConfig, chaosArea } from "./config";
+import { type ChaosAreaConfig, chaosArea, chaosImages } from "./config";
 import { kafkaHosts } from "./spec";
 
 /** What the chaos area reads: its own settings, the apps namespace, Kafka's cluster. */
@@ -56,6 +56,7 @@ export const chaosAreaDescriptor = defineAreaDescriptor({
   // The network-latency helper is privileged (HostPID, NET_ADMIN): only the chaos namespace allows it.
   // Litmus' operator runs there too, watching only that namespace (chaos/README.md).
   namespaces: ({ chaos }: ChaosStackConfig) => (chaos?.enabled ? [{ name: chaos.namespace, podSecurity: "privileged" as const }] : []),
+  images: ({ chaos }: ChaosStackConfig) => (chaos?.enabled ? chaosImages(chaos) : []),
   create,
   outputs,
 });

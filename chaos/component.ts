@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../infra/kit/admission";
+import { chartImage } from "../infra/kit/images";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
@@ -34,17 +35,14 @@ export function rbacNamespaces({ chaos, context }: ChaosArgs) {
 /** The chart's values: the operator watches only the release namespace, the chaos namespace; runner pinned. */
 export function litmusChartValues(chaos: ChaosConfig) {
   // The chart renders `repository:tag` (litmus-helm litmus-core-3.28.1 templates/deployment.yaml
-  // L34-35); a digest rides in the tag. The config only accepts images with a tag.
-  const [named, digest] = chaos.chaosRunnerImage.split("@");
-  const at = named!.lastIndexOf(":");
-  const repository = named!.slice(0, at);
-  const tag = `${named!.slice(at + 1)}${digest ? `@${digest}` : ""}`;
+  // L27, L34-35); a digest rides in the tag. The config only accepts images with a tag.
   return {
     // namespaced: WATCH_NAMESPACE is the release's namespace (deployment.yaml L36-40) and the chart
     // grants a Role there instead of a ClusterRole (namespaced-role.yaml; clusterrole.yaml L1).
     // chaos-operator 3.18.0 main.go L75-95 then caches and reconciles that one namespace only.
     operatorMode: "namespaced",
-    runner: { image: { repository, tag } },
+    operator: { image: chartImage(chaos.operator.image) },
+    runner: { image: chartImage(chaos.chaosRunnerImage) },
     policies: { monitoring: { disabled: true } },
   };
 }

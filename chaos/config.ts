@@ -3,7 +3,17 @@
  * ChaosEngines. Chaos is off unless a stack turns it on, and never on in prod by accident.
  */
 import { z } from "zod";
-import { type AreaConfig, type ConfigProblem, chartVersion, defineArea, dnsLabel, imageReference, problem } from "../infra/kit/config-kit";
+import {
+  type AreaConfig,
+  type ConfigProblem,
+  chartVersion,
+  defineArea,
+  dnsLabel,
+  imageReference,
+  keyName,
+  problem,
+} from "../infra/kit/config-kit";
+import { BY_DIGEST, type ThirdPartyImage } from "../infra/kit/images";
 
 /** An image pinned by tag or digest (prod also needs the digest: chaosRules). */
 const pinnedImage = imageReference.refine((s) => /:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/.test(s), "an image pinned by tag or digest");
@@ -15,8 +25,6 @@ const taggedImage = imageReference.refine(
   (s) => /^[^@]*[^/@]:[\w][\w.-]*(@sha256:[a-f0-9]{64})?$/.test(s),
   "an image with a tag, optionally followed by @sha256:<digest>",
 );
-/** A reference ending in a digest. */
-export const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 const seconds = (max: number) => z.int().min(1).max(max);
 
@@ -78,6 +86,8 @@ const chaosSchema = z.strictObject({
        */
       install: z.boolean().default(true),
       chartVersion: chartVersion.default("3.28.1"),
+      /** The chaos-operator image (the chart's operator.image, litmus-core-3.28.1 values.yaml L15-19); by digest in prod. */
+      image: taggedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0"),
       /**
        * Where Litmus is already there (install false): the one namespace its operator watches
        * (its WATCH_NAMESPACE, namespaced mode), which must be the chaos namespace; the engine guard
@@ -85,7 +95,7 @@ const chaosSchema = z.strictObject({
        */
       watchNamespace: dnsLabel.optional(),
     })
-    .default({ install: true, chartVersion: "3.28.1" }),
+    .default({ install: true, chartVersion: "3.28.1", image: "litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0" }),
   /** Where the operator, engines, runners, experiment and helper pods run: the only privileged namespace. */
   namespace: dnsLabel.default("chaos"),
   /** The go-runner image of the experiments and of the network-latency helper (LIB_IMAGE); by digest in prod. */
@@ -131,6 +141,17 @@ export const chaosArea = defineArea({
 
 export type ChaosAreaConfig = AreaConfig<typeof chaosArea>;
 export type ChaosConfig = z.output<typeof chaosSchema>;
+
+/** Every image the chaos area runs, with its key under `streamforge:chaos` (the operator's only where the stack installs it). */
+export function chaosImages(chaos: ChaosConfig): (ThirdPartyImage & { readonly path: readonly string[] })[] {
+  const image = (path: string[], ref: string, runs: string) => ({ path, ref, runs, digestKey: keyName("chaos", path) });
+  return [
+    ...(chaos.operator.install ? [image(["operator", "image"], chaos.operator.image, "Litmus' chaos operator")] : []),
+    image(["chaosRunnerImage"], chaos.chaosRunnerImage, "Litmus' chaos runner"),
+    image(["runnerImage"], chaos.runnerImage, "the experiments and the privileged network-latency helper (LIB_IMAGE)"),
+    ...(chaos.schedule ? [image(["schedule", "image"], chaos.schedule.image, "the chaos schedule's CronJob")] : []),
+  ];
+}
 export type PodDeleteScenario = z.output<typeof podDeleteSchema>;
 export type NetworkLatencyScenario = z.output<typeof networkLatencySchema>;
 export type BrokerFailureScenario = z.output<typeof brokerFailureSchema>;
@@ -161,14 +182,14 @@ export function chaosRules(config: {
         "prod: expected false unless streamforge:chaos.allowInProduction is true in the stack's own file; found true. Chaos never runs in prod by accident",
       ),
     );
-  // The helper runs privileged on a node, and the runner holds the engine's account: in prod the
-  // images are the ones reviewed, not whatever a tag points at today.
+  // The helper runs privileged on a node, the runner holds the engine's account, the operator
+  // creates pods and the scheduler starts engines: in prod the images are the ones reviewed, not
+  // whatever a tag points at today.
   if (config.environment === "prod")
-    for (const key of ["runnerImage", "chaosRunnerImage"] as const)
-      if (!DIGEST.test(chaos[key]))
-        problems.push(
-          problem("chaos", [key], `prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "${chaos[key]}"`),
-        );
+    for (const image of chaosImages(chaos).filter((i) => !BY_DIGEST.test(i.ref)))
+      problems.push(
+        problem("chaos", image.path, `prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "${image.ref}"`),
+      );
   const watch = chaos.operator.watchNamespace;
   if (watch !== undefined && (chaos.operator.install || watch !== chaos.namespace))
     problems.push(

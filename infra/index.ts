@@ -3,8 +3,12 @@ import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
+import { registerMoves } from "./kit/moves";
+import { MOVES } from "./moves";
 
 export = (async () => {
+  // Before any resource: a moved or renamed resource keeps its object (infra/moves.ts).
+  registerMoves(MOVES);
   const config = loadPlatformConfig();
   // Before anything is declared: the kubeconfig must exist and hold the stack's context.
   const cluster = config.cluster ? readCluster(config.cluster) : undefined;

@@ -3,6 +3,8 @@
  * in order, every one given the stack's explicit Kubernetes provider and the parts of the areas
  * before it. What each area declares is in its own `area.ts`.
  */
+import * as pulumi from "@pulumi/pulumi";
+import { type ThirdPartyImage, unpinnedImagesWarning } from "./kit/images";
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
@@ -10,6 +12,11 @@ import { AREAS } from "./areas";
 import { keepOptions } from "./kafka/data-safety";
 import type { PlatformConfig } from "./config";
 import { type StackOutputs, stackOutputs } from "./outputs";
+
+/** Every third-party image the stack deploys, area by area. */
+export function thirdPartyImages(config: PlatformConfig): ThirdPartyImage[] {
+  return AREAS.flatMap((area) => area.images(config));
+}
 
 /**
  * Declares the stack. `cluster` is what the stack's kubeconfig says about its target (read by the
@@ -32,6 +39,11 @@ export function createPlatform(
     },
     { providers },
   );
+  // A tag can be moved under a running prod cluster; say so at every preview until each is pinned.
+  if (config.environment === "prod") {
+    const warning = unpinnedImagesWarning(thirdPartyImages(config));
+    if (warning) void pulumi.log.warn(warning);
+  }
   const parts: Record<string, unknown> = {};
   const stack: AreaStack<PlatformConfig> = { config, providers, namespaces, cluster, parts, observed };
   const outputs = AREAS.map((area) => {

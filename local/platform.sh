@@ -99,6 +99,8 @@ cmd_deploy() {
   mkdir -p "${PULUMI_BACKEND_URL#file://}"
   pulumi login "${PULUMI_BACKEND_URL}" >/dev/null
   pulumi stack select local >/dev/null 2>&1 || pulumi stack init local >/dev/null
+  # The policy pack tells prod from the rest by this tag (policy/README.md), not by the stack's name.
+  bash "${ROOT}/scripts/tag-stack-environment.sh" local
   local t0=$SECONDS
   pulumi up --stack local --yes --skip-preview --suppress-progress
   log "pulumi up --stack local took $((SECONDS - t0)) s"

@@ -13,7 +13,8 @@
 #   stop     SIGTERM (then SIGKILL) exactly the recorded PID
 #   status   running/stopped, PID and RSS; exit 3 when stopped
 #   eval "$(local/rollouts.sh env)"   # ARGO_ROLLOUTS_METRICS_URL, ..._HEALTHZ_URL, ..._NAMESPACE, ..._LOG,
-#                                     # ARGO_ROLLOUTS_PLUGIN (the plugin binary, run as `$ARGO_ROLLOUTS_PLUGIN get rollout ...`)
+#                                     # ARGO_ROLLOUTS_PLUGIN (the plugin binary, run as `$ARGO_ROLLOUTS_PLUGIN get rollout ...`),
+#                                     # ARGO_ROLLOUTS_CONTROLLER (the controller binary, for tests that start one of their own)
 #
 # Listen address: upstream hard-codes its healthz and metrics servers to all interfaces; the build
 # compiles a copy of the module that listens on 127.0.0.1 (rollouts_listen_loopback in
@@ -237,7 +238,18 @@ cmd_start() {
   log "ready in $((SECONDS - t0))s: healthz 127.0.0.1:${HEALTHZ_PORT}, metrics http://127.0.0.1:${METRICS_PORT}/metrics"
 }
 
+# Controllers a test started (rollouts/test/controller-rbac.itest.ts records "PID STARTTIME" in
+# scoped/<run>/rollouts-controller.pid) and did not stop because it died first.
+stop_scoped() {
+  local f
+  for f in "${STATE_DIR}"/scoped/*/*.pid; do
+    [[ -f "$f" ]] || continue
+    stop_recorded "$STOP_TIMEOUT" "$f"
+  done
+}
+
 cmd_stop() {
+  stop_scoped
   local targets
   targets="$(targets_dir)"
   if [[ -n "$targets" ]]; then rm -f "${targets}/${TARGET_NAME}"; fi
@@ -252,6 +264,7 @@ cmd_env() {
   echo "export ARGO_ROLLOUTS_NAMESPACE=${NAMESPACE}"
   echo "export ARGO_ROLLOUTS_LOG=${LOG_FILE}"
   echo "export ARGO_ROLLOUTS_PLUGIN=${PLUGIN_BIN}"
+  echo "export ARGO_ROLLOUTS_CONTROLLER=${BIN}"
 }
 
 dispatch "$@"

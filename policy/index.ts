@@ -3,10 +3,10 @@
  * constructing the PolicyPack starts the analyzer server: tests import `./rules` instead.
  */
 import { PolicyPack } from "@pulumi/policy";
-import { RULES } from "./rules";
+import { RULES, STACK_RULES } from "./rules";
 
 new PolicyPack("streamforge", {
   description:
-    "StreamForge platform guardrails: resources, images, pod security, Kafka durability and TLS, canary analysis, chaos, secrets, load balancers.",
-  policies: RULES.map((r) => r.policy),
+    "StreamForge platform guardrails: resources, images, pod security, RBAC, Kafka durability and TLS, exposure, canary analysis, chaos, secrets, load balancers.",
+  policies: [...RULES.map((r) => r.policy), ...STACK_RULES.map((r) => r.policy)],
 });

@@ -8,6 +8,7 @@ import type { KafkaAreaConfig } from "../infra/kafka/config";
 import { kafkaParts } from "../infra/kafka/area";
 import type { ObservabilityAreaConfig } from "../observability/config";
 import { ArgoRolloutsController, QueueManagerCanary } from "./component";
+import { controllerImage } from "./spec";
 import { type RolloutsAreaConfig, rolloutsArea } from "./config";
 
 /** What the rollouts area reads: its own settings, the cluster, the apps and monitoring namespaces, Kafka's addresses. */
@@ -88,6 +89,7 @@ export const rolloutsAreaDescriptor = defineAreaDescriptor({
   config: rolloutsArea,
   namespaces: ({ rollouts }: RolloutsStackConfig) =>
     rollouts?.enabled && rollouts.controller.install ? [{ name: rollouts.controller.namespace, podSecurity: "restricted" as const }] : [],
+  images: ({ rollouts }: RolloutsStackConfig) => (rollouts?.enabled && rollouts.controller.install ? [controllerImage(rollouts)] : []),
   create,
   outputs,
 });

@@ -4,12 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../infra/kit/admission";
 import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
-import { controllerGuard } from "./controller-guard";
+import { stackControllerGuard } from "./controller-guard";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
   CANARY_SERVICE,
-  QUEUE_MANAGER,
   STABLE_SERVICE,
   type QueueManagerContext,
   analysisTemplates,
@@ -88,13 +87,7 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...crds, ...bindings] },
     );
     // Its token writes only where it serves, and only queue-manager's template into ReplicaSets.
-    const guard = controllerGuard({
-      controllerNamespace: controller.namespace,
-      controllerServiceAccount: ROLLOUTS_RELEASE,
-      appsNamespace: args.appsNamespace,
-      rolloutName: QUEUE_MANAGER,
-      namePrefix: `streamforge-${args.appsNamespace}`,
-    });
+    const guard = stackControllerGuard(controller.namespace, ROLLOUTS_RELEASE, args.appsNamespace);
     for (const [part, pair] of Object.entries(guard)) declareGuard(this, pair, `${name}-guard-${part}`);
     this.registerOutputs({ release: this.release });
   }
@@ -138,7 +131,7 @@ export class QueueManagerCanary extends pulumi.ComponentResource {
     const role = new k8s.rbac.v1.Role(`${name}-role`, rbac.role, child);
     new k8s.rbac.v1.RoleBinding(`${name}-role`, rbac.roleBinding, { parent: this, dependsOn: [role, sa] });
     const svcs = services(ns).map((svc) => new k8s.core.v1.Service(`${name}-svc-${svc.metadata.name}`, svc, child));
-    const templateBodies = analysisTemplates(rollouts.analysis, ns);
+    const templateBodies = analysisTemplates(rollouts.analysis, ns, rollouts.controller.instanceId);
     const templateNames = templateBodies.map((t) => t.metadata.name);
     const templates = templateBodies.map((t) => new k8s.apiextensions.CustomResource(`${name}-${t.metadata.name}`, t, child));
     const router = routerObject(rollouts.router, ns);

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLLOUTS_CRD_SHA256 } from "./crds";
+import { digestSchema } from "../infra/kit/images";
 import {
   type AreaConfig,
   type ConfigProblem,
@@ -135,6 +136,14 @@ const rolloutsSchema = z.strictObject({
       /** Install the controller (Helm) and its CRDs; false where it is already installed. */
       install: z.boolean().default(true),
       namespace: dnsLabel.default("argo-rollouts"),
+      /**
+       * The controller instance that serves this stack, where a cluster runs several: the
+       * Rollout and its AnalysisTemplates carry it as a label, and an installed controller gets
+       * `--instance-id`. A controller started without one ignores labelled objects, one with an
+       * ID sees only its own (argo-rollouts v1.10.2 utils/controller/controller.go L287-299). It
+       * also names the controller's Lease, so it is a DNS label.
+       */
+      instanceId: dnsLabel.optional(),
       chartVersion: chartVersion.default("2.41.0"),
       /** The controller image tag, pinned over the chart's appVersion. */
       version: z
@@ -145,6 +154,8 @@ const rolloutsSchema = z.strictObject({
           `a version whose CRD checksums are pinned in rollouts/crds.ts (${Object.keys(ROLLOUTS_CRD_SHA256).join(", ")})`,
         )
         .default("v1.10.2"),
+      /** The digest of that version's image (`crane digest quay.io/argoproj/argo-rollouts:v1.10.2`); prod warns without it. */
+      digest: digestSchema.optional(),
     })
     .default({ install: true, namespace: "argo-rollouts", chartVersion: "2.41.0", version: "v1.10.2" }),
   queueManager: queueManagerSchema,

@@ -20,6 +20,7 @@
  * Pure: plain objects for the component.
  */
 import { denyBindingIn, list, lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
+import { QUEUE_MANAGER } from "./spec";
 
 export interface ControllerGuardArgs {
   /** Namespace of the controller's ServiceAccount. */
@@ -32,6 +33,17 @@ export interface ControllerGuardArgs {
   readonly rolloutName: string;
   /** Names the cluster-scoped policies: one pair per stack. */
   readonly namePrefix: string;
+}
+
+/** The guard a stack declares for its controller's account: its apps namespace and queue-manager's Rollout. */
+export function stackControllerGuard(controllerNamespace: string, serviceAccount: string, appsNamespace: string) {
+  return controllerGuard({
+    controllerNamespace,
+    controllerServiceAccount: serviceAccount,
+    appsNamespace,
+    rolloutName: QUEUE_MANAGER,
+    namePrefix: `streamforge-${appsNamespace}`,
+  });
 }
 
 /** What the chart grants and this stack's canary never needs the controller to write: [group, resource]. */

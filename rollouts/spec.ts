@@ -3,7 +3,9 @@
  * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
  * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
  */
+import { CA_BUNDLE_KEY } from "../operator/src/core/ca-copy";
 import { allowIngress } from "../infra/kit/network-spec";
+import { type ThirdPartyImage, withDigest } from "../infra/kit/images";
 import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
 
 export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
@@ -27,6 +29,17 @@ export const TEMPLATE_NAMES = {
 } as const;
 
 const labels = { "app.kubernetes.io/name": QUEUE_MANAGER, "app.kubernetes.io/part-of": "streamforge" };
+/**
+ * The label that assigns an object to one controller instance (argo-rollouts v1.10.2
+ * pkg/apis/rollouts/v1alpha1/types.go L159-161). Its informers of Rollouts, AnalysisRuns,
+ * AnalysisTemplates and Experiments list by it (cmd/rollouts-controller/main.go L170-195), so the
+ * templates need it as much as the Rollout; the AnalysisRuns it creates get it from the Rollout
+ * (utils/analysis/factory.go L57-107).
+ */
+export const INSTANCE_ID_LABEL = "argo-rollouts.argoproj.io/controller-instance-id";
+/** The labels of an object the controller reads by its instance ID. */
+const instanceLabels = (instanceId: string | undefined) =>
+  instanceId === undefined ? labels : { ...labels, [INSTANCE_ID_LABEL]: instanceId };
 export const QUEUE_MANAGER_POD_LABELS = { "app.kubernetes.io/name": QUEUE_MANAGER } as const;
 const selector = QUEUE_MANAGER_POD_LABELS;
 
@@ -42,7 +55,7 @@ export interface QueueManagerContext {
   readonly eventsTopic: string;
   /** Secret (in the namespace) with the Kafka user's `password`. */
   readonly kafkaUserSecret: string;
-  /** Secret (in the namespace) with the cluster CA's `ca.crt`. */
+  /** Secret (in the namespace) with the cluster CA copy: its bundle of every CA certificate (`ca-bundle.pem`) is mounted. */
   readonly clusterCaSecret: string;
   /** Namespace of the Prometheus that scrapes queue-manager. */
   readonly monitoringNamespace: string;
@@ -134,20 +147,22 @@ function prometheus(a: AnalysisConfig, query: string) {
   return { prometheus: { address: a.prometheusAddress, timeout: 30, query } };
 }
 
-function analysisTemplate(name: string, namespace: string, args: string[], metrics: object[]) {
+function analysisTemplate(name: string, namespace: string, instanceId: string | undefined, args: string[], metrics: object[]) {
   return {
     apiVersion: ROLLOUTS_API_VERSION,
     kind: "AnalysisTemplate" as const,
-    metadata: { name, namespace, labels },
+    metadata: { name, namespace, labels: instanceLabels(instanceId) },
     spec: { args: args.map((arg) => ({ name: arg })), metrics },
   };
 }
 
-export function analysisTemplates(a: AnalysisConfig, namespace: string) {
+/** `instanceId`: the controller instance that serves them (`controller.instanceId`). */
+export function analysisTemplates(a: AnalysisConfig, namespace: string, instanceId?: string) {
   return [
     analysisTemplate(
       TEMPLATE_NAMES.errorRate,
       namespace,
+      instanceId,
       ["canary-hash"],
       [
         {
@@ -162,6 +177,7 @@ export function analysisTemplates(a: AnalysisConfig, namespace: string) {
     analysisTemplate(
       TEMPLATE_NAMES.latency,
       namespace,
+      instanceId,
       ["canary-hash", "stable-hash"],
       [
         {
@@ -183,6 +199,7 @@ export function analysisTemplates(a: AnalysisConfig, namespace: string) {
     analysisTemplate(
       TEMPLATE_NAMES.criticalErrors,
       namespace,
+      instanceId,
       [],
       [
         {
@@ -254,7 +271,7 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
   return {
     apiVersion: ROLLOUTS_API_VERSION,
     kind: "Rollout" as const,
-    metadata: { name: QUEUE_MANAGER, namespace: ctx.namespace, labels },
+    metadata: { name: QUEUE_MANAGER, namespace: ctx.namespace, labels: instanceLabels(cfg.controller.instanceId) },
     spec: {
       // The autoscaler owns the replica count where there is one.
       ...(qm.autoscaling ? {} : { replicas: qm.replicas }),
@@ -286,7 +303,7 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
                 { name: "KAFKA_BOOTSTRAP_SERVERS", value: ctx.kafkaBootstrap },
                 { name: "KAFKA_USER", value: qm.kafkaUser },
                 { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: ctx.kafkaUserSecret, key: "password" } } },
-                { name: "CA_PATH", value: `${CA_MOUNT_PATH}/ca.crt` },
+                { name: "CA_PATH", value: `${CA_MOUNT_PATH}/${CA_BUNDLE_KEY}` },
                 { name: "QUEUE_CONTROL_TOPIC", value: ctx.controlTopic },
                 { name: "QUEUE_EVENTS_TOPIC", value: ctx.eventsTopic },
                 { name: "K8S_NAMESPACE", value: ctx.namespace },
@@ -303,7 +320,7 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
           ],
           volumes: [
             { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-            { name: "kafka-ca", secret: { secretName: ctx.clusterCaSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+            { name: "kafka-ca", secret: { secretName: ctx.clusterCaSecret, items: [{ key: CA_BUNDLE_KEY, path: CA_BUNDLE_KEY }] } },
           ],
         },
       },
@@ -533,6 +550,15 @@ export function controllerRbac(cfg: RolloutsConfig, serviceAccount: string) {
   };
 }
 
+/** The controller's image: the chart's registry and repository (values.yaml L106-112) at the pinned version. */
+export function controllerImage(cfg: RolloutsConfig): ThirdPartyImage {
+  return {
+    runs: "the Argo Rollouts controller",
+    ref: withDigest(`quay.io/argoproj/argo-rollouts:${cfg.controller.version}`, cfg.controller.digest),
+    digestKey: "streamforge:rollouts.controller.digest",
+  };
+}
+
 /** Helm values of the controller: the pinned image and metrics; its RBAC is controllerRbac's. */
 export function controllerChartValues(cfg: RolloutsConfig): Record<string, unknown> {
   const router = cfg.router;
@@ -546,8 +572,12 @@ export function controllerChartValues(cfg: RolloutsConfig): Record<string, unkno
     controller: {
       // Its RBAC is the component's (controllerRbac): the chart's ClusterRole reads Secrets everywhere.
       createClusterRole: false,
-      image: { tag: cfg.controller.version },
+      // The chart builds `registry/repository:tag` (argo-helm argo-rollouts-2.41.0
+      // templates/controller/deployment.yaml L49): a digest rides in the tag.
+      image: { tag: withDigest(cfg.controller.version, cfg.controller.digest) },
       metrics: { enabled: true },
+      // Appended to its flags (argo-helm argo-rollouts-2.41.0 values.yaml L129-130, templates/controller/deployment.yaml L77-79).
+      ...(cfg.controller.instanceId !== undefined ? { extraArgs: [`--instance-id=${cfg.controller.instanceId}`] } : {}),
       ...(router.type === "gateway-api"
         ? { trafficRouterPlugins: [{ name: GATEWAY_API_PLUGIN, location: router.plugin.location, sha256: router.plugin.sha256 }] }
         : {}),

@@ -220,6 +220,12 @@ export interface CommentInput {
   readonly stack: string;
   readonly base: { readonly ref: string; readonly sha: string };
   readonly head: { readonly ref: string; readonly sha: string };
+  /** The tree of head merged into base, which the render and the preview read (scripts/preview.ts `mergeResult`). */
+  readonly mergedTree?: string;
+  /** Set when the base's policy pack judged the preview (--policy-from base); the head's otherwise. */
+  readonly policyFrom?: { readonly ref: string; readonly sha: string };
+  /** The operator image both sides ran with (--operator-image), and whether merging changes operator/. */
+  readonly operatorImage?: { readonly ref: string; readonly rebuilt: boolean };
   readonly diff: RenderDiff;
   /** Set when the stack's file does not exist at base (everything is added). */
   readonly newStack?: boolean;
@@ -325,22 +331,32 @@ export function renderComment(input: CommentInput): string {
   const { stack, base, head, diff, preview } = input;
   const short = (sha: string) => sha.slice(0, 7);
   const out: string[] = [marker(stack), `## Preview of stack \`${stack}\``, ""];
-  out.push(`Base \`${base.ref}\` (${short(base.sha)}) → head \`${head.ref}\` (${short(head.sha)}).`, "");
+  out.push(
+    `Base \`${base.ref}\` (${short(base.sha)}) → head \`${head.ref}\` (${short(head.sha)})` +
+      (input.mergedTree ? ` merged into the base (tree ${short(input.mergedTree)}), as the pull request's merge commit holds it.` : "."),
+    "",
+  );
 
   // Summary
   const renderLine =
     `**Render:** ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ` +
     `${diff.unchanged} unchanged${input.newStack ? ` (the stack is new: no Pulumi.${stack}.yaml at base)` : ""}.`;
   out.push(`- ${renderLine}`);
+  if (input.operatorImage)
+    out.push(
+      `- **Operator image:** the one the stack runs, \`${input.operatorImage.ref}\`` +
+        (input.operatorImage.rebuilt ? "; this pull request changes `operator/`, so the deploy builds a new one." : "."),
+    );
   if (preview) {
     const c = countByLevel(preview.violations);
+    const packAt = input.policyFrom ? `the base's pack, \`${input.policyFrom.ref}\` (${short(input.policyFrom.sha)})` : "the head's pack";
     const policy = !preview.policyPack
-      ? "not run (the head has no policy/PulumiPolicy.yaml)"
+      ? `not run (no policy/PulumiPolicy.yaml in ${packAt})`
       : preview.analyzed === 0
         ? "❌ the policy pack did not run (see the preview output)"
         : `${c.mandatory > 0 ? "❌" : "✅"} ${c.mandatory} mandatory, ${c.advisory} advisory` +
           (c.other > 0 ? `, ${c.other} other` : "") +
-          ` (${preview.analyzed} resources checked)`;
+          ` (${preview.analyzed} resources checked by ${packAt})`;
     out.push(`- **Policy:** ${policy}.`);
     const summary = previewSummary(preview.output);
     const status = preview.status === 0 ? "succeeded" : `failed (exit ${String(preview.status)})`;
@@ -352,7 +368,7 @@ export function renderComment(input: CommentInput): string {
 
   if (preview) {
     out.push("### Policy violations", "");
-    if (!preview.policyPack) out.push("No policy pack at the head.", "");
+    if (!preview.policyPack) out.push(`No policy pack in ${input.policyFrom ? "the base" : "the head"}.`, "");
     else if (preview.analyzed === 0) out.push("The policy pack did not run: see the Pulumi preview output.", "");
     else if (preview.violations.length === 0) out.push("None.", "");
     else {
@@ -363,7 +379,8 @@ export function renderComment(input: CommentInput): string {
       out.push("");
     }
     out.push("### Pulumi preview", "");
-    out.push("<details><summary><code>pulumi preview --diff --policy-pack policy</code></summary>", "");
+    const pack = input.policyFrom ? "../base/policy" : "policy";
+    out.push(`<details><summary><code>pulumi preview --diff --policy-pack ${pack}</code></summary>`, "");
     out.push(fence(condensePreview(stripAnsi(preview.output), MAX_PREVIEW_CHARS), "diff"), "", "</details>", "");
   }
 

@@ -1,15 +1,20 @@
 /**
- * `npm run preview -- --stack <stack> --base <ref> [--head <ref>] [--render-only] [--out <file.md>] [--repo <dir>]`
+ * `npm run preview -- --stack <stack> --base <ref> [--head <ref>] [--render-only] [--policy-from base|head]
+ *   [--operator-image <ref>] [--out <file.md>] [--repo <dir>]`
  *
- * The preview a pull request gets, runnable here. Checks out base and head (`git archive` into
- * temporary folders, removed afterwards), renders the stack offline in each (`npm run render`,
- * each ref with its own program), diffs what they declare, and unless --render-only runs
- * `pulumi preview --diff --policy-pack policy` on the head against the stack's backend (the local
+ * The preview a pull request gets, runnable here. Checks out the base and the head merged into it
+ * (the tree of the pull request's merge commit; `git archive` into temporary folders, removed
+ * afterwards), renders the stack offline in each (`npm run render`, each with its own program),
+ * diffs what they declare, and unless --render-only runs `pulumi preview --diff --policy-pack
+ * policy` on the merge result against the stack's backend (the local
  * platform's env must be loaded). Writes one Markdown comment (scripts/preview-comment.ts) to
  * --out, or to stdout.
  *
- * --render-only is what the GitHub workflow calls (pulumi/actions runs the preview and the policy
- * pack there): its output is the summary and the render diff only.
+ * --render-only is what a pull request gets at once, with no credential: the summary and the render
+ * diff only. --policy-from base judges the preview with the base's pack, as the pull request's
+ * preview job does: a pull request cannot weaken the rules that judge it. --operator-image <ref>
+ * (the stack's `operatorImage` output) points both checkouts at the image the stack runs, as the
+ * deploy points it at the one it builds: the preview builds nothing and shows no false image change.
  *
  * The checkouts use the node_modules (and `.local`, where the local stack's kubeconfig lives) of
  * the repository this script is in; --repo (default: where npm was started) is the git repository
@@ -26,7 +31,7 @@ import { parseArgs } from "node:util";
 import { type PulumiPreview, diffRenders, parseEventLog, parseRender, renderComment, stripAnsi } from "./preview-comment";
 
 const USAGE =
-  "usage: npm run preview -- --stack <stack> --base <git ref> [--head <git ref, default HEAD>] [--render-only] [--out <file.md>] [--repo <dir>]";
+  "usage: npm run preview -- --stack <stack> --base <git ref> [--head <git ref, default HEAD>] [--render-only] [--policy-from base|head] [--operator-image <ref>] [--out <file.md>] [--repo <dir>]";
 
 /** The repository this script belongs to: its dependencies serve every checkout. */
 const TOOL_ROOT = path.resolve(__dirname, "..");
@@ -40,12 +45,25 @@ interface Options {
   base: string;
   head: string;
   renderOnly: boolean;
+  /** Whose policy pack judges the preview: the base's (what a pull request gets: it cannot weaken it) or the head's. */
+  policyFrom: "base" | "head";
+  /** The operator image the stack runs (its `operatorImage` output): both checkouts use it, so the preview builds nothing. */
+  operatorImage?: string;
   out?: string;
   repo: string;
 }
 
 export function parseOptions(argv: string[], cwd: string): Options {
-  let values: { stack?: string; base?: string; head?: string; "render-only"?: boolean; out?: string; repo?: string };
+  let values: {
+    stack?: string;
+    base?: string;
+    head?: string;
+    "render-only"?: boolean;
+    "policy-from"?: string;
+    "operator-image"?: string;
+    out?: string;
+    repo?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -54,6 +72,8 @@ export function parseOptions(argv: string[], cwd: string): Options {
         base: { type: "string" },
         head: { type: "string" },
         "render-only": { type: "boolean" },
+        "policy-from": { type: "string" },
+        "operator-image": { type: "string" },
         out: { type: "string" },
         repo: { type: "string" },
       },
@@ -65,11 +85,15 @@ export function parseOptions(argv: string[], cwd: string): Options {
   if (!values.stack) throw new UsageError("--stack is required");
   if (!values.base) throw new UsageError("--base is required");
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.stack)) throw new UsageError(`--stack "${values.stack}" is not a stack name`);
+  const policyFrom = values["policy-from"] ?? "head";
+  if (policyFrom !== "base" && policyFrom !== "head") throw new UsageError(`--policy-from: expected base or head; found "${policyFrom}"`);
   return {
     stack: values.stack,
     base: values.base,
     head: values.head ?? "HEAD",
     renderOnly: values["render-only"] ?? false,
+    policyFrom,
+    ...(values["operator-image"] ? { operatorImage: values["operator-image"] } : {}),
     out: values.out === undefined ? undefined : path.resolve(cwd, values.out),
     repo: path.resolve(cwd, values.repo ?? "."),
   };
@@ -99,6 +123,24 @@ function resolveRef(repo: string, ref: string, which: string): string {
   return r.stdout.trim();
 }
 
+/**
+ * The tree a pull request's merge commit holds: head merged into base (`git merge-tree
+ * --write-tree`, git >= 2.38, the merge GitHub builds `refs/pull/<n>/merge` with). The render diff
+ * and the preview both describe base -> this tree, the change merging makes, so a base that moved
+ * on after the pull request was opened shows neither reversed nor twice. Conflicts: a UsageError
+ * naming the files (GitHub builds no merge commit either).
+ */
+function mergeResult(repo: string, baseSha: string, headSha: string): string {
+  const r = run("git", ["-C", repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", baseSha, headSha], { cwd: repo });
+  const [tree, ...conflicted] = r.stdout.trim().split("\n");
+  if (r.status === 1)
+    throw new UsageError(
+      `the head does not merge cleanly into the base (conflicts in ${conflicted.filter((f) => f !== "").join(", ")}): merge the base into the pull request first`,
+    );
+  if (r.status !== 0 || !tree) throw new Error(`git merge-tree ${baseSha} ${headSha} failed: ${r.stderr.trim()}`);
+  return tree;
+}
+
 function hasFile(repo: string, sha: string, file: string): boolean {
   return run("git", ["-C", repo, "cat-file", "-e", `${sha}:${file}`], { cwd: repo }).status === 0;
 }
@@ -125,6 +167,13 @@ function checkout(repo: string, sha: string, dir: string): void {
   }
 }
 
+/** Points the checkout's stack at `ref`, as the deploy does (scripts/operator-image-ref.sh, this repository's). */
+function useOperatorImage(dir: string, stack: string, ref: string): void {
+  const r = run("bash", [path.join(TOOL_ROOT, "scripts", "operator-image-ref.sh"), stack, ref], { cwd: dir });
+  if (r.status === 2) throw new UsageError(r.stderr.trim());
+  if (r.status !== 0) throw new Error(`setting the operator image of ${stack} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
 function render(dir: string, stack: string, out: string, which: string) {
   const r = run("npm", ["run", "--silent", "render", "--", "--stack", stack, "--out", out], { cwd: dir, timeout: 600_000 });
   if (r.status !== 0)
@@ -133,15 +182,17 @@ function render(dir: string, stack: string, out: string, which: string) {
   return parseRender({ manifests: read("manifests.yaml"), helmReleases: read("helm-releases.yaml"), kafkaApi: read("kafka-api.yaml") });
 }
 
-function pulumiPreview(dir: string, stack: string, tmp: string): PulumiPreview {
+/** `pulumi preview` in `dir` (the merge result), judged by the pack in `policyDir` when it holds one. */
+function pulumiPreview(dir: string, stack: string, tmp: string, policyDir: string): PulumiPreview {
   if (run("bash", ["-c", "command -v pulumi"], { cwd: dir }).status !== 0)
     throw new UsageError(
       'pulumi is not on PATH: load the local platform\'s env (eval "$(npm run --silent local -- env)") or use --render-only',
     );
-  const policyPack = fs.existsSync(path.join(dir, "policy", "PulumiPolicy.yaml"));
+  const policyPack = fs.existsSync(path.join(policyDir, "PulumiPolicy.yaml"));
   const log = path.join(tmp, "events.jsonl");
   const args = ["preview", "--stack", stack, "--diff", "--non-interactive", "--color", "never", "--event-log", log];
-  if (policyPack) args.push("--policy-pack", "policy");
+  // Relative to the checkout, as the pack's name in the engine's output shows it ("policy", "../base/policy").
+  if (policyPack) args.push("--policy-pack", path.relative(dir, policyDir));
   // --event-log (policy events as JSON) is only offered with PULUMI_DEBUG_COMMANDS.
   const r = run("pulumi", args, { cwd: dir, env: { ...process.env, PULUMI_DEBUG_COMMANDS: "true" }, timeout: 1_800_000 });
   const output = stripAnsi(`${r.stdout}${r.stderr ? `\n${r.stderr}` : ""}`);
@@ -172,27 +223,43 @@ export function main(argv: string[], cwd: string): number {
   try {
     const baseSha = resolveRef(opts.repo, opts.base, "base");
     const headSha = resolveRef(opts.repo, opts.head, "head");
+    const merged = mergeResult(opts.repo, baseSha, headSha);
     const stackFile = `Pulumi.${opts.stack}.yaml`;
-    if (!hasFile(opts.repo, headSha, stackFile))
+    if (!hasFile(opts.repo, merged, stackFile))
       throw new UsageError(
-        `unknown stack "${opts.stack}": no ${stackFile} at ${opts.head}; stacks there: ${stacksAt(opts.repo, headSha).join(", ")}`,
+        `unknown stack "${opts.stack}": no ${stackFile} at ${opts.head}; stacks there: ${stacksAt(opts.repo, merged).join(", ")}`,
       );
     const newStack = !hasFile(opts.repo, baseSha, stackFile);
 
     const headDir = path.join(tmp, "head");
-    checkout(opts.repo, headSha, headDir);
-    const head = render(headDir, opts.stack, path.join(tmp, "render-head"), `${opts.head} (head)`);
+    checkout(opts.repo, merged, headDir);
+    if (opts.operatorImage) useOperatorImage(headDir, opts.stack, opts.operatorImage);
+    const head = render(headDir, opts.stack, path.join(tmp, "render-head"), `${opts.head} merged into ${opts.base}`);
     let base: ReturnType<typeof render> = [];
-    if (!newStack) {
-      const baseDir = path.join(tmp, "base");
+    const baseDir = path.join(tmp, "base");
+    if (!newStack || opts.policyFrom === "base") {
       checkout(opts.repo, baseSha, baseDir);
-      base = render(baseDir, opts.stack, path.join(tmp, "render-base"), `${opts.base} (base)`);
+      if (opts.operatorImage && !newStack) useOperatorImage(baseDir, opts.stack, opts.operatorImage);
     }
-    const preview = opts.renderOnly ? undefined : pulumiPreview(headDir, opts.stack, tmp);
+    if (!newStack) base = render(baseDir, opts.stack, path.join(tmp, "render-base"), `${opts.base} (base)`);
+    const policyDir = path.join(opts.policyFrom === "base" ? baseDir : headDir, "policy");
+    const preview = opts.renderOnly ? undefined : pulumiPreview(headDir, opts.stack, tmp, policyDir);
     const body = renderComment({
       stack: opts.stack,
       base: { ref: opts.base, sha: baseSha },
       head: { ref: opts.head, sha: headSha },
+      mergedTree: merged,
+      policyFrom: opts.policyFrom === "base" ? { ref: opts.base, sha: baseSha } : undefined,
+      ...(opts.operatorImage
+        ? {
+            operatorImage: {
+              ref: opts.operatorImage,
+              // What merging changes of the operator's sources: the deploy then builds a new image.
+              rebuilt:
+                run("git", ["-C", opts.repo, "diff", "--quiet", baseSha, merged, "--", "operator/"], { cwd: opts.repo }).status !== 0,
+            },
+          }
+        : {}),
       diff: diffRenders(base, head),
       newStack,
       preview,

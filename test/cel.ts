@@ -8,6 +8,12 @@ import { Environment } from "@marcbachmann/cel-js";
 
 // The API server's CEL environment has optionals, and sees the objects as plain JSON.
 const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+// And cel-go's lists library (Kubernetes 1.34+, apiserver pkg/cel/environment/base.go L186-191),
+// whose sort() cel-js lacks. The policies sort Secret keys only: ASCII, where code-unit order is Go's.
+cel.registerFunction("list.sort(): list", (items: unknown[]) => {
+  if (!items.every((i): i is string => typeof i === "string")) throw new Error("sort() here sorts strings only");
+  return [...items].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+});
 
 /** The parts of a ValidatingAdmissionPolicy's spec that hold CEL. */
 export interface PolicyCel {

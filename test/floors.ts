@@ -1,16 +1,17 @@
 /**
  * The floors of the program, for test/floors.test.ts and test/areas.test.ts: the kit below the
- * areas, the program above them. The kit is `infra/kit/` and the operator's settings contract it
- * shares with the operator package; an area is a folder holding an `area.ts` (its descriptor), so
- * a new area needs no line here; the program is the rest of `infra/`. Tests, scripts, the
- * examples, the policy pack and the commands that read a committed stack sit above all floors.
+ * areas, the program above them. The kit is `infra/kit/` and what it shares with the operator
+ * package: the operator's settings contract and the Kafka CA copy's data (with its bundle); an
+ * area is a folder holding an `area.ts` (its descriptor), so a new area needs no line here; the
+ * program is the rest of `infra/`. Tests, scripts, the examples, the policy pack and the commands
+ * that read a committed stack sit above all floors.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { PROJECT_ROOT } from "../infra/render/render";
 
-const KIT = ["infra/kit/", "operator/src/contract.ts"];
+const KIT = ["infra/kit/", "operator/src/contract.ts", "operator/src/core/ca-copy.ts"];
 
 /** The area folders: each folder (but the kit) with an `area.ts` exporting the area's descriptor. */
 export const areaFolders = (files: Iterable<string>): string[] =>

@@ -28,3 +28,14 @@ export function variantProblems(stack: string, change: (raw: any) => void): stri
   }
   return [];
 }
+
+/** The Secret and key a container reads at `file`, through its Secret volumes' mounts and items (as the kubelet lays them out). */
+export function mountedSecretKey(pod: any, container: any, file: string): { secretName: string; key: string } | undefined {
+  for (const mount of container.volumeMounts ?? []) {
+    if (!file.startsWith(`${mount.mountPath}/`)) continue;
+    const secret = (pod.volumes ?? []).find((v: any) => v.name === mount.name)?.secret;
+    const item = secret?.items?.find((i: any) => i.path === file.slice(mount.mountPath.length + 1));
+    if (item) return { secretName: secret.secretName, key: item.key };
+  }
+  return undefined;
+}

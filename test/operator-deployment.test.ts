@@ -4,7 +4,8 @@ import { knownStacks, runUnderMocks } from "../infra/render/render";
 import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
 import { type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
-import { committedConfig } from "./helpers";
+import { CA_BUNDLE_KEY } from "../operator/src/core/ca-copy";
+import { committedConfig, mountedSecretKey } from "./helpers";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(
@@ -81,6 +82,17 @@ describe.each(knownStacks())("stack %s: self-healing operator", (stack) => {
     // Both owners put the user's Secret in the apps namespace, where the operator runs.
     expect((user ?? secret)?.metadata.namespace).toBe(deployment.metadata.namespace);
     expect(deployment.metadata.namespace).toBe("stf");
+  });
+
+  it("verifies the brokers against the CA copy's bundle, where TLS is on", () => {
+    const [deployment] = d.byKind("Deployment");
+    const pod = deployment.spec.template.spec;
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+    // Without TLS (the kafka-api catalogue owner's brokers) there is no CA to read.
+    if (env.KAFKA_TLS !== "true") return expect(env.KAFKA_CA_PATH).toBeUndefined();
+    const caPath = env.KAFKA_CA_PATH;
+    // Every CA certificate of Strimzi's Secret: during a key replacement the brokers may present the old CA's.
+    expect(mountedSecretKey(pod, pod.containers[0], caPath)).toEqual({ secretName: "k3-cluster-ca-cert", key: CA_BUNDLE_KEY });
   });
 
   it("sets only settings the operator reads, and the operator accepts them as they are", () => {
@@ -202,5 +214,13 @@ describe("operator image", () => {
     expect(byKind("Deployment")[0].spec.template.spec.containers[0].image).toBe(
       "ghcr.io/olehkondratow/streamforge-self-healing-operator:0.1.0",
     );
+  });
+});
+
+describe("the operator image a stack builds", () => {
+  it("is built by the deploy only: a preview builds nothing (docker-build's default would)", async () => {
+    const { resources } = await declared("prod");
+    const images = resources.filter((r) => r.type === "docker-build:index:Image");
+    expect(images.map((r) => [r.name, r.inputs.buildOnPreview, r.inputs.push])).toEqual([["self-healing-image", false, true]]);
   });
 });

@@ -231,7 +231,7 @@ describe("renderComment", () => {
         ],
       },
     });
-    expect(body).toContain("**Policy:** ❌ 1 mandatory, 1 advisory (72 resources checked).");
+    expect(body).toContain("**Policy:** ❌ 1 mandatory, 1 advisory (72 resources checked by the head's pack).");
     expect(body).toContain("**Pulumi preview:** failed (exit 1): + 1 to create, ~ 1 to update, 70 unchanged.");
     const table = body.slice(body.indexOf("| Level |"));
     expect(table.indexOf("image-pinned")).toBeLessThan(table.indexOf("container-cpu-limit"));

@@ -6,13 +6,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { parse } from "yaml";
 
 const ROOT = path.join(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const ACTIONS = path.join(ROOT, ".github", "actions");
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown> };
+type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
 type Job = {
   "runs-on"?: string;
   needs?: string | string[];
@@ -23,6 +24,9 @@ type Job = {
   strategy?: { matrix?: { include?: Record<string, string>[] } };
   steps?: Step[];
   uses?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
 };
 type Workflow = { on: Record<string, unknown>; permissions?: unknown; concurrency?: unknown; jobs: Record<string, Job> };
 
@@ -68,8 +72,8 @@ function stepsUsing(jobs: Job[], action: string): Step[] {
 }
 
 describe("workflow files", () => {
-  it("are the three workflows and parse as YAML", () => {
-    expect(workflowFiles.map((f) => path.basename(f)).sort()).toEqual(["ci.yml", "deploy.yml", "preview.yml"]);
+  it("are the four workflows and parse as YAML", () => {
+    expect(workflowFiles.map((f) => path.basename(f)).sort()).toEqual(["ci.yml", "deploy.yml", "preview-stack.yml", "preview.yml"]);
     for (const f of [...workflowFiles, ...actionFiles]) expect(() => read(f)).not.toThrow();
   });
 
@@ -79,7 +83,9 @@ describe("workflow files", () => {
     for (const file of [...workflowFiles, ...actionFiles]) {
       for (const uses of usesOf(file)) {
         if (uses.startsWith("./")) {
-          if (!fs.existsSync(path.join(ROOT, uses, "action.yml"))) problems.push(`${rel(file)}: ${uses}: no action.yml there`);
+          // A local action's folder, or a reusable workflow of this repository.
+          const there = uses.endsWith(".yml") ? path.join(ROOT, uses) : path.join(ROOT, uses, "action.yml");
+          if (!fs.existsSync(there)) problems.push(`${rel(file)}: ${uses}: no ${uses.endsWith(".yml") ? "workflow" : "action.yml"} there`);
           continue;
         }
         const match = /^([\w.-]+\/[\w.-]+)(?:\/[\w./-]+)?@([0-9a-f]{40})$/.exec(uses);
@@ -111,8 +117,10 @@ describe("workflow files", () => {
         if (job.permissions === undefined) problems.push(`${rel(file)}: job ${id}: no permissions`);
         else if (typeof job.permissions === "string")
           problems.push(`${rel(file)}: job ${id}: permissions "${job.permissions}"; expected a map`);
-        else if (job.permissions["id-token"] !== undefined) problems.push(`${rel(file)}: job ${id}: id-token, which nothing here uses`);
-        if (job["timeout-minutes"] === undefined) problems.push(`${rel(file)}: job ${id}: no timeout-minutes`);
+        else if (job.permissions["id-token"] !== undefined && stepsUsing([job], "actions/attest").length === 0)
+          problems.push(`${rel(file)}: job ${id}: id-token, which only the image's attestation uses`);
+        // A job that calls a reusable workflow takes no timeout (its jobs have their own).
+        if (job["timeout-minutes"] === undefined && job.uses === undefined) problems.push(`${rel(file)}: job ${id}: no timeout-minutes`);
       }
     }
     expect(problems).toEqual([]);
@@ -134,8 +142,11 @@ describe("ci.yml", () => {
     expect((job.steps ?? []).map((s) => s.run?.trim())).toContain("bash .ci/run");
   });
 
-  it("cancels the previous run of the same ref", () => {
-    expect(ci.concurrency).toEqual({ group: "ci-${{ github.ref }}", "cancel-in-progress": true });
+  it("cancels a pull request's previous run, never a run of main (each push to main gets its verdict)", () => {
+    expect(ci.concurrency).toEqual({
+      group: "ci-${{ github.event_name == 'pull_request' && github.ref || github.sha }}",
+      "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    });
   });
 
   it("checks out the shared repository beside the repository (../shared/crds)", () => {
@@ -144,42 +155,55 @@ describe("ci.yml", () => {
   });
 });
 
-describe("preview.yml", () => {
+describe("preview.yml and preview-stack.yml", () => {
   const preview = workflow("preview.yml");
-  const jobs = Object.values(preview.jobs);
+  const perStack = workflow("preview-stack.yml");
+  const job = (id: string): Job => perStack.jobs[id]!;
+  const runs = (j: Job) => (j.steps ?? []).flatMap((s) => (s.run === undefined ? [] : [s.run]));
 
-  it("previews dev and prod on pull requests, writing only pull-request comments", () => {
+  it("previews dev and prod on pull requests from this repository, each stack in a run of preview-stack.yml of its own", () => {
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
-    expect(jobs).toHaveLength(1);
-    const [job] = jobs as [Job];
-    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write" });
-    expect((job.strategy?.matrix?.include ?? []).map((e) => e.stack)).toEqual(["dev", "prod"]);
-    expect(job.concurrency).toMatchObject({ group: expect.stringMatching(/matrix\.stack.*pull_request\.number/) });
-  });
-
-  it("runs pulumi preview per stack with the policy pack and a comment on the pull request", () => {
-    const [step, ...more] = stepsUsing(jobs, "pulumi/actions").filter((s) => s.with?.command !== undefined);
+    expect(preview.permissions).toEqual({});
+    const [caller, ...more] = Object.values(preview.jobs) as [Job & { strategy: { matrix: { stack: string[] } } }];
     expect(more).toEqual([]);
-    expect(step?.with).toMatchObject({
-      command: "preview",
-      "stack-name": "${{ matrix.stack }}",
-      policyPacks: "policy",
-      "comment-on-pr": true,
-      "edit-pr-comment": true,
-      diff: true,
-    });
+    expect(caller.uses).toBe("./.github/workflows/preview-stack.yml");
+    expect(caller.with).toEqual({ stack: "${{ matrix.stack }}" });
+    expect(caller.strategy.matrix.stack).toEqual(["dev", "prod"]);
+    expect(caller.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(Object.keys(perStack.on)).toEqual(["workflow_call"]);
+    expect(Object.keys(perStack.jobs)).toEqual(["render", "render-comment", "preview", "preview-comment"]);
   });
 
-  it("renders the diff between base and head and edits one comment per stack, found by its marker", () => {
-    const steps = jobs.flatMap((j) => j.steps ?? []);
-    const render = steps.find((s) => s.run?.includes("npm run --silent preview --"));
-    expect(render?.run).toMatch(
-      /--stack "\$STACK" --base "\$BASE_SHA" --head "\$HEAD_SHA"\s+--render-only --out "render-diff-\$\{STACK\}\.md"/,
-    );
-    const comment = steps.find((s) => s.run?.includes("streamforge-preview:"));
-    expect(comment?.run).toContain('marker="<!-- streamforge-preview:${STACK} -->"');
-    expect(comment?.run).toMatch(/gh api --method PATCH/);
-    expect(stepsUsing(jobs, "actions/checkout")[0]?.with?.["fetch-depth"]).toBe(0);
+  it("renders the merge with no credential and a read-only token; only the comment jobs write, and they run none of the pull request's code", () => {
+    expect(job("render").permissions).toEqual({ contents: "read" });
+    expect(job("render").environment).toBeUndefined();
+    expect(runs(job("render")).join("\n")).toMatch(/--stack "\$STACK" --base "\$BASE_SHA" --head "\$HEAD_SHA"\s+--render-only/);
+    for (const id of ["render-comment", "preview-comment"]) {
+      expect([id, job(id).permissions]).toEqual([id, { contents: "read", "pull-requests": "write" }]);
+      // The base's comment action, never the pull request's tree, and no `run:` of their own.
+      expect(stepsUsing([job(id)], "actions/checkout").map((s) => s.with?.ref)).toEqual(["${{ github.event.pull_request.base.sha }}"]);
+      expect((job(id).steps ?? []).filter((s) => s.run !== undefined)).toEqual([]);
+      expect(stepsUsing([job(id)], "./.github/actions/pr-comment")).toHaveLength(1);
+    }
+  });
+
+  it("previews in the stack's preview environment, as its preview identity, judged by the base's policy pack", () => {
+    const p = job("preview");
+    expect(p.environment).toBe("preview-${{ inputs.stack }}");
+    expect(p.permissions).toEqual({ contents: "read" });
+    expect(needsOf(p)).toEqual(["render-comment"]);
+    expect(stepsUsing([p], "./.github/actions/pulumi-setup")[0]?.with).toEqual({ kubeconfig: "${{ secrets.PREVIEW_KUBECONFIG }}" });
+    expect(runs(p).join("\n")).toMatch(/--policy-from base --out "comment-\$\{STACK\}\.md"/);
+    // No action that would run the head's pack or post with this job's token.
+    expect(stepsUsing([p], "pulumi/actions").filter((s) => s.with?.command !== undefined)).toEqual([]);
+  });
+
+  it("comments the preview whether it passed or failed, so a failure never leaves the render's comment standing", () => {
+    expect(job("preview-comment").if).toBe("always() && (needs.preview.result == 'success' || needs.preview.result == 'failure')");
+    const upload = stepsUsing([job("preview")], "actions/upload-artifact")[0];
+    expect(upload?.if).toBe("always()");
+    const fail = (job("preview").steps ?? []).at(-1);
+    expect(fail?.if).toBe("steps.preview.outputs.status != '0'");
   });
 });
 
@@ -195,16 +219,62 @@ describe("deploy.yml", () => {
   const [, prod] = deployJobOf("prod");
   const [buildId, build] = entries.find(([, job]) => stepsUsing([job], "docker/build-push-action").length > 0)!;
 
-  it("runs on pushes to main and by hand, with no permission by default", () => {
-    expect(Object.keys(deploy.on).sort()).toEqual(["push", "workflow_dispatch"]);
-    expect(deploy.on.push).toEqual({ branches: ["main"] });
+  const [gateId, gate] = entries.find(([, job]) => (job.steps ?? []).some((s) => s.run?.includes("scripts/deploy-gate.ts")))!;
+
+  it("runs after CI completes on main and by hand, one deploy at a time, with no permission by default", () => {
+    expect(Object.keys(deploy.on).sort()).toEqual(["workflow_dispatch", "workflow_run"]);
+    expect(deploy.on.workflow_run).toEqual({ workflows: ["ci"], types: ["completed"], branches: ["main"] });
+    expect(deploy.concurrency).toEqual({ group: "deploy", "cancel-in-progress": false });
     expect(deploy.permissions).toEqual({});
   });
 
-  it("builds the operator image once, and only that job may write packages", () => {
-    expect(stepsUsing([build], "docker/build-push-action")[0]?.with).toMatchObject({ file: "operator/Dockerfile", push: true });
-    expect(build.permissions).toEqual({ contents: "read", packages: "write" });
-    for (const [id, job] of entries) if (id !== buildId) expect(job.permissions).toEqual({ contents: "read" });
+  it("deploys only the commit the gate chose (CI passed, main's tip), checked out by its SHA everywhere", () => {
+    expect(gate.permissions).toEqual({ actions: "read", contents: "read" });
+    expect(needsOf(build)).toEqual([gateId]);
+    expect((build as Job & { if?: string }).if).toBe(`needs.${gateId}.outputs.deploy == 'true'`);
+    for (const [id, job] of entries) {
+      if (id === gateId) continue;
+      expect([id, needsOf(job)]).toEqual([id, expect.arrayContaining([gateId])]);
+      for (const checkout of stepsUsing([job], "actions/checkout")) expect(checkout.with?.ref).toBe(`\${{ needs.${gateId}.outputs.sha }}`);
+    }
+    const labels = String(stepsUsing([build], "docker/build-push-action")[0]?.with?.labels);
+    expect(labels).toContain(`org.opencontainers.image.revision=\${{ needs.${gateId}.outputs.sha }}`);
+    expect(fs.readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8")).not.toContain("github.sha");
+  });
+
+  it("builds the operator image once, with provenance and an SBOM, and only that job may write packages or sign", () => {
+    expect(stepsUsing([build], "docker/build-push-action")[0]?.with).toMatchObject({
+      file: "operator/Dockerfile",
+      push: true,
+      provenance: "mode=max",
+      sbom: true,
+    });
+    expect(build.permissions).toEqual({
+      contents: "read",
+      packages: "write",
+      "id-token": "write",
+      attestations: "write",
+      "artifact-metadata": "write",
+    });
+    const steps = build.steps ?? [];
+    const attest = steps.findIndex((s) => s.uses?.startsWith("actions/attest@"));
+    expect(attest).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith("docker/build-push-action@")));
+    expect(steps[attest]?.with).toEqual({
+      "subject-name": "${{ steps.name.outputs.repository }}",
+      "subject-digest": "${{ steps.build.outputs.digest }}",
+      "push-to-registry": true,
+    });
+    for (const job of [dev, prod]) expect(job.permissions).toEqual({ contents: "read", attestations: "read", packages: "read" });
+  });
+
+  it("verifies the image's signed provenance, as this repository's deploy workflow built it, before pointing the stack at it", () => {
+    const deployStack = read<{ runs: { steps: Step[] } }>(path.join(ACTIONS, "deploy-stack", "action.yml")).runs.steps;
+    const verify = deployStack.findIndex((s) => s.run?.includes("gh attestation verify"));
+    const up = deployStack.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
+    expect(verify).toBeGreaterThanOrEqual(0);
+    expect(up).toBeGreaterThan(verify);
+    expect(deployStack[verify]?.run).toContain('--repo "$GITHUB_REPOSITORY"');
+    expect(deployStack[verify]?.run).toContain('--signer-workflow "${GITHUB_REPOSITORY}/.github/workflows/deploy.yml"');
   });
 
   it("deploys prod behind the production environment, after dev, both with the image built", () => {
@@ -229,10 +299,112 @@ describe("deploy.yml", () => {
 
   it("runs pulumi up with the policy pack, after setting the operator image by digest", () => {
     const deployStack = read<{ runs: { steps: Step[] } }>(path.join(ACTIONS, "deploy-stack", "action.yml")).runs.steps;
-    const setImage = deployStack.findIndex((s) => s.run?.includes("--path streamforge:operator.image.ref"));
+    const setImage = deployStack.findIndex((s) => s.run?.includes('scripts/operator-image-ref.sh "$STACK" "$IMAGE_REF"'));
     const up = deployStack.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
+    const tag = deployStack.findIndex((s) => s.run?.includes("scripts/tag-stack-environment.sh"));
     expect(setImage).toBeGreaterThanOrEqual(0);
     expect(up).toBeGreaterThan(setImage);
+    // The pack reads the environment from the stack's tag, which only a deploy may write.
+    expect(tag).toBeGreaterThanOrEqual(0);
+    expect(up).toBeGreaterThan(tag);
     expect(deployStack[up]?.with).toMatchObject({ "stack-name": "${{ inputs.stack }}", policyPacks: "policy" });
+  });
+});
+
+describe("credentials", () => {
+  /** The docs' table (docs/delivery.md, "Credentials"), without its last column. */
+  function documented(): string[][] {
+    const doc = fs.readFileSync(path.join(ROOT, "docs", "delivery.md"), "utf8");
+    const table = doc.slice(doc.indexOf("<!-- credentials-table:start -->"), doc.indexOf("<!-- credentials-table:end -->"));
+    return table
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => {
+        const [workflow, job, environment, token, secrets] = l
+          .split("|")
+          .slice(1, 6)
+          .map((c) => c.trim().replace(/`/g, ""));
+        return [workflow!, job!, environment!, token!, (secrets ?? "").split(", ").filter(Boolean).sort().join(", ")];
+      });
+  }
+
+  /** The same, from the workflows: each job's environment, token permissions and every secret it names. */
+  function derived(): string[][] {
+    return workflowFiles.flatMap((file) =>
+      Object.entries(read<Workflow>(file).jobs).map(([id, job]) => {
+        const permissions = typeof job.permissions === "object" ? job.permissions : {};
+        const token = Object.keys(permissions)
+          .sort()
+          .map((k) => `${k}: ${permissions[k]}`)
+          .join(", ");
+        const secrets = [...new Set([...JSON.stringify(job).matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]!))].sort().join(", ");
+        return [path.basename(file), id, environmentOf(job) ?? "", token, secrets];
+      }),
+    );
+  }
+
+  it("the docs list exactly the environment, token and secrets of every job", () => {
+    const sort = (rows: string[][]) => rows.map((r) => r.join(" | ")).sort();
+    expect(sort(documented())).toEqual(sort(derived()));
+  });
+
+  it("no job that runs the pull request's code without approval holds a secret or a write token", () => {
+    const perStack = workflow("preview-stack.yml").jobs;
+    const render = derived().find(([file, id]) => file === "preview-stack.yml" && id === "render")!;
+    expect(render).toEqual(["preview-stack.yml", "render", "", "contents: read", ""]);
+    // The preview's secrets are its environment's: prod's is protected by required reviewers.
+    expect(perStack.preview?.environment).toBe("preview-${{ inputs.stack }}");
+  });
+
+  it("CODEOWNERS owns the policy pack, the workflows, the stack files and the moves table", () => {
+    const rules = fs
+      .readFileSync(path.join(ROOT, ".github", "CODEOWNERS"), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+      .map((l) => l.trim().split(/\s+/) as [string, ...string[]]);
+    // CODEOWNERS patterns as used here: anchored at the root, a trailing / for a folder, * within a name.
+    const owners = (file: string) => {
+      const hit = rules.filter(([pattern]) => {
+        const re = new RegExp(
+          `^${pattern
+            .replace(/^\//, "")
+            .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, "[^/]*")}${pattern.endsWith("/") ? "" : "$"}`,
+        );
+        return re.test(file);
+      });
+      return hit.at(-1)?.slice(1) ?? [];
+    };
+    for (const file of [
+      "policy/index.ts",
+      "policy/rules/images.ts",
+      ".github/workflows/preview-stack.yml",
+      "Pulumi.prod.yaml",
+      "Pulumi.yaml",
+      "infra/moves.ts",
+    ])
+      expect([file, owners(file).length > 0]).toEqual([file, true]);
+    expect(owners("infra/platform.ts")).toEqual([]);
+  });
+});
+
+describe("dependabot.yml", () => {
+  type Update = { "package-ecosystem": string; directory?: string; directories?: string[] };
+  const updates = read<{ version: number; updates: Update[] }>(path.join(ROOT, ".github", "dependabot.yml")).updates;
+  const dirsOf = (ecosystem: string) =>
+    updates.filter((u) => u["package-ecosystem"] === ecosystem).flatMap((u) => u.directories ?? [u.directory!]);
+  const tracked = spawnSync("git", ["-C", ROOT, "ls-files"], { encoding: "utf8" }).stdout.split("\n");
+  const foldersHolding = (name: string) =>
+    tracked.filter((f) => path.basename(f) === name).map((f) => `/${path.dirname(f)}`.replace(/\/\.$/, "/"));
+
+  it("keeps every manifest of the repository current: npm, Go modules, the Dockerfile, the actions", () => {
+    expect(dirsOf("npm").sort()).toEqual(
+      foldersHolding("package.json")
+        .filter((d) => d !== "/policy")
+        .sort(),
+    );
+    expect(dirsOf("gomod").sort()).toEqual(foldersHolding("go.mod").sort());
+    expect(dirsOf("docker")).toEqual(foldersHolding("Dockerfile"));
+    expect(dirsOf("github-actions")).toEqual(["/", "/.github/actions/*"]);
   });
 });

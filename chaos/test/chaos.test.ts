@@ -31,6 +31,7 @@ const withBrokerFailure = (raw: any, brokersAtOnce = 1, pool = "brokers") => {
   raw.chaos = {
     enabled: true,
     allowInProduction: true,
+    operator: { image: `docker.io/litmuschaos/chaos-operator:3.28.0${DIGEST}` },
     runnerImage: `docker.io/litmuschaos/go-runner:3.28.0${DIGEST}`,
     chaosRunnerImage: `docker.io/litmuschaos/chaos-runner:3.28.0${DIGEST}`,
     prometheusAddress: "http://prometheus:9090",
@@ -264,20 +265,23 @@ describe("probes as litmus-go runs them", () => {
 });
 
 describe("images and the operator's reach", () => {
-  it("prod needs both runner images by digest, and names the key", () => {
+  it("prod needs the operator's and both runner images by digest, and names the key", () => {
     const on = (r: any) => {
       withBrokerFailure(r);
+      delete r.chaos.operator;
       delete r.chaos.runnerImage;
       delete r.chaos.chaosRunnerImage;
     };
     expect(problemsOf("prod", on)).toEqual([
-      'streamforge:chaos.runnerImage: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"',
+      'streamforge:chaos.operator.image: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0"',
       'streamforge:chaos.chaosRunnerImage: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"',
+      'streamforge:chaos.runnerImage: prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"',
     ]);
     const digest = "@sha256:" + "a".repeat(64);
     expect(
       problemsOf("prod", (r) => {
         on(r);
+        r.chaos.operator = { image: `docker.io/litmuschaos/chaos-operator:3.28.0${digest}` };
         r.chaos.runnerImage = `docker.io/litmuschaos/go-runner:3.28.0${digest}`;
         r.chaos.chaosRunnerImage = `docker.io/litmuschaos/chaos-runner:3.28.0${digest}`;
       }),
@@ -322,6 +326,7 @@ describe("images and the operator's reach", () => {
     const digest = "@sha256:" + "b".repeat(64);
     expect(litmusChartValues({ ...chaos, chaosRunnerImage: `registry:5000/litmuschaos/chaos-runner:3.28.0${digest}` })).toEqual({
       operatorMode: "namespaced",
+      operator: { image: { repository: "litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator", tag: "3.28.0" } },
       runner: { image: { repository: "registry:5000/litmuschaos/chaos-runner", tag: `3.28.0${digest}` } },
       policies: { monitoring: { disabled: true } },
     });

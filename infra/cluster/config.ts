@@ -112,8 +112,21 @@ export const clusterArea = defineArea({
          * infra/cluster/responders-spec.ts). Empty: the Role exists, bound to nobody.
          */
         responders: identities.default({ users: [], groups: [] }),
+        /**
+         * The identities previews run as (the pipeline's preview kubeconfig): they may list the
+         * stack's Kafka objects, which the program reads before declaring anything, and nothing
+         * else (infra/kafka/previewers-spec.ts). Empty: the Roles exist, bound to nobody.
+         */
+        previewers: identities.default({ users: [], groups: [] }),
       })
-      .default({ namespace: "stf", allowIngress: [], workerEgress: [], defaultRunAsUser: 65532, responders: { users: [], groups: [] } }),
+      .default({
+        namespace: "stf",
+        allowIngress: [],
+        workerEgress: [],
+        defaultRunAsUser: 65532,
+        responders: { users: [], groups: [] },
+        previewers: { users: [], groups: [] },
+      }),
     monitoring: z
       .strictObject({
         /** Namespace of the Prometheus that scrapes the platform: the only one let in to metrics ports. */

@@ -17,7 +17,8 @@ import { impactReport } from "./impact";
 import { kafkaEditImpacts, kafkaEditProblems } from "./kafka-changes";
 import { KafkaApiEntities } from "./kafka-api-entities";
 import { StrimziEntities } from "./strimzi-entities";
-import { StrimziOperator } from "./strimzi-operator";
+import { PreviewerAccess } from "./previewers";
+import { StrimziOperator, strimziImages } from "./strimzi-operator";
 
 /** What the Kafka area reads: its own settings, the apps namespace, and whether the operator runs. */
 export type KafkaStackConfig = KafkaAreaConfig & Pick<ClusterAreaConfig, "apps" | "environment"> & Pick<SelfHealingAreaConfig, "operator">;
@@ -28,6 +29,8 @@ export interface KafkaParts {
   readonly cluster: KafkaCluster;
   /** The catalogue's topics and users, through Strimzi's operators or the Kafka admin API. */
   readonly entities: StrimziEntities | KafkaApiEntities;
+  /** The preview identity's read of the Kafka objects, where the program reads them live. */
+  readonly previewers: PreviewerAccess | undefined;
 }
 
 export const kafkaParts = partsOf<KafkaParts>("kafka");
@@ -114,7 +117,15 @@ function create({ config, providers, namespaces, observed }: AreaStack<KafkaStac
       { providers, dependsOn: [cluster] },
     );
   }
-  return { operator, cluster, entities };
+  // Where the program reads the cluster before declaring anything (infra/index.ts), a preview identity may read exactly that.
+  const previewers = !kafkaApiOwned
+    ? new PreviewerAccess(
+        "previewers",
+        { kafkaNamespace: kafka.namespace, usersNamespace: apps.namespace, previewers: apps.previewers },
+        { providers, dependsOn: namespaces.dependencies(kafka.namespace, apps.namespace) },
+      )
+    : undefined;
+  return { operator, cluster, entities, previewers };
 }
 
 /** The Kafka outputs, read from the components: the cluster's names and addresses, the catalogue as its owner declared it. */
@@ -157,6 +168,11 @@ export const kafkaAreaDescriptor = defineAreaDescriptor({
     { name: apps.namespace, podSecurity: "restricted" as const, holdsData: true },
     ...(strimzi.install ? [{ name: strimzi.namespace, podSecurity: "restricted" as const }] : []),
   ],
+  images: ({ kafka, strimzi }: KafkaStackConfig) => {
+    const images = strimziImages(strimzi, kafka.version);
+    // Where Strimzi is installed elsewhere, its operator's image is not the stack's to pin.
+    return [...(strimzi.install ? [images.operator] : []), images.kafka];
+  },
   create,
   outputs,
 });

@@ -6,8 +6,10 @@
  * nobody but the platform creates Jobs: in the apps namespace a Job could borrow its account and
  * write a CA of its own into the clients' trust. Its token could still write any certificate into
  * the copy, so an admission policy with the source Secret as its parameter admits from that
- * account only a copy equal to the source's certificates. Pure: plain objects for the component.
+ * account only a copy equal to the source's certificates and their bundle (the key clients
+ * read). Pure: plain objects for the component.
  */
+import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
 import { lit, paramDenyBinding, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
 export const CA_SYNC = "streamforge-kafka-ca-sync";
 
@@ -108,14 +110,32 @@ export function caSyncCronJob<Image>(spec: CaSyncSpec<Image>) {
 export const caSyncGuardName = (spec: Pick<CaSyncSpec<unknown>, "source">): string => `${CA_SYNC}-${spec.source.namespace}`;
 
 /**
+ * The bundle as CEL recomputes it from the source's values: operator/src/core/ca-copy.ts caBundle
+ * pads each certificate with newlines to a multiple of 3 bytes, so each part's base64 is the
+ * source's with its `=` padding completed: one byte left over ("==") gains "\n\n" ("oK"), two
+ * ("=") gain "\n" ("K"), none gain "\n\n\n" ("CgoK"). CEL sees Secret data as the base64 strings
+ * (apiserver v0.34.5 pkg/admission/plugin/cel/activation.go L36-46, condition.go L76-85: the
+ * objects as unstructured) and has no base64 decoder, so the check is on those strings. `sort()`
+ * is cel-go v0.26.0's lists library v2+ (ext/lists.go L259-285), in the API server's environment
+ * from 1.34 (pkg/cel/environment/base.go L186-191); a new policy is compiled at the compatibility
+ * version, one minor below (base.go L49-57), so it is admitted from 1.35. The stack needs 1.36.
+ */
+const BUNDLE_CEL = [
+  "variables.certs.map(k, params.data[k])",
+  'map(v, v.endsWith("==") ? v.substring(0, v.size() - 2) + "oK" : v.endsWith("=") ? v.substring(0, v.size() - 1) + "K" : v + "CgoK")',
+  "join()",
+].join(".");
+
+/**
  * What the syncer's token may write into the copy: exactly the source's certificates (its `*.crt`
- * keys, operator/src/core/ca-copy.ts caCopyData), read by the API server from the source Secret
- * itself (the binding's paramRef), so a stolen token cannot put a CA of its own into the clients'
- * trust. A write that raced a renewal is refused and the next run writes the new one.
+ * keys, operator/src/core/ca-copy.ts caCopyData) and their bundle, read by the API server from
+ * the source Secret itself (the binding's paramRef), so a stolen token cannot put a CA of its own
+ * into the clients' trust. A write that raced a renewal is refused and the next run writes the new one.
  */
 export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
   const { source, target } = spec;
   const name = caSyncGuardName(spec);
+  const bundle = lit(CA_BUNDLE_KEY);
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     paramKind: { apiVersion: "v1", kind: "Secret" },
@@ -126,8 +146,9 @@ export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
       { name: "the-syncer-only", expression: `request.userInfo.username == ${lit(serviceAccountUser(source.namespace, CA_SYNC))}` },
     ],
     variables: [
-      { name: "certs", expression: 'params.?data.orValue({}).filter(k, k.endsWith(".crt"))' },
+      { name: "certs", expression: 'params.?data.orValue({}).filter(k, k.endsWith(".crt")).sort()' },
       { name: "written", expression: "object.?data.orValue({})" },
+      { name: "bundle", expression: BUNDLE_CEL },
     ],
     validations: [
       {
@@ -142,8 +163,8 @@ export function caSyncGuard(spec: Omit<CaSyncSpec<unknown>, "image">) {
         messageExpression: `${lit("metadata.ownerReferences, metadata.finalizers, immutable: expected them as they were (the copy's lifetime is Pulumi's); found a change to ")} + object.metadata.name`,
       },
       {
-        expression: `object.metadata.name == ${lit(target.name)} && variables.written.size() == variables.certs.size() && variables.certs.all(k, k in variables.written && variables.written[k] == params.data[k])`,
-        messageExpression: `${lit(`data: expected exactly the certificates of ${source.namespace}/${source.name} (`)} + variables.certs.join(", ") + "); found " + (variables.written.filter(k, !(k in variables.certs) || variables.written[k] != params.data[k]).map(k, k + " (not the source's)") + variables.certs.filter(k, !(k in variables.written)).map(k, k + " missing")).join(", ")`,
+        expression: `object.metadata.name == ${lit(target.name)} && variables.written.size() == variables.certs.size() + 1 && variables.certs.all(k, k in variables.written && variables.written[k] == params.data[k]) && ${bundle} in variables.written && variables.written[${bundle}] == variables.bundle`,
+        messageExpression: `${lit(`data: expected exactly the certificates of ${source.namespace}/${source.name} (`)} + variables.certs.join(", ") + ${lit(`) and their bundle ${CA_BUNDLE_KEY}; found `)} + (variables.written.filter(k, k == ${bundle} ? variables.written[k] != variables.bundle : !(k in variables.certs) || variables.written[k] != params.data[k]).sort().map(k, k + " (not the source's)") + variables.certs.filter(k, !(k in variables.written)).map(k, k + " missing") + (${bundle} in variables.written ? [] : [${lit(`${CA_BUNDLE_KEY} missing`)}])).join(", ")`,
       },
     ],
   });

@@ -154,12 +154,20 @@ export interface KafkaSpecOptions {
   readonly topicDeletion?: boolean;
   /** Namespaces whose pods may connect to the internal listeners. */
   readonly clientNamespaces: readonly string[];
+  /**
+   * The version's Kafka image pinned by digest (strimzi-operator.ts `strimziImages`), or undefined
+   * for the one Strimzi maps the version to. Strimzi 1.2.0 runs `spec.kafka.image` as given
+   * (KafkaVersion.java L201-220, KafkaCluster.java L328), and kafka_exporter's defaults to the
+   * default version's image (KafkaExporter.java L140-144): both get the version's own.
+   */
+  readonly image?: string;
 }
 
 export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): Record<string, unknown> {
   const names = clusterNames(kafka.clusterName);
   const spec: Record<string, unknown> = {
     version: kafka.version,
+    ...(options.image ? { image: options.image } : {}),
     ...(kafka.metadataVersion ? { metadataVersion: kafka.metadataVersion } : {}),
     listeners: listeners(kafka, options.clientNamespaces),
     // The plain listener authenticates nobody; in dev it is a superuser path by intent
@@ -188,7 +196,9 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): Record
   return {
     kafka: spec,
     entityOperator,
-    ...(kafka.metrics.kafkaExporter ? { kafkaExporter: { topicRegex: ".*", groupRegex: ".*" } } : {}),
+    ...(kafka.metrics.kafkaExporter
+      ? { kafkaExporter: { topicRegex: ".*", groupRegex: ".*", ...(options.image ? { image: options.image } : {}) } }
+      : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { caCopyData } from "../../operator/src/core/ca-copy";
 import {
   JMX_EXPORTER_CONFIG,
   METRICS_CONFIG_KEY,
@@ -14,6 +15,7 @@ import {
 } from "./cluster-spec";
 import type { KafkaConfig, RetireConfig, StrimziConfig } from "./config";
 import { keepOptions, retireAnnotations, retireModeOf } from "./data-safety";
+import { pinnedKafkaImage } from "./strimzi-operator";
 
 export interface KafkaClusterArgs {
   /** The cluster as `streamforge:kafka` declares it: node pools, listeners, storage, version, metrics. */
@@ -40,7 +42,8 @@ export const caCopyOptions = (followedBySync: boolean): { ignoreChanges?: string
 /**
  * A KRaft Kafka cluster: its node pools, the Kafka CR and the metrics ConfigMap. Where Strimzi
  * acts on it (`strimzi.awaitReady`), `pulumi up` waits for the cluster to be Ready and copies the
- * cluster CA certificate into the users' namespace, where clients mount it beside their credentials.
+ * cluster CA certificates into the users' namespace, where clients mount their bundle beside
+ * their credentials.
  */
 export class KafkaCluster extends pulumi.ComponentResource {
   readonly kafka: k8s.apiextensions.CustomResource;
@@ -51,7 +54,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
   readonly spec: Readonly<Record<string, unknown>>;
   /** Bootstrap servers (host:port) of each listener: `tls` always, `plain` and `external` "" where off. */
   readonly bootstrap: BootstrapAddresses;
-  /** The Secret holding the cluster CA certificate (`ca.crt`), in `namespace` and copied beside the users. */
+  /** The Secret holding the cluster CA certificate (`ca.crt`), in `namespace`; copied beside the users with their bundle (`ca-bundle.pem`). */
   readonly caSecret: string;
 
   constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,6 +69,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
       usersNamespace: args.usersNamespace,
       clientNamespaces: args.clientNamespaces,
       topicDeletion: args.topicDeletion,
+      image: pinnedKafkaImage(strimzi, kafka.version),
     });
 
     const metrics = kafka.metrics.jmxPrometheusExporter
@@ -132,14 +136,12 @@ export class KafkaCluster extends pulumi.ComponentResource {
         {
           metadata: { name: names.clusterCaCertSecret, namespace: args.usersNamespace, labels },
           type: "Opaque",
-          data: {
-            "ca.crt": source.data.apply((d) => {
-              const ca = d["ca.crt"];
-              if (!ca)
-                throw new Error(`Secret ${kafka.namespace}/${names.clusterCaCertSecret} has no ca.crt: is Strimzi's cluster CA in place?`);
-              return ca;
-            }),
-          },
+          // The syncer's own shape (every certificate and their bundle, which the clients mount).
+          data: source.data.apply((d) => {
+            if (!d?.["ca.crt"])
+              throw new Error(`Secret ${kafka.namespace}/${names.clusterCaCertSecret} has no ca.crt: is Strimzi's cluster CA in place?`);
+            return caCopyData(d);
+          }),
         },
         { parent: this, ...caCopyOptions(args.caCopyFollowedBySync ?? false) },
       );

@@ -4,6 +4,7 @@
  * between these keys; what each environment demands of them is in infra/config.ts.
  */
 import { z } from "zod";
+import { digestSchema } from "../kit/images";
 import {
   type AreaConfig,
   type ConfigProblem,
@@ -16,7 +17,7 @@ import {
   chartVersion,
   secretText,
 } from "../kit/config-kit";
-import { versionProblems } from "./kafka-changes";
+import { STRIMZI_KAFKA_VERSIONS, versionProblems } from "./kafka-changes";
 
 const STORAGE_TYPES = ["ephemeral", "persistent-claim"] as const;
 
@@ -120,6 +121,18 @@ const strimziSchema = z.strictObject({
   readyTimeoutSeconds: z
     .strictObject({ cluster: seconds.default(1800), entities: seconds.default(300) })
     .default({ cluster: 1800, entities: 300 }),
+  /**
+   * The digests of Strimzi's images at this release (`crane digest quay.io/strimzi/operator:1.2.0`),
+   * so the cluster runs the content reviewed, not what a tag points at today; prod warns without
+   * them. `operator`: the cluster, topic and user operators and the brokers' init container.
+   * `kafka`: by Kafka version, the brokers' (and kafka_exporter's) image of that version.
+   */
+  digests: z
+    .strictObject({
+      operator: digestSchema.optional(),
+      kafka: z.record(z.string().regex(/^\d+\.\d+\.\d+$/, "a Kafka version such as 4.3.0"), digestSchema).default({}),
+    })
+    .default({ kafka: {} }),
 });
 
 const kafkaTopicName = z
@@ -215,10 +228,26 @@ export const kafkaArea = defineArea({
   rules: (config) => [
     ...clusterRules(config.kafka),
     ...versionProblems(config.kafka, config.strimzi.chartVersion),
+    ...digestVersionProblems(config.strimzi),
     ...catalogueRules(config),
     ...kafkaApiRules(config),
   ],
 });
+
+/** A pinned Kafka image names a version Strimzi's release has an image of (kafka-changes.ts `STRIMZI_KAFKA_VERSIONS`). */
+function digestVersionProblems(strimzi: z.output<typeof strimziSchema>): ConfigProblem[] {
+  const supported = STRIMZI_KAFKA_VERSIONS[strimzi.chartVersion];
+  if (!supported) return []; // versionProblems names the release
+  return Object.keys(strimzi.digests.kafka)
+    .filter((version) => !(version in supported))
+    .map((version) =>
+      problem(
+        "strimzi",
+        ["digests", "kafka", version],
+        `expected a Kafka version Strimzi ${strimzi.chartVersion} has an image of (${Object.keys(supported).join(", ")}); found "${version}"`,
+      ),
+    );
+}
 
 export type KafkaAreaConfig = AreaConfig<typeof kafkaArea>;
 export type StorageConfig = z.output<typeof storageSchema>;

@@ -50,6 +50,17 @@ export interface LiveObject {
 }
 
 /** The stack's Kafka objects in the cluster, as read before anything is declared. */
+/**
+ * What the program lists before declaring anything (live.ts), and in which namespace: all a
+ * preview reads of the cluster itself, and so all a preview identity may (previewers-spec.ts).
+ */
+export const LIVE_READS = [
+  { plural: "kafkas", namespace: "kafka" },
+  { plural: "kafkanodepools", namespace: "kafka" },
+  { plural: "kafkatopics", namespace: "kafka" },
+  { plural: "kafkausers", namespace: "users" },
+] as const;
+
 export interface LiveKafka {
   readonly cluster?: LiveObject;
   readonly nodePools: readonly LiveObject[];

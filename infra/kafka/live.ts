@@ -9,7 +9,7 @@ import type { ResolvedCluster } from "../kit/provider";
 import { kubeClient } from "../kit/kube-client";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
-import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";
+import { LIVE_READS, type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";
 
 interface KubeObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
@@ -55,12 +55,13 @@ export async function readLiveKafka(
       );
     }
   };
-  const [clusters, nodePools, topics, users] = await Promise.all([
-    list("kafkas", where.kafkaNamespace, "app.kubernetes.io/part-of=streamforge"),
-    list("kafkanodepools", where.kafkaNamespace, labelSelector),
-    list("kafkatopics", where.kafkaNamespace, labelSelector),
-    list("kafkausers", where.usersNamespace, labelSelector),
-  ]);
+  const namespaceOf = { kafka: where.kafkaNamespace, users: where.usersNamespace };
+  const [clusters, nodePools, topics, users] = (await Promise.all(
+    LIVE_READS.map(({ plural, namespace }) =>
+      // The Kafka CR carries no strimzi.io/cluster label of its own.
+      list(plural, namespaceOf[namespace], plural === "kafkas" ? "app.kubernetes.io/part-of=streamforge" : labelSelector),
+    ),
+  )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { type ThirdPartyImage, withDigest } from "../kit/images";
 import type { StrimziConfig } from "./config";
 
 export interface StrimziOperatorArgs {
@@ -25,9 +26,49 @@ export interface StrimziOperatorArgs {
  */
 export const STRIMZI_RESTRICTED_OPERANDS = { name: "STRIMZI_POD_SECURITY_PROVIDER_CLASS", value: "restricted" } as const;
 
+/**
+ * Strimzi's images at the pinned release, as its chart names them: registry `quay.io`, repository
+ * `strimzi`, tag the release (helm-charts/helm3/strimzi-kafka-operator/values.yaml L11-13); the
+ * operator image runs the cluster, topic and user operators and the brokers' init container
+ * (values.yaml `topicOperator`, `userOperator`, `kafkaInit`: name `operator`), and each Kafka
+ * version has `kafka:<release>-kafka-<version>` (templates/_kafka_image_map.tpl). All at tag 1.2.0.
+ */
+export function strimziImages(strimzi: StrimziConfig, kafkaVersion: string): { operator: ThirdPartyImage; kafka: ThirdPartyImage } {
+  const base = "quay.io/strimzi";
+  return {
+    operator: {
+      runs: "Strimzi's cluster, topic and user operators, the brokers' init container",
+      ref: withDigest(`${base}/operator:${strimzi.chartVersion}`, strimzi.digests.operator),
+      digestKey: "streamforge:strimzi.digests.operator",
+    },
+    kafka: {
+      runs: `the Kafka ${kafkaVersion} brokers, controllers and kafka_exporter`,
+      ref: withDigest(`${base}/kafka:${strimzi.chartVersion}-kafka-${kafkaVersion}`, strimzi.digests.kafka[kafkaVersion]),
+      digestKey: `streamforge:strimzi.digests.kafka["${kafkaVersion}"]`,
+    },
+  };
+}
+
+/** The brokers' image for `spec.kafka.image` where its digest is pinned; undefined leaves it to Strimzi's version map. */
+export function pinnedKafkaImage(strimzi: StrimziConfig, kafkaVersion: string): string | undefined {
+  return strimzi.digests.kafka[kafkaVersion] ? strimziImages(strimzi, kafkaVersion).kafka.ref : undefined;
+}
+
+/**
+ * The chart's image values for a pinned operator digest: its template puts `@digest` in place of
+ * `:tag` wherever an image has `digest` (templates/_helpers.tpl "strimzi.image", tag 1.2.0), for
+ * the operator's own container and the three images it hands its operands.
+ */
+function operatorDigestValues(digest: string | undefined): Record<string, unknown> {
+  if (!digest) return {};
+  const pinned = { image: { digest } };
+  return { image: { digest }, topicOperator: pinned, userOperator: pinned, kafkaInit: pinned };
+}
+
 /** Helm values of the cluster operator: watch only what the platform needs. */
 export function strimziChartValues(args: StrimziOperatorArgs): Record<string, unknown> {
   return {
+    ...operatorDigestValues(args.strimzi.digests.operator),
     // The chart watches its own namespace already; listing it again makes duplicate RoleBindings.
     watchNamespaces: [...new Set(args.watchNamespaces)].filter((ns) => ns !== args.strimzi.namespace).sort(),
     watchAnyNamespace: false,

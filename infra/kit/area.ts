@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ConfigArea } from "./config-kit";
+import type { ThirdPartyImage } from "./images";
 import type { NamespaceSpec, PlatformNamespaces } from "./namespaces";
 import type { ResolvedCluster } from "./provider";
 
@@ -39,6 +40,8 @@ export interface AreaDescriptor<Schema extends AreaSchema, Config, Parts, Output
   readonly config: Schema;
   /** The namespaces it runs in this stack, each with the Pod Security level it needs; a name asked twice keeps its strictest level. */
   readonly namespaces?: (config: Config) => readonly NamespaceSpec[];
+  /** The third-party images it deploys in this stack, each with the key that pins its digest (infra/kit/images.ts). */
+  readonly images?: (config: Config) => readonly ThirdPartyImage[];
   /** Declares its components; returns what the areas after it and its outputs need. */
   readonly create?: (stack: AreaStack<Config>) => Parts;
   /** The stack outputs it adds (each declared in infra/kit/outputs-contract.ts), read from what `create` returned. */
@@ -50,6 +53,7 @@ export interface Area<Schema extends AreaSchema = AreaSchema, Config = never, Ou
   readonly name: string;
   readonly config: Schema;
   readonly namespaces: (config: Config) => readonly NamespaceSpec[];
+  readonly images: (config: Config) => readonly ThirdPartyImage[];
   /** Creates the area's components and reads its outputs from them. */
   readonly declare: (stack: AreaStack<Config>) => { readonly parts: unknown; readonly outputs: Outputs };
 }
@@ -62,6 +66,7 @@ export function defineAreaDescriptor<Schema extends AreaSchema, Config, Parts = 
     name: area.name,
     config: area.config,
     namespaces: (config) => area.namespaces?.(config) ?? [],
+    images: (config) => area.images?.(config) ?? [],
     declare: (stack) => {
       const parts = area.create?.(stack) as Parts;
       return { parts, outputs: area.outputs?.(parts, stack) ?? ({} as Outputs) };

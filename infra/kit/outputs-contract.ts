@@ -70,7 +70,7 @@ export const PLATFORM_OUTPUTS = {
     type: "string",
     stability: "stable",
     meaning:
-      "Secret holding the cluster CA certificate (`ca.crt`) in kafkaNamespace; where Strimzi runs, also copied into kafkaUserSecretNamespace.",
+      "Secret holding the cluster CA certificate (`ca.crt`) in kafkaNamespace; where Strimzi runs, also copied into kafkaUserSecretNamespace with `ca-bundle.pem`, every CA certificate in one file, for clients to trust during a CA key replacement.",
   },
   kafkaUserSecretNamespace: {
     type: "string",
@@ -177,8 +177,20 @@ export const CHAOS_OUTPUTS = {
   },
 } as const satisfies Specs;
 
+/** The self-healing operator (infra/self-healing/). */
+export const SELF_HEALING_OUTPUTS = {
+  // Experimental: read by the pipeline's previews (docs/delivery.md) more than by other teams.
+  operatorImage: {
+    type: "string",
+    stability: "experimental",
+    meaning:
+      "The self-healing operator's image as the stack deploys it (by digest where a deploy built it); a preview runs with it, so it builds nothing and shows no false image change.",
+    emptyWhen: "the stack runs no operator (`operator.enabled` false)",
+  },
+} as const satisfies Specs;
+
 /** Every output whose name is fixed. */
-export const FIXED_OUTPUTS = { ...PLATFORM_OUTPUTS, ...ROLLOUT_OUTPUTS, ...CHAOS_OUTPUTS } as const;
+export const FIXED_OUTPUTS = { ...PLATFORM_OUTPUTS, ...ROLLOUT_OUTPUTS, ...CHAOS_OUTPUTS, ...SELF_HEALING_OUTPUTS } as const;
 export type FixedOutputKey = keyof typeof FIXED_OUTPUTS;
 
 // ---- outputs named after catalogue entries ----

@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
         `${result.kafkaApi.length} Kafka admin-API resources, ${Object.keys(result.outputs).length} outputs`,
     );
     files.forEach((f) => console.log(`  wrote ${path.relative(process.cwd(), f)}`));
+    result.warnings.forEach((w) => console.error(`render: stack ${values.stack}: warning: ${w}`));
     return 0;
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UnknownStackError) {

@@ -57,6 +57,8 @@ export interface RenderResult {
   readonly outputs: Record<string, unknown>;
   /** Every resource the program registered, for tests. */
   readonly resources: DeclaredResource[];
+  /** The warnings the program logged (pulumi.log.warn), as a preview would show them. */
+  readonly warnings: string[];
 }
 
 export class UnknownStackError extends Error {
@@ -238,7 +240,7 @@ interface RegisterRequest {
 export async function runUnderMocks(
   options: { project: string; stack: string; config: Record<string, string>; secretKeys?: string[] },
   program: () => Record<string, unknown> | void,
-): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
+): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown>; warnings: string[] }> {
   const resources: DeclaredResource[] = [];
   // The options that keep data, by type and name (the mocks' arguments do not carry them).
   const keep = new Map<string, { protect?: boolean; retainOnDelete?: boolean }>();
@@ -274,11 +276,26 @@ export async function runUnderMocks(
     if (Object.keys(kept).length > 0) keep.set(`${req.getType()}::${req.getName()}`, kept);
     return register(req, cb);
   };
-  const outputs = await resolveOutputs(program() ?? {});
-  // Resource registrations are asynchronous: wait until the mock monitor has seen them all.
-  await pulumi.runtime.disconnect();
-  return { resources, outputs };
+  // Without an engine, pulumi.log.warn writes to console.warn (@pulumi/pulumi log/index.js):
+  // keep the program's warnings as the engine would show them, once, instead.
+  const warnings: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    if (line.startsWith(RUNTIME_WARNING)) warnings.push(line.slice(RUNTIME_WARNING.length));
+    else consoleWarn(...args);
+  };
+  try {
+    const outputs = await resolveOutputs(program() ?? {});
+    // Resource registrations are asynchronous: wait until the mock monitor has seen them all.
+    await pulumi.runtime.disconnect();
+    return { resources, outputs, warnings };
+  } finally {
+    console.warn = consoleWarn;
+  }
 }
+
+const RUNTIME_WARNING = "warning: [runtime] ";
 
 export interface RenderOptions {
   /** The project directory (default: this repository). */
@@ -300,7 +317,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
       Object.entries(raw).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
     );
   }
-  const { resources, outputs } = await runUnderMocks({ project: projectName(root), stack, config, secretKeys }, () =>
+  const { resources, outputs, warnings } = await runUnderMocks({ project: projectName(root), stack, config, secretKeys }, () =>
     createPlatform(loadPlatformConfig()),
   );
 
@@ -325,5 +342,5 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     .filter((r) => r.type.startsWith("kafka:") || r.type === "pulumi:providers:kafka")
     .map((r) => ({ type: r.type, name: r.name, inputs: redactInputs(r.inputs) }))
     .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-  return { stack, manifests, helmReleases, kafkaApi, outputs, resources };
+  return { stack, manifests, helmReleases, kafkaApi, outputs, resources, warnings };
 }

@@ -3,6 +3,7 @@
  * CA syncer that runs from its image.
  */
 import { type AreaStack, defineAreaDescriptor, partsOf } from "../kit/area";
+import type { OutputValues, SELF_HEALING_OUTPUTS } from "../kit/outputs-contract";
 import { type ClusterAreaConfig } from "../cluster/config";
 import { clusterParts } from "../cluster/area";
 import { KafkaCaSync } from "../kafka/ca-sync";
@@ -92,4 +93,9 @@ export const selfHealingAreaDescriptor = defineAreaDescriptor({
   config: selfHealingArea,
   // The namespace of the Jobs the operator watches is one of Kafka's clients': the cluster area asks for it.
   create,
+  outputs: ({ operator }: SelfHealingParts): OutputValues<typeof SELF_HEALING_OUTPUTS> => ({
+    // An Output where the stack builds the image (its digest is known after the push); the stack
+    // exports it resolved, as it does every output, so consumers read a string.
+    operatorImage: operator ? (operator.image as unknown as string) : "",
+  }),
 });

@@ -57,6 +57,9 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
           dockerfile: { location: "operator/Dockerfile" },
           platforms: ["linux/amd64"],
           push: true,
+          // A preview builds nothing (docker-build's default is to build, pushing nothing): it shows the
+          // deploy's digest as unknown, and the pipeline's previews use the image the stack runs instead.
+          buildOnPreview: false,
           tags: [`${registry}/${repository}:${tag}`],
           ...(login ? { registries: [{ address: login.registry, username: login.username, password: login.password }] } : {}),
         },

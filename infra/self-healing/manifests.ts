@@ -6,6 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
+import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
 import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../kit/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
@@ -42,7 +43,7 @@ export interface OperatorSpec<Image = string> {
     readonly groupId: string;
     /** TLS to the brokers (Strimzi's listener); off for the kafka-api catalogue owner's brokers. */
     readonly tls: boolean;
-    /** Secret holding the cluster CA (`ca.crt`), when TLS is on. */
+    /** Secret holding the cluster CA copy (its bundle of every CA certificate, `ca-bundle.pem`), when TLS is on. */
     readonly caSecret?: string;
     /** Its Kafka user (SCRAM). */
     readonly username: string;
@@ -119,7 +120,7 @@ export function operatorEnv(spec: OperatorSpec<unknown>): EnvVar[] {
     DRY_RUN: String(spec.dryRun),
     HEALTH_PORT: String(HEALTH_PORT),
     METRICS_PORT: String(METRICS_PORT),
-    ...(spec.kafka.tls && spec.kafka.caSecret ? { KAFKA_CA_PATH: `${CA_MOUNT_PATH}/ca.crt` } : {}),
+    ...(spec.kafka.tls && spec.kafka.caSecret ? { KAFKA_CA_PATH: `${CA_MOUNT_PATH}/${CA_BUNDLE_KEY}` } : {}),
     ...(spec.policy ? { SELF_HEALING_POLICY: spec.policy } : {}),
   };
   return settingsEnv(settings);
@@ -183,7 +184,7 @@ export function deployment<Image>(spec: OperatorSpec<Image>) {
           volumes: [
             { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
             ...(caMounted
-              ? [{ name: "kafka-ca", secret: { secretName: spec.kafka.caSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } }]
+              ? [{ name: "kafka-ca", secret: { secretName: spec.kafka.caSecret, items: [{ key: CA_BUNDLE_KEY, path: CA_BUNDLE_KEY }] } }]
               : []),
           ],
         },

@@ -4,7 +4,14 @@
  * turning a plain check into a `ResourceValidationPolicy`. Nothing here starts the policy server:
  * tests import the rule modules directly.
  */
-import type { EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 
 /** A declared resource as a rule sees it: the engine's `type`, the logical name, the inputs. */
 export interface Subject {
@@ -123,10 +130,13 @@ export interface ContainerAt {
   readonly container: Rec;
 }
 
-/** Containers and init containers of a pod spec, with their paths. */
-export function containersOf(pod: PodSpecAt): ContainerAt[] {
+/**
+ * Containers and init containers of a pod spec, with their paths; with `ephemeral`, also the
+ * ephemeral containers (`kubectl debug` adds them to a Pod; Pod Security admission checks them).
+ */
+export function containersOf(pod: PodSpecAt, options: { ephemeral?: boolean } = {}): ContainerAt[] {
   const out: ContainerAt[] = [];
-  for (const field of ["initContainers", "containers"]) {
+  for (const field of ["initContainers", "containers", ...(options.ephemeral ? ["ephemeralContainers"] : [])]) {
     asArray(pod.spec[field]).forEach((c, i) => {
       const container = asRecord(c);
       out.push({ path: `${pod.path}.${field}[${i}]`, name: asString(container.name) ?? `#${i}`, container });
@@ -144,36 +154,46 @@ export function describeContainer(subject: Subject, c: ContainerAt): string {
 
 /**
  * Is this a production stack? A policy pack cannot read the program's config
- * (`streamforge:environment`), and the declared objects carry no environment label, so:
- * `environment` in the policy's config when set (`prod` is production), otherwise the stack
- * named in the resource's URN (`urn:pulumi:<stack>::...`), production when it is one of
- * `productionStacks` (default `["prod"]`).
+ * (`streamforge:environment`; @pulumi/policy 1.21.0 server.js `configureStack` keeps only the
+ * tags), so the stack says it in a stack tag of the same name, or the pack's config says it in
+ * `environment`. Fail closed: production when either says `prod`, when neither says anything,
+ * or when one says something that is not an environment; `stack-environment-declared` reports
+ * the last two.
  */
+export const ENVIRONMENT_TAG = "streamforge:environment";
+export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
+
 export interface EnvironmentConfig {
   readonly environment?: string;
-  readonly productionStacks?: readonly string[];
 }
 
 export const ENVIRONMENT_CONFIG_SCHEMA: PolicyConfigSchema["properties"] = {
   environment: {
     type: "string",
-    description: "The stack's environment; `prod` turns on the production rules. Default: from the stack name.",
-  },
-  productionStacks: {
-    type: "array",
-    items: { type: "string" },
-    description: 'Stack names that are production when `environment` is not set. Default: ["prod"].',
+    description: `The stack's environment (${ENVIRONMENTS.join(", ")}); \`prod\` turns on the production rules. Default: the stack tag "${ENVIRONMENT_TAG}".`,
   },
 };
 
-export function stackOfUrn(urn: string | undefined): string | undefined {
-  return urn ? /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] : undefined;
+export interface Environment {
+  readonly production: boolean;
+  /** Why the environment is not declared properly (then `production` is true). */
+  readonly problem?: string;
 }
 
-export function isProduction(urn: string | undefined, config: EnvironmentConfig): boolean {
-  if (config.environment !== undefined) return config.environment === "prod";
-  const stack = stackOfUrn(urn);
-  return stack !== undefined && (config.productionStacks ?? ["prod"]).includes(stack);
+export function environmentOf(tags: ReadonlyMap<string, string>, config: EnvironmentConfig): Environment {
+  const declared = [
+    { source: `the stack tag "${ENVIRONMENT_TAG}"`, value: tags.get(ENVIRONMENT_TAG) },
+    { source: 'the policy config\'s "environment"', value: config.environment },
+  ].filter((d): d is { source: string; value: string } => d.value !== undefined);
+  const expected = `expected the stack tag "${ENVIRONMENT_TAG}" (pulumi stack tag set ${ENVIRONMENT_TAG} <${ENVIRONMENTS.join("|")}>) or "environment" in the policy pack's config`;
+  if (declared.length === 0) return { production: true, problem: `${expected}; found neither, so the production rules apply` };
+  const unknown = declared.filter((d) => !(ENVIRONMENTS as readonly string[]).includes(d.value));
+  if (unknown.length > 0)
+    return {
+      production: true,
+      problem: `${unknown.map((d) => d.source).join(" and ")}: expected one of ${ENVIRONMENTS.join(", ")}; found ${unknown.map((d) => shown(d.value)).join(" and ")}, so the production rules apply`,
+    };
+  return { production: declared.some((d) => d.value === "prod") };
 }
 
 // ---- Policies from plain checks -------------------------------------------------------------
@@ -218,10 +238,54 @@ export function defineRule<C extends object = Rec>(def: RuleDefinition<C>): Rule
     validateResource: (args: ResourceValidationArgs, reportViolation) => {
       if (!def.appliesTo(args.type)) args.notApplicable(`applies to ${def.scope}`);
       const config = args.getConfig<C>();
-      const production = isProduction(args.urn, config);
+      const { production } = environmentOf(args.stackTags, config);
       if (def.productionOnly && !production) args.notApplicable("applies to production stacks only");
       for (const message of def.check({ type: args.type, name: args.name, urn: args.urn, props: args.props }, { config, production }))
         reportViolation(message);
+    },
+  };
+  return { ...def, policy };
+}
+
+/** A violation of a stack rule: the message, and the resource it is about when there is one. */
+export interface StackViolation {
+  readonly message: string;
+  readonly urn?: string;
+}
+
+export interface StackRuleDefinition<C extends object = Rec> {
+  readonly name: string;
+  readonly description: string;
+  readonly enforcementLevel: Extract<EnforcementLevel, "mandatory" | "advisory">;
+  readonly configSchema?: PolicyConfigSchema;
+  /** Only in production stacks. */
+  readonly productionOnly?: boolean;
+  /** The violations over every resource of the stack (rules that count across resources), and the stack's tags. */
+  readonly check: (
+    resources: readonly Subject[],
+    context: CheckContext<C> & { readonly stackTags: ReadonlyMap<string, string> },
+  ) => StackViolation[];
+}
+
+export interface StackRule<C extends object = Rec> extends StackRuleDefinition<C> {
+  readonly policy: StackValidationPolicy;
+}
+
+export function defineStackRule<C extends object = Rec>(def: StackRuleDefinition<C>): StackRule<C> {
+  const policy: StackValidationPolicy = {
+    name: def.name,
+    description: def.description,
+    enforcementLevel: def.enforcementLevel,
+    configSchema: {
+      ...def.configSchema,
+      properties: { ...ENVIRONMENT_CONFIG_SCHEMA, ...def.configSchema?.properties },
+    },
+    validateStack: (args: StackValidationArgs, reportViolation) => {
+      const config = args.getConfig<C>();
+      const { production } = environmentOf(args.stackTags, config);
+      if (def.productionOnly && !production) args.notApplicable("applies to production stacks only");
+      const subjects = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
+      for (const v of def.check(subjects, { config, production, stackTags: args.stackTags })) reportViolation(v.message, v.urn);
     },
   };
   return { ...def, policy };

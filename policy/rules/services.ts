@@ -46,4 +46,71 @@ export const loadBalancerSourceRanges = defineRule({
   check: loadBalancerViolations,
 });
 
-export const serviceRules = [loadBalancerSourceRanges];
+// ---- Exposure -------------------------------------------------------------------------------
+
+/**
+ * A NodePort opens a port on every node and a LoadBalancer puts the Service in front of a network:
+ * in production, only the ones named in the rule's `allowed` (Pulumi resource name, and
+ * `<resource>/<listener>` for a Strimzi listener, which becomes such a Service), with the reason.
+ * By default that is Kafka's `external` listener: the one way clients outside the cluster reach
+ * it, held to TLS with authentication (kafka-production-listeners) and named source ranges
+ * (loadbalancer-source-ranges).
+ */
+export interface ExposureConfig {
+  readonly allowed?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_EXPOSURE_ALLOWED: Readonly<Record<string, string>> = {
+  "kafka-kafka/external":
+    "Kafka's clients outside the cluster; TLS and SCRAM required (kafka-production-listeners), source ranges named (loadbalancer-source-ranges).",
+};
+
+const EXPOSED_SERVICE = ["NodePort", "LoadBalancer"];
+const EXPOSED_LISTENER = ["nodeport", "loadbalancer"];
+
+export function exposureViolations(subject: Subject, config: ExposureConfig = {}): string[] {
+  const allowed = config.allowed ?? DEFAULT_EXPOSURE_ALLOWED;
+  const isAllowed = (key: string) => typeof allowed[key] === "string" && allowed[key].trim() !== "";
+  const where = describe(subject);
+  const hint = (key: string) => `or name "${key}" with a reason in the rule's config "allowed"`;
+  if (isService(subject.type)) {
+    const type = get(subject.props, "spec", "type");
+    if (!EXPOSED_SERVICE.includes(String(type)) || isAllowed(subject.name)) return [];
+    return [`${where}: spec.type: expected ClusterIP in production (${hint(subject.name)}); found ${shown(type)}`];
+  }
+  if (isKafka(subject.type))
+    return asArray(get(subject.props, "spec", "kafka", "listeners")).flatMap((l, i) => {
+      const listener = asRecord(l);
+      const name = asString(listener.name) ?? `#${i}`;
+      const key = `${subject.name}/${name}`;
+      if (!EXPOSED_LISTENER.includes(String(listener.type)) || isAllowed(key)) return [];
+      return [
+        `${where}: spec.kafka.listeners[${i}] ("${name}").type: expected internal or cluster-ip in production (${hint(key)}); found ${shown(listener.type)}`,
+      ];
+    });
+  return [];
+}
+
+export const serviceExposure = defineRule<ExposureConfig>({
+  name: "service-exposure",
+  description:
+    "In production, no NodePort or LoadBalancer Service (or Strimzi listener) unless named, with a reason, in the rule's config.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      allowed: {
+        type: "object",
+        additionalProperties: { type: "string", minLength: 1 },
+        description:
+          'Pulumi resource name (or "<resource>/<listener>" for a Strimzi listener) -> why it may be a NodePort or LoadBalancer.',
+        default: DEFAULT_EXPOSURE_ALLOWED,
+      },
+    },
+  },
+  appliesTo: (type) => isService(type) || isKafka(type),
+  scope: "Kubernetes Services and Strimzi Kafka resources",
+  productionOnly: true,
+  check: (subject, { config }) => exposureViolations(subject, config),
+});
+
+export const serviceRules = [loadBalancerSourceRanges, serviceExposure];

@@ -5,9 +5,12 @@
  * a value unknown at preview turning the run into an advisory "can't run ... during preview".
  */
 import {
+  type Policy,
   type PolicyPackConfig,
+  type PolicyResource,
   type ResourceValidationArgs,
   type ResourceValidationPolicy,
+  type StackValidationPolicy,
   UnknownValueError,
   unknownCheckingProxy,
 } from "@pulumi/policy";
@@ -53,7 +56,27 @@ export interface RunOptions {
   readonly stack?: string;
   readonly project?: string;
   readonly config?: PolicyPackConfig;
+  /** The stack's tags (`pulumi stack tag set`), as the engine's ConfigureStack call passes them. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The policy's config as `getConfig` returns it: the schema's defaults (the engine fills them in,
+ * pulumi v3.259.0 pkg/resource/analyzer/config.go:275-300 createConfigWithDefaults), then the
+ * pack config's own values, without `enforcementLevel`.
+ */
+function configOf(policy: Policy, options: RunOptions): Record<string, unknown> {
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {})
+      .filter(([, v]) => (v as { default?: unknown }).default !== undefined)
+      .map(([k, v]) => [k, (v as { default?: unknown }).default]),
+  );
+  const configured = options.config?.[policy.name];
+  const given = typeof configured === "object" ? (({ enforcementLevel: _level, ...rest }) => rest)(configured) : {};
+  return { ...defaults, ...given };
+}
+
+const tagsOf = (options: RunOptions): ReadonlyMap<string, string> => new Map(Object.entries(options.tags ?? {}));
 
 export function urnOf(type: string, name: string, options: RunOptions = {}): string {
   return `urn:pulumi:${options.stack ?? "dev"}::${options.project ?? "streamforge-platform"}::${type}::${name}`;
@@ -71,8 +94,7 @@ export async function runResourcePolicy(
     enforcementLevel: String(policy.enforcementLevel ?? "advisory"),
     resource: `${resource.type}::${resource.name}`,
   };
-  const configured = options.config?.[policy.name];
-  const config = typeof configured === "object" ? (({ enforcementLevel: _level, ...rest }) => rest)(configured) : {};
+  const config = configOf(policy, options);
   // A copy made in this realm: under Jest, `structuredClone` returns objects of the outer realm, which
   // fail the proxy's `instanceof Object` and would go unchecked.
   const props = unknownCheckingProxy(JSON.parse(JSON.stringify(resource.inputs))) as Record<string, unknown>;
@@ -88,7 +110,7 @@ export async function runResourcePolicy(
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
       additionalSecretOutputs: [],
     },
-    stackTags: new Map(),
+    stackTags: tagsOf(options),
     isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === resource.type,
     asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === resource.type ? (props as never) : undefined),
     getConfig: <T extends object>() => config as T,
@@ -128,5 +150,70 @@ export async function runAll(
           options,
         ),
       );
+  return runs;
+}
+
+/** One stack policy over the whole stack, as the analyzer's AnalyzeStack call runs it (server.js, analyzeStack). */
+export async function runStackPolicy(
+  policy: StackValidationPolicy,
+  resources: readonly { type: string; name: string; inputs: Record<string, unknown> }[],
+  options: RunOptions = {},
+): Promise<PolicyRun> {
+  const violations: string[] = [];
+  const base = { policy: policy.name, enforcementLevel: String(policy.enforcementLevel ?? "advisory"), resource: "stack" };
+  const config = configOf(policy, options);
+  const policyResources = resources.map((r): PolicyResource => {
+    const props = unknownCheckingProxy(JSON.parse(JSON.stringify(r.inputs))) as Record<string, unknown>;
+    return {
+      type: r.type,
+      props,
+      urn: urnOf(r.type, r.name, options),
+      name: r.name,
+      opts: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+      },
+      dependencies: [],
+      propertyDependencies: {},
+      isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
+      asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (props as never) : undefined),
+    };
+  });
+  try {
+    await policy.validateStack(
+      {
+        resources: policyResources,
+        stackTags: tagsOf(options),
+        getConfig: <T extends object>() => config as T,
+        notApplicable: (reason?: string): never => {
+          throw new NotApplicable(reason ?? "");
+        },
+      },
+      (message, urn) => violations.push(urn ? `${message} [${urn.split("::").pop()}]` : message),
+    );
+  } catch (e) {
+    if (e instanceof NotApplicable) return { ...base, violations, notApplicable: e.message };
+    if (e instanceof UnknownValueError) return { ...base, violations, unknown: (e as Error).message };
+    throw e;
+  }
+  return { ...base, violations };
+}
+
+/** Every stack policy over the stack, as a preview (or an update) would. */
+export async function runAllStack(
+  policies: readonly StackValidationPolicy[],
+  resources: readonly DeclaredResource[],
+  options: RunOptions & { phase?: Phase } = {},
+): Promise<PolicyRun[]> {
+  const analyzed = resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    inputs: asAnalyzed(r.inputs, options.phase) as Record<string, unknown>,
+  }));
+  const runs: PolicyRun[] = [];
+  for (const p of policies) runs.push(await runStackPolicy(p, analyzed, options));
   return runs;
 }

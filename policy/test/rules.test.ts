@@ -1,5 +1,5 @@
 import { chaosDurationCap, chaosProductionOptIn, OPT_IN_ANNOTATION } from "../rules/chaos";
-import { isProduction, stackOfUrn } from "../rules/common";
+import { ENVIRONMENT_TAG, environmentOf } from "../rules/common";
 import { noPlainSecrets, secretKeyName } from "../rules/config-secrets";
 import { containerCpuLimit, containerResources } from "../rules/containers";
 import { imageDigestInProduction, imagePinned, parseImage } from "../rules/images";
@@ -20,7 +20,10 @@ const goodContainer = () => ({
 
 const deployment = (change: (c: any, pod: any) => void = () => {}) => {
   const container: any = goodContainer();
-  const pod: any = { securityContext: { runAsNonRoot: true, runAsUser: 10001 }, containers: [container] };
+  const pod: any = {
+    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [container],
+  };
   change(container, pod);
   return {
     type: "kubernetes:apps/v1:Deployment",
@@ -37,14 +40,31 @@ async function run(rule: Rule<any>, resource: { type: string; name: string; inpu
 const violationsOf = async (rule: Rule<any>, resource: { type: string; name: string; inputs: any }, options: RunOptions = {}) =>
   (await run(rule, resource, options)).violations;
 
+const PROD_TAGS = { [ENVIRONMENT_TAG]: "prod" };
+const DEV_TAGS = { [ENVIRONMENT_TAG]: "dev" };
+
 describe("environment", () => {
-  it("is the stack of the URN unless the policy config names it", () => {
-    expect(stackOfUrn("urn:pulumi:prod::streamforge-platform::kubernetes:apps/v1:Deployment::x")).toBe("prod");
-    expect(isProduction("urn:pulumi:prod::p::t::n", {})).toBe(true);
-    expect(isProduction("urn:pulumi:dev::p::t::n", {})).toBe(false);
-    expect(isProduction("urn:pulumi:prod-eu::p::t::n", { productionStacks: ["prod", "prod-eu"] })).toBe(true);
-    expect(isProduction("urn:pulumi:staging::p::t::n", { environment: "prod" })).toBe(true);
-    expect(isProduction("urn:pulumi:prod::p::t::n", { environment: "dev" })).toBe(false);
+  const tags = (value?: string) => new Map(value === undefined ? [] : [[ENVIRONMENT_TAG, value]]);
+  it("is the stack tag or the policy config, production when either says prod", () => {
+    expect(environmentOf(tags("prod"), {})).toEqual({ production: true });
+    expect(environmentOf(tags("dev"), {})).toEqual({ production: false });
+    expect(environmentOf(tags(), { environment: "local" })).toEqual({ production: false });
+    expect(environmentOf(tags(), { environment: "prod" })).toEqual({ production: true });
+    // The stricter of the two: a config cannot talk a prod-tagged stack out of the production rules.
+    expect(environmentOf(tags("prod"), { environment: "dev" })).toEqual({ production: true });
+  });
+  it("fails closed: production when neither is declared or a value is not an environment", () => {
+    expect(environmentOf(tags(), {})).toMatchObject({ production: true, problem: expect.stringContaining("found neither") });
+    expect(environmentOf(tags("production"), {})).toEqual({
+      production: true,
+      problem: `the stack tag "${ENVIRONMENT_TAG}": expected one of local, dev, prod; found "production", so the production rules apply`,
+    });
+  });
+  it("a prod-only rule applies to an undeclared stack, not to a declared dev one", async () => {
+    const kafka = { type: "kubernetes:kafka.strimzi.io/v1:Kafka", name: "k", inputs: { kind: "Kafka", metadata: { name: "k" }, spec: {} } };
+    expect((await run(kafkaListeners, kafka, { stack: "prod-eu" })).notApplicable).toBeUndefined();
+    expect((await run(kafkaListeners, kafka, { stack: "prod-eu", tags: PROD_TAGS })).violations).toHaveLength(1);
+    expect((await run(kafkaListeners, kafka, { stack: "prod", tags: DEV_TAGS })).notApplicable).toBe("applies to production stacks only");
   });
 });
 
@@ -143,17 +163,17 @@ describe("image-pinned (mandatory)", () => {
 
 describe("image-digest-in-production (advisory)", () => {
   it("flags a tag in prod, passes a digest, does not apply elsewhere", async () => {
-    expect(await violationsOf(imageDigestInProduction, deployment(), { stack: "prod" })).toEqual([
+    expect(await violationsOf(imageDigestInProduction, deployment(), { tags: PROD_TAGS })).toEqual([
       `${WHERE}: image: expected a digest reference (name@sha256:...) in production; found "ghcr.io/example/app:1.2.3"`,
     ]);
     expect(
       await violationsOf(
         imageDigestInProduction,
         deployment((c) => (c.image = `x/app@sha256:${"0".repeat(64)}`)),
-        { stack: "prod" },
+        { tags: PROD_TAGS },
       ),
     ).toEqual([]);
-    expect((await run(imageDigestInProduction, deployment(), { stack: "dev" })).notApplicable).toBe("applies to production stacks only");
+    expect((await run(imageDigestInProduction, deployment(), { tags: DEV_TAGS })).notApplicable).toBe("applies to production stacks only");
   });
 });
 
@@ -167,11 +187,12 @@ describe("pod-security-restricted (mandatory)", () => {
       c.securityContext = { runAsUser: 0, capabilities: { drop: ["NET_RAW"] } };
     });
     expect(await violationsOf(podSecurity, bad)).toEqual([
+      `${WHERE}: securityContext.capabilities.drop: expected ["ALL"]; found ["NET_RAW"]`,
+      `${WHERE}: securityContext.seccompProfile.type: expected "RuntimeDefault" or "Localhost" (on the container or spec.template.spec.securityContext); found none`,
+      `${WHERE}: securityContext.allowPrivilegeEscalation: expected false; found none`,
       `${WHERE}: securityContext.runAsNonRoot: expected true (on the container or spec.template.spec.securityContext); found none`,
       `${WHERE}: securityContext.runAsUser: expected a non-zero user id; found 0 (root)`,
       `${WHERE}: securityContext.readOnlyRootFilesystem: expected true (mount an emptyDir where it writes); found none`,
-      `${WHERE}: securityContext.capabilities.drop: expected ["ALL"]; found ["NET_RAW"]`,
-      `${WHERE}: securityContext.allowPrivilegeEscalation: expected false; found none`,
     ]);
   });
 });
@@ -197,7 +218,7 @@ const kafka = (change: (spec: any) => void = () => {}) => {
   };
 };
 const K3 = 'Kafka kafka/k3 (resource "kafka-kafka")';
-const PROD = { stack: "prod" };
+const PROD = { tags: PROD_TAGS };
 
 describe("kafka-production-replication (mandatory, prod)", () => {
   it("passes RF 3 / min ISR 2, and does not apply outside prod", async () => {
@@ -207,7 +228,7 @@ describe("kafka-production-replication (mandatory, prod)", () => {
         await run(
           kafkaReplication,
           kafka((s) => (s.kafka.config = {})),
-          { stack: "dev" },
+          { tags: DEV_TAGS },
         )
       ).notApplicable,
     ).toBeDefined();
@@ -337,12 +358,12 @@ describe("chaos-production-opt-in (mandatory, prod)", () => {
   it("passes with the pack's opt-in or the engine's annotation; does not apply outside prod", async () => {
     expect(
       await violationsOf(chaosProductionOptIn, engine("60"), {
-        stack: "prod",
+        tags: PROD_TAGS,
         config: { "chaos-production-opt-in": { allowInProduction: true } },
       }),
     ).toEqual([]);
     expect(await violationsOf(chaosProductionOptIn, engine("60", { [OPT_IN_ANNOTATION]: "true" }), PROD)).toEqual([]);
-    expect((await run(chaosProductionOptIn, engine("60"), { stack: "dev" })).notApplicable).toBe("applies to production stacks only");
+    expect((await run(chaosProductionOptIn, engine("60"), { tags: DEV_TAGS })).notApplicable).toBe("applies to production stacks only");
   });
   it("flags an engine in prod without it", async () => {
     expect(await violationsOf(chaosProductionOptIn, engine("60"), PROD)).toEqual([
@@ -362,7 +383,7 @@ describe("chaos-production-duration-cap (mandatory, prod)", () => {
     ]);
     expect(
       await violationsOf(chaosDurationCap, engine("300"), {
-        stack: "prod",
+        tags: PROD_TAGS,
         config: { "chaos-production-duration-cap": { maxDurationSeconds: 120 } },
       }),
     ).toEqual([`${at}: expected whole seconds between 1 and 120; found "300"`]);

@@ -1,6 +1,10 @@
-import { knownStacks, renderStack } from "../../infra/render/render";
-import { RULES } from "../rules";
-import { type Phase, type PolicyRun, runAll } from "./harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PROJECT_ROOT, knownStacks, renderStack } from "../../infra/render/render";
+import { ENVIRONMENT_TAG } from "../rules/common";
+import { RULES, STACK_RULES } from "../rules";
+import { type Phase, type PolicyRun, runAll, runAllStack } from "./harness";
 
 const STACKS = ["dev", "prod", "local", "local-kafka-api"] as const;
 type Stack = (typeof STACKS)[number];
@@ -43,13 +47,33 @@ const KNOWN_UNKNOWN_AT_PREVIEW: Record<Stack, string[]> = {
 const violations = (runs: PolicyRun[], level: string) =>
   runs.filter((r) => r.enforcementLevel === level).flatMap((r) => r.violations.map((m) => `${r.policy}: ${m}`));
 
+/**
+ * The stack's tag as the deploy sets it (`pulumi stack tag set streamforge:environment <value>`,
+ * local/platform.sh for `local`): the value of the program's own `streamforge:environment`.
+ */
+function environmentTag(stack: Stack): Record<string, string> {
+  const doc = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  const environment = doc.config?.["streamforge:environment"];
+  if (typeof environment !== "string")
+    throw new Error(`Pulumi.${stack}.yaml: streamforge:environment: expected local, dev or prod; found none`);
+  return { [ENVIRONMENT_TAG]: environment };
+}
+
 async function analyze(stack: Stack, phase: Phase): Promise<PolicyRun[]> {
   const { resources } = await renderStack(stack);
-  return runAll(
-    RULES.map((r) => r.policy),
-    resources,
-    { stack, phase },
-  );
+  const options = { stack, phase, tags: environmentTag(stack) };
+  return [
+    ...(await runAll(
+      RULES.map((r) => r.policy),
+      resources,
+      options,
+    )),
+    ...(await runAllStack(
+      STACK_RULES.map((r) => r.policy),
+      resources,
+      options,
+    )),
+  ];
 }
 
 describe("the committed stacks pass every mandatory rule", () => {
@@ -82,6 +106,40 @@ describe("the committed stacks pass every mandatory rule", () => {
     const applied = new Set<string>();
     for (const stack of STACKS) for (const r of await analyze(stack, "preview")) if (!r.notApplicable) applied.add(r.policy);
     // prod declares no ChaosEngine (chaos is off there), so the production chaos rules apply to nothing committed.
-    expect(RULES.map((r) => r.name).filter((n) => !applied.has(n))).toEqual(["chaos-production-opt-in", "chaos-production-duration-cap"]);
+    expect([...RULES, ...STACK_RULES].map((r) => r.name).filter((n) => !applied.has(n))).toEqual([
+      "chaos-production-opt-in",
+      "chaos-production-duration-cap",
+    ]);
+  });
+});
+
+describe("an undeclared environment fails closed", () => {
+  it("dev without its tag: the production rules apply and stack-environment-declared says what to set", async () => {
+    const { resources } = await renderStack("dev");
+    const options = { stack: "dev", phase: "preview" as const };
+    const runs = [
+      ...(await runAll(
+        RULES.map((r) => r.policy),
+        resources,
+        options,
+      )),
+      ...(await runAllStack(
+        STACK_RULES.map((r) => r.policy),
+        resources,
+        options,
+      )),
+    ];
+    const failed = new Set(runs.filter((r) => r.enforcementLevel === "mandatory" && r.violations.length > 0).map((r) => r.policy));
+    // dev runs one broker with replication 1, plain listeners and topic deletion on: every prod Kafka rule objects.
+    expect([...failed].sort()).toEqual([
+      "kafka-production-brokers",
+      "kafka-production-durability",
+      "kafka-production-listeners",
+      "kafka-production-replication",
+      "stack-environment-declared",
+    ]);
+    expect(runs.find((r) => r.policy === "stack-environment-declared")?.violations).toEqual([
+      `Stack: expected the stack tag "${ENVIRONMENT_TAG}" (pulumi stack tag set ${ENVIRONMENT_TAG} <local|dev|prod>) or "environment" in the policy pack's config; found neither, so the production rules apply`,
+    ]);
   });
 });

@@ -57,6 +57,13 @@ describe("rollouts config", () => {
     expect((podMonitor("stf", local.scrapeInterval) as any).spec.podMetricsEndpoints[0].interval).toBe("2s");
   });
 
+  it("takes a controller instance ID only as a DNS label (it names the controller's Lease)", () => {
+    expect(problemsOf("dev", (r) => (r.controller = { ...r.controller, instanceId: "team-a" }))).toEqual([]);
+    expect(problemsOf("dev", (r) => (r.controller = { ...r.controller, instanceId: "Team_A" }))).toEqual([
+      expect.stringMatching(/^streamforge:rollouts\.controller\.instanceId: .*lowercase DNS label/),
+    ]);
+  });
+
   it("refuses an autoscaler that would change the weights of the replica-count router", () => {
     expect(
       problemsOf("prod", (r) => {

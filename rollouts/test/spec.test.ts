@@ -1,9 +1,11 @@
 import { renderStack } from "../../infra/render/render";
-import { committedConfig } from "../../test/helpers";
+import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
+import { committedConfig, mountedSecretKey } from "../../test/helpers";
 import type { RolloutsConfig } from "../config";
 import { UNNEEDED_WRITES } from "../controller-guard";
 import {
   CANARY_SERVICE,
+  INSTANCE_ID_LABEL,
   STABLE_SERVICE,
   TEMPLATE_NAMES,
   analysisTemplates,
@@ -68,10 +70,11 @@ describe("the Rollout", () => {
       KAFKA_BOOTSTRAP_SERVERS: "k3-kafka-bootstrap.kafka:9093",
       KAFKA_USER: "queue-manager",
       KAFKA_PASSWORD: { secretKeyRef: { name: "queue-manager", key: "password" } },
-      CA_PATH: "/etc/kafka-ca/ca.crt",
       QUEUE_CONTROL_TOPIC: "queue-control",
       QUEUE_EVENTS_TOPIC: "queue-events",
     });
+    // CA_PATH is the CA copy's bundle: every CA certificate, so a key replacement keeps the brokers trusted.
+    expect(mountedSecretKey(pod, c, env.CA_PATH)).toEqual({ secretName: CTX.clusterCaSecret, key: CA_BUNDLE_KEY });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(c.resources.limits.memory).toBeDefined();
@@ -181,6 +184,22 @@ describe("the controller's chart values", () => {
         resource,
         rbac.clusterRole.rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs),
       ]).toEqual([resource, ["get", "list", "watch"]]);
+  });
+
+  it("with an instance ID: the Rollout and every AnalysisTemplate carry its label and the controller gets --instance-id; without one, neither", () => {
+    const cfg = rolloutsOf("prod");
+    const instanced = { ...cfg, controller: { ...cfg.controller, instanceId: "team-a" } };
+    const labelOf = (o: any) => o.metadata.labels[INSTANCE_ID_LABEL];
+    expect([
+      labelOf(rollout(instanced, CTX)),
+      ...analysisTemplates(instanced.analysis, "stf", instanced.controller.instanceId).map(labelOf),
+      (controllerChartValues(instanced) as any).controller.extraArgs,
+    ]).toEqual(["team-a", "team-a", "team-a", "team-a", ["--instance-id=team-a"]]);
+    expect([
+      labelOf(rollout(cfg, CTX)),
+      ...analysisTemplates(cfg.analysis, "stf").map(labelOf),
+      (controllerChartValues(cfg) as any).controller.extraArgs,
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 
   it("configure the Gateway API plugin with its pinned location and sha256, and its RBAC only", () => {

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
 import {
   consistently,
   eventually,
@@ -170,9 +171,12 @@ describe("a first pulumi up waits for Strimzi instead of racing it", () => {
     );
     expect([code, output.slice(-1500)]).toEqual([0, expect.stringContaining("created")]);
     expect(ready.size).toBe(5 + 4); // the catalogue's topics and users
-    // The cluster CA was carried over beside the users' credentials.
-    expect(
-      Buffer.from(kubectl("get", "secret", "k3-cluster-ca-cert", "-n", appsNs, "-o", "jsonpath={.data.ca\\.crt}"), "base64").toString(),
-    ).toBe("test-cluster-ca");
+    // The cluster CA was carried over beside the users' credentials, with the bundle the clients mount
+    // (the certificate and the newlines that make its length a multiple of 3, operator/src/core/ca-copy.ts).
+    const copy: Record<string, string> = JSON.parse(kubectl("get", "secret", "k3-cluster-ca-cert", "-n", appsNs, "-o", "json")).data;
+    expect(Object.fromEntries(Object.entries(copy).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]))).toEqual({
+      "ca.crt": "test-cluster-ca",
+      [CA_BUNDLE_KEY]: "test-cluster-ca\n\n\n",
+    });
   });
 });

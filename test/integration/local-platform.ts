@@ -22,13 +22,17 @@ export function requireEnv(name: string): string {
   return value;
 }
 
-/** Runs `pulumi <args>` in the project; stdout and stderr together in `output`. */
-export function pulumi(args: string[], timeout = 600_000): { status: number | null; stdout: string; output: string } {
+/** Runs `pulumi <args>` in the project (`env` added to this process's); stdout and stderr together in `output`. */
+export function pulumi(
+  args: string[],
+  timeout = 600_000,
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; stdout: string; output: string } {
   // A stack export holds every object's inputs and outputs (the dashboards alone are over 1 MiB, Node's default).
   const result = spawnSync("pulumi", [...args, "--non-interactive"], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
-    env: process.env,
+    env: { ...process.env, ...env },
     timeout,
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -118,6 +122,17 @@ export function pulumiInBackground(args: string[]): {
 export function writeScrapeTargets(file: string, targets: readonly { targets: string[]; labels: Record<string, string> }[]): void {
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(targets));
   fs.renameSync(`${file}.tmp`, file);
+}
+
+/** Copies the working tree as it is (tracked and new files, not ignored ones) into `dest`. */
+export function copyWorkingTree(dest: string): void {
+  const files = spawnSync("git", ["-C", PROJECT_ROOT, "ls-files", "-co", "--exclude-standard", "-z"], { encoding: "utf8" })
+    .stdout.split("\0")
+    .filter((f) => f !== "" && fs.existsSync(path.join(PROJECT_ROOT, f)) && fs.statSync(path.join(PROJECT_ROOT, f)).isFile());
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(dest, f));
+  }
 }
 
 /**

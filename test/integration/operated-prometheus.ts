@@ -17,12 +17,13 @@
  *   ones, promcfg.go generatePodMonitorConfig) keeps only pods with that annotation and scrapes the
  *   address it holds.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { GiveUp, eventually, kubectl, kubectlAsync, prometheusApi, requireEnv } from "./local-platform";
+import { type Recorded, freePort, startRecorded } from "./recorded-process";
 
 /** The annotation that holds the local address of a pod's metrics (local only; see the header). */
 export const LOCAL_ADDRESS_ANNOTATION = "streamforge.local/metrics-address";
@@ -145,65 +146,6 @@ export function operatorConfig(
   return { config: r.stdout, warnings: r.stderr };
 }
 
-/** A free port on 127.0.0.1 (the kernel's choice, released for Prometheus to take). */
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** A process's start time (field 22 of /proc/PID/stat), recorded with its PID as local/lib/pids.sh does. */
-function startTime(pid: number): string {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[19]!;
-}
-
-interface Recorded {
-  readonly pid: number;
-  exited(): boolean;
-  logTail(): string;
-  /** SIGTERM to the recorded PID, then waits for the exit. */
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `bin` with its output in `<base>.log` and "PID STARTTIME" in `<base>.pid` (as
- * local/lib/pids.sh records them, so local/prometheus.sh stop finds it should the test die first).
- * `before` runs first.
- */
-async function startRecorded(bin: string, args: string[], base: string, before: () => void = () => {}): Promise<Recorded> {
-  before();
-  const log = fs.openSync(`${base}.log`, "w");
-  const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", log, log] });
-  const pid = child.pid!;
-  fs.writeFileSync(`${base}.pid`, `${pid} ${startTime(pid)}\n`);
-  let exited = false;
-  let closed = false;
-  const exit = new Promise<void>((resolve) =>
-    child.on("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  return {
-    pid,
-    exited: () => exited,
-    logTail: () => fs.readFileSync(`${base}.log`, "utf8").slice(-2000),
-    async stop() {
-      if (!exited) {
-        process.kill(pid, "SIGTERM");
-        await exit;
-      }
-      if (closed) return;
-      closed = true;
-      fs.closeSync(log);
-      fs.rmSync(`${base}.pid`, { force: true });
-    },
-  };
-}
-
 async function waitForFile(file: string, writer: Recorded): Promise<void> {
   await eventually(
     `${file} written`,
@@ -264,9 +206,11 @@ export async function startOperatedPrometheus(
     current = operatorConfig(resource, monitors, fileTargetsScrapeConfig(targetsDir, interval));
     fs.writeFileSync(generatedFile, current.config);
   };
-  let discovery = await startRecorded(requireEnv("KUBERNETES_DISCOVER_BIN"), [generatedFile, sdDir], path.join(dir, "discover"), () => {
-    generate(podMonitors);
-    fs.rmSync(configFile, { force: true });
+  let discovery = await startRecorded(requireEnv("KUBERNETES_DISCOVER_BIN"), [generatedFile, sdDir], path.join(dir, "discover"), {
+    before: () => {
+      generate(podMonitors);
+      fs.rmSync(configFile, { force: true });
+    },
   });
   await waitForFile(configFile, discovery);
 
@@ -321,9 +265,11 @@ export async function startOperatedPrometheus(
     async reload(monitors) {
       // As the config-reloader would: a new configuration, then Prometheus told to load it.
       await discovery.stop();
-      discovery = await startRecorded(requireEnv("KUBERNETES_DISCOVER_BIN"), [generatedFile, sdDir], path.join(dir, "discover"), () => {
-        generate(monitors);
-        fs.rmSync(configFile, { force: true });
+      discovery = await startRecorded(requireEnv("KUBERNETES_DISCOVER_BIN"), [generatedFile, sdDir], path.join(dir, "discover"), {
+        before: () => {
+          generate(monitors);
+          fs.rmSync(configFile, { force: true });
+        },
       });
       await waitForFile(configFile, discovery);
       process.kill(prometheus.pid, "SIGHUP");

@@ -73,6 +73,14 @@ beforeAll(() => {
     const init = pulumi(["stack", "init", "local"]);
     if (init.status !== 0) throw new Error(`pulumi stack init local failed:\n${init.output}`);
   }
+  // The environment tag the pack reads, as local/platform.sh deploy sets it (a platform started
+  // before the tag existed has none, and the pack would treat the stack as production).
+  const tag = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts", "tag-stack-environment.sh"), "local"], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    env: process.env,
+  });
+  if (tag.status !== 0) throw new Error(`tagging the local stack failed:\n${tag.stdout}\n${tag.stderr}`);
 });
 
 test("the committed local stack passes: the pack runs every rule that applies, only advisories are reported", () => {
@@ -91,6 +99,7 @@ test("the committed local stack passes: the pack runs every rule that applies, o
       "image-pinned",
       "no-plain-secrets",
       "pod-security-restricted",
+      "rbac-no-wildcards-or-escalation",
       "rollout-analysis",
     ]),
   );
@@ -117,12 +126,13 @@ test("a `latest` image fails the preview with image-pinned's name and message", 
   }
 });
 
-test("the pack's config reaches the engine: the local stack named a production stack fails the prod listener rule", () => {
+test("the pack's config reaches the engine: the local stack declared production fails the prod listener rule", () => {
   // prod itself cannot be previewed here (its Strimzi Helm chart and operator image build need the
   // network); treating `local` as production runs the prod-only rules on a real engine instead.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-policy-config-"));
   const file = path.join(dir, "policy-config.json");
-  fs.writeFileSync(file, JSON.stringify({ "kafka-production-listeners": { productionStacks: ["local"] } }));
+  // The tag says local; the config says prod for this one rule, and the stricter of the two wins.
+  fs.writeFileSync(file, JSON.stringify({ "kafka-production-listeners": { environment: "prod" } }));
   try {
     const run = preview(["--policy-pack-config", file]);
     expect(run.status).not.toBe(0);
@@ -132,6 +142,28 @@ test("the pack's config reaches the engine: the local stack named a production s
       'spec.kafka.listeners[0] ("plain", "internal").tls: expected true; found false',
     );
     expect(run.output).toContain("[mandatory]  kafka-production-listeners");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an environment that is not one fails the preview through the stack rule, and the prod rules apply", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-policy-config-"));
+  const file = path.join(dir, "policy-config.json");
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ "stack-environment-declared": { environment: "staging" }, "kafka-production-durability": { environment: "staging" } }),
+  );
+  try {
+    const run = preview(["--policy-pack-config", file]);
+    expect(run.status).not.toBe(0);
+    const mandatory = run.violations.filter((v) => v.enforcementLevel === "mandatory");
+    expect(new Set(mandatory.map((v) => v.policyName))).toEqual(new Set(["stack-environment-declared", "kafka-production-durability"]));
+    expect(mandatory.find((v) => v.policyName === "stack-environment-declared")?.message).toContain(
+      'the policy config\'s "environment": expected one of local, dev, prod; found "staging", so the production rules apply',
+    );
+    // local keeps topic deletion on (docs/data-safety.md): production would refuse it.
+    expect(mandatory.map((v) => v.message).join("\n")).toContain('spec.kafka.config["delete.topic.enable"]: expected false');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

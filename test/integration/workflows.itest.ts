@@ -66,16 +66,17 @@ describe("actionlint over .github/workflows", () => {
       const deploy = path.join(dir, ".github", "workflows", "deploy.yml");
       const text = fs.readFileSync(deploy, "utf8");
       const broken = text
-        .replace("needs: [operator-image, deploy-dev]", "needs: [operator-image, deploy-staging]")
+        .replace("needs: [gate, operator-image, deploy-dev]", "needs: [gate, operator-image, deploy-staging]")
         .replace("${{ needs.operator-image.outputs.ref }}", "${{ needz.operator-image.outputs.ref }}")
         .replace("operator-image-ref:", "operator-image-rev:");
       expect(broken).not.toBe(text);
       fs.writeFileSync(deploy, broken);
       // An unquoted variable in a `run:` script: shellcheck's finding, through actionlint.
-      const preview = path.join(dir, ".github", "workflows", "preview.yml");
+      const preview = path.join(dir, ".github", "workflows", "preview-stack.yml");
       const script = fs.readFileSync(preview, "utf8");
-      expect(script).toContain('echo "edited comment ${id}"');
-      fs.writeFileSync(preview, script.replace('echo "edited comment ${id}"', "echo edited comment $id"));
+      const quoted = '--out "comment-${STACK}.md" || status=$?';
+      expect(script).toContain(quoted);
+      fs.writeFileSync(preview, script.replace(quoted, "--out comment-$STACK.md || status=$?"));
 
       const { status, findings } = actionlint(dir);
       expect(status).toBe(1);
@@ -83,9 +84,11 @@ describe("actionlint over .github/workflows", () => {
       expect(messages).toMatch(/job "deploy-prod" needs job "deploy-staging" which does not exist in this workflow \[job-needs\]/);
       expect(messages).toMatch(/undefined variable "needz"/);
       expect(messages).toMatch(/input "operator-image-rev" is not defined in action "Deploy a stack"/);
-      expect(messages).toMatch(/preview\.yml:\d+: shellcheck reported issue in this script: SC2086:/);
+      expect(messages).toMatch(/preview-stack\.yml:\d+: shellcheck reported issue in this script: SC2086:/);
       // Only the broken files.
-      expect(new Set(findings.map((f) => f.filepath))).toEqual(new Set([".github/workflows/deploy.yml", ".github/workflows/preview.yml"]));
+      expect(new Set(findings.map((f) => f.filepath))).toEqual(
+        new Set([".github/workflows/deploy.yml", ".github/workflows/preview-stack.yml"]),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -13,7 +13,7 @@
  * `fromBeginning` (the operator's default), else to the latest.
  */
 import { readFileSync } from "node:fs";
-import { type Consumer, Kafka, type LogEntry, logLevel, type SASLOptions } from "kafkajs";
+import { type Consumer, Kafka, type KafkaConfig, type LogEntry, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
 import type { Clock, EventSource, RawBatch, SourceHealth } from "../ports.js";
 
@@ -29,6 +29,17 @@ export interface KafkaSourceOptions {
   readonly fromBeginning?: boolean;
   /** How often applied offsets are committed (default 1 s). */
   readonly commitIntervalMs?: number;
+}
+
+/**
+ * kafkajs's `ssl`. kafkajs 2.2.4 hands it to Node's `tls.connect` (src/network/socketFactory.js
+ * L12-15), whose `ca` strings may each hold several PEM certificates (Node's tls.createSecureContext
+ * docs), so the file at `caPath` may be a bundle (the Kafka CA copy's `ca-bundle.pem`): every
+ * certificate in it is trusted.
+ */
+export function kafkaTls(tls: boolean, caPath: string | undefined): KafkaConfig["ssl"] {
+  if (!tls) return false;
+  return caPath ? { ca: [readFileSync(caPath, "utf8")] } : true;
 }
 
 /** Log lines of kafkajs that mean a broker could not be reached. */
@@ -81,7 +92,7 @@ export class KafkajsSource implements EventSource {
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
-      ssl: options.tls ? (options.caPath ? { ca: [readFileSync(options.caPath, "utf8")] } : true) : false,
+      ssl: kafkaTls(options.tls, options.caPath),
       ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
       logLevel: logLevel.WARN,
       logCreator:
