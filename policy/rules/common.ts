@@ -204,18 +204,22 @@ export interface CheckContext<C extends object = Rec> {
   readonly production: boolean;
 }
 
-export interface RuleDefinition<C extends object = Rec> {
+/** What every rule of the pack has: its name and level, its own settings, and where it applies. */
+interface PolicyHead {
   readonly name: string;
   readonly description: string;
   readonly enforcementLevel: Extract<EnforcementLevel, "mandatory" | "advisory">;
   /** The rule's own settings; the environment settings are added to every rule. */
   readonly configSchema?: PolicyConfigSchema;
+  /** Only in production stacks. */
+  readonly productionOnly?: boolean;
+}
+
+export interface RuleDefinition<C extends object = Rec> extends PolicyHead {
   /** The resources the rule looks at; others are reported as not applicable. */
   readonly appliesTo: (type: string) => boolean;
   /** What the rule applies to, for the not-applicable reason. */
   readonly scope: string;
-  /** Only in production stacks. */
-  readonly productionOnly?: boolean;
   /** The violations: one message each, naming the resource, the field, what was expected and what was found. */
   readonly check: (subject: Subject, context: CheckContext<C>) => string[];
 }
@@ -225,8 +229,8 @@ export interface Rule<C extends object = Rec> extends RuleDefinition<C> {
   readonly policy: ResourceValidationPolicy;
 }
 
-export function defineRule<C extends object = Rec>(def: RuleDefinition<C>): Rule<C> {
-  const policy: ResourceValidationPolicy = {
+function policyHead(def: PolicyHead) {
+  return {
     name: def.name,
     description: def.description,
     enforcementLevel: def.enforcementLevel,
@@ -235,12 +239,27 @@ export function defineRule<C extends object = Rec>(def: RuleDefinition<C>): Rule
       ...def.configSchema,
       properties: { ...ENVIRONMENT_CONFIG_SCHEMA, ...def.configSchema?.properties },
     },
+  };
+}
+
+/** The rule's config and environment for one run; a production-only rule is not applicable elsewhere. */
+function contextOf<C extends object>(
+  def: PolicyHead,
+  args: { getConfig<T extends object>(): T; stackTags: ReadonlyMap<string, string>; notApplicable(reason?: string): never },
+): CheckContext<C> {
+  const config = args.getConfig<C>();
+  const { production } = environmentOf(args.stackTags, config);
+  if (def.productionOnly && !production) args.notApplicable("applies to production stacks only");
+  return { config, production };
+}
+
+export function defineRule<C extends object = Rec>(def: RuleDefinition<C>): Rule<C> {
+  const policy: ResourceValidationPolicy = {
+    ...policyHead(def),
     validateResource: (args: ResourceValidationArgs, reportViolation) => {
       if (!def.appliesTo(args.type)) args.notApplicable(`applies to ${def.scope}`);
-      const config = args.getConfig<C>();
-      const { production } = environmentOf(args.stackTags, config);
-      if (def.productionOnly && !production) args.notApplicable("applies to production stacks only");
-      for (const message of def.check({ type: args.type, name: args.name, urn: args.urn, props: args.props }, { config, production }))
+      const context = contextOf<C>(def, args);
+      for (const message of def.check({ type: args.type, name: args.name, urn: args.urn, props: args.props }, context))
         reportViolation(message);
     },
   };
@@ -253,13 +272,7 @@ export interface StackViolation {
   readonly urn?: string;
 }
 
-export interface StackRuleDefinition<C extends object = Rec> {
-  readonly name: string;
-  readonly description: string;
-  readonly enforcementLevel: Extract<EnforcementLevel, "mandatory" | "advisory">;
-  readonly configSchema?: PolicyConfigSchema;
-  /** Only in production stacks. */
-  readonly productionOnly?: boolean;
+export interface StackRuleDefinition<C extends object = Rec> extends PolicyHead {
   /** The violations over every resource of the stack (rules that count across resources), and the stack's tags. */
   readonly check: (
     resources: readonly Subject[],
@@ -273,19 +286,11 @@ export interface StackRule<C extends object = Rec> extends StackRuleDefinition<C
 
 export function defineStackRule<C extends object = Rec>(def: StackRuleDefinition<C>): StackRule<C> {
   const policy: StackValidationPolicy = {
-    name: def.name,
-    description: def.description,
-    enforcementLevel: def.enforcementLevel,
-    configSchema: {
-      ...def.configSchema,
-      properties: { ...ENVIRONMENT_CONFIG_SCHEMA, ...def.configSchema?.properties },
-    },
+    ...policyHead(def),
     validateStack: (args: StackValidationArgs, reportViolation) => {
-      const config = args.getConfig<C>();
-      const { production } = environmentOf(args.stackTags, config);
-      if (def.productionOnly && !production) args.notApplicable("applies to production stacks only");
+      const context = contextOf<C>(def, args);
       const subjects = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }));
-      for (const v of def.check(subjects, { config, production, stackTags: args.stackTags })) reportViolation(v.message, v.urn);
+      for (const v of def.check(subjects, { ...context, stackTags: args.stackTags })) reportViolation(v.message, v.urn);
     },
   };
   return { ...def, policy };

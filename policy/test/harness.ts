@@ -82,6 +82,55 @@ export function urnOf(type: string, name: string, options: RunOptions = {}): str
   return `urn:pulumi:${options.stack ?? "dev"}::${options.project ?? "streamforge-platform"}::${type}::${name}`;
 }
 
+/**
+ * A resource as the analyzer hands it to a policy: its inputs behind a proxy that throws on an
+ * unknown value. The copy is made in this realm: under Jest, `structuredClone` returns objects of
+ * the outer realm, which fail the proxy's `instanceof Object` and would go unchecked.
+ */
+function analyzedResource(resource: { type: string; name: string; inputs: Record<string, unknown> }, options: RunOptions) {
+  const props = unknownCheckingProxy(JSON.parse(JSON.stringify(resource.inputs))) as Record<string, unknown>;
+  const isType = (cls: unknown) => (cls as { __pulumiType?: string }).__pulumiType === resource.type;
+  return {
+    type: resource.type,
+    props,
+    urn: urnOf(resource.type, resource.name, options),
+    name: resource.name,
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
+    isType,
+    asType: (cls: unknown) => (isType(cls) ? (props as never) : undefined),
+  };
+}
+
+/** The run's environment as every validation gets it: the stack's tags, the policy's config, the not-applicable escape. */
+function runEnvironment(policy: Policy, options: RunOptions) {
+  const config = configOf(policy, options);
+  return {
+    stackTags: tagsOf(options),
+    getConfig: <T extends object>() => config as T,
+    notApplicable: (reason?: string): never => {
+      throw new NotApplicable(reason ?? "");
+    },
+  };
+}
+
+/** Runs the validations; a not-applicable or an unknown value ends the run as the analyzer reports it. */
+async function settle(base: Omit<PolicyRun, "violations">, violations: string[], validate: () => Promise<void>): Promise<PolicyRun> {
+  try {
+    await validate();
+  } catch (e) {
+    if (e instanceof NotApplicable) return { ...base, violations, notApplicable: e.message };
+    if (e instanceof UnknownValueError) return { ...base, violations, unknown: (e as Error).message };
+    throw e;
+  }
+  return { ...base, violations };
+}
+
 /** One policy over one resource, as the analyzer's Analyze call runs it. */
 export async function runResourcePolicy(
   policy: ResourceValidationPolicy,
@@ -94,44 +143,16 @@ export async function runResourcePolicy(
     enforcementLevel: String(policy.enforcementLevel ?? "advisory"),
     resource: `${resource.type}::${resource.name}`,
   };
-  const config = configOf(policy, options);
-  // A copy made in this realm: under Jest, `structuredClone` returns objects of the outer realm, which
-  // fail the proxy's `instanceof Object` and would go unchecked.
-  const props = unknownCheckingProxy(JSON.parse(JSON.stringify(resource.inputs))) as Record<string, unknown>;
-  const args: ResourceValidationArgs = {
-    type: resource.type,
-    props,
-    urn: urnOf(resource.type, resource.name, options),
-    name: resource.name,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
-    stackTags: tagsOf(options),
-    isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === resource.type,
-    asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === resource.type ? (props as never) : undefined),
-    getConfig: <T extends object>() => config as T,
-    notApplicable: (reason?: string): never => {
-      throw new NotApplicable(reason ?? "");
-    },
-  };
+  const args: ResourceValidationArgs = { ...analyzedResource(resource, options), ...runEnvironment(policy, options) };
   const validations =
     policy.validateResource === undefined
       ? []
       : Array.isArray(policy.validateResource)
         ? policy.validateResource
         : [policy.validateResource];
-  try {
+  return settle(base, violations, async () => {
     for (const validate of validations) await validate(args, (message) => violations.push(message));
-  } catch (e) {
-    if (e instanceof NotApplicable) return { ...base, violations, notApplicable: e.message };
-    if (e instanceof UnknownValueError) return { ...base, violations, unknown: (e as Error).message };
-    throw e;
-  }
-  return { ...base, violations };
+  });
 }
 
 /** Every policy over every declared resource, as a preview (or an update) would. */
@@ -161,45 +182,16 @@ export async function runStackPolicy(
 ): Promise<PolicyRun> {
   const violations: string[] = [];
   const base = { policy: policy.name, enforcementLevel: String(policy.enforcementLevel ?? "advisory"), resource: "stack" };
-  const config = configOf(policy, options);
-  const policyResources = resources.map((r): PolicyResource => {
-    const props = unknownCheckingProxy(JSON.parse(JSON.stringify(r.inputs))) as Record<string, unknown>;
-    return {
-      type: r.type,
-      props,
-      urn: urnOf(r.type, r.name, options),
-      name: r.name,
-      opts: {
-        protect: false,
-        ignoreChanges: [],
-        aliases: [],
-        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: [],
-      },
-      dependencies: [],
-      propertyDependencies: {},
-      isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === r.type,
-      asType: (cls) => ((cls as unknown as { __pulumiType?: string }).__pulumiType === r.type ? (props as never) : undefined),
-    };
-  });
-  try {
-    await policy.validateStack(
-      {
-        resources: policyResources,
-        stackTags: tagsOf(options),
-        getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string): never => {
-          throw new NotApplicable(reason ?? "");
-        },
-      },
-      (message, urn) => violations.push(urn ? `${message} [${urn.split("::").pop()}]` : message),
+  const policyResources = resources.map((r): PolicyResource => ({
+    ...analyzedResource(r, options),
+    dependencies: [],
+    propertyDependencies: {},
+  }));
+  return settle(base, violations, async () => {
+    await policy.validateStack({ resources: policyResources, ...runEnvironment(policy, options) }, (message, urn) =>
+      violations.push(urn ? `${message} [${urn.split("::").pop()}]` : message),
     );
-  } catch (e) {
-    if (e instanceof NotApplicable) return { ...base, violations, notApplicable: e.message };
-    if (e instanceof UnknownValueError) return { ...base, violations, unknown: (e as Error).message };
-    throw e;
-  }
-  return { ...base, violations };
+  });
 }
 
 /** Every stack policy over the stack, as a preview (or an update) would. */

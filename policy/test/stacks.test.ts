@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PROJECT_ROOT, knownStacks, renderStack } from "../../infra/render/render";
+import { type DeclaredResource, PROJECT_ROOT, knownStacks, renderStack } from "../../infra/render/render";
 import { ENVIRONMENT_TAG } from "../rules/common";
 import { RULES, STACK_RULES } from "../rules";
-import { type Phase, type PolicyRun, runAll, runAllStack } from "./harness";
+import { type Phase, type PolicyRun, type RunOptions, runAll, runAllStack } from "./harness";
 
 const STACKS = ["dev", "prod", "local", "local-kafka-api"] as const;
 type Stack = (typeof STACKS)[number];
@@ -59,21 +59,24 @@ function environmentTag(stack: Stack): Record<string, string> {
   return { [ENVIRONMENT_TAG]: environment };
 }
 
+/** The whole pack over a stack's resources: every resource rule on each, then every stack rule. */
+async function runPack(resources: readonly DeclaredResource[], options: RunOptions & { phase: Phase }): Promise<PolicyRun[]> {
+  const perResource = await runAll(
+    RULES.map((r) => r.policy),
+    resources,
+    options,
+  );
+  const perStack = await runAllStack(
+    STACK_RULES.map((r) => r.policy),
+    resources,
+    options,
+  );
+  return [...perResource, ...perStack];
+}
+
 async function analyze(stack: Stack, phase: Phase): Promise<PolicyRun[]> {
   const { resources } = await renderStack(stack);
-  const options = { stack, phase, tags: environmentTag(stack) };
-  return [
-    ...(await runAll(
-      RULES.map((r) => r.policy),
-      resources,
-      options,
-    )),
-    ...(await runAllStack(
-      STACK_RULES.map((r) => r.policy),
-      resources,
-      options,
-    )),
-  ];
+  return runPack(resources, { stack, phase, tags: environmentTag(stack) });
 }
 
 describe("the committed stacks pass every mandatory rule", () => {
@@ -116,19 +119,7 @@ describe("the committed stacks pass every mandatory rule", () => {
 describe("an undeclared environment fails closed", () => {
   it("dev without its tag: the production rules apply and stack-environment-declared says what to set", async () => {
     const { resources } = await renderStack("dev");
-    const options = { stack: "dev", phase: "preview" as const };
-    const runs = [
-      ...(await runAll(
-        RULES.map((r) => r.policy),
-        resources,
-        options,
-      )),
-      ...(await runAllStack(
-        STACK_RULES.map((r) => r.policy),
-        resources,
-        options,
-      )),
-    ];
+    const runs = await runPack(resources, { stack: "dev", phase: "preview" });
     const failed = new Set(runs.filter((r) => r.enforcementLevel === "mandatory" && r.violations.length > 0).map((r) => r.policy));
     // dev runs one broker with replication 1, plain listeners and topic deletion on: every prod Kafka rule objects.
     expect([...failed].sort()).toEqual([
