@@ -177,6 +177,21 @@ export class CanaryStack {
     return [of("queue-manager"), of("queue-manager-canary")];
   }
 
+  /** Every canary weight the VirtualService shows while `up` waits, in order, until `up` returns. */
+  async canaryWeightsWhile(run: { running(): boolean }): Promise<number[]> {
+    const seen: number[] = [];
+    await eventually(
+      "pulumi up to return",
+      () => {
+        const [, canary] = this.weights();
+        if (seen[seen.length - 1] !== canary) seen.push(canary);
+        return run.running() ? undefined : true;
+      },
+      600_000,
+    );
+    return seen;
+  }
+
   /** Polls until the controller created the canary ReplicaSet of a new image; returns its hash. */
   canaryHash(stable: string): Promise<string> {
     return eventually("the controller created a canary", () => {

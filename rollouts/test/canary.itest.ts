@@ -53,17 +53,7 @@ describe("queue-manager's canary with the real Argo Rollouts controller", () => 
     const run = stack.up("2.0.0", { enabled: true, timeoutSeconds: 300 });
     const canary = await stack.canaryHash(stable);
     stack.serve(canary, "healthy");
-    const seen: number[] = [];
-    // Every canary weight the VirtualService shows while `up` waits, in order.
-    await eventually(
-      "pulumi up to return",
-      () => {
-        const [, c] = stack.weights();
-        if (seen[seen.length - 1] !== c) seen.push(c);
-        return run.running() ? undefined : true;
-      },
-      600_000,
-    );
+    const seen = await stack.canaryWeightsWhile(run);
     const result = await run.done;
     console.log(`healthy canary promoted in ${((Date.now() - t0) / 1000).toFixed(1)} s; canary weights seen: ${seen.join(" -> ")}`);
     expect([result.code, result.output.slice(-800)]).toEqual([0, expect.any(String)]);

@@ -182,16 +182,7 @@ describe("the real Argo Rollouts controller with only the stack's RBAC and guard
     const run = up("2.0.0", { enabled: true, timeoutSeconds: 300 });
     const canary = await stack.canaryHash(stable);
     stack.serve(canary, "healthy");
-    const seen: number[] = [];
-    await eventually(
-      "pulumi up to return",
-      () => {
-        const [, c] = stack.weights();
-        if (seen[seen.length - 1] !== c) seen.push(c);
-        return run.running() ? undefined : true;
-      },
-      600_000,
-    );
+    const seen = await stack.canaryWeightsWhile(run);
     const result = await run.done;
     expect([result.code, result.output.slice(-800)]).toEqual([0, expect.any(String)]);
     expect(seen.filter((w) => w > 0)).toEqual([10, 25, 50, 100]);
