@@ -3,14 +3,17 @@
  * What each output is, its type and stability are declared in ./kit/outputs-contract.ts; each area
  * reads its values from its components (its `area.ts`), and this file joins them.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { AREAS } from "./areas";
+import type { Unresolved } from "./kit/area";
 import { FIXED_OUTPUTS, type OutputValues, type PLATFORM_OUTPUTS, type PlatformOutputs } from "./kit/outputs-contract";
 
 export { pascalCase, topicOutputKey, userOutputKey, userSecretOutputKey } from "./kit/outputs-contract";
 export { FROM_KUBECONFIG_PLACEHOLDER } from "./kit/provider";
 
 export type FixedOutputs = OutputValues<typeof PLATFORM_OUTPUTS>;
-export type StackOutputs = PlatformOutputs & Readonly<Record<string, string | string[]>>;
+/** The outputs as the program returns them (Pulumi resolves each before it exports it). */
+export type StackOutputs = Unresolved<PlatformOutputs> & Readonly<Record<string, pulumi.Input<string | string[]>>>;
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 /** What the areas' outputs add up to, typed from each area's descriptor. */

@@ -32,6 +32,13 @@ export interface AreaStack<Config> {
 /** An area's config module, as `defineArea` (config-kit.ts) returns it. */
 type AreaSchema = Pick<ConfigArea, "keys" | "secrets">;
 
+/**
+ * Stack outputs as the program returns them: each value of its contract type, or an Output of it
+ * (the operator image's digest is known only after the push). Pulumi exports them resolved, so a
+ * consumer reads the contract's plain types.
+ */
+export type Unresolved<Values> = { readonly [K in keyof Values]: pulumi.Input<Values[K]> };
+
 /** What an area writes in its `area.ts`: `Config` is what it reads of the stack's settings. */
 export interface AreaDescriptor<Schema extends AreaSchema, Config, Parts, Outputs extends object> {
   /** The area's name: where its parts are kept for the areas after it. */

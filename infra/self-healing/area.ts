@@ -2,7 +2,7 @@
  * The self-healing area's descriptor: the operator's Deployment, its guard and RBAC, and the Kafka
  * CA syncer that runs from its image.
  */
-import { type AreaStack, defineAreaDescriptor, partsOf } from "../kit/area";
+import { type AreaStack, type Unresolved, defineAreaDescriptor, partsOf } from "../kit/area";
 import type { OutputValues, SELF_HEALING_OUTPUTS } from "../kit/outputs-contract";
 import { type ClusterAreaConfig } from "../cluster/config";
 import { clusterParts } from "../cluster/area";
@@ -93,9 +93,7 @@ export const selfHealingAreaDescriptor = defineAreaDescriptor({
   config: selfHealingArea,
   // The namespace of the Jobs the operator watches is one of Kafka's clients': the cluster area asks for it.
   create,
-  outputs: ({ operator }: SelfHealingParts): OutputValues<typeof SELF_HEALING_OUTPUTS> => ({
-    // An Output where the stack builds the image (its digest is known after the push); the stack
-    // exports it resolved, as it does every output, so consumers read a string.
-    operatorImage: operator ? (operator.image as unknown as string) : "",
+  outputs: ({ operator }: SelfHealingParts): Unresolved<OutputValues<typeof SELF_HEALING_OUTPUTS>> => ({
+    operatorImage: operator ? operator.image : "",
   }),
 });
