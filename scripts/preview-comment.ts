@@ -4,6 +4,7 @@
  * No I/O here: scripts/preview.ts checks the refs out, renders, runs Pulumi and writes the file.
  */
 import { parseAllDocuments } from "yaml";
+import { type ReportedImpact, parseImpactReport } from "../infra/kafka/impact";
 
 /** One thing a render declares, named the way reviewers look for it. */
 export interface RenderedItem {
@@ -174,16 +175,28 @@ export interface EventLog {
   readonly violations: PolicyViolation[];
   /** How many resources a policy pack analyzed: 0 means no pack ran. */
   readonly analyzed: number;
+  /** What the changes do to the running Kafka cluster, as the program reported it (infra/kafka/impact.ts); absent when it did not (no live cluster read, or the program failed first). */
+  readonly kafkaImpact?: ReportedImpact[];
 }
 
-/** Policy violations from a `pulumi preview --event-log` file (JSON lines of engine events). */
+/** Pulumi's colour directives (`<{%fg 3%}>`), which a diagnostic's raw message may carry. */
+const COLOR_DIRECTIVE = /<\{%[^%]*%\}>/g;
+
+/**
+ * Policy violations and the Kafka impact report from a `pulumi preview --event-log` file (JSON
+ * lines of engine events; a diagnostic's fields: pulumi sdk/v3 go/common/apitype/events.go DiagnosticEvent).
+ */
 export function parseEventLog(eventLog: string): EventLog {
   const violations: PolicyViolation[] = [];
   let analyzed = 0;
+  let kafkaImpact: ReportedImpact[] | undefined;
   for (const line of eventLog.split("\n")) {
     if (line.trim() === "") continue;
-    const event = JSON.parse(line) as { policyEvent?: Rec; policyAnalyzeSummaryEvent?: Rec };
+    const event = JSON.parse(line) as { policyEvent?: Rec; policyAnalyzeSummaryEvent?: Rec; diagnosticEvent?: Rec };
     if (event.policyAnalyzeSummaryEvent) analyzed++;
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic && typeof diagnostic.message === "string")
+      kafkaImpact = parseImpactReport(stripAnsi(diagnostic.message).replace(COLOR_DIRECTIVE, "")) ?? kafkaImpact;
     const p = event.policyEvent;
     if (!p) continue;
     violations.push({
@@ -194,7 +207,7 @@ export function parseEventLog(eventLog: string): EventLog {
       message: str(p.message, "").trim(),
     });
   }
-  return { violations, analyzed };
+  return { violations, analyzed, ...(kafkaImpact ? { kafkaImpact } : {}) };
 }
 
 /** `urn:pulumi:<stack>::<project>::<parent$>type::name` -> `type name`. */
@@ -214,6 +227,8 @@ export interface PulumiPreview {
   readonly policyPack: boolean;
   /** Resources the pack analyzed (0: it did not run, e.g. it failed to start). */
   readonly analyzed: number;
+  /** The program's Kafka impact report, when it made one. */
+  readonly kafkaImpact?: ReportedImpact[];
 }
 
 export interface CommentInput {
@@ -326,6 +341,33 @@ export function countByLevel(violations: readonly PolicyViolation[]): { mandator
   return { mandatory, advisory, other: violations.length - mandatory - advisory };
 }
 
+const IMPACT_MARK: Readonly<Record<ReportedImpact["level"], string>> = { destructive: "⛔", disruptive: "⚠️", benign: "" };
+
+/** The Kafka impact: destructive and disruptive changes listed, the others folded. */
+export function impactSection(impacts: readonly ReportedImpact[]): string[] {
+  const alarming = impacts.filter((i) => i.level !== "benign");
+  const benign = impacts.filter((i) => i.level === "benign");
+  const count = (level: ReportedImpact["level"]) => impacts.filter((i) => i.level === level).length;
+  const out = ["### What this does to the running Kafka cluster", ""];
+  if (impacts.length === 0) return [...out, "No change to the Kafka cluster, its pools, topics or users.", ""];
+  out.push(
+    `${alarming.length > 0 ? "⚠️ " : ""}**${count("destructive")} destructive, ${count("disruptive")} disruptive**, ${benign.length} without effect on clients.`,
+    "",
+  );
+  for (const i of alarming) out.push(`- ${IMPACT_MARK[i.level]} **${i.level}**: ${i.text}`);
+  if (alarming.length > 0) out.push("");
+  if (benign.length > 0)
+    out.push(
+      `<details><summary>${benign.length} without effect on clients</summary>`,
+      "",
+      ...benign.map((i) => `- ${i.text}`),
+      "",
+      "</details>",
+      "",
+    );
+  return out;
+}
+
 /** The whole comment body. */
 export function renderComment(input: CommentInput): string {
   const { stack, base, head, diff, preview } = input;
@@ -336,6 +378,10 @@ export function renderComment(input: CommentInput): string {
       (input.mergedTree ? ` merged into the base (tree ${short(input.mergedTree)}), as the pull request's merge commit holds it.` : "."),
     "",
   );
+
+  // What the change does to the running cluster comes first: the destructive and disruptive
+  // changes are what a reviewer must not miss (impact.ts sorts them first).
+  if (preview?.kafkaImpact) out.push(...impactSection(preview.kafkaImpact));
 
   // Summary
   const renderLine =

@@ -200,8 +200,8 @@ function pulumiPreview(dir: string, stack: string, tmp: string, policyDir: strin
     throw new UsageError(
       `stack "${stack}" does not exist in the Pulumi backend (${process.env.PULUMI_BACKEND_URL ?? "default"}); use --render-only`,
     );
-  const { violations, analyzed } = parseEventLog(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
-  return { status: r.status, output, violations, policyPack, analyzed };
+  const events = parseEventLog(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
+  return { status: r.status, output, policyPack, ...events };
 }
 
 export function main(argv: string[], cwd: string): number {

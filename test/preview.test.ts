@@ -7,6 +7,7 @@ import {
   type CommentInput,
   diffFields,
   diffRenders,
+  impactSection,
   marker,
   objectId,
   parseEventLog,
@@ -17,6 +18,7 @@ import {
   condensePreview,
   urnResource,
 } from "../scripts/preview-comment";
+import { type Impact, impactReport } from "../infra/kafka/impact";
 
 const topic = (name: string, partitions = 3) => ({
   apiVersion: "kafka.strimzi.io/v1",
@@ -176,6 +178,29 @@ describe("parseEventLog", () => {
     expect(parseEventLog("")).toEqual({ analyzed: 0, violations: [] });
   });
 
+  test("reads the program's Kafka impact report from its diagnostic, as the engine's raw sink writes it", () => {
+    const impacts: Impact[] = [
+      {
+        level: "destructive",
+        object: "KafkaTopic kafka/a",
+        change: "removed (retire: delete)",
+        effect: "topic a and its data are deleted",
+      },
+      { level: "benign", object: "KafkaTopic kafka/b", change: "created", effect: "topic b is created" },
+    ];
+    // diag/sink.go Stringify: the note colour, the message, a reset and a newline.
+    const diagnostic = { message: `<{%fg 12%}>${impactReport(impacts)}<{%reset%}>\n`, severity: "warning", color: "raw" };
+    const events = [log, JSON.stringify({ sequence: 5, diagnosticEvent: { message: "unrelated\n", severity: "info" } })];
+    events.push(JSON.stringify({ sequence: 6, diagnosticEvent: diagnostic }));
+    expect(parseEventLog(events.join("\n")).kafkaImpact).toEqual([
+      { level: "destructive", text: "KafkaTopic kafka/a: removed (retire: delete): topic a and its data are deleted" },
+      { level: "benign", text: "KafkaTopic kafka/b: created: topic b is created" },
+    ]);
+    expect(parseEventLog(JSON.stringify({ diagnosticEvent: { message: impactReport([]) } })).kafkaImpact).toEqual([]);
+    // No report (no live read, or the program failed first): nothing to show, rather than "no change".
+    expect(parseEventLog(log)).not.toHaveProperty("kafkaImpact");
+  });
+
   test("urnResource keeps the type (not its parents) and the name", () => {
     expect(urnResource("urn:pulumi:s::p::a:b:C$k:v1:Kind::name")).toBe("k:v1:Kind name");
   });
@@ -240,6 +265,47 @@ describe("renderComment", () => {
       /<details><summary><code>pulumi preview --diff --policy-pack policy<\/code><\/summary>\n\n```diff\nPreviewing update/,
     );
     expect(body.indexOf("### Pulumi preview")).toBeLessThan(body.indexOf("### Render diff"));
+  });
+
+  test("leads with the Kafka impact: destructive and disruptive listed before everything else, the rest folded", () => {
+    const kafkaImpact = [
+      { level: "destructive" as const, text: "KafkaTopic kafka/a: removed (retire: delete): data deleted" },
+      { level: "disruptive" as const, text: "KafkaNodePool kafka/brokers: storage: rolling restart" },
+      { level: "benign" as const, text: "KafkaTopic kafka/b: created: topic b is created" },
+    ];
+    const body = renderComment({
+      ...base,
+      preview: { status: 0, output: pulumiOutput, policyPack: true, analyzed: 1, violations: [], kafkaImpact },
+    });
+    const lines = body.split("\n");
+    expect(lines.slice(0, 12)).toEqual([
+      marker("local"),
+      "## Preview of stack `local`",
+      "",
+      "Base `main` (1111111) → head `HEAD` (2222222).",
+      "",
+      "### What this does to the running Kafka cluster",
+      "",
+      "⚠️ **1 destructive, 1 disruptive**, 1 without effect on clients.",
+      "",
+      "- ⛔ **destructive**: KafkaTopic kafka/a: removed (retire: delete): data deleted",
+      "- ⚠️ **disruptive**: KafkaNodePool kafka/brokers: storage: rolling restart",
+      "",
+    ]);
+    expect(body).toContain(
+      "<details><summary>1 without effect on clients</summary>\n\n- KafkaTopic kafka/b: created: topic b is created\n",
+    );
+    expect(body.indexOf("KafkaTopic kafka/b")).toBeLessThan(body.indexOf("**Render:**"));
+    expect(impactSection([])).toEqual([
+      "### What this does to the running Kafka cluster",
+      "",
+      "No change to the Kafka cluster, its pools, topics or users.",
+      "",
+    ]);
+    // Without a report the comment claims nothing about the cluster.
+    expect(renderComment({ ...base, preview: { status: 0, output: "", policyPack: true, analyzed: 1, violations: [] } })).not.toContain(
+      "running Kafka cluster",
+    );
   });
 
   test("a pack that did not run is not reported as passing", () => {

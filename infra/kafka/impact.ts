@@ -240,12 +240,34 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 
+const REPORT_HEADER = "Kafka impact:";
+const REPORT_LINE = /^ {2}\[(destructive|disruptive|benign)\] (.+)$/;
+
 /** The impacts as the preview prints them: one line each, a header counting the destructive and disruptive ones. */
 export function impactReport(impacts: readonly Impact[]): string {
-  if (impacts.length === 0) return "Kafka impact: none (no change to the cluster, its pools, topics or users)";
+  if (impacts.length === 0) return `${REPORT_HEADER} none (no change to the cluster, its pools, topics or users)`;
   const count = (level: ImpactLevel) => impacts.filter((i) => i.level === level).length;
   return [
-    `Kafka impact: ${count("destructive")} destructive, ${count("disruptive")} disruptive, ${count("benign")} without effect on clients`,
+    `${REPORT_HEADER} ${count("destructive")} destructive, ${count("disruptive")} disruptive, ${count("benign")} without effect on clients`,
     ...impacts.map((i) => `  [${i.level}] ${i.object}: ${i.change}: ${i.effect}`),
   ].join("\n");
+}
+
+/** One line of a report read back: its level and what it says (`object: change: effect`). */
+export interface ReportedImpact {
+  readonly level: ImpactLevel;
+  readonly text: string;
+}
+
+/**
+ * A preview's report read back (the pull-request comment reads it from the event log): its lines,
+ * [] when the report says none, undefined when the message is not a report.
+ */
+export function parseImpactReport(message: string): ReportedImpact[] | undefined {
+  const [header, ...lines] = message.trim().split("\n");
+  if (!header?.startsWith(REPORT_HEADER)) return undefined;
+  return lines.flatMap((line) => {
+    const m = REPORT_LINE.exec(line);
+    return m ? [{ level: m[1] as ImpactLevel, text: m[2]! }] : [];
+  });
 }

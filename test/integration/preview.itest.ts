@@ -69,9 +69,11 @@ beforeAll(() => {
   git("add", "-A");
   git("commit", "-q", "-m", "base");
   baseSha = git("rev-parse", "HEAD");
-  // The fixture: a new topic in the catalogue, one more self-healing operator replica.
-  commitStackEdit("a topic and a replica", (doc) => {
+  // The fixture: a new topic in the catalogue, more partitions for one (a disruptive change), one
+  // more self-healing operator replica.
+  commitStackEdit("a topic, partitions and a replica", (doc) => {
     doc.setIn(["config", "streamforge:catalogue", "topics", "market-ticks"], { partitions: 3, config: { "retention.ms": 86400000 } });
+    doc.setIn(["config", "streamforge:catalogue", "topics", "market-klines", "partitions"], 6);
     doc.setIn(["config", "streamforge:operator", "replicas"], 3);
   });
 });
@@ -98,7 +100,19 @@ test("the comment names the new topic and the changed Deployment, with the polic
   expect(c).toMatch(/\*\*Policy:\*\* ✅ 0 mandatory, \d+ advisory \(\d+ resources checked by the head's pack\)\./);
   expect(c).toContain("### Policy violations");
   expect(c).toContain("**Pulumi preview:** succeeded");
-  const details = c.slice(c.indexOf("<details>"), c.indexOf("</details>"));
+  // It leads with what the change does to the running cluster, read live by the program: the
+  // disruptive change listed, the new topic folded among those without effect on clients.
+  const impact = c.indexOf("### What this does to the running Kafka cluster");
+  expect(impact).toBeGreaterThan(0);
+  expect(impact).toBeLessThan(c.indexOf("**Render:**"));
+  expect(c).toContain("⚠️ **0 destructive, 1 disruptive**");
+  expect(c).toContain(
+    "- ⚠️ **disruptive**: KafkaTopic kafka/market-klines: partitions 3 -> 6: keyed records map to other partitions from now on",
+  );
+  expect(c).toMatch(
+    /<summary>\d+ without effect on clients<\/summary>\n\n(- .*\n)*- KafkaTopic kafka\/market-ticks: created: topic market-ticks is created\n/,
+  );
+  const details = c.slice(c.indexOf("<details><summary><code>pulumi preview"), c.indexOf("</details>", c.indexOf("### Pulumi preview")));
   expect(details).toMatch(
     // 🔒: the new topic is protected from its first `up` (infra/kafka/data-safety.ts).
     /\+ kubernetes:kafka\.strimzi\.io\/v1:KafkaTopic: \(create\) 🔒\n\s+\[urn=urn:pulumi:local::\S+::catalogue-topic-market-ticks\]/,
