@@ -5,7 +5,8 @@ import { declareGuard } from "../infra/kit/admission";
 import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
 import { stackControllerGuard } from "./controller-guard";
-import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl, fetchVerified } from "./crds";
+import { fetchVerified } from "../infra/kit/fetch-verified";
+import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
   CANARY_SERVICE,

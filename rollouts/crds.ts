@@ -2,11 +2,10 @@
  * The Argo Rollouts CRDs the controller needs, fetched at deploy time from the controller's
  * release and applied only if each file's sha256 is the one pinned here for that version: a
  * moved tag, a proxy or a tampered download fails `pulumi up` instead of changing the cluster's
- * schemas. The sums are of the files at tag v1.10.2 (manifests/crds/, as the Go module zip of that
+ * schemas (infra/kit/fetch-verified.ts). The sums are of the files at tag v1.10.2 (manifests/crds/, as the Go module zip of that
  * tag carries them; ../shared/crds/argo-rollouts-1.10.2 holds the same bytes, and
  * rollouts/test/crds.test.ts checks the two agree).
  */
-import { createHash } from "node:crypto";
 
 export const ROLLOUTS_CRDS = ["rollout", "analysis-template", "cluster-analysis-template", "analysis-run", "experiment"] as const;
 export type RolloutsCrd = (typeof ROLLOUTS_CRDS)[number];
@@ -23,14 +22,3 @@ export const ROLLOUTS_CRD_SHA256: Readonly<Record<string, Readonly<Record<Rollou
 
 export const crdUrl = (version: string, crd: string): string =>
   `https://raw.githubusercontent.com/argoproj/argo-rollouts/${version}/manifests/crds/${crd}-crd.yaml`;
-
-/** The file at `url`, if its sha256 is `sha256`; otherwise an Error naming the file and both sums. */
-export async function fetchVerified(url: string, sha256: string, fetchImpl: typeof fetch = fetch): Promise<string> {
-  const response = await fetchImpl(url);
-  if (!response.ok) throw new Error(`${url}: expected the CRD file; the server answered ${response.status} ${response.statusText}`);
-  const bytes = Buffer.from(await response.arrayBuffer());
-  const found = createHash("sha256").update(bytes).digest("hex");
-  if (found !== sha256)
-    throw new Error(`${url}: expected sha256 ${sha256} (the pinned release's file); found ${found}. Nothing was applied from it`);
-  return bytes.toString("utf8");
-}

@@ -66,7 +66,7 @@ describe("StrimziOperator", () => {
   it("installs the pinned chart watching only the Kafka namespace", async () => {
     const { strimzi } = committedConfig("prod");
     const resources = await run(() => {
-      new StrimziOperator("strimzi", { strimzi, watchNamespaces: ["kafka", "kafka", strimzi.namespace] });
+      new StrimziOperator("strimzi", { strimzi, watchNamespaces: ["kafka", "kafka", strimzi.namespace], offline: true });
     });
     const [release] = ofType(resources, "kubernetes:helm.sh/v3:Release");
     expect(release?.inputs).toMatchObject({

@@ -39,7 +39,7 @@ type KafkaFixedOutputs = Omit<OutputValues<typeof PLATFORM_OUTPUTS>, "environmen
 /** The fixed Kafka outputs, and one per catalogue topic and user. */
 type KafkaOutputs = KafkaFixedOutputs & Readonly<Record<string, string | string[]>>;
 
-function create({ config, providers, namespaces, observed }: AreaStack<KafkaStackConfig>): KafkaParts {
+function create({ config, providers, namespaces, observed, cluster: target }: AreaStack<KafkaStackConfig>): KafkaParts {
   const { kafka, catalogue, strimzi, apps, retire } = config;
   const topics = planTopics(catalogue, kafka.replication.factor);
   const users = planUsers(catalogue);
@@ -56,7 +56,7 @@ function create({ config, providers, namespaces, observed }: AreaStack<KafkaStac
     ? new StrimziOperator(
         "strimzi",
         // The users live in the apps namespace: the entity operator needs its RBAC there too.
-        { strimzi, watchNamespaces: [kafka.namespace, apps.namespace] },
+        { strimzi, watchNamespaces: [kafka.namespace, apps.namespace], offline: target === undefined },
         { providers, dependsOn: namespaces.dependencies(strimzi.namespace, kafka.namespace, apps.namespace) },
       )
     : undefined;

@@ -18,6 +18,7 @@ import {
   secretText,
 } from "../kit/config-kit";
 import { STRIMZI_KAFKA_VERSIONS, versionProblems } from "./kafka-changes";
+import { STRIMZI_CRD_SHA256 } from "./strimzi-crds";
 
 const STORAGE_TYPES = ["ephemeral", "persistent-claim"] as const;
 
@@ -229,6 +230,7 @@ export const kafkaArea = defineArea({
     ...clusterRules(config.kafka),
     ...versionProblems(config.kafka, config.strimzi.chartVersion),
     ...digestVersionProblems(config.strimzi),
+    ...crdPinProblems(config.strimzi),
     ...catalogueRules(config),
     ...kafkaApiRules(config),
   ],
@@ -247,6 +249,18 @@ function digestVersionProblems(strimzi: z.output<typeof strimziSchema>): ConfigP
         `expected a Kafka version Strimzi ${strimzi.chartVersion} has an image of (${Object.keys(supported).join(", ")}); found "${version}"`,
       ),
     );
+}
+
+/** The program applies the release's CRDs only with their sums pinned (strimzi-crds.ts). */
+function crdPinProblems(strimzi: z.output<typeof strimziSchema>): ConfigProblem[] {
+  if (!strimzi.install || strimzi.chartVersion in STRIMZI_CRD_SHA256) return [];
+  return [
+    problem(
+      "strimzi",
+      ["chartVersion"],
+      `expected a Strimzi release whose CRD checksums infra/kafka/strimzi-crds.ts pins (${Object.keys(STRIMZI_CRD_SHA256).join(", ")}); found "${strimzi.chartVersion}". Add the sha256 of each of its packaging/install/cluster-operator/04x-Crd-*.yaml there first`,
+    ),
+  ];
 }
 
 export type KafkaAreaConfig = AreaConfig<typeof kafkaArea>;

@@ -1,13 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { fetchVerified } from "../kit/fetch-verified";
 import { type ThirdPartyImage, withDigest } from "../kit/images";
 import type { StrimziConfig } from "./config";
+import { CRD_SOURCE_ANNOTATION, STRIMZI_CRDS, STRIMZI_CRD_SHA256, crdOfFile, strimziCrdUrl } from "./strimzi-crds";
 
 export interface StrimziOperatorArgs {
   /** The chart's version, namespace and settings (`streamforge:strimzi`). */
   readonly strimzi: StrimziConfig;
   /** Namespaces holding Strimzi resources: the Kafka cluster's and the users' (the entity operator needs RBAC there). */
   readonly watchNamespaces: readonly string[];
+  /**
+   * Offline (render, unit tests): the CRDs are not fetched; each patch names only its file and
+   * pinned sha256, which `up` and `preview` fetch and check.
+   */
+  readonly offline?: boolean;
 }
 
 /**
@@ -78,30 +85,56 @@ export function strimziChartValues(args: StrimziOperatorArgs): Record<string, un
   };
 }
 
-/** The Strimzi cluster operator, installed from its OCI Helm chart at a pinned version. */
+/**
+ * The Strimzi cluster operator, installed from its OCI Helm chart at a pinned version, after the
+ * release's CRDs (./strimzi-crds.ts: fetched, checked against their pinned sums, applied first).
+ */
 export class StrimziOperator extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
+  /** The release's CRDs as applied: one server-side patch each, never deleted by the program. */
+  readonly crds: k8s.apiextensions.v1.CustomResourceDefinitionPatch[];
   /** The namespace the cluster operator runs in. */
   readonly namespace: string;
 
   constructor(name: string, args: StrimziOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:StrimziOperator", name, {}, opts);
+    const release = args.strimzi.chartVersion;
+    // The config accepts only a release whose sums are pinned (config.ts).
+    const sums = STRIMZI_CRD_SHA256[release]!;
+    this.crds = STRIMZI_CRDS.map(({ file, name: crd }) => {
+      const url = strimziCrdUrl(release, file);
+      const fetched = args.offline ? undefined : pulumi.output(fetchVerified(url, sums[file])).apply((text) => crdOfFile(text, crd, url));
+      return new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+        `${name}-crd-${crd}`,
+        {
+          metadata: {
+            name: crd,
+            ...(fetched ? { labels: fetched.labels } : {}),
+            // Forced: a CRD an earlier chart install created is owned by Helm's field manager.
+            annotations: { "pulumi.com/patchForce": "true", [CRD_SOURCE_ANNOTATION]: `${url} sha256:${sums[file]}` },
+          },
+          ...(fetched ? { spec: fetched.spec } : {}),
+        },
+        { parent: this },
+      );
+    });
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
       {
         name: "strimzi-cluster-operator",
         chart: args.strimzi.chart,
-        version: args.strimzi.chartVersion,
+        version: release,
         namespace: args.strimzi.namespace,
         values: strimziChartValues(args),
-        // CRDs come with the chart; wait until the operator Deployment is ready.
-        skipCrds: false,
+        // The CRDs above, not the chart's (which `helm upgrade` would never update); wait until
+        // the operator Deployment is ready.
+        skipCrds: true,
         atomic: true,
         timeout: 600,
       },
-      { parent: this },
+      { parent: this, dependsOn: this.crds },
     );
     this.namespace = args.strimzi.namespace;
-    this.registerOutputs({ release: this.release, namespace: this.namespace });
+    this.registerOutputs({ release: this.release, crds: this.crds, namespace: this.namespace });
   }
 }

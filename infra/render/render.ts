@@ -31,6 +31,8 @@ export interface DeclaredResource {
   /** The options that keep it (infra/kafka/data-safety.ts), when set. */
   readonly protect?: boolean;
   readonly retainOnDelete?: boolean;
+  /** The URNs it waits for (its `dependsOn` and the resources its inputs come from), when any. */
+  readonly dependsOn?: readonly string[];
 }
 
 export interface KubernetesObject {
@@ -235,6 +237,7 @@ interface RegisterRequest {
   getProtect(): boolean;
   hasRetainondelete?(): boolean;
   getRetainondelete(): boolean;
+  getDependenciesList?(): string[];
 }
 
 export async function runUnderMocks(
@@ -242,8 +245,8 @@ export async function runUnderMocks(
   program: () => Record<string, unknown> | void,
 ): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown>; warnings: string[] }> {
   const resources: DeclaredResource[] = [];
-  // The options that keep data, by type and name (the mocks' arguments do not carry them).
-  const keep = new Map<string, { protect?: boolean; retainOnDelete?: boolean }>();
+  // The options that keep data and the dependencies, by type and name (the mocks' arguments do not carry them).
+  const keep = new Map<string, Pick<DeclaredResource, "protect" | "retainOnDelete" | "dependsOn">>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -273,6 +276,8 @@ export async function runUnderMocks(
       ...(req.hasProtect?.() ? { protect: req.getProtect() } : {}),
       ...(req.hasRetainondelete?.() ? { retainOnDelete: req.getRetainondelete() } : {}),
     };
+    const dependsOn = req.getDependenciesList?.() ?? [];
+    if (dependsOn.length > 0) Object.assign(kept, { dependsOn });
     if (Object.keys(kept).length > 0) keep.set(`${req.getType()}::${req.getName()}`, kept);
     return register(req, cb);
   };

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, fetchVerified } from "../crds";
+import { fetchVerified } from "../../infra/kit/fetch-verified";
+import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256 } from "../crds";
 import { crdsDir } from "../../test/validate/crd-schema";
 
 const upstream = (crd: string) => fs.readFileSync(path.join(crdsDir(), "argo-rollouts-1.10.2", `${crd}-crd.yaml`));
