@@ -7,14 +7,12 @@
  *
  *   npm run demo:relaunch
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
 import { parseCommittedStack } from "../infra/render/render";
 import { queueManagerJob } from "../chaos/drill/traffic";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding: "utf8", input: "" });
+import { kubectl, kubectlApply } from "../operator/testkit/kubectl";
+import { NotWithin, eventually } from "../operator/testkit/wait";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -35,7 +33,8 @@ async function main(): Promise<number> {
 
   const queueId = `demo-${Date.now().toString(36)}`;
   const job = queueManagerJob(queueId, "loader-producer", namespace);
-  execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(job), stdio: ["pipe", "inherit", "inherit"] });
+  kubectlApply(job);
+  console.log(`job.batch/${job.metadata.name} created`);
 
   const kafka = new Kafka({
     clientId: "demo-worker",
@@ -62,20 +61,27 @@ async function main(): Promise<number> {
   console.log(`${job.metadata.name}: one progress event sent; its worker is silent from now on. Waiting for the relaunch...`);
 
   const replacement = `${job.metadata.name}-r1`;
-  while (Date.now() - silentSince < 5 * 60_000) {
-    const jobs = kubectl("get", "jobs", "-n", namespace, "-o", "name");
-    if (jobs.includes(`job.batch/${replacement}\n`)) {
-      console.log(`\nrelaunched as ${replacement} ${((Date.now() - silentSince) / 1000).toFixed(0)} s after the worker went silent\n`);
-      for (const name of [job.metadata.name, replacement])
-        console.log(kubectl("get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`));
-      console.log((await relaunches()).join("\n"));
-      return 0;
-    }
-    await sleep(2000);
-    process.stdout.write(".");
+  const relaunched = await eventually(
+    `the relaunch of ${job.metadata.name}`,
+    () => {
+      process.stdout.write(".");
+      return kubectl("get", "jobs", "-n", namespace, "-o", "name").includes(`job.batch/${replacement}\n`) ? true : undefined;
+    },
+    5 * 60_000,
+    2000,
+  ).catch((err: unknown) => {
+    if (err instanceof NotWithin) return false;
+    throw err;
+  });
+  if (!relaunched) {
+    console.error(`\nno relaunch within 5 minutes: see podman logs streamforge-operator`);
+    return 1;
   }
-  console.error(`\nno relaunch within 5 minutes: see podman logs streamforge-operator`);
-  return 1;
+  console.log(`\nrelaunched as ${replacement} ${((Date.now() - silentSince) / 1000).toFixed(0)} s after the worker went silent\n`);
+  for (const name of [job.metadata.name, replacement])
+    console.log(kubectl("get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${name}`));
+  console.log((await relaunches()).join("\n"));
+  return 0;
 }
 
 main().then(

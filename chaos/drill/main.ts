@@ -18,6 +18,7 @@ import { parseCommittedStack, renderStack } from "../../infra/render/render";
 import { type LaunchTarget, clientKube, engineFor } from "../launch";
 import { BROKER_FAILURE_ENGINE, type WorkerScenario, brokerPodName } from "../spec";
 import { serialPodDelete } from "./engines";
+import { NotWithin, eventually } from "../../operator/testkit/wait";
 import { type EngineProbe, type ProbeVerdict, runWithProbes } from "./probes";
 import {
   LOG_DIR,
@@ -98,14 +99,12 @@ const probeRows = (scenario: string, verdicts: ProbeVerdict[]): Row[] =>
     drill: "the same polling, each promProbe through /bin/sh -c and promql 3.0.0-beta6, each k8sProbe as a LIST on the real API server",
   }));
 
-async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await sleep(500);
-  }
-  return undefined;
+/** The kit's `eventually`, where running out of time is what the drill observed (the hypothesis failed), not an error. */
+async function within<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
+  return eventually(what, check, timeoutMs, 500).catch((err: unknown) => {
+    if (err instanceof NotWithin) return undefined;
+    throw err;
+  });
 }
 
 interface World {
@@ -142,14 +141,19 @@ async function podDelete(world: World, scenario: "loader-pod-delete" | "arango-c
       // FORCE=true: grace period 0, as Litmus deletes them.
       for (const pod of pods)
         await kubectl("delete", "pod", pod, "-n", target.appsNamespace, "--grace-period=0", "--force", "--wait=false");
-      const replaced = await waitFor(async () => {
-        const now = await kube.listPods(target.appsNamespace);
-        const fresh = now.find((p) => p.ownerJob?.startsWith(job.job) && p.phase === "Running" && !p.deleting && !pods.includes(p.name));
-        return fresh ? Date.now() : undefined;
-      }, settings.recoverWithinSeconds * 1000);
+      const replaced = await within(
+        "a replacement worker pod Running",
+        async () => {
+          const now = await kube.listPods(target.appsNamespace);
+          const fresh = now.find((p) => p.ownerJob?.startsWith(job.job) && p.phase === "Running" && !p.deleting && !pods.includes(p.name));
+          return fresh ? Date.now() : undefined;
+        },
+        settings.recoverWithinSeconds * 1000,
+      );
       const resumed =
         replaced &&
-        (await waitFor(
+        (await within(
+          "the replacement worker acknowledging work",
           () => ((workers.lastAcked.get(job.queueId) ?? 0) > replaced ? workers.lastAcked.get(job.queueId) : undefined),
           settings.recoverWithinSeconds * 1000,
         ));
@@ -255,7 +259,7 @@ async function brokerFailure(
   const recoverWithinMs = world.target.chaos.scenarios.brokerFailure!.recoverWithinSeconds * 1000;
   const underReplicated = async () => (await promQuery(prometheus, "sum(kafka_server_replicamanager_underreplicatedpartitions)"))[0];
   const stream = await streamCheck(cluster.bootstrap, world.streamTopic, cluster.libs);
-  await waitFor(() => (stream.acked.size > 0 ? true : undefined), 30_000);
+  await within("the witness stream's first acknowledgement", () => (stream.acked.size > 0 ? true : undefined), 30_000);
   const [duration, interval] = [Number(env["TOTAL_CHAOS_DURATION"]) * 1000, Number(env["CHAOS_INTERVAL"]) * 1000];
   let maxUnderReplicated = 0;
   let underReplicatedNow = 0;
@@ -295,7 +299,11 @@ async function brokerFailure(
   );
   sampling = false;
   await sampler;
-  const recovered = await waitFor(async () => ((await underReplicated()) === 0 ? Date.now() : undefined), recoverWithinMs);
+  const recovered = await within(
+    "no under-replicated partition",
+    async () => ((await underReplicated()) === 0 ? Date.now() : undefined),
+    recoverWithinMs,
+  );
   const s = await stream.stop();
   const { kills, lastBack } = result.figures;
   return told(
@@ -331,7 +339,8 @@ async function detectorLive(world: World): Promise<Row[]> {
   const before = await world.operator.metric(RELAUNCHED, { reason: "stuck", result: "created" });
   const silencedAt = Date.now();
   world.workers.silence(job.queueId);
-  const relaunchedAt = await waitFor(
+  const relaunchedAt = await within(
+    "the operator relaunching the silent worker",
     async () => ((await world.operator.metric(RELAUNCHED, { reason: "stuck", result: "created" })) > before ? Date.now() : undefined),
     STUCK_AFTER_MS + 60_000,
   );
@@ -426,13 +435,17 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     // Running before any fault: every worker acknowledged, the operator consuming, three brokers scraped.
     // The steady state every hypothesis starts from (the operator reports its source unhealthy
     // for a while after any consumer error, such as a coordinator still being elected).
-    const ready = await waitFor(async () => {
-      const [scraped] = await promQuery(chaos.prometheusAddress, 'count(up{job="kafka"} == 1)');
-      const [consumed] = await promQuery(chaos.prometheusAddress, "sum(streamforge_operator_events_total)");
-      const [healthy] = await promQuery(chaos.prometheusAddress, "max(streamforge_operator_event_source_healthy)");
-      const all = jobs.every((j) => workers.lastAcked.has(j.queueId)) && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1;
-      return all ? true : undefined;
-    }, 180_000);
+    const ready = await within(
+      "the steady state",
+      async () => {
+        const [scraped] = await promQuery(chaos.prometheusAddress, 'count(up{job="kafka"} == 1)');
+        const [consumed] = await promQuery(chaos.prometheusAddress, "sum(streamforge_operator_events_total)");
+        const [healthy] = await promQuery(chaos.prometheusAddress, "max(streamforge_operator_event_source_healthy)");
+        const all = jobs.every((j) => workers.lastAcked.has(j.queueId)) && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1;
+        return all ? true : undefined;
+      },
+      180_000,
+    );
     const rows: Row[] = [
       {
         scenario: "setup",

@@ -3,7 +3,7 @@
  * and fails unless the system was seen making progress meanwhile, so an absence is never proved by
  * a system that was not running.
  */
-import { GiveUp, consistently, eventually, pause } from "./wait.js";
+import { GiveUp, NotWithin, consistently, eventually, pause } from "./wait.js";
 
 describe("eventually", () => {
   it("returns the first value the check gives, retrying what threw", async () => {
@@ -32,6 +32,15 @@ describe("eventually", () => {
         10,
       ),
     ).rejects.toThrow("the pod Running: not within 0.05 s (last error: Pending)");
+  });
+
+  it("tells running out of time (NotWithin, which the drill records as an outcome) from giving up", async () => {
+    await expect(eventually("never", () => undefined, 20, 5)).rejects.toBeInstanceOf(NotWithin);
+    const givenUp = eventually("stopped", () => {
+      throw new GiveUp("the process exited");
+    });
+    await expect(givenUp).rejects.toThrow("stopped: the process exited");
+    await expect(givenUp).rejects.not.toBeInstanceOf(NotWithin);
   });
 
   it("stops at once on GiveUp", async () => {

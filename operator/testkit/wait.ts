@@ -15,6 +15,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Thrown by a check to stop waiting at once (the process it waits for has exited, say). */
 export class GiveUp extends Error {}
 
+/** Thrown by `eventually` when its time ran out: a caller that records the outcome (the drill) tells it from a failure. */
+export class NotWithin extends Error {}
+
 /**
  * Retries `check` (sync or async) every `intervalMs` until it returns a value other than undefined,
  * or throws naming `what` after `timeoutMs`. A check that throws counts as not yet (its last error
@@ -37,7 +40,7 @@ export async function eventually<T>(
       lastError = err;
     }
     if (Date.now() - start > timeoutMs)
-      throw new Error(
+      throw new NotWithin(
         `${what}: not within ${timeoutMs / 1000} s${lastError === undefined ? "" : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`}`,
       );
     await sleep(intervalMs);
