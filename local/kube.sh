@@ -68,6 +68,8 @@ KWOK_NODE="kwok-node-0"
 # Start order; stop walks it backwards.
 DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
+# shellcheck source=lib/go-build.sh
+source "${LOCAL}/lib/go-build.sh" # upstream_replaces
 # shellcheck source=lib/kube-build.sh
 source "${LOCAL}/lib/kube-build.sh"
 cmd_install() { kube_build; }

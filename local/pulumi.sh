@@ -94,7 +94,7 @@ why_not_served() {
 }
 
 # shellcheck source=lib/go-build.sh
-source "$LOCAL/lib/go-build.sh" # gomod
+source "$LOCAL/lib/go-build.sh" # gomod, upstream_replaces
 
 langhost_hash() { cat "$LANGHOST_SRC"/*.go | sha256sum | cut -c1-8; }
 
@@ -159,7 +159,7 @@ EOF
   local pkg_mod
   pkg_mod="$(gomod mod download -json "github.com/pulumi/pulumi/pkg/v3@$ver" | jq -r '.GoMod // empty')"
   [ -f "$pkg_mod" ] || return 1
-  copy_replaces "$pkg_mod" "$w/go.mod" || return 1
+  upstream_replaces "$pkg_mod" skip >>"$w/go.mod" || return 1
   go mod edit -go="$(go mod edit -json "$pkg_mod" | jq -r .Go)" "$w/go.mod" || return 1
   (cd "$w" && GOFLAGS="${GOFLAGS:-} -mod=mod" "${GO_BUILD[@]}" -o "$out" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
@@ -191,21 +191,6 @@ build_dynamic_nodejs() {
   install -m 0755 "$dir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$2"
 }
 
-# copy_replaces <go.mod of the module> <wrapper go.mod>: repeat the module's replace directives,
-# except those pointing at folders of its own repository (the required version is used instead).
-copy_replaces() {
-  local src_mod="$1" dst_mod="$2" old new
-  while IFS=$'\t' read -r old new; do
-    case "$new" in
-      ./*|../*|/*) continue ;;
-    esac
-    go mod edit -replace "$old=$new" "$dst_mod" || return 1
-  done < <(go mod edit -json "$src_mod" |
-           jq -r '.Replace // [] | .[] |
-             [(.Old.Path + (if .Old.Version then "@" + .Old.Version else "" end)),
-              (if .New.Version then .New.Path + "@" + .New.Version else .New.Path end)] | @tsv')
-}
-
 # build_provider <pkg> <module> <version> <out>
 build_provider() {
   local pkg="$1" mod="$2" ver="$3" out="$4" w="$WORK"
@@ -231,7 +216,7 @@ require $mod $ver
 
 replace $mod => ./src
 EOF
-  copy_replaces "$src/go.mod" "$w/go.mod" || return 1
+  upstream_replaces "$src/go.mod" skip >>"$w/go.mod" || return 1
   # The provider's go.sum covers its whole build list: saves re-fetching checksums.
   cp "$src/go.sum" "$w/go.sum" || return 1
   ldflags="-s -w"

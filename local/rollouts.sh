@@ -69,21 +69,15 @@ STOP_TIMEOUT="${STREAMFORGE_ROLLOUTS_STOP_TIMEOUT:-15}"
 # install (gomod, go_build_*, go_module_download: local/lib/go-build.sh)
 # ============================================================================
 
-# Workaround: the upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...), which
-# `go install pkg@version` refuses. A wrapper module requires the module and repeats them (read
-# from the module's own go.mod, not hard-coded here).
+# Workaround: the upstream go.mod carries replace directives (k8s.io/* pinned to v0.34.5, ...); the
+# wrapper module repeats them (upstream_replaces, lib/go-build.sh).
 # write_wrapper_module UPSTREAM_GOMOD [SRC]: go.mod and go.sum (from GO_MODULE_DIR) in GO_BUILD_DIR; with SRC, the
 # module itself is replaced by that writable copy (the controller's patched one).
 write_wrapper_module() {
   local upstream_mod="$1" src="${2:-}" gover replaces n
   gover="$(go mod edit -json "$upstream_mod" | jq -r .Go)"
-  # Every upstream replace, as "replace OLD[ VER] => NEW[ VER]"; a local-path one cannot be repeated.
-  replaces="$(go mod edit -json "$upstream_mod" | jq -r '.Replace // [] | .[] |
-      "replace " + .Old.Path + (if .Old.Version then " " + .Old.Version else "" end) +
-      " => " + .New.Path + (if .New.Version then " " + .New.Version else "" end)')"
-  if grep -q ' => [./]' <<<"$replaces"; then
-    go_build_fail "the upstream go.mod replaces a module with a local path: $(grep ' => [./]' <<<"$replaces" | head -1)"
-  fi
+  replaces="$(upstream_replaces "$upstream_mod" 2>>"$GO_BUILD_LOG")" ||
+    go_build_fail "the upstream go.mod has a replace directive a wrapper module cannot repeat"
   n="$(grep -c '^replace ' <<<"$replaces" || true)"
   {
     printf 'module streamforge.local/rollouts-build\n\ngo %s\n\nrequire %s %s\n\n' "$gover" "$MODULE" "$ROLLOUTS_VERSION"

@@ -13,6 +13,27 @@
 # interfere with module queries or `go install pkg@version`.
 gomod() { (cd / && go "$@"); }
 
+# Workaround (wrapper modules, lib/workarounds.sh): k8s.io/kubernetes, argo-rollouts and
+# pulumi/pkg carry replace directives, which `go install pkg@version` refuses; a wrapper module
+# that requires the module and repeats them builds fine.
+# upstream_replaces GOMOD [LOCAL]: the module's replace directives as `replace OLD => NEW` lines,
+# read from its own go.mod (never hard-coded). A directive to a folder of its own repository
+# cannot be repeated; LOCAL says what to do with one: `fail` (the default), `skip` (the version
+# the wrapper requires is used) or a version (the same path at that published tag: Kubernetes'
+# staging modules, k8s.io/api => k8s.io/api v0.37.2). Prints nothing and fails on a refused one.
+upstream_replaces() {
+  local gomod="$1" local_target="${2:-fail}"
+  # Built as one array first: a refused directive fails before any line is printed.
+  go mod edit -json "$gomod" | jq -r --arg local "$local_target" '
+    [.Replace // [] | .[] |
+    ("replace " + .Old.Path + (if .Old.Version then " " + .Old.Version else "" end) + " => ") as $head |
+    if (.New.Path | test("^[./]")) then
+      if $local == "skip" then empty
+      elif $local == "fail" then error("\(.Old.Path) => \(.New.Path): a folder of the module'"'"'s own repository")
+      else $head + .Old.Path + " " + $local end
+    else $head + .New.Path + (if .New.Version then " " + .New.Version else "" end) end] | .[]'
+}
+
 # go_build_start: a fresh scratch directory and an empty build log.
 go_build_start() {
   rm -rf "$GO_BUILD_DIR"

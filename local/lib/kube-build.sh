@@ -3,9 +3,8 @@
 # it, after its settings; its `install` is kube_build).
 
 # Workaround: k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with local
-# paths, which `go install mod@version` refuses. A wrapper module that
-# requires it and replaces each staging module with its published v0.X.Y tag
-# builds fine.
+# paths; the wrapper module replaces each with its published v0.X.Y tag (upstream_replaces,
+# lib/go-build.sh).
 # build_module NAME MAIN_MODULE VERSION LDFLAGS REPLACES PKG... -- BIN...
 build_module() {
   local name="$1" module="$2" version="$3" ldflags="$4" replaces="$5"
@@ -77,7 +76,7 @@ kube_build() {
   minor="$(cut -d. -f2 <<<"$KUBE_VERSION")"
   patch="$(cut -d. -f3 <<<"$KUBE_VERSION")"
   # Every "k8s.io/x => ./staging/src/k8s.io/x" becomes "k8s.io/x => k8s.io/x v0.<minor>.<patch>".
-  kube_replaces="$(sed -n "s#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#replace \1 => \1 v0.${minor}.${patch}#p" "$kube_mod")"
+  kube_replaces="$(upstream_replaces "$kube_mod" "v0.${minor}.${patch}")" || die "could not read the replaces of k8s.io/kubernetes@${KUBE_VERSION}"
   local vpkg vflags=""
   for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     vflags+=" -X ${vpkg}.gitVersion=${KUBE_VERSION} -X ${vpkg}.gitMajor=1 -X ${vpkg}.gitMinor=${minor}"

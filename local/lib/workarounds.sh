@@ -13,8 +13,9 @@
 #   kwok_drop_lease             a restarted kwok waits out its predecessor's 40 s node Lease
 #   apt_download                Debian's package lists may be stale: refresh once, then download again
 # Kept in their piece (too long to move; marked "Workaround:" there, or told in its header):
-#   wrapper modules             k8s.io/kubernetes, argo-rollouts and pulumi/pkg replace modules with local
-#                               paths, which `go install mod@version` refuses (kube.sh, rollouts.sh, pulumi.sh)
+#   wrapper modules             k8s.io/kubernetes, argo-rollouts and pulumi/pkg carry replace directives,
+#                               which `go install mod@version` refuses: one helper repeats them
+#                               (upstream_replaces, lib/go-build.sh) for kube.sh, rollouts.sh and pulumi.sh
 #   provider embeds             the Pulumi providers embed a generated schema-embed.json the module zip lacks;
 #                               the module cache is read-only, so a writable copy is built (pulumi.sh)
 #   served versions             pulumi-kubernetes is served only as a pseudo-version, pulumi-kafka and
