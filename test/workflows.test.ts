@@ -407,4 +407,28 @@ describe("dependabot.yml", () => {
     expect(dirsOf("docker")).toEqual(foldersHolding("Dockerfile"));
     expect(dirsOf("github-actions")).toEqual(["/", "/.github/actions/*"]);
   });
+
+  it("sees every base image of the Dockerfile: each on a FROM line pinned by digest, none only in an ARG's default", () => {
+    // Dependabot reads images from FROM lines only, never from ARG defaults (dependabot-core#2057).
+    const lines = fs.readFileSync(path.join(ROOT, "operator", "Dockerfile"), "utf8").split("\n");
+    const args = new Map(
+      lines.flatMap((l) => {
+        const m = /^ARG (\w+)=(\S+)$/.exec(l);
+        return m ? [[m[1]!, m[2]!] as const] : [];
+      }),
+    );
+    const froms = lines.flatMap((l) => {
+      const m = /^FROM (\S+)(?: AS (\S+))?$/.exec(l);
+      return m ? [{ image: m[1]!, stage: m[2] }] : [];
+    });
+    const stages = froms.flatMap((f) => (f.stage ? [f.stage] : []));
+    const resolved = froms.map((f) => f.image.replace(/^\$\{(\w+)\}$/, (_, name: string) => args.get(name) ?? `unset ${name}`));
+    const images = resolved.filter((r) => !stages.includes(r));
+    expect(images).toEqual([
+      expect.stringMatching(/^node:[\w.-]+@sha256:[0-9a-f]{64}$/),
+      expect.stringMatching(/^gcr\.io\/distroless\/nodejs22-debian12:nonroot@sha256:[0-9a-f]{64}$/),
+    ]);
+    // Every ARG default a FROM uses is a stage's name, so no image hides in one.
+    expect([...args.values()].filter((v) => !stages.includes(v))).toEqual([]);
+  });
 });
