@@ -5,6 +5,7 @@
  * actionlint runs over the same files in the integration tier (test/integration/workflows.itest.ts).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse } from "yaml";
@@ -191,7 +192,8 @@ describe("preview.yml and preview-stack.yml", () => {
     const p = job("preview");
     expect(p.environment).toBe("preview-${{ inputs.stack }}");
     expect(p.permissions).toEqual({ contents: "read" });
-    expect(needsOf(p)).toEqual(["render-comment"]);
+    expect(needsOf(p)).toEqual(["render", "render-comment"]);
+    expect(p.if).toBe("needs.render.result == 'success' && needs.render-comment.result == 'success'");
     expect(stepsUsing([p], "./.github/actions/pulumi-setup")[0]?.with).toEqual({ kubeconfig: "${{ secrets.PREVIEW_KUBECONFIG }}" });
     expect(runs(p).join("\n")).toMatch(/--policy-from base --out "comment-\$\{STACK\}\.md"/);
     // No action that would run the head's pack or post with this job's token.
@@ -200,6 +202,20 @@ describe("preview.yml and preview-stack.yml", () => {
 
   it("comments the preview whether it passed or failed, so a failure never leaves the render's comment standing", () => {
     expect(job("preview-comment").if).toBe("always() && (needs.preview.result == 'success' || needs.preview.result == 'failure')");
+    // A failed render is commented too (the action posts the failure: no artifact to fetch).
+    expect(job("render-comment").if).toBe("always() && (needs.render.result == 'success' || needs.render.result == 'failure')");
+    expect(stepsUsing([job("render-comment")], "actions/download-artifact")[0]?.if).toBe("needs.render.result == 'success'");
+    expect(stepsUsing([job("preview-comment")], "actions/download-artifact")[0]?.["continue-on-error"]).toBe(true);
+    // Both comment jobs write in turn, never cancelled, each naming the head it commented on.
+    for (const id of ["render-comment", "preview-comment"]) {
+      expect([id, (job(id) as Job & { concurrency?: unknown }).concurrency]).toEqual([
+        id,
+        { group: "preview-comment-${{ inputs.stack }}-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false },
+      ]);
+      expect(stepsUsing([job(id)], "./.github/actions/pr-comment")[0]?.with?.["head-sha"]).toBe(
+        "${{ github.event.pull_request.head.sha }}",
+      );
+    }
     const upload = stepsUsing([job("preview")], "actions/upload-artifact")[0];
     expect(upload?.if).toBe("always()");
     const fail = (job("preview").steps ?? []).at(-1);
@@ -274,7 +290,16 @@ describe("deploy.yml", () => {
     expect(verify).toBeGreaterThanOrEqual(0);
     expect(up).toBeGreaterThan(verify);
     expect(deployStack[verify]?.run).toContain('--repo "$GITHUB_REPOSITORY"');
-    expect(deployStack[verify]?.run).toContain('--signer-workflow "${GITHUB_REPOSITORY}/.github/workflows/deploy.yml"');
+    // The exact workflow on main (a branch's edited deploy.yml signs as another ref), hosted runners only.
+    expect(deployStack[verify]?.run).toContain(
+      '--cert-identity "${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/.github/workflows/deploy.yml@refs/heads/main"',
+    );
+    expect(deployStack[verify]?.run).toContain("--deny-self-hosted-runners");
+    const tip = deployStack.findIndex((s) => s.run?.includes("commits/main"));
+    expect(tip).toBeGreaterThan(verify);
+    expect(up).toBeGreaterThan(tip);
+    for (const job of [dev, prod])
+      expect(stepsUsing([job], "./.github/actions/deploy-stack")[0]?.with?.sha).toBe(`\${{ needs.${gateId}.outputs.sha }}`);
   });
 
   it("deploys prod behind the production environment, after dev, both with the image built", () => {
@@ -430,5 +455,129 @@ describe("dependabot.yml", () => {
     ]);
     // Every ARG default a FROM uses is a stage's name, so no image hides in one.
     expect([...args.values()].filter((v) => !stages.includes(v))).toEqual([]);
+  });
+});
+
+/**
+ * The comment and deploy actions' own scripts, run by bash as the runner would, with jq and a
+ * stand-in `gh` (GitHub's API is out of reach here): it answers from the test's values and records
+ * every call, so the tests see what each script sends and when it refuses.
+ */
+describe("the actions' scripts, against a stand-in gh", () => {
+  const stepRun = (action: string, name: string): string => {
+    const steps = read<{ runs: { steps: Step[] } }>(path.join(ACTIONS, action, "action.yml")).runs.steps;
+    const step = steps.find((s) => (s as Step & { name?: string }).name === name);
+    if (!step?.run) throw new Error(`${action}: no step named "${name}" with a run`);
+    return step.run;
+  };
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "actions-"));
+    const fake = `#!/usr/bin/env bash
+echo "gh $*" >>"${dir}/calls"
+case "$*" in
+  "api repos/o/r/pulls/7 --jq .head.sha") echo "$FAKE_HEAD" ;;
+  "api --paginate repos/o/r/issues/7/comments") echo "$FAKE_COMMENTS" ;;
+  "api repos/o/r/commits/main --jq .sha") echo "$FAKE_TIP" ;;
+  "attestation verify "*) echo "$FAKE_VERIFIED" ;;
+  "api --method "*) cat >>"${dir}/sent" ;;
+  *) echo "unexpected gh $*" >&2; exit 9 ;;
+esac
+`;
+    fs.writeFileSync(path.join(dir, "gh"), fake, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "docker"), "#!/usr/bin/env bash\ncat >/dev/null\n", { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = (script: string, env: Record<string, string>) => {
+    const r = spawnSync("bash", ["-e", "-c", script], {
+      encoding: "utf8",
+      cwd: dir,
+      // Not a socket on stdin: Debian's bash would take it for a remote shell and read ~/.bashrc.
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: `${dir}:${process.env.PATH}`,
+        GITHUB_REPOSITORY: "o/r",
+        GITHUB_SERVER_URL: "https://github.com",
+        GITHUB_RUN_ID: "42",
+        GITHUB_ACTOR: "bot",
+        GITHUB_STEP_SUMMARY: path.join(dir, "summary"),
+        PR_NUMBER: "7",
+        STACK: "prod",
+        ...env,
+      },
+    });
+    const file = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+    return { status: r.status, out: r.stdout + r.stderr, calls: file("calls").trim().split("\n"), sent: file("sent") };
+  };
+
+  describe("pr-comment", () => {
+    const script = () => stepRun("pr-comment", "Post or edit the comment");
+    const marker = "<!-- streamforge-preview:prod -->";
+
+    it("edits the stack's comment with the body, for the pull request's current head", () => {
+      fs.writeFileSync(path.join(dir, "body.md"), `${marker}\n## green\n`);
+      const comments = JSON.stringify([{ id: 5, user: { login: "github-actions[bot]" }, body: `${marker}\nold` }]);
+      const r = run(script(), { BODY: "body.md", HEAD_SHA: "abc", FAKE_HEAD: "abc", FAKE_COMMENTS: comments });
+      expect([r.status, r.out]).toEqual([0, expect.stringContaining("edited comment 5")]);
+      expect(r.calls.at(-1)).toBe("gh api --method PATCH repos/o/r/issues/comments/5 --input -");
+      expect(JSON.parse(r.sent)).toEqual({ body: `${marker}\n## green\n` });
+    });
+
+    it("leaves the comment to a newer head's run: nothing is sent", () => {
+      fs.writeFileSync(path.join(dir, "body.md"), `${marker}\n## green\n`);
+      const r = run(script(), { BODY: "body.md", HEAD_SHA: "old", FAKE_HEAD: "new", FAKE_COMMENTS: "[]" });
+      expect([r.status, r.out.trim()]).toEqual([0, "the pull request's head is new now, not old: its own run comments"]);
+      expect(r.calls).toEqual(["gh api repos/o/r/pulls/7 --jq .head.sha"]);
+      expect(r.sent).toBe("");
+    });
+
+    it("posts the failure when its job made no comment, in place of an earlier green one", () => {
+      const comments = JSON.stringify([{ id: 5, user: { login: "github-actions[bot]" }, body: `${marker}\n✅ green` }]);
+      const r = run(script(), { BODY: "missing.md", HEAD_SHA: "abc", FAKE_HEAD: "abc", FAKE_COMMENTS: comments });
+      expect(r.status).toBe(0);
+      expect(r.calls.at(-1)).toBe("gh api --method PATCH repos/o/r/issues/comments/5 --input -");
+      expect((JSON.parse(r.sent) as { body: string }).body).toBe(
+        `${marker}\n## Preview of stack \`prod\`\n\n❌ The run for abc failed before it wrote its comment: see https://github.com/o/r/actions/runs/42\n`,
+      );
+    });
+
+    it("refuses a body that is not the stack's comment", () => {
+      fs.writeFileSync(path.join(dir, "body.md"), "<!-- streamforge-preview:dev -->\n");
+      const r = run(script(), { BODY: "body.md", HEAD_SHA: "abc", FAKE_HEAD: "abc", FAKE_COMMENTS: "[]" });
+      expect([r.status, r.out]).toEqual([1, expect.stringContaining(`::error::body.md does not start with the line ${marker}`)]);
+      expect(r.sent).toBe("");
+    });
+  });
+
+  describe("deploy-stack", () => {
+    const SHA = "a".repeat(40);
+    const verified = (digest: string) =>
+      JSON.stringify([{ verificationResult: { signature: { certificate: { sourceRepositoryDigest: digest } } } }]);
+
+    it("deploys only main's tip: a commit main has moved past stops before pulumi up", () => {
+      const script = stepRun("deploy-stack", "Check the commit is still main's tip");
+      expect(run(script, { SHA, FAKE_TIP: SHA }).status).toBe(0);
+      const stale = run(script, { SHA, FAKE_TIP: "b".repeat(40) });
+      expect([stale.status, stale.out]).toEqual([
+        1,
+        expect.stringContaining(`::error::${SHA} is no longer main's tip (${"b".repeat(40)})`),
+      ]);
+    });
+
+    it("accepts only provenance of this commit from main's deploy workflow", () => {
+      const script = stepRun("deploy-stack", "Verify the image's build provenance");
+      const image = `ghcr.io/o/op@sha256:${"c".repeat(64)}`;
+      const ok = run(script, { SHA, IMAGE_REF: image, GH_TOKEN: "t", FAKE_VERIFIED: verified(SHA) });
+      expect(ok.status).toBe(0);
+      expect(ok.calls).toEqual([
+        `gh attestation verify oci://${image} --repo o/r --cert-identity https://github.com/o/r/.github/workflows/deploy.yml@refs/heads/main --deny-self-hosted-runners --format json`,
+      ]);
+      const other = run(script, { SHA, IMAGE_REF: image, GH_TOKEN: "t", FAKE_VERIFIED: verified("d".repeat(40)) });
+      expect([other.status, other.out]).toEqual([
+        1,
+        expect.stringContaining(`::error::${image} has no provenance from main's deploy workflow at ${SHA}`),
+      ]);
+    });
   });
 });
