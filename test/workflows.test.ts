@@ -14,7 +14,15 @@ const ROOT = path.join(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const ACTIONS = path.join(ROOT, ".github", "actions");
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  "continue-on-error"?: boolean;
+};
 type Job = {
   "runs-on"?: string;
   needs?: string | string[];
@@ -208,7 +216,7 @@ describe("preview.yml and preview-stack.yml", () => {
     expect(stepsUsing([job("preview-comment")], "actions/download-artifact")[0]?.["continue-on-error"]).toBe(true);
     // Both comment jobs write in turn, never cancelled, each naming the head it commented on.
     for (const id of ["render-comment", "preview-comment"]) {
-      expect([id, (job(id) as Job & { concurrency?: unknown }).concurrency]).toEqual([
+      expect([id, job(id).concurrency]).toEqual([
         id,
         { group: "preview-comment-${{ inputs.stack }}-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false },
       ]);
@@ -466,7 +474,7 @@ describe("dependabot.yml", () => {
 describe("the actions' scripts, against a stand-in gh", () => {
   const stepRun = (action: string, name: string): string => {
     const steps = read<{ runs: { steps: Step[] } }>(path.join(ACTIONS, action, "action.yml")).runs.steps;
-    const step = steps.find((s) => (s as Step & { name?: string }).name === name);
+    const step = steps.find((s) => s.name === name);
     if (!step?.run) throw new Error(`${action}: no step named "${name}" with a run`);
     return step.run;
   };

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Kafka, type Producer, logLevel } from "kafkajs";
 import { queueManagerJob as queueManagerJobOf } from "../../operator/testkit/queue-manager-job";
+import { NotWithin, eventually } from "../../operator/testkit/wait";
 import type { LaunchKube } from "../launch";
 import { LOG_DIR, sleep } from "./pieces";
 
@@ -45,16 +46,15 @@ export async function createTopics(
         })),
     });
     const names = topics.map((t) => t.topic);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const led = await admin
-        .fetchTopicMetadata({ topics: names })
-        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
-        .catch(() => false);
-      if (led) break;
-      if (Date.now() > deadline) throw new Error(`the drill's topics ${names.join(", ")} have no leader for every partition after 60 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await eventually(
+      `a leader for every partition of the drill's topics ${names.join(", ")}`,
+      async () => {
+        const { topics: described } = await admin.fetchTopicMetadata({ topics: names });
+        return described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
+      },
+      60_000,
+      200,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -297,8 +297,15 @@ export async function streamCheck(brokers: readonly string[], topic: string, kaf
     async stop(catchUpMs = 60_000): Promise<StreamFigures> {
       producer.stdin.end();
       await exited;
-      const deadline = Date.now() + catchUpMs;
-      while (Date.now() < deadline && [...acked].some((n) => !seen.has(n))) await sleep(500);
+      // What is still unseen after catchUpMs is counted as lost below, not an error here.
+      await eventually(
+        "every acknowledged message consumed",
+        () => ([...acked].every((n) => seen.has(n)) ? true : undefined),
+        catchUpMs,
+        500,
+      ).catch((err: unknown) => {
+        if (!(err instanceof NotWithin)) throw err;
+      });
       await consumer.disconnect();
       // The group may see a message twice after a rebalance (at-least-once): duplicates are
       // counted in the log itself, read whole by a fresh consumer.
@@ -326,8 +333,9 @@ async function readLog(kafka: Kafka, topic: string): Promise<Map<number, number>
       return Promise.resolve();
     },
   });
-  const deadline = Date.now() + 60_000;
-  while (remaining.size > 0 && Date.now() < deadline) await sleep(200);
+  await eventually(`${topic} read back to its end`, () => (remaining.size === 0 ? true : undefined), 60_000, 200).catch((err: unknown) => {
+    if (!(err instanceof NotWithin)) throw err;
+  });
   await reader.disconnect();
   if (remaining.size > 0) throw new Error(`reading ${topic} back did not reach the end of partitions ${[...remaining.keys()].join(", ")}`);
   return copies;
