@@ -12,7 +12,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { parseCommittedStack } from "../infra/render/render";
 import { queueManagerJob } from "../chaos/drill/traffic";
 import { kubectl, kubectlApply } from "../operator/testkit/kubectl";
-import { NotWithin, eventually } from "../operator/testkit/wait";
+import { within } from "../operator/testkit/wait";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   console.log(`${job.metadata.name}: one progress event sent; its worker is silent from now on. Waiting for the relaunch...`);
 
   const replacement = `${job.metadata.name}-r1`;
-  const relaunched = await eventually(
+  const relaunched = await within(
     `the relaunch of ${job.metadata.name}`,
     () => {
       process.stdout.write(".");
@@ -69,10 +69,7 @@ async function main(): Promise<number> {
     },
     5 * 60_000,
     2000,
-  ).catch((err: unknown) => {
-    if (err instanceof NotWithin) return false;
-    throw err;
-  });
+  );
   if (!relaunched) {
     console.error(`\nno relaunch within 5 minutes: see podman logs streamforge-operator`);
     return 1;

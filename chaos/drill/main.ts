@@ -18,7 +18,7 @@ import { parseCommittedStack, renderStack } from "../../infra/render/render";
 import { type LaunchTarget, clientKube, engineFor } from "../launch";
 import { BROKER_FAILURE_ENGINE, type WorkerScenario, brokerPodName } from "../spec";
 import { serialPodDelete } from "./engines";
-import { NotWithin, eventually } from "../../operator/testkit/wait";
+import { within } from "../../operator/testkit/wait";
 import { type EngineProbe, type ProbeVerdict, runWithProbes } from "./probes";
 import {
   LOG_DIR,
@@ -99,14 +99,6 @@ const probeRows = (scenario: string, verdicts: ProbeVerdict[]): Row[] =>
     drill: "the same polling, each promProbe through /bin/sh -c and promql 3.0.0-beta6, each k8sProbe as a LIST on the real API server",
   }));
 
-/** The kit's `eventually`, where running out of time is what the drill observed (the hypothesis failed), not an error. */
-async function within<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T | undefined> {
-  return eventually(what, check, timeoutMs, 500).catch((err: unknown) => {
-    if (err instanceof NotWithin) return undefined;
-    throw err;
-  });
-}
-
 interface World {
   readonly target: LaunchTarget;
   readonly kube: Awaited<ReturnType<typeof clientKube>>;
@@ -149,6 +141,7 @@ async function podDelete(world: World, scenario: "loader-pod-delete" | "arango-c
           return fresh ? Date.now() : undefined;
         },
         settings.recoverWithinSeconds * 1000,
+        500,
       );
       const resumed =
         replaced &&
@@ -156,6 +149,7 @@ async function podDelete(world: World, scenario: "loader-pod-delete" | "arango-c
           "the replacement worker acknowledging work",
           () => ((workers.lastAcked.get(job.queueId) ?? 0) > replaced ? workers.lastAcked.get(job.queueId) : undefined),
           settings.recoverWithinSeconds * 1000,
+          500,
         ));
       await sleep(Math.max(0, Number(env["TOTAL_CHAOS_DURATION"]) * 1000 - (Date.now() - start)));
       return { start, resumed };
@@ -259,7 +253,7 @@ async function brokerFailure(
   const recoverWithinMs = world.target.chaos.scenarios.brokerFailure!.recoverWithinSeconds * 1000;
   const underReplicated = async () => (await promQuery(prometheus, "sum(kafka_server_replicamanager_underreplicatedpartitions)"))[0];
   const stream = await streamCheck(cluster.bootstrap, world.streamTopic, cluster.libs);
-  await within("the witness stream's first acknowledgement", () => (stream.acked.size > 0 ? true : undefined), 30_000);
+  await within("the witness stream's first acknowledgement", () => (stream.acked.size > 0 ? true : undefined), 30_000, 500);
   const [duration, interval] = [Number(env["TOTAL_CHAOS_DURATION"]) * 1000, Number(env["CHAOS_INTERVAL"]) * 1000];
   let maxUnderReplicated = 0;
   let underReplicatedNow = 0;
@@ -303,6 +297,7 @@ async function brokerFailure(
     "no under-replicated partition",
     async () => ((await underReplicated()) === 0 ? Date.now() : undefined),
     recoverWithinMs,
+    500,
   );
   const s = await stream.stop();
   const { kills, lastBack } = result.figures;
@@ -343,6 +338,7 @@ async function detectorLive(world: World): Promise<Row[]> {
     "the operator relaunching the silent worker",
     async () => ((await world.operator.metric(RELAUNCHED, { reason: "stuck", result: "created" })) > before ? Date.now() : undefined),
     STUCK_AFTER_MS + 60_000,
+    500,
   );
   return [
     {
@@ -445,6 +441,7 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
         return all ? true : undefined;
       },
       180_000,
+      500,
     );
     const rows: Row[] = [
       {

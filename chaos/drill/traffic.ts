@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Kafka, type Producer, logLevel } from "kafkajs";
 import { queueManagerJob as queueManagerJobOf } from "../../operator/testkit/queue-manager-job";
-import { NotWithin, eventually } from "../../operator/testkit/wait";
+import { eventually, within } from "../../operator/testkit/wait";
 import type { LaunchKube } from "../launch";
 import { LOG_DIR, sleep } from "./pieces";
 
@@ -298,14 +298,7 @@ export async function streamCheck(brokers: readonly string[], topic: string, kaf
       producer.stdin.end();
       await exited;
       // What is still unseen after catchUpMs is counted as lost below, not an error here.
-      await eventually(
-        "every acknowledged message consumed",
-        () => ([...acked].every((n) => seen.has(n)) ? true : undefined),
-        catchUpMs,
-        500,
-      ).catch((err: unknown) => {
-        if (!(err instanceof NotWithin)) throw err;
-      });
+      await within("every acknowledged message consumed", () => ([...acked].every((n) => seen.has(n)) ? true : undefined), catchUpMs, 500);
       await consumer.disconnect();
       // The group may see a message twice after a rebalance (at-least-once): duplicates are
       // counted in the log itself, read whole by a fresh consumer.
@@ -333,9 +326,7 @@ async function readLog(kafka: Kafka, topic: string): Promise<Map<number, number>
       return Promise.resolve();
     },
   });
-  await eventually(`${topic} read back to its end`, () => (remaining.size === 0 ? true : undefined), 60_000, 200).catch((err: unknown) => {
-    if (!(err instanceof NotWithin)) throw err;
-  });
+  await within(`${topic} read back to its end`, () => (remaining.size === 0 ? true : undefined), 60_000, 200);
   await reader.disconnect();
   if (remaining.size > 0) throw new Error(`reading ${topic} back did not reach the end of partitions ${[...remaining.keys()].join(", ")}`);
   return copies;

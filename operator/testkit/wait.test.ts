@@ -3,7 +3,7 @@
  * and fails unless the system was seen making progress meanwhile, so an absence is never proved by
  * a system that was not running.
  */
-import { GiveUp, NotWithin, consistently, eventually, pause } from "./wait.js";
+import { GiveUp, NotWithin, consistently, eventually, pause, within } from "./wait.js";
 
 describe("eventually", () => {
   it("returns the first value the check gives, retrying what threw", async () => {
@@ -41,6 +41,21 @@ describe("eventually", () => {
     });
     await expect(givenUp).rejects.toThrow("stopped: the process exited");
     await expect(givenUp).rejects.not.toBeInstanceOf(NotWithin);
+  });
+
+  it("within: the value, or undefined when time ran out; giving up still throws", async () => {
+    let polls = 0;
+    await expect(within("two polls", () => (++polls === 2 ? "ready" : undefined), 5000, 5)).resolves.toBe("ready");
+    await expect(within("never", () => undefined, 20, 5)).resolves.toBeUndefined();
+    await expect(
+      within(
+        "stopped",
+        () => {
+          throw new GiveUp("the process exited");
+        },
+        5000,
+      ),
+    ).rejects.toThrow("stopped: the process exited");
   });
 
   it("stops at once on GiveUp", async () => {

@@ -47,6 +47,24 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * `eventually`, where running out of time is an outcome the caller records (the drill's failed
+ * hypothesis, the demo's "no relaunch"), not an error: undefined then. Anything else still throws.
+ */
+export async function within<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T | undefined> {
+  try {
+    return await eventually(what, check, timeoutMs, intervalMs);
+  } catch (err) {
+    if (err instanceof NotWithin) return undefined;
+    throw err;
+  }
+}
+
 /** What shows the system working while `consistently` waits: `read` (sync or async) must change at least once. */
 export interface ProgressProbe {
   readonly what: string;
