@@ -3,8 +3,8 @@
  * violations of a `pulumi preview` event log, and the one Markdown comment that shows them.
  * No I/O here: scripts/preview.ts checks the refs out, renders, runs Pulumi and writes the file.
  */
-import { parseAllDocuments } from "yaml";
 import { type ReportedImpact, parseImpactReport } from "../infra/kafka/impact";
+import { yamlDocuments } from "../infra/kit/yaml-documents";
 
 /** One thing a render declares, named the way reviewers look for it. */
 export interface RenderedItem {
@@ -49,25 +49,17 @@ export function objectId(obj: unknown): string {
   return `${str(o.apiVersion, "?")} ${str(o.kind, "?")} ${ns}${name}`;
 }
 
-function yamlDocs(text: string, what: string): unknown[] {
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${what}: ${doc.errors[0]?.message ?? "invalid YAML"}`);
-    const value: unknown = doc.toJS();
-    return value === null || value === undefined ? [] : [value];
-  });
-}
-
 /** The files `npm run render` writes (missing ones as undefined), as items keyed by id. */
 export function parseRender(files: { manifests?: string; helmReleases?: string; kafkaApi?: string }): RenderedItem[] {
   const items: RenderedItem[] = [];
-  for (const obj of yamlDocs(files.manifests ?? "", "manifests.yaml")) items.push({ id: objectId(obj), body: obj });
-  for (const list of yamlDocs(files.helmReleases ?? "", "helm-releases.yaml")) {
+  for (const obj of yamlDocuments(files.manifests ?? "", "manifests.yaml")) items.push({ id: objectId(obj), body: obj });
+  for (const list of yamlDocuments(files.helmReleases ?? "", "helm-releases.yaml")) {
     for (const r of Array.isArray(list) ? list : []) {
       const rel = isRec(r) ? r : {};
       items.push({ id: `helm.sh/v3 Release ${str(rel.namespace, "?")}/${str(rel.name, "?")}`, body: rel });
     }
   }
-  for (const list of yamlDocs(files.kafkaApi ?? "", "kafka-api.yaml")) {
+  for (const list of yamlDocuments(files.kafkaApi ?? "", "kafka-api.yaml")) {
     for (const r of Array.isArray(list) ? list : []) {
       const res = isRec(r) ? r : {};
       items.push({ id: `${str(res.type, "?")} ${str(res.name, "?")}`, body: res });

@@ -18,7 +18,7 @@
  * create is an apply, its delete `ssa.Relinquish`). A CRD is never deleted by the program: that
  * would delete every Kafka, node pool, topic and user of the cluster with it.
  */
-import { parseAllDocuments } from "yaml";
+import { yamlDocuments } from "../kit/yaml-documents";
 
 /** The release's CRD files, each with the CRD it holds. */
 export const STRIMZI_CRDS = [
@@ -59,12 +59,7 @@ export const CRD_SOURCE_ANNOTATION = "streamforge.io/crd-source";
 
 /** The one CRD a fetched file holds, checked to be the one expected; its `metadata` and `spec` for the patch. */
 export function crdOfFile(text: string, expected: string, url: string): { labels: Record<string, string>; spec: Record<string, unknown> } {
-  const docs: unknown[] = parseAllDocuments(text)
-    .map((d) => {
-      const value: unknown = d.toJS();
-      return value;
-    })
-    .filter((d) => d !== null && d !== undefined);
+  const docs = yamlDocuments(text, url);
   const crd = docs[0] as { kind?: unknown; metadata?: { name?: unknown; labels?: Record<string, string> }; spec?: unknown } | undefined;
   if (docs.length !== 1 || crd?.kind !== "CustomResourceDefinition" || crd.metadata?.name !== expected || typeof crd.spec !== "object")
     throw new Error(`${url}: expected one CustomResourceDefinition named ${expected}; found ${docs.length} document(s)`);

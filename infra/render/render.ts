@@ -272,12 +272,12 @@ export async function runUnderMocks(
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
+    const dependsOn = req.getDependenciesList?.() ?? [];
     const kept = {
       ...(req.hasProtect?.() ? { protect: req.getProtect() } : {}),
       ...(req.hasRetainondelete?.() ? { retainOnDelete: req.getRetainondelete() } : {}),
+      ...(dependsOn.length > 0 ? { dependsOn } : {}),
     };
-    const dependsOn = req.getDependenciesList?.() ?? [];
-    if (dependsOn.length > 0) Object.assign(kept, { dependsOn });
     if (Object.keys(kept).length > 0) keep.set(`${req.getType()}::${req.getName()}`, kept);
     return register(req, cb);
   };
