@@ -15,7 +15,9 @@
  * They are applied as CRD patches (server-side apply, forced): the first `up` adopts CRDs an
  * earlier chart install created, and removing them from the program (or destroying the stack)
  * only gives up their fields (pulumi-kubernetes provider/pkg/await/await.go: a patch resource's
- * create is an apply, its delete `ssa.Relinquish`). A CRD is never deleted by the program: that
+ * create is an apply, L187-225, and its delete `ssa.Relinquish`, L837-839, at the module the local
+ * CLI runs, v4.0.0-20260115033456-f47bc2d6f199; the same at tag v4.32.0, L190 and L958-961, for
+ * the 4.3x plugins that create other kinds client-side). A CRD is never deleted by the program: that
  * would delete every Kafka, node pool, topic and user of the cluster with it.
  */
 import { yamlDocuments } from "../kit/yaml-documents";
