@@ -6,6 +6,7 @@ import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
 import { stackControllerGuard } from "./controller-guard";
 import { fetchVerified } from "../infra/kit/fetch-verified";
+import { keepCrdsOnDelete } from "../infra/kit/keep-crds";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256, crdUrl } from "./crds";
 import { RolloutOutcome } from "./outcome";
 import {
@@ -58,11 +59,12 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
     const { controller } = args.rollouts;
     // The config only accepts a version whose sums are pinned (rollouts/config.ts).
     const sums = ROLLOUTS_CRD_SHA256[controller.version]!;
-    // The provider applies server-side by default (enableServerSideApply).
+    // The provider applies server-side by default (enableServerSideApply). Kept on delete, as the
+    // chart keeps them: turning the controller off or destroying the stack leaves every Rollout.
     const crds = ROLLOUTS_CRDS.map((crd) => {
       const url = crdUrl(controller.version, crd);
       const yaml = args.offline ? `# ${url} sha256:${sums[crd]}\n` : pulumi.output(fetchVerified(url, sums[crd]));
-      return new k8s.yaml.v2.ConfigGroup(`${name}-crd-${crd}`, { yaml }, { parent: this });
+      return new k8s.yaml.v2.ConfigGroup(`${name}-crd-${crd}`, { yaml }, { parent: this, transforms: [keepCrdsOnDelete] });
     });
     // Its RBAC in place of the chart's ClusterRole: no Secrets outside its own namespace.
     const rbac = controllerRbac(args.rollouts, ROLLOUTS_RELEASE);

@@ -274,10 +274,13 @@ describe("readiness", () => {
 });
 
 describe("the queue-manager canary", () => {
-  it("installs the controller's v1.10.2 CRDs, each checked against its pinned sha256, and its chart, where the stack installs it", async () => {
+  it("installs the controller's v1.10.2 CRDs, each checked against its pinned sha256 and kept on delete, and its chart, where the stack installs it", async () => {
     const resources = await run(() => void createPlatform(committedConfig("dev")));
     // Offline, each group names the file and the sum `up` checks it against (rollouts/test/crds.test.ts fetches for real).
-    const crds = ofType(resources, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.inputs.yaml);
+    const groups = ofType(resources, "kubernetes:yaml/v2:ConfigGroup");
+    // Each CRD under them is kept on delete (test/integration/kept-crds.itest.ts shows the engine doing it).
+    expect(groups.map((r) => r.transforms)).toEqual(groups.map(() => ["keepCrdsOnDelete"]));
+    const crds = groups.map((r) => r.inputs.yaml);
     expect(crds).toEqual(
       Object.entries(ROLLOUTS_CRD_SHA256["v1.10.2"]!).map(
         ([crd, sum]) => `# https://raw.githubusercontent.com/argoproj/argo-rollouts/v1.10.2/manifests/crds/${crd}-crd.yaml sha256:${sum}\n`,

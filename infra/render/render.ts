@@ -33,6 +33,8 @@ export interface DeclaredResource {
   readonly retainOnDelete?: boolean;
   /** The URNs it waits for (its `dependsOn` and the resources its inputs come from), when any. */
   readonly dependsOn?: readonly string[];
+  /** The names of the transforms its options carry (they run on what the engine registers beneath it), when any. */
+  readonly transforms?: readonly string[];
 }
 
 export interface KubernetesObject {
@@ -251,11 +253,13 @@ export async function runUnderMocks(
     {
       newResource(args) {
         const inputs = plain(args.inputs) as Record<string, unknown>;
+        const transforms = (args.transforms ?? []).map((t) => t.name);
         resources.push({
           type: args.type,
           name: args.name,
           inputs,
           ...(args.provider ? { provider: args.provider } : {}),
+          ...(transforms.length > 0 ? { transforms } : {}),
           ...keep.get(`${args.type}::${args.name}`),
         });
         const state = { ...inputs, ...DEPLOY_TIME_OUTPUTS[args.type] };
