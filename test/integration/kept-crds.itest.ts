@@ -18,7 +18,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { CRD_TYPE } from "../../infra/kit/keep-crds";
 import { PROJECT_ROOT } from "../../infra/render/render";
 import { crdsDir } from "../validate/crd-schema";
-import { eventually, kubectl, kubectlApply, pulumi, requireEnv } from "./local-platform";
+import { configFile, eventually, kubectl, kubectlApply, pulumi, requireEnv } from "./local-platform";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "kept-crds");
 const STACK = "kept-crds";
@@ -42,9 +42,7 @@ function fixture(args: string[], layout: Layout) {
     "streamforge-kept-crds:declared": String(layout.declared),
     "streamforge-kept-crds:keep": String(layout.keep),
   };
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-kept-crds-")), `Pulumi.${STACK}.yaml`);
-  fs.writeFileSync(file, stringify({ config }));
-  return pulumi(["--cwd", FIXTURE, ...args, "--stack", STACK, "--config-file", file], 600_000);
+  return pulumi(["--cwd", FIXTURE, ...args, "--stack", STACK, "--config-file", configFile(STACK, { config })], 600_000);
 }
 
 function up(layout: Layout): string {

@@ -12,14 +12,11 @@
  * The engine's own events are read: `pulumi preview --json` with PULUMI_ENABLE_STREAMING_JSON_PREVIEW
  * prints one engine event per line (resourcePreEvent.metadata: op, urn, old.urn).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
 import { identityChanges, recordIdentity } from "../../infra/render/identity";
 import { PROJECT_ROOT, runUnderMocks } from "../../infra/render/render";
 import { type FixtureLayout, MOVED, MOVES, declareFixture } from "../fixtures/moves/program";
-import { kubectl, namespaceExists, pulumi, requireEnv } from "./local-platform";
+import { configFile, kubectl, namespaceExists, pulumi, requireEnv } from "./local-platform";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "moves");
 const STACK = "moves";
@@ -37,9 +34,7 @@ function fixture(args: string[], layout: Layout, env: NodeJS.ProcessEnv = {}) {
     "streamforge-moves:record": String(layout.record),
     ...(layout.retire ? { "streamforge-moves:retire": layout.retire } : {}),
   };
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-moves-")), `Pulumi.${STACK}.yaml`);
-  fs.writeFileSync(file, stringify({ config }));
-  return pulumi(["--cwd", FIXTURE, ...args, "--stack", STACK, "--config-file", file], 600_000, env);
+  return pulumi(["--cwd", FIXTURE, ...args, "--stack", STACK, "--config-file", configFile(STACK, { config })], 600_000, env);
 }
 
 const up = (layout: Layout) => fixture(["up", "--yes", "--skip-preview"], layout);
