@@ -6,7 +6,7 @@
  * `up` installs them with the operator's chart) there is nothing to read.
  */
 import type { ResolvedCluster } from "../kit/provider";
-import { kubeClient } from "../kit/kube-client";
+import { kubeClient, withApiRetries } from "../kit/kube-client";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
 import { LIVE_READS, type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";
@@ -40,9 +40,9 @@ export async function readLiveKafka(
   const labelSelector = `app.kubernetes.io/part-of=streamforge,strimzi.io/cluster=${where.clusterName}`;
   const list = async (plural: string, namespace: string, selector?: string): Promise<KubeObject[]> => {
     try {
-      const found = (await api.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector: selector })) as {
-        items?: KubeObject[];
-      };
+      const found = (await withApiRetries(() =>
+        api.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector: selector }),
+      )) as { items?: KubeObject[] };
       return found.items ?? [];
     } catch (err) {
       // No such resource type yet (the CRDs come with Strimzi's chart) or no such namespace: nothing declared there.
