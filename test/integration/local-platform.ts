@@ -124,10 +124,16 @@ export function writeScrapeTargets(file: string, targets: readonly { targets: st
   fs.renameSync(`${file}.tmp`, file);
 }
 
-/** Copies the working tree as it is (tracked and new files, not ignored ones) into `dest`. */
+/**
+ * Copies the working tree as it is (tracked and new files, not ignored ones) into `dest`, except
+ * new stack files: `pulumi stack init` of another test's stack, running in the other lane
+ * (docs/testing.md), writes one at the root for as long as that stack lives.
+ */
 export function copyWorkingTree(dest: string): void {
-  const files = spawnSync("git", ["-C", PROJECT_ROOT, "ls-files", "-co", "--exclude-standard", "-z"], { encoding: "utf8" })
-    .stdout.split("\0")
+  const git = (...args: string[]) => spawnSync("git", ["-C", PROJECT_ROOT, ...args, "-z"], { encoding: "utf8" }).stdout.split("\0");
+  const tracked = new Set(git("ls-files", "-c"));
+  const files = git("ls-files", "-co", "--exclude-standard")
+    .filter((f) => tracked.has(f) || !/^Pulumi\.[^/]+\.yaml$/.test(f))
     .filter((f) => f !== "" && fs.existsSync(path.join(PROJECT_ROOT, f)) && fs.statSync(path.join(PROJECT_ROOT, f)).isFile());
   for (const f of files) {
     fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
