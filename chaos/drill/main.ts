@@ -431,13 +431,16 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     // Running before any fault: every worker acknowledged, the operator consuming, three brokers scraped.
     // The steady state every hypothesis starts from (the operator reports its source unhealthy
     // for a while after any consumer error, such as a coordinator still being elected).
+    let lastSeen = "nothing read yet";
     const ready = await within(
       "the steady state",
       async () => {
         const [scraped] = await promQuery(chaos.prometheusAddress, 'count(up{job="kafka"} == 1)');
         const [consumed] = await promQuery(chaos.prometheusAddress, "sum(streamforge_operator_events_total)");
         const [healthy] = await promQuery(chaos.prometheusAddress, "max(streamforge_operator_event_source_healthy)");
-        const all = jobs.every((j) => workers.lastAcked.has(j.queueId)) && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1;
+        const acked = jobs.filter((j) => workers.lastAcked.has(j.queueId)).length;
+        lastSeen = `last seen: ${scraped ?? 0}/3 brokers scraped, ${acked}/${jobs.length} workers acknowledged, ${consumed ?? 0} events consumed, source healthy ${healthy ?? "unknown"}`;
+        const all = acked === jobs.length && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1;
         return all ? true : undefined;
       },
       180_000,
@@ -447,7 +450,7 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
       {
         scenario: "setup",
         hypothesis: "steady state: 3 brokers scraped, workers acknowledged, the operator consuming and healthy",
-        observed: ready ? `${jobs.length} Jobs, ${workers.stats.acked} events acknowledged` : "not within 180 s",
+        observed: ready ? `${jobs.length} Jobs, ${workers.stats.acked} events acknowledged` : `not within 180 s (${lastSeen})`,
         passed: ready === true,
       },
     ];
