@@ -4,8 +4,8 @@ const path = require("path");
 const base = require("./jest.config.js");
 
 /**
- * The test command runs the tier in two lanes at once, each one file at a time (docs/testing.md,
- * "Lanes"). The `stack` lane holds every file that deploys or previews the shared `local` stack
+ * The tier falls in two lanes, each run one file at a time, built to run at once (docs/testing.md,
+ * "Lanes"; the test command runs them one after the other for now). The `stack` lane holds every file that deploys or previews the shared `local` stack
  * (an `up` takes the stack's lock and rewrites the state a preview reads), plus files of their
  * own stacks and namespaces for balance; the `platform` lane holds the rest, among them every file
  * that uses the shared brokers and Prometheus. A new file lands in `platform`, sequenced with them.
