@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type ThirdPartyImage, unpinnedImagesWarning } from "./kit/images";
+import { DESTROY_GUARD_NAME, DestroyGuard, resourcesIn } from "./kit/destroy-guard";
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
@@ -50,6 +51,11 @@ export function createPlatform(
     const declared = area.declare(stack);
     parts[area.name] = declared.parts;
     return { area: area.name, outputs: declared.outputs };
+  });
+  // Last, after every other resource: `pulumi destroy` fails on it first, naming the confirmation.
+  new DestroyGuard(DESTROY_GUARD_NAME, {
+    guards: [...providers, namespaces, ...Object.values(parts).flatMap(resourcesIn)],
+    refuseDestroy: keepOptions(config.retire.stack).protect,
   });
   return stackOutputs(outputs);
 }

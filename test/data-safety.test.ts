@@ -16,6 +16,8 @@ import {
 import { nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
+import { DESTROY_GUARD_NAME } from "../infra/kit/destroy-guard";
+import { urnTail } from "../infra/kit/moves";
 import { committedConfig, variantProblems } from "./helpers";
 
 const STATEFUL_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
@@ -42,9 +44,39 @@ describe("stateful objects are protected by default", () => {
     for (const kind of ["Kafka", "KafkaNodePool"]) expect(kinds).toContain(kind);
     expect(kept.length).toBeGreaterThan(config.kafka.nodePools.length + 1);
     for (const r of kept) expect([r.name, r.protect, r.retainOnDelete]).toEqual([r.name, true, true]);
-    // ...and nothing else is protected: a stateless object can be replaced.
+    // ...and nothing else is protected but the destroy guard: a stateless object can be replaced.
     const others = resources.filter((r) => !kept.includes(r) && r.protect === true);
-    expect(others.map((r) => r.name)).toEqual([]);
+    expect(others.map((r) => r.name)).toEqual([DESTROY_GUARD_NAME]);
+  });
+});
+
+describe("pulumi destroy meets the destroy guard first", () => {
+  const guardOf = (resources: DeclaredResource[]) => {
+    const guards = resources.filter((r) => r.type === "streamforge:platform:DestroyGuard");
+    expect(guards.map((r) => r.name)).toEqual([DESTROY_GUARD_NAME]);
+    return guards[0]!;
+  };
+  // The engine's refusal quotes the URN: the name says what to do (docs/data-safety.md).
+  expect(DESTROY_GUARD_NAME).toContain("streamforge:retire.stack");
+
+  it.each(knownStacks())("%s: protected, and waiting for every other resource, so the engine deletes it before any", async (stack) => {
+    const { resources } = await renderStack(stack);
+    const guard = guardOf(resources);
+    expect(guard.protect).toBe(true);
+    // What the SDK sends as its dependencies: every custom resource and remote component (a local
+    // component stands for its children); the engine deletes a resource after all that depend on it.
+    const waitedFor = new Set((guard.dependsOn ?? []).map((urn) => urnTail(urn).split("$").pop()));
+    const local = (r: DeclaredResource) => r.type.startsWith("streamforge:");
+    const notWaitedFor = resources.filter((r) => !local(r) && !waitedFor.has(`${r.type}::${r.name}`)).map((r) => `${r.type}::${r.name}`);
+    expect(notWaitedFor).toEqual([]);
+    expect(waitedFor.size).toBeGreaterThan(20);
+  });
+
+  it("lets go once the stack's deletion is confirmed", async () => {
+    for (const stack of ["delete", "keep"]) {
+      const { resources } = await renderStack("local", { edit: (raw) => (raw.retire = { stack }) });
+      expect([stack, guardOf(resources).protect]).toEqual([stack, false]);
+    }
   });
 });
 

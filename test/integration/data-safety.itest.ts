@@ -4,7 +4,8 @@
  * team would. A topic removed without confirmation is refused at preview and at `up`, naming it
  * and the key, and its KafkaTopic stays; with the confirmation applied, "delete" deletes it and
  * "keep" leaves it in the cluster, out of the state; a change Strimzi cannot make is refused at
- * preview; `pulumi destroy` is refused by the engine until the stack's confirmation is applied.
+ * preview; `pulumi destroy` is refused by the engine on the destroy guard (infra/kit/destroy-guard.ts)
+ * before anything is deleted, even with `--skip-preview`, until the stack's confirmation is applied.
  * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
  */
 import { kubectl, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
@@ -136,20 +137,53 @@ describe("a change Strimzi cannot make", () => {
 });
 
 describe("pulumi destroy", () => {
-  it("is refused by the engine while the Kafka objects are protected: they all stay", () => {
+  const destroyEdit = both(
+    withoutTopic("market-klines"),
+    withoutTopic("market-trades"),
+    retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
+  );
+  const stateUrns = (): string[] =>
+    (JSON.parse(pulumi(["stack", "export", "--stack", STACK]).stdout) as { deployment: { resources?: { urn: string }[] } }).deployment
+      .resources!.map((r) => r.urn)
+      .sort();
+  const policies = () => kubectl("get", "networkpolicies", "-n", KAFKA_NS, "-o", "jsonpath={.items[*].metadata.uid}");
+
+  it.each([
+    ["after its preview", []],
+    ["with --skip-preview", ["--skip-preview"]],
+  ])("%s: refused on the destroy guard first, which names the confirmation; nothing is deleted", (_, flags) => {
+    const urns = stateUrns();
     const objects = topicObjects();
-    const file = variant(
-      both(
-        withoutTopic("market-klines"),
-        withoutTopic("market-trades"),
-        retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
-      ),
-    );
-    const destroyed = pulumi(["destroy", "--stack", STACK, "--config-file", file, "--yes"]);
+    const stateless = policies();
+    expect(urns.length).toBeGreaterThan(20);
+    expect(stateless).not.toBe("");
+    const destroyed = pulumi(["destroy", "--stack", STACK, "--config-file", variant(destroyEdit), "--yes", ...flags]);
     expect(destroyed.status).not.toBe(0);
-    expect(destroyed.output).toMatch(/cannot be deleted\s+because it is protected/);
-    expect(destroyed.output).toContain("KafkaTopic");
+    expect(destroyed.output).toMatch(
+      /DestroyGuard::set-streamforge:retire\.stack-and-up-before-destroy"? cannot be deleted\s+because it is protected/,
+    );
+    // The stateless objects that sort before the protected ones are still there, in the state and the cluster.
+    expect(stateUrns()).toEqual(urns);
+    expect(policies()).toBe(stateless);
     expect(topicObjects()).toEqual(objects);
     expect(kubectl("get", "kafkas.kafka.strimzi.io", "-n", KAFKA_NS, "-o", "jsonpath={.items[*].metadata.name}")).toBe("k3");
+  });
+
+  it("--exclude-protected: destroys nothing, every resource being a dependency of the protected guard", () => {
+    const urns = stateUrns();
+    const stateless = policies();
+    const destroyed = pulumi([
+      "destroy",
+      "--stack",
+      STACK,
+      "--config-file",
+      variant(destroyEdit),
+      "--yes",
+      "--skip-preview",
+      "--exclude-protected",
+    ]);
+    expect(destroyed.output).not.toMatch(/deleted \(/);
+    expect(stateUrns()).toEqual(urns);
+    expect(policies()).toBe(stateless);
   });
 });
