@@ -3,7 +3,7 @@
  * Services, the traffic router's object, the AnalysisTemplates and their PromQL, the PodMonitor
  * that carries the pod-template hash into the series, and the controller's Helm values. Pure.
  */
-import { CA_BUNDLE_KEY } from "../operator/src/core/ca-copy";
+import { CA_BUNDLE_KEY, CA_MOUNT_PATH, CA_PATH } from "../infra/kit/kafka-ca";
 import { allowIngress } from "../infra/kit/network-spec";
 import { type ThirdPartyImage, withDigest } from "../infra/kit/images";
 import type { AnalysisConfig, CanaryStepConfig, RolloutsConfig, RouterConfig } from "./config";
@@ -20,7 +20,6 @@ export const POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash";
 /** The same label as Prometheus names it once prometheus-operator has sanitised it. */
 export const POD_TEMPLATE_HASH_SERIES_LABEL = "rollouts_pod_template_hash";
 const HTTP_PORT = 8080;
-const CA_MOUNT_PATH = "/etc/kafka-ca";
 
 export const TEMPLATE_NAMES = {
   errorRate: `${QUEUE_MANAGER}-error-rate`,
@@ -303,7 +302,7 @@ export function rollout(cfg: RolloutsConfig, ctx: QueueManagerContext) {
                 { name: "KAFKA_BOOTSTRAP_SERVERS", value: ctx.kafkaBootstrap },
                 { name: "KAFKA_USER", value: qm.kafkaUser },
                 { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: ctx.kafkaUserSecret, key: "password" } } },
-                { name: "CA_PATH", value: `${CA_MOUNT_PATH}/${CA_BUNDLE_KEY}` },
+                { name: "CA_PATH", value: CA_PATH },
                 { name: "QUEUE_CONTROL_TOPIC", value: ctx.controlTopic },
                 { name: "QUEUE_EVENTS_TOPIC", value: ctx.eventsTopic },
                 { name: "K8S_NAMESPACE", value: ctx.namespace },

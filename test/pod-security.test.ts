@@ -8,7 +8,8 @@ import { createPlatform } from "../infra/platform";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
 import { STRIMZI_RESTRICTED_OPERANDS } from "../infra/kafka/strimzi-operator";
 import { EXPERIMENT_SECURITY_CONTEXT } from "../chaos/spec";
-import { podDefaults } from "../infra/cluster/pod-defaults-spec";
+import { INJECTED_CA_VOLUME, podDefaults } from "../infra/cluster/pod-defaults-spec";
+import { caCopy } from "../infra/kafka/clients";
 import { committedConfig } from "./helpers";
 
 async function declared(stack: string) {
@@ -43,6 +44,16 @@ describe.each(knownStacks())("%s", (stack) => {
     expect(policy.spec.mutations[0].applyConfiguration.expression).toContain(
       `runAsUser: object.spec.?securityContext.?runAsUser.orValue(${config.apps.defaultRunAsUser})`,
     );
+    // Where the stack keeps the Kafka CA copy, the launcher's Jobs get it mounted there (the CEL: pod-defaults.itest.ts).
+    const copy = caCopy(config);
+    const caMutation = policy.spec.mutations.find((m: any) => m.applyConfiguration?.expression.includes(INJECTED_CA_VOLUME));
+    expect(caMutation !== undefined).toBe(copy !== undefined);
+    if (copy) {
+      expect(caMutation.applyConfiguration.expression).toContain(`secretName: ${JSON.stringify(copy.secretName)}`);
+      expect(policy.spec.variables.map((v: any) => v.expression).join("\n")).toContain(
+        `request.namespace == ${JSON.stringify(copy.namespace)}`,
+      );
+    }
   });
 
   it("runs Strimzi's operands with its restricted provider, and overrides no container securityContext it would replace", async () => {

@@ -7,7 +7,7 @@ import { serviceAccountUser } from "../kit/admission-spec";
 import type { OutputValues, PLATFORM_OUTPUTS } from "../kit/outputs-contract";
 import { FROM_KUBECONFIG_PLACEHOLDER } from "../kit/provider";
 import { planUsers } from "../kafka/catalogue";
-import { caSynced, clientNamespaces } from "../kafka/clients";
+import { caCopy, caSynced, clientNamespaces } from "../kafka/clients";
 import { type SelfHealingAreaConfig, registryLogin } from "../self-healing/config";
 import { OPERATOR_NAME, PULL_SECRET_NAME } from "../self-healing/manifests";
 import { ROLLOUTS_RELEASE } from "../../rollouts/component";
@@ -50,6 +50,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       appsNamespace: apps.namespace,
       namespaces: clients,
       defaultRunAsUser: apps.defaultRunAsUser,
+      kafkaCa: caCopy(config),
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,
       responders: apps.responders,

@@ -10,10 +10,17 @@
  * What a pod sets itself is kept, so a pod asking for root is still refused (Pod Security and the
  * workload guard, workload-guard-spec.ts). The rules are k8s.io/pod-security-admission
  * policy/check_runAsNonRoot.go, check_seccompProfile_restricted.go,
- * check_allowPrivilegeEscalation.go and check_capabilities_restricted.go. Needs Kubernetes 1.36
+ * check_allowPrivilegeEscalation.go and check_capabilities_restricted.go.
+ *
+ * In the namespace holding the Kafka CA copy, a container whose `CA_PATH` points under the CA's
+ * mount path and that mounts nothing there gets the copy mounted read-only: queue-manager's
+ * launcher passes its own `CA_PATH` to every Job and mounts nothing in them (STREAMFORGE.md; its
+ * `job_launcher.py` sets env only), so without it a worker on a real cluster could not verify the
+ * brokers. The CA is public: the workload guard does not restrict it. Needs Kubernetes 1.36
  * (MutatingAdmissionPolicy, admissionregistration.k8s.io/v1). Pure.
  */
 import { denyBindingIn } from "../kit/admission-spec";
+import { CA_MOUNT_PATH } from "../kit/kafka-ca";
 
 export interface PodDefaultsArgs {
   /** The namespaces whose pods get the defaults. */
@@ -22,7 +29,12 @@ export interface PodDefaultsArgs {
   readonly runAsUser: number;
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
+  /** Where the Kafka CA copy is (infra/kafka/clients.ts `caCopy`): mounted for the containers whose `CA_PATH` needs it. */
+  readonly kafkaCa?: { readonly namespace: string; readonly secretName: string } | undefined;
 }
+
+/** The volume the defaults add for the CA copy: a name of their own, never a pod's. */
+export const INJECTED_CA_VOLUME = "streamforge-kafka-ca";
 
 export const podDefaultsName = (prefix: string): string => `${prefix}-apps-pod-defaults`;
 
@@ -53,11 +65,13 @@ export function podDefaults(args: PodDefaultsArgs) {
     (list) =>
       `object.spec.?${list}.orValue([]).filter(c, !c.?securityContext.?capabilities.?drop.orValue([]).exists(d, d == "ALL")).map(c, has(c.securityContext.capabilities.drop) ? JSONPatch{op: "add", path: "/spec/${list}/" + string(object.spec.${list}.indexOf(c)) + "/securityContext/capabilities/drop/-", value: "ALL"} : JSONPatch{op: "add", path: "/spec/${list}/" + string(object.spec.${list}.indexOf(c)) + "/securityContext/capabilities/drop", value: ["ALL"]})`,
   ).join(" + ");
+  const ca = args.kafkaCa ? caMount(args.kafkaCa) : undefined;
   const policy = {
     apiVersion: "admissionregistration.k8s.io/v1" as const,
     kind: "MutatingAdmissionPolicy" as const,
     metadata: { name, labels },
     spec: {
+      ...(ca ? { variables: ca.variables } : {}),
       // A pod the defaults cannot be applied to is refused, not admitted without them.
       failurePolicy: "Fail",
       reinvocationPolicy: "IfNeeded",
@@ -67,6 +81,7 @@ export function podDefaults(args: PodDefaultsArgs) {
       mutations: [
         { patchType: "ApplyConfiguration", applyConfiguration: { expression: applied } },
         { patchType: "JSONPatch", jsonPatch: { expression: drops } },
+        ...(ca ? [{ patchType: "ApplyConfiguration", applyConfiguration: { expression: ca.expression } }] : []),
       ],
     },
   };
@@ -78,4 +93,28 @@ export function podDefaults(args: PodDefaultsArgs) {
     spec: { policyName: name, matchResources: spec.matchResources },
   };
   return { policy, binding };
+}
+
+/**
+ * The CA copy's mount, as an apply configuration: volumes, containers and their volumeMounts are
+ * lists keyed by name, name and mountPath (k8s.io/api core/v1 types.go `+listType=map`), so it
+ * merges into the pod's own lists. Nothing where no container needs it, or outside `namespace`.
+ */
+function caMount(ca: { readonly namespace: string; readonly secretName: string }) {
+  const lit = (s: string) => JSON.stringify(s);
+  const needs = (list: string) =>
+    `request.namespace == ${lit(ca.namespace)} ? object.spec.?${list}.orValue([]).filter(c, c.?env.orValue([]).exists(e, e.name == "CA_PATH" && e.?value.orValue("").startsWith(${lit(`${CA_MOUNT_PATH}/`)})) && !c.?volumeMounts.orValue([]).exists(m, m.mountPath == ${lit(CA_MOUNT_PATH)})).map(c, c.name) : []`;
+  const mounts = (list: string, variable: string) =>
+    `?${list}: variables.${variable}.size() == 0 ? optional.none() : optional.of(variables.${variable}.map(n, Object.spec.${list}{name: n, volumeMounts: [Object.spec.${list}.volumeMounts{name: ${lit(INJECTED_CA_VOLUME)}, mountPath: ${lit(CA_MOUNT_PATH)}, readOnly: true}]}))`;
+  const volume = `?volumes: object.spec.?volumes.orValue([]).exists(v, v.name == ${lit(INJECTED_CA_VOLUME)}) ? optional.none() : optional.of([Object.spec.volumes{name: ${lit(INJECTED_CA_VOLUME)}, secret: Object.spec.volumes.secret{secretName: ${lit(ca.secretName)}}}])`;
+  return {
+    variables: [
+      { name: "caContainers", expression: needs("containers") },
+      { name: "caInitContainers", expression: needs("initContainers") },
+    ],
+    expression: `variables.caContainers.size() + variables.caInitContainers.size() == 0 ? Object{} : Object{spec: Object.spec{${volume}, ${mounts(
+      "containers",
+      "caContainers",
+    )}, ${mounts("initContainers", "caInitContainers")}}}`,
+  };
 }

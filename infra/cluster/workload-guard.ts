@@ -18,6 +18,8 @@ export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   readonly appsNamespace: string;
   /** The user a pod in the guarded namespaces runs as when it names none (pod-defaults-spec.ts). */
   readonly defaultRunAsUser: number;
+  /** The Kafka CA copy, where the stack keeps one: mounted for the Jobs whose `CA_PATH` needs it (pod-defaults-spec.ts). */
+  readonly kafkaCa?: { readonly namespace: string; readonly secretName: string } | undefined;
   /** The identities that run `pulumi up`: the only writers of the platform's Deployments and Rollouts. */
   readonly deployers: Deployers;
   /** Argo Rollouts' controller's user, where the stack runs the canary: it makes queue-manager's ReplicaSets. */
@@ -36,7 +38,12 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     const labels = guard.policy.metadata.labels;
     const binding = declareGuard(this, guard, `${name}-policy`, `${name}-binding`);
     // The restricted defaults, so the namespaces can enforce restricted on pods that set nothing.
-    const defaults = podDefaults({ namespaces: args.namespaces, runAsUser: args.defaultRunAsUser, namePrefix: args.namePrefix });
+    const defaults = podDefaults({
+      namespaces: args.namespaces,
+      runAsUser: args.defaultRunAsUser,
+      namePrefix: args.namePrefix,
+      kafkaCa: args.kafkaCa,
+    });
     const defaultsPolicy = new k8s.admissionregistration.v1.MutatingAdmissionPolicy(`${name}-defaults-policy`, defaults.policy, child);
     new k8s.admissionregistration.v1.MutatingAdmissionPolicyBinding(`${name}-defaults-binding`, defaults.binding, {
       parent: this,

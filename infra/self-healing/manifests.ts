@@ -6,7 +6,7 @@
  * settings contract, so every variable set here is one the operator reads, validated its way.
  */
 import { type EnvVar, type SettingName, type SettingSource, settingsEnv } from "../../operator/src/contract";
-import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
+import { CA_BUNDLE_KEY, CA_MOUNT_PATH, CA_PATH } from "../kit/kafka-ca";
 import { type ApiServerAddress, apiServerEgressRule, dnsEgressRule, namespacePeers, namespaceSelector } from "../kit/network-spec";
 
 export const OPERATOR_NAME = "streamforge-self-healing-operator";
@@ -14,7 +14,6 @@ export const OPERATOR_NAME = "streamforge-self-healing-operator";
 export const PULL_SECRET_NAME = `${OPERATOR_NAME}-pull`;
 const HEALTH_PORT = 8081;
 const METRICS_PORT = 8080;
-const CA_MOUNT_PATH = "/etc/kafka-ca";
 
 export interface OperatorSpec<Image = string> {
   /** Namespace the operator runs in: where its Kafka credentials Secret is. */
@@ -120,7 +119,7 @@ export function operatorEnv(spec: OperatorSpec<unknown>): EnvVar[] {
     DRY_RUN: String(spec.dryRun),
     HEALTH_PORT: String(HEALTH_PORT),
     METRICS_PORT: String(METRICS_PORT),
-    ...(spec.kafka.tls && spec.kafka.caSecret ? { KAFKA_CA_PATH: `${CA_MOUNT_PATH}/${CA_BUNDLE_KEY}` } : {}),
+    ...(spec.kafka.tls && spec.kafka.caSecret ? { KAFKA_CA_PATH: CA_PATH } : {}),
     ...(spec.policy ? { SELF_HEALING_POLICY: spec.policy } : {}),
   };
   return settingsEnv(settings);

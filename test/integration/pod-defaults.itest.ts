@@ -3,20 +3,43 @@
  * server: a namespace enforcing Pod Security `restricted`, the MutatingAdmissionPolicy bound to it,
  * and pods as queue-manager's Jobs make them (no securityContext, ../shared/STREAMFORGE.md): the
  * Job controller's pod is admitted at restricted with the defaults filled in; what a pod sets
- * itself is kept, so a pod asking for root is still refused.
+ * itself is kept, so a pod asking for root is still refused. A container whose `CA_PATH` names the
+ * CA copy's path (as the launcher passes it on) gets the copy mounted, in its namespace only.
  */
 import { randomBytes } from "node:crypto";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
-import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
+import { INJECTED_CA_VOLUME, podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
+import { CA_MOUNT_PATH, CA_PATH } from "../../infra/kit/kafka-ca";
 import { eventually, kubectl, kubectlWith, requireEnv } from "./local-platform";
 
 const run = randomBytes(3).toString("hex");
 const APPS = `pod-defaults-${run}`;
+/** Guarded too, but without the CA copy. */
+const OTHER = `${APPS}-other`;
 const NAME = podDefaultsName(`streamforge-${APPS}`);
-const defaults = podDefaults({ namespaces: [APPS], runAsUser: 65532, namePrefix: `streamforge-${APPS}` });
+const CA_SECRET = "k3-cluster-ca-cert";
+const defaults = podDefaults({
+  namespaces: [APPS, OTHER],
+  runAsUser: 65532,
+  namePrefix: `streamforge-${APPS}`,
+  kafkaCa: { namespace: APPS, secretName: CA_SECRET },
+});
 const IMAGE = "ghcr.io/olehkondratow/streamforge-loader:1.0.0";
 
-const pod = (name: string, spec: object) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: APPS }, spec });
+const pod = (name: string, spec: object, namespace = APPS) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec });
+/** A worker container as queue-manager's launcher makes it: env only, `CA_PATH` its own. */
+const launched = (name: string) => ({
+  name,
+  image: IMAGE,
+  env: [
+    { name: "QUEUE_ID", value: "q1" },
+    { name: "CA_PATH", value: CA_PATH },
+  ],
+});
+type Volume = { name: string; secret?: { secretName: string } };
+type Container = { name: string; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] };
+const injectedVolume = (p: { spec: { volumes?: Volume[] } }) => p.spec.volumes?.find((v) => v.name === INJECTED_CA_VOLUME);
+const caMountOf = (c: Container) => c.volumeMounts?.find((m) => m.mountPath === CA_MOUNT_PATH);
 /** The pod as the API server would store it: a server-side dry run through the mutation and Pod Security. */
 const dryRun = (object: object) => {
   const r = kubectlWith(undefined, object, "create", "--dry-run=server", "-o", "json", "-f", "-");
@@ -26,8 +49,10 @@ const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { 
 
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
-  kubectl("create", "namespace", APPS);
-  kubectl("label", "namespace", APPS, ...Object.entries(podSecurityLabels("restricted")).map(([k, v]) => `${k}=${v}`));
+  for (const ns of [APPS, OTHER]) {
+    kubectl("create", "namespace", ns);
+    kubectl("label", "namespace", ns, ...Object.entries(podSecurityLabels("restricted")).map(([k, v]) => `${k}=${v}`));
+  }
   const applied = kubectlWith(
     undefined,
     { apiVersion: "v1", kind: "List", items: [defaults.policy, defaults.binding] },
@@ -44,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", NAME, "--ignore-not-found");
-  kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");
+  kubectl("delete", "namespace", APPS, OTHER, "--ignore-not-found", "--wait=false");
 });
 
 describe("the apps namespaces' restricted defaults", () => {
@@ -95,7 +120,7 @@ describe("the apps namespaces' restricted defaults", () => {
       apiVersion: "batch/v1",
       kind: "Job",
       metadata: { name: "q1-loader-producer", namespace: APPS },
-      spec: { backoffLimit: 4, template: { spec: { restartPolicy: "Never", containers: [{ name: "loader-producer", image: IMAGE }] } } },
+      spec: { backoffLimit: 4, template: { spec: { restartPolicy: "Never", containers: [launched("loader-producer")] } } },
     };
     expect(kubectlWith(undefined, job, "create", "-f", "-").ok).toBe(true);
     const created = await eventually(
@@ -104,6 +129,37 @@ describe("the apps namespaces' restricted defaults", () => {
     );
     expect(created.spec.securityContext.runAsNonRoot).toBe(true);
     expect(created.spec.containers[0].securityContext).toEqual(RESTRICTED_CONTAINER);
+    expect(injectedVolume(created)?.secret?.secretName).toBe(CA_SECRET);
+    expect(caMountOf(created.spec.containers[0])).toEqual({ name: INJECTED_CA_VOLUME, mountPath: CA_MOUNT_PATH, readOnly: true });
     expect(kubectl("get", "events", "-n", APPS, "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}")).toBe("");
+  });
+
+  it("mounts the Kafka CA copy, read-only, for each container whose CA_PATH needs it, and only those", () => {
+    const result = dryRun(pod("launched", { containers: [launched("loader-producer"), { name: "sidecar", image: IMAGE }] }));
+    expect(result.ok).toBe(true);
+    expect(injectedVolume(result.pod)).toEqual({ name: INJECTED_CA_VOLUME, secret: { secretName: CA_SECRET, defaultMode: 420 } });
+    const [worker, sidecar] = result.pod.spec.containers as Container[];
+    expect(caMountOf(worker!)).toEqual({ name: INJECTED_CA_VOLUME, mountPath: CA_MOUNT_PATH, readOnly: true });
+    expect(caMountOf(sidecar!)).toBeUndefined();
+  });
+
+  it("leaves a pod that mounts its own CA, one with no CA_PATH, and pods of a namespace without the copy as they are", () => {
+    const own = dryRun(
+      pod("own-ca", {
+        containers: [{ ...launched("queue-manager"), volumeMounts: [{ name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true }] }],
+        volumes: [{ name: "kafka-ca", secret: { secretName: CA_SECRET } }],
+      }),
+    );
+    const none = dryRun(pod("no-ca-path", { containers: [{ name: "c", image: IMAGE }] }));
+    const elsewhere = dryRun(pod("elsewhere", { containers: [launched("loader-producer")] }, OTHER));
+    for (const result of [own, none, elsewhere]) {
+      expect(result.ok).toBe(true);
+      expect(injectedVolume(result.pod)).toBeUndefined();
+    }
+    expect(own.pod.spec.containers[0].volumeMounts.filter((m: { mountPath: string }) => m.mountPath === CA_MOUNT_PATH)).toEqual([
+      { name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true },
+    ]);
+    // The namespace without the copy still gets the restricted defaults.
+    expect(elsewhere.pod.spec.securityContext.runAsNonRoot).toBe(true);
   });
 });
