@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type ThirdPartyImage, unpinnedImagesWarning } from "./kit/images";
-import { DESTROY_GUARD_NAME, DestroyGuard, resourcesIn } from "./kit/destroy-guard";
+import { ConfirmationGuard, DESTROY_GUARD_NAME, resourcesIn } from "./kit/confirmation-guard";
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
@@ -53,9 +53,9 @@ export function createPlatform(
     return { area: area.name, outputs: declared.outputs };
   });
   // Last, after every other resource: `pulumi destroy` fails on it first, naming the confirmation.
-  new DestroyGuard(DESTROY_GUARD_NAME, {
+  new ConfirmationGuard(DESTROY_GUARD_NAME, {
     guards: [...providers, namespaces, ...Object.values(parts).flatMap(resourcesIn)],
-    refuseDestroy: keepOptions(config.retire.stack).protect,
+    refuse: keepOptions(config.retire.stack).protect,
   });
   return stackOutputs(outputs);
 }

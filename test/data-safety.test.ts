@@ -16,7 +16,7 @@ import {
 import { nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
-import { DESTROY_GUARD_NAME } from "../infra/kit/destroy-guard";
+import { DESTROY_GUARD_NAME, retireGuardName } from "../infra/kit/confirmation-guard";
 import { urnTail } from "../infra/kit/moves";
 import { committedConfig, variantProblems } from "./helpers";
 
@@ -44,15 +44,16 @@ describe("stateful objects are protected by default", () => {
     for (const kind of ["Kafka", "KafkaNodePool"]) expect(kinds).toContain(kind);
     expect(kept.length).toBeGreaterThan(config.kafka.nodePools.length + 1);
     for (const r of kept) expect([r.name, r.protect, r.retainOnDelete]).toEqual([r.name, true, true]);
-    // ...and nothing else is protected but the destroy guard: a stateless object can be replaced.
+    // ...and nothing else is protected but the confirmation guards: a stateless object can be replaced.
     const others = resources.filter((r) => !kept.includes(r) && r.protect === true);
-    expect(others.map((r) => r.name)).toEqual([DESTROY_GUARD_NAME]);
+    expect(others.filter((r) => r.type !== "streamforge:platform:ConfirmationGuard")).toEqual([]);
+    expect(others.map((r) => r.name)).toContain(DESTROY_GUARD_NAME);
   });
 });
 
 describe("pulumi destroy meets the destroy guard first", () => {
   const guardOf = (resources: DeclaredResource[]) => {
-    const guards = resources.filter((r) => r.type === "streamforge:platform:DestroyGuard");
+    const guards = resources.filter((r) => r.type === "streamforge:platform:ConfirmationGuard" && r.name === DESTROY_GUARD_NAME);
     expect(guards.map((r) => r.name)).toEqual([DESTROY_GUARD_NAME]);
     return guards[0]!;
   };
@@ -77,6 +78,49 @@ describe("pulumi destroy meets the destroy guard first", () => {
       const { resources } = await renderStack("local", { edit: (raw) => (raw.retire = { stack }) });
       expect([stack, guardOf(resources).protect]).toEqual([stack, false]);
     }
+  });
+});
+
+describe("owner: kafka-api, where nothing is read live: a guard per topic and user names its key", () => {
+  const guardsOf = async (retire: object = {}) => {
+    const { resources } = await renderStack("local-kafka-api", { edit: (raw) => (raw.retire = retire) });
+    const tail = (urn: string) => urnTail(urn).split("$").pop()!;
+    const byName = new Map(resources.map((r) => [`${r.type}::${r.name}`, r]));
+    return new Map(
+      resources
+        .filter((r) => r.type === "streamforge:platform:ConfirmationGuard" && r.name !== DESTROY_GUARD_NAME)
+        .map((r) => [r.name, { protect: r.protect, waitsFor: (r.dependsOn ?? []).map((urn) => byName.get(tail(urn))!) }]),
+    );
+  };
+  const config = committedConfig("local-kafka-api");
+
+  it("each topic's guard waits for its topic; each user's for its credential, ACLs, Secret and password; all protected", async () => {
+    const guards = await guardsOf();
+    expect(guards.size).toBe(Object.keys(config.catalogue.topics).length + Object.keys(config.catalogue.users).length);
+    for (const topic of Object.keys(config.catalogue.topics)) {
+      const guard = guards.get(retireGuardName(`topics.${topic}`))!;
+      expect(guard.protect).toBe(true);
+      expect(guard.waitsFor.map((r) => [r.type, (r.inputs as { name: string }).name])).toEqual([["kafka:index/topic:Topic", topic]]);
+    }
+    for (const user of Object.keys(config.catalogue.users)) {
+      const guard = guards.get(retireGuardName(`users.${user}`))!;
+      expect(guard.protect).toBe(true);
+      expect(new Set(guard.waitsFor.map((r) => r.type))).toEqual(
+        new Set([
+          "kafka:index/userScramCredential:UserScramCredential",
+          "kafka:index/acl:Acl",
+          "kubernetes:core/v1:Secret",
+          "random:index/randomPassword:RandomPassword",
+        ]),
+      );
+    }
+  });
+
+  it("a confirmation unprotects exactly its object's guard", async () => {
+    const [topic, other] = Object.keys(config.catalogue.topics);
+    const guards = await guardsOf({ topics: { [topic!]: "keep" } });
+    expect(guards.get(retireGuardName(`topics.${topic}`))!.protect).toBe(false);
+    expect(guards.get(retireGuardName(`topics.${other}`))!.protect).toBe(true);
   });
 });
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { KafkaApiConfig, RetireConfig } from "./config";
 import { keepOptions, retireModeOf } from "./data-safety";
+import { ConfirmationGuard, retireGuardName } from "../kit/confirmation-guard";
 import { type AclRule, type TopicPlan, type UserPlan, topicConfigStrings } from "./catalogue";
 import { type CatalogueDeclared, catalogueDeclared } from "./declared";
 
@@ -53,8 +54,8 @@ export interface KafkaApiEntitiesArgs {
   readonly credentialsDependsOn?: pulumi.Input<pulumi.Resource>[];
   /**
    * Confirmations that let a topic or user go; without one each is protected (data-safety.ts).
-   * Nothing here reads the brokers before a preview, so a removal is refused by Pulumi's own
-   * protection message rather than data-safety's.
+   * Nothing here reads the brokers before a preview: each topic and user has a confirmation guard
+   * (infra/kit/confirmation-guard.ts), so its removal is refused naming its `streamforge:retire` key.
    */
   readonly retire: RetireConfig;
 }
@@ -84,7 +85,8 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
     const child = { parent: this, provider: this.provider };
 
     for (const topic of args.topics) {
-      new kafka.Topic(
+      const keep = keepOptions(retireModeOf(args.retire, "topics", topic.name));
+      const created = new kafka.Topic(
         `${name}-topic-${topic.resourceName}`,
         {
           name: topic.name,
@@ -92,28 +94,31 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
           replicationFactor: topic.replicas,
           config: topicConfigStrings(topic.config),
         },
-        { ...child, ...keepOptions(retireModeOf(args.retire, "topics", topic.name)) },
+        { ...child, ...keep },
       );
+      new ConfirmationGuard(retireGuardName(`topics.${topic.name}`), { guards: [created], refuse: keep.protect }, { parent: this });
     }
 
     for (const user of args.users) {
+      const keep = keepOptions(retireModeOf(args.retire, "users", user.name));
       const password = new random.RandomPassword(`${name}-password-${user.name}`, { length: 32, special: false }, { parent: this });
-      new kafka.UserScramCredential(
+      const credential = new kafka.UserScramCredential(
         `${name}-scram-${user.name}`,
         { username: user.name, scramMechanism: USER_SCRAM_MECHANISM, password: password.result },
-        { ...child, ...keepOptions(retireModeOf(args.retire, "users", user.name)) },
+        { ...child, ...keep },
       );
-      for (const acl of user.acls) {
-        kafkaAclRows(user.name, acl).forEach((row) => {
-          new kafka.Acl(
-            `${name}-acl-${user.name}-${acl.resourceType}-${acl.patternType}-${acl.name}-${row.aclOperation.toLowerCase()}`,
-            row,
-            child,
-          );
-        });
-      }
+      const acls = user.acls.flatMap((acl) =>
+        kafkaAclRows(user.name, acl).map(
+          (row) =>
+            new kafka.Acl(
+              `${name}-acl-${user.name}-${acl.resourceType}-${acl.patternType}-${acl.name}-${row.aclOperation.toLowerCase()}`,
+              row,
+              child,
+            ),
+        ),
+      );
       // Same name and keys as the Secret Strimzi's User Operator writes, so consumers need not care who owns the user.
-      new k8s.core.v1.Secret(
+      const secret = new k8s.core.v1.Secret(
         `${name}-credentials-${user.name}`,
         {
           metadata: {
@@ -128,6 +133,12 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
           },
         },
         { parent: this, dependsOn: args.credentialsDependsOn },
+      );
+      // Before any of the user's objects: its credential, its ACLs, its Secret and the password in them.
+      new ConfirmationGuard(
+        retireGuardName(`users.${user.name}`),
+        { guards: [credential, ...acls, secret, password], refuse: keep.protect },
+        { parent: this },
       );
     }
     this.declared = catalogueDeclared(args.topics, args.users, args.credentialsNamespace);

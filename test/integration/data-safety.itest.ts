@@ -4,7 +4,7 @@
  * team would. A topic removed without confirmation is refused at preview and at `up`, naming it
  * and the key, and its KafkaTopic stays; with the confirmation applied, "delete" deletes it and
  * "keep" leaves it in the cluster, out of the state; a change Strimzi cannot make is refused at
- * preview; `pulumi destroy` is refused by the engine on the destroy guard (infra/kit/destroy-guard.ts)
+ * preview; `pulumi destroy` is refused by the engine on the destroy guard (infra/kit/confirmation-guard.ts)
  * before anything is deleted, even with `--skip-preview`, until the stack's confirmation is applied.
  * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
  */
@@ -160,7 +160,7 @@ describe("pulumi destroy", () => {
     const destroyed = pulumi(["destroy", "--stack", STACK, "--config-file", variant(destroyEdit), "--yes", ...flags]);
     expect(destroyed.status).not.toBe(0);
     expect(destroyed.output).toMatch(
-      /DestroyGuard::set-streamforge:retire\.stack-and-up-before-destroy"? cannot be deleted\s+because it is protected/,
+      /ConfirmationGuard::set-streamforge:retire\.stack-and-up-before-destroy"? cannot be deleted\s+because it is protected/,
     );
     // The stateless objects that sort before the protected ones are still there, in the state and the cluster.
     expect(stateUrns()).toEqual(urns);

@@ -18,7 +18,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { CRD_TYPE } from "../../infra/kit/keep-crds";
 import { PROJECT_ROOT } from "../../infra/render/render";
 import { crdsDir } from "../validate/crd-schema";
-import { configFile, eventually, kubectl, kubectlApply, pulumi, requireEnv } from "./local-platform";
+import { configFile, eventually, freshFixtureStack, kubectl, kubectlApply, pulumi, requireEnv } from "./local-platform";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "kept-crds");
 const STACK = "kept-crds";
@@ -69,12 +69,6 @@ function crdInState(): { retainOnDelete?: boolean } | undefined {
   return (exported.deployment.resources as { type: string; retainOnDelete?: boolean }[]).find((r) => r.type === CRD_TYPE);
 }
 
-function dropLeftovers(): void {
-  if (pulumi(["--cwd", FIXTURE, "stack", "select", STACK]).status === 0)
-    pulumi(["--cwd", FIXTURE, "stack", "rm", STACK, "--yes", "--force"]);
-  kubectl("delete", "customresourcedefinition", CRD, "--ignore-not-found", "--wait=true");
-}
-
 /** A Rollout of the fixture's kind: what the API server deletes with its CRD. */
 async function declareRollout(): Promise<string> {
   // The API server serves a new CRD's kind shortly after creating it.
@@ -101,9 +95,9 @@ beforeAll(() => {
     crdFile,
     stringify({ ...upstream, metadata: { ...upstream.metadata, name: CRD }, spec: { ...upstream.spec, group: GROUP } }),
   );
-  dropLeftovers();
-  const init = pulumi(["--cwd", FIXTURE, "stack", "init", STACK]);
-  if (init.status !== 0) throw new Error(`pulumi stack init ${STACK} (test/fixtures/kept-crds) failed:\n${init.output}`);
+  // What an interrupted run left: its stack, and the CRD its objects are retained as.
+  freshFixtureStack(FIXTURE, STACK);
+  kubectl("delete", "customresourcedefinition", CRD, "--ignore-not-found", "--wait=true");
 }, 600_000);
 
 afterAll(() => {

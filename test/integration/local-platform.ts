@@ -47,6 +47,14 @@ export function selectStack(stack: string): void {
   }
 }
 
+/** A new, empty stack of a fixture program (a folder of test/fixtures): one an interrupted run left is removed first. */
+export function freshFixtureStack(fixture: string, stack: string): void {
+  if (pulumi(["--cwd", fixture, "stack", "select", stack]).status === 0)
+    pulumi(["--cwd", fixture, "stack", "rm", stack, "--yes", "--force"]);
+  const init = pulumi(["--cwd", fixture, "stack", "init", stack]);
+  if (init.status !== 0) throw new Error(`pulumi stack init ${stack} (${path.basename(fixture)}) failed:\n${init.output}`);
+}
+
 /**
  * A stack config file written to a temporary folder (passed with `--config-file`), so a test
  * varies a stack without touching the committed Pulumi.<stack>.yaml.
