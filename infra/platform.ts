@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type ThirdPartyImage, unpinnedImagesWarning } from "./kit/images";
-import { ConfirmationGuard, DESTROY_GUARD_NAME, resourcesIn } from "./kit/confirmation-guard";
+import { ConfirmationGuard, DESTROY_GUARD_NAME, remoteChildrenIn, resourcesIn } from "./kit/confirmation-guard";
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
@@ -55,6 +55,7 @@ export function createPlatform(
   // Last, after every other resource: `pulumi destroy` fails on it first, naming the confirmation.
   new ConfirmationGuard(DESTROY_GUARD_NAME, {
     guards: [...providers, namespaces, ...Object.values(parts).flatMap(resourcesIn)],
+    remoteChildren: Object.values(parts).flatMap(remoteChildrenIn),
     refuse: keepOptions(config.retire.stack).protect,
   });
   return stackOutputs(outputs);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../infra/kit/admission";
+import type { WithRemoteChildren } from "../infra/kit/confirmation-guard";
 import type { ClusterTarget } from "../infra/kit/provider";
 import type { RolloutsConfig } from "./config";
 import { stackControllerGuard } from "./controller-guard";
@@ -51,8 +52,10 @@ export interface ArgoRolloutsControllerArgs {
  * The Argo Rollouts controller: its CRDs at the controller's version, applied server-side (they
  * are too large for a client-side apply's annotation), and the Helm chart with the image pinned.
  */
-export class ArgoRolloutsController extends pulumi.ComponentResource {
+export class ArgoRolloutsController extends pulumi.ComponentResource implements WithRemoteChildren {
   readonly release: k8s.helm.v3.Release;
+  /** The CRDs, registered by the provider beneath each ConfigGroup (the stack's destroy guard waits for them). */
+  readonly remoteChildren: pulumi.Output<pulumi.Resource[]>;
 
   constructor(name: string, args: ArgoRolloutsControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:rollouts:ArgoRolloutsController", name, {}, opts);
@@ -92,6 +95,9 @@ export class ArgoRolloutsController extends pulumi.ComponentResource {
     // Its token writes only where it serves, and only queue-manager's template into ReplicaSets.
     const guard = stackControllerGuard(controller.namespace, ROLLOUTS_RELEASE, args.appsNamespace);
     for (const [part, pair] of Object.entries(guard)) declareGuard(this, pair, `${name}-guard-${part}`);
+    this.remoteChildren = pulumi
+      .all(crds.map((group) => group.resources))
+      .apply((lists) => lists.flat().filter(Boolean) as pulumi.Resource[]);
     this.registerOutputs({ release: this.release });
   }
 }

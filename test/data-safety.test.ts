@@ -16,7 +16,8 @@ import {
 import { nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
-import { DESTROY_GUARD_NAME, retireGuardName } from "../infra/kit/confirmation-guard";
+import * as pulumi from "@pulumi/pulumi";
+import { DESTROY_GUARD_NAME, remoteChildrenIn, retireGuardName } from "../infra/kit/confirmation-guard";
 import { urnTail } from "../infra/kit/moves";
 import { committedConfig, variantProblems } from "./helpers";
 
@@ -71,6 +72,15 @@ describe("pulumi destroy meets the destroy guard first", () => {
     const notWaitedFor = resources.filter((r) => !local(r) && !waitedFor.has(`${r.type}::${r.name}`)).map((r) => `${r.type}::${r.name}`);
     expect(notWaitedFor).toEqual([]);
     expect(waitedFor.size).toBeGreaterThan(20);
+  });
+
+  it("waits for the children a provider's component registered (the Argo CRDs), which the engine would not skip after the refusal", () => {
+    // What Resource.isInstance reads; the controller declares `implements WithRemoteChildren`.
+    const resource = (extra: object) => ({ __pulumiResource: true, ...extra });
+    const crds = pulumi.output([] as pulumi.Resource[]);
+    const parts = { controller: resource({ remoteChildren: crds }), canary: resource({}), other: undefined };
+    expect(remoteChildrenIn(parts)).toEqual([crds]);
+    expect(remoteChildrenIn({ canary: resource({ remoteChildren: "not an output" }) })).toEqual([]);
   });
 
   it("lets go once the stack's deletion is confirmed", async () => {

@@ -98,17 +98,24 @@ export function podDefaults(args: PodDefaultsArgs) {
 /**
  * The CA copy's mount, as an apply configuration: volumes, containers and their volumeMounts are
  * lists keyed by name, name and mountPath (k8s.io/api core/v1 types.go `+listType=map`), so it
- * merges into the pod's own lists. Nothing where no container needs it, or outside `namespace`.
+ * merges into the pod's own lists. Nothing where no container needs it, outside `namespace`, or
+ * where the pod has a volume of the injected volume's name that is not the copy (it is never reused).
+ * A container mounting anything at or under the CA's path keeps what it mounts.
  */
 function caMount(ca: { readonly namespace: string; readonly secretName: string }) {
   const lit = (s: string) => JSON.stringify(s);
+  const under = lit(`${CA_MOUNT_PATH}/`);
   const needs = (list: string) =>
-    `request.namespace == ${lit(ca.namespace)} ? object.spec.?${list}.orValue([]).filter(c, c.?env.orValue([]).exists(e, e.name == "CA_PATH" && e.?value.orValue("").startsWith(${lit(`${CA_MOUNT_PATH}/`)})) && !c.?volumeMounts.orValue([]).exists(m, m.mountPath == ${lit(CA_MOUNT_PATH)})).map(c, c.name) : []`;
+    `request.namespace == ${lit(ca.namespace)} && variables.caVolumeFree ? object.spec.?${list}.orValue([]).filter(c, c.?env.orValue([]).exists(e, e.name == "CA_PATH" && e.?value.orValue("").startsWith(${under})) && !c.?volumeMounts.orValue([]).exists(m, m.mountPath == ${lit(CA_MOUNT_PATH)} || m.mountPath.startsWith(${under}))).map(c, c.name) : []`;
   const mounts = (list: string, variable: string) =>
     `?${list}: variables.${variable}.size() == 0 ? optional.none() : optional.of(variables.${variable}.map(n, Object.spec.${list}{name: n, volumeMounts: [Object.spec.${list}.volumeMounts{name: ${lit(INJECTED_CA_VOLUME)}, mountPath: ${lit(CA_MOUNT_PATH)}, readOnly: true}]}))`;
   const volume = `?volumes: object.spec.?volumes.orValue([]).exists(v, v.name == ${lit(INJECTED_CA_VOLUME)}) ? optional.none() : optional.of([Object.spec.volumes{name: ${lit(INJECTED_CA_VOLUME)}, secret: Object.spec.volumes.secret{secretName: ${lit(ca.secretName)}}}])`;
   return {
     variables: [
+      {
+        name: "caVolumeFree",
+        expression: `!object.spec.?volumes.orValue([]).exists(v, v.name == ${lit(INJECTED_CA_VOLUME)} && v.?secret.?secretName.orValue("") != ${lit(ca.secretName)})`,
+      },
       { name: "caContainers", expression: needs("containers") },
       { name: "caInitContainers", expression: needs("initContainers") },
     ],

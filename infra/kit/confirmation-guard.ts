@@ -28,6 +28,14 @@ export const retireGuardName = (key: string): string => `set-streamforge:retire.
 export interface ConfirmationGuardArgs {
   /** The resources it stands before: it waits for each (through a component, for its children), so the engine deletes it before any of them. */
   readonly guards: readonly pulumi.Resource[];
+  /**
+   * The children that a provider's component (a `k8s.yaml.v2.ConfigGroup`) registered beneath one
+   * of `guards`, as that component's `resources` output. The SDK records only the component itself
+   * as a dependency (@pulumi/pulumi runtime/dependsOn.js), and after the guard's refusal the engine
+   * skips only the guard's recorded dependencies and theirs, never a component's children
+   * (`resource/graph/dependency_graph.go` `TransitiveDependenciesOf`): named here, they are skipped too.
+   */
+  readonly remoteChildren?: readonly pulumi.Output<pulumi.Resource[]>[];
   /** Whether their deletion is still refused: the confirmation is not applied. */
   readonly refuse: boolean;
 }
@@ -37,7 +45,9 @@ export class ConfirmationGuard extends pulumi.ComponentResource {
   readonly guarded: number;
 
   constructor(name: string, args: ConfirmationGuardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("streamforge:platform:ConfirmationGuard", name, {}, { ...opts, dependsOn: [...args.guards], protect: args.refuse });
+    // dependsOn takes an Output of a list as well (runtime/dependsOn.js gatherExplicitDependencies).
+    const dependsOn = [...args.guards, ...(args.remoteChildren ?? [])] as pulumi.Input<pulumi.Resource>[];
+    super("streamforge:platform:ConfirmationGuard", name, {}, { ...opts, dependsOn, protect: args.refuse });
     this.guarded = args.guards.length;
     this.registerOutputs({ guarded: this.guarded, refuse: args.refuse });
   }
@@ -48,4 +58,17 @@ export function resourcesIn(parts: unknown): pulumi.Resource[] {
   if (pulumi.Resource.isInstance(parts)) return [parts];
   if (parts === null || typeof parts !== "object") return [];
   return Object.values(parts).filter((value): value is pulumi.Resource => pulumi.Resource.isInstance(value));
+}
+
+/** What a component exposes when a provider's components registered children beneath it (ConfirmationGuardArgs `remoteChildren`). */
+export interface WithRemoteChildren {
+  readonly remoteChildren: pulumi.Output<pulumi.Resource[]>;
+}
+
+/** The remote children the resources among an area's parts expose (`WithRemoteChildren`). */
+export function remoteChildrenIn(parts: unknown): pulumi.Output<pulumi.Resource[]>[] {
+  return resourcesIn(parts).flatMap((r) => {
+    const children = (r as Partial<WithRemoteChildren>).remoteChildren;
+    return pulumi.Output.isInstance(children) ? [children] : [];
+  });
 }

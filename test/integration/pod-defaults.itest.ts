@@ -150,16 +150,42 @@ describe("the apps namespaces' restricted defaults", () => {
         volumes: [{ name: "kafka-ca", secret: { secretName: CA_SECRET } }],
       }),
     );
+    // A file of its own under the path (subPath), with the trailing-slash form of the path too.
+    const ownFile = dryRun(
+      pod("own-file", {
+        containers: [
+          { ...launched("a"), volumeMounts: [{ name: "ca", mountPath: CA_PATH, subPath: "ca.pem" }] },
+          { ...launched("b"), volumeMounts: [{ name: "ca", mountPath: `${CA_MOUNT_PATH}/` }] },
+        ],
+        volumes: [{ name: "ca", secret: { secretName: CA_SECRET } }],
+      }),
+    );
     const none = dryRun(pod("no-ca-path", { containers: [{ name: "c", image: IMAGE }] }));
     const elsewhere = dryRun(pod("elsewhere", { containers: [launched("loader-producer")] }, OTHER));
-    for (const result of [own, none, elsewhere]) {
+    for (const result of [own, ownFile, none, elsewhere]) {
       expect(result.ok).toBe(true);
       expect(injectedVolume(result.pod)).toBeUndefined();
     }
+    for (const c of ownFile.pod.spec.containers as Container[])
+      expect(c.volumeMounts!.map((m) => m.name)).not.toContain(INJECTED_CA_VOLUME);
     expect(own.pod.spec.containers[0].volumeMounts.filter((m: { mountPath: string }) => m.mountPath === CA_MOUNT_PATH)).toEqual([
       { name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true },
     ]);
     // The namespace without the copy still gets the restricted defaults.
     expect(elsewhere.pod.spec.securityContext.runAsNonRoot).toBe(true);
+  });
+
+  it("never reuses a pod's own volume of the injected volume's name: a pod naming one that is not the copy gets nothing", () => {
+    const result = dryRun(
+      pod("foreign-volume", {
+        containers: [launched("loader-producer")],
+        volumes: [{ name: INJECTED_CA_VOLUME, secret: { secretName: "loader-kafka" } }],
+      }),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.pod.spec.volumes.filter((v: Volume) => v.name === INJECTED_CA_VOLUME)).toEqual([
+      { name: INJECTED_CA_VOLUME, secret: { secretName: "loader-kafka", defaultMode: 420 } },
+    ]);
+    expect(caMountOf(result.pod.spec.containers[0])).toBeUndefined();
   });
 });
