@@ -4,10 +4,11 @@
 #   2. unit tiers: the program (config, catalogue, sizing, wiring under Pulumi mocks, CRD
 #      schemas, outputs contract, render) and the operator (decision core, intake, controller);
 #      meanwhile the local platform builds in the background (cached in ~/.cache/streamforge);
-#   3. integration tiers on the local platform: `pulumi up --stack local` into a real API
-#      server and the Rollouts canary under the real controller (lane stack); the chaos drill
-#      (three-broker Kafka, Toxiproxy, the real operator), guards and attacks (lane platform);
-#      then the operator as real processes against the real broker and API server.
+#   3. integration tiers on the local platform, in two lanes at once: `pulumi up --stack local`
+#      into a real API server and the Rollouts canary under the real controller (lane stack);
+#      guards, attacks and the real broker, then the operator as real processes against the
+#      real broker and API server (lane platform); then, alone, the chaos drill (three-broker
+#      Kafka, Toxiproxy, the real operator).
 # The platform this script starts is stopped when it exits.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -21,7 +22,15 @@ bash local/prometheus.sh install >out/prometheus-install.log 2>&1 || { cat out/p
 echo "== building the local platform in the background (log: out/local-install.log)"
 bash local/platform.sh install >out/local-install.log 2>&1 &
 install_pid=$!
-trap 'kill "$install_pid" 2>/dev/null || true; bash local/platform.sh down >/dev/null 2>&1 || true' EXIT
+lane_pids=()
+stop_all() {
+  kill "$install_pid" 2>/dev/null || true
+  # Each lane runs in its own process group (set -m below): stop the lane and everything it started.
+  local pid
+  for pid in "${lane_pids[@]}"; do kill -- "-${pid}" 2>/dev/null || true; done
+  bash local/platform.sh down >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
 
 echo "== type check"
 npx tsc --noEmit -p tsconfig.json
@@ -51,18 +60,42 @@ eval "$(bash local/platform.sh env)"
 
 # The operator's build: the chaos drill (in the program's tier) and the operator's tier run it.
 (cd operator && npm run --silent build)
-# The tier in its two lanes (jest.integration.config.js says which file runs where; docs/testing.md,
-# "Lanes"), one after the other, then the operator's tier.
-echo "== integration, lane stack: pulumi up --stack local, previews, the Rollouts canary"
-STREAMFORGE_ITEST_LANE=stack npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy-stack.json || status=$?
-echo "== integration, lane platform: the chaos drill, guards, attacks"
-STREAMFORGE_ITEST_LANE=platform npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy-platform.json || status=$?
-echo "== integration: operator against the real broker and API server"
-(cd operator && NODE_OPTIONS=--experimental-vm-modules npx jest -c jest.integration.config.js --ci --json --outputFile=../out/jest-operator-integration.json) || status=$?
+# The files wait on the API server, controllers and brokers far more than they compute: two
+# lanes at once, each one file at a time, then the drill alone (jest.integration.config.js says
+# which file runs where; docs/testing.md, "Lanes").
+echo "== integration, two lanes at once (logs: out/itest-stack.log, out/itest-platform.log)"
+echo "   stack: pulumi up --stack local, previews, the Rollouts canary"
+echo "   platform: guards, attacks, the real broker; then the operator against the real broker and API server"
+lanes_start=$SECONDS
+set -m
+(
+  rc=0
+  STREAMFORGE_ITEST_LANE=stack npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy-stack.json || rc=$?
+  echo "== lane stack took $((SECONDS - lanes_start)) s"
+  exit "$rc"
+) >out/itest-stack.log 2>&1 &
+lane_pids+=($!)
+(
+  rc=0
+  STREAMFORGE_ITEST_LANE=platform npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy-platform.json || rc=$?
+  (cd operator && NODE_OPTIONS=--experimental-vm-modules npx jest -c jest.integration.config.js --ci --json --outputFile=../out/jest-operator-integration.json) || rc=$?
+  echo "== lane platform took $((SECONDS - lanes_start)) s"
+  exit "$rc"
+) >out/itest-platform.log 2>&1 &
+lane_pids+=($!)
+set +m
+for lane in stack platform; do
+  wait "${lane_pids[0]}" || status=$?
+  lane_pids=("${lane_pids[@]:1}")
+  echo "== integration lane ${lane}: its log"
+  cat "out/itest-${lane}.log"
+done
+echo "== integration, alone: the chaos drill"
+STREAMFORGE_ITEST_LANE=solo npx jest -c jest.integration.config.js --ci --json --outputFile=out/jest-deploy-solo.json || status=$?
 
 node -e '
   const fs = require("fs");
-  const files = ["out/jest-infra.json", "out/jest-operator.json", "out/jest-deploy-stack.json", "out/jest-deploy-platform.json", "out/jest-operator-integration.json"];
+  const files = ["out/jest-infra.json", "out/jest-operator.json", "out/jest-deploy-stack.json", "out/jest-deploy-platform.json", "out/jest-deploy-solo.json", "out/jest-operator-integration.json"];
   let passed = 0, failed = 0, skipped = 0, total = 0;
   for (const f of files) {
     if (!fs.existsSync(f)) { console.error(`${f} missing: a tier did not run`); failed += 1; continue; }

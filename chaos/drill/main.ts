@@ -41,6 +41,7 @@ import {
   simulateWorkers,
   streamCheck,
   streamHypotheses,
+  watchUnderReplicated,
 } from "./traffic";
 
 export interface Row {
@@ -253,6 +254,7 @@ async function brokerFailure(
   const recoverWithinMs = world.target.chaos.scenarios.brokerFailure!.recoverWithinSeconds * 1000;
   const underReplicated = async () => (await promQuery(prometheus, "sum(kafka_server_replicamanager_underreplicatedpartitions)"))[0];
   const stream = await streamCheck(cluster.bootstrap, world.streamTopic, cluster.libs);
+  const isr = watchUnderReplicated(cluster.bootstrap);
   await within("the witness stream's first acknowledgement", () => (stream.acked.size > 0 ? true : undefined), 30_000, 500);
   const [duration, interval] = [Number(env["TOTAL_CHAOS_DURATION"]) * 1000, Number(env["CHAOS_INTERVAL"]) * 1000];
   let maxUnderReplicated = 0;
@@ -293,6 +295,7 @@ async function brokerFailure(
   );
   sampling = false;
   await sampler;
+  await isr.stop();
   const recovered = await within(
     "no under-replicated partition",
     async () => ((await underReplicated()) === 0 ? Date.now() : undefined),
@@ -307,8 +310,9 @@ async function brokerFailure(
       {
         scenario,
         hypothesis: `brokers ${ids.join(", ")} killed (SIGKILL) every CHAOS_INTERVAL (${interval / 1000} s) for ${duration / 1000} s, without waiting for recovery, and the loss is seen`,
-        observed: `${kills.length} kills at ${kills.map((k) => seconds(k.at)).join(", ")}; back (${empty ? "on empty storage, as the pool's ephemeral storage" : "on its data"}) after ${kills.map((k) => seconds(k.back)).join(", ")}; under-replicated partitions up to ${maxUnderReplicated}, at each kill ${kills.map((k) => k.underReplicated).join(", ")}`,
-        passed: kills.length > 0 && maxUnderReplicated > 0,
+        observed: `${kills.length} kills at ${kills.map((k) => seconds(k.at)).join(", ")}; back (${empty ? "on empty storage, as the pool's ephemeral storage" : "on its data"}) after ${kills.map((k) => seconds(k.back)).join(", ")}; under-replicated partitions up to ${isr.max()} in the cluster's metadata (read every 250 ms), up to ${maxUnderReplicated} in Prometheus (scraped every 5 s), at each kill ${kills.map((k) => k.underReplicated).join(", ")}`,
+        // Kafka's own metadata is the witness: a scrape every 5 s can fall between a fast restart's ISR shrink and its catch-up.
+        passed: kills.length > 0 && isr.max() > 0,
         engine: `pod-delete serial: delete ${targetsOf(engine).join(", ")} (grace 0), wait ${interval / 1000} s, wait for the pod Running, again until ${duration / 1000} s`,
         drill: `SIGKILL node ${ids.join(", ")}, restarted at once ${empty ? "on empty storage" : "on its data"}, next kill after the interval and the restart, never after the partitions caught up`,
       },

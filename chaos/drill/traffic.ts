@@ -60,6 +60,43 @@ export async function createTopics(
   }
 }
 
+/**
+ * Under-replicated partitions as the cluster's metadata has them (in-sync replicas fewer than the
+ * replicas, what `kafka_server_replicamanager_underreplicatedpartitions` counts), read every
+ * `everyMs` while it runs: the brokers' metrics are scraped every 5 s (local/prometheus.sh), and a
+ * broker restarted within seconds on small topics may be out of the ISR for less than that. A
+ * read that fails (a broker just killed) is skipped; the next one asks another broker.
+ */
+export function watchUnderReplicated(brokers: readonly string[], everyMs = 250): { max: () => number; stop: () => Promise<void> } {
+  const admin = new Kafka({
+    clientId: "drill-isr-watch",
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    await admin.connect().catch(() => undefined);
+    while (running) {
+      const read = await admin.fetchTopicMetadata().catch(() => undefined);
+      if (read) {
+        const count = read.topics.flatMap((t) => t.partitions).filter((p) => p.isr.length < p.replicas.length).length;
+        max = Math.max(max, count);
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    max: () => max,
+    stop: async () => {
+      running = false;
+      await loop;
+      await admin.disconnect().catch(() => undefined);
+    },
+  };
+}
+
 export async function deleteTopics(brokers: readonly string[], topics: string[]) {
   const admin = client("drill-admin", brokers).admin();
   await admin.connect();
