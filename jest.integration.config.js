@@ -19,7 +19,6 @@ const STACK_LANE = [
   "test/integration/preview",
   "test/integration/policy-enforce",
   "test/integration/data-safety",
-  "test/integration/cluster-target",
   "rollouts/test/canary",
   "rollouts/test/runbook",
 ];

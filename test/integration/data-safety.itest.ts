@@ -8,6 +8,7 @@
  * before anything is deleted, even with `--skip-preview`, until the stack's confirmation is applied.
  * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
  */
+import { UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../../infra/kafka/kafka-changes";
 import { kubectl, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
 
 const STACK = "data-safety";
@@ -113,26 +114,46 @@ describe("removing a topic", () => {
 });
 
 describe("a change Strimzi cannot make", () => {
-  it("fewer partitions: refused at preview with the reason and the procedure; the KafkaTopic is unchanged", () => {
-    const before = kubectl("get", "kafkatopics.kafka.strimzi.io", "queue-events", "-n", KAFKA_NS, "-o", "jsonpath={.spec.partitions}");
-    const result = preview(
-      variant(
-        both(
-          withoutTopic("market-klines"),
-          withoutTopic("market-trades"),
-          retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
-          (c) => (c["streamforge:catalogue"].topics["queue-events"].partitions = Number(before) - 1),
-        ),
+  // The config the tests before left (two topics retired), with one change Strimzi 1.2.0 cannot make.
+  const changed = (edit: (c: Config) => void) =>
+    variant(
+      both(
+        withoutTopic("market-klines"),
+        withoutTopic("market-trades"),
+        retire({ topics: { "market-klines": "delete", "market-trades": "keep" } }),
+        edit,
       ),
     );
+  const partitions = () =>
+    kubectl("get", "kafkatopics.kafka.strimzi.io", "queue-events", "-n", KAFKA_NS, "-o", "jsonpath={.spec.partitions}");
+  const topic = (c: Config) => c["streamforge:catalogue"].topics["queue-events"];
+  const pool = (c: Config) => c["streamforge:kafka"].nodePools[0];
+  // One of each kind the program reads live (a topic, a pool, the cluster's version), as a platform team would edit the stack file.
+  const cases: [UnsupportedChangeId, string, (c: Config) => void][] = [
+    [
+      "partitionsDecreased",
+      "streamforge:catalogue.topics.queue-events.partitions",
+      (c) => (topic(c).partitions = Number(partitions()) - 1),
+    ],
+    ["replicasChanged", "streamforge:catalogue.topics.queue-events.replicas", (c) => (topic(c).replicas = 2)],
+    [
+      "storageTypeChanged",
+      "streamforge:kafka.nodePools[0].storage",
+      (c) => (pool(c).storage = { type: "persistent-claim", size: "10Gi", class: "standard", deleteClaim: false }),
+    ],
+    ["controllerQuorumChanged", "streamforge:kafka.nodePools[0].replicas", (c) => (pool(c).replicas = 5)],
+    ["versionUnsupported", "streamforge:kafka.version", (c) => (c["streamforge:kafka"].version = "4.1.0")],
+  ];
+
+  it.each(cases)("%s: refused at preview, naming %s, the reason, its source and the procedure; nothing changes", (id, key, edit) => {
+    const before = partitions();
+    const rule = UNSUPPORTED_CHANGES[id];
+    const result = preview(changed(edit));
     expect(result.status).not.toBe(0);
-    expect(result.output).toContain(
-      "streamforge:catalogue.topics.queue-events.partitions: a topic's partitions decreased is not a change Strimzi 1.2.0 can make",
-    );
-    expect(result.output).toContain("BatchingTopicController.java");
-    expect(kubectl("get", "kafkatopics.kafka.strimzi.io", "queue-events", "-n", KAFKA_NS, "-o", "jsonpath={.spec.partitions}")).toBe(
-      before,
-    );
+    expect(result.output).toContain(`${key}: ${rule.change} is not a change Strimzi 1.2.0 can make`);
+    expect(result.output).toContain(rule.source.split(",")[0]!.split(":")[0]!.split("/").pop()!);
+    expect(result.output).toContain(rule.procedure.slice(0, 40));
+    expect(partitions()).toBe(before);
   });
 });
 
