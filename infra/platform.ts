@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type ThirdPartyImage, unpinnedImagesWarning } from "./kit/images";
-import { ConfirmationGuard, DESTROY_GUARD_NAME, remoteChildrenIn, resourcesIn } from "./kit/confirmation-guard";
+import { ConfirmationGuard, DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn } from "./kit/confirmation-guard";
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
@@ -53,9 +53,10 @@ export function createPlatform(
     return { area: area.name, outputs: declared.outputs };
   });
   // Last, after every other resource: `pulumi destroy` fails on it first, naming the confirmation.
+  const areaResources = Object.values(parts).flatMap(resourcesIn);
   new ConfirmationGuard(DESTROY_GUARD_NAME, {
-    guards: [...providers, namespaces, ...Object.values(parts).flatMap(resourcesIn)],
-    remoteChildren: Object.values(parts).flatMap(remoteChildrenIn),
+    guards: [...providers, namespaces, ...areaResources],
+    remoteChildren: remoteChildrenOf(areaResources),
     refuse: keepOptions(config.retire.stack).protect,
   });
   return stackOutputs(outputs);

@@ -17,7 +17,7 @@ import { nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import * as pulumi from "@pulumi/pulumi";
-import { DESTROY_GUARD_NAME, remoteChildrenIn, retireGuardName } from "../infra/kit/confirmation-guard";
+import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../infra/kit/confirmation-guard";
 import { urnTail } from "../infra/kit/moves";
 import { committedConfig, variantProblems } from "./helpers";
 
@@ -79,8 +79,10 @@ describe("pulumi destroy meets the destroy guard first", () => {
     const resource = (extra: object) => ({ __pulumiResource: true, ...extra });
     const crds = pulumi.output([] as pulumi.Resource[]);
     const parts = { controller: resource({ remoteChildren: crds }), canary: resource({}), other: undefined };
-    expect(remoteChildrenIn(parts)).toEqual([crds]);
-    expect(remoteChildrenIn({ canary: resource({ remoteChildren: "not an output" }) })).toEqual([]);
+    // As infra/platform.ts reads them: the resources among the areas' parts, then what they expose.
+    const exposed = (p: object) => remoteChildrenOf(Object.values(p).flatMap(resourcesIn));
+    expect(exposed(parts)).toEqual([crds]);
+    expect(exposed({ canary: resource({ remoteChildren: "not an output" }) })).toEqual([]);
   });
 
   it("lets go once the stack's deletion is confirmed", async () => {

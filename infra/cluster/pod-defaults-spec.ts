@@ -20,7 +20,7 @@
  * (MutatingAdmissionPolicy, admissionregistration.k8s.io/v1). Pure.
  */
 import { denyBindingIn } from "../kit/admission-spec";
-import { CA_MOUNT_PATH } from "../kit/kafka-ca";
+import { CA_MOUNT_PATH, type KafkaCaCopy } from "../kit/kafka-ca";
 
 export interface PodDefaultsArgs {
   /** The namespaces whose pods get the defaults. */
@@ -30,7 +30,7 @@ export interface PodDefaultsArgs {
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
   /** Where the Kafka CA copy is (infra/kafka/clients.ts `caCopy`): mounted for the containers whose `CA_PATH` needs it. */
-  readonly kafkaCa?: { readonly namespace: string; readonly secretName: string } | undefined;
+  readonly kafkaCa?: KafkaCaCopy | undefined;
 }
 
 /** The volume the defaults add for the CA copy: a name of their own, never a pod's. */
@@ -102,7 +102,7 @@ export function podDefaults(args: PodDefaultsArgs) {
  * where the pod has a volume of the injected volume's name that is not the copy (it is never reused).
  * A container mounting anything at or under the CA's path keeps what it mounts.
  */
-function caMount(ca: { readonly namespace: string; readonly secretName: string }) {
+function caMount(ca: KafkaCaCopy) {
   const lit = (s: string) => JSON.stringify(s);
   const under = lit(`${CA_MOUNT_PATH}/`);
   const needs = (list: string) =>

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { declareGuard } from "../kit/admission";
+import type { KafkaCaCopy } from "../kit/kafka-ca";
 import { podDefaults } from "./pod-defaults-spec";
 import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard } from "./platform-workloads-spec";
 import { responderBinding, responderRole, responderRoleName } from "./responders-spec";
@@ -19,7 +20,7 @@ export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** The user a pod in the guarded namespaces runs as when it names none (pod-defaults-spec.ts). */
   readonly defaultRunAsUser: number;
   /** The Kafka CA copy, where the stack keeps one: mounted for the Jobs whose `CA_PATH` needs it (pod-defaults-spec.ts). */
-  readonly kafkaCa?: { readonly namespace: string; readonly secretName: string } | undefined;
+  readonly kafkaCa?: KafkaCaCopy | undefined;
   /** The identities that run `pulumi up`: the only writers of the platform's Deployments and Rollouts. */
   readonly deployers: Deployers;
   /** Argo Rollouts' controller's user, where the stack runs the canary: it makes queue-manager's ReplicaSets. */

@@ -3,6 +3,7 @@ import type { ClusterAreaConfig } from "../cluster/config";
 import type { SelfHealingAreaConfig } from "../self-healing/config";
 import type { KafkaAreaConfig } from "./config";
 import { clusterNames } from "./cluster-spec";
+import type { KafkaCaCopy } from "../kit/kafka-ca";
 
 /**
  * The namespaces of Kafka's clients: the apps hold their Kafka credentials (and the operator runs
@@ -27,9 +28,7 @@ export function caSynced(
  * Where the copy of Strimzi's cluster CA Secret is, where the stack keeps one: in the apps
  * namespace, when it is not Kafka's own and the program waits for Strimzi's CA (infra/kafka/cluster.ts).
  */
-export function caCopy(
-  config: Pick<ClusterAreaConfig, "apps"> & Pick<KafkaAreaConfig, "kafka" | "strimzi">,
-): { readonly namespace: string; readonly secretName: string } | undefined {
+export function caCopy(config: Pick<ClusterAreaConfig, "apps"> & Pick<KafkaAreaConfig, "kafka" | "strimzi">): KafkaCaCopy | undefined {
   if (!config.strimzi.awaitReady || config.apps.namespace === config.kafka.namespace) return undefined;
   return { namespace: config.apps.namespace, secretName: clusterNames(config.kafka.clusterName).clusterCaCertSecret };
 }

@@ -65,9 +65,9 @@ export interface WithRemoteChildren {
   readonly remoteChildren: pulumi.Output<pulumi.Resource[]>;
 }
 
-/** The remote children the resources among an area's parts expose (`WithRemoteChildren`). */
-export function remoteChildrenIn(parts: unknown): pulumi.Output<pulumi.Resource[]>[] {
-  return resourcesIn(parts).flatMap((r) => {
+/** The remote children that `resources` expose (`WithRemoteChildren`). */
+export function remoteChildrenOf(resources: readonly pulumi.Resource[]): pulumi.Output<pulumi.Resource[]>[] {
+  return resources.flatMap((r) => {
     const children = (r as Partial<WithRemoteChildren>).remoteChildren;
     return pulumi.Output.isInstance(children) ? [children] : [];
   });

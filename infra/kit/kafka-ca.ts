@@ -10,3 +10,9 @@ export { CA_BUNDLE_KEY };
 export const CA_MOUNT_PATH = "/etc/kafka-ca";
 /** The file clients read: every CA certificate of the copy, so a CA key replacement keeps them trusting the brokers. */
 export const CA_PATH = `${CA_MOUNT_PATH}/${CA_BUNDLE_KEY}`;
+
+/** Where a stack keeps the CA copy: its namespace and the Secret's name (infra/kafka/clients.ts `caCopy`). */
+export interface KafkaCaCopy {
+  readonly namespace: string;
+  readonly secretName: string;
+}
