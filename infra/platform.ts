@@ -9,6 +9,7 @@ import { ConfirmationGuard, DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn } 
 import { PlatformNamespaces } from "./kit/namespaces";
 import { type ResolvedCluster, clusterProvider } from "./kit/provider";
 import type { AreaStack } from "./kit/area";
+import { ConfigError } from "./kit/config-kit";
 import { AREAS } from "./areas";
 import { keepOptions } from "./kafka/data-safety";
 import type { PlatformConfig } from "./config";
@@ -29,6 +30,9 @@ export function createPlatform(
   observed: Readonly<Record<string, unknown>> = {},
 ): StackOutputs {
   if (!config.cluster) throw new Error("streamforge:cluster is required (checked by infra/cluster/config.ts)");
+  // Before any resource: what the cluster holds that an edit may not lose or Strimzi cannot make.
+  const refused = AREAS.flatMap((area) => area.refusals(config, observed));
+  if (refused.length > 0) throw new ConfigError(refused);
   const providers = [clusterProvider("cluster", config.cluster)];
   const namespaces = new PlatformNamespaces(
     "streamforge",

@@ -14,7 +14,7 @@ import { createPlatform } from "../infra/platform";
 import { type DeclaredResource, knownStacks, runUnderMocks } from "../infra/render/render";
 import { committedConfig } from "./helpers";
 
-const NO_RETIRE = { topics: {}, users: {}, nodePools: {}, scaleDown: {} };
+const NO_RETIRE = { topics: {}, users: {}, nodePools: {}, scaleDown: {}, truncate: { topics: {}, brokers: {} } };
 /** A KafkaCluster's arguments besides its settings: users in `stf`, nothing retired. */
 const CLUSTER_CONTEXT = {
   externallyManagedUsers: [],

@@ -233,6 +233,21 @@ describe("nothing the cluster holds leaves unconfirmed", () => {
     );
   });
 
+  it("a confirmation for an object the cluster does not hold is refused: a new object of its name would start unprotected", () => {
+    const topics = (c: PlatformConfig) => ({
+      ...c,
+      catalogue: { ...c.catalogue, topics: { ...c.catalogue.topics, "market-ticks": { partitions: 3, config: {} } } },
+    });
+    expect(problemsAfter(live, (c) => retiring(topics(c), { topics: { "market-ticks": "delete" } }))).toEqual([
+      'streamforge:retire.topics.market-ticks: expected a confirmation for a topic the cluster holds; found "market-ticks" declared but not in the cluster: it would be created unprotected. A confirmation is for one object: remove it',
+    ]);
+    // Before the first up nothing is live, and a retired object no longer declared is not this rule's.
+    expect(
+      problemsAfter({ nodePools: [], topics: [], users: [] }, (c) => retiring(topics(c), { topics: { "market-ticks": "delete" } })),
+    ).toEqual([]);
+    expect(problemsAfter(live, (c) => retiring(c, { topics: { "market-ticks": "delete" } }))).toEqual([]);
+  });
+
   it("users and node pools the same way", () => {
     const problems = problemsAfter(live, (c) => ({ ...c, catalogue: { ...c.catalogue, users: {} } }));
     expect(problems).toHaveLength(live.users.length);
@@ -351,6 +366,23 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
         poolEdit(() => ({ storage: { ...persistent, size: "200Gi", volumes: 3, deleteClaim: true } })),
       ),
     ).toEqual([]);
+    // An ephemeral volume's sizeLimit is none of them (StorageDiff IGNORABLE_PATHS): the whole storage change is ignored.
+    const bounded = { type: "ephemeral", sizeLimit: "10Gi" } as const;
+    const ephemeral: LiveKafka = { ...live, nodePools: [{ ...live.nodePools[0]!, spec: nodePoolSpec({ ...pool, storage: bounded }) }] };
+    expectRule(
+      problemsAfter(
+        ephemeral,
+        poolEdit(() => ({ storage: { ...bounded, sizeLimit: "20Gi" } })),
+      ),
+      "streamforge:kafka.nodePools[0].storage",
+      "storageFieldChanged",
+    );
+    expect(
+      problemsAfter(
+        ephemeral,
+        poolEdit(() => ({ storage: { type: "ephemeral" } })),
+      ),
+    ).toEqual([expect.stringContaining('found pool "dual-role" volume 0: sizeLimit "10Gi" -> (unset)')]);
   });
 
   it("a broker pool scaled down: refused until the stack confirms its brokers were emptied", () => {
@@ -375,7 +407,24 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expectRule(problemsAfter(split, pools(2)), "streamforge:kafka.nodePools[1].replicas", "brokersScaledDown");
     expect(problemsAfter(split, (c) => retiring(pools(2)(c), { scaleDown: { brokers: 2 } }))).toEqual([]);
     // The confirmation names the count: another count is not confirmed.
-    expect(problemsAfter(split, (c) => retiring(pools(1)(c), { scaleDown: { brokers: 2 } }))).toHaveLength(1);
+    expect(problemsAfter(split, (c) => retiring(pools(1)(c), { scaleDown: { brokers: 2 } }))).toEqual([
+      expect.stringMatching(
+        /^streamforge:retire\.scaleDown\.brokers: expected the confirmed count 2 to be pool "brokers"'s replicas; found 1\./,
+      ),
+      expect.stringMatching(/^streamforge:kafka\.nodePools\[1\]\.replicas: a broker pool scaled down/),
+    ]);
+    // Once applied the confirmation is harmless; when the pool grows again it is refused until removed,
+    // so that the next scale-down to 2 needs a fresh one.
+    const scaled = {
+      ...split,
+      nodePools: split.nodePools.map((p) => (p.name === "brokers" ? { ...p, spec: { ...p.spec, replicas: 2 } } : p)),
+    };
+    expect(problemsAfter(scaled, (c) => retiring(pools(2)(c), { scaleDown: { brokers: 2 } }))).toEqual([]);
+    expect(problemsAfter(scaled, (c) => retiring(pools(3)(c), { scaleDown: { brokers: 2 } }))).toEqual([
+      expect.stringContaining(
+        'streamforge:retire.scaleDown.brokers: expected the confirmed count 2 to be pool "brokers"\'s replicas; found 3',
+      ),
+    ]);
   });
 
   it("versions: metadataVersion may not move with version; a downgrade needs the metadata lowered first", () => {
@@ -412,6 +461,137 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expect(versionProblems(kafka, "1.3.0")[0]?.key).toBe("streamforge:strimzi.chartVersion");
     expect(variantProblems("local", (raw) => (raw.kafka.version = "4.0.0"))).toEqual([
       expect.stringContaining("streamforge:kafka.version: a Kafka version"),
+    ]);
+  });
+});
+
+describe("config changes that delete records need a confirmation naming the new value", () => {
+  let live: LiveKafka;
+  beforeAll(async () => {
+    live = await liveLocal();
+  });
+  type TopicConfig = PlatformConfig["catalogue"]["topics"][string]["config"];
+  const topicConfig = (topic: string, edit: (config: TopicConfig) => TopicConfig) => (c: PlatformConfig) => ({
+    ...c,
+    catalogue: {
+      ...c.catalogue,
+      topics: { ...c.catalogue.topics, [topic]: { ...c.catalogue.topics[topic]!, config: edit(c.catalogue.topics[topic]!.config) } },
+    },
+  });
+  const brokerConfig = (config: Record<string, string | number | boolean>) => (c: PlatformConfig) => ({
+    ...c,
+    kafka: { ...c.kafka, config: { ...c.kafka.config, ...config } },
+  });
+  const truncate = (truncate: Partial<PlatformConfig["retire"]["truncate"]>) => (c: PlatformConfig) =>
+    retiring(c, { truncate: { topics: {}, brokers: {}, ...truncate } });
+  const then =
+    (...edits: ((c: PlatformConfig) => PlatformConfig)[]) =>
+    (c: PlatformConfig) =>
+      edits.reduce((acc, e) => e(acc), c);
+  const shorter = topicConfig("queue-control", (config) => ({ ...config, "retention.ms": 1000 }));
+
+  it("a shorter retention: refused naming the key, what it deletes and the confirmation; confirmed with its value, admitted", () => {
+    expect(problemsAfter(live, shorter)).toEqual([
+      'streamforge:catalogue.topics.queue-control.config.retention.ms: expected a confirmation for topic "queue-control"\'s retention time (retention.ms: 1000): ' +
+        "records older than the new retention are deleted at the next log cleanup. " +
+        'To go ahead, set streamforge:retire.truncate.topics.queue-control["retention.ms"] to "1000" in the same change; found none',
+    ]);
+    expect(problemsAfter(live, then(shorter, truncate({ topics: { "queue-control": { "retention.ms": 1000 } } })))).toEqual([]);
+    // Another value than the one confirmed is not confirmed.
+    expect(problemsAfter(live, then(shorter, truncate({ topics: { "queue-control": { "retention.ms": 500 } } })))).toEqual([
+      expect.stringContaining("found 500"),
+    ]);
+  });
+
+  it("what keeps more, or deletes nothing, needs none: a longer retention, a policy dropped, unlimited", () => {
+    expect(
+      problemsAfter(
+        live,
+        topicConfig("queue-control", (config) => ({ ...config, "retention.ms": 172800000 })),
+      ),
+    ).toEqual([]);
+    expect(
+      problemsAfter(
+        live,
+        topicConfig("queue-control", (config) => ({ ...config, "retention.ms": -1 })),
+      ),
+    ).toEqual([]);
+    expect(
+      problemsAfter(
+        live,
+        topicConfig("queue-control", (config) => ({ ...config, "min.insync.replicas": 1 })),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a policy that starts compacting, and a key removed whose default keeps less: refused, the removal confirmed as "default"', () => {
+    const compact = topicConfig("queue-control", (config) => ({ ...config, "cleanup.policy": "compact,delete" }));
+    expect(problemsAfter(live, compact)).toEqual([
+      expect.stringMatching(
+        /^streamforge:catalogue\.topics\.queue-control\.config\.cleanup\.policy: .*cleanup policy \(cleanup\.policy: compact,delete\): compaction deletes/,
+      ),
+    ]);
+    // market-klines keeps 30 days; without its own retention.ms it follows the brokers' 7 (log.retention.hours 168).
+    const unset = topicConfig("market-klines", ({ "retention.ms": _, ...rest }) => rest);
+    expect(problemsAfter(live, unset)).toEqual([
+      expect.stringContaining('set streamforge:retire.truncate.topics.market-klines["retention.ms"] to "default"'),
+    ]);
+    expect(problemsAfter(live, then(unset, truncate({ topics: { "market-klines": { "retention.ms": "default" } } })))).toEqual([]);
+  });
+
+  it("the brokers' defaults the same way: retention, and consumer offsets that expire sooner", () => {
+    expect(problemsAfter(live, brokerConfig({ "log.retention.hours": 24, "offsets.retention.minutes": 60 }))).toEqual([
+      expect.stringMatching(
+        /^streamforge:kafka\.config\.log\.retention\.hours: .*the brokers' default retention time .*every topic without its own retention\.ms/,
+      ),
+      expect.stringMatching(/^streamforge:kafka\.config\.offsets\.retention\.minutes: .*committed offsets of groups idle longer/),
+    ]);
+    const confirmed = truncate({ brokers: { "log.retention.hours": 24, "offsets.retention.minutes": 60 } });
+    expect(problemsAfter(live, then(brokerConfig({ "log.retention.hours": 24, "offsets.retention.minutes": 60 }), confirmed))).toEqual([]);
+    // A longer one needs none; ms wins over hours, as Kafka reads them.
+    expect(problemsAfter(live, brokerConfig({ "log.retention.hours": 720 }))).toEqual([]);
+    // Each key of a change that deletes is confirmed: both here.
+    expect(problemsAfter(live, brokerConfig({ "log.retention.hours": 720, "log.retention.ms": 3600000 }))).toEqual([
+      expect.stringMatching(
+        /^streamforge:kafka\.config\.log\.retention\.ms: expected a confirmation for the brokers' default retention time \(log\.retention\.ms: 3600000, log\.retention\.hours: 720\)/,
+      ),
+      expect.stringContaining('set streamforge:retire.truncate.brokers["log.retention.hours"] to "720"'),
+    ]);
+  });
+
+  it("a confirmation is for one change: once the value moves on, or its topic is gone, it is refused until removed", () => {
+    const applied = {
+      ...live,
+      topics: live.topics.map((t) =>
+        t.name === "queue-control" ? { ...t, spec: { ...t.spec, config: { ...(t.spec.config as object), "retention.ms": 1000 } } } : t,
+      ),
+    };
+    const confirmation = truncate({ topics: { "queue-control": { "retention.ms": 1000 } } });
+    // Applied and unchanged: harmless.
+    expect(problemsAfter(applied, then(shorter, confirmation))).toEqual([]);
+    // Lengthened again with the old confirmation left: refused, so that the next shortening to 1000 needs a fresh one.
+    expect(problemsAfter(applied, confirmation)).toEqual([
+      expect.stringMatching(
+        /^streamforge:catalogue\.topics\.queue-control\.config\.retention\.ms: expected streamforge:retire\.truncate\.topics\.queue-control\["retention\.ms"\] \(1000\) to name the value .*found 86400000\. A confirmation is for one change: remove it/,
+      ),
+    ]);
+    expect(problemsAfter(live, truncate({ topics: { "gone-topic": { "retention.ms": 1 } } }))).toEqual([
+      expect.stringMatching(/^streamforge:retire\.truncate\.topics\.gone-topic: expected a topic of the catalogue/),
+    ]);
+  });
+
+  it("the preview labels a truncation destructive, and a longer retention without effect", () => {
+    const impacts = (edit: (c: PlatformConfig) => PlatformConfig) =>
+      kafkaEditImpacts(edit(committedConfig("local")), live, live.cluster!.spec).map(
+        (i) => `[${i.level}] ${i.object}: ${i.change}: ${i.effect}`,
+      );
+    expect(impacts(shorter)).toEqual([
+      expect.stringMatching(
+        /^\[destructive\] KafkaTopic kafka\/queue-control: config: retention\.ms: data deleted: retention time: records older/,
+      ),
+    ]);
+    expect(impacts(topicConfig("queue-control", (config) => ({ ...config, "retention.ms": 172800000 })))).toEqual([
+      "[benign] KafkaTopic kafka/queue-control: config: retention.ms: applied to the topic live; no restart",
     ]);
   });
 });
@@ -470,15 +650,15 @@ describe("every preview says what its changes do to the running cluster", () => 
     const impacts = kafkaEditImpacts(edit(committedConfig("local")), retired, spec);
     expect(impacts.map((i) => [i.level, i.object, i.change])).toEqual([
       ["destructive", "KafkaTopic kafka/market-klines", "removed (retire: delete)"],
+      ["destructive", "KafkaTopic kafka/queue-control", "config: retention.ms"],
       ["disruptive", "Kafka kafka/k3", "spec.kafka.version 4.2.0 -> 4.3.0"],
       ["disruptive", "KafkaNodePool kafka/dual-role", "resources"],
-      ["disruptive", "KafkaTopic kafka/queue-control", "config: retention.ms"],
       ["disruptive", "KafkaTopic kafka/queue-events", "partitions 3 -> 6"],
     ]);
     expect(impactReport(impacts)).toMatch(
-      /^Kafka impact: 1 destructive, 4 disruptive, 0 without effect on clients\n {2}\[destructive\] KafkaTopic kafka\/market-klines: removed \(retire: delete\): data deleted/,
+      /^Kafka impact: 2 destructive, 3 disruptive, 0 without effect on clients\n {2}\[destructive\] KafkaTopic kafka\/market-klines: removed \(retire: delete\): data deleted/,
     );
-    expect(impacts[1]!.effect).toMatch(
+    expect(impacts[2]!.effect).toMatch(
       /^upgrade, step 1 of 2 \(version, then metadataVersion\): rolling restart of every node \(pools dual-role\)/,
     );
     // The second step, and a downgrade's first.
@@ -491,6 +671,15 @@ describe("every preview says what its changes do to the running cluster", () => 
       ).map((i) => i.effect);
     expect(metadata("4.2-IV0", "4.2-IV1")).toEqual([expect.stringMatching(/^upgrade, step 2 of 2/)]);
     expect(metadata("4.2-IV1", "4.1-IV0")).toEqual([expect.stringMatching(/^downgrade, step 1 of 2 \(metadataVersion, then version\)/)]);
+    // Unset in the spec, the cluster runs its version's default, which its status reports: the step is read against that.
+    const fromDefault = (running: string | undefined) =>
+      kafkaEditImpacts(
+        committedConfig("local"),
+        { ...live, cluster: { ...live.cluster!, ...(running ? { status: { kafkaMetadataVersion: running } } : {}) } },
+        withMetadata("4.2-IV0"),
+      ).map((i) => i.effect);
+    expect(fromDefault("4.2-IV1")).toEqual([expect.stringMatching(/^downgrade, step 1 of 2 \(metadataVersion, then version\)/)]);
+    expect(fromDefault(undefined)).toEqual([expect.stringMatching(/^metadataVersion change: /)]);
   });
 
   it("a listener removed cuts its clients off; an ACL change is labelled, a new topic is benign", () => {

@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type AreaStack, defineAreaDescriptor, partsOf } from "../kit/area";
-import { ConfigError } from "../kit/config-kit";
 import { type OutputValues, type PLATFORM_OUTPUTS, topicOutputKey, userOutputKey, userSecretOutputKey } from "../kit/outputs-contract";
 import type { ClusterAreaConfig } from "../cluster/config";
 import type { SelfHealingAreaConfig } from "../self-healing/config";
@@ -43,12 +42,7 @@ function create({ config, providers, namespaces, observed, cluster: target }: Ar
   const { kafka, catalogue, strimzi, apps, retire } = config;
   const topics = planTopics(catalogue, kafka.replication.factor);
   const users = planUsers(catalogue);
-  // Before anything is declared: nothing the cluster holds leaves unconfirmed, and Strimzi can make every change.
   const live = observed.kafka as LiveKafka | undefined;
-  if (live) {
-    const problems = kafkaEditProblems(config, live);
-    if (problems.length > 0) throw new ConfigError(problems);
-  }
   const kafkaApiOwned = catalogue.owner === "kafka-api";
   const clients = clientNamespaces(config);
 
@@ -172,6 +166,11 @@ export const kafkaAreaDescriptor = defineAreaDescriptor({
     const images = strimziImages(strimzi, kafka.version);
     // Where Strimzi is installed elsewhere, its operator's image is not the stack's to pin.
     return [...(strimzi.install ? [images.operator] : []), images.kafka];
+  },
+  // Nothing the cluster holds leaves unconfirmed, and Strimzi can make every change (kafka-changes.ts).
+  refusals: (config: KafkaStackConfig, observed) => {
+    const live = observed.kafka as LiveKafka | undefined;
+    return live ? kafkaEditProblems(config, live) : [];
   },
   create,
   outputs,

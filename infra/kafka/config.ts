@@ -181,6 +181,7 @@ const catalogueSchema = z.strictObject({
  */
 export const RETIRE_MODES = ["keep", "delete"] as const;
 const retireMode = z.enum(RETIRE_MODES);
+const confirmedValue = z.union([z.string(), z.number()]);
 
 /**
  * The explicit, per-object confirmations that let a stateful object go (infra/kafka/data-safety.ts).
@@ -199,6 +200,17 @@ const retireSchema = z.strictObject({
    * kafka-reassign-partitions). Strimzi keeps the old count while they do (infra/kafka/kafka-changes.ts).
    */
   scaleDown: z.record(dnsLabel, z.int().min(0)).default({}),
+  /**
+   * Config changes that delete records already written (infra/kafka/truncation.ts): topic -> key ->
+   * its new value, and the brokers' keys the same way. Each names the exact value of one change
+   * ("default" where the key is removed), set in that change and removed by the next one that moves it.
+   */
+  truncate: z
+    .strictObject({
+      topics: z.record(kafkaTopicName, z.record(z.string(), confirmedValue)).default({}),
+      brokers: z.record(z.string(), confirmedValue).default({}),
+    })
+    .default({ topics: {}, brokers: {} }),
   /** The whole stack, before `pulumi destroy`: every Kafka object and the namespaces holding them. */
   stack: retireMode.optional(),
 });

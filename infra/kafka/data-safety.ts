@@ -151,3 +151,46 @@ export function departureProblems(live: LiveKafka, desired: DesiredKafka, retire
   check("nodePools", live.nodePools, (o) => o.name);
   return problems;
 }
+
+/**
+ * Confirmations that outlive their change. `retire.<kind>.<name>` for an object the program
+ * declares but the cluster does not hold would create a new object of that name unprotected and
+ * already confirmed; `retire.scaleDown.<pool>` at another count than the pool's would let a later
+ * scale-down to it through unreviewed. Each is refused until removed. Only against a running
+ * cluster: before the first `up` nothing is live.
+ */
+export function staleConfirmationProblems(
+  live: LiveKafka,
+  desired: DesiredKafka & { readonly replicas: Readonly<Record<string, number>> },
+  retire: RetireConfig,
+): ConfigProblem[] {
+  if (!live.cluster) return [];
+  const problems: ConfigProblem[] = [];
+  const held: Record<StatefulKind, Set<string>> = {
+    topics: new Set(live.topics.map(liveTopicName)),
+    users: new Set(live.users.map((o) => o.name)),
+    nodePools: new Set(live.nodePools.map((o) => o.name)),
+  };
+  for (const kind of ["topics", "users", "nodePools"] as const)
+    for (const name of Object.keys(retire[kind]))
+      if (desired[kind].includes(name) && !held[kind].has(name))
+        problems.push(
+          problem(
+            "retire",
+            [kind, name],
+            `expected a confirmation for a ${KINDS[kind].what} the cluster holds; found "${name}" declared but not in the cluster: ` +
+              `it would be created unprotected. A confirmation is for one object: remove it`,
+          ),
+        );
+  for (const [pool, count] of Object.entries(retire.scaleDown))
+    if (desired.replicas[pool] !== count)
+      problems.push(
+        problem(
+          "retire",
+          ["scaleDown", pool],
+          `expected the confirmed count ${count} to be pool "${pool}"'s replicas; found ${desired.replicas[pool] ?? "no such pool"}. ` +
+            `A confirmation is for one scale-down: remove it`,
+        ),
+      );
+  return problems;
+}

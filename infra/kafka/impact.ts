@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { LiveKafka, LiveObject } from "./data-safety";
-import { liveTopicName } from "./data-safety";
+import { brokerTruncations, topicTruncations } from "./truncation";
 
 export type ImpactLevel = "destructive" | "disruptive" | "benign";
 
@@ -81,6 +81,17 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
     });
   }
   const config = keysChanged(field(live.spec, "kafka", "config"), field(desired.cluster, "kafka", "config"));
+  const deleted = brokerTruncations(
+    (field(live.spec, "kafka", "config") ?? {}) as Record<string, unknown>,
+    (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
+  );
+  if (deleted.length > 0)
+    impacts.push({
+      level: "destructive",
+      object,
+      change: `spec.kafka.config: ${deleted.flatMap((t) => Object.keys(t.changed)).join(", ")}`,
+      effect: `data deleted: ${deleted.map((t) => `${t.what}: ${t.effect}`).join("; ")} (truncation.ts)`,
+    });
   if (config.length > 0)
     impacts.push({
       level: "disruptive",
@@ -91,12 +102,15 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
   const [wasMetadata, nowMetadata] = [field(live.spec, "kafka", "metadataVersion"), field(desired.cluster, "kafka", "metadataVersion")] as (
     string | undefined
   )[];
+  // Unset, the cluster runs its version's default, which Strimzi reports in the status
+  // (KRaftVersionChangeCreator.metadataVersionWithoutKafkaVersionChange): the step is read against that.
+  const running = (live.status as { kafkaMetadataVersion?: string } | undefined)?.kafkaMetadataVersion;
   if (changed(wasMetadata, nowMetadata))
     impacts.push({
       level: "benign",
       object,
       change: `spec.kafka.metadataVersion ${wasMetadata ?? "(default)"} -> ${nowMetadata ?? "(default)"}`,
-      effect: `${upgradeStep("metadataVersion", wasMetadata ?? "", nowMetadata ?? "")}: the cluster's metadata version moves, no restart (KRaftMetadataManager.java:81-152)`,
+      effect: `${upgradeStep("metadataVersion", wasMetadata ?? running ?? "", nowMetadata ?? "")}: the cluster's metadata version moves, no restart (KRaftMetadataManager.java:81-152)`,
     });
   for (const key of ["entityOperator", "kafkaExporter", "cruiseControl"])
     if (changed(field(live.spec, key), field(desired.cluster, key)))
@@ -137,7 +151,19 @@ function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects):
       });
     if (changed(was.spec.roles, spec.roles))
       impacts.push({ level: "disruptive", object, change: "roles", effect: `rolling restart of pool ${name} (PodHasOldRevision)` });
-    if (changed(was.spec.storage, spec.storage))
+    const storageOnly = (storage: unknown, drop: string) =>
+      JSON.parse(JSON.stringify(storage ?? {}, (k, v: unknown) => (k === drop ? undefined : v))) as unknown;
+    if (
+      changed(was.spec.storage, spec.storage) &&
+      !changed(storageOnly(was.spec.storage, "deleteClaim"), storageOnly(spec.storage, "deleteClaim"))
+    )
+      impacts.push({
+        level: "benign",
+        object,
+        change: "storage: deleteClaim",
+        effect: "recorded for when the pool's nodes are removed; no restart (StorageDiff IGNORABLE_PATHS)",
+      });
+    else if (changed(was.spec.storage, spec.storage))
       impacts.push({
         level: "disruptive",
         object,
@@ -166,14 +192,20 @@ function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects)
         effect: "keyed records map to other partitions from now on: per-key ordering breaks across the change",
       });
     const config = keysChanged(was.spec.config, spec.config);
+    const deleted = topicTruncations(
+      (was.spec.config ?? {}) as Record<string, unknown>,
+      (spec.config ?? {}) as Record<string, unknown>,
+      (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
+    );
     if (config.length > 0)
       impacts.push({
-        level: config.some((k) => k.startsWith("retention.")) ? "disruptive" : "benign",
+        level: deleted.length > 0 ? "destructive" : "benign",
         object,
         change: `config: ${config.join(", ")}`,
-        effect: config.some((k) => k.startsWith("retention."))
-          ? `topic ${liveTopicName(was)}'s retention changes: a shorter one deletes older records at the next log cleanup`
-          : "applied to the topic live; no restart",
+        effect:
+          deleted.length > 0
+            ? `data deleted: ${deleted.map((t) => `${t.what}: ${t.effect}`).join("; ")} (truncation.ts)`
+            : "applied to the topic live; no restart",
       });
   }
   return impacts;

@@ -9,9 +9,14 @@ import { type ConfigProblem, problem } from "../kit/config-kit";
 import { type TopicPlan, planTopics, planUsers } from "./catalogue";
 import { nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
-import { type LiveKafka, type LiveObject, departureProblems, liveTopicName } from "./data-safety";
+import { type LiveKafka, type LiveObject, departureProblems, liveTopicName, staleConfirmationProblems } from "./data-safety";
 import { type Impact, kafkaImpacts } from "./impact";
 import { kafkaTopicSpec, kafkaUserSpec } from "./strimzi-entities";
+import { truncationProblems } from "./truncation";
+
+/** The brokers' config the Kafka CR holds (spec.kafka.config). */
+export const liveBrokerConfig = (cluster: LiveObject): Record<string, unknown> =>
+  (cluster.spec.kafka as { config?: Record<string, unknown> } | undefined)?.config ?? {};
 
 /** One change Strimzi cannot make: what it does instead, its source, and what to do. */
 export interface UnsupportedChange {
@@ -63,6 +68,14 @@ export const UNSUPPORTED_CHANGES = {
     source: "cluster-operator/src/main/java/io/strimzi/operator/cluster/model/StorageDiff.java:30-31, KafkaPool.java:157-190",
     procedure:
       "add a new broker pool with the new class, move the partitions to it, retire the old pool (documentation/modules/configuring/proc-managing-storage-node-pools.adoc)",
+  },
+  storageFieldChanged: {
+    change: "a volume's setting other than its size, deleteClaim, kraftMetadata or volumeAttributesClass changed (an ephemeral sizeLimit)",
+    strimzi:
+      "the Cluster Operator ignores every storage change of the pool and sets a KafkaStorage warning (StorageDiff allows only those paths and a size increase)",
+    source: "cluster-operator/src/main/java/io/strimzi/operator/cluster/model/StorageDiff.java:30-31,106-140, KafkaPool.java:157-190",
+    procedure:
+      "add a new broker pool with the new setting, move the partitions to it, retire the old pool (documentation/modules/configuring/proc-managing-storage-node-pools.adoc)",
   },
   volumeRemoved: {
     change: "a JBOD volume removed",
@@ -209,7 +222,11 @@ interface Volume {
   readonly type?: string;
   readonly size?: string;
   readonly class?: string;
+  readonly [field: string]: unknown;
 }
+
+/** The fields a volume may change that StorageDiff allows (IGNORABLE_PATHS, and /size when it grows), or another rule reads. */
+const VOLUME_FIELDS_RULED = new Set(["id", "type", "size", "class", "deleteClaim", "kraftMetadata", "volumeAttributesClass"]);
 
 function volumesOf(spec: Readonly<Record<string, unknown>>): Volume[] {
   const storage = spec.storage as (Volume & { volumes?: Volume[] }) | undefined;
@@ -246,6 +263,18 @@ function storageProblems(
     if (was.type !== now.type) problems.push(at(refusal("storageTypeChanged", `pool "${pool}" volume ${id}: ${was.type} -> ${now.type}`)));
     else if (was.class !== now.class)
       problems.push(at(refusal("storageClassChanged", `pool "${pool}" volume ${id}: ${was.class} -> ${now.class}`)));
+    const others = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter(
+      (f) => !VOLUME_FIELDS_RULED.has(f) && JSON.stringify(was[f]) !== JSON.stringify(now[f]),
+    );
+    if (was.type === now.type && others.length > 0)
+      problems.push(
+        at(
+          refusal(
+            "storageFieldChanged",
+            `pool "${pool}" volume ${id}: ${others.map((f) => `${f} ${JSON.stringify(was[f]) ?? "(unset)"} -> ${JSON.stringify(now[f]) ?? "(unset)"}`).join(", ")}`,
+          ),
+        ),
+      );
     if (was.size && now.size && quantityBytes(now.size) < quantityBytes(was.size))
       problems.push(at(refusal("storageShrunk", `pool "${pool}" volume ${id}: ${was.size} -> ${now.size}`)));
   }
@@ -401,13 +430,27 @@ export function kafkaEditProblems(
 ): ConfigProblem[] {
   const { kafka, catalogue, strimzi, retire } = config;
   const topics = planTopics(catalogue, kafka.replication.factor);
+  const declared = {
+    topics: topics.map((t) => t.name),
+    users: planUsers(catalogue).map((u) => u.name),
+    nodePools: kafka.nodePools.map((p) => p.name),
+  };
   return [
-    ...departureProblems(
+    ...departureProblems(live, declared, retire),
+    ...staleConfirmationProblems(
       live,
-      { topics: topics.map((t) => t.name), users: planUsers(catalogue).map((u) => u.name), nodePools: kafka.nodePools.map((p) => p.name) },
+      { ...declared, replicas: Object.fromEntries(kafka.nodePools.map((p) => [p.name, p.replicas])) },
       retire,
     ),
     ...unsupportedChangeProblems(live, { kafka, strimziChartVersion: strimzi.chartVersion, ...desiredSpecs(kafka, topics) }, retire),
+    ...truncationProblems(
+      {
+        ...(live.cluster ? { brokerConfig: liveBrokerConfig(live.cluster) } : {}),
+        topics: live.topics.map((t) => ({ name: liveTopicName(t), config: (t.spec.config ?? {}) as Record<string, unknown> })),
+      },
+      { brokerConfig: kafka.config, topics: topics.map((t) => ({ name: t.name, config: t.config })) },
+      retire,
+    ),
   ];
 }
 

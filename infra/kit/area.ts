@@ -5,7 +5,7 @@
  * component factory and the stack outputs it adds, so the program holds no area's knowledge.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ConfigArea } from "./config-kit";
+import type { ConfigArea, ConfigProblem } from "./config-kit";
 import type { ThirdPartyImage } from "./images";
 import type { NamespaceSpec, PlatformNamespaces } from "./namespaces";
 import type { ResolvedCluster } from "./provider";
@@ -49,6 +49,12 @@ export interface AreaDescriptor<Schema extends AreaSchema, Config, Parts, Output
   readonly namespaces?: (config: Config) => readonly NamespaceSpec[];
   /** The third-party images it deploys in this stack, each with the key that pins its digest (infra/kit/images.ts). */
   readonly images?: (config: Config) => readonly ThirdPartyImage[];
+  /**
+   * The edits it refuses given what the cluster holds (`observed`, read before anything is
+   * declared): the program checks every area's before it declares a resource, so a refused edit
+   * declares nothing.
+   */
+  readonly refusals?: (config: Config, observed: AreaStack<Config>["observed"]) => readonly ConfigProblem[];
   /** Declares its components; returns what the areas after it and its outputs need. */
   readonly create?: (stack: AreaStack<Config>) => Parts;
   /** The stack outputs it adds (each declared in infra/kit/outputs-contract.ts), read from what `create` returned. */
@@ -61,6 +67,7 @@ export interface Area<Schema extends AreaSchema = AreaSchema, Config = never, Ou
   readonly config: Schema;
   readonly namespaces: (config: Config) => readonly NamespaceSpec[];
   readonly images: (config: Config) => readonly ThirdPartyImage[];
+  readonly refusals: (config: Config, observed: AreaStack<Config>["observed"]) => readonly ConfigProblem[];
   /** Creates the area's components and reads its outputs from them. */
   readonly declare: (stack: AreaStack<Config>) => { readonly parts: unknown; readonly outputs: Outputs };
 }
@@ -74,6 +81,7 @@ export function defineAreaDescriptor<Schema extends AreaSchema, Config, Parts = 
     config: area.config,
     namespaces: (config) => area.namespaces?.(config) ?? [],
     images: (config) => area.images?.(config) ?? [],
+    refusals: (config, observed) => area.refusals?.(config, observed) ?? [],
     declare: (stack) => {
       const parts = area.create?.(stack) as Parts;
       return { parts, outputs: area.outputs?.(parts, stack) ?? ({} as Outputs) };

@@ -1,0 +1,231 @@
+/**
+ * Config changes that delete records already written: a shorter retention, a smaller size bound,
+ * a cleanup policy that starts deleting or compacting, consumer offsets that expire sooner. Kafka
+ * applies them live and deletes at its next log cleanup; no restart, no warning. Each needs its
+ * own confirmation (`streamforge:retire.truncate`) naming the exact new value, which a reviewer
+ * sees in the diff. Defaults are Kafka 4.2's (kafka-server-common ServerLogConfigs:
+ * log.retention.hours 168, log.retention.bytes -1, log.cleanup.policy "delete"; kafka-group-coordinator
+ * GroupCoordinatorConfig: offsets.retention.minutes 10080). Pure functions.
+ */
+import { type ConfigProblem, problem } from "../kit/config-kit";
+import type { RetireConfig } from "./config";
+
+type Config = Readonly<Record<string, unknown>>;
+
+/** What a confirmation holds for a key the change removes (its default applies again). */
+export const UNSET = "default";
+
+/** A measure of how much a config keeps, over the keys that set it. */
+interface Measure {
+  readonly keys: readonly string[];
+  readonly what: string;
+  /** True when `now` keeps less than `was`: records (or offsets) already written are deleted. */
+  deletes(was: Config, now: Config, inherited: Config): boolean;
+  readonly effect: string;
+}
+
+const number = (v: unknown): number | undefined => (v === undefined || v === null || v === "" ? undefined : Number(v));
+/** -1 (Kafka's "unlimited") as infinity, so that "smaller" reads naturally. */
+const bound = (v: number): number => (v < 0 ? Infinity : v);
+
+/** The brokers' retention in ms: log.retention.ms, else .minutes, else .hours (168), as LogConfig reads them. */
+function brokerRetentionMs(c: Config): number {
+  const ms = number(c["log.retention.ms"]);
+  if (ms !== undefined) return ms;
+  const minutes = number(c["log.retention.minutes"]);
+  if (minutes !== undefined) return minutes * 60_000;
+  return (number(c["log.retention.hours"]) ?? 168) * 3_600_000;
+}
+
+const policies = (v: unknown): Set<string> =>
+  new Set(
+    String(v)
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
+  );
+/** The new policy adds one the old did not apply: "delete" starts retention, "compact" drops superseded records. */
+const policyAdded = (was: unknown, now: unknown): boolean => [...policies(now)].some((p) => !policies(was).has(p));
+
+/** A topic's own keys; `inherited` is the brokers' config (kafka.config), which a topic without its own value follows. */
+const TOPIC_MEASURES: readonly Measure[] = [
+  {
+    keys: ["retention.ms"],
+    what: "retention time",
+    deletes: (was, now, inherited) => {
+      const of = (c: Config) => bound(number(c["retention.ms"]) ?? brokerRetentionMs(inherited));
+      return of(now) < of(was);
+    },
+    effect: "records older than the new retention are deleted at the next log cleanup",
+  },
+  {
+    keys: ["retention.bytes"],
+    what: "retention size",
+    deletes: (was, now, inherited) => {
+      const of = (c: Config) => bound(number(c["retention.bytes"]) ?? number(inherited["log.retention.bytes"]) ?? -1);
+      return of(now) < of(was);
+    },
+    effect: "the oldest segments beyond the new size are deleted at the next log cleanup",
+  },
+  {
+    keys: ["cleanup.policy"],
+    what: "cleanup policy",
+    deletes: (was, now, inherited) => {
+      const of = (c: Config) => c["cleanup.policy"] ?? inherited["log.cleanup.policy"] ?? "delete";
+      return policyAdded(of(was), of(now));
+    },
+    effect: "compaction deletes every record superseded by a later one of its key; delete starts removing records past retention",
+  },
+];
+
+const BROKER_MEASURES: readonly Measure[] = [
+  {
+    keys: ["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
+    what: "default retention time",
+    deletes: (was, now) => bound(brokerRetentionMs(now)) < bound(brokerRetentionMs(was)),
+    effect: "records older than it are deleted from every topic without its own retention.ms",
+  },
+  {
+    keys: ["log.retention.bytes"],
+    what: "default retention size",
+    deletes: (was, now) => bound(number(now["log.retention.bytes"]) ?? -1) < bound(number(was["log.retention.bytes"]) ?? -1),
+    effect: "the oldest segments beyond it are deleted from every topic without its own retention.bytes",
+  },
+  {
+    keys: ["log.cleanup.policy"],
+    what: "default cleanup policy",
+    deletes: (was, now) => policyAdded(was["log.cleanup.policy"] ?? "delete", now["log.cleanup.policy"] ?? "delete"),
+    effect: "every topic without its own cleanup.policy starts compacting or deleting",
+  },
+  {
+    keys: ["offsets.retention.minutes"],
+    what: "consumer offsets retention",
+    deletes: (was, now) => (number(now["offsets.retention.minutes"]) ?? 10080) < (number(was["offsets.retention.minutes"]) ?? 10080),
+    effect: "committed offsets of groups idle longer than it are deleted: those consumers restart from auto.offset.reset",
+  },
+];
+
+/** One change that deletes records: its keys' new values, as the confirmation must name them. */
+export interface Truncation {
+  readonly what: string;
+  readonly effect: string;
+  /** Each changed key of the measure and its new value (UNSET where removed). */
+  readonly changed: Readonly<Record<string, string>>;
+}
+
+const shown = (v: unknown): string => (v === undefined ? UNSET : typeof v === "string" ? v : JSON.stringify(v));
+
+function truncations(measures: readonly Measure[], was: Config, now: Config, inherited: Config): Truncation[] {
+  return measures
+    .filter((m) => m.deletes(was, now, inherited))
+    .map((m) => ({
+      what: m.what,
+      effect: m.effect,
+      changed: Object.fromEntries(m.keys.filter((k) => shown(was[k]) !== shown(now[k])).map((k) => [k, shown(now[k])])),
+    }));
+}
+
+/** What a topic's config change deletes, given the brokers' config it inherits from. */
+export function topicTruncations(was: Config, now: Config, brokerConfig: Config): Truncation[] {
+  return truncations(TOPIC_MEASURES, was, now, brokerConfig);
+}
+
+/** What a change of the brokers' config (the Kafka CR's spec.kafka.config) deletes. */
+export function brokerTruncations(was: Config, now: Config): Truncation[] {
+  return truncations(BROKER_MEASURES, was, now, {});
+}
+
+const values = (changed: Readonly<Record<string, string>>) =>
+  Object.entries(changed)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+
+/** The changes whose confirmation is missing or names another value; and confirmations no change needs any more. */
+function confirmationProblems(
+  found: Truncation[],
+  confirmed: Readonly<Record<string, string | number>>,
+  desired: Config,
+  at: (key: string, message: string) => ConfigProblem,
+  confirmKey: string,
+  subject: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const t of found)
+    for (const [key, value] of Object.entries(t.changed))
+      if (confirmed[key] === undefined || String(confirmed[key]) !== value)
+        problems.push(
+          at(
+            key,
+            `expected a confirmation for ${subject} ${t.what} (${values(t.changed)}): ${t.effect}. ` +
+              `To go ahead, set ${confirmKey}["${key}"] to ${JSON.stringify(value)} in the same change; found ` +
+              (confirmed[key] === undefined ? "none" : `${JSON.stringify(confirmed[key])}`),
+          ),
+        );
+  // A confirmation outlives its change: kept, it would let the same value through again, unreviewed.
+  for (const [key, value] of Object.entries(confirmed))
+    if (shown(desired[key]) !== String(value) && !found.some((t) => t.changed[key] !== undefined))
+      problems.push(
+        at(
+          key,
+          `expected ${confirmKey}["${key}"] (${JSON.stringify(value)}) to name the value ${subject} ${key} is set to; found ${shown(desired[key])}. ` +
+            `A confirmation is for one change: remove it`,
+        ),
+      );
+  return problems;
+}
+
+/**
+ * Every change of a live topic's or the brokers' config that deletes records, unless
+ * `streamforge:retire.truncate` names its new value; and every stale confirmation.
+ */
+export function truncationProblems(
+  live: {
+    readonly brokerConfig?: Config;
+    readonly topics: readonly { readonly name: string; readonly config: Config }[];
+  },
+  desired: {
+    readonly brokerConfig: Config;
+    readonly topics: readonly { readonly name: string; readonly config: Config }[];
+  },
+  retire: RetireConfig,
+): ConfigProblem[] {
+  const { topics: confirmedTopics, brokers: confirmedBrokers } = retire.truncate;
+  const problems: ConfigProblem[] = [];
+  const found = live.brokerConfig ? brokerTruncations(live.brokerConfig, desired.brokerConfig) : [];
+  problems.push(
+    ...confirmationProblems(
+      found,
+      confirmedBrokers,
+      desired.brokerConfig,
+      (key, message) => problem("kafka", ["config", key], message),
+      "streamforge:retire.truncate.brokers",
+      "the brokers'",
+    ),
+  );
+  const liveTopics = new Map(live.topics.map((t) => [t.name, t]));
+  for (const { name, config } of desired.topics) {
+    const was = liveTopics.get(name);
+    const changes = was ? topicTruncations(was.config, config, desired.brokerConfig) : [];
+    problems.push(
+      ...confirmationProblems(
+        changes,
+        confirmedTopics[name] ?? {},
+        config,
+        (key, message) => problem("catalogue", ["topics", name, "config", key], message),
+        `streamforge:retire.truncate.topics.${name}`,
+        `topic "${name}"'s`,
+      ),
+    );
+  }
+  const declared = new Set(desired.topics.map((t) => t.name));
+  for (const name of Object.keys(confirmedTopics))
+    if (!declared.has(name))
+      problems.push(
+        problem(
+          "retire",
+          ["truncate", "topics", name],
+          `expected a topic of the catalogue; found "${name}", which the catalogue does not declare. A confirmation is for one change: remove it`,
+        ),
+      );
+  return problems;
+}
