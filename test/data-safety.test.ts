@@ -128,6 +128,41 @@ describe("owner: kafka-api, where nothing is read live: a guard per topic and us
     }
   });
 
+  it('"keep" keeps all of a user: its credential, ACLs and Secret are retained, and the User Operator leaves it alone once removed', async () => {
+    const user = Object.keys(config.catalogue.users)[0]!;
+    const render = async (edit: (raw: Record<string, any>) => void) => (await renderStack("local-kafka-api", { edit })).resources;
+    const objectsOf = (resources: DeclaredResource[]) =>
+      resources.filter(
+        (r) =>
+          (r.type === "kafka:index/acl:Acl" && (r.inputs as { aclPrincipal: string }).aclPrincipal === `User:${user}`) ||
+          (r.type === "kafka:index/userScramCredential:UserScramCredential" && (r.inputs as { username: string }).username === user) ||
+          (r.type === "kubernetes:core/v1:Secret" && (r.inputs.metadata as { name: string }).name === user),
+      );
+    const ignored = (resources: DeclaredResource[]) =>
+      JSON.stringify(resources.find((r) => r.inputs.kind === "Kafka")!.inputs).match(
+        /STRIMZI_IGNORED_USERS_PATTERN","value":"([^"]+)"/,
+      )![1];
+    const kept = objectsOf(await render((raw) => (raw.retire = { users: { [user]: "keep" } })));
+    expect(new Set(kept.map((r) => r.type)).size).toBe(3);
+    for (const r of kept) expect([r.type, r.retainOnDelete]).toEqual([r.type, true]);
+    // Protected, an ACL row is not retained: one that leaves the catalogue must be revoked.
+    const protectedAcls = objectsOf(await render(() => {})).filter((r) => r.type === "kafka:index/acl:Acl");
+    expect(protectedAcls.length).toBeGreaterThan(0);
+    for (const r of protectedAcls) expect(r.retainOnDelete).toBeFalsy();
+    // Removed after its "keep" was applied: the brokers' User Operator still ignores it.
+    const removed = await render((raw) => {
+      delete raw.catalogue.users[user];
+      raw.retire = { users: { [user]: "keep" } };
+    });
+    expect(objectsOf(removed)).toEqual([]);
+    expect(ignored(removed)).toContain(user);
+    const deleted = await render((raw) => {
+      delete raw.catalogue.users[user];
+      raw.retire = { users: { [user]: "delete" } };
+    });
+    expect(ignored(deleted)).not.toContain(user);
+  });
+
   it("a confirmation unprotects exactly its object's guard", async () => {
     const [topic, other] = Object.keys(config.catalogue.topics);
     const guards = await guardsOf({ topics: { [topic!]: "keep" } });

@@ -62,7 +62,10 @@ function create({ config, providers, namespaces, observed, cluster: target }: Ar
     {
       kafka,
       strimzi,
-      externallyManagedUsers: kafkaApiOwned ? users.map((u) => u.name) : [],
+      // Those the stack released ("keep") stay out of the User Operator's hands too: it deletes the
+      // credentials and ACLs of any user without a KafkaUser that the pattern does not name
+      // (user-operator ScramCredentialsOperator.java:184, SimpleAclOperator.java:325, QuotasOperator.java:222 at 1.2.0).
+      externallyManagedUsers: kafkaApiOwned ? externallyManaged(users, retire) : [],
       usersNamespace: apps.namespace,
       clientNamespaces: clients,
       caCopyFollowedBySync: caSynced(config),
@@ -150,6 +153,12 @@ function outputs({ operator, cluster, entities }: KafkaParts): KafkaOutputs {
     claim(userSecretOutputKey(user), declared.userSecrets[user]!, `user "${user}"`);
   }
   return { ...fixed, ...named };
+}
+
+/** The users Kafka holds that the User Operator must leave alone: the catalogue's, and those retired with "keep". */
+export function externallyManaged(users: readonly { readonly name: string }[], retire: KafkaStackConfig["retire"]): string[] {
+  const kept = Object.entries(retire.users).flatMap(([name, mode]) => (mode === "keep" ? [name] : []));
+  return [...new Set([...users.map((u) => u.name), ...kept])].sort();
 }
 
 export const kafkaAreaDescriptor = defineAreaDescriptor({

@@ -100,7 +100,11 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
     }
 
     for (const user of args.users) {
-      const keep = keepOptions(retireModeOf(args.retire, "users", user.name));
+      const mode = retireModeOf(args.retire, "users", user.name);
+      const keep = keepOptions(mode);
+      // Released with "keep", its ACLs and Secret stay with its credential. Only then: a protected
+      // user's ACL row that leaves the catalogue must be deleted, or access would outlive its review.
+      const released = { retainOnDelete: mode === "keep" };
       const password = new random.RandomPassword(`${name}-password-${user.name}`, { length: 32, special: false }, { parent: this });
       const credential = new kafka.UserScramCredential(
         `${name}-scram-${user.name}`,
@@ -113,7 +117,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
             new kafka.Acl(
               `${name}-acl-${user.name}-${acl.resourceType}-${acl.patternType}-${acl.name}-${row.aclOperation.toLowerCase()}`,
               row,
-              child,
+              { ...child, ...released },
             ),
         ),
       );
@@ -132,7 +136,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
             "sasl.jaas.config": pulumi.secret(password.result.apply((p) => saslJaasConfig(user.name, p))),
           },
         },
-        { parent: this, dependsOn: args.credentialsDependsOn },
+        { parent: this, dependsOn: args.credentialsDependsOn, retainOnDelete: keep.retainOnDelete },
       );
       // Before any of the user's objects: its credential, its ACLs, its Secret and the password in them.
       new ConfirmationGuard(
