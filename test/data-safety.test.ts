@@ -462,6 +462,27 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     ]);
   });
 
+  it("the cluster's identity: its name, and the namespace its User Operator watches", () => {
+    const renamed: LiveKafka = { nodePools: [], topics: [], users: [], otherClusters: [live.cluster!.name] };
+    expectRule(
+      problemsAfter(renamed, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } })),
+      "streamforge:kafka.clusterName",
+      "clusterRenamed",
+    );
+    expect(problemsAfter(renamed, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } }))).toContainEqual(
+      expect.stringContaining('found "k3" -> "k4" in namespace kafka'),
+    );
+    expectRule(
+      problemsAfter(live, (c) => ({ ...c, apps: { ...c.apps, namespace: "stf-next" } })),
+      "streamforge:apps.namespace",
+      "usersNamespaceChanged",
+    );
+    // A first up next to another stack's cluster is not a rename: two others, or none, say nothing.
+    expect(problemsAfter({ ...renamed, otherClusters: ["a", "b"] }, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } }))).toEqual(
+      [],
+    );
+  });
+
   it("versions: metadataVersion may not move with version; a downgrade needs the metadata lowered first", () => {
     const at = (version: string, metadataVersion: string | undefined, current: string): LiveKafka => ({
       ...live,

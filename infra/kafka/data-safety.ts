@@ -63,6 +63,8 @@ export const LIVE_READS = [
 
 export interface LiveKafka {
   readonly cluster?: LiveObject;
+  /** Other Kafka CRs of this program in the Kafka namespace: where `cluster` is missing, the one this stack ran under another name. */
+  readonly otherClusters?: readonly string[];
   readonly nodePools: readonly LiveObject[];
   readonly topics: readonly LiveObject[];
   readonly users: readonly LiveObject[];

@@ -109,6 +109,22 @@ export const UNSUPPORTED_CHANGES = {
       "documentation/assemblies/deploying/assembly-kraft-mode.adoc:76-98, cluster-operator/src/main/java/io/strimzi/operator/cluster/model/KafkaBrokerConfigurationBuilder.java:209",
     procedure: "not supported by Strimzi 1.2.0: keep the controller pools as they are",
   },
+  clusterRenamed: {
+    change: "the Kafka cluster's name changed",
+    strimzi:
+      "every object Strimzi makes is named after the Kafka CR (KafkaResources.java), so a new name is a new, empty cluster beside the old one, whose node pools lose their strimzi.io/cluster label and stop being reconciled",
+    source:
+      "api/src/main/java/io/strimzi/api/kafka/model/kafka/KafkaResources.java:72, cluster-operator/src/main/java/io/strimzi/operator/cluster/operator/assembly/KafkaAssemblyOperator.java:533",
+    procedure: "keep kafka.clusterName; a cluster under another name is a new stack, with its data mirrored to it (MirrorMaker 2)",
+  },
+  usersNamespaceChanged: {
+    change: "the namespace of the KafkaUsers changed (apps.namespace)",
+    strimzi:
+      "the User Operator then watches the new namespace; its periodic reconcile deletes the SCRAM credentials and ACLs of every user without a KafkaUser there (KafkaUserOperator.reconcile, delete) before the users are declared again: every client is cut off",
+    source:
+      "user-operator/src/main/java/io/strimzi/operator/user/UserController.java:266-290, user-operator/src/main/java/io/strimzi/operator/user/operator/KafkaUserOperator.java:121-151,190-223",
+    procedure: "keep apps.namespace; apps in another namespace get their credentials Secrets copied there, or a stack of their own",
+  },
   versionUnsupported: {
     change: "a Kafka version the pinned Strimzi release does not support",
     strimzi: 'the reconcile fails with UnsupportedKafkaVersionException ("Unsupported Kafka.spec.kafka.version")',
@@ -211,6 +227,8 @@ export function versionProblems(kafka: KafkaConfig, strimziChartVersion: string)
 /** The desired Strimzi CRs' specs the live ones are compared with (as cluster-spec.ts renders them). */
 export interface DesiredSpecs {
   readonly kafka: KafkaConfig;
+  /** Where the KafkaUsers are declared (apps.namespace), which the User Operator watches. */
+  readonly usersNamespace: string;
   readonly strimziChartVersion: string;
   readonly nodePools: readonly { readonly name: string; readonly spec: Readonly<Record<string, unknown>> }[];
   /** `name` is the topic's name in Kafka, `resourceName` its KafkaTopic's. */
@@ -401,9 +419,29 @@ function clusterVersionProblems(live: LiveObject | undefined, kafka: KafkaConfig
   return problems;
 }
 
+/** The cluster's identity: its name, and the namespace its User Operator watches, against what the cluster runs. */
+function identityProblems(live: LiveKafka, kafka: KafkaConfig, usersNamespace: string): ConfigProblem[] {
+  if (!live.cluster)
+    return live.otherClusters?.length === 1
+      ? [
+          problem(
+            "kafka",
+            ["clusterName"],
+            refusal("clusterRenamed", `"${live.otherClusters[0]}" -> "${kafka.clusterName}" in namespace ${kafka.namespace}`),
+          ),
+        ]
+      : [];
+  const watched = (live.cluster.spec.entityOperator as { userOperator?: { watchedNamespace?: string } } | undefined)?.userOperator
+    ?.watchedNamespace;
+  return watched !== undefined && watched !== usersNamespace
+    ? [problem("apps", ["namespace"], refusal("usersNamespaceChanged", `${watched} -> ${usersNamespace}`))]
+    : [];
+}
+
 /** Every change from the live objects to the desired ones that Strimzi cannot make. */
 export function unsupportedChangeProblems(live: LiveKafka, desired: DesiredSpecs, retire: RetireConfig): ConfigProblem[] {
   return [
+    ...identityProblems(live, desired.kafka, desired.usersNamespace),
     ...clusterVersionProblems(live.cluster, desired.kafka, desired.strimziChartVersion),
     ...poolProblems(live.nodePools, desired.nodePools, retire),
     ...topicProblems(live.topics, desired.topics),
@@ -425,10 +463,11 @@ export function kafkaEditProblems(
     readonly catalogue: CatalogueConfig;
     readonly strimzi: StrimziConfig;
     readonly retire: RetireConfig;
+    readonly apps: { readonly namespace: string };
   },
   live: LiveKafka,
 ): ConfigProblem[] {
-  const { kafka, catalogue, strimzi, retire } = config;
+  const { kafka, catalogue, strimzi, retire, apps } = config;
   const topics = planTopics(catalogue, kafka.replication.factor);
   const declared = {
     topics: topics.map((t) => t.name),
@@ -442,7 +481,11 @@ export function kafkaEditProblems(
       { ...declared, replicas: Object.fromEntries(kafka.nodePools.map((p) => [p.name, p.replicas])) },
       retire,
     ),
-    ...unsupportedChangeProblems(live, { kafka, strimziChartVersion: strimzi.chartVersion, ...desiredSpecs(kafka, topics) }, retire),
+    ...unsupportedChangeProblems(
+      live,
+      { kafka, usersNamespace: apps.namespace, strimziChartVersion: strimzi.chartVersion, ...desiredSpecs(kafka, topics) },
+      retire,
+    ),
     ...truncationProblems(
       {
         ...(live.cluster ? { brokerConfig: liveBrokerConfig(live.cluster) } : {}),

@@ -63,8 +63,10 @@ export async function readLiveKafka(
     ),
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
+  const otherClusters = clusters.map((c) => c.metadata?.name ?? "").filter((name) => name !== where.clusterName);
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
+    ...(otherClusters.length > 0 ? { otherClusters } : {}),
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
     topics: topics.map((o) => toLive("KafkaTopic", o)),
     users: users.map((o) => toLive("KafkaUser", o)),

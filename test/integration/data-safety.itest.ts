@@ -181,6 +181,8 @@ describe("a change Strimzi cannot make", () => {
     ["brokersScaledDown", "streamforge:kafka.nodePools[1].replicas", (c) => (brokers(c).replicas = 2)],
     ["brokerRoleRemoved", "streamforge:kafka.nodePools[0].roles", (c) => (dualRole(c).roles = ["controller"])],
     ["controllerQuorumChanged", "streamforge:kafka.nodePools[0].replicas", (c) => (dualRole(c).replicas = 5)],
+    ["clusterRenamed", "streamforge:kafka.clusterName", (c) => (kafka(c).clusterName = "k4")],
+    ["usersNamespaceChanged", "streamforge:apps.namespace", (c) => (c["streamforge:apps"].namespace = "stf-next")],
     ["versionUnsupported", "streamforge:kafka.version", (c) => (kafka(c).version = "4.1.0")],
     ["metadataAheadOfVersion", "streamforge:kafka.metadataVersion", (c) => (kafka(c).metadataVersion = "4.3-IV0")],
     [
