@@ -736,6 +736,9 @@ describe("every preview says what its changes do to the running cluster", () => 
       ).map((i) => i.effect);
     expect(fromDefault("4.2-IV1")).toEqual([expect.stringMatching(/^downgrade, step 1 of 2 \(metadataVersion, then version\)/)]);
     expect(fromDefault(undefined)).toEqual([expect.stringMatching(/^metadataVersion change: /)]);
+    // A metadata downgrade says Kafka may refuse it (a SAFE_DOWNGRADE); an upgrade does not.
+    expect(fromDefault("4.2-IV1")[0]).toContain("else the status keeps the current one with a MetadataUpdateFailed warning");
+    expect(metadata("4.2-IV0", "4.2-IV1")[0]).not.toContain("MetadataUpdateFailed");
   });
 
   it("a listener removed cuts its clients off; an ACL change is labelled, a new topic is benign", () => {

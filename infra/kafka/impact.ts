@@ -53,6 +53,19 @@ function upgradeStep(what: "version" | "metadataVersion", was: string, now: stri
   return `${up ? "upgrade" : "downgrade"}, step ${first ? 1 : 2} of 2 (${up ? "version, then metadataVersion" : "metadataVersion, then version"})`;
 }
 
+/**
+ * A metadata version change: no restart. Lowered, Strimzi asks Kafka for a SAFE_DOWNGRADE, which
+ * Kafka refuses when a version between the two changed the metadata format; Strimzi then keeps
+ * the current one with a MetadataUpdateFailed warning and the Kafka CR stays Ready
+ * (KRaftMetadataManager.java:100-146; documentation/modules/upgrading/proc-downgrade-kafka-kraft.adoc).
+ */
+function metadataEffect(step: string): string {
+  const moves = `${step}: the cluster's metadata version moves, no restart (KRaftMetadataManager.java:81-152)`;
+  return step.startsWith("downgrade")
+    ? `${moves}; Kafka allows it only if no version between the two changed the metadata format, else the status keeps the current one with a MetadataUpdateFailed warning: check status.kafkaMetadataVersion before step 2`
+    : moves;
+}
+
 /** Kafka CR spec.kafka fields whose change rolls every node (the pod revision hash: PodRevision.java:51-69, KafkaReconciler.java:700-734). */
 const ROLLING_FIELDS = ["version", "image", "jvmOptions", "template", "rack", "listeners", "authorization", "logging", "metricsConfig"];
 
@@ -110,7 +123,7 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
       level: "benign",
       object,
       change: `spec.kafka.metadataVersion ${wasMetadata ?? "(default)"} -> ${nowMetadata ?? "(default)"}`,
-      effect: `${upgradeStep("metadataVersion", wasMetadata ?? running ?? "", nowMetadata ?? "")}: the cluster's metadata version moves, no restart (KRaftMetadataManager.java:81-152)`,
+      effect: metadataEffect(upgradeStep("metadataVersion", wasMetadata ?? running ?? "", nowMetadata ?? "")),
     });
   for (const key of ["entityOperator", "kafkaExporter", "cruiseControl"])
     if (changed(field(live.spec, key), field(desired.cluster, key)))
