@@ -13,13 +13,14 @@ export = (async () => {
   // Before anything is declared: the kubeconfig must exist and hold the stack's context.
   const cluster = config.cluster ? readCluster(config.cluster) : undefined;
   // What the cluster holds of this stack's Kafka, which no edit may lose unconfirmed (kafka/data-safety.ts).
-  const live =
-    cluster && config.catalogue.owner === "strimzi"
-      ? await readLiveKafka(cluster, {
-          clusterName: config.kafka.clusterName,
-          kafkaNamespace: config.kafka.namespace,
-          usersNamespace: config.apps.namespace,
-        })
-      : undefined;
+  // With owner kafka-api the topics and users live in Kafka, not the API server: the cluster and its pools are read.
+  const live = cluster
+    ? await readLiveKafka(cluster, {
+        clusterName: config.kafka.clusterName,
+        kafkaNamespace: config.kafka.namespace,
+        usersNamespace: config.apps.namespace,
+        catalogue: config.catalogue.owner === "strimzi",
+      })
+    : undefined;
   return createPlatform(config, cluster, live ? { kafka: live } : {});
 })();

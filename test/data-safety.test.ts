@@ -462,6 +462,24 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     ]);
   });
 
+  it("owner kafka-api: the cluster and its pools are judged; the topics and users, not Strimzi objects there, are not", () => {
+    const config = committedConfig("local-kafka-api");
+    const pools = config.kafka.nodePools.map((p) => ({ ...live.nodePools[0]!, name: p.name, spec: nodePoolSpec(p) }));
+    const apiLive: LiveKafka = { ...live, nodePools: pools, topics: [], users: [], catalogueRead: false };
+    const problems = (c: PlatformConfig) => kafkaEditProblems(c, apiLive).map((p) => `${p.key}: ${p.message}`);
+    expect(problems(config)).toEqual([]);
+    // A topic's confirmation is not taken for a stale one: no KafkaTopic was read.
+    const topic = Object.keys(config.catalogue.topics)[0]!;
+    expect(problems(retiring(config, { topics: { [topic]: "keep" } }))).toEqual([]);
+    const quorum = {
+      ...config,
+      kafka: { ...config.kafka, nodePools: config.kafka.nodePools.map((p) => ({ ...p, replicas: p.replicas + 2 })) },
+    };
+    expectRule(problems(quorum), "streamforge:kafka.nodePools[0].replicas", "controllerQuorumChanged");
+    // No topic or user is reported as created: their changes show in the preview's own diff.
+    expect(kafkaEditImpacts(config, apiLive, live.cluster!.spec)).toEqual([]);
+  });
+
   it("the cluster's identity: its name, and the namespace its User Operator watches", () => {
     const renamed: LiveKafka = { nodePools: [], topics: [], users: [], otherClusters: [live.cluster!.name] };
     expectRule(

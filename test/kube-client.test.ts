@@ -49,7 +49,7 @@ async function server(replies: (path: string) => { status: number; headers?: Rec
   return { seen, target: { kubeconfigPath, context: "x", server: url }, close: () => new Promise((r) => s.close(r)) };
 }
 
-const where = { clusterName: "streamforge", kafkaNamespace: "kafka", usersNamespace: "stf" };
+const where = { clusterName: "streamforge", kafkaNamespace: "kafka", usersNamespace: "stf", catalogue: true };
 
 /**
  * readLiveKafka as the program runs it: in Node 22 itself, which loads the ES-module-only client

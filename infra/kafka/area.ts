@@ -28,8 +28,8 @@ export interface KafkaParts {
   readonly cluster: KafkaCluster;
   /** The catalogue's topics and users, through Strimzi's operators or the Kafka admin API. */
   readonly entities: StrimziEntities | KafkaApiEntities;
-  /** The preview identity's read of the Kafka objects, where the program reads them live. */
-  readonly previewers: PreviewerAccess | undefined;
+  /** The preview identity's read of the Kafka objects the program reads live. */
+  readonly previewers: PreviewerAccess;
 }
 
 export const kafkaParts = partsOf<KafkaParts>("kafka");
@@ -114,14 +114,12 @@ function create({ config, providers, namespaces, observed, cluster: target }: Ar
       { providers, dependsOn: [cluster] },
     );
   }
-  // Where the program reads the cluster before declaring anything (infra/index.ts), a preview identity may read exactly that.
-  const previewers = !kafkaApiOwned
-    ? new PreviewerAccess(
-        "previewers",
-        { kafkaNamespace: kafka.namespace, usersNamespace: apps.namespace, previewers: apps.previewers },
-        { providers, dependsOn: namespaces.dependencies(kafka.namespace, apps.namespace) },
-      )
-    : undefined;
+  // The program reads the cluster before declaring anything (infra/index.ts): a preview identity may read exactly that.
+  const previewers = new PreviewerAccess(
+    "previewers",
+    { kafkaNamespace: kafka.namespace, usersNamespace: apps.namespace, previewers: apps.previewers },
+    { providers, dependsOn: namespaces.dependencies(kafka.namespace, apps.namespace) },
+  );
   return { operator, cluster, entities, previewers };
 }
 

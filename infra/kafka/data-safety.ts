@@ -68,6 +68,8 @@ export interface LiveKafka {
   readonly nodePools: readonly LiveObject[];
   readonly topics: readonly LiveObject[];
   readonly users: readonly LiveObject[];
+  /** False where the catalogue's owner is the Kafka admin API: no KafkaTopic or KafkaUser was read, so none may be judged. */
+  readonly catalogueRead?: boolean;
 }
 
 export const NO_LIVE_KAFKA: LiveKafka = { nodePools: [], topics: [], users: [] };
@@ -173,7 +175,8 @@ export function staleConfirmationProblems(
     users: new Set(live.users.map((o) => o.name)),
     nodePools: new Set(live.nodePools.map((o) => o.name)),
   };
-  for (const kind of ["topics", "users", "nodePools"] as const)
+  const kinds = live.catalogueRead === false ? (["nodePools"] as const) : (["topics", "users", "nodePools"] as const);
+  for (const kind of kinds)
     for (const name of Object.keys(retire[kind]))
       if (desired[kind].includes(name) && !held[kind].has(name))
         problems.push(

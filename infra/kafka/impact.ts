@@ -280,8 +280,8 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
     ...retiringImpacts(desired),
     ...clusterImpacts(live.cluster, desired),
     ...poolImpacts(live.nodePools, desired),
-    ...topicImpacts(live.topics, desired),
-    ...userImpacts(live.users, desired),
+    // Owner kafka-api: the topics and users are not Strimzi objects; their changes show in the preview's own diff.
+    ...(live.catalogueRead === false ? [] : [...topicImpacts(live.topics, desired), ...userImpacts(live.users, desired)]),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

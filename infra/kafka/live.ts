@@ -32,7 +32,13 @@ function toLive(kind: LiveObject["kind"], o: KubeObject): LiveObject {
 /** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
 export async function readLiveKafka(
   target: ResolvedCluster,
-  where: { readonly clusterName: string; readonly kafkaNamespace: string; readonly usersNamespace: string },
+  where: {
+    readonly clusterName: string;
+    readonly kafkaNamespace: string;
+    readonly usersNamespace: string;
+    /** Whether the catalogue's topics and users are Strimzi CRs (owner strimzi) to read too. */
+    readonly catalogue: boolean;
+  },
 ): Promise<LiveKafka> {
   const { k8s, config } = await kubeClient(target.kubeconfigPath, target.context);
   const api = config.makeApiClient(k8s.CustomObjectsApi);
@@ -58,8 +64,10 @@ export async function readLiveKafka(
   const namespaceOf = { kafka: where.kafkaNamespace, users: where.usersNamespace };
   const [clusters, nodePools, topics, users] = (await Promise.all(
     LIVE_READS.map(({ plural, namespace }) =>
-      // The Kafka CR carries no strimzi.io/cluster label of its own.
-      list(plural, namespaceOf[namespace], plural === "kafkas" ? "app.kubernetes.io/part-of=streamforge" : labelSelector),
+      !where.catalogue && (plural === "kafkatopics" || plural === "kafkausers")
+        ? Promise.resolve([])
+        : // The Kafka CR carries no strimzi.io/cluster label of its own.
+          list(plural, namespaceOf[namespace], plural === "kafkas" ? "app.kubernetes.io/part-of=streamforge" : labelSelector),
     ),
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
@@ -67,6 +75,7 @@ export async function readLiveKafka(
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
     ...(otherClusters.length > 0 ? { otherClusters } : {}),
+    ...(where.catalogue ? {} : { catalogueRead: false }),
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
     topics: topics.map((o) => toLive("KafkaTopic", o)),
     users: users.map((o) => toLive("KafkaUser", o)),
