@@ -9,6 +9,7 @@ import { impactReport } from "../infra/kafka/impact";
 import {
   kafkaEditImpacts,
   kafkaEditProblems,
+  liveBrokerConfig,
   versionProblems,
   UNSUPPORTED_CHANGES,
   type UnsupportedChangeId,
@@ -633,7 +634,7 @@ describe("config changes that delete records need a confirmation naming the new 
     ]);
   });
 
-  it("a confirmation is for one change: once the value moves on, or its topic is gone, it is refused until removed", () => {
+  it("a confirmation is for one change: once applied, or when its topic is gone, it is refused until removed", () => {
     const applied = {
       ...live,
       topics: live.topics.map((t) =>
@@ -641,16 +642,67 @@ describe("config changes that delete records need a confirmation naming the new 
       ),
     };
     const confirmation = truncate({ topics: { "queue-control": { "retention.ms": 1000 } } });
-    // Applied and unchanged: harmless.
-    expect(problemsAfter(applied, then(shorter, confirmation))).toEqual([]);
-    // Lengthened again with the old confirmation left: refused, so that the next shortening to 1000 needs a fresh one.
-    expect(problemsAfter(applied, confirmation)).toEqual([
-      expect.stringMatching(
-        /^streamforge:catalogue\.topics\.queue-control\.config\.retention\.ms: expected streamforge:retire\.truncate\.topics\.queue-control\["retention\.ms"\] \(1000\) to name the value .*found 86400000\. A confirmation is for one change: remove it/,
-      ),
-    ]);
+    const stale = expect.stringMatching(
+      /^streamforge:catalogue\.topics\.queue-control\.config\.retention\.ms: expected streamforge:retire\.truncate\.topics\.queue-control\["retention\.ms"\] \(1000\) to confirm a pending change that deletes records; found none .* A confirmation is for one change: remove it once applied/,
+    );
+    // Applied: refused until removed, so that a drift back or a later change back cannot reuse it.
+    expect(problemsAfter(applied, then(shorter, confirmation))).toEqual([stale]);
+    expect(problemsAfter(applied, shorter)).toEqual([]);
+    // Lengthened again with the old confirmation left: refused the same way.
+    expect(problemsAfter(applied, confirmation)).toEqual([stale]);
+    // Before the first up nothing is live, and nothing is judged stale.
+    expect(problemsAfter({ nodePools: [], topics: [], users: [] }, then(shorter, confirmation))).toEqual([]);
     expect(problemsAfter(live, truncate({ topics: { "gone-topic": { "retention.ms": 1 } } }))).toEqual([
       expect.stringMatching(/^streamforge:retire\.truncate\.topics\.gone-topic: expected a topic of the catalogue/),
+    ]);
+  });
+
+  it("a topic is judged against the brokers' defaults it followed and will follow; unknown values and unclean election are asked about", () => {
+    // The topic followed the brokers' 720 h and gets its own 168 h while the brokers go to 24 h (confirmed): its own cut is asked about too.
+    const brokersAt = (hours: number): LiveKafka => ({
+      ...live,
+      cluster: {
+        ...live.cluster!,
+        spec: {
+          ...live.cluster!.spec,
+          kafka: { ...(live.cluster!.spec.kafka as object), config: { ...liveBrokerConfig(live.cluster!), "log.retention.hours": hours } },
+        },
+      },
+      topics: live.topics.map((t) =>
+        t.name === "queue-control" ? { ...t, spec: { ...t.spec, config: { "cleanup.policy": "delete" } } } : t,
+      ),
+    });
+    const own = (ms: number) => topicConfig("queue-control", (config) => ({ ...config, "retention.ms": ms }));
+    const brokers24 = then(brokerConfig({ "log.retention.hours": 24 }), truncate({ brokers: { "log.retention.hours": 24 } }));
+    expect(problemsAfter(brokersAt(720), then(own(168 * 3_600_000), brokers24))).toEqual([
+      expect.stringContaining('set streamforge:retire.truncate.topics.queue-control["retention.ms"] to "604800000"'),
+    ]);
+    // The reverse: a default that grows and an own value between the two keeps more than before.
+    expect(problemsAfter(brokersAt(168), then(own(200 * 3_600_000), brokerConfig({ "log.retention.hours": 1000 })))).toEqual([]);
+    // A live value that is not a number cannot be judged: the change is asked about.
+    const garbled: LiveKafka = {
+      ...live,
+      topics: live.topics.map((t) =>
+        t.name === "queue-control" ? { ...t, spec: { ...t.spec, config: { ...(t.spec.config as object), "retention.bytes": "1GiB" } } } : t,
+      ),
+    };
+    expect(
+      problemsAfter(
+        garbled,
+        topicConfig("queue-control", (config) => ({ ...config, "retention.bytes": 1000 })),
+      ),
+    ).toEqual([expect.stringContaining("retention size")]);
+    // Unclean leader election truncates committed records: asked about on a topic and on the brokers.
+    expect(
+      problemsAfter(
+        live,
+        topicConfig("queue-control", (config) => ({ ...config, "unclean.leader.election.enable": true })),
+      ),
+    ).toEqual([
+      expect.stringContaining("unclean leader election (unclean.leader.election.enable: true): a replica out of the ISR may become leader"),
+    ]);
+    expect(problemsAfter(live, brokerConfig({ "unclean.leader.election.enable": true }))).toEqual([
+      expect.stringMatching(/^streamforge:kafka\.config\.unclean\.leader\.election\.enable: /),
     ]);
   });
 

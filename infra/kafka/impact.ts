@@ -187,7 +187,7 @@ function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects):
   return impacts;
 }
 
-function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects): Impact[] {
+function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects, brokerConfigWas: Record<string, unknown>): Impact[] {
   const impacts: Impact[] = [];
   for (const { name, resourceName, spec } of desired.topics) {
     const was = live.find((t) => t.name === resourceName);
@@ -205,11 +205,10 @@ function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects)
         effect: "keyed records map to other partitions from now on: per-key ordering breaks across the change",
       });
     const config = keysChanged(was.spec.config, spec.config);
-    const deleted = topicTruncations(
-      (was.spec.config ?? {}) as Record<string, unknown>,
-      (spec.config ?? {}) as Record<string, unknown>,
-      (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
-    );
+    const deleted = topicTruncations((was.spec.config ?? {}) as Record<string, unknown>, (spec.config ?? {}) as Record<string, unknown>, {
+      was: brokerConfigWas,
+      now: (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
+    });
     if (config.length > 0)
       impacts.push({
         level: deleted.length > 0 ? "destructive" : "benign",
@@ -281,7 +280,12 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
     ...clusterImpacts(live.cluster, desired),
     ...poolImpacts(live.nodePools, desired),
     // Owner kafka-api: the topics and users are not Strimzi objects; their changes show in the preview's own diff.
-    ...(live.catalogueRead === false ? [] : [...topicImpacts(live.topics, desired), ...userImpacts(live.users, desired)]),
+    ...(live.catalogueRead === false
+      ? []
+      : [
+          ...topicImpacts(live.topics, desired, (field(live.cluster?.spec, "kafka", "config") ?? {}) as Record<string, unknown>),
+          ...userImpacts(live.users, desired),
+        ]),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

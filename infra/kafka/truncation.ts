@@ -19,14 +19,20 @@ export const UNSET = "default";
 interface Measure {
   readonly keys: readonly string[];
   readonly what: string;
-  /** True when `now` keeps less than `was`: records (or offsets) already written are deleted. */
-  deletes(was: Config, now: Config, inherited: Config): boolean;
+  /**
+   * True when `now` keeps less than `was`: records (or offsets) already written are deleted.
+   * `inherited` is what a topic without its own value follows (the brokers' config), before and after.
+   */
+  deletes(was: Config, now: Config, inherited: { readonly was: Config; readonly now: Config }): boolean;
   readonly effect: string;
 }
 
 const number = (v: unknown): number | undefined => (v === undefined || v === null || v === "" ? undefined : Number(v));
 /** -1 (Kafka's "unlimited") as infinity, so that "smaller" reads naturally. */
 const bound = (v: number): number => (v < 0 ? Infinity : v);
+/** `now` keeps less than `was`; a value that is not a number is taken to (it cannot be judged, so it is asked about). */
+const shrinks = (was: number, now: number): boolean => !Object.is(was, now) && (Number.isNaN(was) || Number.isNaN(now) || now < was);
+const enabled = (v: unknown): boolean => String(v) === "true";
 
 /** The brokers' retention in ms: log.retention.ms, else .minutes, else .hours (168), as LogConfig reads them. */
 function brokerRetentionMs(c: Config): number {
@@ -52,18 +58,19 @@ const TOPIC_MEASURES: readonly Measure[] = [
   {
     keys: ["retention.ms"],
     what: "retention time",
-    deletes: (was, now, inherited) => {
-      const of = (c: Config) => bound(number(c["retention.ms"]) ?? brokerRetentionMs(inherited));
-      return of(now) < of(was);
-    },
+    deletes: (was, now, inherited) =>
+      shrinks(
+        bound(number(was["retention.ms"]) ?? brokerRetentionMs(inherited.was)),
+        bound(number(now["retention.ms"]) ?? brokerRetentionMs(inherited.now)),
+      ),
     effect: "records older than the new retention are deleted at the next log cleanup",
   },
   {
     keys: ["retention.bytes"],
     what: "retention size",
     deletes: (was, now, inherited) => {
-      const of = (c: Config) => bound(number(c["retention.bytes"]) ?? number(inherited["log.retention.bytes"]) ?? -1);
-      return of(now) < of(was);
+      const of = (c: Config, from: Config) => bound(number(c["retention.bytes"]) ?? number(from["log.retention.bytes"]) ?? -1);
+      return shrinks(of(was, inherited.was), of(now, inherited.now));
     },
     effect: "the oldest segments beyond the new size are deleted at the next log cleanup",
   },
@@ -71,10 +78,20 @@ const TOPIC_MEASURES: readonly Measure[] = [
     keys: ["cleanup.policy"],
     what: "cleanup policy",
     deletes: (was, now, inherited) => {
-      const of = (c: Config) => c["cleanup.policy"] ?? inherited["log.cleanup.policy"] ?? "delete";
-      return policyAdded(of(was), of(now));
+      const of = (c: Config, from: Config) => c["cleanup.policy"] ?? from["log.cleanup.policy"] ?? "delete";
+      return policyAdded(of(was, inherited.was), of(now, inherited.now));
     },
     effect: "compaction deletes every record superseded by a later one of its key; delete starts removing records past retention",
+  },
+  {
+    keys: ["unclean.leader.election.enable"],
+    what: "unclean leader election",
+    deletes: (was, now, inherited) => {
+      const of = (c: Config, from: Config) =>
+        enabled(c["unclean.leader.election.enable"] ?? from["unclean.leader.election.enable"] ?? false);
+      return of(now, inherited.now) && !of(was, inherited.was);
+    },
+    effect: "a replica out of the ISR may become leader: records the old leader had committed are truncated",
   },
 ];
 
@@ -82,13 +99,13 @@ const BROKER_MEASURES: readonly Measure[] = [
   {
     keys: ["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
     what: "default retention time",
-    deletes: (was, now) => bound(brokerRetentionMs(now)) < bound(brokerRetentionMs(was)),
+    deletes: (was, now) => shrinks(bound(brokerRetentionMs(was)), bound(brokerRetentionMs(now))),
     effect: "records older than it are deleted from every topic without its own retention.ms",
   },
   {
     keys: ["log.retention.bytes"],
     what: "default retention size",
-    deletes: (was, now) => bound(number(now["log.retention.bytes"]) ?? -1) < bound(number(was["log.retention.bytes"]) ?? -1),
+    deletes: (was, now) => shrinks(bound(number(was["log.retention.bytes"]) ?? -1), bound(number(now["log.retention.bytes"]) ?? -1)),
     effect: "the oldest segments beyond it are deleted from every topic without its own retention.bytes",
   },
   {
@@ -100,8 +117,15 @@ const BROKER_MEASURES: readonly Measure[] = [
   {
     keys: ["offsets.retention.minutes"],
     what: "consumer offsets retention",
-    deletes: (was, now) => (number(now["offsets.retention.minutes"]) ?? 10080) < (number(was["offsets.retention.minutes"]) ?? 10080),
+    deletes: (was, now) => shrinks(number(was["offsets.retention.minutes"]) ?? 10080, number(now["offsets.retention.minutes"]) ?? 10080),
     effect: "committed offsets of groups idle longer than it are deleted: those consumers restart from auto.offset.reset",
+  },
+  {
+    keys: ["unclean.leader.election.enable"],
+    what: "default unclean leader election",
+    deletes: (was, now) =>
+      enabled(now["unclean.leader.election.enable"] ?? false) && !enabled(was["unclean.leader.election.enable"] ?? false),
+    effect: "in every topic without its own value a replica out of the ISR may become leader: committed records are truncated",
   },
 ];
 
@@ -115,7 +139,12 @@ export interface Truncation {
 
 const shown = (v: unknown): string => (v === undefined ? UNSET : typeof v === "string" ? v : JSON.stringify(v));
 
-function truncations(measures: readonly Measure[], was: Config, now: Config, inherited: Config): Truncation[] {
+function truncations(
+  measures: readonly Measure[],
+  was: Config,
+  now: Config,
+  inherited: { readonly was: Config; readonly now: Config },
+): Truncation[] {
   return measures
     .filter((m) => m.deletes(was, now, inherited))
     .map((m) => ({
@@ -125,14 +154,14 @@ function truncations(measures: readonly Measure[], was: Config, now: Config, inh
     }));
 }
 
-/** What a topic's config change deletes, given the brokers' config it inherits from. */
-export function topicTruncations(was: Config, now: Config, brokerConfig: Config): Truncation[] {
+/** What a topic's config change deletes, given the brokers' config it inherits from, before and after. */
+export function topicTruncations(was: Config, now: Config, brokerConfig: { readonly was: Config; readonly now: Config }): Truncation[] {
   return truncations(TOPIC_MEASURES, was, now, brokerConfig);
 }
 
 /** What a change of the brokers' config (the Kafka CR's spec.kafka.config) deletes. */
 export function brokerTruncations(was: Config, now: Config): Truncation[] {
-  return truncations(BROKER_MEASURES, was, now, {});
+  return truncations(BROKER_MEASURES, was, now, { was: {}, now: {} });
 }
 
 const values = (changed: Readonly<Record<string, string>>) =>
@@ -140,7 +169,11 @@ const values = (changed: Readonly<Record<string, string>>) =>
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ");
 
-/** The changes whose confirmation is missing or names another value; and confirmations no change needs any more. */
+/**
+ * The changes whose confirmation is missing or names another value; and, where the subject is
+ * live (`judged`), every confirmation no pending change needs: applied, it would let the same
+ * value through again after a drift or a later change back, unreviewed.
+ */
 function confirmationProblems(
   found: Truncation[],
   confirmed: Readonly<Record<string, string | number>>,
@@ -148,6 +181,7 @@ function confirmationProblems(
   at: (key: string, message: string) => ConfigProblem,
   confirmKey: string,
   subject: string,
+  judged: boolean,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const t of found)
@@ -161,14 +195,13 @@ function confirmationProblems(
               (confirmed[key] === undefined ? "none" : `${JSON.stringify(confirmed[key])}`),
           ),
         );
-  // A confirmation outlives its change: kept, it would let the same value through again, unreviewed.
   for (const [key, value] of Object.entries(confirmed))
-    if (shown(desired[key]) !== String(value) && !found.some((t) => t.changed[key] !== undefined))
+    if (judged && !found.some((t) => t.changed[key] !== undefined))
       problems.push(
         at(
           key,
-          `expected ${confirmKey}["${key}"] (${JSON.stringify(value)}) to name the value ${subject} ${key} is set to; found ${shown(desired[key])}. ` +
-            `A confirmation is for one change: remove it`,
+          `expected ${confirmKey}["${key}"] (${JSON.stringify(value)}) to confirm a pending change that deletes records; found none (${subject} ${key} is ${shown(desired[key])} in the cluster and the config). ` +
+            `A confirmation is for one change: remove it once applied`,
         ),
       );
   return problems;
@@ -200,12 +233,14 @@ export function truncationProblems(
       (key, message) => problem("kafka", ["config", key], message),
       "streamforge:retire.truncate.brokers",
       "the brokers'",
+      live.brokerConfig !== undefined,
     ),
   );
   const liveTopics = new Map(live.topics.map((t) => [t.name, t]));
   for (const { name, config } of desired.topics) {
     const was = liveTopics.get(name);
-    const changes = was ? topicTruncations(was.config, config, desired.brokerConfig) : [];
+    const inherited = { was: live.brokerConfig ?? desired.brokerConfig, now: desired.brokerConfig };
+    const changes = was ? topicTruncations(was.config, config, inherited) : [];
     problems.push(
       ...confirmationProblems(
         changes,
@@ -214,6 +249,7 @@ export function truncationProblems(
         (key, message) => problem("catalogue", ["topics", name, "config", key], message),
         `streamforge:retire.truncate.topics.${name}`,
         `topic "${name}"'s`,
+        was !== undefined,
       ),
     );
   }

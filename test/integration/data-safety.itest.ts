@@ -239,10 +239,12 @@ describe("a config change that deletes records", () => {
       "[destructive] KafkaTopic kafka-safety/queue-events: config: retention.ms: data deleted: retention time",
     );
     expect(retention()).toBe("3600000");
-    // Back to the stack's value: the confirmation left behind is refused, so that it cannot pass a later shortening unreviewed.
+    // Applied, the confirmation left behind is refused, so that it cannot pass a later shortening unreviewed.
     const stale = preview(changed(confirmed));
     expect(stale.status).not.toBe(0);
-    expect(stale.output).toContain('streamforge:retire.truncate.topics.queue-events["retention.ms"] (3600000) to name the value');
+    expect(stale.output).toContain(
+      'streamforge:retire.truncate.topics.queue-events["retention.ms"] (3600000) to confirm a pending change that deletes records',
+    );
     const restored = up(changed(() => {}));
     expect([restored.status, restored.output.slice(-2000)]).toEqual([0, expect.any(String)]);
     expect(retention()).toBe(before);
