@@ -14,7 +14,7 @@ import {
   UNSUPPORTED_CHANGES,
   type UnsupportedChangeId,
 } from "../infra/kafka/kafka-changes";
-import { nodePoolSpec } from "../infra/kafka/cluster-spec";
+import { ignoredUsersPattern, nodePoolSpec } from "../infra/kafka/cluster-spec";
 import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import * as pulumi from "@pulumi/pulumi";
@@ -479,6 +479,29 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expectRule(problems(quorum), "streamforge:kafka.nodePools[0].replicas", "controllerQuorumChanged");
     // No topic or user is reported as created: their changes show in the preview's own diff.
     expect(kafkaEditImpacts(config, apiLive, live.cluster!.spec)).toEqual([]);
+    // A user released with "keep" stays ignored by the User Operator only while its confirmation does.
+    const users = [...Object.keys(config.catalogue.users), "old.user"];
+    const released: LiveKafka = {
+      ...apiLive,
+      cluster: {
+        ...live.cluster!,
+        spec: {
+          ...live.cluster!.spec,
+          entityOperator: {
+            template: { userOperatorContainer: { env: [{ name: "STRIMZI_IGNORED_USERS_PATTERN", value: ignoredUsersPattern(users) }] } },
+          },
+        },
+      },
+    };
+    expect(problems(retiring(config, { users: { "old.user": "keep" } })).filter((p) => p.includes("old.user"))).toEqual([]);
+    const dropped = kafkaEditProblems(config, released).map((p) => `${p.key}: ${p.message}`);
+    expect(dropped).toEqual([
+      expect.stringMatching(
+        /^streamforge:retire\.users\.old\.user: expected the confirmation streamforge:retire\.users\.old\.user \("keep"\) to stay/,
+      ),
+    ]);
+    expect(kafkaEditProblems(retiring(config, { users: { "old.user": "keep" } }), released)).toEqual([]);
+    expect(kafkaEditProblems(retiring(config, { users: { "old.user": "delete" } }), released)).toEqual([]);
   });
 
   it("the cluster's identity: its name, and the namespace its User Operator watches", () => {

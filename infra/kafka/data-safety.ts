@@ -199,3 +199,33 @@ export function staleConfirmationProblems(
       );
   return problems;
 }
+
+/** The user names a live Kafka CR's User Operator ignores (cluster-spec.ts ignoredUsersPattern, read back). */
+export function ignoredUsers(cluster: LiveObject | undefined): string[] {
+  const env = (
+    cluster?.spec.entityOperator as { template?: { userOperatorContainer?: { env?: { name: string; value?: string }[] } } } | undefined
+  )?.template?.userOperatorContainer?.env;
+  const pattern = env?.find((e) => e.name === "STRIMZI_IGNORED_USERS_PATTERN")?.value;
+  const names = pattern ? /^\^\((.*)\)\$$/.exec(pattern)?.[1] : undefined;
+  return names ? names.split("|").map((n) => n.replace(/\\(.)/g, "$1")) : [];
+}
+
+/**
+ * Owner kafka-api: a user released with "keep" stays out of the User Operator's hands only while
+ * its confirmation names it (area.ts externallyManaged). Removing that confirmation would let the
+ * operator's periodic reconcile delete its credentials and ACLs: refused, naming the key.
+ */
+export function releasedUserProblems(live: LiveKafka, declaredUsers: readonly string[], retire: RetireConfig): ConfigProblem[] {
+  if (live.catalogueRead !== false) return [];
+  return ignoredUsers(live.cluster)
+    .filter((name) => !declaredUsers.includes(name) && retire.users[name] === undefined)
+    .map((name) =>
+      problem(
+        "retire",
+        ["users", name],
+        `expected the confirmation streamforge:retire.users.${name} ("keep") to stay: the brokers' User Operator leaves user "${name}" alone only while it does, ` +
+          `and otherwise deletes its SCRAM credential and ACLs (user-operator ScramCredentialsOperator.java:184, SimpleAclOperator.java:325 at Strimzi 1.2.0); found it removed. ` +
+          `To delete the user's credentials, set it to "delete"`,
+      ),
+    );
+}

@@ -9,7 +9,14 @@ import { type ConfigProblem, problem } from "../kit/config-kit";
 import { type TopicPlan, planTopics, planUsers } from "./catalogue";
 import { nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
-import { type LiveKafka, type LiveObject, departureProblems, liveTopicName, staleConfirmationProblems } from "./data-safety";
+import {
+  type LiveKafka,
+  type LiveObject,
+  departureProblems,
+  liveTopicName,
+  releasedUserProblems,
+  staleConfirmationProblems,
+} from "./data-safety";
 import { type Impact, kafkaImpacts } from "./impact";
 import { kafkaTopicSpec, kafkaUserSpec } from "./strimzi-entities";
 import { truncationProblems } from "./truncation";
@@ -476,6 +483,7 @@ export function kafkaEditProblems(
   };
   return [
     ...departureProblems(live, declared, retire),
+    ...releasedUserProblems(live, declared.users, retire),
     ...staleConfirmationProblems(
       live,
       { ...declared, replicas: Object.fromEntries(kafka.nodePools.map((p) => [p.name, p.replicas])) },
