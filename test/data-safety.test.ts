@@ -9,13 +9,12 @@ import { impactReport } from "../infra/kafka/impact";
 import {
   kafkaEditImpacts,
   kafkaEditProblems,
-  liveBrokerConfig,
   versionProblems,
   UNSUPPORTED_CHANGES,
   type UnsupportedChangeId,
 } from "../infra/kafka/kafka-changes";
 import { ignoredUsersPattern, nodePoolSpec } from "../infra/kafka/cluster-spec";
-import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "../infra/kafka/data-safety";
+import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION, brokerConfigOf } from "../infra/kafka/data-safety";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../infra/kit/confirmation-guard";
@@ -688,7 +687,10 @@ describe("config changes that delete records need a confirmation naming the new 
         ...live.cluster!,
         spec: {
           ...live.cluster!.spec,
-          kafka: { ...(live.cluster!.spec.kafka as object), config: { ...liveBrokerConfig(live.cluster!), "log.retention.hours": hours } },
+          kafka: {
+            ...(live.cluster!.spec.kafka as object),
+            config: { ...brokerConfigOf(live.cluster!.spec), "log.retention.hours": hours },
+          },
         },
       },
       topics: live.topics.map((t) =>

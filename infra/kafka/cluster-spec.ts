@@ -137,12 +137,24 @@ export function nodePoolSpec(pool: NodePoolConfig): Record<string, unknown> {
   };
 }
 
+/** The User Operator's setting for the users it leaves alone (user-operator UserOperatorConfig.java:159 at 1.2.0). */
+const IGNORED_USERS_ENV = "STRIMZI_IGNORED_USERS_PATTERN";
+
 /**
  * Users Strimzi's User Operator must leave alone: in `kafka-api` mode they are owned by
  * @pulumi/kafka, and the User Operator would otherwise delete their ACLs and credentials.
  */
 export function ignoredUsersPattern(userNames: readonly string[]): string {
   return `^(${userNames.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`;
+}
+
+/** The user names a Kafka CR spec's User Operator ignores: `ignoredUsersPattern` where `kafkaSpec` puts it, read back. */
+export function ignoredUsersOf(spec: Readonly<Record<string, unknown>> | undefined): string[] {
+  const env = (spec?.entityOperator as { template?: { userOperatorContainer?: { env?: { name: string; value?: string }[] } } } | undefined)
+    ?.template?.userOperatorContainer?.env;
+  const pattern = env?.find((e) => e.name === IGNORED_USERS_ENV)?.value;
+  const names = pattern ? /^\^\((.*)\)\$$/.exec(pattern)?.[1] : undefined;
+  return names ? names.split("|").map((n) => n.replace(/\\(.)/g, "$1")) : [];
 }
 
 export interface KafkaSpecOptions {
@@ -189,7 +201,7 @@ export function kafkaSpec(kafka: KafkaConfig, options: KafkaSpecOptions): Record
   if (options.externallyManagedUsers.length > 0) {
     entityOperator.template = {
       userOperatorContainer: {
-        env: [{ name: "STRIMZI_IGNORED_USERS_PATTERN", value: ignoredUsersPattern(options.externallyManagedUsers) }],
+        env: [{ name: IGNORED_USERS_ENV, value: ignoredUsersPattern(options.externallyManagedUsers) }],
       },
     };
   }

@@ -13,6 +13,7 @@
  * (RETIRE_ANNOTATION), which is how a later preview knows it was applied.
  */
 import { type ConfigProblem, problem } from "../kit/config-kit";
+import { ignoredUsersOf } from "./cluster-spec";
 import type { RetireConfig, RetireMode } from "./config";
 
 /** Written on each object whose retirement an `up` applied: its value is the confirmed mode. */
@@ -70,6 +71,11 @@ export interface LiveKafka {
   readonly users: readonly LiveObject[];
   /** False where the catalogue's owner is the Kafka admin API: no KafkaTopic or KafkaUser was read, so none may be judged. */
   readonly catalogueRead?: boolean;
+}
+
+/** The brokers' config a Kafka CR spec holds (spec.kafka.config), live or as the program renders it. */
+export function brokerConfigOf(spec: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  return (spec?.kafka as { config?: Record<string, unknown> } | undefined)?.config ?? {};
 }
 
 export const NO_LIVE_KAFKA: LiveKafka = { nodePools: [], topics: [], users: [] };
@@ -200,16 +206,6 @@ export function staleConfirmationProblems(
   return problems;
 }
 
-/** The user names a live Kafka CR's User Operator ignores (cluster-spec.ts ignoredUsersPattern, read back). */
-export function ignoredUsers(cluster: LiveObject | undefined): string[] {
-  const env = (
-    cluster?.spec.entityOperator as { template?: { userOperatorContainer?: { env?: { name: string; value?: string }[] } } } | undefined
-  )?.template?.userOperatorContainer?.env;
-  const pattern = env?.find((e) => e.name === "STRIMZI_IGNORED_USERS_PATTERN")?.value;
-  const names = pattern ? /^\^\((.*)\)\$$/.exec(pattern)?.[1] : undefined;
-  return names ? names.split("|").map((n) => n.replace(/\\(.)/g, "$1")) : [];
-}
-
 /**
  * Owner kafka-api: a user released with "keep" stays out of the User Operator's hands only while
  * its confirmation names it (area.ts externallyManaged). Removing that confirmation would let the
@@ -217,7 +213,7 @@ export function ignoredUsers(cluster: LiveObject | undefined): string[] {
  */
 export function releasedUserProblems(live: LiveKafka, declaredUsers: readonly string[], retire: RetireConfig): ConfigProblem[] {
   if (live.catalogueRead !== false) return [];
-  return ignoredUsers(live.cluster)
+  return ignoredUsersOf(live.cluster?.spec)
     .filter((name) => !declaredUsers.includes(name) && retire.users[name] === undefined)
     .map((name) =>
       problem(

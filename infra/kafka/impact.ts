@@ -6,7 +6,7 @@
  * restart), the label says so rather than guess.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { LiveKafka, LiveObject } from "./data-safety";
+import { type LiveKafka, type LiveObject, brokerConfigOf } from "./data-safety";
 import { brokerTruncations, topicTruncations } from "./truncation";
 
 export type ImpactLevel = "destructive" | "disruptive" | "benign";
@@ -93,11 +93,9 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
         (cutOff.length > 0 ? `; clients of listener ${cutOff.join(", ")} are cut off` : ""),
     });
   }
-  const config = keysChanged(field(live.spec, "kafka", "config"), field(desired.cluster, "kafka", "config"));
-  const deleted = brokerTruncations(
-    (field(live.spec, "kafka", "config") ?? {}) as Record<string, unknown>,
-    (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
-  );
+  const [wasConfig, nowConfig] = [brokerConfigOf(live.spec), brokerConfigOf(desired.cluster)];
+  const config = keysChanged(wasConfig, nowConfig);
+  const deleted = brokerTruncations(wasConfig, nowConfig);
   if (deleted.length > 0)
     impacts.push({
       level: "destructive",
@@ -130,6 +128,10 @@ function clusterImpacts(live: LiveObject | undefined, desired: DesiredKafkaObjec
       impacts.push({ level: "benign", object, change: `spec.${key}`, effect: "its own Deployment restarts; brokers are not rolled" });
   return impacts;
 }
+
+/** A pool's storage with every volume's deleteClaim left out: what a change other than deleteClaim alters. */
+const withoutDeleteClaim = (storage: unknown): unknown =>
+  JSON.parse(JSON.stringify(storage ?? {}, (key, value: unknown) => (key === "deleteClaim" ? undefined : value)));
 
 function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects): Impact[] {
   const impacts: Impact[] = [];
@@ -164,12 +166,7 @@ function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects):
       });
     if (changed(was.spec.roles, spec.roles))
       impacts.push({ level: "disruptive", object, change: "roles", effect: `rolling restart of pool ${name} (PodHasOldRevision)` });
-    const storageOnly = (storage: unknown, drop: string) =>
-      JSON.parse(JSON.stringify(storage ?? {}, (k, v: unknown) => (k === drop ? undefined : v))) as unknown;
-    if (
-      changed(was.spec.storage, spec.storage) &&
-      !changed(storageOnly(was.spec.storage, "deleteClaim"), storageOnly(spec.storage, "deleteClaim"))
-    )
+    if (changed(was.spec.storage, spec.storage) && !changed(withoutDeleteClaim(was.spec.storage), withoutDeleteClaim(spec.storage)))
       impacts.push({
         level: "benign",
         object,
@@ -189,6 +186,7 @@ function poolImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects):
 
 function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects, brokerConfigWas: Record<string, unknown>): Impact[] {
   const impacts: Impact[] = [];
+  const inherited = { was: brokerConfigWas, now: brokerConfigOf(desired.cluster) };
   for (const { name, resourceName, spec } of desired.topics) {
     const was = live.find((t) => t.name === resourceName);
     const object = `KafkaTopic ${desired.namespace}/${resourceName}`;
@@ -205,10 +203,11 @@ function topicImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects,
         effect: "keyed records map to other partitions from now on: per-key ordering breaks across the change",
       });
     const config = keysChanged(was.spec.config, spec.config);
-    const deleted = topicTruncations((was.spec.config ?? {}) as Record<string, unknown>, (spec.config ?? {}) as Record<string, unknown>, {
-      was: brokerConfigWas,
-      now: (field(desired.cluster, "kafka", "config") ?? {}) as Record<string, unknown>,
-    });
+    const deleted = topicTruncations(
+      (was.spec.config ?? {}) as Record<string, unknown>,
+      (spec.config ?? {}) as Record<string, unknown>,
+      inherited,
+    );
     if (config.length > 0)
       impacts.push({
         level: deleted.length > 0 ? "destructive" : "benign",
@@ -282,10 +281,7 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
     // Owner kafka-api: the topics and users are not Strimzi objects; their changes show in the preview's own diff.
     ...(live.catalogueRead === false
       ? []
-      : [
-          ...topicImpacts(live.topics, desired, (field(live.cluster?.spec, "kafka", "config") ?? {}) as Record<string, unknown>),
-          ...userImpacts(live.users, desired),
-        ]),
+      : [...topicImpacts(live.topics, desired, brokerConfigOf(live.cluster?.spec)), ...userImpacts(live.users, desired)]),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

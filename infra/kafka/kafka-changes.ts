@@ -12,6 +12,7 @@ import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "
 import {
   type LiveKafka,
   type LiveObject,
+  brokerConfigOf,
   departureProblems,
   liveTopicName,
   releasedUserProblems,
@@ -20,10 +21,6 @@ import {
 import { type Impact, kafkaImpacts } from "./impact";
 import { kafkaTopicSpec, kafkaUserSpec } from "./strimzi-entities";
 import { truncationProblems } from "./truncation";
-
-/** The brokers' config the Kafka CR holds (spec.kafka.config). */
-export const liveBrokerConfig = (cluster: LiveObject): Record<string, unknown> =>
-  (cluster.spec.kafka as { config?: Record<string, unknown> } | undefined)?.config ?? {};
 
 /** One change Strimzi cannot make: what it does instead, its source, and what to do. */
 export interface UnsupportedChange {
@@ -496,7 +493,7 @@ export function kafkaEditProblems(
     ),
     ...truncationProblems(
       {
-        ...(live.cluster ? { brokerConfig: liveBrokerConfig(live.cluster) } : {}),
+        ...(live.cluster ? { brokerConfig: brokerConfigOf(live.cluster.spec) } : {}),
         topics: live.topics.map((t) => ({ name: liveTopicName(t), config: (t.spec.config ?? {}) as Record<string, unknown> })),
       },
       { brokerConfig: kafka.config, topics: topics.map((t) => ({ name: t.name, config: t.config })) },
