@@ -11,8 +11,15 @@ jar_has() {
   fi
 }
 
-# new_cluster_id: a KRaft cluster id, a UUID as 22 chars of unpadded URL-safe base64.
-new_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+# new_cluster_id: a KRaft cluster id, a UUID as 22 chars of unpadded URL-safe base64, with no '-'.
+# Kafka's own Uuid.randomUuid draws again for one starting with '-' (kafka-storage's argument parser
+# reads `--cluster-id -x...` as a missing value; 1 run in 64 failed so) and, since KAFKA-20072, for
+# any '-'.
+new_cluster_id() {
+  local id
+  while id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" && [[ "$id" == *-* ]]; do :; done
+  echo "$id"
+}
 
 # kafka_log4j_config FILE SERVER_LOG WRITER: the broker logs to SERVER_LOG only, rolled at 10 MB.
 kafka_log4j_config() {
