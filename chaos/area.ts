@@ -14,7 +14,7 @@ export type ChaosStackConfig = ChaosAreaConfig & Pick<ClusterAreaConfig, "apps">
 export type ChaosOutputs = OutputValues<typeof CHAOS_OUTPUTS>;
 
 function create(stack: AreaStack<ChaosStackConfig>): ChaosExperiments | undefined {
-  const { config, providers, namespaces } = stack;
+  const { config, providers, namespaces, cluster } = stack;
   const chaos = config.chaos?.enabled ? config.chaos : undefined;
   if (!chaos) return undefined;
   const { kafka, apps } = config;
@@ -31,6 +31,8 @@ function create(stack: AreaStack<ChaosStackConfig>): ChaosExperiments | undefine
         kafkaHosts: kafkaHosts(kafka),
         kafkaNodePools: kafka.nodePools,
       },
+      // Render has no cluster: Litmus' CRDs are named with their pinned sums, not fetched.
+      offline: cluster === undefined,
     },
     { providers, dependsOn: [...namespaces.dependencies(chaos.namespace, apps.namespace), kafkaParts(stack).cluster] },
   );

@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../infra/kit/admission";
-import { chartImage } from "../infra/kit/images";
+import { upstreamCrdPatch } from "../infra/kit/upstream-crd";
 import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
+import { LITMUS_CRDS, LITMUS_CRD_SHA256, LITMUS_OPERATOR, litmusCrdUrl, litmusOperatorObjects } from "./litmus-operator";
 import { litmusOperatorGuard } from "./operator-guard";
 import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
@@ -21,6 +22,11 @@ export interface ChaosArgs {
     /** The stack's KafkaNodePools: their node IDs name the broker pods. */
     readonly kafkaNodePools: readonly { readonly name: string; readonly replicas: number }[];
   };
+  /**
+   * Offline (render, unit tests): Litmus' CRDs are not fetched; each patch holds only the name and
+   * the annotation naming the file and its pinned sha256, which `up` and `preview` fetch and check.
+   */
+  readonly offline?: boolean;
 }
 
 /** Where the faults act: the workers in the apps namespace; Kafka's namespace only when the broker scenario is on. */
@@ -29,21 +35,6 @@ export function rbacNamespaces({ chaos, context }: ChaosArgs) {
     chaos: chaos.namespace,
     apps: context.appsNamespace,
     kafka: chaos.scenarios.brokerFailure?.enabled ? context.kafkaNamespace : undefined,
-  };
-}
-
-/** The chart's values: the operator watches only the release namespace, the chaos namespace; runner pinned. */
-export function litmusChartValues(chaos: ChaosConfig) {
-  // The chart renders `repository:tag` (litmus-helm litmus-core-3.28.1 templates/deployment.yaml
-  // L27, L34-35); a digest rides in the tag. The config only accepts images with a tag.
-  return {
-    // namespaced: WATCH_NAMESPACE is the release's namespace (deployment.yaml L36-40) and the chart
-    // grants a Role there instead of a ClusterRole (namespaced-role.yaml; clusterrole.yaml L1).
-    // chaos-operator 3.18.0 main.go L75-95 then caches and reconciles that one namespace only.
-    operatorMode: "namespaced",
-    operator: { image: chartImage(chaos.operator.image) },
-    runner: { image: chartImage(chaos.chaosRunnerImage) },
-    policies: { monitoring: { disabled: true } },
   };
 }
 
@@ -94,15 +85,9 @@ export function guardFor({ chaos, context }: ChaosArgs) {
 }
 
 /**
- * The release name: the chart names the operator's ServiceAccount after it (litmus-helm
- * litmus-core-3.28.1 templates/_helpers.tpl `litmus.fullname`: the release name when it contains
- * the chart's; templates/deployment.yaml L21).
- */
-export const LITMUS_RELEASE = "litmus-core";
-
-/**
- * The Litmus chaos operator (litmus-core chart, pinned), the experiments at the pinned runner image,
- * their least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
+ * The Litmus chaos operator (its CRDs from the litmus-core chart release, pinned; the operator with
+ * the Role of what it does: ./litmus-operator.ts), the experiments at the pinned runner image, their
+ * least-privilege RBAC, and the engines that can be declared ahead of a run, created stopped.
  */
 export class ChaosExperiments extends pulumi.ComponentResource {
   /** Namespace of the engines, their runners and experiment pods. */
@@ -116,24 +101,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     super("streamforge:chaos:ChaosExperiments", name, {}, opts);
     const { chaos, context } = args;
     const child = { parent: this };
-    const release = chaos.operator.install
-      ? [
-          new k8s.helm.v3.Release(
-            `${name}-litmus-core`,
-            {
-              name: LITMUS_RELEASE,
-              chart: "litmus-core",
-              version: chaos.operator.chartVersion,
-              repositoryOpts: { repo: "https://litmuschaos.github.io/litmus-helm/" },
-              namespace: chaos.namespace,
-              values: litmusChartValues(chaos),
-              atomic: true,
-              timeout: 600,
-            },
-            child,
-          ),
-        ]
-      : [];
+    const operator = chaos.operator.install ? this.litmusOperator(name, args) : [];
     // Admission refuses any engine in the chaos namespace that breaks the stack's limits, whoever
     // makes it (Pulumi, the launcher, a person); in place before any engine is declared.
     const broker = chaos.scenarios.brokerFailure;
@@ -141,11 +109,11 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     const guardBinding = declareGuard(this, guard, `${name}-guard`);
     // The fault accounts may create, in the privileged chaos namespace, only the experiment Job and the latency helper.
     declareGuard(this, podGuardFor(chaos), `${name}-pod-guard`);
-    // Litmus' operator, installed here with the chart's wide Role, may write only what it does.
+    // Litmus' operator, installed here, creates pods in the privileged namespace: only its runner pod.
     if (chaos.operator.install) {
       const operatorGuard = litmusOperatorGuard({
         chaosNamespace: chaos.namespace,
-        operatorServiceAccount: LITMUS_RELEASE,
+        operatorServiceAccount: LITMUS_OPERATOR,
         chaosRunnerImage: chaos.chaosRunnerImage,
         namePrefix: `streamforge-${chaos.namespace}`,
       });
@@ -157,7 +125,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
       (fault) =>
         new k8s.apiextensions.CustomResource(`${name}-experiment-${fault}`, chaosExperiment(fault, chaos), {
           parent: this,
-          dependsOn: release,
+          dependsOn: operator,
         }),
     );
     for (const fault of FAULTS) {
@@ -193,5 +161,25 @@ export class ChaosExperiments extends pulumi.ComponentResource {
       ? `${chaos.schedule.cron} (${chaos.schedule.timeZone})${chaos.schedule.suspend ? ", suspended" : ""}`
       : "";
     this.registerOutputs({ namespace: this.namespace, engines: this.engines, schedule: this.schedule });
+  }
+
+  /** Litmus' CRDs (applied first, never deleted) and its operator, watching the chaos namespace only. */
+  private litmusOperator(name: string, { chaos, offline }: ChaosArgs): pulumi.Resource[] {
+    // The config accepts only a chart release whose sums are pinned (config.ts).
+    const sums = LITMUS_CRD_SHA256[chaos.operator.chartVersion]!;
+    const crds = LITMUS_CRDS.map((crd) =>
+      upstreamCrdPatch(
+        `${name}-crd-${crd}`,
+        { name: `${crd}s.litmuschaos.io`, url: litmusCrdUrl(chaos.operator.chartVersion, crd), sha256: sums[crd] },
+        offline ?? false,
+        { parent: this },
+      ),
+    );
+    const o = litmusOperatorObjects(chaos);
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-litmus-operator`, o.serviceAccount, { parent: this });
+    const role = new k8s.rbac.v1.Role(`${name}-litmus-operator`, o.role, { parent: this });
+    const binding = new k8s.rbac.v1.RoleBinding(`${name}-litmus-operator`, o.binding, { parent: this, dependsOn: [sa, role] });
+    const deployment = new k8s.apps.v1.Deployment(`${name}-litmus-operator`, o.deployment, { parent: this, dependsOn: [...crds, binding] });
+    return [...crds, deployment];
   }
 }

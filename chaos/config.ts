@@ -14,18 +14,10 @@ import {
   problem,
 } from "../infra/kit/config-kit";
 import { BY_DIGEST, type ThirdPartyImage } from "../infra/kit/images";
+import { LITMUS_CRD_SHA256 } from "./litmus-operator";
 
 /** An image pinned by tag or digest (prod also needs the digest: chaosRules). */
 const pinnedImage = imageReference.refine((s) => /:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/.test(s), "an image pinned by tag or digest");
-/**
- * The chart builds the runner image as `repository:tag` (litmus-helm litmus-core-3.28.1
- * templates/deployment.yaml L34-35), so a digest rides in the tag: `name:tag@sha256:...`.
- */
-const taggedImage = imageReference.refine(
-  (s) => /^[^@]*[^/@]:[\w][\w.-]*(@sha256:[a-f0-9]{64})?$/.test(s),
-  "an image with a tag, optionally followed by @sha256:<digest>",
-);
-
 const seconds = (max: number) => z.int().min(1).max(max);
 
 const podDeleteSchema = z.strictObject({
@@ -81,13 +73,15 @@ const chaosSchema = z.strictObject({
   operator: z
     .strictObject({
       /**
-       * Install the Litmus chaos operator (litmus-core chart) into the chaos namespace, watching only
-       * that namespace; false where it is already there (then the engine guard is bound cluster-wide).
+       * Install the Litmus chaos operator into the chaos namespace, watching only that namespace, with
+       * the Role of what it does (chaos/litmus-operator.ts); false where it is already there (then
+       * the engine guard is bound cluster-wide).
        */
       install: z.boolean().default(true),
+      /** The litmus-core chart release whose `crds/` are applied (their sums pinned in chaos/litmus-operator.ts). */
       chartVersion: chartVersion.default("3.28.1"),
-      /** The chaos-operator image (the chart's operator.image, litmus-core-3.28.1 values.yaml L15-19); by digest in prod. */
-      image: taggedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0"),
+      /** The chaos-operator image (the chart's operator.image at that release, values.yaml L15-19); by digest in prod. */
+      image: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0"),
       /**
        * Where Litmus is already there (install false): the one namespace its operator watches
        * (its WATCH_NAMESPACE, namespaced mode), which must be the chaos namespace; the engine guard
@@ -100,8 +94,8 @@ const chaosSchema = z.strictObject({
   namespace: dnsLabel.default("chaos"),
   /** The go-runner image of the experiments and of the network-latency helper (LIB_IMAGE); by digest in prod. */
   runnerImage: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
-  /** The chaos-runner image the operator starts for each engine (the chart's runner.image); by digest in prod. */
-  chaosRunnerImage: taggedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"),
+  /** The chaos-runner image the operator starts for each engine (its CHAOS_RUNNER_IMAGE); by digest in prod. */
+  chaosRunnerImage: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"),
   /** The nodes' container runtime, whose socket the network-latency helper mounts (docker is not supported). */
   containerRuntime: z.enum(["containerd", "crio"]).default("containerd"),
   socketPath: z
@@ -190,6 +184,14 @@ export function chaosRules(config: {
       problems.push(
         problem("chaos", image.path, `prod: expected an image pinned by digest (name:tag@sha256:<64 hex>); found "${image.ref}"`),
       );
+  if (chaos.operator.install && !(chaos.operator.chartVersion in LITMUS_CRD_SHA256))
+    problems.push(
+      problem(
+        "chaos",
+        ["operator", "chartVersion"],
+        `expected a litmus-core release whose CRD checksums chaos/litmus-operator.ts pins (${Object.keys(LITMUS_CRD_SHA256).join(", ")}); found "${chaos.operator.chartVersion}". Add the sha256 of each of its charts/litmus-core/crds/*.yaml there first`,
+      ),
+    );
   const watch = chaos.operator.watchNamespace;
   if (watch !== undefined && (chaos.operator.install || watch !== chaos.namespace))
     problems.push(

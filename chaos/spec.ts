@@ -168,6 +168,21 @@ const ruleOf = (r: CitedRule): PolicyRule => ({
   verbs: [...r.verbs],
 });
 
+/** A ServiceAccount, a Role of `rules` and its binding, all named and labelled by `meta`, in its namespace. */
+export function accountWithRole(meta: { name: string; namespace: string; labels: Record<string, string> }, rules: PolicyRule[]) {
+  return {
+    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: meta },
+    role: { apiVersion: "rbac.authorization.k8s.io/v1" as const, kind: "Role" as const, metadata: meta, rules },
+    binding: {
+      apiVersion: "rbac.authorization.k8s.io/v1" as const,
+      kind: "RoleBinding" as const,
+      metadata: meta,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: meta.name },
+      subjects: [{ kind: "ServiceAccount", name: meta.name, namespace: meta.namespace }],
+    },
+  };
+}
+
 /**
  * The runner and experiment pods under the restricted Pod Security standard. Litmus gives them no
  * securityContext of its own: the runner takes the first experiment's
@@ -541,20 +556,9 @@ export const SCHEDULER = "chaos-scheduler";
 export function scheduleObjects(schedule: ChaosSchedule, chaosNamespace: string, engines: readonly string[]) {
   const meta = { name: SCHEDULER, namespace: chaosNamespace, labels };
   return {
-    serviceAccount: { apiVersion: "v1" as const, kind: "ServiceAccount" as const, metadata: meta },
-    role: {
-      apiVersion: "rbac.authorization.k8s.io/v1" as const,
-      kind: "Role" as const,
-      metadata: meta,
-      rules: [{ apiGroups: ["litmuschaos.io"], resources: ["chaosengines"], resourceNames: [...engines], verbs: ["get", "patch"] }],
-    },
-    binding: {
-      apiVersion: "rbac.authorization.k8s.io/v1" as const,
-      kind: "RoleBinding" as const,
-      metadata: meta,
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: SCHEDULER },
-      subjects: [{ kind: "ServiceAccount", name: SCHEDULER, namespace: chaosNamespace }],
-    },
+    ...accountWithRole(meta, [
+      { apiGroups: ["litmuschaos.io"], resources: ["chaosengines"], resourceNames: [...engines], verbs: ["get", "patch"] },
+    ]),
     cronJob: {
       apiVersion: "batch/v1" as const,
       kind: "CronJob" as const,

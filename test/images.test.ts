@@ -3,7 +3,8 @@
  * (infra/kit/images.ts), prod warns at every preview about those pinned by tag only, and a pinned
  * digest reaches every place the upstream charts and Strimzi read an image from.
  */
-import { chartImage, unpinnedImagesWarning, withDigest } from "../infra/kit/images";
+import { unpinnedImagesWarning, withDigest } from "../infra/kit/images";
+import { LITMUS_OPERATOR } from "../chaos/litmus-operator";
 import { thirdPartyImages } from "../infra/platform";
 import { type HelmRelease, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import { committedConfig, rawStack, variantProblems } from "./helpers";
@@ -20,19 +21,6 @@ function pinProd(raw: Record<string, any>): void {
 
 const release = (releases: HelmRelease[], name: string) => releases.find((r) => r.name === name)!.values as Record<string, any>;
 const kafkaCr = (manifests: KubernetesObject[]) => manifests.find((m) => m.kind === "Kafka")!.spec as Record<string, any>;
-
-describe("chart image values", () => {
-  it("a digest rides in the tag of charts that build repository:tag; a registry port is not a tag", () => {
-    expect(chartImage("quay.io/argoproj/argo-rollouts:v1.10.2")).toEqual({ repository: "quay.io/argoproj/argo-rollouts", tag: "v1.10.2" });
-    expect(chartImage(`registry:5000/litmus/chaos-operator:3.28.0@${ARGO}`)).toEqual({
-      repository: "registry:5000/litmus/chaos-operator",
-      tag: `3.28.0@${ARGO}`,
-    });
-    expect(() => chartImage("registry:5000/litmus/chaos-operator")).toThrow(
-      'expected an image with a tag; found "registry:5000/litmus/chaos-operator"',
-    );
-  });
-});
 
 describe("prod names every third-party image pinned by tag only", () => {
   it("the committed prod stack: Strimzi's operator, its Kafka image and Argo's controller, each with its key", () => {
@@ -74,7 +62,6 @@ describe("prod names every third-party image pinned by tag only", () => {
     const expected: Record<string, RegExp> = {
       "strimzi-cluster-operator": /^quay\.io\/strimzi\/operator:/,
       "argo-rollouts": /^quay\.io\/argoproj\/argo-rollouts:/,
-      "litmus-core": /\/chaos-operator:/,
     };
     for (const r of helmReleases) {
       expect([r.name, r.name in expected]).toEqual([r.name, true]);
@@ -103,17 +90,18 @@ describe("a pinned digest reaches every image the charts and Strimzi run", () =>
     expect(release(helmReleases, "argo-rollouts").controller.image).toEqual({ tag: "v1.10.2" });
   });
 
-  it("dev: Litmus' operator and runner images go to the chart as repository and tag", async () => {
-    const pinned = withDigest("litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0", OPERATOR);
-    const { helmReleases } = await renderStack("dev", {
-      edit: (raw: Record<string, any>) => (raw.chaos.operator = { ...raw.chaos.operator, image: pinned }),
+  it("dev: Litmus' operator runs its pinned image and starts the pinned runner", async () => {
+    const operator = withDigest("litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator:3.28.0", OPERATOR);
+    const runner = withDigest("registry:5000/litmuschaos/chaos-runner:3.28.0", ARGO);
+    const { manifests } = await renderStack("dev", {
+      edit: (raw: Record<string, any>) => {
+        raw.chaos.operator = { ...raw.chaos.operator, image: operator };
+        raw.chaos.chaosRunnerImage = runner;
+      },
     });
-    const litmus = release(helmReleases, "litmus-core");
-    expect(litmus.operator.image).toEqual({
-      repository: "litmuschaos.docker.scarf.sh/litmuschaos/chaos-operator",
-      tag: `3.28.0@${OPERATOR}`,
-    });
-    expect(litmus.runner.image.repository).toBe("litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner");
+    const container = (manifests.find((m) => m.kind === "Deployment" && m.metadata.name === LITMUS_OPERATOR) as any).spec.template.spec
+      .containers[0];
+    expect([container.image, container.env.find((e: any) => e.name === "CHAOS_RUNNER_IMAGE").value]).toEqual([operator, runner]);
   });
 });
 

@@ -4,6 +4,7 @@
  * every namespace the platform owns denies both ways by default; each workload reaches what it
  * needs (Kafka, DNS in kube-system, the API server at the stack's CIDR, Prometheus) and nothing else.
  */
+import { LITMUS_OPERATOR_POD_LABELS } from "../chaos/litmus-operator";
 import { CA_SYNC } from "../infra/kafka/ca-sync-spec";
 import { knownStacks, renderStack, type KubernetesObject } from "../infra/render/render";
 import { networkPlan } from "../infra/cluster/network-plan";
@@ -162,11 +163,7 @@ describe.each(knownStacks())("stack %s: default-deny both ways", (stack) => {
     "app.kubernetes.io/instance": "argo-rollouts",
   });
   const chaos = config.chaos?.enabled ? config.chaos : undefined;
-  const litmus = pod(chaos?.namespace ?? "chaos", {
-    app: "litmus-core",
-    "app.kubernetes.io/name": "litmus-core",
-    "app.kubernetes.io/component": "litmus-infra",
-  });
+  const litmus = pod(chaos?.namespace ?? "chaos", LITMUS_OPERATOR_POD_LABELS);
   const runner = pod(chaos?.namespace ?? "chaos", { app: "loader-pod-delete", chaosUID: "u2" });
   const experiment = pod(chaos?.namespace ?? "chaos", {
     name: "pod-delete",

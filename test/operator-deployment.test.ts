@@ -3,7 +3,7 @@ import { loadSettings } from "../operator/src/settings";
 import { knownStacks, runUnderMocks } from "../infra/render/render";
 import type { PlatformConfig } from "../infra/config";
 import { createPlatform } from "../infra/platform";
-import { type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
+import { OPERATOR_NAME, type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
 import { CA_BUNDLE_KEY } from "../operator/src/core/ca-copy";
 import { committedConfig, mountedSecretKey } from "./helpers";
 
@@ -12,7 +12,9 @@ async function declared(stack: string, edit: (config: PlatformConfig) => Platfor
     { project: "streamforge", stack, config: {} },
     () => void createPlatform(edit(committedConfig(stack))),
   );
-  const byKind = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as any);
+  const all = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as any);
+  // The self-healing operator's own objects (Litmus' operator has a Deployment and a Role too).
+  const byKind = (kind: string) => all(kind).filter((o) => kind !== "Deployment" || o.metadata.name === OPERATOR_NAME);
   return { resources, byKind };
 }
 

@@ -23,7 +23,7 @@ describe("npm run render", () => {
     const out = path.join(tmp, "dev");
     const { code, stdout } = render("--stack", "dev", "--out", out);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/stack dev: \d+ Kubernetes objects, 3 Helm releases/);
+    expect(stdout).toMatch(/stack dev: \d+ Kubernetes objects, 2 Helm releases/);
     const docs = parseAllDocuments(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).map((d) => d.toJS());
     expect(docs.map((d) => d.kind)).toEqual(
       expect.arrayContaining(["Namespace", "ConfigMap", "KafkaNodePool", "Kafka", "KafkaTopic", "KafkaUser"]),
@@ -31,7 +31,6 @@ describe("npm run render", () => {
     const releases = parseAllDocuments(fs.readFileSync(path.join(out, "helm-releases.yaml"), "utf8"))[0]!.toJS();
     expect(releases).toEqual([
       expect.objectContaining({ name: "argo-rollouts", version: "2.41.0" }),
-      expect.objectContaining({ name: "litmus-core", version: "3.28.1" }),
       expect.objectContaining({ name: "strimzi-cluster-operator", version: "1.2.0" }),
     ]);
     expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")).kafkaBootstrapTls).toBe("k3-kafka-bootstrap.kafka:9093");

@@ -1,11 +1,13 @@
 /**
- * Litmus' operator's guard in the REAL API server, tried with the token of an account holding the
- * litmus-core chart's own namespaced Role (litmus-helm litmus-core-3.28.1
- * charts/litmus-core/templates/namespaced-role.yaml L8-19, restated below) in a privileged
- * namespace of this test: what chaos-operator 3.18.0 does is admitted (the runner pod as it builds
- * it, engine and result updates, deleting its own pods by chaosUID); what the chart's Role would
- * also let its token do (a privileged pod or Deployment, exec, rewriting an experiment, deleting
- * another pod) is refused with the policy's message.
+ * Litmus' operator as the stack installs it (chaos/litmus-operator.ts: its ServiceAccount, Role and
+ * binding), in the REAL API server, tried with its own token in a privileged namespace of this
+ * test: every call chaos-operator 3.18.0 makes is admitted (its cache's lists and watches, the
+ * runner pod as it builds it, engine and result updates, its own pods and Jobs deleted by chaosUID,
+ * events, its leader Lease); what the litmus-core chart's Role would also have let it do (read
+ * ConfigMaps, logs, Services; exec; write Deployments or experiments) is refused by its Role; and
+ * what its Role must allow but only in one shape (a pod in the privileged namespace, a pod's
+ * deletion) is held by the guard, refused with the policy's message. Its Deployment is admitted
+ * by a restricted namespace without a warning.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -21,13 +23,16 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
 } from "../../test/integration/local-platform";
+import { LITMUS_OPERATOR, litmusOperatorObjects } from "../litmus-operator";
 import { litmusOperatorGuard, litmusOperatorGuardName } from "../operator-guard";
 import { EXPERIMENT_SECURITY_CONTEXT, LITMUS_API_VERSION, chaosExperiment } from "../spec";
 
 const run = randomBytes(3).toString("hex");
 const CHAOS = `litmus-op-${run}`;
-const OPERATOR = "litmus-core";
-const chaos = committedConfig("dev").chaos!;
+const RESTRICTED = `litmus-op-r-${run}`;
+const OPERATOR = LITMUS_OPERATOR;
+const chaos = { ...committedConfig("dev").chaos!, namespace: CHAOS };
+const operator = litmusOperatorObjects(chaos);
 const guard = litmusOperatorGuard({
   chaosNamespace: CHAOS,
   operatorServiceAccount: OPERATOR,
@@ -43,19 +48,9 @@ const REFUSED = `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' 
 const NOT_OPERATOR_WORK =
   "expected only what chaos-operator 3.18.0 does (create runner pods, update engines and results, delete its own pods and Jobs by chaosUID, events); found ";
 
-/** The chart's namespaced Role, as litmus-core-3.28.1 renders it. */
-const CHART_ROLE_RULES = [
-  {
-    apiGroups: ["", "apps", "batch", "extensions", "litmuschaos.io", "argoproj.io"],
-    resources: [
-      ...["pods", "pods/exec", "pods/log", "pods/eviction", "jobs", "deployments", "daemonsets", "statefulsets", "events"],
-      ...["configmaps", "services", "rollouts", "chaosengines", "chaosexperiments", "chaosresults"],
-    ],
-    verbs: ["get", "create", "update", "patch", "delete", "list", "watch", "deletecollection"],
-  },
-  { apiGroups: ["litmuschaos.io"], resources: ["chaosengines/finalizers"], verbs: ["update"] },
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "list", "update", "delete"] },
-];
+/** What RBAC answers a request its Role does not grant. */
+const forbidden = (verb: string, resource: string, group = "") =>
+  `User "system:serviceaccount:${CHAOS}:${OPERATOR}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${CHAOS}"`;
 
 /** The runner pod as chaos-operator 3.18.0 builds it (controllers/chaosengine_controller.go L170-244). */
 const runnerPod = (edit: (spec: any) => void = () => {}) => {
@@ -91,8 +86,13 @@ const runnerPod = (edit: (spec: any) => void = () => {}) => {
 
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
-  kubectl("create", "namespace", CHAOS);
-  kubectl("label", "namespace", CHAOS, ...Object.entries(podSecurityLabels("privileged")).map(([k, v]) => `${k}=${v}`));
+  for (const [ns, level] of [
+    [CHAOS, "privileged"],
+    [RESTRICTED, "restricted"],
+  ] as const) {
+    kubectl("create", "namespace", ns);
+    kubectl("label", "namespace", ns, ...Object.entries(podSecurityLabels(level)).map(([k, v]) => `${k}=${v}`));
+  }
   const engine = {
     apiVersion: LITMUS_API_VERSION,
     kind: "ChaosEngine",
@@ -106,17 +106,18 @@ beforeAll(async () => {
     spec: { containers: [{ name: "c", image: "registry.local/x:1" }] },
   });
   const objects = [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR, namespace: CHAOS } },
+    operator.serviceAccount,
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "chaos-pod-delete", namespace: CHAOS } },
-    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: OPERATOR, namespace: CHAOS }, rules: CHART_ROLE_RULES },
+    operator.role,
+    operator.binding,
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: CHAOS }, data: { k: "v" } },
     {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: OPERATOR, namespace: CHAOS },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: OPERATOR },
-      subjects: [{ kind: "ServiceAccount", name: OPERATOR, namespace: CHAOS }],
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "e1-pod-delete", namespace: CHAOS, labels: { chaosUID: "u1" } },
+      spec: { suspend: true, template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "registry.local/x:1" }] } } },
     },
-    { ...chaosExperiment("pod-delete", chaos), metadata: { ...chaosExperiment("pod-delete", chaos).metadata, namespace: CHAOS } },
+    chaosExperiment("pod-delete", chaos),
     engine,
     {
       apiVersion: LITMUS_API_VERSION,
@@ -139,16 +140,21 @@ beforeAll(async () => {
 
 afterAll(() => {
   kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
-  kubectl("delete", "namespace", CHAOS, "--ignore-not-found", "--wait=false");
+  for (const ns of [CHAOS, RESTRICTED]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe("Litmus' operator, with its token and the chart's Role", () => {
+describe("Litmus' operator, with its own token, Role and guard", () => {
   it("type-checks every expression against the real schemas", async () => {
     expect(await policyTypeWarnings(POLICY)).toEqual([]);
   });
 
-  it("does what chaos-operator does: the runner pod, engine and result updates, its own pods deleted, events", () => {
+  it("does what chaos-operator does: reads its cache, the runner pod, engine and result updates, its own pods and Jobs deleted, events, its Lease", () => {
+    // The manager's cache lists and watches what the controller reads (main.go L95; Get L173 L273, List L748, Owns(Pod) L861).
+    for (const kind of ["chaosengines", "chaosexperiments", "chaosresults", "pods"]) {
+      expect([kind, as(undefined, "get", kind, "-n", CHAOS, "-o", "name").ok]).toEqual([kind, true]);
+      expect([kind, as(undefined, "auth", "can-i", "watch", kind, "-n", CHAOS).output]).toEqual([kind, "yes"]);
+    }
     const runner = dryRun(runnerPod());
     expect({ ok: runner.ok, output: runner.output.split("\n")[0] }).toEqual({ ok: true, output: "pod/e1-runner created (server dry run)" });
     expect(as(undefined, "annotate", "chaosengine", "e1", "-n", CHAOS, "litmuschaos.io/test=1")).toEqual({
@@ -172,9 +178,47 @@ describe("Litmus' operator, with its token and the chart's Role", () => {
       message: "test",
     };
     expect(dryRun(event).ok).toBe(true);
+    // forceRemoveChaosResources (L386-391): a collection delete of its Jobs and pods by chaosUID.
+    const jobs = as(undefined, "delete", "--raw", `/apis/batch/v1/namespaces/${CHAOS}/jobs?labelSelector=chaosUID%3Du1`);
+    expect({ ok: jobs.ok, deleted: JSON.parse(jobs.output).items.map((j: any) => j.metadata.name) }).toEqual({
+      ok: true,
+      deleted: ["e1-pod-delete"],
+    });
+    // Leader election (main.go L93-94; controller-runtime v0.14.6 leases): create, get, update.
+    const lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "chaos-operator.lock", namespace: CHAOS },
+      spec: { holderIdentity: "chaos-operator-1", leaseDurationSeconds: 15 },
+    };
+    expect(as(lease, "create", "-f", "-")).toEqual({ ok: true, output: "lease.coordination.k8s.io/chaos-operator.lock created" });
+    const held = JSON.parse(as(undefined, "get", "lease", "chaos-operator.lock", "-n", CHAOS, "-o", "json").output);
+    held.spec.holderIdentity = "chaos-operator-2";
+    expect(as(held, "replace", "-f", "-")).toEqual({ ok: true, output: "lease.coordination.k8s.io/chaos-operator.lock replaced" });
   });
 
-  it("refuses the rest of the chart's Role: privileged pods and Deployments, exec, experiments, other pods", () => {
+  it("is refused by its Role what the chart's Role granted and it never does: ConfigMaps, logs, Services, exec, Deployments, experiments, Secrets", () => {
+    expect(as(undefined, "get", "configmap", "c", "-n", CHAOS).output).toContain(forbidden("get", "configmaps"));
+    expect(as(undefined, "get", "secrets", "-n", CHAOS).output).toContain(forbidden("list", "secrets"));
+    expect(as(undefined, "get", "services", "-n", CHAOS).output).toContain(forbidden("list", "services"));
+    expect(as(undefined, "get", "deployments", "-n", CHAOS).output).toContain(forbidden("list", "deployments", "apps"));
+    expect(as(undefined, "logs", "chaos-exporter-abcde", "-n", CHAOS).output).toContain(forbidden("get", "pods/log"));
+    expect(as(undefined, "exec", "chaos-exporter-abcde", "-n", CHAOS, "--", "true").output).toContain(forbidden("create", "pods/exec"));
+    expect(as(undefined, "annotate", "chaosexperiment", "pod-delete", "-n", CHAOS, "x=1").output).toContain(
+      forbidden("patch", "chaosexperiments", "litmuschaos.io"),
+    );
+    expect(as(undefined, "label", "pod", "chaos-exporter-abcde", "-n", CHAOS, "x=1").output).toContain(forbidden("patch", "pods"));
+  });
+
+  it("runs as a Deployment a restricted namespace admits without a warning", () => {
+    const deployment = { ...operator.deployment, metadata: { ...operator.deployment.metadata, namespace: RESTRICTED } };
+    expect(kubectlWith(undefined, deployment, "create", "--dry-run=server", "-f", "-")).toEqual({
+      ok: true,
+      output: `deployment.apps/${OPERATOR} created (server dry run)`,
+    });
+  });
+
+  it("is refused by the guard what its Role allows in one shape only: any pod but the runner, any deletion but its own pods'", () => {
     const privileged = dryRun(runnerPod((s) => Object.assign(s, { hostPID: true, nodeName: "node-1" })));
     expect(privileged.output).toContain(
       `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage} with its env only, a fault's account, no command, no root, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
@@ -192,25 +236,6 @@ describe("Litmus' operator, with its token and the chart's Role", () => {
     expect(shell.output).toContain(`${REFUSED}pods: expected the runner pod`);
     const otherImage = dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3")));
     expect(otherImage.output).toContain(`found chaos-runner docker.io/library/alpine:3 as chaos-pod-delete`);
-    const deployment = {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "root", namespace: CHAOS },
-      spec: {
-        selector: { matchLabels: { app: "root" } },
-        template: {
-          metadata: { labels: { app: "root" } },
-          spec: { hostPID: true, containers: [{ name: "c", image: "x", securityContext: { privileged: true } }] },
-        },
-      },
-    };
-    expect(dryRun(deployment).output).toContain(`${REFUSED}${NOT_OPERATOR_WORK}CREATE apps/deployments root`);
-    expect(as(undefined, "exec", "chaos-exporter-abcde", "-n", CHAOS, "--", "true").output).toContain(
-      `${REFUSED}${NOT_OPERATOR_WORK}CONNECT pods/exec chaos-exporter-abcde`,
-    );
-    expect(as(undefined, "annotate", "chaosexperiment", "pod-delete", "-n", CHAOS, "x=1").output).toContain(
-      `${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosexperiments pod-delete`,
-    );
     expect(as(undefined, "delete", "pod", "chaos-exporter-abcde", "-n", CHAOS).output).toContain(
       `${REFUSED}${NOT_OPERATOR_WORK}DELETE pods chaos-exporter-abcde`,
     );

@@ -213,9 +213,9 @@ export function networkPlan(config: NetworkPlanConfig, ctx: NetworkPlanContext):
       { matchLabels: CHAOS_EXPERIMENT },
       endpoint(chaos.prometheusAddress, chaos.namespace),
     );
-    // Litmus' operator runs here too, namespaced (chaos/component.ts), and only talks to the API
-    // server: analytics are off (litmus-core values `policies.monitoring.disabled`,
-    // templates/deployment.yaml ANALYTICS=FALSE). The rule above covers it.
+    // Litmus' operator runs here too, namespaced (chaos/litmus-operator.ts), and only talks to the
+    // API server: analytics are off (ANALYTICS=FALSE, chaos-operator main.go L82). The rule above
+    // covers it.
   }
 
   const denyIn = [

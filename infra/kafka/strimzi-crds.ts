@@ -12,15 +12,9 @@
  * is the one pinned here (infra/kit/fetch-verified.ts). ../shared/crds/strimzi holds the 1.2.0
  * files; test/strimzi-crds.test.ts holds the pins to them.
  *
- * They are applied as CRD patches (server-side apply, forced): the first `up` adopts CRDs an
- * earlier chart install created, and removing them from the program (or destroying the stack)
- * only gives up their fields (pulumi-kubernetes provider/pkg/await/await.go: a patch resource's
- * create is an apply, L187-225, and its delete `ssa.Relinquish`, L837-839, at the module the local
- * CLI runs, v4.0.0-20260115033456-f47bc2d6f199; the same at tag v4.32.0, L190 and L958-961, for
- * the 4.3x plugins that create other kinds client-side). A CRD is never deleted by the program: that
+ * They are applied as CRD patches (infra/kit/upstream-crd.ts): never deleted by the program, which
  * would delete every Kafka, node pool, topic and user of the cluster with it.
  */
-import { yamlDocuments } from "../kit/yaml-documents";
 
 /** The release's CRD files, each with the CRD it holds. */
 export const STRIMZI_CRDS = [
@@ -55,15 +49,3 @@ export const STRIMZI_CRD_SHA256: Readonly<Record<string, Readonly<Record<Strimzi
 
 export const strimziCrdUrl = (release: string, file: string): string =>
   `https://raw.githubusercontent.com/strimzi/strimzi-kafka-operator/${release}/packaging/install/cluster-operator/${file}`;
-
-/** Where each CRD patch came from, on the object: the file and its pinned sum. */
-export const CRD_SOURCE_ANNOTATION = "streamforge.io/crd-source";
-
-/** The one CRD a fetched file holds, checked to be the one expected; its `metadata` and `spec` for the patch. */
-export function crdOfFile(text: string, expected: string, url: string): { labels: Record<string, string>; spec: Record<string, unknown> } {
-  const docs = yamlDocuments(text, url);
-  const crd = docs[0] as { kind?: unknown; metadata?: { name?: unknown; labels?: Record<string, string> }; spec?: unknown } | undefined;
-  if (docs.length !== 1 || crd?.kind !== "CustomResourceDefinition" || crd.metadata?.name !== expected || typeof crd.spec !== "object")
-    throw new Error(`${url}: expected one CustomResourceDefinition named ${expected}; found ${docs.length} document(s)`);
-  return { labels: crd.metadata.labels ?? {}, spec: crd.spec as Record<string, unknown> };
-}

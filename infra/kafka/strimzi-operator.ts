@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { fetchVerified } from "../kit/fetch-verified";
 import { type ThirdPartyImage, withDigest } from "../kit/images";
 import type { StrimziConfig } from "./config";
-import { CRD_SOURCE_ANNOTATION, STRIMZI_CRDS, STRIMZI_CRD_SHA256, crdOfFile, strimziCrdUrl } from "./strimzi-crds";
+import { upstreamCrdPatch } from "../kit/upstream-crd";
+import { STRIMZI_CRDS, STRIMZI_CRD_SHA256, strimziCrdUrl } from "./strimzi-crds";
 
 export interface StrimziOperatorArgs {
   /** The chart's version, namespace and settings (`streamforge:strimzi`). */
@@ -101,23 +101,11 @@ export class StrimziOperator extends pulumi.ComponentResource {
     const release = args.strimzi.chartVersion;
     // The config accepts only a release whose sums are pinned (config.ts).
     const sums = STRIMZI_CRD_SHA256[release]!;
-    this.crds = STRIMZI_CRDS.map(({ file, name: crd }) => {
-      const url = strimziCrdUrl(release, file);
-      const fetched = args.offline ? undefined : pulumi.output(fetchVerified(url, sums[file])).apply((text) => crdOfFile(text, crd, url));
-      return new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
-        `${name}-crd-${crd}`,
-        {
-          metadata: {
-            name: crd,
-            ...(fetched ? { labels: fetched.labels } : {}),
-            // Forced: a CRD an earlier chart install created is owned by Helm's field manager.
-            annotations: { "pulumi.com/patchForce": "true", [CRD_SOURCE_ANNOTATION]: `${url} sha256:${sums[file]}` },
-          },
-          ...(fetched ? { spec: fetched.spec } : {}),
-        },
-        { parent: this },
-      );
-    });
+    this.crds = STRIMZI_CRDS.map(({ file, name: crd }) =>
+      upstreamCrdPatch(`${name}-crd-${crd}`, { name: crd, url: strimziCrdUrl(release, file), sha256: sums[file] }, args.offline ?? false, {
+        parent: this,
+      }),
+    );
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
       {

@@ -28,18 +28,6 @@ export function withDigest(ref: string, digest: string | undefined): string {
   return digest ? `${ref}@${digest}` : ref;
 }
 
-/**
- * How charts that build `repository:tag` (argo-helm's controller, litmus-core's operator and
- * runner) take a pinned image: the digest rides in the tag, `repository` + `:` + `tag@sha256:...`.
- * Expects a reference with a tag (the config schemas require one).
- */
-export function chartImage(ref: string): { repository: string; tag: string } {
-  const [named, digest] = ref.split("@") as [string, string | undefined];
-  const colon = named.lastIndexOf(":");
-  if (colon <= named.lastIndexOf("/")) throw new Error(`expected an image with a tag; found "${ref}"`);
-  return { repository: named.slice(0, colon), tag: withDigest(named.slice(colon + 1), digest) };
-}
-
 /** The images not pinned by digest. */
 export function unpinnedImages(images: readonly ThirdPartyImage[]): ThirdPartyImage[] {
   return images.filter((image) => !BY_DIGEST.test(image.ref));
