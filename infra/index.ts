@@ -1,6 +1,8 @@
 // Entry point of the Pulumi program (Pulumi.yaml `main`). Its exports are the stack outputs.
 import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
+import * as pulumi from "@pulumi/pulumi";
+import { stackIdentity } from "./kafka/data-safety";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
 import { registerMoves } from "./kit/moves";
@@ -20,6 +22,7 @@ export = (async () => {
         kafkaNamespace: config.kafka.namespace,
         usersNamespace: config.apps.namespace,
         catalogue: config.catalogue.owner === "strimzi",
+        stack: stackIdentity(pulumi.getProject(), pulumi.getStack()),
       })
     : undefined;
   return createPlatform(config, cluster, live ? { kafka: live } : {});

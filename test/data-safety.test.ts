@@ -14,7 +14,15 @@ import {
   type UnsupportedChangeId,
 } from "../infra/kafka/kafka-changes";
 import { ignoredUsersPattern, nodePoolSpec } from "../infra/kafka/cluster-spec";
-import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION, brokerConfigOf } from "../infra/kafka/data-safety";
+import {
+  type LiveKafka,
+  type LiveObject,
+  RETIRE_ANNOTATION,
+  STACK_ANNOTATION,
+  brokerConfigOf,
+  stackIdentity,
+} from "../infra/kafka/data-safety";
+import { formerNames } from "../infra/kafka/live";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../infra/kit/confirmation-guard";
@@ -522,6 +530,15 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expect(problemsAfter({ ...renamed, otherClusters: ["a", "b"] }, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } }))).toEqual(
       [],
     );
+  });
+
+  it("former names: this stack's other Kafka CRs and those declared before the stack wrote its identity, never another stack's", () => {
+    const cr = (name: string, stack?: string) => ({ metadata: { name, ...(stack ? { annotations: { [STACK_ANNOTATION]: stack } } : {}) } });
+    const mine = stackIdentity("streamforge", "dev");
+    const clusters = [cr("k3", mine), cr("k9", stackIdentity("streamforge", "dev-2")), cr("old"), cr("k4", mine)];
+    expect(formerNames(clusters, "k4", mine)).toEqual(["k3", "old"]);
+    // A first up beside another stack's cluster: nothing it could be a rename of.
+    expect(formerNames([cr("k9", stackIdentity("streamforge", "dev-2"))], "k3", mine)).toEqual([]);
   });
 
   it("versions: metadataVersion may not move with version; a downgrade needs the metadata lowered first", () => {

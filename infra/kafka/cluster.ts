@@ -14,7 +14,7 @@ import {
   readinessAnnotations,
 } from "./cluster-spec";
 import type { KafkaConfig, RetireConfig, StrimziConfig } from "./config";
-import { keepOptions, retireAnnotations, retireModeOf } from "./data-safety";
+import { STACK_ANNOTATION, keepOptions, retireAnnotations, retireModeOf, stackIdentity } from "./data-safety";
 import { pinnedKafkaImage } from "./strimzi-operator";
 
 export interface KafkaClusterArgs {
@@ -113,7 +113,11 @@ export class KafkaCluster extends pulumi.ComponentResource {
           name: kafka.clusterName,
           namespace: kafka.namespace,
           labels: { "app.kubernetes.io/part-of": "streamforge" },
-          annotations: { ...readinessAnnotations(strimzi, "cluster"), ...retireAnnotations(args.retire.stack) },
+          annotations: {
+            ...readinessAnnotations(strimzi, "cluster"),
+            ...retireAnnotations(args.retire.stack),
+            [STACK_ANNOTATION]: stackIdentity(pulumi.getProject(), pulumi.getStack()),
+          },
         },
         spec: this.spec,
       },

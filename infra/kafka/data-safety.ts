@@ -19,6 +19,15 @@ import type { RetireConfig, RetireMode } from "./config";
 /** Written on each object whose retirement an `up` applied: its value is the confirmed mode. */
 export const RETIRE_ANNOTATION = "streamforge.io/retire";
 
+/**
+ * Written on the Kafka CR: the stack that declares it (`<project>/<stack>`). Two stacks may share a
+ * Kafka namespace; a cluster of another stack there is not this stack's cluster under an old name.
+ */
+export const STACK_ANNOTATION = "streamforge.io/stack";
+
+/** The value of STACK_ANNOTATION for a stack. */
+export const stackIdentity = (project: string, stack: string): string => `${project}/${stack}`;
+
 /** The Pulumi options that keep a stateful object, or let it go as confirmed. */
 export function keepOptions(mode: RetireMode | undefined): { protect: boolean; retainOnDelete: boolean } {
   if (mode === "delete") return { protect: false, retainOnDelete: false };
@@ -64,7 +73,7 @@ export const LIVE_READS = [
 
 export interface LiveKafka {
   readonly cluster?: LiveObject;
-  /** Other Kafka CRs of this program in the Kafka namespace: where `cluster` is missing, the one this stack ran under another name. */
+  /** The Kafka namespace's other Kafka CRs this stack may have declared (live.ts formerNames): where `cluster` is missing, the one it ran under another name. */
   readonly otherClusters?: readonly string[];
   readonly nodePools: readonly LiveObject[];
   readonly topics: readonly LiveObject[];

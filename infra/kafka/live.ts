@@ -9,7 +9,7 @@ import type { ResolvedCluster } from "../kit/provider";
 import { kubeClient, withApiRetries } from "../kit/kube-client";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
-import { LIVE_READS, type LiveKafka, type LiveObject, RETIRE_ANNOTATION } from "./data-safety";
+import { LIVE_READS, type LiveKafka, type LiveObject, RETIRE_ANNOTATION, STACK_ANNOTATION } from "./data-safety";
 
 interface KubeObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
@@ -29,6 +29,18 @@ function toLive(kind: LiveObject["kind"], o: KubeObject): LiveObject {
   };
 }
 
+/**
+ * The names this stack's cluster may have had: the other Kafka CRs of the namespace that carry this
+ * stack's identity, or none (declared before the identity was written; the next `up` writes it).
+ * Another stack's cluster is not one of them.
+ */
+export function formerNames(clusters: readonly KubeObject[], clusterName: string, stack: string): string[] {
+  return clusters
+    .filter((c) => [undefined, stack].includes(c.metadata?.annotations?.[STACK_ANNOTATION]))
+    .map((c) => c.metadata?.name ?? "")
+    .filter((name) => name !== clusterName);
+}
+
 /** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
 export async function readLiveKafka(
   target: ResolvedCluster,
@@ -38,6 +50,8 @@ export async function readLiveKafka(
     readonly usersNamespace: string;
     /** Whether the catalogue's topics and users are Strimzi CRs (owner strimzi) to read too. */
     readonly catalogue: boolean;
+    /** This stack's identity, as its Kafka CR carries it (STACK_ANNOTATION). */
+    readonly stack: string;
   },
 ): Promise<LiveKafka> {
   const { k8s, config } = await kubeClient(target.kubeconfigPath, target.context);
@@ -71,7 +85,7 @@ export async function readLiveKafka(
     ),
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
-  const otherClusters = clusters.map((c) => c.metadata?.name ?? "").filter((name) => name !== where.clusterName);
+  const otherClusters = formerNames(clusters, where.clusterName, where.stack);
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
     ...(otherClusters.length > 0 ? { otherClusters } : {}),

@@ -9,7 +9,8 @@
  * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
  */
 import { UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../../infra/kafka/kafka-changes";
-import { kubectl, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
+import { STACK_ANNOTATION, stackIdentity } from "../../infra/kafka/data-safety";
+import { kubectl, kubectlWith, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
 
 const STACK = "data-safety";
 const KAFKA_NS = "kafka-safety";
@@ -202,6 +203,29 @@ describe("a change Strimzi cannot make", () => {
     expect(result.output).toContain(rule.source.split(",")[0]!.split(":")[0]!.split("/").pop()!);
     expect(result.output).toContain(rule.procedure.slice(0, 40));
     expect(strimziObjects()).toBe(before);
+  });
+
+  it("clusterRenamed beside another stack's cluster in the namespace: still refused, naming this stack's own former name", () => {
+    const other = {
+      apiVersion: "kafka.strimzi.io/v1",
+      kind: "Kafka",
+      metadata: {
+        name: "k9",
+        namespace: KAFKA_NS,
+        labels: { "app.kubernetes.io/part-of": "streamforge" },
+        annotations: { [STACK_ANNOTATION]: stackIdentity("streamforge", "another-team") },
+      },
+      spec: { kafka: { listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }] } },
+    };
+    const applied = kubectlWith(undefined, other, "apply", "-f", "-");
+    expect(applied).toEqual({ ok: true, output: "kafka.kafka.strimzi.io/k9 created" });
+    try {
+      const result = preview(changed((c) => (kafka(c).clusterName = "k4")));
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain(`"k3" -> "k4" in namespace ${KAFKA_NS}`);
+    } finally {
+      kubectl("delete", "kafkas.kafka.strimzi.io", "k9", "-n", KAFKA_NS);
+    }
   });
 
   it("a broker pool scaled down once the stack confirms its brokers were emptied: admitted, labelled disruptive", () => {
