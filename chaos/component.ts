@@ -6,7 +6,7 @@ import type { ChaosConfig } from "./config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "./guard";
 import { chaosDeleteGuard } from "./delete-guard";
 import { LITMUS_CRDS, LITMUS_CRD_SHA256, LITMUS_OPERATOR, litmusCrdUrl, litmusOperatorObjects } from "./litmus-operator";
-import { litmusOperatorGuard } from "./operator-guard";
+import { type RunnerTargets, litmusOperatorGuard } from "./operator-guard";
 import { chaosPodGuard } from "./pod-guard";
 import { type EngineContext, FAULTS, brokerFailureEngine, chaosExperiment, experimentRbac, scheduleObjects } from "./spec";
 
@@ -63,6 +63,26 @@ export function deleteGuardFor(args: ChaosArgs) {
   });
 }
 
+/** What the scenarios may target: the workers in the apps namespace, brokers of the pool the broker scenario names. */
+function scenarioTargets({ chaos, context }: ChaosArgs): RunnerTargets[] {
+  const broker = chaos.scenarios.brokerFailure;
+  return [
+    { namespace: context.appsNamespace, podPattern: WORKER_POD_PATTERN },
+    ...(broker?.enabled ? [{ namespace: context.kafkaNamespace, podPattern: brokerPodPattern(context.clusterName, broker.pool) }] : []),
+  ];
+}
+
+/** The guard on Litmus' operator's token, where the stack installs it. */
+export function operatorGuardFor(args: ChaosArgs) {
+  return litmusOperatorGuard({
+    chaosNamespace: args.chaos.namespace,
+    operatorServiceAccount: LITMUS_OPERATOR,
+    chaosRunnerImage: args.chaos.chaosRunnerImage,
+    targets: scenarioTargets(args),
+    namePrefix: `streamforge-${args.chaos.namespace}`,
+  });
+}
+
 export function guardFor({ chaos, context }: ChaosArgs) {
   const { loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure } = chaos.scenarios;
   const enabled = [loaderPodDelete, arangoConnectorPodDelete, networkLatency, brokerFailure].filter((s) => s?.enabled);
@@ -101,7 +121,6 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     super("streamforge:chaos:ChaosExperiments", name, {}, opts);
     const { chaos, context } = args;
     const child = { parent: this };
-    const operator = chaos.operator.install ? this.litmusOperator(name, args) : [];
     // Admission refuses any engine in the chaos namespace that breaks the stack's limits, whoever
     // makes it (Pulumi, the launcher, a person); in place before any engine is declared.
     const broker = chaos.scenarios.brokerFailure;
@@ -109,16 +128,11 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     const guardBinding = declareGuard(this, guard, `${name}-guard`);
     // The fault accounts may create, in the privileged chaos namespace, only the experiment Job and the latency helper.
     declareGuard(this, podGuardFor(chaos), `${name}-pod-guard`);
-    // Litmus' operator, installed here, creates pods in the privileged namespace: only its runner pod.
-    if (chaos.operator.install) {
-      const operatorGuard = litmusOperatorGuard({
-        chaosNamespace: chaos.namespace,
-        operatorServiceAccount: LITMUS_OPERATOR,
-        chaosRunnerImage: chaos.chaosRunnerImage,
-        namePrefix: `streamforge-${chaos.namespace}`,
-      });
-      declareGuard(this, operatorGuard, `${name}-operator-guard`);
-    }
+    // Litmus' operator, installed here, creates pods in the privileged namespace: only its runner
+    // pod, in place before the operator starts.
+    const operator = chaos.operator.install
+      ? this.litmusOperator(name, args, declareGuard(this, operatorGuardFor(args), `${name}-operator-guard`))
+      : [];
     // ...and delete, with their tokens, only what the engines may target (RBAC cannot name those pods).
     declareGuard(this, deleteGuardFor(args), `${name}-delete-guard`);
     const experiments = FAULTS.map(
@@ -164,7 +178,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
   }
 
   /** Litmus' CRDs (applied first, never deleted) and its operator, watching the chaos namespace only. */
-  private litmusOperator(name: string, { chaos, offline }: ChaosArgs): pulumi.Resource[] {
+  private litmusOperator(name: string, { chaos, offline }: ChaosArgs, guard: pulumi.Resource): pulumi.Resource[] {
     // The config accepts only a chart release whose sums are pinned (config.ts).
     const sums = LITMUS_CRD_SHA256[chaos.operator.chartVersion]!;
     const crds = LITMUS_CRDS.map((crd) =>
@@ -179,7 +193,10 @@ export class ChaosExperiments extends pulumi.ComponentResource {
     const sa = new k8s.core.v1.ServiceAccount(`${name}-litmus-operator`, o.serviceAccount, { parent: this });
     const role = new k8s.rbac.v1.Role(`${name}-litmus-operator`, o.role, { parent: this });
     const binding = new k8s.rbac.v1.RoleBinding(`${name}-litmus-operator`, o.binding, { parent: this, dependsOn: [sa, role] });
-    const deployment = new k8s.apps.v1.Deployment(`${name}-litmus-operator`, o.deployment, { parent: this, dependsOn: [...crds, binding] });
+    const deployment = new k8s.apps.v1.Deployment(`${name}-litmus-operator`, o.deployment, {
+      parent: this,
+      dependsOn: [...crds, binding, guard],
+    });
     return [...crds, deployment];
   }
 }

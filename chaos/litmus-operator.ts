@@ -39,6 +39,9 @@ export const LITMUS_OPERATOR_POD_LABELS = {
   "app.kubernetes.io/managed-by": "streamforge",
 } as const;
 
+/** The Lease its replicas elect a leader with (main.go L94, LeaderElectionID). */
+export const LEADER_LEASE = "chaos-operator.lock";
+
 /** Where each rule comes from: chaos-operator 3.18.0 controllers/chaosengine_controller.go unless a file is named. */
 interface OperatorRule extends PolicyRule {
   readonly source: string;
@@ -83,11 +86,19 @@ export const LITMUS_OPERATOR_RULES: readonly OperatorRule[] = [
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"], source: "Recorder main.go L116; leader election events" },
   {
     // controller-runtime v0.14.6 pkg/leaderelection/leader_election.go L64-65: a Lease by default;
-    // client-go's LeaseLock gets, creates and updates it.
+    // client-go's LeaseLock creates it, then gets and updates only its own (a create cannot be
+    // limited by name).
     apiGroups: ["coordination.k8s.io"],
     resources: ["leases"],
-    verbs: ["get", "create", "update"],
+    verbs: ["create"],
     source: "LeaderElection main.go L93-94 (-leader-elect)",
+  },
+  {
+    apiGroups: ["coordination.k8s.io"],
+    resources: ["leases"],
+    resourceNames: [LEADER_LEASE],
+    verbs: ["get", "update"],
+    source: "LeaderElectionID main.go L94",
   },
 ];
 
@@ -130,7 +141,8 @@ export function litmusOperatorObjects(chaos: ChaosConfig) {
                 imagePullPolicy: "IfNotPresent",
                 // As the chart runs it (deployment.yaml L29-32).
                 command: ["chaos-operator"],
-                args: ["-leader-elect=true"],
+                // Metrics off: served on :8080 by default (main.go L60), unauthenticated, and scraped by nobody.
+                args: ["-leader-elect=true", "-metrics-bind-address=0"],
                 env: [
                   { name: "CHAOS_RUNNER_IMAGE", value: chaos.chaosRunnerImage },
                   // Namespaced: the manager caches and reconciles this namespace only (main.go L75-95).

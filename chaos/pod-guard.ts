@@ -42,8 +42,14 @@ export interface ChaosPodGuardArgs {
 export const noRoot = (sc: string): string =>
   `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?seccompProfile.?type.orValue("") != "Unconfined" && ${sc}.?appArmorProfile.?type.orValue("") != "Unconfined"`;
 
-/** CEL over a volume `v`: the API server's token volume, which admission adds to every pod. */
-export const API_TOKEN_VOLUME = 'has(v.projected) && v.name.startsWith("kube-api-access-")';
+/**
+ * CEL over a volume `v`: the API server's token volume, which admission adds to every pod, as it
+ * adds it (kubernetes plugin/pkg/admission/serviceaccount/admission.go `TokenVolumeSource`: the
+ * account's token, the `kube-root-ca.crt` ConfigMap, the namespace by the downward API). A projected
+ * volume of that name with a Secret or another ConfigMap in it is not one.
+ */
+export const API_TOKEN_VOLUME =
+  'has(v.projected) && v.name.startsWith("kube-api-access-") && v.projected.?sources.orValue([]).all(s, (has(s.serviceAccountToken) && !has(s.serviceAccountToken.audience)) || (has(s.configMap) && s.configMap.name == "kube-root-ca.crt") || (has(s.downwardAPI) && s.downwardAPI.?items.orValue([]).all(i, i.?fieldRef.?fieldPath.orValue("") == "metadata.namespace")))';
 
 /** The helper's command (network-chaos.go L213-219). */
 export const HELPER_ARGS = ["-c", "./helpers -name network-chaos"] as const;

@@ -23,7 +23,8 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
 } from "../../test/integration/local-platform";
-import { LITMUS_OPERATOR, litmusOperatorObjects } from "../litmus-operator";
+import { WORKER_POD_PATTERN } from "../guard";
+import { LEADER_LEASE, LITMUS_OPERATOR, litmusOperatorObjects } from "../litmus-operator";
 import { litmusOperatorGuard, litmusOperatorGuardName } from "../operator-guard";
 import { EXPERIMENT_SECURITY_CONTEXT, LITMUS_API_VERSION, chaosExperiment } from "../spec";
 
@@ -33,10 +34,12 @@ const RESTRICTED = `litmus-op-r-${run}`;
 const OPERATOR = LITMUS_OPERATOR;
 const chaos = { ...committedConfig("dev").chaos!, namespace: CHAOS };
 const operator = litmusOperatorObjects(chaos);
+const APPS = "stf";
 const guard = litmusOperatorGuard({
   chaosNamespace: CHAOS,
   operatorServiceAccount: OPERATOR,
   chaosRunnerImage: chaos.chaosRunnerImage,
+  targets: [{ namespace: APPS, podPattern: WORKER_POD_PATTERN }],
   namePrefix: `streamforge-${CHAOS}`,
 });
 const POLICY = litmusOperatorGuardName(`streamforge-${CHAOS}`);
@@ -46,7 +49,7 @@ const as = (input: object | undefined, ...args: string[]) => kubectlWith(token, 
 const dryRun = (object: object) => as(object, "create", "--dry-run=server", "-f", "-");
 const REFUSED = `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: `;
 const NOT_OPERATOR_WORK =
-  "expected only what chaos-operator 3.18.0 does (create runner pods, update engines and results, delete its own pods and Jobs by chaosUID, events); found ";
+  "expected only what chaos-operator 3.18.0 does (create runner pods, update engines (engineState only to stop, or unset to active) and results (never their verdict), delete its own pods and Jobs by chaosUID, events); found ";
 
 /** What RBAC answers a request its Role does not grant. */
 const forbidden = (verb: string, resource: string, group = "") =>
@@ -66,6 +69,7 @@ const runnerPod = (edit: (spec: any) => void = () => {}) => {
         imagePullPolicy: "IfNotPresent",
         env: [
           { name: "CHAOSENGINE", value: "e1" },
+          { name: "TARGETS", value: `pod:${APPS}:[q1-loader-producer-abcde]` },
           { name: "EXPERIMENT_LIST", value: "pod-delete" },
           { name: "CHAOS_SVC_ACC", value: "chaos-pod-delete" },
           { name: "CLIENT_UUID", value: "" },
@@ -188,13 +192,17 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
     const lease = {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: { name: "chaos-operator.lock", namespace: CHAOS },
+      metadata: { name: LEADER_LEASE, namespace: CHAOS },
       spec: { holderIdentity: "chaos-operator-1", leaseDurationSeconds: 15 },
     };
     expect(as(lease, "create", "-f", "-")).toEqual({ ok: true, output: "lease.coordination.k8s.io/chaos-operator.lock created" });
     const held = JSON.parse(as(undefined, "get", "lease", "chaos-operator.lock", "-n", CHAOS, "-o", "json").output);
     held.spec.holderIdentity = "chaos-operator-2";
     expect(as(held, "replace", "-f", "-")).toEqual({ ok: true, output: "lease.coordination.k8s.io/chaos-operator.lock replaced" });
+    // Another Lease it may not read or take over: only its own is named in its Role.
+    expect(as(undefined, "get", "lease", "kube-controller-manager", "-n", CHAOS).output).toContain(
+      forbidden("get", "leases", "coordination.k8s.io"),
+    );
   });
 
   it("is refused by its Role what the chart's Role granted and it never does: ConfigMaps, logs, Services, exec, Deployments, experiments, Secrets", () => {
@@ -221,7 +229,7 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
   it("is refused by the guard what its Role allows in one shape only: any pod but the runner, any deletion but its own pods'", () => {
     const privileged = dryRun(runnerPod((s) => Object.assign(s, { hostPID: true, nodeName: "node-1" })));
     expect(privileged.output).toContain(
-      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage} with its env only, a fault's account, no command, no root, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
+      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage}, named after its engine, its env as the engine gives it: this namespace, a fault's account and that fault, targets among the scenarios' pods; no command, no root, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
     );
     const ownAccount = dryRun(runnerPod((s) => (s.serviceAccountName = OPERATOR)));
     expect(ownAccount.output).toContain(`${REFUSED}pods: expected the runner pod`);
@@ -236,6 +244,36 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
     expect(shell.output).toContain(`${REFUSED}pods: expected the runner pod`);
     const otherImage = dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3")));
     expect(otherImage.output).toContain(`found chaos-runner docker.io/library/alpine:3 as chaos-pod-delete`);
+    // Its runner aimed at what no scenario targets, or at another fault than its account's.
+    const aimed = dryRun(
+      runnerPod(
+        (spec) => (spec.containers[0].env.find((e: any) => e.name === "TARGETS").value = `pod:${APPS}:[queue-manager-7d9f8-abcde]`),
+      ),
+    );
+    expect(aimed.output).toContain(`${REFUSED}pods: expected the runner pod`);
+    const otherFault = dryRun(
+      runnerPod((spec) => (spec.containers[0].env.find((e: any) => e.name === "EXPERIMENT_LIST").value = "pod-network-latency")),
+    );
+    expect(otherFault.output).toContain(`${REFUSED}pods: expected the runner pod`);
+    // Starting a stopped engine is the scheduler's or a person's, never the operator's (it sets active only from unset).
+    expect(
+      as(undefined, "patch", "chaosengine", "e1", "-n", CHAOS, "--type", "merge", "-p", '{"spec":{"engineState":"active"}}').output,
+    ).toContain(`${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosengines e1`);
+    // A result's verdict is the experiment's, never the operator's.
+    expect(
+      as(
+        undefined,
+        "patch",
+        "chaosresult",
+        "e1-pod-delete",
+        "-n",
+        CHAOS,
+        "--type",
+        "merge",
+        "-p",
+        '{"status":{"experimentStatus":{"verdict":"Pass"}}}',
+      ).output,
+    ).toContain(`${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosresults e1-pod-delete`);
     expect(as(undefined, "delete", "pod", "chaos-exporter-abcde", "-n", CHAOS).output).toContain(
       `${REFUSED}${NOT_OPERATOR_WORK}DELETE pods chaos-exporter-abcde`,
     );
