@@ -6,6 +6,7 @@
  */
 import type { PlatformConfig } from "../infra/config";
 import { impactReport } from "../infra/kafka/impact";
+import { brokerTruncations, topicTruncations } from "../infra/kafka/truncation";
 import {
   kafkaEditImpacts,
   kafkaEditProblems,
@@ -746,6 +747,34 @@ describe("config changes that delete records need a confirmation naming the new 
     expect(problemsAfter(live, brokerConfig({ "unclean.leader.election.enable": true }))).toEqual([
       expect.stringMatching(/^streamforge:kafka\.config\.unclean\.leader\.election\.enable: /),
     ]);
+  });
+
+  it("compaction sooner, or tombstones kept less long: asked about where the topic compacts, and for the brokers' defaults", () => {
+    const compacted = { "cleanup.policy": "compact" };
+    const brokers = { was: {}, now: {} };
+    const what = (
+      was: Record<string, unknown>,
+      now: Record<string, unknown>,
+      from: { was: Record<string, unknown>; now: Record<string, unknown> } = brokers,
+    ) => topicTruncations(was, now, from).map((t) => [t.what, t.changed]);
+    expect(what({ ...compacted, "min.compaction.lag.ms": 3600000 }, { ...compacted, "min.compaction.lag.ms": 60000 })).toEqual([
+      ["minimum compaction lag", { "min.compaction.lag.ms": "60000" }],
+    ]);
+    // Unset, max.compaction.lag.ms is Long.MAX_VALUE and delete.retention.ms one day (LogConfig).
+    expect(what(compacted, { ...compacted, "max.compaction.lag.ms": 86400000, "delete.retention.ms": 3600000 })).toEqual([
+      ["maximum compaction lag", { "max.compaction.lag.ms": "86400000" }],
+      ["tombstone retention", { "delete.retention.ms": "3600000" }],
+    ]);
+    // The brokers' default, followed by a topic without its own.
+    expect(what(compacted, compacted, { was: {}, now: { "log.cleaner.delete.retention.ms": 60000 } })).toEqual([
+      ["tombstone retention", {}],
+    ]);
+    // A topic that only deletes by retention has nothing to compact: no question; nor for a longer lag.
+    expect(what({ "delete.retention.ms": 86400000 }, { "delete.retention.ms": 1000 })).toEqual([]);
+    expect(what({ ...compacted, "min.compaction.lag.ms": 0 }, { ...compacted, "min.compaction.lag.ms": 60000 })).toEqual([]);
+    expect(
+      brokerTruncations({}, { "log.cleaner.min.compaction.lag.ms": 0, "log.cleaner.delete.retention.ms": 1000 }).map((t) => t.what),
+    ).toEqual(["default tombstone retention"]);
   });
 
   it("the preview labels a truncation destructive, and a longer retention without effect", () => {

@@ -1,11 +1,16 @@
 /**
  * Config changes that delete records already written: a shorter retention, a smaller size bound,
- * a cleanup policy that starts deleting or compacting, consumer offsets that expire sooner. Kafka
+ * a cleanup policy that starts deleting or compacting, compaction that comes sooner or keeps
+ * tombstones less long, consumer offsets that expire sooner. Kafka
  * applies them live and deletes at its next log cleanup; no restart, no warning. Each needs its
  * own confirmation (`streamforge:retire.truncate`) naming the exact new value, which a reviewer
  * sees in the diff. Defaults are Kafka 4.2's (kafka-server-common ServerLogConfigs:
- * log.retention.hours 168, log.retention.bytes -1, log.cleanup.policy "delete"; kafka-group-coordinator
- * GroupCoordinatorConfig: offsets.retention.minutes 10080). Pure functions.
+ * log.retention.hours 168, log.retention.bytes -1, log.cleanup.policy "delete"; kafka-storage
+ * LogConfig: delete.retention.ms 86400000, min.compaction.lag.ms 0, max.compaction.lag.ms
+ * Long.MAX_VALUE, which the brokers' log.cleaner.* keys set for topics without their own;
+ * kafka-group-coordinator GroupCoordinatorConfig: offsets.retention.minutes 10080). Segment sizes and
+ * times (segment.*) are not asked about: retention deletes whole closed segments, so smaller ones
+ * only let it act at a finer grain, never on records the retention keeps. Pure functions.
  */
 import { type ConfigProblem, problem } from "../kit/config-kit";
 import type { RetireConfig } from "./config";
@@ -53,6 +58,50 @@ const policies = (v: unknown): Set<string> =>
 /** The new policy adds one the old did not apply: "delete" starts retention, "compact" drops superseded records. */
 const policyAdded = (was: unknown, now: unknown): boolean => [...policies(now)].some((p) => !policies(was).has(p));
 
+/** The effective cleanup policy of a topic config, given the brokers' it follows. */
+const cleanupPolicy = (c: Config, from: Config): unknown => c["cleanup.policy"] ?? from["log.cleanup.policy"] ?? "delete";
+
+/**
+ * A compaction setting that keeps less on a topic that compacts (after the change): `key` on the
+ * topic, `brokerKey` the brokers' default it follows, `unset` Kafka's default (LogConfig).
+ */
+function compactionMeasure(key: string, brokerKey: string, unset: number, what: string, effect: string): Measure {
+  return {
+    keys: [key],
+    what,
+    deletes: (was, now, inherited) => {
+      if (!policies(cleanupPolicy(now, inherited.now)).has("compact")) return false;
+      const of = (c: Config, from: Config) => bound(number(c[key]) ?? number(from[brokerKey]) ?? unset);
+      return shrinks(of(was, inherited.was), of(now, inherited.now));
+    },
+    effect,
+  };
+}
+
+const COMPACTION = [
+  {
+    key: "min.compaction.lag.ms",
+    brokerKey: "log.cleaner.min.compaction.lag.ms",
+    unset: 0,
+    what: "minimum compaction lag",
+    effect: "records superseded by a later one of their key are compacted away sooner: readers behind by less than the old lag lose them",
+  },
+  {
+    key: "max.compaction.lag.ms",
+    brokerKey: "log.cleaner.max.compaction.lag.ms",
+    unset: -1, // Long.MAX_VALUE: never forced.
+    what: "maximum compaction lag",
+    effect: "compaction is forced sooner: superseded records are deleted earlier than before",
+  },
+  {
+    key: "delete.retention.ms",
+    brokerKey: "log.cleaner.delete.retention.ms",
+    unset: 86_400_000,
+    what: "tombstone retention",
+    effect: "deletion markers are removed sooner: a reader behind by more than it misses the deletes and keeps the deleted keys",
+  },
+] as const;
+
 /** A topic's own keys; `inherited` is the brokers' config (kafka.config), which a topic without its own value follows. */
 const TOPIC_MEASURES: readonly Measure[] = [
   {
@@ -78,8 +127,7 @@ const TOPIC_MEASURES: readonly Measure[] = [
     keys: ["cleanup.policy"],
     what: "cleanup policy",
     deletes: (was, now, inherited) => {
-      const of = (c: Config, from: Config) => c["cleanup.policy"] ?? from["log.cleanup.policy"] ?? "delete";
-      return policyAdded(of(was, inherited.was), of(now, inherited.now));
+      return policyAdded(cleanupPolicy(was, inherited.was), cleanupPolicy(now, inherited.now));
     },
     effect: "compaction deletes every record superseded by a later one of its key; delete starts removing records past retention",
   },
@@ -93,6 +141,7 @@ const TOPIC_MEASURES: readonly Measure[] = [
     },
     effect: "a replica out of the ISR may become leader: records the old leader had committed are truncated",
   },
+  ...COMPACTION.map((m) => compactionMeasure(m.key, m.brokerKey, m.unset, m.what, m.effect)),
 ];
 
 const BROKER_MEASURES: readonly Measure[] = [
@@ -127,6 +176,14 @@ const BROKER_MEASURES: readonly Measure[] = [
       enabled(now["unclean.leader.election.enable"] ?? false) && !enabled(was["unclean.leader.election.enable"] ?? false),
     effect: "in every topic without its own value a replica out of the ISR may become leader: committed records are truncated",
   },
+  // The brokers' compaction defaults: asked about whether or not a topic compacts today
+  // (__consumer_offsets and __transaction_state do, and a topic may start to).
+  ...COMPACTION.map((m): Measure => ({
+    keys: [m.brokerKey],
+    what: `default ${m.what}`,
+    deletes: (was, now) => shrinks(bound(number(was[m.brokerKey]) ?? m.unset), bound(number(now[m.brokerKey]) ?? m.unset)),
+    effect: `in every compacted topic without its own ${m.key}: ${m.effect}`,
+  })),
 ];
 
 /** One change that deletes records: its keys' new values, as the confirmation must name them. */
