@@ -3,10 +3,15 @@ import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import * as pulumi from "@pulumi/pulumi";
 import { stackIdentity } from "./kafka/data-safety";
+import { liveTopicOf, readKafkaTopics } from "./kafka/kafka-api-live";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
 import { registerMoves } from "./kit/moves";
 import { MOVES } from "./moves";
+
+/** A config secret's text, for a connection made before anything is declared (config values are known, also in a preview). */
+const plainValue = (secret: pulumi.Output<string> | undefined): Promise<string | undefined> =>
+  secret ? new Promise((resolve) => secret.apply(resolve)) : Promise.resolve(undefined);
 
 export = (async () => {
   // Before any resource: a moved or renamed resource keeps its object (infra/moves.ts).
@@ -25,5 +30,13 @@ export = (async () => {
         stack: stackIdentity(pulumi.getProject(), pulumi.getStack()),
       })
     : undefined;
-  return createPlatform(config, cluster, live ? { kafka: live } : {});
+  // Owner kafka-api: the catalogue's topics live in Kafka; once the cluster runs, read them there.
+  const topicsInKafka =
+    live?.cluster && config.catalogue.owner === "kafka-api" && config.kafkaApi
+      ? (await readKafkaTopics(config.kafkaApi, await plainValue(config.kafkaApiPassword), Object.keys(config.catalogue.topics))).map(
+          liveTopicOf,
+        )
+      : undefined;
+  const kafka = live && topicsInKafka ? { ...live, topicsInKafka } : live;
+  return createPlatform(config, cluster, kafka ? { kafka } : {});
 })();

@@ -2,6 +2,7 @@
  * Wiring of each component under Pulumi's mock runtime: which resources it declares, with
  * which names, namespaces, providers and references to each other.
  */
+import { STACK_ANNOTATION } from "../infra/kafka/data-safety";
 import type { PlatformConfig } from "../infra/config";
 import { planTopics, planUsers } from "../infra/kafka/catalogue";
 import { KafkaApiEntities } from "../infra/kafka/kafka-api-entities";
@@ -246,9 +247,11 @@ describe("readiness", () => {
   it("waits for Strimzi's Ready on the cluster, topics and users where Strimzi runs; never on node pools", async () => {
     const config = committedConfig("prod");
     const resources = await run(() => void createPlatform(config));
+    // The Kafka CR also names the stack that declares it (data-safety.ts STACK_ANNOTATION).
     expect(annotations(byKind(resources, "Kafka")[0]!)).toEqual({
       "pulumi.com/waitFor": "condition=Ready",
       "pulumi.com/timeoutSeconds": "1800",
+      [STACK_ANNOTATION]: "streamforge/test",
     });
     for (const kind of ["KafkaTopic", "KafkaUser"]) {
       const objects = byKind(resources, kind);
@@ -268,7 +271,11 @@ describe("readiness", () => {
   it("does not wait where no Strimzi operator runs (local), and copies nothing", async () => {
     const resources = await run(() => void createPlatform(committedConfig("local")));
     for (const kind of ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"])
-      for (const r of byKind(resources, kind)) expect(annotations(r)).toEqual({ "pulumi.com/skipAwait": "true" });
+      for (const r of byKind(resources, kind))
+        expect(annotations(r)).toEqual({
+          "pulumi.com/skipAwait": "true",
+          ...(kind === "Kafka" ? { [STACK_ANNOTATION]: "streamforge/test" } : {}),
+        });
     expect(byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert")).toEqual([]);
   });
 });

@@ -80,6 +80,11 @@ export interface LiveKafka {
   readonly users: readonly LiveObject[];
   /** False where the catalogue's owner is the Kafka admin API: no KafkaTopic or KafkaUser was read, so none may be judged. */
   readonly catalogueRead?: boolean;
+  /**
+   * Owner kafka-api: the catalogue's topics as Kafka holds them (kafka-api-live.ts), compared with
+   * their declaration (unsupported changes, truncations, impact) but never taken for departures.
+   */
+  readonly topicsInKafka?: readonly LiveObject[];
 }
 
 /** The brokers' config a Kafka CR spec holds (spec.kafka.config), live or as the program renders it. */
@@ -90,6 +95,11 @@ export function brokerConfigOf(spec: Readonly<Record<string, unknown>> | undefin
 export const NO_LIVE_KAFKA: LiveKafka = { nodePools: [], topics: [], users: [] };
 
 /** A KafkaTopic's topic name in Kafka: spec.topicName, else its object name (Strimzi's rule). */
+/** The live topics a declaration is compared with: the KafkaTopics, or with owner kafka-api those Kafka holds. */
+export function comparedTopics(live: LiveKafka): readonly LiveObject[] {
+  return live.catalogueRead === false ? (live.topicsInKafka ?? []) : live.topics;
+}
+
 export function liveTopicName(topic: LiveObject): string {
   return typeof topic.spec.topicName === "string" ? topic.spec.topicName : topic.name;
 }

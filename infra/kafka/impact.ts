@@ -6,7 +6,7 @@
  * restart), the label says so rather than guess.
  */
 import { isDeepStrictEqual } from "node:util";
-import { type LiveKafka, type LiveObject, brokerConfigOf } from "./data-safety";
+import { type LiveKafka, type LiveObject, brokerConfigOf, comparedTopics } from "./data-safety";
 import { brokerTruncations, topicTruncations } from "./truncation";
 
 export type ImpactLevel = "destructive" | "disruptive" | "benign";
@@ -278,10 +278,12 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
     ...retiringImpacts(desired),
     ...clusterImpacts(live.cluster, desired),
     ...poolImpacts(live.nodePools, desired),
-    // Owner kafka-api: the topics and users are not Strimzi objects; their changes show in the preview's own diff.
-    ...(live.catalogueRead === false
+    // Owner kafka-api: the topics as Kafka holds them, where they were read; its users are not
+    // Strimzi objects, their changes show in the preview's own diff.
+    ...(live.catalogueRead === false && live.topicsInKafka === undefined
       ? []
-      : [...topicImpacts(live.topics, desired, brokerConfigOf(live.cluster?.spec)), ...userImpacts(live.users, desired)]),
+      : topicImpacts(comparedTopics(live), desired, brokerConfigOf(live.cluster?.spec))),
+    ...(live.catalogueRead === false ? [] : userImpacts(live.users, desired)),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

@@ -14,6 +14,7 @@ import {
   type LiveObject,
   brokerConfigOf,
   departureProblems,
+  comparedTopics,
   liveTopicName,
   releasedUserProblems,
   staleConfirmationProblems,
@@ -448,7 +449,7 @@ export function unsupportedChangeProblems(live: LiveKafka, desired: DesiredSpecs
     ...identityProblems(live, desired.kafka, desired.usersNamespace),
     ...clusterVersionProblems(live.cluster, desired.kafka, desired.strimziChartVersion),
     ...poolProblems(live.nodePools, desired.nodePools, retire),
-    ...topicProblems(live.topics, desired.topics),
+    ...topicProblems(comparedTopics(live), desired.topics),
   ];
 }
 
@@ -494,7 +495,7 @@ export function kafkaEditProblems(
     ...truncationProblems(
       {
         ...(live.cluster ? { brokerConfig: brokerConfigOf(live.cluster.spec) } : {}),
-        topics: live.topics.map((t) => ({ name: liveTopicName(t), config: (t.spec.config ?? {}) as Record<string, unknown> })),
+        topics: comparedTopics(live).map((t) => ({ name: liveTopicName(t), config: (t.spec.config ?? {}) as Record<string, unknown> })),
       },
       { brokerConfig: kafka.config, topics: topics.map((t) => ({ name: t.name, config: t.config })) },
       retire,

@@ -1,0 +1,94 @@
+/**
+ * Owner kafka-api: the catalogue's topics as Kafka holds them, read with the stack's admin
+ * connection (streamforge:kafkaApi) before anything is declared. They are not Strimzi objects, so
+ * the API server has none to read (live.ts); without this read a partition decrease met only the
+ * engine's `protect` (the provider replaces a topic whose partitions shrink) and a shorter
+ * retention went through unasked. Only the catalogue's own topics are read, by name: the cluster
+ * may hold others, which are not this stack's, so nothing here is taken for a departure.
+ *
+ * Each topic becomes a LiveObject shaped as a KafkaTopic (name, partitions, replicas, its own
+ * config: the entries whose source is the topic, DescribeConfigs' DYNAMIC_TOPIC_CONFIG, kafkajs ConfigSource.TOPIC_CONFIG), so the
+ * same rules judge it (kafka-changes.ts, truncation.ts).
+ */
+import { ConfigResourceTypes, ConfigSource, Kafka, type SASLOptions, logLevel } from "kafkajs";
+import type { KafkaApiConfig } from "./config";
+import type { LiveObject } from "./data-safety";
+import { topicResourceName } from "./catalogue";
+
+/** How long the read may take before the preview fails, naming the connection. */
+const READ_TIMEOUT_MS = 30_000;
+
+export interface KafkaTopicState {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicas: number;
+  /** The topic's own config (not the brokers' defaults it follows). */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/** A topic as Kafka describes it, shaped as the KafkaTopic the rules compare. Pure. */
+export function liveTopicOf(topic: KafkaTopicState): LiveObject {
+  return {
+    kind: "KafkaTopic",
+    namespace: "",
+    name: topicResourceName(topic.name),
+    spec: { topicName: topic.name, partitions: topic.partitions, replicas: topic.replicas, config: { ...topic.config } },
+  };
+}
+
+/** Reads the named topics that exist from Kafka; an Error naming the connection key when Kafka cannot be reached. */
+export async function readKafkaTopics(
+  api: KafkaApiConfig,
+  password: string | undefined,
+  names: readonly string[],
+): Promise<KafkaTopicState[]> {
+  const kafka = new Kafka({
+    clientId: "streamforge-preview",
+    brokers: [...api.bootstrapServers],
+    ssl: api.tls ? { rejectUnauthorized: !api.skipTlsVerify } : false,
+    ...(api.sasl ? { sasl: { mechanism: api.sasl.mechanism, username: api.sasl.username, password: password ?? "" } as SASLOptions } : {}),
+    connectionTimeout: 10_000,
+    requestTimeout: READ_TIMEOUT_MS,
+    retry: { retries: 2 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const wanted = names.filter((n) => existing.has(n));
+    if (wanted.length === 0) return [];
+    const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
+    const { resources } = await admin.describeConfigs({
+      resources: wanted.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+      includeSynonyms: false,
+    });
+    const configs = new Map(
+      resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(
+          r.configEntries
+            .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configValue !== null)
+            .map((e) => [e.configName, e.configValue]),
+        ),
+      ]),
+    );
+    return topics
+      .map((t) => ({
+        name: t.name,
+        partitions: t.partitions.length,
+        replicas: Math.max(0, ...t.partitions.map((p) => p.replicas.length)),
+        config: configs.get(t.name) ?? {},
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  } catch (err) {
+    // The message names where it looked, never the password.
+    throw new Error(
+      `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics before any change ` +
+        `(a preview that cannot see them cannot tell what an edit deletes); found: ${(err as Error).message.split("\n")[0]}`,
+      { cause: err },
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

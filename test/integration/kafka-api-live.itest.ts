@@ -1,0 +1,118 @@
+/**
+ * Owner kafka-api: the catalogue's topics read from the REAL local broker (infra/kafka/kafka-api-live.ts),
+ * over its SCRAM-SHA-512 listener with the admin's password, then judged by the rules a preview
+ * applies: a topic created with three partitions and a week's retention is read back as Kafka
+ * holds it; declared with two partitions the edit is refused (partitionsDecreased), with an hour's
+ * retention it asks for its confirmation, and the preview's impact calls it destructive. A Kafka
+ * that does not answer, or refuses the password, fails the read naming the key, never the password.
+ */
+import { randomBytes } from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
+import type { KafkaApiConfig } from "../../infra/kafka/config";
+import type { LiveKafka } from "../../infra/kafka/data-safety";
+import { liveTopicOf, readKafkaTopics } from "../../infra/kafka/kafka-api-live";
+import { kafkaEditImpacts, kafkaEditProblems } from "../../infra/kafka/kafka-changes";
+import { committedConfig } from "../helpers";
+import { requireEnv } from "./local-platform";
+
+const TOPIC = `stf-kafka-api-live-${randomBytes(3).toString("hex")}`;
+const WEEK = "604800000";
+let api: KafkaApiConfig;
+let password = "";
+
+beforeAll(async () => {
+  const [bootstrap] = requireEnv("KAFKA_SASL_BOOTSTRAP_SERVERS").split(",");
+  password = requireEnv("KAFKA_ADMIN_PASSWORD");
+  api = {
+    bootstrapServers: [bootstrap!],
+    tls: false,
+    skipTlsVerify: false,
+    sasl: { mechanism: "scram-sha512", username: requireEnv("KAFKA_ADMIN_USER") },
+  };
+  const admin = new Kafka({
+    clientId: "kafka-api-live-itest",
+    brokers: [requireEnv("KAFKA_BOOTSTRAP_SERVERS").split(",")[0]!],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: TOPIC,
+          numPartitions: 3,
+          replicationFactor: 1,
+          configEntries: [
+            { name: "retention.ms", value: WEEK },
+            { name: "cleanup.policy", value: "delete" },
+          ],
+        },
+      ],
+    });
+    if (!created) throw new Error(`topic ${TOPIC} was already there`);
+  } finally {
+    await admin.disconnect();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  const admin = new Kafka({
+    clientId: "kafka-api-live-itest",
+    brokers: [process.env.KAFKA_BOOTSTRAP_SERVERS!.split(",")[0]!],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [TOPIC] }).finally(() => admin.disconnect());
+});
+
+/** The local-kafka-api stack's config with the catalogue holding only the test's topic, as `spec` declares it. */
+function declaring(spec: { partitions: number; config: Record<string, string | number> }) {
+  const config = committedConfig("local-kafka-api");
+  return { ...config, catalogue: { ...config.catalogue, topics: { [TOPIC]: { ...spec, replicas: 1 } } } } as typeof config;
+}
+
+describe("owner kafka-api: the catalogue's topics as the real broker holds them", () => {
+  let live: LiveKafka;
+
+  it("are read over SCRAM with the admin's password: partitions, replicas and the topic's own config, and only the catalogue's", async () => {
+    const topics = await readKafkaTopics(api, password, [TOPIC, `${TOPIC}-absent`]);
+    expect(topics).toEqual([{ name: TOPIC, partitions: 3, replicas: 1, config: { "cleanup.policy": "delete", "retention.ms": WEEK } }]);
+    live = { nodePools: [], topics: [], users: [], catalogueRead: false, topicsInKafka: topics.map(liveTopicOf) };
+  });
+
+  it("an unchanged declaration has nothing to say; fewer partitions are refused with the reason and the procedure", () => {
+    const same = declaring({ partitions: 3, config: { "retention.ms": Number(WEEK), "cleanup.policy": "delete" } });
+    expect(kafkaEditProblems(same, live)).toEqual([]);
+    // Kafka's values are text, the catalogue's numbers: the same value is no change.
+    expect(kafkaEditImpacts(same, live, {})).toEqual([]);
+    const fewer = kafkaEditProblems(
+      declaring({ partitions: 2, config: { "retention.ms": Number(WEEK), "cleanup.policy": "delete" } }),
+      live,
+    );
+    expect(fewer.map((p) => `${p.key}: ${p.message}`)).toEqual([
+      expect.stringMatching(new RegExp(`^streamforge:catalogue\\.topics\\.${TOPIC}\\.partitions: .*found 3 -> 2`)),
+    ]);
+  });
+
+  it("a shorter retention asks for its confirmation, and the preview's impact calls it destructive", () => {
+    const shorter = declaring({ partitions: 3, config: { "retention.ms": 3600000, "cleanup.policy": "delete" } });
+    expect(kafkaEditProblems(shorter, live).map((p) => p.message)).toEqual([
+      expect.stringContaining(
+        `To go ahead, set streamforge:retire.truncate.topics.${TOPIC}["retention.ms"] to "3600000" in the same change`,
+      ),
+    ]);
+    const impacts = kafkaEditImpacts(shorter, live, {});
+    expect(impacts.map((i) => `[${i.level}] ${i.change}`)).toEqual([expect.stringMatching(/^\[destructive\] config: retention\.ms/)]);
+  });
+
+  it("a Kafka that does not answer, or refuses the password, fails the read naming the key and never the password", async () => {
+    const secret = "not-the-admin-password-7c1e";
+    const refused = readKafkaTopics(api, secret, [TOPIC]);
+    await expect(refused).rejects.toThrow(/^streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:\d+ /);
+    await expect(refused).rejects.not.toThrow(secret);
+    const closed = readKafkaTopics({ ...api, bootstrapServers: ["127.0.0.1:1"] }, password, [TOPIC]);
+    await expect(closed).rejects.toThrow(/^streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:1 /);
+    await expect(closed).rejects.not.toThrow(password);
+  }, 120_000);
+});
