@@ -115,11 +115,7 @@ export function litmusOperatorObjects(chaos: ChaosConfig) {
   return {
     ...accountWithRole(
       meta,
-      LITMUS_OPERATOR_RULES.map(({ apiGroups, resources, verbs }) => ({
-        apiGroups: [...apiGroups],
-        resources: [...resources],
-        verbs: [...verbs],
-      })),
+      LITMUS_OPERATOR_RULES.map(({ source: _, ...rule }) => ({ ...rule })),
     ),
     deployment: {
       apiVersion: "apps/v1" as const,

@@ -165,10 +165,10 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
       ok: true,
       output: "chaosengine.litmuschaos.io/e1 annotated",
     });
-    expect(as(undefined, "annotate", "chaosresult", "e1-pod-delete", "-n", CHAOS, "litmuschaos.io/targets=1")).toEqual({
-      ok: true,
-      output: "chaosresult.litmuschaos.io/e1-pod-delete annotated",
-    });
+    // updateChaosResult (L758-762): an update (not a patch) of its annotations and target history.
+    const result = JSON.parse(as(undefined, "get", "chaosresult", "e1-pod-delete", "-n", CHAOS, "-o", "json").output);
+    result.metadata.annotations = { "litmuschaos.io/targets": "1" };
+    expect(as(result, "replace", "-f", "-")).toEqual({ ok: true, output: "chaosresult.litmuschaos.io/e1-pod-delete replaced" });
     expect(as(undefined, "delete", "pod", "e1-helper-abcde", "-n", CHAOS, "--wait=false")).toEqual({
       ok: true,
       output: `pod "e1-helper-abcde" deleted from ${CHAOS} namespace`,
@@ -182,8 +182,13 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
       message: "test",
     };
     expect(dryRun(event).ok).toBe(true);
-    // forceRemoveChaosResources (L386-391): a collection delete of its Jobs and pods by chaosUID.
-    const jobs = as(undefined, "delete", "--raw", `/apis/batch/v1/namespaces/${CHAOS}/jobs?labelSelector=chaosUID%3Du1`);
+    // forceRemoveChaosResources (L376-391): a collection delete of its Jobs and pods by chaosUID, in the background.
+    const jobs = as(
+      undefined,
+      "delete",
+      "--raw",
+      `/apis/batch/v1/namespaces/${CHAOS}/jobs?labelSelector=chaosUID%3Du1&propagationPolicy=Background`,
+    );
     expect({ ok: jobs.ok, deleted: JSON.parse(jobs.output).items.map((j: any) => j.metadata.name) }).toEqual({
       ok: true,
       deleted: ["e1-pod-delete"],
@@ -260,20 +265,11 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
       as(undefined, "patch", "chaosengine", "e1", "-n", CHAOS, "--type", "merge", "-p", '{"spec":{"engineState":"active"}}').output,
     ).toContain(`${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosengines e1`);
     // A result's verdict is the experiment's, never the operator's.
-    expect(
-      as(
-        undefined,
-        "patch",
-        "chaosresult",
-        "e1-pod-delete",
-        "-n",
-        CHAOS,
-        "--type",
-        "merge",
-        "-p",
-        '{"status":{"experimentStatus":{"verdict":"Pass"}}}',
-      ).output,
-    ).toContain(`${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosresults e1-pod-delete`);
+    const verdict = JSON.parse(as(undefined, "get", "chaosresult", "e1-pod-delete", "-n", CHAOS, "-o", "json").output);
+    verdict.status = { ...verdict.status, experimentStatus: { ...verdict.status?.experimentStatus, verdict: "Pass" } };
+    expect(as(verdict, "replace", "-f", "-").output).toContain(
+      `${REFUSED}${NOT_OPERATOR_WORK}UPDATE litmuschaos.io/chaosresults e1-pod-delete`,
+    );
     expect(as(undefined, "delete", "pod", "chaos-exporter-abcde", "-n", CHAOS).output).toContain(
       `${REFUSED}${NOT_OPERATOR_WORK}DELETE pods chaos-exporter-abcde`,
     );

@@ -36,9 +36,13 @@ const where = (o: { kind: string; namespace: string; name: string }) => `${o.kin
 const field = (spec: Readonly<Record<string, unknown>> | undefined, ...path: string[]): unknown =>
   path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), spec);
 const changed = (a: unknown, b: unknown) => !isDeepStrictEqual(a ?? null, b ?? null);
+/** A Kafka config value as Kafka holds it: text (1000, "1000" and true, "true" are the same setting). */
+const configText = (v: unknown): unknown => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+
+/** The config keys whose values differ, as Kafka reads them. */
 const keysChanged = (a: unknown, b: unknown): string[] => {
   const [x, y] = [(a ?? {}) as Record<string, unknown>, (b ?? {}) as Record<string, unknown>];
-  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => changed(x[k], y[k])).sort();
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => changed(configText(x[k]), configText(y[k]))).sort();
 };
 
 /** Which step of Strimzi's upgrade or downgrade path (documentation/modules/upgrading/proc-*-kafka-kraft.adoc) a change is. */

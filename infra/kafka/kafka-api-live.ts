@@ -15,6 +15,9 @@ import type { KafkaApiConfig } from "./config";
 import type { LiveObject } from "./data-safety";
 import { topicResourceName } from "./catalogue";
 
+/** The config's mechanism names (the Kafka provider's, @pulumi/kafka saslMechanism) as kafkajs names them. */
+const KAFKAJS_MECHANISM = { plain: "plain", "scram-sha256": "scram-sha-256", "scram-sha512": "scram-sha-512" } as const;
+
 /** How long the read may take before the preview fails, naming the connection. */
 const READ_TIMEOUT_MS = 30_000;
 
@@ -46,7 +49,9 @@ export async function readKafkaTopics(
     clientId: "streamforge-preview",
     brokers: [...api.bootstrapServers],
     ssl: api.tls ? { rejectUnauthorized: !api.skipTlsVerify } : false,
-    ...(api.sasl ? { sasl: { mechanism: api.sasl.mechanism, username: api.sasl.username, password: password ?? "" } as SASLOptions } : {}),
+    ...(api.sasl
+      ? { sasl: { mechanism: KAFKAJS_MECHANISM[api.sasl.mechanism], username: api.sasl.username, password: password ?? "" } as SASLOptions }
+      : {}),
     connectionTimeout: 10_000,
     requestTimeout: READ_TIMEOUT_MS,
     retry: { retries: 2 },
