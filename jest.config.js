@@ -22,4 +22,9 @@ module.exports = {
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transformIgnorePatterns: ["/node_modules/(?!@marcbachmann/cel-js/)"],
   testTimeout: 120000,
+  // Two workers, each replaced once it holds more than 1.5 GB after a file: run in band (Jest's
+  // choice on two cores) the tier grew to 15 GB resident, and a fresh-clone run beside another
+  // Jest was killed for memory. The integration config runs one file at a time (maxWorkers: 1).
+  maxWorkers: 2,
+  workerIdleMemoryLimit: "1536MB",
 };
