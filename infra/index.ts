@@ -27,12 +27,17 @@ export = (async () => {
         kafkaNamespace: config.kafka.namespace,
         usersNamespace: config.apps.namespace,
         catalogue: config.catalogue.owner === "strimzi",
-        stack: stackIdentity(pulumi.getProject(), pulumi.getStack()),
+        stack: stackIdentity(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
       })
     : undefined;
   // Owner kafka-api: the catalogue's topics live in Kafka; once the cluster runs, read them there.
+  const unreachable = config.kafkaApi?.unreachable;
+  if (live?.cluster && config.catalogue.owner === "kafka-api" && unreachable !== undefined)
+    void pulumi.log.warn(
+      `streamforge:kafkaApi.unreachable is set ("${unreachable}"): the catalogue's topics are not read from Kafka, so no topic change is judged (fewer partitions, a shorter retention). Remove it once Kafka answers`,
+    );
   const topicsInKafka =
-    live?.cluster && config.catalogue.owner === "kafka-api" && config.kafkaApi
+    live?.cluster && config.catalogue.owner === "kafka-api" && config.kafkaApi && unreachable === undefined
       ? (await readKafkaTopics(config.kafkaApi, await plainValue(config.kafkaApiPassword), Object.keys(config.catalogue.topics))).map(
           liveTopicOf,
         )

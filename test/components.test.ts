@@ -251,7 +251,7 @@ describe("readiness", () => {
     expect(annotations(byKind(resources, "Kafka")[0]!)).toEqual({
       "pulumi.com/waitFor": "condition=Ready",
       "pulumi.com/timeoutSeconds": "1800",
-      [STACK_ANNOTATION]: "streamforge/test",
+      [STACK_ANNOTATION]: "organization/streamforge/test",
     });
     for (const kind of ["KafkaTopic", "KafkaUser"]) {
       const objects = byKind(resources, kind);
@@ -274,7 +274,7 @@ describe("readiness", () => {
       for (const r of byKind(resources, kind))
         expect(annotations(r)).toEqual({
           "pulumi.com/skipAwait": "true",
-          ...(kind === "Kafka" ? { [STACK_ANNOTATION]: "streamforge/test" } : {}),
+          ...(kind === "Kafka" ? { [STACK_ANNOTATION]: "organization/streamforge/test" } : {}),
         });
     expect(byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert")).toEqual([]);
   });

@@ -23,7 +23,7 @@ import {
   brokerConfigOf,
   stackIdentity,
 } from "../infra/kafka/data-safety";
-import { formerNames } from "../infra/kafka/live";
+import { clusterOwnership } from "../infra/kafka/live";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../infra/kit/confirmation-guard";
@@ -512,34 +512,52 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expect(kafkaEditProblems(retiring(config, { users: { "old.user": "delete" } }), released)).toEqual([]);
   });
 
-  it("the cluster's identity: its name, and the namespace its User Operator watches", () => {
-    const renamed: LiveKafka = { nodePools: [], topics: [], users: [], otherClusters: [live.cluster!.name] };
-    expectRule(
-      problemsAfter(renamed, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } })),
-      "streamforge:kafka.clusterName",
-      "clusterRenamed",
-    );
-    expect(problemsAfter(renamed, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } }))).toContainEqual(
-      expect.stringContaining('found "k3" -> "k4" in namespace kafka'),
-    );
+  it("the cluster's identity: its name, its stack, and the namespace its User Operator watches", () => {
+    const toK4 = (c: PlatformConfig) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } });
+    const gone: LiveKafka = { nodePools: [], topics: [], users: [] };
+    // This stack's cluster under its former name, beside others: a rename, named.
+    const renamed = problemsAfter({ ...gone, formerNames: ["k3"], unnamedClusters: ["a", "b"] }, toK4);
+    expectRule(renamed, "streamforge:kafka.clusterName", "clusterRenamed");
+    expect(renamed).toContainEqual(expect.stringContaining('found "k3" -> "k4" in namespace kafka'));
+    // One cluster naming no stack (declared before the annotation): taken for this stack's.
+    expectRule(problemsAfter({ ...gone, unnamedClusters: ["k3"] }, toK4), "streamforge:kafka.clusterName", "clusterRenamed");
+    // Two: which one cannot be told, so the way to tell is asked for.
+    expect(problemsAfter({ ...gone, unnamedClusters: ["a", "b"] }, toK4)).toEqual([
+      expect.stringMatching(
+        /^streamforge:kafka\.clusterName: expected to tell a new cluster from this stack's under a former name; found Kafka CRs a, b/,
+      ),
+    ]);
+    // Only other stacks' clusters there (neither former nor unnamed): a new cluster.
+    expect(problemsAfter(gone, toK4)).toEqual([]);
+    // A cluster of this name that another stack declared is not this stack's to take over.
+    expect(problemsAfter({ ...live, clusterOwner: "acme/streamforge/dev-2" }, (c) => c)).toEqual([
+      expect.stringMatching(
+        /^streamforge:kafka\.clusterName: expected a Kafka cluster of this stack's; found "k3" in namespace kafka declared by stack acme\/streamforge\/dev-2/,
+      ),
+    ]);
     expectRule(
       problemsAfter(live, (c) => ({ ...c, apps: { ...c.apps, namespace: "stf-next" } })),
       "streamforge:apps.namespace",
       "usersNamespaceChanged",
     );
-    // A first up next to another stack's cluster is not a rename: two others, or none, say nothing.
-    expect(problemsAfter({ ...renamed, otherClusters: ["a", "b"] }, (c) => ({ ...c, kafka: { ...c.kafka, clusterName: "k4" } }))).toEqual(
-      [],
-    );
   });
 
-  it("former names: this stack's other Kafka CRs and those declared before the stack wrote its identity, never another stack's", () => {
-    const cr = (name: string, stack?: string) => ({ metadata: { name, ...(stack ? { annotations: { [STACK_ANNOTATION]: stack } } : {}) } });
-    const mine = stackIdentity("streamforge", "dev");
-    const clusters = [cr("k3", mine), cr("k9", stackIdentity("streamforge", "dev-2")), cr("old"), cr("k4", mine)];
-    expect(formerNames(clusters, "k4", mine)).toEqual(["k3", "old"]);
-    // A first up beside another stack's cluster: nothing it could be a rename of.
-    expect(formerNames([cr("k9", stackIdentity("streamforge", "dev-2"))], "k3", mine)).toEqual([]);
+  it("whose each Kafka CR of the namespace is, by its stack annotation", () => {
+    const cr = (name: string, stack?: string) => ({
+      metadata: { name, ...(stack !== undefined ? { annotations: { [STACK_ANNOTATION]: stack } } : {}) },
+    });
+    const mine = stackIdentity("acme", "streamforge", "dev");
+    const theirs = stackIdentity("acme", "streamforge", "dev-2");
+    expect(clusterOwnership([cr("k3", mine), cr("k9", theirs), cr("old"), cr("blank", ""), cr("k4", mine)], "k4", mine)).toEqual({
+      formerNames: ["k3"],
+      unnamedClusters: ["blank", "old"],
+    });
+    expect(clusterOwnership([cr("k9", theirs)], "k3", mine)).toEqual({});
+    expect(clusterOwnership([cr("k3", theirs)], "k3", mine)).toEqual({ clusterOwner: theirs });
+    // Two organizations' stacks of the same name are two stacks.
+    expect(clusterOwnership([cr("k3", stackIdentity("other-org", "streamforge", "dev"))], "k3", mine)).toEqual({
+      clusterOwner: "other-org/streamforge/dev",
+    });
   });
 
   it("versions: metadataVersion may not move with version; a downgrade needs the metadata lowered first", () => {

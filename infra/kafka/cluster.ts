@@ -116,7 +116,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
           annotations: {
             ...readinessAnnotations(strimzi, "cluster"),
             ...retireAnnotations(args.retire.stack),
-            [STACK_ANNOTATION]: stackIdentity(pulumi.getProject(), pulumi.getStack()),
+            [STACK_ANNOTATION]: stackIdentity(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
           },
         },
         spec: this.spec,

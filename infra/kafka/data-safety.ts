@@ -20,13 +20,14 @@ import type { RetireConfig, RetireMode } from "./config";
 export const RETIRE_ANNOTATION = "streamforge.io/retire";
 
 /**
- * Written on the Kafka CR: the stack that declares it (`<project>/<stack>`). Two stacks may share a
- * Kafka namespace; a cluster of another stack there is not this stack's cluster under an old name.
+ * Written on the Kafka CR: the stack that declares it (`<organization>/<project>/<stack>`). Two
+ * stacks may share a Kafka namespace; a cluster of another stack there is not this stack's cluster
+ * under an old name, nor this stack's to take over.
  */
 export const STACK_ANNOTATION = "streamforge.io/stack";
 
 /** The value of STACK_ANNOTATION for a stack. */
-export const stackIdentity = (project: string, stack: string): string => `${project}/${stack}`;
+export const stackIdentity = (organization: string, project: string, stack: string): string => `${organization}/${project}/${stack}`;
 
 /** The Pulumi options that keep a stateful object, or let it go as confirmed. */
 export function keepOptions(mode: RetireMode | undefined): { protect: boolean; retainOnDelete: boolean } {
@@ -73,8 +74,12 @@ export const LIVE_READS = [
 
 export interface LiveKafka {
   readonly cluster?: LiveObject;
-  /** The Kafka namespace's other Kafka CRs this stack may have declared (live.ts formerNames): where `cluster` is missing, the one it ran under another name. */
-  readonly otherClusters?: readonly string[];
+  /** The namespace's other Kafka CRs that carry this stack's name (live.ts clusterOwnership): its cluster under a former name. */
+  readonly formerNames?: readonly string[];
+  /** The namespace's other Kafka CRs that carry no stack's name (declared before it was written). */
+  readonly unnamedClusters?: readonly string[];
+  /** The stack named on the Kafka CR of this cluster's name, where it is another stack. */
+  readonly clusterOwner?: string;
   readonly nodePools: readonly LiveObject[];
   readonly topics: readonly LiveObject[];
   readonly users: readonly LiveObject[];
@@ -94,11 +99,12 @@ export function brokerConfigOf(spec: Readonly<Record<string, unknown>> | undefin
 
 export const NO_LIVE_KAFKA: LiveKafka = { nodePools: [], topics: [], users: [] };
 
-/** A KafkaTopic's topic name in Kafka: spec.topicName, else its object name (Strimzi's rule). */
 /** The live topics a declaration is compared with: the KafkaTopics, or with owner kafka-api those Kafka holds. */
 export function comparedTopics(live: LiveKafka): readonly LiveObject[] {
   return live.catalogueRead === false ? (live.topicsInKafka ?? []) : live.topics;
 }
+
+/** A KafkaTopic's topic name in Kafka: spec.topicName, else its object name (Strimzi's rule). */
 
 export function liveTopicName(topic: LiveObject): string {
   return typeof topic.spec.topicName === "string" ? topic.spec.topicName : topic.name;

@@ -18,8 +18,9 @@ import { topicResourceName } from "./catalogue";
 /** The config's mechanism names (the Kafka provider's, @pulumi/kafka saslMechanism) as kafkajs names them. */
 const KAFKAJS_MECHANISM = { plain: "plain", "scram-sha256": "scram-sha-256", "scram-sha512": "scram-sha-512" } as const;
 
-/** How long the read may take before the preview fails, naming the connection. */
+/** How long one request may take; the whole read has READ_DEADLINE_MS (kafkajs retries each call). */
 const READ_TIMEOUT_MS = 30_000;
+const READ_DEADLINE_MS = 90_000;
 
 export interface KafkaTopicState {
   readonly name: string;
@@ -37,6 +38,31 @@ export function liveTopicOf(topic: KafkaTopicState): LiveObject {
     name: topicResourceName(topic.name),
     spec: { topicName: topic.name, partitions: topic.partitions, replicas: topic.replicas, config: { ...topic.config } },
   };
+}
+
+/**
+ * The topics to read: each catalogue topic under its own name, or, where Kafka has no topic of
+ * that name, the one its KafkaTopic-style name maps to (`Orders` for a catalogue `orders`: the
+ * provider would replace it, topicNameChanged says so). Kafka's internal topics (`__*`) never.
+ */
+export function topicsToRead(existing: readonly string[], catalogue: readonly string[]): string[] {
+  const usable = (name: string): string | undefined => {
+    try {
+      return topicResourceName(name);
+    } catch {
+      return undefined; // no character usable in a resource name: no catalogue topic maps to it
+    }
+  };
+  const present = new Set(existing);
+  const byResource = new Map<string, string[]>();
+  for (const name of [...existing].sort()) {
+    const resource = name.startsWith("__") ? undefined : usable(name);
+    if (resource !== undefined) byResource.set(resource, [...(byResource.get(resource) ?? []), name]);
+  }
+  return catalogue
+    .flatMap((name) => (present.has(name) ? [name] : (byResource.get(topicResourceName(name)) ?? []).slice(0, 1)))
+    .filter((name, i, all) => all.indexOf(name) === i)
+    .sort();
 }
 
 /** Reads the named topics that exist from Kafka; an Error naming the connection key when Kafka cannot be reached. */
@@ -58,16 +84,19 @@ export async function readKafkaTopics(
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${READ_DEADLINE_MS / 1000} s`)), READ_DEADLINE_MS);
+  });
+  const withDeadline = <T>(call: Promise<T>): Promise<T> => Promise.race([call, deadline]);
   try {
-    await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const wanted = names.filter((n) => existing.has(n));
+    await withDeadline(admin.connect());
+    const wanted = topicsToRead(await withDeadline(admin.listTopics()), names);
     if (wanted.length === 0) return [];
-    const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
-    const { resources } = await admin.describeConfigs({
-      resources: wanted.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-      includeSynonyms: false,
-    });
+    const { topics } = await withDeadline(admin.fetchTopicMetadata({ topics: wanted }));
+    const { resources } = await withDeadline(
+      admin.describeConfigs({ resources: wanted.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }),
+    );
     const configs = new Map(
       resources.map((r) => [
         r.resourceName,
@@ -90,10 +119,12 @@ export async function readKafkaTopics(
     // The message names where it looked, never the password.
     throw new Error(
       `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics before any change ` +
-        `(a preview that cannot see them cannot tell what an edit deletes); found: ${(err as Error).message.split("\n")[0]}`,
+        `(a preview that cannot see them cannot tell what an edit deletes); found: ${(err as Error).message.split("\n")[0]}. ` +
+        `Where Kafka cannot answer, set streamforge:kafkaApi.unreachable to the reason to preview without judging topic changes`,
       { cause: err },
     );
   } finally {
+    clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
 }

@@ -14,6 +14,7 @@ import {
   type LiveObject,
   brokerConfigOf,
   departureProblems,
+  STACK_ANNOTATION,
   comparedTopics,
   liveTopicName,
   releasedUserProblems,
@@ -424,18 +425,35 @@ function clusterVersionProblems(live: LiveObject | undefined, kafka: KafkaConfig
   return problems;
 }
 
-/** The cluster's identity: its name, and the namespace its User Operator watches, against what the cluster runs. */
+/** The cluster's identity: its name, its stack, and the namespace its User Operator watches, against what the cluster runs. */
 function identityProblems(live: LiveKafka, kafka: KafkaConfig, usersNamespace: string): ConfigProblem[] {
-  if (!live.cluster)
-    return live.otherClusters?.length === 1
-      ? [
-          problem(
-            "kafka",
-            ["clusterName"],
-            refusal("clusterRenamed", `"${live.otherClusters[0]}" -> "${kafka.clusterName}" in namespace ${kafka.namespace}`),
-          ),
-        ]
-      : [];
+  const renamed = (from: string) =>
+    problem("kafka", ["clusterName"], refusal("clusterRenamed", `"${from}" -> "${kafka.clusterName}" in namespace ${kafka.namespace}`));
+  if (!live.cluster) {
+    const [former] = live.formerNames ?? [];
+    if (former !== undefined) return [renamed(former)];
+    const unnamed = live.unnamedClusters ?? [];
+    if (unnamed.length === 1) return [renamed(unnamed[0]!)];
+    if (unnamed.length > 1)
+      return [
+        problem(
+          "kafka",
+          ["clusterName"],
+          `expected to tell a new cluster from this stack's under a former name; found Kafka CRs ${unnamed.join(", ")} in namespace ${kafka.namespace} that name no stack (${STACK_ANNOTATION}). ` +
+            `Run \`pulumi up\` of the stacks that declare them first (each then carries its stack's name), or move this cluster to a namespace of its own`,
+        ),
+      ];
+    return [];
+  }
+  if (live.clusterOwner !== undefined)
+    return [
+      problem(
+        "kafka",
+        ["clusterName"],
+        `expected a Kafka cluster of this stack's; found "${kafka.clusterName}" in namespace ${kafka.namespace} declared by stack ${live.clusterOwner} (${STACK_ANNOTATION}): ` +
+          `this stack would take it over. Choose another kafka.clusterName or namespace`,
+      ),
+    ];
   const watched = (live.cluster.spec.entityOperator as { userOperator?: { watchedNamespace?: string } } | undefined)?.userOperator
     ?.watchedNamespace;
   return watched !== undefined && watched !== usersNamespace

@@ -30,15 +30,27 @@ function toLive(kind: LiveObject["kind"], o: KubeObject): LiveObject {
 }
 
 /**
- * The names this stack's cluster may have had: the other Kafka CRs of the namespace that carry this
- * stack's identity, or none (declared before the identity was written; the next `up` writes it).
- * Another stack's cluster is not one of them.
+ * Whose each Kafka CR of the namespace is (STACK_ANNOTATION), as the identity rules read it
+ * (kafka-changes.ts identityProblems): this stack's other CRs (its cluster under a former name),
+ * the CRs that name no stack (declared before the annotation, or by hand), and the stack named on
+ * the CR of this cluster's name where it is another's. A CR of another stack is none of them.
  */
-export function formerNames(clusters: readonly KubeObject[], clusterName: string, stack: string): string[] {
-  return clusters
-    .filter((c) => [undefined, stack].includes(c.metadata?.annotations?.[STACK_ANNOTATION]))
-    .map((c) => c.metadata?.name ?? "")
-    .filter((name) => name !== clusterName);
+export function clusterOwnership(
+  clusters: readonly KubeObject[],
+  clusterName: string,
+  stack: string,
+): Pick<LiveKafka, "formerNames" | "unnamedClusters" | "clusterOwner"> {
+  const owner = (c: KubeObject) => c.metadata?.annotations?.[STACK_ANNOTATION] || undefined;
+  const others = clusters.filter((c) => c.metadata?.name !== clusterName);
+  const names = (cs: KubeObject[]) => cs.map((c) => c.metadata?.name ?? "").sort();
+  const formerNames = names(others.filter((c) => owner(c) === stack));
+  const unnamedClusters = names(others.filter((c) => owner(c) === undefined));
+  const found = owner(clusters.find((c) => c.metadata?.name === clusterName) ?? {});
+  return {
+    ...(formerNames.length > 0 ? { formerNames } : {}),
+    ...(unnamedClusters.length > 0 ? { unnamedClusters } : {}),
+    ...(found !== undefined && found !== stack ? { clusterOwner: found } : {}),
+  };
 }
 
 /** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
@@ -85,10 +97,9 @@ export async function readLiveKafka(
     ),
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
-  const otherClusters = formerNames(clusters, where.clusterName, where.stack);
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
-    ...(otherClusters.length > 0 ? { otherClusters } : {}),
+    ...clusterOwnership(clusters, where.clusterName, where.stack),
     ...(where.catalogue ? {} : { catalogueRead: false }),
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
     topics: topics.map((o) => toLive("KafkaTopic", o)),

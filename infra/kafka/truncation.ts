@@ -7,10 +7,12 @@
  * sees in the diff. Defaults are Kafka 4.2's (kafka-server-common ServerLogConfigs:
  * log.retention.hours 168, log.retention.bytes -1, log.cleanup.policy "delete"; kafka-storage
  * LogConfig: delete.retention.ms 86400000, min.compaction.lag.ms 0, max.compaction.lag.ms
- * Long.MAX_VALUE, which the brokers' log.cleaner.* keys set for topics without their own;
+ * Long.MAX_VALUE, min.cleanable.dirty.ratio 0.5, which the brokers' log.cleaner.* keys set for
+ * topics without their own;
  * kafka-group-coordinator GroupCoordinatorConfig: offsets.retention.minutes 10080). Segment sizes and
  * times (segment.*) are not asked about: retention deletes whole closed segments, so smaller ones
- * only let it act at a finer grain, never on records the retention keeps. Pure functions.
+ * only let it act at a finer grain, on records already past the retention (or, compacted,
+ * already superseded) that a larger active segment held back. Pure functions.
  */
 import { type ConfigProblem, problem } from "../kit/config-kit";
 import type { RetireConfig } from "./config";
@@ -37,7 +39,8 @@ const number = (v: unknown): number | undefined => (v === undefined || v === nul
 const bound = (v: number): number => (v < 0 ? Infinity : v);
 /** `now` keeps less than `was`; a value that is not a number is taken to (it cannot be judged, so it is asked about). */
 const shrinks = (was: number, now: number): boolean => !Object.is(was, now) && (Number.isNaN(was) || Number.isNaN(now) || now < was);
-const enabled = (v: unknown): boolean => String(v) === "true";
+/** Kafka reads booleans without regard to case (ConfigDef.parseType: "TRUE" is true). */
+const enabled = (v: unknown): boolean => String(v).trim().toLowerCase() === "true";
 
 /** The brokers' retention in ms: log.retention.ms, else .minutes, else .hours (168), as LogConfig reads them. */
 function brokerRetentionMs(c: Config): number {
@@ -92,6 +95,13 @@ const COMPACTION = [
     unset: -1, // Long.MAX_VALUE: never forced.
     what: "maximum compaction lag",
     effect: "compaction is forced sooner: superseded records are deleted earlier than before",
+  },
+  {
+    key: "min.cleanable.dirty.ratio",
+    brokerKey: "log.cleaner.min.cleanable.ratio",
+    unset: 0.5,
+    what: "cleanable ratio",
+    effect: "compaction runs on a smaller share of superseded records: they are deleted sooner",
   },
   {
     key: "delete.retention.ms",

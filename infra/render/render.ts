@@ -270,6 +270,8 @@ export async function runUnderMocks(
     options.project,
     options.stack,
     true,
+    // A self-managed backend's organization (the program names its stack by it: kafka/data-safety.ts stackIdentity).
+    "organization",
   );
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   // The mock monitor sees the raw registration request; the mocks' arguments lack its options.

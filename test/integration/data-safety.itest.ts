@@ -213,7 +213,7 @@ describe("a change Strimzi cannot make", () => {
         name: "k9",
         namespace: KAFKA_NS,
         labels: { "app.kubernetes.io/part-of": "streamforge" },
-        annotations: { [STACK_ANNOTATION]: stackIdentity("streamforge", "another-team") },
+        annotations: { [STACK_ANNOTATION]: stackIdentity("organization", "streamforge", "another-team") },
       },
       spec: { kafka: { listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }] } },
     };
