@@ -530,7 +530,7 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     // Only other stacks' clusters there (neither former nor unnamed): a new cluster.
     expect(problemsAfter(gone, toK4)).toEqual([]);
     // A cluster of this name that another stack declared is not this stack's to take over.
-    expect(problemsAfter({ ...live, clusterOwner: "acme/streamforge/dev-2" }, (c) => c)).toEqual([
+    expect(problemsAfter({ ...live, clusterOwner: "acme/streamforge/dev-2", stack: "acme/streamforge/dev" }, (c) => c)).toEqual([
       expect.stringMatching(
         /^streamforge:kafka\.clusterName: expected a Kafka cluster of this stack's; found "k3" in namespace kafka declared by stack acme\/streamforge\/dev-2/,
       ),

@@ -80,6 +80,8 @@ export interface LiveKafka {
   readonly unnamedClusters?: readonly string[];
   /** The stack named on the Kafka CR of this cluster's name, where it is another stack. */
   readonly clusterOwner?: string;
+  /** This stack's name, as its Kafka CR carries it (STACK_ANNOTATION). */
+  readonly stack?: string;
   readonly nodePools: readonly LiveObject[];
   readonly topics: readonly LiveObject[];
   readonly users: readonly LiveObject[];

@@ -451,7 +451,8 @@ function identityProblems(live: LiveKafka, kafka: KafkaConfig, usersNamespace: s
         "kafka",
         ["clusterName"],
         `expected a Kafka cluster of this stack's; found "${kafka.clusterName}" in namespace ${kafka.namespace} declared by stack ${live.clusterOwner} (${STACK_ANNOTATION}): ` +
-          `this stack would take it over. Choose another kafka.clusterName or namespace`,
+          `this stack would take it over. Choose another kafka.clusterName or namespace; if it is this stack's under a former stack name (pulumi stack rename), ` +
+          `write this stack's on it: kubectl annotate kafka ${kafka.clusterName} -n ${kafka.namespace} ${STACK_ANNOTATION}=${live.stack ?? "<organization>/<project>/<stack>"} --overwrite`,
       ),
     ];
   const watched = (live.cluster.spec.entityOperator as { userOperator?: { watchedNamespace?: string } } | undefined)?.userOperator

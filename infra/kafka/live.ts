@@ -100,6 +100,7 @@ export async function readLiveKafka(
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
     ...clusterOwnership(clusters, where.clusterName, where.stack),
+    stack: where.stack,
     ...(where.catalogue ? {} : { catalogueRead: false }),
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
     topics: topics.map((o) => toLive("KafkaTopic", o)),
