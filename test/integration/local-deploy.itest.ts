@@ -172,8 +172,11 @@ describe("a secret set the way Pulumi documents, under the real CLI", () => {
   });
 
   it("is never in plain text in a preview that creates it", () => {
-    // A stack that does not exist yet previews every resource, the pull Secret with its data.
+    // A stack that does not exist yet previews every resource, the pull Secret with its data. Its
+    // Kafka cluster has a name of its own: the local stack's k3 is not this stack's to take over
+    // (infra/kafka/kafka-changes.ts identityProblems).
     const doc = localStackFile();
+    doc.config["streamforge:kafka"].clusterName = "k3-secret-preview";
     selectStack("secret-preview");
     try {
       const preview = pulumi(["preview", "--stack", "secret-preview", "--config-file", configFile("secret-preview", doc), "--diff"]);
