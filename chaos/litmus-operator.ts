@@ -13,7 +13,7 @@
  * from litmus-core-3.18.0 to 3.28.1). Pure.
  */
 import type { ChaosConfig } from "./config";
-import { type PolicyRule, accountWithRole } from "./spec";
+import { type Rule, accountWithRole, ruleOf } from "./spec";
 
 /** The chart release whose `crds/` the stack applies, by version: each file's sha256 at that tag (../shared/crds/litmus holds the same bytes). */
 export const LITMUS_CRD_SHA256: Readonly<Record<string, Readonly<Record<LitmusCrd, string>>>> = {
@@ -42,9 +42,9 @@ export const LITMUS_OPERATOR_POD_LABELS = {
 /** The Lease its replicas elect a leader with (main.go L94, LeaderElectionID). */
 export const LEADER_LEASE = "chaos-operator.lock";
 
-/** Where each rule comes from: chaos-operator 3.18.0 controllers/chaosengine_controller.go unless a file is named. */
-interface OperatorRule extends PolicyRule {
-  readonly source: string;
+/** A rule and the calls that need it: chaos-operator 3.18.0 controllers/chaosengine_controller.go unless a file is named. */
+interface OperatorRule extends Rule {
+  readonly calls: string;
 }
 
 /**
@@ -58,7 +58,7 @@ export const LITMUS_OPERATOR_RULES: readonly OperatorRule[] = [
     apiGroups: ["litmuschaos.io"],
     resources: ["chaosengines"],
     verbs: ["get", "list", "watch", "update", "patch"],
-    source: "For(ChaosEngine) L860, Get L273, Patch L360 L408 L520, Update L541 L694 L710",
+    calls: "For(ChaosEngine) L860, Get L273, Patch L360 L408 L520, Update L541 L694 L710",
   },
   {
     // The runner pod's controller reference blocks its owner's deletion (SetControllerReference
@@ -66,24 +66,24 @@ export const LITMUS_OPERATOR_RULES: readonly OperatorRule[] = [
     apiGroups: ["litmuschaos.io"],
     resources: ["chaosengines/finalizers"],
     verbs: ["update"],
-    source: "SetControllerReference L242; kubebuilder marker L79",
+    calls: "SetControllerReference L242; kubebuilder marker L79",
   },
-  { apiGroups: ["litmuschaos.io"], resources: ["chaosexperiments"], verbs: ["get", "list", "watch"], source: "Get L173" },
+  { apiGroups: ["litmuschaos.io"], resources: ["chaosexperiments"], verbs: ["get", "list", "watch"], calls: "Get L173" },
   {
     apiGroups: ["litmuschaos.io"],
     resources: ["chaosresults"],
     verbs: ["get", "list", "watch", "update"],
-    source: "List L748, Update L762",
+    calls: "List L748, Update L762",
   },
   {
     apiGroups: [""],
     resources: ["pods"],
     verbs: ["get", "list", "watch", "create", "delete", "deletecollection"],
-    source: "Owns(Pod) L861, Get L250 L420 L558, Create L252, List L333 L456 L781, Delete L461, DeleteAllOf L391",
+    calls: "Owns(Pod) L861, Get L250 L420 L558, Create L252, List L333 L456 L781, Delete L461, DeleteAllOf L391",
   },
-  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["deletecollection"], source: "DeleteAllOf L386" },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["deletecollection"], calls: "DeleteAllOf L386" },
   // client-go's recorder creates an event, then patches it when it repeats (tools/record/event.go recordToSink).
-  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"], source: "Recorder main.go L116; leader election events" },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"], calls: "Recorder main.go L116; leader election events" },
   {
     // controller-runtime v0.14.6 pkg/leaderelection/leader_election.go L64-65: a Lease by default;
     // client-go's LeaseLock creates it, then gets and updates only its own (a create cannot be
@@ -91,14 +91,14 @@ export const LITMUS_OPERATOR_RULES: readonly OperatorRule[] = [
     apiGroups: ["coordination.k8s.io"],
     resources: ["leases"],
     verbs: ["create"],
-    source: "LeaderElection main.go L93-94 (-leader-elect)",
+    calls: "LeaderElection main.go L93-94 (-leader-elect)",
   },
   {
     apiGroups: ["coordination.k8s.io"],
     resources: ["leases"],
     resourceNames: [LEADER_LEASE],
     verbs: ["get", "update"],
-    source: "LeaderElectionID main.go L94",
+    calls: "LeaderElectionID main.go L94",
   },
 ];
 
@@ -113,10 +113,7 @@ export function litmusOperatorObjects(chaos: ChaosConfig) {
   const namespace = chaos.namespace;
   const meta = { name: LITMUS_OPERATOR, namespace, labels: { ...LITMUS_OPERATOR_POD_LABELS } };
   return {
-    ...accountWithRole(
-      meta,
-      LITMUS_OPERATOR_RULES.map(({ source: _, ...rule }) => ({ ...rule })),
-    ),
+    ...accountWithRole(meta, LITMUS_OPERATOR_RULES.map(ruleOf)),
     deployment: {
       apiVersion: "apps/v1" as const,
       kind: "Deployment" as const,

@@ -161,7 +161,8 @@ export interface PolicyRule {
   verbs: string[];
 }
 
-const ruleOf = (r: CitedRule): PolicyRule => ({
+/** A rule as a Role takes it (its citation and scope left out). */
+export const ruleOf = (r: Rule): PolicyRule => ({
   apiGroups: [...r.apiGroups],
   resources: [...r.resources],
   ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),

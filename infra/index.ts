@@ -31,16 +31,14 @@ export = (async () => {
       })
     : undefined;
   // Owner kafka-api: the catalogue's topics live in Kafka; once the cluster runs, read them there.
-  const unreachable = config.kafkaApi?.unreachable;
-  if (live?.cluster && config.catalogue.owner === "kafka-api" && unreachable !== undefined)
+  const api = live?.cluster && config.catalogue.owner === "kafka-api" ? config.kafkaApi : undefined;
+  if (api?.unreachable !== undefined)
     void pulumi.log.warn(
-      `streamforge:kafkaApi.unreachable is set ("${unreachable}"): the catalogue's topics are not read from Kafka, so no topic change is judged (fewer partitions, a shorter retention). Remove it once Kafka answers`,
+      `streamforge:kafkaApi.unreachable is set ("${api.unreachable}"): the catalogue's topics are not read from Kafka, so no topic change is judged (fewer partitions, a shorter retention). Remove it once Kafka answers`,
     );
   const topicsInKafka =
-    live?.cluster && config.catalogue.owner === "kafka-api" && config.kafkaApi && unreachable === undefined
-      ? (await readKafkaTopics(config.kafkaApi, await plainValue(config.kafkaApiPassword), Object.keys(config.catalogue.topics))).map(
-          liveTopicOf,
-        )
+    api && api.unreachable === undefined
+      ? (await readKafkaTopics(api, await plainValue(config.kafkaApiPassword), Object.keys(config.catalogue.topics))).map(liveTopicOf)
       : undefined;
   const kafka = live && topicsInKafka ? { ...live, topicsInKafka } : live;
   return createPlatform(config, cluster, kafka ? { kafka } : {});

@@ -54,15 +54,14 @@ export function topicsToRead(existing: readonly string[], catalogue: readonly st
     }
   };
   const present = new Set(existing);
-  const byResource = new Map<string, string[]>();
+  // Each resource name's first Kafka topic, in name order.
+  const byResource = new Map<string, string>();
   for (const name of [...existing].sort()) {
     const resource = name.startsWith("__") ? undefined : usable(name);
-    if (resource !== undefined) byResource.set(resource, [...(byResource.get(resource) ?? []), name]);
+    if (resource !== undefined && !byResource.has(resource)) byResource.set(resource, name);
   }
-  return catalogue
-    .flatMap((name) => (present.has(name) ? [name] : (byResource.get(topicResourceName(name)) ?? []).slice(0, 1)))
-    .filter((name, i, all) => all.indexOf(name) === i)
-    .sort();
+  const read = catalogue.map((name) => (present.has(name) ? name : byResource.get(topicResourceName(name))));
+  return [...new Set(read.filter((name) => name !== undefined))].sort();
 }
 
 /** Reads the named topics that exist from Kafka; an Error naming the connection key when Kafka cannot be reached. */
