@@ -2,7 +2,7 @@
 import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import * as pulumi from "@pulumi/pulumi";
-import { stackIdentity } from "./kafka/data-safety";
+import { thisStackIdentity } from "./kafka/data-safety";
 import { liveTopicOf, readKafkaTopics } from "./kafka/kafka-api-live";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
@@ -27,7 +27,7 @@ export = (async () => {
         kafkaNamespace: config.kafka.namespace,
         usersNamespace: config.apps.namespace,
         catalogue: config.catalogue.owner === "strimzi",
-        stack: stackIdentity(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
+        stack: thisStackIdentity(),
       })
     : undefined;
   // Owner kafka-api: the catalogue's topics live in Kafka; once the cluster runs, read them there.

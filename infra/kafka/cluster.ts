@@ -14,7 +14,7 @@ import {
   readinessAnnotations,
 } from "./cluster-spec";
 import type { KafkaConfig, RetireConfig, StrimziConfig } from "./config";
-import { STACK_ANNOTATION, keepOptions, retireAnnotations, retireModeOf, stackIdentity } from "./data-safety";
+import { STACK_ANNOTATION, keepOptions, retireAnnotations, retireModeOf, thisStackIdentity } from "./data-safety";
 import { pinnedKafkaImage } from "./strimzi-operator";
 
 export interface KafkaClusterArgs {
@@ -116,7 +116,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
           annotations: {
             ...readinessAnnotations(strimzi, "cluster"),
             ...retireAnnotations(args.retire.stack),
-            [STACK_ANNOTATION]: stackIdentity(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()),
+            [STACK_ANNOTATION]: thisStackIdentity(),
           },
         },
         spec: this.spec,

@@ -12,6 +12,8 @@
  * confirm, `up`, then remove it. The confirmation is also written on the object
  * (RETIRE_ANNOTATION), which is how a later preview knows it was applied.
  */
+import * as pulumi from "@pulumi/pulumi";
+
 import { type ConfigProblem, problem } from "../kit/config-kit";
 import { ignoredUsersOf } from "./cluster-spec";
 import type { RetireConfig, RetireMode } from "./config";
@@ -28,6 +30,9 @@ export const STACK_ANNOTATION = "streamforge.io/stack";
 
 /** The value of STACK_ANNOTATION for a stack. */
 export const stackIdentity = (organization: string, project: string, stack: string): string => `${organization}/${project}/${stack}`;
+
+/** STACK_ANNOTATION's value for the stack this program runs as (the engine's, or the mocks' under render). */
+export const thisStackIdentity = (): string => stackIdentity(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack());
 
 /** The Pulumi options that keep a stateful object, or let it go as confirmed. */
 export function keepOptions(mode: RetireMode | undefined): { protect: boolean; retainOnDelete: boolean } {
