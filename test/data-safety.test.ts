@@ -5,7 +5,7 @@
  * test/integration/data-safety.itest.ts.
  */
 import type { PlatformConfig } from "../infra/config";
-import { impactReport } from "../infra/kafka/impact";
+import { aclEntries, aclImpact, impactReport } from "../infra/kafka/impact";
 import { brokerTruncations, topicTruncations } from "../infra/kafka/truncation";
 import {
   kafkaEditImpacts,
@@ -920,7 +920,41 @@ describe("every preview says what its changes do to the running cluster", () => 
     }));
     expect(more).toEqual([
       "[benign] KafkaTopic kafka/market-ticks: created: topic market-ticks is created",
-      "[benign] KafkaUser stf/loaders: authorization: the user's ACLs change: what its clients may read and write",
+      "[benign] KafkaUser stf/loaders: authorization: its clients gain Read on topic queue-events",
     ]);
+    // A grant taken away cuts the client off from what it used: disruptive, and named.
+    const fewer = impactsAfter((c) => ({
+      ...c,
+      catalogue: { ...c.catalogue, users: { ...c.catalogue.users, loaders: { ...c.catalogue.users.loaders!, consume: [], groups: [] } } },
+    }));
+    expect(fewer).toEqual([
+      expect.stringMatching(
+        /^\[disruptive\] KafkaUser stf\/loaders: authorization: its clients lose Describe on topic queue-control, Read on group loader-\*, Read on topic queue-control: those calls fail with an authorization error$/,
+      ),
+    ]);
+  });
+
+  it("reads ACL changes as the User Operator applies them: per operation, allow and * by default, none without simple authorization", () => {
+    const rule = (operations: string[], extra: object = {}) => ({ resource: { type: "topic", name: "orders" }, operations, ...extra });
+    const simple = (...acls: object[]) => ({ type: "simple", acls });
+    expect([...aclEntries(simple(rule(["Read", "Describe"])))]).toEqual(["allow Read on topic orders", "allow Describe on topic orders"]);
+    // The same grants written differently are no change.
+    expect(
+      aclImpact(aclEntries(simple(rule(["Read", "Describe"]))), aclEntries(simple(rule(["Describe"]), rule(["Read"], { host: "*" })))),
+    ).toBe(undefined);
+    // No simple authorization: the User Operator deletes the user's ACLs.
+    expect(aclImpact(aclEntries(simple(rule(["Read"]))), aclEntries(undefined))?.level).toBe("disruptive");
+    // A deny added refuses calls; a deny removed and a prefix grant only add.
+    expect(
+      aclImpact(aclEntries(simple(rule(["Read"]))), aclEntries(simple(rule(["Read"]), rule(["Read"], { type: "deny", host: "10.0.0.1" })))),
+    ).toEqual({
+      level: "disruptive",
+      effect: "its clients lose Read on topic orders from 10.0.0.1 (denied): those calls fail with an authorization error",
+    });
+    const prefixed = { resource: { type: "topic", name: "orders-", patternType: "prefix" }, operations: ["Write"] };
+    expect(aclImpact(aclEntries(simple(rule(["Read"], { type: "deny" }))), aclEntries(simple(prefixed)))).toEqual({
+      level: "benign",
+      effect: "its clients gain Write on topic orders-*, Read on topic orders (no longer denied)",
+    });
   });
 });

@@ -242,15 +242,57 @@ function userImpacts(live: readonly LiveObject[], desired: DesiredKafkaObjects):
         change: "authentication",
         effect: "client credentials change: the Secret is regenerated and ACLs move to the new principal (KafkaUserModel.java:194-215)",
       });
-    if (changed(was.spec.authorization, spec.authorization))
-      impacts.push({
-        level: "benign",
-        object,
-        change: "authorization",
-        effect: "the user's ACLs change: what its clients may read and write",
-      });
+    const acls = aclImpact(aclEntries(was.spec.authorization), aclEntries(spec.authorization));
+    if (acls) impacts.push({ object, change: "authorization", ...acls });
   }
   return impacts;
+}
+
+/**
+ * A KafkaUser's ACLs as the User Operator applies them, as `allow|deny <operation> on <resource>`:
+ * one per operation (SimpleAclRule.java `fromCrd` L144-150 at Strimzi 1.2.0), type `allow` and
+ * host `*` unless the rule says otherwise, and none at all without `simple` authorization
+ * (KafkaUserModel.java L133 sets no rules, so KafkaUserOperator.java L405-410 has the ACL operator
+ * delete the user's ACLs).
+ */
+export function aclEntries(authorization: unknown): Set<string> {
+  const simple = authorization as { type?: string; acls?: unknown[] } | undefined;
+  if (simple?.type !== "simple") return new Set();
+  return new Set(
+    (simple.acls ?? []).flatMap((rule) => {
+      const { type = "allow", host = "*", resource = {}, operations = [] } = rule as AclRuleSpec;
+      const name = resource.name === undefined ? "" : ` ${resource.name}${resource.patternType === "prefix" ? "*" : ""}`;
+      return operations.map((op) => `${type} ${op} on ${resource.type}${name}${host === "*" ? "" : ` from ${host}`}`);
+    }),
+  );
+}
+
+interface AclRuleSpec {
+  readonly type?: string;
+  readonly host?: string;
+  readonly resource?: { readonly type?: string; readonly name?: string; readonly patternType?: string };
+  readonly operations?: readonly string[];
+}
+
+/** What an ACL change does to the user's clients: a lost allow or a new deny refuses calls they make. */
+export function aclImpact(before: ReadonlySet<string>, after: ReadonlySet<string>): Pick<Impact, "level" | "effect"> | undefined {
+  const only = (a: ReadonlySet<string>, b: ReadonlySet<string>, type: "allow" | "deny") =>
+    [...a]
+      .filter((e) => e.startsWith(`${type} `) && !b.has(e))
+      .map((e) => e.slice(type.length + 1))
+      .sort();
+  const [lost, denied] = [only(before, after, "allow"), only(after, before, "deny")];
+  const [gained, undenied] = [only(after, before, "allow"), only(before, after, "deny")];
+  const more = [...gained, ...undenied.map((e) => `${e} (no longer denied)`)];
+  if (lost.length + denied.length > 0)
+    return {
+      level: "disruptive",
+      effect:
+        `its clients lose ${[...lost, ...denied.map((e) => `${e} (denied)`)].join(", ")}: those calls fail with an authorization error` +
+        (more.length ? `; they gain ${more.join(", ")}` : ""),
+    };
+  if (more.length > 0) return { level: "benign", effect: `its clients gain ${more.join(", ")}` };
+  return undefined;
 }
 
 function retiringImpacts(desired: DesiredKafkaObjects): Impact[] {
