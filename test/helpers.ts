@@ -1,3 +1,8 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
 import { ConfigError, type PlatformConfig, parsePlatformConfig } from "../infra/config";
 import { parseCommittedStack, readStackValues } from "../infra/render/render";
 
@@ -38,4 +43,22 @@ export function mountedSecretKey(pod: any, container: any, file: string): { secr
     if (item) return { secretName: secret.secretName, key: item.key };
   }
   return undefined;
+}
+
+/** A self-signed CA certificate (PEM) of its own, made by openssl as local/kafka.sh makes the local broker's. */
+export function selfSignedCertificate(commonName = "streamforge-test-ca"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "test-ca-"));
+  try {
+    const [key, cert] = [path.join(dir, "ca.key"), path.join(dir, "ca.crt")];
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${commonName}`, "-keyout", key, "-out", cert],
+      {
+        stdio: "ignore",
+      },
+    );
+    return fs.readFileSync(cert, "utf8");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

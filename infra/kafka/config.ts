@@ -3,6 +3,8 @@
  * topics and users, and the admin connection the `kafka-api` owner uses. Schemas and the rules
  * between these keys; what each environment demands of them is in infra/config.ts.
  */
+import { X509Certificate } from "node:crypto";
+
 import { z } from "zod";
 import { digestSchema } from "../kit/images";
 import {
@@ -215,6 +217,17 @@ const retireSchema = z.strictObject({
   stack: retireMode.optional(),
 });
 
+/** The certificates of a PEM text, each parsed as X.509; undefined when there is none or one is not a certificate. */
+export function pemCertificates(pem: string): X509Certificate[] | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return undefined;
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    return undefined;
+  }
+}
+
 const kafkaApiSchema = z.strictObject({
   bootstrapServers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port")).min(1),
   /**
@@ -225,6 +238,16 @@ const kafkaApiSchema = z.strictObject({
   unreachable: z.string().min(1).optional(),
   tls: z.boolean(),
   skipTlsVerify: z.boolean().default(false),
+  /**
+   * The CA that signed the brokers' certificates (PEM, one certificate or more), where the system
+   * does not trust it (a private CA, Strimzi's cluster CA): trusted beside the system's CAs, by the
+   * Kafka provider (Mongey/terraform-provider-kafka kafka/config.go `newTLSConfig` appends it to
+   * the system pool) and by the preview's read of the topics (kafka-api-live.ts) alike.
+   */
+  caCertificate: z
+    .string()
+    .refine((pem) => pemCertificates(pem) !== undefined, "PEM certificates (-----BEGIN CERTIFICATE----- blocks, each one X.509)")
+    .optional(),
   sasl: z
     .strictObject({
       mechanism: z.enum(["plain", "scram-sha256", "scram-sha512"]),
@@ -392,6 +415,16 @@ function kafkaApiRules(config: {
         "kafkaApi",
         [],
         "expected the admin connection (bootstrapServers, tls, sasl) because streamforge:catalogue.owner is kafka-api; found nothing",
+      ),
+    ];
+  if (config.kafkaApi?.caCertificate !== undefined && !config.kafkaApi.tls)
+    return [problem("kafkaApi", ["caCertificate"], "expected streamforge:kafkaApi.tls true to use a CA certificate; found tls false")];
+  if (config.kafkaApi?.caCertificate !== undefined && config.kafkaApi.skipTlsVerify)
+    return [
+      problem(
+        "kafkaApi",
+        ["skipTlsVerify"],
+        "expected false beside streamforge:kafkaApi.caCertificate (a CA is given to verify the brokers); found true",
       ),
     ];
   if (sasl && !hasPassword)

@@ -76,6 +76,7 @@ export class KafkaApiEntities extends pulumi.ComponentResource {
         // The provider defaults to TLS and its env var cannot turn it off: always say it.
         tlsEnabled: connection.tls,
         skipTlsVerify: connection.skipTlsVerify,
+        ...(connection.caCertificate !== undefined ? { caCert: connection.caCertificate } : {}),
         ...(connection.sasl
           ? { saslMechanism: connection.sasl.mechanism, saslUsername: connection.sasl.username, saslPassword: connection.password }
           : {}),

@@ -10,6 +10,8 @@
  * config: the entries whose source is the topic, DescribeConfigs' DYNAMIC_TOPIC_CONFIG, kafkajs ConfigSource.TOPIC_CONFIG), so the
  * same rules judge it (kafka-changes.ts, truncation.ts).
  */
+import { type ConnectionOptions, rootCertificates } from "node:tls";
+
 import { ConfigResourceTypes, ConfigSource, Kafka, type SASLOptions, logLevel } from "kafkajs";
 import type { KafkaApiConfig } from "./config";
 import type { LiveObject } from "./data-safety";
@@ -64,6 +66,15 @@ export function topicsToRead(existing: readonly string[], catalogue: readonly st
   return [...new Set(read.filter((name) => name !== undefined))].sort();
 }
 
+/** TLS as the Kafka provider sets it up: the given CA trusted beside the system's (config.ts caCertificate). */
+export function tlsOptions(api: Pick<KafkaApiConfig, "skipTlsVerify" | "caCertificate">): ConnectionOptions {
+  return {
+    rejectUnauthorized: !api.skipTlsVerify,
+    // Node's `ca` replaces its roots: the system's go first, as the provider appends to the system pool.
+    ...(api.caCertificate !== undefined ? { ca: [...rootCertificates, api.caCertificate] } : {}),
+  };
+}
+
 /** Reads the named topics that exist from Kafka; an Error naming the connection key when Kafka cannot be reached. */
 export async function readKafkaTopics(
   api: KafkaApiConfig,
@@ -73,7 +84,7 @@ export async function readKafkaTopics(
   const kafka = new Kafka({
     clientId: "streamforge-preview",
     brokers: [...api.bootstrapServers],
-    ssl: api.tls ? { rejectUnauthorized: !api.skipTlsVerify } : false,
+    ssl: api.tls ? tlsOptions(api) : false,
     ...(api.sasl
       ? { sasl: { mechanism: KAFKAJS_MECHANISM[api.sasl.mechanism], username: api.sasl.username, password: password ?? "" } as SASLOptions }
       : {}),
@@ -116,9 +127,15 @@ export async function readKafkaTopics(
       .sort((a, b) => a.name.localeCompare(b.name));
   } catch (err) {
     // The message names where it looked, never the password.
+    const found = (err as Error).message.split("\n")[0] ?? "";
+    // Node's verification errors name the certificate (self-signed, unable to verify, ...).
+    const untrusted = api.tls && /certificate/i.test(found);
     throw new Error(
       `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics before any change ` +
-        `(a preview that cannot see them cannot tell what an edit deletes); found: ${(err as Error).message.split("\n")[0]}. ` +
+        `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +
+        (untrusted
+          ? `If a CA the system does not trust signed the brokers' certificates (a private CA, Strimzi's cluster CA), set streamforge:kafkaApi.caCertificate to it (PEM). `
+          : "") +
         `Where Kafka cannot answer, set streamforge:kafkaApi.unreachable to the reason to preview without judging topic changes`,
       { cause: err },
     );

@@ -7,13 +7,14 @@
  * that does not answer, or refuses the password, fails the read naming the key, never the password.
  */
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import { inspect } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import type { KafkaApiConfig } from "../../infra/kafka/config";
 import type { LiveKafka } from "../../infra/kafka/data-safety";
 import { liveTopicOf, readKafkaTopics } from "../../infra/kafka/kafka-api-live";
 import { kafkaEditImpacts, kafkaEditProblems } from "../../infra/kafka/kafka-changes";
-import { committedConfig } from "../helpers";
+import { committedConfig, selfSignedCertificate } from "../helpers";
 import { requireEnv } from "./local-platform";
 
 const TOPIC = `stf-kafka-api-live-${randomBytes(3).toString("hex")}`;
@@ -108,6 +109,23 @@ describe("owner kafka-api: the catalogue's topics as the real broker holds them"
     const impacts = kafkaEditImpacts(shorter, live, {}).filter((i) => i.object.includes(TOPIC));
     expect(impacts.map((i) => `[${i.level}] ${i.change}`)).toEqual([expect.stringMatching(/^\[destructive\] config: retention\.ms/)]);
   });
+
+  it("over TLS, the brokers are verified with the configured private CA; without it the read fails naming the key", async () => {
+    const [tlsBootstrap] = requireEnv("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS").split(",");
+    const overTls: KafkaApiConfig = { ...api, bootstrapServers: [tlsBootstrap!], tls: true };
+    const ca = fs.readFileSync(requireEnv("KAFKA_CA_PATH"), "utf8");
+    // The local broker's certificate is signed by its own CA, which no system trusts.
+    await expect(readKafkaTopics(overTls, password, [TOPIC])).rejects.toThrow(
+      /^streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:\d+ .*certificate.* set streamforge:kafkaApi\.caCertificate to it \(PEM\)/,
+    );
+    const topics = await readKafkaTopics({ ...overTls, caCertificate: ca }, password, [TOPIC]);
+    expect(topics.map((t) => [t.name, t.partitions])).toEqual([[TOPIC, 3]]);
+    // A CA that did not sign the brokers' certificates is no way in either.
+    const other = selfSignedCertificate("not-the-broker-ca");
+    await expect(readKafkaTopics({ ...overTls, caCertificate: other }, password, [TOPIC])).rejects.toThrow(
+      /^streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer/,
+    );
+  }, 120_000);
 
   it("a Kafka that does not answer, or refuses the password, fails the read naming the key and never the password", async () => {
     const secret = "not-the-admin-password-7c1e";
