@@ -46,6 +46,7 @@ export function podGuardFor(chaos: ChaosConfig) {
     runnerImage: chaos.runnerImage,
     socketPath: chaos.socketPath,
     containerRuntime: chaos.containerRuntime,
+    priorityClasses: chaos.priorityClasses,
     namePrefix: `streamforge-${chaos.namespace}`,
   });
 }
@@ -79,6 +80,7 @@ export function operatorGuardFor(args: ChaosArgs) {
     operatorServiceAccount: LITMUS_OPERATOR,
     chaosRunnerImage: args.chaos.chaosRunnerImage,
     targets: scenarioTargets(args),
+    priorityClasses: args.chaos.priorityClasses,
     namePrefix: `streamforge-${args.chaos.namespace}`,
   });
 }

@@ -9,6 +9,7 @@ import {
   chartVersion,
   defineArea,
   dnsLabel,
+  dnsSubdomain,
   imageReference,
   keyName,
   problem,
@@ -96,6 +97,12 @@ const chaosSchema = z.strictObject({
   runnerImage: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/go-runner:3.28.0"),
   /** The chaos-runner image the operator starts for each engine (its CHAOS_RUNNER_IMAGE); by digest in prod. */
   chaosRunnerImage: pinnedImage.default("litmuschaos.docker.scarf.sh/litmuschaos/chaos-runner:3.28.0"),
+  /**
+   * The PriorityClasses the chaos pods (runners, experiment Jobs, the latency helper) may carry:
+   * none by default, as Litmus names none (chaos-operator 3.18.0, litmus-go 3.28.0). List the
+   * cluster's `globalDefault` class if it has one: Kubernetes writes it into every pod naming none.
+   */
+  priorityClasses: z.array(dnsSubdomain).default([]),
   /** The nodes' container runtime, whose socket the network-latency helper mounts (docker is not supported). */
   containerRuntime: z.enum(["containerd", "crio"]).default("containerd"),
   socketPath: z

@@ -16,7 +16,7 @@
  * - events (its recorder).
  * Everything else is refused. Pure.
  */
-import { denyBinding, list, lit, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
+import { denyBinding, list, lit, priorityClassAllowed, serviceAccountUser, validatingPolicy } from "../infra/kit/admission-spec";
 import { API_TOKEN_VOLUME, noRoot } from "./pod-guard";
 import { FAULTS, serviceAccountName } from "./spec";
 
@@ -81,6 +81,8 @@ export interface LitmusOperatorGuardArgs {
   readonly targets: readonly RunnerTargets[];
   /** The chaos-runner image the engines name (the engine guard admits only it). */
   readonly chaosRunnerImage: string;
+  /** The PriorityClasses a runner pod may carry (infra/kit/admission-spec.ts priorityClassRule); chaos-operator names none. */
+  readonly priorityClasses: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -129,7 +131,7 @@ export function litmusOperatorGuard(args: LitmusOperatorGuardArgs) {
   // The runner's command, args, volumes and placement come only from the engine's runner
   // components (L187-227), which the engine guard refuses: none here.
   const container = `c.name == "chaos-runner" && c.image == ${lit(args.chaosRunnerImage)} && !has(c.command) && !has(c.args) && !has(c.workingDir) && !has(c.envFrom) && !has(c.ports) && ${envValues} && !c.?securityContext.?privileged.orValue(false) && !c.?securityContext.?allowPrivilegeEscalation.orValue(false) && c.?securityContext.?capabilities.?add.orValue([]).size() == 0 && ${noRoot("c.?securityContext")}`;
-  const placement = `!has(${pod}.nodeSelector) && !has(${pod}.affinity) && ${pod}.?tolerations.orValue([]).all(t, t.?key.orValue("") in ${list(DEFAULT_TOLERATIONS)}) && ${noRoot(`${pod}.?securityContext`)} && ${pod}.?volumes.orValue([]).all(v, ${API_TOKEN_VOLUME})`;
+  const placement = `${priorityClassAllowed(pod, args.priorityClasses)} && !has(${pod}.nodeSelector) && !has(${pod}.affinity) && ${pod}.?tolerations.orValue([]).all(t, t.?key.orValue("") in ${list(DEFAULT_TOLERATIONS)}) && ${noRoot(`${pod}.?securityContext`)} && ${pod}.?volumes.orValue([]).all(v, ${API_TOKEN_VOLUME})`;
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: {
@@ -150,7 +152,7 @@ export function litmusOperatorGuard(args: LitmusOperatorGuardArgs) {
       },
       {
         expression: `!(${runnerCreate}) || (${pod}.?serviceAccountName.orValue("default") in ${faults} && !has(${pod}.initContainers) && ${pod}.containers.size() == 1 && ${pod}.containers.all(c, ${container}) && ${hostFree} && ${placement})`,
-        messageExpression: `${lit(`pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${args.chaosRunnerImage}, named after its engine, its env as the engine gives it: this namespace, a fault's account and that fault, targets among the scenarios' pods; no command, no root, nothing of the host); found `)} + ${pod}.containers.map(c, c.name + " " + c.image).join(", ") + " as " + ${pod}.?serviceAccountName.orValue("default")`,
+        messageExpression: `${lit(`pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${args.chaosRunnerImage}, named after its engine, its env as the engine gives it: this namespace, a fault's account and that fault, targets among the scenarios' pods; no command, no root, nothing of the host, no priority class beyond streamforge:chaos.priorityClasses); found `)} + ${pod}.containers.map(c, c.name + " " + c.image).join(", ") + " as " + ${pod}.?serviceAccountName.orValue("default")`,
       },
     ],
   });

@@ -20,6 +20,7 @@ import {
   failingContainers,
   list,
   lit,
+  priorityClassRule,
   serviceAccountUser,
   validatingPolicy,
 } from "../infra/kit/admission-spec";
@@ -34,6 +35,8 @@ export interface ChaosPodGuardArgs {
   readonly socketPath: string;
   /** The nodes' container runtime, whose socket the latency helper mounts. */
   readonly containerRuntime: "containerd" | "crio";
+  /** The PriorityClasses its pods may carry (infra/kit/admission-spec.ts priorityClassRule). */
+  readonly priorityClasses: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -143,6 +146,8 @@ export function chaosPodGuard(args: ChaosPodGuardArgs) {
         )} : variables.pod.?volumes.orValue([]).all(v, !has(v.hostPath) || v.hostPath.path in ${list(hostPaths)}))`,
         messageExpression: `${where} + ${lit(`hostNetwork, hostIPC, hostPID, volumes[].hostPath, securityContext: expected nothing of the host in the experiment Job, and only ${hostPaths.join(", ")} mounted in the helper; found `)} + ([variables.pod.?hostNetwork.orValue(false) ? "hostNetwork" : "", variables.pod.?hostIPC.orValue(false) ? "hostIPC" : "", ${isJob} && variables.pod.?hostPID.orValue(false) ? "hostPID" : ""] + variables.pod.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v, "hostPath " + v.hostPath.path) + (${isJob} ? variables.pod.containers.filter(c, c.?securityContext.?privileged.orValue(false) || c.?securityContext.?allowPrivilegeEscalation.orValue(false)).map(c, "privileged or escalating " + c.name) : [])).filter(s, s != "").join(", ")`,
       },
+      // litmus-go's Job and helper name no class (chaos-runner pkg/utils/builders.go, network-chaos.go L181-239).
+      priorityClassRule("variables.pod", where, args.priorityClasses, "streamforge:chaos.priorityClasses"),
       {
         // Code of the caller's choice: a working directory (`./experiments`, `./helpers` are
         // relative) or env from a source the guard does not read.

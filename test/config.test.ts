@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, SECRET_KEYS, loadPlatformConfig, parsePlatformConfig } from "../infra/config";
 import { readStackConfig } from "../infra/render/render";
 import { knownStacks } from "../infra/render/render";
-import { committedConfig, rawStack, stackSecretKeys } from "./helpers";
+import { committedConfig, rawStack, selfSignedCertificate, stackSecretKeys } from "./helpers";
 
 /** A copy of a committed stack with one change applied. */
 function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
@@ -158,6 +158,30 @@ describe("bad configuration names the key, what was expected and what was found"
     ]);
   });
 
+  it("takes a CA certificate for the admin connection over TLS, and names what is wrong with one", () => {
+    const ca = selfSignedCertificate();
+    const tls = (edit: (api: any) => void) =>
+      variant("local-kafka-api", (r) => {
+        r.kafkaApi.tls = true;
+        edit(r.kafkaApi);
+      });
+    expect(parsePlatformConfig(tls((api) => (api.caCertificate = ca))).kafkaApi?.caCertificate).toBe(ca);
+    expect(problemsOf(tls((api) => (api.caCertificate = ca.replace(/[A-Za-z]{8}\n/, "!!!!!!!!\n"))))).toEqual([
+      expect.stringMatching(/^streamforge:kafkaApi\.caCertificate: expected PEM certificates .*; found "-----BEGIN CERTIFICATE-----/),
+    ]);
+    expect(problemsOf(tls((api) => (api.caCertificate = "/etc/ssl/kafka-ca.crt")))).toEqual([
+      expect.stringMatching(
+        /^streamforge:kafkaApi\.caCertificate: expected PEM certificates .*; found "\/etc\/ssl\/kafka-ca\.crt" \(string\)$/,
+      ),
+    ]);
+    expect(problemsOf(tls((api) => Object.assign(api, { caCertificate: ca, skipTlsVerify: true })))).toEqual([
+      "streamforge:kafkaApi.skipTlsVerify: expected false beside streamforge:kafkaApi.caCertificate (a CA is given to verify the brokers); found true",
+    ]);
+    expect(problemsOf(tls((api) => Object.assign(api, { caCertificate: ca, tls: false })))).toEqual([
+      "streamforge:kafkaApi.caCertificate: expected streamforge:kafkaApi.tls true to use a CA certificate; found tls false",
+    ]);
+  });
+
   it("checks the operator's policy with the operator's own schema, naming the full key", () => {
     expect(problemsOf(variant("dev", (r) => (r.operator.policy = { budget: { maxRelaunches: -1, windowMs: 60000 } })))).toEqual([
       "streamforge:operator.policy.budget.maxRelaunches: expected a number >= 0; found -1 (number)",
@@ -236,6 +260,17 @@ describe("bad configuration names the key, what was expected and what was found"
       ]);
     expect(parsePlatformConfig(variant("dev", (r) => (r.apps = { ...r.apps, defaultRunAsUser: 1000 }))).apps.defaultRunAsUser).toBe(1000);
     expect(parsePlatformConfig(variant("dev", () => {})).apps.defaultRunAsUser).toBe(65532);
+  });
+
+  it("takes PriorityClass names for the apps' pods, none by default, and names a bad one", () => {
+    expect(parsePlatformConfig(variant("dev", () => {})).apps.priorityClasses).toEqual([]);
+    const listed = variant("dev", (r) => (r.apps = { ...r.apps, priorityClasses: ["batch.low"] }));
+    expect(parsePlatformConfig(listed).apps.priorityClasses).toEqual(["batch.low"]);
+    expect(problemsOf(variant("dev", (r) => (r.apps = { ...r.apps, priorityClasses: ["System_Critical"] })))).toEqual([
+      expect.stringMatching(
+        /^streamforge:apps\.priorityClasses\[0\]: expected a lowercase DNS subdomain .*; found "System_Critical" \(string\)$/,
+      ),
+    ]);
   });
 
   it("refuses a Prometheus address no NetworkPolicy peer can name", () => {

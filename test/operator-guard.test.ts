@@ -299,6 +299,11 @@ describe("the guard's CEL, evaluated locally", () => {
       "spec.manualSelector: expected false or unset (the API server generates a replacement's selector); found true",
     ],
     [
+      "a replacement that runs hundreds of pods",
+      (j) => Object.assign(j.spec, { parallelism: 500, completions: 500 }),
+      "spec.parallelism, completions: expected at most 1 each (a worker Job runs one pod); found 500, 500",
+    ],
+    [
       "a Job spec field no worker has",
       (j) => (j.spec.podFailurePolicy = { rules: [] }),
       "spec: expected only a worker Job's fields (template, backoffLimit, ttlSecondsAfterFinished, completions, parallelism, completionMode, suspend, podReplacementPolicy, activeDeadlineSeconds, selector, manualSelector); found podFailurePolicy",

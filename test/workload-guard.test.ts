@@ -27,7 +27,7 @@ const ACCOUNTS = workloadAccounts({
   operator: { serviceAccount: "streamforge-self-healing-operator", kafkaUser: "self-healing-operator", pullSecrets: ["operator-pull"] },
   queueManager: { serviceAccount: "queue-manager", kafkaUser: "queue-manager" },
 });
-const guard = workloadGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", ...ACCOUNTS });
+const guard = workloadGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", priorityClasses: ["stf-batch"], ...ACCOUNTS });
 const REPLICASET_CONTROLLER = REPLICASET_CONTROLLER_USERS[0]!;
 
 const workerJob = (edit: (pod: any) => void = () => {}) => {
@@ -81,13 +81,19 @@ describe("who owns which credentials", () => {
 
   it("refuses a worker account that is a platform one, and a Secret with two owners", () => {
     expect(() =>
-      workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", workerServiceAccounts: ["default", "queue-manager"] }),
+      workloadGuard({
+        ...ACCOUNTS,
+        namespaces: ["stf"],
+        namePrefix: "x",
+        priorityClasses: [],
+        workerServiceAccounts: ["default", "queue-manager"],
+      }),
     ).toThrow(
       "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator); found queue-manager",
     );
-    expect(() => workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", credentials: { a: ["s"], b: ["s"] } })).toThrow(
-      "credentials: expected one owner per Secret; found s owned by a and b",
-    );
+    expect(() =>
+      workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", priorityClasses: [], credentials: { a: ["s"], b: ["s"] } }),
+    ).toThrow("credentials: expected one owner per Secret; found s owned by a and b");
   });
 });
 
@@ -192,7 +198,37 @@ describe("the guard's CEL, evaluated locally", () => {
           tolerations: [{ operator: "Exists" }, { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
         }),
       ),
-      "spec.template.spec.nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
+      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
+    ],
+    [
+      "a priority class that preempts the brokers",
+      workerJob((pod) => (pod.priorityClassName = "system-node-critical")),
+      "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical",
+    ],
+    [
+      "a PodGroup, whose class the pod would preempt with",
+      workerJob((pod) => (pod.schedulingGroup = { podGroupName: "high" })),
+      "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found schedulingGroup high",
+    ],
+    [
+      "a node chosen by its hostname label, or by name in a required affinity, and the nodes kept for the cluster's add-ons and etcd",
+      workerJob((pod) =>
+        Object.assign(pod, {
+          nodeSelector: { "kubernetes.io/hostname": "cp-1" },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["cp-1"] }] }],
+              },
+            },
+          },
+          tolerations: [
+            { key: "CriticalAddonsOnly", operator: "Exists" },
+            { key: "node-role.kubernetes.io/etcd", operator: "Exists" },
+          ],
+        }),
+      ),
+      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, nodeAffinity on named nodes, toleration of CriticalAddonsOnly, toleration of node-role.kubernetes.io/etcd",
     ],
     [
       "another app's credentials through a CSI secret reference",
@@ -206,6 +242,17 @@ describe("the guard's CEL, evaluated locally", () => {
     ],
   ])("refuses a Job with %s", (_, job, message) => {
     expect(asJob(job)).toBe(message);
+  });
+
+  it("admits a choice of zone or of dedicated nodes, and a class the stack lists", () => {
+    const placed = workerJob((pod) =>
+      Object.assign(pod, {
+        nodeSelector: { "topology.kubernetes.io/zone": "eu-1a" },
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "stf", effect: "NoSchedule" }],
+        priorityClassName: "stf-batch",
+      }),
+    );
+    expect(asJob(placed)).toBe("admitted");
   });
 
   it("refuses a worker labelled as a platform pod (it would get that pod's egress and traffic), and admits the platform's own pods", () => {

@@ -40,6 +40,7 @@ const guard = litmusOperatorGuard({
   operatorServiceAccount: OPERATOR,
   chaosRunnerImage: chaos.chaosRunnerImage,
   targets: [{ namespace: APPS, podPattern: WORKER_POD_PATTERN }],
+  priorityClasses: chaos.priorityClasses,
   namePrefix: `streamforge-${CHAOS}`,
 });
 const POLICY = litmusOperatorGuardName(`streamforge-${CHAOS}`);
@@ -234,7 +235,7 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
   it("is refused by the guard what its Role allows in one shape only: any pod but the runner, any deletion but its own pods'", () => {
     const privileged = dryRun(runnerPod((s) => Object.assign(s, { hostPID: true, nodeName: "node-1" })));
     expect(privileged.output).toContain(
-      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage}, named after its engine, its env as the engine gives it: this namespace, a fault's account and that fault, targets among the scenarios' pods; no command, no root, nothing of the host); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
+      `${REFUSED}pods: expected the runner pod as chaos-operator builds it (one chaos-runner container of ${chaos.chaosRunnerImage}, named after its engine, its env as the engine gives it: this namespace, a fault's account and that fault, targets among the scenarios' pods; no command, no root, nothing of the host, no priority class beyond streamforge:chaos.priorityClasses); found chaos-runner ${chaos.chaosRunnerImage} as chaos-pod-delete`,
     );
     const ownAccount = dryRun(runnerPod((s) => (s.serviceAccountName = OPERATOR)));
     expect(ownAccount.output).toContain(`${REFUSED}pods: expected the runner pod`);
@@ -247,6 +248,9 @@ describe("Litmus' operator, with its own token, Role and guard", () => {
       }),
     );
     expect(shell.output).toContain(`${REFUSED}pods: expected the runner pod`);
+    // A class that would preempt the brokers: the API server's Priority admission resolves it, the guard refuses it.
+    const preempting = dryRun(runnerPod((s) => (s.priorityClassName = "system-node-critical")));
+    expect(preempting.output).toContain(`${REFUSED}pods: expected the runner pod`);
     const otherImage = dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3")));
     expect(otherImage.output).toContain(`found chaos-runner docker.io/library/alpine:3 as chaos-pod-delete`);
     // Its runner aimed at what no scenario targets, or at another fault than its account's.

@@ -19,6 +19,7 @@ const guard = litmusOperatorGuard({
     { namespace: "stf", podPattern: WORKER_POD_PATTERN },
     { namespace: "kafka", podPattern: brokerPodPattern("k3", "brokers") },
   ],
+  priorityClasses: ["cluster-default"],
   namePrefix: "streamforge-chaos",
 });
 const as = (request: Omit<AdmissionRequest, "userInfo">) =>
@@ -54,6 +55,8 @@ describe("Litmus' operator's guard", () => {
     const refused = "expected the runner pod as chaos-operator builds it";
     // Brokers of the scenario's pool, and tracing's span context (chaos-operator 9d38a70b).
     expect(as(runner((_, env) => (env.TARGETS = "pod:kafka:[k3-brokers-3];pod:stf:[q1-arango-connector-abcde]")))).toBe("admitted");
+    // The cluster's default class, which Kubernetes writes into every pod naming none, when the stack lists it.
+    expect(as(runner((p) => (p.spec.priorityClassName = "cluster-default")))).toBe("admitted");
     expect(as(runner((_, env) => (env.TRACE_PARENT = '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}')))).toBe(
       "admitted",
     );
@@ -72,6 +75,7 @@ describe("Litmus' operator's guard", () => {
       ["a tracing endpoint", (_, env) => (env.OTEL_EXPORTER_OTLP_ENDPOINT = "evil.example:4317")],
       ["an affinity", (p) => (p.spec.affinity = { nodeAffinity: {} })],
       ["a host port", (p) => (p.spec.containers[0].ports = [{ containerPort: 80, hostPort: 80 }])],
+      ["a priority class that preempts the brokers", (p) => (p.spec.priorityClassName = "system-node-critical")],
       [
         "a Secret in a token-named volume",
         (p) => (p.spec.volumes = [{ name: "kube-api-access-x", projected: { sources: [{ secret: { name: "kafka-admin" } }] } }]),

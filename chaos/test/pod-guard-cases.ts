@@ -75,7 +75,10 @@ export function helperPod(chaos: Pick<ChaosConfig, "runnerImage" | "socketPath">
 }
 
 /** [what, the fault whose token sends it, the object, the guard's refusal]. The pod-delete account may not create pods at all: RBAC refuses that one first. */
-export function chaosAttacks(chaos: Pick<ChaosConfig, "runnerImage" | "socketPath">, namespace = "chaos"): [string, string, any, string][] {
+export function chaosAttacks(
+  chaos: Pick<ChaosConfig, "runnerImage" | "socketPath" | "priorityClasses">,
+  namespace = "chaos",
+): [string, string, any, string][] {
   const def = { image: chaos.runnerImage, command: ["/bin/bash"], args: ["-c", "./experiments -name pod-delete"] };
   const job = (edit: (pod: any) => void) => {
     const j: any = experimentJob("pod-delete", def, namespace);
@@ -88,6 +91,7 @@ export function chaosAttacks(chaos: Pick<ChaosConfig, "runnerImage" | "socketPat
     return p;
   };
   const image = chaos.runnerImage;
+  const priorities = chaos.priorityClasses.length ? `none or one of ${chaos.priorityClasses.join(", ")}` : "none";
   return [
     [
       "a root shell on the node from the experiment Job",
@@ -173,6 +177,18 @@ export function chaosAttacks(chaos: Pick<ChaosConfig, "runnerImage" | "socketPat
       helper((pod) => (pod.hostNetwork = true)),
       "spec.hostNetwork, hostIPC, hostPID, volumes[].hostPath, securityContext: expected nothing of the host in the experiment Job, and only " +
         `${chaos.socketPath} mounted in the helper; found hostNetwork, hostPath ${chaos.socketPath}`,
+    ],
+    [
+      "an experiment Job whose priority class preempts the brokers",
+      "pod-delete",
+      job((pod) => (pod.priorityClassName = "system-node-critical")),
+      `spec.template.spec.priorityClassName, schedulingGroup: expected ${priorities} (streamforge:chaos.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical`,
+    ],
+    [
+      "a helper whose priority class preempts what runs on its node",
+      "pod-network-latency",
+      helper((pod) => (pod.priorityClassName = "system-cluster-critical")),
+      `spec.priorityClassName, schedulingGroup: expected ${priorities} (streamforge:chaos.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-cluster-critical`,
     ],
   ];
 }

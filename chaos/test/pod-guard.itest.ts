@@ -31,6 +31,7 @@ const guard = chaosPodGuard({
   runnerImage: chaos.runnerImage,
   socketPath: chaos.socketPath,
   containerRuntime: chaos.containerRuntime,
+  priorityClasses: chaos.priorityClasses,
   namePrefix: `streamforge-${CHAOS}`,
 });
 const POLICY = guard.policy.metadata.name;

@@ -50,6 +50,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       appsNamespace: apps.namespace,
       namespaces: clients,
       defaultRunAsUser: apps.defaultRunAsUser,
+      priorityClasses: apps.priorityClasses,
       kafkaCa: caCopy(config),
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,

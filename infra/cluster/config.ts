@@ -4,7 +4,7 @@
  * namespace that may scrape metrics, and where the API server is for every workload's egress.
  */
 import { z } from "zod";
-import { type AreaConfig, defineArea, dnsLabel, ipv4Cidr, problem } from "../kit/config-kit";
+import { type AreaConfig, defineArea, dnsLabel, dnsSubdomain, ipv4Cidr, problem } from "../kit/config-kit";
 import { clusterTargetSchema } from "../kit/provider";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
@@ -100,6 +100,12 @@ export const clusterArea = defineArea({
          */
         defaultRunAsUser: z.int().min(1).max(2147483647).default(65532),
         /**
+         * The PriorityClasses a pod in the apps namespaces may carry (infra/cluster/workload-guard-spec.ts).
+         * None by default: a class decides what a pod may preempt. List the cluster's
+         * `globalDefault` class if it has one: Kubernetes writes it into every pod that names none.
+         */
+        priorityClasses: z.array(dnsSubdomain).default([]),
+        /**
          * The identities that run `pulumi up` (Kubernetes user names and groups, as
          * `kubectl auth whoami` shows them): the only ones that may write the platform's
          * Deployments and Rollouts in the apps namespaces (infra/cluster/platform-workloads-spec.ts).
@@ -124,6 +130,7 @@ export const clusterArea = defineArea({
         allowIngress: [],
         workerEgress: [],
         defaultRunAsUser: 65532,
+        priorityClasses: [],
         responders: { users: [], groups: [] },
         previewers: { users: [], groups: [] },
       }),

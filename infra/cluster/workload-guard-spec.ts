@@ -19,6 +19,7 @@ import {
   failingContainers,
   list,
   lit,
+  priorityClassRule,
   validatingPolicy,
 } from "../kit/admission-spec";
 
@@ -40,6 +41,8 @@ export interface WorkloadGuardArgs {
    * account and so that worker's credentials.
    */
   readonly launcherServiceAccount: string;
+  /** The PriorityClasses a pod may carry (kit/admission-spec.ts priorityClassRule); none: only pods without one. */
+  readonly priorityClasses: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -51,8 +54,21 @@ export interface WorkloadGuardArgs {
  */
 export const REPLICASET_CONTROLLER_USERS = ["system:serviceaccount:kube-system:replicaset-controller", "system:kube-controller-manager"];
 
-/** Taints whose toleration places a pod on the control plane. */
-const CONTROL_PLANE_TAINTS = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
+/**
+ * Taints that keep a node for the cluster itself: the control plane's (kubeadm, k3s, RKE2), etcd
+ * nodes' (RKE2's `node-role.kubernetes.io/etcd:NoExecute`), and CriticalAddonsOnly, which k3s,
+ * RKE2 and AKS put on nodes kept for system pods (kubeadm's CoreDNS tolerates it:
+ * kubernetes v1.37.2 cmd/kubeadm/app/phases/addons/dns/manifests.go).
+ */
+const RESERVED_NODE_TAINTS = [
+  "node-role.kubernetes.io/control-plane",
+  "node-role.kubernetes.io/master",
+  "node-role.kubernetes.io/etcd",
+  "CriticalAddonsOnly",
+];
+
+/** The node label that names one node (set by the kubelet on every node). */
+const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
 /**
  * The volume types the restricted Pod Security standard allows (k8s.io/pod-security-admission
@@ -105,6 +121,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
   const marks = platformMarks(platform);
   const UNCHANGED = "variables.unchanged";
   const where = `${lit("spec.")} + (${isPod} ? "" : request.kind.kind == "Job" ? "template.spec." : "jobTemplate.spec.template.spec.")`;
+  const priority = priorityClassRule("variables.pod", where, args.priorityClasses, "streamforge:apps.priorityClasses");
 
   const securityContextOk = (sc: string) => `${sc}.?runAsUser.orValue(1) != 0 && ${sc}.?runAsNonRoot.orValue(true)`;
   const rootless = securityContextOk("c.?securityContext");
@@ -174,6 +191,14 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         expression: `${isPod} ? object.metadata.?labels.orValue({}) : request.kind.kind == "Job" ? object.spec.template.?metadata.?labels.orValue({}) : object.spec.jobTemplate.spec.template.?metadata.?labels.orValue({})`,
       },
       { name: "marks", expression: marks("variables.podLabels") },
+      {
+        name: "nodeChoices",
+        expression: `(${lit(HOSTNAME_LABEL)} in variables.pod.?nodeSelector.orValue({}) ? [${lit(`nodeSelector ${HOSTNAME_LABEL}`)}] : []) + (variables.pod.?affinity.?nodeAffinity.?requiredDuringSchedulingIgnoredDuringExecution.?nodeSelectorTerms.orValue([]).exists(t, t.?matchExpressions.orValue([]).exists(e, e.key == ${lit(HOSTNAME_LABEL)}) || t.?matchFields.orValue([]).exists(f, f.key == "metadata.name")) ? ["nodeAffinity on named nodes"] : [])`,
+      },
+      {
+        name: "reservedTolerations",
+        expression: `variables.pod.?tolerations.orValue([]).map(t, t.?key.orValue("")).filter(k, k == "" || k in ${list(RESERVED_NODE_TAINTS)})`,
+      },
     ],
     validations: [
       {
@@ -234,10 +259,16 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         messageExpression: `${where} + ${lit(`volumes[]: expected only ${VOLUME_TYPES.join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !${list(VOLUME_TYPES)}.exists(t, t in dyn(v))).map(v, v.name).join(", ")`,
       },
       {
+        expression: `${UNCHANGED} || (${priority.expression})`,
+        messageExpression: priority.messageExpression,
+      },
+      {
         // The scheduler places pods (a binding, not a pod create), so a created pod naming a node
-        // chose it itself; once bound, nodeName is set and immutable, so updates carry it.
-        expression: `${UNCHANGED} || ((variables.podUpdate || !has(variables.pod.nodeName)) && variables.pod.?tolerations.orValue([]).all(t, t.?key.orValue("") != "" && !(t.key in ${list(CONTROL_PLANE_TAINTS)})))`,
-        messageExpression: `${where} + ${lit("nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found ")} + ([has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + variables.pod.?tolerations.orValue([]).filter(t, t.?key.orValue("") == "" || t.key in ${list(CONTROL_PLANE_TAINTS)}).map(t, "toleration of " + (t.?key.orValue("") == "" ? "every taint" : t.key))).filter(s, s != "").join(", ")`,
+        // chose it itself; once bound, nodeName is set and immutable, so updates carry it. A
+        // hostname selector or a required affinity to one node (the DaemonSet controller's
+        // metadata.name term) chooses it as surely.
+        expression: `${UNCHANGED} || (variables.podUpdate || (!has(variables.pod.nodeName) && size(variables.nodeChoices) == 0)) && size(variables.reservedTolerations) == 0`,
+        messageExpression: `${where} + ${lit(`nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, ${HOSTNAME_LABEL}, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (${RESERVED_NODE_TAINTS.join(", ")}); found `)} + ([!variables.podUpdate && has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + (variables.podUpdate ? [] : variables.nodeChoices) + variables.reservedTolerations.map(t, "toleration of " + (t == "" ? "every taint" : t))).filter(s, s != "").join(", ")`,
       },
     ],
   });

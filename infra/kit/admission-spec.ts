@@ -61,6 +61,28 @@ export const lit = (s: string): string => JSON.stringify(s);
 /** A CEL list of string literals. */
 export const list = (items: readonly string[]): string => `[${items.map(lit).join(", ")}]`;
 
+/**
+ * A pod's PriorityClass: none, or one the stack lists under `key`, and no scheduling group. The
+ * class decides what the pod may preempt (`system-node-critical` evicts anything); its priority
+ * number and preemption policy follow it, since Kubernetes' Priority admission refuses a pod that
+ * sets them otherwise, and that admission writes the cluster's `globalDefault` class into a pod
+ * naming none before any policy sees it (kubernetes v1.37.2 plugin/pkg/admission/priority/admission.go
+ * `admitPod`), so a cluster with such a class lists it. A grouped pod preempts with its PodGroup's
+ * priority instead (pkg/scheduler/framework/preemption/types.go L44-57), a class this rule cannot
+ * see, so `schedulingGroup` is refused. `pod` is a CEL pod spec; `where` the CEL path before it.
+ */
+export function priorityClassRule(pod: string, where: string, allowed: readonly string[], key: string) {
+  const expected = allowed.length ? `none or one of ${allowed.join(", ")}` : "none";
+  return {
+    expression: priorityClassAllowed(pod, allowed),
+    messageExpression: `${where} + ${lit(`priorityClassName, schedulingGroup: expected ${expected} (${key}) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found `)} + (has(${pod}.schedulingGroup) ? "schedulingGroup " + ${pod}.schedulingGroup.?podGroupName.orValue("") : ${pod}.priorityClassName)`,
+  };
+}
+
+/** CEL: the pod spec `pod` is in no scheduling group and names no PriorityClass or one of `allowed` (priorityClassRule). */
+export const priorityClassAllowed = (pod: string, allowed: readonly string[]): string =>
+  `!has(${pod}.schedulingGroup) && ${pod}.?priorityClassName.orValue("") in ${list(["", ...allowed])}`;
+
 /** `system:serviceaccount:<namespace>:<name>`: how the API server names a ServiceAccount's token. */
 export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;
 

@@ -144,6 +144,15 @@ export const dnsLabel = z
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a lowercase DNS label (a-z, 0-9 and '-', at most 63)");
 
+/** A DNS subdomain, as Kubernetes names most objects (PriorityClasses among them). */
+export const dnsSubdomain = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    "a lowercase DNS subdomain (labels of a-z, 0-9 and '-' joined by '.', at most 253)",
+  );
+
 export const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "a Kubernetes quantity such as 500m or 2Gi");
 
 /** A Helm chart version, exactly: charts are pinned. */

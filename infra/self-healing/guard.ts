@@ -354,6 +354,13 @@ export function operatorGuard(args: OperatorGuardArgs) {
         messageExpression: `${lit(`spec.template.spec.volumes[]: expected only ${WORKER_JOB_SHAPE.volume.filter((f) => f !== "name").join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !(${noFields("v", NOT_WORKER_JOB_SHAPE.volume)})).map(v, v.name + " (" + ${presentFields("v", NOT_WORKER_JOB_SHAPE.volume)} + ")").join(", ")`,
       },
       {
+        // A worker Job runs one pod (the API server defaults both to 1 where the launcher sets
+        // neither, k8s.io/kubernetes pkg/apis/batch/v1/defaults.go SetDefaults_Job): a stolen
+        // token would otherwise start hundreds of pods with one replacement.
+        expression: only("CREATE", "variables.job.spec.?parallelism.orValue(1) <= 1 && variables.job.spec.?completions.orValue(1) <= 1"),
+        messageExpression: `"spec.parallelism, completions: expected at most 1 each (a worker Job runs one pod); found " + string(variables.job.spec.?parallelism.orValue(1)) + ", " + string(variables.job.spec.?completions.orValue(1))`,
+      },
+      {
         // A selector of its own would let the Job controller adopt, and delete, other pods.
         expression: only("CREATE", "!variables.job.spec.?manualSelector.orValue(false)"),
         message: "spec.manualSelector: expected false or unset (the API server generates a replacement's selector); found true",

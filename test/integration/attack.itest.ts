@@ -59,7 +59,9 @@ const accounts = workloadAccounts({
   operator: { serviceAccount: OPERATOR_NAME, kafkaUser: local.operator!.kafkaUser, pullSecrets: [PULL_SECRET_NAME] },
   queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: local.rollouts!.queueManager.kafkaUser },
 });
-const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
+// A class the stack allows, beside the local stack's own list (none): the allowed one is admitted.
+const priorityClasses = [...local.apps.priorityClasses, "stf-batch"];
+const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, priorityClasses, ...accounts });
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
 const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
@@ -287,7 +289,21 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
   [
     "a named node and a toleration of every taint",
     (pod) => Object.assign(pod, { nodeName: "cp-1", tolerations: [{ operator: "Exists" }] }),
-    "spec.template.spec.nodeName, tolerations: expected no node named and no toleration of every taint or of the control plane's; found nodeName cp-1, toleration of every taint",
+    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint",
+  ],
+  [
+    "a node chosen by its hostname, kept for the cluster's add-ons",
+    (pod) =>
+      Object.assign(pod, {
+        nodeSelector: { "kubernetes.io/hostname": "cp-1" },
+        tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+      }),
+    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, toleration of CriticalAddonsOnly",
+  ],
+  [
+    "a priority class that preempts the brokers",
+    (pod) => (pod.priorityClassName = "system-node-critical"),
+    "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical",
   ],
 ];
 
@@ -405,6 +421,13 @@ describe("the apps namespace under attack, with each creator's real token", () =
         output: expect.stringMatching(new RegExp(`^job.batch/${job.metadata.name} created`)),
       });
     expect(dryRun("edit", workerJob("q4-loader-producer")).ok).toBe(true);
+    // A priority class the stack lists is the launcher's to use.
+    expect(
+      dryRun(
+        "queue-manager",
+        workerJob("q5-loader-producer", (pod) => (pod.priorityClassName = "stf-batch")),
+      ).ok,
+    ).toBe(true);
 
     // The Job controller's pods pass the guard too: the default account mounts no token, so none is injected.
     for (const job of [plain, ownCredentials]) {

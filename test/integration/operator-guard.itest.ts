@@ -248,6 +248,11 @@ describe("the operator's Job guard in the real API server", () => {
       "spec.template.spec: expected only a worker pod's fields (containers, restartPolicy, terminationGracePeriodSeconds, dnsPolicy, securityContext, schedulerName, serviceAccountName, serviceAccount, automountServiceAccountToken, enableServiceLinks, volumes, imagePullSecrets); found nodeName, tolerations",
     ],
     [
+      "a replacement that runs hundreds of pods",
+      () => forged((j) => Object.assign(j.spec, { parallelism: 500, completions: 500 })),
+      "spec.parallelism, completions: expected at most 1 each (a worker Job runs one pod); found 500, 500",
+    ],
+    [
       "a projected token",
       () =>
         forged((j) => {
