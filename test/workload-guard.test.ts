@@ -359,7 +359,13 @@ describe("pods after admission: updates and debug containers", () => {
 describe("sessions into the platform's pods", () => {
   const access = platformPodAccessGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", ...ACCOUNTS });
   const connect = (name: string, subResource: string) =>
-    admit(access.policy, { operation: "CONNECT", kind: { kind: "PodExecOptions" }, subResource, name });
+    admit(access.policy, {
+      operation: "CONNECT",
+      kind: { kind: "PodExecOptions" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      subResource,
+      name,
+    });
 
   it("refuses exec, attach and port-forward into queue-manager's and the operator's pods, and admits them into workers'", () => {
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "exec")).toBe(
@@ -368,6 +374,19 @@ describe("sessions into the platform's pods", () => {
     expect(connect("streamforge-self-healing-operator-5f7d8-abcde", "attach")).toContain("pods/attach: expected no session");
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "portforward")).toContain("pods/portforward: expected no session");
     expect(connect("q1-loader-producer-abcde", "exec")).toBe("admitted");
+  });
+
+  it("refuses the API server's proxy to any Service there (one selecting queue-manager would reach it past its NetworkPolicies)", () => {
+    const proxy = admit(access.policy, {
+      operation: "CONNECT",
+      kind: { kind: "ServiceProxyOptions" },
+      resource: { group: "", version: "v1", resource: "services" },
+      subResource: "proxy",
+      name: "qm-copy",
+    });
+    expect(proxy).toBe(
+      "services/proxy: expected no proxy through the API server into the apps namespaces (it reaches the pods a Service selects past their NetworkPolicies); found qm-copy",
+    );
   });
 });
 

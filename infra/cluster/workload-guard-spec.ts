@@ -324,9 +324,12 @@ export const platformPodAccessGuardName = (prefix: string): string => `${prefix}
 
 /** The sessions into a pod: a shell or an attach reads its token; a proxy skips its NetworkPolicy. */
 export const POD_SESSIONS = ["pods/exec", "pods/attach", "pods/portforward", "pods/proxy"] as const;
+/** The API server's proxy to a Service (in `edit`): it reaches whatever pods the Service selects. */
+const SERVICE_PROXY = "services/proxy";
 
 /**
- * No exec, attach or port-forward into the platform's pods (queue-manager's, the operator's):
+ * No exec, attach or port-forward into the platform's pods (queue-manager's, the operator's), and
+ * no Service proxy in the apps namespaces:
  * whoever may exec into them (`edit` may, in the whole namespace) would read their tokens and their
  * Kafka passwords. A CONNECT request carries the pod's name, not its spec, so the pods are known by
  * their names: each platform workload is named after its account (rollouts/spec.ts QUEUE_MANAGER,
@@ -340,11 +343,17 @@ export function platformPodAccessGuard(args: Pick<WorkloadGuardArgs, "namespaces
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
     matchConstraints: {
-      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CONNECT"], resources: [...POD_SESSIONS] }],
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CONNECT"], resources: [...POD_SESSIONS, SERVICE_PROXY] }],
     },
     validations: [
       {
-        expression: `!${list(prefixes)}.exists(p, request.name.startsWith(p))`,
+        // A Service selecting queue-manager's pods (which the Service guard admits) would proxy to
+        // them from the API server, past their NetworkPolicies; nothing of the platform uses it.
+        expression: 'request.resource.resource != "services"',
+        messageExpression: `${lit(`${SERVICE_PROXY}: expected no proxy through the API server into the apps namespaces (it reaches the pods a Service selects past their NetworkPolicies); found `)} + request.name`,
+      },
+      {
+        expression: `request.resource.resource == "services" || !${list(prefixes)}.exists(p, request.name.startsWith(p))`,
         messageExpression: `"pods/" + request.subResource + ${lit(`: expected no session into the platform's pods (${args.platformServiceAccounts.join(", ")}): their tokens carry Roles; found `)} + request.name`,
       },
     ],

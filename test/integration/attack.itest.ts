@@ -557,6 +557,10 @@ describe("the apps namespace under attack, with each creator's real token", () =
     expect(edit("exec", qmPod, "--", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token").output).toContain(
       `ValidatingAdmissionPolicy '${ACCESS}' with binding '${ACCESS}' denied request: pods/exec: expected no session into the platform's pods (${accounts.platformServiceAccounts.join(", ")}): their tokens carry Roles; found ${qmPod}`,
     );
+    // Through the API server's Service proxy, past queue-manager's NetworkPolicies.
+    expect(as("edit", undefined, "get", "--raw", `/api/v1/namespaces/${APPS}/services/${QUEUE_MANAGER}:80/proxy/`).output).toContain(
+      `ValidatingAdmissionPolicy '${ACCESS}' with binding '${ACCESS}' denied request: services/proxy: expected no proxy through the API server into the apps namespaces (it reaches the pods a Service selects past their NetworkPolicies); found ${QUEUE_MANAGER}`,
+    );
     expect(edit("label", "pod", workerPod, `app.kubernetes.io/name=${QUEUE_MANAGER}`).output).toContain(
       refusedBy(
         GUARD,
