@@ -27,7 +27,13 @@ const ACCOUNTS = workloadAccounts({
   operator: { serviceAccount: "streamforge-self-healing-operator", kafkaUser: "self-healing-operator", pullSecrets: ["operator-pull"] },
   queueManager: { serviceAccount: "queue-manager", kafkaUser: "queue-manager" },
 });
-const guard = workloadGuard({ namespaces: ["stf"], namePrefix: "streamforge-stf", priorityClasses: ["stf-batch"], ...ACCOUNTS });
+const guard = workloadGuard({
+  namespaces: ["stf"],
+  namePrefix: "streamforge-stf",
+  priorityClasses: ["stf-batch"],
+  runtimeClasses: ["gvisor"],
+  ...ACCOUNTS,
+});
 const REPLICASET_CONTROLLER = REPLICASET_CONTROLLER_USERS[0]!;
 
 const workerJob = (edit: (pod: any) => void = () => {}) => {
@@ -86,13 +92,21 @@ describe("who owns which credentials", () => {
         namespaces: ["stf"],
         namePrefix: "x",
         priorityClasses: [],
+        runtimeClasses: [],
         workerServiceAccounts: ["default", "queue-manager"],
       }),
     ).toThrow(
       "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator); found queue-manager",
     );
     expect(() =>
-      workloadGuard({ ...ACCOUNTS, namespaces: ["stf"], namePrefix: "x", priorityClasses: [], credentials: { a: ["s"], b: ["s"] } }),
+      workloadGuard({
+        ...ACCOUNTS,
+        namespaces: ["stf"],
+        namePrefix: "x",
+        priorityClasses: [],
+        runtimeClasses: [],
+        credentials: { a: ["s"], b: ["s"] },
+      }),
     ).toThrow("credentials: expected one owner per Secret; found s owned by a and b");
   });
 });
@@ -206,6 +220,13 @@ describe("the guard's CEL, evaluated locally", () => {
       "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical",
     ],
     [
+      "the node's GPU runtime and a device claim",
+      workerJob((pod) =>
+        Object.assign(pod, { runtimeClassName: "nvidia", resourceClaims: [{ name: "gpu", resourceClaimName: "all-gpus" }] }),
+      ),
+      "spec.template.spec.runtimeClassName, resourceClaims: expected none or one of gvisor (streamforge:apps.runtimeClasses) and no device claims; found nvidia, resourceClaims gpu",
+    ],
+    [
       "a PodGroup, whose class the pod would preempt with",
       workerJob((pod) => (pod.schedulingGroup = { podGroupName: "high" })),
       "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found schedulingGroup high",
@@ -244,12 +265,13 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(asJob(job)).toBe(message);
   });
 
-  it("admits a choice of zone or of dedicated nodes, and a class the stack lists", () => {
+  it("admits a choice of zone or of dedicated nodes, and a priority and runtime class the stack lists", () => {
     const placed = workerJob((pod) =>
       Object.assign(pod, {
         nodeSelector: { "topology.kubernetes.io/zone": "eu-1a" },
         tolerations: [{ key: "dedicated", operator: "Equal", value: "stf", effect: "NoSchedule" }],
         priorityClassName: "stf-batch",
+        runtimeClassName: "gvisor",
       }),
     );
     expect(asJob(placed)).toBe("admitted");

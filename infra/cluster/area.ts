@@ -51,6 +51,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       namespaces: clients,
       defaultRunAsUser: apps.defaultRunAsUser,
       priorityClasses: apps.priorityClasses,
+      runtimeClasses: apps.runtimeClasses,
       kafkaCa: caCopy(config),
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,

@@ -106,6 +106,11 @@ export const clusterArea = defineArea({
          */
         priorityClasses: z.array(dnsSubdomain).default([]),
         /**
+         * The RuntimeClasses a pod in the apps namespaces may name (a sandbox such as gVisor's);
+         * none by default: a runtime handler is the node's, and some hand over its devices.
+         */
+        runtimeClasses: z.array(dnsSubdomain).default([]),
+        /**
          * The identities that run `pulumi up` (Kubernetes user names and groups, as
          * `kubectl auth whoami` shows them): the only ones that may write the platform's
          * Deployments and Rollouts in the apps namespaces (infra/cluster/platform-workloads-spec.ts).
@@ -131,6 +136,7 @@ export const clusterArea = defineArea({
         workerEgress: [],
         defaultRunAsUser: 65532,
         priorityClasses: [],
+        runtimeClasses: [],
         responders: { users: [], groups: [] },
         previewers: { users: [], groups: [] },
       }),

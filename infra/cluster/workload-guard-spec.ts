@@ -43,6 +43,8 @@ export interface WorkloadGuardArgs {
   readonly launcherServiceAccount: string;
   /** The PriorityClasses a pod may carry (kit/admission-spec.ts priorityClassRule); none: only pods without one. */
   readonly priorityClasses: readonly string[];
+  /** The RuntimeClasses a pod may name; none: only the nodes' default runtime. */
+  readonly runtimeClasses: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -261,6 +263,12 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       {
         expression: `${UNCHANGED} || (${priority.expression})`,
         messageExpression: priority.messageExpression,
+      },
+      {
+        // A runtime handler is the node's (k3s registers nvidia's, whose hook hands the pod the
+        // node's GPUs), and so are the devices a DRA claim allocates: a worker needs neither.
+        expression: `${UNCHANGED} || (variables.pod.?runtimeClassName.orValue("") in ${list(["", ...args.runtimeClasses])} && !has(variables.pod.resourceClaims))`,
+        messageExpression: `${where} + ${lit(`runtimeClassName, resourceClaims: expected ${args.runtimeClasses.length ? `none or one of ${args.runtimeClasses.join(", ")}` : "no runtime class"} (streamforge:apps.runtimeClasses) and no device claims; found `)} + [string(variables.pod.?runtimeClassName.orValue("")), has(variables.pod.resourceClaims) ? "resourceClaims " + variables.pod.resourceClaims.map(c, c.name).join(", ") : ""].filter(s, s != "").join(", ")`,
       },
       {
         // The scheduler places pods (a binding, not a pod create), so a created pod naming a node

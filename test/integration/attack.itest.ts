@@ -61,7 +61,13 @@ const accounts = workloadAccounts({
 });
 // A class the stack allows, beside the local stack's own list (none): the allowed one is admitted.
 const priorityClasses = [...local.apps.priorityClasses, "stf-batch"];
-const guard = workloadGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, priorityClasses, ...accounts });
+const guard = workloadGuard({
+  namespaces: [APPS],
+  namePrefix: `streamforge-${APPS}`,
+  priorityClasses,
+  runtimeClasses: local.apps.runtimeClasses,
+  ...accounts,
+});
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
 const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}`, ...accounts });
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
@@ -299,6 +305,11 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
         tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
       }),
     "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, toleration of CriticalAddonsOnly",
+  ],
+  [
+    "the node's GPU runtime",
+    (pod) => (pod.runtimeClassName = "nvidia"),
+    "spec.template.spec.runtimeClassName, resourceClaims: expected no runtime class (streamforge:apps.runtimeClasses) and no device claims; found nvidia",
   ],
   [
     "a priority class that preempts the brokers",
