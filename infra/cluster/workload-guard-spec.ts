@@ -265,8 +265,9 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         messageExpression: priority.messageExpression,
       },
       {
-        // A runtime handler is the node's (k3s registers nvidia's, whose hook hands the pod the
-        // node's GPUs), and so are the devices a DRA claim allocates: a worker needs neither.
+        // A runtime handler is the node's (k3s pre-installs RuntimeClasses for the runtimes it
+        // detects, nvidia's among them: k3s-io/k3s#8700, fixed by #8751), and so are the devices a
+        // DRA claim allocates: a worker needs neither.
         expression: `${UNCHANGED} || (variables.pod.?runtimeClassName.orValue("") in ${list(["", ...args.runtimeClasses])} && !has(variables.pod.resourceClaims))`,
         messageExpression: `${where} + ${lit(`runtimeClassName, resourceClaims: expected ${args.runtimeClasses.length ? `none or one of ${args.runtimeClasses.join(", ")}` : "no runtime class"} (streamforge:apps.runtimeClasses) and no device claims; found `)} + [string(variables.pod.?runtimeClassName.orValue("")), has(variables.pod.resourceClaims) ? "resourceClaims " + variables.pod.resourceClaims.map(c, c.name).join(", ") : ""].filter(s, s != "").join(", ")`,
       },
