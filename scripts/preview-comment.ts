@@ -230,7 +230,12 @@ export interface CommentInput {
   /** The tree of head merged into base, which the render and the preview read (scripts/preview.ts `mergeResult`). */
   readonly mergedTree?: string;
   /** Set when the base's policy pack judged the preview (--policy-from base); the head's otherwise. */
-  readonly policyFrom?: { readonly ref: string; readonly sha: string };
+  readonly policyFrom?: {
+    readonly ref: string;
+    readonly sha: string;
+    /** The @pulumi/policy the pack ran with, installed from the base's own policy/package-lock.json; unset where the base has none. */
+    readonly lockedPolicy?: string;
+  };
   /** The operator image both sides ran with (--operator-image), and whether merging changes operator/. */
   readonly operatorImage?: { readonly ref: string; readonly rebuilt: boolean };
   readonly diff: RenderDiff;
@@ -387,7 +392,10 @@ export function renderComment(input: CommentInput): string {
     );
   if (preview) {
     const c = countByLevel(preview.violations);
-    const packAt = input.policyFrom ? `the base's pack, \`${input.policyFrom.ref}\` (${short(input.policyFrom.sha)})` : "the head's pack";
+    const packAt = input.policyFrom
+      ? `the base's pack, \`${input.policyFrom.ref}\` (${short(input.policyFrom.sha)})` +
+        (input.policyFrom.lockedPolicy ? `, with its own locked @pulumi/policy ${input.policyFrom.lockedPolicy}` : "")
+      : "the head's pack";
     const policy = !preview.policyPack
       ? `not run (no policy/PulumiPolicy.yaml in ${packAt})`
       : preview.analyzed === 0

@@ -167,6 +167,23 @@ function checkout(repo: string, sha: string, dir: string): void {
   }
 }
 
+/**
+ * Installs the pack's own dependencies from its lock file, where it has one, into its directory,
+ * where Node finds them before the repository's: the base's pack then runs the base's locked
+ * @pulumi/policy, not whatever the pull request's lock file installed. No install scripts run.
+ * Returns the @pulumi/policy version installed; undefined where the pack has no lock file.
+ */
+function installPackDependencies(policyDir: string): string | undefined {
+  if (!fs.existsSync(path.join(policyDir, "package-lock.json"))) return undefined;
+  const r = run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: policyDir, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`npm ci of the policy pack in ${policyDir} failed: ${(r.stderr || r.stdout).trim()}`);
+  const installed = JSON.parse(fs.readFileSync(path.join(policyDir, "node_modules", "@pulumi", "policy", "package.json"), "utf8")) as {
+    version: string;
+  };
+  // Its published package.json spells the version "v1.21.0".
+  return installed.version.replace(/^v/, "");
+}
+
 /** Points the checkout's stack at `ref`, as the deploy does (scripts/operator-image-ref.sh, this repository's). */
 function useOperatorImage(dir: string, stack: string, ref: string): void {
   const r = run("bash", [path.join(TOOL_ROOT, "scripts", "operator-image-ref.sh"), stack, ref], { cwd: dir });
@@ -243,13 +260,14 @@ export function main(argv: string[], cwd: string): number {
     }
     if (!newStack) base = render(baseDir, opts.stack, path.join(tmp, "render-base"), `${opts.base} (base)`);
     const policyDir = path.join(opts.policyFrom === "base" ? baseDir : headDir, "policy");
+    const lockedPolicy = opts.policyFrom === "base" && !opts.renderOnly ? installPackDependencies(policyDir) : undefined;
     const preview = opts.renderOnly ? undefined : pulumiPreview(headDir, opts.stack, tmp, policyDir);
     const body = renderComment({
       stack: opts.stack,
       base: { ref: opts.base, sha: baseSha },
       head: { ref: opts.head, sha: headSha },
       mergedTree: merged,
-      policyFrom: opts.policyFrom === "base" ? { ref: opts.base, sha: baseSha } : undefined,
+      policyFrom: opts.policyFrom === "base" ? { ref: opts.base, sha: baseSha, ...(lockedPolicy ? { lockedPolicy } : {}) } : undefined,
       ...(opts.operatorImage
         ? {
             operatorImage: {

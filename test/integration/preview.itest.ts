@@ -12,6 +12,11 @@ import { PROJECT_ROOT } from "../../infra/render/render";
 import { marker } from "../../scripts/preview-comment";
 import { copyWorkingTree, pulumi, requireEnv } from "./local-platform";
 
+/** The @pulumi/policy the pack's own lock file pins: the one a preview judged by the base's pack installs. */
+const LOCKED_POLICY: string = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policy", "package-lock.json"), "utf8")).packages[
+  "node_modules/@pulumi/policy"
+].version;
+
 let repo: string;
 let baseSha: string;
 
@@ -171,7 +176,7 @@ test("--policy-from base: a head that weakens a rule and breaks it is still judg
     expect(judged.status).toBe(1);
     expect(judged.comment).toMatch(
       new RegExp(
-        `\\*\\*Policy:\\*\\* ❌ 1 mandatory, \\d+ advisory \\(\\d+ resources checked by the base's pack, \`${baseSha}\` \\(${baseSha.slice(0, 7)}\\)\\)`,
+        `\\*\\*Policy:\\*\\* ❌ 1 mandatory, \\d+ advisory \\(\\d+ resources checked by the base's pack, \`${baseSha}\` \\(${baseSha.slice(0, 7)}\\), with its own locked @pulumi/policy ${LOCKED_POLICY}\\)`,
       ),
     );
     expect(judged.comment).toContain("| mandatory | `image-pinned` | `kubernetes:argoproj.io/v1alpha1:Rollout queue-manager-rollout` |");
