@@ -431,11 +431,7 @@ describe("dependabot.yml", () => {
     tracked.filter((f) => path.basename(f) === name).map((f) => `/${path.dirname(f)}`.replace(/\/\.$/, "/"));
 
   it("keeps every manifest of the repository current: npm, Go modules, the Dockerfile, the actions", () => {
-    expect(dirsOf("npm").sort()).toEqual(
-      foldersHolding("package.json")
-        .filter((d) => d !== "/policy")
-        .sort(),
-    );
+    expect(dirsOf("npm").sort()).toEqual(foldersHolding("package.json").sort());
     expect(dirsOf("gomod").sort()).toEqual(foldersHolding("go.mod").sort());
     expect(dirsOf("docker")).toEqual(foldersHolding("Dockerfile"));
     expect(dirsOf("github-actions")).toEqual(["/", "/.github/actions/*"]);
