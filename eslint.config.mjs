@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // Tests poke at rendered objects whose shape is the point of the assertion.
-    files: ["test/**/*.ts", "*/test/**/*.ts", "operator/testkit/*.test.ts", "operator/bench/**/*.ts"],
+    files: ["test/**/*.ts", "**/test/**/*.ts", "operator/testkit/*.test.ts", "operator/bench/**/*.ts"],
     rules: {
       // Fakes implement async ports without awaiting anything.
       "@typescript-eslint/require-await": "off",

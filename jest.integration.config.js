@@ -18,7 +18,7 @@ const STACK_LANE = [
   "test/integration/preview-identity",
   "test/integration/preview",
   "test/integration/policy-enforce",
-  "test/integration/data-safety",
+  "infra/kafka/test/data-safety",
   "rollouts/test/canary",
   "rollouts/test/runbook",
 ];

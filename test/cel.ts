@@ -1,7 +1,7 @@
 /**
  * A ValidatingAdmissionPolicy's CEL evaluated locally with cel-js, the way the API server runs it:
  * match conditions, then variables, then each validation in order; the first that fails is the
- * refusal. The guards' unit tests (chaos/test/guard.test.ts, test/operator-guard.test.ts) use it;
+ * refusal. The guards' unit tests (chaos/test/guard.test.ts, infra/self-healing/test/operator-guard.test.ts) use it;
  * their itests run the same policies against the real API server.
  */
 import { Environment } from "@marcbachmann/cel-js";

@@ -285,7 +285,7 @@ describe("the queue-manager canary", () => {
     const resources = await run(() => void createPlatform(committedConfig("dev")));
     // Offline, each group names the file and the sum `up` checks it against (rollouts/test/crds.test.ts fetches for real).
     const groups = ofType(resources, "kubernetes:yaml/v2:ConfigGroup");
-    // Each CRD under them is kept on delete (test/integration/kept-crds.itest.ts shows the engine doing it).
+    // Each CRD under them is kept on delete (infra/kit/test/kept-crds.itest.ts shows the engine doing it).
     expect(groups.map((r) => r.transforms)).toEqual(groups.map(() => ["keepCrdsOnDelete"]));
     const crds = groups.map((r) => r.inputs.yaml);
     expect(crds).toEqual(

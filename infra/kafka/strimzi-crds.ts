@@ -10,7 +10,7 @@
  * Each file is fetched at deploy time from the release's tag (packaging/install/cluster-operator/:
  * the schemas of the chart's `crds/`, without its `component` label) and used only if its sha256
  * is the one pinned here (infra/kit/fetch-verified.ts). ../shared/crds/strimzi holds the 1.2.0
- * files; test/strimzi-crds.test.ts holds the pins to them.
+ * files; infra/kafka/test/strimzi-crds.test.ts holds the pins to them.
  *
  * They are applied as CRD patches (infra/kit/upstream-crd.ts): never deleted by the program, which
  * would delete every Kafka, node pool, topic and user of the cluster with it.

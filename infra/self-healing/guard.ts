@@ -115,7 +115,7 @@ export const WORKER_JOB_SHAPE = {
 
 /**
  * Every other field of those objects in Kubernetes v1.37's API (k8s.io/api batch/v1 JobSpec,
- * core/v1 PodSpec, Container, Volume; test/integration/operator-guard.itest.ts checks the lists
+ * core/v1 PodSpec, Container, Volume; infra/self-healing/test/operator-guard.itest.ts checks the lists
  * against the real API server's OpenAPI, so a field a later version adds fails that test). CEL
  * cannot list a typed object's fields, so the allowlist is enforced as `!has()` of these. A field
  * the API server does not know fails the policy's type check, which the itest also reads.

@@ -2,9 +2,9 @@
  * Which topics a kafka-api stack's preview reads from Kafka (infra/kafka/kafka-api-live.ts): the
  * catalogue's own, or the one its resource name maps to where the catalogue's name is not there (a
  * rename the provider would carry out as a replacement), never Kafka's internal topics. The read
- * itself runs against the real broker in test/integration/kafka-api-live.itest.ts.
+ * itself runs against the real broker in infra/kafka/test/kafka-api-live.itest.ts.
  */
-import { liveTopicOf, topicsToRead } from "../infra/kafka/kafka-api-live";
+import { liveTopicOf, topicsToRead } from "../kafka-api-live";
 
 describe("the topics a kafka-api preview reads", () => {
   it("the catalogue's by name; a renamed one by the name it maps to; nothing else", () => {

@@ -7,10 +7,10 @@
  * CA copy's path (as the launcher passes it on) gets the copy mounted, in its namespace only.
  */
 import { randomBytes } from "node:crypto";
-import { podSecurityLabels } from "../../infra/kit/namespaces";
-import { INJECTED_CA_VOLUME, podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
-import { CA_MOUNT_PATH, CA_PATH } from "../../infra/kit/kafka-ca";
-import { eventually, kubectl, kubectlWith, requireEnv } from "./local-platform";
+import { podSecurityLabels } from "../../kit/namespaces";
+import { INJECTED_CA_VOLUME, podDefaults, podDefaultsName } from "../pod-defaults-spec";
+import { CA_MOUNT_PATH, CA_PATH } from "../../kit/kafka-ca";
+import { eventually, kubectl, kubectlWith, requireEnv } from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
 const APPS = `pod-defaults-${run}`;

@@ -8,9 +8,9 @@
  * before anything is deleted, even with `--skip-preview`, until the stack's confirmation is applied.
  * No Strimzi operator runs here: deleting a KafkaTopic is what would delete its data.
  */
-import { UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../../infra/kafka/kafka-changes";
-import { STACK_ANNOTATION, stackIdentity } from "../../infra/kafka/data-safety";
-import { kubectl, kubectlWith, localVariant, pulumi, requireEnv, selectStack } from "./local-platform";
+import { UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../kafka-changes";
+import { STACK_ANNOTATION, stackIdentity } from "../data-safety";
+import { kubectl, kubectlWith, localVariant, pulumi, requireEnv, selectStack } from "../../../test/integration/local-platform";
 
 const STACK = "data-safety";
 const KAFKA_NS = "kafka-safety";

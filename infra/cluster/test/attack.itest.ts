@@ -13,8 +13,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { podSecurityLabels } from "../../infra/kit/namespaces";
-import { podDefaults, podDefaultsName } from "../../infra/cluster/pod-defaults-spec";
+import { podSecurityLabels } from "../../kit/namespaces";
+import { podDefaults, podDefaultsName } from "../pod-defaults-spec";
 import {
   platformPodAccessGuard,
   platformPodAccessGuardName,
@@ -25,31 +25,31 @@ import {
   workloadAccounts,
   workloadGuard,
   workloadGuardName,
-} from "../../infra/cluster/workload-guard-spec";
+} from "../workload-guard-spec";
 import {
   DEPLOYMENT_CONTROLLER_USERS,
   platformTokenGuard,
   platformTokenGuardName,
   platformWorkloadsGuard,
   platformWorkloadsGuardName,
-} from "../../infra/cluster/platform-workloads-spec";
-import { responderBinding, responderRole, responderRoleName } from "../../infra/cluster/responders-spec";
-import { planUsers } from "../../infra/kafka/catalogue";
-import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../infra/self-healing/guard";
+} from "../platform-workloads-spec";
+import { responderBinding, responderRole, responderRoleName } from "../responders-spec";
+import { planUsers } from "../../kafka/catalogue";
+import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../self-healing/guard";
+import { OPERATOR_NAME, PULL_SECRET_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../self-healing/manifests";
+import { replacementJob } from "../../../operator/src/core/relaunch";
+import { pendingAnnotations } from "../../../operator/src/core/resume";
+import type { JobManifest } from "../../../operator/src/core/jobs";
+import { QUEUE_MANAGER, queueManagerRbac } from "../../../rollouts/spec";
+import { committedConfig } from "../../../test/helpers";
 import {
-  OPERATOR_NAME,
-  PULL_SECRET_NAME,
-  type OperatorSpec,
-  jobsRole,
-  roleBinding,
-  serviceAccount,
-} from "../../infra/self-healing/manifests";
-import { replacementJob } from "../../operator/src/core/relaunch";
-import { pendingAnnotations } from "../../operator/src/core/resume";
-import type { JobManifest } from "../../operator/src/core/jobs";
-import { QUEUE_MANAGER, queueManagerRbac } from "../../rollouts/spec";
-import { committedConfig } from "../helpers";
-import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv, serviceAccountKubeconfig } from "./local-platform";
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
 const APPS = `attack-${run}`;

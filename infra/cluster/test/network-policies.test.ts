@@ -4,14 +4,14 @@
  * every namespace the platform owns denies both ways by default; each workload reaches what it
  * needs (Kafka, DNS in kube-system, the API server at the stack's CIDR, Prometheus) and nothing else.
  */
-import { LITMUS_OPERATOR_POD_LABELS } from "../chaos/litmus-operator";
-import { CA_SYNC } from "../infra/kafka/ca-sync-spec";
-import { knownStacks, renderStack, type KubernetesObject } from "../infra/render/render";
-import { networkPlan } from "../infra/cluster/network-plan";
-import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../infra/kit/network-spec";
-import { parsePlatformConfig } from "../infra/config";
-import { committedConfig, rawStack, variantProblems } from "./helpers";
-import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../observability/spec";
+import { LITMUS_OPERATOR_POD_LABELS } from "../../../chaos/litmus-operator";
+import { CA_SYNC } from "../../kafka/ca-sync-spec";
+import { knownStacks, renderStack, type KubernetesObject } from "../../render/render";
+import { networkPlan } from "../network-plan";
+import { allowEgress, defaultDeny, dnsEgressRule, httpEndpointEgressRule } from "../../kit/network-spec";
+import { parsePlatformConfig } from "../../config";
+import { committedConfig, rawStack, variantProblems } from "../../../test/helpers";
+import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../../../observability/spec";
 import {
   type Endpoint,
   type NamespaceInfo,
@@ -21,7 +21,7 @@ import {
   canConnect,
   strimziKafkaPodLabels,
   strimziListenerPolicies,
-} from "./validate/network-reach";
+} from "../../../test/validate/network-reach";
 
 const pod = (namespace: string, labels: Record<string, string> = {}): Endpoint => ({ pod: { namespace, labels } });
 

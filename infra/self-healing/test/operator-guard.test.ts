@@ -2,19 +2,19 @@
  * The admission guard on the self-healing operator's Jobs: its objects, its CEL evaluated locally
  * with cel-js the way the API server runs a ValidatingAdmissionPolicy (match conditions, then each
  * validation in order; the first that fails is the refusal), on Jobs the operator's own code
- * builds, and its wiring in the stacks. test/integration/operator-guard.itest.ts runs the same
+ * builds, and its wiring in the stacks. infra/self-healing/test/operator-guard.itest.ts runs the same
  * against the real API server.
  */
-import { ANNOTATIONS, type JobManifest } from "../operator/src/core/jobs";
-import { replacementJob } from "../operator/src/core/relaunch";
-import { pendingAnnotations } from "../operator/src/core/resume";
-import type { PlatformConfig } from "../infra/config";
-import { createPlatform } from "../infra/platform";
-import { knownStacks, runUnderMocks } from "../infra/render/render";
-import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, operatorGuard, serviceAccountUser } from "../infra/self-healing/guard";
-import { OPERATOR_NAME } from "../infra/self-healing/manifests";
-import { admit } from "./cel";
-import { committedConfig, variantProblems } from "./helpers";
+import { ANNOTATIONS, type JobManifest } from "../../../operator/src/core/jobs";
+import { replacementJob } from "../../../operator/src/core/relaunch";
+import { pendingAnnotations } from "../../../operator/src/core/resume";
+import type { PlatformConfig } from "../../config";
+import { createPlatform } from "../../platform";
+import { knownStacks, runUnderMocks } from "../../render/render";
+import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, operatorGuard, serviceAccountUser } from "../guard";
+import { OPERATOR_NAME } from "../manifests";
+import { admit } from "../../../test/cel";
+import { committedConfig, variantProblems } from "../../../test/helpers";
 
 const OPERATOR = serviceAccountUser("stf", OPERATOR_NAME);
 const ARGS = {

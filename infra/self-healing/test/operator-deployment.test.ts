@@ -1,11 +1,11 @@
 /** The self-healing operator's deployment: least privilege, restricted pod security, wiring to its Kafka user. */
-import { loadSettings } from "../operator/src/settings";
-import { knownStacks, runUnderMocks } from "../infra/render/render";
-import type { PlatformConfig } from "../infra/config";
-import { createPlatform } from "../infra/platform";
-import { OPERATOR_NAME, type OperatorSpec, operatorEnv } from "../infra/self-healing/manifests";
-import { CA_BUNDLE_KEY } from "../operator/src/core/ca-copy";
-import { committedConfig, mountedSecretKey } from "./helpers";
+import { loadSettings } from "../../../operator/src/settings";
+import { knownStacks, runUnderMocks } from "../../render/render";
+import type { PlatformConfig } from "../../config";
+import { createPlatform } from "../../platform";
+import { OPERATOR_NAME, type OperatorSpec, operatorEnv } from "../manifests";
+import { CA_BUNDLE_KEY } from "../../../operator/src/core/ca-copy";
+import { committedConfig, mountedSecretKey } from "../../../test/helpers";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(

@@ -3,15 +3,15 @@
  * every Deployment and Rollout the committed stacks declare there is admitted from their deployers
  * and refused from anyone else; each way a person with `edit` could make pods of the platform's
  * accounts or labels is refused, naming the field; scaling, pausing and the controllers' own writes
- * stay open. CEL evaluated locally (test/cel.ts); test/integration/attack.itest.ts tries the same
+ * stay open. CEL evaluated locally (test/cel.ts); infra/cluster/test/attack.itest.ts tries the same
  * with a person's real token against the real API server.
  */
-import { createPlatform } from "../infra/platform";
-import { knownStacks, runUnderMocks } from "../infra/render/render";
-import { DEPLOYMENT_CONTROLLER_USERS, platformTokenGuard, platformWorkloadsGuard } from "../infra/cluster/platform-workloads-spec";
-import { responderRole } from "../infra/cluster/responders-spec";
-import { admit } from "./cel";
-import { committedConfig, variantProblems } from "./helpers";
+import { createPlatform } from "../../platform";
+import { knownStacks, runUnderMocks } from "../../render/render";
+import { DEPLOYMENT_CONTROLLER_USERS, platformTokenGuard, platformWorkloadsGuard } from "../platform-workloads-spec";
+import { responderRole } from "../responders-spec";
+import { admit } from "../../../test/cel";
+import { committedConfig, variantProblems } from "../../../test/helpers";
 
 const OPERATOR = "streamforge-self-healing-operator";
 const ARGO = "system:serviceaccount:argo-rollouts:argo-rollouts";

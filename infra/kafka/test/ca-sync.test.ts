@@ -1,11 +1,11 @@
 /** The Kafka CA syncer in the stacks: where it runs, what its account may touch, and the copy `up` no longer rewrites. */
-import { createPlatform } from "../infra/platform";
-import { runUnderMocks } from "../infra/render/render";
-import { CA_SYNC, caSyncGuard, caSyncGuardName } from "../infra/kafka/ca-sync-spec";
-import { CA_BUNDLE_KEY, caBundle, caCopyData } from "../operator/src/core/ca-copy";
-import { admit } from "./cel";
-import { caCopyOptions } from "../infra/kafka/cluster";
-import { committedConfig } from "./helpers";
+import { createPlatform } from "../../platform";
+import { runUnderMocks } from "../../render/render";
+import { CA_SYNC, caSyncGuard, caSyncGuardName } from "../ca-sync-spec";
+import { CA_BUNDLE_KEY, caBundle, caCopyData } from "../../../operator/src/core/ca-copy";
+import { admit } from "../../../test/cel";
+import { caCopyOptions } from "../cluster";
+import { committedConfig } from "../../../test/helpers";
 
 async function declared(stack: string) {
   const config = committedConfig(stack);

@@ -4,7 +4,7 @@
  * owner declares topics and users (protected until confirmed), each with an unprotected companion
  * (as a user's credentials Secret) and the guard standing before both. The kafka-api owner itself
  * cannot be deployed here (no pulumi-resource-kafka): this is the engine's side of it, and
- * test/data-safety.test.ts holds that each of its topics and users has its guard.
+ * infra/kafka/test/data-safety.test.ts holds that each of its topics and users has its guard.
  *
  * Removing an object without its confirmation is refused on its guard, whose name is the key to
  * set, in a preview and in an `up --skip-preview` alike, and neither the object nor its companion
@@ -13,9 +13,9 @@
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { retireGuardName } from "../../infra/kit/confirmation-guard";
-import { PROJECT_ROOT } from "../../infra/render/render";
-import { configFile, freshFixtureStack, kubectl, pulumi, requireEnv } from "./local-platform";
+import { retireGuardName } from "../confirmation-guard";
+import { PROJECT_ROOT } from "../../render/render";
+import { configFile, freshFixtureStack, kubectl, pulumi, requireEnv } from "../../../test/integration/local-platform";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "confirmation-guards");
 const STACK = "confirmation-guards";

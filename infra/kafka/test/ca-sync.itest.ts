@@ -15,12 +15,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaTls } from "../../operator/src/adapters/kafka-source";
-import { CA_BUNDLE_KEY, caBundle } from "../../operator/src/core/ca-copy";
-import { podSecurityLabels } from "../../infra/kit/namespaces";
-import { CA_SYNC, caSyncCronJob, caSyncGuard, caSyncGuardName, caSyncRbac } from "../../infra/kafka/ca-sync-spec";
-import { PROJECT_ROOT } from "../../infra/render/render";
-import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv, serviceAccountKubeconfig } from "./local-platform";
+import { kafkaTls } from "../../../operator/src/adapters/kafka-source";
+import { CA_BUNDLE_KEY, caBundle } from "../../../operator/src/core/ca-copy";
+import { podSecurityLabels } from "../../kit/namespaces";
+import { CA_SYNC, caSyncCronJob, caSyncGuard, caSyncGuardName, caSyncRbac } from "../ca-sync-spec";
+import { PROJECT_ROOT } from "../../render/render";
+import {
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
 const KAFKA = `ca-kafka-${run}`;

@@ -1,8 +1,8 @@
 /**
  * The kit's keepCrdsOnDelete transform as a function (infra/kit/keep-crds.ts); what the engine does
- * with it is test/integration/kept-crds.itest.ts.
+ * with it is infra/kit/test/kept-crds.itest.ts.
  */
-import { CRD_TYPE, keepCrdsOnDelete } from "../infra/kit/keep-crds";
+import { CRD_TYPE, keepCrdsOnDelete } from "../keep-crds";
 
 const args = (type: string) => ({
   custom: true,

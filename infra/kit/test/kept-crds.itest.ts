@@ -15,10 +15,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
-import { CRD_TYPE } from "../../infra/kit/keep-crds";
-import { PROJECT_ROOT } from "../../infra/render/render";
-import { crdsDir } from "../validate/crd-schema";
-import { configFile, eventually, freshFixtureStack, kubectl, kubectlApply, pulumi, requireEnv } from "./local-platform";
+import { CRD_TYPE } from "../keep-crds";
+import { PROJECT_ROOT } from "../../render/render";
+import { crdsDir } from "../../../test/validate/crd-schema";
+import {
+  configFile,
+  eventually,
+  freshFixtureStack,
+  kubectl,
+  kubectlApply,
+  pulumi,
+  requireEnv,
+} from "../../../test/integration/local-platform";
 
 const FIXTURE = path.join(PROJECT_ROOT, "test", "fixtures", "kept-crds");
 const STACK = "kept-crds";

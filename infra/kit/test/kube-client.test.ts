@@ -10,7 +10,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { MAX_RETRIES, retryAfterSeconds, withApiRetries } from "../infra/kit/kube-client";
+import { MAX_RETRIES, retryAfterSeconds, withApiRetries } from "../kube-client";
 
 const RELOADING = JSON.stringify({
   kind: "Status",
@@ -62,7 +62,7 @@ function readLiveKafka(target: object): Promise<{ live?: { topics: { name: strin
     execFile(
       process.execPath,
       ["-r", "ts-node/register/transpile-only", "-e", script],
-      { cwd: path.join(__dirname, "..") },
+      { cwd: path.join(__dirname, "..", "..", "..") },
       (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))),
     ),
   );

@@ -2,33 +2,20 @@
  * Data safety, offline: which objects every stack protects, how a confirmation lets one go, and
  * which edits are refused against a live cluster (fixtures: the objects the local stack renders,
  * as the API server would hold them after its `up`). The real CLI and API server:
- * test/integration/data-safety.itest.ts.
+ * infra/kafka/test/data-safety.itest.ts.
  */
-import type { PlatformConfig } from "../infra/config";
-import { aclEntries, aclImpact, impactReport } from "../infra/kafka/impact";
-import { brokerTruncations, topicTruncations } from "../infra/kafka/truncation";
-import {
-  kafkaEditImpacts,
-  kafkaEditProblems,
-  versionProblems,
-  UNSUPPORTED_CHANGES,
-  type UnsupportedChangeId,
-} from "../infra/kafka/kafka-changes";
-import { ignoredUsersPattern, nodePoolSpec } from "../infra/kafka/cluster-spec";
-import {
-  type LiveKafka,
-  type LiveObject,
-  RETIRE_ANNOTATION,
-  STACK_ANNOTATION,
-  brokerConfigOf,
-  stackIdentity,
-} from "../infra/kafka/data-safety";
-import { clusterOwnership } from "../infra/kafka/live";
-import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../infra/render/render";
+import type { PlatformConfig } from "../../config";
+import { aclEntries, aclImpact, impactReport } from "../impact";
+import { brokerTruncations, topicTruncations } from "../truncation";
+import { kafkaEditImpacts, kafkaEditProblems, versionProblems, UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../kafka-changes";
+import { ignoredUsersPattern, nodePoolSpec } from "../cluster-spec";
+import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION, STACK_ANNOTATION, brokerConfigOf, stackIdentity } from "../data-safety";
+import { clusterOwnership } from "../live";
+import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../../render/render";
 import * as pulumi from "@pulumi/pulumi";
-import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../infra/kit/confirmation-guard";
-import { urnTail } from "../infra/kit/moves";
-import { committedConfig, variantProblems } from "./helpers";
+import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../../kit/confirmation-guard";
+import { urnTail } from "../../kit/moves";
+import { committedConfig, variantProblems } from "../../../test/helpers";
 
 const STATEFUL_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
 

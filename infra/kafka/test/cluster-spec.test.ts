@@ -1,4 +1,4 @@
-import type { KafkaConfig } from "../infra/config";
+import type { KafkaConfig } from "../../config";
 import { parse as parseYaml } from "yaml";
 import {
   JMX_EXPORTER_CONFIG,
@@ -9,8 +9,8 @@ import {
   listeners,
   nodePoolSpec,
   storageSpec,
-} from "../infra/kafka/cluster-spec";
-import { committedConfig } from "./helpers";
+} from "../cluster-spec";
+import { committedConfig } from "../../../test/helpers";
 
 const kafkaOf = (stack: string): KafkaConfig => committedConfig(stack).kafka;
 

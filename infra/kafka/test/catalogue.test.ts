@@ -1,7 +1,7 @@
-import { planAcls, planTopics, planUsers, topicResourceName } from "../infra/kafka/catalogue";
-import { kafkaAclRows, saslJaasConfig } from "../infra/kafka/kafka-api-entities";
-import { kafkaUserSpec } from "../infra/kafka/strimzi-entities";
-import { committedConfig } from "./helpers";
+import { planAcls, planTopics, planUsers, topicResourceName } from "../catalogue";
+import { kafkaAclRows, saslJaasConfig } from "../kafka-api-entities";
+import { kafkaUserSpec } from "../strimzi-entities";
+import { committedConfig } from "../../../test/helpers";
 
 const committedCatalogue = (stack: string) => committedConfig(stack).catalogue;
 

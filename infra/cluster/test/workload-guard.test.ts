@@ -1,21 +1,15 @@
 /**
  * The apps namespaces' workload guard: who owns which credentials in each committed stack, every
  * pod the stacks declare there admitted, and each way around it refused, with its CEL evaluated
- * locally (test/cel.ts). test/integration/attack.itest.ts tries the same with the real tokens
+ * locally (test/cel.ts). infra/cluster/test/attack.itest.ts tries the same with the real tokens
  * against the real API server.
  */
-import { createPlatform } from "../infra/platform";
-import { knownStacks, runUnderMocks } from "../infra/render/render";
-import {
-  REPLICASET_CONTROLLER_USERS,
-  platformPodAccessGuard,
-  serviceGuard,
-  workloadAccounts,
-  workloadGuard,
-} from "../infra/cluster/workload-guard-spec";
-import { OPERATOR_NAME } from "../infra/self-healing/manifests";
-import { admit } from "./cel";
-import { committedConfig } from "./helpers";
+import { createPlatform } from "../../platform";
+import { knownStacks, runUnderMocks } from "../../render/render";
+import { REPLICASET_CONTROLLER_USERS, platformPodAccessGuard, serviceGuard, workloadAccounts, workloadGuard } from "../workload-guard-spec";
+import { OPERATOR_NAME } from "../../self-healing/manifests";
+import { admit } from "../../../test/cel";
+import { committedConfig } from "../../../test/helpers";
 
 const ACCOUNTS = workloadAccounts({
   users: [

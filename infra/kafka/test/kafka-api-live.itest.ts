@@ -10,12 +10,12 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { inspect } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import type { KafkaApiConfig } from "../../infra/kafka/config";
-import type { LiveKafka } from "../../infra/kafka/data-safety";
-import { liveTopicOf, readKafkaTopics } from "../../infra/kafka/kafka-api-live";
-import { kafkaEditImpacts, kafkaEditProblems } from "../../infra/kafka/kafka-changes";
-import { committedConfig, selfSignedCertificate } from "../helpers";
-import { requireEnv } from "./local-platform";
+import type { KafkaApiConfig } from "../config";
+import type { LiveKafka } from "../data-safety";
+import { liveTopicOf, readKafkaTopics } from "../kafka-api-live";
+import { kafkaEditImpacts, kafkaEditProblems } from "../kafka-changes";
+import { committedConfig, selfSignedCertificate } from "../../../test/helpers";
+import { requireEnv } from "../../../test/integration/local-platform";
 
 const TOPIC = `stf-kafka-api-live-${randomBytes(3).toString("hex")}`;
 const WEEK = "604800000";

@@ -11,13 +11,20 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { queueManagerJob } from "../../chaos/drill/traffic";
-import { ANNOTATIONS, type JobManifest } from "../../operator/src/core/jobs";
-import { replacementJob } from "../../operator/src/core/relaunch";
-import { type PendingRelaunch, pendingAnnotations } from "../../operator/src/core/resume";
-import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_JOB_SHAPE, operatorGuard } from "../../infra/self-healing/guard";
-import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../infra/self-healing/manifests";
-import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv, serviceAccountKubeconfig } from "./local-platform";
+import { queueManagerJob } from "../../../chaos/drill/traffic";
+import { ANNOTATIONS, type JobManifest } from "../../../operator/src/core/jobs";
+import { replacementJob } from "../../../operator/src/core/relaunch";
+import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/core/resume";
+import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
+import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../manifests";
+import {
+  eventually,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  serviceAccountKubeconfig,
+} from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
 const OPERATOR_NS = `op-guard-${run}`;
