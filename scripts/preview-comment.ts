@@ -394,7 +394,9 @@ export function renderComment(input: CommentInput): string {
     const c = countByLevel(preview.violations);
     const packAt = input.policyFrom
       ? `the base's pack, \`${input.policyFrom.ref}\` (${short(input.policyFrom.sha)})` +
-        (input.policyFrom.lockedPolicy ? `, with its own locked @pulumi/policy ${input.policyFrom.lockedPolicy}` : "")
+        (input.policyFrom.lockedPolicy
+          ? `, with its own locked @pulumi/policy ${input.policyFrom.lockedPolicy}`
+          : ", with the pull request's modules: the base has no policy/package-lock.json")
       : "the head's pack";
     const policy = !preview.policyPack
       ? `not run (no policy/PulumiPolicy.yaml in ${packAt})`

@@ -308,6 +308,17 @@ describe("renderComment", () => {
     );
   });
 
+  test("the base's pack names the modules it ran with: its own locked @pulumi/policy, or the pull request's where the base has no lock", () => {
+    const ran = { status: 0, output: "", policyPack: true, analyzed: 3, violations: [] };
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    const locked = renderComment({ ...base, policyFrom: { ref: "main", sha, lockedPolicy: "1.21.0" }, preview: ran });
+    expect(locked).toContain("(3 resources checked by the base's pack, `main` (0123456), with its own locked @pulumi/policy 1.21.0)");
+    const unlocked = renderComment({ ...base, policyFrom: { ref: "main", sha }, preview: ran });
+    expect(unlocked).toContain(
+      "(3 resources checked by the base's pack, `main` (0123456), with the pull request's modules: the base has no policy/package-lock.json)",
+    );
+  });
+
   test("a pack that did not run is not reported as passing", () => {
     const body = renderComment({
       ...base,

@@ -69,6 +69,9 @@ const RESERVED_NODE_TAINTS = [
   "CriticalAddonsOnly",
 ];
 
+/** The resources a node offers every pod (core/v1 ResourceName); any other is a device's (extended resources). */
+const NODE_RESOURCES = ["cpu", "memory", "ephemeral-storage"];
+
 /** The node label that names one node (set by the kubelet on every node). */
 const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
@@ -131,6 +134,7 @@ export function workloadGuard(args: WorkloadGuardArgs) {
   const escalation = "!c.?securityContext.?allowPrivilegeEscalation.orValue(false)";
   const capabilities = `c.?securityContext.?capabilities.?add.orValue([]).all(a, a in ${list(ADDABLE_CAPABILITIES)})`;
   const hostPorts = "c.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0)";
+  const deviceFree = `[c.?resources.?limits.orValue({}), c.?resources.?requests.orValue({})].all(r, r.all(k, k in ${list(NODE_RESOURCES)} || k.startsWith("hugepages-")))`;
   const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
   // Every Secret a pod names: volumes, projected sources, env, envFrom, pull secrets. Names hold
   // no commas (DNS subdomains), so each part is joined and the whole split into one flat list.
@@ -195,7 +199,9 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       { name: "marks", expression: marks("variables.podLabels") },
       {
         name: "nodeChoices",
-        expression: `(${lit(HOSTNAME_LABEL)} in variables.pod.?nodeSelector.orValue({}) ? [${lit(`nodeSelector ${HOSTNAME_LABEL}`)}] : []) + (variables.pod.?affinity.?nodeAffinity.?requiredDuringSchedulingIgnoredDuringExecution.?nodeSelectorTerms.orValue([]).exists(t, t.?matchExpressions.orValue([]).exists(e, e.key == ${lit(HOSTNAME_LABEL)}) || t.?matchFields.orValue([]).exists(f, f.key == "metadata.name")) ? ["nodeAffinity on named nodes"] : [])`,
+        // Only what picks a node (In): NotIn, Exists and DoesNotExist avoid one. A required pod
+        // affinity per host lands the pod beside pods of its choice, on their node.
+        expression: `(${lit(HOSTNAME_LABEL)} in variables.pod.?nodeSelector.orValue({}) ? [${lit(`nodeSelector ${HOSTNAME_LABEL}`)}] : []) + (variables.pod.?affinity.?nodeAffinity.?requiredDuringSchedulingIgnoredDuringExecution.?nodeSelectorTerms.orValue([]).exists(t, t.?matchExpressions.orValue([]).exists(e, e.key == ${lit(HOSTNAME_LABEL)} && e.operator == "In") || t.?matchFields.orValue([]).exists(f, f.key == "metadata.name" && f.operator == "In")) ? ["nodeAffinity on named nodes"] : []) + (variables.pod.?affinity.?podAffinity.?requiredDuringSchedulingIgnoredDuringExecution.orValue([]).exists(t, t.topologyKey == ${lit(HOSTNAME_LABEL)}) ? ["podAffinity per host"] : [])`,
       },
       {
         name: "reservedTolerations",
@@ -268,16 +274,19 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         // A runtime handler is the node's (k3s pre-installs RuntimeClasses for the runtimes it
         // detects, nvidia's among them: k3s-io/k3s#8700, fixed by #8751), and so are the devices a
         // DRA claim allocates: a worker needs neither.
-        expression: `${UNCHANGED} || (variables.pod.?runtimeClassName.orValue("") in ${list(["", ...args.runtimeClasses])} && !has(variables.pod.resourceClaims))`,
-        messageExpression: `${where} + ${lit(`runtimeClassName, resourceClaims: expected ${args.runtimeClasses.length ? `none or one of ${args.runtimeClasses.join(", ")}` : "no runtime class"} (streamforge:apps.runtimeClasses) and no device claims; found `)} + [string(variables.pod.?runtimeClassName.orValue("")), has(variables.pod.resourceClaims) ? "resourceClaims " + variables.pod.resourceClaims.map(c, c.name).join(", ") : ""].filter(s, s != "").join(", ")`,
+        // A device plugin's or a DRA device class's extended resource (KEP-5004) in a container's
+        // requests or limits is a device too, with no claim in the pod.
+        expression: `${UNCHANGED} || (variables.pod.?runtimeClassName.orValue("") in ${list(["", ...args.runtimeClasses])} && !has(variables.pod.resourceClaims) && ${everyContainer(deviceFree)})`,
+        messageExpression: `${where} + ${lit(`runtimeClassName, resourceClaims, *containers[].resources: expected ${args.runtimeClasses.length ? `none or one of ${args.runtimeClasses.join(", ")}` : "no runtime class"} (streamforge:apps.runtimeClasses), no device claims and no resources beyond ${NODE_RESOURCES.join(", ")}, hugepages-*; found `)} + [string(variables.pod.?runtimeClassName.orValue("")), has(variables.pod.resourceClaims) ? "resourceClaims " + variables.pod.resourceClaims.map(c, c.name).join(", ") : "", ${failingContainers(deviceFree)}].filter(s, s != "").join(", ")`,
       },
       {
         // The scheduler places pods (a binding, not a pod create), so a created pod naming a node
         // chose it itself; once bound, nodeName is set and immutable, so updates carry it. A
         // hostname selector or a required affinity to one node (the DaemonSet controller's
-        // metadata.name term) chooses it as surely.
-        expression: `${UNCHANGED} || (variables.podUpdate || (!has(variables.pod.nodeName) && size(variables.nodeChoices) == 0)) && size(variables.reservedTolerations) == 0`,
-        messageExpression: `${where} + ${lit(`nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, ${HOSTNAME_LABEL}, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (${RESERVED_NODE_TAINTS.join(", ")}); found `)} + ([!variables.podUpdate && has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + (variables.podUpdate ? [] : variables.nodeChoices) + variables.reservedTolerations.map(t, "toleration of " + (t == "" ? "every taint" : t))).filter(s, s != "").join(", ")`,
+        // metadata.name term) chooses it as surely, also when an update adds it to a pod that
+        // still waits on a scheduling gate (KEP-3838): those are checked on updates too.
+        expression: `${UNCHANGED} || ((variables.podUpdate || !has(variables.pod.nodeName)) && size(variables.nodeChoices) == 0 && size(variables.reservedTolerations) == 0)`,
+        messageExpression: `${where} + ${lit(`nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, ${HOSTNAME_LABEL}, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (${RESERVED_NODE_TAINTS.join(", ")}); found `)} + ([!variables.podUpdate && has(variables.pod.nodeName) ? "nodeName " + variables.pod.nodeName : ""] + variables.nodeChoices + variables.reservedTolerations.map(t, "toleration of " + (t == "" ? "every taint" : t))).filter(s, s != "").join(", ")`,
       },
     ],
   });

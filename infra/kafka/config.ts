@@ -240,9 +240,10 @@ const kafkaApiSchema = z.strictObject({
   skipTlsVerify: z.boolean().default(false),
   /**
    * The CA that signed the brokers' certificates (PEM, one certificate or more), where the system
-   * does not trust it (a private CA, Strimzi's cluster CA): trusted beside the system's CAs, by the
+   * does not trust it (a private CA, Strimzi's cluster CA): trusted beside the default CAs, by the
    * Kafka provider (Mongey/terraform-provider-kafka kafka/config.go `newTLSConfig` appends it to
-   * the system pool) and by the preview's read of the topics (kafka-api-live.ts) alike.
+   * the system pool) and by the preview's read of the topics (kafka-api-live.ts, Node's default
+   * set) alike.
    */
   caCertificate: z
     .string()

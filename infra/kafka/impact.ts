@@ -261,7 +261,15 @@ export function aclEntries(authorization: unknown): Set<string> {
   return new Set(
     (simple.acls ?? []).flatMap((rule) => {
       const { type = "allow", host = "*", resource = {}, operations = [] } = rule as AclRuleSpec;
-      const name = resource.name === undefined ? "" : ` ${resource.name}${resource.patternType === "prefix" ? "*" : ""}`;
+      // The cluster resource is always `kafka-cluster`, whatever name the rule gives
+      // (SimpleAclRuleResource.java `fromCrd` L214-215); a prefix is spelled out, since a literal
+      // name may end in "*" itself.
+      const name =
+        resource.type === "cluster" || resource.name === undefined
+          ? ""
+          : resource.patternType === "prefix"
+            ? ` ${resource.name}* (prefix)`
+            : ` ${resource.name}`;
       return operations.map((op) => `${type} ${op} on ${resource.type}${name}${host === "*" ? "" : ` from ${host}`}`);
     }),
   );

@@ -10,7 +10,7 @@
  * config: the entries whose source is the topic, DescribeConfigs' DYNAMIC_TOPIC_CONFIG, kafkajs ConfigSource.TOPIC_CONFIG), so the
  * same rules judge it (kafka-changes.ts, truncation.ts).
  */
-import { type ConnectionOptions, rootCertificates } from "node:tls";
+import * as tls from "node:tls";
 
 import { ConfigResourceTypes, ConfigSource, Kafka, type SASLOptions, logLevel } from "kafkajs";
 import type { KafkaApiConfig } from "./config";
@@ -66,12 +66,17 @@ export function topicsToRead(existing: readonly string[], catalogue: readonly st
   return [...new Set(read.filter((name) => name !== undefined))].sort();
 }
 
-/** TLS as the Kafka provider sets it up: the given CA trusted beside the system's (config.ts caCertificate). */
-export function tlsOptions(api: Pick<KafkaApiConfig, "skipTlsVerify" | "caCertificate">): ConnectionOptions {
+const defaultCertificates = (): readonly string[] =>
+  typeof tls.getCACertificates === "function" ? tls.getCACertificates("default") : tls.rootCertificates;
+
+/** TLS as the Kafka provider sets it up: the given CA trusted beside the default ones (config.ts caCertificate). */
+export function tlsOptions(api: Pick<KafkaApiConfig, "skipTlsVerify" | "caCertificate">): tls.ConnectionOptions {
   return {
     rejectUnauthorized: !api.skipTlsVerify,
-    // Node's `ca` replaces its roots: the system's go first, as the provider appends to the system pool.
-    ...(api.caCertificate !== undefined ? { ca: [...rootCertificates, api.caCertificate] } : {}),
+    // Node's `ca` replaces its trust store, as the provider's would not (it appends to the system
+    // pool): the default set goes first, with NODE_EXTRA_CA_CERTS and the system store where Node
+    // is told to use them (node:tls getCACertificates("default"), Node 22.15+; before, the bundled roots).
+    ...(api.caCertificate !== undefined ? { ca: [...defaultCertificates(), api.caCertificate] } : {}),
   };
 }
 
@@ -129,7 +134,7 @@ export async function readKafkaTopics(
     // The message names where it looked, never the password.
     const found = (err as Error).message.split("\n")[0] ?? "";
     // Node's verification errors name the certificate (self-signed, unable to verify, ...).
-    const untrusted = api.tls && /certificate/i.test(found);
+    const untrusted = api.tls && api.caCertificate === undefined && /certificate/i.test(found);
     throw new Error(
       `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics before any change ` +
         `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +

@@ -14,7 +14,8 @@ describe("the policy pack's own lock file", () => {
   const pack = lockOf(path.join(ROOT, "policy"));
   const repo = lockOf(ROOT);
 
-  it.each(["@pulumi/policy", "@pulumi/pulumi"])("pins %s exactly, as the repository's lock file does", (name) => {
+  // typescript and ts-node: @pulumi/pulumi compiles the pack with them (optional peers it requires by name).
+  it.each(["@pulumi/policy", "@pulumi/pulumi", "typescript", "ts-node"])("pins %s exactly, as the repository's lock file does", (name) => {
     const declared = pack.packages[""].dependencies[name];
     expect(declared).toMatch(/^\d+\.\d+\.\d+$/);
     const locked = pack.packages[`node_modules/${name}`];

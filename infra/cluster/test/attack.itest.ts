@@ -295,7 +295,7 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
   [
     "a named node and a toleration of every taint",
     (pod) => Object.assign(pod, { nodeName: "cp-1", tolerations: [{ operator: "Exists" }] }),
-    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint",
+    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint",
   ],
   [
     "a node chosen by its hostname, kept for the cluster's add-ons",
@@ -304,12 +304,12 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
         nodeSelector: { "kubernetes.io/hostname": "cp-1" },
         tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
       }),
-    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, toleration of CriticalAddonsOnly",
+    "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, toleration of CriticalAddonsOnly",
   ],
   [
     "the node's GPU runtime",
     (pod) => (pod.runtimeClassName = "nvidia"),
-    "spec.template.spec.runtimeClassName, resourceClaims: expected no runtime class (streamforge:apps.runtimeClasses) and no device claims; found nvidia",
+    "spec.template.spec.runtimeClassName, resourceClaims, *containers[].resources: expected no runtime class (streamforge:apps.runtimeClasses), no device claims and no resources beyond cpu, memory, ephemeral-storage, hugepages-*; found nvidia",
   ],
   [
     "a priority class that preempts the brokers",

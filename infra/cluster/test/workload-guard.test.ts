@@ -206,7 +206,7 @@ describe("the guard's CEL, evaluated locally", () => {
           tolerations: [{ operator: "Exists" }, { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
         }),
       ),
-      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
+      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeName cp-1, toleration of every taint, toleration of node-role.kubernetes.io/control-plane",
     ],
     [
       "a priority class that preempts the brokers",
@@ -218,7 +218,29 @@ describe("the guard's CEL, evaluated locally", () => {
       workerJob((pod) =>
         Object.assign(pod, { runtimeClassName: "nvidia", resourceClaims: [{ name: "gpu", resourceClaimName: "all-gpus" }] }),
       ),
-      "spec.template.spec.runtimeClassName, resourceClaims: expected none or one of gvisor (streamforge:apps.runtimeClasses) and no device claims; found nvidia, resourceClaims gpu",
+      "spec.template.spec.runtimeClassName, resourceClaims, *containers[].resources: expected none or one of gvisor (streamforge:apps.runtimeClasses), no device claims and no resources beyond cpu, memory, ephemeral-storage, hugepages-*; found nvidia, resourceClaims gpu",
+    ],
+    [
+      "a device plugin's GPUs and a DRA device class's extended resource, with no claim",
+      workerJob(
+        (pod) =>
+          (pod.containers[0].resources = { limits: { cpu: "1", "nvidia.com/gpu": "1" }, requests: { "gpu.example.com/device": "1" } }),
+      ),
+      "spec.template.spec.runtimeClassName, resourceClaims, *containers[].resources: expected none or one of gvisor (streamforge:apps.runtimeClasses), no device claims and no resources beyond cpu, memory, ephemeral-storage, hugepages-*; found containers[loader-producer]",
+    ],
+    [
+      "a required pod affinity per host, beside queue-manager's pods",
+      workerJob(
+        (pod) =>
+          (pod.affinity = {
+            podAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                { labelSelector: { matchLabels: { "app.kubernetes.io/name": "queue-manager" } }, topologyKey: "kubernetes.io/hostname" },
+              ],
+            },
+          }),
+      ),
+      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found podAffinity per host",
     ],
     [
       "a PodGroup, whose class the pod would preempt with",
@@ -243,7 +265,7 @@ describe("the guard's CEL, evaluated locally", () => {
           ],
         }),
       ),
-      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, nodeAffinity on named nodes, toleration of CriticalAddonsOnly, toleration of node-role.kubernetes.io/etcd",
+      "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, nodeAffinity on named nodes, toleration of CriticalAddonsOnly, toleration of node-role.kubernetes.io/etcd",
     ],
     [
       "another app's credentials through a CSI secret reference",
@@ -269,6 +291,18 @@ describe("the guard's CEL, evaluated locally", () => {
       }),
     );
     expect(asJob(placed)).toBe("admitted");
+    // Affinity that avoids a node, and memory and hugepages, choose no node and no device.
+    const avoiding = workerJob((pod) => {
+      pod.affinity = {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "NotIn", values: ["cp-1"] }] }],
+          },
+        },
+      };
+      pod.containers[0].resources = { limits: { memory: "1Gi", "hugepages-2Mi": "64Mi" } };
+    });
+    expect(asJob(avoiding)).toBe("admitted");
   });
 
   it("refuses a worker labelled as a platform pod (it would get that pod's egress and traffic), and admits the platform's own pods", () => {
@@ -354,6 +388,16 @@ describe("pods after admission: updates and debug containers", () => {
     expect(update(qmPod, (p) => (p.metadata.labels["rollouts-pod-template-hash"] = "stable1"))).toBe(
       "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
     );
+  });
+
+  it("refuses a node chosen by an update of a pod still waiting on a scheduling gate", () => {
+    const gated = { ...worker, spec: { ...worker.spec, nodeName: undefined, schedulingGates: [{ name: "example.com/hold" }] } };
+    delete (gated.spec as any).nodeName;
+    expect(update(gated, (p) => (p.spec.nodeSelector = { "kubernetes.io/hostname": "cp-1" }))).toBe(
+      "spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname",
+    );
+    // A zone chosen by the same update is the worker's choice.
+    expect(update(gated, (p) => (p.spec.nodeSelector = { "topology.kubernetes.io/zone": "eu-1a" }))).toBe("admitted");
   });
 
   it("checks a worker's debug container as any of its containers: non-root, unprivileged, its own credentials only", () => {

@@ -916,7 +916,7 @@ describe("every preview says what its changes do to the running cluster", () => 
     }));
     expect(fewer).toEqual([
       expect.stringMatching(
-        /^\[disruptive\] KafkaUser stf\/loaders: authorization: its clients lose Describe on topic queue-control, Read on group loader-\*, Read on topic queue-control: those calls fail with an authorization error$/,
+        /^\[disruptive\] KafkaUser stf\/loaders: authorization: its clients lose Describe on topic queue-control, Read on group loader-\* \(prefix\), Read on topic queue-control: those calls fail with an authorization error$/,
       ),
     ]);
   });
@@ -929,6 +929,12 @@ describe("every preview says what its changes do to the running cluster", () => 
     expect(
       aclImpact(aclEntries(simple(rule(["Read", "Describe"]))), aclEntries(simple(rule(["Describe"]), rule(["Read"], { host: "*" })))),
     ).toBe(undefined);
+    // The cluster resource is kafka-cluster whatever its name; a literal name ending in "*" is not a prefix.
+    const cluster = (name?: string) => ({ resource: { type: "cluster", ...(name ? { name } : {}) }, operations: ["IdempotentWrite"] });
+    expect(aclImpact(aclEntries(simple(cluster())), aclEntries(simple(cluster("kafka-cluster"))))).toBe(undefined);
+    const group = (patternType: string) => ({ resource: { type: "group", name: "app", patternType }, operations: ["Read"] });
+    const literalStar = { resource: { type: "group", name: "app*", patternType: "literal" }, operations: ["Read"] };
+    expect(aclImpact(aclEntries(simple(group("prefix"))), aclEntries(simple(literalStar)))?.level).toBe("disruptive");
     // No simple authorization: the User Operator deletes the user's ACLs.
     expect(aclImpact(aclEntries(simple(rule(["Read"]))), aclEntries(undefined))?.level).toBe("disruptive");
     // A deny added refuses calls; a deny removed and a prefix grant only add.
@@ -941,7 +947,7 @@ describe("every preview says what its changes do to the running cluster", () => 
     const prefixed = { resource: { type: "topic", name: "orders-", patternType: "prefix" }, operations: ["Write"] };
     expect(aclImpact(aclEntries(simple(rule(["Read"], { type: "deny" }))), aclEntries(simple(prefixed)))).toEqual({
       level: "benign",
-      effect: "its clients gain Write on topic orders-*, Read on topic orders (no longer denied)",
+      effect: "its clients gain Write on topic orders-* (prefix), Read on topic orders (no longer denied)",
     });
   });
 });
