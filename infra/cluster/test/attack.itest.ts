@@ -307,6 +307,11 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
     "spec.template.spec.nodeName, nodeSelector, affinity, tolerations: expected no node named (nodeName, kubernetes.io/hostname, metadata.name, a pod affinity per host) and no toleration of every taint or of the nodes kept for the cluster (node-role.kubernetes.io/control-plane, node-role.kubernetes.io/master, node-role.kubernetes.io/etcd, CriticalAddonsOnly); found nodeSelector kubernetes.io/hostname, toleration of CriticalAddonsOnly",
   ],
   [
+    "the node's GPUs, as a device plugin's extended resource",
+    (pod) => (pod.containers[0].resources = { limits: { "nvidia.com/gpu": "1" } }),
+    "spec.template.spec.runtimeClassName, resourceClaims, *containers[].resources: expected no runtime class (streamforge:apps.runtimeClasses), no device claims and no resources beyond cpu, memory, ephemeral-storage, hugepages-*; found containers[loader-producer]",
+  ],
+  [
     "the node's GPU runtime",
     (pod) => (pod.runtimeClassName = "nvidia"),
     "spec.template.spec.runtimeClassName, resourceClaims, *containers[].resources: expected no runtime class (streamforge:apps.runtimeClasses), no device claims and no resources beyond cpu, memory, ephemeral-storage, hugepages-*; found nvidia",
