@@ -36,6 +36,13 @@ const SCRIPT = join(REPO_ROOT, "local", "operator-image.sh");
 const PODMAN = ["--runtime", "/usr/sbin/runc"];
 const ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
 const NONROOT = 65532;
+/**
+ * A request on a connection of its own, as the kubelet's probes make them: a pooled keep-alive
+ * socket can be closed by the server's 5 s idle timeout just as a late timer reuses it ("other
+ * side closed", seen once on a loaded machine).
+ */
+const probe = (url: string) => fetch(url, { headers: { connection: "close" } });
+
 const HEALTH_PORT = 18881;
 const METRICS_PORT = 18880;
 /** Where the Deployment mounts the CA (infra/self-healing/manifests.ts) and where this test mounts the kubeconfig. */
@@ -225,7 +232,7 @@ describe("the operator image, built and run with podman", () => {
           throw new Error(`The container exited (code ${state.ExitCode}) before ${what}:\n${tail(podman("podman logs", ["logs", name]))}`);
         }
       });
-    await whileRunning("/readyz answered 200", async () => (await fetch(`http://127.0.0.1:${HEALTH_PORT}/readyz`)).status === 200);
+    await whileRunning("/readyz answered 200", async () => (await probe(`http://127.0.0.1:${HEALTH_PORT}/readyz`)).status === 200);
     const readyMs = Date.now() - t0;
     // Ready (its probe) comes before leading: then the Lease and the consumer's first fetch.
     await whileRunning(
@@ -300,10 +307,10 @@ describe("the operator image, built and run with podman", () => {
 
   it("serves /healthz, /readyz and /metrics on 127.0.0.1 only", async () => {
     for (const path of ["/healthz", "/readyz"]) {
-      const res = await fetch(`http://127.0.0.1:${HEALTH_PORT}${path}`);
+      const res = await probe(`http://127.0.0.1:${HEALTH_PORT}${path}`);
       expect([path, res.status, await res.text()]).toEqual([path, 200, "ok"]);
     }
-    const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+    const text = await (await probe(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
     expect(text).toMatch(/^streamforge_operator_leader 1$/m);
     expect(text).toMatch(/^streamforge_operator_event_source_healthy 1$/m);
     expect(text).toMatch(/^# TYPE streamforge_operator_relaunches_total counter$/m);
