@@ -157,6 +157,11 @@ beforeAll(async () => {
       ? true
       : undefined,
   );
+  // The API server loads each policy on its own: the ReplicaSet guard may come a moment after the
+  // scope guard (a fresh-clone run once saw a foreign image admitted just after the wait above).
+  const foreign = structuredClone(controllersReplicaSet);
+  foreign.spec.template.spec.containers[0].image = "docker.io/library/alpine:3";
+  await eventually("the ReplicaSet guard enforced", () => (dryRun(foreign).output.includes(`'${NAMES.replicaSets}'`) ? true : undefined));
 }, 240_000);
 
 afterAll(() => {
