@@ -45,18 +45,13 @@ export function mountedSecretKey(pod: any, container: any, file: string): { secr
   return undefined;
 }
 
-/** A self-signed CA certificate (PEM) of its own, made by openssl as local/kafka.sh makes the local broker's. */
+/** A self-signed CA certificate (PEM) of its own, valid for a day, made by openssl (an EC P-256 key). */
 export function selfSignedCertificate(commonName = "streamforge-test-ca"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "test-ca-"));
   try {
     const [key, cert] = [path.join(dir, "ca.key"), path.join(dir, "ca.crt")];
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${commonName}`, "-keyout", key, "-out", cert],
-      {
-        stdio: "ignore",
-      },
-    );
+    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"];
+    execFileSync("openssl", [...args, "-subj", `/CN=${commonName}`, "-keyout", key, "-out", cert], { stdio: ["ignore", "ignore", "pipe"] });
     return fs.readFileSync(cert, "utf8");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

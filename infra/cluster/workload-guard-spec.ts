@@ -272,10 +272,10 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       },
       {
         // A runtime handler is the node's (k3s pre-installs RuntimeClasses for the runtimes it
-        // detects, nvidia's among them: k3s-io/k3s#8700, fixed by #8751), and so are the devices a
-        // DRA claim allocates: a worker needs neither.
-        // A device plugin's or a DRA device class's extended resource (KEP-5004) in a container's
-        // requests or limits is a device too, with no claim in the pod.
+        // detects, nvidia's among them: k3s-io/k3s#8700, fixed by #8751), and so are devices,
+        // whether a DRA claim allocates them or a container asks for an extended resource (a
+        // device plugin's, or a DRA device class's with no claim in the pod, KEP-5004): a worker
+        // needs none of them.
         expression: `${UNCHANGED} || (variables.pod.?runtimeClassName.orValue("") in ${list(["", ...args.runtimeClasses])} && !has(variables.pod.resourceClaims) && ${everyContainer(deviceFree)})`,
         messageExpression: `${where} + ${lit(`runtimeClassName, resourceClaims, *containers[].resources: expected ${args.runtimeClasses.length ? `none or one of ${args.runtimeClasses.join(", ")}` : "no runtime class"} (streamforge:apps.runtimeClasses), no device claims and no resources beyond ${NODE_RESOURCES.join(", ")}, hugepages-*; found `)} + [string(variables.pod.?runtimeClassName.orValue("")), has(variables.pod.resourceClaims) ? "resourceClaims " + variables.pod.resourceClaims.map(c, c.name).join(", ") : "", ${failingContainers(deviceFree)}].filter(s, s != "").join(", ")`,
       },

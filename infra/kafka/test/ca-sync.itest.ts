@@ -28,6 +28,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
 } from "../../../test/integration/local-platform";
+import { selfSignedCertificate } from "../../../test/helpers";
 
 const run = randomBytes(3).toString("hex");
 const KAFKA = `ca-kafka-${run}`;
@@ -48,32 +49,7 @@ let OLD = "";
 let NEW = "";
 let FORGED = "";
 
-function newCa(name: string): string {
-  const [key, crt] = [path.join(dir, `${name}.key`), path.join(dir, `${name}.crt`)];
-  const r = spawnSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      crt,
-      "-subj",
-      `/CN=${name}`,
-      "-days",
-      "1",
-    ],
-    { encoding: "utf8" },
-  );
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-  return fs.readFileSync(crt).toString("base64");
-}
+const newCa = (name: string): string => Buffer.from(selfSignedCertificate(name)).toString("base64");
 
 /** The SHA-256 fingerprints of the certificates in a base64 PEM file, each parsed by Node's X.509 reader. */
 const fingerprints = (file: string): string[] =>
