@@ -2,7 +2,7 @@
  * Wiring of each component under Pulumi's mock runtime: which resources it declares, with
  * which names, namespaces, providers and references to each other.
  */
-import { STACK_ANNOTATION } from "../infra/kafka/data-safety";
+import { CATALOGUE_OWNER_ANNOTATION, STACK_ANNOTATION } from "../infra/kafka/data-safety";
 import type { PlatformConfig } from "../infra/config";
 import { planTopics, planUsers } from "../infra/kafka/catalogue";
 import { KafkaApiEntities } from "../infra/kafka/kafka-api-entities";
@@ -18,6 +18,7 @@ import { committedConfig } from "./helpers";
 const NO_RETIRE = { topics: {}, users: {}, nodePools: {}, scaleDown: {}, truncate: { topics: {}, brokers: {} } };
 /** A KafkaCluster's arguments besides its settings: users in `stf`, nothing retired. */
 const CLUSTER_CONTEXT = {
+  catalogueOwner: "strimzi",
   externallyManagedUsers: [],
   usersNamespace: "stf",
   clientNamespaces: ["stf"],
@@ -247,11 +248,12 @@ describe("readiness", () => {
   it("waits for Strimzi's Ready on the cluster, topics and users where Strimzi runs; never on node pools", async () => {
     const config = committedConfig("prod");
     const resources = await run(() => void createPlatform(config));
-    // The Kafka CR also names the stack that declares it (data-safety.ts STACK_ANNOTATION).
+    // The Kafka CR also names the stack that declares it and the catalogue's owner (data-safety.ts STACK_ANNOTATION, CATALOGUE_OWNER_ANNOTATION).
     expect(annotations(byKind(resources, "Kafka")[0]!)).toEqual({
       "pulumi.com/waitFor": "condition=Ready",
       "pulumi.com/timeoutSeconds": "1800",
       [STACK_ANNOTATION]: "organization/streamforge/test",
+      [CATALOGUE_OWNER_ANNOTATION]: "strimzi",
     });
     for (const kind of ["KafkaTopic", "KafkaUser"]) {
       const objects = byKind(resources, kind);
@@ -274,7 +276,7 @@ describe("readiness", () => {
       for (const r of byKind(resources, kind))
         expect(annotations(r)).toEqual({
           "pulumi.com/skipAwait": "true",
-          ...(kind === "Kafka" ? { [STACK_ANNOTATION]: "organization/streamforge/test" } : {}),
+          ...(kind === "Kafka" ? { [STACK_ANNOTATION]: "organization/streamforge/test", [CATALOGUE_OWNER_ANNOTATION]: "strimzi" } : {}),
         });
     expect(byKind(resources, "Secret").filter((r) => (r.inputs.metadata as any).name === "k3-cluster-ca-cert")).toEqual([]);
   });

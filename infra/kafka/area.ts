@@ -65,6 +65,7 @@ function create({ config, providers, namespaces, observed, cluster: target }: Ar
       // Those the stack released ("keep") stay out of the User Operator's hands too: it deletes the
       // credentials and ACLs of any user without a KafkaUser that the pattern does not name
       // (user-operator ScramCredentialsOperator.java:184, SimpleAclOperator.java:325, QuotasOperator.java:222 at 1.2.0).
+      catalogueOwner: catalogue.owner,
       externallyManagedUsers: kafkaApiOwned ? externallyManaged(users, retire) : [],
       usersNamespace: apps.namespace,
       clientNamespaces: clients,

@@ -13,8 +13,15 @@ import {
   nodePoolSpec,
   readinessAnnotations,
 } from "./cluster-spec";
-import type { KafkaConfig, RetireConfig, StrimziConfig } from "./config";
-import { STACK_ANNOTATION, keepOptions, retireAnnotations, retireModeOf, thisStackIdentity } from "./data-safety";
+import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
+import {
+  CATALOGUE_OWNER_ANNOTATION,
+  STACK_ANNOTATION,
+  keepOptions,
+  retireAnnotations,
+  retireModeOf,
+  thisStackIdentity,
+} from "./data-safety";
 import { pinnedKafkaImage } from "./strimzi-operator";
 
 export interface KafkaClusterArgs {
@@ -22,6 +29,8 @@ export interface KafkaClusterArgs {
   readonly kafka: KafkaConfig;
   /** Strimzi's settings (`streamforge:strimzi`): whether `up` waits for the cluster to be Ready, and for how long. */
   readonly strimzi: StrimziConfig;
+  /** Who declares the catalogue's topics and users, recorded on the Kafka CR (CATALOGUE_OWNER_ANNOTATION). */
+  readonly catalogueOwner: CatalogueConfig["owner"];
   /** Users the User Operator must leave alone because @pulumi/kafka owns them. */
   readonly externallyManagedUsers: readonly string[];
   /** Namespace of the KafkaUsers and their Secrets: where the apps run. */
@@ -117,6 +126,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             ...readinessAnnotations(strimzi, "cluster"),
             ...retireAnnotations(args.retire.stack),
             [STACK_ANNOTATION]: thisStackIdentity(),
+            [CATALOGUE_OWNER_ANNOTATION]: args.catalogueOwner,
           },
         },
         spec: this.spec,

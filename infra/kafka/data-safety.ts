@@ -28,6 +28,13 @@ export const RETIRE_ANNOTATION = "streamforge.io/retire";
  */
 export const STACK_ANNOTATION = "streamforge.io/stack";
 
+/**
+ * Written on the Kafka CR: who declares the catalogue's topics and users (`strimzi` or
+ * `kafka-api`, streamforge:catalogue.owner). The owner cannot change on a running cluster
+ * (kafka-changes.ts catalogueOwnerChanged), and this is how a preview knows the last one.
+ */
+export const CATALOGUE_OWNER_ANNOTATION = "streamforge.io/catalogue-owner";
+
 /** The value of STACK_ANNOTATION for a stack. */
 export const stackIdentity = (organization: string, project: string, stack: string): string => `${organization}/${project}/${stack}`;
 
@@ -92,6 +99,13 @@ export interface LiveKafka {
   readonly users: readonly LiveObject[];
   /** False where the catalogue's owner is the Kafka admin API: no KafkaTopic or KafkaUser was read, so none may be judged. */
   readonly catalogueRead?: boolean;
+  /** The catalogue's owner the Kafka CR records (CATALOGUE_OWNER_ANNOTATION); unset on a cluster last applied before it was written. */
+  readonly catalogueOwner?: string;
+  /**
+   * Owner kafka-api: the names of this cluster's KafkaTopics (their topic names) and KafkaUsers,
+   * which Strimzi's operators manage. Only their names: none is judged as the catalogue's.
+   */
+  readonly strimziCatalogue?: { readonly topics: readonly string[]; readonly users: readonly string[] };
   /**
    * Owner kafka-api: the catalogue's topics as Kafka holds them (kafka-api-live.ts), compared with
    * their declaration (unsupported changes, truncations, impact) but never taken for departures.

@@ -13,6 +13,7 @@ import {
   type LiveKafka,
   type LiveObject,
   brokerConfigOf,
+  CATALOGUE_OWNER_ANNOTATION,
   departureProblems,
   STACK_ANNOTATION,
   comparedTopics,
@@ -131,6 +132,17 @@ export const UNSUPPORTED_CHANGES = {
       "user-operator/src/main/java/io/strimzi/operator/user/UserController.java:266-290, user-operator/src/main/java/io/strimzi/operator/user/operator/KafkaUserOperator.java:121-151,190-223",
     procedure: "keep apps.namespace; apps in another namespace get their credentials Secrets copied there, or a stack of their own",
   },
+  catalogueOwnerChanged: {
+    change: "the catalogue's owner changed on a running cluster (catalogue.owner)",
+    strimzi:
+      "the old owner's topics and users leave the program while the new owner declares them again: a managed KafkaTopic deleted deletes its topic and data in Kafka " +
+      "(BatchingTopicController.deleteInternal), the admin API refuses to create a topic that exists, and with the User Operator's ignore pattern gone or a KafkaUser removed " +
+      "it deletes the users' SCRAM credentials and ACLs (KafkaUserOperator.getAllUsers, delete) while the other owner writes new passwords: every client is cut off",
+    source:
+      "topic-operator/src/main/java/io/strimzi/operator/topic/BatchingTopicController.java:133-154, user-operator/src/main/java/io/strimzi/operator/user/operator/KafkaUserOperator.java:121-151",
+    procedure:
+      "keep catalogue.owner; a catalogue under the other owner is a new stack with a cluster of its own, its data mirrored to it (MirrorMaker 2) and clients moved to it",
+  },
   versionUnsupported: {
     change: "a Kafka version the pinned Strimzi release does not support",
     strimzi: 'the reconcile fails with UnsupportedKafkaVersionException ("Unsupported Kafka.spec.kafka.version")',
@@ -236,6 +248,9 @@ export interface DesiredSpecs {
   /** Where the KafkaUsers are declared (apps.namespace), which the User Operator watches. */
   readonly usersNamespace: string;
   readonly strimziChartVersion: string;
+  readonly catalogueOwner: CatalogueConfig["owner"];
+  /** The topics (their names in Kafka) and users the catalogue declares. */
+  readonly declared: { readonly topics: readonly string[]; readonly users: readonly string[] };
   readonly nodePools: readonly { readonly name: string; readonly spec: Readonly<Record<string, unknown>> }[];
   /** `name` is the topic's name in Kafka, `resourceName` its KafkaTopic's. */
   readonly topics: readonly { readonly name: string; readonly resourceName: string; readonly spec: Readonly<Record<string, unknown>> }[];
@@ -462,10 +477,36 @@ function identityProblems(live: LiveKafka, kafka: KafkaConfig, usersNamespace: s
     : [];
 }
 
+/**
+ * The catalogue's owner against the cluster's: the one its Kafka CR records, and, under owner
+ * kafka-api, the KafkaTopics and KafkaUsers Strimzi still manages under the catalogue's names (a
+ * cluster applied before the record was written, or one whose record was lost).
+ */
+function ownerProblems(
+  live: LiveKafka,
+  owner: CatalogueConfig["owner"],
+  declared: { topics: readonly string[]; users: readonly string[] },
+) {
+  if (!live.cluster) return [];
+  const refused = (found: string) => [problem("catalogue", ["owner"], refusal("catalogueOwnerChanged", found))];
+  if (live.catalogueOwner !== undefined && live.catalogueOwner !== owner)
+    return refused(`${live.catalogueOwner} -> ${owner} (the Kafka CR's ${CATALOGUE_OWNER_ANNOTATION})`);
+  const held = live.strimziCatalogue;
+  if (owner !== "kafka-api" || !held) return [];
+  const topics = declared.topics.filter((t) => held.topics.includes(t));
+  const users = declared.users.filter((u) => held.users.includes(u));
+  if (topics.length + users.length === 0) return [];
+  const names = (kind: string, list: readonly string[]) => (list.length > 0 ? [`${kind} ${list.join(", ")}`] : []);
+  return refused(
+    `strimzi -> kafka-api while Strimzi manages ${[...names("KafkaTopics", topics), ...names("KafkaUsers", users)].join(" and ")} of the catalogue`,
+  );
+}
+
 /** Every change from the live objects to the desired ones that Strimzi cannot make. */
 export function unsupportedChangeProblems(live: LiveKafka, desired: DesiredSpecs, retire: RetireConfig): ConfigProblem[] {
   return [
     ...identityProblems(live, desired.kafka, desired.usersNamespace),
+    ...ownerProblems(live, desired.catalogueOwner, desired.declared),
     ...clusterVersionProblems(live.cluster, desired.kafka, desired.strimziChartVersion),
     ...poolProblems(live.nodePools, desired.nodePools, retire),
     ...topicProblems(comparedTopics(live), desired.topics),
@@ -508,7 +549,14 @@ export function kafkaEditProblems(
     ),
     ...unsupportedChangeProblems(
       live,
-      { kafka, usersNamespace: apps.namespace, strimziChartVersion: strimzi.chartVersion, ...desiredSpecs(kafka, topics) },
+      {
+        kafka,
+        usersNamespace: apps.namespace,
+        strimziChartVersion: strimzi.chartVersion,
+        catalogueOwner: catalogue.owner,
+        declared,
+        ...desiredSpecs(kafka, topics),
+      },
       retire,
     ),
     ...truncationProblems(

@@ -9,7 +9,15 @@ import type { ResolvedCluster } from "../kit/provider";
 import { kubeClient, withApiRetries } from "../kit/kube-client";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
-import { LIVE_READS, type LiveKafka, type LiveObject, RETIRE_ANNOTATION, STACK_ANNOTATION } from "./data-safety";
+import {
+  CATALOGUE_OWNER_ANNOTATION,
+  LIVE_READS,
+  type LiveKafka,
+  type LiveObject,
+  RETIRE_ANNOTATION,
+  STACK_ANNOTATION,
+  liveTopicName,
+} from "./data-safety";
 
 interface KubeObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
@@ -60,7 +68,7 @@ export async function readLiveKafka(
     readonly clusterName: string;
     readonly kafkaNamespace: string;
     readonly usersNamespace: string;
-    /** Whether the catalogue's topics and users are Strimzi CRs (owner strimzi) to read too. */
+    /** Whether the catalogue's topics and users are Strimzi CRs (owner strimzi), to judge; otherwise only their names are kept. */
     readonly catalogue: boolean;
     /** This stack's identity, as its Kafka CR carries it (STACK_ANNOTATION). */
     readonly stack: string;
@@ -90,20 +98,27 @@ export async function readLiveKafka(
   const namespaceOf = { kafka: where.kafkaNamespace, users: where.usersNamespace };
   const [clusters, nodePools, topics, users] = (await Promise.all(
     LIVE_READS.map(({ plural, namespace }) =>
-      !where.catalogue && (plural === "kafkatopics" || plural === "kafkausers")
-        ? Promise.resolve([])
-        : // The Kafka CR carries no strimzi.io/cluster label of its own.
-          list(plural, namespaceOf[namespace], plural === "kafkas" ? "app.kubernetes.io/part-of=streamforge" : labelSelector),
+      // The Kafka CR carries no strimzi.io/cluster label of its own.
+      list(plural, namespaceOf[namespace], plural === "kafkas" ? "app.kubernetes.io/part-of=streamforge" : labelSelector),
     ),
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
+  const owner = cluster?.metadata?.annotations?.[CATALOGUE_OWNER_ANNOTATION];
+  const [liveTopics, liveUsers] = [topics.map((o) => toLive("KafkaTopic", o)), users.map((o) => toLive("KafkaUser", o))];
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
+    ...(owner ? { catalogueOwner: owner } : {}),
     ...clusterOwnership(clusters, where.clusterName, where.stack),
     stack: where.stack,
-    ...(where.catalogue ? {} : { catalogueRead: false }),
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),
-    topics: topics.map((o) => toLive("KafkaTopic", o)),
-    users: users.map((o) => toLive("KafkaUser", o)),
+    // Owner kafka-api: the catalogue is not Strimzi's, but a KafkaTopic or KafkaUser left from owner strimzi still is (kafka-changes.ts catalogueOwnerChanged).
+    ...(where.catalogue
+      ? { topics: liveTopics, users: liveUsers }
+      : {
+          catalogueRead: false,
+          topics: [],
+          users: [],
+          strimziCatalogue: { topics: liveTopics.map(liveTopicName), users: liveUsers.map((u) => u.name) },
+        }),
   };
 }

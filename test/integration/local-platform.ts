@@ -75,9 +75,9 @@ export function namespaceExists(ns: string): boolean {
   }
 }
 
-/** The committed local stack file. */
-export function localStackFile(): { config: Record<string, any>; encryptionsalt: string } {
-  return parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.local.yaml"), "utf8")) as {
+/** A committed local stack file: the local stack's unless another is named. */
+export function localStackFile(file = "Pulumi.local.yaml"): { config: Record<string, any>; encryptionsalt: string } {
+  return parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) as {
     config: Record<string, any>;
     encryptionsalt: string;
   };

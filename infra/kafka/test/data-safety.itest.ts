@@ -10,7 +10,15 @@
  */
 import { UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../kafka-changes";
 import { STACK_ANNOTATION, stackIdentity } from "../data-safety";
-import { kubectl, kubectlWith, localVariant, pulumi, requireEnv, selectStack } from "../../../test/integration/local-platform";
+import {
+  kubectl,
+  kubectlWith,
+  localStackFile,
+  localVariant,
+  pulumi,
+  requireEnv,
+  selectStack,
+} from "../../../test/integration/local-platform";
 
 const STACK = "data-safety";
 const KAFKA_NS = "kafka-safety";
@@ -184,6 +192,15 @@ describe("a change Strimzi cannot make", () => {
     ["controllerQuorumChanged", "streamforge:kafka.nodePools[0].replicas", (c) => (dualRole(c).replicas = 5)],
     ["clusterRenamed", "streamforge:kafka.clusterName", (c) => (kafka(c).clusterName = "k4")],
     ["usersNamespaceChanged", "streamforge:apps.namespace", (c) => (c["streamforge:apps"].namespace = "stf-next")],
+    [
+      // The Kafka CR the first up wrote records owner strimzi; the admin connection is the local-kafka-api stack's.
+      "catalogueOwnerChanged",
+      "streamforge:catalogue.owner",
+      (c) => {
+        c["streamforge:catalogue"].owner = "kafka-api";
+        c["streamforge:kafkaApi"] = localStackFile("Pulumi.local-kafka-api.yaml").config["streamforge:kafkaApi"];
+      },
+    ],
     ["versionUnsupported", "streamforge:kafka.version", (c) => (kafka(c).version = "4.1.0")],
     ["metadataAheadOfVersion", "streamforge:kafka.metadataVersion", (c) => (kafka(c).metadataVersion = "4.3-IV0")],
     [

@@ -9,7 +9,15 @@ import { aclEntries, aclImpact, impactReport } from "../impact";
 import { brokerTruncations, topicTruncations } from "../truncation";
 import { kafkaEditImpacts, kafkaEditProblems, versionProblems, UNSUPPORTED_CHANGES, type UnsupportedChangeId } from "../kafka-changes";
 import { ignoredUsersPattern, nodePoolSpec } from "../cluster-spec";
-import { type LiveKafka, type LiveObject, RETIRE_ANNOTATION, STACK_ANNOTATION, brokerConfigOf, stackIdentity } from "../data-safety";
+import {
+  CATALOGUE_OWNER_ANNOTATION,
+  type LiveKafka,
+  type LiveObject,
+  RETIRE_ANNOTATION,
+  STACK_ANNOTATION,
+  brokerConfigOf,
+  stackIdentity,
+} from "../data-safety";
 import { clusterOwnership } from "../live";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../../render/render";
 import * as pulumi from "@pulumi/pulumi";
@@ -527,6 +535,37 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
       "streamforge:apps.namespace",
       "usersNamespaceChanged",
     );
+  });
+
+  it("the catalogue's owner: kept on a running cluster, from the Kafka CR's record or from the KafkaTopics and KafkaUsers Strimzi still manages", () => {
+    const apiConfig = committedConfig("local-kafka-api");
+    const problems = (l: LiveKafka, c: PlatformConfig) => kafkaEditProblems(c, l).map((p) => `${p.key}: ${p.message}`);
+    const pools = apiConfig.kafka.nodePools.map((p) => ({ ...live.nodePools[0]!, name: p.name, spec: nodePoolSpec(p) }));
+    const apiLive: LiveKafka = { ...live, nodePools: pools, topics: [], users: [], catalogueRead: false };
+    // Recorded on the Kafka CR: either way is refused, naming both owners and the record.
+    const toApi = problems({ ...apiLive, catalogueOwner: "strimzi" }, apiConfig);
+    expectRule(toApi, "streamforge:catalogue.owner", "catalogueOwnerChanged");
+    expect(toApi).toContainEqual(expect.stringContaining(`found strimzi -> kafka-api (the Kafka CR's ${CATALOGUE_OWNER_ANNOTATION})`));
+    expect(toApi).toContainEqual(expect.stringContaining(`Instead: ${UNSUPPORTED_CHANGES.catalogueOwnerChanged.procedure}`));
+    const toStrimzi = problemsAfter({ ...live, catalogueOwner: "kafka-api" }, (c) => c);
+    expectRule(toStrimzi, "streamforge:catalogue.owner", "catalogueOwnerChanged");
+    expect(toStrimzi).toContainEqual(expect.stringContaining("found kafka-api -> strimzi"));
+    // The recorded owner, unchanged: nothing to refuse.
+    expect(problemsAfter({ ...live, catalogueOwner: "strimzi" }, (c) => c)).toEqual([]);
+    expect(problems({ ...apiLive, catalogueOwner: "kafka-api" }, apiConfig)).toEqual([]);
+    // No record (applied before it was written): Strimzi's objects under the catalogue's names tell.
+    const [topic] = Object.keys(apiConfig.catalogue.topics);
+    const [user] = Object.keys(apiConfig.catalogue.users);
+    const held = problems({ ...apiLive, strimziCatalogue: { topics: [topic!, "elsewhere"], users: [user!] } }, apiConfig);
+    expectRule(held, "streamforge:catalogue.owner", "catalogueOwnerChanged");
+    expect(held).toContainEqual(
+      expect.stringContaining(
+        `found strimzi -> kafka-api while Strimzi manages KafkaTopics ${topic} and KafkaUsers ${user} of the catalogue`,
+      ),
+    );
+    // Strimzi objects of other names are not the catalogue's; without a running cluster nothing is judged.
+    expect(problems({ ...apiLive, strimziCatalogue: { topics: ["elsewhere"], users: [] } }, apiConfig)).toEqual([]);
+    expect(problems({ nodePools: [], topics: [], users: [], catalogueOwner: "strimzi" }, apiConfig)).toEqual([]);
   });
 
   it("whose each Kafka CR of the namespace is, by its stack annotation", () => {
