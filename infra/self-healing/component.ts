@@ -2,7 +2,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../kit/admission";
-import { GUARD_DEFAULTS, operatorGuard } from "./guard";
+import { GUARD_DEFAULTS, type OperatorGuardArgs, operatorGuard } from "./guard";
 import {
   OPERATOR_NAME,
   type OperatorSpec,
@@ -34,7 +34,7 @@ export interface SelfHealingOperatorArgs {
   /** The private registry's login: the build pushes with it, the pods pull with it. */
   readonly login?: RegistryLogin;
   /** What the admission guard lets the operator's replacement Jobs run (streamforge:operator.guard); GUARD_DEFAULTS when absent. */
-  readonly guard?: { readonly allowedServiceAccounts: readonly string[]; readonly allowedImagePrefixes: readonly string[] };
+  readonly guard?: Pick<OperatorGuardArgs, "allowedServiceAccounts" | "allowedImagePrefixes" | "allowedEnv">;
 }
 
 /** The self-healing operator: its image (built or given), RBAC, admission guard, Deployment, NetworkPolicy and PDB. */

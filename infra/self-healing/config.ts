@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { policyOverrideSchema } from "../../operator/src/contract";
 import { type AreaConfig, defineArea, dnsLabel, imageReference, problem, secretText } from "../kit/config-kit";
-import { GUARD_DEFAULTS, IMAGE_PREFIX } from "./guard";
+import { ENV_NAME, GUARD_DEFAULTS, IMAGE_PREFIX } from "./guard";
 
 const imageSchema = z.union([
   z.strictObject({
@@ -51,10 +51,16 @@ const operatorSchema = z.strictObject({
         .array(z.string().regex(IMAGE_PREFIX, "an image prefix with a registry and a path, such as ghcr.io/org/"))
         .min(1)
         .default([...GUARD_DEFAULTS.allowedImagePrefixes]),
+      /** Env names a replacement Job's containers may set (a trailing `*`: a prefix): queue-manager's launcher's by default. */
+      allowedEnv: z
+        .array(z.string().regex(ENV_NAME, "an env name, or a prefix of names ending in *"))
+        .min(1)
+        .default([...GUARD_DEFAULTS.allowedEnv]),
     })
     .default({
       allowedServiceAccounts: [...GUARD_DEFAULTS.allowedServiceAccounts],
       allowedImagePrefixes: [...GUARD_DEFAULTS.allowedImagePrefixes],
+      allowedEnv: [...GUARD_DEFAULTS.allowedEnv],
     }),
 });
 

@@ -39,10 +39,38 @@ const REPLACEMENT_KEYS = [
 /** What the operator's patches write: the claim (pendingAnnotations) and the give-up mark. */
 const PATCHED_KEYS = [RELAUNCH_ANNOTATIONS.supersededBy, RELAUNCH_ANNOTATIONS.pending, RELAUNCH_ANNOTATIONS.gaveUp];
 
-/** Defaults of streamforge:operator.guard: queue-manager's Jobs name no ServiceAccount, and run StreamForge's published images. */
+/**
+ * The env of a worker Job as queue-manager's job_launcher sets it (../shared/STREAMFORGE.md, "How
+ * Jobs are launched"); a trailing `*` is a prefix. A replacement keeps its predecessor's env so the
+ * task resumes; a name beyond these is refused, since env alone can load code into the worker's
+ * runtime with its credentials (NODE_OPTIONS=--import, LD_PRELOAD, JAVA_TOOL_OPTIONS, PYTHONPATH).
+ */
+export const WORKER_ENV = [
+  "QUEUE_ID",
+  "SYMBOL",
+  "TYPE",
+  "KAFKA_TOPIC",
+  "TELEMETRY_PRODUCER_ID",
+  "KAFKA_BOOTSTRAP_SERVERS",
+  "KAFKA_USER",
+  "KAFKA_PASSWORD",
+  "CA_PATH",
+  "QUEUE_CONTROL_TOPIC",
+  "QUEUE_EVENTS_TOPIC",
+  "ARANGO_*",
+  "COLLECTION_NAME",
+  "TIME_RANGE",
+  "INTERVAL",
+] as const;
+
+/** An allowed env name: a variable's name, or a prefix of names with a trailing `*` (never `*` alone). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\*?$/;
+
+/** Defaults of streamforge:operator.guard: queue-manager's Jobs name no ServiceAccount, run StreamForge's published images and carry its launcher's env. */
 export const GUARD_DEFAULTS = {
   allowedServiceAccounts: ["default"],
   allowedImagePrefixes: ["ghcr.io/olehkondratow/streamforge-"],
+  allowedEnv: WORKER_ENV,
 } as const;
 
 /** An image prefix names a registry and a path, so "" or "ghcr.io" cannot let any image through. */
@@ -59,6 +87,8 @@ export interface OperatorGuardArgs {
   readonly allowedServiceAccounts: readonly string[];
   /** Every container image of a replacement starts with one of these. */
   readonly allowedImagePrefixes: readonly string[];
+  /** The env names a replacement's containers may set (a trailing `*`: a prefix). */
+  readonly allowedEnv: readonly string[];
 }
 
 /**
@@ -216,11 +246,13 @@ export { serviceAccountUser };
 export const guardName = (operatorNamespace: string): string => `streamforge-${operatorNamespace}-self-healing-job-guard`;
 
 export function operatorGuard(args: OperatorGuardArgs) {
-  const { watchNamespace: watch, allowedServiceAccounts: accounts, allowedImagePrefixes: prefixes } = args;
+  const { watchNamespace: watch, allowedServiceAccounts: accounts, allowedImagePrefixes: prefixes, allowedEnv } = args;
   if (accounts.length === 0) throw new Error("allowedServiceAccounts: expected at least one ServiceAccount; found none");
   if (prefixes.length === 0) throw new Error("allowedImagePrefixes: expected at least one image prefix; found none");
   for (const p of prefixes)
     if (!IMAGE_PREFIX.test(p)) throw new Error(`allowedImagePrefixes: expected a registry and a path, such as ghcr.io/org/; found "${p}"`);
+  for (const e of allowedEnv)
+    if (!ENV_NAME.test(e)) throw new Error(`allowedEnv: expected an env name, or a prefix of names ending in *; found "${e}"`);
 
   const name = guardName(args.operatorNamespace);
   const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "self-healing" };
@@ -230,6 +262,11 @@ export function operatorGuard(args: OperatorGuardArgs) {
   const escalation = "!c.?securityContext.?allowPrivilegeEscalation.orValue(false)";
   const image = `${list(prefixes)}.exists(p, c.?image.orValue("").startsWith(p))`;
   const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
+  const envNames = allowedEnv.filter((e) => !e.endsWith("*"));
+  const envPrefixes = allowedEnv.filter((e) => e.endsWith("*")).map((e) => e.slice(0, -1));
+  const envAllowed = (name: string) => `(${name} in ${list(envNames)} || ${list(envPrefixes)}.exists(p, ${name}.startsWith(p)))`;
+  const ownEnv = `c.?env.orValue([]).all(e, ${envAllowed("e.name")})`;
+  const secretEnvFrom = "c.?envFrom.orValue([]).all(e, !has(e.configMapRef))";
 
   const chaosLabels = (labels: string) =>
     `(${labels}.exists(k, k == "chaosUID") || ${labels}[?"app.kubernetes.io/part-of"].orValue("") == "litmus")`;
@@ -337,6 +374,15 @@ export function operatorGuard(args: OperatorGuardArgs) {
         messageExpression: `${lit(`spec.template.spec.*containers[].image: expected an image starting with ${prefixes.join(" or ")}; found `)} + ${failingContainers(image, ' + " " + c.?image.orValue("")')}`,
       },
       // CREATE: a copy of a worker Job, differing only in what the relaunch changes.
+      {
+        expression: only("CREATE", everyContainer(ownEnv)),
+        messageExpression: `${lit(`spec.template.spec.*containers[].env: expected only a worker's env (${allowedEnv.join(", ")}: streamforge:operator.guard.allowedEnv); found `)} + ${failingContainers(ownEnv, ` + " " + c.env.filter(e, !${envAllowed("e.name")}).map(e, e.name).join(" ")`)}`,
+      },
+      {
+        // A ConfigMap's keys would become env the guard cannot read; a Secret's are the owner's (the workload guard holds whose).
+        expression: only("CREATE", everyContainer(secretEnvFrom)),
+        messageExpression: `"spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in " + ${failingContainers(secretEnvFrom)}`,
+      },
       {
         expression: only("CREATE", noFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)),
         messageExpression: `${lit(`spec: expected only a worker Job's fields (${WORKER_JOB_SHAPE.job.join(", ")}); found `)} + ${presentFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)}`,

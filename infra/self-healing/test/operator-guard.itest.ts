@@ -15,7 +15,7 @@ import { queueManagerJob } from "../../../chaos/drill/traffic";
 import { ANNOTATIONS, type JobManifest } from "../../../operator/src/core/jobs";
 import { replacementJob } from "../../../operator/src/core/relaunch";
 import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/core/resume";
-import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
+import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_ENV, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
 import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../manifests";
 import {
   eventually,
@@ -248,6 +248,22 @@ describe("the operator's Job guard in the real API server", () => {
       "a command override",
       () => forged((j) => Object.assign(podOf(j).containers[0], { command: ["sh", "-c", "cat /var/run/secrets/kubernetes.io/*/token"] })),
       "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, envFrom, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] command",
+    ],
+    [
+      "env that loads code into the worker (NODE_OPTIONS, LD_PRELOAD)",
+      () =>
+        forged((j) =>
+          podOf(j).containers[0].env.push(
+            { name: "NODE_OPTIONS", value: "--import=data:text/javascript,1" },
+            { name: "LD_PRELOAD", value: "/x.so" },
+          ),
+        ),
+      `spec.template.spec.*containers[].env: expected only a worker's env (${WORKER_ENV.join(", ")}: streamforge:operator.guard.allowedEnv); found containers[loader-producer] NODE_OPTIONS LD_PRELOAD`,
+    ],
+    [
+      "env from a ConfigMap",
+      () => forged((j) => (podOf(j).containers[0].envFrom = [{ configMapRef: { name: "kube-root-ca.crt" } }])),
+      "spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in containers[loader-producer]",
     ],
     [
       "a pinned node and tolerations of everything",

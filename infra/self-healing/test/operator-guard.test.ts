@@ -11,7 +11,7 @@ import { pendingAnnotations } from "../../../operator/src/core/resume";
 import type { PlatformConfig } from "../../config";
 import { createPlatform } from "../../platform";
 import { knownStacks, runUnderMocks } from "../../render/render";
-import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, operatorGuard, serviceAccountUser } from "../guard";
+import { GUARD_DEFAULTS, RELAUNCH_ANNOTATIONS, WORKER_ENV, operatorGuard, serviceAccountUser } from "../guard";
 import { OPERATOR_NAME } from "../manifests";
 import { admit } from "../../../test/cel";
 import { committedConfig, variantProblems } from "../../../test/helpers";
@@ -23,6 +23,7 @@ const ARGS = {
   watchNamespace: "stf",
   allowedServiceAccounts: ["default"],
   allowedImagePrefixes: ["ghcr.io/olehkondratow/streamforge-"],
+  allowedEnv: [...WORKER_ENV],
 };
 
 type Operation = "CREATE" | "UPDATE" | "DELETE";
@@ -150,6 +151,10 @@ describe("the guard's objects", () => {
     for (const prefix of ["", "ghcr.io", "streamforge-"])
       expect(() => operatorGuard({ ...ARGS, allowedImagePrefixes: [prefix] })).toThrow(
         `allowedImagePrefixes: expected a registry and a path, such as ghcr.io/org/; found "${prefix}"`,
+      );
+    for (const env of ["*", "", "A B"])
+      expect(() => operatorGuard({ ...ARGS, allowedEnv: [env] })).toThrow(
+        `allowedEnv: expected an env name, or a prefix of names ending in *; found "${env}"`,
       );
   });
 });
@@ -304,6 +309,21 @@ describe("the guard's CEL, evaluated locally", () => {
       "spec.parallelism, completions: expected at most 1 each (a worker Job runs one pod); found 500, 500",
     ],
     [
+      // Env can load code into the worker's runtime: a name beyond the launcher's is refused, in any container.
+      "env beyond the launcher's",
+      (j) =>
+        podOf(j).containers[0].env.push(
+          { name: "NODE_OPTIONS", value: "--import=data:text/javascript,1" },
+          { name: "LD_PRELOAD", value: "/x.so" },
+        ),
+      `spec.template.spec.*containers[].env: expected only a worker's env (${WORKER_ENV.join(", ")}: streamforge:operator.guard.allowedEnv); found containers[loader-producer] NODE_OPTIONS LD_PRELOAD`,
+    ],
+    [
+      "env from a ConfigMap",
+      (j) => (podOf(j).containers[0].envFrom = [{ secretRef: { name: "loaders" } }, { configMapRef: { name: "kube-root-ca.crt" } }]),
+      "spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in containers[loader-producer]",
+    ],
+    [
       "a Job spec field no worker has",
       (j) => (j.spec.podFailurePolicy = { rules: [] }),
       "spec: expected only a worker Job's fields (template, backoffLimit, ttlSecondsAfterFinished, completions, parallelism, completionMode, suspend, podReplacementPolicy, activeDeadlineSeconds, selector, manualSelector); found podFailurePolicy",
@@ -312,13 +332,20 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(create(replacement(edit))).toBe(message);
   });
 
-  it("admits what the stack allows: a named allowed account, false flags, other allowed prefixes, a worker's own volumes", () => {
+  it("admits what the stack allows: a named allowed account, false flags, other allowed prefixes, a worker's own volumes and env", () => {
     const wider = operatorGuard({
       ...ARGS,
       allowedServiceAccounts: ["default", "workers"],
       allowedImagePrefixes: ["registry.local:5000/streamforge/", "ghcr.io/olehkondratow/streamforge-"],
+      allowedEnv: [...WORKER_ENV, "LOG_LEVEL"],
     });
     const job = replacement((j) => {
+      // Every name of the launcher's contract, ARANGO_* by its prefix, one the stack adds, and the credentials Secret's keys as env.
+      podOf(j).containers[0].env = [
+        ...WORKER_ENV.map((name) => ({ name: name.replace("*", "HOST"), value: "x" })),
+        { name: "LOG_LEVEL", value: "info" },
+      ];
+      podOf(j).containers[0].envFrom = [{ secretRef: { name: "loaders" } }];
       podOf(j).serviceAccountName = "workers";
       podOf(j).automountServiceAccountToken = false;
       podOf(j).containers[0].securityContext = { privileged: false, allowPrivilegeEscalation: false };
@@ -437,7 +464,7 @@ describe("the guard in the stacks", () => {
       ...config,
       operator: {
         ...config.operator!,
-        guard: { allowedServiceAccounts: ["workers"], allowedImagePrefixes: ["registry.example:5000/stf/"] },
+        guard: { allowedServiceAccounts: ["workers"], allowedImagePrefixes: ["registry.example:5000/stf/"], allowedEnv: ["WORKER_*"] },
       },
     }));
     const [policy] = byKind("ValidatingAdmissionPolicy").filter((p) => p.metadata.name.endsWith("-self-healing-job-guard"));
@@ -445,6 +472,8 @@ describe("the guard in the stacks", () => {
     expect(text).toContain("registry.example:5000/stf/");
     expect(text).toContain("workers");
     expect(text).not.toContain(GUARD_DEFAULTS.allowedImagePrefixes[0]);
+    expect(text).toContain("WORKER_");
+    expect(text).not.toContain("KAFKA_PASSWORD");
   });
 
   it("is not declared without the operator", async () => {
@@ -459,6 +488,9 @@ describe("the guard in the stacks", () => {
     ]);
     expect(variantProblems("dev", (r) => (r.operator.guard = { allowedServiceAccounts: [] }))).toEqual([
       "streamforge:operator.guard.allowedServiceAccounts: expected a list with >= 1 item(s); found [] (array)",
+    ]);
+    expect(variantProblems("dev", (r) => (r.operator.guard = { allowedEnv: ["QUEUE_ID", "*"] }))).toEqual([
+      'streamforge:operator.guard.allowedEnv[1]: expected an env name, or a prefix of names ending in *; found "*" (string)',
     ]);
   });
 });
