@@ -51,9 +51,9 @@ const operatorSchema = z.strictObject({
         .array(z.string().regex(IMAGE_PREFIX, "an image prefix with a registry and a path, such as ghcr.io/org/"))
         .min(1)
         .default([...GUARD_DEFAULTS.allowedImagePrefixes]),
-      /** Env names a replacement Job's containers may set (a trailing `*`: a prefix): queue-manager's launcher's by default. */
+      /** Env names a replacement Job's containers may set (a trailing `_*`: a prefix): queue-manager's launcher's by default. */
       allowedEnv: z
-        .array(z.string().regex(ENV_NAME, "an env name, or a prefix of names ending in *"))
+        .array(z.string().regex(ENV_NAME, "an env name, or a prefix of names ending in _* (ARANGO_*)"))
         .min(1)
         .default([...GUARD_DEFAULTS.allowedEnv]),
     })

@@ -63,8 +63,8 @@ export const WORKER_ENV = [
   "INTERVAL",
 ] as const;
 
-/** An allowed env name: a variable's name, or a prefix of names with a trailing `*` (never `*` alone). */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\*?$/;
+/** An allowed env name: a variable's name, or a prefix of names ending in `_*` (`ARANGO_*`; never one as short as `L*`). */
+export const ENV_NAME = /^(?:[A-Za-z_][A-Za-z0-9_.-]*|[A-Za-z][A-Za-z0-9]+_\*)$/;
 
 /** Defaults of streamforge:operator.guard: queue-manager's Jobs name no ServiceAccount, run StreamForge's published images and carry its launcher's env. */
 export const GUARD_DEFAULTS = {
@@ -87,7 +87,7 @@ export interface OperatorGuardArgs {
   readonly allowedServiceAccounts: readonly string[];
   /** Every container image of a replacement starts with one of these. */
   readonly allowedImagePrefixes: readonly string[];
-  /** The env names a replacement's containers may set (a trailing `*`: a prefix). */
+  /** The env names a replacement's containers may set (a trailing `_*`: a prefix). */
   readonly allowedEnv: readonly string[];
 }
 
@@ -95,9 +95,9 @@ export interface OperatorGuardArgs {
  * The shape of a worker Job as queue-manager's job_launcher submits it (../shared/STREAMFORGE.md:
  * restartPolicy, backoffLimit, ttlSecondsAfterFinished, one container with image, pull policy and
  * env) plus what the API server defaults on it and what a worker may carry to run as its own
- * ServiceAccount with its own credentials (volumes of Secrets and ConfigMaps, envFrom, pull
- * secrets). A replacement is a copy of such a Job: any other field (a command, node placement,
- * tolerations, init containers, projected tokens...) is refused.
+ * ServiceAccount with its own credentials (volumes of Secrets and ConfigMaps, pull secrets). A
+ * replacement is a copy of such a Job: any other field (a command, node placement, tolerations,
+ * init containers, projected tokens, envFrom, whose keys would become env names unread...) is refused.
  */
 export const WORKER_JOB_SHAPE = {
   // selector and manualSelector: the API server generates them on every Job before admission.
@@ -133,7 +133,6 @@ export const WORKER_JOB_SHAPE = {
     "image",
     "imagePullPolicy",
     "env",
-    "envFrom",
     "resources",
     "volumeMounts",
     "terminationMessagePath",
@@ -188,6 +187,7 @@ export const NOT_WORKER_JOB_SHAPE = {
   container: [
     "args",
     "command",
+    "envFrom",
     "lifecycle",
     "livenessProbe",
     "ports",
@@ -252,7 +252,7 @@ export function operatorGuard(args: OperatorGuardArgs) {
   for (const p of prefixes)
     if (!IMAGE_PREFIX.test(p)) throw new Error(`allowedImagePrefixes: expected a registry and a path, such as ghcr.io/org/; found "${p}"`);
   for (const e of allowedEnv)
-    if (!ENV_NAME.test(e)) throw new Error(`allowedEnv: expected an env name, or a prefix of names ending in *; found "${e}"`);
+    if (!ENV_NAME.test(e)) throw new Error(`allowedEnv: expected an env name, or a prefix of names ending in _* (ARANGO_*); found "${e}"`);
 
   const name = guardName(args.operatorNamespace);
   const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "self-healing" };
@@ -266,7 +266,10 @@ export function operatorGuard(args: OperatorGuardArgs) {
   const envPrefixes = allowedEnv.filter((e) => e.endsWith("*")).map((e) => e.slice(0, -1));
   const envAllowed = (name: string) => `(${name} in ${list(envNames)} || ${list(envPrefixes)}.exists(p, ${name}.startsWith(p)))`;
   const ownEnv = `c.?env.orValue([]).all(e, ${envAllowed("e.name")})`;
-  const secretEnvFrom = "c.?envFrom.orValue([]).all(e, !has(e.configMapRef))";
+  // A value is the launcher's: no $(NAME) expansion (it would copy a Secret into a value sent to Kafka), and a reference only to a password's Secret.
+  const plainValue =
+    'e.?value.orValue("").contains("$(") || (has(e.valueFrom) && !(has(e.valueFrom.secretKeyRef) && e.name.endsWith("PASSWORD")))';
+  const plainValues = `c.?env.orValue([]).all(e, !(${plainValue}))`;
 
   const chaosLabels = (labels: string) =>
     `(${labels}.exists(k, k == "chaosUID") || ${labels}[?"app.kubernetes.io/part-of"].orValue("") == "litmus")`;
@@ -379,9 +382,8 @@ export function operatorGuard(args: OperatorGuardArgs) {
         messageExpression: `${lit(`spec.template.spec.*containers[].env: expected only a worker's env (${allowedEnv.join(", ")}: streamforge:operator.guard.allowedEnv); found `)} + ${failingContainers(ownEnv, ` + " " + c.env.filter(e, !${envAllowed("e.name")}).map(e, e.name).join(" ")`)}`,
       },
       {
-        // A ConfigMap's keys would become env the guard cannot read; a Secret's are the owner's (the workload guard holds whose).
-        expression: only("CREATE", everyContainer(secretEnvFrom)),
-        messageExpression: `"spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in " + ${failingContainers(secretEnvFrom)}`,
+        expression: only("CREATE", everyContainer(plainValues)),
+        messageExpression: `"spec.template.spec.*containers[].env[]: expected values without $(...) and valueFrom only as a secretKeyRef of a *PASSWORD; found " + ${failingContainers(plainValues, ` + " " + c.env.filter(e, ${plainValue}).map(e, e.name).join(" ")`)}`,
       },
       {
         expression: only("CREATE", noFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)),

@@ -247,7 +247,7 @@ describe("the operator's Job guard in the real API server", () => {
     [
       "a command override",
       () => forged((j) => Object.assign(podOf(j).containers[0], { command: ["sh", "-c", "cat /var/run/secrets/kubernetes.io/*/token"] })),
-      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, envFrom, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] command",
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] command",
     ],
     [
       "env that loads code into the worker (NODE_OPTIONS, LD_PRELOAD)",
@@ -261,9 +261,20 @@ describe("the operator's Job guard in the real API server", () => {
       `spec.template.spec.*containers[].env: expected only a worker's env (${WORKER_ENV.join(", ")}: streamforge:operator.guard.allowedEnv); found containers[loader-producer] NODE_OPTIONS LD_PRELOAD`,
     ],
     [
-      "env from a ConfigMap",
-      () => forged((j) => (podOf(j).containers[0].envFrom = [{ configMapRef: { name: "kube-root-ca.crt" } }])),
-      "spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in containers[loader-producer]",
+      "env from a Secret's keys, under a prefix",
+      () => forged((j) => (podOf(j).containers[0].envFrom = [{ prefix: "NODE_OPTIONS", secretRef: { name: "loaders" } }])),
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] envFrom",
+    ],
+    [
+      "a value that copies a Secret into what the worker publishes",
+      () =>
+        forged((j) =>
+          podOf(j).containers[0].env.push(
+            { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
+            { name: "TELEMETRY_PRODUCER_ID", value: "x-$(KAFKA_PASSWORD)" },
+          ),
+        ),
+      "spec.template.spec.*containers[].env[]: expected values without $(...) and valueFrom only as a secretKeyRef of a *PASSWORD; found containers[loader-producer] TELEMETRY_PRODUCER_ID",
     ],
     [
       "a pinned node and tolerations of everything",

@@ -152,9 +152,9 @@ describe("the guard's objects", () => {
       expect(() => operatorGuard({ ...ARGS, allowedImagePrefixes: [prefix] })).toThrow(
         `allowedImagePrefixes: expected a registry and a path, such as ghcr.io/org/; found "${prefix}"`,
       );
-    for (const env of ["*", "", "A B"])
+    for (const env of ["*", "", "A B", "L*", "NODE*", "_*"])
       expect(() => operatorGuard({ ...ARGS, allowedEnv: [env] })).toThrow(
-        `allowedEnv: expected an env name, or a prefix of names ending in *; found "${env}"`,
+        `allowedEnv: expected an env name, or a prefix of names ending in _* (ARANGO_*); found "${env}"`,
       );
   });
 });
@@ -278,7 +278,7 @@ describe("the guard's CEL, evaluated locally", () => {
     [
       "a command override",
       (j) => Object.assign(podOf(j).containers[0], { command: ["sh", "-c"], args: ["cat /var/run/secrets/*"] }),
-      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, envFrom, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] args, command",
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] args, command",
     ],
     [
       "a pinned node and tolerations of everything",
@@ -319,9 +319,22 @@ describe("the guard's CEL, evaluated locally", () => {
       `spec.template.spec.*containers[].env: expected only a worker's env (${WORKER_ENV.join(", ")}: streamforge:operator.guard.allowedEnv); found containers[loader-producer] NODE_OPTIONS LD_PRELOAD`,
     ],
     [
-      "env from a ConfigMap",
-      (j) => (podOf(j).containers[0].envFrom = [{ secretRef: { name: "loaders" } }, { configMapRef: { name: "kube-root-ca.crt" } }]),
-      "spec.template.spec.*containers[].envFrom: expected Secret references only (a ConfigMap's keys would become env unchecked); found configMapRef in containers[loader-producer]",
+      // Its keys (and a prefix) would become env names the guard never reads; the launcher sets none.
+      "env from a Secret's keys",
+      (j) => (podOf(j).containers[0].envFrom = [{ prefix: "NODE_OPTIONS", secretRef: { name: "loaders" } }]),
+      "spec.template.spec.containers[]: expected only a worker container's fields (name, image, imagePullPolicy, env, resources, volumeMounts, terminationMessagePath, terminationMessagePolicy, securityContext); found containers[loader-producer] envFrom",
+    ],
+    [
+      // A value sent to Kafka (the producer id is published on queue-events) may not copy a Secret in, nor read the pod's fields.
+      "a value that expands or reads what the launcher does not set",
+      (j) =>
+        podOf(j).containers[0].env.push(
+          { name: "KAFKA_TOPIC", value: "leak-$(KAFKA_PASSWORD)" },
+          { name: "SYMBOL", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+          { name: "TYPE", valueFrom: { secretKeyRef: { name: "queue-manager", key: "password" } } },
+          { name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } },
+        ),
+      "spec.template.spec.*containers[].env[]: expected values without $(...) and valueFrom only as a secretKeyRef of a *PASSWORD; found containers[loader-producer] KAFKA_TOPIC SYMBOL TYPE",
     ],
     [
       "a Job spec field no worker has",
@@ -340,12 +353,12 @@ describe("the guard's CEL, evaluated locally", () => {
       allowedEnv: [...WORKER_ENV, "LOG_LEVEL"],
     });
     const job = replacement((j) => {
-      // Every name of the launcher's contract, ARANGO_* by its prefix, one the stack adds, and the credentials Secret's keys as env.
+      // Every name of the launcher's contract, ARANGO_* by its prefix, one the stack adds, and the password from its Secret.
       podOf(j).containers[0].env = [
         ...WORKER_ENV.map((name) => ({ name: name.replace("*", "HOST"), value: "x" })),
         { name: "LOG_LEVEL", value: "info" },
       ];
-      podOf(j).containers[0].envFrom = [{ secretRef: { name: "loaders" } }];
+      podOf(j).containers[0].env.push({ name: "KAFKA_PASSWORD", valueFrom: { secretKeyRef: { name: "loaders", key: "password" } } });
       podOf(j).serviceAccountName = "workers";
       podOf(j).automountServiceAccountToken = false;
       podOf(j).containers[0].securityContext = { privileged: false, allowPrivilegeEscalation: false };
@@ -490,7 +503,7 @@ describe("the guard in the stacks", () => {
       "streamforge:operator.guard.allowedServiceAccounts: expected a list with >= 1 item(s); found [] (array)",
     ]);
     expect(variantProblems("dev", (r) => (r.operator.guard = { allowedEnv: ["QUEUE_ID", "*"] }))).toEqual([
-      'streamforge:operator.guard.allowedEnv[1]: expected an env name, or a prefix of names ending in *; found "*" (string)',
+      'streamforge:operator.guard.allowedEnv[1]: expected an env name, or a prefix of names ending in _* (ARANGO_*); found "*" (string)',
     ]);
   });
 });
