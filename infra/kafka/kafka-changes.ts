@@ -7,7 +7,7 @@
  */
 import { type ConfigProblem, problem } from "../kit/config-kit";
 import { type TopicPlan, planTopics, planUsers } from "./catalogue";
-import { nodePoolSpec } from "./cluster-spec";
+import { ignoredUsersOf, nodePoolSpec } from "./cluster-spec";
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
 import {
   type LiveKafka,
@@ -139,7 +139,7 @@ export const UNSUPPORTED_CHANGES = {
       "(BatchingTopicController.deleteInternal), the admin API refuses to create a topic that exists, and with the User Operator's ignore pattern gone or a KafkaUser removed " +
       "it deletes the users' SCRAM credentials and ACLs (KafkaUserOperator.getAllUsers, delete) while the other owner writes new passwords: every client is cut off",
     source:
-      "topic-operator/src/main/java/io/strimzi/operator/topic/BatchingTopicController.java:133-154, user-operator/src/main/java/io/strimzi/operator/user/operator/KafkaUserOperator.java:121-151",
+      "topic-operator/src/main/java/io/strimzi/operator/topic/BatchingTopicController.java:133-154,187-192, user-operator/src/main/java/io/strimzi/operator/user/operator/KafkaUserOperator.java:121-151,190-226, ScramCredentialsOperator.java:184",
     procedure:
       "keep catalogue.owner; a catalogue under the other owner is a new stack with a cluster of its own, its data mirrored to it (MirrorMaker 2) and clients moved to it",
   },
@@ -478,9 +478,10 @@ function identityProblems(live: LiveKafka, kafka: KafkaConfig, usersNamespace: s
 }
 
 /**
- * The catalogue's owner against the cluster's: the one its Kafka CR records, and, under owner
- * kafka-api, the KafkaTopics and KafkaUsers Strimzi still manages under the catalogue's names (a
- * cluster applied before the record was written, or one whose record was lost).
+ * The catalogue's owner against the cluster's: the one its Kafka CR records; where none is (a
+ * cluster applied before the record was written), the users its User Operator ignores (owner
+ * kafka-api's mark) or, under owner kafka-api, the KafkaTopics and KafkaUsers Strimzi still manages
+ * under the catalogue's names.
  */
 function ownerProblems(
   live: LiveKafka,
@@ -491,6 +492,11 @@ function ownerProblems(
   const refused = (found: string) => [problem("catalogue", ["owner"], refusal("catalogueOwnerChanged", found))];
   if (live.catalogueOwner !== undefined && live.catalogueOwner !== owner)
     return refused(`${live.catalogueOwner} -> ${owner} (the Kafka CR's ${CATALOGUE_OWNER_ANNOTATION})`);
+  // Unrecorded: only owner kafka-api has the User Operator ignore users (cluster-spec.ts kafkaSpec).
+  if (live.catalogueOwner === undefined && owner === "strimzi" && ignoredUsersOf(live.cluster.spec).length > 0)
+    return refused(
+      `kafka-api -> strimzi (the Kafka CR's User Operator ignores ${ignoredUsersOf(live.cluster.spec).join(", ")}, as only owner kafka-api has it)`,
+    );
   const held = live.strimziCatalogue;
   if (owner !== "kafka-api" || !held) return [];
   const topics = declared.topics.filter((t) => held.topics.includes(t));

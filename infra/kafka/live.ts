@@ -118,7 +118,13 @@ export async function readLiveKafka(
           catalogueRead: false,
           topics: [],
           users: [],
-          strimziCatalogue: { topics: liveTopics.map(liveTopicName), users: liveUsers.map((u) => u.name) },
+          // A KafkaTopic marked strimzi.io/managed: "false" no longer has its topic managed (topic-operator TopicOperatorUtil.isManaged, 1.2.0).
+          strimziCatalogue: {
+            topics: topics
+              .filter((t) => t.metadata?.annotations?.["strimzi.io/managed"] !== "false")
+              .map((t) => liveTopicName(toLive("KafkaTopic", t))),
+            users: liveUsers.map((u) => u.name),
+          },
         }),
   };
 }

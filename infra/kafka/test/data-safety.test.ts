@@ -235,6 +235,29 @@ const retiring = (c: PlatformConfig, retire: Partial<PlatformConfig["retire"]>):
   retire: { ...c.retire, ...retire },
 });
 
+/** `live` as an owner kafka-api stack of `config` reads it: the cluster and its pools, no KafkaTopic or KafkaUser. */
+const kafkaApiLive = (live: LiveKafka, config: PlatformConfig): LiveKafka => ({
+  ...live,
+  nodePools: config.kafka.nodePools.map((p) => ({ ...live.nodePools[0]!, name: p.name, spec: nodePoolSpec(p) })),
+  topics: [],
+  users: [],
+  catalogueRead: false,
+});
+
+/** `live` with these top-level fields of its Kafka CR's spec replaced. */
+const withClusterSpec = (live: LiveKafka, fields: Record<string, unknown>): LiveKafka => ({
+  ...live,
+  cluster: { ...live.cluster!, spec: { ...live.cluster!.spec, ...fields } },
+});
+
+/** `live` with a Kafka CR whose User Operator ignores `users`, as owner kafka-api declares it (cluster-spec.ts kafkaSpec). */
+const ignoringUsers = (live: LiveKafka, users: readonly string[]): LiveKafka =>
+  withClusterSpec(live, {
+    entityOperator: {
+      template: { userOperatorContainer: { env: [{ name: "STRIMZI_IGNORED_USERS_PATTERN", value: ignoredUsersPattern(users) }] } },
+    },
+  });
+
 describe("nothing the cluster holds leaves unconfirmed", () => {
   let live: LiveKafka;
   beforeAll(async () => {
@@ -468,8 +491,7 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
 
   it("owner kafka-api: the cluster and its pools are judged; the topics and users, not Strimzi objects there, are not", () => {
     const config = committedConfig("local-kafka-api");
-    const pools = config.kafka.nodePools.map((p) => ({ ...live.nodePools[0]!, name: p.name, spec: nodePoolSpec(p) }));
-    const apiLive: LiveKafka = { ...live, nodePools: pools, topics: [], users: [], catalogueRead: false };
+    const apiLive = kafkaApiLive(live, config);
     const problems = (c: PlatformConfig) => kafkaEditProblems(c, apiLive).map((p) => `${p.key}: ${p.message}`);
     expect(problems(config)).toEqual([]);
     // A topic's confirmation is not taken for a stale one: no KafkaTopic was read.
@@ -484,18 +506,7 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     expect(kafkaEditImpacts(config, apiLive, live.cluster!.spec)).toEqual([]);
     // A user released with "keep" stays ignored by the User Operator only while its confirmation does.
     const users = [...Object.keys(config.catalogue.users), "old.user"];
-    const released: LiveKafka = {
-      ...apiLive,
-      cluster: {
-        ...live.cluster!,
-        spec: {
-          ...live.cluster!.spec,
-          entityOperator: {
-            template: { userOperatorContainer: { env: [{ name: "STRIMZI_IGNORED_USERS_PATTERN", value: ignoredUsersPattern(users) }] } },
-          },
-        },
-      },
-    };
+    const released = ignoringUsers(apiLive, users);
     expect(problems(retiring(config, { users: { "old.user": "keep" } })).filter((p) => p.includes("old.user"))).toEqual([]);
     const dropped = kafkaEditProblems(config, released).map((p) => `${p.key}: ${p.message}`);
     expect(dropped).toEqual([
@@ -540,8 +551,7 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
   it("the catalogue's owner: kept on a running cluster, from the Kafka CR's record or from the KafkaTopics and KafkaUsers Strimzi still manages", () => {
     const apiConfig = committedConfig("local-kafka-api");
     const problems = (l: LiveKafka, c: PlatformConfig) => kafkaEditProblems(c, l).map((p) => `${p.key}: ${p.message}`);
-    const pools = apiConfig.kafka.nodePools.map((p) => ({ ...live.nodePools[0]!, name: p.name, spec: nodePoolSpec(p) }));
-    const apiLive: LiveKafka = { ...live, nodePools: pools, topics: [], users: [], catalogueRead: false };
+    const apiLive = kafkaApiLive(live, apiConfig);
     // Recorded on the Kafka CR: either way is refused, naming both owners and the record.
     const toApi = problems({ ...apiLive, catalogueOwner: "strimzi" }, apiConfig);
     expectRule(toApi, "streamforge:catalogue.owner", "catalogueOwnerChanged");
@@ -562,6 +572,13 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
       expect.stringContaining(
         `found strimzi -> kafka-api while Strimzi manages KafkaTopics ${topic} and KafkaUsers ${user} of the catalogue`,
       ),
+    );
+    // No record, the other way: the users the User Operator ignores are owner kafka-api's mark.
+    const ignoring = ignoringUsers(live, ["loaders", "queue-manager"]);
+    const unrecorded = problemsAfter(ignoring, (c) => c);
+    expectRule(unrecorded, "streamforge:catalogue.owner", "catalogueOwnerChanged");
+    expect(unrecorded).toContainEqual(
+      expect.stringContaining("found kafka-api -> strimzi (the Kafka CR's User Operator ignores loaders, queue-manager"),
     );
     // Strimzi objects of other names are not the catalogue's; without a running cluster nothing is judged.
     expect(problems({ ...apiLive, strimziCatalogue: { topics: ["elsewhere"], users: [] } }, apiConfig)).toEqual([]);
@@ -744,17 +761,9 @@ describe("config changes that delete records need a confirmation naming the new 
   it("a topic is judged against the brokers' defaults it followed and will follow; unknown values and unclean election are asked about", () => {
     // The topic followed the brokers' 720 h and gets its own 168 h while the brokers go to 24 h (confirmed): its own cut is asked about too.
     const brokersAt = (hours: number): LiveKafka => ({
-      ...live,
-      cluster: {
-        ...live.cluster!,
-        spec: {
-          ...live.cluster!.spec,
-          kafka: {
-            ...(live.cluster!.spec.kafka as object),
-            config: { ...brokerConfigOf(live.cluster!.spec), "log.retention.hours": hours },
-          },
-        },
-      },
+      ...withClusterSpec(live, {
+        kafka: { ...(live.cluster!.spec.kafka as object), config: { ...brokerConfigOf(live.cluster!.spec), "log.retention.hours": hours } },
+      }),
       topics: live.topics.map((t) =>
         t.name === "queue-control" ? { ...t, spec: { ...t.spec, config: { "cleanup.policy": "delete" } } } : t,
       ),
