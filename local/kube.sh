@@ -262,9 +262,13 @@ cmd_start() {
 
   # Workaround: --endpoint-reconciler-type=none: the "kubernetes" Endpoints may not hold a
   # loopback IP, and nothing in-cluster can reach the host anyway.
+  # GenericWorkload (beta, off by default in v1.37: pkg/features/kube_features.go) keeps a pod's
+  # schedulingGroup, which the API server drops while it is off (pkg/api/pod/util.go
+  # dropDisabledSchedulingGroup): the attack tier tries the field as a cluster that turns it on.
   launch kube-apiserver \
     --bind-address=127.0.0.1 --secure-port="${APISERVER_PORT}" --advertise-address=127.0.0.1 \
     --endpoint-reconciler-type=none \
+    --feature-gates=GenericWorkload=true \
     --etcd-servers="http://127.0.0.1:${ETCD_CLIENT_PORT}" \
     --client-ca-file="${PKI_DIR}/ca.crt" \
     --tls-cert-file="${PKI_DIR}/serving.crt" --tls-private-key-file="${PKI_DIR}/serving.key" \

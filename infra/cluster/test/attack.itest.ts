@@ -321,6 +321,12 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
     (pod) => (pod.priorityClassName = "system-node-critical"),
     "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical",
   ],
+  [
+    // Kept by this API server (GenericWorkload on, local/kube.sh), as by a cluster that turns it on.
+    "a scheduling group, whose PodGroup's class decides what it preempts",
+    (pod) => (pod.schedulingGroup = { podGroupName: "high" }),
+    "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found schedulingGroup high",
+  ],
 ];
 
 describe("the apps namespace under attack, with each creator's real token", () => {
