@@ -3,7 +3,7 @@ import { readCluster } from "./kit/provider";
 import { loadPlatformConfig } from "./config";
 import * as pulumi from "@pulumi/pulumi";
 import { thisStackIdentity } from "./kafka/data-safety";
-import { liveTopicOf, readKafkaTopics } from "./kafka/kafka-api-live";
+import { liveTopicOf, readKafkaCatalogue } from "./kafka/kafka-api-live";
 import { readLiveKafka } from "./kafka/live";
 import { createPlatform } from "./platform";
 import { registerMoves } from "./kit/moves";
@@ -30,16 +30,19 @@ export = (async () => {
         stack: thisStackIdentity(),
       })
     : undefined;
-  // Owner kafka-api: the catalogue's topics live in Kafka; once the cluster runs, read them there.
+  // Owner kafka-api: the catalogue's topics and ACLs live in Kafka; once the cluster runs, read them there.
   const api = live?.cluster && config.catalogue.owner === "kafka-api" ? config.kafkaApi : undefined;
   if (api?.unreachable !== undefined)
     void pulumi.log.warn(
-      `streamforge:kafkaApi.unreachable is set ("${api.unreachable}"): the catalogue's topics are not read from Kafka, so no topic change is judged (fewer partitions, a shorter retention). Remove it once Kafka answers`,
+      `streamforge:kafkaApi.unreachable is set ("${api.unreachable}"): the catalogue's topics and ACLs are not read from Kafka, so no topic change is judged (fewer partitions, a shorter retention) and no lost grant labelled. Remove it once Kafka answers`,
     );
-  const topicsInKafka =
+  const inKafka =
     api && api.unreachable === undefined
-      ? (await readKafkaTopics(api, await plainValue(config.kafkaApiPassword), Object.keys(config.catalogue.topics))).map(liveTopicOf)
+      ? await readKafkaCatalogue(api, await plainValue(config.kafkaApiPassword), {
+          topics: Object.keys(config.catalogue.topics),
+          users: Object.keys(config.catalogue.users),
+        })
       : undefined;
-  const kafka = live && topicsInKafka ? { ...live, topicsInKafka } : live;
+  const kafka = live && inKafka ? { ...live, topicsInKafka: inKafka.topics.map(liveTopicOf), aclsInKafka: inKafka.acls } : live;
   return createPlatform(config, cluster, kafka ? { kafka } : {});
 })();

@@ -111,6 +111,8 @@ export interface LiveKafka {
    * their declaration (unsupported changes, truncations, impact) but never taken for departures.
    */
   readonly topicsInKafka?: readonly LiveObject[];
+  /** Owner kafka-api: each catalogue user's ACLs as Kafka holds them (kafka-api-live.ts), as impact.ts aclEntry names them. */
+  readonly aclsInKafka?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The brokers' config a Kafka CR spec holds (spec.kafka.config), live or as the program renders it. */

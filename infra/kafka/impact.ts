@@ -261,18 +261,44 @@ export function aclEntries(authorization: unknown): Set<string> {
   return new Set(
     (simple.acls ?? []).flatMap((rule) => {
       const { type = "allow", host = "*", resource = {}, operations = [] } = rule as AclRuleSpec;
-      // The cluster resource is always `kafka-cluster`, whatever name the rule gives
-      // (SimpleAclRuleResource.java `fromCrd` L214-215); a prefix is spelled out, since a literal
-      // name may end in "*" itself.
-      const name =
-        resource.type === "cluster" || resource.name === undefined
-          ? ""
-          : resource.patternType === "prefix"
-            ? ` ${resource.name}* (prefix)`
-            : ` ${resource.name}`;
-      return operations.map((op) => `${type} ${op} on ${resource.type}${name}${host === "*" ? "" : ` from ${host}`}`);
+      return operations.map((operation) =>
+        aclEntry({
+          permission: type,
+          operation,
+          resourceType: resource.type ?? "",
+          name: resource.name,
+          patternType: resource.patternType,
+          host,
+        }),
+      );
     }),
   );
+}
+
+/** One ACL, named as Strimzi's KafkaUser names it (resource types `topic`, `group`, `cluster`, `transactionalId`; operations `Read`, `Write`...). */
+export interface AclParts {
+  readonly permission: string;
+  readonly operation: string;
+  readonly resourceType: string;
+  readonly name?: string | undefined;
+  readonly patternType?: string | undefined;
+  readonly host: string;
+}
+
+/**
+ * One ACL as the impact compares it, whoever holds it (a KafkaUser, or Kafka's DescribeAcls for
+ * owner kafka-api): `allow|deny <operation> on <resource>`. The cluster resource is always
+ * `kafka-cluster`, whatever name a rule gives (SimpleAclRuleResource.java `fromCrd` L214-215); a
+ * prefix is spelled out, since a literal name may end in "*" itself.
+ */
+export function aclEntry(acl: AclParts): string {
+  const name =
+    acl.resourceType === "cluster" || acl.name === undefined
+      ? ""
+      : acl.patternType === "prefix"
+        ? ` ${acl.name}* (prefix)`
+        : ` ${acl.name}`;
+  return `${acl.permission} ${acl.operation} on ${acl.resourceType}${name}${acl.host === "*" ? "" : ` from ${acl.host}`}`;
 }
 
 interface AclRuleSpec {
@@ -301,6 +327,17 @@ export function aclImpact(before: ReadonlySet<string>, after: ReadonlySet<string
     };
   if (more.length > 0) return { level: "benign", effect: `its clients gain ${more.join(", ")}` };
   return undefined;
+}
+
+/**
+ * Owner kafka-api: each declared user's ACLs as Kafka holds them (kafka-api-live.ts) against those
+ * the program declares (the same rules a KafkaUser would carry, strimzi-entities.ts kafkaUserSpec).
+ */
+function kafkaApiAclImpacts(inKafka: Readonly<Record<string, readonly string[]>>, desired: DesiredKafkaObjects): Impact[] {
+  return desired.users.flatMap(({ name, spec }) => {
+    const acls = aclImpact(new Set(inKafka[name] ?? []), aclEntries(spec.authorization));
+    return acls ? [{ object: `Kafka ACLs of User:${name}`, change: "authorization", ...acls }] : [];
+  });
 }
 
 function retiringImpacts(desired: DesiredKafkaObjects): Impact[] {
@@ -332,12 +369,13 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
     ...retiringImpacts(desired),
     ...clusterImpacts(live.cluster, desired),
     ...poolImpacts(live.nodePools, desired),
-    // Owner kafka-api: the topics as Kafka holds them, where they were read; its users are not
-    // Strimzi objects, their changes show in the preview's own diff.
+    // Owner kafka-api: the topics and the users' ACLs as Kafka holds them, where they were read;
+    // its users' credentials are not Strimzi objects, their changes show in the preview's own diff.
     ...(live.catalogueRead === false && live.topicsInKafka === undefined
       ? []
       : topicImpacts(comparedTopics(live), desired, brokerConfigOf(live.cluster?.spec))),
     ...(live.catalogueRead === false ? [] : userImpacts(live.users, desired)),
+    ...(live.aclsInKafka ? kafkaApiAclImpacts(live.aclsInKafka, desired) : []),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

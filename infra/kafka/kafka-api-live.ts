@@ -1,21 +1,35 @@
 /**
- * Owner kafka-api: the catalogue's topics as Kafka holds them, read with the stack's admin
- * connection (streamforge:kafkaApi) before anything is declared. They are not Strimzi objects, so
- * the API server has none to read (live.ts); without this read a partition decrease met only the
- * engine's `protect` (the provider replaces a topic whose partitions shrink) and a shorter
- * retention went through unasked. Only the catalogue's own topics are read, by name: the cluster
- * may hold others, which are not this stack's, so nothing here is taken for a departure.
+ * Owner kafka-api: the catalogue's topics and its users' ACLs as Kafka holds them, read with the
+ * stack's admin connection (streamforge:kafkaApi) before anything is declared. They are not
+ * Strimzi objects, so the API server has none to read (live.ts); without this read a partition
+ * decrease met only the engine's `protect` (the provider replaces a topic whose partitions
+ * shrink), a shorter retention went through unasked, and a lost grant was not labelled. Only the
+ * catalogue's own topics and users are read, by name: the cluster may hold others, which are not
+ * this stack's, so nothing here is taken for a departure.
  *
  * Each topic becomes a LiveObject shaped as a KafkaTopic (name, partitions, replicas, its own
- * config: the entries whose source is the topic, DescribeConfigs' DYNAMIC_TOPIC_CONFIG, kafkajs ConfigSource.TOPIC_CONFIG), so the
- * same rules judge it (kafka-changes.ts, truncation.ts).
+ * config: the entries whose source is the topic, DescribeConfigs' DYNAMIC_TOPIC_CONFIG, kafkajs
+ * ConfigSource.TOPIC_CONFIG), so the same rules judge it (kafka-changes.ts, truncation.ts); each
+ * ACL an entry as a KafkaUser's would be (impact.ts aclEntry), so the same impact labels it.
  */
 import * as tls from "node:tls";
 
-import { ConfigResourceTypes, ConfigSource, Kafka, type SASLOptions, logLevel } from "kafkajs";
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ConfigResourceTypes,
+  ConfigSource,
+  type DescribeAclResource,
+  Kafka,
+  ResourcePatternTypes,
+  type SASLOptions,
+  logLevel,
+} from "kafkajs";
 import type { KafkaApiConfig } from "./config";
 import type { LiveObject } from "./data-safety";
 import { topicResourceName } from "./catalogue";
+import { aclEntry } from "./impact";
 
 /** The config's mechanism names (the Kafka provider's, @pulumi/kafka saslMechanism) as kafkajs names them. */
 const KAFKAJS_MECHANISM = { plain: "plain", "scram-sha256": "scram-sha-256", "scram-sha512": "scram-sha-512" } as const;
@@ -30,6 +44,53 @@ export interface KafkaTopicState {
   readonly replicas: number;
   /** The topic's own config (not the brokers' defaults it follows). */
   readonly config: Readonly<Record<string, string>>;
+}
+
+/** What the preview reads of the catalogue in Kafka: its topics, and each user's ACLs (impact.ts aclEntry). */
+export interface KafkaCatalogueState {
+  readonly topics: readonly KafkaTopicState[];
+  readonly acls: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * A value of one of kafkajs' ACL enums (a plain object at run time) named as a KafkaUser names it:
+ * IDEMPOTENT_WRITE as `IdempotentWrite` (operations), TRANSACTIONAL_ID as `transactionalId`
+ * (resource types): Strimzi's AclOperation and AclResourceType, the same words as Kafka's.
+ */
+function aclName(values: object, value: number, initial: "upper" | "lower"): string {
+  const name = Object.entries(values).find(([, v]) => v === value)?.[0];
+  if (name === undefined) return `unknown (${value})`;
+  const words = name.toLowerCase().split("_");
+  const first = initial === "upper" ? words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1) : words[0]!;
+  return (
+    first +
+    words
+      .slice(1)
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join("")
+  );
+}
+
+/** The ACLs DescribeAcls returned, by user (principal `User:<name>`), for the named users only. Pure. */
+export function aclsByUser(resources: readonly DescribeAclResource[], users: readonly string[]): Record<string, string[]> {
+  const byUser: Record<string, string[]> = Object.fromEntries(users.map((u) => [u, []]));
+  for (const r of resources)
+    for (const acl of r.acls) {
+      const user = acl.principal.startsWith("User:") ? acl.principal.slice("User:".length) : undefined;
+      if (user === undefined || !(user in byUser)) continue;
+      byUser[user]!.push(
+        aclEntry({
+          permission: acl.permissionType === AclPermissionTypes.DENY ? "deny" : "allow",
+          operation: aclName(AclOperationTypes, acl.operation, "upper"),
+          resourceType: aclName(AclResourceTypes, r.resourceType, "lower"),
+          name: r.resourceName,
+          patternType: r.resourcePatternType === ResourcePatternTypes.PREFIXED ? "prefix" : "literal",
+          host: acl.host,
+        }),
+      );
+    }
+  for (const entries of Object.values(byUser)) entries.sort();
+  return byUser;
 }
 
 /** A topic as Kafka describes it, shaped as the KafkaTopic the rules compare. Pure. */
@@ -80,12 +141,15 @@ export function tlsOptions(api: Pick<KafkaApiConfig, "skipTlsVerify" | "caCertif
   };
 }
 
-/** Reads the named topics that exist from Kafka; an Error naming the connection key when Kafka cannot be reached. */
-export async function readKafkaTopics(
+/**
+ * Reads the catalogue from Kafka: the named topics that exist, and the named users' ACLs. An Error
+ * naming the connection key when Kafka cannot be reached.
+ */
+export async function readKafkaCatalogue(
   api: KafkaApiConfig,
   password: string | undefined,
-  names: readonly string[],
-): Promise<KafkaTopicState[]> {
+  catalogue: { readonly topics: readonly string[]; readonly users: readonly string[] },
+): Promise<KafkaCatalogueState> {
   const kafka = new Kafka({
     clientId: "streamforge-preview",
     brokers: [...api.bootstrapServers],
@@ -106,8 +170,18 @@ export async function readKafkaTopics(
   const withDeadline = <T>(call: Promise<T>): Promise<T> => Promise.race([call, deadline]);
   try {
     await withDeadline(admin.connect());
-    const wanted = topicsToRead(await withDeadline(admin.listTopics()), names);
-    if (wanted.length === 0) return [];
+    // Every ACL, filtered here: DescribeAcls takes one principal per filter.
+    const { resources: aclResources } = await withDeadline(
+      admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      }),
+    );
+    const acls = aclsByUser(aclResources, catalogue.users);
+    const wanted = topicsToRead(await withDeadline(admin.listTopics()), catalogue.topics);
+    if (wanted.length === 0) return { topics: [], acls };
     const { topics } = await withDeadline(admin.fetchTopicMetadata({ topics: wanted }));
     const { resources } = await withDeadline(
       admin.describeConfigs({ resources: wanted.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })), includeSynonyms: false }),
@@ -122,21 +196,24 @@ export async function readKafkaTopics(
         ),
       ]),
     );
-    return topics
-      .map((t) => ({
-        name: t.name,
-        partitions: t.partitions.length,
-        replicas: Math.max(0, ...t.partitions.map((p) => p.replicas.length)),
-        config: configs.get(t.name) ?? {},
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      topics: topics
+        .map((t) => ({
+          name: t.name,
+          partitions: t.partitions.length,
+          replicas: Math.max(0, ...t.partitions.map((p) => p.replicas.length)),
+          config: configs.get(t.name) ?? {},
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      acls,
+    };
   } catch (err) {
     // The message names where it looked, never the password.
     const found = (err as Error).message.split("\n")[0] ?? "";
     // Node's verification errors name the certificate (self-signed, unable to verify, ...).
     const untrusted = api.tls && api.caCertificate === undefined && /certificate/i.test(found);
     throw new Error(
-      `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics before any change ` +
+      `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics and ACLs before any change ` +
         `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +
         (untrusted
           ? `If a CA the system does not trust signed the brokers' certificates (a private CA, Strimzi's cluster CA), set streamforge:kafkaApi.caCertificate to it (PEM). `

@@ -1,10 +1,15 @@
 /**
  * Which topics a kafka-api stack's preview reads from Kafka (infra/kafka/kafka-api-live.ts): the
  * catalogue's own, or the one its resource name maps to where the catalogue's name is not there (a
- * rename the provider would carry out as a replacement), never Kafka's internal topics. The read
- * itself runs against the real broker in infra/kafka/test/kafka-api-live.itest.ts.
+ * rename the provider would carry out as a replacement), never Kafka's internal topics; and how the
+ * ACLs Kafka describes are named, by user, as a KafkaUser's would be. The read itself runs against
+ * the real broker in infra/kafka/test/kafka-api-live.itest.ts.
  */
-import { liveTopicOf, topicsToRead } from "../kafka-api-live";
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from "kafkajs";
+import { aclsByUser, liveTopicOf, topicsToRead } from "../kafka-api-live";
+import { aclEntries, aclImpact } from "../impact";
+import { planAcls } from "../catalogue";
+import { kafkaUserSpec } from "../strimzi-entities";
 
 describe("the topics a kafka-api preview reads", () => {
   it("the catalogue's by name; a renamed one by the name it maps to; nothing else", () => {
@@ -25,5 +30,77 @@ describe("the topics a kafka-api preview reads", () => {
       name: "orders",
       spec: { topicName: "Orders", partitions: 3, replicas: 2, config: { "retention.ms": "1000" } },
     });
+  });
+});
+
+describe("the ACLs a kafka-api preview reads", () => {
+  const acl = (principal: string, operation: AclOperationTypes, permissionType = AclPermissionTypes.ALLOW, host = "*") => ({
+    principal,
+    host,
+    operation,
+    permissionType,
+  });
+
+  it("named by user as a KafkaUser's rules would be: only the named users', every resource type, deny and host kept", () => {
+    const byUser = aclsByUser(
+      [
+        {
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: "market-trades",
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          acls: [
+            acl("User:loaders", AclOperationTypes.WRITE),
+            acl("User:other-team", AclOperationTypes.READ),
+            acl("Group:ops", AclOperationTypes.READ),
+          ],
+        },
+        {
+          resourceType: AclResourceTypes.GROUP,
+          resourceName: "loader-",
+          resourcePatternType: ResourcePatternTypes.PREFIXED,
+          acls: [
+            acl("User:loaders", AclOperationTypes.READ),
+            acl("User:loaders", AclOperationTypes.DELETE, AclPermissionTypes.DENY, "10.0.0.1"),
+          ],
+        },
+        {
+          resourceType: AclResourceTypes.CLUSTER,
+          resourceName: "kafka-cluster",
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          acls: [acl("User:loaders", AclOperationTypes.IDEMPOTENT_WRITE)],
+        },
+        {
+          resourceType: AclResourceTypes.TRANSACTIONAL_ID,
+          resourceName: "loader-tx",
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          acls: [acl("User:loaders", AclOperationTypes.DESCRIBE_CONFIGS)],
+        },
+      ],
+      ["loaders", "queue-manager"],
+    );
+    expect(byUser).toEqual({
+      loaders: [
+        "allow DescribeConfigs on transactionalId loader-tx",
+        "allow IdempotentWrite on cluster",
+        "allow Read on group loader-* (prefix)",
+        "allow Write on topic market-trades",
+        "deny Delete on group loader-* (prefix) from 10.0.0.1",
+      ],
+      "queue-manager": [],
+    });
+  });
+
+  it("the grants the catalogue declares, read back from Kafka, are the KafkaUser's: no change", () => {
+    // kafka-api-entities.ts creates one ACL per operation of each planned rule; Kafka returns them per resource.
+    const rules = planAcls({ produce: ["queue-events", "market-*"], consume: ["queue-control"], groups: ["loader-*"] });
+    const resources = rules.map((rule) => ({
+      resourceType: rule.resourceType === "topic" ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+      resourceName: rule.name,
+      resourcePatternType: rule.patternType === "prefix" ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+      acls: rule.operations.map((op) => acl("User:loaders", AclOperationTypes[op.toUpperCase() as "READ" | "WRITE" | "DESCRIBE"])),
+    }));
+    const declared = aclEntries(kafkaUserSpec({ name: "loaders", service: "loader", acls: rules }).authorization);
+    expect(new Set(aclsByUser(resources, ["loaders"]).loaders)).toEqual(declared);
+    expect(aclImpact(new Set(aclsByUser(resources, ["loaders"]).loaders), declared)).toBeUndefined();
   });
 });
