@@ -13,12 +13,15 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
+  applyAsAdmin,
+  deletePolicies,
   eventually,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../test/integration/local-platform";
 import { chaosDeleteGuard } from "../delete-guard";
 import { WORKER_POD_PATTERN, brokerPodPattern } from "../guard";
@@ -98,19 +101,13 @@ beforeAll(async () => {
       metadata: { name: "chaos-operator-ce-abcde", namespace: CHAOS, labels: { app: "chaos-operator" } },
     },
   ];
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin(objects);
   for (const fault of FAULTS) tokens[fault] = serviceAccountKubeconfig(dir, CHAOS, serviceAccountName(fault));
-  // Enforced once the API server has the policy: a forbidden delete, tried as a dry run until refused.
-  await eventually("the delete guard enforced", () =>
-    as("pod-delete", "delete", "pod", "k3-controllers-3", "-n", KAFKA, "--dry-run=server").output.includes(`'${POLICY}'`)
-      ? true
-      : undefined,
-  );
+  await untilEnforced(POLICY, () => as("pod-delete", "delete", "pod", "k3-controllers-3", "-n", KAFKA, "--dry-run=server"));
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
+  deletePolicies(POLICY);
   for (const ns of [CHAOS, APPS, KAFKA]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });

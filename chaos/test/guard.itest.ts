@@ -8,7 +8,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { committedConfig } from "../../test/helpers";
-import { eventually, kubectl, kubectlWith, policyTypeWarnings, requireEnv } from "../../test/integration/local-platform";
+import {
+  applyAsAdmin,
+  deletePolicies,
+  kubectl,
+  kubectlWith,
+  policyTypeWarnings,
+  requireEnv,
+  untilEnforced,
+} from "../../test/integration/local-platform";
 import type { BrokerFailureScenario } from "../config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
 import { bypasses } from "./bypasses";
@@ -74,20 +82,13 @@ let activeAfterMs = -1;
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [CHAOS, APPS, KAFKA]) kubectl("create", "namespace", ns);
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply of the guard failed: ${applied.output}`);
-  // A new policy is enforced once the API server's policy informers have it: retry a known-bad engine until refused.
-  const bad = loader(["queue-manager-7d9f6c5b4-abcde"]);
-  const start = Date.now();
-  await eventually("the guard enforced after kubectl apply", () =>
-    dryRun(bad).output.includes(`ValidatingAdmissionPolicy '${guard.policy.metadata.name}'`) ? true : undefined,
-  );
-  activeAfterMs = Date.now() - start;
+  applyAsAdmin([guard.policy, guard.binding]);
+  activeAfterMs = await untilEnforced(guard.policy.metadata.name, () => dryRun(loader(["queue-manager-7d9f6c5b4-abcde"])));
   console.log(`the guard was enforced ${activeAfterMs} ms after kubectl apply returned`);
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", guard.policy.metadata.name, "--ignore-not-found");
+  deletePolicies(guard.policy.metadata.name);
   for (const ns of [CHAOS, APPS, KAFKA]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
 });
 

@@ -16,12 +16,14 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
-  eventually,
+  applyAsAdmin,
+  deletePolicies,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../test/integration/local-platform";
 import { WORKER_POD_PATTERN } from "../guard";
 import { LEADER_LEASE, LITMUS_OPERATOR, litmusOperatorObjects } from "../litmus-operator";
@@ -135,16 +137,13 @@ beforeAll(async () => {
     guard.policy,
     guard.binding,
   ];
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin(objects);
   token = serviceAccountKubeconfig(dir, CHAOS, OPERATOR);
-  await eventually("the Litmus operator's guard enforced", () =>
-    dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3"))).output.includes(`'${POLICY}'`) ? true : undefined,
-  );
+  await untilEnforced(POLICY, () => dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3"))));
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
+  deletePolicies(POLICY);
   for (const ns of [CHAOS, RESTRICTED]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -11,12 +11,14 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
-  eventually,
+  applyAsAdmin,
+  deletePolicies,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../test/integration/local-platform";
 import { chaosPodGuard } from "../pod-guard";
 import { FAULTS, chaosExperiment, experimentRbac, serviceAccountName } from "../spec";
@@ -47,25 +49,18 @@ beforeAll(async () => {
     const rbac = experimentRbac(fault, { chaos: CHAOS, apps: APPS });
     return [rbac.serviceAccount, ...rbac.roles.flatMap((r) => [r.role, r.binding])];
   });
-  const applied = kubectlWith(
-    undefined,
-    { apiVersion: "v1", kind: "List", items: [...objects, guard.policy, guard.binding] },
-    "apply",
-    "-f",
-    "-",
-  );
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin([...objects, guard.policy, guard.binding]);
   for (const fault of FAULTS) tokens[fault] = serviceAccountKubeconfig(dir, CHAOS, serviceAccountName(fault));
   const bad = experimentJob(
     "pod-delete",
     { image: "docker.io/library/alpine:3", command: ["/bin/bash"], args: ["-c", "./experiments -name pod-delete"] },
     CHAOS,
   );
-  await eventually("the chaos pod guard enforced", () => (dryRun("pod-delete", bad).output.includes(`'${POLICY}'`) ? true : undefined));
+  await untilEnforced(POLICY, () => dryRun("pod-delete", bad));
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
+  deletePolicies(POLICY);
   for (const ns of [CHAOS, APPS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -11,12 +11,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  applyAsAdmin,
+  deletePolicies,
   eventually,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../test/integration/local-platform";
 import { controllerGuard, controllerGuardNames } from "../controller-guard";
 import { controllerRbac } from "../spec";
@@ -134,8 +137,7 @@ beforeAll(async () => {
     guard.replicaSets.policy,
     guard.replicaSets.binding,
   ];
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin(objects);
   token = serviceAccountKubeconfig(dir, CTRL, SA);
   stackToken = serviceAccountKubeconfig(dir, CTRL, STACK_SA);
   // The real controller (the local platform's, cluster-wide) reconciles the Rollout into a ReplicaSet.
@@ -150,22 +152,18 @@ beforeAll(async () => {
     metadata: { name: `${rs.metadata.name}-again`, namespace: APPS, labels: rs.metadata.labels, annotations: rs.metadata.annotations },
     spec: { ...rs.spec, selector: rs.spec.selector },
   };
-  await eventually("the controller's guard enforced", () =>
-    dryRun({ ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: OTHER } }).output.includes(
-      `'${NAMES.scope}'`,
-    )
-      ? true
-      : undefined,
+  await untilEnforced(NAMES.scope, () =>
+    dryRun({ ...controllersReplicaSet, metadata: { ...controllersReplicaSet.metadata, namespace: OTHER } }),
   );
   // The API server loads each policy on its own: the ReplicaSet guard may come a moment after the
   // scope guard (a fresh-clone run once saw a foreign image admitted just after the wait above).
   const foreign = structuredClone(controllersReplicaSet);
   foreign.spec.template.spec.containers[0].image = "docker.io/library/alpine:3";
-  await eventually("the ReplicaSet guard enforced", () => (dryRun(foreign).output.includes(`'${NAMES.replicaSets}'`) ? true : undefined));
+  await untilEnforced(NAMES.replicaSets, () => dryRun(foreign));
 }, 240_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", NAMES.scope, NAMES.replicaSets, "--ignore-not-found");
+  deletePolicies(NAMES.scope, NAMES.replicaSets);
   kubectl("delete", "clusterrolebinding,clusterrole", `argo-guard-${run}`, STACK_SA, "--ignore-not-found");
   for (const ns of [APPS, CTRL, OTHER]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });

@@ -181,3 +181,25 @@ export async function policyTypeWarnings(name: string): Promise<unknown[]> {
   });
   return status.typeChecking?.expressionWarnings ?? [];
 }
+
+/** Applies `objects` as the admin in one `kubectl apply`; throws with kubectl's output when it fails. */
+export function applyAsAdmin(objects: readonly object[]): void {
+  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
+  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+}
+
+/**
+ * Waits until the API server enforces the ValidatingAdmissionPolicy `policy`: `attempt`, a request
+ * it refuses, is sent again until its refusal names the policy. The API server loads each policy
+ * on its own, a moment after `kubectl apply` returns. Resolves with how long that took (ms).
+ */
+export async function untilEnforced(policy: string, attempt: () => { readonly output: string }): Promise<number> {
+  const start = Date.now();
+  await eventually(`${policy} enforced`, () => (attempt().output.includes(`ValidatingAdmissionPolicy '${policy}'`) ? true : undefined));
+  return Date.now() - start;
+}
+
+/** Deletes these ValidatingAdmissionPolicies and their bindings (each binding is named after its policy). */
+export function deletePolicies(...names: string[]): void {
+  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", ...names, "--ignore-not-found");
+}

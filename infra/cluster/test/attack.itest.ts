@@ -43,12 +43,15 @@ import type { JobManifest } from "../../../operator/src/core/jobs";
 import { QUEUE_MANAGER, queueManagerRbac } from "../../../rollouts/spec";
 import { committedConfig } from "../../../test/helpers";
 import {
+  applyAsAdmin,
+  deletePolicies,
   eventually,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
@@ -208,15 +211,14 @@ beforeAll(async () => {
     jobGuard.policy,
     jobGuard.binding,
   ];
-  const applied = as("admin", { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin(objects);
   kubeconfigs["queue-manager"] = serviceAccountKubeconfig(dir, APPS, QUEUE_MANAGER);
   kubeconfigs.operator = serviceAccountKubeconfig(dir, APPS, OPERATOR_NAME);
   kubeconfigs.edit = serviceAccountKubeconfig(dir, APPS, "alice");
   kubeconfigs.responder = serviceAccountKubeconfig(dir, APPS, "bob");
   // Policies are enforced once the API server's informers have them: a known-bad Job, retried until both refuse it.
   const bad = workerJob("q0-loader-producer", (pod) => (pod.nodeName = "cp-1"));
-  await eventually("the workload guard enforced", () => (dryRun("queue-manager", bad).output.includes(`'${GUARD}'`) ? true : undefined));
+  await untilEnforced(GUARD, () => dryRun("queue-manager", bad));
   const forged = replacementJob({
     old: workerJob("q0-loader-producer") as JobManifest,
     attempt: 1,
@@ -227,25 +229,11 @@ beforeAll(async () => {
   });
   // A command override: only the operator's guard refuses it (the apps guard answers first for most others).
   (forged as any).spec.template.spec.containers[0].command = ["sh"];
-  await eventually("the operator's guard enforced", () =>
-    dryRun("operator", forged).output.includes(`'${JOB_GUARD}'`) ? true : undefined,
-  );
+  await untilEnforced(JOB_GUARD, () => dryRun("operator", forged));
 }, 180_000);
 
 afterAll(() => {
-  // Each binding and each policy of these names, in one call.
-  kubectl(
-    "delete",
-    "validatingadmissionpolicybinding,validatingadmissionpolicy",
-    GUARD,
-    ACCESS,
-    TOKENS,
-    SERVICES,
-    WORKLOADS,
-    PLATFORM_TOKENS,
-    JOB_GUARD,
-    "--ignore-not-found",
-  );
+  deletePolicies(GUARD, ACCESS, TOKENS, SERVICES, WORKLOADS, PLATFORM_TOKENS, JOB_GUARD);
   kubectl("delete", "mutatingadmissionpolicybinding,mutatingadmissionpolicy", DEFAULTS, "--ignore-not-found");
   kubectl("delete", "clusterrole", RESPONDER, "--ignore-not-found");
   kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=false");

@@ -21,12 +21,14 @@ import { podSecurityLabels } from "../../kit/namespaces";
 import { CA_SYNC, caSyncCronJob, caSyncGuard, caSyncGuardName, caSyncRbac } from "../ca-sync-spec";
 import { PROJECT_ROOT } from "../../render/render";
 import {
-  eventually,
+  applyAsAdmin,
+  deletePolicies,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../../test/integration/local-platform";
 import { selfSignedCertificate } from "../../../test/helpers";
 
@@ -149,20 +151,16 @@ beforeAll(async () => {
     secret(APPS, CA, { "ca.crt": OLD }),
     secret(APPS, "queue-manager", { password: b64("queue-manager's password") }),
   ];
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
+  applyAsAdmin(objects);
   syncer = serviceAccountKubeconfig(dir, KAFKA, CA_SYNC);
   if (!fs.existsSync(path.join(PROJECT_ROOT, "operator", "dist", "ca-sync.js")))
     throw new Error("operator/dist/ca-sync.js is missing: build the operator first (cd operator && npm run build)");
   // The policy is enforced once the API server's informers have it and its parameter: a forged write, tried (dry run) until refused.
-  await eventually("the CA copy's guard enforced", () =>
-    writeCopy({ "ca.crt": FORGED }, "--dry-run=server").output.includes(`'${GUARD}'`) ? true : undefined,
-  );
+  await untilEnforced(GUARD, () => writeCopy({ "ca.crt": FORGED }, "--dry-run=server"));
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding", GUARD, "--ignore-not-found");
-  kubectl("delete", "validatingadmissionpolicy", GUARD, "--ignore-not-found");
+  deletePolicies(GUARD);
   for (const ns of [KAFKA, APPS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });

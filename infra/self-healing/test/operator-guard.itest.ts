@@ -18,12 +18,14 @@ import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/
 import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_ENV, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
 import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../manifests";
 import {
-  eventually,
+  applyAsAdmin,
+  deletePolicies,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
+  untilEnforced,
 } from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
@@ -81,26 +83,19 @@ let enforcedAfterMs = -1;
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [OPERATOR_NS, WATCH]) kubectl("create", "namespace", ns);
-  const applied = kubectlAs("admin", { apiVersion: "v1", kind: "List", items: rbac }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply of the operator's RBAC failed: ${applied.output}`);
+  applyAsAdmin(rbac);
 
   // The stand-in operator's own credentials: a bound token (TokenRequest) on the admin's server and CA.
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
 
-  const guardApplied = kubectlAs("admin", { apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] }, "apply", "-f", "-");
-  if (!guardApplied.ok) throw new Error(`kubectl apply of the guard failed: ${guardApplied.output}`);
-  // A new policy is enforced once the API server's policy informers have it: retry a known-bad Job until refused.
+  applyAsAdmin([guard.policy, guard.binding]);
   const bad = forged((j) => (podOf(j).containers[0].securityContext = { privileged: true }));
-  const start = Date.now();
-  await eventually("the guard enforced after kubectl apply", () =>
-    dryRun("operator", bad).output.includes(`ValidatingAdmissionPolicy '${POLICY}'`) ? true : undefined,
-  );
-  enforcedAfterMs = Date.now() - start;
+  enforcedAfterMs = await untilEnforced(POLICY, () => dryRun("operator", bad));
   console.log(`the guard was enforced ${enforcedAfterMs} ms after kubectl apply returned`);
 }, 120_000);
 
 afterAll(() => {
-  kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY, "--ignore-not-found");
+  deletePolicies(POLICY);
   for (const ns of [OPERATOR_NS, WATCH]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
