@@ -230,6 +230,38 @@ beforeAll(async () => {
   // A command override: only the operator's guard refuses it (the apps guard answers first for most others).
   (forged as any).spec.template.spec.containers[0].command = ["sh"];
   await untilEnforced(JOB_GUARD, () => dryRun("operator", forged));
+  // And each other guard, by a request it refuses (none changes anything: dry runs, a proxy to no endpoint, a refused token).
+  await untilEnforced(ACCESS, () =>
+    as("edit", undefined, "get", "--raw", `/api/v1/namespaces/${APPS}/services/${QUEUE_MANAGER}:80/proxy/`),
+  );
+  const tokenSecret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "t", namespace: APPS, annotations: { "kubernetes.io/service-account.name": OPERATOR_NAME } },
+    type: "kubernetes.io/service-account-token",
+  };
+  await untilEnforced(TOKENS, () => dryRun("edit", tokenSecret));
+  const nodePort = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "np", namespace: APPS },
+    spec: { type: "NodePort", ports: [{ port: 80 }] },
+  };
+  await untilEnforced(SERVICES, () => dryRun("edit", nodePort));
+  const asOperator = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "d", namespace: APPS },
+    spec: {
+      selector: { matchLabels: { a: "b" } },
+      template: {
+        metadata: { labels: { a: "b" } },
+        spec: { serviceAccountName: OPERATOR_NAME, containers: [{ name: "c", image: IMAGE }] },
+      },
+    },
+  };
+  await untilEnforced(WORKLOADS, () => dryRun("edit", asOperator));
+  await untilEnforced(PLATFORM_TOKENS, () => as("edit", undefined, "create", "token", OPERATOR_NAME, "-n", APPS));
 }, 180_000);
 
 afterAll(() => {
