@@ -12,10 +12,10 @@ import { caSynced, clientNamespaces } from "./clients";
 import { KafkaCluster } from "./cluster";
 import { type KafkaAreaConfig, kafkaArea, topicDeletionEnabled } from "./config";
 import type { LiveKafka } from "./data-safety";
-import { impactReport } from "./impact";
+import { declaredAcls, impactReport } from "./impact";
 import { kafkaEditImpacts, kafkaEditProblems } from "./kafka-changes";
 import { KafkaApiEntities } from "./kafka-api-entities";
-import { StrimziEntities } from "./strimzi-entities";
+import { StrimziEntities, kafkaUserSpec } from "./strimzi-entities";
 import { PreviewerAccess } from "./previewers";
 import { StrimziOperator, strimziImages } from "./strimzi-operator";
 
@@ -66,6 +66,7 @@ function create({ config, providers, namespaces, observed, cluster: target }: Ar
       // credentials and ACLs of any user without a KafkaUser that the pattern does not name
       // (user-operator ScramCredentialsOperator.java:184, SimpleAclOperator.java:325, QuotasOperator.java:222 at 1.2.0).
       catalogueOwner: catalogue.owner,
+      ...(kafkaApiOwned ? { kafkaApiAcls: declaredAcls(users.map((u) => ({ name: u.name, spec: kafkaUserSpec(u) }))) } : {}),
       externallyManagedUsers: kafkaApiOwned ? externallyManaged(users, retire) : [],
       usersNamespace: apps.namespace,
       clientNamespaces: clients,

@@ -16,6 +16,7 @@ import {
 import type { CatalogueConfig, KafkaConfig, RetireConfig, StrimziConfig } from "./config";
 import {
   CATALOGUE_OWNER_ANNOTATION,
+  KAFKA_API_ACLS_ANNOTATION,
   STACK_ANNOTATION,
   keepOptions,
   retireAnnotations,
@@ -31,6 +32,8 @@ export interface KafkaClusterArgs {
   readonly strimzi: StrimziConfig;
   /** Who declares the catalogue's topics and users, recorded on the Kafka CR (CATALOGUE_OWNER_ANNOTATION). */
   readonly catalogueOwner: CatalogueConfig["owner"];
+  /** Owner kafka-api: each user's declared ACL entries, recorded on the Kafka CR (KAFKA_API_ACLS_ANNOTATION). */
+  readonly kafkaApiAcls?: Readonly<Record<string, readonly string[]>>;
   /** Users the User Operator must leave alone because @pulumi/kafka owns them. */
   readonly externallyManagedUsers: readonly string[];
   /** Namespace of the KafkaUsers and their Secrets: where the apps run. */
@@ -127,6 +130,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             ...retireAnnotations(args.retire.stack),
             [STACK_ANNOTATION]: thisStackIdentity(),
             [CATALOGUE_OWNER_ANNOTATION]: args.catalogueOwner,
+            ...(args.kafkaApiAcls ? { [KAFKA_API_ACLS_ANNOTATION]: JSON.stringify(args.kafkaApiAcls) } : {}),
           },
         },
         spec: this.spec,

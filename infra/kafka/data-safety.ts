@@ -35,6 +35,13 @@ export const STACK_ANNOTATION = "streamforge.io/stack";
  */
 export const CATALOGUE_OWNER_ANNOTATION = "streamforge.io/catalogue-owner";
 
+/**
+ * Written on the Kafka CR of an owner kafka-api stack: each catalogue user's ACLs as the last `up`
+ * declared them (JSON, impact.ts aclEntry). Kafka's ACL rows carry no owner, and the stack deletes
+ * only the rows it declared: this record tells those from rows granted outside the stack.
+ */
+export const KAFKA_API_ACLS_ANNOTATION = "streamforge.io/kafka-api-acls";
+
 /** The value of STACK_ANNOTATION for a stack. */
 export const stackIdentity = (organization: string, project: string, stack: string): string => `${organization}/${project}/${stack}`;
 
@@ -113,6 +120,8 @@ export interface LiveKafka {
   readonly topicsInKafka?: readonly LiveObject[];
   /** Owner kafka-api: each catalogue user's ACLs as Kafka holds them (kafka-api-live.ts), as impact.ts aclEntry names them. */
   readonly aclsInKafka?: Readonly<Record<string, readonly string[]>>;
+  /** Owner kafka-api: each user's ACLs as the last `up` declared them (KAFKA_API_ACLS_ANNOTATION); unset before one wrote it. */
+  readonly aclsDeclared?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The brokers' config a Kafka CR spec holds (spec.kafka.config), live or as the program renders it. */

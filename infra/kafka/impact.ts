@@ -329,13 +329,25 @@ export function aclImpact(before: ReadonlySet<string>, after: ReadonlySet<string
   return undefined;
 }
 
+/** Each user's ACL entries as the program declares them (the rules a KafkaUser would carry, strimzi-entities.ts kafkaUserSpec). */
+export function declaredAcls(users: DesiredKafkaObjects["users"]): Record<string, string[]> {
+  return Object.fromEntries(users.map(({ name, spec }) => [name, [...aclEntries(spec.authorization)].sort()]));
+}
+
 /**
  * Owner kafka-api: each declared user's ACLs as Kafka holds them (kafka-api-live.ts) against those
- * the program declares (the same rules a KafkaUser would carry, strimzi-entities.ts kafkaUserSpec).
+ * the program declares. Kafka's rows carry no owner and the stack deletes only rows it declared, so
+ * a row counts as the stack's only where the last `up` recorded it (data-safety.ts
+ * KAFKA_API_ACLS_ANNOTATION) or the program declares it: one granted outside the stack is no loss.
  */
-function kafkaApiAclImpacts(inKafka: Readonly<Record<string, readonly string[]>>, desired: DesiredKafkaObjects): Impact[] {
-  return desired.users.flatMap(({ name, spec }) => {
-    const acls = aclImpact(new Set(inKafka[name] ?? []), aclEntries(spec.authorization));
+function kafkaApiAclImpacts(
+  inKafka: Readonly<Record<string, readonly string[]>>,
+  recorded: Readonly<Record<string, readonly string[]>>,
+  desired: DesiredKafkaObjects,
+): Impact[] {
+  return Object.entries(declaredAcls(desired.users)).flatMap(([name, declared]) => {
+    const stacks = new Set([...(recorded[name] ?? []), ...declared]);
+    const acls = aclImpact(new Set((inKafka[name] ?? []).filter((e) => stacks.has(e))), new Set(declared));
     return acls ? [{ object: `Kafka ACLs of User:${name}`, change: "authorization", ...acls }] : [];
   });
 }
@@ -375,7 +387,7 @@ export function kafkaImpacts(live: LiveKafka, desired: DesiredKafkaObjects): Imp
       ? []
       : topicImpacts(comparedTopics(live), desired, brokerConfigOf(live.cluster?.spec))),
     ...(live.catalogueRead === false ? [] : userImpacts(live.users, desired)),
-    ...(live.aclsInKafka ? kafkaApiAclImpacts(live.aclsInKafka, desired) : []),
+    ...(live.aclsInKafka ? kafkaApiAclImpacts(live.aclsInKafka, live.aclsDeclared ?? {}, desired) : []),
   ].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
 }
 

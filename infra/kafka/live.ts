@@ -11,6 +11,7 @@ import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
 import {
   CATALOGUE_OWNER_ANNOTATION,
+  KAFKA_API_ACLS_ANNOTATION,
   LIVE_READS,
   type LiveKafka,
   type LiveObject,
@@ -61,6 +62,19 @@ export function clusterOwnership(
   };
 }
 
+/** KAFKA_API_ACLS_ANNOTATION's record read back: user -> ACL entries; undefined where absent or not that shape (then nothing is taken as declared). */
+export function declaredAclsOf(text: string | undefined): Record<string, string[]> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed);
+    return entries.every(([, v]) => Array.isArray(v) && v.every((e) => typeof e === "string")) ? Object.fromEntries(entries) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
 export async function readLiveKafka(
   target: ResolvedCluster,
@@ -104,10 +118,12 @@ export async function readLiveKafka(
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
   const owner = cluster?.metadata?.annotations?.[CATALOGUE_OWNER_ANNOTATION];
+  const aclsDeclared = declaredAclsOf(cluster?.metadata?.annotations?.[KAFKA_API_ACLS_ANNOTATION]);
   const [liveTopics, liveUsers] = [topics.map((o) => toLive("KafkaTopic", o)), users.map((o) => toLive("KafkaUser", o))];
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),
     ...(owner ? { catalogueOwner: owner } : {}),
+    ...(aclsDeclared ? { aclsDeclared } : {}),
     ...clusterOwnership(clusters, where.clusterName, where.stack),
     stack: where.stack,
     nodePools: nodePools.map((o) => toLive("KafkaNodePool", o)),

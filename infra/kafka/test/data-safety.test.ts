@@ -11,6 +11,7 @@ import { kafkaEditImpacts, kafkaEditProblems, versionProblems, UNSUPPORTED_CHANG
 import { ignoredUsersPattern, nodePoolSpec } from "../cluster-spec";
 import {
   CATALOGUE_OWNER_ANNOTATION,
+  KAFKA_API_ACLS_ANNOTATION,
   type LiveKafka,
   type LiveObject,
   RETIRE_ANNOTATION,
@@ -18,7 +19,7 @@ import {
   brokerConfigOf,
   stackIdentity,
 } from "../data-safety";
-import { clusterOwnership } from "../live";
+import { clusterOwnership, declaredAclsOf } from "../live";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../../render/render";
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../../kit/confirmation-guard";
@@ -487,6 +488,47 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
         'streamforge:retire.scaleDown.brokers: expected the confirmed count 2 to be pool "brokers"\'s replicas; found 3',
       ),
     ]);
+  });
+
+  it("owner kafka-api: a grant the last up recorded and the catalogue drops is a loss; one granted outside the stack is not", async () => {
+    const config = committedConfig("local-kafka-api");
+    const { manifests } = await renderStack("local-kafka-api");
+    // The record the up writes on the Kafka CR, read back as the preview reads it.
+    const kafkaCr = manifests.find((m: KubernetesObject) => m.kind === "Kafka")!;
+    const recorded = declaredAclsOf((kafkaCr.metadata.annotations as Record<string, string> | undefined)?.[KAFKA_API_ACLS_ANNOTATION]);
+    expect(recorded?.["queue-manager"]).toEqual([
+      "allow Describe on topic queue-control",
+      "allow Describe on topic queue-events",
+      "allow Read on group queue-manager",
+      "allow Read on topic queue-events",
+      "allow Write on topic queue-control",
+    ]);
+    const outside = "allow Describe on topic audit";
+    const inKafka = { ...recorded!, "queue-manager": [...recorded!["queue-manager"]!, outside] };
+    const apiLive: LiveKafka = { ...kafkaApiLive(live, config), aclsInKafka: inKafka, aclsDeclared: recorded! };
+    const aclImpacts = (c: PlatformConfig) =>
+      kafkaEditImpacts(c, apiLive, live.cluster!.spec).map((i) => `[${i.level}] ${i.object}: ${i.effect}`);
+    // As recorded, with a row added outside the stack: nothing to say.
+    expect(aclImpacts(config)).toEqual([]);
+    const users = config.catalogue.users;
+    const withoutGroup = {
+      ...config,
+      catalogue: { ...config.catalogue, users: { ...users, "queue-manager": { ...users["queue-manager"]!, groups: [] } } },
+    };
+    expect(aclImpacts(withoutGroup)).toEqual([
+      "[disruptive] Kafka ACLs of User:queue-manager: its clients lose Read on group queue-manager: those calls fail with an authorization error",
+    ]);
+    // A grant the catalogue adds that Kafka lacks: gained.
+    const withGroup = {
+      ...config,
+      catalogue: {
+        ...config.catalogue,
+        users: { ...users, "queue-manager": { ...users["queue-manager"]!, groups: ["queue-manager", "audit-*"] } },
+      },
+    };
+    expect(aclImpacts(withGroup)).toEqual(["[benign] Kafka ACLs of User:queue-manager: its clients gain Read on group audit-* (prefix)"]);
+    // A record that is not the program's shape is no record.
+    for (const text of ["not json", "[]", '{"u": "x"}', '{"u": [1]}']) expect(declaredAclsOf(text)).toBeUndefined();
   });
 
   it("owner kafka-api: the cluster and its pools are judged; the topics and users, not Strimzi objects there, are not", () => {

@@ -5,7 +5,8 @@
  * retention is read back as Kafka holds it; declared with two partitions the edit is refused
  * (partitionsDecreased), with an hour's retention it asks for its confirmation, and the preview's
  * impact calls it destructive. A user's ACLs, created as @pulumi/kafka would, are read back by
- * user; a declaration without one of its grants is labelled disruptive, naming it. A Kafka that
+ * user; a declaration without one of its grants is labelled disruptive, naming it, where the last
+ * `up` recorded that grant as the stack's (one granted outside the stack is no loss). A Kafka that
  * does not answer, or refuses the password, fails the read naming the key, never the password.
  */
 import { randomBytes } from "node:crypto";
@@ -16,6 +17,9 @@ import type { KafkaApiConfig } from "../config";
 import type { LiveKafka } from "../data-safety";
 import { type KafkaCatalogueState, liveTopicOf, readKafkaCatalogue } from "../kafka-api-live";
 import { kafkaEditImpacts, kafkaEditProblems } from "../kafka-changes";
+import { declaredAcls } from "../impact";
+import { planUsers } from "../catalogue";
+import { kafkaUserSpec } from "../strimzi-entities";
 import { committedConfig, selfSignedCertificate } from "../../../test/helpers";
 import { requireEnv } from "../../../test/integration/local-platform";
 
@@ -162,16 +166,23 @@ describe("owner kafka-api: the catalogue's topics as the real broker holds them"
     expect(impacts.map((i) => `[${i.level}] ${i.change}`)).toEqual([expect.stringMatching(/^\[destructive\] config: retention\.ms/)]);
   });
 
-  it("a user's declared grants as Kafka holds them have nothing to say; one fewer is labelled disruptive, naming what its clients lose", () => {
+  it("a user's declared grants as Kafka holds them have nothing to say; one fewer the stack declared is labelled disruptive, naming what its clients lose", () => {
     const topic = { partitions: 3, config: { "retention.ms": Number(WEEK), "cleanup.policy": "delete" } };
     const userImpacts = (config: ReturnType<typeof declaring>) =>
       kafkaEditImpacts(config, live, {})
         .filter((i) => i.object.includes(USER))
         .map((i) => `[${i.level}] ${i.object}: ${i.change}: ${i.effect}`);
     expect(userImpacts(declaring(topic))).toEqual([]);
+    // The group's row as the last up recorded it (the Kafka CR's streamforge.io/kafka-api-acls): the stack deletes it.
+    const recorded = live;
+    live = { ...recorded, aclsDeclared: declaredAcls([{ name: USER, spec: kafkaUserSpec(planUsers(declaring(topic).catalogue)[0]!) }]) };
     expect(userImpacts(declaring(topic, []))).toEqual([
       `[disruptive] Kafka ACLs of User:${USER}: authorization: its clients lose Read on group ${TOPIC}-* (prefix): those calls fail with an authorization error`,
     ]);
+    // Not recorded: a row granted outside the stack, which it never deletes, is no loss.
+    live = { ...recorded, aclsDeclared: { [USER]: [`allow Describe on topic ${TOPIC}`, `allow Read on topic ${TOPIC}`] } };
+    expect(userImpacts(declaring(topic, []))).toEqual([]);
+    live = recorded;
   });
 
   it("over TLS, the brokers are verified with the configured private CA; without it the read fails naming the key", async () => {
