@@ -12,6 +12,8 @@
  * confirm, `up`, then remove it. The confirmation is also written on the object
  * (RETIRE_ANNOTATION), which is how a later preview knows it was applied.
  */
+import { gunzipSync, gzipSync } from "node:zlib";
+
 import * as pulumi from "@pulumi/pulumi";
 
 import { type ConfigProblem, problem } from "../kit/config-kit";
@@ -41,6 +43,36 @@ export const CATALOGUE_OWNER_ANNOTATION = "streamforge.io/catalogue-owner";
  * only the rows it declared: this record tells those from rows granted outside the stack.
  */
 export const KAFKA_API_ACLS_ANNOTATION = "streamforge.io/kafka-api-acls";
+
+const ACL_RECORD_PREFIX = "gzip;base64,";
+/** Well under the API server's 256 KiB for all of an object's annotations (apimachinery ValidateAnnotationsSize). */
+const ACL_RECORD_MAX = 128 * 1024;
+
+/**
+ * KAFKA_API_ACLS_ANNOTATION's value: the record as JSON, compressed (a catalogue of many users
+ * would pass the annotations' limit as text: about 3.8 KB a user with 40 topics) and so stated.
+ */
+export function encodeAclRecord(acls: Readonly<Record<string, readonly string[]>>): string {
+  const value = ACL_RECORD_PREFIX + gzipSync(JSON.stringify(acls)).toString("base64");
+  if (value.length > ACL_RECORD_MAX)
+    throw new Error(
+      `streamforge:catalogue.users: expected the users' ACLs to fit the Kafka CR's record (${ACL_RECORD_MAX} bytes compressed); found ${value.length}. Split the catalogue across stacks`,
+    );
+  return value;
+}
+
+/** The record read back: user -> ACL entries; undefined where absent or not that shape (then nothing is taken as declared). */
+export function decodeAclRecord(value: string | undefined): Record<string, string[]> | undefined {
+  if (value === undefined || !value.startsWith(ACL_RECORD_PREFIX)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(gunzipSync(Buffer.from(value.slice(ACL_RECORD_PREFIX.length), "base64")).toString("utf8"));
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed);
+    return entries.every(([, v]) => Array.isArray(v) && v.every((e) => typeof e === "string")) ? Object.fromEntries(entries) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The value of STACK_ANNOTATION for a stack. */
 export const stackIdentity = (organization: string, project: string, stack: string): string => `${organization}/${project}/${stack}`;

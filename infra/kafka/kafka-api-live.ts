@@ -171,14 +171,19 @@ export async function readKafkaCatalogue(
   try {
     await withDeadline(admin.connect());
     // Every ACL, filtered here: DescribeAcls takes one principal per filter.
-    const { resources: aclResources } = await withDeadline(
-      admin.describeAcls({
-        resourceType: AclResourceTypes.ANY,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      }),
-    );
+    const aclResources =
+      catalogue.users.length === 0
+        ? []
+        : (
+            await withDeadline(
+              admin.describeAcls({
+                resourceType: AclResourceTypes.ANY,
+                resourcePatternType: ResourcePatternTypes.ANY,
+                operation: AclOperationTypes.ANY,
+                permissionType: AclPermissionTypes.ANY,
+              }),
+            )
+          ).resources;
     const acls = aclsByUser(aclResources, catalogue.users);
     const wanted = topicsToRead(await withDeadline(admin.listTopics()), catalogue.topics);
     if (wanted.length === 0) return { topics: [], acls };
@@ -208,21 +213,35 @@ export async function readKafkaCatalogue(
       acls,
     };
   } catch (err) {
-    // The message names where it looked, never the password.
-    const found = (err as Error).message.split("\n")[0] ?? "";
-    // Node's verification errors name the certificate (self-signed, unable to verify, ...).
-    const untrusted = api.tls && api.caCertificate === undefined && /certificate/i.test(found);
-    throw new Error(
-      `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics and ACLs before any change ` +
-        `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +
-        (untrusted
-          ? `If a CA the system does not trust signed the brokers' certificates (a private CA, Strimzi's cluster CA), set streamforge:kafkaApi.caCertificate to it (PEM). `
-          : "") +
-        `Where Kafka cannot answer, set streamforge:kafkaApi.unreachable to the reason to preview without judging topic changes`,
-      { cause: err },
-    );
+    throw readFailure(err, api);
   } finally {
     clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Why the read failed, as the preview says it: naming the key to change, never the password.
+ * Kafka refusing the principal (kafkajs' error type, from Kafka's error code) is a grant to add;
+ * anything else, Kafka not answering at the address.
+ */
+export function readFailure(err: unknown, api: Pick<KafkaApiConfig, "bootstrapServers" | "tls" | "caCertificate">): Error {
+  const found = (err as Error).message.split("\n")[0] ?? "";
+  if (/AUTHORIZATION_FAILED$/.test((err as { type?: string }).type ?? ""))
+    return new Error(
+      `streamforge:kafkaApi.sasl.username: expected the admin connection's principal to describe the catalogue's topics (Describe, DescribeConfigs) ` +
+        `and the cluster's ACLs (Describe on the cluster, which Alter on it implies); found: ${found}`,
+      { cause: err },
+    );
+  // Node's verification errors name the certificate (self-signed, unable to verify, ...).
+  const untrusted = api.tls && api.caCertificate === undefined && /certificate/i.test(found);
+  return new Error(
+    `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics and ACLs before any change ` +
+      `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +
+      (untrusted
+        ? `If a CA the system does not trust signed the brokers' certificates (a private CA, Strimzi's cluster CA), set streamforge:kafkaApi.caCertificate to it (PEM). `
+        : "") +
+      `Where Kafka cannot answer, set streamforge:kafkaApi.unreachable to the reason to preview without judging topic changes`,
+    { cause: err },
+  );
 }

@@ -17,6 +17,7 @@ import {
   type LiveObject,
   RETIRE_ANNOTATION,
   STACK_ANNOTATION,
+  decodeAclRecord,
   liveTopicName,
 } from "./data-safety";
 
@@ -62,19 +63,6 @@ export function clusterOwnership(
   };
 }
 
-/** KAFKA_API_ACLS_ANNOTATION's record read back: user -> ACL entries; undefined where absent or not that shape (then nothing is taken as declared). */
-export function declaredAclsOf(text: string | undefined): Record<string, string[]> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-    const entries = Object.entries(parsed);
-    return entries.every(([, v]) => Array.isArray(v) && v.every((e) => typeof e === "string")) ? Object.fromEntries(entries) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads the Kafka cluster, node pools, topics and users this stack declared into the cluster `target` names. */
 export async function readLiveKafka(
   target: ResolvedCluster,
@@ -118,7 +106,7 @@ export async function readLiveKafka(
   )) as [KubeObject[], KubeObject[], KubeObject[], KubeObject[]];
   const cluster = clusters.find((c) => c.metadata?.name === where.clusterName);
   const owner = cluster?.metadata?.annotations?.[CATALOGUE_OWNER_ANNOTATION];
-  const aclsDeclared = declaredAclsOf(cluster?.metadata?.annotations?.[KAFKA_API_ACLS_ANNOTATION]);
+  const aclsDeclared = decodeAclRecord(cluster?.metadata?.annotations?.[KAFKA_API_ACLS_ANNOTATION]);
   const [liveTopics, liveUsers] = [topics.map((o) => toLive("KafkaTopic", o)), users.map((o) => toLive("KafkaUser", o))];
   return {
     ...(cluster ? { cluster: toLive("Kafka", cluster) } : {}),

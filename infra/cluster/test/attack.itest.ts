@@ -43,7 +43,6 @@ import type { JobManifest } from "../../../operator/src/core/jobs";
 import { QUEUE_MANAGER, queueManagerRbac } from "../../../rollouts/spec";
 import { committedConfig } from "../../../test/helpers";
 import {
-  applyAsAdmin,
   deletePolicies,
   eventually,
   kubectl,
@@ -52,6 +51,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
@@ -211,7 +211,7 @@ beforeAll(async () => {
     jobGuard.policy,
     jobGuard.binding,
   ];
-  applyAsAdmin(objects);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: objects });
   kubeconfigs["queue-manager"] = serviceAccountKubeconfig(dir, APPS, QUEUE_MANAGER);
   kubeconfigs.operator = serviceAccountKubeconfig(dir, APPS, OPERATOR_NAME);
   kubeconfigs.edit = serviceAccountKubeconfig(dir, APPS, "alice");
@@ -230,7 +230,7 @@ beforeAll(async () => {
   // A command override: only the operator's guard refuses it (the apps guard answers first for most others).
   (forged as any).spec.template.spec.containers[0].command = ["sh"];
   await untilEnforced(JOB_GUARD, () => dryRun("operator", forged));
-  // And each other guard, by a request it refuses (none changes anything: dry runs, a proxy to no endpoint, a refused token).
+  // And each other guard, by a request it refuses that changes nothing if admitted (dry runs, a proxy to no Service, a token for no pod).
   await untilEnforced(ACCESS, () =>
     as("edit", undefined, "get", "--raw", `/api/v1/namespaces/${APPS}/services/${QUEUE_MANAGER}:80/proxy/`),
   );
@@ -261,7 +261,23 @@ beforeAll(async () => {
     },
   };
   await untilEnforced(WORKLOADS, () => dryRun("edit", asOperator));
-  await untilEnforced(PLATFORM_TOKENS, () => as("edit", undefined, "create", "token", OPERATOR_NAME, "-n", APPS));
+  // Bound to a pod that does not exist: admitted before the policy loads, it still issues no token (admission comes before
+  // the pod's lookup: pkg/registry/core/serviceaccount/storage/token.go L159-177).
+  await untilEnforced(PLATFORM_TOKENS, () =>
+    as(
+      "edit",
+      undefined,
+      "create",
+      "token",
+      OPERATOR_NAME,
+      "-n",
+      APPS,
+      "--bound-object-kind",
+      "Pod",
+      "--bound-object-name",
+      `absent-${run}`,
+    ),
+  );
 }, 180_000);
 
 afterAll(() => {

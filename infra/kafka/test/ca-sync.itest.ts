@@ -21,7 +21,6 @@ import { podSecurityLabels } from "../../kit/namespaces";
 import { CA_SYNC, caSyncCronJob, caSyncGuard, caSyncGuardName, caSyncRbac } from "../ca-sync-spec";
 import { PROJECT_ROOT } from "../../render/render";
 import {
-  applyAsAdmin,
   deletePolicies,
   kubectl,
   kubectlWith,
@@ -29,6 +28,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../../test/integration/local-platform";
 import { selfSignedCertificate } from "../../../test/helpers";
 
@@ -151,7 +151,7 @@ beforeAll(async () => {
     secret(APPS, CA, { "ca.crt": OLD }),
     secret(APPS, "queue-manager", { password: b64("queue-manager's password") }),
   ];
-  applyAsAdmin(objects);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: objects });
   syncer = serviceAccountKubeconfig(dir, KAFKA, CA_SYNC);
   if (!fs.existsSync(path.join(PROJECT_ROOT, "operator", "dist", "ca-sync.js")))
     throw new Error("operator/dist/ca-sync.js is missing: build the operator first (cd operator && npm run build)");

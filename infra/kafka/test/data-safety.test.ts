@@ -4,6 +4,8 @@
  * as the API server would hold them after its `up`). The real CLI and API server:
  * infra/kafka/test/data-safety.itest.ts.
  */
+import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { PlatformConfig } from "../../config";
 import { aclEntries, aclImpact, impactReport } from "../impact";
 import { brokerTruncations, topicTruncations } from "../truncation";
@@ -12,6 +14,8 @@ import { ignoredUsersPattern, nodePoolSpec } from "../cluster-spec";
 import {
   CATALOGUE_OWNER_ANNOTATION,
   KAFKA_API_ACLS_ANNOTATION,
+  decodeAclRecord,
+  encodeAclRecord,
   type LiveKafka,
   type LiveObject,
   RETIRE_ANNOTATION,
@@ -19,7 +23,7 @@ import {
   brokerConfigOf,
   stackIdentity,
 } from "../data-safety";
-import { clusterOwnership, declaredAclsOf } from "../live";
+import { clusterOwnership } from "../live";
 import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack } from "../../render/render";
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../../kit/confirmation-guard";
@@ -495,7 +499,7 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     const { manifests } = await renderStack("local-kafka-api");
     // The record the up writes on the Kafka CR, read back as the preview reads it.
     const kafkaCr = manifests.find((m: KubernetesObject) => m.kind === "Kafka")!;
-    const recorded = declaredAclsOf((kafkaCr.metadata.annotations as Record<string, string> | undefined)?.[KAFKA_API_ACLS_ANNOTATION]);
+    const recorded = decodeAclRecord((kafkaCr.metadata.annotations as Record<string, string> | undefined)?.[KAFKA_API_ACLS_ANNOTATION]);
     expect(recorded?.["queue-manager"]).toEqual([
       "allow Describe on topic queue-control",
       "allow Describe on topic queue-events",
@@ -528,7 +532,35 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
     };
     expect(aclImpacts(withGroup)).toEqual(["[benign] Kafka ACLs of User:queue-manager: its clients gain Read on group audit-* (prefix)"]);
     // A record that is not the program's shape is no record.
-    for (const text of ["not json", "[]", '{"u": "x"}', '{"u": [1]}']) expect(declaredAclsOf(text)).toBeUndefined();
+    const asRecord = (text: string) => `gzip;base64,${gzipSync(text).toString("base64")}`;
+    for (const value of [
+      '{"u": []}',
+      asRecord("not json"),
+      asRecord("[]"),
+      asRecord('{"u": "x"}'),
+      asRecord('{"u": [1]}'),
+      "gzip;base64,AAAA",
+    ])
+      expect(decodeAclRecord(value)).toBeUndefined();
+    expect(decodeAclRecord(asRecord('{"u": ["allow Read on topic t"]}'))).toEqual({ u: ["allow Read on topic t"] });
+    // Compressed, a catalogue of a hundred users with forty topics each fits; one past the limit is refused naming the key.
+    const many = (users: number, topics: number) =>
+      Object.fromEntries(
+        Array.from({ length: users }, (_, u) => [
+          `user-${u}`,
+          Array.from({ length: topics }, (_, t) => `allow Read on topic team-${u}-topic-${t}`),
+        ]),
+      );
+    expect(encodeAclRecord(many(100, 40)).length).toBeLessThan(64 * 1024);
+    const random = Object.fromEntries(
+      Array.from({ length: 400 }, () => [
+        randomBytes(8).toString("hex"),
+        Array.from({ length: 40 }, () => randomBytes(16).toString("hex")),
+      ]),
+    );
+    expect(() => encodeAclRecord(random)).toThrow(
+      /^streamforge:catalogue\.users: expected the users' ACLs to fit the Kafka CR's record \(131072 bytes compressed\); found \d+/,
+    );
   });
 
   it("owner kafka-api: the cluster and its pools are judged; the topics and users, not Strimzi objects there, are not", () => {

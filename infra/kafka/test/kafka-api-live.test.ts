@@ -6,7 +6,7 @@
  * the real broker in infra/kafka/test/kafka-api-live.itest.ts.
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from "kafkajs";
-import { aclsByUser, liveTopicOf, topicsToRead } from "../kafka-api-live";
+import { aclsByUser, liveTopicOf, readFailure, topicsToRead } from "../kafka-api-live";
 import { aclEntries, aclImpact } from "../impact";
 import { planAcls } from "../catalogue";
 import { kafkaUserSpec } from "../strimzi-entities";
@@ -102,5 +102,26 @@ describe("the ACLs a kafka-api preview reads", () => {
     const declared = aclEntries(kafkaUserSpec({ name: "loaders", service: "loader", acls: rules }).authorization);
     expect(new Set(aclsByUser(resources, ["loaders"]).loaders)).toEqual(declared);
     expect(aclImpact(new Set(aclsByUser(resources, ["loaders"]).loaders), declared)).toBeUndefined();
+  });
+});
+
+describe("why a kafka-api preview's read failed", () => {
+  const api = { bootstrapServers: ["kafka.example:9093"], tls: true, caCertificate: undefined };
+  it("a principal Kafka refuses names the connection's user and the grants, not the address", () => {
+    // As kafkajs rejects it: the protocol error it makes of Kafka's code 31, bailed out of DescribeAcls unwrapped (admin/index.js).
+    const { createErrorFromCode } = jest.requireActual<{ createErrorFromCode: (code: number) => Error }>("kafkajs/src/protocol/error");
+    const refused = createErrorFromCode(31);
+    expect(readFailure(refused, api).message).toBe(
+      "streamforge:kafkaApi.sasl.username: expected the admin connection's principal to describe the catalogue's topics (Describe, DescribeConfigs) and the cluster's ACLs (Describe on the cluster, which Alter on it implies); found: Cluster authorization failed",
+    );
+  });
+  it("anything else names the address, the CA where a certificate failed, and the break glass", () => {
+    const untrusted = readFailure(new Error("self-signed certificate in certificate chain"), api).message;
+    expect(untrusted).toMatch(
+      /^streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at kafka\.example:9093 .*found: self-signed certificate/,
+    );
+    expect(untrusted).toContain("set streamforge:kafkaApi.caCertificate to it (PEM)");
+    expect(readFailure(new Error("Connection timeout"), api).message).not.toContain("caCertificate");
+    expect(readFailure(new Error("Connection timeout"), api).message).toContain("streamforge:kafkaApi.unreachable");
   });
 });

@@ -18,7 +18,6 @@ import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/
 import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_ENV, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
 import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../manifests";
 import {
-  applyAsAdmin,
   deletePolicies,
   kubectl,
   kubectlWith,
@@ -26,6 +25,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../../test/integration/local-platform";
 
 const run = randomBytes(3).toString("hex");
@@ -83,12 +83,12 @@ let enforcedAfterMs = -1;
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [OPERATOR_NS, WATCH]) kubectl("create", "namespace", ns);
-  applyAsAdmin(rbac);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: rbac });
 
   // The stand-in operator's own credentials: a bound token (TokenRequest) on the admin's server and CA.
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
 
-  applyAsAdmin([guard.policy, guard.binding]);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] });
   const bad = forged((j) => (podOf(j).containers[0].securityContext = { privileged: true }));
   enforcedAfterMs = await untilEnforced(POLICY, () => dryRun("operator", bad));
   console.log(`the guard was enforced ${enforcedAfterMs} ms after kubectl apply returned`);
