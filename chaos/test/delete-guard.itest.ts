@@ -13,7 +13,6 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
-  applyAsAdmin,
   deletePolicies,
   eventually,
   kubectl,
@@ -22,6 +21,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../test/integration/local-platform";
 import { chaosDeleteGuard } from "../delete-guard";
 import { WORKER_POD_PATTERN, brokerPodPattern } from "../guard";
@@ -101,7 +101,7 @@ beforeAll(async () => {
       metadata: { name: "chaos-operator-ce-abcde", namespace: CHAOS, labels: { app: "chaos-operator" } },
     },
   ];
-  applyAsAdmin(objects);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: objects });
   for (const fault of FAULTS) tokens[fault] = serviceAccountKubeconfig(dir, CHAOS, serviceAccountName(fault));
   await untilEnforced(POLICY, () => as("pod-delete", "delete", "pod", "k3-controllers-3", "-n", KAFKA, "--dry-run=server"));
 }, 120_000);

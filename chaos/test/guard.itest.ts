@@ -9,13 +9,13 @@
 import { randomBytes } from "node:crypto";
 import { committedConfig } from "../../test/helpers";
 import {
-  applyAsAdmin,
   deletePolicies,
   kubectl,
   kubectlWith,
   policyTypeWarnings,
   requireEnv,
   untilEnforced,
+  kubectlApply,
 } from "../../test/integration/local-platform";
 import type { BrokerFailureScenario } from "../config";
 import { WORKER_POD_PATTERN, brokerPodPattern, engineGuard } from "../guard";
@@ -82,7 +82,7 @@ let activeAfterMs = -1;
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
   for (const ns of [CHAOS, APPS, KAFKA]) kubectl("create", "namespace", ns);
-  applyAsAdmin([guard.policy, guard.binding]);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: [guard.policy, guard.binding] });
   activeAfterMs = await untilEnforced(guard.policy.metadata.name, () => dryRun(loader(["queue-manager-7d9f6c5b4-abcde"])));
   console.log(`the guard was enforced ${activeAfterMs} ms after kubectl apply returned`);
 }, 120_000);

@@ -16,7 +16,6 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
-  applyAsAdmin,
   deletePolicies,
   kubectl,
   kubectlWith,
@@ -24,6 +23,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../test/integration/local-platform";
 import { WORKER_POD_PATTERN } from "../guard";
 import { LEADER_LEASE, LITMUS_OPERATOR, litmusOperatorObjects } from "../litmus-operator";
@@ -137,7 +137,7 @@ beforeAll(async () => {
     guard.policy,
     guard.binding,
   ];
-  applyAsAdmin(objects);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: objects });
   token = serviceAccountKubeconfig(dir, CHAOS, OPERATOR);
   await untilEnforced(POLICY, () => dryRun(runnerPod((s) => (s.containers[0].image = "docker.io/library/alpine:3"))));
 }, 120_000);

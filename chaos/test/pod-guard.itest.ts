@@ -11,7 +11,6 @@ import * as path from "node:path";
 import { podSecurityLabels } from "../../infra/kit/namespaces";
 import { committedConfig } from "../../test/helpers";
 import {
-  applyAsAdmin,
   deletePolicies,
   kubectl,
   kubectlWith,
@@ -19,6 +18,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../test/integration/local-platform";
 import { chaosPodGuard } from "../pod-guard";
 import { FAULTS, chaosExperiment, experimentRbac, serviceAccountName } from "../spec";
@@ -49,7 +49,7 @@ beforeAll(async () => {
     const rbac = experimentRbac(fault, { chaos: CHAOS, apps: APPS });
     return [rbac.serviceAccount, ...rbac.roles.flatMap((r) => [r.role, r.binding])];
   });
-  applyAsAdmin([...objects, guard.policy, guard.binding]);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: [...objects, guard.policy, guard.binding] });
   for (const fault of FAULTS) tokens[fault] = serviceAccountKubeconfig(dir, CHAOS, serviceAccountName(fault));
   const bad = experimentJob(
     "pod-delete",

@@ -11,7 +11,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  applyAsAdmin,
   deletePolicies,
   eventually,
   kubectl,
@@ -20,6 +19,7 @@ import {
   requireEnv,
   serviceAccountKubeconfig,
   untilEnforced,
+  kubectlApply,
 } from "../../test/integration/local-platform";
 import { controllerGuard, controllerGuardNames } from "../controller-guard";
 import { controllerRbac } from "../spec";
@@ -137,7 +137,7 @@ beforeAll(async () => {
     guard.replicaSets.policy,
     guard.replicaSets.binding,
   ];
-  applyAsAdmin(objects);
+  kubectlApply({ apiVersion: "v1", kind: "List", items: objects });
   token = serviceAccountKubeconfig(dir, CTRL, SA);
   stackToken = serviceAccountKubeconfig(dir, CTRL, STACK_SA);
   // The real controller (the local platform's, cluster-wide) reconciles the Rollout into a ReplicaSet.

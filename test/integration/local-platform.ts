@@ -182,12 +182,6 @@ export async function policyTypeWarnings(name: string): Promise<unknown[]> {
   return status.typeChecking?.expressionWarnings ?? [];
 }
 
-/** Applies `objects` as the admin in one `kubectl apply`; throws with kubectl's output when it fails. */
-export function applyAsAdmin(objects: readonly object[]): void {
-  const applied = kubectlWith(undefined, { apiVersion: "v1", kind: "List", items: objects }, "apply", "-f", "-");
-  if (!applied.ok) throw new Error(`kubectl apply failed: ${applied.output}`);
-}
-
 /**
  * Waits until the API server enforces the ValidatingAdmissionPolicy `policy`: `attempt`, a request
  * it refuses, is sent again until its refusal names the policy. The API server loads each policy
@@ -195,7 +189,11 @@ export function applyAsAdmin(objects: readonly object[]): void {
  */
 export async function untilEnforced(policy: string, attempt: () => { readonly output: string }): Promise<number> {
   const start = Date.now();
-  await eventually(`${policy} enforced`, () => (attempt().output.includes(`ValidatingAdmissionPolicy '${policy}'`) ? true : undefined));
+  // A binding whose parameter the API server has not loaded yet refuses too ("failed to configure binding"): not yet enforced.
+  await eventually(`${policy} enforced`, () => {
+    const { output } = attempt();
+    return output.includes(`ValidatingAdmissionPolicy '${policy}'`) && !output.includes("failed to configure") ? true : undefined;
+  });
   return Date.now() - start;
 }
 
