@@ -437,6 +437,13 @@ describe("dependabot.yml", () => {
     expect(dirsOf("github-actions")).toEqual(["/", "/.github/actions/*"]);
   });
 
+  it("moves a package the root and the policy pack must share in one pull request across directories", () => {
+    // policy/test/lock.test.ts holds both lock files to the same @pulumi/* versions.
+    const npm = updates.find((u) => u["package-ecosystem"] === "npm") as Update & { groups?: Record<string, Record<string, unknown>> };
+    expect(npm.directories).toEqual(expect.arrayContaining(["/", "/policy"]));
+    expect(npm.groups?.pulumi).toEqual({ patterns: ["@pulumi/*"], "group-by": "dependency-name" });
+  });
+
   it("sees every base image of the Dockerfile: each on a FROM line pinned by digest, none only in an ARG's default", () => {
     // Dependabot reads images from FROM lines only, never from ARG defaults (dependabot-core#2057).
     const lines = fs.readFileSync(path.join(ROOT, "operator", "Dockerfile"), "utf8").split("\n");
