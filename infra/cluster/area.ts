@@ -52,6 +52,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       defaultRunAsUser: apps.defaultRunAsUser,
       priorityClasses: apps.priorityClasses,
       runtimeClasses: apps.runtimeClasses,
+      csiDrivers: apps.csiDrivers,
       kafkaCa: caCopy(config),
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,

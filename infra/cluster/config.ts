@@ -111,6 +111,12 @@ export const clusterArea = defineArea({
          */
         runtimeClasses: z.array(dnsSubdomain).default([]),
         /**
+         * The CSI drivers whose inline volumes a pod in the apps namespaces may mount (a secrets
+         * store's, for the apps' other credentials); none by default: a driver decides what a
+         * volume reads, and a cluster may run one that hands over more than the pod's own.
+         */
+        csiDrivers: z.array(dnsSubdomain).default([]),
+        /**
          * The identities that run `pulumi up` (Kubernetes user names and groups, as
          * `kubectl auth whoami` shows them): the only ones that may write the platform's
          * Deployments and Rollouts in the apps namespaces (infra/cluster/platform-workloads-spec.ts).
@@ -137,6 +143,7 @@ export const clusterArea = defineArea({
         defaultRunAsUser: 65532,
         priorityClasses: [],
         runtimeClasses: [],
+        csiDrivers: [],
         responders: { users: [], groups: [] },
         previewers: { users: [], groups: [] },
       }),

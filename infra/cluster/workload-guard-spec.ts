@@ -45,6 +45,8 @@ export interface WorkloadGuardArgs {
   readonly priorityClasses: readonly string[];
   /** The RuntimeClasses a pod may name; none: only the nodes' default runtime. */
   readonly runtimeClasses: readonly string[];
+  /** The CSI drivers whose inline volumes a pod may mount; none: no inline CSI volume. */
+  readonly csiDrivers: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -265,6 +267,11 @@ export function workloadGuard(args: WorkloadGuardArgs) {
       {
         expression: `${UNCHANGED} || (variables.pod.?volumes.orValue([]).all(v, ${list(VOLUME_TYPES)}.exists(t, t in dyn(v))))`,
         messageExpression: `${where} + ${lit(`volumes[]: expected only ${VOLUME_TYPES.join(", ")} volumes; found `)} + variables.pod.?volumes.orValue([]).filter(v, !${list(VOLUME_TYPES)}.exists(t, t in dyn(v))).map(v, v.name).join(", ")`,
+      },
+      {
+        // An inline CSI volume reads whatever its driver serves (a secrets store's SecretProviderClass names any path it may read).
+        expression: `${UNCHANGED} || variables.pod.?volumes.orValue([]).all(v, !has(v.csi) || v.csi.driver in ${list(args.csiDrivers)})`,
+        messageExpression: `${where} + ${lit(`volumes[].csi.driver: expected ${args.csiDrivers.length ? `one of ${args.csiDrivers.join(", ")}` : "no inline CSI volume"} (streamforge:apps.csiDrivers); found `)} + variables.pod.?volumes.orValue([]).filter(v, has(v.csi) && !(v.csi.driver in ${list(args.csiDrivers)})).map(v, v.name + " (" + v.csi.driver + ")").join(", ")`,
       },
       {
         expression: `${UNCHANGED} || (${priority.expression})`,

@@ -69,6 +69,7 @@ const guard = workloadGuard({
   namePrefix: `streamforge-${APPS}`,
   priorityClasses,
   runtimeClasses: local.apps.runtimeClasses,
+  csiDrivers: local.apps.csiDrivers,
   ...accounts,
 });
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
@@ -356,6 +357,14 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
     "a priority class that preempts the brokers",
     (pod) => (pod.priorityClassName = "system-node-critical"),
     "spec.template.spec.priorityClassName, schedulingGroup: expected none or one of stf-batch (streamforge:apps.priorityClasses) and no scheduling group, whose PodGroup's class would decide what the pod preempts; found system-node-critical",
+  ],
+  [
+    "an inline volume of a CSI driver the stack does not list",
+    (pod) =>
+      (pod.volumes = [
+        { name: "vault", csi: { driver: "secrets-store.csi.k8s.io", volumeAttributes: { secretProviderClass: "queue-manager" } } },
+      ]),
+    "spec.template.spec.volumes[].csi.driver: expected no inline CSI volume (streamforge:apps.csiDrivers); found vault (secrets-store.csi.k8s.io)",
   ],
   [
     // Kept by this API server (GenericWorkload on, local/kube.sh), as by a cluster that turns it on.

@@ -26,6 +26,7 @@ const guard = workloadGuard({
   namePrefix: "streamforge-stf",
   priorityClasses: ["stf-batch"],
   runtimeClasses: ["gvisor"],
+  csiDrivers: ["secrets-store.csi.k8s.io"],
   ...ACCOUNTS,
 });
 const REPLICASET_CONTROLLER = REPLICASET_CONTROLLER_USERS[0]!;
@@ -87,6 +88,7 @@ describe("who owns which credentials", () => {
         namePrefix: "x",
         priorityClasses: [],
         runtimeClasses: [],
+        csiDrivers: [],
         workerServiceAccounts: ["default", "queue-manager"],
       }),
     ).toThrow(
@@ -99,6 +101,7 @@ describe("who owns which credentials", () => {
         namePrefix: "x",
         priorityClasses: [],
         runtimeClasses: [],
+        csiDrivers: [],
         credentials: { a: ["s"], b: ["s"] },
       }),
     ).toThrow("credentials: expected one owner per Secret; found s owned by a and b");
@@ -269,8 +272,19 @@ describe("the guard's CEL, evaluated locally", () => {
     ],
     [
       "another app's credentials through a CSI secret reference",
-      workerJob((pod) => (pod.volumes = [{ name: "c", csi: { driver: "x", nodePublishSecretRef: { name: "queue-manager" } } }])),
+      workerJob(
+        (pod) =>
+          (pod.volumes = [{ name: "c", csi: { driver: "secrets-store.csi.k8s.io", nodePublishSecretRef: { name: "queue-manager" } } }]),
+      ),
       "spec.template.spec.*: expected only the Kafka credentials of the pod's own ServiceAccount; found queue-manager (owned by queue-manager) in a pod running as default",
+    ],
+    [
+      // What a driver serves is its own business: a secrets store's volume reads any path its SecretProviderClass names.
+      "an inline volume of a CSI driver the stack does not list",
+      workerJob(
+        (pod) => (pod.volumes = [{ name: "vault", csi: { driver: "vault.hashicorp.com", volumeAttributes: { roleName: "admin" } } }]),
+      ),
+      "spec.template.spec.volumes[].csi.driver: expected one of secrets-store.csi.k8s.io (streamforge:apps.csiDrivers); found vault (vault.hashicorp.com)",
     ],
     [
       "a volume type whose Secret references the guard does not follow",
@@ -281,13 +295,14 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(asJob(job)).toBe(message);
   });
 
-  it("admits a choice of zone or of dedicated nodes, and a priority and runtime class the stack lists", () => {
+  it("admits a choice of zone or of dedicated nodes, and a priority class, runtime class and CSI driver the stack lists", () => {
     const placed = workerJob((pod) =>
       Object.assign(pod, {
         nodeSelector: { "topology.kubernetes.io/zone": "eu-1a" },
         tolerations: [{ key: "dedicated", operator: "Equal", value: "stf", effect: "NoSchedule" }],
         priorityClassName: "stf-batch",
         runtimeClassName: "gvisor",
+        volumes: [{ name: "store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true } }],
       }),
     );
     expect(asJob(placed)).toBe("admitted");
