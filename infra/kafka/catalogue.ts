@@ -3,6 +3,7 @@
  * KafkaTopic/KafkaUser CRs, or @pulumi/kafka resources against the brokers. One plan, two
  * renderings, so both paths grant exactly the same permissions. Pure functions only.
  */
+import { ConfigError, problem } from "../kit/config-kit";
 import type { CatalogueConfig } from "./config";
 
 export type AclOperation = "Read" | "Write" | "Describe";
@@ -47,7 +48,14 @@ export function topicResourceName(topic: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, "-")
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
-  if (name.length === 0) throw new Error(`Topic "${topic}" has no characters usable in a Kubernetes name`);
+  if (name.length === 0)
+    throw new ConfigError([
+      problem(
+        "catalogue",
+        ["topics", topic],
+        `expected a name with a letter or digit, which its KafkaTopic's name needs; found "${topic}"`,
+      ),
+    ]);
   return name.slice(0, 253);
 }
 
@@ -64,7 +72,14 @@ export function planTopics(catalogue: CatalogueConfig, defaultReplicas: number):
   const seen = new Map<string, string>();
   for (const plan of plans) {
     const other = seen.get(plan.resourceName);
-    if (other !== undefined) throw new Error(`Topics "${other}" and "${plan.name}" map to the same KafkaTopic name "${plan.resourceName}"`);
+    if (other !== undefined)
+      throw new ConfigError([
+        problem(
+          "catalogue",
+          ["topics", plan.name],
+          `expected a KafkaTopic name of its own; found "${plan.resourceName}", which topic "${other}" maps to as well. Rename one of them`,
+        ),
+      ]);
     seen.set(plan.resourceName, plan.name);
   }
   return plans;

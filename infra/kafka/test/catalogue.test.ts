@@ -58,7 +58,9 @@ describe("topics", () => {
   it("maps Kafka names onto Kubernetes names", () => {
     expect(topicResourceName("queue-events")).toBe("queue-events");
     expect(topicResourceName("Market_Trades.v1")).toBe("market-trades.v1");
-    expect(() => topicResourceName("__")).toThrow(/no characters usable/);
+    expect(() => topicResourceName("__")).toThrow(
+      'streamforge:catalogue.topics.__: expected a name with a letter or digit, which its KafkaTopic\'s name needs; found "__"',
+    );
   });
 
   it("defaults replicas to the cluster's replication factor and sorts by name", () => {
@@ -75,7 +77,9 @@ describe("topics", () => {
   it("refuses two topics that collide as Kubernetes names", () => {
     expect(() =>
       planTopics({ owner: "strimzi", users: {}, topics: { A_b: { partitions: 1, config: {} }, "a-b": { partitions: 1, config: {} } } }, 1),
-    ).toThrow(/map to the same KafkaTopic name "a-b"/);
+    ).toThrow(
+      'streamforge:catalogue.topics.a-b: expected a KafkaTopic name of its own; found "a-b", which topic "A_b" maps to as well. Rename one of them',
+    );
   });
 });
 
