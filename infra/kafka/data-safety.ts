@@ -16,7 +16,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { type ConfigProblem, problem } from "../kit/config-kit";
+import { ConfigError, type ConfigProblem, problem } from "../kit/config-kit";
 import { ignoredUsersOf } from "./cluster-spec";
 import type { RetireConfig, RetireMode } from "./config";
 
@@ -55,9 +55,13 @@ const ACL_RECORD_MAX = 128 * 1024;
 export function encodeAclRecord(acls: Readonly<Record<string, readonly string[]>>): string {
   const value = ACL_RECORD_PREFIX + gzipSync(JSON.stringify(acls)).toString("base64");
   if (value.length > ACL_RECORD_MAX)
-    throw new Error(
-      `streamforge:catalogue.users: expected the users' ACLs to fit the Kafka CR's record (${ACL_RECORD_MAX} bytes compressed); found ${value.length}. Split the catalogue across stacks`,
-    );
+    throw new ConfigError([
+      problem(
+        "catalogue",
+        ["users"],
+        `expected the users' ACLs to fit the Kafka CR's record (${ACL_RECORD_MAX} bytes compressed); found ${value.length}. Split the catalogue across stacks`,
+      ),
+    ]);
   return value;
 }
 

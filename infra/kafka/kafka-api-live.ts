@@ -60,15 +60,12 @@ export interface KafkaCatalogueState {
 function aclName(values: object, value: number, initial: "upper" | "lower"): string {
   const name = Object.entries(values).find(([, v]) => v === value)?.[0];
   if (name === undefined) return `unknown (${value})`;
-  const words = name.toLowerCase().split("_");
-  const first = initial === "upper" ? words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1) : words[0]!;
-  return (
-    first +
-    words
-      .slice(1)
-      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-      .join("")
-  );
+  const pascal = name
+    .toLowerCase()
+    .split("_")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+  return initial === "upper" ? pascal : pascal.charAt(0).toLowerCase() + pascal.slice(1);
 }
 
 /** The ACLs DescribeAcls returned, by user (principal `User:<name>`), for the named users only. Pure. */

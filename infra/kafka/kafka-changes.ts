@@ -493,10 +493,9 @@ function ownerProblems(
   if (live.catalogueOwner !== undefined && live.catalogueOwner !== owner)
     return refused(`${live.catalogueOwner} -> ${owner} (the Kafka CR's ${CATALOGUE_OWNER_ANNOTATION})`);
   // Unrecorded: only owner kafka-api has the User Operator ignore users (cluster-spec.ts kafkaSpec).
-  if (live.catalogueOwner === undefined && owner === "strimzi" && ignoredUsersOf(live.cluster.spec).length > 0)
-    return refused(
-      `kafka-api -> strimzi (the Kafka CR's User Operator ignores ${ignoredUsersOf(live.cluster.spec).join(", ")}, as only owner kafka-api has it)`,
-    );
+  const ignored = ignoredUsersOf(live.cluster.spec);
+  if (live.catalogueOwner === undefined && owner === "strimzi" && ignored.length > 0)
+    return refused(`kafka-api -> strimzi (the Kafka CR's User Operator ignores ${ignored.join(", ")}, as only owner kafka-api has it)`);
   const held = live.strimziCatalogue;
   if (owner !== "kafka-api" || !held) return [];
   const topics = declared.topics.filter((t) => held.topics.includes(t));

@@ -267,9 +267,9 @@ export function operatorGuard(args: OperatorGuardArgs) {
   const envAllowed = (name: string) => `(${name} in ${list(envNames)} || ${list(envPrefixes)}.exists(p, ${name}.startsWith(p)))`;
   const ownEnv = `c.?env.orValue([]).all(e, ${envAllowed("e.name")})`;
   // A value is the launcher's: no $(NAME) expansion (it would copy a Secret into a value sent to Kafka), and a reference only to a password's Secret.
-  const plainValue =
+  const foreignValue =
     'e.?value.orValue("").contains("$(") || (has(e.valueFrom) && !(has(e.valueFrom.secretKeyRef) && e.name.endsWith("PASSWORD")))';
-  const plainValues = `c.?env.orValue([]).all(e, !(${plainValue}))`;
+  const plainValues = `c.?env.orValue([]).all(e, !(${foreignValue}))`;
 
   const chaosLabels = (labels: string) =>
     `(${labels}.exists(k, k == "chaosUID") || ${labels}[?"app.kubernetes.io/part-of"].orValue("") == "litmus")`;
@@ -383,7 +383,7 @@ export function operatorGuard(args: OperatorGuardArgs) {
       },
       {
         expression: only("CREATE", everyContainer(plainValues)),
-        messageExpression: `"spec.template.spec.*containers[].env[]: expected values without $(...) and valueFrom only as a secretKeyRef of a *PASSWORD; found " + ${failingContainers(plainValues, ` + " " + c.env.filter(e, ${plainValue}).map(e, e.name).join(" ")`)}`,
+        messageExpression: `"spec.template.spec.*containers[].env[]: expected values without $(...) and valueFrom only as a secretKeyRef of a *PASSWORD; found " + ${failingContainers(plainValues, ` + " " + c.env.filter(e, ${foreignValue}).map(e, e.name).join(" ")`)}`,
       },
       {
         expression: only("CREATE", noFields("variables.job.spec", NOT_WORKER_JOB_SHAPE.job)),

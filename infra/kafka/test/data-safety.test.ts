@@ -28,6 +28,7 @@ import { type DeclaredResource, type KubernetesObject, knownStacks, renderStack 
 import * as pulumi from "@pulumi/pulumi";
 import { DESTROY_GUARD_NAME, remoteChildrenOf, resourcesIn, retireGuardName } from "../../kit/confirmation-guard";
 import { urnTail } from "../../kit/moves";
+import { ConfigError } from "../../kit/config-kit";
 import { committedConfig, variantProblems } from "../../../test/helpers";
 
 const STATEFUL_KINDS = ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"];
@@ -558,8 +559,9 @@ describe("changes Strimzi cannot make are refused with the reason and the proced
         Array.from({ length: 40 }, () => randomBytes(16).toString("hex")),
       ]),
     );
+    expect(() => encodeAclRecord(random)).toThrow(ConfigError);
     expect(() => encodeAclRecord(random)).toThrow(
-      /^streamforge:catalogue\.users: expected the users' ACLs to fit the Kafka CR's record \(131072 bytes compressed\); found \d+/,
+      /^Invalid stack configuration \(1 problem\):\n {2}- streamforge:catalogue\.users: expected the users' ACLs to fit the Kafka CR's record \(131072 bytes compressed\); found \d+/,
     );
   });
 
