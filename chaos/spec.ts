@@ -677,7 +677,24 @@ export function kafkaHosts(kafka: KafkaConfig): string[] {
 }
 
 /** The self-healing operator's metrics a worker scenario's hypothesis reads. */
-const RELAUNCHES = "streamforge_operator_relaunches_total";
+export const RELAUNCHES = "streamforge_operator_relaunches_total";
+
+/** The window of `no-failed-relaunch`: the fault, the recovery bound, and a minute of scrapes. */
+const failedRelaunchWindow = (s: PodDeleteScenario) => s.durationSeconds + s.recoverWithinSeconds + 60;
+/** The window of `no-stuck-relaunch`: the fault and a minute of scrapes. */
+const stuckRelaunchWindow = (s: NetworkLatencyScenario) => s.durationSeconds + 60;
+
+/**
+ * The longest window over which a worker scenario's probe reads the operator's relaunches. A
+ * relaunch sample inside it, from any operator the Prometheus scrapes, counts in the verdict.
+ */
+export function relaunchProbeWindowSeconds(scenarios: ChaosConfig["scenarios"]): number {
+  return Math.max(
+    failedRelaunchWindow(scenarios.loaderPodDelete),
+    failedRelaunchWindow(scenarios.arangoConnectorPodDelete),
+    stuckRelaunchWindow(scenarios.networkLatency),
+  );
+}
 
 /**
  * The hypothesis "the work is back", as a k8sProbe litmus-go can run (pkg/probe/k8sprobe.go
@@ -744,7 +761,7 @@ export function workerPodDeleteEngine(
         "no-failed-relaunch",
         "EOT",
         ctx.prometheusAddress,
-        `sum(increase(${RELAUNCHES}{result='error'}[${s.durationSeconds + s.recoverWithinSeconds + 60}s])) or vector(0)`,
+        `sum(increase(${RELAUNCHES}{result='error'}[${failedRelaunchWindow(s)}s])) or vector(0)`,
         "==",
         0,
         t,
@@ -788,7 +805,7 @@ export function workerNetworkLatencyEngine(
         "no-stuck-relaunch",
         "EOT",
         ctx.prometheusAddress,
-        `sum(increase(${RELAUNCHES}{reason='stuck'}[${s.durationSeconds + 60}s])) or vector(0)`,
+        `sum(increase(${RELAUNCHES}{reason='stuck'}[${stuckRelaunchWindow(s)}s])) or vector(0)`,
         "==",
         0,
         t,

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseCommittedStack, renderStack } from "../../infra/render/render";
 import { type LaunchTarget, clientKube, engineFor } from "../launch";
-import { BROKER_FAILURE_ENGINE, type WorkerScenario, brokerPodName } from "../spec";
+import { BROKER_FAILURE_ENGINE, RELAUNCHES, type WorkerScenario, brokerPodName, relaunchProbeWindowSeconds } from "../spec";
 import { serialPodDelete } from "./engines";
 import { within } from "../../operator/testkit/wait";
 import { type EngineProbe, type ProbeVerdict, runWithProbes } from "./probes";
@@ -435,26 +435,36 @@ async function drill(stack: string, only?: readonly string[]): Promise<Row[]> {
     // Running before any fault: every worker acknowledged, the operator consuming, three brokers scraped.
     // The steady state every hypothesis starts from (the operator reports its source unhealthy
     // for a while after any consumer error, such as a coordinator still being elected).
+    // The probes sum relaunches over every operator the shared Prometheus scraped (as on a real
+    // cluster, where there is one): faults start only once no other operator's relaunch sample,
+    // such as an earlier test's refused step, is left inside the probes' longest window.
+    const self = `instance="${operator.metricsAddress}"`;
+    const window = relaunchProbeWindowSeconds(chaos.scenarios);
+    const others = `count(count_over_time(${RELAUNCHES}{instance!="${operator.metricsAddress}"}[${window}s])) or vector(0)`;
+    const steadyWithinMs = (window + 180) * 1000;
     let lastSeen = "nothing read yet";
     const ready = await within(
       "the steady state",
       async () => {
         const [scraped] = await promQuery(chaos.prometheusAddress, 'count(up{job="kafka"} == 1)');
-        const [consumed] = await promQuery(chaos.prometheusAddress, "sum(streamforge_operator_events_total)");
-        const [healthy] = await promQuery(chaos.prometheusAddress, "max(streamforge_operator_event_source_healthy)");
+        const [consumed] = await promQuery(chaos.prometheusAddress, `sum(streamforge_operator_events_total{${self}})`);
+        const [healthy] = await promQuery(chaos.prometheusAddress, `max(streamforge_operator_event_source_healthy{${self}})`);
+        const [foreign] = await promQuery(chaos.prometheusAddress, others);
         const acked = jobs.filter((j) => workers.lastAcked.has(j.queueId)).length;
-        lastSeen = `last seen: ${scraped ?? 0}/3 brokers scraped, ${acked}/${jobs.length} workers acknowledged, ${consumed ?? 0} events consumed, source healthy ${healthy ?? "unknown"}`;
-        const all = acked === jobs.length && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1;
+        lastSeen = `last seen: ${scraped ?? 0}/3 brokers scraped, ${acked}/${jobs.length} workers acknowledged, ${consumed ?? 0} events consumed, source healthy ${healthy ?? "unknown"}, ${foreign ?? "unknown"} other operators' relaunch series in the last ${window} s`;
+        const all = acked === jobs.length && scraped === 3 && (consumed ?? 0) > 0 && healthy === 1 && foreign === 0;
         return all ? true : undefined;
       },
-      180_000,
+      steadyWithinMs,
       500,
     );
     const rows: Row[] = [
       {
         scenario: "setup",
-        hypothesis: "steady state: 3 brokers scraped, workers acknowledged, the operator consuming and healthy",
-        observed: ready ? `${jobs.length} Jobs, ${workers.stats.acked} events acknowledged` : `not within 180 s (${lastSeen})`,
+        hypothesis: `steady state: 3 brokers scraped, workers acknowledged, the operator consuming and healthy, no other operator's relaunches in the probes' ${window} s window`,
+        observed: ready
+          ? `${jobs.length} Jobs, ${workers.stats.acked} events acknowledged`
+          : `not within ${steadyWithinMs / 1000} s (${lastSeen})`,
         passed: ready === true,
       },
     ];

@@ -14,7 +14,9 @@ import {
   experimentRbac,
   promProbe,
   promProbeShellLine,
+  RELAUNCHES,
   promQueryShellProblem,
+  relaunchProbeWindowSeconds,
   scheduleObjects,
   selectWorkerPods,
   strimziNodeIds,
@@ -226,29 +228,52 @@ describe("probes as litmus-go runs them", () => {
     ]);
   });
 
+  /** Every engine a committed stack's chaos config makes (the worker ones on made-up pods), and their promProbe queries. */
+  const enginesOf = (stack: string) => {
+    const c = committedConfig(stack).chaos!;
+    const ctx = {
+      chaosNamespace: "chaos",
+      kafkaNamespace: "kafka",
+      clusterName: "k3",
+      prometheusAddress: c.prometheusAddress,
+      appsNamespace: "stf",
+    };
+    const engines = [
+      ...(c.scenarios.brokerFailure
+        ? [brokerFailureEngine(c.scenarios.brokerFailure, ctx, [{ name: c.scenarios.brokerFailure.pool, replicas: 3 }])]
+        : []),
+      workerPodDeleteEngine("loader-pod-delete", c.scenarios.loaderPodDelete, ctx, ["q-loader-producer-x"], ["q-loader-producer"]),
+      workerPodDeleteEngine(
+        "arango-connector-pod-delete",
+        c.scenarios.arangoConnectorPodDelete,
+        ctx,
+        ["q-arango-connector-x"],
+        ["q-arango-connector"],
+      ),
+      workerNetworkLatencyEngine(c.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k"] }, ["q-loader-producer-x"]),
+    ];
+    const queries: string[] = engines.flatMap((e) =>
+      e.spec.experiments[0]!.spec.probe.flatMap((p: any) => (p["promProbe/inputs"] ? [p["promProbe/inputs"].query] : [])),
+    );
+    return { scenarios: c.scenarios, queries };
+  };
+
   it("every probe of every committed stack's engines survives the shell line", () => {
     for (const stack of ["dev", "local"]) {
-      const c = committedConfig(stack).chaos!;
-      const ctx = {
-        chaosNamespace: "chaos",
-        kafkaNamespace: "kafka",
-        clusterName: "k3",
-        prometheusAddress: c.prometheusAddress,
-        appsNamespace: "stf",
-      };
-      const engines = [
-        ...(c.scenarios.brokerFailure
-          ? [brokerFailureEngine(c.scenarios.brokerFailure, ctx, [{ name: c.scenarios.brokerFailure.pool, replicas: 3 }])]
-          : []),
-        workerPodDeleteEngine("loader-pod-delete", c.scenarios.loaderPodDelete, ctx, ["q-loader-producer-x"], ["q-loader-producer"]),
-        workerNetworkLatencyEngine(c.scenarios.networkLatency, { ...ctx, kafkaHosts: ["k"] }, ["q-loader-producer-x"]),
-      ];
-      const queries = engines.flatMap((e) =>
-        e.spec.experiments[0]!.spec.probe.flatMap((p: any) => (p["promProbe/inputs"] ? [p["promProbe/inputs"].query] : [])),
-      );
+      const { queries } = enginesOf(stack);
       expect(queries.length).toBeGreaterThanOrEqual(4);
-      expect(queries.filter((q: string) => promQueryShellProblem(q) !== undefined)).toEqual([]);
+      expect(queries.filter((q) => promQueryShellProblem(q) !== undefined)).toEqual([]);
     }
+  });
+
+  it("relaunchProbeWindowSeconds covers the window of every relaunch probe, and no more", () => {
+    const { scenarios, queries } = enginesOf("local");
+    const windows = queries.filter((q) => q.includes(RELAUNCHES)).map((q) => Number(/\[(\d+)s\]/.exec(q)![1]));
+    expect(windows).toHaveLength(3);
+    expect(Math.max(...windows)).toBe(relaunchProbeWindowSeconds(scenarios));
+    // Longer scenarios widen it.
+    const longer = { ...scenarios, networkLatency: { ...scenarios.networkLatency, durationSeconds: 900 } };
+    expect(relaunchProbeWindowSeconds(longer)).toBe(960);
   });
 
   it("work-resumed selects only a Running replacement pod of the Jobs hit", () => {
