@@ -30,6 +30,7 @@ import type { KafkaApiConfig } from "./config";
 import type { LiveObject } from "./data-safety";
 import { topicResourceName } from "./catalogue";
 import { aclEntry } from "./impact";
+import { LiveReadError } from "../kit/errors";
 
 /** The config's mechanism names (the Kafka provider's, @pulumi/kafka saslMechanism) as kafkajs names them. */
 const KAFKAJS_MECHANISM = { plain: "plain", "scram-sha256": "scram-sha-256", "scram-sha512": "scram-sha-512" } as const;
@@ -222,23 +223,21 @@ export async function readKafkaCatalogue(
  * Kafka refusing the principal (kafkajs' error type, from Kafka's error code) is a grant to add;
  * anything else, Kafka not answering at the address.
  */
-export function readFailure(err: unknown, api: Pick<KafkaApiConfig, "bootstrapServers" | "tls" | "caCertificate">): Error {
+export function readFailure(err: unknown, api: Pick<KafkaApiConfig, "bootstrapServers" | "tls" | "caCertificate">): LiveReadError {
   const found = (err as Error).message.split("\n")[0] ?? "";
   if (/AUTHORIZATION_FAILED$/.test((err as { type?: string }).type ?? ""))
-    return new Error(
+    return new LiveReadError(
       `streamforge:kafkaApi.sasl.username: expected the admin connection's principal to describe the catalogue's topics (Describe, DescribeConfigs) ` +
         `and the cluster's ACLs (Describe on the cluster, which Alter on it implies); found: ${found}`,
-      { cause: err },
     );
   // Node's verification errors name the certificate (self-signed, unable to verify, ...).
   const untrusted = api.tls && api.caCertificate === undefined && /certificate/i.test(found);
-  return new Error(
+  return new LiveReadError(
     `streamforge:kafkaApi.bootstrapServers: expected Kafka to answer at ${api.bootstrapServers.join(", ")} to read the catalogue's topics and ACLs before any change ` +
       `(a preview that cannot see them cannot tell what an edit deletes); found: ${found}. ` +
       (untrusted
         ? `If a CA the system does not trust signed the brokers' certificates (a private CA, Strimzi's cluster CA), set streamforge:kafkaApi.caCertificate to it (PEM). `
         : "") +
       `Where Kafka cannot answer, set streamforge:kafkaApi.unreachable to the reason to preview without judging topic changes`,
-    { cause: err },
   );
 }

@@ -7,6 +7,7 @@
  */
 import type { ResolvedCluster } from "../kit/provider";
 import { kubeClient, withApiRetries } from "../kit/kube-client";
+import { LiveReadError, failureText } from "../kit/errors";
 import { STRIMZI_API_VERSION } from "./cluster-spec";
 import { RETIRE_MODES, type RetireMode } from "./config";
 import {
@@ -89,12 +90,7 @@ export async function readLiveKafka(
     } catch (err) {
       // No such resource type yet (the CRDs come with Strimzi's chart) or no such namespace: nothing declared there.
       if ((err as { code?: number }).code === 404) return [];
-      throw new Error(
-        `reading ${plural} in namespace ${namespace} from ${target.server} failed: ${(err as Error).message.split("\n")[0]}`,
-        {
-          cause: err,
-        },
-      );
+      throw new LiveReadError(`reading ${plural} in namespace ${namespace} from ${target.server} failed: ${failureText(err)}`);
     }
   };
   const namespaceOf = { kafka: where.kafkaNamespace, users: where.usersNamespace };

@@ -3,8 +3,9 @@
  * bad key by its full name (`streamforge:kafka.nodePools[0].replicas`), and the field schemas
  * several areas share. Areas define their keys here-shaped; infra/config.ts composes them.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { StackError } from "./errors";
 
 export const CONFIG_NAMESPACE = "streamforge";
 
@@ -14,22 +15,14 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/**
- * A RunError, so that the Pulumi runtime prints its message alone (cmd/run/run.js uncaughtHandler):
- * the stack says nothing about a config mistake, and util.inspect of an error thrown after the
- * program has declared its resources took 20 s of garbage collection per preview here.
- */
-export class ConfigError extends pulumi.RunError {
+/** The stack configuration's problems, each under its key's full name (a StackError: its message alone is printed). */
+export class ConfigError extends StackError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
+      "ConfigError",
       `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
         problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n"),
     );
-    this.name = "ConfigError";
-    // The runtime also formats every uncaught error for its trace (cmd/run/run.js uncaughtHandler:
-    // defaultErrorMessage, util.inspect), RunError or not: a stack set here is never built from its
-    // frames through source-map-support, which took 9 s of garbage collection per refused preview.
-    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

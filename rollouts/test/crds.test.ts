@@ -9,9 +9,11 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { fetchVerified } from "../../infra/kit/fetch-verified";
 import { ROLLOUTS_CRDS, ROLLOUTS_CRD_SHA256 } from "../crds";
 import { crdsDir } from "../../test/validate/crd-schema";
+import { freePort } from "../../test/integration/recorded-process";
 
 const upstream = (crd: string) => fs.readFileSync(path.join(crdsDir(), "argo-rollouts-1.10.2", `${crd}-crd.yaml`));
 
@@ -50,5 +52,16 @@ describe("the Argo Rollouts CRDs", () => {
     await expect(fetchVerified(`${base}/missing/rollout`, sum)).rejects.toThrow(
       `${base}/missing/rollout: expected the CRD file; the server answered 404 Not Found`,
     );
+  });
+
+  it("a server that does not answer: names the file and why, as a RunError with no stack of frames", async () => {
+    const sum = ROLLOUTS_CRD_SHA256["v1.10.2"]!.rollout;
+    // A port just closed: nothing listens there.
+    const port = await freePort();
+    const err = (await fetchVerified(`http://127.0.0.1:${port}/rollout`, sum).catch((e: Error) => e)) as Error;
+    expect(err.message).toBe(
+      `http://127.0.0.1:${port}/rollout: expected the CRD file; the request failed: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+    expect([pulumi.RunError.isInstance(err), err.stack]).toEqual([true, `FetchError: ${err.message}`]);
   });
 });

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CA_BUNDLE_KEY } from "../../operator/src/core/ca-copy";
+import { freePort } from "./recorded-process";
 import {
   consistently,
   eventually,
@@ -64,10 +65,12 @@ describe("a stack pointed at the wrong cluster fails before creating anything", 
     expect(namespaceExists("kafka-wrong")).toBe(false);
   });
 
-  it("a kubeconfig whose API server cannot be reached", () => {
+  it("a kubeconfig whose API server cannot be reached", async () => {
+    // A port just released on the loopback: nothing listens there.
+    const port = await freePort();
     const kubeconfig = fs
       .readFileSync(requireEnv("KUBECONFIG"), "utf8")
-      .replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:1");
+      .replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "streamforge-kubeconfig-"));
     fs.writeFileSync(path.join(dir, "kubeconfig"), kubeconfig);
     const file = variantConfig(
@@ -79,7 +82,13 @@ describe("a stack pointed at the wrong cluster fails before creating anything", 
     expect(result.status).not.toBe(0);
     // The program read the cluster's Kafka objects before declaring anything (infra/kafka/live.ts):
     // that read failed, naming the server, and nothing was declared, let alone created.
-    expect(result.output).toMatch(/reading kafka\w+ in namespace \S+ from https:\/\/127\.0\.0\.1:1 failed/);
+    expect(result.output).toMatch(
+      new RegExp(
+        `reading kafka\\w+ in namespace \\S+ from https://127\\.0\\.0\\.1:${port} failed: fetch failed \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)`,
+      ),
+    );
+    // Its message alone, as a config error's: no stack of the program's frames.
+    expect(result.output).not.toMatch(/^\s+at .*(infra|node_modules)\//m);
     expect(declaredResources(stack)).toEqual([]);
     expect(namespaceExists("kafka-wrong")).toBe(false);
   });

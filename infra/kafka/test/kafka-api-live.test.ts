@@ -5,6 +5,7 @@
  * ACLs Kafka describes are named, by user, as a KafkaUser's would be. The read itself runs against
  * the real broker in infra/kafka/test/kafka-api-live.itest.ts.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from "kafkajs";
 import { aclsByUser, liveTopicOf, readFailure, topicsToRead } from "../kafka-api-live";
 import { aclEntries, aclImpact } from "../impact";
@@ -111,7 +112,10 @@ describe("why a kafka-api preview's read failed", () => {
     // As kafkajs rejects it: the protocol error it makes of Kafka's code 31, bailed out of DescribeAcls unwrapped (admin/index.js).
     const { createErrorFromCode } = jest.requireActual<{ createErrorFromCode: (code: number) => Error }>("kafkajs/src/protocol/error");
     const refused = createErrorFromCode(31);
-    expect(readFailure(refused, api).message).toBe(
+    const failure = readFailure(refused, api);
+    // A RunError whose stack is its message: the runtime prints the message alone, and fast.
+    expect([pulumi.RunError.isInstance(failure), failure.stack]).toEqual([true, `LiveReadError: ${failure.message}`]);
+    expect(failure.message).toBe(
       "streamforge:kafkaApi.sasl.username: expected the admin connection's principal to describe the catalogue's topics (Describe, DescribeConfigs) and the cluster's ACLs (Describe on the cluster, which Alter on it implies); found: Cluster authorization failed",
     );
   });

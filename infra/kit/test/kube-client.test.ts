@@ -55,9 +55,12 @@ const where = { clusterName: "streamforge", kafkaNamespace: "kafka", usersNamesp
  * readLiveKafka as the program runs it: in Node 22 itself, which loads the ES-module-only client
  * (Jest's module system cannot), transpiled as `pulumi` runs the program (ts-node).
  */
-function readLiveKafka(target: object): Promise<{ live?: { topics: { name: string }[] }; error?: string }> {
+function readLiveKafka(
+  target: object,
+): Promise<{ live?: { topics: { name: string }[] }; error?: string; runError?: boolean; stack?: string }> {
   const script = `require("./infra/kafka/live").readLiveKafka(${JSON.stringify(target)}, ${JSON.stringify(where)})
-    .then((live) => console.log(JSON.stringify({ live })), (e) => console.log(JSON.stringify({ error: e.message })));`;
+    .then((live) => console.log(JSON.stringify({ live })),
+      (e) => console.log(JSON.stringify({ error: e.message, runError: require("@pulumi/pulumi").RunError.isInstance(e), stack: e.stack })));`;
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
@@ -94,9 +97,12 @@ describe("reads of the API server retry as client-go does", () => {
   it("readLiveKafka gives up after client-go's ten retries, naming what it read", async () => {
     const api = await server(() => ({ status: 429, headers: { "retry-after": "0" }, body: RELOADING }));
     try {
-      expect((await readLiveKafka(api.target)).error).toMatch(
+      const { error, runError, stack } = await readLiveKafka(api.target);
+      expect(error).toMatch(
         /^reading (kafkas|kafkanodepools|kafkatopics|kafkausers) in namespace (kafka|stf) from http:\/\/127\.0\.0\.1:\d+ failed: HTTP-Code: 429/,
       );
+      // A RunError whose stack is its message: the runtime prints the message alone, and fast.
+      expect([runError, stack]).toEqual([true, `LiveReadError: ${error}`]);
       expect(api.seen.filter((u) => u.includes("/kafkatopics")).length).toBe(MAX_RETRIES + 1);
     } finally {
       await api.close();
