@@ -10,7 +10,7 @@ import { type Retry, classify, nextRetry } from "./core/failures.js";
 import { forgettable } from "./core/signal-fold.js";
 import { ANNOTATIONS, type CachedJob, type JobManifest, type JobRef, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
-import { replacementJob, replacementName } from "./core/relaunch.js";
+import { notTheReplacement, replacementJob, replacementName } from "./core/relaunch.js";
 import { type PendingRelaunch, pendingAnnotations, readPending, unfinishedRelaunches } from "./core/resume.js";
 import type { QueueSignal } from "./core/signals.js";
 import type { Intake } from "./intake.js";
@@ -281,6 +281,16 @@ export class Controller {
   private async complete(old: JobManifest, pending: PendingRelaunch): Promise<void> {
     const replacement = replacementJob({ old, ...pending, queueId: pending.queueId });
     const created = await this.kube.createJob(replacement);
+    if (created === "exists") {
+      // An earlier try of this relaunch, or a Job someone created under the replacement's name.
+      const existing = await this.kube.readJob(replacement.metadata.name);
+      const why = existing && notTheReplacement(existing, replacement);
+      if (why)
+        throw new ApiError(
+          409,
+          `a Job named ${replacement.metadata.name} exists that is not ${old.metadata.name}'s replacement (${why}); ${old.metadata.name} is kept until it is removed`,
+        );
+    }
     await this.kube.deleteJob(old.metadata.name, old.metadata.uid ?? "");
     this.metrics.relaunches.inc({ reason: pending.reason, result: created });
     const message = `Relaunched as ${replacement.metadata.name} (attempt ${pending.attempt}): ${pending.reason}: ${pending.detail}`;

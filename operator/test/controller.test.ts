@@ -6,6 +6,8 @@ import { DEFAULT_POLICY } from "../src/core/policy.js";
 import { InlineIntake } from "../src/intake.js";
 import { createMetrics } from "../src/metrics.js";
 import { ApiError } from "../src/ports.js";
+import { replacementJob } from "../src/core/relaunch.js";
+import type { JobManifest } from "../src/core/jobs.js";
 import { FakeClock, FakeKube, FakeSource, silentLog } from "./fakes.js";
 import { T0, documented, launchedJob, loading } from "./sim.js";
 
@@ -125,6 +127,53 @@ describe("Controller", () => {
       (v) => v.value > 0,
     );
     expect(counted).toEqual([expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "exists" } })]);
+  });
+
+  it.each<[string, (squatter: JobManifest) => void, string]>([
+    [
+      "names another predecessor",
+      (j) => (j.metadata.annotations = { ...j.metadata.annotations, [ANNOTATIONS.relaunchedFrom]: "ghost" }),
+      "annotations streamforge.io/relaunched-from differ",
+    ],
+    [
+      "runs another image",
+      (j) => (j.spec!.template!.spec!.containers![0]!.image = "ghcr.io/olehkondratow/streamforge-loader-producer:0.0.1"),
+      "its spec differ",
+    ],
+  ])("never lets a Job created under the replacement's name that %s stand in for the worker", async (_, edit, why) => {
+    const { clock, kube, source, controller, metrics } = setup();
+    const old = launchedJob("q1", "loader-producer");
+    kube.put(old);
+    // What the operator would create, as someone else created it first under that predictable name.
+    const squatter = replacementJob({ old, reason: "stuck", detail: "", attempt: 1, history: [T0], queueId: "q1" });
+    edit(squatter);
+    kube.put(squatter);
+    await controller.startIntake();
+    await source.send(documented("q1", "error", T0 + 1000, { reason: "boom" }));
+    await controller.tick();
+    // The worker is kept, the squatter untouched, and whoever can fix it is told once.
+    expect([...kube.store.keys()].sort()).toEqual(["q1-loader-producer", "q1-loader-producer-r1"]);
+    const kept = kube.store.get("q1-loader-producer-r1")!;
+    expect([kept.metadata.annotations, kept.spec]).toEqual([squatter.metadata.annotations, squatter.spec]);
+    expect(kube.events.filter((e) => e.reason === "RelaunchRefused")).toEqual([
+      expect.objectContaining({
+        job: "q1-loader-producer",
+        message: `The API server refused to relaunch (409): a Job named q1-loader-producer-r1 exists that is not q1-loader-producer's replacement (${why}); q1-loader-producer is kept until it is removed`,
+      }),
+    ]);
+    const counted = (await metrics.registry.getSingleMetric("streamforge_operator_relaunches_total")!.get()).values.filter(
+      (v) => v.value > 0,
+    );
+    expect(counted).toEqual([expect.objectContaining({ value: 1, labels: { reason: "fatal-error", result: "error" } })]);
+    // Once someone removes it, the relaunch is finished after the longest backoff.
+    kube.store.delete("q1-loader-producer-r1");
+    clock.advance(300_000);
+    await controller.tick();
+    expect([...kube.store.keys()]).toEqual(["q1-loader-producer-r1"]);
+    expect(kube.store.get("q1-loader-producer-r1")?.metadata.annotations?.[ANNOTATIONS.relaunchedFrom]).toBe("q1-loader-producer");
+    expect(kube.store.get("q1-loader-producer-r1")?.spec?.template?.spec?.containers?.[0]?.image).toBe(
+      old.spec?.template?.spec?.containers?.[0]?.image,
+    );
   });
 
   describe("a failed relaunch", () => {

@@ -1,5 +1,5 @@
 import { ANNOTATIONS, type JobManifest, observeJob as observeCached, queueKey, queueOf, targetOf, trimJob } from "../src/core/jobs.js";
-import { replacementJob, replacementName } from "../src/core/relaunch.js";
+import { notTheReplacement, replacementJob, replacementName } from "../src/core/relaunch.js";
 import { launchedJob, s } from "./sim.js";
 
 /** The operator reads a Job as its cache keeps it. */
@@ -122,5 +122,56 @@ describe("replacementJob", () => {
   it("does not label a queue id that is not a valid label value", () => {
     const r = replacementJob({ old, attempt: 1, reason: "stuck", detail: "d", history: [], queueId: "bad id/with slash" });
     expect(r.metadata.labels).toEqual({});
+  });
+});
+
+describe("notTheReplacement: whether a Job holding the replacement's name is the replacement", () => {
+  const old = launchedJob("q1", "loader-producer");
+  const expected = replacementJob({ old, attempt: 1, reason: "stuck", detail: "d", history: [s(1)], queueId: "q1" });
+  /** `job` as the API server returns it once created: a selector and the controller's labels of its own, and as the client's models hold it (unset fields undefined, dates as Date). */
+  const stored = (job: JobManifest): JobManifest => {
+    const copy = structuredClone(job) as any;
+    const controller = {
+      "batch.kubernetes.io/controller-uid": "uid-new",
+      "batch.kubernetes.io/job-name": job.metadata.name,
+      "controller-uid": "uid-new",
+      "job-name": job.metadata.name,
+    };
+    copy.metadata.creationTimestamp = new Date(s(2));
+    copy.metadata.uid = "uid-new";
+    copy.spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": "uid-new" } };
+    copy.spec.template.metadata = { ...copy.spec.template.metadata, labels: { ...copy.spec.template.metadata?.labels, ...controller } };
+    copy.spec.template.spec.containers[0].command = undefined;
+    return copy;
+  };
+
+  it("an earlier try of the same relaunch is the replacement", () => {
+    expect(notTheReplacement(stored(expected), expected)).toBeUndefined();
+  });
+
+  it.each<[string, (j: any) => void, string]>([
+    [
+      "another predecessor",
+      (j) => (j.metadata.annotations[ANNOTATIONS.relaunchedFrom] = "ghost"),
+      "annotations streamforge.io/relaunched-from differ",
+    ],
+    ["another attempt", (j) => (j.metadata.annotations[ANNOTATIONS.attempt] = "7"), "annotations streamforge.io/relaunch-attempt differ"],
+    [
+      "another image",
+      (j) => (j.spec.template.spec.containers[0].image = "ghcr.io/olehkondratow/streamforge-loader-producer:0.0.1"),
+      "its spec differ",
+    ],
+    ["another env value", (j) => (j.spec.template.spec.containers[0].env[0].value = "q2"), "its spec differ"],
+    ["a pod label of its own", (j) => (j.spec.template.metadata.labels.app = "queue-manager"), "its spec differ"],
+    ["a label of its own", (j) => (j.metadata.labels.team = "miners"), "its labels differ"],
+    [
+      "an owner",
+      (j) => (j.metadata.ownerReferences = [{ apiVersion: "v1", kind: "ConfigMap", name: "x", uid: "u" }]),
+      "its ownerReferences differ",
+    ],
+  ])("a Job with %s is not", (_, edit, why) => {
+    const squatter = stored(expected) as any;
+    edit(squatter);
+    expect(notTheReplacement(squatter, expected)).toBe(why);
   });
 });

@@ -204,18 +204,21 @@ describe("owner kafka-api: the catalogue's topics as the real broker holds them"
 
   it("a Kafka that does not answer, or refuses the password, fails the read naming the key and never the password", async () => {
     const secret = "not-the-admin-password-7c1e";
-    // The error as the Pulumi runtime prints it: util.inspect, with its cause chain.
+    // The error as the Pulumi runtime formats it for its trace: util.inspect, every property included
+    // (it prints a RunError's message alone).
     const printed = (read: Promise<unknown>) =>
       read.then(
         () => "no error",
         (err: unknown) => inspect(err, { depth: Infinity }),
       );
     const refused = await printed(read(api, secret));
-    expect(refused).toMatch(/^Error: streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:\d+ .*SASL/);
+    expect(refused).toMatch(
+      /^\[LiveReadError: streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:\d+ .*SASL/,
+    );
     expect(refused).toContain("streamforge:kafkaApi.unreachable");
     expect(refused).not.toContain(secret);
     const closed = await printed(read({ ...api, bootstrapServers: ["127.0.0.1:1"] }, password));
-    expect(closed).toMatch(/^Error: streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:1 /);
+    expect(closed).toMatch(/^\[LiveReadError: streamforge:kafkaApi\.bootstrapServers: expected Kafka to answer at 127\.0\.0\.1:1 /);
     expect(closed).not.toContain(password);
   }, 120_000);
 });

@@ -1,8 +1,10 @@
 /**
  * What a failed action on a Job means, and when to try again. Pure.
  * - Terminal: the API server will give the same answer until someone changes something (403
- *   forbidden, 422 invalid, 404 namespace gone, 400 bad request, 405, 413). Said once (Event,
- *   metric, log) and tried again only after the longest backoff, never hot.
+ *   forbidden, 422 invalid, 404 namespace gone, 400 bad request, 405, 413, and 409: the only
+ *   conflict that reaches here is a replacement's name held by a Job that is not the replacement,
+ *   since a claim's and a create's own 409 are answers, not failures). Said once (Event, metric,
+ *   log) and tried again only after the longest backoff, never hot.
  * - Transient: anything else (timeouts, 429, 5xx, a connection reset, a 401 from a token being
  *   rotated): tried again after a per-Job exponential backoff from 5 ms up to 5 min, as
  *   controller-runtime's per-item limiter does (its cap is 1000 s; a relaunch waiting that long
@@ -10,7 +12,7 @@
  */
 export type FailureKind = "terminal" | "transient";
 
-const TERMINAL = new Set([400, 403, 404, 405, 413, 422]);
+const TERMINAL = new Set([400, 403, 404, 405, 409, 413, 422]);
 
 export function classify(status: number | undefined): FailureKind {
   return status !== undefined && TERMINAL.has(status) ? "terminal" : "transient";

@@ -5,6 +5,7 @@
  */
 import { ANNOTATIONS, type JobManifest, QUEUE_ID_LABEL, originalName } from "./jobs.js";
 import type { RelaunchReason } from "./decide.js";
+import { isDeepStrictEqual } from "node:util";
 
 /** Labels the Job controller sets; a new Job with the old values would be rejected or mis-selected. */
 const CONTROLLER_LABELS = ["controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name"];
@@ -75,4 +76,34 @@ export function replacementJob({ old, attempt, reason, detail, history, queueId 
     },
     spec,
   };
+}
+
+/** A Job as the API server keeps it, without what it generates for each new Job: the selector and the Job controller's labels. */
+function asLaunched(job: JobManifest) {
+  // As JSON: the client's models carry unset fields as undefined, and dates as Date.
+  const spec = JSON.parse(JSON.stringify(job.spec ?? {})) as NonNullable<JobManifest["spec"]>;
+  delete spec.selector;
+  delete spec.manualSelector;
+  const template = spec.template ?? {};
+  template.metadata = { ...template.metadata, labels: without(template.metadata?.labels, CONTROLLER_LABELS) };
+  spec.template = template;
+  const ownerReferences: unknown = JSON.parse(JSON.stringify(job.metadata.ownerReferences ?? []));
+  return { labels: without(job.metadata.labels, CONTROLLER_LABELS), ownerReferences, spec };
+}
+
+/**
+ * Why `existing`, the Job that holds a replacement's name, is not the replacement `expected`
+ * (undefined when it is): an earlier try of this very relaunch created it (the operator died
+ * before deleting the old Job), or someone else did. Only the first may stand in for the worker
+ * the operator then deletes; a Job created in its place under that name (its name is predictable)
+ * must not take over the queue's work. Compared as the API server keeps both, without the selector
+ * and the controller's labels it generates for each new Job.
+ */
+export function notTheReplacement(existing: JobManifest, expected: JobManifest): string | undefined {
+  const record = [ANNOTATIONS.relaunchedFrom, ANNOTATIONS.originalName, ANNOTATIONS.attempt];
+  const differing = record.filter((k) => existing.metadata.annotations?.[k] !== expected.metadata.annotations?.[k]);
+  if (differing.length > 0) return `annotations ${differing.join(", ")} differ`;
+  const [found, wanted] = [asLaunched(existing), asLaunched(expected)];
+  const parts = (["spec", "labels", "ownerReferences"] as const).filter((k) => !isDeepStrictEqual(found[k], wanted[k]));
+  return parts.length > 0 ? `its ${parts.join(", ")} differ` : undefined;
 }
