@@ -53,6 +53,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       priorityClasses: apps.priorityClasses,
       runtimeClasses: apps.runtimeClasses,
       csiDrivers: apps.csiDrivers,
+      volumeClaims: apps.volumeClaims,
       kafkaCa: caCopy(config),
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,

@@ -117,6 +117,12 @@ export const clusterArea = defineArea({
          */
         csiDrivers: z.array(dnsSubdomain).default([]),
         /**
+         * The PersistentVolumeClaims a pod in the apps namespaces may mount by name; none by default:
+         * a claim holds whatever its workload wrote, and any pod of the namespace could otherwise
+         * mount another's (a database's data, a generic ephemeral volume's claim `<pod>-<volume>`).
+         */
+        volumeClaims: z.array(dnsSubdomain).default([]),
+        /**
          * The identities that run `pulumi up` (Kubernetes user names and groups, as
          * `kubectl auth whoami` shows them): the only ones that may write the platform's
          * Deployments and Rollouts in the apps namespaces (infra/cluster/platform-workloads-spec.ts).
@@ -144,6 +150,7 @@ export const clusterArea = defineArea({
         priorityClasses: [],
         runtimeClasses: [],
         csiDrivers: [],
+        volumeClaims: [],
         responders: { users: [], groups: [] },
         previewers: { users: [], groups: [] },
       }),

@@ -47,6 +47,8 @@ export interface WorkloadGuardArgs {
   readonly runtimeClasses: readonly string[];
   /** The CSI drivers whose inline volumes a pod may mount; none: no inline CSI volume. */
   readonly csiDrivers: readonly string[];
+  /** The PersistentVolumeClaims a pod may mount by name; none: no claim volume. */
+  readonly volumeClaims: readonly string[];
   /** Names the cluster-scoped policy: one per stack. */
   readonly namePrefix: string;
 }
@@ -272,6 +274,12 @@ export function workloadGuard(args: WorkloadGuardArgs) {
         // An inline CSI volume reads whatever its driver serves (a secrets store's SecretProviderClass names any path it may read).
         expression: `${UNCHANGED} || variables.pod.?volumes.orValue([]).all(v, !has(v.csi) || v.csi.driver in ${list(args.csiDrivers)})`,
         messageExpression: `${where} + ${lit(`volumes[].csi.driver: expected ${args.csiDrivers.length ? `one of ${args.csiDrivers.join(", ")}` : "no inline CSI volume"} (streamforge:apps.csiDrivers); found `)} + variables.pod.?volumes.orValue([]).filter(v, has(v.csi) && !(v.csi.driver in ${list(args.csiDrivers)})).map(v, v.name + " (" + v.csi.driver + ")").join(", ")`,
+      },
+      {
+        // A claim holds what its workload wrote: any pod of the namespace could mount another's by name.
+        // A generic ephemeral volume (its own claim, made for the pod) stays allowed.
+        expression: `${UNCHANGED} || variables.pod.?volumes.orValue([]).all(v, !has(v.persistentVolumeClaim) || v.persistentVolumeClaim.claimName in ${list(args.volumeClaims)})`,
+        messageExpression: `${where} + ${lit(`volumes[].persistentVolumeClaim.claimName: expected ${args.volumeClaims.length ? `one of ${args.volumeClaims.join(", ")}` : "no claim volume"} (streamforge:apps.volumeClaims); found `)} + variables.pod.?volumes.orValue([]).filter(v, has(v.persistentVolumeClaim) && !(v.persistentVolumeClaim.claimName in ${list(args.volumeClaims)})).map(v, v.name + " (" + v.persistentVolumeClaim.claimName + ")").join(", ")`,
       },
       {
         expression: `${UNCHANGED} || (${priority.expression})`,

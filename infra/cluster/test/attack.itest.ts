@@ -70,6 +70,7 @@ const guard = workloadGuard({
   priorityClasses,
   runtimeClasses: local.apps.runtimeClasses,
   csiDrivers: local.apps.csiDrivers,
+  volumeClaims: local.apps.volumeClaims,
   ...accounts,
 });
 const GUARD = workloadGuardName(`streamforge-${APPS}`);
@@ -365,6 +366,12 @@ const JOB_ATTACKS: [string, (pod: any) => void, string][] = [
         { name: "vault", csi: { driver: "secrets-store.csi.k8s.io", volumeAttributes: { secretProviderClass: "queue-manager" } } },
       ]),
     "spec.template.spec.volumes[].csi.driver: expected no inline CSI volume (streamforge:apps.csiDrivers); found vault (secrets-store.csi.k8s.io)",
+  ],
+  [
+    // Another workload's data: any pod of the namespace could mount its claim by name.
+    "another workload's claim",
+    (pod) => (pod.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "arangodb-data" } }]),
+    "spec.template.spec.volumes[].persistentVolumeClaim.claimName: expected no claim volume (streamforge:apps.volumeClaims); found data (arangodb-data)",
   ],
   [
     // Kept by this API server (GenericWorkload on, local/kube.sh), as by a cluster that turns it on.

@@ -27,6 +27,7 @@ const guard = workloadGuard({
   priorityClasses: ["stf-batch"],
   runtimeClasses: ["gvisor"],
   csiDrivers: ["secrets-store.csi.k8s.io"],
+  volumeClaims: ["shared-cache"],
   ...ACCOUNTS,
 });
 const REPLICASET_CONTROLLER = REPLICASET_CONTROLLER_USERS[0]!;
@@ -89,6 +90,7 @@ describe("who owns which credentials", () => {
         priorityClasses: [],
         runtimeClasses: [],
         csiDrivers: [],
+        volumeClaims: [],
         workerServiceAccounts: ["default", "queue-manager"],
       }),
     ).toThrow(
@@ -102,6 +104,7 @@ describe("who owns which credentials", () => {
         priorityClasses: [],
         runtimeClasses: [],
         csiDrivers: [],
+        volumeClaims: [],
         credentials: { a: ["s"], b: ["s"] },
       }),
     ).toThrow("credentials: expected one owner per Secret; found s owned by a and b");
@@ -287,6 +290,12 @@ describe("the guard's CEL, evaluated locally", () => {
       "spec.template.spec.volumes[].csi.driver: expected one of secrets-store.csi.k8s.io (streamforge:apps.csiDrivers); found vault (vault.hashicorp.com)",
     ],
     [
+      // A claim holds what its workload wrote (a database's data): by name, any pod could mount another's.
+      "a claim volume the stack does not list",
+      workerJob((pod) => (pod.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "arangodb-data" } }])),
+      "spec.template.spec.volumes[].persistentVolumeClaim.claimName: expected one of shared-cache (streamforge:apps.volumeClaims); found data (arangodb-data)",
+    ],
+    [
       "a volume type whose Secret references the guard does not follow",
       workerJob((pod) => (pod.volumes = [{ name: "f", flexVolume: { driver: "x", secretRef: { name: "queue-manager" } } }])),
       "spec.template.spec.volumes[]: expected only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret volumes; found f",
@@ -295,14 +304,22 @@ describe("the guard's CEL, evaluated locally", () => {
     expect(asJob(job)).toBe(message);
   });
 
-  it("admits a choice of zone or of dedicated nodes, and a priority class, runtime class and CSI driver the stack lists", () => {
+  it("admits a choice of zone or of dedicated nodes, and a priority class, runtime class, CSI driver and claim the stack lists", () => {
     const placed = workerJob((pod) =>
       Object.assign(pod, {
         nodeSelector: { "topology.kubernetes.io/zone": "eu-1a" },
         tolerations: [{ key: "dedicated", operator: "Equal", value: "stf", effect: "NoSchedule" }],
         priorityClassName: "stf-batch",
         runtimeClassName: "gvisor",
-        volumes: [{ name: "store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true } }],
+        volumes: [
+          { name: "store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true } },
+          { name: "cache", persistentVolumeClaim: { claimName: "shared-cache" } },
+          // A generic ephemeral volume: a claim of its own, made for the pod.
+          {
+            name: "scratch",
+            ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } },
+          },
+        ],
       }),
     );
     expect(asJob(placed)).toBe("admitted");
