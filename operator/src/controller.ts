@@ -11,6 +11,7 @@ import { forgettable } from "./core/signal-fold.js";
 import { ANNOTATIONS, type CachedJob, type JobManifest, type JobRef, type ObservedJob, observeJob } from "./core/jobs.js";
 import type { Policy } from "./core/policy.js";
 import { notTheReplacement, replacementJob, replacementName } from "./core/relaunch.js";
+import { replacementQueueId } from "./core/relaunch-review.js";
 import { type PendingRelaunch, pendingAnnotations, readPending, unfinishedRelaunches } from "./core/resume.js";
 import type { QueueSignal } from "./core/signals.js";
 import type { Intake } from "./intake.js";
@@ -259,7 +260,8 @@ export class Controller {
     // gives the resourceVersion the claim is conditional on.
     const fresh = await this.kube.readJob(cached.metadata.name);
     if (!fresh || fresh.metadata.uid !== action.job.uid || fresh.metadata.annotations?.[ANNOTATIONS.supersededBy]) return;
-    const queueId = fresh.metadata.labels?.["streamforge.io/queue-id"] ?? action.job.queue;
+    // The same choice the relaunch guard expects (core/relaunch-review.ts).
+    const queueId = replacementQueueId(fresh);
     const pending: PendingRelaunch = {
       name: replacementName(fresh, action.attempt),
       reason: action.reason,

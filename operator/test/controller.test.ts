@@ -133,12 +133,12 @@ describe("Controller", () => {
     [
       "names another predecessor",
       (j) => (j.metadata.annotations = { ...j.metadata.annotations, [ANNOTATIONS.relaunchedFrom]: "ghost" }),
-      "annotations streamforge.io/relaunched-from differ",
+      "metadata.annotations[streamforge.io/relaunched-from] differ",
     ],
     [
       "runs another image",
       (j) => (j.spec!.template!.spec!.containers![0]!.image = "ghcr.io/olehkondratow/streamforge-loader-producer:0.0.1"),
-      "its spec differ",
+      "spec.template.spec.containers differ",
     ],
   ])("never lets a Job created under the replacement's name that %s stand in for the worker", async (_, edit, why) => {
     const { clock, kube, source, controller, metrics } = setup();

@@ -153,21 +153,25 @@ describe("notTheReplacement: whether a Job holding the replacement's name is the
     [
       "another predecessor",
       (j) => (j.metadata.annotations[ANNOTATIONS.relaunchedFrom] = "ghost"),
-      "annotations streamforge.io/relaunched-from differ",
+      "metadata.annotations[streamforge.io/relaunched-from] differ",
     ],
-    ["another attempt", (j) => (j.metadata.annotations[ANNOTATIONS.attempt] = "7"), "annotations streamforge.io/relaunch-attempt differ"],
+    [
+      "another attempt",
+      (j) => (j.metadata.annotations[ANNOTATIONS.attempt] = "7"),
+      "metadata.annotations[streamforge.io/relaunch-attempt] differ",
+    ],
     [
       "another image",
       (j) => (j.spec.template.spec.containers[0].image = "ghcr.io/olehkondratow/streamforge-loader-producer:0.0.1"),
-      "its spec differ",
+      "spec.template.spec.containers differ",
     ],
-    ["another env value", (j) => (j.spec.template.spec.containers[0].env[0].value = "q2"), "its spec differ"],
-    ["a pod label of its own", (j) => (j.spec.template.metadata.labels.app = "queue-manager"), "its spec differ"],
-    ["a label of its own", (j) => (j.metadata.labels.team = "miners"), "its labels differ"],
+    ["another env value", (j) => (j.spec.template.spec.containers[0].env[0].value = "q2"), "spec.template.spec.containers differ"],
+    ["a pod label of its own", (j) => (j.spec.template.metadata.labels.app = "queue-manager"), "spec.template.metadata.labels.app differ"],
+    ["a label of its own", (j) => (j.metadata.labels.team = "miners"), "metadata.labels.team differ"],
     [
       "an owner",
       (j) => (j.metadata.ownerReferences = [{ apiVersion: "v1", kind: "ConfigMap", name: "x", uid: "u" }]),
-      "its ownerReferences differ",
+      "metadata.ownerReferences differ",
     ],
   ])("a Job with %s is not", (_, edit, why) => {
     const squatter = stored(expected) as any;

@@ -14,9 +14,10 @@ import * as path from "node:path";
 import { queueManagerJob } from "../../../chaos/drill/traffic";
 import { ANNOTATIONS, type JobManifest } from "../../../operator/src/core/jobs";
 import { replacementJob } from "../../../operator/src/core/relaunch";
-import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/core/resume";
+import { pendingAnnotations } from "../../../operator/src/core/resume";
 import { GUARD_DEFAULTS, NOT_WORKER_JOB_SHAPE, WORKER_ENV, WORKER_JOB_SHAPE, operatorGuard } from "../guard";
-import { OPERATOR_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../manifests";
+import { OPERATOR_NAME } from "../manifests";
+import { operatorRbac, pendingFor } from "./operator-kit";
 import {
   deletePolicies,
   kubectl,
@@ -33,14 +34,7 @@ const OPERATOR_NS = `op-guard-${run}`;
 const WATCH = `stf-guard-${run}`;
 const guard = operatorGuard({ operatorNamespace: OPERATOR_NS, serviceAccount: OPERATOR_NAME, watchNamespace: WATCH, ...GUARD_DEFAULTS });
 const POLICY = guard.policy.metadata.name;
-// The RBAC builders read only the two namespaces.
-const spec = { namespace: OPERATOR_NS, watchNamespace: WATCH } as OperatorSpec<unknown>;
-const role = jobsRole(spec);
-const rbac = [
-  { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccount(spec) },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...role },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBinding(role, spec) },
-];
+const rbac = operatorRbac(OPERATOR_NS, WATCH);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-guard-"));
 let operatorKubeconfig = "";
@@ -61,14 +55,6 @@ const refused = (r: { ok: boolean; output: string }) =>
 
 /** The Kubernetes form of a queue-manager Job in the watched namespace. */
 const launched = (queueId: string) => queueManagerJob(queueId, "loader-producer", WATCH);
-const pendingFor = (old: JobManifest): PendingRelaunch => ({
-  name: `${old.metadata.name}-r1`,
-  reason: "stuck",
-  detail: "no events for 300s",
-  attempt: 1,
-  history: [Date.now()],
-  queueId: old.metadata.name.split("-")[0]!,
-});
 /** The replacement the operator would create for a queue's Job (its own replacementJob), changed by `edit`. */
 function forged(edit: (job: any) => void): any {
   const old = launched("q9") as JobManifest;

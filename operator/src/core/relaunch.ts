@@ -79,7 +79,7 @@ export function replacementJob({ old, attempt, reason, detail, history, queueId 
 }
 
 /** A Job as the API server keeps it, without what it generates for each new Job: the selector and the Job controller's labels. */
-function asLaunched(job: JobManifest) {
+function asLaunched(job: JobManifest): Record<string, unknown> {
   // As JSON: the client's models carry unset fields as undefined, and dates as Date.
   const spec = JSON.parse(JSON.stringify(job.spec ?? {})) as NonNullable<JobManifest["spec"]>;
   delete spec.selector;
@@ -87,23 +87,40 @@ function asLaunched(job: JobManifest) {
   const template = spec.template ?? {};
   template.metadata = { ...template.metadata, labels: without(template.metadata?.labels, CONTROLLER_LABELS) };
   spec.template = template;
-  const ownerReferences: unknown = JSON.parse(JSON.stringify(job.metadata.ownerReferences ?? []));
-  return { labels: without(job.metadata.labels, CONTROLLER_LABELS), ownerReferences, spec };
+  const { ownerReferences = [], finalizers = [] } = JSON.parse(JSON.stringify(job.metadata)) as JobManifest["metadata"];
+  return {
+    metadata: {
+      // The relaunch record's free text is the operator's word (why, when, the history); the rest is the predecessor's.
+      annotations: without(job.metadata.annotations, [ANNOTATIONS.reason, ANNOTATIONS.history, ANNOTATIONS.relaunchedAt]),
+      labels: without(job.metadata.labels, CONTROLLER_LABELS),
+      ownerReferences,
+      finalizers,
+    },
+    spec,
+  };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The paths at which `a` and `b` differ, down to the first value that is not an object (a list is one value). */
+function differences(a: unknown, b: unknown, path: string): string[] {
+  if (isDeepStrictEqual(a, b)) return [];
+  if (!isRecord(a) || !isRecord(b)) return [path];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  // A label's or annotation's key in brackets: it holds dots and slashes of its own.
+  const at = (k: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${k}]`);
+  return keys.flatMap((k) => differences(a[k], b[k], at(k)));
 }
 
 /**
- * Why `existing`, the Job that holds a replacement's name, is not the replacement `expected`
- * (undefined when it is): an earlier try of this very relaunch created it (the operator died
- * before deleting the old Job), or someone else did. Only the first may stand in for the worker
- * the operator then deletes; a Job created in its place under that name (its name is predictable)
- * must not take over the queue's work. Compared as the API server keeps both, without the selector
- * and the controller's labels it generates for each new Job.
+ * Why `existing`, a Job that holds a replacement's name, is not the replacement `expected`
+ * (undefined when it is), naming the fields that differ: an earlier try of this very relaunch
+ * created it (the operator died before deleting the old Job), or someone else did. Only the first
+ * may stand in for the worker the operator then deletes; a Job created in its place under that
+ * name (its name is predictable) must not take over the queue's work. Compared as the API server
+ * keeps both, without the selector and the controller's labels it generates for each new Job.
  */
 export function notTheReplacement(existing: JobManifest, expected: JobManifest): string | undefined {
-  const record = [ANNOTATIONS.relaunchedFrom, ANNOTATIONS.originalName, ANNOTATIONS.attempt];
-  const differing = record.filter((k) => existing.metadata.annotations?.[k] !== expected.metadata.annotations?.[k]);
-  if (differing.length > 0) return `annotations ${differing.join(", ")} differ`;
-  const [found, wanted] = [asLaunched(existing), asLaunched(expected)];
-  const parts = (["spec", "labels", "ownerReferences"] as const).filter((k) => !isDeepStrictEqual(found[k], wanted[k]));
-  return parts.length > 0 ? `its ${parts.join(", ")} differ` : undefined;
+  const paths = differences(asLaunched(existing), asLaunched(expected), "");
+  return paths.length > 0 ? `${paths.join(", ")} differ` : undefined;
 }
