@@ -78,8 +78,12 @@ function claimedPredecessor(queueId: string): { old: JobManifest; pending: Pendi
   return { old, pending, replacement: replacementOf(old, pending) };
 }
 
+const GUARD_PROGRAM = path.join(PROJECT_ROOT, "operator", "dist", "relaunch-guard.js");
+
 beforeAll(async () => {
   requireEnv("KUBECONFIG");
+  if (!fs.existsSync(GUARD_PROGRAM))
+    throw new Error(`${GUARD_PROGRAM} is missing: build the operator first (cd operator && npm run build)`);
   for (const ns of [OPERATOR_NS, WATCH]) kubectl("create", "namespace", ns);
   kubectlApply({
     apiVersion: "v1",
