@@ -50,44 +50,61 @@ function main(): void {
     }
   };
 
-  const server = createServer(
-    { cert: readFileSync(settings.TLS_CERT_FILE), key: readFileSync(settings.TLS_KEY_FILE), minVersion: "TLSv1.2" },
-    (req, res) => {
-      if (req.method === "GET" && req.url === "/healthz") {
-        res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+  const tls = () => ({ cert: readFileSync(settings.TLS_CERT_FILE), key: readFileSync(settings.TLS_KEY_FILE) });
+  let served = tls();
+  const server = createServer({ ...served, minVersion: "TLSv1.2" }, (req, res) => {
+    if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      return;
+    }
+    if (req.method !== "POST" || req.url?.split("?")[0] !== "/validate") {
+      res.writeHead(404).end();
+      return;
+    }
+    req.on("error", () => res.destroy());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      let review: AdmissionReview;
+      try {
+        review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as AdmissionReview;
+      } catch {
+        res.writeHead(400, { "content-type": "text/plain" }).end("expected an AdmissionReview (JSON)\n");
         return;
       }
-      if (req.method !== "POST" || req.url?.split("?")[0] !== "/validate") {
-        res.writeHead(404).end();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY) req.destroy();
-        else chunks.push(chunk);
-      });
-      req.on("end", () => {
-        let review: AdmissionReview;
-        try {
-          review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as AdmissionReview;
-        } catch {
-          res.writeHead(400, { "content-type": "text/plain" }).end("expected an AdmissionReview (JSON)\n");
-          return;
-        }
-        judge(review, settings.OPERATOR_USER, read)
-          .then(({ verdict, refusal }) => {
-            if (refusal) log.warn({ uid: verdict.response.uid, job: review.request?.object?.metadata?.name, refusal }, "Refused a Job");
-            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(verdict));
-          })
-          .catch((err: unknown) => {
-            log.error({ err }, "Could not judge a request");
-            res.writeHead(500).end();
-          });
-      });
-    },
-  );
+      judge(review, settings.OPERATOR_USER, read, Date.now)
+        .then(({ verdict, refusal }) => {
+          if (refusal) log.warn({ uid: verdict.response.uid, job: review.request?.object?.metadata?.name, refusal }, "Refused a Job");
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(verdict));
+        })
+        .catch((err: unknown) => {
+          log.error({ err }, "Could not judge a request");
+          res.writeHead(500).end();
+        });
+    });
+  });
+  // The API server waits 5 s for an answer (timeoutSeconds): a client slower than this is not it.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.maxConnections = 256;
+  // A renewed certificate (its Secret's files change under the mount) is served without a restart.
+  const reload = setInterval(() => {
+    try {
+      const next = tls();
+      if (next.cert.equals(served.cert) && next.key.equals(served.key)) return;
+      server.setSecureContext({ ...next, minVersion: "TLSv1.2" });
+      served = next;
+      log.info("Serving a renewed certificate");
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "Could not read the certificate; serving the previous one");
+    }
+  }, 30_000);
+  reload.unref();
   server.listen(settings.PORT, settings.LISTEN_HOST, () => log.info({ host: settings.LISTEN_HOST, port: settings.PORT }, "Serving"));
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGTERM", stop);

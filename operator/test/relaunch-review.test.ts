@@ -9,6 +9,8 @@ import { replacementQueueId, replacementRefusal } from "../src/core/relaunch-rev
 import { pendingAnnotations } from "../src/core/resume.js";
 import { launchedJob, s } from "./sim.js";
 
+/** The guard's clock: a few seconds after the relaunch was decided. */
+const NOW = s(5);
 const PENDING = { name: "q1-loader-producer-r1", reason: "stuck" as const, detail: "no events for 300s", attempt: 1, history: [s(1)] };
 /** `old` after the operator's claim for `pending`. */
 const claimed = (old: JobManifest, pending = PENDING): JobManifest => ({
@@ -24,27 +26,28 @@ function replacement(predecessor = old, edit: (j: any) => void = () => {}, pendi
 }
 
 describe("the relaunch guard's judgement", () => {
-  it("admits the operator's replacement of a claimed Job, whatever its reason and history say", () => {
-    expect(replacementRefusal(replacement(), old)).toBeUndefined();
+  it("admits the operator's replacement of a claimed Job, whatever its reason says", () => {
+    expect(replacementRefusal(replacement(), old, NOW)).toBeUndefined();
     const other = replacementJob({
       old,
       ...PENDING,
       reason: "job-failed",
       detail: "BackoffLimitExceeded",
-      history: [s(-900), s(1)],
       queueId: "q1",
     });
-    expect(replacementRefusal(other, old)).toBeUndefined();
+    expect(replacementRefusal(other, old, NOW)).toBeUndefined();
   });
 
   it("admits a replacement of a replacement", () => {
     const first = replacement();
-    const next = { ...PENDING, name: "q1-loader-producer-r2", attempt: 2 };
+    // Its history keeps the first relaunch's time, then its own.
+    const next = { ...PENDING, name: "q1-loader-producer-r2", attempt: 2, history: [s(1), s(3)] };
     const second = claimed(first as JobManifest, next);
     expect(
       replacementRefusal(
         replacement(second, () => {}, next),
         second,
+        NOW,
       ),
     ).toBeUndefined();
   });
@@ -107,14 +110,39 @@ describe("the relaunch guard's judgement", () => {
       },
       "expected q1-loader-producer's replacement as the operator builds it; metadata.annotations[streamforge.io/self-healing], metadata.finalizers differ",
     ],
+    [
+      // A token that may stamp the claim names any replacement in it: a second copy of the worker under another queue's name.
+      "another name, claimed for it",
+      claimed(launchedJob("q1", "loader-producer"), { ...PENDING, name: "q2-loader-producer-r1" }),
+      (j) => (j.metadata.name = "q2-loader-producer-r1"),
+      "metadata.name: expected q1-loader-producer-r1, the replacement's name for q1-loader-producer at attempt 1; found q2-loader-producer-r1",
+    ],
+    [
+      "a relaunch time in the future (the restart budget spent for good)",
+      old,
+      (j) => (j.metadata.annotations[ANNOTATIONS.history] = String(s(86_400) / 1000)),
+      `metadata.annotations[streamforge.io/relaunch-history]: expected this relaunch's time last, after q1-loader-producer was created and not in the future; found ${s(86_400) / 1000}`,
+    ],
+    [
+      "earlier relaunch times the predecessor never had",
+      old,
+      (j) => (j.metadata.annotations[ANNOTATIONS.history] = `${s(-60) / 1000},${s(-30) / 1000},${s(1) / 1000}`),
+      `metadata.annotations[streamforge.io/relaunch-history]: expected earlier times from q1-loader-producer's history only; found ${s(-60) / 1000}, ${s(-30) / 1000}, which it does not hold`,
+    ],
+    [
+      "a relaunched-at that hides the new Job's events",
+      old,
+      (j) => (j.metadata.annotations[ANNOTATIONS.relaunchedAt] = String(s(86_400))),
+      `metadata.annotations[streamforge.io/relaunched-at]: expected the last relaunch time of the history in ms (${s(1)}, to the second); found ${s(86_400)}`,
+    ],
   ])("refuses a replacement of %s", (_, predecessor, edit, message) => {
-    expect(replacementRefusal(replacement(old, edit), predecessor)).toBe(message);
+    expect(replacementRefusal(replacement(old, edit), predecessor, NOW)).toBe(message);
   });
 
   it("refuses a Job that names no predecessor", () => {
     const job = replacement();
     delete job.metadata.annotations[ANNOTATIONS.relaunchedFrom];
-    expect(replacementRefusal(job, old)).toBe(
+    expect(replacementRefusal(job, old, NOW)).toBe(
       "metadata.annotations[streamforge.io/relaunched-from]: expected the name of the Job this one replaces; found none",
     );
   });

@@ -225,6 +225,31 @@ describe("the relaunch guard as the real API server's webhook", () => {
     expect(refused(dryRun("operator", replacement))).toBe(refusal(`expected ${from}'s replacement as the operator builds it; ${why}`));
   });
 
+  it("refuses a second copy of a worker under another name, even claimed for it", () => {
+    const job = launched("q4");
+    expect(create("admin", job).ok).toBe(true);
+    const pending = { ...pendingFor(read(job.metadata.name)), name: "q5-loader-producer-r1" };
+    expect(claim(job.metadata.name, pending).ok).toBe(true);
+    const copy = replacementOf(read(job.metadata.name), pending);
+    copy.metadata.name = pending.name;
+    expect(refused(dryRun("operator", copy))).toBe(
+      refusal(
+        "metadata.name: expected q4-loader-producer-r1, the replacement's name for q4-loader-producer at attempt 1; found q5-loader-producer-r1",
+      ),
+    );
+  });
+
+  it("refuses a relaunch time in the future, which would spend the restart budget for good", () => {
+    const { replacement } = claimedPredecessor("q6");
+    const future = Math.round(Date.now() / 1000) + 86_400;
+    replacement.metadata.annotations[ANNOTATIONS.history] = String(future);
+    expect(refused(dryRun("operator", replacement))).toBe(
+      refusal(
+        `metadata.annotations[${ANNOTATIONS.history}]: expected this relaunch's time last, after q6-loader-producer was created and not in the future; found ${future}`,
+      ),
+    );
+  });
+
   it("leaves other users alone: the admin's Job naming no predecessor is not its business", () => {
     const ghost = replacementOf(launched("q8"), pendingFor(launched("q8")));
     expect(dryRun("admin", ghost)).toEqual({ ok: true, output: `job.batch/${ghost.metadata.name} created (server dry run)` });

@@ -36,11 +36,12 @@ export interface AdmissionVerdict {
 /** The predecessor as the API server holds it now (undefined: none); throws when it cannot be read. */
 export type ReadJob = (namespace: string, name: string) => Promise<JobManifest | undefined>;
 
-/** What to answer `review`, and why, for the log. `operatorUser`: the operator's account, as the API server names it. */
+/** What to answer `review`, and why, for the log. `operatorUser`: the operator's account, as the API server names it; `now`, the clock (ms). */
 export async function judge(
   review: AdmissionReview,
   operatorUser: string,
   read: ReadJob,
+  now: () => number,
 ): Promise<{ verdict: AdmissionVerdict; refusal: string | undefined }> {
   const request = review.request;
   const uid = request?.uid ?? "";
@@ -70,6 +71,6 @@ export async function judge(
     // 503: the operator retries soon (operator/src/core/failures.ts), as for any failure that may pass.
     return { verdict: answer(false, { code: 503, message: refusal }), refusal };
   }
-  const refusal = replacementRefusal({ ...job, metadata: { ...job.metadata, namespace } }, predecessor);
+  const refusal = replacementRefusal({ ...job, metadata: { ...job.metadata, namespace } }, predecessor, now());
   return refusal ? { verdict: answer(false, { code: 403, message: refusal }), refusal } : { verdict: answer(true), refusal: undefined };
 }
