@@ -50,6 +50,21 @@ describe("decide", () => {
     expect(d.actions).toEqual([expect.objectContaining({ type: "relaunch", attempt: 4, history: [s(-600), s(31)] })]);
   });
 
+  it("counts no relaunch time in the future (forged, or a clock far off): it would spend the budget for good", () => {
+    const history = [s(-600), s(86_400), s(86_401), s(86_402)].map((t) => Math.round(t / 1000)).join(",");
+    const job = launchedJob("q1", "loader-producer", { annotations: { [ANNOTATIONS.history]: history, [ANNOTATIONS.attempt]: "4" } });
+    const d = decideAt([job], [fatal("q1", 30)], s(31));
+    expect(d.actions).toEqual([expect.objectContaining({ type: "relaunch", attempt: 5, history: [s(-600), s(31)] })]);
+  });
+
+  it("counts a replacement's events even when its relaunch time is in the future (forged): that time would hide them all", () => {
+    const job = launchedJob("q1", "loader-producer", {
+      annotations: { [ANNOTATIONS.relaunchedAt]: String(s(86_400)), [ANNOTATIONS.attempt]: "1" },
+    });
+    const d = decideAt([job], [fatal("q1", 30)], s(31));
+    expect(d.actions).toEqual([expect.objectContaining({ type: "relaunch", reason: "fatal-error" })]);
+  });
+
   it("holds relaunches beyond the global rate limit, critical errors first", () => {
     const jobs = ["a", "b", "c", "d", "e", "f"].map((q) => launchedJob(q, "loader-producer"));
     const stuckJob = launchedJob("z", "loader-producer");

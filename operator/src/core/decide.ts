@@ -75,6 +75,9 @@ export interface Decision {
 const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
 
 /** A Job the operator may act on: it runs a queue, is not opted out and is not already being replaced. */
+/** How far in the future a recorded relaunch time may be and still count: the clocks' skew. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
 export function isManaged(job: ObservedJob): boolean {
   return job.queue !== undefined && !job.optedOut && !job.deleting && job.supersededBy === undefined && !job.gaveUp;
 }
@@ -84,7 +87,9 @@ export function assess(job: ObservedJob, signal: QueueSignal, now: number, obser
   // Only events of this incarnation count: the error that got the previous Job relaunched does
   // not. creationTimestamp has one-second resolution, so a replacement also carries the exact
   // time its relaunch was decided, and only later events are its own.
-  const since = (t: number): boolean => t > 0 && t >= job.createdAt && t > job.relaunchedAt;
+  // A relaunch time in the future is no relaunch's (forged, or a clock far off): it would hide every event.
+  const relaunchedAt = job.relaunchedAt - now > FUTURE_TOLERANCE_MS ? 0 : job.relaunchedAt;
+  const since = (t: number): boolean => t > 0 && t >= job.createdAt && t > relaunchedAt;
   const progressAt = since(signal.progressAt) ? signal.progressAt : 0;
   const errorAt = since(signal.errorAt) && signal.errorAt > progressAt ? signal.errorAt : 0;
   const stoppedAt = since(signal.interruptedAt) ? signal.interruptedAt : 0;
@@ -205,7 +210,8 @@ export function decide(world: World, policy: Policy): Decision {
       continue;
     }
     const reason: RelaunchReason = verdict.kind === "stuck" ? "stuck" : verdict.reason;
-    const recent = job.relaunchHistory.filter((t) => world.now - t < policy.budget.windowMs);
+    // A time in the future is no relaunch's: counted, it would spend the budget for good.
+    const recent = job.relaunchHistory.filter((t) => t - world.now <= FUTURE_TOLERANCE_MS && world.now - t < policy.budget.windowMs);
     if (recent.length >= policy.budget.maxRelaunches) {
       actions.push({
         type: "give-up",
