@@ -12,8 +12,7 @@ import * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import { z } from "zod";
 import { type AdmissionReview, judge } from "./adapters/admission-review.js";
-import { apiError } from "./adapters/kube.js";
-import type { JobManifest } from "./core/jobs.js";
+import { readJob } from "./adapters/kube.js";
 
 const settingsSchema = z.object({
   /** The operator's account as the API server names it: system:serviceaccount:<namespace>:<name>. */
@@ -40,19 +39,15 @@ function main(): void {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   const batch = kc.makeApiClient(k8s.BatchV1Api);
-  const read = async (namespace: string, name: string): Promise<JobManifest | undefined> => {
-    try {
-      return (await batch.readNamespacedJob({ name, namespace })) as unknown as JobManifest;
-    } catch (err) {
-      const e = apiError(err);
-      if (e.status === 404) return undefined;
-      throw e;
-    }
-  };
+  const read = (namespace: string, name: string) => readJob(batch, namespace, name);
 
-  const tls = () => ({ cert: readFileSync(settings.TLS_CERT_FILE), key: readFileSync(settings.TLS_KEY_FILE) });
+  const tls = () => ({
+    cert: readFileSync(settings.TLS_CERT_FILE),
+    key: readFileSync(settings.TLS_KEY_FILE),
+    minVersion: "TLSv1.2" as const,
+  });
   let served = tls();
-  const server = createServer({ ...served, minVersion: "TLSv1.2" }, (req, res) => {
+  const server = createServer(served, (req, res) => {
     if (req.method === "GET" && req.url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
@@ -97,7 +92,7 @@ function main(): void {
     try {
       const next = tls();
       if (next.cert.equals(served.cert) && next.key.equals(served.key)) return;
-      server.setSecureContext({ ...next, minVersion: "TLSv1.2" });
+      server.setSecureContext(next);
       served = next;
       log.info("Serving a renewed certificate");
     } catch (err) {

@@ -5,8 +5,7 @@
  * server sends (a binding that matches too much) is admitted, as the policies' match conditions
  * would leave it alone.
  */
-import type { JobManifest } from "../core/jobs.js";
-import { ANNOTATIONS } from "../core/jobs.js";
+import { ANNOTATIONS, type JobManifest } from "../core/jobs.js";
 import { replacementRefusal } from "../core/relaunch-review.js";
 
 export interface AdmissionReview {

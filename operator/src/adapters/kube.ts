@@ -86,6 +86,16 @@ export async function connectToKubernetes(namespace: string, env: NodeJS.Process
   return kc;
 }
 
+/** The Job `name` in `namespace` as the API server holds it now; undefined when there is none. */
+export async function readJob(batch: k8s.BatchV1Api, namespace: string, name: string): Promise<JobManifest | undefined> {
+  try {
+    return (await batch.readNamespacedJob({ name, namespace })) as unknown as JobManifest;
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw apiError(err);
+  }
+}
+
 export class KubeJobs implements KubePort {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
@@ -177,13 +187,8 @@ export class KubeJobs implements KubePort {
     return cachedJobs(this.informer, this.namespace);
   }
 
-  async readJob(name: string): Promise<JobManifest | undefined> {
-    try {
-      return (await this.batch.readNamespacedJob({ name, namespace: this.namespace })) as unknown as JobManifest;
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw apiError(err);
-    }
+  readJob(name: string): Promise<JobManifest | undefined> {
+    return readJob(this.batch, this.namespace, name);
   }
 
   async annotateIfUnchanged(name: string, resourceVersion: string, annotations: Record<string, string>): Promise<boolean> {

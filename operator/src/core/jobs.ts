@@ -238,6 +238,12 @@ const internTarget = (target: string | undefined): string | undefined => KNOWN_T
  * annotation (replicas write server time: see `toServerTime`), is turned into this replica's
  * clock, so a replica minutes off compares like with like.
  */
+/** The relaunch attempt a Job records: 0 for a Job queue-manager launched, or a record that is not a whole number. */
+export function attemptOf(annotations: Readonly<Record<string, string>> | undefined): number {
+  const attempt = Number(annotations?.[ANNOTATIONS.attempt] ?? "0");
+  return Number.isInteger(attempt) && attempt >= 0 ? attempt : 0;
+}
+
 export function observeJob(job: CachedJob, serverOffsetMs = 0): ObservedJob {
   const local = (t: number | undefined) => (t === undefined || t === 0 ? t : t - serverOffsetMs);
   const meta = job.metadata;
@@ -246,7 +252,6 @@ export function observeJob(job: CachedJob, serverOffsetMs = 0): ObservedJob {
   const created = local(job.createdAt);
   const annotations = meta.annotations ?? {};
   const namespace = meta.namespace ?? "default";
-  const attempt = Number(annotations[ANNOTATIONS.attempt] ?? "0");
   return {
     key: `${namespace}/${meta.name}`,
     namespace,
@@ -263,7 +268,7 @@ export function observeJob(job: CachedJob, serverOffsetMs = 0): ObservedJob {
     deleting: meta.deletionTimestamp !== undefined,
     supersededBy: annotations[ANNOTATIONS.supersededBy],
     gaveUp: annotations[ANNOTATIONS.gaveUp] !== undefined,
-    attempt: Number.isInteger(attempt) && attempt >= 0 ? attempt : 0,
+    attempt: attemptOf(annotations),
     relaunchHistory: parseHistory(annotations[ANNOTATIONS.history]).map((t) => t - serverOffsetMs),
   };
 }

@@ -6,7 +6,7 @@
  * parameters are the namespace's Jobs cannot require the named Job to exist (docs/security.md).
  * Pure: the candidate and the predecessor as the API server holds them, the reason to refuse out.
  */
-import { ANNOTATIONS, type JobManifest, QUEUE_ID_LABEL, parseHistory, queueOf } from "./jobs.js";
+import { ANNOTATIONS, type JobManifest, QUEUE_ID_LABEL, attemptOf, parseHistory, queueOf } from "./jobs.js";
 import { notTheReplacement, replacementJob, replacementName } from "./relaunch.js";
 
 /** How far the guard's clock, the API server's and the operator's may disagree. */
@@ -15,12 +15,6 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 /** The queue id a replacement of `old` records as its label: the operator's own choice (controller.ts relaunch). */
 export function replacementQueueId(old: JobManifest): string | undefined {
   return old.metadata.labels?.[QUEUE_ID_LABEL] ?? queueOf(old);
-}
-
-/** The attempt recorded on a Job, as observeJob reads it: 0 for a Job queue-manager launched. */
-function attemptOf(job: JobManifest): number {
-  const attempt = Number(job.metadata.annotations?.[ANNOTATIONS.attempt] ?? "0");
-  return Number.isInteger(attempt) && attempt >= 0 ? attempt : 0;
 }
 
 /**
@@ -64,7 +58,7 @@ export function replacementRefusal(candidate: JobManifest, predecessor: JobManif
   const claim = predecessor.metadata.annotations?.[ANNOTATIONS.supersededBy];
   if (claim !== candidate.metadata.name)
     return `${from}.metadata.annotations[${ANNOTATIONS.supersededBy}]: expected the predecessor claimed for ${candidate.metadata.name} before its replacement is created; found ${claim ?? "no claim"}`;
-  const attempt = attemptOf(predecessor) + 1;
+  const attempt = attemptOf(predecessor.metadata.annotations) + 1;
   if (annotations[ANNOTATIONS.attempt] !== String(attempt))
     return `metadata.annotations[${ANNOTATIONS.attempt}]: expected ${attempt}, one more than ${from}'s; found ${annotations[ANNOTATIONS.attempt] ?? "none"}`;
   // One Job per relaunch: the name the operator gives it, so no second copy of a worker runs under another.

@@ -39,14 +39,18 @@ export interface ReplacementInput {
   readonly queueId: string | undefined;
 }
 
-export function replacementJob({ old, attempt, reason, detail, history, queueId }: ReplacementInput): JobManifest {
-  const spec = structuredClone(old.spec ?? {});
-  // The API server generates the selector and the controller's labels for a new Job.
+/** `spec` (a copy, changed in place) without what the API server generates for each new Job: the selector and the controller's pod labels. */
+function withoutGenerated(spec: NonNullable<JobManifest["spec"]>): NonNullable<JobManifest["spec"]> {
   delete spec.selector;
   delete spec.manualSelector;
   const template = spec.template ?? {};
   template.metadata = { ...template.metadata, labels: without(template.metadata?.labels, CONTROLLER_LABELS) };
   spec.template = template;
+  return spec;
+}
+
+export function replacementJob({ old, attempt, reason, detail, history, queueId }: ReplacementInput): JobManifest {
+  const spec = withoutGenerated(structuredClone(old.spec ?? {}));
 
   const labels = without(old.metadata.labels, CONTROLLER_LABELS);
   if (queueId !== undefined && queueId.length <= 63 && LABEL_VALUE.test(queueId)) labels[QUEUE_ID_LABEL] = queueId;
@@ -81,12 +85,7 @@ export function replacementJob({ old, attempt, reason, detail, history, queueId 
 /** A Job as the API server keeps it, without what it generates for each new Job: the selector and the Job controller's labels. */
 function asLaunched(job: JobManifest): Record<string, unknown> {
   // As JSON: the client's models carry unset fields as undefined, and dates as Date.
-  const spec = JSON.parse(JSON.stringify(job.spec ?? {})) as NonNullable<JobManifest["spec"]>;
-  delete spec.selector;
-  delete spec.manualSelector;
-  const template = spec.template ?? {};
-  template.metadata = { ...template.metadata, labels: without(template.metadata?.labels, CONTROLLER_LABELS) };
-  spec.template = template;
+  const spec = withoutGenerated(JSON.parse(JSON.stringify(job.spec ?? {})) as NonNullable<JobManifest["spec"]>);
   const { ownerReferences = [], finalizers = [] } = JSON.parse(JSON.stringify(job.metadata)) as JobManifest["metadata"];
   return {
     metadata: {
