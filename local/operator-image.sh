@@ -16,7 +16,10 @@
 #   run      build, then run the image detached (container streamforge-operator) against the local
 #            Kafka (TLS + SCRAM) and API server, as production runs it (read-only root, /tmp a
 #            small tmpfs, no capabilities, user from the image), as the ServiceAccount the
-#            deployed local stack created (a TokenRequest token, never the admin); waits for /readyz
+#            deployed local stack created (a TokenRequest token, never the admin); waits for /readyz.
+#            First the relaunch guard from the same image (container streamforge-relaunch-guard,
+#            dist/relaunch-guard.js) as its own ServiceAccount, at the URL the stack's webhook
+#            configuration names; waits until it has written its CA there
 #   stop     podman stop (SIGTERM to the operator, PID 1 in the container), print its exit code,
 #            remove the container
 #   status   the image for the current inputs (present or not, size) and the container's state
@@ -40,6 +43,7 @@
 #   STREAMFORGE_OPERATOR_START_TIMEOUT  run: seconds to wait for /readyz (default 60)
 #   STREAMFORGE_OPERATOR_STOP_TIMEOUT   stop: seconds between SIGTERM and SIGKILL (default 15)
 #   STREAMFORGE_OPERATOR_CONTAINER      run, stop: the container's name (default streamforge-operator)
+#   STREAMFORGE_RELAUNCH_GUARD_CONTAINER  run, stop: the relaunch guard's (default streamforge-relaunch-guard)
 set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------
@@ -68,8 +72,11 @@ DOCKERFILE="operator/Dockerfile"
 RECIPE_LABEL="org.streamforge.standin"
 RECIPE="debian-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${STANDIN_REVISION}"
 CONTAINER="${STREAMFORGE_OPERATOR_CONTAINER:-streamforge-operator}"
+GUARD_CONTAINER="${STREAMFORGE_RELAUNCH_GUARD_CONTAINER:-streamforge-relaunch-guard}"
 # The operator's Deployment as the stack names it (infra/self-healing/manifests.ts): its ServiceAccount is the one run as.
 OPERATOR_DEPLOYMENT="streamforge-self-healing-operator"
+# The relaunch guard's Deployment (infra/self-healing/relaunch-guard-spec.ts): its settings and ServiceAccount are the ones run with.
+GUARD_DEPLOYMENT="streamforge-relaunch-guard"
 
 HEALTH_PORT="${STREAMFORGE_OPERATOR_HEALTH_PORT:-18981}"
 METRICS_PORT="${STREAMFORGE_OPERATOR_METRICS_PORT:-18980}"
@@ -206,10 +213,10 @@ run_failed() {
   podman logs --tail 25 "$CONTAINER" >&2 || true
   die "${CONTAINER} failed to start"
 }
-container_running() { [[ "$(container_state || true)" == running ]]; }
+container_running() { [[ "$(container_state "${1:-$CONTAINER}" || true)" == running ]]; }
 consuming() { curl -fs --max-time 2 "http://127.0.0.1:${METRICS_PORT}/metrics" | grep -q '^streamforge_operator_event_source_healthy 1'; }
 
-container_state() { podman container inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null; }
+container_state() { podman container inspect --format '{{.State.Status}}' "${1:-$CONTAINER}" 2>/dev/null; }
 
 # sa_kubeconfig <namespace> <serviceaccount> <out>: the admin kubeconfig's cluster (server, CA)
 # with a bound token of that ServiceAccount (TokenRequest API, one day) as its only user.
@@ -223,6 +230,48 @@ sa_kubeconfig() {
         .users = [{name: $user, user: {token: $token}}]
         | .contexts[0].context.user = $user' >"$3"
   ) || die "could not write the ServiceAccount's kubeconfig"
+}
+
+# run_guard <image> <namespace> <run dir>: the relaunch guard, when the stack's webhook
+# configuration calls it at a URL on this machine (kwok runs no pods), with the settings of the
+# stack's Deployment of it and its ServiceAccount; returns once the API server's configuration
+# trusts its CA.
+run_guard() {
+  local image="$1" namespace="$2" run="$3" settings configuration url port
+  settings="$(kubectl get deployment "$GUARD_DEPLOYMENT" -n "$namespace" -o json 2>/dev/null |
+    jq -r '.spec.template.spec.containers[0].env[] | select(.value != null and .name != "PORT" and .name != "LISTEN_HOST") | "\(.name)=\(.value)"')" || true
+  if [[ -z "$settings" ]]; then
+    log "no relaunch guard to run: the stack declared no ${GUARD_DEPLOYMENT} in ${namespace}"
+    return 0
+  fi
+  configuration="$(sed -n 's/^WEBHOOK_CONFIGURATION=//p' <<<"$settings")"
+  url="$(kubectl get validatingwebhookconfiguration "$configuration" -o jsonpath='{.webhooks[0].clientConfig.url}')"
+  [[ "$url" =~ ^https://127\.0\.0\.1:([0-9]+)/ ]] ||
+    die "${configuration} calls ${url:-its Service}: expected https://127.0.0.1:<port>/... (streamforge:operator.relaunchGuard.url)"
+  port="${BASH_REMATCH[1]}"
+  if container_running "$GUARD_CONTAINER"; then
+    log "${GUARD_CONTAINER} already running"
+    return 0
+  fi
+  podman rm -f "$GUARD_CONTAINER" >/dev/null 2>&1 || true
+  sa_kubeconfig "$namespace" "$GUARD_DEPLOYMENT" "${run}/guard-kubeconfig"
+  chown "$NONROOT_UID:$NONROOT_UID" "${run}/guard-kubeconfig"
+  chmod 0400 "${run}/guard-kubeconfig"
+  (
+    umask 077
+    printf '%s\n' "$settings" "KUBECONFIG=/etc/streamforge/kubeconfig" "LISTEN_HOST=127.0.0.1" "PORT=${port}" >"${run}/guard-env"
+  )
+  "${PODMAN_RUN[@]}" -d --name "$GUARD_CONTAINER" --read-only --read-only-tmpfs=false \
+    --cap-drop ALL --security-opt no-new-privileges --env-file "${run}/guard-env" \
+    -v "${run}/guard-kubeconfig:/etc/streamforge/kubeconfig:ro" \
+    "$image" dist/relaunch-guard.js >/dev/null 8>&- || die "podman run ${image} dist/relaunch-guard.js failed"
+  trusted() { [[ -n "$(kubectl get validatingwebhookconfiguration "$configuration" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" ]]; }
+  WAIT_ALIVE="container_running ${GUARD_CONTAINER}"
+  wait_until "${GUARD_CONTAINER} (its CA in ${configuration})" "$START_TIMEOUT" trusted || {
+    podman logs --tail 25 "$GUARD_CONTAINER" >&2 || true
+    die "${GUARD_CONTAINER} failed to start"
+  }
+  log "${GUARD_CONTAINER} serving ${url}, trusted by ${configuration}; logs: podman logs ${GUARD_CONTAINER}"
 }
 
 cmd_run() {
@@ -261,6 +310,7 @@ cmd_run() {
   sa_kubeconfig "$sa_namespace" "$sa_name" "${run}/kubeconfig"
   chown "$NONROOT_UID:$NONROOT_UID" "${run}/kubeconfig"
   chmod 0400 "${run}/kubeconfig"
+  run_guard "$image" "$sa_namespace" "$run"
   install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KAFKA_CA_PATH" "${run}/ca.crt"
   (
     umask 077
@@ -289,15 +339,21 @@ cmd_run() {
   log "${CONTAINER} (${image}) ready in $(awk -v ns="$ready_ns" 'BEGIN { printf "%.1f", ns / 1e9 }') s, consuming after $(awk -v ns="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 }') s: health http://127.0.0.1:${HEALTH_PORT}/readyz, metrics http://127.0.0.1:${METRICS_PORT}/metrics, namespace ${RUN_NAMESPACE}; logs: podman logs ${CONTAINER}"
 }
 
-cmd_stop() {
+# stop_container <name>: SIGTERM, then remove.
+stop_container() {
   local state
-  state="$(container_state)" || { log "${CONTAINER} is not there"; return 0; }
+  state="$(container_state "$1")" || { log "$1 is not there"; return 0; }
   if [[ "$state" == running ]]; then
     local t0=$SECONDS
-    podman stop -t "$STOP_TIMEOUT" "$CONTAINER" >/dev/null
-    log "stopped ${CONTAINER} in $((SECONDS - t0)) s: exit code $(podman container inspect --format '{{.State.ExitCode}}' "$CONTAINER")"
+    podman stop -t "$STOP_TIMEOUT" "$1" >/dev/null
+    log "stopped $1 in $((SECONDS - t0)) s: exit code $(podman container inspect --format '{{.State.ExitCode}}' "$1")"
   fi
-  podman rm "$CONTAINER" >/dev/null
+  podman rm "$1" >/dev/null
+}
+
+cmd_stop() {
+  stop_container "$CONTAINER"
+  stop_container "$GUARD_CONTAINER"
   rm -rf "${STATE_DIR}/run"
 }
 
@@ -308,6 +364,9 @@ cmd_status() {
   else
     printf '%-24s not built for the current inputs\n' operator-image
   fi
+  local guard_state
+  guard_state="$(container_state "$GUARD_CONTAINER")" || guard_state=absent
+  printf '%-24s %s\n' "$GUARD_CONTAINER" "$guard_state"
   state="$(container_state)" || state=absent
   printf '%-24s %s\n' "$CONTAINER" "$state"
   [[ "$state" == running ]] || return 3

@@ -182,6 +182,17 @@ describe("bad configuration names the key, what was expected and what was found"
     ]);
   });
 
+  it("takes the relaunch guard's URL only as https, naming the key", () => {
+    expect(problemsOf(variant("dev", (r) => (r.operator.relaunchGuard = { url: "http://127.0.0.1:19443/validate" })))).toEqual([
+      'streamforge:operator.relaunchGuard.url: expected an https URL (the API server calls webhooks over TLS); found "http://127.0.0.1:19443/validate" (string)',
+    ]);
+    const accepted = parsePlatformConfig(variant("dev", (r) => (r.operator.relaunchGuard = { url: "https://127.0.0.1:19443/validate" })));
+    expect(accepted.operator?.relaunchGuard).toEqual({ url: "https://127.0.0.1:19443/validate" });
+    expect(problemsOf(variant("dev", (r) => (r.operator.relaunchGuard = { caBundle: "x" })))).toEqual([
+      "streamforge:operator.relaunchGuard.caBundle: unknown key; check the spelling against Pulumi.yaml",
+    ]);
+  });
+
   it("checks the operator's policy with the operator's own schema, naming the full key", () => {
     expect(problemsOf(variant("dev", (r) => (r.operator.policy = { budget: { maxRelaunches: -1, windowMs: 60000 } })))).toEqual([
       "streamforge:operator.policy.budget.maxRelaunches: expected a number >= 0; found -1 (number)",

@@ -69,6 +69,7 @@ function create(stack: AreaStack<SelfHealingStackConfig>): SelfHealingParts {
       },
       image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
       guard: operator.guard,
+      ...(operator.relaunchGuard.url ? { relaunchGuardUrl: operator.relaunchGuard.url } : {}),
       ...registry,
     },
     { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities, workloads] },

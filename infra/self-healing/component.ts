@@ -16,6 +16,14 @@ import {
   roleBinding,
   serviceAccount,
 } from "./manifests";
+import {
+  RELAUNCH_GUARD_PULL_SECRET,
+  relaunchGuardCaOnly,
+  relaunchGuardClientConfig,
+  relaunchGuardRbac,
+  relaunchGuardWebhook,
+  relaunchGuardWorkload,
+} from "./relaunch-guard-spec";
 
 export interface RegistryLogin {
   /** The registry's host (`ghcr.io`), as image references name it. */
@@ -35,6 +43,8 @@ export interface SelfHealingOperatorArgs {
   readonly login?: RegistryLogin;
   /** What the admission guard lets the operator's replacement Jobs run (streamforge:operator.guard); GUARD_DEFAULTS when absent. */
   readonly guard?: Pick<OperatorGuardArgs, "allowedServiceAccounts" | "allowedImagePrefixes" | "allowedEnv">;
+  /** Where the relaunch guard runs: in the cluster (absent), or outside it at this https URL (streamforge:operator.relaunchGuard.url). */
+  readonly relaunchGuardUrl?: string;
 }
 
 /** The self-healing operator: its image (built or given), RBAC, admission guard, Deployment, NetworkPolicy and PDB. */
@@ -95,13 +105,82 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       return r;
     };
     const roles = [bind("jobs", jobsRole(spec)), bind("leader-election", leaseRole(spec))];
+    // The relaunch guard judges every Job the operator creates: trusted before the operator runs.
+    const relaunchGuard = this.relaunchGuard(name, spec, args.relaunchGuardUrl, login);
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), {
       parent: this,
-      dependsOn: [sa, ...roles, ...pullSecret, guardBinding],
+      dependsOn: [sa, ...roles, ...pullSecret, guardBinding, relaunchGuard],
     });
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, networkPolicy(spec), child);
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, disruptionBudget(spec), child);
     this.registerOutputs({ image: this.image, deployment: this.deployment });
+  }
+
+  /**
+   * The relaunch guard's account, grants and certificate Secret, its Deployment, Service,
+   * NetworkPolicy and PDB; then its webhook configuration, once the guard is ready to write its CA
+   * there (the configuration fails closed until it does). With `url`, the API server calls that
+   * address instead of the Service (the local platform runs the guard on its host).
+   */
+  private relaunchGuard(
+    name: string,
+    spec: OperatorSpec<pulumi.Output<string>>,
+    url: string | undefined,
+    login: RegistryLogin | undefined,
+  ): k8s.admissionregistration.v1.ValidatingWebhookConfiguration {
+    const child = { parent: this };
+    const at = { operatorNamespace: spec.namespace, watchNamespace: spec.watchNamespace };
+    const rbac = relaunchGuardRbac(at);
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-relaunch-guard-sa`, rbac.serviceAccount, child);
+    const granted: pulumi.Resource[] = rbac.roles.map(({ key, role, binding }) => {
+      const r = new k8s.rbac.v1.Role(`${name}-relaunch-guard-${key}`, role, child);
+      return new k8s.rbac.v1.RoleBinding(`${name}-relaunch-guard-${key}`, binding, { parent: this, dependsOn: [r, sa] });
+    });
+    const configRole = new k8s.rbac.v1.ClusterRole(`${name}-relaunch-guard-configuration`, rbac.clusterRole.role, child);
+    // Its patch on its configuration is granted only once the policy that limits it to the CA is in force.
+    const caOnly = declareGuard(this, relaunchGuardCaOnly(at), `${name}-relaunch-guard-ca-only`);
+    granted.push(
+      new k8s.rbac.v1.ClusterRoleBinding(`${name}-relaunch-guard-configuration`, rbac.clusterRole.binding, {
+        parent: this,
+        dependsOn: [configRole, sa, caOnly],
+      }),
+    );
+    // Created empty: the guard fills it (its data is the guard's, which the stack never sets).
+    const certSecret = new k8s.core.v1.Secret(`${name}-relaunch-guard-tls`, rbac.certSecret, child);
+    const workload = relaunchGuardWorkload({
+      ...at,
+      serviceAccount: OPERATOR_NAME,
+      image: spec.image,
+      ...(login ? { imagePullSecret: RELAUNCH_GUARD_PULL_SECRET } : {}),
+      apiServer: spec.apiServer,
+      ...(url === undefined ? {} : { url }),
+    });
+    const pull = login
+      ? [
+          registryPullSecret(
+            `${name}-relaunch-guard-pull`,
+            { name: RELAUNCH_GUARD_PULL_SECRET, namespace: spec.namespace, labels: rbac.serviceAccount.metadata.labels },
+            login,
+            child,
+          ),
+        ]
+      : [];
+    const guard = new k8s.apps.v1.Deployment(`${name}-relaunch-guard`, workload.deployment, {
+      parent: this,
+      dependsOn: [...granted, certSecret, ...pull],
+    });
+    const service = new k8s.core.v1.Service(`${name}-relaunch-guard`, workload.service, child);
+    const netpol = new k8s.networking.v1.NetworkPolicy(`${name}-relaunch-guard`, workload.networkPolicy, child);
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-relaunch-guard`, workload.disruptionBudget, child);
+    return new k8s.admissionregistration.v1.ValidatingWebhookConfiguration(
+      `${name}-relaunch-guard`,
+      relaunchGuardWebhook({
+        ...at,
+        serviceAccount: OPERATOR_NAME,
+        clientConfig: url === undefined ? relaunchGuardClientConfig(spec.namespace) : { url },
+      }),
+      { parent: this, dependsOn: [guard, service, netpol] },
+    );
   }
 }
 

@@ -38,6 +38,16 @@ const operatorSchema = z.strictObject({
   policy: policyOverrideSchema.default({}),
   /** Moved to streamforge:network.apiServerCidr (every workload's, not only the operator's); refused here with that name. */
   apiServerCidr: z.unknown().optional(),
+  /**
+   * The relaunch guard (infra/self-healing/relaunch-guard-spec.ts), always deployed with the
+   * operator: in the cluster from the operator's image by default; `url` where it runs outside the
+   * cluster (the local platform runs it beside the API server), which the stack then only trusts.
+   */
+  relaunchGuard: z
+    .strictObject({
+      url: z.url({ protocol: /^https$/, error: "an https URL (the API server calls webhooks over TLS)" }).optional(),
+    })
+    .default({}),
   /** The admission guard on the Jobs the operator's ServiceAccount creates (infra/self-healing/guard.ts). */
   guard: z
     .strictObject({

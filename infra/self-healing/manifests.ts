@@ -59,6 +59,15 @@ export interface OperatorSpec<Image = string> {
 }
 
 const labels = { "app.kubernetes.io/name": OPERATOR_NAME, "app.kubernetes.io/part-of": "streamforge" };
+
+/** The restricted Pod Security Standard, as the image's non-root user (65532) runs: the pod's part and every container's. */
+export const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } };
+export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+
+/** Replicas on different nodes where the scheduler can: one node's loss takes one replica. */
+export const spreadOverNodes = (matchLabels: Readonly<Record<string, string>>) => [
+  { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels } },
+];
 const selector = { "app.kubernetes.io/name": OPERATOR_NAME };
 
 export function serviceAccount(spec: OperatorSpec<unknown>) {
@@ -145,21 +154,8 @@ export function deployment<Image>(spec: OperatorSpec<Image>) {
           ...(spec.imagePullSecret ? { imagePullSecrets: [{ name: spec.imagePullSecret }] } : {}),
           // Shutdown: stop intake, disconnect the consumer, release the Lease.
           terminationGracePeriodSeconds: 30,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          topologySpreadConstraints: [
-            {
-              maxSkew: 1,
-              topologyKey: "kubernetes.io/hostname",
-              whenUnsatisfiable: "ScheduleAnyway",
-              labelSelector: { matchLabels: selector },
-            },
-          ],
+          securityContext: { ...RESTRICTED_POD, fsGroup: 65532 },
+          topologySpreadConstraints: spreadOverNodes(selector),
           containers: [
             {
               name: "operator",
@@ -173,7 +169,7 @@ export function deployment<Image>(spec: OperatorSpec<Image>) {
               livenessProbe: probe("/healthz"),
               readinessProbe: probe("/readyz"),
               resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              securityContext: RESTRICTED_CONTAINER,
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },
                 ...(caMounted ? [{ name: "kafka-ca", mountPath: CA_MOUNT_PATH, readOnly: true }] : []),

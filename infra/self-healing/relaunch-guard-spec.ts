@@ -1,14 +1,17 @@
 /**
  * The relaunch guard's objects (operator/src/relaunch-guard.ts, a validating admission webhook):
  * its configuration, which sends the API server's every Job CREATE by the operator's account in
- * the watched namespace to it, and its Role, which reads that namespace's Jobs and nothing else.
- * The operator guard (./guard.ts) holds the shape of such a Job; the relaunch guard, whether it is
- * the replacement of a Job that exists and was claimed for it (docs/security.md). Pure.
- *
- * Not yet declared by the stack: it needs its Deployment, Service and serving certificate.
+ * the watched namespace to it; its account, whose Roles read that namespace's Jobs, write its
+ * certificate's Secret and trust its CA in its own configuration, and nothing else; and, where it
+ * runs in the cluster, its Deployment (from the operator's image), Service, NetworkPolicy and
+ * PodDisruptionBudget. The operator guard (./guard.ts) holds the shape of such a Job; the relaunch
+ * guard, whether it is the replacement of a Job that exists and was claimed for it
+ * (docs/security.md). Pure.
  */
-import { lit, serviceAccountUser } from "../kit/admission-spec";
-import { namespaceSelector } from "../kit/network-spec";
+import { relaunchGuardEnv } from "../../operator/src/contract";
+import { denyBindingIn, lit, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
+import { type ApiServerAddress, apiServerEgressRule, namespaceSelector, tcp } from "../kit/network-spec";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, spreadOverNodes } from "./manifests";
 
 export const RELAUNCH_GUARD_NAME = "streamforge-relaunch-guard";
 /** The webhook's name in its configuration: a qualified name the API server's refusals quote. */
@@ -21,13 +24,13 @@ export interface RelaunchGuardArgs {
   readonly serviceAccount: string;
   /** The namespace whose Jobs the operator relaunches. */
   readonly watchNamespace: string;
-  /** How the API server reaches the guard: its Service in a cluster, or a URL; and the CA that signed its certificate (base64 PEM). */
+  /**
+   * How the API server reaches the guard: its Service in a cluster, or a URL where it runs outside
+   * (the local platform). No caBundle: the guard writes its own CA there.
+   */
   readonly clientConfig:
-    | {
-        readonly service: { readonly name: string; readonly namespace: string; readonly path: string; readonly port: number };
-        readonly caBundle: string;
-      }
-    | { readonly url: string; readonly caBundle: string };
+    | { readonly service: { readonly name: string; readonly namespace: string; readonly path: string; readonly port: number } }
+    | { readonly url: string };
 }
 
 const labels = { "app.kubernetes.io/part-of": "streamforge", "app.kubernetes.io/component": "self-healing" };
@@ -63,10 +66,247 @@ export function relaunchGuardWebhook(args: RelaunchGuardArgs) {
   };
 }
 
-/** The guard reads the watched namespace's Jobs (each replacement's predecessor), and nothing else. */
+/** The Secret the guard keeps its certificate in: created empty by the stack, so the guard needs no right to create Secrets. */
+export const RELAUNCH_GUARD_CERT_SECRET = `${RELAUNCH_GUARD_NAME}-tls`;
+/** Its own pull Secret where the image needs a login: the apps guard lets each account's pods name only their own Secrets. */
+export const RELAUNCH_GUARD_PULL_SECRET = `${RELAUNCH_GUARD_NAME}-pull`;
+/** The guard's account and the Secrets only its pods may name (infra/cluster/workload-guard-spec.ts). */
+export const relaunchGuardAccount = (pulled: boolean) => ({
+  serviceAccount: RELAUNCH_GUARD_NAME,
+  secrets: [RELAUNCH_GUARD_CERT_SECRET, ...(pulled ? [RELAUNCH_GUARD_PULL_SECRET] : [])],
+});
+/** The guard's port in its pod; its Service's is 443. */
+export const RELAUNCH_GUARD_PORT = 9443;
+const selector = { "app.kubernetes.io/name": RELAUNCH_GUARD_NAME };
+const podLabels = { ...labels, ...selector };
+
+/** The guard reads the watched namespace's Jobs (each replacement's predecessor), and nothing else there. */
 export function relaunchGuardRole(args: Pick<RelaunchGuardArgs, "watchNamespace">) {
   return {
     metadata: { name: RELAUNCH_GUARD_NAME, namespace: args.watchNamespace, labels },
     rules: [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"] }],
   };
+}
+
+/**
+ * The account and every grant of the guard: the Jobs Role above; its certificate's Secret, by
+ * name (get, update: the renewal is a replace at the version read); its own webhook configuration,
+ * by name (get, patch: the server-side apply of its caBundle; it cannot create one). Bindings
+ * included.
+ */
+export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespace" | "watchNamespace">) {
+  const subject = { kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace };
+  const binding = (role: { metadata: { name: string; namespace?: string } }, kind: "Role" | "ClusterRole") => ({
+    metadata: { ...role.metadata, labels },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name },
+    subjects: [subject],
+  });
+  const jobs = relaunchGuardRole(args);
+  const certificate = {
+    metadata: { name: `${RELAUNCH_GUARD_NAME}-certificate`, namespace: args.operatorNamespace, labels },
+    rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [RELAUNCH_GUARD_CERT_SECRET], verbs: ["get", "update"] }],
+  };
+  const configuration = {
+    metadata: { name: relaunchGuardWebhookName(args.operatorNamespace), labels },
+    rules: [
+      {
+        apiGroups: ["admissionregistration.k8s.io"],
+        resources: ["validatingwebhookconfigurations"],
+        resourceNames: [relaunchGuardWebhookName(args.operatorNamespace)],
+        verbs: ["get", "patch"],
+      },
+    ],
+  };
+  return {
+    serviceAccount: {
+      metadata: { name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace, labels },
+      automountServiceAccountToken: true,
+    },
+    roles: [
+      { key: "jobs", role: jobs, binding: binding(jobs, "Role") },
+      { key: "certificate", role: certificate, binding: binding(certificate, "Role") },
+    ],
+    clusterRole: { role: configuration, binding: binding(configuration, "ClusterRole") },
+    certSecret: { metadata: { name: RELAUNCH_GUARD_CERT_SECRET, namespace: args.operatorNamespace, labels }, type: "Opaque" },
+  };
+}
+
+/** The fields of a webhook entry the guard's own patch must leave as they are: all but clientConfig.caBundle. */
+const WEBHOOK_FIELDS = [
+  "rules",
+  "failurePolicy",
+  "matchPolicy",
+  "namespaceSelector",
+  "objectSelector",
+  "sideEffects",
+  "timeoutSeconds",
+  "admissionReviewVersions",
+  "matchConditions",
+] as const;
+const METADATA_FIELDS = ["labels", "annotations", "ownerReferences", "finalizers"] as const;
+
+/** The ValidatingAdmissionPolicy that holds the guard's account to its one write on its configuration. */
+export const relaunchGuardCaOnlyName = (operatorNamespace: string): string => `${relaunchGuardWebhookName(operatorNamespace)}-ca-only`;
+
+/**
+ * The guard's account may patch its configuration, but only its entries' caBundle: without this,
+ * its token (stolen, or used through `impersonate` by anyone with `edit` in its namespace) could
+ * set `failurePolicy: Ignore`, point the webhook at another URL, widen its rules to every Secret
+ * in the cluster, or hang an owner on it for the garbage collector to delete it. API-based
+ * policies apply to webhook configurations (only the policy kinds themselves are exempt:
+ * k8s.io/apiserver v0.37.2 pkg/admission/plugin/policy/generic/plugin.go).
+ */
+export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace">) {
+  const name = relaunchGuardCaOnlyName(args.operatorNamespace);
+  const configuration = relaunchGuardWebhookName(args.operatorNamespace);
+  const same = (a: string, b: string, field: string, empty: string) =>
+    `${a}.?${field}.orValue(${empty}) == ${b}.?${field}.orValue(${empty})`;
+  const emptyOf = (field: string) =>
+    ["rules", "admissionReviewVersions", "matchConditions", "ownerReferences", "finalizers"].includes(field)
+      ? "[]"
+      : field.endsWith("Selector") || ["labels", "annotations"].includes(field)
+        ? "{}"
+        : '""';
+  const sameWebhook = [
+    "o.name == w.name",
+    ...WEBHOOK_FIELDS.map((f) => same("w", "o", f, f === "timeoutSeconds" ? "0" : emptyOf(f))),
+    same("w.clientConfig", "o.clientConfig", "url", '""'),
+    same("w.clientConfig", "o.clientConfig", "service", "{}"),
+  ].join(" && ");
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        {
+          apiGroups: ["admissionregistration.k8s.io"],
+          apiVersions: ["v1"],
+          operations: ["UPDATE"],
+          resources: ["validatingwebhookconfigurations"],
+          resourceNames: [configuration],
+        },
+      ],
+    },
+    matchConditions: [
+      {
+        name: "the-relaunch-guard",
+        expression: `request.userInfo.username == ${lit(serviceAccountUser(args.operatorNamespace, RELAUNCH_GUARD_NAME))}`,
+      },
+    ],
+    validations: [
+      {
+        expression: METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f, emptyOf(f))).join(" && "),
+        message: `metadata: expected the relaunch guard to change no label, annotation, owner or finalizer of ${configuration}; it may only write its CA`,
+      },
+      {
+        expression: `size(object.?webhooks.orValue([])) == size(oldObject.?webhooks.orValue([])) && object.?webhooks.orValue([]).all(w, oldObject.?webhooks.orValue([]).exists(o, ${sameWebhook}))`,
+        message: `webhooks: expected the relaunch guard to change only webhooks[].clientConfig.caBundle of ${configuration}; found another change`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, "all") };
+}
+
+/** The name the API server calls the guard by through its Service (the certificate names it). */
+export const relaunchGuardServiceHost = (operatorNamespace: string): string => `${RELAUNCH_GUARD_NAME}.${operatorNamespace}.svc`;
+
+/** The guard's settings (operator/src/contract.ts relaunchGuardSettingSchemas), wherever it runs. */
+export function relaunchGuardSettings(args: RelaunchGuardArgs & { readonly servingHosts: readonly string[] }) {
+  return {
+    OPERATOR_USER: serviceAccountUser(args.operatorNamespace, args.serviceAccount),
+    CERT_STORE: `${args.operatorNamespace}/${RELAUNCH_GUARD_CERT_SECRET}`,
+    SERVING_HOSTS: args.servingHosts.join(","),
+    WEBHOOK_CONFIGURATION: relaunchGuardWebhookName(args.operatorNamespace),
+    WEBHOOK_NAME: RELAUNCH_GUARD_WEBHOOK,
+  };
+}
+
+export interface RelaunchGuardWorkloadArgs {
+  readonly operatorNamespace: string;
+  readonly serviceAccount: string;
+  readonly watchNamespace: string;
+  /** The operator's image: the guard is `dist/relaunch-guard.js` in it. */
+  readonly image: string;
+  readonly imagePullSecret?: string;
+  /** Where the API server calls from: the only peer let in. */
+  readonly apiServer: ApiServerAddress;
+  /** The URL the API server calls instead of the Service (streamforge:operator.relaunchGuard.url): its host is named by the certificate too. */
+  readonly url?: string;
+}
+
+/** The API server calls the guard through this Service; the clientConfig names it. */
+export function relaunchGuardClientConfig(operatorNamespace: string): RelaunchGuardArgs["clientConfig"] {
+  return { service: { name: RELAUNCH_GUARD_NAME, namespace: operatorNamespace, path: "/validate", port: 443 } };
+}
+
+/**
+ * The guard: two replicas of the operator's image (restricted Pod Security, read-only
+ * root, no capabilities), a Service on 443, a NetworkPolicy that lets in only the API server on the
+ * guard's port and lets out only the API server, and a PodDisruptionBudget.
+ */
+export function relaunchGuardWorkload<Image>(args: Omit<RelaunchGuardWorkloadArgs, "image"> & { readonly image: Image }) {
+  const metadata = { name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace, labels: podLabels };
+  const env = relaunchGuardEnv({
+    ...relaunchGuardSettings({
+      ...args,
+      clientConfig: relaunchGuardClientConfig(args.operatorNamespace),
+      // One certificate for every replica, wherever it runs: replicas that named different hosts would renew it in turn.
+      servingHosts: [relaunchGuardServiceHost(args.operatorNamespace), ...(args.url ? [new URL(args.url).hostname] : [])],
+    }),
+    PORT: String(RELAUNCH_GUARD_PORT),
+  });
+  const probe = {
+    httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" },
+    periodSeconds: 10,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+  };
+  const deployment = {
+    metadata,
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: RELAUNCH_GUARD_NAME,
+          ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
+          terminationGracePeriodSeconds: 10,
+          securityContext: RESTRICTED_POD,
+          topologySpreadConstraints: spreadOverNodes(selector),
+          containers: [
+            {
+              name: "relaunch-guard",
+              image: args.image,
+              imagePullPolicy: "IfNotPresent",
+              args: ["dist/relaunch-guard.js"],
+              env,
+              ports: [{ name: "https", containerPort: RELAUNCH_GUARD_PORT }],
+              livenessProbe: probe,
+              readinessProbe: probe,
+              resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+              securityContext: RESTRICTED_CONTAINER,
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service = {
+    metadata,
+    spec: { selector, ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }] },
+  };
+  const networkPolicy = {
+    metadata,
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ["Ingress", "Egress"],
+      // The API server calls webhooks from its own address (the kubelet's probes are not subject to NetworkPolicy).
+      ingress: [{ from: [{ ipBlock: { cidr: args.apiServer.cidr } }], ports: tcp([RELAUNCH_GUARD_PORT]) }],
+      // It reads Jobs, its Secret and its configuration through the API server's Service IP: no DNS.
+      egress: [apiServerEgressRule(args.apiServer)],
+    },
+  };
+  const disruptionBudget = { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } };
+  return { deployment, service, networkPolicy, disruptionBudget };
 }

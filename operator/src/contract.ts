@@ -208,14 +208,56 @@ export const settingSchemas = {
 
 export type SettingName = keyof typeof settingSchemas;
 
+const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "a lowercase DNS name");
+const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, "an IPv4 address");
+
+/**
+ * Every environment variable the relaunch guard (relaunch-guard.ts) reads. It keeps its own
+ * serving certificate in one Secret and the CA that signed it in its webhook's configuration.
+ */
+export const relaunchGuardSettingSchemas = {
+  /** The operator's account as the API server names it: system:serviceaccount:<namespace>:<name>. */
+  OPERATOR_USER: z.string().regex(/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/, "expected system:serviceaccount:<namespace>:<name>"),
+  /** The Secret (<namespace>/<name>) that holds the serving certificate, its key and the CAs to trust. */
+  CERT_STORE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "expected <namespace>/<name>")
+    .transform((s) => {
+      const [namespace, name] = s.split("/") as [string, string];
+      return { namespace, name };
+    }),
+  /** The names the API server calls the guard by: its Service's DNS name in a cluster, 127.0.0.1 on a machine. */
+  SERVING_HOSTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([ipv4, dnsName], "expected DNS names or IPv4 addresses, comma-separated")).min(1)),
+  /** The ValidatingWebhookConfiguration whose entry the guard keeps trusting its CA. */
+  WEBHOOK_CONFIGURATION: dnsName,
+  /** That entry's name. */
+  WEBHOOK_NAME: dnsName,
+  /** How often the certificate and the configuration's CA are checked (a replaced configuration is trusted again within this). */
+  SYNC_INTERVAL_MS: z.coerce.number().int().min(500).max(300_000).default(10_000),
+  /** 0.0.0.0 in a pod (the API server calls through its Service); 127.0.0.1 on a machine of its own. */
+  LISTEN_HOST: z.string().default("0.0.0.0"),
+  PORT: port.default(9443),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+};
+
+export type RelaunchGuardSettingName = keyof typeof relaunchGuardSettingSchemas;
+
 /** Where a container env value comes from: a literal, a Secret's key, or a field of the pod. */
 export type SettingSource =
   | string
   | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
   | { readonly fieldRef: { readonly fieldPath: string } };
 
-export interface EnvVar {
-  readonly name: SettingName;
+export interface EnvVar<Name extends string = SettingName> {
+  readonly name: Name;
   readonly value?: string;
   readonly valueFrom?: Exclude<SettingSource, string>;
 }
@@ -226,19 +268,32 @@ export interface EnvVar {
  * and not in a crash-looping pod. Throws naming each bad variable.
  */
 export function settingsEnv(settings: Partial<Record<SettingName, SettingSource>>): EnvVar[] {
+  return envOf("operator", settingSchemas, settings);
+}
+
+/** The same for the relaunch guard's container. */
+export function relaunchGuardEnv(settings: Partial<Record<RelaunchGuardSettingName, SettingSource>>): EnvVar<RelaunchGuardSettingName>[] {
+  return envOf("relaunch guard", relaunchGuardSettingSchemas, settings);
+}
+
+function envOf<Name extends string>(
+  program: string,
+  schemas: Record<Name, z.ZodType>,
+  settings: Partial<Record<Name, SettingSource>>,
+): EnvVar<Name>[] {
   const problems: string[] = [];
-  const env: EnvVar[] = [];
-  for (const name of Object.keys(settingSchemas) as SettingName[]) {
+  const env: EnvVar<Name>[] = [];
+  for (const name of Object.keys(schemas) as Name[]) {
     const source = settings[name];
     if (source === undefined) continue;
     if (typeof source !== "string") {
       env.push({ name, valueFrom: source });
       continue;
     }
-    const result = settingSchemas[name].safeParse(source);
+    const result = schemas[name].safeParse(source);
     if (!result.success) problems.push(`${name}=${JSON.stringify(source)}: ${result.error.issues.map((i) => i.message).join("; ")}`);
     env.push({ name, value: source });
   }
-  if (problems.length > 0) throw new Error(`Invalid operator settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  if (problems.length > 0) throw new Error(`Invalid ${program} settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   return env;
 }

@@ -12,6 +12,7 @@ type Stack = (typeof STACKS)[number];
 const QM = 'Rollout stf/queue-manager (resource "queue-manager-rollout"), container "queue-manager" (spec.template.spec.containers[0])';
 const QM_CPU = `container-cpu-limit: ${QM}: resources.limits.cpu: expected a CPU limit such as "100m"; found none`;
 const OPERATOR = "kubernetes:apps/v1:Deployment::self-healing-deployment";
+const RELAUNCH_GUARD = "kubernetes:apps/v1:Deployment::self-healing-relaunch-guard";
 
 /**
  * The advisory findings each committed stack has today. A change here is a decision: fix the
@@ -33,10 +34,12 @@ const KNOWN_ADVISORY: Record<Stack, string[]> = {
 const CA_SYNC_CRONJOB = "kubernetes:batch/v1:CronJob::kafka-ca-sync-cronjob";
 const KNOWN_UNKNOWN_AT_PREVIEW: Record<Stack, string[]> = {
   dev: [],
-  // The CA syncer runs from the operator's image: the same digest, known only once it is built.
+  // The CA syncer and the relaunch guard run from the operator's image: the same digest, known only once it is built.
   prod: [
     `image-pinned on ${CA_SYNC_CRONJOB}`,
     `image-digest-in-production on ${CA_SYNC_CRONJOB}`,
+    `image-pinned on ${RELAUNCH_GUARD}`,
+    `image-digest-in-production on ${RELAUNCH_GUARD}`,
     `image-pinned on ${OPERATOR}`,
     `image-digest-in-production on ${OPERATOR}`,
   ],

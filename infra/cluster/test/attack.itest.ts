@@ -37,6 +37,7 @@ import { responderBinding, responderRole, responderRoleName } from "../responder
 import { planUsers } from "../../kafka/catalogue";
 import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../self-healing/guard";
 import { OPERATOR_NAME, PULL_SECRET_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../self-healing/manifests";
+import { relaunchGuardAccount } from "../../self-healing/relaunch-guard-spec";
 import { replacementJob } from "../../../operator/src/core/relaunch";
 import { pendingAnnotations } from "../../../operator/src/core/resume";
 import type { JobManifest } from "../../../operator/src/core/jobs";
@@ -59,7 +60,12 @@ const APPS = `attack-${run}`;
 const local = committedConfig("local");
 const accounts = workloadAccounts({
   users: planUsers(local.catalogue),
-  operator: { serviceAccount: OPERATOR_NAME, kafkaUser: local.operator!.kafkaUser, pullSecrets: [PULL_SECRET_NAME] },
+  operator: {
+    serviceAccount: OPERATOR_NAME,
+    kafkaUser: local.operator!.kafkaUser,
+    pullSecrets: [PULL_SECRET_NAME],
+    relaunchGuard: relaunchGuardAccount(true),
+  },
   queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: local.rollouts!.queueManager.kafkaUser },
 });
 // A class the stack allows, beside the local stack's own list (none): the allowed one is admitted.

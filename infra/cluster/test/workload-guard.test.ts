@@ -18,7 +18,12 @@ const ACCOUNTS = workloadAccounts({
     { name: "arango-connector", service: "arango-connector" },
     { name: "self-healing-operator", service: "self-healing-operator" },
   ],
-  operator: { serviceAccount: "streamforge-self-healing-operator", kafkaUser: "self-healing-operator", pullSecrets: ["operator-pull"] },
+  operator: {
+    serviceAccount: "streamforge-self-healing-operator",
+    kafkaUser: "self-healing-operator",
+    pullSecrets: ["operator-pull"],
+    relaunchGuard: { serviceAccount: "streamforge-relaunch-guard", secrets: ["streamforge-relaunch-guard-tls"] },
+  },
   queueManager: { serviceAccount: "queue-manager", kafkaUser: "queue-manager" },
 });
 const guard = workloadGuard({
@@ -60,9 +65,10 @@ describe("who owns which credentials", () => {
         loader: ["loaders"],
         "arango-connector": ["arango-connector"],
         "streamforge-self-healing-operator": ["self-healing-operator", "operator-pull"],
+        "streamforge-relaunch-guard": ["streamforge-relaunch-guard-tls"],
       },
       workerServiceAccounts: ["default", "arango-connector", "loader"],
-      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator"],
+      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator", "streamforge-relaunch-guard"],
       launcherServiceAccount: "queue-manager",
     });
   });
@@ -94,7 +100,7 @@ describe("who owns which credentials", () => {
         workerServiceAccounts: ["default", "queue-manager"],
       }),
     ).toThrow(
-      "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator); found queue-manager",
+      "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard); found queue-manager",
     );
     expect(() =>
       workloadGuard({
@@ -341,14 +347,14 @@ describe("the guard's CEL, evaluated locally", () => {
     const disguised = workerJob();
     (disguised.spec.template as any).metadata = { labels: { "app.kubernetes.io/name": "queue-manager" } };
     expect(asJob(disguised)).toBe(
-      "spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+      "spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
     );
     const hashed = {
       metadata: { name: "p", labels: { "rollouts-pod-template-hash": "7d9f" } },
       spec: { containers: [{ name: "x", image: "x" }] },
     };
     expect(admit(guard.policy, { operation: "CREATE", object: hashed, kind: { kind: "Pod" }, userInfo: { username: "alice" } })).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found rollouts-pod-template-hash",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found rollouts-pod-template-hash",
     );
     const qmPod = {
       metadata: { name: "qm", labels: { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "7d9f" } },
@@ -400,10 +406,10 @@ describe("pods after admission: updates and debug containers", () => {
 
   it("refuses a new image or a debug container in a platform pod by anyone but its ReplicaSet", () => {
     expect(update(qmPod, (p) => (p.spec.containers[0].image = "evil:1"))).toBe(
-      "spec: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a change of its spec by alice",
+      "spec: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to change only by its ReplicaSet; found a change of its spec by alice",
     );
     expect(update(qmPod, debug({ securityContext: { runAsNonRoot: true } }), "alice", "ephemeralcontainers")).toBe(
-      "spec.ephemeralContainers: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a debug container by alice",
+      "spec.ephemeralContainers: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to change only by its ReplicaSet; found a debug container by alice",
     );
     expect(update(qmPod, (p) => (p.spec.containers[0].image = "queue-manager:2"), REPLICASET_CONTROLLER)).toBe("admitted");
   });
@@ -415,10 +421,10 @@ describe("pods after admission: updates and debug containers", () => {
     const older = { ...worker, spec: { ...worker.spec, securityContext: { runAsUser: 0 } } };
     expect(update(older, (p) => (p.metadata.finalizers = []), "system:serviceaccount:kube-system:job-controller")).toBe("admitted");
     expect(update(worker, (p) => (p.metadata.labels["app.kubernetes.io/name"] = "queue-manager"))).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
     );
     expect(update(qmPod, (p) => (p.metadata.labels["rollouts-pod-template-hash"] = "stable1"))).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
     );
   });
 
@@ -461,7 +467,7 @@ describe("sessions into the platform's pods", () => {
 
   it("refuses exec, attach and port-forward into queue-manager's and the operator's pods, and admits them into workers'", () => {
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "exec")).toBe(
-      "pods/exec: expected no session into the platform's pods (queue-manager, streamforge-self-healing-operator): their tokens carry Roles; found queue-manager-7d9f6c5b4-x2x7q",
+      "pods/exec: expected no session into the platform's pods (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard): their tokens carry Roles; found queue-manager-7d9f6c5b4-x2x7q",
     );
     expect(connect("streamforge-self-healing-operator-5f7d8-abcde", "attach")).toContain("pods/attach: expected no session");
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "portforward")).toContain("pods/portforward: expected no session");
@@ -492,8 +498,13 @@ describe("Services in the apps namespaces", () => {
       .filter((o) => o.kind === "Service" && o.metadata?.namespace === config.apps.namespace);
     for (const svc of declared)
       expect([svc.metadata.name, admit(policy, { operation: "CREATE", object: svc })]).toEqual([svc.metadata.name, "admitted"]);
-    // queue-manager's Services, where the stack has the canary, were among them.
-    expect(declared.length > 0).toBe(config.rollouts?.enabled === true);
+    // queue-manager's Services, where the stack has the canary, and the relaunch guard's, where it has the operator, were among them.
+    expect(declared.map((s) => s.metadata.name).sort()).toEqual(
+      [
+        ...(config.rollouts?.enabled ? ["queue-manager", "queue-manager-canary"] : []),
+        ...(config.operator?.enabled ? ["streamforge-relaunch-guard"] : []),
+      ].sort(),
+    );
     expect(admit(policy, { operation: "CREATE", object: { metadata: { name: "lb" }, spec: { type: "LoadBalancer" } } })).toBe(
       "spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found LoadBalancer",
     );

@@ -6,6 +6,9 @@ import { createPlatform } from "../../platform";
 import { OPERATOR_NAME, type OperatorSpec, operatorEnv } from "../manifests";
 import { CA_BUNDLE_KEY } from "../../../operator/src/core/ca-copy";
 import { committedConfig, mountedSecretKey } from "../../../test/helpers";
+import { z } from "zod";
+import { relaunchGuardSettingSchemas } from "../../../operator/src/contract";
+import { RELAUNCH_GUARD_NAME } from "../relaunch-guard-spec";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(
@@ -45,7 +48,6 @@ describe.each(knownStacks())("stack %s: self-healing operator", (stack) => {
     // Nothing cluster-wide for it: no ClusterRoleBinding names its account.
     const clusterSubjects = d.byKind("ClusterRoleBinding").flatMap((b) => b.subjects ?? []);
     expect(clusterSubjects.filter((s: any) => s.name === "streamforge-self-healing-operator")).toEqual([]);
-    expect(d.byKind("ClusterRoleBinding").length > 0).toBe(committedConfig(stack).rollouts?.controller.install === true);
     const bindings = d.byKind("RoleBinding").filter((b) => b.metadata.name.startsWith("streamforge-self-healing-operator"));
     const sa = d.byKind("ServiceAccount").find((a) => a.metadata.name === "streamforge-self-healing-operator");
     for (const b of bindings)
@@ -224,5 +226,99 @@ describe("the operator image a stack builds", () => {
     const { resources } = await declared("prod");
     const images = resources.filter((r) => r.type === "docker-build:index:Image");
     expect(images.map((r) => [r.name, r.inputs.buildOnPreview, r.inputs.push])).toEqual([["self-healing-image", false, true]]);
+  });
+});
+
+describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
+  let d: Awaited<ReturnType<typeof declared>>;
+  const named = (kind: string) =>
+    d.resources.filter((r) => r.inputs.kind === kind && (r.inputs as any).metadata.name.includes("relaunch-guard"));
+  const one = (kind: string) => named(kind).map((r) => r.inputs as any)[0];
+  beforeAll(async () => {
+    d = await declared(stack);
+  });
+
+  it("may get the watched Jobs, get and update its certificate's Secret, get and patch its own configuration, by name", () => {
+    const rules = [...named("Role"), ...named("ClusterRole")].flatMap((r) =>
+      (r.inputs as any).rules.map((rule: any) => ({ ns: (r.inputs as any).metadata.namespace ?? "(cluster)", ...rule })),
+    );
+    expect(rules).toEqual([
+      { ns: "stf", apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"] },
+      { ns: "stf", apiGroups: [""], resources: ["secrets"], resourceNames: ["streamforge-relaunch-guard-tls"], verbs: ["get", "update"] },
+      {
+        ns: "(cluster)",
+        apiGroups: ["admissionregistration.k8s.io"],
+        resources: ["validatingwebhookconfigurations"],
+        resourceNames: ["streamforge-stf-relaunch-guard"],
+        verbs: ["get", "patch"],
+      },
+    ]);
+    for (const b of [...named("RoleBinding"), ...named("ClusterRoleBinding")])
+      expect((b.inputs as any).subjects).toEqual([{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: "stf" }]);
+    // The certificate's Secret is created empty: its data is the guard's alone.
+    expect(one("Secret")).toEqual({ apiVersion: "v1", kind: "Secret", metadata: expect.any(Object), type: "Opaque" });
+  });
+
+  it("runs two replicas of the operator's image under the restricted Pod Security Standard, with settings it accepts", () => {
+    const guard = one("Deployment");
+    const operator = d.byKind("Deployment")[0];
+    const pod = guard.spec.template.spec;
+    const [container] = pod.containers;
+    expect(guard.spec.replicas).toBe(2);
+    expect(pod.serviceAccountName).toBe(RELAUNCH_GUARD_NAME);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect([container.image, container.args]).toEqual([operator.spec.template.spec.containers[0].image, ["dist/relaunch-guard.js"]]);
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/healthz", port: "https", scheme: "HTTPS" });
+    const env = z.object(relaunchGuardSettingSchemas).parse(Object.fromEntries(container.env.map((e: any) => [e.name, e.value])));
+    const url = committedConfig(stack).operator!.relaunchGuard.url;
+    expect(env).toMatchObject({
+      OPERATOR_USER: "system:serviceaccount:stf:streamforge-self-healing-operator",
+      CERT_STORE: { namespace: "stf", name: "streamforge-relaunch-guard-tls" },
+      SERVING_HOSTS: ["streamforge-relaunch-guard.stf.svc", ...(url ? ["127.0.0.1"] : [])],
+      WEBHOOK_CONFIGURATION: "streamforge-stf-relaunch-guard",
+      // Frozen: the guard's server-side apply co-owns the entry by this name, so a rename would leave a half entry behind.
+      WEBHOOK_NAME: "relaunch-guard.streamforge.io",
+      PORT: 9443,
+    });
+  });
+
+  it("lets in only the API server, on its port, and lets out only the API server", () => {
+    const { spec } = one("NetworkPolicy");
+    const api = committedConfig(stack).network!;
+    expect(spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: api.apiServerCidr } }], ports: [{ protocol: "TCP", port: 9443 }] }]);
+    expect(spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: api.apiServerCidr } }], ports: api.apiServerPorts.map((port) => ({ protocol: "TCP", port })) },
+    ]);
+    expect(one("Service").spec.ports).toEqual([{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }]);
+  });
+
+  it("is called by the API server for the operator's Job creates only, failing closed, once the guard is up; the operator waits for it", () => {
+    const vwc = named("ValidatingWebhookConfiguration")[0]!;
+    const [webhook] = (vwc.inputs as any).webhooks;
+    const url = committedConfig(stack).operator!.relaunchGuard.url;
+    expect(webhook.clientConfig).toEqual(
+      url ? { url } : { service: { name: RELAUNCH_GUARD_NAME, namespace: "stf", path: "/validate", port: 443 } },
+    );
+    expect(webhook).toMatchObject({ failurePolicy: "Fail", sideEffects: "None", rules: [{ operations: ["CREATE"], resources: ["jobs"] }] });
+    expect(webhook.matchConditions[0].expression).toBe(
+      'request.userInfo.username == "system:serviceaccount:stf:streamforge-self-healing-operator"',
+    );
+    const urnOf = (type: string, name: string) => d.resources.find((r) => r.type === type && r.name === name)!;
+    const guard = named("Deployment")[0]!;
+    expect(vwc.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining(`::${guard.name}`)]));
+    const operator = urnOf("kubernetes:apps/v1:Deployment", "self-healing-deployment");
+    expect(operator.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining(`::${vwc.name}`)]));
+    // Its patch on the configuration is granted only once the policy that limits it to the CA is in force.
+    const grant = named("ClusterRoleBinding")[0]!;
+    expect(grant.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining("::self-healing-relaunch-guard-ca-only")]));
+    const caOnly = one("ValidatingAdmissionPolicy");
+    expect(caOnly.spec.matchConditions[0].expression).toBe(
+      'request.userInfo.username == "system:serviceaccount:stf:streamforge-relaunch-guard"',
+    );
   });
 });

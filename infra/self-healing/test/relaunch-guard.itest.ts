@@ -6,7 +6,6 @@
  * does not exist, of one nobody claimed, or that differs from what the operator builds is refused,
  * each with the guard's reason. What a ValidatingAdmissionPolicy cannot judge (docs/security.md).
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,12 +17,26 @@ import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/
 import { PROJECT_ROOT } from "../../render/render";
 import { OPERATOR_NAME } from "../manifests";
 import { operatorRbac, pendingFor } from "./operator-kit";
-import { RELAUNCH_GUARD_NAME, RELAUNCH_GUARD_WEBHOOK, relaunchGuardRole, relaunchGuardWebhook } from "../relaunch-guard-spec";
+import {
+  RELAUNCH_GUARD_CERT_SECRET,
+  RELAUNCH_GUARD_NAME,
+  RELAUNCH_GUARD_WEBHOOK,
+  relaunchGuardCaOnly,
+  relaunchGuardCaOnlyName,
+  relaunchGuardRbac,
+  relaunchGuardSettings,
+  relaunchGuardWebhook,
+} from "../relaunch-guard-spec";
+import { issueServingCert } from "../../../operator/src/adapters/serving-cert";
+import { pemCertificates, servingCertData, servingCertOf } from "../../../operator/src/core/serving-cert";
 import {
   eventually,
   kubectl,
+  untilEnforced,
   kubectlApply,
+  deletePolicies,
   kubectlWith,
+  policyTypeWarnings,
   requireEnv,
   serviceAccountKubeconfig,
 } from "../../../test/integration/local-platform";
@@ -32,13 +45,16 @@ import { type Recorded, freePort, startRecorded } from "../../../test/integratio
 const run = randomBytes(3).toString("hex");
 const OPERATOR_NS = `op-relaunch-${run}`;
 const WATCH = `stf-relaunch-${run}`;
-const guardRole = relaunchGuardRole({ watchNamespace: WATCH });
-const guardAccount = { metadata: { name: RELAUNCH_GUARD_NAME, namespace: OPERATOR_NS } };
+const at = { operatorNamespace: OPERATOR_NS, watchNamespace: WATCH };
+const rbac = relaunchGuardRbac(at);
+const caOnly = relaunchGuardCaOnly(at);
+const CA_ONLY = relaunchGuardCaOnlyName(OPERATOR_NS);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relaunch-guard-"));
 let operatorKubeconfig = "";
+let guardKubeconfig = "";
 let guard: Recorded | undefined;
-let webhookName = "";
+let webhook: ReturnType<typeof relaunchGuardWebhook> | undefined;
 
 const kubectlAs = (who: "admin" | "operator", input: object | undefined, ...args: string[]) =>
   kubectlWith(who === "operator" ? operatorKubeconfig : undefined, input, ...args);
@@ -90,83 +106,64 @@ beforeAll(async () => {
     kind: "List",
     items: [
       ...operatorRbac(OPERATOR_NS, WATCH),
-      { apiVersion: "v1", kind: "ServiceAccount", ...guardAccount },
-      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...guardRole },
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        metadata: { name: RELAUNCH_GUARD_NAME, namespace: WATCH },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: RELAUNCH_GUARD_NAME },
-        subjects: [{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: OPERATOR_NS }],
-      },
+      { apiVersion: "v1", kind: "ServiceAccount", ...rbac.serviceAccount },
+      { apiVersion: "v1", kind: "Secret", ...rbac.certSecret },
+      ...rbac.roles.flatMap(({ role, binding }) => [
+        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...role },
+        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...binding },
+      ]),
+      caOnly.policy,
+      caOnly.binding,
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...rbac.clusterRole.role },
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", ...rbac.clusterRole.binding },
     ],
   });
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
-  const guardKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, RELAUNCH_GUARD_NAME, WATCH);
+  guardKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, RELAUNCH_GUARD_NAME, WATCH);
 
-  // A serving certificate for 127.0.0.1, its own CA: what the webhook configuration's caBundle trusts.
-  const [cert, key] = [path.join(dir, "tls.crt"), path.join(dir, "tls.key")];
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=relaunch-guard",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
+  // The guard as the stack runs it, with its own token: it issues its certificate into the empty
+  // Secret, then writes its CA into the configuration once that exists.
   const port = await freePort();
-  guard = await startRecorded(
-    process.execPath,
-    [path.join(PROJECT_ROOT, "operator", "dist", "relaunch-guard.js")],
-    path.join(dir, "guard"),
-    {
-      env: {
-        PATH: process.env.PATH,
-        KUBECONFIG: guardKubeconfig,
-        OPERATOR_USER: `system:serviceaccount:${OPERATOR_NS}:${OPERATOR_NAME}`,
-        TLS_CERT_FILE: cert,
-        TLS_KEY_FILE: key,
-        LISTEN_HOST: "127.0.0.1",
-        PORT: String(port),
-      },
+  const url = `https://127.0.0.1:${port}/validate`;
+  guard = await startRecorded(process.execPath, [GUARD_PROGRAM], path.join(dir, "guard"), {
+    env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: guardKubeconfig,
+      ...relaunchGuardSettings({ ...at, serviceAccount: OPERATOR_NAME, clientConfig: { url }, servingHosts: ["127.0.0.1"] }),
+      SYNC_INTERVAL_MS: "1000",
+      LISTEN_HOST: "127.0.0.1",
+      PORT: String(port),
     },
-  );
+  });
   await eventually("the relaunch guard serving", () =>
     guard!.logTail().includes('"msg":"Serving"') ? true : guard!.exited() ? undefined : undefined,
   );
-  const webhook = relaunchGuardWebhook({
-    operatorNamespace: OPERATOR_NS,
-    serviceAccount: OPERATOR_NAME,
-    watchNamespace: WATCH,
-    clientConfig: { url: `https://127.0.0.1:${port}/validate`, caBundle: fs.readFileSync(cert).toString("base64") },
-  });
-  webhookName = webhook.metadata.name;
+  webhook = relaunchGuardWebhook({ ...at, serviceAccount: OPERATOR_NAME, clientConfig: { url } });
   kubectlApply(webhook);
-  // The API server loads a webhook configuration on its own: a Job naming no predecessor that exists is refused once it has.
-  const ghost = replacementOf(launched("q0"), pendingFor(launched("q0")));
-  await eventually("the relaunch guard called", () =>
-    refused(dryRun("operator", ghost)).startsWith("admission webhook ") ? true : undefined,
-  );
+  await guardCalled();
 }, 180_000);
 
+/** The API server loads a configuration on its own: a Job naming no predecessor that exists is refused by the guard once it has. */
+async function guardCalled(): Promise<void> {
+  const ghost = replacementOf(launched("q0"), pendingFor(launched("q0")));
+  await eventually("the relaunch guard called", () =>
+    refused(dryRun("operator", ghost)).startsWith(`admission webhook "${RELAUNCH_GUARD_WEBHOOK}" denied the request`) ? true : undefined,
+  );
+}
+
+const caBundleOf = (): string =>
+  Buffer.from(
+    kubectl("get", "validatingwebhookconfiguration", webhook!.metadata.name, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}"),
+    "base64",
+  ).toString("utf8");
+const heldCert = () =>
+  servingCertOf(JSON.parse(kubectl("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "-o", "json")).data)!;
+
 afterAll(async () => {
-  if (webhookName) kubectl("delete", "validatingwebhookconfiguration", webhookName, "--ignore-not-found");
+  if (webhook) kubectl("delete", "validatingwebhookconfiguration", webhook.metadata.name, "--ignore-not-found");
   await guard?.stop();
+  kubectl("delete", "clusterrolebinding,clusterrole", rbac.clusterRole.role.metadata.name, "--ignore-not-found");
+  deletePolicies(CA_ONLY);
   for (const ns of [OPERATOR_NS, WATCH]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -253,5 +250,95 @@ describe("the relaunch guard as the real API server's webhook", () => {
   it("leaves other users alone: the admin's Job naming no predecessor is not its business", () => {
     const ghost = replacementOf(launched("q8"), pendingFor(launched("q8")));
     expect(dryRun("admin", ghost)).toEqual({ ok: true, output: `job.batch/${ghost.metadata.name} created (server dry run)` });
+  });
+});
+
+describe("the relaunch guard's certificate and its own token", () => {
+  const DAY = 86_400_000;
+  const asGuard = (...args: string[]) => kubectlWith(guardKubeconfig, undefined, ...args);
+
+  it("issued its certificate into the empty Secret and its CA into the configuration, with its own token", () => {
+    const held = heldCert();
+    expect(pemCertificates(held.ca)).toHaveLength(1);
+    expect(caBundleOf()).toBe(held.ca);
+    expect(guard!.logTail()).toContain('"reason":"no certificate yet","msg":"Issued a serving certificate"');
+  });
+
+  it("its token may write only the CA into its configuration: no fail-open, no other URL, no wider rules, no owner", async () => {
+    expect(await policyTypeWarnings(CA_ONLY)).toEqual([]);
+    const name = webhook!.metadata.name;
+    const patch = (ops: object[]) => asGuard("patch", "validatingwebhookconfiguration", name, "--type", "json", "-p", JSON.stringify(ops));
+    const denied = (message: string) => `ValidatingAdmissionPolicy '${CA_ONLY}' with binding '${CA_ONLY}' denied request: ${message}`;
+    const webhooks = `webhooks: expected the relaunch guard to change only webhooks[].clientConfig.caBundle of ${name}; found another change`;
+    const failOpen = [{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }];
+    await untilEnforced(CA_ONLY, () => patch(failOpen));
+    expect(patch(failOpen).output).toContain(denied(webhooks));
+    expect(patch([{ op: "replace", path: "/webhooks/0/clientConfig/url", value: "https://198.51.100.7/validate" }]).output).toContain(
+      denied(webhooks),
+    );
+    expect(patch([{ op: "replace", path: "/webhooks/0/rules/0/resources", value: ["*"] }]).output).toContain(denied(webhooks));
+    expect(patch([{ op: "remove", path: "/webhooks/0/matchConditions" }]).output).toContain(denied(webhooks));
+    expect(patch([{ op: "add", path: "/webhooks/-", value: { ...webhook!.webhooks[0], name: "second.streamforge.io" } }]).output).toContain(
+      denied(webhooks),
+    );
+    const owner = { apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "00000000-0000-0000-0000-000000000000" };
+    expect(patch([{ op: "add", path: "/metadata/ownerReferences", value: [owner] }]).output).toContain(
+      denied(
+        `metadata: expected the relaunch guard to change no label, annotation, owner or finalizer of ${name}; it may only write its CA`,
+      ),
+    );
+    // Its one write: the same CA again (the renewal below writes a new one through this policy).
+    const ca = Buffer.from(heldCert().ca).toString("base64");
+    expect(patch([{ op: "replace", path: "/webhooks/0/clientConfig/caBundle", value: ca }]).output).toContain("patched");
+  });
+
+  it("renews a certificate near its end, keeps the previous CA trusted, and the API server keeps calling it", async () => {
+    // Issued 300 days ago: 65 days left, inside the 90 days of renewal.
+    const aging = issueServingCert(["127.0.0.1"], Date.now() - 300 * DAY);
+    const data = servingCertData(aging);
+    expect(
+      kubectl("patch", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "--type", "merge", "-p", JSON.stringify({ data })),
+    ).toContain("patched");
+    const renewed = await eventually("the renewal", () => {
+      const held = heldCert();
+      return held.cert !== aging.cert ? held : undefined;
+    });
+    expect(pemCertificates(renewed.ca)).toEqual([expect.any(String), pemCertificates(aging.ca)[0]]);
+    expect(guard!.logTail()).toMatch(/"reason":"expires [^"]+","msg":"Issued a serving certificate"/);
+    await eventually("the renewed CA trusted", () => (caBundleOf() === renewed.ca ? true : undefined));
+    await guardCalled();
+  });
+
+  it("trusts its CA again in a configuration the stack replaced", async () => {
+    kubectl("delete", "validatingwebhookconfiguration", webhook!.metadata.name);
+    kubectlApply(webhook!);
+    await guardCalled();
+    expect(caBundleOf()).toBe(heldCert().ca);
+  });
+
+  it("its token reads its Secret and configuration, and nothing else: no other Secret, no new configuration, no Job", () => {
+    const user = `system:serviceaccount:${OPERATOR_NS}:${RELAUNCH_GUARD_NAME}`;
+    expect(asGuard("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "-o", "name").output).toBe(
+      `secret/${RELAUNCH_GUARD_CERT_SECRET}`,
+    );
+    expect(asGuard("get", "validatingwebhookconfiguration", webhook!.metadata.name, "-o", "name").ok).toBe(true);
+    const forbidden = (verb: string, resource: string, scope: string) =>
+      `User "${user}" cannot ${verb} resource "${resource}" in API group "${resource === "secrets" ? "" : resource === "jobs" ? "batch" : "admissionregistration.k8s.io"}" ${scope}`;
+    expect(asGuard("get", "secret", "self-healing-operator", "-n", OPERATOR_NS).output).toContain(
+      forbidden("get", "secrets", `in the namespace "${OPERATOR_NS}"`),
+    );
+    expect(asGuard("get", "secrets", "-n", OPERATOR_NS).output).toContain(
+      forbidden("list", "secrets", `in the namespace "${OPERATOR_NS}"`),
+    );
+    const rogue = { ...webhook!, metadata: { name: `rogue-${run}` } };
+    expect(kubectlWith(guardKubeconfig, rogue, "create", "-f", "-").output).toContain(
+      forbidden("create", "validatingwebhookconfigurations", "at the cluster scope"),
+    );
+    expect(asGuard("delete", "validatingwebhookconfiguration", webhook!.metadata.name).output).toContain(
+      forbidden("delete", "validatingwebhookconfigurations", "at the cluster scope"),
+    );
+    expect(kubectlWith(guardKubeconfig, launched("q7"), "create", "-f", "-").output).toContain(
+      forbidden("create", "jobs", `in the namespace "${WATCH}"`),
+    );
   });
 });
