@@ -159,19 +159,13 @@ export const relaunchGuardCaOnlyName = (operatorNamespace: string): string => `$
 export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace">) {
   const name = relaunchGuardCaOnlyName(args.operatorNamespace);
   const configuration = relaunchGuardWebhookName(args.operatorNamespace);
-  const same = (a: string, b: string, field: string, empty: string) =>
-    `${a}.?${field}.orValue(${empty}) == ${b}.?${field}.orValue(${empty})`;
-  const emptyOf = (field: string) =>
-    ["rules", "admissionReviewVersions", "matchConditions", "ownerReferences", "finalizers"].includes(field)
-      ? "[]"
-      : field.endsWith("Selector") || ["labels", "annotations"].includes(field)
-        ? "{}"
-        : '""';
+  // Optional selection on both sides: a field set on one and absent on the other differs too.
+  const same = (a: string, b: string, field: string) => `${a}.?${field} == ${b}.?${field}`;
   const sameWebhook = [
     "o.name == w.name",
-    ...WEBHOOK_FIELDS.map((f) => same("w", "o", f, f === "timeoutSeconds" ? "0" : emptyOf(f))),
-    same("w.clientConfig", "o.clientConfig", "url", '""'),
-    same("w.clientConfig", "o.clientConfig", "service", "{}"),
+    ...WEBHOOK_FIELDS.map((f) => same("w", "o", f)),
+    same("w.clientConfig", "o.clientConfig", "url"),
+    same("w.clientConfig", "o.clientConfig", "service"),
   ].join(" && ");
   const policy = validatingPolicy(name, labels, {
     failurePolicy: "Fail",
@@ -194,7 +188,7 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
     ],
     validations: [
       {
-        expression: METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f, emptyOf(f))).join(" && "),
+        expression: METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f)).join(" && "),
         message: `metadata: expected the relaunch guard to change no label, annotation, owner or finalizer of ${configuration}; it may only write its CA`,
       },
       {

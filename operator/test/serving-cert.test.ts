@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { connect, createServer } from "node:tls";
-import { issueServingCert } from "../src/adapters/serving-cert.js";
+import { issueServingCert } from "../src/adapters/issue-cert.js";
 import {
   CERT_VALIDITY_MS,
   RENEW_BEFORE_MS,
