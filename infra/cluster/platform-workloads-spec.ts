@@ -168,3 +168,57 @@ export function platformTokenGuard(
   });
   return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
 }
+
+export const serviceGuardName = (prefix: string): string => `${prefix}-apps-cluster-services`;
+
+/**
+ * Services in the apps namespaces stay inside the cluster: ClusterIP (or headless), no external
+ * IPs. A NodePort or LoadBalancer selecting queue-manager's pods would expose them past the
+ * ingress, and an external IP intercepts the traffic every pod sends to it (CVE-2020-8554);
+ * `edit` may create either. The platform declares none (its Services are ClusterIP; traffic comes
+ * in through the mesh's gateway or an Ingress in its own namespace). A Service that selects the
+ * platform's pods is written only by the deployers (and Argo Rollouts' controller, which moves
+ * queue-manager's selectors): `edit` could otherwise point it at a pod of its own. Pure.
+ */
+export function serviceGuard(
+  args: Pick<PlatformWorkloadsGuardArgs, "namespaces" | "namePrefix" | "platformServiceAccounts" | "deployers" | "rolloutsController">,
+) {
+  const name = serviceGuardName(args.namePrefix);
+  const labels = APPS_GUARD_LABELS;
+  const marks = platformMarks(args.platformServiceAccounts);
+  // A Service that selects the platform's pods, before or after the request.
+  const selects = (o: string) => `${marks(`${o}.spec.?selector.orValue({})`)} != ["", ""]`;
+  const writers = args.rolloutsController ? [args.rolloutsController] : [];
+  // Deleting a namespace deletes its Services (kubernetes v1.37.2 pkg/controller/namespace/deletion).
+  const cleaners = [serviceAccountUser("kube-system", "namespace-controller"), "system:kube-controller-manager"];
+  const policy = validatingPolicy(name, labels, {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["services"] }],
+    },
+    variables: [
+      {
+        name: "platform",
+        expression: `(request.operation != "DELETE" && ${selects("object")}) || (request.operation != "CREATE" && ${selects("oldObject")})`,
+      },
+      {
+        name: "unchanged",
+        expression: `request.operation == "UPDATE" && object.spec == oldObject.spec && object.metadata.?ownerReferences.orValue([]) == oldObject.metadata.?ownerReferences.orValue([])`,
+      },
+    ],
+    validations: [
+      {
+        expression:
+          'request.operation == "DELETE" || (object.spec.?type.orValue("ClusterIP") == "ClusterIP" && !has(object.spec.externalIPs))',
+        messageExpression: `"spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found " + object.spec.?type.orValue("ClusterIP") + (has(object.spec.externalIPs) ? " with external IPs " + object.spec.externalIPs.join(", ") : "")`,
+      },
+      {
+        // Re-pointed at a pod of one's own (or deleted and made again so), a platform Service would
+        // hand it the platform's traffic: the API server's calls to the relaunch guard, queue-manager's requests.
+        expression: `!variables.platform || variables.unchanged || ${byDeployer(args.deployers)} || request.userInfo.username in ${list(writers)} || (request.operation == "DELETE" && request.userInfo.username in ${list(cleaners)})`,
+        messageExpression: `${lit(`spec: expected a Service of the platform's pods (${args.platformServiceAccounts.join(", ")}) to be written only by the deployers${writers.length ? " or Argo Rollouts' controller" : ""}; found `)} + (request.operation == "CREATE" ? "one created" : request.operation == "DELETE" ? "a deletion" : "a change") + " by " + request.userInfo.username`,
+      },
+    ],
+  });
+  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
+}

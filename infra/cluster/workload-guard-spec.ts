@@ -429,30 +429,3 @@ export function tokenSecretGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "n
   });
   return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
 }
-
-export const serviceGuardName = (prefix: string): string => `${prefix}-apps-cluster-services`;
-
-/**
- * Services in the apps namespaces stay inside the cluster: ClusterIP (or headless), no external
- * IPs. A NodePort or LoadBalancer selecting queue-manager's pods would expose them past the
- * ingress, and an external IP intercepts the traffic every pod sends to it (CVE-2020-8554);
- * `edit` may create either. The platform declares none (its Services are ClusterIP; traffic comes
- * in through the mesh's gateway or an Ingress in its own namespace). Pure.
- */
-export function serviceGuard(args: Pick<WorkloadGuardArgs, "namespaces" | "namePrefix">) {
-  const name = serviceGuardName(args.namePrefix);
-  const labels = APPS_GUARD_LABELS;
-  const policy = validatingPolicy(name, labels, {
-    failurePolicy: "Fail",
-    matchConstraints: {
-      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
-    },
-    validations: [
-      {
-        expression: 'object.spec.?type.orValue("ClusterIP") == "ClusterIP" && !has(object.spec.externalIPs)',
-        messageExpression: `"spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found " + object.spec.?type.orValue("ClusterIP") + (has(object.spec.externalIPs) ? " with external IPs " + object.spec.externalIPs.join(", ") : "")`,
-      },
-    ],
-  });
-  return { policy, binding: denyBindingIn(name, labels, [...new Set(args.namespaces)].sort()) };
-}

@@ -10,9 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../kit/admission";
 import type { KafkaCaCopy } from "../kit/kafka-ca";
 import { podDefaults } from "./pod-defaults-spec";
-import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard } from "./platform-workloads-spec";
+import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard, serviceGuard } from "./platform-workloads-spec";
 import { responderBinding, responderRole, responderRoleName } from "./responders-spec";
-import { type WorkloadGuardArgs, platformPodAccessGuard, serviceGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
+import { type WorkloadGuardArgs, platformPodAccessGuard, tokenSecretGuard, workloadGuard } from "./workload-guard-spec";
 
 export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   /** Namespace of the apps' credentials, where the worker accounts are created. */

@@ -18,8 +18,6 @@ import { podDefaults, podDefaultsName } from "../pod-defaults-spec";
 import {
   platformPodAccessGuard,
   platformPodAccessGuardName,
-  serviceGuard,
-  serviceGuardName,
   tokenSecretGuard,
   tokenSecretGuardName,
   workloadAccounts,
@@ -32,6 +30,8 @@ import {
   platformTokenGuardName,
   platformWorkloadsGuard,
   platformWorkloadsGuardName,
+  serviceGuard,
+  serviceGuardName,
 } from "../platform-workloads-spec";
 import { responderBinding, responderRole, responderRoleName } from "../responders-spec";
 import { planUsers } from "../../kafka/catalogue";
@@ -84,7 +84,12 @@ const access = platformPodAccessGuard({ namespaces: [APPS], namePrefix: `streamf
 const ACCESS = platformPodAccessGuardName(`streamforge-${APPS}`);
 const tokens = tokenSecretGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
 const TOKENS = tokenSecretGuardName(`streamforge-${APPS}`);
-const services = serviceGuard({ namespaces: [APPS], namePrefix: `streamforge-${APPS}` });
+const services = serviceGuard({
+  namespaces: [APPS],
+  namePrefix: `streamforge-${APPS}`,
+  platformServiceAccounts: accounts.platformServiceAccounts,
+  deployers: local.apps.deployers!,
+});
 const SERVICES = serviceGuardName(`streamforge-${APPS}`);
 // The local stack's deployers: its admin, whose kubeconfig these tests (and `pulumi up`) use.
 const workloads = platformWorkloadsGuard({
@@ -685,10 +690,36 @@ describe("the apps namespace under attack, with each creator's real token", () =
     expect(dryRun("edit", service("qm-intercept", { externalIPs: ["10.96.0.10"] })).output).toContain(
       "found ClusterIP with external IPs 10.96.0.10",
     );
-    expect(withoutWarnings(dryRun("edit", service("qm-internal", {})))).toEqual({
+    // A Service of the platform's pods only from the deployers: edit could point one at a pod of its own.
+    const platformService = (what: string) =>
+      `ValidatingAdmissionPolicy '${SERVICES}' with binding '${SERVICES}' denied request: spec: expected a Service of the platform's pods (${accounts.platformServiceAccounts.join(", ")}) to be written only by the deployers; found ${what} by ${alice}`;
+    expect(dryRun("edit", service("qm-internal", {})).output).toContain(platformService("one created"));
+    const guardService = {
+      ...service("streamforge-relaunch-guard", {}),
+      spec: { selector: { "app.kubernetes.io/name": "streamforge-relaunch-guard" }, ports: [{ port: 443 }] },
+    };
+    expect(as("admin", guardService, "apply", "-f", "-").ok).toBe(true);
+    expect(
+      edit(
+        "patch",
+        "service",
+        "streamforge-relaunch-guard",
+        "--type",
+        "merge",
+        "-p",
+        JSON.stringify({ spec: { selector: { app: "mine" } } }),
+      ).output,
+    ).toContain(platformService("a change"));
+    expect(edit("delete", "service", "streamforge-relaunch-guard").output).toContain(platformService("a deletion"));
+    expect(withoutWarnings(edit("label", "service", "streamforge-relaunch-guard", "team=ingest"))).toEqual({
       ok: true,
-      output: "service/qm-internal created (server dry run)",
+      output: "service/streamforge-relaunch-guard labeled",
     });
+    expect(
+      withoutWarnings(
+        dryRun("edit", { ...service("worker-internal", {}), spec: { selector: { app: "loader" }, ports: [{ port: 8080 }] } }),
+      ),
+    ).toEqual({ ok: true, output: "service/worker-internal created (server dry run)" });
 
     // Admitted: labels on the platform pod, a restricted debug container in the worker, a session into the worker.
     expect(withoutWarnings(edit("label", "pod", qmPod, "team=ingest"))).toEqual({ ok: true, output: `pod/${qmPod} labeled` });

@@ -6,7 +6,8 @@
  */
 import { createPlatform } from "../../platform";
 import { knownStacks, runUnderMocks } from "../../render/render";
-import { REPLICASET_CONTROLLER_USERS, platformPodAccessGuard, serviceGuard, workloadAccounts, workloadGuard } from "../workload-guard-spec";
+import { REPLICASET_CONTROLLER_USERS, platformPodAccessGuard, workloadAccounts, workloadGuard } from "../workload-guard-spec";
+import { serviceGuard } from "../platform-workloads-spec";
 import { OPERATOR_NAME } from "../../self-healing/manifests";
 import { admit } from "../../../test/cel";
 import { committedConfig } from "../../../test/helpers";
@@ -492,12 +493,18 @@ describe("Services in the apps namespaces", () => {
   it.each(knownStacks())("%s: every Service the stack declares there is one the guard admits", async (stack) => {
     const config = committedConfig(stack);
     const { resources } = await runUnderMocks({ project: "streamforge", stack, config: {} }, () => void createPlatform(config));
-    const policy = serviceGuard({ namespaces: [config.apps.namespace], namePrefix: "x" }).policy;
+    const policy = resources
+      .map((r) => r.inputs as any)
+      .find((o) => o.kind === "ValidatingAdmissionPolicy" && o.metadata.name.endsWith("-apps-cluster-services"));
+    const deployer = { username: config.apps.deployers!.users[0] ?? "ci", groups: config.apps.deployers!.groups.slice(0, 1) };
     const declared = resources
       .map((r) => r.inputs as any)
       .filter((o) => o.kind === "Service" && o.metadata?.namespace === config.apps.namespace);
     for (const svc of declared)
-      expect([svc.metadata.name, admit(policy, { operation: "CREATE", object: svc })]).toEqual([svc.metadata.name, "admitted"]);
+      expect([svc.metadata.name, admit(policy, { operation: "CREATE", object: svc, userInfo: deployer })]).toEqual([
+        svc.metadata.name,
+        "admitted",
+      ]);
     // queue-manager's Services, where the stack has the canary, and the relaunch guard's, where it has the operator, were among them.
     expect(declared.map((s) => s.metadata.name).sort()).toEqual(
       [
@@ -508,6 +515,54 @@ describe("Services in the apps namespaces", () => {
     expect(admit(policy, { operation: "CREATE", object: { metadata: { name: "lb" }, spec: { type: "LoadBalancer" } } })).toBe(
       "spec.type, spec.externalIPs: expected a ClusterIP Service without external IPs in the apps namespaces; found LoadBalancer",
     );
+  });
+
+  it("a platform Service is written only by the deployers (and Argo's controller): edit cannot point it at a pod of its own", () => {
+    const ALICE = "alice";
+    const policy = serviceGuard({
+      namespaces: ["stf"],
+      namePrefix: "x",
+      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator", "streamforge-relaunch-guard"],
+      deployers: { users: ["ci-deployer"], groups: [] },
+      rolloutsController: "system:serviceaccount:argo-rollouts:argo-rollouts",
+    }).policy;
+    const guardService = {
+      metadata: { name: "streamforge-relaunch-guard" },
+      spec: { selector: { "app.kubernetes.io/name": "streamforge-relaunch-guard" }, ports: [{ port: 443 }] },
+    };
+    const mine = { ...guardService, spec: { ...guardService.spec, selector: { app: "mine" } } };
+    const refused = (by: string, what: string) =>
+      `spec: expected a Service of the platform's pods (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to be written only by the deployers or Argo Rollouts' controller; found ${what} by ${by}`;
+    const as = (username: string) => ({ username, groups: [] });
+    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: guardService, userInfo: as(ALICE) })).toBe(
+      refused(ALICE, "a change"),
+    );
+    expect(admit(policy, { operation: "CREATE", object: guardService, userInfo: as(ALICE) })).toBe(refused(ALICE, "one created"));
+    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: guardService, userInfo: as("ci-deployer") })).toBe("admitted");
+    // Argo's controller moves queue-manager's selector to a new ReplicaSet's hash.
+    const stable = { metadata: { name: "queue-manager" }, spec: { selector: { "app.kubernetes.io/name": "queue-manager" } } };
+    const moved = { ...stable, spec: { selector: { ...stable.spec.selector, "rollouts-pod-template-hash": "abc" } } };
+    expect(
+      admit(policy, {
+        operation: "UPDATE",
+        object: moved,
+        oldObject: stable,
+        userInfo: as("system:serviceaccount:argo-rollouts:argo-rollouts"),
+      }),
+    ).toBe("admitted");
+    // Deleted to be made again elsewhere: refused; the namespace controller's cleanup is not.
+    expect(admit(policy, { operation: "DELETE", oldObject: guardService, userInfo: as(ALICE) })).toBe(refused(ALICE, "a deletion"));
+    expect(
+      admit(policy, {
+        operation: "DELETE",
+        oldObject: guardService,
+        userInfo: as("system:serviceaccount:kube-system:namespace-controller"),
+      }),
+    ).toBe("admitted");
+    // Labels and annotations stay open; a worker's own Service too.
+    const labelled = { ...guardService, metadata: { ...guardService.metadata, labels: { team: "a" } } };
+    expect(admit(policy, { operation: "UPDATE", object: labelled, oldObject: guardService, userInfo: as(ALICE) })).toBe("admitted");
+    expect(admit(policy, { operation: "CREATE", object: mine, userInfo: as(ALICE) })).toBe("admitted");
   });
 });
 
