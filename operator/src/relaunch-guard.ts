@@ -7,7 +7,7 @@
  * certificate itself (adapters/serving-cert.ts): issued into its Secret when missing or near its
  * end, and trusted through its configuration's caBundle, checked every SYNC_INTERVAL_MS. Serves
  * HTTPS only (the API server calls webhooks over TLS): POST /validate, GET /healthz. Logs one
- * JSON line per refusal and per renewal. Exits 2 on bad settings, 1 when it cannot get a
+ * JSON line per verdict and per renewal. Exits 2 on bad settings, 1 when it cannot get a
  * certificate at start.
  */
 import { createServer } from "node:https";
@@ -78,7 +78,10 @@ async function main(): Promise<void> {
       }
       judge(review, settings.OPERATOR_USER, read, Date.now)
         .then(({ verdict, refusal }) => {
-          if (refusal) log.warn({ uid: verdict.response.uid, job: review.request?.object?.metadata?.name, refusal }, "Refused a Job");
+          const job = review.request?.object?.metadata?.name;
+          // Both verdicts are logged: a relaunch is rare, and the log is its audit trail.
+          if (refusal) log.warn({ uid: verdict.response.uid, job, refusal }, "Refused a Job");
+          else if (verdict.response.allowed) log.info({ uid: verdict.response.uid, job }, "Admitted a replacement");
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(verdict));
         })
         .catch((err: unknown) => {

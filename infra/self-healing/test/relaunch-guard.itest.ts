@@ -173,6 +173,8 @@ describe("the relaunch guard as the real API server's webhook", () => {
   it("admits the operator's real relaunch: the claim, the replacement, the old Job's deletion", () => {
     const { old, pending, replacement } = claimedPredecessor("q1");
     expect(create("operator", replacement)).toEqual({ ok: true, output: `job.batch/${pending.name} created` });
+    // Judged, not skipped: the guard logged its verdict on this very Job.
+    expect(guardLog()).toContain(`"job":"${pending.name}","msg":"Admitted a replacement"`);
     expect(kubectlAs("operator", undefined, "delete", "job", old.metadata.name, "-n", WATCH, "--wait=false").ok).toBe(true);
   });
 
