@@ -2,9 +2,9 @@
  * The relaunch guard's objects (operator/src/relaunch-guard.ts, a validating admission webhook):
  * its configuration, which sends the API server's every Job CREATE by the operator's account in
  * the watched namespace to it; its account, whose Roles read that namespace's Jobs, write its
- * certificate's Secret and trust its CA in its own configuration, and nothing else; and, where it
- * runs in the cluster, its Deployment (from the operator's image), Service, NetworkPolicy and
- * PodDisruptionBudget. The operator guard (./guard.ts) holds the shape of such a Job; the relaunch
+ * certificate's Secret and trust its CA in its own configuration, and nothing else; its
+ * Deployment (from the operator's image), Service, NetworkPolicy and PodDisruptionBudget; and the
+ * policy that holds its account to the CA in its configuration. The operator guard (./guard.ts) holds the shape of such a Job; the relaunch
  * guard, whether it is the replacement of a Job that exists and was claimed for it
  * (docs/security.md). Pure.
  */
@@ -204,7 +204,9 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
 export const relaunchGuardServiceHost = (operatorNamespace: string): string => `${RELAUNCH_GUARD_NAME}.${operatorNamespace}.svc`;
 
 /** The guard's settings (operator/src/contract.ts relaunchGuardSettingSchemas), wherever it runs. */
-export function relaunchGuardSettings(args: RelaunchGuardArgs & { readonly servingHosts: readonly string[] }) {
+export function relaunchGuardSettings(
+  args: Pick<RelaunchGuardArgs, "operatorNamespace" | "serviceAccount"> & { readonly servingHosts: readonly string[] },
+) {
   return {
     OPERATOR_USER: serviceAccountUser(args.operatorNamespace, args.serviceAccount),
     CERT_STORE: `${args.operatorNamespace}/${RELAUNCH_GUARD_CERT_SECRET}`,
@@ -242,7 +244,6 @@ export function relaunchGuardWorkload<Image>(args: Omit<RelaunchGuardWorkloadArg
   const env = relaunchGuardEnv({
     ...relaunchGuardSettings({
       ...args,
-      clientConfig: relaunchGuardClientConfig(args.operatorNamespace),
       // One certificate for every replica, wherever it runs: replicas that named different hosts would renew it in turn.
       servingHosts: [relaunchGuardServiceHost(args.operatorNamespace), ...(args.url ? [new URL(args.url).hostname] : [])],
     }),

@@ -129,7 +129,7 @@ beforeAll(async () => {
     env: {
       PATH: process.env.PATH,
       KUBECONFIG: guardKubeconfig,
-      ...relaunchGuardSettings({ ...at, serviceAccount: OPERATOR_NAME, clientConfig: { url }, servingHosts: ["127.0.0.1"] }),
+      ...relaunchGuardSettings({ ...at, serviceAccount: OPERATOR_NAME, servingHosts: ["127.0.0.1"] }),
       SYNC_INTERVAL_MS: "1000",
       LISTEN_HOST: "127.0.0.1",
       PORT: String(port),
