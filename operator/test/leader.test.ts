@@ -96,6 +96,64 @@ describe("the Lease, judged by each replica's own clock", () => {
   });
 });
 
+describe("stopping", () => {
+  /** One replica "a" whose writes of one kind are held back until `land()`, as an API server slow to answer. */
+  function slowWrites(kind: "create" | "update") {
+    const time = new FakeClock(1_800_000_000_000);
+    const store = memoryLease();
+    let held: (() => void) | undefined;
+    const hold = (write: () => Promise<boolean>) =>
+      new Promise<boolean>((resolve) => {
+        held = () => void write().then(resolve);
+      });
+    const slow: LeaseStore =
+      kind === "update"
+        ? { ...store, update: (v, r) => hold(() => store.update(v, r)) }
+        : { ...store, create: (r) => hold(() => store.create(r)) };
+    const seen = { started: 0, errors: [] as unknown[] };
+    const a = new LeaseElector(slow, "a", time, {
+      onStartedLeading: () => (seen.started += 1),
+      onStoppedLeading: () => {},
+      onError: (err) => seen.errors.push(err),
+      onTerminal: (err) => seen.errors.push(err),
+    });
+    return { time, store, a, seen, underWay: () => held !== undefined, land: () => held!() };
+  }
+
+  it("lets a renewal under way land before releasing, so the release is not overwritten and the Lease is free at once", async () => {
+    const { time, store, a, seen, underWay, land } = slowWrites("update");
+    a.start();
+    await time.elapse(0);
+    expect(a.isLeader()).toBe(true);
+    await time.elapse(2000);
+    expect(underWay()).toBe(true);
+
+    const stopped = a.stop();
+    await time.elapse(0);
+    expect(store.current()?.holder).toBe("a"); // stop waits for the renewal
+    land();
+    await stopped;
+
+    expect(store.current()?.holder).toBeUndefined();
+    expect(seen.errors).toEqual([]);
+    expect(a.isLeader()).toBe(false);
+  });
+
+  it("releases a Lease it acquired in the round under way when stop was called", async () => {
+    const { time, store, a, seen, underWay, land } = slowWrites("create");
+    a.start();
+    await time.elapse(0);
+    expect(underWay()).toBe(true);
+    const stopped = a.stop();
+    land();
+    await stopped;
+
+    expect(seen.started).toBe(0); // a stopping replica never starts leading
+    expect(store.current()).toMatchObject({ holder: undefined });
+    expect(seen.errors).toEqual([]);
+  });
+});
+
 describe("observe and mayAcquire", () => {
   const lease = (holder: string | undefined, renewTime: string): LeaseRecord => ({
     holder,
@@ -164,7 +222,15 @@ describe("the renew deadline", () => {
     expect(a.isLeader()).toBe(false);
     expect(b.isLeader()).toBe(true);
     expect(aborted).toBeGreaterThanOrEqual(1);
-    await a.stop();
+    // a's acquisition under way still hangs: stopping waits for it, then tries to release what it
+    // last held (as client-go's release does after a failed renewal), each within the renew deadline.
+    let aStopped = false;
+    const stopping = a.stop().then(() => (aStopped = true));
+    await time.elapse(10_000);
+    expect(aStopped).toBe(false);
+    await time.elapse(10_000);
+    expect(aStopped).toBe(true);
+    await stopping;
     await b.stop();
   });
 

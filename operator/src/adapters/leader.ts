@@ -60,6 +60,10 @@ export class LeaseElector {
   private seen: Observation | undefined;
   private cancelNext: (() => void) | undefined;
   private stopped = false;
+  /** The round under way, which stop() lets finish before releasing. */
+  private inFlight: Promise<void> | undefined;
+  /** Whether the last round that answered left this replica holding the Lease. */
+  private holds = false;
 
   constructor(
     private readonly store: LeaseStore,
@@ -89,7 +93,8 @@ export class LeaseElector {
   start(): void {
     const loop = async () => {
       if (this.stopped) return;
-      await this.step();
+      this.inFlight = this.step();
+      await this.inFlight;
       if (!this.stopped) this.cancelNext = this.clock.after(this.timings.retryPeriodMs, () => void loop());
     };
     void loop();
@@ -105,6 +110,7 @@ export class LeaseElector {
     const budget = this.leading ? Math.max(0, this.lastRenewed + this.timings.renewDeadlineMs - startedAt) : this.timings.renewDeadlineMs;
     try {
       const held = await this.withDeadline(budget, this.leading ? "renewal" : "acquisition", (signal) => this.tryAcquireOrRenew(signal));
+      this.holds = held;
       if (held) this.lastRenewed = this.clock.now();
       if (held && !this.leading && !this.stopped) {
         this.leading = true;
@@ -121,14 +127,21 @@ export class LeaseElector {
   }
 
   /**
-   * Stops renewing and, if leading, releases the Lease so another replica takes over at once
-   * (client-go's ReleaseOnCancel), within the renew deadline.
+   * Stops renewing and, if holding the Lease, releases it so another replica takes over at once
+   * (client-go's ReleaseOnCancel), within the renew deadline. A round under way finishes first,
+   * as in client-go, whose renew loop (wait.Until) returns only after its tryAcquireOrRenew and
+   * only then calls release (tools/leaderelection/leaderelection.go, LeaderElector.renew): a
+   * release racing a renewal would be refused with 409 Conflict and leave the Lease held for a
+   * whole lease. The round is bounded by its own deadline.
    */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelNext?.();
-    if (!this.leading) return;
+    await this.inFlight;
+    const holds = this.leading || this.holds;
     this.leading = false;
+    this.holds = false;
+    if (!holds) return;
     try {
       await this.withDeadline(this.timings.renewDeadlineMs, "release", (signal) => this.store.release(this.identity, signal));
     } catch (err) {
