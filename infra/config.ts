@@ -23,6 +23,7 @@ import {
 import { AREAS } from "./areas";
 import { nodeCounts, topicDeletionEnabled } from "./kafka/config";
 import { chaosRules } from "../chaos/config";
+import { relaunchGuardNamespace } from "./self-healing/config";
 
 export { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, keyName } from "./kit/config-kit";
 export type { Environment } from "./cluster/config";
@@ -114,6 +115,20 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
           "catalogue",
           ["users", operator.kafkaUser],
           `expected the operator's user to consume queue-events in group "${operator.groupId}"; found consume [${user.consume.join(", ")}], groups [${user.groups.join(", ")}]`,
+        ),
+      );
+  }
+  if (operator?.enabled) {
+    const guardNs = relaunchGuardNamespace(operator, config.apps.namespace);
+    const shared = [config.apps.namespace, operator.watchNamespace].includes(guardNs);
+    if (guardNs.length > 63 || shared)
+      problems.push(
+        problem(
+          "operator",
+          ["relaunchGuard", "namespace"],
+          shared
+            ? `expected a namespace of the relaunch guard's own, where no person holds edit (edit there would read its key); found "${guardNs}", where the apps or the watched Jobs are`
+            : `expected a namespace name of at most 63 characters; the default "${guardNs}" has ${guardNs.length}: set one`,
         ),
       );
   }

@@ -232,18 +232,20 @@ sa_kubeconfig() {
   ) || die "could not write the ServiceAccount's kubeconfig"
 }
 
-# run_guard <image> <namespace> <run dir>: the relaunch guard, when the stack's webhook
-# configuration calls it at a URL on this machine (kwok runs no pods), with the settings of the
-# stack's Deployment of it and its ServiceAccount; returns once the API server's configuration
-# trusts its CA.
+# run_guard <image> <run dir>: the relaunch guard, when the stack's webhook configuration calls
+# it at a URL on this machine (kwok runs no pods), with the settings of the stack's Deployment of
+# it and its ServiceAccount, in the guard's own namespace; returns once the API server's
+# configuration trusts its CA.
 run_guard() {
-  local image="$1" namespace="$2" run="$3" settings configuration url port
-  settings="$(kubectl get deployment "$GUARD_DEPLOYMENT" -n "$namespace" -o json 2>/dev/null |
-    jq -r '.spec.template.spec.containers[0].env[] | select(.value != null and .name != "PORT" and .name != "LISTEN_HOST") | "\(.name)=\(.value)"')" || true
-  if [[ -z "$settings" ]]; then
-    log "no relaunch guard to run: the stack declared no ${GUARD_DEPLOYMENT} in ${namespace}"
+  local image="$1" run="$2" namespace settings configuration url port
+  namespace="$(kubectl get deployments -A --field-selector "metadata.name=${GUARD_DEPLOYMENT}" -o jsonpath='{.items[0].metadata.namespace}' 2>/dev/null || true)"
+  if [[ -z "$namespace" ]]; then
+    log "no relaunch guard to run: the stack declared no ${GUARD_DEPLOYMENT}"
     return 0
   fi
+  settings="$(kubectl get deployment "$GUARD_DEPLOYMENT" -n "$namespace" -o json |
+    jq -r '.spec.template.spec.containers[0].env[] | select(.value != null and .name != "PORT" and .name != "LISTEN_HOST") | "\(.name)=\(.value)"')" ||
+    die "could not read the settings of ${namespace}/${GUARD_DEPLOYMENT}"
   configuration="$(sed -n 's/^WEBHOOK_CONFIGURATION=//p' <<<"$settings")"
   url="$(kubectl get validatingwebhookconfiguration "$configuration" -o jsonpath='{.webhooks[0].clientConfig.url}')"
   [[ "$url" =~ ^https://127\.0\.0\.1:([0-9]+)/ ]] ||
@@ -310,7 +312,7 @@ cmd_run() {
   sa_kubeconfig "$sa_namespace" "$sa_name" "${run}/kubeconfig"
   chown "$NONROOT_UID:$NONROOT_UID" "${run}/kubeconfig"
   chmod 0400 "${run}/kubeconfig"
-  run_guard "$image" "$sa_namespace" "$run"
+  run_guard "$image" "$run"
   install -m 0400 -o "$NONROOT_UID" -g "$NONROOT_UID" "$KAFKA_CA_PATH" "${run}/ca.crt"
   (
     umask 077

@@ -3,6 +3,7 @@ import { ConfigError, SECRET_KEYS, loadPlatformConfig, parsePlatformConfig } fro
 import { readStackConfig } from "../infra/render/render";
 import { knownStacks } from "../infra/render/render";
 import { committedConfig, rawStack, selfSignedCertificate, stackSecretKeys } from "./helpers";
+import { relaunchGuardNamespace } from "../infra/self-healing/config";
 
 /** A copy of a committed stack with one change applied. */
 function variant(stack: string, change: (raw: any) => void): Record<string, unknown> {
@@ -191,6 +192,27 @@ describe("bad configuration names the key, what was expected and what was found"
     expect(problemsOf(variant("dev", (r) => (r.operator.relaunchGuard = { caBundle: "x" })))).toEqual([
       "streamforge:operator.relaunchGuard.caBundle: unknown key; check the spelling against Pulumi.yaml",
     ]);
+  });
+
+  it("puts the relaunch guard in a namespace of its own, never where the apps or the watched Jobs are", () => {
+    expect(relaunchGuardNamespace(parsePlatformConfig(variant("dev", () => {})).operator!, "stf")).toBe("stf-relaunch-guard");
+    const named = parsePlatformConfig(variant("dev", (r) => (r.operator.relaunchGuard = { namespace: "platform-guards" })));
+    expect(relaunchGuardNamespace(named.operator!, named.apps.namespace)).toBe("platform-guards");
+    for (const shared of ["stf", "stf-jobs"])
+      expect(
+        problemsOf(
+          variant("dev", (r) => {
+            r.operator.watchNamespace = "stf-jobs";
+            r.operator.relaunchGuard = { namespace: shared };
+          }),
+        ),
+      ).toEqual([
+        `streamforge:operator.relaunchGuard.namespace: expected a namespace of the relaunch guard's own, where no person holds edit (edit there would read its key); found "${shared}", where the apps or the watched Jobs are`,
+      ]);
+    const long = "a".repeat(50);
+    expect(problemsOf(variant("dev", (r) => (r.apps = { ...r.apps, namespace: long })))).toContain(
+      `streamforge:operator.relaunchGuard.namespace: expected a namespace name of at most 63 characters; the default "${long}-relaunch-guard" has 65: set one`,
+    );
   });
 
   it("checks the operator's policy with the operator's own schema, naming the full key", () => {

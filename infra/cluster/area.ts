@@ -10,7 +10,6 @@ import { planUsers } from "../kafka/catalogue";
 import { caCopy, caSynced, clientNamespaces } from "../kafka/clients";
 import { type SelfHealingAreaConfig, registryLogin } from "../self-healing/config";
 import { OPERATOR_NAME, PULL_SECRET_NAME } from "../self-healing/manifests";
-import { relaunchGuardAccount } from "../self-healing/relaunch-guard-spec";
 import { ROLLOUTS_RELEASE } from "../../rollouts/component";
 import { QUEUE_MANAGER } from "../../rollouts/spec";
 import { clusterArea } from "./config";
@@ -68,7 +67,6 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
           serviceAccount: OPERATOR_NAME,
           kafkaUser: operator.kafkaUser,
           pullSecrets: login ? [PULL_SECRET_NAME] : [],
-          relaunchGuard: relaunchGuardAccount(login !== undefined),
         },
         queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: config.rollouts?.queueManager.kafkaUser ?? QUEUE_MANAGER },
       }),

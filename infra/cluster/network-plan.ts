@@ -12,6 +12,7 @@ import type { KafkaAreaConfig } from "../kafka/config";
 import type { RolloutsAreaConfig } from "../../rollouts/config";
 import type { ChaosAreaConfig } from "../../chaos/config";
 import type { ObservabilityAreaConfig } from "../../observability/config";
+import { type SelfHealingAreaConfig, relaunchGuardNamespace } from "../self-healing/config";
 import { LISTENER_PORTS } from "../kafka/cluster-spec";
 import { QUEUE_MANAGER_POD_LABELS } from "../../rollouts/spec";
 import { ARGO_ROLLOUTS_CONTROLLER_POD_LABELS } from "../../observability/spec";
@@ -55,7 +56,12 @@ export const kafkaPodLabels = (cluster: string) => ({
 });
 
 /** The settings the plan reads: those of every area whose workloads it lets in or out. */
-export type NetworkPlanConfig = ClusterAreaConfig & KafkaAreaConfig & RolloutsAreaConfig & ChaosAreaConfig & ObservabilityAreaConfig;
+export type NetworkPlanConfig = ClusterAreaConfig &
+  KafkaAreaConfig &
+  RolloutsAreaConfig &
+  ChaosAreaConfig &
+  ObservabilityAreaConfig &
+  Pick<SelfHealingAreaConfig, "operator">;
 
 export interface NetworkPlanContext {
   /** The namespaces of Kafka's clients: the apps and the operator's watched Jobs. */
@@ -83,6 +89,7 @@ export function networkPlan(config: NetworkPlanConfig, ctx: NetworkPlanContext):
   const kafkaPods = podsIn(kafkaNs, kafkaPodLabels(kafka.clusterName));
   const rollouts = config.rollouts?.enabled ? config.rollouts : undefined;
   const chaos = config.chaos?.enabled ? config.chaos : undefined;
+  const operator = config.operator?.enabled ? config.operator : undefined;
   const egress: EgressAllowance[] = [];
   const ingress: IngressAllowance[] = [];
   const add = (namespace: string, name: string, pods: EgressAllowance["pods"], ...rules: EgressRule[]) =>
@@ -224,6 +231,8 @@ export function networkPlan(config: NetworkPlanConfig, ctx: NetworkPlanContext):
     ...ctx.clientNamespaces,
     ...(chaos ? [chaos.namespace] : []),
     ...(rollouts?.controller.install ? [rollouts.controller.namespace] : []),
+    // The relaunch guard's own: its pods' NetworkPolicy beside them (infra/self-healing/relaunch-guard-spec.ts).
+    ...(operator ? [relaunchGuardNamespace(operator, apps.namespace)] : []),
   ];
   return { apiServer: api, denyIn: [...new Set(denyIn)].sort(), ingress, egress };
 }

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { declareGuard } from "../kit/admission";
+import { defaultAccountWithoutToken } from "../kit/namespaces";
 import type { KafkaCaCopy } from "../kit/kafka-ca";
 import { podDefaults } from "./pod-defaults-spec";
 import { type Deployers, type Identities, platformTokenGuard, platformWorkloadsGuard, serviceGuard } from "./platform-workloads-spec";
@@ -72,16 +73,7 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
         { metadata: { name: account, namespace: args.appsNamespace, labels }, automountServiceAccountToken: false },
         child,
       );
-    // Server-side apply of one field: the namespace's own default account keeps everything else.
-    for (const ns of [...new Set(args.namespaces)].sort())
-      new k8s.core.v1.ServiceAccountPatch(
-        `${name}-default-${ns}`,
-        {
-          metadata: { name: "default", namespace: ns, annotations: { "pulumi.com/patchForce": "true" } },
-          automountServiceAccountToken: false,
-        },
-        child,
-      );
+    for (const ns of [...new Set(args.namespaces)].sort()) defaultAccountWithoutToken(`${name}-default-${ns}`, ns, child);
     this.policyName = binding.spec.policyName;
     this.registerOutputs({ policyName: this.policyName });
   }

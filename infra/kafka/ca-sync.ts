@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { declareGuard } from "../kit/admission";
+import { grantRole } from "../kit/rbac";
 import { type RegistryLogin, registryPullSecret } from "../self-healing/component";
 import { CA_SYNC, type CaSyncSpec, caSyncCronJob, caSyncGuard, caSyncRbac } from "./ca-sync-spec";
 
@@ -19,10 +20,7 @@ export class KafkaCaSync extends pulumi.ComponentResource {
     const child = { parent: this };
     const rbac = caSyncRbac(args);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, rbac.serviceAccount, child);
-    const bindings = rbac.roles.map(({ role, binding }) => {
-      const r = new k8s.rbac.v1.Role(`${name}-${role.metadata.namespace}`, role, child);
-      return new k8s.rbac.v1.RoleBinding(`${name}-${role.metadata.namespace}`, binding, { parent: this, dependsOn: [r, sa] });
-    });
+    const bindings = rbac.roles.map((grant) => grantRole(`${name}-${grant.role.metadata.namespace}`, grant, this, [sa]).binding);
     const guardBinding = declareGuard(this, caSyncGuard(args), `${name}-guard`);
     const pull = args.login
       ? [

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Identities } from "../cluster/platform-workloads-spec";
 import { previewerRbac } from "./previewers-spec";
+import { grantRole } from "../kit/rbac";
 
 export interface PreviewerAccessArgs {
   /** The namespaces the program's live read lists in. */
@@ -18,12 +19,7 @@ export class PreviewerAccess extends pulumi.ComponentResource {
   constructor(name: string, args: PreviewerAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("streamforge:kafka:PreviewerAccess", name, {}, opts);
     const rbac = previewerRbac(args, args.previewers);
-    this.roles = rbac.map(({ role, binding }) => {
-      const ns = role.metadata.namespace;
-      const created = new k8s.rbac.v1.Role(`${name}-${ns}`, role, { parent: this });
-      new k8s.rbac.v1.RoleBinding(`${name}-${ns}`, binding, { parent: this, dependsOn: [created] });
-      return created;
-    });
+    this.roles = rbac.map((grant) => grantRole(`${name}-${grant.role.metadata.namespace}`, grant, this).role);
     this.registerOutputs({ roles: this.roles });
   }
 }

@@ -71,3 +71,19 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
     });
   }
 }
+
+/**
+ * Turns off the token of `namespace`'s own `default` account: a server-side apply of that one
+ * field (the namespace controller made the account and keeps the rest).
+ */
+export function defaultAccountWithoutToken(
+  resourceName: string,
+  namespace: string,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.ServiceAccountPatch {
+  return new k8s.core.v1.ServiceAccountPatch(
+    resourceName,
+    { metadata: { name: "default", namespace, annotations: { "pulumi.com/patchForce": "true" } }, automountServiceAccountToken: false },
+    opts,
+  );
+}

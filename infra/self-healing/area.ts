@@ -12,7 +12,7 @@ import { caSynced } from "../kafka/clients";
 import type { KafkaAreaConfig } from "../kafka/config";
 import { kafkaParts } from "../kafka/area";
 import { SelfHealingOperator } from "./component";
-import { type SelfHealingAreaConfig, registryLogin, selfHealingArea } from "./config";
+import { type SelfHealingAreaConfig, registryLogin, relaunchGuardNamespace, selfHealingArea } from "./config";
 
 /** What the self-healing area reads: its own settings, the apps and monitoring namespaces, the API server, Kafka's. */
 export type SelfHealingStackConfig = SelfHealingAreaConfig &
@@ -69,10 +69,19 @@ function create(stack: AreaStack<SelfHealingStackConfig>): SelfHealingParts {
       },
       image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
       guard: operator.guard,
+      relaunchGuardNamespace: relaunchGuardNamespace(operator, apps.namespace),
       ...(operator.relaunchGuard.url ? { relaunchGuardUrl: operator.relaunchGuard.url } : {}),
       ...registry,
     },
-    { providers, dependsOn: [...namespaces.dependencies(apps.namespace, watchNamespace), kafkaCluster, entities, workloads] },
+    {
+      providers,
+      dependsOn: [
+        ...namespaces.dependencies(apps.namespace, watchNamespace, relaunchGuardNamespace(operator, apps.namespace)),
+        kafkaCluster,
+        entities,
+        workloads,
+      ],
+    },
   );
   const caSync = caSynced(config)
     ? new KafkaCaSync(
@@ -93,6 +102,11 @@ export const selfHealingAreaDescriptor = defineAreaDescriptor({
   name: "selfHealing",
   config: selfHealingArea,
   // The namespace of the Jobs the operator watches is one of Kafka's clients': the cluster area asks for it.
+  // The relaunch guard's own runs its restricted pods only (infra/self-healing/relaunch-guard-spec.ts).
+  namespaces: (config: SelfHealingStackConfig) =>
+    config.operator?.enabled
+      ? [{ name: relaunchGuardNamespace(config.operator, config.apps.namespace), podSecurity: "restricted" as const }]
+      : [],
   create,
   outputs: ({ operator }: SelfHealingParts): Unresolved<OutputValues<typeof SELF_HEALING_OUTPUTS>> => ({
     operatorImage: operator ? operator.image : "",

@@ -2,6 +2,8 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../kit/admission";
+import { defaultAccountWithoutToken } from "../kit/namespaces";
+import { grantRole } from "../kit/rbac";
 import { GUARD_DEFAULTS, type OperatorGuardArgs, operatorGuard } from "./guard";
 import {
   OPERATOR_NAME,
@@ -43,6 +45,8 @@ export interface SelfHealingOperatorArgs {
   readonly login?: RegistryLogin;
   /** What the admission guard lets the operator's replacement Jobs run (streamforge:operator.guard); GUARD_DEFAULTS when absent. */
   readonly guard?: Pick<OperatorGuardArgs, "allowedServiceAccounts" | "allowedImagePrefixes" | "allowedEnv">;
+  /** The relaunch guard's own namespace (streamforge:operator.relaunchGuard.namespace). */
+  readonly relaunchGuardNamespace: string;
   /** Where the relaunch guard runs: in the cluster (absent), or outside it at this https URL (streamforge:operator.relaunchGuard.url). */
   readonly relaunchGuardUrl?: string;
 }
@@ -99,14 +103,11 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
     });
     const guardBinding = declareGuard(this, guard, `${name}-guard`);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccount(spec), child);
-    const bind = (key: string, role: ReturnType<typeof jobsRole>) => {
-      const r = new k8s.rbac.v1.Role(`${name}-${key}`, role, child);
-      new k8s.rbac.v1.RoleBinding(`${name}-${key}`, roleBinding(role, spec), { parent: this, dependsOn: [r, sa] });
-      return r;
-    };
-    const roles = [bind("jobs", jobsRole(spec)), bind("leader-election", leaseRole(spec))];
+    const grant = (key: string, role: ReturnType<typeof jobsRole>) =>
+      grantRole(`${name}-${key}`, { role, binding: roleBinding(role, spec) }, this, [sa]).binding;
+    const roles = [grant("jobs", jobsRole(spec)), grant("leader-election", leaseRole(spec))];
     // The relaunch guard judges every Job the operator creates: trusted before the operator runs.
-    const relaunchGuard = this.relaunchGuard(name, spec, args.relaunchGuardUrl, login);
+    const relaunchGuard = this.relaunchGuard(name, spec, args.relaunchGuardNamespace, args.relaunchGuardUrl, login);
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), {
       parent: this,
       dependsOn: [sa, ...roles, ...pullSecret, guardBinding, relaunchGuard],
@@ -125,17 +126,17 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
   private relaunchGuard(
     name: string,
     spec: OperatorSpec<pulumi.Output<string>>,
+    guardNamespace: string,
     url: string | undefined,
     login: RegistryLogin | undefined,
   ): k8s.admissionregistration.v1.ValidatingWebhookConfiguration {
     const child = { parent: this };
-    const at = { operatorNamespace: spec.namespace, watchNamespace: spec.watchNamespace };
+    const at = { operatorNamespace: spec.namespace, guardNamespace, watchNamespace: spec.watchNamespace };
     const rbac = relaunchGuardRbac(at);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-relaunch-guard-sa`, rbac.serviceAccount, child);
-    const granted: pulumi.Resource[] = rbac.roles.map(({ key, role, binding }) => {
-      const r = new k8s.rbac.v1.Role(`${name}-relaunch-guard-${key}`, role, child);
-      return new k8s.rbac.v1.RoleBinding(`${name}-relaunch-guard-${key}`, binding, { parent: this, dependsOn: [r, sa] });
-    });
+    const granted: pulumi.Resource[] = rbac.roles.map(
+      (grant) => grantRole(`${name}-relaunch-guard-${grant.key}`, grant, this, [sa]).binding,
+    );
     const configRole = new k8s.rbac.v1.ClusterRole(`${name}-relaunch-guard-configuration`, rbac.clusterRole.role, child);
     // Its patch on its configuration is granted only once the policy that limits it to the CA is in force.
     const caOnly = declareGuard(this, relaunchGuardCaOnly(at), `${name}-relaunch-guard-ca-only`);
@@ -145,6 +146,8 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
         dependsOn: [configRole, sa, caOnly],
       }),
     );
+    // Only the guard's pods need a token in its namespace.
+    defaultAccountWithoutToken(`${name}-relaunch-guard-default-sa`, guardNamespace, child);
     // Created empty: the guard fills it (its data is the guard's, which the stack never sets).
     const certSecret = new k8s.core.v1.Secret(`${name}-relaunch-guard-tls`, rbac.certSecret, child);
     const workload = relaunchGuardWorkload({
@@ -159,7 +162,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       ? [
           registryPullSecret(
             `${name}-relaunch-guard-pull`,
-            { name: RELAUNCH_GUARD_PULL_SECRET, namespace: spec.namespace, labels: rbac.serviceAccount.metadata.labels },
+            { name: RELAUNCH_GUARD_PULL_SECRET, namespace: guardNamespace, labels: rbac.serviceAccount.metadata.labels },
             login,
             child,
           ),
@@ -177,7 +180,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       relaunchGuardWebhook({
         ...at,
         serviceAccount: OPERATOR_NAME,
-        clientConfig: url === undefined ? relaunchGuardClientConfig(spec.namespace) : { url },
+        clientConfig: url === undefined ? relaunchGuardClientConfig(guardNamespace) : { url },
       }),
       { parent: this, dependsOn: [guard, service, netpol] },
     );

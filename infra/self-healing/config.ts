@@ -46,6 +46,11 @@ const operatorSchema = z.strictObject({
   relaunchGuard: z
     .strictObject({
       url: z.url({ protocol: /^https$/, error: "an https URL (the API server calls webhooks over TLS)" }).optional(),
+      /**
+       * Its own namespace, where no person should hold `edit` (that would read its key); default
+       * `<apps.namespace>-relaunch-guard`. Created with the others unless namespaces.create is false.
+       */
+      namespace: dnsLabel.optional(),
     })
     .default({}),
   /** The admission guard on the Jobs the operator's ServiceAccount creates (infra/self-healing/guard.ts). */
@@ -105,6 +110,10 @@ export const selfHealingArea = defineArea({
     return [];
   },
 });
+
+/** The relaunch guard's namespace: streamforge:operator.relaunchGuard.namespace, or `<apps namespace>-relaunch-guard` (infra/config.ts checks either). */
+export const relaunchGuardNamespace = (operator: Pick<OperatorConfig, "relaunchGuard">, appsNamespace: string): string =>
+  operator.relaunchGuard.namespace ?? `${appsNamespace}-relaunch-guard`;
 
 /** The registry login of the operator's image, when it has one: pods pull with it (and the build pushes with it). */
 export function registryLogin(image: OperatorConfig["image"]): { registry: string; username: string } | undefined {

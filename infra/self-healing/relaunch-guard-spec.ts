@@ -4,7 +4,9 @@
  * the watched namespace to it; its account, whose Roles read that namespace's Jobs, write its
  * certificate's Secret and trust its CA in its own configuration, and nothing else; its
  * Deployment (from the operator's image), Service, NetworkPolicy and PodDisruptionBudget; and the
- * policy that holds its account to the CA in its configuration. The operator guard (./guard.ts) holds the shape of such a Job; the relaunch
+ * policy that holds its account to the CA in its configuration. All of it but the Jobs Role lives
+ * in the guard's own namespace, not the apps namespace, where `edit` reads every Secret and
+ * impersonates every account. The operator guard (./guard.ts) holds the shape of such a Job; the relaunch
  * guard, whether it is the replacement of a Job that exists and was claimed for it
  * (docs/security.md). Pure.
  */
@@ -18,8 +20,13 @@ export const RELAUNCH_GUARD_NAME = "streamforge-relaunch-guard";
 export const RELAUNCH_GUARD_WEBHOOK = "relaunch-guard.streamforge.io";
 
 export interface RelaunchGuardArgs {
-  /** Namespace the operator runs in: where its ServiceAccount is, and the guard's. */
+  /** Namespace the operator runs in: where its ServiceAccount is. */
   readonly operatorNamespace: string;
+  /**
+   * Namespace the guard runs in, with its account and its certificate's Secret: its own, where no
+   * person holds `edit` (which would read its key and act as its account).
+   */
+  readonly guardNamespace: string;
   /** The operator's ServiceAccount: only its requests are sent. */
   readonly serviceAccount: string;
   /** The namespace whose Jobs the operator relaunches. */
@@ -68,13 +75,8 @@ export function relaunchGuardWebhook(args: RelaunchGuardArgs) {
 
 /** The Secret the guard keeps its certificate in: created empty by the stack, so the guard needs no right to create Secrets. */
 export const RELAUNCH_GUARD_CERT_SECRET = `${RELAUNCH_GUARD_NAME}-tls`;
-/** Its own pull Secret where the image needs a login: the apps guard lets each account's pods name only their own Secrets. */
+/** Its own pull Secret where the image needs a login, beside it. */
 export const RELAUNCH_GUARD_PULL_SECRET = `${RELAUNCH_GUARD_NAME}-pull`;
-/** The guard's account and the Secrets only its pods may name (infra/cluster/workload-guard-spec.ts). */
-export const relaunchGuardAccount = (pulled: boolean) => ({
-  serviceAccount: RELAUNCH_GUARD_NAME,
-  secrets: [RELAUNCH_GUARD_CERT_SECRET, ...(pulled ? [RELAUNCH_GUARD_PULL_SECRET] : [])],
-});
 /** The guard's port in its pod; its Service's is 443. */
 export const RELAUNCH_GUARD_PORT = 9443;
 const selector = { "app.kubernetes.io/name": RELAUNCH_GUARD_NAME };
@@ -94,8 +96,8 @@ export function relaunchGuardRole(args: Pick<RelaunchGuardArgs, "watchNamespace"
  * by name (get, patch: the server-side apply of its caBundle; it cannot create one). Bindings
  * included.
  */
-export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespace" | "watchNamespace">) {
-  const subject = { kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace };
+export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespace" | "guardNamespace" | "watchNamespace">) {
+  const subject = { kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: args.guardNamespace };
   const binding = (role: { metadata: { name: string; namespace?: string } }, kind: "Role" | "ClusterRole") => ({
     metadata: { ...role.metadata, labels },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name },
@@ -103,7 +105,7 @@ export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespa
   });
   const jobs = relaunchGuardRole(args);
   const certificate = {
-    metadata: { name: `${RELAUNCH_GUARD_NAME}-certificate`, namespace: args.operatorNamespace, labels },
+    metadata: { name: `${RELAUNCH_GUARD_NAME}-certificate`, namespace: args.guardNamespace, labels },
     rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [RELAUNCH_GUARD_CERT_SECRET], verbs: ["get", "update"] }],
   };
   const configuration = {
@@ -119,7 +121,7 @@ export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespa
   };
   return {
     serviceAccount: {
-      metadata: { name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace, labels },
+      metadata: { name: RELAUNCH_GUARD_NAME, namespace: args.guardNamespace, labels },
       automountServiceAccountToken: true,
     },
     roles: [
@@ -127,7 +129,7 @@ export function relaunchGuardRbac(args: Pick<RelaunchGuardArgs, "operatorNamespa
       { key: "certificate", role: certificate, binding: binding(certificate, "Role") },
     ],
     clusterRole: { role: configuration, binding: binding(configuration, "ClusterRole") },
-    certSecret: { metadata: { name: RELAUNCH_GUARD_CERT_SECRET, namespace: args.operatorNamespace, labels }, type: "Opaque" },
+    certSecret: { metadata: { name: RELAUNCH_GUARD_CERT_SECRET, namespace: args.guardNamespace, labels }, type: "Opaque" },
   };
 }
 
@@ -150,13 +152,13 @@ export const relaunchGuardCaOnlyName = (operatorNamespace: string): string => `$
 
 /**
  * The guard's account may patch its configuration, but only its entries' caBundle: without this,
- * its token (stolen, or used through `impersonate` by anyone with `edit` in its namespace) could
+ * its token (stolen, or used through `impersonate` by anyone granted that in its namespace) could
  * set `failurePolicy: Ignore`, point the webhook at another URL, widen its rules to every Secret
  * in the cluster, or hang an owner on it for the garbage collector to delete it. API-based
  * policies apply to webhook configurations (only the policy kinds themselves are exempt:
  * k8s.io/apiserver v0.37.2 pkg/admission/plugin/policy/generic/plugin.go).
  */
-export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace">) {
+export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace" | "guardNamespace">) {
   const name = relaunchGuardCaOnlyName(args.operatorNamespace);
   const configuration = relaunchGuardWebhookName(args.operatorNamespace);
   // Optional selection on both sides: a field set on one and absent on the other differs too.
@@ -183,7 +185,7 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
     matchConditions: [
       {
         name: "the-relaunch-guard",
-        expression: `request.userInfo.username == ${lit(serviceAccountUser(args.operatorNamespace, RELAUNCH_GUARD_NAME))}`,
+        expression: `request.userInfo.username == ${lit(serviceAccountUser(args.guardNamespace, RELAUNCH_GUARD_NAME))}`,
       },
     ],
     validations: [
@@ -201,15 +203,15 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
 }
 
 /** The name the API server calls the guard by through its Service (the certificate names it). */
-export const relaunchGuardServiceHost = (operatorNamespace: string): string => `${RELAUNCH_GUARD_NAME}.${operatorNamespace}.svc`;
+export const relaunchGuardServiceHost = (guardNamespace: string): string => `${RELAUNCH_GUARD_NAME}.${guardNamespace}.svc`;
 
 /** The guard's settings (operator/src/contract.ts relaunchGuardSettingSchemas), wherever it runs. */
 export function relaunchGuardSettings(
-  args: Pick<RelaunchGuardArgs, "operatorNamespace" | "serviceAccount"> & { readonly servingHosts: readonly string[] },
+  args: Pick<RelaunchGuardArgs, "operatorNamespace" | "guardNamespace" | "serviceAccount"> & { readonly servingHosts: readonly string[] },
 ) {
   return {
     OPERATOR_USER: serviceAccountUser(args.operatorNamespace, args.serviceAccount),
-    CERT_STORE: `${args.operatorNamespace}/${RELAUNCH_GUARD_CERT_SECRET}`,
+    CERT_STORE: `${args.guardNamespace}/${RELAUNCH_GUARD_CERT_SECRET}`,
     SERVING_HOSTS: args.servingHosts.join(","),
     WEBHOOK_CONFIGURATION: relaunchGuardWebhookName(args.operatorNamespace),
     WEBHOOK_NAME: RELAUNCH_GUARD_WEBHOOK,
@@ -218,6 +220,7 @@ export function relaunchGuardSettings(
 
 export interface RelaunchGuardWorkloadArgs {
   readonly operatorNamespace: string;
+  readonly guardNamespace: string;
   readonly serviceAccount: string;
   readonly watchNamespace: string;
   /** The operator's image: the guard is `dist/relaunch-guard.js` in it. */
@@ -230,8 +233,8 @@ export interface RelaunchGuardWorkloadArgs {
 }
 
 /** The API server calls the guard through this Service; the clientConfig names it. */
-export function relaunchGuardClientConfig(operatorNamespace: string): RelaunchGuardArgs["clientConfig"] {
-  return { service: { name: RELAUNCH_GUARD_NAME, namespace: operatorNamespace, path: "/validate", port: 443 } };
+export function relaunchGuardClientConfig(guardNamespace: string): RelaunchGuardArgs["clientConfig"] {
+  return { service: { name: RELAUNCH_GUARD_NAME, namespace: guardNamespace, path: "/validate", port: 443 } };
 }
 
 /**
@@ -240,12 +243,12 @@ export function relaunchGuardClientConfig(operatorNamespace: string): RelaunchGu
  * guard's port and lets out only the API server, and a PodDisruptionBudget.
  */
 export function relaunchGuardWorkload<Image>(args: Omit<RelaunchGuardWorkloadArgs, "image"> & { readonly image: Image }) {
-  const metadata = { name: RELAUNCH_GUARD_NAME, namespace: args.operatorNamespace, labels: podLabels };
+  const metadata = { name: RELAUNCH_GUARD_NAME, namespace: args.guardNamespace, labels: podLabels };
   const env = relaunchGuardEnv({
     ...relaunchGuardSettings({
       ...args,
       // One certificate for every replica, wherever it runs: replicas that named different hosts would renew it in turn.
-      servingHosts: [relaunchGuardServiceHost(args.operatorNamespace), ...(args.url ? [new URL(args.url).hostname] : [])],
+      servingHosts: [relaunchGuardServiceHost(args.guardNamespace), ...(args.url ? [new URL(args.url).hostname] : [])],
     }),
     PORT: String(RELAUNCH_GUARD_PORT),
   });

@@ -96,7 +96,11 @@ describe("pulumi up --stack local", () => {
     const rendered = await renderStack("local");
     const workloads = rendered.manifests.filter((o) => ["Deployment", "Rollout"].includes(o.kind));
     expect(workloads.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
-      expect.arrayContaining(["Deployment/streamforge-self-healing-operator", "Rollout/queue-manager"]),
+      expect.arrayContaining([
+        "Deployment/streamforge-self-healing-operator",
+        "Deployment/streamforge-relaunch-guard",
+        "Rollout/queue-manager",
+      ]),
     );
     for (const w of workloads) {
       const ns = w.metadata.namespace!;

@@ -146,10 +146,10 @@ describe("in the stacks", () => {
           expect.stringContaining("found one created by"),
         ]);
       }
-      // The operator's and its relaunch guard's Deployments and queue-manager's Rollout, where the stack has them.
+      // The operator's Deployment and queue-manager's Rollout, where the stack has them (the relaunch guard runs in its own namespace).
       expect(declared.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
         [
-          ...(config.operator?.enabled ? ["Deployment/streamforge-relaunch-guard", "Deployment/streamforge-self-healing-operator"] : []),
+          ...(config.operator?.enabled ? ["Deployment/streamforge-self-healing-operator"] : []),
           ...(config.rollouts?.enabled ? ["Rollout/queue-manager"] : []),
         ].sort(),
       );

@@ -9,6 +9,7 @@ import { committedConfig, mountedSecretKey } from "../../../test/helpers";
 import { z } from "zod";
 import { relaunchGuardSettingSchemas } from "../../../operator/src/contract";
 import { RELAUNCH_GUARD_NAME } from "../relaunch-guard-spec";
+import { registryLogin } from "../config";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(
@@ -229,6 +230,9 @@ describe("the operator image a stack builds", () => {
   });
 });
 
+/** The committed stacks name no namespace for the guard: the default, after the apps namespace. */
+const GUARD_NS = "stf-relaunch-guard";
+
 describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
   let d: Awaited<ReturnType<typeof declared>>;
   const named = (kind: string) =>
@@ -244,7 +248,13 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     );
     expect(rules).toEqual([
       { ns: "stf", apiGroups: ["batch"], resources: ["jobs"], verbs: ["get"] },
-      { ns: "stf", apiGroups: [""], resources: ["secrets"], resourceNames: ["streamforge-relaunch-guard-tls"], verbs: ["get", "update"] },
+      {
+        ns: GUARD_NS,
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: ["streamforge-relaunch-guard-tls"],
+        verbs: ["get", "update"],
+      },
       {
         ns: "(cluster)",
         apiGroups: ["admissionregistration.k8s.io"],
@@ -254,7 +264,7 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
       },
     ]);
     for (const b of [...named("RoleBinding"), ...named("ClusterRoleBinding")])
-      expect((b.inputs as any).subjects).toEqual([{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: "stf" }]);
+      expect((b.inputs as any).subjects).toEqual([{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: GUARD_NS }]);
     // The certificate's Secret is created empty: its data is the guard's alone.
     expect(one("Secret")).toEqual({ apiVersion: "v1", kind: "Secret", metadata: expect.any(Object), type: "Opaque" });
   });
@@ -278,13 +288,39 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     const url = committedConfig(stack).operator!.relaunchGuard.url;
     expect(env).toMatchObject({
       OPERATOR_USER: "system:serviceaccount:stf:streamforge-self-healing-operator",
-      CERT_STORE: { namespace: "stf", name: "streamforge-relaunch-guard-tls" },
-      SERVING_HOSTS: ["streamforge-relaunch-guard.stf.svc", ...(url ? ["127.0.0.1"] : [])],
+      CERT_STORE: { namespace: GUARD_NS, name: "streamforge-relaunch-guard-tls" },
+      SERVING_HOSTS: [`streamforge-relaunch-guard.${GUARD_NS}.svc`, ...(url ? ["127.0.0.1"] : [])],
       WEBHOOK_CONFIGURATION: "streamforge-stf-relaunch-guard",
       // Frozen: the guard's server-side apply co-owns the entry by this name, so a rename would leave a half entry behind.
       WEBHOOK_NAME: "relaunch-guard.streamforge.io",
       PORT: 9443,
     });
+  });
+
+  it("runs in a namespace of its own, restricted and denied both ways, where only its own objects and account are", () => {
+    const inputs = d.resources.map((r) => r.inputs as any);
+    expect(inputs.find((o) => o.kind === "Namespace" && o.metadata.name === GUARD_NS)?.metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+    });
+    const there = inputs.filter((o) => o.metadata?.namespace === GUARD_NS);
+    expect(there.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        "Deployment/streamforge-relaunch-guard",
+        "NetworkPolicy/default-deny",
+        "NetworkPolicy/dns-to-cluster-dns",
+        "NetworkPolicy/streamforge-relaunch-guard",
+        "PodDisruptionBudget/streamforge-relaunch-guard",
+        "Role/streamforge-relaunch-guard-certificate",
+        "RoleBinding/streamforge-relaunch-guard-certificate",
+        "Secret/streamforge-relaunch-guard-tls",
+        "Service/streamforge-relaunch-guard",
+        "ServiceAccount/default",
+        "ServiceAccount/streamforge-relaunch-guard",
+        ...(registryLogin(committedConfig(stack).operator!.image) ? ["Secret/streamforge-relaunch-guard-pull"] : []),
+      ].sort(),
+    );
+    expect(there.find((o) => o.metadata.name === "default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(there.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "default").automountServiceAccountToken).toBe(false);
   });
 
   it("lets in only the API server, on its port, and lets out only the API server", () => {
@@ -302,7 +338,7 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     const [webhook] = (vwc.inputs as any).webhooks;
     const url = committedConfig(stack).operator!.relaunchGuard.url;
     expect(webhook.clientConfig).toEqual(
-      url ? { url } : { service: { name: RELAUNCH_GUARD_NAME, namespace: "stf", path: "/validate", port: 443 } },
+      url ? { url } : { service: { name: RELAUNCH_GUARD_NAME, namespace: GUARD_NS, path: "/validate", port: 443 } },
     );
     expect(webhook).toMatchObject({ failurePolicy: "Fail", sideEffects: "None", rules: [{ operations: ["CREATE"], resources: ["jobs"] }] });
     expect(webhook.matchConditions[0].expression).toBe(
@@ -318,7 +354,7 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     expect(grant.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining("::self-healing-relaunch-guard-ca-only")]));
     const caOnly = one("ValidatingAdmissionPolicy");
     expect(caOnly.spec.matchConditions[0].expression).toBe(
-      'request.userInfo.username == "system:serviceaccount:stf:streamforge-relaunch-guard"',
+      `request.userInfo.username == "system:serviceaccount:${GUARD_NS}:streamforge-relaunch-guard"`,
     );
   });
 });

@@ -45,7 +45,9 @@ import { type Recorded, freePort, startRecorded } from "../../../test/integratio
 const run = randomBytes(3).toString("hex");
 const OPERATOR_NS = `op-relaunch-${run}`;
 const WATCH = `stf-relaunch-${run}`;
-const at = { operatorNamespace: OPERATOR_NS, watchNamespace: WATCH };
+/** The guard's own namespace, apart from the operator's and the Jobs' (where people hold `edit`). */
+const GUARD_NS = `guard-relaunch-${run}`;
+const at = { operatorNamespace: OPERATOR_NS, guardNamespace: GUARD_NS, watchNamespace: WATCH };
 const rbac = relaunchGuardRbac(at);
 const caOnly = relaunchGuardCaOnly(at);
 const CA_ONLY = relaunchGuardCaOnlyName(OPERATOR_NS);
@@ -53,6 +55,7 @@ const CA_ONLY = relaunchGuardCaOnlyName(OPERATOR_NS);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relaunch-guard-"));
 let operatorKubeconfig = "";
 let guardKubeconfig = "";
+let editKubeconfig = "";
 let guard: Recorded | undefined;
 let webhook: ReturnType<typeof relaunchGuardWebhook> | undefined;
 
@@ -100,12 +103,21 @@ beforeAll(async () => {
   requireEnv("KUBECONFIG");
   if (!fs.existsSync(GUARD_PROGRAM))
     throw new Error(`${GUARD_PROGRAM} is missing: build the operator first (cd operator && npm run build)`);
-  for (const ns of [OPERATOR_NS, WATCH]) kubectl("create", "namespace", ns);
+  for (const ns of [OPERATOR_NS, WATCH, GUARD_NS]) kubectl("create", "namespace", ns);
   kubectlApply({
     apiVersion: "v1",
     kind: "List",
     items: [
       ...operatorRbac(OPERATOR_NS, WATCH),
+      // A person with the cluster's own `edit` in the operator's and the watched namespace.
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "alice", namespace: OPERATOR_NS } },
+      ...[OPERATOR_NS, WATCH].map((namespace) => ({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "alice-edit", namespace },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+        subjects: [{ kind: "ServiceAccount", name: "alice", namespace: OPERATOR_NS }],
+      })),
       { apiVersion: "v1", kind: "ServiceAccount", ...rbac.serviceAccount },
       { apiVersion: "v1", kind: "Secret", ...rbac.certSecret },
       ...rbac.roles.flatMap(({ role, binding }) => [
@@ -119,7 +131,8 @@ beforeAll(async () => {
     ],
   });
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
-  guardKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, RELAUNCH_GUARD_NAME, WATCH);
+  guardKubeconfig = serviceAccountKubeconfig(dir, GUARD_NS, RELAUNCH_GUARD_NAME, WATCH);
+  editKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, "alice", OPERATOR_NS);
 
   // The guard as the stack runs it, with its own token: it issues its certificate into the empty
   // Secret, then writes its CA into the configuration once that exists.
@@ -157,15 +170,14 @@ const caBundleOf = (): string =>
     kubectl("get", "validatingwebhookconfiguration", webhook!.metadata.name, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}"),
     "base64",
   ).toString("utf8");
-const heldCert = () =>
-  servingCertOf(JSON.parse(kubectl("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "-o", "json")).data)!;
+const heldCert = () => servingCertOf(JSON.parse(kubectl("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", GUARD_NS, "-o", "json")).data)!;
 
 afterAll(async () => {
   if (webhook) kubectl("delete", "validatingwebhookconfiguration", webhook.metadata.name, "--ignore-not-found");
   await guard?.stop();
   kubectl("delete", "clusterrolebinding,clusterrole", rbac.clusterRole.role.metadata.name, "--ignore-not-found");
   deletePolicies(CA_ONLY);
-  for (const ns of [OPERATOR_NS, WATCH]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
+  for (const ns of [OPERATOR_NS, WATCH, GUARD_NS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -300,7 +312,7 @@ describe("the relaunch guard's certificate and its own token", () => {
     const aging = issueServingCert(["127.0.0.1"], Date.now() - 300 * DAY);
     const data = servingCertData(aging);
     expect(
-      kubectl("patch", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "--type", "merge", "-p", JSON.stringify({ data })),
+      kubectl("patch", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", GUARD_NS, "--type", "merge", "-p", JSON.stringify({ data })),
     ).toContain("patched");
     const renewed = await eventually("the renewal", () => {
       const held = heldCert();
@@ -320,8 +332,8 @@ describe("the relaunch guard's certificate and its own token", () => {
   });
 
   it("its token reads its Secret and configuration, and nothing else: no other Secret, no new configuration, no Job", () => {
-    const user = `system:serviceaccount:${OPERATOR_NS}:${RELAUNCH_GUARD_NAME}`;
-    expect(asGuard("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", OPERATOR_NS, "-o", "name").output).toBe(
+    const user = `system:serviceaccount:${GUARD_NS}:${RELAUNCH_GUARD_NAME}`;
+    expect(asGuard("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", GUARD_NS, "-o", "name").output).toBe(
       `secret/${RELAUNCH_GUARD_CERT_SECRET}`,
     );
     expect(asGuard("get", "validatingwebhookconfiguration", webhook!.metadata.name, "-o", "name").ok).toBe(true);
@@ -342,6 +354,36 @@ describe("the relaunch guard's certificate and its own token", () => {
     );
     expect(kubectlWith(guardKubeconfig, launched("q7"), "create", "-f", "-").output).toContain(
       forbidden("create", "jobs", `in the namespace "${WATCH}"`),
+    );
+  });
+  it("a person with edit where the operator and its Jobs are neither reads the guard's key nor acts as its account", () => {
+    const alice = `system:serviceaccount:${OPERATOR_NS}:alice`;
+    const asEdit = (...args: string[]) => kubectlWith(editKubeconfig, undefined, ...args);
+    // What edit gives there, shown working: the operator's namespace's Secrets, and its account.
+    expect(asEdit("get", "secrets", "-n", OPERATOR_NS, "-o", "name").ok).toBe(true);
+    expect(
+      asEdit("auth", "can-i", "get", "jobs", "-n", WATCH, "--as", `system:serviceaccount:${OPERATOR_NS}:${OPERATOR_NAME}`).output,
+    ).toBe("yes");
+    // The guard's key, its account and a token of it are in a namespace where edit was never given.
+    expect(asEdit("get", "secret", RELAUNCH_GUARD_CERT_SECRET, "-n", GUARD_NS).output).toContain(
+      `User "${alice}" cannot get resource "secrets" in API group "" in the namespace "${GUARD_NS}"`,
+    );
+    expect(
+      asEdit(
+        "get",
+        "secret",
+        RELAUNCH_GUARD_CERT_SECRET,
+        "-n",
+        GUARD_NS,
+        "--as",
+        `system:serviceaccount:${GUARD_NS}:${RELAUNCH_GUARD_NAME}`,
+      ).output,
+    ).toContain(`User "${alice}" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "${GUARD_NS}"`);
+    expect(asEdit("create", "token", RELAUNCH_GUARD_NAME, "-n", GUARD_NS).output).toContain(
+      `User "${alice}" cannot create resource "serviceaccounts/token" in API group "" in the namespace "${GUARD_NS}"`,
+    );
+    expect(asEdit("get", "pods", "-n", GUARD_NS).output).toContain(
+      `User "${alice}" cannot list resource "pods" in API group "" in the namespace "${GUARD_NS}"`,
     );
   });
 });
