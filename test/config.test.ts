@@ -215,6 +215,18 @@ describe("bad configuration names the key, what was expected and what was found"
     );
   });
 
+  it("lets the API server's tunnel be named or turned off, never as a whole namespace", () => {
+    const tunnel = (value: unknown) => variant("dev", (r) => (r.network = { ...r.network, apiServerTunnel: value }));
+    expect(parsePlatformConfig(tunnel([])).network!.apiServerTunnel).toEqual([]);
+    expect(parsePlatformConfig(variant("dev", () => {})).network!.apiServerTunnel.map((p) => p.podLabels)).toEqual([
+      { "k8s-app": "konnectivity-agent" },
+      { app: "konnectivity-agent" },
+    ]);
+    expect(problemsOf(tunnel([{ namespace: "kube-system", podLabels: {} }]))).toEqual([
+      "streamforge:network.apiServerTunnel[0].podLabels: expected at least one pod label: without one, every pod of the namespace could call; found {} (object)",
+    ]);
+  });
+
   it("checks the operator's policy with the operator's own schema, naming the full key", () => {
     expect(problemsOf(variant("dev", (r) => (r.operator.policy = { budget: { maxRelaunches: -1, windowMs: 60000 } })))).toEqual([
       "streamforge:operator.policy.budget.maxRelaunches: expected a number >= 0; found -1 (number)",

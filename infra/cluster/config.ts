@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { type AreaConfig, defineArea, dnsLabel, dnsSubdomain, ipv4Cidr, problem } from "../kit/config-kit";
 import { clusterTargetSchema } from "../kit/provider";
+import { KONNECTIVITY_AGENTS } from "../kit/network-spec";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -39,6 +40,21 @@ const networkSchema = z.strictObject({
   apiServerCidr: ipv4Cidr,
   /** The ports the API server's endpoints listen on (443 on managed clusters, 6443 on kubeadm). */
   apiServerPorts: z.array(port).min(1).default([443, 6443]),
+  /**
+   * The pods the API server's calls to webhooks come through, besides its own address: Konnectivity's
+   * agents on GKE and AKS by default (infra/kit/network-spec.ts KONNECTIVITY_AGENTS); `[]` where
+   * the API server calls directly.
+   */
+  apiServerTunnel: z
+    .array(
+      z.strictObject({
+        namespace: dnsLabel,
+        podLabels: z
+          .record(z.string(), z.string())
+          .refine((labels) => Object.keys(labels).length > 0, "at least one pod label: without one, every pod of the namespace could call"),
+      }),
+    )
+    .default(KONNECTIVITY_AGENTS.map((p) => ({ namespace: p.namespace, podLabels: { ...p.podLabels } }))),
   /** prod refuses an egress CIDR with a shorter prefix (a wider range) than this. */
   minEgressPrefixLength: z.int().min(1).max(32).default(16),
 });

@@ -53,6 +53,25 @@ export function dnsEgressRule(): EgressRule {
   };
 }
 
+/** Pods of one namespace, by their labels. */
+export interface PodsOf {
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * Konnectivity's agents, through which the API server's calls into the cluster (webhooks among
+ * them) arrive on managed control planes, from the agent's pod address rather than the API
+ * server's: `k8s-app: konnectivity-agent` in kube-system as Kubernetes' own manifest labels them
+ * (kubernetes/website content/en/examples/admin/konnectivity/konnectivity-agent.yaml, as GKE does),
+ * `app: konnectivity-agent` on AKS (tigera/operator#5212, which opened Calico's webhooks to both).
+ * On a cluster without them these select nothing.
+ */
+export const KONNECTIVITY_AGENTS: readonly PodsOf[] = [
+  { namespace: "kube-system", podLabels: { "k8s-app": "konnectivity-agent" } },
+  { namespace: "kube-system", podLabels: { app: "konnectivity-agent" } },
+];
+
 /** Where the API server is: it has no pod labels, so a CIDR (its endpoints' addresses) and its ports. */
 export interface ApiServerAddress {
   readonly cidr: string;

@@ -70,6 +70,7 @@ function create(stack: AreaStack<SelfHealingStackConfig>): SelfHealingParts {
       image: "ref" in operator.image ? { ref: operator.image.ref } : operator.image,
       guard: operator.guard,
       relaunchGuardNamespace: relaunchGuardNamespace(operator, apps.namespace),
+      apiServerTunnel: config.network.apiServerTunnel,
       ...(operator.relaunchGuard.url ? { relaunchGuardUrl: operator.relaunchGuard.url } : {}),
       ...registry,
     },

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../kit/admission";
 import { defaultAccountWithoutToken } from "../kit/namespaces";
+import type { PodsOf } from "../kit/network-spec";
 import { grantRole } from "../kit/rbac";
 import { GUARD_DEFAULTS, type OperatorGuardArgs, operatorGuard } from "./guard";
 import {
@@ -47,6 +48,8 @@ export interface SelfHealingOperatorArgs {
   readonly guard?: Pick<OperatorGuardArgs, "allowedServiceAccounts" | "allowedImagePrefixes" | "allowedEnv">;
   /** The relaunch guard's own namespace (streamforge:operator.relaunchGuard.namespace). */
   readonly relaunchGuardNamespace: string;
+  /** The pods the API server's calls to the relaunch guard come through, besides its address (streamforge:network.apiServerTunnel). */
+  readonly apiServerTunnel: readonly PodsOf[];
   /** Where the relaunch guard runs: in the cluster (absent), or outside it at this https URL (streamforge:operator.relaunchGuard.url). */
   readonly relaunchGuardUrl?: string;
 }
@@ -107,7 +110,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       grantRole(`${name}-${key}`, { role, binding: roleBinding(role, spec) }, this, [sa]).binding;
     const roles = [grant("jobs", jobsRole(spec)), grant("leader-election", leaseRole(spec))];
     // The relaunch guard judges every Job the operator creates: trusted before the operator runs.
-    const relaunchGuard = this.relaunchGuard(name, spec, args.relaunchGuardNamespace, args.relaunchGuardUrl, login);
+    const relaunchGuard = this.relaunchGuard(name, spec, args, login);
     this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment(spec), {
       parent: this,
       dependsOn: [sa, ...roles, ...pullSecret, guardBinding, relaunchGuard],
@@ -126,11 +129,11 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
   private relaunchGuard(
     name: string,
     spec: OperatorSpec<pulumi.Output<string>>,
-    guardNamespace: string,
-    url: string | undefined,
+    args: Pick<SelfHealingOperatorArgs, "relaunchGuardNamespace" | "relaunchGuardUrl" | "apiServerTunnel">,
     login: RegistryLogin | undefined,
   ): k8s.admissionregistration.v1.ValidatingWebhookConfiguration {
     const child = { parent: this };
+    const { relaunchGuardNamespace: guardNamespace, relaunchGuardUrl: url } = args;
     const at = { operatorNamespace: spec.namespace, guardNamespace, watchNamespace: spec.watchNamespace };
     const rbac = relaunchGuardRbac(at);
     const sa = new k8s.core.v1.ServiceAccount(`${name}-relaunch-guard-sa`, rbac.serviceAccount, child);
@@ -156,6 +159,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
       image: spec.image,
       ...(login ? { imagePullSecret: RELAUNCH_GUARD_PULL_SECRET } : {}),
       apiServer: spec.apiServer,
+      apiServerTunnel: args.apiServerTunnel,
       ...(url === undefined ? {} : { url }),
     });
     const pull = login

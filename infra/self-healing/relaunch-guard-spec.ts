@@ -12,7 +12,7 @@
  */
 import { relaunchGuardEnv } from "../../operator/src/contract";
 import { denyBindingIn, lit, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
-import { type ApiServerAddress, apiServerEgressRule, namespaceSelector, tcp } from "../kit/network-spec";
+import { type ApiServerAddress, type PodsOf, apiServerEgressRule, namespaceSelector, podsIn, tcp } from "../kit/network-spec";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, spreadOverNodes } from "./manifests";
 
 export const RELAUNCH_GUARD_NAME = "streamforge-relaunch-guard";
@@ -226,8 +226,10 @@ export interface RelaunchGuardWorkloadArgs {
   /** The operator's image: the guard is `dist/relaunch-guard.js` in it. */
   readonly image: string;
   readonly imagePullSecret?: string;
-  /** Where the API server calls from: the only peer let in. */
+  /** Where the API server calls from: with the tunnel's pods, the only peers let in. */
   readonly apiServer: ApiServerAddress;
+  /** The pods its calls come through on managed control planes (streamforge:network.apiServerTunnel). */
+  readonly apiServerTunnel: readonly PodsOf[];
   /** The URL the API server calls instead of the Service (streamforge:operator.relaunchGuard.url): its host is named by the certificate too. */
   readonly url?: string;
 }
@@ -299,8 +301,14 @@ export function relaunchGuardWorkload<Image>(args: Omit<RelaunchGuardWorkloadArg
     spec: {
       podSelector: { matchLabels: selector },
       policyTypes: ["Ingress", "Egress"],
-      // The API server calls webhooks from its own address (the kubelet's probes are not subject to NetworkPolicy).
-      ingress: [{ from: [{ ipBlock: { cidr: args.apiServer.cidr } }], ports: tcp([RELAUNCH_GUARD_PORT]) }],
+      // The API server calls webhooks from its own address, or through its tunnel's agents (the
+      // kubelet's probes are not subject to NetworkPolicy).
+      ingress: [
+        {
+          from: [{ ipBlock: { cidr: args.apiServer.cidr } }, ...args.apiServerTunnel.map((p) => podsIn(p.namespace, p.podLabels))],
+          ports: tcp([RELAUNCH_GUARD_PORT]),
+        },
+      ],
       // It reads Jobs, its Secret and its configuration through the API server's Service IP: no DNS.
       egress: [apiServerEgressRule(args.apiServer)],
     },

@@ -323,10 +323,19 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     expect(there.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "default").automountServiceAccountToken).toBe(false);
   });
 
-  it("lets in only the API server, on its port, and lets out only the API server", () => {
+  it("lets in only the API server and Konnectivity's agents in kube-system, on its port, and lets out only the API server", () => {
     const { spec } = one("NetworkPolicy");
     const api = committedConfig(stack).network!;
-    expect(spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: api.apiServerCidr } }], ports: [{ protocol: "TCP", port: 9443 }] }]);
+    const agents = (label: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { [label]: "konnectivity-agent" } },
+    });
+    expect(spec.ingress).toEqual([
+      {
+        from: [{ ipBlock: { cidr: api.apiServerCidr } }, agents("k8s-app"), agents("app")],
+        ports: [{ protocol: "TCP", port: 9443 }],
+      },
+    ]);
     expect(spec.egress).toEqual([
       { to: [{ ipBlock: { cidr: api.apiServerCidr } }], ports: api.apiServerPorts.map((port) => ({ protocol: "TCP", port })) },
     ]);
