@@ -118,20 +118,7 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
         ),
       );
   }
-  if (operator?.enabled) {
-    const guardNs = relaunchGuardNamespace(operator, config.apps.namespace);
-    const shared = [config.apps.namespace, operator.watchNamespace].includes(guardNs);
-    if (guardNs.length > 63 || shared)
-      problems.push(
-        problem(
-          "operator",
-          ["relaunchGuard", "namespace"],
-          shared
-            ? `expected a namespace of the relaunch guard's own, where no person holds edit (edit there would read its key); found "${guardNs}", where the apps or the watched Jobs are`
-            : `expected a namespace name of at most 63 characters; the default "${guardNs}" has ${guardNs.length}: set one`,
-        ),
-      );
-  }
+  if (operator?.enabled) problems.push(...relaunchGuardNamespaceProblems(config, operator));
   const rollouts = config.rollouts;
   if (rollouts?.enabled && !catalogue.users[rollouts.queueManager.kafkaUser])
     problems.push(
@@ -152,6 +139,43 @@ function crossAreaRules(config: PlatformConfig): ConfigProblem[] {
           ),
         );
   return [...problems, ...endpointProblems(config), ...chaosRules(config), ...productionRules(config)];
+}
+
+/**
+ * The relaunch guard's namespace must be its own: any other the platform uses has readers of
+ * Secrets (people with `edit` in the apps, Strimzi's and Argo's controllers, Litmus) or is the
+ * cluster's, and a derived name must still be a namespace name.
+ */
+function relaunchGuardNamespaceProblems(config: PlatformConfig, operator: NonNullable<PlatformConfig["operator"]>): ConfigProblem[] {
+  const guardNs = relaunchGuardNamespace(operator, config.apps.namespace);
+  const others = new Set([
+    ...AREAS.filter((area) => area.name !== "selfHealing").flatMap((area) => area.namespaces(config as never).map((ns) => ns.name)),
+    config.apps.namespace,
+    operator.watchNamespace ?? config.apps.namespace,
+    config.kafka.namespace,
+    config.strimzi.namespace,
+    config.monitoring.namespace,
+    ...(config.rollouts?.enabled ? [config.rollouts.controller.namespace] : []),
+    ...(config.chaos?.enabled ? [config.chaos.namespace] : []),
+    "default",
+  ]);
+  if (others.has(guardNs) || guardNs.startsWith("kube-"))
+    return [
+      problem(
+        "operator",
+        ["relaunchGuard", "namespace"],
+        `expected a namespace of the relaunch guard's own, where no person holds edit and nothing else reads Secrets; found "${guardNs}", which the platform or the cluster uses for something else`,
+      ),
+    ];
+  if (guardNs.length > 63)
+    return [
+      problem(
+        "operator",
+        ["relaunchGuard", "namespace"],
+        `expected a namespace name of at most 63 characters; the default "${guardNs}" has ${guardNs.length}: set one`,
+      ),
+    ];
+  return [];
 }
 
 /** What prod must have: production sizing, and nothing reachable or reaching out wider than it needs. */

@@ -232,19 +232,34 @@ sa_kubeconfig() {
   ) || die "could not write the ServiceAccount's kubeconfig"
 }
 
+# deployment_namespace <name>: the one namespace holding a Deployment of that name (empty when
+# none); more than one is refused: another namespace's copy must never be the one run.
+deployment_namespace() {
+  local found
+  found="$(kubectl get deployments -A --field-selector "metadata.name=$1" -o jsonpath='{range .items[*]}{.metadata.namespace}{"\n"}{end}')" ||
+    die "could not list the Deployments named $1"
+  [[ "$(grep -c . <<<"$found")" -le 1 ]] ||
+    die "Deployments named $1 in more than one namespace ($(paste -sd, <<<"$found")): expected only the local stack's"
+  printf '%s' "$found"
+}
+
 # run_guard <image> <run dir>: the relaunch guard, when the stack's webhook configuration calls
 # it at a URL on this machine (kwok runs no pods), with the settings of the stack's Deployment of
 # it and its ServiceAccount, in the guard's own namespace; returns once the API server's
 # configuration trusts its CA.
 run_guard() {
   local image="$1" run="$2" namespace settings configuration url port
-  namespace="$(kubectl get deployments -A --field-selector "metadata.name=${GUARD_DEPLOYMENT}" -o jsonpath='{.items[0].metadata.namespace}' 2>/dev/null || true)"
+  namespace="$(deployment_namespace "$GUARD_DEPLOYMENT")"
   if [[ -z "$namespace" ]]; then
     log "no relaunch guard to run: the stack declared no ${GUARD_DEPLOYMENT}"
     return 0
   fi
+  # Only the guard's own settings (operator/src/contract.ts relaunchGuardSettingSchemas), never
+  # whatever else a Deployment's env holds (NODE_OPTIONS would run code in the container).
   settings="$(kubectl get deployment "$GUARD_DEPLOYMENT" -n "$namespace" -o json |
-    jq -r '.spec.template.spec.containers[0].env[] | select(.value != null and .name != "PORT" and .name != "LISTEN_HOST") | "\(.name)=\(.value)"')" ||
+    jq -r '.spec.template.spec.containers[0].env[]
+      | select(.value != null and (.name | IN("OPERATOR_USER", "CERT_STORE", "SERVING_HOSTS", "WEBHOOK_CONFIGURATION", "WEBHOOK_NAME", "SYNC_INTERVAL_MS", "LOG_LEVEL")))
+      | "\(.name)=\(.value)"')" ||
     die "could not read the settings of ${namespace}/${GUARD_DEPLOYMENT}"
   configuration="$(sed -n 's/^WEBHOOK_CONFIGURATION=//p' <<<"$settings")"
   url="$(kubectl get validatingwebhookconfiguration "$configuration" -o jsonpath='{.webhooks[0].clientConfig.url}')"
@@ -297,10 +312,10 @@ cmd_run() {
     die "could not create topic ${RUN_TOPIC} on ${KAFKA_BOOTSTRAP_SERVERS}"
   # Its own identity: the ServiceAccount of the operator's Deployment that `pulumi up --stack local`
   # created, never the admin: what the API server allows it is the stack's Role and admission guard.
-  local deployed sa_namespace sa_name
-  deployed="$(kubectl get deployments -A --field-selector "metadata.name=${OPERATOR_DEPLOYMENT}" \
-    -o jsonpath='{.items[0].metadata.namespace} {.items[0].spec.template.spec.serviceAccountName}' 2>/dev/null || true)"
-  read -r sa_namespace sa_name <<<"$deployed"
+  local sa_namespace sa_name=""
+  sa_namespace="$(deployment_namespace "$OPERATOR_DEPLOYMENT")"
+  [[ -z "$sa_namespace" ]] ||
+    sa_name="$(kubectl get deployment "$OPERATOR_DEPLOYMENT" -n "$sa_namespace" -o jsonpath='{.spec.template.spec.serviceAccountName}')"
   [[ -n "${sa_name:-}" ]] ||
     die "the local stack's ${OPERATOR_DEPLOYMENT} is not deployed, so its ServiceAccount does not exist: run local/platform.sh deploy first"
   # The credentials the container reads, owned by its user (65532), not readable by others; the

@@ -198,16 +198,21 @@ describe("bad configuration names the key, what was expected and what was found"
     expect(relaunchGuardNamespace(parsePlatformConfig(variant("dev", () => {})).operator!, "stf")).toBe("stf-relaunch-guard");
     const named = parsePlatformConfig(variant("dev", (r) => (r.operator.relaunchGuard = { namespace: "platform-guards" })));
     expect(relaunchGuardNamespace(named.operator!, named.apps.namespace)).toBe("platform-guards");
-    for (const shared of ["stf", "stf-jobs"])
-      expect(
+    // The apps, the watched Jobs, Kafka's, Strimzi's, Argo's, monitoring, the cluster's own.
+    for (const shared of ["stf", "stf-jobs", "kafka", "strimzi", "argo-rollouts", "monitoring", "kube-system", "kube-anything", "default"])
+      expect([
+        shared,
         problemsOf(
           variant("dev", (r) => {
             r.operator.watchNamespace = "stf-jobs";
             r.operator.relaunchGuard = { namespace: shared };
           }),
         ),
-      ).toEqual([
-        `streamforge:operator.relaunchGuard.namespace: expected a namespace of the relaunch guard's own, where no person holds edit (edit there would read its key); found "${shared}", where the apps or the watched Jobs are`,
+      ]).toEqual([
+        shared,
+        [
+          `streamforge:operator.relaunchGuard.namespace: expected a namespace of the relaunch guard's own, where no person holds edit and nothing else reads Secrets; found "${shared}", which the platform or the cluster uses for something else`,
+        ],
       ]);
     const long = "a".repeat(50);
     expect(problemsOf(variant("dev", (r) => (r.apps = { ...r.apps, namespace: long })))).toContain(

@@ -8,8 +8,9 @@ import type { OutputValues, PLATFORM_OUTPUTS } from "../kit/outputs-contract";
 import { FROM_KUBECONFIG_PLACEHOLDER } from "../kit/provider";
 import { planUsers } from "../kafka/catalogue";
 import { caCopy, caSynced, clientNamespaces } from "../kafka/clients";
-import { type SelfHealingAreaConfig, registryLogin } from "../self-healing/config";
+import { type SelfHealingAreaConfig, registryLogin, relaunchGuardNamespace } from "../self-healing/config";
 import { OPERATOR_NAME, PULL_SECRET_NAME } from "../self-healing/manifests";
+import { relaunchGuardAccount } from "../self-healing/relaunch-guard-spec";
 import { ROLLOUTS_RELEASE } from "../../rollouts/component";
 import { QUEUE_MANAGER } from "../../rollouts/spec";
 import { clusterArea } from "./config";
@@ -39,7 +40,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
   const plan = networkPlan(config, { clientNamespaces: clients, caSync: caSynced(config) });
   const network = new NetworkBaseline(
     "network",
-    { denyIn: plan.denyIn, ingress: plan.ingress, egress: plan.egress },
+    { denyIn: plan.denyIn, dnsIn: plan.dnsIn, ingress: plan.ingress, egress: plan.egress },
     { providers, dependsOn: namespaces.dependencies(...plan.denyIn) },
   );
   const login = operator ? registryLogin(operator.image) : undefined;
@@ -58,6 +59,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
       // The config rules require the deployers in every stack.
       deployers: apps.deployers!,
       responders: apps.responders,
+      platformNamespaces: operator ? [relaunchGuardNamespace(operator, apps.namespace)] : [],
       ...(config.rollouts?.enabled
         ? { rolloutsController: serviceAccountUser(config.rollouts.controller.namespace, ROLLOUTS_RELEASE) }
         : {}),
@@ -67,6 +69,7 @@ function create({ config, providers, namespaces }: AreaStack<ClusterStackConfig>
           serviceAccount: OPERATOR_NAME,
           kafkaUser: operator.kafkaUser,
           pullSecrets: login ? [PULL_SECRET_NAME] : [],
+          relaunchGuard: relaunchGuardAccount(login !== undefined),
         },
         queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: config.rollouts?.queueManager.kafkaUser ?? QUEUE_MANAGER },
       }),

@@ -73,8 +73,10 @@ export interface NetworkPlanContext {
 export interface NetworkPlan {
   /** Where every workload reaches the API server. */
   readonly apiServer: ApiServerAddress;
-  /** Namespaces denied both ways by default, each with DNS to the cluster DNS. */
+  /** Namespaces denied both ways by default. */
   readonly denyIn: readonly string[];
+  /** Those of them whose pods may resolve names at the cluster DNS: all but the relaunch guard's, which needs none. */
+  readonly dnsIn: readonly string[];
   readonly ingress: readonly IngressAllowance[];
   readonly egress: readonly EgressAllowance[];
 }
@@ -231,10 +233,12 @@ export function networkPlan(config: NetworkPlanConfig, ctx: NetworkPlanContext):
     ...ctx.clientNamespaces,
     ...(chaos ? [chaos.namespace] : []),
     ...(rollouts?.controller.install ? [rollouts.controller.namespace] : []),
-    // The relaunch guard's own: its pods' NetworkPolicy beside them (infra/self-healing/relaunch-guard-spec.ts).
-    ...(operator ? [relaunchGuardNamespace(operator, apps.namespace)] : []),
   ];
-  return { apiServer: api, denyIn: [...new Set(denyIn)].sort(), ingress, egress };
+  // The relaunch guard's own: its pods' NetworkPolicy is beside them (infra/self-healing/relaunch-guard-spec.ts),
+  // and they reach the API server by address, so no DNS.
+  const guardNs = operator ? [relaunchGuardNamespace(operator, apps.namespace)] : [];
+  const sorted = (names: readonly string[]) => [...new Set(names)].sort();
+  return { apiServer: api, denyIn: sorted([...denyIn, ...guardNs]), dnsIn: sorted(denyIn), ingress, egress };
 }
 
 /** The egress rule to an http(s) address the config rules accepted (infra/config.ts endpointProblems). */

@@ -12,8 +12,10 @@ import { dnsAllowance } from "./network-plan";
 import { type EgressAllowance, type IngressAllowance, allowEgress, allowIngress, defaultDeny } from "../kit/network-spec";
 
 export interface NetworkBaselineArgs {
-  /** Namespaces denied both ways by default; each may resolve names at the cluster DNS. */
+  /** Namespaces denied both ways by default. */
   readonly denyIn: readonly string[];
+  /** Those whose pods may resolve names at the cluster DNS. */
+  readonly dnsIn: readonly string[];
   /** Ingress opened on top of that. */
   readonly ingress: readonly IngressAllowance[];
   /** Egress opened on top of that. */
@@ -31,10 +33,10 @@ export class NetworkBaseline extends pulumi.ComponentResource {
     super("streamforge:platform:NetworkBaseline", name, {}, opts);
     const policies: k8s.networking.v1.NetworkPolicy[] = [];
     this.deniedNamespaces = [...new Set(args.denyIn)].sort();
-    for (const ns of this.deniedNamespaces) {
+    for (const ns of this.deniedNamespaces)
       policies.push(new k8s.networking.v1.NetworkPolicy(`${name}-deny-${ns}`, defaultDeny(ns), { parent: this }));
+    for (const ns of [...new Set(args.dnsIn)].sort())
       policies.push(new k8s.networking.v1.NetworkPolicy(`${name}-dns-${ns}`, allowEgress(dnsAllowance(ns)), { parent: this }));
-    }
     for (const allow of args.ingress) {
       policies.push(
         new k8s.networking.v1.NetworkPolicy(`${name}-allow-${allow.namespace}-${allow.name}`, allowIngress(allow), { parent: this }),

@@ -321,12 +321,18 @@ export interface CredentialUser {
 export interface WorkloadAccountsArgs {
   /** The catalogue's users, planned: whose credentials Secret each service's account may reference. */
   readonly users: readonly CredentialUser[];
-  /** The operator's ServiceAccount and Kafka user, where the stack runs the operator (its relaunch guard runs in a namespace of its own). */
+  /**
+   * The operator's ServiceAccount and Kafka user, where the stack runs the operator; and its relaunch
+   * guard's account and Secrets, reserved here although the guard runs in a namespace of its own: a
+   * stack that moves it from here keeps its old objects until the update ends, and nothing here may
+   * wear its name, labels or Secrets meanwhile, or ever.
+   */
   readonly operator?:
     | {
         readonly serviceAccount: string;
         readonly kafkaUser: string;
         readonly pullSecrets: readonly string[];
+        readonly relaunchGuard: { readonly serviceAccount: string; readonly secrets: readonly string[] };
       }
     | undefined;
   /** queue-manager's ServiceAccount and Kafka user. */
@@ -340,7 +346,10 @@ export interface WorkloadAccountsArgs {
  */
 export function workloadAccounts(args: WorkloadAccountsArgs) {
   const { operator, queueManager } = args;
-  const platformServiceAccounts = [queueManager.serviceAccount, ...(operator ? [operator.serviceAccount] : [])];
+  const platformServiceAccounts = [
+    queueManager.serviceAccount,
+    ...(operator ? [operator.serviceAccount, operator.relaunchGuard.serviceAccount] : []),
+  ];
   const credentials: Record<string, string[]> = {};
   const own = (account: string, secret: string) => (credentials[account] ??= []).push(secret);
   for (const user of args.users) {
@@ -350,6 +359,7 @@ export function workloadAccounts(args: WorkloadAccountsArgs) {
     else own(user.service, user.name);
   }
   for (const secret of operator?.pullSecrets ?? []) own(operator!.serviceAccount, secret);
+  for (const secret of operator?.relaunchGuard.secrets ?? []) own(operator!.relaunchGuard.serviceAccount, secret);
   const workerServiceAccounts = [
     "default",
     ...Object.keys(credentials)

@@ -28,6 +28,11 @@ export interface AppsWorkloadGuardArgs extends WorkloadGuardArgs {
   readonly rolloutsController?: string | undefined;
   /** The people on call, bound to the responder Role in each guarded namespace (none: bound to nobody). */
   readonly responders: Identities;
+  /**
+   * Namespaces only the platform's own workloads run in (the relaunch guard's), where nobody should
+   * be bound: no long-lived token and no session into a platform pod there either, should someone be.
+   */
+  readonly platformNamespaces: readonly string[];
 }
 
 export class AppsWorkloadGuard extends pulumi.ComponentResource {
@@ -53,9 +58,10 @@ export class AppsWorkloadGuard extends pulumi.ComponentResource {
     });
     // No sessions into the platform's pods, no long-lived tokens of their accounts, no Service out
     // of the cluster, no platform template in a workload its deployers or controllers did not write.
+    const everywhere = { ...args, namespaces: [...args.namespaces, ...args.platformNamespaces] };
     const extras = {
-      access: platformPodAccessGuard(args),
-      tokens: tokenSecretGuard(args),
+      access: platformPodAccessGuard(everywhere),
+      tokens: tokenSecretGuard(everywhere),
       services: serviceGuard(args),
       workloads: platformWorkloadsGuard(args),
       platformTokens: platformTokenGuard(args),

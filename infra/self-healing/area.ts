@@ -71,6 +71,8 @@ function create(stack: AreaStack<SelfHealingStackConfig>): SelfHealingParts {
       guard: operator.guard,
       relaunchGuardNamespace: relaunchGuardNamespace(operator, apps.namespace),
       apiServerTunnel: config.network.apiServerTunnel,
+      // The config rules require the deployers in every stack.
+      deployers: apps.deployers!,
       ...(operator.relaunchGuard.url ? { relaunchGuardUrl: operator.relaunchGuard.url } : {}),
       ...registry,
     },

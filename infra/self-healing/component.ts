@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { declareGuard } from "../kit/admission";
 import { defaultAccountWithoutToken } from "../kit/namespaces";
 import type { PodsOf } from "../kit/network-spec";
+import type { Deployers } from "../cluster/platform-workloads-spec";
 import { grantRole } from "../kit/rbac";
 import { GUARD_DEFAULTS, type OperatorGuardArgs, operatorGuard } from "./guard";
 import {
@@ -48,6 +49,8 @@ export interface SelfHealingOperatorArgs {
   readonly guard?: Pick<OperatorGuardArgs, "allowedServiceAccounts" | "allowedImagePrefixes" | "allowedEnv">;
   /** The relaunch guard's own namespace (streamforge:operator.relaunchGuard.namespace). */
   readonly relaunchGuardNamespace: string;
+  /** Who runs `pulumi up` (streamforge:apps.deployers): the only ones who may change the relaunch guard's configuration beyond its CA. */
+  readonly deployers: Deployers;
   /** The pods the API server's calls to the relaunch guard come through, besides its address (streamforge:network.apiServerTunnel). */
   readonly apiServerTunnel: readonly PodsOf[];
   /** Where the relaunch guard runs: in the cluster (absent), or outside it at this https URL (streamforge:operator.relaunchGuard.url). */
@@ -129,7 +132,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
   private relaunchGuard(
     name: string,
     spec: OperatorSpec<pulumi.Output<string>>,
-    args: Pick<SelfHealingOperatorArgs, "relaunchGuardNamespace" | "relaunchGuardUrl" | "apiServerTunnel">,
+    args: Pick<SelfHealingOperatorArgs, "relaunchGuardNamespace" | "relaunchGuardUrl" | "apiServerTunnel" | "deployers">,
     login: RegistryLogin | undefined,
   ): k8s.admissionregistration.v1.ValidatingWebhookConfiguration {
     const child = { parent: this };
@@ -142,7 +145,7 @@ export class SelfHealingOperator extends pulumi.ComponentResource {
     );
     const configRole = new k8s.rbac.v1.ClusterRole(`${name}-relaunch-guard-configuration`, rbac.clusterRole.role, child);
     // Its patch on its configuration is granted only once the policy that limits it to the CA is in force.
-    const caOnly = declareGuard(this, relaunchGuardCaOnly(at), `${name}-relaunch-guard-ca-only`);
+    const caOnly = declareGuard(this, relaunchGuardCaOnly({ ...at, deployers: args.deployers }), `${name}-relaunch-guard-ca-only`);
     granted.push(
       new k8s.rbac.v1.ClusterRoleBinding(`${name}-relaunch-guard-configuration`, rbac.clusterRole.binding, {
         parent: this,

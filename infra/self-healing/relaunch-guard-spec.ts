@@ -12,6 +12,7 @@
  */
 import { relaunchGuardEnv } from "../../operator/src/contract";
 import { denyBindingIn, lit, serviceAccountUser, validatingPolicy } from "../kit/admission-spec";
+import { type Deployers, byDeployer } from "../cluster/platform-workloads-spec";
 import { type ApiServerAddress, type PodsOf, apiServerEgressRule, namespaceSelector, podsIn, tcp } from "../kit/network-spec";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, spreadOverNodes } from "./manifests";
 
@@ -77,6 +78,14 @@ export function relaunchGuardWebhook(args: RelaunchGuardArgs) {
 export const RELAUNCH_GUARD_CERT_SECRET = `${RELAUNCH_GUARD_NAME}-tls`;
 /** Its own pull Secret where the image needs a login, beside it. */
 export const RELAUNCH_GUARD_PULL_SECRET = `${RELAUNCH_GUARD_NAME}-pull`;
+/**
+ * The guard's account and Secrets, which the apps guard keeps reserved in the apps namespaces
+ * (infra/cluster/workload-guard-spec.ts): the guard ran there before it had a namespace of its own.
+ */
+export const relaunchGuardAccount = (pulled: boolean) => ({
+  serviceAccount: RELAUNCH_GUARD_NAME,
+  secrets: [RELAUNCH_GUARD_CERT_SECRET, ...(pulled ? [RELAUNCH_GUARD_PULL_SECRET] : [])],
+});
 /** The guard's port in its pod; its Service's is 443. */
 export const RELAUNCH_GUARD_PORT = 9443;
 const selector = { "app.kubernetes.io/name": RELAUNCH_GUARD_NAME };
@@ -147,18 +156,21 @@ const WEBHOOK_FIELDS = [
 ] as const;
 const METADATA_FIELDS = ["labels", "annotations", "ownerReferences", "finalizers"] as const;
 
-/** The ValidatingAdmissionPolicy that holds the guard's account to its one write on its configuration. */
+/** The ValidatingAdmissionPolicy that holds everyone but the deployers to the guard's one write on its configuration. */
 export const relaunchGuardCaOnlyName = (operatorNamespace: string): string => `${relaunchGuardWebhookName(operatorNamespace)}-ca-only`;
 
 /**
  * The guard's account may patch its configuration, but only its entries' caBundle: without this,
  * its token (stolen, or used through `impersonate` by anyone granted that in its namespace) could
  * set `failurePolicy: Ignore`, point the webhook at another URL, widen its rules to every Secret
- * in the cluster, or hang an owner on it for the garbage collector to delete it. API-based
- * policies apply to webhook configurations (only the policy kinds themselves are exempt:
- * k8s.io/apiserver v0.37.2 pkg/admission/plugin/policy/generic/plugin.go).
+ * in the cluster, or hang an owner on it for the garbage collector to delete it. The policy holds
+ * every requester but the deployers (who change it through `pulumi up`) to that, not the guard's
+ * account by name: an account of the same name elsewhere (the guard's before it moved, whose
+ * grant Pulumi takes away only later in the same update) or any other holder of `patch` on webhook
+ * configurations is held too. API-based policies apply to webhook configurations (only the policy
+ * kinds themselves are exempt: k8s.io/apiserver v0.37.2 pkg/admission/plugin/policy/generic/plugin.go).
  */
-export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace" | "guardNamespace">) {
+export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNamespace"> & { readonly deployers: Deployers }) {
   const name = relaunchGuardCaOnlyName(args.operatorNamespace);
   const configuration = relaunchGuardWebhookName(args.operatorNamespace);
   // Optional selection on both sides: a field set on one and absent on the other differs too.
@@ -182,20 +194,15 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
         },
       ],
     },
-    matchConditions: [
-      {
-        name: "the-relaunch-guard",
-        expression: `request.userInfo.username == ${lit(serviceAccountUser(args.guardNamespace, RELAUNCH_GUARD_NAME))}`,
-      },
-    ],
+    matchConditions: [{ name: "not-a-deployer", expression: `!(${byDeployer(args.deployers)})` }],
     validations: [
       {
         expression: METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f)).join(" && "),
-        message: `metadata: expected the relaunch guard to change no label, annotation, owner or finalizer of ${configuration}; it may only write its CA`,
+        messageExpression: `${lit(`metadata: expected no label, annotation, owner or finalizer of ${configuration} to change but by the deployers (the relaunch guard may only write its CA); found a change by `)} + request.userInfo.username`,
       },
       {
         expression: `size(object.?webhooks.orValue([])) == size(oldObject.?webhooks.orValue([])) && object.?webhooks.orValue([]).all(w, oldObject.?webhooks.orValue([]).exists(o, ${sameWebhook}))`,
-        message: `webhooks: expected the relaunch guard to change only webhooks[].clientConfig.caBundle of ${configuration}; found another change`,
+        messageExpression: `${lit(`webhooks: expected only webhooks[].clientConfig.caBundle of ${configuration} to change but by the deployers; found another change by `)} + request.userInfo.username`,
       },
     ],
   });

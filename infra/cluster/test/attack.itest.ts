@@ -37,6 +37,7 @@ import { responderBinding, responderRole, responderRoleName } from "../responder
 import { planUsers } from "../../kafka/catalogue";
 import { GUARD_DEFAULTS, guardName, operatorGuard } from "../../self-healing/guard";
 import { OPERATOR_NAME, PULL_SECRET_NAME, type OperatorSpec, jobsRole, roleBinding, serviceAccount } from "../../self-healing/manifests";
+import { relaunchGuardAccount } from "../../self-healing/relaunch-guard-spec";
 import { replacementJob } from "../../../operator/src/core/relaunch";
 import { pendingAnnotations } from "../../../operator/src/core/resume";
 import type { JobManifest } from "../../../operator/src/core/jobs";
@@ -63,6 +64,7 @@ const accounts = workloadAccounts({
     serviceAccount: OPERATOR_NAME,
     kafkaUser: local.operator!.kafkaUser,
     pullSecrets: [PULL_SECRET_NAME],
+    relaunchGuard: relaunchGuardAccount(true),
   },
   queueManager: { serviceAccount: QUEUE_MANAGER, kafkaUser: local.rollouts!.queueManager.kafkaUser },
 });
@@ -692,14 +694,26 @@ describe("the apps namespace under attack, with each creator's real token", () =
     const platformService = (what: string) =>
       `ValidatingAdmissionPolicy '${SERVICES}' with binding '${SERVICES}' denied request: spec: expected a Service of the platform's pods (${accounts.platformServiceAccounts.join(", ")}) to be written only by the deployers; found ${what} by ${alice}`;
     expect(dryRun("edit", service("qm-internal", {})).output).toContain(platformService("one created"));
-    expect(as("admin", service("queue-manager", {}), "apply", "-f", "-").ok).toBe(true);
+    const guardService = {
+      ...service("streamforge-relaunch-guard", {}),
+      spec: { selector: { "app.kubernetes.io/name": "streamforge-relaunch-guard" }, ports: [{ port: 443 }] },
+    };
+    expect(as("admin", guardService, "apply", "-f", "-").ok).toBe(true);
     expect(
-      edit("patch", "service", "queue-manager", "--type", "merge", "-p", JSON.stringify({ spec: { selector: { app: "mine" } } })).output,
+      edit(
+        "patch",
+        "service",
+        "streamforge-relaunch-guard",
+        "--type",
+        "merge",
+        "-p",
+        JSON.stringify({ spec: { selector: { app: "mine" } } }),
+      ).output,
     ).toContain(platformService("a change"));
-    expect(edit("delete", "service", "queue-manager").output).toContain(platformService("a deletion"));
-    expect(withoutWarnings(edit("label", "service", "queue-manager", "team=ingest"))).toEqual({
+    expect(edit("delete", "service", "streamforge-relaunch-guard").output).toContain(platformService("a deletion"));
+    expect(withoutWarnings(edit("label", "service", "streamforge-relaunch-guard", "team=ingest"))).toEqual({
       ok: true,
-      output: "service/queue-manager labeled",
+      output: "service/streamforge-relaunch-guard labeled",
     });
     expect(
       withoutWarnings(

@@ -23,6 +23,7 @@ const ACCOUNTS = workloadAccounts({
     serviceAccount: "streamforge-self-healing-operator",
     kafkaUser: "self-healing-operator",
     pullSecrets: ["operator-pull"],
+    relaunchGuard: { serviceAccount: "streamforge-relaunch-guard", secrets: ["streamforge-relaunch-guard-tls"] },
   },
   queueManager: { serviceAccount: "queue-manager", kafkaUser: "queue-manager" },
 });
@@ -65,9 +66,10 @@ describe("who owns which credentials", () => {
         loader: ["loaders"],
         "arango-connector": ["arango-connector"],
         "streamforge-self-healing-operator": ["self-healing-operator", "operator-pull"],
+        "streamforge-relaunch-guard": ["streamforge-relaunch-guard-tls"],
       },
       workerServiceAccounts: ["default", "arango-connector", "loader"],
-      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator"],
+      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator", "streamforge-relaunch-guard"],
       launcherServiceAccount: "queue-manager",
     });
   });
@@ -99,7 +101,7 @@ describe("who owns which credentials", () => {
         workerServiceAccounts: ["default", "queue-manager"],
       }),
     ).toThrow(
-      "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator); found queue-manager",
+      "workerServiceAccounts: expected none of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard); found queue-manager",
     );
     expect(() =>
       workloadGuard({
@@ -346,14 +348,14 @@ describe("the guard's CEL, evaluated locally", () => {
     const disguised = workerJob();
     (disguised.spec.template as any).metadata = { labels: { "app.kubernetes.io/name": "queue-manager" } };
     expect(asJob(disguised)).toBe(
-      "spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+      "spec.template.metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
     );
     const hashed = {
       metadata: { name: "p", labels: { "rollouts-pod-template-hash": "7d9f" } },
       spec: { containers: [{ name: "x", image: "x" }] },
     };
     expect(admit(guard.policy, { operation: "CREATE", object: hashed, kind: { kind: "Pod" }, userInfo: { username: "alice" } })).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found rollouts-pod-template-hash",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found rollouts-pod-template-hash",
     );
     const qmPod = {
       metadata: { name: "qm", labels: { "app.kubernetes.io/name": "queue-manager", "rollouts-pod-template-hash": "7d9f" } },
@@ -405,10 +407,10 @@ describe("pods after admission: updates and debug containers", () => {
 
   it("refuses a new image or a debug container in a platform pod by anyone but its ReplicaSet", () => {
     expect(update(qmPod, (p) => (p.spec.containers[0].image = "evil:1"))).toBe(
-      "spec: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a change of its spec by alice",
+      "spec: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to change only by its ReplicaSet; found a change of its spec by alice",
     );
     expect(update(qmPod, debug({ securityContext: { runAsNonRoot: true } }), "alice", "ephemeralcontainers")).toBe(
-      "spec.ephemeralContainers: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator) to change only by its ReplicaSet; found a debug container by alice",
+      "spec.ephemeralContainers: expected a pod of the platform's accounts (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to change only by its ReplicaSet; found a debug container by alice",
     );
     expect(update(qmPod, (p) => (p.spec.containers[0].image = "queue-manager:2"), REPLICASET_CONTROLLER)).toBe("admitted");
   });
@@ -420,10 +422,10 @@ describe("pods after admission: updates and debug containers", () => {
     const older = { ...worker, spec: { ...worker.spec, securityContext: { runAsUser: 0 } } };
     expect(update(older, (p) => (p.metadata.finalizers = []), "system:serviceaccount:kube-system:job-controller")).toBe("admitted");
     expect(update(worker, (p) => (p.metadata.labels["app.kubernetes.io/name"] = "queue-manager"))).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager",
     );
     expect(update(qmPod, (p) => (p.metadata.labels["rollouts-pod-template-hash"] = "stable1"))).toBe(
-      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
+      "metadata.labels: expected no app.kubernetes.io/name of the platform's (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) and no rollouts-pod-template-hash outside their ReplicaSets; found queue-manager, rollouts-pod-template-hash",
     );
   });
 
@@ -466,7 +468,7 @@ describe("sessions into the platform's pods", () => {
 
   it("refuses exec, attach and port-forward into queue-manager's and the operator's pods, and admits them into workers'", () => {
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "exec")).toBe(
-      "pods/exec: expected no session into the platform's pods (queue-manager, streamforge-self-healing-operator): their tokens carry Roles; found queue-manager-7d9f6c5b4-x2x7q",
+      "pods/exec: expected no session into the platform's pods (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard): their tokens carry Roles; found queue-manager-7d9f6c5b4-x2x7q",
     );
     expect(connect("streamforge-self-healing-operator-5f7d8-abcde", "attach")).toContain("pods/attach: expected no session");
     expect(connect("queue-manager-7d9f6c5b4-x2x7q", "portforward")).toContain("pods/portforward: expected no session");
@@ -515,23 +517,23 @@ describe("Services in the apps namespaces", () => {
     const policy = serviceGuard({
       namespaces: ["stf"],
       namePrefix: "x",
-      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator"],
+      platformServiceAccounts: ["queue-manager", "streamforge-self-healing-operator", "streamforge-relaunch-guard"],
       deployers: { users: ["ci-deployer"], groups: [] },
       rolloutsController: "system:serviceaccount:argo-rollouts:argo-rollouts",
     }).policy;
-    const qmService = {
-      metadata: { name: "queue-manager" },
-      spec: { selector: { "app.kubernetes.io/name": "queue-manager" }, ports: [{ port: 8080 }] },
+    const guardService = {
+      metadata: { name: "streamforge-relaunch-guard" },
+      spec: { selector: { "app.kubernetes.io/name": "streamforge-relaunch-guard" }, ports: [{ port: 443 }] },
     };
-    const mine = { ...qmService, spec: { ...qmService.spec, selector: { app: "mine" } } };
+    const mine = { ...guardService, spec: { ...guardService.spec, selector: { app: "mine" } } };
     const refused = (by: string, what: string) =>
-      `spec: expected a Service of the platform's pods (queue-manager, streamforge-self-healing-operator) to be written only by the deployers or Argo Rollouts' controller; found ${what} by ${by}`;
+      `spec: expected a Service of the platform's pods (queue-manager, streamforge-self-healing-operator, streamforge-relaunch-guard) to be written only by the deployers or Argo Rollouts' controller; found ${what} by ${by}`;
     const as = (username: string) => ({ username, groups: [] });
-    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: qmService, userInfo: as(ALICE) })).toBe(
+    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: guardService, userInfo: as(ALICE) })).toBe(
       refused(ALICE, "a change"),
     );
-    expect(admit(policy, { operation: "CREATE", object: qmService, userInfo: as(ALICE) })).toBe(refused(ALICE, "one created"));
-    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: qmService, userInfo: as("ci-deployer") })).toBe("admitted");
+    expect(admit(policy, { operation: "CREATE", object: guardService, userInfo: as(ALICE) })).toBe(refused(ALICE, "one created"));
+    expect(admit(policy, { operation: "UPDATE", object: mine, oldObject: guardService, userInfo: as("ci-deployer") })).toBe("admitted");
     // Argo's controller moves queue-manager's selector to a new ReplicaSet's hash.
     const stable = { metadata: { name: "queue-manager" }, spec: { selector: { "app.kubernetes.io/name": "queue-manager" } } };
     const moved = { ...stable, spec: { selector: { ...stable.spec.selector, "rollouts-pod-template-hash": "abc" } } };
@@ -544,17 +546,17 @@ describe("Services in the apps namespaces", () => {
       }),
     ).toBe("admitted");
     // Deleted to be made again elsewhere: refused; the namespace controller's cleanup is not.
-    expect(admit(policy, { operation: "DELETE", oldObject: qmService, userInfo: as(ALICE) })).toBe(refused(ALICE, "a deletion"));
+    expect(admit(policy, { operation: "DELETE", oldObject: guardService, userInfo: as(ALICE) })).toBe(refused(ALICE, "a deletion"));
     expect(
       admit(policy, {
         operation: "DELETE",
-        oldObject: qmService,
+        oldObject: guardService,
         userInfo: as("system:serviceaccount:kube-system:namespace-controller"),
       }),
     ).toBe("admitted");
     // Labels and annotations stay open; a worker's own Service too.
-    const labelled = { ...qmService, metadata: { ...qmService.metadata, labels: { team: "a" } } };
-    expect(admit(policy, { operation: "UPDATE", object: labelled, oldObject: qmService, userInfo: as(ALICE) })).toBe("admitted");
+    const labelled = { ...guardService, metadata: { ...guardService.metadata, labels: { team: "a" } } };
+    expect(admit(policy, { operation: "UPDATE", object: labelled, oldObject: guardService, userInfo: as(ALICE) })).toBe("admitted");
     expect(admit(policy, { operation: "CREATE", object: mine, userInfo: as(ALICE) })).toBe("admitted");
   });
 });

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { relaunchGuardSettingSchemas } from "../../../operator/src/contract";
 import { RELAUNCH_GUARD_NAME } from "../relaunch-guard-spec";
 import { registryLogin } from "../config";
+import { admit } from "../../../test/cel";
 
 async function declared(stack: string, edit: (config: PlatformConfig) => PlatformConfig = (c) => c) {
   const { resources } = await runUnderMocks(
@@ -307,7 +308,6 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
       [
         "Deployment/streamforge-relaunch-guard",
         "NetworkPolicy/default-deny",
-        "NetworkPolicy/dns-to-cluster-dns",
         "NetworkPolicy/streamforge-relaunch-guard",
         "PodDisruptionBudget/streamforge-relaunch-guard",
         "Role/streamforge-relaunch-guard-certificate",
@@ -321,6 +321,12 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     );
     expect(there.find((o) => o.metadata.name === "default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     expect(there.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "default").automountServiceAccountToken).toBe(false);
+    // Should anyone be bound there after all: no long-lived token, no session into the guard's pods.
+    const boundThere = inputs
+      .filter((o) => o.kind === "ValidatingAdmissionPolicyBinding")
+      .filter((o) => (o.spec.matchResources?.namespaceSelector?.matchExpressions?.[0]?.values ?? []).includes(GUARD_NS))
+      .map((o) => o.spec.policyName.replace(/^streamforge-stf-/, ""));
+    expect(boundThere.sort()).toEqual(["apps-no-token-secrets", "apps-platform-pod-access"]);
   });
 
   it("lets in only the API server and Konnectivity's agents in kube-system, on its port, and lets out only the API server", () => {
@@ -361,9 +367,21 @@ describe.each(knownStacks())("stack %s: the relaunch guard", (stack) => {
     // Its patch on the configuration is granted only once the policy that limits it to the CA is in force.
     const grant = named("ClusterRoleBinding")[0]!;
     expect(grant.dependsOn).toEqual(expect.arrayContaining([expect.stringContaining("::self-healing-relaunch-guard-ca-only")]));
+    // It holds everyone but the stack's deployers to the CA: the guard, and an account of its name
+    // elsewhere. Only whom it checks is judged here (cel-js lacks optional equality); its refusals
+    // come from the real API server in relaunch-guard.itest.ts.
     const caOnly = one("ValidatingAdmissionPolicy");
-    expect(caOnly.spec.matchConditions[0].expression).toBe(
-      `request.userInfo.username == "system:serviceaccount:${GUARD_NS}:streamforge-relaunch-guard"`,
-    );
+    const whom = { spec: { ...caOnly.spec, validations: [] } };
+    const by = (username: string, groups: string[] = []) =>
+      admit(whom, { operation: "UPDATE", object: vwc.inputs, oldObject: vwc.inputs, userInfo: { username, groups } });
+    for (const who of [
+      `system:serviceaccount:${GUARD_NS}:streamforge-relaunch-guard`,
+      "system:serviceaccount:stf:streamforge-relaunch-guard",
+    ])
+      expect([who, by(who)]).toEqual([who, "admitted"]);
+    const { deployers } = committedConfig(stack).apps;
+    expect(deployers!.users.length + deployers!.groups.length).toBeGreaterThan(0);
+    for (const user of deployers!.users) expect(by(user)).toBe("not checked");
+    for (const group of deployers!.groups) expect(by("someone", [group])).toBe("not checked");
   });
 });

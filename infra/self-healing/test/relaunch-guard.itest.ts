@@ -15,6 +15,7 @@ import { ANNOTATIONS, type JobManifest } from "../../../operator/src/core/jobs";
 import { replacementJob } from "../../../operator/src/core/relaunch";
 import { type PendingRelaunch, pendingAnnotations } from "../../../operator/src/core/resume";
 import { PROJECT_ROOT } from "../../render/render";
+import { committedConfig } from "../../../test/helpers";
 import { OPERATOR_NAME } from "../manifests";
 import { operatorRbac, pendingFor } from "./operator-kit";
 import {
@@ -49,8 +50,11 @@ const WATCH = `stf-relaunch-${run}`;
 const GUARD_NS = `guard-relaunch-${run}`;
 const at = { operatorNamespace: OPERATOR_NS, guardNamespace: GUARD_NS, watchNamespace: WATCH };
 const rbac = relaunchGuardRbac(at);
-const caOnly = relaunchGuardCaOnly(at);
+/** Who may change the configuration beyond its CA: the local stack's deployers, the admin this test applies as among them. */
+const DEPLOYERS = committedConfig("local").apps.deployers!;
+const caOnly = relaunchGuardCaOnly({ ...at, deployers: DEPLOYERS });
 const CA_ONLY = relaunchGuardCaOnlyName(OPERATOR_NS);
+const MOVED_GRANT = `relaunch-guard-moved-${run}`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relaunch-guard-"));
 let operatorKubeconfig = "";
@@ -128,6 +132,15 @@ beforeAll(async () => {
       caOnly.binding,
       { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...rbac.clusterRole.role },
       { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", ...rbac.clusterRole.binding },
+      // The same grant to an account of the guard's name in the operator's namespace, as a stack
+      // moving the guard holds it until Pulumi updates the binding.
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: MOVED_GRANT },
+        roleRef: rbac.clusterRole.binding.roleRef,
+        subjects: [{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: OPERATOR_NS }],
+      },
     ],
   });
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
@@ -176,6 +189,7 @@ afterAll(async () => {
   if (webhook) kubectl("delete", "validatingwebhookconfiguration", webhook.metadata.name, "--ignore-not-found");
   await guard?.stop();
   kubectl("delete", "clusterrolebinding,clusterrole", rbac.clusterRole.role.metadata.name, "--ignore-not-found");
+  kubectl("delete", "clusterrolebinding", MOVED_GRANT, "--ignore-not-found");
   deletePolicies(CA_ONLY);
   for (const ns of [OPERATOR_NS, WATCH, GUARD_NS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -284,22 +298,44 @@ describe("the relaunch guard's certificate and its own token", () => {
     const name = webhook!.metadata.name;
     const patch = (ops: object[]) => asGuard("patch", "validatingwebhookconfiguration", name, "--type", "json", "-p", JSON.stringify(ops));
     const denied = (message: string) => `ValidatingAdmissionPolicy '${CA_ONLY}' with binding '${CA_ONLY}' denied request: ${message}`;
-    const webhooks = `webhooks: expected the relaunch guard to change only webhooks[].clientConfig.caBundle of ${name}; found another change`;
+    const guardUser = `system:serviceaccount:${GUARD_NS}:${RELAUNCH_GUARD_NAME}`;
+    const webhooks = (by = guardUser) =>
+      `webhooks: expected only webhooks[].clientConfig.caBundle of ${name} to change but by the deployers; found another change by ${by}`;
     const failOpen = [{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }];
     await untilEnforced(CA_ONLY, () => patch(failOpen));
-    expect(patch(failOpen).output).toContain(denied(webhooks));
+    expect(patch(failOpen).output).toContain(denied(webhooks()));
     expect(patch([{ op: "replace", path: "/webhooks/0/clientConfig/url", value: "https://198.51.100.7/validate" }]).output).toContain(
-      denied(webhooks),
+      denied(webhooks()),
     );
-    expect(patch([{ op: "replace", path: "/webhooks/0/rules/0/resources", value: ["*"] }]).output).toContain(denied(webhooks));
-    expect(patch([{ op: "remove", path: "/webhooks/0/matchConditions" }]).output).toContain(denied(webhooks));
+    expect(patch([{ op: "replace", path: "/webhooks/0/rules/0/resources", value: ["*"] }]).output).toContain(denied(webhooks()));
+    expect(patch([{ op: "remove", path: "/webhooks/0/matchConditions" }]).output).toContain(denied(webhooks()));
     expect(patch([{ op: "add", path: "/webhooks/-", value: { ...webhook!.webhooks[0], name: "second.streamforge.io" } }]).output).toContain(
-      denied(webhooks),
+      denied(webhooks()),
     );
+    // Not only the guard's account: anyone else granted patch on it (here an account of the guard's
+    // name in another namespace, as the guard's was before it moved) is held to the CA too.
+    const elsewhere = `system:serviceaccount:${OPERATOR_NS}:${RELAUNCH_GUARD_NAME}`;
+    const asAdmin = (...flags: string[]) =>
+      kubectlWith(
+        undefined,
+        undefined,
+        "patch",
+        "validatingwebhookconfiguration",
+        name,
+        ...flags,
+        "--type",
+        "json",
+        "-p",
+        JSON.stringify(failOpen),
+      );
+    expect(asAdmin("--as", elsewhere).output).toContain(denied(webhooks(elsewhere)));
+    // The deployers change it (the admin applies as one): admitted, in a dry run.
+    expect(asAdmin("--dry-run=server").output).toContain("patched");
+    expect(kubectl("get", "validatingwebhookconfiguration", name, "-o", "jsonpath={.webhooks[0].failurePolicy}")).toBe("Fail"); // a dry run
     const owner = { apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "00000000-0000-0000-0000-000000000000" };
     expect(patch([{ op: "add", path: "/metadata/ownerReferences", value: [owner] }]).output).toContain(
       denied(
-        `metadata: expected the relaunch guard to change no label, annotation, owner or finalizer of ${name}; it may only write its CA`,
+        `metadata: expected no label, annotation, owner or finalizer of ${name} to change but by the deployers (the relaunch guard may only write its CA); found a change by ${guardUser}`,
       ),
     );
     // Its one write: the same CA again (the renewal below writes a new one through this policy).

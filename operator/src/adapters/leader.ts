@@ -137,7 +137,8 @@ export class LeaseElector {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelNext?.();
-    await this.inFlight;
+    // A round's failures are its own to report (step catches them); only its end matters here.
+    await this.inFlight?.catch(() => undefined);
     const holds = this.leading || this.holds;
     this.leading = false;
     this.holds = false;
