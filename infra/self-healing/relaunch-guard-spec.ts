@@ -188,20 +188,30 @@ export function relaunchGuardCaOnly(args: Pick<RelaunchGuardArgs, "operatorNames
         {
           apiGroups: ["admissionregistration.k8s.io"],
           apiVersions: ["v1"],
-          operations: ["UPDATE"],
+          operations: ["CREATE", "UPDATE", "DELETE"],
           resources: ["validatingwebhookconfigurations"],
           resourceNames: [configuration],
         },
       ],
     },
-    matchConditions: [{ name: "not-a-deployer", expression: `!(${byDeployer(args.deployers)})` }],
+    matchConditions: [
+      { name: "not-a-deployer", expression: `!(${byDeployer(args.deployers)})` },
+      // Once a deployer deleted it, the garbage collector's removal of its foreground-deletion
+      // finalizer (an UPDATE) must pass, or the configuration stays in force while being deleted.
+      { name: "not-being-deleted", expression: `request.operation != "UPDATE" || !has(oldObject.metadata.deletionTimestamp)` },
+    ],
     validations: [
       {
-        expression: METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f)).join(" && "),
+        // Made or deleted only by the deployers: otherwise deleting it and making it again would get past the rules below.
+        expression: `request.operation == "UPDATE"`,
+        messageExpression: `${lit(`metadata.name: expected only the deployers to create or delete ${configuration}; found `)} + (request.operation == "CREATE" ? "a creation" : "a deletion") + " by " + request.userInfo.username`,
+      },
+      {
+        expression: `request.operation != "UPDATE" || (${METADATA_FIELDS.map((f) => same("object.metadata", "oldObject.metadata", f)).join(" && ")})`,
         messageExpression: `${lit(`metadata: expected no label, annotation, owner or finalizer of ${configuration} to change but by the deployers (the relaunch guard may only write its CA); found a change by `)} + request.userInfo.username`,
       },
       {
-        expression: `size(object.?webhooks.orValue([])) == size(oldObject.?webhooks.orValue([])) && object.?webhooks.orValue([]).all(w, oldObject.?webhooks.orValue([]).exists(o, ${sameWebhook}))`,
+        expression: `request.operation != "UPDATE" || (size(object.?webhooks.orValue([])) == size(oldObject.?webhooks.orValue([])) && object.?webhooks.orValue([]).all(w, oldObject.?webhooks.orValue([]).exists(o, ${sameWebhook})))`,
         messageExpression: `${lit(`webhooks: expected only webhooks[].clientConfig.caBundle of ${configuration} to change but by the deployers; found another change by `)} + request.userInfo.username`,
       },
     ],

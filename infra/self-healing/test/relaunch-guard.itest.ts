@@ -141,6 +141,20 @@ beforeAll(async () => {
         roleRef: rbac.clusterRole.binding.roleRef,
         subjects: [{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: OPERATOR_NS }],
       },
+      // ...and delete on it, as a controller that manages webhook configurations might hold.
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: MOVED_GRANT },
+        rules: [{ ...rbac.clusterRole.role.rules[0], verbs: ["delete"] }],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: `${MOVED_GRANT}-delete` },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: MOVED_GRANT },
+        subjects: [{ kind: "ServiceAccount", name: RELAUNCH_GUARD_NAME, namespace: OPERATOR_NS }],
+      },
     ],
   });
   operatorKubeconfig = serviceAccountKubeconfig(dir, OPERATOR_NS, OPERATOR_NAME, WATCH);
@@ -189,7 +203,8 @@ afterAll(async () => {
   if (webhook) kubectl("delete", "validatingwebhookconfiguration", webhook.metadata.name, "--ignore-not-found");
   await guard?.stop();
   kubectl("delete", "clusterrolebinding,clusterrole", rbac.clusterRole.role.metadata.name, "--ignore-not-found");
-  kubectl("delete", "clusterrolebinding", MOVED_GRANT, "--ignore-not-found");
+  kubectl("delete", "clusterrolebinding", MOVED_GRANT, `${MOVED_GRANT}-delete`, "--ignore-not-found");
+  kubectl("delete", "clusterrole", MOVED_GRANT, "--ignore-not-found");
   deletePolicies(CA_ONLY);
   for (const ns of [OPERATOR_NS, WATCH, GUARD_NS]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -329,6 +344,10 @@ describe("the relaunch guard's certificate and its own token", () => {
         JSON.stringify(failOpen),
       );
     expect(asAdmin("--as", elsewhere).output).toContain(denied(webhooks(elsewhere)));
+    // Nor may it delete the configuration (to make it again otherwise).
+    expect(
+      kubectlWith(undefined, undefined, "delete", "validatingwebhookconfiguration", name, "--as", elsewhere, "--dry-run=server").output,
+    ).toContain(denied(`metadata.name: expected only the deployers to create or delete ${name}; found a deletion by ${elsewhere}`));
     // The deployers change it (the admin applies as one): admitted, in a dry run.
     expect(asAdmin("--dry-run=server").output).toContain("patched");
     expect(kubectl("get", "validatingwebhookconfiguration", name, "-o", "jsonpath={.webhooks[0].failurePolicy}")).toBe("Fail"); // a dry run
@@ -361,7 +380,8 @@ describe("the relaunch guard's certificate and its own token", () => {
   });
 
   it("trusts its CA again in a configuration the stack replaced", async () => {
-    kubectl("delete", "validatingwebhookconfiguration", webhook!.metadata.name);
+    // Deleted as Pulumi deletes (foreground): the garbage collector's finalizer removal passes the CA-only rule.
+    kubectl("delete", "validatingwebhookconfiguration", webhook!.metadata.name, "--cascade=foreground", "--wait=true", "--timeout=60s");
     kubectlApply(webhook!);
     await guardCalled();
     expect(caBundleOf()).toBe(heldCert().ca);
